@@ -1,0 +1,1 @@
+# consensus/core.mk: owned by the area's developer.

@@ -1,0 +1,1 @@
+# consensus/io.mk: owned by the area's developer.

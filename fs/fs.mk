@@ -1,0 +1,1 @@
+# fs/fs.mk: owned by the area's developer.

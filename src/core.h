@@ -1,0 +1,119 @@
+/*
+ * core.h - the daemon's write pipeline: request -> prepare -> log (group
+ * commit, durable) -> apply -> reply and notify. The one owner of the tree,
+ * the storage and the session clock, on the libevent loop.
+ *
+ * Standalone it logs to the local SQLite storage; the replication issue puts
+ * the consensus engine between prepare and apply behind the same functions,
+ * so the FUSE side and the wire protocol never change.
+ *
+ * Reads do not go through the core: callers read qcore_tree() directly on the
+ * loop thread (the local replica). A caller that needs its own earlier writes
+ * to be visible waits for their completion callbacks first (FIFO per session
+ * is the caller's queue).
+ */
+#ifndef QFS_CORE_H
+#define QFS_CORE_H
+
+#include <stdint.h>
+
+#include "acl.h"
+#include "tree.h"
+#include "txn.h"
+
+struct event_base;
+struct qcore;
+
+struct qcore_opts {
+	struct event_base *base;
+	const char *data_dir;
+	int64_t server_id;	 /* myid; the top byte of session ids */
+	int64_t snap_count;	 /* transactions between snapshots */
+	int32_t snap_retain;	 /* snapshots (and their logs) kept; >= 3 */
+	int32_t purge_interval_h; /* autopurge.purgeInterval; 0 = purge after snapshots */
+	int32_t min_session_timeout_ms;
+	int32_t max_session_timeout_ms;
+	int32_t tick_ms;	   /* tickTime */
+	int force_sync;		   /* fsync every commit (forceSync=yes) */
+	int repair;		   /* -o repair: truncate a torn log tail and go on */
+	int64_t container_check_ms; /* how often empty containers and expired TTL nodes go */
+};
+
+/*
+ * Open the storage in opts->data_dir, recover the tree (newest snapshot + log
+ * replay), and start the session clock. Sessions found in the recovered state
+ * are given their full timeout to come back (ZooKeeper's behaviour). Returns 0
+ * or a negative errno with a message naming the file and the repair option in
+ * errbuf.
+ */
+int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
+	       size_t errlen);
+/* Flush, take no new work, close the storage. Pending requests complete with
+ * ZCLOSING. */
+void qcore_close(struct qcore *c);
+
+/* The applied tree, for reads on the loop thread. Borrowed. */
+struct tree *qcore_tree(struct qcore *c);
+
+/*
+ * Completion of a write: res (borrowed for the call) has err ZOK or a
+ * ZooKeeper error. Always called on the loop thread, never from within
+ * qcore_submit itself (so a caller may hold state across the call).
+ */
+typedef void (*qcore_done_fn)(void *arg, const struct zresult *res);
+
+/*
+ * Submit a write (create, delete, setData, setACL, check, multi, SETMETA)
+ * from session_id with identity auth. done runs once it is durable and
+ * applied, or failed. Returns 0 or -ENOMEM (done not called then).
+ * An ENOSPC or I/O failure of the log fails the request with ZSYSTEMERROR and
+ * sets the errno in res->... (see qcore_last_io_errno).
+ */
+int qcore_submit(struct qcore *c, int64_t session_id, int32_t cxid, const struct zreq *req,
+		 const struct zauth *auth, qcore_done_fn done, void *arg);
+/* The errno of the last failed log write (ENOSPC, EIO), for the FUSE side. */
+int qcore_last_io_errno(const struct qcore *c);
+
+/* done runs when every write submitted before this call has been applied. */
+int qcore_sync(struct qcore *c, qcore_done_fn done, void *arg);
+
+/*
+ * Sessions. qcore_session_open logs a createSession; done gets the new id in
+ * res->session_id. The timeout is clamped to [min, max]. A session expires
+ * (closeSession logged, ephemerals deleted) when not touched for its timeout.
+ * owner: "host/mount" for the mount, "ip:port" for a wire client; copied.
+ */
+int qcore_session_open(struct qcore *c, int32_t timeout_ms, const char *owner,
+		       qcore_done_fn done, void *arg);
+/* Heard from the session's client now. Returns ZOK or ZSESSIONEXPIRED. */
+int qcore_session_touch(struct qcore *c, int64_t id);
+/* The session's password (16 bytes, derived from id and a server secret, so
+ * it survives restarts), for the wire protocol's connect response. */
+void qcore_session_password(const struct qcore *c, int64_t id, uint8_t pw[16]);
+int qcore_session_close(struct qcore *c, int64_t id, qcore_done_fn done, void *arg);
+/* Close now every open session whose owner is `owner` (the mount's session of
+ * a previous run that crashed). done is called once, after all. */
+int qcore_session_close_owner(struct qcore *c, const char *owner, qcore_done_fn done,
+			      void *arg);
+
+/*
+ * Subscribe to applied changes: fn is called on the loop thread for every
+ * change, in zxid order, right after it is applied and before any reply to
+ * the write that made it is sent (ZooKeeper's "event before data" order).
+ * Returns 0 or -ENOMEM. Up to 8 subscribers.
+ */
+int qcore_subscribe(struct qcore *c, tree_listener_fn fn, void *arg);
+
+/* Figures for srvr/mntr/metrics. */
+struct qcore_stats {
+	uint64_t txns;		/* applied since start */
+	uint64_t fsyncs;	/* log commits since start */
+	uint64_t outstanding;	/* submitted, not yet applied */
+	zxid_t last_zxid;
+	uint64_t log_bytes;
+	uint64_t snapshots;
+	int64_t max_commit_us;
+};
+void qcore_stats(const struct qcore *c, struct qcore_stats *out);
+
+#endif

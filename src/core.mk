@@ -1,0 +1,1 @@
+# src/core.mk: owned by the area's developer.

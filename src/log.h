@@ -1,0 +1,22 @@
+/*
+ * log.h - the daemon's one log module.
+ *
+ * Foreground (-f): lines go to stderr with a timestamp; otherwise to syslog
+ * (which journald collects). log_debug prints only with -d. fatalx logs and
+ * exits(1): for startup errors and broken invariants, never for bad input.
+ */
+#ifndef QFS_LOG_H
+#define QFS_LOG_H
+
+#include <stdarg.h>
+
+void log_init(const char *ident, int foreground, int debug);
+int log_debug_enabled(void);
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* log_warn appends ": strerror(errno)". */
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,1 @@
+# src/tree.mk: owned by the area's developer.

@@ -1,0 +1,1 @@
+# src/wire.mk: owned by the area's developer.

@@ -1,0 +1,1 @@
+# src/zkserver.mk: owned by the area's developer.

@@ -1,0 +1,123 @@
+# lib.sh - shared helpers for the shell tests (sourced, POSIX sh).
+#
+# Reporting: t_ok NAME, t_fail NAME [why], t_skip NAME why, or
+# t_check NAME COMMAND... (ok when COMMAND succeeds). The runner counts the
+# lines these print. Every daemon started with qfs_start is stopped, and
+# every mount unmounted, by the EXIT trap that qfs_init installs.
+#
+# Environment: QFS_BUILDDIR (binaries), QFS_SRCDIR (sources).
+
+QFS_BUILDDIR=${QFS_BUILDDIR:-$(pwd)}
+QFS_SRCDIR=${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+QUORUMFS="$QFS_BUILDDIR/quorumfs"
+QUORUMCTL="$QFS_BUILDDIR/quorumctl"
+
+t_ok() { echo "ok - $1"; }
+t_fail() { echo "not ok - $1"; [ $# -gt 1 ] && echo "# $2"; return 0; }
+t_skip() { echo "ok - $1 # SKIP $2"; }
+t_check() {
+	t_name=$1
+	shift
+	if "$@"; then t_ok "$t_name"; else t_fail "$t_name" "command failed: $*"; fi
+}
+# t_eq NAME EXPECTED ACTUAL
+t_eq() {
+	if [ "$2" = "$3" ]; then t_ok "$1"; else
+		t_fail "$1" "expected [$2] got [$3]"
+	fi
+}
+
+# wait_until SECONDS COMMAND... : poll COMMAND every 0.05 s until it succeeds
+# or SECONDS pass. Returns COMMAND's last status.
+wait_until() {
+	wu_limit=$(($1 * 20))
+	shift
+	wu_i=0
+	while [ "$wu_i" -lt "$wu_limit" ]; do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+		wu_i=$((wu_i + 1))
+	done
+	"$@"
+}
+
+# qfs_init: a private scratch directory ($T) and the cleanup trap.
+qfs_init() {
+	T=$(mktemp -d /tmp/qfs-test.XXXXXX)
+	QFS_PIDS=""
+	QFS_MOUNTS=""
+	trap qfs_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+qfs_cleanup() {
+	for m in $QFS_MOUNTS; do
+		fusermount3 -u -z "$m" 2>/dev/null
+	done
+	for p in $QFS_PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $QFS_PIDS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	for m in $QFS_MOUNTS; do
+		fusermount3 -u -z "$m" 2>/dev/null
+	done
+	[ -n "${T:-}" ] && [ -z "${QFS_KEEP:-}" ] && rm -rf "$T"
+}
+
+is_mounted() { grep -q " $1 fuse" /proc/mounts; }
+
+# qfs_start MOUNTPOINT DATADIR [-o OPTS] [CONFIG]: start a foreground daemon,
+# wait until its mount is live, and set QFS_PID. Log in DATADIR.log.
+qfs_start() {
+	qs_mnt=$1
+	qs_data=$2
+	shift 2
+	mkdir -p "$qs_mnt" "$qs_data"
+	"$QUORUMFS" -f -d -o "dataDir=$qs_data" "$@" "$qs_mnt" >>"$qs_data.log" 2>&1 &
+	QFS_PID=$!
+	QFS_PIDS="$QFS_PIDS $QFS_PID"
+	QFS_MOUNTS="$QFS_MOUNTS $qs_mnt"
+	if ! wait_until 20 is_mounted "$qs_mnt"; then
+		echo "# quorumfs did not mount $qs_mnt; log follows"
+		sed 's/^/#   /' "$qs_data.log" | tail -30
+		return 1
+	fi
+}
+
+# qfs_stop PID MOUNTPOINT: SIGTERM, wait for exit and unmount (bounded).
+qfs_stop() {
+	kill -TERM "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "# pid $1 ignored SIGTERM for 10 s"
+		kill -KILL "$1"
+		fusermount3 -u -z "$2" 2>/dev/null
+		return 1
+	fi
+	wait "$1" 2>/dev/null
+	! is_mounted "$2"
+}
+
+# qfs_kill9 PID MOUNTPOINT: crash the daemon and clear the dead mount.
+qfs_kill9() {
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	fusermount3 -u -z "$2" 2>/dev/null
+	return 0
+}
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# run.sh - runs test programs and scripts, counts their TAP lines, and ends with
+#   N passed, N failed, N skipped
+#
+# Usage: run.sh TEST...   (paths relative to $QFS_BUILDDIR, or to $QFS_SRCDIR
+# for scripts). A test prints "ok - NAME", "not ok - NAME" or
+# "ok - NAME # SKIP why" lines. A test that exits non-zero without a
+# "not ok" line, or is killed by its timeout, counts as one failure.
+# QFS_TEST_TIMEOUT (seconds, default 900) bounds each test file.
+# QFS_TEST_FILTER, a grep -E pattern, selects test files by path.
+set -u
+builddir=${QFS_BUILDDIR:-$(pwd)}
+srcdir=${QFS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+export QFS_BUILDDIR="$builddir" QFS_SRCDIR="$srcdir"
+timeout_s=${QFS_TEST_TIMEOUT:-900}
+logdir="$builddir/test-logs"
+mkdir -p "$logdir"
+pass=0 fail=0 skip=0
+failed_list=""
+
+for t in "$@"; do
+	if [ -n "${QFS_TEST_FILTER:-}" ] && ! echo "$t" | grep -Eq "$QFS_TEST_FILTER"; then
+		continue
+	fi
+	if [ -x "$builddir/$t" ] && [ ! -d "$builddir/$t" ]; then
+		exe="$builddir/$t"
+	elif [ -f "$srcdir/$t" ]; then
+		exe="$srcdir/$t"
+	else
+		echo "not ok - $t (missing)"
+		fail=$((fail + 1))
+		failed_list="$failed_list $t"
+		continue
+	fi
+	log="$logdir/$(echo "$t" | tr / _).log"
+	start=$(date +%s)
+	case "$exe" in
+	*.sh) timeout -k 10 "$timeout_s" sh "$exe" >"$log" 2>&1 ;;
+	*) timeout -k 10 "$timeout_s" "$exe" >"$log" 2>&1 ;;
+	esac
+	rc=$?
+	end=$(date +%s)
+	p=$(grep -Ec '^ok - ' "$log")
+	s=$(grep -Ec '^ok - .*# SKIP' "$log")
+	f=$(grep -Ec '^not ok - ' "$log")
+	p=$((p - s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $t exited with status $rc" >>"$log"
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	skip=$((skip + s))
+	printf '%-40s %4d passed %3d failed %3d skipped  %4ss\n' "$t" "$p" "$f" "$s" $((end - start))
+	if [ "$f" -gt 0 ]; then
+		failed_list="$failed_list $t"
+		grep -E '^(not ok|#)' "$log" | head -40 | sed 's/^/    /'
+	fi
+done
+if [ -n "$failed_list" ]; then
+	echo "failed files:$failed_list (logs in $logdir)"
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

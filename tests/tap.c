@@ -1,0 +1,30 @@
+/* tap.c - runs the cases of one test program; see tap.h. */
+#include "tap.h"
+
+jmp_buf tap_jmp;
+const char *tap_skip_reason;
+
+int tap_run(const struct tap_case *cases, size_t n, int argc, char **argv)
+{
+	int failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (size_t i = 0; i < n; i++) {
+		volatile int rc;
+
+		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
+			continue;
+		tap_skip_reason = NULL;
+		rc = setjmp(tap_jmp);
+		if (rc == 0) {
+			cases[i].fn();
+			printf("ok - %s\n", cases[i].name);
+		} else if (rc == 2) {
+			printf("ok - %s # SKIP %s\n", cases[i].name, tap_skip_reason);
+		} else {
+			printf("not ok - %s\n", cases[i].name);
+			failed++;
+		}
+	}
+	return failed ? 1 : 0;
+}
