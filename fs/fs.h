@@ -1,0 +1,48 @@
+/*
+ * fs.h - the tree mounted with FUSE (low-level API), driven from the daemon's
+ * libevent loop, with the inotify replay thread of DESIGN.md section 3.
+ */
+#ifndef QFS_FS_H
+#define QFS_FS_H
+
+#include <stdint.h>
+
+#include "acl.h"
+
+struct event_base;
+struct qcore;
+struct qfs_mount;
+
+struct qfs_mount_opts {
+	const char *mountpoint;
+	/* FUSE mount options (allow_other, ro, fsname=..., ...), comma-joined;
+	 * may be NULL. */
+	const char *fuse_opts;
+	/* Identity the mount's requests carry for ACL checks (mountAuth=). */
+	const struct zauth *auth;
+	int32_t session_timeout_ms; /* the mount session's timeout */
+	const char *owner;	    /* the session owner, "hostname/mount" */
+	int debug;		    /* FUSE debug output (-d) */
+	/* Called on the loop when the mount goes away by itself
+	 * (fusermount3 -u): the daemon then shuts down. */
+	void (*on_unmounted)(void *arg);
+	void *arg;
+};
+
+/*
+ * Mount: closes the previous run's mount session (crash recovery: its
+ * ephemerals go), opens a new one, mounts, and serves requests from base.
+ * Returns 0 or a negative errno with a message in errbuf.
+ */
+int qfs_mount_start(struct qcore *core, struct event_base *base,
+		    const struct qfs_mount_opts *opts, struct qfs_mount **out, char *errbuf,
+		    size_t errlen);
+/*
+ * Clean shutdown, step one: close the mount's session (its ephemerals go,
+ * with their events), then call done on the loop.
+ */
+void qfs_mount_close_session(struct qfs_mount *m, void (*done)(void *arg), void *arg);
+/* Unmount and free. */
+void qfs_mount_stop(struct qfs_mount *m);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * zks.h - the ZooKeeper client-protocol server on clientPort.
+ */
+#ifndef QFS_ZKS_H
+#define QFS_ZKS_H
+
+#include <stdint.h>
+
+struct event_base;
+struct qcore;
+struct qfs_config;
+struct zk_server;
+
+struct zk_server_opts {
+	const char *address;   /* clientPortAddress; NULL = all */
+	int port;	       /* clientPort */
+	int max_client_cnxns;  /* per IP; 0 = unlimited (maxClientCnxns) */
+	int32_t max_buffer;    /* jute.maxbuffer: largest frame accepted */
+	const char *four_letter_whitelist; /* 4lw.commands.whitelist, "*" = all */
+	const char *super_digest; /* "super:base64hash" or NULL */
+	/* The whole configuration, for the conf and envi words. */
+	const struct qfs_config *cfg;
+};
+
+int zk_server_start(struct qcore *core, struct event_base *base,
+		    const struct zk_server_opts *opts, struct zk_server **out, char *errbuf,
+		    size_t errlen);
+/* Close every connection (sessions stay, as a restart would leave them) and
+ * the listener. */
+void zk_server_stop(struct zk_server *s);
+
+#endif
