@@ -1,0 +1,24 @@
+#!/bin/sh
+# install-deps.sh - install the Debian 12 packages quorumfs builds, runs and
+# tests with. Needs root; does nothing for packages already there.
+set -eu
+pkgs="build-essential autoconf automake pkg-config libfuse3-dev fuse3 libevent-dev
+ libsqlite3-dev sqlite3 libssl-dev check inotify-tools attr python3 python3-kazoo
+ zookeeper zookeeper-bin libzookeeper-mt-dev clang libclang-rt-14-dev valgrind
+ procps psmisc iproute2"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: missing packages:$missing (run as root)" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
+[ -e /dev/fuse ] || { echo "install-deps: /dev/fuse is missing (modprobe fuse)" >&2; exit 1; }

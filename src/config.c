@@ -1,0 +1,471 @@
+/*
+ * config.c - zoo.cfg parsing, -o overrides and validation; see config.h.
+ *
+ * Syntax as ZooKeeper's QuorumPeerConfig reads it: one KEY=VALUE per line,
+ * '#' comments, blank lines ignored, surrounding whitespace trimmed. A key
+ * given twice keeps the last value (an -o override beats the file).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+enum cfg_type { CFG_INT, CFG_I64, CFG_STR, CFG_BOOL, CFG_ACCEPTED };
+
+/* Keys ZooKeeper knows that quorumfs accepts but does not act on yet; kept
+ * (and shown by conf) without a warning, so a zoo.cfg moves over as is. */
+#define CFG_OFF(f) offsetof(struct qfs_config, f)
+
+static const struct cfg_key {
+	const char *name;
+	enum cfg_type type;
+	size_t off;
+	int64_t min, max;
+} cfg_keys[] = {
+	{"tickTime", CFG_INT, CFG_OFF(tick_ms), 1, 600000},
+	{"initLimit", CFG_INT, CFG_OFF(init_limit), 1, 100000},
+	{"syncLimit", CFG_INT, CFG_OFF(sync_limit), 1, 100000},
+	{"dataDir", CFG_STR, CFG_OFF(data_dir), 0, 0},
+	{"dataLogDir", CFG_STR, CFG_OFF(data_log_dir), 0, 0},
+	{"clientPort", CFG_INT, CFG_OFF(client_port), 0, 65535},
+	{"clientPortAddress", CFG_STR, CFG_OFF(client_port_address), 0, 0},
+	{"maxClientCnxns", CFG_INT, CFG_OFF(max_client_cnxns), 0, 1000000},
+	{"minSessionTimeout", CFG_INT, CFG_OFF(min_session_timeout_ms), 1, INT_MAX},
+	{"maxSessionTimeout", CFG_INT, CFG_OFF(max_session_timeout_ms), 1, INT_MAX},
+	{"autopurge.snapRetainCount", CFG_INT, CFG_OFF(snap_retain_count), 3, 100000},
+	{"autopurge.purgeInterval", CFG_INT, CFG_OFF(purge_interval_h), 0, 100000},
+	{"snapCount", CFG_I64, CFG_OFF(snap_count), 2, INT64_MAX},
+	{"4lw.commands.whitelist", CFG_STR, CFG_OFF(four_lw_whitelist), 0, 0},
+	{"jute.maxbuffer", CFG_INT, CFG_OFF(jute_maxbuffer), 1024, 64 * 1024 * 1024},
+	{"forceSync", CFG_BOOL, CFG_OFF(force_sync), 0, 0},
+	{"myid", CFG_I64, CFG_OFF(myid), 0, 255},
+	{"mountAuth", CFG_STR, CFG_OFF(mount_auth), 0, 0},
+	{"mountSessionTimeout", CFG_INT, CFG_OFF(mount_session_timeout_ms), 1, INT_MAX},
+	{"repair", CFG_BOOL, CFG_OFF(repair), 0, 0},
+	{"containerCheckInterval", CFG_I64, CFG_OFF(container_check_ms), 10, 86400000},
+	{"superDigest", CFG_STR, CFG_OFF(super_digest), 0, 0},
+	/* accepted for zoo.cfg compatibility; not acted on yet */
+	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
+	{"reconfigEnabled", CFG_ACCEPTED, 0, 0, 0},
+	{"admin.enableServer", CFG_ACCEPTED, 0, 0, 0},
+	{"admin.serverPort", CFG_ACCEPTED, 0, 0, 0},
+	{"metricsProvider.className", CFG_ACCEPTED, 0, 0, 0},
+	{"metricsProvider.httpPort", CFG_ACCEPTED, 0, 0, 0},
+	{"globalOutstandingLimit", CFG_ACCEPTED, 0, 0, 0},
+	{"preAllocSize", CFG_ACCEPTED, 0, 0, 0},
+	{"electionAlg", CFG_ACCEPTED, 0, 0, 0},
+	{"peerType", CFG_ACCEPTED, 0, 0, 0},
+	{"quorumListenOnAllIPs", CFG_ACCEPTED, 0, 0, 0},
+	{"extendedTypesEnabled", CFG_ACCEPTED, 0, 0, 0},
+	{"dynamicConfigFile", CFG_ACCEPTED, 0, 0, 0},
+};
+
+/* FUSE and mount(8) options that -o and fstab may carry. */
+static const char *const fuse_opt_names[] = {
+	"allow_other", "allow_root", "default_permissions", "auto_unmount", "ro", "rw",
+	"dev", "nodev", "suid", "nosuid", "exec", "noexec", "atime", "noatime",
+	"nodiratime", "relatime", "sync", "async", "dirsync", "fsname", "subtype",
+	"max_read", "blkdev", "blksize", "defaults", "_netdev", "nofail", "noauto",
+	"auto", "user", "users", "nouser", "owner", "group", "comment", "context",
+};
+
+void config_init(struct qfs_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->tick_ms = 2000;
+	c->init_limit = 10;
+	c->sync_limit = 5;
+	c->client_port = 2181;
+	c->max_client_cnxns = 60;
+	c->snap_retain_count = 3;
+	c->snap_count = 100000;
+	c->jute_maxbuffer = 0xfffff;
+	c->force_sync = 1;
+	c->mount_session_timeout_ms = 10000;
+	c->container_check_ms = 1000;
+}
+
+void config_free(struct qfs_config *c)
+{
+	for (size_t i = 0; i < c->n_kv; i++) {
+		free(c->kv[i].key);
+		free(c->kv[i].value);
+		free(c->kv[i].origin);
+	}
+	free(c->kv);
+	for (size_t i = 0; i < c->n_servers; i++) {
+		free(c->servers[i].host);
+		free(c->servers[i].client_host);
+	}
+	free(c->servers);
+	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
+		if (cfg_keys[i].type == CFG_STR)
+			free(*(char **)((char *)c + cfg_keys[i].off));
+	free(c->fuse_opts);
+	memset(c, 0, sizeof(*c));
+}
+
+static int cfg_err(char *errbuf, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int cfg_err(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int cfg_remember(struct qfs_config *c, const char *key, const char *value,
+			const char *origin)
+{
+	struct qfs_kv *kv;
+
+	for (size_t i = 0; i < c->n_kv; i++) {
+		if (strcmp(c->kv[i].key, key) != 0)
+			continue;
+		char *v = strdup(value), *o = strdup(origin);
+
+		if (!v || !o) {
+			free(v);
+			free(o);
+			return -ENOMEM;
+		}
+		free(c->kv[i].value);
+		free(c->kv[i].origin);
+		c->kv[i].value = v;
+		c->kv[i].origin = o;
+		return 0;
+	}
+	kv = realloc(c->kv, (c->n_kv + 1) * sizeof(*kv));
+	if (!kv)
+		return -ENOMEM;
+	c->kv = kv;
+	kv = &c->kv[c->n_kv];
+	kv->key = strdup(key);
+	kv->value = strdup(value);
+	kv->origin = strdup(origin);
+	if (!kv->key || !kv->value || !kv->origin) {
+		free(kv->key);
+		free(kv->value);
+		free(kv->origin);
+		return -ENOMEM;
+	}
+	c->n_kv++;
+	return 0;
+}
+
+static int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcmp(s, "1")) {
+		*out = 1;
+		return 0;
+	}
+	if (!strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcmp(s, "0")) {
+		*out = 0;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* server.N=host:peerPort:electionPort[:participant|:observer][;[clientHost:]clientPort] */
+static int parse_server(struct qfs_config *c, const char *key, const char *value,
+			const char *origin, char *errbuf, size_t errlen)
+{
+	struct qfs_server_cfg s = {0}, *v;
+	char *copy, *client, *f[4] = {0};
+	int64_t id, port;
+	int nf = 0, rc = -EINVAL;
+
+	if (parse_i64(key + 7, 0, 255, &id) < 0)
+		return cfg_err(errbuf, errlen, "%s: bad server id in '%s' (0..255)", origin, key);
+	copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	client = strchr(copy, ';');
+	if (client)
+		*client++ = 0;
+	for (char *p = copy, *tok; nf < 4 && (tok = strsep(&p, ":")) != NULL;)
+		f[nf++] = tok;
+	if (nf < 3 || !*f[0]) {
+		cfg_err(errbuf, errlen, "%s: %s=%s: expected host:peerPort:electionPort", origin,
+			key, value);
+		goto out;
+	}
+	s.id = id;
+	if (parse_i64(f[1], 1, 65535, &port) < 0)
+		goto bad_port;
+	s.peer_port = (int)port;
+	if (parse_i64(f[2], 1, 65535, &port) < 0)
+		goto bad_port;
+	s.election_port = (int)port;
+	if (nf == 4) {
+		if (!strcmp(f[3], "observer"))
+			s.observer = 1;
+		else if (strcmp(f[3], "participant")) {
+			cfg_err(errbuf, errlen, "%s: %s: role must be participant or observer",
+				origin, key);
+			goto out;
+		}
+	}
+	if (client) {
+		char *colon = strrchr(client, ':');
+
+		if (parse_i64(colon ? colon + 1 : client, 0, 65535, &port) < 0)
+			goto bad_port;
+		s.client_port = (int)port;
+		if (colon) {
+			*colon = 0;
+			s.client_host = strdup(client);
+		}
+	}
+	s.host = strdup(f[0]);
+	for (size_t i = 0; i < c->n_servers; i++)
+		if (c->servers[i].id == id) {
+			cfg_err(errbuf, errlen, "%s: server.%lld given twice", origin,
+				(long long)id);
+			goto out_free;
+		}
+	v = realloc(c->servers, (c->n_servers + 1) * sizeof(*v));
+	if (!v || !s.host) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	c->servers = v;
+	c->servers[c->n_servers++] = s;
+	free(copy);
+	return 0;
+bad_port:
+	cfg_err(errbuf, errlen, "%s: %s=%s: bad port number", origin, key, value);
+	goto out;
+out_free:
+	free(s.host);
+	free(s.client_host);
+out:
+	free(copy);
+	return rc;
+}
+
+static int cfg_set(struct qfs_config *c, const char *key, const char *value,
+		   const char *origin, char *errbuf, size_t errlen)
+{
+	int rc = cfg_remember(c, key, value, origin);
+
+	if (rc < 0)
+		return rc;
+	if (!strncmp(key, "server.", 7))
+		return parse_server(c, key, value, origin, errbuf, errlen);
+	if (!strncmp(key, "group.", 6) || !strncmp(key, "weight.", 7))
+		return 0; /* read by the quorum system from the kv list */
+	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		void *field = (char *)c + k->off;
+		int64_t v;
+
+		if (strcmp(k->name, key) != 0)
+			continue;
+		switch (k->type) {
+		case CFG_INT:
+		case CFG_I64:
+			if (parse_i64(value, k->min, k->max, &v) < 0)
+				return cfg_err(errbuf, errlen,
+					       "%s: %s=%s: expected an integer in %lld..%lld",
+					       origin, key, value, (long long)k->min,
+					       (long long)k->max);
+			if (k->type == CFG_INT)
+				*(int *)field = (int)v;
+			else
+				*(int64_t *)field = v;
+			return 0;
+		case CFG_BOOL:
+			if (parse_bool(value, (int *)field) < 0)
+				return cfg_err(errbuf, errlen, "%s: %s=%s: expected yes or no",
+					       origin, key, value);
+			return 0;
+		case CFG_STR: {
+			char *s = strdup(value);
+
+			if (!s)
+				return -ENOMEM;
+			free(*(char **)field);
+			*(char **)field = s;
+			return 0;
+		}
+		case CFG_ACCEPTED:
+			log_info("config: %s: %s accepted for compatibility, has no effect",
+				 origin, key);
+			return 0;
+		}
+	}
+	log_warnx("config: %s: unknown key '%s' (kept, has no effect)", origin, key);
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+int config_load_file(struct qfs_config *c, const char *path, char *errbuf, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, origin[PATH_MAX + 32];
+	size_t cap = 0;
+	int lineno = 0, rc = 0;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		char *s = trim(line), *eq;
+
+		lineno++;
+		if (!*s || *s == '#')
+			continue;
+		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
+		eq = strchr(s, '=');
+		if (!eq) {
+			rc = cfg_err(errbuf, errlen, "%s: expected KEY=VALUE", origin);
+			break;
+		}
+		*eq = 0;
+		rc = cfg_set(c, trim(s), trim(eq + 1), origin, errbuf, errlen);
+		if (rc < 0)
+			break;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static int is_fuse_opt(const char *key)
+{
+	if (!strncmp(key, "x-", 2))
+		return 1;
+	for (size_t i = 0; i < sizeof(fuse_opt_names) / sizeof(fuse_opt_names[0]); i++)
+		if (!strcmp(key, fuse_opt_names[i]))
+			return 1;
+	return 0;
+}
+
+static int add_fuse_opt(struct qfs_config *c, const char *opt)
+{
+	size_t old = c->fuse_opts ? strlen(c->fuse_opts) : 0;
+	char *s = realloc(c->fuse_opts, old + strlen(opt) + 2);
+
+	if (!s)
+		return -ENOMEM;
+	if (old)
+		s[old++] = ',';
+	strcpy(s + old, opt);
+	c->fuse_opts = s;
+	return 0;
+}
+
+int config_apply_opts(struct qfs_config *c, const char *opts, char *errbuf, size_t errlen)
+{
+	char *copy = strdup(opts), *p = copy, *tok;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	while (rc == 0 && (tok = strsep(&p, ",")) != NULL) {
+		char key[256], *eq;
+
+		if (!*tok)
+			continue;
+		eq = strchr(tok, '=');
+		snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - tok) : (int)strlen(tok), tok);
+		if (is_fuse_opt(key)) {
+			/* mount(8)'s own options mean nothing to FUSE: drop them. */
+			if (!strcmp(key, "defaults") || !strcmp(key, "_netdev") ||
+			    !strcmp(key, "nofail") || !strcmp(key, "noauto") ||
+			    !strcmp(key, "auto") || !strncmp(key, "x-", 2) ||
+			    !strcmp(key, "user") || !strcmp(key, "users") ||
+			    !strcmp(key, "nouser") || !strcmp(key, "comment"))
+				continue;
+			rc = add_fuse_opt(c, tok);
+		} else if (!eq) {
+			rc = cfg_err(errbuf, errlen,
+				     "-o %s: neither a KEY=VALUE setting nor a mount option",
+				     tok);
+		} else {
+			rc = cfg_set(c, key, eq + 1, "-o", errbuf, errlen);
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+static int read_myid(struct qfs_config *c, char *errbuf, size_t errlen)
+{
+	char path[PATH_MAX], buf[32] = {0};
+	FILE *f;
+	int64_t id;
+
+	snprintf(path, sizeof(path), "%s/myid", c->data_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return cfg_err(errbuf, errlen, "%s: %s (a clustered server needs its id there "
+			       "or in -o myid=N)", path, strerror(errno));
+	if (!fgets(buf, sizeof(buf), f) || parse_i64(trim(buf), 0, 255, &id) < 0) {
+		fclose(f);
+		return cfg_err(errbuf, errlen, "%s: expected a number 0..255", path);
+	}
+	fclose(f);
+	c->myid = id;
+	return 0;
+}
+
+int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
+{
+	if (!c->data_dir)
+		return cfg_err(errbuf, errlen, "dataDir is not set (in the file or -o dataDir=)");
+	if (!c->min_session_timeout_ms)
+		c->min_session_timeout_ms = 2 * c->tick_ms;
+	if (!c->max_session_timeout_ms)
+		c->max_session_timeout_ms = 20 * c->tick_ms;
+	if (c->min_session_timeout_ms > c->max_session_timeout_ms)
+		return cfg_err(errbuf, errlen, "minSessionTimeout %d > maxSessionTimeout %d",
+			       c->min_session_timeout_ms, c->max_session_timeout_ms);
+	if (c->n_servers > 0 && !config_get(c, "myid"))
+		return read_myid(c, errbuf, errlen);
+	return 0;
+}
+
+const char *config_get(const struct qfs_config *c, const char *key)
+{
+	for (size_t i = 0; i < c->n_kv; i++)
+		if (!strcmp(c->kv[i].key, key))
+			return c->kv[i].value;
+	return NULL;
+}

@@ -1,0 +1,86 @@
+/*
+ * config.h - the daemon's configuration: ZooKeeper's zoo.cfg syntax plus
+ * quorumfs's own keys, from a file and from -o KEY=VALUE overrides.
+ *
+ * Every key is kept, in order, with where it came from (file:line or "-o"),
+ * so the conf four-letter word can show them. Unknown keys are reported at
+ * load time (a warning naming the file and line), never silently dropped.
+ * Options given with -o that are FUSE mount options (allow_other, ro, ...) are
+ * collected in fuse_opts instead.
+ */
+#ifndef QFS_CONFIG_H
+#define QFS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct qfs_server_cfg {
+	int64_t id;
+	char *host;
+	int peer_port;
+	int election_port;
+	int observer;
+	char *client_host; /* after ';' in server.N, or NULL */
+	int client_port;
+};
+
+struct qfs_kv {
+	char *key;
+	char *value;
+	char *origin; /* "zoo.cfg:12" or "-o" */
+};
+
+struct qfs_config {
+	/* ZooKeeper keys */
+	int tick_ms;
+	int init_limit;
+	int sync_limit;
+	char *data_dir;
+	char *data_log_dir;
+	int client_port; /* 0: no client port */
+	char *client_port_address;
+	int max_client_cnxns;
+	int min_session_timeout_ms;
+	int max_session_timeout_ms;
+	int snap_retain_count;	/* autopurge.snapRetainCount */
+	int purge_interval_h;	/* autopurge.purgeInterval */
+	int64_t snap_count;	/* snapCount */
+	char *four_lw_whitelist; /* 4lw.commands.whitelist */
+	int32_t jute_maxbuffer;
+	int force_sync;
+	int64_t myid;
+	struct qfs_server_cfg *servers;
+	size_t n_servers;
+	/* quorumfs keys */
+	char *mount_auth;		/* mountAuth: identities of the mount */
+	int mount_session_timeout_ms;	/* mountSessionTimeout */
+	int repair;			/* repair=yes: cut a torn log tail */
+	int64_t container_check_ms;	/* containerCheckInterval */
+	char *super_digest;		/* superDigest=super:base64 */
+	/* FUSE mount options collected from -o */
+	char *fuse_opts;
+	/* every key as given, in order */
+	struct qfs_kv *kv;
+	size_t n_kv;
+};
+
+/* Defaults for a standalone daemon. */
+void config_init(struct qfs_config *c);
+void config_free(struct qfs_config *c);
+
+/* Read a zoo.cfg-style file. Returns 0 or -errno / -EINVAL with a message
+ * (file:line: what) in errbuf. */
+int config_load_file(struct qfs_config *c, const char *path, char *errbuf, size_t errlen);
+
+/* Apply "-o" options: a comma-separated list of KEY=VALUE (config keys) and
+ * FUSE mount options. Returns 0 or -EINVAL with a message. */
+int config_apply_opts(struct qfs_config *c, const char *opts, char *errbuf, size_t errlen);
+
+/* Check and derive (session timeout bounds from tickTime, myid from
+ * dataDir/myid, ...). Returns 0 or -EINVAL with a message. */
+int config_finish(struct qfs_config *c, char *errbuf, size_t errlen);
+
+/* The value of a key as given, or NULL. Borrowed. */
+const char *config_get(const struct qfs_config *c, const char *key);
+
+#endif
