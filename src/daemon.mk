@@ -1,9 +1,18 @@
 # src/daemon.mk - shared utilities and the quorumfs daemon itself.
 noinst_LIBRARIES += libqutil.a
 libqutil_a_SOURCES = src/buf.c src/buf.h src/zerr.c src/zerr.h src/log.c src/log.h \
-	src/zxid.h
+	src/zxid.h src/config.c src/config.h
 
 sbin_PROGRAMS += quorumfs
 quorumfs_SOURCES = src/main.c
 quorumfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
 quorumfs_LDADD = libqutil.a $(FUSE_LIBS) $(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS)
+
+dist_man_MANS += man/quorumfs.conf.5
+EXTRA_DIST += README contrib/quickstart.sh contrib/install-deps.sh \
+	contrib/standalone.cfg contrib/quorumfs@.service tests/run-all.sh
+
+check_PROGRAMS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_LDADD = libqutil.a libtap.a
+QFS_TESTS += tests/unit/test_config

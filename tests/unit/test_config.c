@@ -1,0 +1,159 @@
+/* test_config.c - zoo.cfg parsing, -o overrides and validation. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "tap.h"
+
+static char cfg_path[64];
+
+static void write_cfg(const char *text)
+{
+	int fd;
+
+	strcpy(cfg_path, "/tmp/qfs-cfg.XXXXXX");
+	fd = mkstemp(cfg_path);
+	TAP_ASSERT(fd >= 0);
+	TAP_ASSERT(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void test_zoo_cfg(void)
+{
+	struct qfs_config c;
+	char err[256] = "";
+
+	write_cfg("# comment\n\ntickTime = 500\ndataDir=/tmp/x\nclientPort=2999\n"
+		  "server.1=10.0.0.1:2888:3888\nserver.2=h2:2889:3889:observer;127.0.0.1:2182\n"
+		  "autopurge.snapRetainCount=5\n4lw.commands.whitelist=ruok, srvr\n");
+	config_init(&c);
+	TAP_EQ(config_load_file(&c, cfg_path, err, sizeof(err)), 0);
+	TAP_EQ(c.tick_ms, 500);
+	TAP_STREQ(c.data_dir, "/tmp/x");
+	TAP_EQ(c.client_port, 2999);
+	TAP_EQ(c.n_servers, 2);
+	TAP_EQ(c.servers[0].id, 1);
+	TAP_STREQ(c.servers[0].host, "10.0.0.1");
+	TAP_EQ(c.servers[0].peer_port, 2888);
+	TAP_EQ(c.servers[0].election_port, 3888);
+	TAP_EQ(c.servers[1].observer, 1);
+	TAP_EQ(c.servers[1].client_port, 2182);
+	TAP_STREQ(c.servers[1].client_host, "127.0.0.1");
+	TAP_EQ(c.snap_retain_count, 5);
+	TAP_STREQ(config_get(&c, "4lw.commands.whitelist"), "ruok, srvr");
+	TAP_EQ(config_apply_opts(&c, "myid=2", err, sizeof(err)), 0);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
+	/* session bounds derive from tickTime */
+	TAP_EQ(c.min_session_timeout_ms, 1000);
+	TAP_EQ(c.max_session_timeout_ms, 10000);
+	config_free(&c);
+	unlink(cfg_path);
+}
+
+static void test_overrides_and_fuse_opts(void)
+{
+	struct qfs_config c;
+	char err[256] = "";
+
+	write_cfg("dataDir=/a\nclientPort=1\n");
+	config_init(&c);
+	TAP_EQ(config_load_file(&c, cfg_path, err, sizeof(err)), 0);
+	TAP_EQ(config_apply_opts(&c, "clientPort=0,allow_other,defaults,_netdev,"
+				     "fsname=coord,dataDir=/b",
+				 err, sizeof(err)),
+	       0);
+	TAP_EQ(c.client_port, 0);
+	TAP_STREQ(c.data_dir, "/b");
+	TAP_STREQ(c.fuse_opts, "allow_other,fsname=coord");
+	TAP_STREQ(config_get(&c, "dataDir"), "/b");
+	config_free(&c);
+	unlink(cfg_path);
+}
+
+static void test_errors_name_the_line(void)
+{
+	struct qfs_config c;
+	char err[256] = "";
+
+	write_cfg("dataDir=/a\n\nclientPort=99999\n");
+	config_init(&c);
+	TAP_EQ(config_load_file(&c, cfg_path, err, sizeof(err)), -EINVAL);
+	TAP_ASSERT(strstr(err, ":3:") && strstr(err, "clientPort"));
+	config_free(&c);
+	unlink(cfg_path);
+
+	write_cfg("dataDir\n");
+	config_init(&c);
+	TAP_EQ(config_load_file(&c, cfg_path, err, sizeof(err)), -EINVAL);
+	TAP_ASSERT(strstr(err, ":1:") && strstr(err, "KEY=VALUE"));
+	config_free(&c);
+	unlink(cfg_path);
+
+	write_cfg("server.1=host:notaport:3888\n");
+	config_init(&c);
+	TAP_EQ(config_load_file(&c, cfg_path, err, sizeof(err)), -EINVAL);
+	TAP_ASSERT(strstr(err, "bad port"));
+	config_free(&c);
+	unlink(cfg_path);
+
+	config_init(&c);
+	TAP_EQ(config_apply_opts(&c, "bogus", err, sizeof(err)), -EINVAL);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), -EINVAL); /* no dataDir */
+	TAP_ASSERT(strstr(err, "dataDir"));
+	TAP_EQ(config_apply_opts(&c, "dataDir=/x,minSessionTimeout=5000,"
+				     "maxSessionTimeout=4000",
+				 err, sizeof(err)),
+	       0);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), -EINVAL);
+	config_free(&c);
+}
+
+static void test_unknown_key_is_kept(void)
+{
+	struct qfs_config c;
+	char err[256] = "";
+
+	config_init(&c);
+	TAP_EQ(config_apply_opts(&c, "dataDir=/x,fancyNewKey=1", err, sizeof(err)), 0);
+	TAP_STREQ(config_get(&c, "fancyNewKey"), "1");
+	TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
+	config_free(&c);
+}
+
+static void test_myid_file(void)
+{
+	struct qfs_config c;
+	char err[256] = "", dir[] = "/tmp/qfs-myid.XXXXXX", path[64], opt[96];
+	FILE *f;
+
+	TAP_ASSERT(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/myid", dir);
+	config_init(&c);
+	snprintf(opt, sizeof(opt), "dataDir=%s,server.3=a:1:2", dir);
+	TAP_EQ(config_apply_opts(&c, opt, err, sizeof(err)), 0);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), -EINVAL);
+	TAP_ASSERT(strstr(err, "myid"));
+	f = fopen(path, "w");
+	TAP_ASSERT(f);
+	fputs("3\n", f);
+	fclose(f);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
+	TAP_EQ(c.myid, 3);
+	config_free(&c);
+	unlink(path);
+	rmdir(dir);
+}
+
+static const struct tap_case cases[] = {
+	{"zoo_cfg", test_zoo_cfg},
+	{"overrides_and_fuse_opts", test_overrides_and_fuse_opts},
+	{"errors_name_the_line", test_errors_name_the_line},
+	{"unknown_key_is_kept", test_unknown_key_is_kept},
+	{"myid_file", test_myid_file},
+};
+
+TAP_MAIN(cases)
