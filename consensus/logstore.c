@@ -1,0 +1,314 @@
+/*
+ * logstore.c - the log store's request queue, writer thread and completion
+ * delivery; the SQL lives in logstore_sql.c. See logstore.h for the API.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "logstore_int.h"
+
+/* Bounds a group commit so one transaction does not hold a huge batch. */
+#define GROUP_MAX_REQS 1024
+
+static void deliver(struct logstore *ls, struct logstore_req *req)
+{
+	ls->inflight--;
+	req->cb(req, req->status);
+}
+
+/* Runs queued requests: consecutive appends share one transaction. */
+static void run_list(struct logstore *ls, struct logstore_req *list, uint64_t *commits,
+		     uint64_t *entries)
+{
+	struct logstore_req *group[GROUP_MAX_REQS];
+
+	while (list) {
+		size_t n = 0;
+
+		group[n++] = list;
+		list = list->next;
+		if (group[0]->op == LOGSTORE_APPEND)
+			while (list && list->op == LOGSTORE_APPEND && n < GROUP_MAX_REQS) {
+				group[n++] = list;
+				list = list->next;
+			}
+		*entries += logstore_sql_run(ls, group, n);
+		if (group[0]->op != LOGSTORE_READ && group[0]->op != LOGSTORE_BARRIER &&
+		    group[0]->status == 0)
+			(*commits)++;
+	}
+}
+
+/*
+ * The writer thread. It exists because a commit with synchronous=FULL
+ * waits for fsync, which takes milliseconds (or seconds on a busy disk);
+ * on the loop thread that would stall every client, peer and FUSE request
+ * of the daemon. It owns the SQLite connection after open; the loop only
+ * queues requests and collects completions.
+ */
+static void *writer_main(void *arg)
+{
+	struct logstore *ls = arg;
+
+	pthread_mutex_lock(&ls->mu);
+	for (;;) {
+		struct logstore_req *list, *last;
+		uint64_t commits = 0, entries = 0, one = 1;
+
+		while (!ls->q_head && !ls->stopping)
+			pthread_cond_wait(&ls->cv, &ls->mu);
+		if (!ls->q_head)
+			break;
+		list = ls->q_head;
+		ls->q_head = ls->q_tail = NULL;
+		pthread_mutex_unlock(&ls->mu);
+
+		run_list(ls, list, &commits, &entries);
+		for (last = list; last->next; last = last->next)
+			;
+
+		pthread_mutex_lock(&ls->mu);
+		ls->commits += commits;
+		ls->entries += entries;
+		if (ls->d_tail)
+			ls->d_tail->next = list;
+		else
+			ls->d_head = list;
+		ls->d_tail = last;
+		if (write(ls->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			fprintf(stderr, "log store %s: waking the loop: %s\n", ls->path,
+				strerror(errno));
+		pthread_cond_broadcast(&ls->cv);
+	}
+	pthread_mutex_unlock(&ls->mu);
+	return NULL;
+}
+
+/* On the loop thread: run the callbacks of finished requests, in order. */
+static void collect(struct logstore *ls)
+{
+	struct logstore_req *list;
+	uint64_t v;
+
+	if (read(ls->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "log store %s: eventfd: %s\n", ls->path, strerror(errno));
+	pthread_mutex_lock(&ls->mu);
+	list = ls->d_head;
+	ls->d_head = ls->d_tail = NULL;
+	pthread_mutex_unlock(&ls->mu);
+	while (list) {
+		struct logstore_req *next = list->next;
+		list->next = NULL;
+		deliver(ls, list);
+		list = next;
+	}
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	collect(arg);
+}
+
+int logstore_open(const char *path, struct event_base *base, struct logstore **out,
+		  struct logstore_state *state, char *errmsg, size_t errmsg_len)
+{
+	struct logstore *ls;
+	int rc;
+
+	*out = NULL;
+	ls = calloc(1, sizeof(*ls));
+	if (!ls || !(ls->path = strdup(path))) {
+		snprintf(errmsg, errmsg_len, "log store %s: out of memory", path);
+		free(ls);
+		return -ENOMEM;
+	}
+	ls->base = base;
+	ls->wake_fd = -1;
+	pthread_mutex_init(&ls->mu, NULL);
+	pthread_cond_init(&ls->cv, NULL);
+	if ((rc = logstore_sql_open(ls, state, errmsg, errmsg_len)) < 0)
+		goto err_after_alloc;
+	ls->last_submitted = state->last_zxid;
+	if (!base)
+		goto out;
+	ls->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ls->wake_fd < 0) {
+		rc = -errno;
+		snprintf(errmsg, errmsg_len, "log store %s: eventfd: %s", path, strerror(errno));
+		goto err_after_alloc;
+	}
+	ls->wake_ev = event_new(base, ls->wake_fd, EV_READ | EV_PERSIST, on_wake, ls);
+	if (!ls->wake_ev || event_add(ls->wake_ev, NULL) < 0) {
+		rc = -ENOMEM;
+		snprintf(errmsg, errmsg_len, "log store %s: cannot add the wake event", path);
+		goto err_after_alloc;
+	}
+	if ((rc = pthread_create(&ls->thread, NULL, writer_main, ls)) != 0) {
+		snprintf(errmsg, errmsg_len, "log store %s: writer thread: %s", path,
+			 strerror(rc));
+		rc = -rc;
+		goto err_after_alloc;
+	}
+	ls->thread_started = 1;
+out:
+	*out = ls;
+	return 0;
+
+err_after_alloc:
+	if (ls->wake_ev)
+		event_free(ls->wake_ev);
+	if (ls->wake_fd >= 0)
+		close(ls->wake_fd);
+	logstore_sql_close(ls);
+	pthread_mutex_destroy(&ls->mu);
+	pthread_cond_destroy(&ls->cv);
+	free(ls->path);
+	free(ls);
+	return rc;
+}
+
+void logstore_close(struct logstore *ls)
+{
+	if (!ls)
+		return;
+	if (ls->thread_started) {
+		/* The writer leaves only once its queue is empty, so after the
+		 * join every request sits in the done list. */
+		pthread_mutex_lock(&ls->mu);
+		ls->stopping = 1;
+		pthread_cond_broadcast(&ls->cv);
+		pthread_mutex_unlock(&ls->mu);
+		pthread_join(ls->thread, NULL);
+		collect(ls);
+	}
+	if (ls->wake_ev)
+		event_free(ls->wake_ev);
+	if (ls->wake_fd >= 0)
+		close(ls->wake_fd);
+	logstore_sql_close(ls);
+	pthread_mutex_destroy(&ls->mu);
+	pthread_cond_destroy(&ls->cv);
+	free(ls->path);
+	free(ls);
+}
+
+static void submit(struct logstore *ls, struct logstore_req *req, enum logstore_op op,
+		   logstore_cb cb)
+{
+	req->op = op;
+	req->cb = cb;
+	req->status = 0;
+	req->errmsg[0] = '\0';
+	req->entries = NULL;
+	req->n_entries = 0;
+	req->next = NULL;
+	ls->inflight++;
+	if (!ls->thread_started) {
+		uint64_t commits = 0, entries = 0;
+		run_list(ls, req, &commits, &entries);
+		ls->commits += commits;
+		ls->entries += entries;
+		deliver(ls, req);
+		return;
+	}
+	pthread_mutex_lock(&ls->mu);
+	if (ls->q_tail)
+		ls->q_tail->next = req;
+	else
+		ls->q_head = req;
+	ls->q_tail = req;
+	pthread_cond_signal(&ls->cv);
+	pthread_mutex_unlock(&ls->mu);
+}
+
+int logstore_append(struct logstore *ls, struct logstore_req *req,
+		    const struct logstore_entry *entries, size_t n, logstore_cb cb)
+{
+	zxid_t prev = ls->last_submitted;
+
+	if (n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (entries[i].zxid <= prev || entries[i].len > LOGSTORE_MAX_ENTRY ||
+		    (entries[i].len && !entries[i].data))
+			return -EINVAL;
+		prev = entries[i].zxid;
+	}
+	req->in = entries;
+	req->n_in = n;
+	ls->last_submitted = prev;
+	submit(ls, req, LOGSTORE_APPEND, cb);
+	return 0;
+}
+
+int logstore_truncate(struct logstore *ls, struct logstore_req *req, zxid_t after,
+		      logstore_cb cb)
+{
+	req->arg = after;
+	if (ls->last_submitted > after)
+		ls->last_submitted = after;
+	submit(ls, req, LOGSTORE_TRUNCATE, cb);
+	return 0;
+}
+
+int logstore_compact(struct logstore *ls, struct logstore_req *req, zxid_t before,
+		     logstore_cb cb)
+{
+	req->arg = before;
+	submit(ls, req, LOGSTORE_COMPACT, cb);
+	return 0;
+}
+
+int logstore_set_meta(struct logstore *ls, struct logstore_req *req,
+		      const struct logstore_meta *meta, logstore_cb cb)
+{
+	req->meta = *meta;
+	submit(ls, req, LOGSTORE_SET_META, cb);
+	return 0;
+}
+
+int logstore_read(struct logstore *ls, struct logstore_req *req, zxid_t from, zxid_t to,
+		  size_t max, logstore_cb cb)
+{
+	if (from > to || max == 0)
+		return -EINVAL;
+	req->arg = from;
+	req->arg2 = to;
+	req->max = max;
+	submit(ls, req, LOGSTORE_READ, cb);
+	return 0;
+}
+
+int logstore_barrier(struct logstore *ls, struct logstore_req *req, logstore_cb cb)
+{
+	submit(ls, req, LOGSTORE_BARRIER, cb);
+	return 0;
+}
+
+void logstore_req_release(struct logstore_req *req)
+{
+	for (size_t i = 0; i < req->n_entries; i++)
+		free((void *)req->entries[i].data);
+	free(req->entries);
+	req->entries = NULL;
+	req->n_entries = 0;
+}
+
+void logstore_stats(struct logstore *ls, uint64_t *commits, uint64_t *entries)
+{
+	pthread_mutex_lock(&ls->mu);
+	*commits = ls->commits;
+	*entries = ls->entries;
+	pthread_mutex_unlock(&ls->mu);
+}
+
+const char *logstore_path(const struct logstore *ls)
+{
+	return ls->path;
+}

@@ -1,0 +1,181 @@
+/*
+ * logstore.h - the replication engine's durable log: a SQLite database of
+ * proposals plus the few numbers Zab must never forget.
+ *
+ * What is stored (one SQLite file, WAL mode, synchronous=FULL):
+ *
+ *   log(zxid INTEGER PRIMARY KEY, epoch INTEGER, data BLOB, crc INTEGER)
+ *       one row per entry; zxids strictly increase. crc is CRC-32C over
+ *       zxid (8 bytes big-endian) || epoch (4 bytes big-endian) || data, so a
+ *       flipped byte in any field is caught when the row is read back.
+ *   meta(id = 1, accepted_epoch, current_epoch, vote, snapshot_zxid, crc)
+ *       Zab's acceptedEpoch and currentEpoch (ZooKeeper persists them in the
+ *       files acceptedEpoch/currentEpoch before acting on them), the vote of
+ *       the current election round, and the zxid of the last snapshot the log
+ *       was compacted against; crc over the four values as 4+4+8+8 bytes
+ *       big-endian.
+ *   PRAGMA application_id = 'QFSL', user_version = format version (1).
+ *
+ * Every operation is a caller-owned struct logstore_req handed to the store
+ * with a completion callback (STYLE.md rule 2). The callback runs exactly
+ * once, on the thread that owns the event base given to logstore_open, and
+ * only after the change is committed and fsync'd (STYLE.md rule 5: persist
+ * before acknowledging). Requests complete in submission order.
+ *
+ * An append of n entries is one SQLite transaction; consecutive appends
+ * waiting in the queue are committed together (group commit), so many
+ * concurrent proposers share one fsync.
+ *
+ * Synchronous mode (base == NULL in logstore_open) runs each operation on
+ * the caller's thread and calls the callback before the submit function
+ * returns; meant for tests and tools.
+ *
+ * Errors are negative errno values (STYLE.md rule 8): -EIO for SQLite
+ * failures, -EILSEQ for a checksum mismatch or a malformed database, -EINVAL
+ * for a request that breaks the log's order. The message in req->errmsg
+ * (or the errmsg buffer of logstore_open) names the file and what is wrong.
+ */
+#ifndef QFS_LOGSTORE_H
+#define QFS_LOGSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zxid.h"
+
+struct event_base;
+struct logstore;
+
+#define LOGSTORE_ERRMSG 256
+/* Largest payload of one entry; bigger appends are refused with -EINVAL. */
+#define LOGSTORE_MAX_ENTRY (64u << 20)
+
+struct logstore_entry {
+	zxid_t zxid;
+	uint32_t epoch;  /* the epoch of the leader that proposed it */
+	const void *data; /* borrowed on append; owned by the request on read */
+	size_t len;
+};
+
+struct logstore_meta {
+	uint32_t accepted_epoch;
+	uint32_t current_epoch;
+	uint64_t vote; /* opaque to the store; 0 means none */
+	zxid_t snapshot_zxid;
+};
+
+/* What logstore_open found. first/last are 0 when the log is empty. */
+struct logstore_state {
+	struct logstore_meta meta;
+	zxid_t first_zxid;
+	zxid_t last_zxid;
+	uint64_t count;
+};
+
+enum logstore_op {
+	LOGSTORE_APPEND = 1,
+	LOGSTORE_TRUNCATE, /* delete every entry with zxid > arg */
+	LOGSTORE_COMPACT,  /* delete every entry with zxid < arg */
+	LOGSTORE_SET_META,
+	LOGSTORE_READ, /* entries with from <= zxid <= to, at most max */
+	LOGSTORE_BARRIER, /* completes once everything before it has */
+};
+
+struct logstore_req;
+typedef void (*logstore_cb)(struct logstore_req *req, int status);
+
+/*
+ * One operation. The caller owns the struct and keeps it alive, untouched,
+ * until its callback has run; the store only reads the input fields and
+ * writes status, errmsg and the read results.
+ */
+struct logstore_req {
+	void *data; /* for the caller */
+	int status;
+	char errmsg[LOGSTORE_ERRMSG];
+
+	/* Results of LOGSTORE_READ, owned by the request; release them with
+	 * logstore_req_release (also safe on any other request). */
+	struct logstore_entry *entries;
+	size_t n_entries;
+
+	/* Private to the store. */
+	enum logstore_op op;
+	logstore_cb cb;
+	const struct logstore_entry *in;
+	size_t n_in;
+	zxid_t arg, arg2;
+	size_t max;
+	struct logstore_meta meta;
+	struct logstore_req *next;
+};
+
+/*
+ * Opens (creating if needed) the log at path, verifies it (SQLite's
+ * quick_check, every record's CRC, the metadata CRC) and reports what it
+ * holds in *state. With base != NULL a writer thread is started and
+ * completions are delivered on base's loop; with base == NULL the store is
+ * synchronous. On failure returns a negative errno and writes a message
+ * naming path into errmsg (errmsg_len bytes). The path is copied.
+ */
+int logstore_open(const char *path, struct event_base *base, struct logstore **out,
+		  struct logstore_state *state, char *errmsg, size_t errmsg_len);
+
+/*
+ * Waits for every submitted request to finish (their callbacks run from
+ * inside this call when asynchronous), stops the writer thread, closes the
+ * database and frees the store. Must not be called from a callback.
+ */
+void logstore_close(struct logstore *ls);
+
+/*
+ * Appends n entries (n >= 1) as one transaction. zxids must strictly
+ * increase and follow the last zxid submitted (or the store's last zxid);
+ * otherwise returns -EINVAL at once and the callback is never called. The
+ * entry array and payloads are borrowed until the callback runs.
+ * Returns 0 when the request was accepted.
+ */
+int logstore_append(struct logstore *ls, struct logstore_req *req,
+		    const struct logstore_entry *entries, size_t n, logstore_cb cb);
+
+/* Removes every entry with zxid > after (a follower that followed an old
+ * leader discards its uncommitted suffix). */
+int logstore_truncate(struct logstore *ls, struct logstore_req *req, zxid_t after,
+		      logstore_cb cb);
+
+/* Removes every entry with zxid < before (after a snapshot at before - 1 or
+ * later has been made durable elsewhere). */
+int logstore_compact(struct logstore *ls, struct logstore_req *req, zxid_t before,
+		     logstore_cb cb);
+
+/* Replaces the durable metadata (copied at submit time). The callback means
+ * it is on disk: only then may the caller act on the new epoch or vote. */
+int logstore_set_meta(struct logstore *ls, struct logstore_req *req,
+		      const struct logstore_meta *meta, logstore_cb cb);
+
+/*
+ * Reads up to max entries with from <= zxid <= to, in order, into
+ * req->entries (owned by req; free with logstore_req_release). Sees every
+ * request submitted before it. A record whose CRC fails completes the
+ * request with -EILSEQ.
+ */
+int logstore_read(struct logstore *ls, struct logstore_req *req, zxid_t from, zxid_t to,
+		  size_t max, logstore_cb cb);
+
+/* Completes after every earlier request has. */
+int logstore_barrier(struct logstore *ls, struct logstore_req *req, logstore_cb cb);
+
+/* Frees the results of a read; the request can then be reused. */
+void logstore_req_release(struct logstore_req *req);
+
+/* Statistics since open: transactions committed (one fsync each) and
+ * entries appended. Read on the loop thread. */
+void logstore_stats(struct logstore *ls, uint64_t *commits, uint64_t *entries);
+
+/* The path the store was opened with (borrowed). */
+const char *logstore_path(const struct logstore *ls);
+
+/* CRC-32C (Castagnoli) of n bytes, continuing from crc (start with 0). */
+uint32_t logstore_crc32c(uint32_t crc, const void *p, size_t n);
+
+#endif

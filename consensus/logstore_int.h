@@ -1,0 +1,55 @@
+/*
+ * logstore_int.h - what logstore.c (queue, writer thread, completions) and
+ * logstore_sql.c (the SQLite statements) share. Not for other modules.
+ */
+#ifndef QFS_LOGSTORE_INT_H
+#define QFS_LOGSTORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "logstore.h"
+
+struct event;
+
+struct logstore {
+	char *path;
+	sqlite3 *db;
+	sqlite3_stmt *st_begin, *st_commit, *st_rollback;
+	sqlite3_stmt *st_insert, *st_truncate, *st_compact, *st_meta, *st_read;
+
+	/* Loop-thread state. */
+	struct event_base *base;
+	zxid_t last_submitted; /* zxid order is checked at submit time */
+	size_t inflight;       /* submitted, callback not yet run */
+
+	/* Shared with the writer thread, under mu. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	int thread_started;
+	int stopping;
+	struct logstore_req *q_head, *q_tail; /* waiting for the writer */
+	struct logstore_req *d_head, *d_tail; /* done, waiting for the loop */
+	int wake_fd; /* eventfd: the writer wakes the loop */
+	struct event *wake_ev;
+	uint64_t commits, entries;
+
+	/* Writer-thread state: after a failed write the store's contents are
+	 * uncertain, so every later request fails too. */
+	int failed;
+	char failmsg[LOGSTORE_ERRMSG];
+};
+
+/* Opens and verifies the database; fills *state. */
+int logstore_sql_open(struct logstore *ls, struct logstore_state *state, char *errmsg,
+		      size_t errmsg_len);
+void logstore_sql_close(struct logstore *ls);
+/*
+ * Runs n requests, which are all appends when n > 1, in one transaction
+ * and sets each one's status and errmsg. Returns the number of entries
+ * appended.
+ */
+size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t n);
+
+#endif

@@ -1,0 +1,454 @@
+/*
+ * test_logstore.c - the SQLite log store: append, read, restart, truncate,
+ * compact, durable metadata, the asynchronous writer thread, and corrupt
+ * records caught by their CRC on open and on read. Crash tests are in
+ * test_logstore_crash.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "logstore.h"
+#include "tap.h"
+
+static char dir[256], dbpath[300];
+
+static void fresh_dir(void)
+{
+	snprintf(dir, sizeof(dir), "%s/qfs-logstore-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	TAP_ASSERT(mkdtemp(dir) != NULL);
+	snprintf(dbpath, sizeof(dbpath), "%s/log.db", dir);
+}
+
+static void cleanup_dir(void)
+{
+	char p[400];
+
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+	unlink(dbpath);
+	rmdir(dir);
+}
+
+/* Payload of zxid z: "entry-<z>-" then bytes derived from z. */
+static size_t payload(zxid_t z, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "entry-%llx-", (unsigned long long)z);
+	size_t len = (size_t)n + (z % 37);
+
+	for (size_t i = (size_t)n; i < len && i < cap; i++)
+		out[i] = (char)('a' + (z + i) % 26);
+	return len < cap ? len : cap;
+}
+
+static int last_status;
+static int n_done;
+
+static void done_cb(struct logstore_req *req, int status)
+{
+	last_status = status;
+	n_done++;
+	if (status < 0)
+		printf("# %s\n", req->errmsg);
+}
+
+static struct logstore *open_sync(struct logstore_state *st)
+{
+	struct logstore *ls;
+	char err[LOGSTORE_ERRMSG];
+	int rc = logstore_open(dbpath, NULL, &ls, st, err, sizeof(err));
+
+	if (rc < 0)
+		printf("# open: %s\n", err);
+	TAP_EQ(rc, 0);
+	return ls;
+}
+
+/* Appends zxids from..to (epoch 1) as batches of batch entries. */
+static void append_range(struct logstore *ls, zxid_t from, zxid_t to, size_t batch)
+{
+	static char bufs[64][128];
+	struct logstore_entry e[64];
+	struct logstore_req req;
+
+	TAP_ASSERT(batch <= 64);
+	for (zxid_t z = from; z <= to;) {
+		size_t n = 0;
+		for (; n < batch && z <= to; n++, z++) {
+			e[n].zxid = z;
+			e[n].epoch = zxid_epoch(z);
+			e[n].data = bufs[n];
+			e[n].len = payload(z, bufs[n], sizeof(bufs[n]));
+		}
+		last_status = 1;
+		TAP_EQ(logstore_append(ls, &req, e, n, done_cb), 0);
+		TAP_EQ(last_status, 0); /* synchronous: done before return */
+	}
+}
+
+/* Reads from..to and checks every entry is there with its payload. */
+static void check_range(struct logstore *ls, zxid_t from, zxid_t to)
+{
+	struct logstore_req req;
+	char want[128];
+	size_t i = 0;
+
+	TAP_EQ(logstore_read(ls, &req, from, to, 1000000, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	TAP_EQ(req.n_entries, to - from + 1);
+	for (zxid_t z = from; z <= to; z++, i++) {
+		size_t n = payload(z, want, sizeof(want));
+		TAP_EQ(req.entries[i].zxid, z);
+		TAP_EQ(req.entries[i].len, n);
+		TAP_ASSERT(memcmp(req.entries[i].data, want, n) == 0);
+	}
+	logstore_req_release(&req);
+}
+
+static void test_append_read_restart(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	zxid_t base = zxid_make(1, 0);
+
+	fresh_dir();
+	ls = open_sync(&st);
+	TAP_EQ(st.count, 0);
+	TAP_EQ(st.last_zxid, 0);
+	append_range(ls, base + 1, base + 100, 7);
+	check_range(ls, base + 1, base + 100);
+	check_range(ls, base + 40, base + 60);
+	logstore_close(ls);
+
+	ls = open_sync(&st);
+	TAP_EQ(st.count, 100);
+	TAP_EQ(st.first_zxid, base + 1);
+	TAP_EQ(st.last_zxid, base + 100);
+	check_range(ls, base + 1, base + 100);
+	/* A read with a limit stops early. */
+	{
+		struct logstore_req req;
+		TAP_EQ(logstore_read(ls, &req, base + 1, base + 100, 5, done_cb), 0);
+		TAP_EQ(req.n_entries, 5);
+		TAP_EQ(req.entries[4].zxid, base + 5);
+		logstore_req_release(&req);
+	}
+	logstore_close(ls);
+	cleanup_dir();
+}
+
+static void test_order_enforced(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_entry e[2] = {{zxid_make(1, 5), 1, "x", 1}, {zxid_make(1, 4), 1, "y", 1}};
+	struct logstore_req req;
+
+	fresh_dir();
+	ls = open_sync(&st);
+	TAP_EQ(logstore_append(ls, &req, e, 2, done_cb), -EINVAL);
+	TAP_EQ(logstore_append(ls, &req, e, 1, done_cb), 0);
+	TAP_EQ(logstore_append(ls, &req, e, 1, done_cb), -EINVAL); /* same zxid */
+	TAP_EQ(logstore_append(ls, &req, e, 0, done_cb), -EINVAL);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
+static void test_truncate(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	zxid_t b1 = zxid_make(1, 0), b2 = zxid_make(2, 0);
+
+	fresh_dir();
+	ls = open_sync(&st);
+	append_range(ls, b1 + 1, b1 + 20, 5);
+	TAP_EQ(logstore_truncate(ls, &req, b1 + 12, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	/* The new leader's entries follow the truncation point. */
+	append_range(ls, b2 + 1, b2 + 3, 3);
+	logstore_close(ls);
+
+	ls = open_sync(&st);
+	TAP_EQ(st.count, 15);
+	TAP_EQ(st.last_zxid, b2 + 3);
+	check_range(ls, b1 + 1, b1 + 12);
+	check_range(ls, b2 + 1, b2 + 3);
+	TAP_EQ(logstore_read(ls, &req, b1 + 13, b1 + 20, 100, done_cb), 0);
+	TAP_EQ(req.n_entries, 0);
+	logstore_req_release(&req);
+	/* Truncating below everything empties the log. */
+	TAP_EQ(logstore_truncate(ls, &req, 0, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	append_range(ls, b1 + 1, b1 + 2, 2);
+	logstore_close(ls);
+	ls = open_sync(&st);
+	TAP_EQ(st.count, 2);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
+static void test_compact(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	zxid_t b = zxid_make(3, 0);
+
+	fresh_dir();
+	ls = open_sync(&st);
+	append_range(ls, b + 1, b + 50, 10);
+	TAP_EQ(logstore_compact(ls, &req, b + 31, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	logstore_close(ls);
+	ls = open_sync(&st);
+	TAP_EQ(st.first_zxid, b + 31);
+	TAP_EQ(st.last_zxid, b + 50);
+	TAP_EQ(st.count, 20);
+	check_range(ls, b + 31, b + 50);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
+static void test_meta_durable(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	struct logstore_meta m = {7, 6, 0x0000000300000042ull, zxid_make(5, 99)};
+
+	fresh_dir();
+	ls = open_sync(&st);
+	TAP_EQ(st.meta.accepted_epoch, 0);
+	TAP_EQ(st.meta.vote, 0);
+	TAP_EQ(logstore_set_meta(ls, &req, &m, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	logstore_close(ls);
+	ls = open_sync(&st);
+	TAP_EQ(st.meta.accepted_epoch, 7);
+	TAP_EQ(st.meta.current_epoch, 6);
+	TAP_EQ(st.meta.vote, m.vote);
+	TAP_EQ(st.meta.snapshot_zxid, m.snapshot_zxid);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
+/* The asynchronous store: many appends in flight, callbacks in order on the
+ * loop, group commit sharing transactions. */
+#define ASYNC_REQS 200
+static struct {
+	struct logstore_req req[ASYNC_REQS];
+	struct logstore_entry e[ASYNC_REQS][4];
+	char data[ASYNC_REQS][4][64];
+	int next_expected;
+	int bad_order;
+	struct event_base *base;
+} as;
+
+static void async_cb(struct logstore_req *req, int status)
+{
+	int i = (int)(req - as.req);
+
+	if (status < 0 || i != as.next_expected)
+		as.bad_order++;
+	as.next_expected++;
+}
+
+static void async_meta_cb(struct logstore_req *req, int status)
+{
+	if (status < 0 || as.next_expected != ASYNC_REQS)
+		as.bad_order++;
+	as.next_expected++;
+	event_base_loopbreak(as.base);
+}
+
+static void test_async(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	char err[LOGSTORE_ERRMSG];
+	uint64_t commits, entries;
+	zxid_t z = zxid_make(1, 0);
+	struct logstore_meta m = {1, 1, 0, 0};
+	static struct logstore_req meta_req;
+
+	fresh_dir();
+	memset(&as, 0, sizeof(as));
+	as.base = event_base_new();
+	TAP_ASSERT(as.base != NULL);
+	TAP_EQ(logstore_open(dbpath, as.base, &ls, &st, err, sizeof(err)), 0);
+	for (int i = 0; i < ASYNC_REQS; i++) {
+		for (int k = 0; k < 4; k++) {
+			as.e[i][k].zxid = ++z;
+			as.e[i][k].epoch = 1;
+			as.e[i][k].data = as.data[i][k];
+			as.e[i][k].len = payload(z, as.data[i][k], sizeof(as.data[i][k]));
+		}
+		TAP_EQ(logstore_append(ls, &as.req[i], as.e[i], 4, async_cb), 0);
+		/* Nothing completes inside the submit call. */
+		TAP_EQ(as.next_expected, 0);
+	}
+	/* The metadata write is ordered after the appends. */
+	TAP_EQ(logstore_set_meta(ls, &meta_req, &m, async_meta_cb), 0);
+	event_base_dispatch(as.base);
+	TAP_EQ(as.bad_order, 0);
+	logstore_stats(ls, &commits, &entries);
+	TAP_EQ(entries, ASYNC_REQS * 4);
+	printf("# %d appends of 4 entries in %llu transactions\n", ASYNC_REQS,
+	       (unsigned long long)commits);
+	TAP_ASSERT(commits <= ASYNC_REQS + 1);
+	logstore_close(ls);
+	event_base_free(as.base);
+
+	ls = open_sync(&st);
+	TAP_EQ(st.count, ASYNC_REQS * 4);
+	TAP_EQ(st.meta.accepted_epoch, 1);
+	check_range(ls, zxid_make(1, 1), zxid_make(1, ASYNC_REQS * 4));
+	logstore_close(ls);
+	cleanup_dir();
+}
+
+/* Flips one byte of the first occurrence of pattern in the file. */
+static int flip_in_file(const char *path, const char *pattern)
+{
+	FILE *f = fopen(path, "r+b");
+	static char data[1 << 20];
+	size_t n, plen = strlen(pattern);
+
+	if (!f)
+		return -1;
+	n = fread(data, 1, sizeof(data), f);
+	for (size_t i = 0; i + plen <= n; i++)
+		if (memcmp(data + i, pattern, plen) == 0) {
+			fseek(f, (long)(i + plen - 1), SEEK_SET);
+			fputc(data[i + plen - 1] ^ 0x20, f);
+			fclose(f);
+			return 0;
+		}
+	fclose(f);
+	return -1;
+}
+
+static void test_corrupt_on_open(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	char err[LOGSTORE_ERRMSG];
+	zxid_t b = zxid_make(1, 0);
+
+	fresh_dir();
+	ls = open_sync(&st);
+	append_range(ls, b + 1, b + 30, 10);
+	logstore_close(ls); /* checkpoints the WAL into the db file */
+	TAP_EQ(flip_in_file(dbpath, "entry-10000000f-"), 0);
+	TAP_EQ(logstore_open(dbpath, NULL, &ls, &st, err, sizeof(err)), -EILSEQ);
+	printf("# %s\n", err);
+	TAP_ASSERT(strstr(err, "checksum") != NULL);
+	TAP_ASSERT(strstr(err, dbpath) != NULL);
+	TAP_ASSERT(strstr(err, "0x10000000f") != NULL);
+	cleanup_dir();
+}
+
+/* A record altered behind the store's back is caught when read. */
+static void test_corrupt_on_read(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	sqlite3 *db;
+	zxid_t b = zxid_make(1, 0);
+
+	fresh_dir();
+	ls = open_sync(&st);
+	append_range(ls, b + 1, b + 10, 10);
+	TAP_EQ(sqlite3_open(dbpath, &db), SQLITE_OK);
+	TAP_EQ(sqlite3_exec(db, "UPDATE log SET data = x'00112233' WHERE zxid = 4294967303",
+			    NULL, NULL, NULL),
+	       SQLITE_OK);
+	sqlite3_close(db);
+	TAP_EQ(logstore_read(ls, &req, b + 1, b + 10, 100, done_cb), 0);
+	TAP_EQ(last_status, -EILSEQ);
+	TAP_ASSERT(strstr(req.errmsg, "0x100000007") != NULL);
+	logstore_req_release(&req);
+	/* Entries before the bad one are still readable. */
+	check_range(ls, b + 1, b + 6);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
+static void test_corrupt_meta(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	char err[LOGSTORE_ERRMSG];
+	sqlite3 *db;
+
+	fresh_dir();
+	ls = open_sync(&st);
+	logstore_close(ls);
+	TAP_EQ(sqlite3_open(dbpath, &db), SQLITE_OK);
+	TAP_EQ(sqlite3_exec(db, "UPDATE meta SET current_epoch = 9", NULL, NULL, NULL),
+	       SQLITE_OK);
+	sqlite3_close(db);
+	TAP_EQ(logstore_open(dbpath, NULL, &ls, &st, err, sizeof(err)), -EILSEQ);
+	printf("# %s\n", err);
+	TAP_ASSERT(strstr(err, "metadata") != NULL);
+	cleanup_dir();
+}
+
+static void test_not_a_log(void)
+{
+	struct logstore *ls;
+	struct logstore_state st;
+	char err[LOGSTORE_ERRMSG];
+	sqlite3 *db;
+	int fd;
+
+	fresh_dir();
+	TAP_EQ(sqlite3_open(dbpath, &db), SQLITE_OK);
+	TAP_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	TAP_EQ(logstore_open(dbpath, NULL, &ls, &st, err, sizeof(err)), -EILSEQ);
+	printf("# %s\n", err);
+	TAP_ASSERT(strstr(err, "not a quorumfs log") != NULL);
+	unlink(dbpath);
+
+	fd = open(dbpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	TAP_ASSERT(fd >= 0);
+	for (int i = 0; i < 64; i++)
+		TAP_EQ(write(fd, "garbage garbage garbage garbage garbage garbage garbage!!\n",
+			     58),
+		       58);
+	close(fd);
+	TAP_ASSERT(logstore_open(dbpath, NULL, &ls, &st, err, sizeof(err)) < 0);
+	printf("# %s\n", err);
+	TAP_ASSERT(strstr(err, dbpath) != NULL);
+	cleanup_dir();
+}
+
+static const struct tap_case cases[] = {
+	{"append_read_restart", test_append_read_restart},
+	{"order_enforced", test_order_enforced},
+	{"truncate", test_truncate},
+	{"compact", test_compact},
+	{"meta_durable", test_meta_durable},
+	{"async_group_commit", test_async},
+	{"corrupt_record_on_open", test_corrupt_on_open},
+	{"corrupt_record_on_read", test_corrupt_on_read},
+	{"corrupt_metadata", test_corrupt_meta},
+	{"not_a_log", test_not_a_log},
+};
+
+TAP_MAIN(cases)
