@@ -1,0 +1,56 @@
+/*
+ * codec.h - the peer wire format of the replication engine.
+ *
+ * Every message is one frame, all integers big-endian:
+ *
+ *   u32 length      bytes that follow this field, <= CONS_FRAME_MAX
+ *   u8  version     CONS_CODEC_VERSION; a frame of another version is refused
+ *   u8  type        enum cons_msg_type
+ *   u32 from        sender's server id
+ *   u32 epoch       sender's epoch
+ *   body, by type:
+ *     VOTE_REQ      u64 last_zxid
+ *     VOTE_RESP     u8 granted
+ *     APPEND        u64 prev_zxid, u64 commit_zxid, u32 n,
+ *                   n x { u64 zxid, u8 type, i32 len, len bytes }
+ *     APPEND_RESP   u8 ok, u64 match_zxid, u64 last_zxid
+ *     SNAP          u64 zxid, i32 len, len bytes
+ *     FORWARD       u32 n, n x { i32 len, len bytes }
+ *
+ * A frame must be consumed exactly: trailing bytes are an error. Every count
+ * and length is checked against what is left before anything is allocated.
+ */
+#ifndef QFS_CONS_CODEC_H
+#define QFS_CONS_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cons.h"
+
+#define CONS_CODEC_VERSION 1
+#define CONS_FRAME_HDR	   4		/* the length field */
+#define CONS_FRAME_MAX	   (256u << 20) /* snapshots travel in one frame */
+
+/* Append one frame for m to b. Returns 0, or -ENOMEM (b failed). */
+int cons_encode(struct buf *b, const struct cons_msg *m);
+
+/*
+ * For a stream reader: given the first n bytes of a frame, set *frame_len
+ * to the whole frame's size (header included). Returns 0, -EAGAIN when n <
+ * CONS_FRAME_HDR, or -EBADMSG when the length is out of bounds (drop the
+ * connection).
+ */
+int cons_frame_len(const uint8_t *p, size_t n, size_t *frame_len);
+
+/*
+ * Decode one whole frame. Payloads and blobs in *m are borrowed from p;
+ * entry and payload arrays are allocated: release them with
+ * cons_msg_release(). Returns 0, -EBADMSG (malformed, wrong version,
+ * trailing bytes) or -ENOMEM; on error nothing needs releasing.
+ */
+int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m);
+void cons_msg_release(struct cons_msg *m);
+
+#endif

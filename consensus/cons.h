@@ -1,0 +1,414 @@
+/*
+ * cons.h - the replication engine: a pure state machine for leader-based
+ * atomic broadcast with leader election, and the interfaces (log store,
+ * transport) the I/O side plugs into.
+ *
+ * PROTOCOL. quorumfs uses a Raft-family protocol that keeps ZooKeeper's
+ * identifiers and Zab's guarantees (total order of committed txns, primary
+ * order across leader changes, no committed txn lost or reordered, the same
+ * delivery order on every replica). Why Raft's shape rather than Zab's four
+ * phases: Raft's single-round election with a durable (epoch, vote) pair,
+ * where a voter grants only to a candidate whose last zxid is at least its
+ * own, gives the winner every committed txn (Zab's discovery phase, which
+ * fetches the most up-to-date history from a quorum, is folded into the
+ * vote); Zab's synchronisation phase becomes the append consistency check
+ * (DIFF), truncation of a divergent suffix (TRUNC) and snapshot transfer
+ * (SNAP) for every follower, one code path instead of three. The mapping:
+ *
+ *   - epoch     = Raft's term = Zab's accepted/current epoch; durable with
+ *                 the vote before any message that depends on it leaves.
+ *   - zxid      = epoch << 32 | counter. Entries are addressed by zxid, not
+ *                 by index: one leader per epoch makes a zxid name exactly
+ *                 one entry, so "both logs hold zxid Z" implies "both logs
+ *                 are identical up to Z" (Raft's Log Matching).
+ *   - NEWLEADER = the epoch entry, zxid epoch<<32|0, which a new leader
+ *                 appends first; nothing of earlier epochs is committed by
+ *                 counting, only by this entry (or a later one of the new
+ *                 epoch) reaching a quorum (Raft §5.4.2 / Zab's
+ *                 ACK-NEWLEADER). Its payload is empty; hosts skip it.
+ *   - COMMIT    = the commit zxid piggybacked on every append/heartbeat.
+ *
+ * Observers receive every append and commit, never vote and never count.
+ * Quorums are decided by a quorum system (quorum.h): majority, weighted or
+ * hierarchical (ZooKeeper's group.X/weight.N).
+ *
+ * THE STATE MACHINE. cons_step() takes one event (a message received, a
+ * tick with the current time, a log or epoch write done or failed, a client
+ * proposal, a snapshot installed, a compaction) and returns a list of
+ * actions the host carries out in order. Nothing inside does I/O, reads a
+ * clock or calls malloc-heavy globals; election timeouts come from a PRNG
+ * seeded by the config. Safety invariants are checked with CONS_INVARIANT
+ * and stay fatal in release builds.
+ *
+ * The host's duties for each action (cons_node.h does them all over the two
+ * vtables below, for the daemon and the simulator alike):
+ *
+ *   PERSIST_META  write (epoch, vote) durably, then step CONS_EV_META_DONE.
+ *                 The core holds every outgoing message until then.
+ *   PERSIST_LOG   atomically truncate entries after `truncate_after` (when
+ *                 `truncate` is set) and append `entries`, durably, in the
+ *                 order issued; then step CONS_EV_LOG_DONE with `seq`. A
+ *                 failed write leaves the log as before it, and the store
+ *                 fails every write queued behind it until one with
+ *                 `truncate` set arrives (the core re-syncs with one).
+ *   SEND          encode (codec.h) and send best-effort to server `to`.
+ *   APPLY         apply committed entries, in order (skip type EPOCH).
+ *   SNAP_SEND     send server `to` a CONS_MSG_SNAP built with
+ *                 cons_snap_msg() from the host's newest snapshot.
+ *   SNAP_INSTALL  replace the state with the blob, store it durably, reset
+ *                 the log store to empty after `zxid`, then step
+ *                 CONS_EV_SNAP_DONE.
+ *   ROLE          informational: role, epoch and known leader changed.
+ *
+ * Everything an action points to is owned by the core and valid until the
+ * next cons_step() or cons_free() on that core.
+ */
+#ifndef QFS_CONS_H
+#define QFS_CONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zxid.h"
+
+struct cons;
+
+#define CONS_MAX_MEMBERS 64	   /* participants + observers */
+#define CONS_MAX_PAYLOAD (16u << 20) /* one entry (a tree txn) */
+
+/* Entry kinds. */
+enum {
+	CONS_ENTRY_TXN = 1,   /* an opaque tree transaction */
+	CONS_ENTRY_EPOCH = 2, /* a leader's first entry of its epoch; empty */
+};
+
+/* A log entry. In core output the data is borrowed from the core. */
+struct cons_entry {
+	zxid_t zxid;
+	uint8_t type;
+	uint32_t len;
+	const uint8_t *data;
+};
+
+/* A proposal's bytes, borrowed from the host for the duration of a step. */
+struct cons_payload {
+	const uint8_t *data;
+	uint32_t len;
+};
+
+/* The durable election state: current epoch and the vote cast in it. */
+struct cons_meta {
+	uint32_t epoch;
+	uint32_t vote; /* server id voted for in `epoch`, 0 = none */
+};
+
+enum cons_state {
+	CONS_FOLLOWER = 1,
+	CONS_CANDIDATE,
+	CONS_LEADER,
+	CONS_OBSERVER, /* a non-voting member */
+};
+
+enum quorum_kind {
+	QUORUM_MAJORITY = 1,
+	QUORUM_WEIGHTED,     /* weight.N only: > half the total weight */
+	QUORUM_HIERARCHICAL, /* group.X + weight.N: majority of groups */
+};
+
+struct cons_member {
+	uint32_t id; /* myid, > 0 */
+	uint8_t observer;
+	uint32_t group;	 /* hierarchical only */
+	uint32_t weight; /* weighted/hierarchical; 0 = never counts */
+};
+
+/*
+ * Tracer: called only when set, with a formatted line (borrowed). The
+ * format work is skipped entirely when trace is NULL.
+ */
+typedef void (*cons_trace_fn)(void *arg, uint32_t self, uint64_t now_ms, const char *line);
+
+struct cons_config {
+	uint32_t self;
+	const struct cons_member *members; /* copied */
+	unsigned n_members;
+	enum quorum_kind quorum;
+	uint32_t election_timeout_ms; /* randomised in [t, 2t) */
+	uint32_t heartbeat_ms;	      /* < election_timeout_ms / 2 */
+	uint32_t max_batch;	      /* entries per append message, 0 = 1024 */
+	uint32_t max_inflight;	      /* append messages in flight per peer, 0 = 8 */
+	uint64_t seed;		      /* PRNG seed for timeouts */
+	cons_trace_fn trace;
+	void *trace_arg;
+	/* A planted bug for the simulator's self-test; 0 in production.
+	 * 1: the leader commits on its own log alone (no quorum).
+	 * 2: followers acknowledge entries before they are durable. */
+	int mutant;
+};
+
+/*
+ * The durable state found at start: the election meta, the newest
+ * snapshot's zxid (0 = none) and the log entries after it (entries at or
+ * below snap_zxid are ignored). Everything is copied.
+ */
+struct cons_boot {
+	struct cons_meta meta;
+	zxid_t snap_zxid;
+	const struct cons_entry *entries;
+	size_t n_entries;
+};
+
+/* ---- messages (encoded by codec.h) ---- */
+
+enum cons_msg_type {
+	CONS_MSG_VOTE_REQ = 1,
+	CONS_MSG_VOTE_RESP,
+	CONS_MSG_APPEND, /* entries and/or heartbeat, with the commit zxid */
+	CONS_MSG_APPEND_RESP,
+	CONS_MSG_SNAP,	  /* a full snapshot (opaque host blob) */
+	CONS_MSG_FORWARD, /* a follower forwards proposals to the leader */
+	CONS_MSG_TYPE_MAX = CONS_MSG_FORWARD,
+};
+
+struct cons_msg {
+	uint8_t type;
+	uint32_t from;
+	uint32_t epoch;
+	union {
+		struct {
+			zxid_t last_zxid;
+		} vote_req;
+		struct {
+			uint8_t granted;
+		} vote_resp;
+		struct {
+			zxid_t prev_zxid;   /* the entry just before entries[0] */
+			zxid_t commit_zxid; /* the leader's commit point */
+			const struct cons_entry *entries;
+			uint32_t n;
+		} append;
+		struct {
+			uint8_t ok;
+			zxid_t match_zxid; /* ok: durable and matching up to here;
+					      !ok: a hint, the follower's newest
+					      zxid <= prev_zxid */
+			zxid_t last_zxid;  /* ok: the newest entry the append matched */
+		} append_resp;
+		struct {
+			zxid_t zxid; /* the state the blob holds */
+			const uint8_t *blob;
+			uint32_t len;
+		} snap;
+		struct {
+			const struct cons_payload *payloads;
+			uint32_t n;
+		} forward;
+	};
+};
+
+/* ---- events ---- */
+
+enum cons_event_type {
+	CONS_EV_TICK = 1,
+	CONS_EV_RECV,	   /* msg (borrowed for the step) */
+	CONS_EV_PROPOSE,   /* payloads (borrowed until the next step) */
+	CONS_EV_LOG_DONE,  /* the PERSIST_LOG with seq finished */
+	CONS_EV_META_DONE, /* the last PERSIST_META finished */
+	CONS_EV_SNAP_DONE, /* the SNAP_INSTALL of zxid finished */
+	CONS_EV_COMPACT,   /* the host holds a durable snapshot at zxid */
+};
+
+struct cons_event {
+	enum cons_event_type type;
+	uint64_t now_ms; /* the host's monotonic clock; a step back is ignored */
+	union {
+		const struct cons_msg *msg;
+		struct {
+			const struct cons_payload *p;
+			size_t n;
+		} propose;
+		struct {
+			uint64_t seq;
+			int status; /* 0 or a negative errno */
+		} log_done;
+		struct {
+			int status;
+		} meta_done;
+		struct {
+			zxid_t zxid;
+			int status;
+		} snap_done;
+		struct {
+			zxid_t zxid;
+		} compact;
+	};
+};
+
+/* ---- actions ---- */
+
+enum cons_action_type {
+	CONS_ACT_PERSIST_META = 1,
+	CONS_ACT_PERSIST_LOG,
+	CONS_ACT_SEND,
+	CONS_ACT_APPLY,
+	CONS_ACT_SNAP_SEND,
+	CONS_ACT_SNAP_INSTALL,
+	CONS_ACT_ROLE,
+};
+
+struct cons_action {
+	enum cons_action_type type;
+	union {
+		struct cons_meta meta;
+		struct {
+			uint64_t seq;
+			int truncate;	       /* drop entries after truncate_after first */
+			zxid_t truncate_after;
+			const struct cons_entry *entries;
+			size_t n;
+		} log;
+		struct {
+			uint32_t to;
+			struct cons_msg msg;
+		} send;
+		struct {
+			const struct cons_entry *entries;
+			size_t n;
+		} apply;
+		struct {
+			uint32_t to;
+		} snap_send;
+		struct {
+			zxid_t zxid;
+			const uint8_t *blob;
+			uint32_t len;
+		} snap_install;
+		struct {
+			enum cons_state state;
+			uint32_t epoch;
+			uint32_t leader; /* 0 = unknown */
+		} role;
+	};
+};
+
+/* Error codes returned by cons_step/cons_new (besides -ENOMEM, -EINVAL). */
+#define CONS_ENOTLEADER (-1001) /* proposal: no leader known to forward to */
+
+/*
+ * Create a core. cfg and boot are copied. Returns 0 or a negative errno
+ * (-EINVAL for a bad membership, self not a member, ...).
+ */
+int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64_t now_ms,
+	     struct cons **out);
+void cons_free(struct cons *c);
+
+/*
+ * Feed one event. *acts and *n receive the actions (owned by the core, valid
+ * until the next call). Returns 0, CONS_ENOTLEADER for a proposal that can
+ * be neither handled nor forwarded, or -ENOMEM (the event is then dropped;
+ * the protocol tolerates a lost message, and a lost proposal is the
+ * host's to fail).
+ */
+int cons_step(struct cons *c, const struct cons_event *ev, const struct cons_action **acts,
+	      size_t *n);
+
+/* Fill a CONS_MSG_SNAP for a SNAP_SEND action; blob is borrowed. */
+void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,
+		   struct cons_msg *out);
+
+/* Introspection for the host, metrics and the simulator's checker. */
+struct cons_status {
+	enum cons_state state;
+	uint32_t epoch;
+	uint32_t leader;
+	zxid_t last_zxid;   /* newest entry in the log */
+	zxid_t stable_zxid; /* newest durable entry matching the log */
+	zxid_t commit_zxid;
+	zxid_t applied_zxid;
+	zxid_t snap_zxid; /* the log holds nothing at or below this */
+	size_t n_entries;
+};
+void cons_status(const struct cons *c, struct cons_status *out);
+/* The entry with this zxid in the log, or NULL. Borrowed. */
+const struct cons_entry *cons_find(const struct cons *c, zxid_t zxid);
+
+/*
+ * Fatal safety checks, also in release builds. The hook (for the simulator,
+ * which records the failing seed) runs first; then the process aborts
+ * unless the hook does not return.
+ */
+typedef void (*cons_invariant_fn)(const char *file, int line, const char *what);
+void cons_set_invariant_hook(cons_invariant_fn fn);
+void cons_invariant_failed(const char *file, int line, const char *what);
+#define CONS_INVARIANT(cond)                                                             \
+	do {                                                                             \
+		if (!(cond))                                                             \
+			cons_invariant_failed(__FILE__, __LINE__, #cond);                \
+	} while (0)
+
+/* ---- the I/O side: log store and transport vtables ---- */
+
+struct cons_store;
+struct cons_store_req;
+typedef void (*cons_store_cb)(struct cons_store_req *req, int status);
+
+/* A caller-owned request; the store fills nothing but calls cb once. */
+struct cons_store_req {
+	void *data; /* the caller's */
+	uint64_t seq;
+	cons_store_cb cb;
+};
+
+/*
+ * The log store. Completion callbacks may run inside the call (a
+ * zero-latency store) or later on the host's loop; requests of one kind
+ * complete in the order issued. Entries and payloads given to append and
+ * set_meta are borrowed for the call only: the store copies or writes them
+ * before returning.
+ */
+struct cons_store {
+	void *impl;
+	/* Read the durable state at start. The entries array and payloads
+	 * belong to the store until the next call on it. */
+	int (*load)(struct cons_store *s, struct cons_meta *meta, zxid_t *snap_zxid,
+		    const struct cons_entry **entries, size_t *n);
+	int (*set_meta)(struct cons_store *s, struct cons_store_req *req,
+			const struct cons_meta *meta, cons_store_cb cb);
+	/* One atomic, durable write: optional truncation after truncate_after,
+	 * then the entries. See PERSIST_LOG above for failure semantics. */
+	int (*append)(struct cons_store *s, struct cons_store_req *req, int truncate,
+		      zxid_t truncate_after, const struct cons_entry *entries, size_t n,
+		      cons_store_cb cb);
+	/* Drop entries at or below zxid (a snapshot holds them). */
+	int (*compact)(struct cons_store *s, zxid_t zxid);
+	/* Forget every entry; the log starts after snap_zxid (snapshot
+	 * installed). Ordered after earlier appends. */
+	int (*reset)(struct cons_store *s, struct cons_store_req *req, zxid_t snap_zxid,
+		     cons_store_cb cb);
+	void (*close)(struct cons_store *s);
+};
+
+struct cons_transport;
+struct cons_send_req;
+typedef void (*cons_send_cb)(struct cons_send_req *req, int status);
+struct cons_send_req {
+	void *data;
+	cons_send_cb cb;
+};
+/* Called for every complete frame received (bytes borrowed for the call). */
+typedef void (*cons_recv_fn)(void *arg, uint32_t from, const uint8_t *frame, size_t len);
+
+/*
+ * The peer transport: best-effort delivery of whole frames (codec.h) to a
+ * server id; loss, duplication and reordering are tolerated by the core.
+ * send borrows frame until cb (which may be NULL: the transport copies).
+ */
+struct cons_transport {
+	void *impl;
+	int (*send)(struct cons_transport *t, struct cons_send_req *req, uint32_t to,
+		    const uint8_t *frame, size_t len, cons_send_cb cb);
+	void (*set_recv)(struct cons_transport *t, cons_recv_fn fn, void *arg);
+	void (*close)(struct cons_transport *t);
+};
+
+#endif
