@@ -301,6 +301,9 @@ int logstore_sql_open(struct logstore *ls, struct logstore_state *state, char *e
 			 len)) < 0)
 		return rc;
 	if (strcmp(check, "ok") != 0) {
+		for (char *c = check; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
 		snprintf(errmsg, len, "log store %s: database is corrupt: %s", ls->path,
 			 check);
 		return -EILSEQ;
