@@ -2,9 +2,30 @@
 # quorumctl, their tests, the fuzz target and the load generator.
 noinst_LIBRARIES += libqwire.a
 libqwire_a_SOURCES = src/jute.c src/jute.h
-libqwire_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
+libqwire_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(WIRE_FUZZ_CFLAGS)
+
+# In a fuzzing build the codec itself carries libFuzzer's coverage hooks.
+WIRE_FUZZ_CFLAGS =
+if FUZZING
+WIRE_FUZZ_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined
+endif
 
 check_PROGRAMS += tests/unit/test_jute
 tests_unit_test_jute_SOURCES = tests/unit/test_jute.c
 tests_unit_test_jute_LDADD = libqwire.a libqutil.a libtap.a
 QFS_TESTS += tests/unit/test_jute
+
+# The fuzz target (only in a fuzzing build) and its seed-corpus writer
+# (`tests/fuzz/fuzz_jute_corpus tests/fuzz/corpus/jute` regenerates the seeds).
+check_PROGRAMS += tests/fuzz/fuzz_jute_corpus
+tests_fuzz_fuzz_jute_corpus_SOURCES = tests/fuzz/fuzz_jute_corpus.c
+tests_fuzz_fuzz_jute_corpus_LDADD = libqwire.a libqutil.a
+if FUZZING
+check_PROGRAMS += tests/fuzz/fuzz_jute
+tests_fuzz_fuzz_jute_SOURCES = tests/fuzz/fuzz_jute.c
+tests_fuzz_fuzz_jute_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_jute_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_jute_LDADD = libqwire.a libqutil.a
+endif
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/corpus/jute
+QFS_TESTS += tests/fuzz/run.sh
