@@ -34,7 +34,10 @@ static void run_list(struct logstore *ls, struct logstore_req *list, uint64_t *c
 		group[n++] = list;
 		list = list->next;
 		if (group[0]->op == LOGSTORE_APPEND)
-			while (list && list->op == LOGSTORE_APPEND && n < GROUP_MAX_REQS) {
+			/* A truncating append starts a group of its own, so
+			 * that it is never failed for an earlier one's sake. */
+			while (list && list->op == LOGSTORE_APPEND && !list->truncate &&
+			       n < GROUP_MAX_REQS) {
 				group[n++] = list;
 				list = list->next;
 			}
@@ -135,6 +138,9 @@ int logstore_open(const char *path, struct event_base *base, struct logstore **o
 	if ((rc = logstore_sql_open(ls, state, errmsg, errmsg_len)) < 0)
 		goto err_after_alloc;
 	ls->last_submitted = state->last_zxid;
+	if (ls->last_submitted < state->meta.snapshot_zxid)
+		ls->last_submitted = state->meta.snapshot_zxid;
+	ls->meta_submitted = state->meta;
 	if (!base)
 		goto out;
 	ls->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -227,22 +233,46 @@ static void submit(struct logstore *ls, struct logstore_req *req, enum logstore_
 	pthread_mutex_unlock(&ls->mu);
 }
 
-int logstore_append(struct logstore *ls, struct logstore_req *req,
-		    const struct logstore_entry *entries, size_t n, logstore_cb cb)
+static int check_entries(zxid_t prev, const struct logstore_entry *entries, size_t n,
+			 zxid_t *last)
 {
-	zxid_t prev = ls->last_submitted;
-
-	if (n == 0)
-		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (entries[i].zxid <= prev || entries[i].len > LOGSTORE_MAX_ENTRY ||
 		    (entries[i].len && !entries[i].data))
 			return -EINVAL;
 		prev = entries[i].zxid;
 	}
+	*last = prev;
+	return 0;
+}
+
+int logstore_append(struct logstore *ls, struct logstore_req *req,
+		    const struct logstore_entry *entries, size_t n, logstore_cb cb)
+{
+	zxid_t last;
+
+	if (n == 0 || check_entries(ls->last_submitted, entries, n, &last) < 0)
+		return -EINVAL;
 	req->in = entries;
 	req->n_in = n;
-	ls->last_submitted = prev;
+	req->truncate = 0;
+	ls->last_submitted = last;
+	submit(ls, req, LOGSTORE_APPEND, cb);
+	return 0;
+}
+
+int logstore_append_after(struct logstore *ls, struct logstore_req *req, zxid_t after,
+			  const struct logstore_entry *entries, size_t n, logstore_cb cb)
+{
+	zxid_t last = after;
+
+	if (check_entries(after, entries, n, &last) < 0)
+		return -EINVAL;
+	req->in = entries;
+	req->n_in = n;
+	req->truncate = 1;
+	req->arg = after;
+	ls->last_submitted = last;
 	submit(ls, req, LOGSTORE_APPEND, cb);
 	return 0;
 }
@@ -251,8 +281,7 @@ int logstore_truncate(struct logstore *ls, struct logstore_req *req, zxid_t afte
 		      logstore_cb cb)
 {
 	req->arg = after;
-	if (ls->last_submitted > after)
-		ls->last_submitted = after;
+	ls->last_submitted = after;
 	submit(ls, req, LOGSTORE_TRUNCATE, cb);
 	return 0;
 }
@@ -261,7 +290,19 @@ int logstore_compact(struct logstore *ls, struct logstore_req *req, zxid_t befor
 		     logstore_cb cb)
 {
 	req->arg = before;
+	if (before > 0 && before - 1 > ls->meta_submitted.snapshot_zxid)
+		ls->meta_submitted.snapshot_zxid = before - 1;
 	submit(ls, req, LOGSTORE_COMPACT, cb);
+	return 0;
+}
+
+int logstore_reset(struct logstore *ls, struct logstore_req *req, zxid_t snap_zxid,
+		   logstore_cb cb)
+{
+	req->arg = snap_zxid;
+	ls->meta_submitted.snapshot_zxid = snap_zxid;
+	ls->last_submitted = snap_zxid;
+	submit(ls, req, LOGSTORE_RESET, cb);
 	return 0;
 }
 
@@ -269,8 +310,34 @@ int logstore_set_meta(struct logstore *ls, struct logstore_req *req,
 		      const struct logstore_meta *meta, logstore_cb cb)
 {
 	req->meta = *meta;
+	ls->meta_submitted = *meta;
 	submit(ls, req, LOGSTORE_SET_META, cb);
 	return 0;
+}
+
+const struct logstore_meta *logstore_meta(const struct logstore *ls)
+{
+	return &ls->meta_submitted;
+}
+
+int logstore_read_sync(struct logstore *ls, struct logstore_req *req, zxid_t from,
+		       zxid_t to, size_t max)
+{
+	if (from > to || max == 0)
+		return -EINVAL;
+	if (ls->inflight)
+		return -EBUSY;
+	memset(req, 0, sizeof(*req));
+	req->op = LOGSTORE_READ;
+	req->arg = from;
+	req->arg2 = to;
+	req->max = max;
+	/* The writer is idle with nothing queued: the mutex orders its last
+	 * use of the connection before ours. */
+	pthread_mutex_lock(&ls->mu);
+	logstore_sql_read(ls, req);
+	pthread_mutex_unlock(&ls->mu);
+	return req->status;
 }
 
 int logstore_read(struct logstore *ls, struct logstore_req *req, zxid_t from, zxid_t to,

@@ -4,10 +4,12 @@
  *
  * What is stored (one SQLite file, WAL mode, synchronous=FULL):
  *
- *   log(zxid INTEGER PRIMARY KEY, epoch INTEGER, data BLOB, crc INTEGER)
+ *   log(zxid INTEGER PRIMARY KEY, epoch INTEGER, type INTEGER, data BLOB,
+ *       crc INTEGER)
  *       one row per entry; zxids strictly increase. crc is CRC-32C over
- *       zxid (8 bytes big-endian) || epoch (4 bytes big-endian) || data, so a
- *       flipped byte in any field is caught when the row is read back.
+ *       zxid (8 bytes big-endian) || epoch (4 bytes big-endian) || type (1
+ *       byte) || data, so a flipped byte in any field is caught when the row
+ *       is read back.
  *   meta(id = 1, accepted_epoch, current_epoch, vote, snapshot_zxid, crc)
  *       Zab's acceptedEpoch and currentEpoch (ZooKeeper persists them in the
  *       files acceptedEpoch/currentEpoch before acting on them), the vote of
@@ -29,6 +31,12 @@
  * Synchronous mode (base == NULL in logstore_open) runs each operation on
  * the caller's thread and calls the callback before the submit function
  * returns; meant for tests and tools.
+ *
+ * After a failed append, truncate or reset the store fails every append
+ * queued behind it, since they would build on entries that are not there,
+ * until a write that truncates (logstore_append_after,
+ * logstore_truncate, logstore_reset) re-establishes a known end of log.
+ * A failed write changes nothing: its transaction is rolled back.
  *
  * Errors are negative errno values (STYLE.md rule 8): -EIO for SQLite
  * failures, -EILSEQ for a checksum mismatch or a malformed database, -EINVAL
@@ -52,7 +60,8 @@ struct logstore;
 
 struct logstore_entry {
 	zxid_t zxid;
-	uint32_t epoch;  /* the epoch of the leader that proposed it */
+	uint32_t epoch;	  /* the epoch of the leader that proposed it */
+	uint8_t type;	  /* opaque to the store (the core's entry kind) */
 	const void *data; /* borrowed on append; owned by the request on read */
 	size_t len;
 };
@@ -79,6 +88,7 @@ enum logstore_op {
 	LOGSTORE_SET_META,
 	LOGSTORE_READ, /* entries with from <= zxid <= to, at most max */
 	LOGSTORE_BARRIER, /* completes once everything before it has */
+	LOGSTORE_RESET,	  /* delete everything; the log starts after arg */
 };
 
 struct logstore_req;
@@ -106,6 +116,7 @@ struct logstore_req {
 	size_t n_in;
 	zxid_t arg, arg2;
 	size_t max;
+	int truncate; /* APPEND: truncate after arg first, same transaction */
 	struct logstore_meta meta;
 	struct logstore_req *next;
 };
@@ -123,7 +134,8 @@ int logstore_open(const char *path, struct event_base *base, struct logstore **o
 
 /*
  * Waits for every submitted request to finish (their callbacks run from
- * inside this call when asynchronous), stops the writer thread, closes the
+ * inside this call when asynchronous, and must not submit more), stops the
+ * writer thread, closes the
  * database and frees the store. Must not be called from a callback.
  */
 void logstore_close(struct logstore *ls);
@@ -138,15 +150,30 @@ void logstore_close(struct logstore *ls);
 int logstore_append(struct logstore *ls, struct logstore_req *req,
 		    const struct logstore_entry *entries, size_t n, logstore_cb cb);
 
+/*
+ * Removes every entry with zxid > after, then appends n entries (n may be
+ * 0), in one transaction: a follower replacing a divergent suffix never
+ * leaves a log with the suffix gone and the new entries missing. The first
+ * entry must be above after. Borrowing as for logstore_append.
+ */
+int logstore_append_after(struct logstore *ls, struct logstore_req *req, zxid_t after,
+			  const struct logstore_entry *entries, size_t n, logstore_cb cb);
+
 /* Removes every entry with zxid > after (a follower that followed an old
  * leader discards its uncommitted suffix). */
 int logstore_truncate(struct logstore *ls, struct logstore_req *req, zxid_t after,
 		      logstore_cb cb);
 
 /* Removes every entry with zxid < before (after a snapshot at before - 1 or
- * later has been made durable elsewhere). */
+ * later has been made durable elsewhere) and raises the metadata's
+ * snapshot_zxid to before - 1, in one transaction. */
 int logstore_compact(struct logstore *ls, struct logstore_req *req, zxid_t before,
 		     logstore_cb cb);
+
+/* Removes every entry and sets snapshot_zxid to snap_zxid (a snapshot was
+ * installed), in one transaction; the next append must be above it. */
+int logstore_reset(struct logstore *ls, struct logstore_req *req, zxid_t snap_zxid,
+		   logstore_cb cb);
 
 /* Replaces the durable metadata (copied at submit time). The callback means
  * it is on disk: only then may the caller act on the new epoch or vote. */
@@ -161,6 +188,18 @@ int logstore_set_meta(struct logstore *ls, struct logstore_req *req,
  */
 int logstore_read(struct logstore *ls, struct logstore_req *req, zxid_t from, zxid_t to,
 		  size_t max, logstore_cb cb);
+
+/* The metadata as it will be once every submitted request is done (the
+ * loop's view; borrowed). Use it to change one field with set_meta. */
+const struct logstore_meta *logstore_meta(const struct logstore *ls);
+
+/*
+ * logstore_read, run on the caller's thread and returning its status;
+ * only while no request is in flight (else -EBUSY). For loading the log at
+ * start-up, before the loop runs.
+ */
+int logstore_read_sync(struct logstore *ls, struct logstore_req *req, zxid_t from,
+		       zxid_t to, size_t max);
 
 /* Completes after every earlier request has. */
 int logstore_barrier(struct logstore *ls, struct logstore_req *req, logstore_cb cb);

@@ -17,10 +17,12 @@ struct logstore {
 	sqlite3 *db;
 	sqlite3_stmt *st_begin, *st_commit, *st_rollback;
 	sqlite3_stmt *st_insert, *st_truncate, *st_compact, *st_meta, *st_read;
+	sqlite3_stmt *st_reset;
 
 	/* Loop-thread state. */
 	struct event_base *base;
 	zxid_t last_submitted; /* zxid order is checked at submit time */
+	struct logstore_meta meta_submitted;
 	size_t inflight;       /* submitted, callback not yet run */
 
 	/* Shared with the writer thread, under mu. */
@@ -39,12 +41,15 @@ struct logstore {
 	 * uncertain, so every later request fails too. */
 	int failed;
 	char failmsg[LOGSTORE_ERRMSG];
+	struct logstore_meta meta; /* as on disk */
 };
 
 /* Opens and verifies the database; fills *state. */
 int logstore_sql_open(struct logstore *ls, struct logstore_state *state, char *errmsg,
 		      size_t errmsg_len);
 void logstore_sql_close(struct logstore *ls);
+/* Runs one read on the caller's thread; sets req->status. */
+void logstore_sql_read(struct logstore *ls, struct logstore_req *req);
 /*
  * Runs n requests, which are all appends when n > 1, in one transaction
  * and sets each one's status and errmsg. Returns the number of entries

@@ -28,12 +28,14 @@ static void put_be64(uint8_t *p, uint64_t v)
 	put_be32(p + 4, (uint32_t)v);
 }
 
-static uint32_t record_crc(zxid_t zxid, uint32_t epoch, const void *data, size_t len)
+static uint32_t record_crc(zxid_t zxid, uint32_t epoch, uint8_t type, const void *data,
+			   size_t len)
 {
-	uint8_t hdr[12];
+	uint8_t hdr[13];
 
 	put_be64(hdr, zxid);
 	put_be32(hdr + 8, epoch);
+	hdr[12] = type;
 	return logstore_crc32c(logstore_crc32c(0, hdr, sizeof(hdr)), data, len);
 }
 
@@ -93,7 +95,7 @@ static int pragma(struct logstore *ls, const char *sql, sqlite3_int64 *val, char
 
 static const char schema[] =
 	"CREATE TABLE log(zxid INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
-	" data BLOB NOT NULL, crc INTEGER NOT NULL);"
+	" type INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);"
 	"CREATE TABLE meta(id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" accepted_epoch INTEGER NOT NULL, current_epoch INTEGER NOT NULL,"
 	" vote INTEGER NOT NULL, snapshot_zxid INTEGER NOT NULL, crc INTEGER NOT NULL);";
@@ -139,15 +141,16 @@ static int prepare_all(struct logstore *ls, char *errmsg, size_t len)
 		{offsetof(struct logstore, st_commit), "COMMIT"},
 		{offsetof(struct logstore, st_rollback), "ROLLBACK"},
 		{offsetof(struct logstore, st_insert),
-		 "INSERT INTO log(zxid, epoch, data, crc) VALUES(?1, ?2, ?3, ?4)"},
+		 "INSERT INTO log(zxid, epoch, type, data, crc) VALUES(?1, ?2, ?3, ?4, ?5)"},
 		{offsetof(struct logstore, st_truncate), "DELETE FROM log WHERE zxid > ?1"},
 		{offsetof(struct logstore, st_compact), "DELETE FROM log WHERE zxid < ?1"},
 		{offsetof(struct logstore, st_meta),
 		 "UPDATE meta SET accepted_epoch = ?1, current_epoch = ?2, vote = ?3,"
 		 " snapshot_zxid = ?4, crc = ?5 WHERE id = 1"},
 		{offsetof(struct logstore, st_read),
-		 "SELECT zxid, epoch, data, crc FROM log WHERE zxid >= ?1 AND zxid <= ?2"
+		 "SELECT zxid, epoch, type, data, crc FROM log WHERE zxid >= ?1 AND zxid <= ?2"
 		 " ORDER BY zxid LIMIT ?3"},
+		{offsetof(struct logstore, st_reset), "DELETE FROM log"},
 	};
 	int rc;
 
@@ -196,17 +199,18 @@ static int load_meta(struct logstore *ls, struct logstore_meta *m, char *errmsg,
 	return 0;
 }
 
-/* Checks one row of (zxid, epoch, data, crc) at column 0. */
+/* Checks one row of (zxid, epoch, type, data, crc) at column 0. */
 static int check_row(struct logstore *ls, sqlite3_stmt *st, char *errmsg, size_t len)
 {
 	zxid_t zxid = (zxid_t)sqlite3_column_int64(st, 0);
 	uint32_t epoch = (uint32_t)sqlite3_column_int64(st, 1);
-	const void *data = sqlite3_column_blob(st, 2);
-	size_t n = (size_t)sqlite3_column_bytes(st, 2);
-	uint32_t stored = (uint32_t)sqlite3_column_int64(st, 3);
-	uint32_t crc = record_crc(zxid, epoch, data, n);
+	uint8_t type = (uint8_t)sqlite3_column_int64(st, 2);
+	const void *data = sqlite3_column_blob(st, 3);
+	size_t n = (size_t)sqlite3_column_bytes(st, 3);
+	uint32_t stored = (uint32_t)sqlite3_column_int64(st, 4);
+	uint32_t crc = record_crc(zxid, epoch, type, data, n);
 
-	if (sqlite3_column_type(st, 2) != SQLITE_BLOB && n != 0) {
+	if (sqlite3_column_type(st, 3) != SQLITE_BLOB && n != 0) {
 		snprintf(errmsg, len, "log store %s: record zxid 0x%llx is not a blob",
 			 ls->path, (unsigned long long)zxid);
 		return -EILSEQ;
@@ -227,7 +231,7 @@ static int scan_log(struct logstore *ls, struct logstore_state *state, char *err
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(ls->db, "SELECT zxid, epoch, data, crc FROM log ORDER BY zxid",
+	if (sqlite3_prepare_v2(ls->db, "SELECT zxid, epoch, type, data, crc FROM log ORDER BY zxid",
 			       -1, &st, NULL) != SQLITE_OK)
 		return sql_fail(ls, errmsg, len, "scanning the log");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -312,14 +316,15 @@ int logstore_sql_open(struct logstore *ls, struct logstore_state *state, char *e
 		return rc;
 	if ((rc = load_meta(ls, &state->meta, errmsg, len)) < 0)
 		return rc;
+	ls->meta = state->meta;
 	return scan_log(ls, state, errmsg, len);
 }
 
 void logstore_sql_close(struct logstore *ls)
 {
-	sqlite3_stmt **all[] = {&ls->st_begin,    &ls->st_commit,  &ls->st_rollback,
-				&ls->st_insert,   &ls->st_truncate, &ls->st_compact,
-				&ls->st_meta,     &ls->st_read};
+	sqlite3_stmt **all[] = {&ls->st_begin,	 &ls->st_commit,   &ls->st_rollback,
+				&ls->st_insert,	 &ls->st_truncate, &ls->st_compact,
+				&ls->st_meta,	 &ls->st_read,	   &ls->st_reset};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		sqlite3_finalize(*all[i]);
@@ -353,9 +358,11 @@ static int run_append(struct logstore *ls, struct logstore_req *req)
 
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)e->zxid);
 		sqlite3_bind_int64(st, 2, e->epoch);
+		sqlite3_bind_int64(st, 3, e->type);
 		/* Static: the payload outlives the step, which copies it. */
-		sqlite3_bind_blob64(st, 3, e->len ? e->data : "", e->len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, record_crc(e->zxid, e->epoch, e->data, e->len));
+		sqlite3_bind_blob64(st, 4, e->len ? e->data : "", e->len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5,
+				   record_crc(e->zxid, e->epoch, e->type, e->data, e->len));
 		snprintf(what, sizeof(what), "appending zxid 0x%llx",
 			 (unsigned long long)e->zxid);
 		if (step_done(ls, st, req, what) < 0)
@@ -376,7 +383,7 @@ static int run_read(struct logstore *ls, struct logstore_req *req)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct logstore_entry *e;
 		void *copy;
-		size_t n = (size_t)sqlite3_column_bytes(st, 2);
+		size_t n = (size_t)sqlite3_column_bytes(st, 3);
 
 		if ((err = check_row(ls, st, req->errmsg, sizeof(req->errmsg))) < 0)
 			goto out;
@@ -396,10 +403,11 @@ static int run_read(struct logstore *ls, struct logstore_req *req)
 			goto out_nomem;
 		}
 		if (n)
-			memcpy(copy, sqlite3_column_blob(st, 2), n);
+			memcpy(copy, sqlite3_column_blob(st, 3), n);
 		e = &req->entries[req->n_entries++];
 		e->zxid = (zxid_t)sqlite3_column_int64(st, 0);
 		e->epoch = (uint32_t)sqlite3_column_int64(st, 1);
+		e->type = (uint8_t)sqlite3_column_int64(st, 2);
 		e->data = copy;
 		e->len = n;
 	}
@@ -415,12 +423,33 @@ out:
 	return err;
 }
 
-static int run_one(struct logstore *ls, struct logstore_req *req)
+static int write_meta(struct logstore *ls, struct logstore_req *req,
+		      const struct logstore_meta *m)
+{
+	sqlite3_stmt *st = ls->st_meta;
+
+	sqlite3_bind_int64(st, 1, m->accepted_epoch);
+	sqlite3_bind_int64(st, 2, m->current_epoch);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)m->vote);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)m->snapshot_zxid);
+	sqlite3_bind_int64(st, 5, meta_crc(m));
+	return step_done(ls, st, req, "writing metadata");
+}
+
+/* Runs one write inside the open transaction; *meta is the metadata as it
+ * will be if the transaction commits. */
+static int run_one(struct logstore *ls, struct logstore_req *req, struct logstore_meta *meta)
 {
 	sqlite3_stmt *st;
+	int rc;
 
 	switch (req->op) {
 	case LOGSTORE_APPEND:
+		if (req->truncate) {
+			sqlite3_bind_int64(ls->st_truncate, 1, (sqlite3_int64)req->arg);
+			if ((rc = step_done(ls, ls->st_truncate, req, "truncating")) < 0)
+				return rc;
+		}
 		return run_append(ls, req);
 	case LOGSTORE_TRUNCATE:
 		st = ls->st_truncate;
@@ -429,15 +458,20 @@ static int run_one(struct logstore *ls, struct logstore_req *req)
 	case LOGSTORE_COMPACT:
 		st = ls->st_compact;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)req->arg);
-		return step_done(ls, st, req, "compacting");
+		if ((rc = step_done(ls, st, req, "compacting")) < 0)
+			return rc;
+		if (req->arg == 0 || req->arg - 1 <= meta->snapshot_zxid)
+			return 0;
+		meta->snapshot_zxid = req->arg - 1;
+		return write_meta(ls, req, meta);
+	case LOGSTORE_RESET:
+		if ((rc = step_done(ls, ls->st_reset, req, "resetting the log")) < 0)
+			return rc;
+		meta->snapshot_zxid = req->arg;
+		return write_meta(ls, req, meta);
 	case LOGSTORE_SET_META:
-		st = ls->st_meta;
-		sqlite3_bind_int64(st, 1, req->meta.accepted_epoch);
-		sqlite3_bind_int64(st, 2, req->meta.current_epoch);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)req->meta.vote);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)req->meta.snapshot_zxid);
-		sqlite3_bind_int64(st, 5, meta_crc(&req->meta));
-		return step_done(ls, st, req, "writing metadata");
+		*meta = req->meta;
+		return write_meta(ls, req, meta);
 	default:
 		return 0;
 	}
@@ -448,15 +482,39 @@ static int is_write(const struct logstore_req *req)
 	return req->op != LOGSTORE_READ && req->op != LOGSTORE_BARRIER;
 }
 
+/* A write that moves the end of the log: after one fails, later appends
+ * would build on entries that are not there. */
+static int moves_end(const struct logstore_req *req)
+{
+	return req->op == LOGSTORE_APPEND || req->op == LOGSTORE_TRUNCATE ||
+	       req->op == LOGSTORE_RESET;
+}
+
+/* A write that sets a known end of log, which ends the failed state. */
+static int resyncs(const struct logstore_req *req)
+{
+	return req->op == LOGSTORE_TRUNCATE || req->op == LOGSTORE_RESET ||
+	       (req->op == LOGSTORE_APPEND && req->truncate);
+}
+
+void logstore_sql_read(struct logstore *ls, struct logstore_req *req)
+{
+	req->status = run_read(ls, req);
+}
+
 size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t n)
 {
+	struct logstore_meta meta = ls->meta;
 	size_t entries = 0, i;
 	int err = 0;
 
-	if (ls->failed) {
+	if (ls->failed && resyncs(reqs[0]))
+		ls->failed = 0;
+	if (ls->failed && moves_end(reqs[0])) {
 		for (i = 0; i < n; i++) {
 			reqs[i]->status = -EIO;
-			snprintf(reqs[i]->errmsg, sizeof(reqs[i]->errmsg), "%s", ls->failmsg);
+			snprintf(reqs[i]->errmsg, sizeof(reqs[i]->errmsg),
+				 "an earlier write failed: %.200s", ls->failmsg);
 		}
 		return 0;
 	}
@@ -470,7 +528,7 @@ size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t 
 		goto err_fail_all;
 	}
 	for (i = 0; i < n; i++) {
-		if ((err = run_one(ls, reqs[i])) < 0)
+		if ((err = run_one(ls, reqs[i], &meta)) < 0)
 			goto err_rollback;
 		if (reqs[i]->op == LOGSTORE_APPEND)
 			entries += reqs[i]->n_in;
@@ -481,6 +539,7 @@ size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t 
 	}
 	for (i = 0; i < n; i++)
 		reqs[i]->status = 0;
+	ls->meta = meta;
 	return entries;
 
 err_rollback:
@@ -492,7 +551,8 @@ err_fail_all:
 		;
 	snprintf(ls->failmsg, sizeof(ls->failmsg), "%s",
 		 i < n ? reqs[i]->errmsg : "log store: write failed");
-	ls->failed = 1;
+	if (moves_end(reqs[0]))
+		ls->failed = 1;
 	for (i = 0; i < n; i++) {
 		reqs[i]->status = err;
 		snprintf(reqs[i]->errmsg, sizeof(reqs[i]->errmsg), "%s", ls->failmsg);

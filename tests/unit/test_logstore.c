@@ -152,7 +152,7 @@ static void test_order_enforced(void)
 {
 	struct logstore_state st;
 	struct logstore *ls;
-	struct logstore_entry e[2] = {{zxid_make(1, 5), 1, "x", 1}, {zxid_make(1, 4), 1, "y", 1}};
+	struct logstore_entry e[2] = {{zxid_make(1, 5), 1, 1, "x", 1}, {zxid_make(1, 4), 1, 1, "y", 1}};
 	struct logstore_req req;
 
 	fresh_dir();
@@ -438,7 +438,120 @@ static void test_not_a_log(void)
 	cleanup_dir();
 }
 
+/* Truncation and the new suffix land in one transaction. */
+static void test_append_after(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	zxid_t b1 = zxid_make(1, 0), b2 = zxid_make(2, 0);
+	struct logstore_entry e[2] = {{b2, 2, 2, NULL, 0}, {b2 + 1, 2, 1, "new", 3}};
+
+	fresh_dir();
+	ls = open_sync(&st);
+	append_range(ls, b1 + 1, b1 + 10, 10);
+	/* The first entry must be above the truncation point. */
+	TAP_EQ(logstore_append_after(ls, &req, b2 + 5, e, 2, done_cb), -EINVAL);
+	TAP_EQ(logstore_append_after(ls, &req, b1 + 4, e, 2, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	logstore_close(ls);
+	ls = open_sync(&st);
+	TAP_EQ(st.count, 6);
+	TAP_EQ(st.last_zxid, b2 + 1);
+	check_range(ls, b1 + 1, b1 + 4);
+	TAP_EQ(logstore_read(ls, &req, b2, b2 + 1, 10, done_cb), 0);
+	TAP_EQ(req.n_entries, 2);
+	TAP_EQ(req.entries[0].type, 2);
+	TAP_EQ(req.entries[0].len, 0);
+	TAP_EQ(req.entries[1].type, 1);
+	TAP_ASSERT(memcmp(req.entries[1].data, "new", 3) == 0);
+	logstore_req_release(&req);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
+/* Compaction records the snapshot point; reset empties the log. */
+static void test_reset_and_snapshot_zxid(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	struct logstore_meta m;
+	zxid_t b = zxid_make(4, 0);
+
+	fresh_dir();
+	ls = open_sync(&st);
+	append_range(ls, b + 1, b + 10, 5);
+	TAP_EQ(logstore_compact(ls, &req, b + 6, done_cb), 0);
+	TAP_EQ(logstore_meta(ls)->snapshot_zxid, b + 5);
+	/* Changing the epoch keeps the snapshot point. */
+	m = *logstore_meta(ls);
+	m.current_epoch = m.accepted_epoch = 4;
+	TAP_EQ(logstore_set_meta(ls, &req, &m, done_cb), 0);
+	logstore_close(ls);
+	ls = open_sync(&st);
+	TAP_EQ(st.meta.snapshot_zxid, b + 5);
+	TAP_EQ(st.meta.current_epoch, 4);
+	TAP_EQ(st.first_zxid, b + 6);
+	TAP_EQ(logstore_reset(ls, &req, b + 100, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	append_range(ls, b + 101, b + 102, 2);
+	logstore_close(ls);
+	ls = open_sync(&st);
+	TAP_EQ(st.meta.snapshot_zxid, b + 100);
+	TAP_EQ(st.meta.current_epoch, 4);
+	TAP_EQ(st.count, 2);
+	TAP_EQ(st.first_zxid, b + 101);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
+/* A failed write fails the log writes behind it until a truncating one. */
+static void test_failure_until_resync(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	struct logstore_meta m = {2, 2, 1, 0};
+	sqlite3 *db;
+	zxid_t b = zxid_make(1, 0);
+	struct logstore_entry e = {b + 3, 1, 1, "x", 1};
+
+	fresh_dir();
+	ls = open_sync(&st);
+	append_range(ls, b + 1, b + 2, 2);
+	/* Another connection holds the write lock: our BEGIN fails. */
+	TAP_EQ(sqlite3_open(dbpath, &db), SQLITE_OK);
+	TAP_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	TAP_EQ(logstore_append(ls, &req, &e, 1, done_cb), 0);
+	TAP_EQ(last_status, -EIO);
+	printf("# %s\n", req.errmsg);
+	TAP_ASSERT(strstr(req.errmsg, dbpath) != NULL);
+	TAP_EQ(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	e.zxid = b + 4;
+	TAP_EQ(logstore_append(ls, &req, &e, 1, done_cb), 0);
+	TAP_EQ(last_status, -EIO);
+	TAP_ASSERT(strstr(req.errmsg, "earlier write failed") != NULL);
+	/* Metadata is not a log write: it goes through. */
+	TAP_EQ(logstore_set_meta(ls, &req, &m, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	e.zxid = b + 3;
+	TAP_EQ(logstore_append_after(ls, &req, b + 2, &e, 1, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	logstore_close(ls);
+	ls = open_sync(&st);
+	TAP_EQ(st.count, 3);
+	TAP_EQ(st.last_zxid, b + 3);
+	TAP_EQ(st.meta.vote, 1);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
 static const struct tap_case cases[] = {
+	{"append_after_atomic", test_append_after},
+	{"reset_and_snapshot_zxid", test_reset_and_snapshot_zxid},
+	{"failure_until_resync", test_failure_until_resync},
 	{"append_read_restart", test_append_read_restart},
 	{"order_enforced", test_order_enforced},
 	{"truncate", test_truncate},

@@ -249,7 +249,7 @@ static void append_then_die(int batches)
 		for (int b = 0; b < batches; b++) {
 			for (int i = 0; i < 5; i++) {
 				zxid_t z = zxid_make(1, (uint32_t)next++);
-				e[i] = (struct logstore_entry){z, 1, data[i], 0};
+				e[i] = (struct logstore_entry){z, 1, 0, data[i], 0};
 				e[i].len = payload(z, data[i], sizeof(data[i]));
 			}
 			read_status = 1;
