@@ -3,6 +3,7 @@
 noinst_LIBRARIES += libqconsio.a
 libqconsio_a_SOURCES = consensus/logstore.c consensus/logstore.h \
 	consensus/logstore_int.h consensus/logstore_sql.c consensus/logstore_crc.c \
+	consensus/logstore_cons.c consensus/logstore_cons.h \
 	consensus/hmac.c consensus/hmac.h \
 	consensus/peer_wire.c consensus/peer_wire.h \
 	consensus/transport.c consensus/transport.h consensus/transport_int.h \

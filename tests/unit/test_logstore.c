@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "logstore.h"
+#include "logstore_cons.h"
 #include "tap.h"
 
 static char dir[256], dbpath[300];
@@ -548,7 +549,75 @@ static void test_failure_until_resync(void)
 	cleanup_dir();
 }
 
+static int cons_status_seen;
+static void cons_cb(struct cons_store_req *req, int status)
+{
+	cons_status_seen = status;
+	(*(int *)req->data)++;
+}
+
+/* The core's vtable over the store: load, append (plain and truncating),
+ * set_meta, compact and reset, surviving a restart. */
+static void test_cons_vtable(void)
+{
+	struct logstore_state st;
+	struct cons_store *cs;
+	struct cons_store_req creq;
+	struct cons_meta meta = {3, 2};
+	const struct cons_entry *got;
+	size_t n;
+	zxid_t snap;
+	int calls = 0;
+	uint8_t payload_a[3] = {1, 2, 3};
+	struct cons_entry e[3] = {{zxid_make(3, 0), CONS_ENTRY_EPOCH, 0, NULL},
+				  {zxid_make(3, 1), CONS_ENTRY_TXN, 3, payload_a},
+				  {zxid_make(3, 2), CONS_ENTRY_TXN, 3, payload_a}};
+	struct cons_entry e4 = {zxid_make(4, 0), CONS_ENTRY_EPOCH, 0, NULL};
+
+	fresh_dir();
+	TAP_EQ(logstore_cons_new(open_sync(&st), &cs), 0);
+	creq.data = &calls;
+	TAP_EQ(cs->load(cs, &meta, &snap, &got, &n), 0);
+	TAP_EQ(n, 0);
+	TAP_EQ(meta.epoch, 0);
+	meta = (struct cons_meta){3, 2};
+	TAP_EQ(cs->set_meta(cs, &creq, &meta, cons_cb), 0);
+	TAP_EQ(cs->append(cs, &creq, 0, 0, e, 3, cons_cb), 0);
+	payload_a[0] = 99; /* the store copied it */
+	TAP_EQ(calls, 2);
+	TAP_EQ(cons_status_seen, 0);
+	/* A new leader's epoch replaces zxid 3:2. */
+	TAP_EQ(cs->append(cs, &creq, 1, zxid_make(3, 1), &e4, 1, cons_cb), 0);
+	TAP_EQ(cs->compact(cs, zxid_make(3, 0)), 0);
+	TAP_EQ(calls, 3);
+	cs->close(cs);
+
+	TAP_EQ(logstore_cons_new(open_sync(&st), &cs), 0);
+	TAP_EQ(cs->load(cs, &meta, &snap, &got, &n), 0);
+	TAP_EQ(meta.epoch, 3);
+	TAP_EQ(meta.vote, 2);
+	TAP_EQ(snap, zxid_make(3, 0));
+	TAP_EQ(n, 2);
+	TAP_EQ(got[0].zxid, zxid_make(3, 1));
+	TAP_EQ(got[0].type, CONS_ENTRY_TXN);
+	TAP_EQ(got[0].len, 3);
+	TAP_EQ(got[0].data[0], 1);
+	TAP_EQ(got[1].zxid, zxid_make(4, 0));
+	TAP_EQ(got[1].type, CONS_ENTRY_EPOCH);
+	TAP_EQ(cs->reset(cs, &creq, zxid_make(5, 7), cons_cb), 0);
+	TAP_EQ(cons_status_seen, 0);
+	cs->close(cs);
+	TAP_EQ(logstore_cons_new(open_sync(&st), &cs), 0);
+	TAP_EQ(cs->load(cs, &meta, &snap, &got, &n), 0);
+	TAP_EQ(n, 0);
+	TAP_EQ(snap, zxid_make(5, 7));
+	TAP_EQ(meta.epoch, 3);
+	cs->close(cs);
+	cleanup_dir();
+}
+
 static const struct tap_case cases[] = {
+	{"cons_vtable", test_cons_vtable},
 	{"append_after_atomic", test_append_after},
 	{"reset_and_snapshot_zxid", test_reset_and_snapshot_zxid},
 	{"failure_until_resync", test_failure_until_resync},
