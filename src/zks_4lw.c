@@ -1,0 +1,434 @@
+/*
+ * zks_4lw.c - ZooKeeper's four-letter words on the client port.
+ *
+ * A new connection whose first four bytes spell a known word (read as the
+ * int32 a frame length would be) gets that word's text answer and is closed
+ * (NIOServerCnxn.checkFourLetterWord). Words not in 4lw.commands.whitelist
+ * ("*" for all; ZooKeeper's default is srvr alone) are answered with
+ * "<word> is not executed because it is not in the whitelist.". The text
+ * follows ZooKeeper 3.8's so tools that parse it (kazoo's server_version
+ * reads the envi line zookeeper.version=3.8.0-...) work unchanged.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "core.h"
+#include "log.h"
+#include "zks_int.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+/* The ZooKeeper version whose protocol and words we speak; clients parse
+ * the leading digits. */
+#define ZKS_VERSION "3.8.0-quorumfs-" PACKAGE_VERSION
+#define ZKS_BUILT ", built on " __DATE__ " " __TIME__ " UTC"
+
+#define ZKS_WORD(a, b, c, d)                                                             \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+static const char *const zks_words[] = {
+	"ruok", "srvr", "stat", "conf", "cons", "crst", "envi", "mntr",
+	"wchs", "wchc", "wchp", "dirs", "isro", "dump", "srst",
+};
+
+static const char *zks_4lw_name(uint32_t word)
+{
+	for (size_t i = 0; i < sizeof(zks_words) / sizeof(zks_words[0]); i++) {
+		const char *w = zks_words[i];
+
+		if (ZKS_WORD(w[0], w[1], w[2], w[3]) == word)
+			return w;
+	}
+	return NULL;
+}
+
+int zks_4lw_is(uint32_t word)
+{
+	return zks_4lw_name(word) != NULL;
+}
+
+static int zks_4lw_allowed(const struct zk_server *s, const char *word)
+{
+	const char *p = s->whitelist;
+	size_t n;
+
+	/* A comma- and/or space-separated list, as zoo.cfg writes it. */
+	while (*p) {
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if ((n == 1 && *p == '*') || (n == 4 && strncmp(p, word, 4) == 0))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static void zks_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void zks_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n + 1) < 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+static void zks_latency(struct buf *b, const struct zk_server *s)
+{
+	zks_printf(b, "Latency min/avg/max: %" PRId64 "/%.4f/%" PRId64 "\n",
+		   s->lat_count ? s->lat_min_us / 1000 : 0,
+		   s->lat_count ? (double)s->lat_sum_us / 1000.0 / (double)s->lat_count : 0.0,
+		   s->lat_max_us / 1000);
+}
+
+static unsigned zks_outstanding(const struct zk_server *s)
+{
+	const struct zks_conn *c;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(c, &s->conns, link)
+		n += c->n_queued;
+	return n;
+}
+
+static void zks_conn_line(struct buf *b, const struct zks_conn *c, int full)
+{
+	zks_printf(b, " /%s[1](queued=%u,recved=%" PRIu64 ",sent=%" PRIu64, c->peer, c->n_queued,
+		   c->received, c->sent);
+	if (full && c->session_id)
+		zks_printf(b,
+			   ",sid=0x%" PRIx64 ",lop=%s,est=%" PRId64 ",to=%d,lcxid=0x%x,lzxid=0x%" PRIx64
+			   ",lresp=%" PRId64 ",llat=%" PRId64 ",minlat=%" PRId64 ",avglat=%" PRId64
+			   ",maxlat=%" PRId64,
+			   (uint64_t)c->session_id, zks_op_name(c->last_op), c->established_ms,
+			   c->timeout_ms, (unsigned)c->last_cxid, (uint64_t)c->last_zxid,
+			   c->last_resp_ms, c->last_lat_us / 1000, c->min_lat_us / 1000,
+			   c->n_lat ? c->sum_lat_us / 1000 / (int64_t)c->n_lat : 0,
+			   c->max_lat_us / 1000);
+	zks_printf(b, ")\n");
+}
+
+static void zks_srvr(struct buf *b, const struct zk_server *s, int with_clients)
+{
+	struct tree *t = qcore_tree(s->core);
+	const struct zks_conn *c;
+
+	zks_printf(b, "Zookeeper version: %s%s\n", ZKS_VERSION, ZKS_BUILT);
+	if (with_clients) {
+		zks_printf(b, "Clients:\n");
+		TAILQ_FOREACH(c, &s->conns, link)
+			zks_conn_line(b, c, 0);
+		zks_printf(b, "\n");
+	}
+	zks_latency(b, s);
+	zks_printf(b, "Received: %" PRIu64 "\nSent: %" PRIu64 "\nConnections: %u\n",
+		   s->packets_received, s->packets_sent, s->n_conns);
+	zks_printf(b, "Outstanding: %u\nZxid: 0x%" PRIx64 "\nMode: standalone\nNode count: %zu\n",
+		   zks_outstanding(s), (uint64_t)tree_last_zxid(t), tree_node_count(t));
+}
+
+static void zks_conf(struct buf *b, const struct zk_server *s)
+{
+	const struct qfs_config *cfg = s->cfg;
+
+	zks_printf(b, "clientPort=%d\n", s->port);
+	if (!cfg)
+		return;
+	if (cfg->client_port_address)
+		zks_printf(b, "clientPortAddress=%s\n", cfg->client_port_address);
+	if (cfg->data_dir)
+		zks_printf(b, "dataDir=%s\n", cfg->data_dir);
+	zks_printf(b, "dataLogDir=%s\n", cfg->data_log_dir ? cfg->data_log_dir
+				       : cfg->data_dir	   ? cfg->data_dir
+							   : "");
+	zks_printf(b, "tickTime=%d\nmaxClientCnxns=%d\n", cfg->tick_ms, cfg->max_client_cnxns);
+	zks_printf(b, "minSessionTimeout=%d\nmaxSessionTimeout=%d\n", cfg->min_session_timeout_ms,
+		   cfg->max_session_timeout_ms);
+	zks_printf(b, "clientPortListenBacklog=128\nserverId=%" PRId64 "\n", cfg->myid);
+	if (cfg->n_servers) {
+		zks_printf(b, "initLimit=%d\nsyncLimit=%d\n", cfg->init_limit, cfg->sync_limit);
+		for (size_t i = 0; i < cfg->n_servers; i++) {
+			const struct qfs_server_cfg *sv = &cfg->servers[i];
+
+			zks_printf(b, "server.%" PRId64 "=%s:%d:%d:%s;%s:%d\n", sv->id, sv->host,
+				   sv->peer_port, sv->election_port,
+				   sv->observer ? "observer" : "participant",
+				   sv->client_host ? sv->client_host : "0.0.0.0",
+				   sv->client_port);
+		}
+	}
+	/* The rest as given, for quorumfs's own keys. */
+	for (size_t i = 0; i < cfg->n_kv; i++)
+		if (strchr(cfg->kv[i].key, '.') == NULL && strcmp(cfg->kv[i].key, "dataDir") &&
+		    strcmp(cfg->kv[i].key, "clientPort") && strcmp(cfg->kv[i].key, "tickTime") &&
+		    strncmp(cfg->kv[i].key, "superDigest", 11) != 0)
+			zks_printf(b, "%s=%s\n", cfg->kv[i].key, cfg->kv[i].value);
+}
+
+static void zks_envi(struct buf *b, const struct zk_server *s)
+{
+	struct utsname u;
+	char host[256] = "", cwd[PATH_MAX] = "";
+	struct passwd *pw = getpwuid(getuid());
+
+	gethostname(host, sizeof(host) - 1);
+	if (!getcwd(cwd, sizeof(cwd)))
+		cwd[0] = 0;
+	zks_printf(b, "Environment:\n");
+	zks_printf(b, "zookeeper.version=%s%s\n", ZKS_VERSION, ZKS_BUILT);
+	zks_printf(b, "host.name=%s\n", host);
+	zks_printf(b, "java.version=none (quorumfs is written in C)\n");
+	if (uname(&u) == 0)
+		zks_printf(b, "os.name=%s\nos.arch=%s\nos.version=%s\n", u.sysname, u.machine,
+			   u.release);
+	zks_printf(b, "user.name=%s\nuser.home=%s\nuser.dir=%s\n", pw ? pw->pw_name : "?",
+		   pw ? pw->pw_dir : "?", cwd);
+}
+
+static void zks_mntr(struct buf *b, const struct zk_server *s)
+{
+	struct tree *t = qcore_tree(s->core);
+	struct qcore_stats st;
+	struct rlimit rl;
+	unsigned nfd = 0;
+	DIR *d;
+
+	qcore_stats(s->core, &st);
+	d = opendir("/proc/self/fd");
+	if (d) {
+		while (readdir(d))
+			nfd++;
+		closedir(d);
+		nfd = nfd > 2 ? nfd - 3 : 0; /* ".", "..", the DIR itself */
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	zks_printf(b, "zk_version\t%s%s\n", ZKS_VERSION, ZKS_BUILT);
+	zks_printf(b, "zk_server_state\tstandalone\n");
+	zks_printf(b, "zk_avg_latency\t%.4f\n",
+		   s->lat_count ? (double)s->lat_sum_us / 1000.0 / (double)s->lat_count : 0.0);
+	zks_printf(b, "zk_max_latency\t%" PRId64 "\n", s->lat_max_us / 1000);
+	zks_printf(b, "zk_min_latency\t%" PRId64 "\n", s->lat_count ? s->lat_min_us / 1000 : 0);
+	zks_printf(b, "zk_packets_received\t%" PRIu64 "\n", s->packets_received);
+	zks_printf(b, "zk_packets_sent\t%" PRIu64 "\n", s->packets_sent);
+	zks_printf(b, "zk_num_alive_connections\t%u\n", s->n_conns);
+	zks_printf(b, "zk_outstanding_requests\t%u\n", zks_outstanding(s));
+	zks_printf(b, "zk_znode_count\t%zu\n", tree_node_count(t));
+	zks_printf(b, "zk_watch_count\t%zu\n", zks_watch_total(s->watches));
+	zks_printf(b, "zk_last_zxid\t0x%" PRIx64 "\n", (uint64_t)tree_last_zxid(t));
+	zks_printf(b, "zk_txns_applied\t%" PRIu64 "\n", st.txns);
+	zks_printf(b, "zk_fsyncs\t%" PRIu64 "\n", st.fsyncs);
+	zks_printf(b, "zk_core_outstanding\t%" PRIu64 "\n", st.outstanding);
+	zks_printf(b, "zk_max_commit_latency_us\t%" PRId64 "\n", st.max_commit_us);
+	zks_printf(b, "zk_open_file_descriptor_count\t%u\n", nfd);
+	zks_printf(b, "zk_max_file_descriptor_count\t%llu\n", (unsigned long long)rl.rlim_cur);
+}
+
+static void zks_wchc_one(void *arg, const char *path, struct zks_conn *c, unsigned kinds)
+{
+	void **a = arg;
+
+	if (c == a[1])
+		zks_printf(a[0], "\t%s\n", path);
+}
+
+static void zks_wchp_one(void *arg, const char *path, struct zks_conn *c, unsigned kinds)
+{
+	void **a = arg;
+
+	/* foreach yields a path's watchers back to back */
+	if (a[1] != (void *)path)
+		zks_printf(a[0], "%s\n", path);
+	a[1] = (void *)path;
+	zks_printf(a[0], "\t0x%" PRIx64 "\n", (uint64_t)c->session_id);
+}
+
+static uint64_t zks_dir_size(const char *dir, int depth)
+{
+	uint64_t total = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (!dir || depth > 2)
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char p[PATH_MAX];
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (lstat(p, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			total += zks_dir_size(p, depth + 1);
+		else if (S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
+struct zks_dump_ctx {
+	struct buf *b;
+	struct tree *t;
+};
+
+static int zks_dump_session(void *arg, const struct tree_session *ts)
+{
+	struct zks_dump_ctx *d = arg;
+
+	zks_printf(d->b, "0x%" PRIx64 "\t%dms\t%s\n", (uint64_t)ts->id, ts->timeout_ms,
+		   ts->owner ? ts->owner : "");
+	return 0;
+}
+
+static int zks_dump_ephemerals(void *arg, const struct tree_session *ts)
+{
+	struct zks_dump_ctx *d = arg;
+	char **paths = NULL;
+	size_t n = 0;
+
+	if (tree_session_ephemerals(d->t, ts->id, &paths, &n) < 0 || n == 0) {
+		tree_names_free(paths);
+		return 0;
+	}
+	zks_printf(d->b, "0x%" PRIx64 ":\n", (uint64_t)ts->id);
+	for (size_t i = 0; i < n; i++)
+		zks_printf(d->b, "\t%s\n", paths[i]);
+	tree_names_free(paths);
+	return 0;
+}
+
+static void zks_reset_conn_stats(struct zk_server *s)
+{
+	struct zks_conn *c;
+
+	TAILQ_FOREACH(c, &s->conns, link) {
+		c->received = c->sent = 0;
+		c->min_lat_us = c->max_lat_us = c->sum_lat_us = 0;
+		c->n_lat = 0;
+		c->last_lat_us = 0;
+	}
+}
+
+static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const char *w,
+			   struct buf *b)
+{
+	struct zks_conn *c;
+
+	if (!strcmp(w, "ruok")) {
+		zks_printf(b, "imok");
+	} else if (!strcmp(w, "srvr")) {
+		zks_srvr(b, s, 0);
+	} else if (!strcmp(w, "stat")) {
+		zks_srvr(b, s, 1);
+	} else if (!strcmp(w, "conf")) {
+		zks_conf(b, s);
+	} else if (!strcmp(w, "cons")) {
+		TAILQ_FOREACH(c, &s->conns, link)
+			zks_conn_line(b, c, 1);
+		zks_printf(b, "\n");
+	} else if (!strcmp(w, "crst")) {
+		zks_reset_conn_stats(s);
+		zks_printf(b, "Connection stats reset.\n");
+	} else if (!strcmp(w, "srst")) {
+		s->packets_received = s->packets_sent = 0;
+		s->lat_min_us = -1;
+		s->lat_max_us = s->lat_sum_us = 0;
+		s->lat_count = 0;
+		zks_printf(b, "Server stats reset.\n");
+	} else if (!strcmp(w, "envi")) {
+		zks_envi(b, s);
+	} else if (!strcmp(w, "mntr")) {
+		zks_mntr(b, s);
+	} else if (!strcmp(w, "wchs")) {
+		unsigned n = 0;
+
+		TAILQ_FOREACH(c, &s->conns, link)
+			n += c->n_watches > 0;
+		zks_printf(b, "%u connections watching %zu paths\nTotal watches:%zu\n", n,
+			   zks_watch_paths(s->watches), zks_watch_total(s->watches));
+	} else if (!strcmp(w, "wchc")) {
+		TAILQ_FOREACH(c, &s->conns, link) {
+			void *a[2] = {b, c};
+
+			if (!c->n_watches)
+				continue;
+			zks_printf(b, "0x%" PRIx64 "\n", (uint64_t)c->session_id);
+			zks_watch_foreach(s->watches, zks_wchc_one, a);
+		}
+	} else if (!strcmp(w, "wchp")) {
+		void *a[2] = {b, NULL};
+
+		zks_watch_foreach(s->watches, zks_wchp_one, a);
+	} else if (!strcmp(w, "dirs")) {
+		const char *dd = s->cfg ? s->cfg->data_dir : NULL;
+		const char *ld = s->cfg && s->cfg->data_log_dir ? s->cfg->data_log_dir : NULL;
+
+		/* quorumfs keeps log and snapshots together unless dataLogDir
+		 * says otherwise. */
+		zks_printf(b, "datadir_size: %" PRIu64 "\nlogdir_size: %" PRIu64 "\n",
+			   zks_dir_size(dd, 0), ld ? zks_dir_size(ld, 0) : 0);
+	} else if (!strcmp(w, "isro")) {
+		zks_printf(b, "rw");
+	} else if (!strcmp(w, "dump")) {
+		struct zks_dump_ctx d = {b, qcore_tree(s->core)};
+
+		zks_printf(b, "SessionTracker dump:\nGlobal Sessions:\n");
+		tree_session_foreach(d.t, zks_dump_session, &d);
+		zks_printf(b, "ephemeral nodes dump:\n");
+		tree_session_foreach(d.t, zks_dump_ephemerals, &d);
+		zks_printf(b, "Connections dump:\n");
+		TAILQ_FOREACH(c, &s->conns, link)
+			if (c != self && c->session_id)
+				zks_printf(b, "%s\t0x%" PRIx64 "\n", c->peer,
+					   (uint64_t)c->session_id);
+	}
+}
+
+void zks_4lw_run(struct zks_conn *c, uint32_t word)
+{
+	struct zk_server *s = c->srv;
+	const char *w = zks_4lw_name(word);
+	struct buf b;
+
+	buf_init(&b);
+	log_debug("zk: four-letter word %s from %s", w, c->peer);
+	if (!zks_4lw_allowed(s, w))
+		zks_printf(&b, "%s is not executed because it is not in the whitelist.\n", w);
+	else
+		zks_4lw_answer(s, c, w, &b);
+	if (buf_failed(&b) || zks_conn_write_frame(c, b.data, b.len) < 0) {
+		buf_free(&b);
+		zks_conn_close(c, "out of memory answering a four-letter word");
+		return;
+	}
+	buf_free(&b);
+	/* The answer is raw text, not a frame: the connection ends with it. */
+	c->state = ZKS_CONN_OPEN;
+	zks_conn_drain(c);
+}

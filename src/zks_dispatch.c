@@ -1,0 +1,169 @@
+/*
+ * zks_dispatch.c - from a decoded request to its opcode handler.
+ *
+ * Every frame after the handshake is RequestHeader{xid, type} + the body of
+ * its opcode (jute_request_decode). Each packet touches the session, as
+ * ZooKeeper's ZooKeeperServer.processPacket does (touchSession). An unknown
+ * opcode is answered with ZUNIMPLEMENTED and the connection is closed after
+ * the reply (UnimplementedRequestProcessor). When a request runs is decided
+ * by the connection's queue (zks_conn.c); auth alone runs on arrival, since
+ * ZooKeeper applies it before later requests enter the pipeline.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "log.h"
+#include "zerr.h"
+#include "zks_int.h"
+
+struct zks_op {
+	int32_t type;
+	zks_op_fn fn;
+	const char *name; /* cons "lop", as FinalRequestProcessor's lastOp */
+	int write;	  /* goes through the core: runs behind earlier requests
+			     but need not wait for earlier writes to apply */
+};
+
+static const struct zks_op zks_ops[] = {
+	{ZOP_CREATE, zks_op_create, "CREA", 1},
+	{ZOP_CREATE2, zks_op_create, "CREA", 1},
+	{ZOP_CREATECONTAINER, zks_op_create, "CREA", 1},
+	{ZOP_CREATETTL, zks_op_create, "CREA", 1},
+	{ZOP_DELETE, zks_op_delete, "DELE", 1},
+	{ZOP_SETDATA, zks_op_set_data, "SETD", 1},
+	{ZOP_SETACL, zks_op_set_acl, "SETA", 1},
+	{ZOP_CHECK, zks_op_check, "CHEC", 1},
+	{ZOP_MULTI, zks_op_multi, "MULT", 1},
+	{ZOP_SYNC, zks_op_sync, "SYNC", 1},
+	{ZOP_RECONFIG, zks_op_reconfig, "RECO", 1},
+	{ZOP_CLOSESESSION, zks_op_close_session, "CLOS", 1},
+	{ZOP_EXISTS, zks_op_exists, "EXIS", 0},
+	{ZOP_GETDATA, zks_op_get_data, "GETD", 0},
+	{ZOP_GETCHILDREN, zks_op_get_children, "GETC", 0},
+	{ZOP_GETCHILDREN2, zks_op_get_children, "GETC", 0},
+	{ZOP_GETACL, zks_op_get_acl, "GETA", 0},
+	{ZOP_GETEPHEMERALS, zks_op_get_ephemerals, "GETE", 0},
+	{ZOP_GETALLCHILDRENNUMBER, zks_op_get_all_children_number, "GETN", 0},
+	{ZOP_MULTIREAD, zks_op_multi_read, "MLTR", 0},
+	{ZOP_PING, zks_op_ping, "PING", 0},
+	{ZOP_SETWATCHES, zks_op_set_watches, "SETW", 0},
+	{ZOP_SETWATCHES2, zks_op_set_watches, "SETW", 0},
+	{ZOP_ADDWATCH, zks_op_add_watch, "ADDW", 0},
+	{ZOP_REMOVEWATCHES, zks_op_remove_watches, "REMW", 0},
+	{ZOP_CHECKWATCHES, zks_op_remove_watches, "CHKW", 0},
+	{ZOP_AUTH, zks_op_auth, "AUTH", 0},
+	{ZOP_SASL, zks_op_sasl, "SASL", 0},
+	{ZOP_WHOAMI, zks_op_whoami, "WHOA", 0},
+};
+
+static const struct zks_op *zks_op_find(int32_t type)
+{
+	for (size_t i = 0; i < sizeof(zks_ops) / sizeof(zks_ops[0]); i++)
+		if (zks_ops[i].type == type)
+			return &zks_ops[i];
+	return NULL;
+}
+
+const char *zks_op_name(int32_t type)
+{
+	const struct zks_op *op = zks_op_find(type);
+
+	return op ? op->name : "NA";
+}
+
+int zks_op_is_write(int32_t type)
+{
+	const struct zks_op *op = zks_op_find(type);
+
+	return op && op->write;
+}
+
+int zks_dispatch_run(struct zks_req *r)
+{
+	struct zks_conn *c = r->conn;
+	const struct zks_op *op = zks_op_find(r->type);
+	int rc;
+
+	if (!op) {
+		r->err = ZUNIMPLEMENTED;
+		r->state = ZKS_REQ_DONE;
+		return ZKS_DONE;
+	}
+	/* Reads report the zxid of the replica they read (FinalRequestProcessor
+	 * uses the last processed zxid). */
+	r->zxid = (int64_t)tree_last_zxid(qcore_tree(c->srv->core));
+	rc = op->fn(r);
+	if (rc < 0)
+		return rc;
+	if (rc == ZKS_PENDING) {
+		r->state = ZKS_REQ_SUBMITTED;
+		c->n_submitted++;
+		zks_conn_ref(c);
+	} else {
+		r->state = ZKS_REQ_DONE;
+	}
+	return rc;
+}
+
+void zks_req_finish(struct zks_req *r)
+{
+	struct zks_conn *c = r->conn;
+
+	c->n_submitted--;
+	if (c->dead) {
+		/* zks_conn_close left it to us. */
+		buf_free(&r->body);
+		jute_request_free(&r->jr);
+	free(r->multi_ops);
+		free(r);
+		zks_conn_unref(c);
+		return;
+	}
+	r->state = ZKS_REQ_DONE;
+	zks_conn_progress(c);
+	zks_conn_unref(c);
+}
+
+int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n)
+{
+	struct zk_server *s = c->srv;
+	struct jute_request jr;
+	struct zks_req *r;
+	int rc;
+
+	memset(&jr, 0, sizeof(jr));
+	rc = jute_request_decode(p, n, s->max_buffer, &jr);
+	if (rc == ZMARSHALLINGERROR) {
+		jute_request_free(&jr);
+		return -EPROTO;
+	}
+	if (qcore_session_touch(s->core, c->session_id) == ZSESSIONEXPIRED &&
+	    jr.hdr.type != ZOP_CLOSESESSION) {
+		jute_request_free(&jr);
+		zks_session_expired(c);
+		return 0;
+	}
+	c->last_cxid = jr.hdr.xid;
+	c->last_op = jr.hdr.type;
+	r = zks_req_new(c, jr.hdr.xid, jr.hdr.type);
+	if (!r) {
+		jute_request_free(&jr);
+		return -ENOMEM;
+	}
+	r->jr = jr;
+	if (rc == ZUNIMPLEMENTED) {
+		log_warnx("zk: %s sent unknown opcode %d: closing after the reply", c->peer,
+			  jr.hdr.type);
+		r->err = ZUNIMPLEMENTED;
+		r->state = ZKS_REQ_DONE;
+		r->close_after = 1;
+	} else if (r->type == ZOP_AUTH) {
+		rc = zks_dispatch_run(r);
+		if (rc < 0)
+			return rc;
+	}
+	zks_conn_progress(c);
+	return 0;
+}

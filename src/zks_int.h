@@ -1,0 +1,298 @@
+/*
+ * zks_int.h - private structures of the ZooKeeper client-protocol server,
+ * shared by the zks_*.c files (one file per protocol area):
+ *
+ *   zks_listen.c   listener, accepting, per-IP limit, start/stop, expiry scan
+ *   zks_conn.c     one connection: reading frames, the reply queue, writing,
+ *                  throttling, closing
+ *   zks_session.c  ConnectRequest/Response, ping, closeSession, expiry
+ *   zks_dispatch.c opcode table, request header, execution order
+ *   zks_op_read.c  exists, getData, getChildren(2), getACL, getEphemerals,
+ *                  getAllChildrenNumber, multiRead
+ *   zks_op_write.c create*, delete, setData, setACL, check, multi, sync,
+ *                  reconfig
+ *   zks_op_watch.c setWatches(2), addWatch, removeWatches, checkWatches
+ *   zks_op_auth.c  auth (digest), whoAmI, the peer's ip identity
+ *   zks_watch.c    the watch manager fed by qcore_subscribe
+ *   zks_4lw.c      the four-letter words
+ *
+ * Everything runs on the daemon's libevent loop; nothing locks.
+ *
+ * Wire frames (ZooKeeper's ClientCnxn/NIOServerCnxn): every message is a
+ * big-endian int32 length followed by that many bytes. Client to server:
+ * first a ConnectRequest (no RequestHeader), then RequestHeader{xid,type} +
+ * body. Server to client: first a ConnectResponse, then ReplyHeader{xid,
+ * zxid, err} + body (body omitted when err != 0, except for multi).
+ * Notifications have xid -1, pings xid -2, auth xid -4, setWatches xid -8.
+ */
+#ifndef QFS_ZKS_INT_H
+#define QFS_ZKS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "acl.h"
+#include "buf.h"
+#include "jute.h"
+#include "tree.h"
+#include "txn.h"
+#include "zks.h"
+
+struct bufferevent;
+struct sockaddr;
+struct event;
+struct evconnlistener;
+struct zks_watches;
+
+/* Slack above jute.maxbuffer for the headers around a full 1 MiB znode. */
+#define ZKS_FRAME_SLACK 1024
+/* Requests queued on one connection before we stop reading its socket. */
+#define ZKS_MAX_OUTSTANDING 1000
+/* Watches one connection may hold (a misbehaving client cannot eat memory). */
+#define ZKS_MAX_WATCHES 100000
+/* Output queued to a client that does not read before we stop reading it. */
+#define ZKS_MAX_PENDING_OUT (16u * 1024 * 1024)
+
+/* Notification and special xids (ClientCnxn). */
+#define ZKS_XID_NOTIFICATION (-1)
+#define ZKS_XID_PING (-2)
+#define ZKS_XID_AUTH (-4)
+#define ZKS_XID_SETWATCHES (-8)
+
+/* Watcher.Event.EventType */
+enum zks_event_type {
+	ZKS_EV_NONE = -1,
+	ZKS_EV_CREATED = 1,
+	ZKS_EV_DELETED = 2,
+	ZKS_EV_DATA = 3,
+	ZKS_EV_CHILDREN = 4,
+};
+
+/* Watcher.Event.KeeperState */
+#define ZKS_STATE_SYNC_CONNECTED 3
+#define ZKS_STATE_EXPIRED (-112)
+
+/* Kinds of watch one connection holds on one path (a bit set). */
+#define ZKS_W_DATA 0x1	    /* getData/exists one-shot */
+#define ZKS_W_CHILD 0x2	    /* getChildren one-shot */
+#define ZKS_W_PERSIST 0x4   /* addWatch PERSISTENT */
+#define ZKS_W_RECURSIVE 0x8 /* addWatch PERSISTENT_RECURSIVE */
+
+/* WatcherType of removeWatches/checkWatches. */
+#define ZKS_WT_CHILDREN 1
+#define ZKS_WT_DATA 2
+#define ZKS_WT_ANY 3
+#define ZKS_WT_PERSISTENT 4
+#define ZKS_WT_PERSISTENT_RECURSIVE 5
+
+struct zk_server {
+	struct qcore *core;
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct event *scan_ev; /* periodic expiry scan */
+	/* Options, copied (strings owned). */
+	int max_client_cnxns;
+	int32_t max_buffer;
+	char *whitelist;
+	char *super_digest;
+	const struct qfs_config *cfg; /* borrowed from the caller */
+	int port;
+	TAILQ_HEAD(, zks_conn) conns;
+	unsigned n_conns;
+	struct zks_watches *watches;
+	/* Figures for srvr/stat/mntr, reset by crst (latency) */
+	uint64_t packets_received;
+	uint64_t packets_sent;
+	int64_t lat_min_us, lat_max_us, lat_sum_us;
+	uint64_t lat_count;
+	int64_t started_ms;
+	int subscribed;
+};
+
+enum zks_conn_state {
+	ZKS_CONN_NEW,	     /* expecting ConnectRequest or a four-letter word */
+	ZKS_CONN_OPENING,    /* createSession submitted */
+	ZKS_CONN_OPEN,	     /* session established */
+	ZKS_CONN_DRAINING,   /* flush what is queued, then close */
+};
+
+enum zks_req_state {
+	ZKS_REQ_WAITING,   /* a read behind this session's outstanding writes */
+	ZKS_REQ_SUBMITTED, /* in the core (write, sync, closeSession) */
+	ZKS_REQ_DONE,	   /* reply (or notification) encoded, not yet sent */
+};
+
+struct zks_conn;
+
+/*
+ * One entry in a connection's reply queue: a request, or a notification
+ * that must leave between two replies. Owned by the connection's queue.
+ */
+struct zks_req {
+	TAILQ_ENTRY(zks_req) link;
+	struct zks_conn *conn;
+	enum zks_req_state state;
+	int32_t xid;
+	int32_t type;
+	int32_t err;	  /* ReplyHeader.err */
+	int64_t zxid;	  /* ReplyHeader.zxid */
+	int always_body;  /* send the body even with err != 0 (multi) */
+	int close_after;  /* closeSession: close the connection once sent */
+	struct jute_request jr; /* the decoded request, owned */
+	struct zreq *multi_ops; /* a multi's ops, borrowing from jr; owned */
+	struct buf body;  /* the reply body, or a whole frame if raw */
+	int raw;	  /* body is a complete frame (notification) */
+	int64_t start_us;
+};
+
+TAILQ_HEAD(zks_req_queue, zks_req);
+
+struct zks_conn {
+	TAILQ_ENTRY(zks_conn) link;
+	struct zk_server *srv;
+	struct bufferevent *bev;
+	enum zks_conn_state state;
+	int dead;	/* closed; freed when refs reaches 0 */
+	unsigned refs;	/* 1 for the socket + 1 per core callback pending */
+	int reading;	/* EV_READ enabled */
+	char ip[64];	/* peer address, no port */
+	char peer[80];	/* "ip:port" */
+	int64_t session_id;
+	int32_t timeout_ms;
+	int old_client; /* ConnectRequest without the readOnly byte */
+	int closing_session; /* closeSession submitted: no Expired event */
+	struct zauth auth;
+	struct zks_req_queue queue;
+	unsigned n_queued;
+	unsigned n_submitted;
+	unsigned n_watches;
+	/* cons figures */
+	uint64_t received, sent;
+	int32_t last_cxid;
+	int64_t last_zxid;
+	int32_t last_op;
+	int64_t last_resp_ms, last_lat_us, min_lat_us, max_lat_us, sum_lat_us;
+	uint64_t n_lat;
+	int64_t established_ms;
+};
+
+/* zks_listen.c */
+int64_t zks_now_ms(void);
+int64_t zks_now_us(void);
+
+/* zks_conn.c */
+/* Takes ownership of fd. Returns 0 or -errno (fd closed then). */
+int zks_conn_accept(struct zk_server *s, int fd, const struct sockaddr *sa, int salen);
+/* Close now: drop queued replies, watches, the socket. reason is logged. */
+void zks_conn_close(struct zks_conn *c, const char *reason);
+/* Send what is queued, then close. */
+void zks_conn_drain(struct zks_conn *c);
+/* Append a complete frame (length prefix included) to the socket, bypassing
+ * the queue: the ConnectResponse and four-letter-word answers. */
+int zks_conn_write_frame(struct zks_conn *c, const void *p, size_t n);
+/* Free an entry no longer in any queue. */
+void zks_req_free(struct zks_req *r);
+/* New queue entry at the tail. NULL on ENOMEM. */
+struct zks_req *zks_req_new(struct zks_conn *c, int32_t xid, int32_t type);
+/* Queue a notification at the right place (see zks_conn.c). Returns 0 or
+ * -ENOMEM. */
+int zks_conn_notify(struct zks_conn *c, int32_t type, int32_t state, const char *path);
+/* Pause or resume reading the socket (throttling, the handshake). */
+void zks_conn_set_reading(struct zks_conn *c, int on);
+/* Run waiting reads that may now run and send the finished prefix. */
+void zks_conn_progress(struct zks_conn *c);
+void zks_conn_ref(struct zks_conn *c);
+/* Returns 1 if the connection was freed. */
+int zks_conn_unref(struct zks_conn *c);
+int zks_conn_has_write_ahead(const struct zks_conn *c, const struct zks_req *r);
+
+/* zks_session.c */
+/* The first frame. Returns 0 or -EPROTO (close the connection). */
+int zks_session_connect(struct zks_conn *c, const uint8_t *p, size_t n);
+/* The session ended under a live connection: Expired event and close. */
+void zks_session_expired(struct zks_conn *c);
+int zks_op_ping(struct zks_req *r);
+int zks_op_close_session(struct zks_req *r);
+/* Periodic: connections whose session the core has ended. */
+void zks_session_scan(struct zk_server *s);
+
+/*
+ * zks_dispatch.c. An opcode handler reads its decoded request r->jr and either
+ * finishes (fills r->err/r->zxid/r->body; returns ZKS_DONE), or submits to
+ * the core and returns ZKS_PENDING (the callback finishes it later), or
+ * returns -EPROTO for a malformed request (the connection is closed).
+ */
+#define ZKS_DONE 0
+#define ZKS_PENDING 1
+typedef int (*zks_op_fn)(struct zks_req *r);
+/* A frame after the handshake. Returns 0 or -EPROTO/-ENOMEM. */
+int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n);
+/* Run a queued request (now, or later once it is no longer WAITING). */
+int zks_dispatch_run(struct zks_req *r);
+/* Completion of a submitted request: the core callback's shared tail. */
+void zks_req_finish(struct zks_req *r);
+const char *zks_op_name(int32_t type);
+/* Is this opcode a write that goes through the core? */
+int zks_op_is_write(int32_t type);
+
+/* zks_op_read.c */
+int zks_op_exists(struct zks_req *r);
+int zks_op_get_data(struct zks_req *r);
+int zks_op_get_children(struct zks_req *r);
+int zks_op_get_acl(struct zks_req *r);
+int zks_op_get_ephemerals(struct zks_req *r);
+int zks_op_get_all_children_number(struct zks_req *r);
+int zks_op_multi_read(struct zks_req *r);
+
+/* zks_op_write.c */
+int zks_op_create(struct zks_req *r);
+int zks_op_delete(struct zks_req *r);
+int zks_op_set_data(struct zks_req *r);
+int zks_op_set_acl(struct zks_req *r);
+int zks_op_check(struct zks_req *r);
+int zks_op_multi(struct zks_req *r);
+int zks_op_sync(struct zks_req *r);
+int zks_op_reconfig(struct zks_req *r);
+
+/* zks_op_watch.c */
+int zks_op_set_watches(struct zks_req *r);
+int zks_op_add_watch(struct zks_req *r);
+int zks_op_remove_watches(struct zks_req *r);
+
+/* zks_op_auth.c */
+/* auth runs when received (later writes carry the new identity). */
+int zks_op_auth(struct zks_req *r);
+int zks_op_whoami(struct zks_req *r);
+int zks_op_sasl(struct zks_req *r);
+/* The ("ip", peer) identity every connection has. Returns 0 or -ENOMEM. */
+int zks_auth_init(struct zks_conn *c);
+
+/* zks_watch.c */
+struct zks_watches *zks_watches_new(void);
+void zks_watches_free(struct zks_watches *w);
+/* Returns ZOK, ZKS_WATCH_FULL (limit reached) or -ENOMEM. */
+#define ZKS_WATCH_FULL 1
+int zks_watch_add(struct zks_watches *w, const char *path, struct zks_conn *c, unsigned kind);
+/* Remove (or with check_only, look for) c's watches of WatcherType wtype on
+ * path. ZOK, or ZNOWATCHER if there was none. */
+int zks_watch_remove(struct zks_watches *w, const char *path, struct zks_conn *c, int wtype,
+		     int check_only);
+void zks_watch_drop_conn(struct zks_watches *w, struct zks_conn *c);
+/* The core's subscription callback (arg: the server). */
+void zks_watch_on_change(void *arg, const struct tree_event *ev);
+/* For wchs/wchc/wchp. */
+size_t zks_watch_paths(const struct zks_watches *w);
+size_t zks_watch_total(const struct zks_watches *w);
+/* Calls fn(arg, path, conn, kinds) for every watch. */
+void zks_watch_foreach(const struct zks_watches *w,
+		       void (*fn)(void *arg, const char *path, struct zks_conn *c, unsigned kinds),
+		       void *arg);
+
+/* zks_4lw.c */
+/* Is this length word a four-letter word ("ruok" read as an int32)? */
+int zks_4lw_is(uint32_t word);
+/* Answer it and drain the connection. */
+void zks_4lw_run(struct zks_conn *c, uint32_t word);
+
+#endif
