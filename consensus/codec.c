@@ -1,0 +1,202 @@
+/*
+ * codec.c - encode and decode the peer messages; the byte format is in
+ * codec.h. Decoding checks every count and length against the bytes left
+ * before it allocates or reads, and refuses trailing bytes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+/* The smallest encodings, to bound counts before allocating. */
+#define ENTRY_MIN   (8 + 1 + 4)
+#define PAYLOAD_MIN 4
+#define BODY_HDR    (1 + 1 + 4 + 4)
+
+/* A length-prefixed blob; an empty one is length 0, never jute's NULL. */
+static void put_blob(struct buf *b, const uint8_t *p, uint32_t len)
+{
+	buf_put_u32(b, len);
+	if (len)
+		buf_put(b, p, len);
+}
+
+int cons_encode(struct buf *b, const struct cons_msg *m)
+{
+	size_t start = b->len, len;
+	uint32_t i;
+
+	buf_put_u32(b, 0); /* patched below */
+	buf_put_u8(b, CONS_CODEC_VERSION);
+	buf_put_u8(b, m->type);
+	buf_put_u32(b, m->from);
+	buf_put_u32(b, m->epoch);
+	switch (m->type) {
+	case CONS_MSG_VOTE_REQ:
+		buf_put_u64(b, m->vote_req.last_zxid);
+		break;
+	case CONS_MSG_VOTE_RESP:
+		buf_put_u8(b, m->vote_resp.granted);
+		break;
+	case CONS_MSG_APPEND:
+		buf_put_u64(b, m->append.prev_zxid);
+		buf_put_u64(b, m->append.commit_zxid);
+		buf_put_u32(b, m->append.n);
+		for (i = 0; i < m->append.n; i++) {
+			const struct cons_entry *e = &m->append.entries[i];
+
+			buf_put_u64(b, e->zxid);
+			buf_put_u8(b, e->type);
+			put_blob(b, e->data, e->len);
+		}
+		break;
+	case CONS_MSG_APPEND_RESP:
+		buf_put_u8(b, m->append_resp.ok);
+		buf_put_u64(b, m->append_resp.match_zxid);
+		buf_put_u64(b, m->append_resp.last_zxid);
+		break;
+	case CONS_MSG_SNAP:
+		buf_put_u64(b, m->snap.zxid);
+		put_blob(b, m->snap.blob, m->snap.len);
+		break;
+	case CONS_MSG_FORWARD:
+		buf_put_u32(b, m->forward.n);
+		for (i = 0; i < m->forward.n; i++)
+			put_blob(b, m->forward.payloads[i].data, m->forward.payloads[i].len);
+		break;
+	default:
+		b->len = start;
+		return -EINVAL;
+	}
+	if (buf_failed(b))
+		return -ENOMEM;
+	len = b->len - start - CONS_FRAME_HDR;
+	if (len > CONS_FRAME_MAX) {
+		b->len = start;
+		return -EMSGSIZE;
+	}
+	b->data[start] = (uint8_t)(len >> 24);
+	b->data[start + 1] = (uint8_t)(len >> 16);
+	b->data[start + 2] = (uint8_t)(len >> 8);
+	b->data[start + 3] = (uint8_t)len;
+	return 0;
+}
+
+int cons_frame_len(const uint8_t *p, size_t n, size_t *frame_len)
+{
+	uint32_t len;
+
+	if (n < CONS_FRAME_HDR)
+		return -EAGAIN;
+	len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	if (len < BODY_HDR || len > CONS_FRAME_MAX)
+		return -EBADMSG;
+	*frame_len = CONS_FRAME_HDR + (size_t)len;
+	return 0;
+}
+
+/* A jute buffer that must not be NULL (-1). */
+static const uint8_t *get_bytes(struct rd *r, uint32_t *len, uint32_t max)
+{
+	int32_t n;
+	const uint8_t *p = rd_bytes(r, &n, (int32_t)max);
+
+	if (!rd_ok(r) || n < 0) {
+		r->bad = 1;
+		return NULL;
+	}
+	*len = (uint32_t)n;
+	return p;
+}
+
+int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
+{
+	struct cons_entry *ents = NULL;
+	struct cons_payload *pl = NULL;
+	size_t flen;
+	struct rd r;
+	uint32_t i, cnt;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = cons_frame_len(p, n, &flen);
+	if (rc)
+		return -EBADMSG;
+	if (flen != n)
+		return -EBADMSG;
+	rd_init(&r, p + CONS_FRAME_HDR, n - CONS_FRAME_HDR);
+	if (rd_u8(&r) != CONS_CODEC_VERSION)
+		return -EBADMSG;
+	m->type = rd_u8(&r);
+	m->from = rd_u32(&r);
+	m->epoch = rd_u32(&r);
+	switch (m->type) {
+	case CONS_MSG_VOTE_REQ:
+		m->vote_req.last_zxid = rd_u64(&r);
+		break;
+	case CONS_MSG_VOTE_RESP:
+		m->vote_resp.granted = rd_u8(&r);
+		break;
+	case CONS_MSG_APPEND:
+		m->append.prev_zxid = rd_u64(&r);
+		m->append.commit_zxid = rd_u64(&r);
+		cnt = rd_u32(&r);
+		if (!rd_ok(&r) || cnt > r.left / ENTRY_MIN)
+			return -EBADMSG;
+		if (cnt) {
+			ents = calloc(cnt, sizeof(*ents));
+			if (!ents)
+				return -ENOMEM;
+		}
+		for (i = 0; i < cnt; i++) {
+			ents[i].zxid = rd_u64(&r);
+			ents[i].type = rd_u8(&r);
+			ents[i].data = get_bytes(&r, &ents[i].len, CONS_MAX_PAYLOAD);
+		}
+		m->append.entries = ents;
+		m->append.n = cnt;
+		break;
+	case CONS_MSG_APPEND_RESP:
+		m->append_resp.ok = rd_u8(&r);
+		m->append_resp.match_zxid = rd_u64(&r);
+		m->append_resp.last_zxid = rd_u64(&r);
+		break;
+	case CONS_MSG_SNAP:
+		m->snap.zxid = rd_u64(&r);
+		m->snap.blob = get_bytes(&r, &m->snap.len, CONS_FRAME_MAX);
+		break;
+	case CONS_MSG_FORWARD:
+		cnt = rd_u32(&r);
+		if (!rd_ok(&r) || cnt > r.left / PAYLOAD_MIN)
+			return -EBADMSG;
+		if (cnt) {
+			pl = calloc(cnt, sizeof(*pl));
+			if (!pl)
+				return -ENOMEM;
+		}
+		for (i = 0; i < cnt; i++)
+			pl[i].data = get_bytes(&r, &pl[i].len, CONS_MAX_PAYLOAD);
+		m->forward.payloads = pl;
+		m->forward.n = cnt;
+		break;
+	default:
+		return -EBADMSG;
+	}
+	if (!rd_ok(&r) || r.left) {
+		free(ents);
+		free(pl);
+		memset(m, 0, sizeof(*m));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void cons_msg_release(struct cons_msg *m)
+{
+	if (m->type == CONS_MSG_APPEND)
+		free((void *)m->append.entries);
+	else if (m->type == CONS_MSG_FORWARD)
+		free((void *)m->forward.payloads);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,140 @@
+/*
+ * cons_election.c - leader election (Raft §5.2, §5.4.1; the part of Zab's
+ * discovery that picks the prospective leader).
+ *
+ * A follower that hears nothing from a leader for a randomised timeout
+ * moves to epoch+1, votes for itself and, once that (epoch, vote) is
+ * durable, asks every participant. A participant grants at most one vote
+ * per epoch, durably, and only to a candidate whose last zxid is at least
+ * its own: since a committed txn is on a quorum, and two quorums
+ * intersect, the winner holds every committed txn (Zab's "the new leader's
+ * history contains every committed proposal"). zxids compare as (epoch,
+ * counter), which is Raft's (last term, last index) order because one
+ * leader writes all entries of an epoch in counter order.
+ *
+ * A participant that heard from a live leader within the minimum election
+ * timeout ignores vote requests (Raft §6), so a server rejoining from a
+ * partition with a high epoch does not depose a healthy leader by voting
+ * alone.
+ */
+#include "cons_int.h"
+
+void cons_reset_deadline(struct cons *c)
+{
+	uint64_t t = c->cfg.election_timeout_ms;
+
+	c->deadline = c->now + t + cons_rand(c) % t;
+}
+
+static void send_vote_requests(struct cons *c)
+{
+	struct cons_msg m = {.type = CONS_MSG_VOTE_REQ};
+	unsigned i;
+
+	m.vote_req.last_zxid = cons_log_last(&c->log);
+	for (i = 0; i < c->n_peers; i++) {
+		if (c->peers[i].observer || (c->votes >> c->peers[i].slot & 1))
+			continue;
+		cons_send(c, c->peers[i].id, &m, SIZE_MAX);
+	}
+}
+
+static void check_won(struct cons *c)
+{
+	if (c->state == CONS_CANDIDATE && cons_meta_ready(c) && quorum_contains(&c->q, c->votes))
+		cons_become_leader(c);
+}
+
+static void start_election(struct cons *c)
+{
+	int slot = quorum_slot(&c->q, c->cfg.self);
+
+	cons_set_meta(c, c->meta.epoch + 1, c->cfg.self);
+	c->votes = 1ull << slot;
+	c->verified = c->commit;
+	cons_set_role(c, CONS_CANDIDATE, 0);
+	cons_reset_deadline(c);
+	CONS_TRACE(c, "election epoch %u last %llx", c->meta.epoch,
+		   (unsigned long long)cons_log_last(&c->log));
+	send_vote_requests(c);
+	check_won(c);
+}
+
+void cons_election_tick(struct cons *c)
+{
+	if (c->observer || c->installing)
+		return;
+	if (c->now >= c->deadline)
+		start_election(c);
+}
+
+/* Once (epoch, vote) is durable: send what had to wait for it. */
+void cons_on_meta_durable(struct cons *c)
+{
+	struct cons_msg m = {0};
+	unsigned i;
+
+	switch (c->state) {
+	case CONS_CANDIDATE:
+		send_vote_requests(c);
+		check_won(c);
+		break;
+	case CONS_LEADER:
+		for (i = 0; i < c->n_peers; i++)
+			cons_leader_send(c, &c->peers[i], 1);
+		break;
+	default:
+		if (c->grant_to) {
+			m.type = CONS_MSG_VOTE_RESP;
+			m.vote_resp.granted = c->meta.vote == c->grant_to;
+			cons_send(c, c->grant_to, &m, SIZE_MAX);
+			c->grant_to = 0;
+		}
+		if (c->leader)
+			cons_follower_ack(c);
+		break;
+	}
+}
+
+void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
+{
+	struct cons_peer *p = cons_peer(c, m->from);
+	struct cons_msg r = {.type = CONS_MSG_VOTE_RESP};
+
+	if (c->observer || !p || p->observer)
+		return;
+	if (m->epoch > c->meta.epoch) {
+		if (c->state == CONS_LEADER ||
+		    (c->leader && c->now < c->heard_leader + c->cfg.election_timeout_ms))
+			return;
+		cons_become_follower(c, m->epoch, 0);
+	}
+	if (m->epoch == c->meta.epoch && (c->meta.vote == 0 || c->meta.vote == m->from) &&
+	    c->state == CONS_FOLLOWER && m->vote_req.last_zxid >= cons_log_last(&c->log)) {
+		cons_set_meta(c, c->meta.epoch, m->from);
+		cons_reset_deadline(c);
+		CONS_TRACE(c, "vote for %u epoch %u", m->from, c->meta.epoch);
+		r.vote_resp.granted = 1;
+		if (!cons_meta_ready(c)) {
+			c->grant_to = m->from;
+			return;
+		}
+	}
+	cons_send(c, m->from, &r, SIZE_MAX);
+}
+
+void cons_on_vote_resp(struct cons *c, const struct cons_msg *m)
+{
+	struct cons_peer *p = cons_peer(c, m->from);
+
+	if (!p || p->observer)
+		return;
+	if (m->epoch > c->meta.epoch) {
+		cons_become_follower(c, m->epoch, 0);
+		return;
+	}
+	if (c->state != CONS_CANDIDATE || m->epoch != c->meta.epoch || !m->vote_resp.granted)
+		return;
+	c->votes |= 1ull << p->slot;
+	check_won(c);
+}

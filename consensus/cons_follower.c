@@ -1,0 +1,203 @@
+/*
+ * cons_follower.c - a follower's (and observer's) side of synchronisation
+ * and broadcast (Zab phases 2-3; Raft §5.3), and the log writes of every
+ * role.
+ *
+ * An append names the zxid just before its entries. A follower that holds
+ * that zxid holds the leader's log up to it (zxids are unique per leader),
+ * so it keeps the entries it already has, truncates the first one that
+ * differs and everything after (uncommitted proposals of an old leader:
+ * Zab's TRUNC), appends the rest and acknowledges once they are durable
+ * (persist before acknowledging). A follower that lacks it answers with the
+ * newest zxid it holds at or below it, and the leader backs up to there.
+ *
+ * A follower commits min(leader's commit, newest zxid verified against this
+ * leader): it never applies an entry the leader has not shown it to share.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cons_int.h"
+
+static int push_write(struct cons *c, uint64_t seq, zxid_t last)
+{
+	if (c->w_n == c->w_cap) {
+		size_t cap = c->w_cap ? c->w_cap * 2 : 16, i;
+		struct cons_write *nw = malloc(cap * sizeof(*nw));
+
+		if (!nw)
+			return -ENOMEM;
+		for (i = 0; i < c->w_n; i++)
+			nw[i] = c->writes[(c->w_head + i) % c->w_cap];
+		free(c->writes);
+		c->writes = nw;
+		c->w_cap = cap;
+		c->w_head = 0;
+	}
+	c->writes[(c->w_head + c->w_n) % c->w_cap] = (struct cons_write){seq, last};
+	c->w_n++;
+	return 0;
+}
+
+/*
+ * Write the log from position pos to its end, after truncating what follows
+ * the entry before pos when truncate is set. After a failed write the
+ * store's tail is unknown beyond stable, so the next write rewrites from
+ * there.
+ */
+void cons_persist(struct cons *c, int truncate, zxid_t after, size_t pos)
+{
+	struct cons_action *a;
+
+	(void)after;
+	if (c->resync) {
+		size_t s = cons_log_after(&c->log, c->stable);
+
+		if (s < pos)
+			pos = s;
+		truncate = 1;
+	}
+	if (pos == c->log.n && !truncate)
+		return;
+	a = cons_act(c, CONS_ACT_PERSIST_LOG, pos);
+	if (!a)
+		return;
+	if (push_write(c, c->wseq, cons_log_last(&c->log))) {
+		c->n_acts--;
+		c->oom = 1;
+		return;
+	}
+	a->log.seq = c->wseq++;
+	a->log.truncate = truncate;
+	a->log.truncate_after = pos ? c->log.e[pos - 1].zxid : c->log.base;
+	a->log.n = c->log.n - pos;
+	c->unpersisted = c->log.n;
+	c->resync = 0;
+}
+
+void cons_follower_ack(struct cons *c)
+{
+	struct cons_msg r = {.type = CONS_MSG_APPEND_RESP};
+
+	if (!c->leader || c->state == CONS_LEADER || c->installing)
+		return;
+	r.append_resp.ok = 1;
+	r.append_resp.last_zxid = c->verified;
+	r.append_resp.match_zxid = c->stable < c->verified ? c->stable : c->verified;
+	if (c->cfg.mutant == 2)
+		r.append_resp.match_zxid = c->verified;
+	cons_send(c, c->leader, &r, SIZE_MAX);
+}
+
+void cons_on_log_done(struct cons *c, uint64_t seq, int status)
+{
+	struct cons_write w;
+
+	if (seq < c->wvalid || !c->w_n || c->writes[c->w_head].seq != seq)
+		return;
+	w = c->writes[c->w_head];
+	c->w_head = (c->w_head + 1) % c->w_cap;
+	c->w_n--;
+	if (status) {
+		/* The store fails what is queued behind this write; forget
+		 * those and rewrite from the last durable entry on a tick. */
+		CONS_TRACE(c, "log write %llu failed (%d)", (unsigned long long)seq, status);
+		c->wvalid = c->wseq;
+		c->w_n = 0;
+		c->resync = 1;
+		return;
+	}
+	if (w.last > c->stable && cons_log_has(&c->log, w.last))
+		c->stable = w.last;
+	if (c->state == CONS_LEADER)
+		cons_advance_commit(c);
+	else
+		cons_follower_ack(c);
+}
+
+static int valid_entries(const struct cons_msg *m)
+{
+	zxid_t prev = m->append.prev_zxid;
+	uint32_t i;
+
+	for (i = 0; i < m->append.n; i++) {
+		const struct cons_entry *e = &m->append.entries[i];
+
+		if (e->zxid <= prev || zxid_epoch(e->zxid) > m->epoch ||
+		    (e->type != CONS_ENTRY_TXN && e->type != CONS_ENTRY_EPOCH) ||
+		    e->len > CONS_MAX_PAYLOAD)
+			return 0;
+		prev = e->zxid;
+	}
+	return 1;
+}
+
+void cons_on_append(struct cons *c, const struct cons_msg *m)
+{
+	struct cons_msg r = {.type = CONS_MSG_APPEND_RESP};
+	const struct cons_entry *e = m->append.entries;
+	zxid_t prev = m->append.prev_zxid, mlast, nc;
+	uint32_t i = 0, n = m->append.n;
+	size_t pos, first;
+	int trunc = 0, wrote = 0;
+
+	if (m->epoch < c->meta.epoch) {
+		cons_send(c, m->from, &r, SIZE_MAX); /* tells it our epoch */
+		return;
+	}
+	if (!valid_entries(m))
+		return;
+	/* One leader per epoch: a second one is a safety violation. */
+	CONS_INVARIANT(!(c->state == CONS_LEADER && m->epoch == c->meta.epoch));
+	if (m->epoch > c->meta.epoch || c->leader != m->from || c->state == CONS_CANDIDATE)
+		cons_become_follower(c, m->epoch, m->from);
+	c->heard_leader = c->now;
+	cons_reset_deadline(c);
+	if (c->installing)
+		return;
+	if (!cons_log_has(&c->log, prev)) {
+		r.append_resp.match_zxid = cons_log_floor(&c->log, prev);
+		cons_send(c, m->from, &r, SIZE_MAX);
+		return;
+	}
+	pos = prev <= c->log.base ? 0 : (size_t)cons_log_find(&c->log, prev) + 1;
+	while (i < n && e[i].zxid <= c->log.base)
+		i++;
+	while (i < n && pos < c->log.n && c->log.e[pos].zxid == e[i].zxid) {
+		i++;
+		pos++;
+	}
+	if (i < n) {
+		if (pos < c->log.n) {
+			CONS_INVARIANT(c->log.e[pos].zxid > c->commit);
+			CONS_TRACE(c, "truncate after %llx (%zu entries)",
+				   (unsigned long long)(pos ? c->log.e[pos - 1].zxid : c->log.base),
+				   c->log.n - pos);
+			cons_log_truncate(&c->log, pos);
+			trunc = 1;
+			if (c->stable > cons_log_last(&c->log))
+				c->stable = cons_log_last(&c->log);
+			if (c->verified > cons_log_last(&c->log))
+				c->verified = cons_log_last(&c->log);
+		}
+		first = pos;
+		for (; i < n; i++)
+			if (cons_log_append(&c->log, e[i].zxid, e[i].type, e[i].data, e[i].len)) {
+				c->oom = 1;
+				break;
+			}
+		cons_persist(c, trunc, 0, first);
+		wrote = 1;
+	}
+	mlast = n ? e[n - 1].zxid : prev;
+	if (mlast > c->verified && cons_log_has(&c->log, mlast))
+		c->verified = mlast;
+	nc = m->append.commit_zxid < c->verified ? m->append.commit_zxid : c->verified;
+	if (nc > c->commit) {
+		c->commit = nc;
+		cons_apply(c);
+	}
+	/* New entries are acknowledged when durable (cons_on_log_done). */
+	if (!wrote)
+		cons_follower_ack(c);
+}

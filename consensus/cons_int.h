@@ -1,0 +1,172 @@
+/*
+ * cons_int.h - the core's private state, shared by the files that each
+ * implement one part of the protocol:
+ *
+ *   cons.c           lifecycle, the step loop, actions, durable meta, tracer
+ *   cons_log.c       the in-memory log addressed by zxid
+ *   cons_election.c  timeouts, vote requests and replies, becoming leader
+ *   cons_leader.c    broadcast: proposals, batching, pipelining, acks, commit
+ *   cons_follower.c  append handling: consistency check, truncation, acks
+ *   cons_snapshot.c  snapshot transfer, install and log compaction
+ */
+#ifndef QFS_CONS_INT_H
+#define QFS_CONS_INT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cons.h"
+#include "quorum.h"
+
+/* Replication progress of one peer, kept by the leader (Raft's progress). */
+enum peer_mode {
+	PEER_PROBE = 1,	 /* one append at a time until the logs are found to match */
+	PEER_REPLICATE,	 /* pipelined appends, up to max_inflight */
+	PEER_SNAPSHOT,	 /* waiting for a snapshot to be installed */
+};
+
+struct cons_peer {
+	uint32_t id;
+	int slot; /* quorum slot */
+	uint8_t observer;
+	uint8_t mode;
+	uint8_t probe_out;  /* PROBE: an append is outstanding */
+	uint8_t acked;	    /* an answer arrived since the last heartbeat */
+	uint32_t inflight;  /* REPLICATE: appends not yet answered */
+	zxid_t next;	    /* entries after this zxid are to be sent */
+	zxid_t match;	    /* durable on the peer and equal to ours up to here */
+	uint64_t last_heard;
+	uint64_t last_sent;
+	uint64_t snap_at;
+};
+
+/* The log: entries strictly increasing by zxid, all above base. */
+struct cons_log {
+	struct cons_entry *e; /* data owned by the log */
+	size_t n, cap;
+	zxid_t base; /* the snapshot's zxid; nothing at or below it is kept */
+};
+
+/* A PERSIST_LOG in flight: completions arrive in order. */
+struct cons_write {
+	uint64_t seq;
+	zxid_t last; /* the log's newest zxid when the write was issued */
+};
+
+struct cons {
+	struct cons_config cfg;
+	struct cons_member members[CONS_MAX_MEMBERS];
+	struct quorum q;
+	struct cons_peer peers[CONS_MAX_MEMBERS]; /* every member but self */
+	unsigned n_peers;
+	uint8_t observer; /* self is an observer */
+	uint64_t rng;
+	uint64_t now;
+
+	/* election */
+	enum cons_state state;
+	uint32_t leader;
+	struct cons_meta meta;	       /* in memory */
+	struct cons_meta durable_meta; /* on disk */
+	struct cons_meta writing_meta;
+	uint8_t meta_busy;	/* a PERSIST_META is in flight */
+	uint8_t meta_failed;	/* retry on the next tick */
+	uint32_t grant_to;	/* a vote reply waiting for the meta write */
+	uint64_t votes;		/* candidate: slots that granted */
+	uint64_t deadline;	/* follower/candidate: start an election at */
+	uint64_t heard_leader;	/* last append from the leader */
+	uint64_t quorum_check;	/* leader: next check-quorum */
+	enum cons_state role_state; /* last reported by ROLE */
+	uint32_t role_epoch, role_leader;
+
+	/* log */
+	struct cons_log log;
+	zxid_t stable;	 /* durable and equal to the log up to here */
+	zxid_t verified; /* follower: equal to the leader's log up to here */
+	zxid_t commit;
+	zxid_t applied;
+	uint32_t counter; /* leader: last counter used in this epoch */
+	size_t unpersisted; /* leader: log position of the first entry not yet written */
+	uint8_t resync;	    /* the next write must truncate after stable */
+	uint64_t wseq;	    /* next write sequence */
+	uint64_t wvalid;    /* completions below this seq are stale */
+	struct cons_write *writes;
+	size_t w_head, w_n, w_cap;
+
+	/* snapshot */
+	uint8_t installing;
+	zxid_t install_zxid;
+
+	/* actions of the current step */
+	struct cons_action *acts;
+	size_t *act_pos; /* log position an action's entries start at, or SIZE_MAX */
+	size_t n_acts, cap_acts;
+	int oom;
+};
+
+/* cons.c */
+struct cons_action *cons_act(struct cons *c, enum cons_action_type t, size_t pos);
+void cons_send(struct cons *c, uint32_t to, const struct cons_msg *m, size_t pos);
+int cons_meta_ready(const struct cons *c);
+void cons_set_meta(struct cons *c, uint32_t epoch, uint32_t vote);
+void cons_set_role(struct cons *c, enum cons_state s, uint32_t leader);
+void cons_become_follower(struct cons *c, uint32_t epoch, uint32_t leader);
+uint64_t cons_rand(struct cons *c);
+struct cons_peer *cons_peer(struct cons *c, uint32_t id);
+void cons_tracef(struct cons *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define CONS_TRACE(c, ...)                                                               \
+	do {                                                                             \
+		if ((c)->cfg.trace)                                                      \
+			cons_tracef((c), __VA_ARGS__);                                   \
+	} while (0)
+
+/* cons_log.c */
+void cons_log_free(struct cons_log *l);
+int cons_log_append(struct cons_log *l, zxid_t zxid, uint8_t type, const uint8_t *data,
+		    uint32_t len);
+/* Position of zxid, or -1; base is position -1 too: use cons_log_has. */
+long cons_log_find(const struct cons_log *l, zxid_t zxid);
+int cons_log_has(const struct cons_log *l, zxid_t zxid);
+/* Position of the first entry above zxid (n when none). */
+size_t cons_log_after(const struct cons_log *l, zxid_t zxid);
+/* The newest zxid at or below zxid held in the log, base when none. */
+zxid_t cons_log_floor(const struct cons_log *l, zxid_t zxid);
+zxid_t cons_log_last(const struct cons_log *l);
+/* Drop entries from position pos on. */
+void cons_log_truncate(struct cons_log *l, size_t pos);
+/* Drop entries at or below zxid and make it the base. */
+void cons_log_compact(struct cons_log *l, zxid_t zxid);
+void cons_log_reset(struct cons_log *l, zxid_t base);
+
+/* cons_election.c */
+void cons_election_tick(struct cons *c);
+void cons_reset_deadline(struct cons *c);
+void cons_on_vote_req(struct cons *c, const struct cons_msg *m);
+void cons_on_vote_resp(struct cons *c, const struct cons_msg *m);
+void cons_on_meta_durable(struct cons *c);
+
+/* cons_leader.c */
+void cons_become_leader(struct cons *c);
+int cons_propose(struct cons *c, const struct cons_payload *p, size_t n);
+void cons_on_forward(struct cons *c, const struct cons_msg *m);
+void cons_on_append_resp(struct cons *c, const struct cons_msg *m);
+void cons_leader_flush(struct cons *c);
+void cons_leader_tick(struct cons *c);
+void cons_leader_send(struct cons *c, struct cons_peer *p, int heartbeat);
+void cons_advance_commit(struct cons *c);
+void cons_apply(struct cons *c);
+
+/* cons_follower.c */
+void cons_on_append(struct cons *c, const struct cons_msg *m);
+void cons_follower_ack(struct cons *c);
+void cons_persist(struct cons *c, int truncate, zxid_t after, size_t pos);
+void cons_on_log_done(struct cons *c, uint64_t seq, int status);
+
+/* cons_snapshot.c */
+void cons_on_snap(struct cons *c, const struct cons_msg *m);
+void cons_on_snap_done(struct cons *c, zxid_t zxid, int status);
+void cons_on_compact(struct cons *c, zxid_t zxid);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * cons_leader.c - broadcast (Zab phase 3; Raft §5.3): the leader numbers
+ * proposals epoch<<32|counter, writes them in batches (every proposal of a
+ * step is one PERSIST_LOG) and pipelines appends to each peer without
+ * waiting for earlier ones to be answered. A peer's progress is probed
+ * until its log is found to match (Zab's DIFF/TRUNC decision, made one
+ * append at a time), then replicated, or a snapshot is sent when the
+ * entries it needs were compacted away (Zab's SNAP).
+ *
+ * Commit rule: the newest zxid of the current epoch that is durable on a
+ * quorum (the leader counts its own durable log) is committed, and with it
+ * everything before it. Entries of older epochs are never committed by
+ * counting (Raft §5.4.2): the epoch entry appended on election carries them.
+ */
+#include <errno.h>
+
+#include "cons_int.h"
+
+enum { SEND_NEW = 0, SEND_HEARTBEAT, SEND_COMMIT };
+
+void cons_become_leader(struct cons *c)
+{
+	zxid_t last = cons_log_last(&c->log);
+	unsigned i;
+
+	CONS_INVARIANT(zxid_epoch(last) < c->meta.epoch);
+	CONS_INVARIANT(c->meta.vote == c->cfg.self);
+	cons_set_role(c, CONS_LEADER, c->cfg.self);
+	c->counter = 0;
+	c->unpersisted = c->log.n;
+	c->quorum_check = c->now + c->cfg.election_timeout_ms;
+	for (i = 0; i < c->n_peers; i++) {
+		struct cons_peer *p = &c->peers[i];
+
+		p->mode = PEER_PROBE;
+		p->next = last;
+		p->match = 0;
+		p->inflight = 0;
+		p->probe_out = 0;
+		p->acked = 1;
+		p->last_heard = c->now;
+		p->last_sent = 0;
+	}
+	if (cons_log_append(&c->log, zxid_make(c->meta.epoch, 0), CONS_ENTRY_EPOCH, NULL, 0)) {
+		c->oom = 1;
+		cons_become_follower(c, c->meta.epoch, 0);
+	}
+}
+
+int cons_propose(struct cons *c, const struct cons_payload *p, size_t n)
+{
+	struct cons_msg m = {.type = CONS_MSG_FORWARD};
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i].len > CONS_MAX_PAYLOAD)
+			return -EINVAL;
+	if (c->state != CONS_LEADER) {
+		if (!c->leader || !cons_meta_ready(c))
+			return CONS_ENOTLEADER;
+		m.forward.payloads = p;
+		m.forward.n = (uint32_t)n;
+		cons_send(c, c->leader, &m, SIZE_MAX);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (c->counter >= UINT32_MAX - 1) {
+			/* The counter is spent: a new epoch restarts it (as
+			 * ZooKeeper does on rollover). */
+			cons_become_follower(c, c->meta.epoch, 0);
+			return CONS_ENOTLEADER;
+		}
+		if (cons_log_append(&c->log, zxid_make(c->meta.epoch, c->counter + 1),
+				    CONS_ENTRY_TXN, p[i].data, p[i].len))
+			return -ENOMEM;
+		c->counter++;
+	}
+	return 0;
+}
+
+void cons_on_forward(struct cons *c, const struct cons_msg *m)
+{
+	if (c->state == CONS_LEADER)
+		(void)cons_propose(c, m->forward.payloads, m->forward.n);
+}
+
+static void enter_snapshot(struct cons *c, struct cons_peer *p)
+{
+	struct cons_action *a;
+
+	if (p->mode == PEER_SNAPSHOT && c->now < p->snap_at + 4ull * c->cfg.election_timeout_ms)
+		return;
+	if (!cons_meta_ready(c))
+		return;
+	p->mode = PEER_SNAPSHOT;
+	p->snap_at = c->now;
+	p->inflight = 0;
+	p->probe_out = 0;
+	CONS_TRACE(c, "snapshot to %u (needs after %llx, log starts after %llx)", p->id,
+		   (unsigned long long)p->next, (unsigned long long)c->log.base);
+	a = cons_act(c, CONS_ACT_SNAP_SEND, SIZE_MAX);
+	if (a)
+		a->snap_send.to = p->id;
+}
+
+/* Send the entries after prev (at most one batch). Returns the number sent,
+ * or -1 when prev is compacted away and a snapshot was started. */
+static long send_after(struct cons *c, struct cons_peer *p, zxid_t prev)
+{
+	struct cons_msg m = {.type = CONS_MSG_APPEND};
+	size_t pos, n;
+	long i;
+
+	if (prev < c->log.base) {
+		enter_snapshot(c, p);
+		return -1;
+	}
+	if (prev == c->log.base) {
+		pos = 0;
+	} else {
+		i = cons_log_find(&c->log, prev);
+		if (i < 0) {
+			/* Not ours (a stale hint): back up to what we hold. */
+			prev = cons_log_floor(&c->log, prev);
+			i = prev == c->log.base ? -1 : cons_log_find(&c->log, prev);
+			p->next = prev;
+		}
+		pos = (size_t)(i + 1);
+	}
+	n = c->log.n - pos;
+	if (n > c->cfg.max_batch)
+		n = c->cfg.max_batch;
+	m.append.prev_zxid = prev;
+	m.append.commit_zxid = c->commit;
+	m.append.n = (uint32_t)n;
+	cons_send(c, p->id, &m, pos);
+	p->last_sent = c->now;
+	if (n)
+		p->next = c->log.e[pos + n - 1].zxid;
+	return (long)n;
+}
+
+static void leader_send(struct cons *c, struct cons_peer *p, int kind)
+{
+	zxid_t last = cons_log_last(&c->log);
+	struct cons_msg m = {.type = CONS_MSG_APPEND};
+	int sent = 0;
+
+	if (!cons_meta_ready(c))
+		return;
+	switch (p->mode) {
+	case PEER_SNAPSHOT:
+		enter_snapshot(c, p);
+		if (kind == SEND_HEARTBEAT) {
+			/* Keep the follower from timing out while it installs. */
+			m.append.prev_zxid = p->match;
+			m.append.commit_zxid = c->commit;
+			cons_send(c, p->id, &m, SIZE_MAX);
+			p->last_sent = c->now;
+		}
+		return;
+	case PEER_PROBE:
+		if (p->probe_out && kind != SEND_HEARTBEAT)
+			return;
+		if (send_after(c, p, p->next) >= 0)
+			p->probe_out = 1;
+		return;
+	case PEER_REPLICATE:
+		while (p->inflight < c->cfg.max_inflight && p->next < last) {
+			if (send_after(c, p, p->next) <= 0)
+				return;
+			p->inflight++;
+			sent = 1;
+		}
+		if (sent || kind == SEND_NEW)
+			return;
+		/* A heartbeat names the newest entry sent, so a lost append is
+		 * noticed (rejected); a commit notice names one surely held. */
+		m.append.prev_zxid = kind == SEND_HEARTBEAT ? p->next : p->match;
+		m.append.commit_zxid = c->commit;
+		cons_send(c, p->id, &m, SIZE_MAX);
+		p->last_sent = c->now;
+		return;
+	}
+}
+
+void cons_leader_send(struct cons *c, struct cons_peer *p, int heartbeat)
+{
+	leader_send(c, p, heartbeat ? SEND_HEARTBEAT : SEND_NEW);
+}
+
+void cons_leader_flush(struct cons *c)
+{
+	unsigned i;
+
+	if (c->unpersisted < c->log.n)
+		cons_persist(c, 0, 0, c->unpersisted);
+	for (i = 0; i < c->n_peers; i++)
+		leader_send(c, &c->peers[i], SEND_NEW);
+}
+
+void cons_apply(struct cons *c)
+{
+	struct cons_action *a;
+	size_t from, to;
+
+	if (c->applied >= c->commit || c->installing)
+		return;
+	from = cons_log_after(&c->log, c->applied);
+	to = cons_log_after(&c->log, c->commit);
+	CONS_INVARIANT(to > from && c->log.e[to - 1].zxid == c->commit);
+	a = cons_act(c, CONS_ACT_APPLY, from);
+	if (!a)
+		return;
+	a->apply.n = to - from;
+	c->applied = c->commit;
+}
+
+static void set_commit(struct cons *c, zxid_t z)
+{
+	unsigned i;
+
+	if (z <= c->commit)
+		return;
+	CONS_INVARIANT(cons_log_has(&c->log, z));
+	c->commit = z;
+	cons_apply(c);
+	for (i = 0; i < c->n_peers; i++)
+		leader_send(c, &c->peers[i], SEND_COMMIT);
+}
+
+void cons_advance_commit(struct cons *c)
+{
+	int self = quorum_slot(&c->q, c->cfg.self);
+	zxid_t best = c->commit, v;
+	unsigned i, j;
+	uint64_t set;
+
+	if (c->cfg.mutant == 1) {
+		if (zxid_epoch(c->stable) == c->meta.epoch)
+			set_commit(c, c->stable);
+		return;
+	}
+	for (i = 0; i <= c->n_peers; i++) {
+		v = i == c->n_peers ? c->stable : c->peers[i].match;
+		if (i < c->n_peers && c->peers[i].observer)
+			continue;
+		if (v <= best || zxid_epoch(v) != c->meta.epoch)
+			continue;
+		set = c->stable >= v ? 1ull << self : 0;
+		for (j = 0; j < c->n_peers; j++)
+			if (!c->peers[j].observer && c->peers[j].match >= v)
+				set |= 1ull << c->peers[j].slot;
+		if (quorum_contains(&c->q, set))
+			best = v;
+	}
+	set_commit(c, best);
+}
+
+void cons_on_append_resp(struct cons *c, const struct cons_msg *m)
+{
+	struct cons_peer *p = cons_peer(c, m->from);
+	zxid_t match = m->append_resp.match_zxid, last = m->append_resp.last_zxid;
+
+	if (!p)
+		return;
+	if (m->epoch > c->meta.epoch) {
+		cons_become_follower(c, m->epoch, 0);
+		return;
+	}
+	if (c->state != CONS_LEADER || m->epoch != c->meta.epoch)
+		return;
+	p->last_heard = c->now;
+	p->acked = 1;
+	if (!m->append_resp.ok) {
+		/* match is the peer's newest zxid at or below the prev we sent;
+		 * a hint below what it acknowledged is stale. */
+		if (p->mode == PEER_SNAPSHOT || match < p->match)
+			return;
+		p->mode = PEER_PROBE;
+		p->probe_out = 0;
+		p->inflight = 0;
+		p->next = match < c->log.base ? match : cons_log_floor(&c->log, match);
+		leader_send(c, p, SEND_NEW);
+		return;
+	}
+	if (match > last || last > cons_log_last(&c->log))
+		return; /* not an answer about our log */
+	switch (p->mode) {
+	case PEER_PROBE:
+		p->mode = PEER_REPLICATE;
+		p->probe_out = 0;
+		p->inflight = 0;
+		p->next = last;
+		break;
+	case PEER_REPLICATE:
+		if (p->inflight)
+			p->inflight--;
+		if (last > p->next)
+			p->next = last;
+		break;
+	case PEER_SNAPSHOT:
+		if (last < c->log.base)
+			return;
+		p->mode = PEER_REPLICATE;
+		p->inflight = 0;
+		p->next = last;
+		break;
+	}
+	if (match > p->match) {
+		p->match = match;
+		if (!p->observer)
+			cons_advance_commit(c);
+	}
+	leader_send(c, p, SEND_NEW);
+}
+
+void cons_leader_tick(struct cons *c)
+{
+	int self = quorum_slot(&c->q, c->cfg.self);
+	uint64_t set = 1ull << self;
+	unsigned i;
+
+	if (c->now >= c->quorum_check) {
+		/* Check quorum: a leader cut off from a quorum steps down, so a
+		 * minority side stops claiming leadership. */
+		for (i = 0; i < c->n_peers; i++)
+			if (!c->peers[i].observer &&
+			    c->peers[i].last_heard + c->cfg.election_timeout_ms > c->now)
+				set |= 1ull << c->peers[i].slot;
+		if (!quorum_contains(&c->q, set)) {
+			CONS_TRACE(c, "lost quorum, stepping down");
+			cons_become_follower(c, c->meta.epoch, 0);
+			return;
+		}
+		c->quorum_check = c->now + c->cfg.election_timeout_ms;
+	}
+	for (i = 0; i < c->n_peers; i++) {
+		struct cons_peer *p = &c->peers[i];
+
+		if (c->now >= p->last_sent + c->cfg.heartbeat_ms)
+			leader_send(c, p, SEND_HEARTBEAT);
+	}
+}
