@@ -1,0 +1,370 @@
+/*
+ * attr.c - names and attributes: lookup, forget, getattr, setattr, statfs.
+ *
+ * How a znode shows as a file (quorumfs(8), FILES):
+ *   - a directory if it was made by mkdir or has had a child; its data is
+ *     the regular file ".data" inside it; otherwise a regular file;
+ *   - st_size is the data length (0 for a directory), st_mtime, st_ctime and
+ *     st_atime are the znode's mtime (ZooKeeper's ctime, the creation time,
+ *     is user.quorumfs.ctime);
+ *   - mode bits show what the mount's identity may do under the ACL, the
+ *     same for user, group and other: r = READ, w = WRITE (files) or CREATE
+ *     (directories), x on every directory (ZooKeeper has no search right);
+ *   - st_nlink is 1: directories do not count subdirectories (find(1) and
+ *     fts(3) take 1 to mean exactly that);
+ *   - owner and group are the daemon's.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "fs_int.h"
+#include "zerr.h"
+
+int32_t qfs_perms(struct qfs_mount *m, const struct znode *n)
+{
+	static const int32_t all[] = { ZPERM_READ, ZPERM_WRITE, ZPERM_CREATE, ZPERM_DELETE,
+				       ZPERM_ADMIN };
+	int32_t p = 0;
+	unsigned i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (acl_check(&n->acl, m->auth, all[i]) == ZOK)
+			p |= all[i];
+	return p;
+}
+
+static void ms_to_ts(int64_t ms, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)(ms / 1000);
+	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
+}
+
+void qfs_fill_stat(struct qfs_mount *m, const struct znode *n, int is_data, uint64_t ino,
+		   struct stat *st)
+{
+	int32_t p = qfs_perms(m, n);
+	int dir = qfs_node_is_dir(n) && !is_data;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	if (dir) {
+		st->st_mode = S_IFDIR | 0111;
+		if (p & ZPERM_READ)
+			st->st_mode |= 0444;
+		if (p & ZPERM_CREATE)
+			st->st_mode |= 0222;
+		st->st_size = 0;
+	} else {
+		st->st_mode = S_IFREG;
+		if (p & ZPERM_READ)
+			st->st_mode |= 0444;
+		if (p & ZPERM_WRITE)
+			st->st_mode |= 0222;
+		st->st_size = n->stat.data_length;
+	}
+	st->st_nlink = 1;
+	st->st_uid = m->uid;
+	st->st_gid = m->gid;
+	st->st_blksize = 4096;
+	st->st_blocks = (st->st_size + 511) / 512;
+	ms_to_ts(n->stat.mtime, &st->st_mtim);
+	st->st_ctim = st->st_mtim;
+	st->st_atim = st->st_mtim;
+}
+
+void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof(e));
+	e.ino = in->ino;
+	e.generation = m->generation;
+	if (n) {
+		qfs_fill_stat(m, n, in->is_data, in->ino, &e.attr);
+		in->last = e.attr;
+	} else {
+		e.attr = in->last;
+	}
+	e.attr_timeout = n ? QFS_ATTR_TIMEOUT : 0;
+	e.entry_timeout = n ? QFS_ENTRY_TIMEOUT : 0;
+	if (fuse_reply_entry(req, &e) == 0)
+		in->nlookup++;
+}
+
+void qfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct qfs_inode *pin = qfs_inode_get(m, parent), *in;
+	const struct znode *pn, *n;
+	struct replay_view rv;
+	struct fuse_entry_param neg;
+	char *path;
+	int is_data = 0;
+
+	m->st.lookups++;
+	if (!pin)
+		goto err_stale;
+	if (pin->is_data || !pin->is_dir) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	path = qfs_path_join(pin->path, name);
+	if (!path) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (qfs_from_replay(req)) {
+		qfs_replay_current(m, &rv);
+		if (rv.active && strcmp(rv.path, path) == 0) {
+			/* The replay thread re-does a change the tree already has:
+			 * show it the name as it was before the change. */
+			if (rv.kind == RP_CREATE) {
+				fuse_reply_err(req, ENOENT);
+				goto out;
+			}
+			if (rv.kind == RP_DELETE && !tree_lookup(qcore_tree(m->core), path)) {
+				in = rv.ino ? qfs_inode_get(m, rv.ino) : NULL;
+				if (!in)
+					in = qfs_inode_ghost(m, path, rv.is_dir);
+				if (!in) {
+					fuse_reply_err(req, ENOMEM);
+					goto out;
+				}
+				qfs_reply_entry(req, in, NULL);
+				goto out;
+			}
+		}
+	}
+	pn = qfs_inode_node(m, pin);
+	if (!pn) {
+		fuse_reply_err(req, ENOENT);
+		goto out;
+	}
+	if (strcmp(name, QFS_DATA_NAME) == 0) {
+		n = pn;
+		is_data = 1;
+	} else {
+		n = tree_lookup(qcore_tree(m->core), path);
+	}
+	if (!n) {
+		/* A negative entry: the kernel may cache the absence; a create
+		 * from elsewhere is replayed (mkdir/creat), which replaces it. */
+		memset(&neg, 0, sizeof(neg));
+		neg.entry_timeout = QFS_ENTRY_TIMEOUT;
+		fuse_reply_entry(req, &neg);
+		goto out;
+	}
+	in = qfs_inode_for(m, path, n, is_data);
+	if (!in) {
+		fuse_reply_err(req, ENOMEM);
+		goto out;
+	}
+	qfs_reply_entry(req, in, n);
+out:
+	free(path);
+	return;
+err_stale:
+	fuse_reply_err(req, ESTALE);
+}
+
+void qfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	qfs_inode_forget(qfs_req_mount(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+void qfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		qfs_inode_forget(m, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+void qfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct qfs_inode *in = qfs_inode_get(m, ino);
+	const struct znode *n;
+	struct stat st;
+
+	m->st.getattrs++;
+	if (!in) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	n = qfs_inode_node(m, in);
+	if (!n) {
+		/* gone (an open file whose znode was deleted): what we last said */
+		fuse_reply_attr(req, &in->last, 0);
+		return;
+	}
+	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	in->last = st;
+	fuse_reply_attr(req, &st, QFS_ATTR_TIMEOUT);
+}
+
+struct trunc_ctx {
+	fuse_req_t req;
+	uint64_t ino;
+};
+
+static void trunc_done(void *arg, int err, const struct zresult *res)
+{
+	struct trunc_ctx *c = arg;
+	struct qfs_mount *m;
+	struct qfs_inode *in;
+	const struct znode *n;
+	struct stat st;
+
+	if (err < 0)
+		goto out;
+	if (err) {
+		fuse_reply_err(c->req, err);
+		goto out;
+	}
+	m = qfs_req_mount(c->req);
+	in = qfs_inode_get(m, c->ino);
+	n = in ? qfs_inode_node(m, in) : NULL;
+	if (!n) {
+		fuse_reply_err(c->req, ENOENT);
+		goto out;
+	}
+	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	in->last = st;
+	fuse_reply_attr(c->req, &st, QFS_ATTR_TIMEOUT);
+out:
+	free(c);
+}
+
+/* truncate(2) by path: one setData of the cut (or zero-extended) value. */
+static int truncate_path(fuse_req_t req, struct qfs_inode *in, const struct znode *n,
+			 off_t size)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct trunc_ctx *c;
+	struct zreq zr;
+	char *data;
+	size_t keep;
+	int err;
+
+	if (size > ZNODE_MAX_DATA)
+		return EFBIG;
+	data = calloc(1, size ? (size_t)size : 1);
+	if (!data)
+		return ENOMEM;
+	keep = (size_t)n->stat.data_length < (size_t)size ? (size_t)n->stat.data_length
+							   : (size_t)size;
+	if (keep)
+		memcpy(data, n->data, keep);
+	c = malloc(sizeof(*c));
+	if (!c) {
+		free(data);
+		return ENOMEM;
+	}
+	c->req = req;
+	c->ino = in->ino;
+	memset(&zr, 0, sizeof(zr));
+	zr.op = ZOP_SETDATA;
+	zr.path = in->zpath;
+	zr.data = data;
+	zr.data_len = (int32_t)size;
+	zr.version = -1;
+	err = qfs_submit(m, &zr, trunc_done, c);
+	free(data);
+	if (err)
+		free(c);
+	return err;
+}
+
+/*
+ * Only what maps is accepted: a size (truncate), times set to "now" (touch:
+ * a no-op, the znode's mtime moves only with its data), and chmod/chown to
+ * the mode and owner already shown. Anything else is EPERM.
+ */
+void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		 struct fuse_file_info *fi)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct qfs_inode *in = qfs_inode_get(m, ino);
+	const struct znode *n;
+	struct stat st;
+	int err;
+
+	if (!in) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	n = qfs_inode_node(m, in);
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	if ((to_set & FUSE_SET_ATTR_MODE) && (attr->st_mode & 07777) != (st.st_mode & 07777))
+		goto err_perm;
+	if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != st.st_uid)
+		goto err_perm;
+	if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != st.st_gid)
+		goto err_perm;
+	if ((to_set & FUSE_SET_ATTR_ATIME) && !(to_set & FUSE_SET_ATTR_ATIME_NOW))
+		goto err_perm;
+	if ((to_set & FUSE_SET_ATTR_MTIME) && !(to_set & FUSE_SET_ATTR_MTIME_NOW))
+		goto err_perm;
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (!in->is_data && in->is_dir) {
+			fuse_reply_err(req, EISDIR);
+			return;
+		}
+		if (qfs_from_replay(req))
+			goto reply;
+		if (fi && fi->fh) {
+			err = qfs_handle_truncate((struct qfs_handle *)(uintptr_t)fi->fh,
+						  attr->st_size);
+			if (err) {
+				fuse_reply_err(req, err);
+				return;
+			}
+			st.st_size = attr->st_size;
+			goto reply;
+		}
+		if (attr->st_size == n->stat.data_length && attr->st_size == 0)
+			goto reply;
+		err = truncate_path(req, in, n, attr->st_size);
+		if (err)
+			fuse_reply_err(req, err);
+		return;
+	}
+reply:
+	in->last = st;
+	fuse_reply_attr(req, &st, QFS_ATTR_TIMEOUT);
+	return;
+err_perm:
+	fuse_reply_err(req, EPERM);
+}
+
+void qfs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct statvfs sv;
+	uint64_t nodes = tree_node_count(qcore_tree(m->core));
+
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	/* Sizes are not a disk's: report room for a million more full nodes,
+	 * so df shows something and nothing refuses to write. */
+	sv.f_blocks = (nodes + 1000000) * (ZNODE_MAX_DATA / 4096);
+	sv.f_bfree = 1000000ull * (ZNODE_MAX_DATA / 4096);
+	sv.f_bavail = sv.f_bfree;
+	sv.f_files = nodes + 1000000;
+	sv.f_ffree = 1000000;
+	sv.f_favail = sv.f_ffree;
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}

@@ -1,0 +1,527 @@
+/*
+ * file.c - open files: reads from one consistent value, writes buffered per
+ * handle and committed as one setData.
+ *
+ * A handle opened for writing collects the whole new content in its buffer:
+ * O_TRUNC starts it empty (and commits nothing by itself), otherwise it
+ * starts from the value at open. flush (every close) and fsync commit a
+ * buffer that was written or truncated, and the close returns the commit's
+ * error. The kernel never caches what a writer wrote (direct_io on write
+ * handles), so no reader on this host sees bytes before their commit; a
+ * handle that started from the old value commits with that value's version
+ * (ESTALE if someone changed it meanwhile), one truncated at open commits
+ * unconditionally, as a local file's last writer wins.
+ *
+ * Read handles keep the page cache (keep_cache): every change invalidates
+ * it (replay.c), so an unchanged file is served by the kernel alone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_int.h"
+#include "zerr.h"
+
+struct qfs_handle *qfs_handle_new(struct qfs_mount *m, uint64_t ino, const char *zpath)
+{
+	struct qfs_handle *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->zpath = strdup(zpath);
+	if (!h->zpath) {
+		free(h);
+		return NULL;
+	}
+	h->m = m;
+	h->ino = ino;
+	h->base_version = -1;
+	h->next = m->handles;
+	if (m->handles)
+		m->handles->prev = h;
+	m->handles = h;
+	return h;
+}
+
+/* Frees at once, or when its commit completes (the buffer is in use). */
+void qfs_handle_free(struct qfs_handle *h)
+{
+	size_t i;
+
+	if (!h)
+		return;
+	if (h->committing) {
+		h->released = 1;
+		return;
+	}
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		h->m->handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	for (i = 0; i < h->nents; i++)
+		free(h->ents[i].name);
+	free(h->ents);
+	free(h->buf);
+	free(h->snap);
+	free(h->zpath);
+	free(h);
+}
+
+static int buf_fit(struct qfs_handle *h, size_t need)
+{
+	size_t cap = h->cap ? h->cap : 4096;
+	char *p;
+
+	if (need > ZNODE_MAX_DATA)
+		return EFBIG;
+	if (need <= h->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(h->buf, cap);
+	if (!p)
+		return ENOMEM;
+	h->buf = p;
+	h->cap = cap;
+	return 0;
+}
+
+/* Start the buffer from the current value (and remember its version). */
+static int handle_load(struct qfs_handle *h)
+{
+	const struct znode *n;
+	int err;
+
+	if (h->loaded)
+		return 0;
+	n = tree_lookup(qcore_tree(h->m->core), h->zpath);
+	if (!n)
+		return ENOENT;
+	err = buf_fit(h, (size_t)n->stat.data_length);
+	if (err)
+		return err;
+	if (n->stat.data_length)
+		memcpy(h->buf, n->data, (size_t)n->stat.data_length);
+	h->len = (size_t)n->stat.data_length;
+	h->base_version = n->stat.version;
+	h->loaded = 1;
+	return 0;
+}
+
+int qfs_handle_truncate(struct qfs_handle *h, off_t size)
+{
+	int err;
+
+	if (size < 0)
+		return EINVAL;
+	if (h->replay)
+		return 0;
+	if (!h->writable)
+		return EBADF;
+	if (!h->loaded && size == 0) {
+		h->loaded = 1; /* the old value does not matter: unconditional */
+		h->len = 0;
+		h->dirty = 1;
+		return 0;
+	}
+	err = handle_load(h);
+	if (!err)
+		err = buf_fit(h, (size_t)size);
+	if (err)
+		return err;
+	if ((size_t)size > h->len)
+		memset(h->buf + h->len, 0, (size_t)size - h->len);
+	h->len = (size_t)size;
+	h->dirty = 1;
+	return 0;
+}
+
+static void set_open_flags(struct qfs_handle *h, struct fuse_file_info *fi)
+{
+	int acc = fi->flags & O_ACCMODE;
+
+	h->writable = acc == O_WRONLY || acc == O_RDWR;
+	h->append = !!(fi->flags & O_APPEND);
+	if (h->writable || h->replay) {
+		fi->direct_io = 1;
+	} else {
+		fi->keep_cache = 1;
+	}
+}
+
+void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct qfs_inode *in = qfs_inode_get(m, ino);
+	const struct znode *n;
+	struct qfs_handle *h;
+
+	m->st.opens++;
+	if (!in) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	n = qfs_inode_node(m, in);
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (in->is_dir) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	h = qfs_handle_new(m, ino, in->zpath);
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	h->replay = qfs_from_replay(req);
+	set_open_flags(h, fi);
+	if (h->writable && !h->replay) {
+		if (fi->flags & O_TRUNC) {
+			/* nothing is committed until flush */
+			h->loaded = 1;
+			h->dirty = 1;
+		} else if (handle_load(h) != 0) {
+			qfs_handle_free(h);
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+	}
+	fi->fh = (uintptr_t)h;
+	if (fuse_reply_open(req, fi) != 0)
+		qfs_handle_free(h);
+}
+
+struct create_ctx {
+	fuse_req_t req;
+	char *path;
+	struct fuse_file_info fi;
+};
+
+static void create_done(void *arg, int err, const struct zresult *res)
+{
+	struct create_ctx *c = arg;
+	struct qfs_mount *m;
+	const struct znode *n;
+	struct qfs_inode *in;
+	struct qfs_handle *h;
+	struct fuse_entry_param e;
+
+	if (err < 0)
+		goto out;
+	if (err) {
+		fuse_reply_err(c->req, err);
+		goto out;
+	}
+	m = qfs_req_mount(c->req);
+	n = tree_lookup(qcore_tree(m->core), c->path);
+	in = n ? qfs_inode_for(m, c->path, n, 0) : NULL;
+	if (!in) {
+		fuse_reply_err(c->req, n ? ENOMEM : ENOENT);
+		goto out;
+	}
+	h = qfs_handle_new(m, in->ino, c->path);
+	if (!h) {
+		fuse_reply_err(c->req, ENOMEM);
+		goto out;
+	}
+	set_open_flags(h, &c->fi);
+	/* Empty and made just now: a write buffer that commits only if
+	 * written, based on the version just created. */
+	h->loaded = 1;
+	h->base_version = n->stat.version;
+	memset(&e, 0, sizeof(e));
+	e.ino = in->ino;
+	e.generation = m->generation;
+	qfs_fill_stat(m, n, 0, in->ino, &e.attr);
+	in->last = e.attr;
+	e.attr_timeout = QFS_ATTR_TIMEOUT;
+	e.entry_timeout = QFS_ENTRY_TIMEOUT;
+	c->fi.fh = (uintptr_t)h;
+	if (fuse_reply_create(c->req, &e, &c->fi) == 0)
+		in->nlookup++;
+	else
+		qfs_handle_free(h);
+out:
+	free(c->path);
+	free(c);
+}
+
+void qfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		struct fuse_file_info *fi)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct qfs_inode *pin = qfs_inode_get(m, parent);
+	const struct znode *pn;
+	struct create_ctx *c;
+	struct zreq zr;
+	char *path;
+	int err;
+
+	if (!pin) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if (pin->is_data || !pin->is_dir) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	pn = qfs_inode_node(m, pin);
+	if (!pn) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	path = qfs_path_join(pin->path, name);
+	if (!path) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (qfs_from_replay(req)) {
+		qfs_replay_entry(req, m, path, 0, fi);
+		free(path);
+		return;
+	}
+	if (strcmp(name, QFS_DATA_NAME) == 0 || path_validate(path) != ZOK) {
+		err = EINVAL;
+		goto err_after_path;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		err = ENOMEM;
+		goto err_after_path;
+	}
+	c->req = req;
+	c->path = path;
+	c->fi = *fi;
+	memset(&zr, 0, sizeof(zr));
+	qfs_create_req(pn, &zr);
+	zr.path = path;
+	zr.data = "";
+	zr.data_len = 0;
+	err = qfs_submit(m, &zr, create_done, c);
+	if (err)
+		goto err_after_ctx;
+	return;
+
+err_after_ctx:
+	free(c);
+err_after_path:
+	free(path);
+	fuse_reply_err(req, err);
+}
+
+void qfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	      struct fuse_file_info *fi)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
+	const struct znode *n;
+	const char *p;
+	size_t len;
+
+	m->st.reads++;
+	if (h->loaded) {
+		/* read-your-writes within the handle */
+		p = h->buf;
+		len = h->len;
+	} else {
+		if (!h->snapped) {
+			/* One value for the whole read, however many requests
+			 * it takes: never a mix of two versions. */
+			n = tree_lookup(qcore_tree(m->core), h->zpath);
+			if (!n) {
+				fuse_reply_err(req, ESTALE);
+				return;
+			}
+			h->snap_len = (size_t)n->stat.data_length;
+			h->snap = malloc(h->snap_len ? h->snap_len : 1);
+			if (!h->snap) {
+				fuse_reply_err(req, ENOMEM);
+				return;
+			}
+			if (h->snap_len)
+				memcpy(h->snap, n->data, h->snap_len);
+			h->snapped = 1;
+		}
+		p = h->snap;
+		len = h->snap_len;
+	}
+	if (off < 0 || (size_t)off >= len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (size > len - (size_t)off)
+		size = len - (size_t)off;
+	fuse_reply_buf(req, p + off, size);
+}
+
+void qfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+	       struct fuse_file_info *fi)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
+	int err;
+
+	m->st.writes++;
+	if (h->replay) {
+		fuse_reply_write(req, size); /* already in the tree */
+		return;
+	}
+	if (!h->writable) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	err = handle_load(h);
+	if (err)
+		goto err_reply;
+	if (h->append)
+		off = (off_t)h->len;
+	if (off < 0 || (size_t)off + size > ZNODE_MAX_DATA) {
+		err = EFBIG;
+		goto err_reply;
+	}
+	err = buf_fit(h, (size_t)off + size);
+	if (err)
+		goto err_reply;
+	if ((size_t)off > h->len)
+		memset(h->buf + h->len, 0, (size_t)off - h->len);
+	memcpy(h->buf + off, buf, size);
+	if ((size_t)off + size > h->len)
+		h->len = (size_t)off + size;
+	h->dirty = 1;
+	fuse_reply_write(req, size);
+	return;
+err_reply:
+	fuse_reply_err(req, err);
+}
+
+struct commit_ctx {
+	fuse_req_t req;
+	struct qfs_handle *h;
+	int fsync;
+};
+
+static void commit_done(void *arg, int err, const struct zresult *res)
+{
+	struct commit_ctx *c = arg;
+	struct qfs_handle *h = c->h;
+
+	h->committing = 0;
+	if (err < 0) {
+		qfs_handle_free(h);
+		free(c);
+		return;
+	}
+	h->last_err = err;
+	if (!err && h->base_version >= 0)
+		h->base_version = res->stat.version;
+	if (c->req)
+		fuse_reply_err(c->req, err);
+	if (h->released)
+		qfs_handle_free(h);
+	free(c);
+}
+
+static void waited_done(void *arg, const struct zresult *res)
+{
+	struct commit_ctx *c = arg;
+
+	fuse_reply_err(c->req, c->h->last_err);
+	free(c);
+}
+
+/* Commit the handle's buffer if it has something to commit; the reply (if
+ * req) comes from the commit. Returns 1 if a reply is pending, 0 if there
+ * was nothing to do, or an errno. */
+static int handle_commit(struct qfs_handle *h, fuse_req_t req)
+{
+	struct commit_ctx *c;
+	struct zreq zr;
+	int err;
+
+	if (h->replay || !h->writable)
+		return 0;
+	if (!h->dirty) {
+		if (!h->committing || !req)
+			return 0;
+		/* a commit of this handle is in flight: answer after it */
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return ENOMEM;
+		c->req = req;
+		c->h = h;
+		if (qcore_sync(h->m->core, waited_done, c) < 0) {
+			free(c);
+			return ENOMEM;
+		}
+		return 1;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return ENOMEM;
+	c->req = req;
+	c->h = h;
+	memset(&zr, 0, sizeof(zr));
+	zr.op = ZOP_SETDATA;
+	zr.path = h->zpath;
+	zr.data = h->buf ? h->buf : "";
+	zr.data_len = (int32_t)h->len;
+	zr.version = h->base_version;
+	err = qfs_submit(h->m, &zr, commit_done, c);
+	if (err) {
+		free(c);
+		return err;
+	}
+	h->dirty = 0;
+	h->committing = 1;
+	return 1;
+}
+
+void qfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
+	int rc;
+
+	h->m->st.flushes++;
+	rc = handle_commit(h, req);
+	if (rc != 1)
+		fuse_reply_err(req, rc);
+}
+
+static void fsync_synced(void *arg, const struct zresult *res)
+{
+	fuse_reply_err(arg, 0);
+}
+
+void qfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
+	int rc = handle_commit(h, req);
+
+	if (rc == 1)
+		return;
+	if (rc) {
+		fuse_reply_err(req, rc);
+		return;
+	}
+	/* Nothing of ours to commit: sync(1) means "bring this host up to
+	 * date", ZooKeeper's sync. */
+	if (qcore_sync(h->m->core, fsync_synced, req) < 0)
+		fuse_reply_err(req, ENOMEM);
+}
+
+void qfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
+
+	/* flush normally committed already; a buffer still dirty here (the
+	 * kernel skipped flush) is committed with nobody to tell. */
+	if (h->dirty)
+		handle_commit(h, NULL);
+	qfs_handle_free(h);
+	fuse_reply_err(req, 0);
+}

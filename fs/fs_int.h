@@ -1,0 +1,292 @@
+/*
+ * fs_int.h - what the files of fs/ share: the mount, its inode table, open
+ * file handles, the write helper, and the replay thread's interface.
+ *
+ * Threads: everything here runs on the daemon's libevent loop, except the
+ * replay thread (replay.c), which touches only its queue (under rp_lock) and
+ * the replay_cur item the FUSE handlers read to answer its syscalls.
+ */
+#ifndef QFS_FS_INT_H
+#define QFS_FS_INT_H
+
+#define FUSE_USE_VERSION 35
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "acl.h"
+#include "core.h"
+#include "fs.h"
+#include "tree.h"
+#include "txn.h"
+
+/* How long the kernel may trust a name or attributes without asking. Every
+ * change invalidates what the kernel holds (own changes right away, foreign
+ * ones by replay), so this only bounds the damage of a missed invalidation. */
+#define QFS_ENTRY_TIMEOUT 2.0
+#define QFS_ATTR_TIMEOUT 2.0
+
+/* The reserved name of a directory's own data file. */
+#define QFS_DATA_NAME ".data"
+
+/*
+ * One inode the kernel knows (or may come to know through readdir). Its
+ * identity is the znode it was made for: path, creation zxid and shape. A
+ * znode deleted and recreated, or turned from a file into a directory, is a
+ * different inode with a new number; the old one stays until forgotten.
+ */
+struct qfs_inode {
+	uint64_t ino;
+	char *path;	/* file path: the znode path, or znode path + "/.data" */
+	char *zpath;	/* the znode it shows (path without "/.data") */
+	int is_data;	/* the .data file of the directory zpath */
+	int is_dir;
+	int64_t czxid;	/* the znode's creation zxid: its identity */
+	uint64_t nlookup; /* references the kernel holds (lookup minus forget) */
+	int hashed;	/* reachable by path; 0 once its znode went */
+	struct stat last; /* attributes last reported, for a vanished znode */
+	struct qfs_inode *ino_next;
+	struct qfs_inode *path_next;
+};
+
+struct qfs_handle;
+struct replay_item;
+
+struct qfs_stats {
+	uint64_t requests;
+	uint64_t lookups;
+	uint64_t getattrs;
+	uint64_t opens;
+	uint64_t reads;
+	uint64_t writes;
+	uint64_t flushes;
+	uint64_t commits;
+	uint64_t replays;	/* VFS operations replayed */
+	uint64_t replay_reqs;	/* FUSE requests that came from the replay thread */
+	uint64_t invals;	/* kernel cache invalidations sent */
+};
+
+struct qfs_mount {
+	struct qcore *core;
+	struct event_base *base;
+	struct fuse_session *se;
+	struct event *fuse_ev;
+	struct event *touch_ev;
+	struct event *old_sessions_ev;
+	struct event *drained_ev;
+	struct event *close_timeout_ev;
+	struct fuse_buf fbuf;
+	char *mountpoint; /* absolute */
+	char *owner;
+	const struct zauth *auth; /* borrowed from the daemon */
+	struct zauth noauth;
+	int32_t session_timeout_ms;
+	int64_t session_id; /* 0 until open, and after close */
+	int32_t cxid;
+	uid_t uid;
+	gid_t gid;
+	uint64_t generation;
+	int slot;	/* index in the subscription slots (mount.c) */
+	int closing;	/* the session is being closed: its deletions are foreign */
+	int mounted;
+	int dead;	/* stopped; freed when the last write completes */
+	uint64_t inflight; /* writes submitted for FUSE requests, not done */
+	void (*on_unmounted)(void *arg);
+	void *arg;
+	void (*close_done)(void *arg);
+	void *close_arg;
+
+	/* inode table (inode.c) */
+	struct qfs_inode **by_ino;
+	struct qfs_inode **by_path;
+	size_t nbuckets;
+	size_t ninodes;
+	uint64_t next_ino;
+
+	struct qfs_handle *handles; /* every open handle, freed at stop */
+
+	/* replay (replay.c) */
+	pthread_t rp_thread;
+	int rp_started;
+	pthread_mutex_t rp_lock;
+	pthread_cond_t rp_cond;
+	struct replay_item *rp_head, *rp_tail;
+	struct replay_item *rp_cur; /* being replayed; handlers read it */
+	int rp_busy;
+	int rp_stop;
+	pid_t rp_tid;
+	int rp_pipe[2]; /* thread -> loop: "queue drained" */
+
+	struct qfs_stats st;
+};
+
+/* An open file or directory (fi->fh). */
+struct qfs_handle {
+	struct qfs_mount *m;
+	struct qfs_handle *prev, *next;
+	uint64_t ino;
+	char *zpath;
+	int replay;	/* opened by the replay thread: commits nothing */
+	int writable;
+	int append;
+	/* write buffer: the whole content to commit */
+	int loaded;
+	int dirty;
+	int32_t base_version; /* setData version; -1 = unconditional */
+	char *buf;
+	size_t len, cap;
+	/* read snapshot: one consistent value for the whole read */
+	char *snap;
+	size_t snap_len;
+	int snapped;
+	/* commit in flight */
+	int committing;
+	int released;
+	int last_err;
+	/* directory listing (dir.c) */
+	struct qfs_dirent *ents;
+	size_t nents;
+};
+
+struct qfs_dirent {
+	char *name;
+	mode_t mode;
+	uint64_t ino;
+};
+
+/* A directory: marked so, or the root, or holding children (a znode the
+ * wire protocol gave a child before it was ever marked). */
+static inline int qfs_node_is_dir(const struct znode *n)
+{
+	return (n->flags & ZNODE_F_DIR) || !n->parent || n->stat.num_children > 0;
+}
+
+static inline struct qfs_mount *qfs_req_mount(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* inode.c */
+int qfs_inodes_init(struct qfs_mount *m);
+void qfs_inodes_free(struct qfs_mount *m);
+struct qfs_inode *qfs_inode_get(struct qfs_mount *m, uint64_t ino);
+struct qfs_inode *qfs_inode_by_path(struct qfs_mount *m, const char *path);
+/* The inode for a live znode at path (file path; is_data for ".data"),
+ * made if missing or if the one hashed there was for another znode. */
+struct qfs_inode *qfs_inode_for(struct qfs_mount *m, const char *path, const struct znode *n,
+				int is_data);
+/* An inode for a znode that is already gone (replay of a deletion). */
+struct qfs_inode *qfs_inode_ghost(struct qfs_mount *m, const char *path, int is_dir);
+void qfs_inode_unhash(struct qfs_mount *m, struct qfs_inode *in);
+/* Rekey after a rename made `in` the inode of the new znode. */
+int qfs_inode_move(struct qfs_mount *m, struct qfs_inode *in, const char *path,
+		   const struct znode *n, int is_data);
+void qfs_inode_forget(struct qfs_mount *m, uint64_t ino, uint64_t n);
+/* The live znode an inode shows, or NULL (gone or replaced). */
+const struct znode *qfs_inode_node(struct qfs_mount *m, struct qfs_inode *in);
+
+/* paths.c */
+char *qfs_path_join(const char *dir, const char *name);
+/* The parent znode path (malloc'd); "/" for top-level nodes. */
+char *qfs_path_parent(const char *path);
+const char *qfs_path_base(const char *path);
+
+/* attr.c */
+void qfs_fill_stat(struct qfs_mount *m, const struct znode *n, int is_data, uint64_t ino,
+		   struct stat *st);
+int32_t qfs_perms(struct qfs_mount *m, const struct znode *n);
+/* Reply with an entry for in (nlookup++); n NULL for a ghost. */
+void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n);
+void qfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+void qfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void qfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets);
+void qfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		 struct fuse_file_info *fi);
+void qfs_statfs(fuse_req_t req, fuse_ino_t ino);
+
+/* dir.c */
+void qfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void qfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void qfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void qfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void qfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		 struct fuse_file_info *fi);
+void qfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void qfs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+/* The create request for a new child of parent zpath, per its child_kind. */
+void qfs_create_req(const struct znode *parent, struct zreq *zr);
+/* Answer a create-like request of the replay thread (node already made). */
+void qfs_replay_entry(fuse_req_t req, struct qfs_mount *m, const char *path, int is_dir,
+		      struct fuse_file_info *fi);
+
+/* file.c */
+void qfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		struct fuse_file_info *fi);
+void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void qfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	      struct fuse_file_info *fi);
+void qfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+	       struct fuse_file_info *fi);
+void qfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void qfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void qfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+struct qfs_handle *qfs_handle_new(struct qfs_mount *m, uint64_t ino, const char *zpath);
+void qfs_handle_free(struct qfs_handle *h);
+/* Truncate an open handle's buffer (ftruncate). Returns 0 or an errno. */
+int qfs_handle_truncate(struct qfs_handle *h, off_t size);
+
+/* xattr.c */
+void qfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+		  size_t size, int flags);
+void qfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void qfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void qfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+
+/* rename.c */
+void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		const char *newname, unsigned int flags);
+
+/* submit.c: writes made for FUSE requests, under the mount's session. */
+typedef void (*qfs_done_fn)(void *arg, int err, const struct zresult *res);
+/* Submit; done gets 0 or a positive errno (ZooKeeper errors mapped as the
+ * man page's table says). Returns 0 or a positive errno (done not called). */
+int qfs_submit(struct qfs_mount *m, const struct zreq *zr, qfs_done_fn done, void *arg);
+int qfs_errno(struct qfs_mount *m, int zerr);
+/* Is this request a syscall of the replay thread? */
+int qfs_from_replay(fuse_req_t req);
+/* Requests the replay thread is not expected to make. */
+
+/* mount.c: free a stopped mount once its last write completed */
+void qfs_mount_release_dead(struct qfs_mount *m);
+
+/* replay.c */
+int qfs_replay_start(struct qfs_mount *m);
+void qfs_replay_stop(struct qfs_mount *m);
+/* The qcore subscriber: decides own/foreign and queues replays. */
+void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev);
+/* What the replay thread is doing now, for its own syscalls' handlers. */
+struct replay_view {
+	int active;
+	int kind; /* enum replay_kind */
+	char path[4096];
+	int is_dir;
+	uint64_t ino; /* the inode the kernel held for a deleted node, or 0 */
+};
+void qfs_replay_current(struct qfs_mount *m, struct replay_view *v);
+int qfs_replay_idle(struct qfs_mount *m);
+
+enum replay_kind {
+	RP_DATA = 1,   /* open O_TRUNC + write + close */
+	RP_CREATE,     /* mkdir, or creat + write + close */
+	RP_DELETE,     /* unlink / rmdir */
+	RP_XATTR,      /* setxattr */
+	RP_INVAL,      /* invalidate only (own changes) */
+	RP_INVAL_ENTRY, /* drop a name (a file that became a directory) */
+};
+
+#endif

@@ -1,0 +1,531 @@
+/*
+ * mount.c - the mount's life: FUSE session on the daemon's libevent loop,
+ * the mount's ZooKeeper session, and shutdown.
+ *
+ * No FUSE worker threads: /dev/fuse is non-blocking and read from a
+ * libevent read event; each request is handled on the loop, and one that
+ * writes keeps its fuse_req_t and is answered from the core's completion.
+ * Requests are read only once the mount's session is open, so every write
+ * has a session to belong to (the kernel queues them until then).
+ *
+ * Sessions: the mount opens its own session, owned by opts->owner. A
+ * previous run's session with the same owner (the daemon crashed) is closed
+ * shortly after the new mount serves, so its ephemerals go and watchers set
+ * up on the fresh mount see them go (replay.c). The session is touched on a
+ * timer; if it expired anyway (the loop was stalled beyond the timeout), a
+ * new one is opened and the loss is logged.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs_int.h"
+#include "log.h"
+#include "zerr.h"
+
+/* How long after the mount serves the previous run's session is closed. */
+#define QFS_OLD_SESSION_DELAY_MS 1000
+/* A clean close waits at most this long for its deletions to be replayed. */
+#define QFS_CLOSE_WAIT_MS 5000
+
+/*
+ * The core takes a subscriber for its whole life and has no unsubscribe; it
+ * is given a slot here, which a stopped mount empties.
+ */
+#define QFS_MAX_MOUNTS 8
+static struct qfs_mount *mount_slots[QFS_MAX_MOUNTS];
+
+static void on_tree_change(void *arg, const struct tree_event *ev)
+{
+	struct qfs_mount **slot = arg;
+
+	if (*slot)
+		qfs_on_change(*slot, ev);
+}
+
+static void qfs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* open(O_TRUNC) must not send a separate truncate: a truncate alone
+	 * would have to commit the empty value */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	else
+		log_warnx("fs: kernel lacks atomic O_TRUNC; truncation is committed on close only");
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+}
+
+static void qfs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	fuse_reply_err(req, EINVAL); /* there are no symlinks */
+}
+
+static void qfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void qfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static const struct fuse_lowlevel_ops qfs_ops = {
+	.init = qfs_init,
+	.lookup = qfs_lookup,
+	.forget = qfs_forget,
+	.forget_multi = qfs_forget_multi,
+	.getattr = qfs_getattr,
+	.setattr = qfs_setattr,
+	.readlink = qfs_readlink,
+	.mknod = qfs_mknod,
+	.mkdir = qfs_mkdir,
+	.unlink = qfs_unlink,
+	.rmdir = qfs_rmdir,
+	.symlink = qfs_symlink,
+	.rename = qfs_rename,
+	.link = qfs_link,
+	.open = qfs_open,
+	.read = qfs_read,
+	.write = qfs_write,
+	.flush = qfs_flush,
+	.release = qfs_release,
+	.fsync = qfs_fsync,
+	.opendir = qfs_opendir,
+	.readdir = qfs_readdir,
+	.releasedir = qfs_releasedir,
+	.fsyncdir = qfs_fsyncdir,
+	.statfs = qfs_statfs,
+	.setxattr = qfs_setxattr,
+	.getxattr = qfs_getxattr,
+	.listxattr = qfs_listxattr,
+	.removexattr = qfs_removexattr,
+	.create = qfs_create,
+};
+
+static void gone(struct qfs_mount *m)
+{
+	if (!m->mounted)
+		return;
+	m->mounted = 0;
+	event_del(m->fuse_ev);
+	log_info("fs: %s was unmounted", m->mountpoint);
+	if (m->on_unmounted)
+		m->on_unmounted(m->arg);
+}
+
+static void on_fuse_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct qfs_mount *m = arg;
+	int i, res;
+
+	/* a bounded batch, so the network and timers get their turn */
+	for (i = 0; i < 64; i++) {
+		res = fuse_session_receive_buf(m->se, &m->fbuf);
+		if (res == -EINTR)
+			continue;
+		if (res == -EAGAIN)
+			return;
+		if (res <= 0 || fuse_session_exited(m->se)) {
+			gone(m);
+			return;
+		}
+		m->st.requests++;
+		fuse_session_process_buf(m->se, &m->fbuf);
+		if (m->dead || fuse_session_exited(m->se)) {
+			gone(m);
+			return;
+		}
+	}
+}
+
+static void add_ms(struct timeval *tv, int64_t ms)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
+
+static void session_opened(void *arg, const struct zresult *res);
+
+static void on_touch(evutil_socket_t fd, short what, void *arg)
+{
+	struct qfs_mount *m = arg;
+
+	if (!m->session_id || m->closing)
+		return;
+	if (qcore_session_touch(m->core, m->session_id) == ZSESSIONEXPIRED) {
+		log_warnx("fs: the mount's session 0x%llx expired; its ephemerals are gone; "
+			  "opening a new one",
+			  (unsigned long long)m->session_id);
+		m->session_id = 0;
+		if (qcore_session_open(m->core, m->session_timeout_ms, m->owner, session_opened,
+				       m) < 0)
+			log_warnx("fs: cannot open a new session: out of memory");
+	}
+}
+
+struct old_sessions {
+	struct qfs_mount *m;
+	int64_t ids[64];
+	int n;
+};
+
+static int collect_old(void *arg, const struct tree_session *s)
+{
+	struct old_sessions *o = arg;
+
+	if (s->id != o->m->session_id && s->owner && strcmp(s->owner, o->m->owner) == 0 &&
+	    o->n < (int)(sizeof(o->ids) / sizeof(o->ids[0])))
+		o->ids[o->n++] = s->id;
+	return 0;
+}
+
+static void old_closed(void *arg, const struct zresult *res)
+{
+}
+
+static void on_close_old_sessions(evutil_socket_t fd, short what, void *arg)
+{
+	struct qfs_mount *m = arg;
+	struct old_sessions o;
+	int i;
+
+	o.m = m;
+	o.n = 0;
+	tree_session_foreach(qcore_tree(m->core), collect_old, &o);
+	for (i = 0; i < o.n; i++) {
+		log_info("fs: closing session 0x%llx of a previous run of %s",
+			 (unsigned long long)o.ids[i], m->owner);
+		if (qcore_session_close(m->core, o.ids[i], old_closed, NULL) < 0)
+			log_warnx("fs: cannot close session 0x%llx: out of memory",
+				  (unsigned long long)o.ids[i]);
+	}
+}
+
+static void session_opened(void *arg, const struct zresult *res)
+{
+	struct qfs_mount *m = arg;
+	struct timeval tv;
+
+	if (m->dead)
+		return;
+	if (res->err != ZOK) {
+		log_warnx("fs: cannot open the mount's session: %s; the mount is read-only",
+			  zerr_str(res->err));
+	} else {
+		m->session_id = res->session_id;
+		log_debug("fs: mount session 0x%llx", (unsigned long long)m->session_id);
+	}
+	if (!m->mounted) {
+		m->mounted = 1;
+		event_add(m->fuse_ev, NULL);
+		add_ms(&tv, QFS_OLD_SESSION_DELAY_MS);
+		evtimer_add(m->old_sessions_ev, &tv);
+		add_ms(&tv, m->session_timeout_ms / 3 > 0 ? m->session_timeout_ms / 3 : 1000);
+		event_add(m->touch_ev, &tv);
+	}
+}
+
+static void check_close_done(struct qfs_mount *m, int force)
+{
+	void (*done)(void *arg);
+
+	if (!m->close_done || m->session_id)
+		return;
+	if (!force && !qfs_replay_idle(m))
+		return;
+	done = m->close_done;
+	m->close_done = NULL;
+	evtimer_del(m->close_timeout_ev);
+	done(m->close_arg);
+}
+
+static void on_drained(evutil_socket_t fd, short what, void *arg)
+{
+	struct qfs_mount *m = arg;
+	char b[64];
+
+	while (read(fd, b, sizeof(b)) > 0)
+		;
+	check_close_done(m, 0);
+}
+
+static void on_close_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct qfs_mount *m = arg;
+
+	log_warnx("fs: the session's deletions were not all replayed in time");
+	check_close_done(m, 1);
+}
+
+static void session_closed(void *arg, const struct zresult *res)
+{
+	struct qfs_mount *m = arg;
+
+	if (res->err != ZOK)
+		log_warnx("fs: closing the mount's session: %s", zerr_str(res->err));
+	m->session_id = 0;
+	/* its deletions were queued for replay when applied: wait for them */
+	check_close_done(m, 0);
+}
+
+static void close_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct qfs_mount *m = arg;
+
+	check_close_done(m, 0);
+}
+
+void qfs_mount_close_session(struct qfs_mount *m, void (*done)(void *arg), void *arg)
+{
+	struct timeval tv;
+	int64_t id = m->session_id;
+
+	m->close_done = done;
+	m->close_arg = arg;
+	m->closing = 1;
+	add_ms(&tv, QFS_CLOSE_WAIT_MS);
+	evtimer_add(m->close_timeout_ev, &tv);
+	if (id && qcore_session_close(m->core, id, session_closed, m) == 0)
+		return;
+	m->session_id = 0;
+	/* nothing to close: done on the next turn of the loop, not from here */
+	event_base_once(m->base, -1, EV_TIMEOUT, close_now, m, NULL);
+}
+
+static int build_args(const struct qfs_mount_opts *opts, struct fuse_args *args)
+{
+	char *o;
+	size_t n;
+	int rc;
+
+	n = strlen("fsname=quorumfs,subtype=quorumfs,") +
+	    (opts->fuse_opts ? strlen(opts->fuse_opts) : 0) + 1;
+	o = malloc(n);
+	if (!o)
+		return -ENOMEM;
+	snprintf(o, n, "fsname=quorumfs,subtype=quorumfs%s%s",
+		 opts->fuse_opts && *opts->fuse_opts ? "," : "",
+		 opts->fuse_opts ? opts->fuse_opts : "");
+	rc = fuse_opt_add_arg(args, "quorumfs") || fuse_opt_add_arg(args, "-o") ||
+	     fuse_opt_add_arg(args, o) || (opts->debug && fuse_opt_add_arg(args, "-d"));
+	free(o);
+	return rc ? -ENOMEM : 0;
+}
+
+static void mount_free(struct qfs_mount *m)
+{
+	free(m->fbuf.mem);
+	free(m->mountpoint);
+	free(m->owner);
+	free(m);
+}
+
+void qfs_mount_release_dead(struct qfs_mount *m)
+{
+	mount_free(m);
+}
+
+int qfs_mount_start(struct qcore *core, struct event_base *base,
+		    const struct qfs_mount_opts *opts, struct qfs_mount **out, char *errbuf,
+		    size_t errlen)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct qfs_mount *m;
+	char real[PATH_MAX];
+	int rc = 0, fd, i;
+
+	*out = NULL;
+	if (!realpath(opts->mountpoint, real)) {
+		rc = -errno;
+		snprintf(errbuf, errlen, "mountpoint %s: %s", opts->mountpoint, strerror(-rc));
+		return rc;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		goto err_nomem;
+	m->core = core;
+	m->base = base;
+	m->mountpoint = strdup(real);
+	m->owner = strdup(opts->owner ? opts->owner : "quorumfs");
+	if (!m->mountpoint || !m->owner)
+		goto err_after_alloc;
+	m->auth = opts->auth ? opts->auth : &m->noauth;
+	m->session_timeout_ms = opts->session_timeout_ms > 0 ? opts->session_timeout_ms : 10000;
+	m->uid = getuid();
+	m->gid = getgid();
+	m->generation = (uint64_t)time(NULL);
+	m->on_unmounted = opts->on_unmounted;
+	m->arg = opts->arg;
+	m->rp_pipe[0] = m->rp_pipe[1] = -1;
+	for (i = 0; i < QFS_MAX_MOUNTS && mount_slots[i]; i++)
+		;
+	if (i == QFS_MAX_MOUNTS) {
+		snprintf(errbuf, errlen, "too many mounts in one daemon");
+		rc = -EBUSY;
+		goto err_after_strings;
+	}
+	m->slot = i;
+	if (qfs_inodes_init(m) < 0)
+		goto err_after_inodes;
+
+	if (build_args(opts, &args) < 0)
+		goto err_after_inodes;
+	m->se = fuse_session_new(&args, &qfs_ops, sizeof(qfs_ops), m);
+	fuse_opt_free_args(&args);
+	if (!m->se) {
+		snprintf(errbuf, errlen, "bad FUSE options: %s",
+			 opts->fuse_opts ? opts->fuse_opts : "");
+		rc = -EINVAL;
+		goto err_after_inodes;
+	}
+	if (fuse_session_mount(m->se, m->mountpoint) != 0) {
+		snprintf(errbuf, errlen, "cannot mount %s (see the message above)", m->mountpoint);
+		rc = -EIO;
+		goto err_after_session;
+	}
+	fd = fuse_session_fd(m->se);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    pipe2(m->rp_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		rc = -errno;
+		snprintf(errbuf, errlen, "%s", strerror(errno));
+		goto err_after_mount;
+	}
+	m->fuse_ev = event_new(base, fd, EV_READ | EV_PERSIST, on_fuse_readable, m);
+	m->touch_ev = event_new(base, -1, EV_PERSIST, on_touch, m);
+	m->old_sessions_ev = evtimer_new(base, on_close_old_sessions, m);
+	m->close_timeout_ev = evtimer_new(base, on_close_timeout, m);
+	m->drained_ev = event_new(base, m->rp_pipe[0], EV_READ | EV_PERSIST, on_drained, m);
+	if (!m->fuse_ev || !m->touch_ev || !m->old_sessions_ev || !m->close_timeout_ev ||
+	    !m->drained_ev || event_add(m->drained_ev, NULL) < 0) {
+		rc = -ENOMEM;
+		snprintf(errbuf, errlen, "out of memory");
+		goto err_after_events;
+	}
+	rc = qfs_replay_start(m);
+	if (rc < 0) {
+		snprintf(errbuf, errlen, "cannot start the replay thread: %s", strerror(-rc));
+		goto err_after_events;
+	}
+	mount_slots[m->slot] = m;
+	rc = qcore_subscribe(core, on_tree_change, &mount_slots[m->slot]);
+	if (rc < 0) {
+		snprintf(errbuf, errlen, "cannot subscribe to changes: %s", strerror(-rc));
+		goto err_after_thread;
+	}
+	rc = qcore_session_open(core, m->session_timeout_ms, m->owner, session_opened, m);
+	if (rc < 0) {
+		snprintf(errbuf, errlen, "cannot open the mount's session: %s", strerror(-rc));
+		goto err_after_thread;
+	}
+	log_info("fs: %s mounted", m->mountpoint);
+	*out = m;
+	return 0;
+
+err_after_thread:
+	/* the subscription stays, pointing at an empty slot */
+	mount_slots[m->slot] = NULL;
+	qfs_replay_stop(m);
+err_after_events:
+	if (m->fuse_ev)
+		event_free(m->fuse_ev);
+	if (m->touch_ev)
+		event_free(m->touch_ev);
+	if (m->old_sessions_ev)
+		event_free(m->old_sessions_ev);
+	if (m->close_timeout_ev)
+		event_free(m->close_timeout_ev);
+	if (m->drained_ev)
+		event_free(m->drained_ev);
+	if (m->rp_pipe[0] >= 0) {
+		close(m->rp_pipe[0]);
+		close(m->rp_pipe[1]);
+	}
+err_after_mount:
+	fuse_session_unmount(m->se);
+err_after_session:
+	fuse_session_destroy(m->se);
+err_after_inodes:
+	qfs_inodes_free(m);
+	if (rc == 0) {
+		rc = -ENOMEM;
+		snprintf(errbuf, errlen, "out of memory");
+	}
+err_after_strings:
+	mount_free(m);
+	return rc;
+err_after_alloc:
+	mount_free(m);
+err_nomem:
+	snprintf(errbuf, errlen, "out of memory");
+	return -ENOMEM;
+}
+
+/*
+ * Serve the mount synchronously for a moment while the replay thread
+ * finishes its item: its syscalls wait for answers only the loop gives, and
+ * the loop is here. Bounded; the unmount that follows aborts what is left.
+ */
+static void drain_replay(struct qfs_mount *m)
+{
+	struct pollfd p;
+	int i, res;
+
+	if (!m->mounted)
+		return;
+	p.fd = fuse_session_fd(m->se);
+	p.events = POLLIN;
+	for (i = 0; i < 40 && !qfs_replay_idle(m); i++) {
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		res = fuse_session_receive_buf(m->se, &m->fbuf);
+		if (res > 0 && !fuse_session_exited(m->se))
+			fuse_session_process_buf(m->se, &m->fbuf);
+		else if (res != -EAGAIN && res != -EINTR)
+			break;
+	}
+}
+
+void qfs_mount_stop(struct qfs_mount *m)
+{
+	struct qfs_handle *h, *next;
+
+	if (!m)
+		return;
+	drain_replay(m);
+	mount_slots[m->slot] = NULL;
+	if (qfs_replay_idle(m)) {
+		qfs_replay_stop(m);
+		fuse_session_unmount(m->se);
+	} else {
+		/* closing /dev/fuse fails the thread's pending syscalls */
+		fuse_session_unmount(m->se);
+		qfs_replay_stop(m);
+	}
+	event_free(m->fuse_ev);
+	event_free(m->touch_ev);
+	event_free(m->old_sessions_ev);
+	event_free(m->close_timeout_ev);
+	event_free(m->drained_ev);
+	close(m->rp_pipe[0]);
+	close(m->rp_pipe[1]);
+	fuse_session_destroy(m->se);
+	m->se = NULL;
+	m->dead = 1;
+	m->mounted = 0;
+	for (h = m->handles; h; h = next) {
+		next = h->next;
+		qfs_handle_free(h); /* one in a commit goes when the commit ends */
+	}
+	qfs_inodes_free(m);
+	log_info("fs: %s unmounted", m->mountpoint);
+	/* writes still in the core complete into a dead mount, freed by the last */
+	if (m->inflight == 0)
+		mount_free(m);
+}

@@ -1,0 +1,51 @@
+/*
+ * paths.c - znode path arithmetic shared by the handlers.
+ *
+ * Paths are ZooKeeper's: absolute, "/"-separated, "/" alone is the root.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_int.h"
+
+/* dir + "/" + name, malloc'd (caller frees); NULL on ENOMEM. */
+char *qfs_path_join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	char *p;
+
+	if (dl == 1 && dir[0] == '/')
+		dl = 0; /* the root: no doubled slash */
+	p = malloc(dl + 1 + nl + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, dir, dl);
+	p[dl] = '/';
+	memcpy(p + dl + 1, name, nl + 1);
+	return p;
+}
+
+/* The parent's path, malloc'd (caller frees); NULL on ENOMEM. */
+char *qfs_path_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	char *p;
+
+	if (n == 0)
+		return strdup("/");
+	p = malloc(n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, path, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* The last component; borrowed from path. */
+const char *qfs_path_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}

@@ -1,0 +1,199 @@
+/*
+ * rename.c - rename of a file as one multi-op transaction.
+ *
+ * ZooKeeper has no rename. A file moves as one multi: create the new name
+ * with the old one's data, ACL and kind, delete the old name (at the version
+ * read, so a concurrent change makes the rename fail with ESTALE rather
+ * than lose it), and, if the new name exists, delete it first in the same
+ * multi. Everyone sees the old state or the new one, so "sed -i" and
+ * "mv tmp conf" replace a file atomically. Renaming onto a directory's
+ * ".data" sets that directory's data instead of creating. A directory would
+ * have to move with its whole subtree: EXDEV, so mv(1) falls back to copy
+ * and remove.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_int.h"
+#include "zerr.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+struct rename_ctx {
+	fuse_req_t req;
+	uint64_t src_ino;
+	char *dst;
+	int dst_is_data;
+};
+
+static void rename_done(void *arg, int err, const struct zresult *res)
+{
+	struct rename_ctx *c = arg;
+	struct qfs_mount *m;
+	struct qfs_inode *in;
+	const struct znode *n;
+	char *zp;
+
+	if (err < 0)
+		goto out;
+	if (!err) {
+		/* The kernel moved its inode to the new name: so do we, and it
+		 * now shows the znode made there. */
+		m = qfs_req_mount(c->req);
+		in = c->src_ino ? qfs_inode_get(m, c->src_ino) : NULL;
+		zp = c->dst_is_data ? qfs_path_parent(c->dst) : strdup(c->dst);
+		n = zp ? tree_lookup(qcore_tree(m->core), zp) : NULL;
+		if (in && n)
+			qfs_inode_move(m, in, c->dst, n, c->dst_is_data);
+		free(zp);
+	}
+	fuse_reply_err(c->req, err);
+out:
+	free(c->dst);
+	free(c);
+}
+
+static void create_op(struct zreq *op, const char *path, const struct znode *src)
+{
+	op->op = ZOP_CREATE;
+	op->path = path;
+	op->data = src->data ? src->data : "";
+	op->data_len = src->stat.data_length;
+	op->acl = &src->acl;
+	switch (src->kind) {
+	case ZNODE_EPHEMERAL:
+		op->mode = ZCM_EPHEMERAL;
+		break;
+	case ZNODE_CONTAINER:
+		op->mode = ZCM_CONTAINER;
+		break;
+	case ZNODE_TTL:
+		op->mode = ZCM_PERSISTENT_WITH_TTL;
+		op->ttl_ms = src->ttl_ms;
+		break;
+	default:
+		op->mode = ZCM_PERSISTENT;
+		break;
+	}
+}
+
+void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		const char *newname, unsigned int flags)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct qfs_inode *pin = qfs_inode_get(m, parent), *npin = qfs_inode_get(m, newparent);
+	struct qfs_inode *sin;
+	const struct znode *src, *dst, *ndir;
+	struct rename_ctx *c = NULL;
+	struct zreq ops[3], zr;
+	char *spath = NULL, *dpath = NULL;
+	int n_ops = 0, err, to_data;
+
+	if (!pin || !npin) {
+		err = ESTALE;
+		goto err_reply;
+	}
+	if (flags & ~RENAME_NOREPLACE) {
+		err = EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT */
+		goto err_reply;
+	}
+	if (qfs_from_replay(req)) {
+		err = 0;
+		goto err_reply;
+	}
+	spath = qfs_path_join(pin->path, name);
+	dpath = qfs_path_join(npin->path, newname);
+	if (!spath || !dpath) {
+		err = ENOMEM;
+		goto err_after_paths;
+	}
+	if (strcmp(name, QFS_DATA_NAME) == 0) {
+		err = EINVAL; /* a directory's data cannot leave it */
+		goto err_after_paths;
+	}
+	src = tree_lookup(qcore_tree(m->core), spath);
+	ndir = qfs_inode_node(m, npin);
+	if (!src || !ndir) {
+		err = ENOENT;
+		goto err_after_paths;
+	}
+	if (qfs_node_is_dir(src)) {
+		err = EXDEV;
+		goto err_after_paths;
+	}
+	if (strcmp(spath, dpath) == 0) {
+		err = 0;
+		goto err_after_paths;
+	}
+	memset(ops, 0, sizeof(ops));
+	to_data = strcmp(newname, QFS_DATA_NAME) == 0;
+	if (to_data) {
+		if (flags & RENAME_NOREPLACE) {
+			err = EEXIST;
+			goto err_after_paths;
+		}
+		ops[n_ops].op = ZOP_SETDATA;
+		ops[n_ops].path = ndir->path;
+		ops[n_ops].data = src->data ? src->data : "";
+		ops[n_ops].data_len = src->stat.data_length;
+		ops[n_ops].version = -1;
+		n_ops++;
+	} else {
+		if (path_validate(dpath) != ZOK) {
+			err = EINVAL;
+			goto err_after_paths;
+		}
+		dst = tree_lookup(qcore_tree(m->core), dpath);
+		if (dst && (flags & RENAME_NOREPLACE)) {
+			err = EEXIST;
+			goto err_after_paths;
+		}
+		if (dst && qfs_node_is_dir(dst)) {
+			err = EISDIR;
+			goto err_after_paths;
+		}
+		if (dst) {
+			ops[n_ops].op = ZOP_DELETE;
+			ops[n_ops].path = dpath;
+			ops[n_ops].version = dst->stat.version;
+			n_ops++;
+		}
+		create_op(&ops[n_ops++], dpath, src);
+	}
+	ops[n_ops].op = ZOP_DELETE;
+	ops[n_ops].path = spath;
+	ops[n_ops].version = src->stat.version;
+	n_ops++;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		err = ENOMEM;
+		goto err_after_paths;
+	}
+	c->req = req;
+	sin = qfs_inode_by_path(m, spath);
+	c->src_ino = sin ? sin->ino : 0;
+	c->dst = dpath;
+	c->dst_is_data = to_data;
+	memset(&zr, 0, sizeof(zr));
+	zr.op = ZOP_MULTI;
+	zr.ops = ops;
+	zr.n_ops = n_ops;
+	err = qfs_submit(m, &zr, rename_done, c);
+	if (err)
+		goto err_after_ctx;
+	free(spath);
+	return;
+
+err_after_ctx:
+	free(c);
+err_after_paths:
+	free(spath);
+	free(dpath);
+err_reply:
+	fuse_reply_err(req, err);
+}

@@ -1,0 +1,489 @@
+/*
+ * replay.c - inotify by replay (DESIGN.md section 3).
+ *
+ * FUSE does not turn cache invalidations into inotify events; a real VFS
+ * operation on the mount does. So every change this mount did not make
+ * itself (TTL expiry, container cleanup, expired sessions, and later the
+ * ZooKeeper protocol and other hosts) is, when the kernel holds the inodes
+ * it touches, re-done on the mount by a thread of the daemon: open O_TRUNC
+ * + write + close for data, mkdir or creat for creation, unlink or rmdir for
+ * deletion, setxattr for the ACL and child_kind. The FUSE handlers know that
+ * thread by the caller's tid (qfs_from_replay) and answer from the tree,
+ * which already has the change, committing nothing.
+ *
+ * Own changes (made by this mount's FUSE requests: the kernel already saw
+ * them and raised the events) only have the kernel's caches invalidated.
+ * A change is own when it was applied under the mount's session while one of
+ * the mount's writes was outstanding and the session is not being closed
+ * (the deletions of a session close are foreign: watchers must see them).
+ *
+ * Cache invalidations are sent from the thread too, never from the loop: a
+ * notification blocks in the kernel on locks that a process may hold while
+ * it waits for the loop to answer its request.
+ *
+ * The loop hands items over through a mutex-protected queue and a condition
+ * variable (it never waits for the thread); the thread tells the loop it has
+ * drained the queue through a pipe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fs_int.h"
+#include "log.h"
+
+struct replay_item {
+	struct replay_item *next;
+	enum replay_kind kind;
+	char *path;	    /* file path the operation is done on */
+	int is_dir;
+	void *data;	    /* RP_DATA, RP_CREATE: the value; RP_XATTR: its text */
+	size_t len;
+	const char *xname;  /* RP_XATTR */
+	uint64_t ino;	    /* RP_DELETE: inode held for the node; RP_INVAL: to invalidate */
+	int ino_data;	    /* RP_INVAL: drop ino's cached data too */
+	uint64_t ino2;	    /* RP_INVAL: a second inode (attrs only) */
+	uint64_t parent_ino; /* the directory whose attributes change */
+	char *name;	    /* RP_INVAL_ENTRY, RP_CREATE: name in parent_ino */
+};
+
+static void item_free(struct replay_item *it)
+{
+	free(it->path);
+	free(it->data);
+	free(it->name);
+	free(it);
+}
+
+static void enqueue(struct qfs_mount *m, struct replay_item *it)
+{
+	pthread_mutex_lock(&m->rp_lock);
+	if (m->rp_tail)
+		m->rp_tail->next = it;
+	else
+		m->rp_head = it;
+	m->rp_tail = it;
+	pthread_cond_signal(&m->rp_cond);
+	pthread_mutex_unlock(&m->rp_lock);
+}
+
+static struct replay_item *item_new(enum replay_kind kind, const char *path)
+{
+	struct replay_item *it = calloc(1, sizeof(*it));
+
+	if (!it)
+		return NULL;
+	it->kind = kind;
+	if (path) {
+		it->path = strdup(path);
+		if (!it->path) {
+			free(it);
+			return NULL;
+		}
+	}
+	return it;
+}
+
+static int held(const struct qfs_inode *in)
+{
+	return in && in->nlookup > 0;
+}
+
+static void *copy_bytes(const void *p, size_t n)
+{
+	void *c = malloc(n ? n : 1);
+
+	if (c && n)
+		memcpy(c, p, n);
+	return c;
+}
+
+static void queue_inval(struct qfs_mount *m, struct qfs_inode *a, int data, struct qfs_inode *b,
+			struct qfs_inode *parent)
+{
+	struct replay_item *it;
+
+	if (!held(a) && !held(b) && !held(parent))
+		return;
+	it = item_new(RP_INVAL, NULL);
+	if (!it)
+		goto err_nomem;
+	it->ino = held(a) ? a->ino : 0;
+	it->ino_data = data;
+	it->ino2 = held(b) ? b->ino : 0;
+	it->parent_ino = held(parent) ? parent->ino : 0;
+	enqueue(m, it);
+	return;
+err_nomem:
+	log_warnx("fs: out of memory: kernel cache of %s not invalidated", a ? a->path : "?");
+}
+
+static char *format_meta(const struct znode *n)
+{
+	char v[64];
+
+	if (n->child_kind == ZNODE_TTL)
+		snprintf(v, sizeof(v), "ttl:%" PRId64, n->child_ttl_ms);
+	else
+		snprintf(v, sizeof(v), "%s",
+			 n->child_kind == ZNODE_EPHEMERAL   ? "ephemeral"
+			 : n->child_kind == ZNODE_CONTAINER ? "container"
+							    : "persistent");
+	return strdup(v);
+}
+
+void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
+{
+	const struct znode *n = ev->node;
+	struct qfs_inode *in, *din, *pin, *gin;
+	struct replay_item *it = NULL;
+	char *ppath = NULL, *dpath = NULL, *gpath = NULL;
+	int own, root = strcmp(ev->path, "/") == 0;
+
+	if (m->dead)
+		return;
+	own = m->session_id && ev->session_id == m->session_id && m->inflight > 0 &&
+	      !m->closing;
+	ppath = root ? NULL : qfs_path_parent(ev->path);
+	dpath = qfs_path_join(ev->path, QFS_DATA_NAME);
+	if ((!root && !ppath) || !dpath)
+		goto err_nomem;
+	in = qfs_inode_by_path(m, ev->path);
+	din = qfs_inode_by_path(m, dpath);
+	pin = ppath ? qfs_inode_by_path(m, ppath) : NULL;
+
+	switch (ev->type) {
+	case TREE_DELETED:
+		if (!own && held(pin)) {
+			it = item_new(RP_DELETE, ev->path);
+			if (!it)
+				goto err_nomem;
+			it->is_dir = ev->was_dir;
+			it->ino = in ? in->ino : 0;
+			it->parent_ino = pin->ino;
+		}
+		if (in)
+			qfs_inode_unhash(m, in);
+		if (din)
+			qfs_inode_unhash(m, din);
+		if (own)
+			queue_inval(m, NULL, 0, NULL, pin);
+		break;
+	case TREE_CREATED:
+		if (in)
+			qfs_inode_unhash(m, in); /* an older incarnation */
+		if (pin && !pin->is_dir && !pin->is_data && held(pin)) {
+			/* its parent was a file to the kernel and is now a
+			 * directory: make the kernel look the name up again */
+			gpath = qfs_path_parent(ppath);
+			gin = gpath ? qfs_inode_by_path(m, gpath) : NULL;
+			if (held(gin)) {
+				it = item_new(RP_INVAL_ENTRY, NULL);
+				if (!it)
+					goto err_nomem;
+				it->parent_ino = gin->ino;
+				it->name = strdup(qfs_path_base(ppath));
+				if (!it->name)
+					goto err_nomem;
+				enqueue(m, it);
+				it = NULL;
+			}
+			break;
+		}
+		if (own) {
+			queue_inval(m, NULL, 0, NULL, pin);
+		} else if (held(pin)) {
+			it = item_new(RP_CREATE, ev->path);
+			if (!it)
+				goto err_nomem;
+			it->is_dir = n && qfs_node_is_dir(n);
+			it->parent_ino = pin->ino;
+			it->name = strdup(qfs_path_base(ev->path));
+			if (!it->name)
+				goto err_nomem;
+			if (n && !it->is_dir && n->stat.data_length) {
+				it->data = copy_bytes(n->data, (size_t)n->stat.data_length);
+				if (!it->data)
+					goto err_nomem;
+				it->len = (size_t)n->stat.data_length;
+			}
+		}
+		break;
+	case TREE_DATA:
+		if (!n)
+			break;
+		if (own) {
+			queue_inval(m, qfs_node_is_dir(n) ? din : in, 1, NULL, NULL);
+		} else if (qfs_node_is_dir(n) ? (held(din) || held(in))
+					      : (held(in) || held(pin))) {
+			/* a watch on the directory reports its files' changes,
+			 * so a held parent is reason enough */
+			it = item_new(RP_DATA, qfs_node_is_dir(n) ? dpath : ev->path);
+			if (!it)
+				goto err_nomem;
+			it->data = copy_bytes(n->data, (size_t)n->stat.data_length);
+			if (!it->data)
+				goto err_nomem;
+			it->len = (size_t)n->stat.data_length;
+			it->ino = qfs_node_is_dir(n) ? (din ? din->ino : 0) : (in ? in->ino : 0);
+		}
+		break;
+	case TREE_ACL:
+	case TREE_META:
+		if (!n)
+			break;
+		if (in && in->is_dir != (qfs_node_is_dir(n) != 0) && held(pin)) {
+			/* the directory mark changed the shape */
+			it = item_new(RP_INVAL_ENTRY, NULL);
+			if (!it)
+				goto err_nomem;
+			it->parent_ino = pin->ino;
+			it->name = strdup(qfs_path_base(ev->path));
+			if (!it->name)
+				goto err_nomem;
+			break;
+		}
+		if (own) {
+			queue_inval(m, in, 0, din, NULL);
+		} else if (held(in) || held(pin)) {
+			it = item_new(RP_XATTR, ev->path);
+			if (!it)
+				goto err_nomem;
+			if (ev->type == TREE_ACL) {
+				it->xname = "user.quorumfs.acl";
+				it->data = acl_format(&n->acl);
+			} else {
+				it->xname = "user.quorumfs.child_kind";
+				it->data = format_meta(n);
+			}
+			if (!it->data)
+				goto err_nomem;
+			it->len = strlen(it->data);
+			it->ino = in ? in->ino : 0;
+			it->ino2 = din ? din->ino : 0;
+		}
+		break;
+	}
+	if (it)
+		enqueue(m, it);
+	goto out;
+
+err_nomem:
+	log_warnx("fs: out of memory: change to %s not replayed", ev->path);
+	if (it)
+		item_free(it);
+out:
+	free(ppath);
+	free(dpath);
+	free(gpath);
+}
+
+void qfs_replay_current(struct qfs_mount *m, struct replay_view *v)
+{
+	pthread_mutex_lock(&m->rp_lock);
+	v->active = m->rp_cur != NULL;
+	if (v->active) {
+		v->kind = m->rp_cur->kind;
+		snprintf(v->path, sizeof(v->path), "%s", m->rp_cur->path ? m->rp_cur->path : "");
+		v->is_dir = m->rp_cur->is_dir;
+		v->ino = m->rp_cur->ino;
+	}
+	pthread_mutex_unlock(&m->rp_lock);
+}
+
+int qfs_replay_idle(struct qfs_mount *m)
+{
+	int idle;
+
+	pthread_mutex_lock(&m->rp_lock);
+	idle = !m->rp_head && !m->rp_busy;
+	pthread_mutex_unlock(&m->rp_lock);
+	return idle;
+}
+
+/* --- the thread --- */
+
+static void inval_inode(struct qfs_mount *m, uint64_t ino, int data)
+{
+	if (!ino)
+		return;
+	/* offset -1: attributes only */
+	fuse_lowlevel_notify_inval_inode(m->se, ino, data ? 0 : -1, 0);
+	m->st.invals++;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void run_item(struct qfs_mount *m, struct replay_item *it)
+{
+	char *full = NULL;
+	int fd;
+
+	if (it->path) {
+		full = malloc(strlen(m->mountpoint) + strlen(it->path) + 1);
+		if (!full)
+			return;
+		strcpy(full, m->mountpoint);
+		strcat(full, it->path);
+	}
+	switch (it->kind) {
+	case RP_DATA:
+		fd = open(full, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (fd >= 0) {
+			write_all(fd, it->data, it->len);
+			close(fd);
+		}
+		m->st.replays++;
+		inval_inode(m, it->ino, 1);
+		break;
+	case RP_CREATE:
+		/* a name a reader looked up after the change would make the
+		 * VFS refuse the create without asking us */
+		fuse_lowlevel_notify_inval_entry(m->se, it->parent_ino, it->name,
+						 strlen(it->name));
+		if (it->is_dir) {
+			if (mkdir(full, 0755) != 0 && errno != EEXIST)
+				log_debug("fs: replay mkdir %s: %s", it->path, strerror(errno));
+		} else {
+			fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			if (fd >= 0) {
+				if (it->len)
+					write_all(fd, it->data, it->len);
+				close(fd);
+			}
+		}
+		m->st.replays++;
+		inval_inode(m, it->parent_ino, 0);
+		break;
+	case RP_DELETE:
+		if ((it->is_dir ? rmdir(full) : unlink(full)) != 0)
+			log_debug("fs: replay delete %s: %s", it->path, strerror(errno));
+		m->st.replays++;
+		inval_inode(m, it->parent_ino, 0);
+		break;
+	case RP_XATTR:
+		if (setxattr(full, it->xname, it->data, it->len, 0) != 0)
+			log_debug("fs: replay setxattr %s: %s", it->path, strerror(errno));
+		m->st.replays++;
+		inval_inode(m, it->ino, 0);
+		inval_inode(m, it->ino2, 0);
+		break;
+	case RP_INVAL:
+		inval_inode(m, it->ino, it->ino_data);
+		inval_inode(m, it->ino2, 0);
+		inval_inode(m, it->parent_ino, 0);
+		break;
+	case RP_INVAL_ENTRY:
+		fuse_lowlevel_notify_inval_entry(m->se, it->parent_ino, it->name,
+						 strlen(it->name));
+		m->st.invals++;
+		break;
+	}
+	free(full);
+}
+
+static void *replay_main(void *arg)
+{
+	struct qfs_mount *m = arg;
+	struct replay_item *it;
+	char one = 1;
+
+	pthread_mutex_lock(&m->rp_lock);
+	m->rp_tid = gettid();
+	pthread_cond_broadcast(&m->rp_cond);
+	for (;;) {
+		while (!m->rp_head && !m->rp_stop)
+			pthread_cond_wait(&m->rp_cond, &m->rp_lock);
+		if (m->rp_stop)
+			break;
+		it = m->rp_head;
+		m->rp_head = it->next;
+		if (!m->rp_head)
+			m->rp_tail = NULL;
+		m->rp_cur = it;
+		m->rp_busy = 1;
+		pthread_mutex_unlock(&m->rp_lock);
+
+		run_item(m, it);
+
+		pthread_mutex_lock(&m->rp_lock);
+		m->rp_cur = NULL;
+		m->rp_busy = 0;
+		item_free(it);
+		if (!m->rp_head) {
+			/* tell the loop (a close waiting for its deletions) */
+			if (write(m->rp_pipe[1], &one, 1) < 0) {
+				/* full: the loop has a wakeup pending anyway */
+			}
+		}
+	}
+	pthread_mutex_unlock(&m->rp_lock);
+	return NULL;
+}
+
+int qfs_replay_start(struct qfs_mount *m)
+{
+	sigset_t all, old;
+	int rc;
+
+	pthread_mutex_init(&m->rp_lock, NULL);
+	pthread_cond_init(&m->rp_cond, NULL);
+	/*
+	 * The replay thread exists because its syscalls re-enter this daemon:
+	 * each open/write/mkdir/unlink it makes on the mount becomes FUSE
+	 * requests that the loop thread must answer, so the loop cannot make
+	 * them itself. Signals stay with the main thread.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&m->rp_thread, NULL, replay_main, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return -rc;
+	m->rp_started = 1;
+	/* its tid, which the handlers compare with: a moment at startup */
+	pthread_mutex_lock(&m->rp_lock);
+	while (!m->rp_tid)
+		pthread_cond_wait(&m->rp_cond, &m->rp_lock);
+	pthread_mutex_unlock(&m->rp_lock);
+	return 0;
+}
+
+void qfs_replay_stop(struct qfs_mount *m)
+{
+	struct replay_item *it;
+
+	if (!m->rp_started)
+		return;
+	pthread_mutex_lock(&m->rp_lock);
+	m->rp_stop = 1;
+	pthread_cond_broadcast(&m->rp_cond);
+	pthread_mutex_unlock(&m->rp_lock);
+	pthread_join(m->rp_thread, NULL);
+	m->rp_started = 0;
+	while ((it = m->rp_head)) {
+		m->rp_head = it->next;
+		item_free(it);
+	}
+	m->rp_tail = NULL;
+	pthread_cond_destroy(&m->rp_cond);
+	pthread_mutex_destroy(&m->rp_lock);
+}
