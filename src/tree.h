@@ -31,7 +31,10 @@ struct zstat {
 	int32_t version;
 	int32_t cversion;
 	int32_t aversion;
-	int64_t ephemeral_owner; /* session id; 0 if not ephemeral */
+	/* Session id of an ephemeral; 0 for a persistent node. As ZooKeeper's
+	 * EphemeralType: INT64_MIN for a container, 0xff00000000000000 | ttl
+	 * for a TTL node (use znode.kind rather than decoding this). */
+	int64_t ephemeral_owner;
 	int32_t data_length;
 	int32_t num_children;
 	int64_t pzxid;
@@ -141,5 +144,20 @@ int tree_walk(const struct tree *t, int (*fn)(void *arg, const struct znode *n),
 int tree_load_node(struct tree *t, const struct znode *n, const void *data);
 int tree_load_session(struct tree *t, int64_t id, int32_t timeout_ms, const char *owner);
 void tree_set_last_zxid(struct tree *t, zxid_t z);
+
+/*
+ * What the reaper should delete (with ZOP_DELETECONTAINER, as ZooKeeper's
+ * ContainerManager): containers without children that have had one
+ * (cversion > 0), and TTL nodes without children whose mtime + ttl < now_ms.
+ * fn gets each (borrowed, valid during the call); stops and returns fn's value
+ * if non-zero. The tree keeps childless containers and TTL nodes on a list,
+ * so the cost is that list's length, never the whole tree.
+ */
+int tree_reap_candidates(const struct tree *t, int64_t now_ms,
+			 int (*fn)(void *arg, const struct znode *n), void *arg);
+
+/* "/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config": ZooKeeper's
+ * DataTree.isSpecialPath; they can never be deleted. */
+int tree_is_special_path(const char *path);
 
 #endif

@@ -1,1 +1,36 @@
-# src/tree.mk: owned by the area's developer.
+# src/tree.mk - libqtree.a: the replicated state (znode tree, sessions,
+# ACLs, prepare/apply of transactions, the transaction log record).
+noinst_LIBRARIES += libqtree.a
+libqtree_a_SOURCES = src/tree.c src/tree.h src/tree_int.h src/tree_apply.c \
+	src/txn.c src/txn.h src/txn_int.h src/txn_codec.c src/prep.c \
+	src/acl.c src/acl.h src/path.c
+libqtree_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+
+QTREE_TEST_LIBS = libqtree.a libqutil.a libtap.a $(CRYPTO_LIBS)
+
+check_PROGRAMS += tests/unit/test_tree tests/unit/test_acl tests/unit/test_path \
+	tests/unit/test_txn
+tests_unit_test_tree_SOURCES = tests/unit/test_tree.c
+tests_unit_test_tree_LDADD = $(QTREE_TEST_LIBS)
+tests_unit_test_acl_SOURCES = tests/unit/test_acl.c
+tests_unit_test_acl_LDADD = $(QTREE_TEST_LIBS)
+tests_unit_test_path_SOURCES = tests/unit/test_path.c
+tests_unit_test_path_LDADD = $(QTREE_TEST_LIBS)
+tests_unit_test_txn_SOURCES = tests/unit/test_txn.c
+tests_unit_test_txn_LDADD = $(QTREE_TEST_LIBS)
+QFS_TESTS += tests/unit/test_tree tests/unit/test_acl tests/unit/test_path \
+	tests/unit/test_txn
+
+# tree_bench: 1M znodes, memory and speed figures (make bench).
+check_PROGRAMS += tests/bench/bench_tree
+tests_bench_bench_tree_SOURCES = tests/bench/bench_tree.c
+tests_bench_bench_tree_LDADD = $(QTREE_TEST_LIBS)
+
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_txn
+tests_fuzz_fuzz_txn_SOURCES = tests/fuzz/fuzz_txn.c
+tests_fuzz_fuzz_txn_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_txn_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_txn_LDADD = libqtree.a libqutil.a $(CRYPTO_LIBS)
+endif
+EXTRA_DIST += tests/fuzz/corpus/txn
