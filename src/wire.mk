@@ -1,7 +1,7 @@
 # src/wire.mk - the ZooKeeper wire format (jute), the client library (zkc),
 # quorumctl, their tests, the fuzz target and the load generator.
 noinst_LIBRARIES += libqwire.a
-libqwire_a_SOURCES = src/jute.c src/jute.h
+libqwire_a_SOURCES = src/jute.c src/jute.h src/zkc.c src/zkc.h
 libqwire_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(WIRE_FUZZ_CFLAGS)
 
 # In a fuzzing build the codec itself carries libFuzzer's coverage hooks.
@@ -29,3 +29,11 @@ tests_fuzz_fuzz_jute_LDADD = libqwire.a libqutil.a
 endif
 EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/corpus/jute
 QFS_TESTS += tests/fuzz/run.sh
+
+bin_PROGRAMS += quorumctl
+quorumctl_SOURCES = src/quorumctl.c src/quorumctl.h src/quorumctl_node.c \
+	src/quorumctl_acl.c src/quorumctl_watch.c src/quorumctl_multi.c \
+	src/quorumctl_status.c
+quorumctl_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
+quorumctl_LDADD = libqwire.a libqutil.a $(EVENT_LIBS)
+dist_man_MANS += man/quorumctl.8

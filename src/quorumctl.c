@@ -1,0 +1,225 @@
+/*
+ * quorumctl.c - the command-line client: option parsing, the connection,
+ * running one request to completion, and the command table.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "quorumctl.h"
+#include "txn.h"
+#include "zerr.h"
+
+#define CTL_CONNECT_TIMEOUT_S 10
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: quorumctl [-s HOST:PORT[,...]] COMMAND [ARGS...]\n"
+		   "commands:\n"
+		   "  get PATH\n"
+		   "  set [--version N] PATH DATA\n"
+		   "  create [-e] [-s] [-c] [--ttl MS] PATH [DATA]\n"
+		   "  delete [--version N] PATH\n"
+		   "  ls PATH\n"
+		   "  stat PATH\n"
+		   "  getacl PATH\n"
+		   "  setacl [--version N] PATH ACL\n"
+		   "  watch [-r] [-n COUNT] PATH\n"
+		   "  multi FILE\n"
+		   "  status\n");
+}
+
+int ctl_parse_int(const char *opt, const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "quorumctl: %s: bad number '%s'\n", opt, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int ctl_zk_fail(struct ctl *x, const char *what, int err)
+{
+	if (err == ZCONNECTIONLOSS || err == ZSESSIONEXPIRED || err == ZCLOSING) {
+		fprintf(stderr, "quorumctl: %s: %s (%s)\n", what, zerr_str(err),
+			x->zk ? zkc_error(x->zk) : "");
+		return CTL_EXIT_CONNECT;
+	}
+	fprintf(stderr, "quorumctl: %s: %s\n", what, zerr_str(err));
+	return CTL_EXIT_ZK;
+}
+
+static void on_state(void *arg, enum zkc_state st)
+{
+	struct ctl *x = arg;
+
+	if (st == ZKC_CONNECTED)
+		x->connected = 1;
+	else if (st == ZKC_LOST || st == ZKC_EXPIRED)
+		x->lost = 1;
+}
+
+static void on_watch(void *arg, const struct jute_watcher_event *ev)
+{
+	struct ctl *x = arg;
+
+	if (x->on_watch)
+		x->on_watch(x, ev);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	*(int *)arg = 1;
+}
+
+int ctl_connect(struct ctl *x)
+{
+	struct zkc_opts o;
+	struct timeval tv = {CTL_CONNECT_TIMEOUT_S, 0};
+	struct event *timer;
+	char err[256];
+	int timed_out = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.hosts = x->hosts;
+	o.timeout_ms = 30000;
+	o.watch = on_watch;
+	o.state = on_state;
+	o.arg = x;
+	if (zkc_new(x->base, &o, &x->zk, err, sizeof(err))) {
+		fprintf(stderr, "quorumctl: %s: %s\n", x->hosts, err);
+		return CTL_EXIT_CONNECT;
+	}
+	timer = evtimer_new(x->base, on_timeout, &timed_out);
+	if (!timer) {
+		fprintf(stderr, "quorumctl: out of memory\n");
+		return CTL_EXIT_CONNECT;
+	}
+	evtimer_add(timer, &tv);
+	while (!x->connected && !x->lost && !timed_out)
+		event_base_loop(x->base, EVLOOP_ONCE);
+	event_free(timer);
+	if (x->connected)
+		return 0;
+	if (timed_out)
+		fprintf(stderr, "quorumctl: %s: no session within %d s\n", x->hosts,
+			CTL_CONNECT_TIMEOUT_S);
+	else
+		fprintf(stderr, "quorumctl: %s\n", zkc_error(x->zk));
+	return CTL_EXIT_CONNECT;
+}
+
+struct call {
+	struct ctl *x;
+	ctl_print_fn print;
+	void *arg;
+	int done;
+	int err;
+};
+
+static void call_done(void *arg, const struct zkc_reply *r)
+{
+	struct call *c = arg;
+
+	c->done = 1;
+	c->err = r->err;
+	if (c->print)
+		c->print(c->x, r, c->arg);
+}
+
+int ctl_call(struct ctl *x, int32_t op, const void *body, ctl_print_fn print, void *arg)
+{
+	struct call c = {.x = x, .print = print, .arg = arg};
+	int rc;
+
+	rc = zkc_submit(x->zk, op, body, call_done, &c);
+	if (rc < 0)
+		return ZCONNECTIONLOSS;
+	while (!c.done)
+		event_base_loop(x->base, EVLOOP_ONCE);
+	return c.err;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct ctl *x, int argc, char **argv);
+	int needs_session;
+} commands[] = {
+	{"get", ctl_cmd_get, 1},       {"set", ctl_cmd_set, 1},
+	{"create", ctl_cmd_create, 1}, {"delete", ctl_cmd_delete, 1},
+	{"ls", ctl_cmd_ls, 1},	       {"stat", ctl_cmd_stat, 1},
+	{"getacl", ctl_cmd_getacl, 1}, {"setacl", ctl_cmd_setacl, 1},
+	{"watch", ctl_cmd_watch, 1},   {"multi", ctl_cmd_multi, 1},
+	{"status", ctl_cmd_status, 0},
+};
+
+int main(int argc, char **argv)
+{
+	struct ctl x;
+	size_t i;
+	int opt, rc;
+
+	memset(&x, 0, sizeof(x));
+	x.hosts = getenv("QUORUMCTL_SERVER");
+	if (!x.hosts)
+		x.hosts = "127.0.0.1:2181";
+	/* "+": stop at the command, whose own options follow it. */
+	while ((opt = getopt(argc, argv, "+s:h")) != -1) {
+		switch (opt) {
+		case 's':
+			x.hosts = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return CTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, argv[optind]) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "quorumctl: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	/* A peer that closes on us must not kill the process. */
+	signal(SIGPIPE, SIG_IGN);
+	x.base = event_base_new();
+	if (!x.base) {
+		fprintf(stderr, "quorumctl: cannot create an event loop\n");
+		return CTL_EXIT_CONNECT;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 1; /* the command parses its own options from argv[0] on */
+	if (commands[i].needs_session) {
+		rc = ctl_connect(&x);
+		if (rc)
+			goto out;
+	}
+	rc = commands[i].fn(&x, argc, argv);
+	if (x.zk && !x.lost)
+		ctl_call(&x, ZOP_CLOSESESSION, NULL, NULL, NULL);
+out:
+	zkc_free(x.zk);
+	event_base_free(x.base);
+	return rc;
+}
