@@ -25,6 +25,9 @@ struct zk_server_opts {
 int zk_server_start(struct qcore *core, struct event_base *base,
 		    const struct zk_server_opts *opts, struct zk_server **out, char *errbuf,
 		    size_t errlen);
+/* The port actually listened on (clientPort=0 in opts picks a free one,
+ * for tests). */
+int zk_server_port(const struct zk_server *s);
 /* Close every connection (sessions stay, as a restart would leave them) and
  * the listener. */
 void zk_server_stop(struct zk_server *s);

@@ -14,9 +14,10 @@
  *    runs only once the writes before it have been applied (FIFO per
  *    session: a read sees the session's own earlier writes and no later
  *    ones);
- *  - a notification goes out before the reply of any request that had not
- *    run when the change was applied, so the client hears of a change before
- *    it can read the new data (ZooKeeper's watch ordering guarantee).
+ *  - a notification goes out before the reply of any request not finished
+ *    when the change was applied, so the client hears of a change before
+ *    it can read the new data (ZooKeeper's watch ordering guarantee), and
+ *    before the reply to the write that made it.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -192,10 +193,11 @@ int zks_conn_notify(struct zks_conn *c, int32_t type, int32_t state, const char 
 		zks_req_free(n);
 		return -ENOMEM;
 	}
-	/* Before the first request that has not run yet: its reply may carry
-	 * data the change produced. */
+	/* Before the first reply not yet made: a read that has not run may
+	 * carry data the change produced, and the write that made the change
+	 * is answered after its event, as FinalRequestProcessor does. */
 	TAILQ_FOREACH(r, &c->queue, link)
-		if (r->state == ZKS_REQ_WAITING)
+		if (r->state != ZKS_REQ_DONE)
 			break;
 	if (r)
 		TAILQ_INSERT_BEFORE(r, n, link);

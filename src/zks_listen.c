@@ -24,6 +24,9 @@
  * decided by the core; this only bounds how late the client hears of it. */
 #define ZKS_SCAN_MS 200
 
+/* Stopped servers the core may still call (see zk_server_stop). */
+static struct zk_server *zks_retired;
+
 int64_t zks_now_ms(void)
 {
 	struct timespec ts;
@@ -107,16 +110,21 @@ static int zks_listen(struct zk_server *s, const struct zk_server_opts *opts, ch
 		in->sin_port = htons((uint16_t)opts->port);
 		sl = sizeof(*in);
 	} else {
-		int len = sizeof(ss);
-		char spec[128];
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 
-		snprintf(spec, sizeof(spec), strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr,
-			 opts->port);
-		if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &len) < 0) {
+		if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+			in->sin_family = AF_INET;
+			in->sin_port = htons((uint16_t)opts->port);
+			sl = sizeof(*in);
+		} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+			in6->sin6_family = AF_INET6;
+			in6->sin6_port = htons((uint16_t)opts->port);
+			sl = sizeof(*in6);
+		} else {
 			snprintf(errbuf, errlen, "clientPortAddress %s: not an address", addr);
 			return -EINVAL;
 		}
-		sl = (socklen_t)len;
 	}
 	s->listener = evconnlistener_new_bind(
 		s->base, zks_on_accept, s,
@@ -204,6 +212,19 @@ err_nomem:
 	return -ENOMEM;
 }
 
+int zk_server_port(const struct zk_server *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (!s->listener ||
+	    getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&ss, &sl) < 0)
+		return s->port;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
 void zk_server_stop(struct zk_server *s)
 {
 	struct zks_conn *c;
@@ -217,11 +238,18 @@ void zk_server_stop(struct zk_server *s)
 		zks_conn_close(c, "server stopping");
 	/*
 	 * The core keeps calling zks_watch_on_change until qcore_close (there is
-	 * no unsubscribe): leave the server object allocated but empty, so a
-	 * late change finds no watches. It is a few hundred bytes, once.
+	 * no unsubscribe), so the object outlives the stop, emptied: a late
+	 * change finds no watches. It stays on a list of retired servers, one
+	 * small object per start/stop, rather than leak.
 	 */
 	zks_watches_free(s->watches);
 	s->watches = NULL;
 	s->listener = NULL;
 	s->scan_ev = NULL;
+	free(s->whitelist);
+	s->whitelist = NULL;
+	free(s->super_digest);
+	s->super_digest = NULL;
+	s->retired_next = zks_retired;
+	zks_retired = s;
 }

@@ -6,3 +6,12 @@ libqzks_a_SOURCES = src/zks.h src/zks_int.h \
 	src/zks_op_read.c src/zks_op_write.c src/zks_op_watch.c src/zks_op_auth.c \
 	src/zks_watch.c src/zks_4lw.c
 libqzks_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
+
+# Protocol tests: a real core on a temporary dataDir and the server on
+# 127.0.0.1, spoken to in raw frames.
+check_PROGRAMS += tests/unit/test_zks
+tests_unit_test_zks_SOURCES = tests/unit/test_zks.c
+tests_unit_test_zks_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_test_zks_LDADD = libqzks.a libqcore.a libqtree.a libqwire.a libqutil.a \
+	libtap.a $(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
+QFS_TESTS += tests/unit/test_zks
