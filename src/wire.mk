@@ -37,3 +37,11 @@ quorumctl_SOURCES = src/quorumctl.c src/quorumctl.h src/quorumctl_node.c \
 quorumctl_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
 quorumctl_LDADD = libqwire.a libqutil.a $(EVENT_LIBS)
 dist_man_MANS += man/quorumctl.8
+
+# The ZooKeeper-protocol load generator and its side-by-side benchmark.
+check_PROGRAMS += tests/bench/zkload
+tests_bench_zkload_SOURCES = tests/bench/zkload.c
+tests_bench_zkload_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
+tests_bench_zkload_LDADD = libqwire.a libqutil.a $(EVENT_LIBS)
+EXTRA_DIST += tests/bench/bench_zk.sh tests/compat/quorumctl.sh tests/compat/quorumctl_zk.sh
+QFS_BENCHES += tests/bench/bench_zk.sh
