@@ -14,6 +14,8 @@
  *     fts(3) take 1 to mean exactly that);
  *   - owner and group are the daemon's.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,8 @@
  * children: ENOTEMPTY). A listing shows ".", "..", ".data" (the directory's
  * own data) and the children, as they were when the directory was opened.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

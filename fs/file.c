@@ -15,6 +15,8 @@
  * Read handles keep the page cache (keep_cache): every change invalidates
  * it (replay.c), so an unchanged file is served by the kernel alone.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -171,6 +173,13 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (in->is_dir) {
 		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	/* refuse a writer the ACL will refuse at close, where shells do not
+	 * look: "echo x > f" then fails visibly */
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && !qfs_from_replay(req) &&
+	    acl_check(&n->acl, m->auth, ZPERM_WRITE) != ZOK) {
+		fuse_reply_err(req, EACCES);
 		return;
 	}
 	h = qfs_handle_new(m, ino, in->zpath);
@@ -381,6 +390,8 @@ void qfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off
 	if (h->append)
 		off = (off_t)h->len;
 	if (off < 0 || (size_t)off + size > ZNODE_MAX_DATA) {
+		/* what was buffered is only a part: commit nothing */
+		h->failed = EFBIG;
 		err = EFBIG;
 		goto err_reply;
 	}
@@ -445,6 +456,8 @@ static int handle_commit(struct qfs_handle *h, fuse_req_t req)
 
 	if (h->replay || !h->writable)
 		return 0;
+	if (h->failed)
+		return h->failed;
 	if (!h->dirty) {
 		if (!h->committing || !req)
 			return 0;

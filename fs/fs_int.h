@@ -144,6 +144,7 @@ struct qfs_handle {
 	int snapped;
 	/* commit in flight */
 	int committing;
+	int failed;	/* a write failed (EFBIG): the buffer is not a value */
 	int released;
 	int last_err;
 	/* directory listing (dir.c) */

@@ -11,6 +11,8 @@
  * while the kernel forgets and re-learns it) or while the kernel holds it
  * (nlookup > 0); it is freed when neither is true.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -15,6 +15,8 @@
  * timer; if it expired anyway (the loop was stalled beyond the timeout), a
  * new one is opened and the loss is logged.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>

@@ -3,6 +3,8 @@
  *
  * Paths are ZooKeeper's: absolute, "/"-separated, "/" alone is the root.
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

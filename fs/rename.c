@@ -7,10 +7,13 @@
  * than lose it), and, if the new name exists, delete it first in the same
  * multi. Everyone sees the old state or the new one, so "sed -i" and
  * "mv tmp conf" replace a file atomically. Renaming onto a directory's
- * ".data" sets that directory's data instead of creating. A directory would
+ * ".data" sets that directory's data instead of creating; renaming a
+ * ".data" away empties it instead of deleting. A directory would
  * have to move with its whole subtree: EXDEV, so mv(1) falls back to copy
  * and remove.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +94,7 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 	struct rename_ctx *c = NULL;
 	struct zreq ops[3], zr;
 	char *spath = NULL, *dpath = NULL;
-	int n_ops = 0, err, to_data;
+	int n_ops = 0, err, to_data, from_data;
 
 	if (!pin || !npin) {
 		err = ESTALE;
@@ -111,17 +114,16 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 		err = ENOMEM;
 		goto err_after_paths;
 	}
-	if (strcmp(name, QFS_DATA_NAME) == 0) {
-		err = EINVAL; /* a directory's data cannot leave it */
-		goto err_after_paths;
-	}
-	src = tree_lookup(qcore_tree(m->core), spath);
+	/* Moving a directory's .data away takes its data and leaves it empty
+	 * (mv of a directory, copying, moves each file this way). */
+	from_data = strcmp(name, QFS_DATA_NAME) == 0;
+	src = from_data ? qfs_inode_node(m, pin) : tree_lookup(qcore_tree(m->core), spath);
 	ndir = qfs_inode_node(m, npin);
 	if (!src || !ndir) {
 		err = ENOENT;
 		goto err_after_paths;
 	}
-	if (qfs_node_is_dir(src)) {
+	if (!from_data && qfs_node_is_dir(src)) {
 		err = EXDEV;
 		goto err_after_paths;
 	}
@@ -162,10 +164,22 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 			ops[n_ops].version = dst->stat.version;
 			n_ops++;
 		}
-		create_op(&ops[n_ops++], dpath, src);
+		create_op(&ops[n_ops], dpath, src);
+		if (from_data) {
+			/* a directory's kind is not its data's: a new file */
+			qfs_create_req(ndir, &ops[n_ops]);
+			ops[n_ops].op = ZOP_CREATE;
+		}
+		n_ops++;
 	}
-	ops[n_ops].op = ZOP_DELETE;
-	ops[n_ops].path = spath;
+	if (from_data) {
+		ops[n_ops].op = ZOP_SETDATA;
+		ops[n_ops].path = src->path;
+		ops[n_ops].data = "";
+	} else {
+		ops[n_ops].op = ZOP_DELETE;
+		ops[n_ops].path = spath;
+	}
 	ops[n_ops].version = src->stat.version;
 	n_ops++;
 

@@ -25,6 +25,8 @@
  * variable (it never waits for the thread); the thread tells the loop it has
  * drained the queue through a pipe.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

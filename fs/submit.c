@@ -7,6 +7,8 @@
  * its writes is outstanding is the mount's own (the kernel already raised
  * the inotify events for it), which is how replay.c tells own from foreign.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdlib.h>
 

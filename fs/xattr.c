@@ -10,6 +10,8 @@
  * its .data file show the same znode. Names outside user.quorumfs.* do not
  * exist (ENODATA) and cannot be set (ENOTSUP).
  */
+#include "config.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -86,7 +88,7 @@ static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 		else
 			snprintf(v, sizeof(v), "%s", kind_name(n->child_kind));
 	} else if (strcmp(name, "owner") == 0) {
-		if (!s->ephemeral_owner)
+		if (n->kind != ZNODE_EPHEMERAL)
 			return ENODATA;
 		ts = tree_session_get(qcore_tree(m->core), s->ephemeral_owner);
 		snprintf(v, sizeof(v), "%s session 0x%" PRIx64,
@@ -98,10 +100,11 @@ static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 			 " opens=%" PRIu64 " reads=%" PRIu64 " writes=%" PRIu64
 			 " flushes=%" PRIu64 " commits=%" PRIu64 " replays=%" PRIu64
 			 " replay_reqs=%" PRIu64 " invals=%" PRIu64 " txns=%" PRIu64
-			 " fsyncs=%" PRIu64,
+			 " log_txns=%" PRIu64 " fsyncs=%" PRIu64,
 			 m->st.requests, m->st.lookups, m->st.getattrs, m->st.opens,
 			 m->st.reads, m->st.writes, m->st.flushes, m->st.commits,
-			 m->st.replays, m->st.replay_reqs, m->st.invals, cs.txns, cs.fsyncs);
+			 m->st.replays, m->st.replay_reqs, m->st.invals, cs.txns, cs.log_txns,
+			 cs.fsyncs);
 	} else
 		return ENODATA;
 	*out = strdup(v);
@@ -170,7 +173,7 @@ void qfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		return;
 	}
 	for (i = 0; i < sizeof(xnames) / sizeof(xnames[0]); i++) {
-		if (strcmp(xnames[i], "owner") == 0 && !n->stat.ephemeral_owner)
+		if (strcmp(xnames[i], "owner") == 0 && n->kind != ZNODE_EPHEMERAL)
 			continue;
 		if (strcmp(xnames[i], "child_kind") == 0 && !qfs_node_is_dir(n))
 			continue;
@@ -276,8 +279,11 @@ void qfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *
 		for (i = 0; i < sizeof(xnames) / sizeof(xnames[0]); i++)
 			if (strcmp(x, xnames[i]) == 0)
 				break;
-		/* the stat fields are ZooKeeper's to keep */
-		err = i < sizeof(xnames) / sizeof(xnames[0]) ? EPERM : ENOTSUP;
+		/* The stat fields are ZooKeeper's to keep. ENOTSUP rather than
+		 * EPERM: cp -a and mv copy every listed attribute and skip the
+		 * unsupported ones quietly. */
+		(void)i;
+		err = ENOTSUP;
 		goto err_after_value;
 	}
 	err = qfs_submit(m, &zr, set_done, req);
