@@ -45,3 +45,4 @@ tests_bench_zkload_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
 tests_bench_zkload_LDADD = libqwire.a libqutil.a $(EVENT_LIBS)
 EXTRA_DIST += tests/bench/bench_zk.sh tests/compat/quorumctl.sh tests/compat/quorumctl_zk.sh
 QFS_BENCHES += tests/bench/bench_zk.sh
+QFS_TESTS += tests/compat/quorumctl.sh
