@@ -1,0 +1,101 @@
+/*
+ * transport_int.h - what transport.c (peers, dialling, the choice between
+ * duplicate connections, sends) and transport_conn.c (one connection: the
+ * handshake and frame reading) share. Not for other modules.
+ */
+#ifndef QFS_TRANSPORT_INT_H
+#define QFS_TRANSPORT_INT_H
+
+#include <sys/socket.h>
+
+#include "hmac.h"
+#include "peer_wire.h"
+#include "transport.h"
+
+struct bufferevent;
+struct evconnlistener;
+struct event;
+
+/* Incoming connections still in their handshake, at most. */
+#define TRANSPORT_MAX_PENDING 32
+
+enum conn_state {
+	CONN_CONNECTING,     /* outgoing, TCP connect in progress */
+	CONN_WAIT_CHALLENGE, /* outgoing, HELLO sent */
+	CONN_WAIT_HELLO,     /* incoming, nothing received yet */
+	CONN_WAIT_AUTH,	     /* incoming, CHALLENGE sent */
+	CONN_OPEN,	     /* authenticated */
+};
+
+struct peer {
+	struct transport *t;
+	uint32_t id;
+	int has_addr;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char addr_str[64];
+	struct conn *active;  /* the authenticated connection in use */
+	struct conn *dialing; /* our outgoing one, still in its handshake */
+	struct event *retry_ev;
+	unsigned backoff_ms;
+	struct peer *next;
+};
+
+struct conn {
+	struct transport *t;
+	struct bufferevent *bev;
+	struct event *timeout_ev;
+	int outgoing;
+	enum conn_state state;
+	struct peer *peer; /* known from the start when outgoing, after HELLO
+			      when incoming */
+	struct peer_hello hello; /* the connector's HELLO (sent or received) */
+	uint8_t nonce_a[PEER_NONCE];
+	struct hmac_key *k_send, *k_recv;
+	uint64_t seq_send, seq_recv;
+	int busy; /* inside a read callback: closing waits until it returns */
+	int dead;
+	char name[96]; /* for log lines */
+	struct conn *next;
+};
+
+struct transport {
+	struct event_base *base;
+	uint32_t self_id;
+	char cluster[PEER_CLUSTER_MAX + 1];
+	uint8_t cluster_len;
+	struct hmac_key *secret;
+	size_t max_msg;
+	unsigned backoff_min_ms, backoff_max_ms, handshake_ms;
+	struct evconnlistener *listener;
+	uint16_t port;
+	struct peer *peers;
+	struct conn *conns;
+	unsigned pending_in; /* incoming connections not yet open */
+	transport_recv_fn recv_fn;
+	void *recv_arg;
+	transport_peer_fn peer_fn;
+	void *peer_arg;
+	/* Sends whose callbacks are due, run from done_ev. */
+	struct transport_send_req *done_head, *done_tail;
+	struct event *done_ev;
+};
+
+/* transport.c */
+struct peer *transport_find_peer(struct transport *t, uint32_t id);
+/* c (of c->peer) has authenticated: keep it or its rival. */
+void transport_conn_open(struct transport *t, struct conn *c);
+/* c is closing: forget it in its peer and redial if needed. */
+void transport_conn_gone(struct transport *t, struct conn *c);
+
+/* transport_conn.c */
+struct conn *conn_new(struct transport *t, int fd, int outgoing, struct peer *p);
+/* Starts the outgoing handshake on a new connection. */
+int conn_dial(struct conn *c);
+/* Closes c, logging why when why is not NULL; frees it now, or when the
+ * read callback it is inside returns. */
+void conn_close(struct conn *c, const char *why);
+/* Sends one MSG frame on an open connection. */
+int conn_send_msg(struct conn *c, const void *msg, size_t len);
+
+#endif
