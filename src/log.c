@@ -27,6 +27,8 @@ int log_debug_enabled(void)
 }
 
 static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -6,10 +6,10 @@ const char *tap_skip_reason;
 
 int tap_run(const struct tap_case *cases, size_t n, int argc, char **argv)
 {
-	int failed = 0;
+	volatile int failed = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (size_t i = 0; i < n; i++) {
+	for (volatile size_t i = 0; i < n; i++) {
 		volatile int rc;
 
 		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
