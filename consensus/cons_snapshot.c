@@ -33,6 +33,17 @@ void cons_on_snap(struct cons *c, const struct cons_msg *m)
 		cons_follower_ack(c);
 		return;
 	}
+	if (cons_log_find(&c->log, m->snap.zxid) >= 0) {
+		/* Our log holds the snapshot's zxid, so everything up to it is
+		 * the committed history: commit it from the log and keep what
+		 * follows (Raft §7), which the leader may count as acked. */
+		if (m->snap.zxid > c->verified)
+			c->verified = m->snap.zxid;
+		c->commit = m->snap.zxid;
+		cons_apply(c);
+		cons_follower_ack(c);
+		return;
+	}
 	a = cons_act(c, CONS_ACT_SNAP_INSTALL, SIZE_MAX);
 	if (!a)
 		return;

@@ -1,0 +1,430 @@
+/*
+ * cons_node.c - carry out the core's actions over the store and transport
+ * vtables; see cons_node.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "cons_node.h"
+
+/* A completion or frame that arrived while the node was busy. */
+struct pending {
+	struct pending *next;
+	enum cons_event_type type;
+	uint64_t seq;
+	int status;
+	zxid_t zxid;
+	uint32_t from;
+	size_t len;
+	uint8_t frame[];
+};
+
+struct node_req {
+	struct cons_store_req req; /* first: the store hands it back */
+	struct node_req *next, *prev;
+	struct cons_node *node;
+	enum cons_event_type type;
+	zxid_t zxid;
+};
+
+struct cons_node {
+	struct cons *core;
+	struct cons_store *store;
+	struct cons_transport *tr;
+	struct cons_node_host host;
+	struct buf out;
+	int busy;
+	struct pending *head, **tail;
+	struct node_req reqs; /* outstanding store requests (list head) */
+};
+
+static void run(struct cons_node *n, const struct cons_event *ev);
+
+static void queue(struct cons_node *n, struct pending *p)
+{
+	p->next = NULL;
+	*n->tail = p;
+	n->tail = &p->next;
+}
+
+static void store_done(struct cons_store_req *r, int status)
+{
+	struct node_req *nr = (struct node_req *)r;
+	struct cons_node *n = nr->node;
+	struct cons_event ev = {.type = nr->type};
+
+	nr->prev->next = nr->next;
+	nr->next->prev = nr->prev;
+	ev.now_ms = n->host.now(n->host.arg);
+	switch (nr->type) {
+	case CONS_EV_LOG_DONE:
+		ev.log_done.seq = nr->req.seq;
+		ev.log_done.status = status;
+		break;
+	case CONS_EV_META_DONE:
+		ev.meta_done.status = status;
+		break;
+	case CONS_EV_SNAP_DONE:
+		ev.snap_done.zxid = nr->zxid;
+		ev.snap_done.status = status;
+		break;
+	default:
+		break;
+	}
+	free(nr);
+	run(n, &ev);
+}
+
+static struct node_req *new_req(struct cons_node *n, enum cons_event_type t)
+{
+	struct node_req *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		r->node = n;
+		r->type = t;
+		r->next = n->reqs.next;
+		r->prev = &n->reqs;
+		r->next->prev = r;
+		n->reqs.next = r;
+	}
+	return r;
+}
+
+static void drop_req(struct node_req *r)
+{
+	r->prev->next = r->next;
+	r->next->prev = r->prev;
+	free(r);
+}
+
+static void fail_now(struct cons_node *n, enum cons_event_type t, uint64_t seq, zxid_t zxid,
+		     int status)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	/* Without memory even for this the core waits: its write never
+	 * completes and a restart is the way out. */
+	if (!p)
+		return;
+	p->type = t;
+	p->seq = seq;
+	p->zxid = zxid;
+	p->status = status;
+	queue(n, p);
+}
+
+static void send_snapshot(struct cons_node *n, uint32_t to)
+{
+	const uint8_t *blob;
+	struct cons_msg m;
+	uint32_t len;
+	zxid_t zxid;
+
+	if (n->host.snap_get(n->host.arg, &zxid, &blob, &len))
+		return;
+	cons_snap_msg(n->core, zxid, blob, len, &m);
+	buf_reset(&n->out);
+	if (cons_encode(&n->out, &m) == 0)
+		n->tr->send(n->tr, NULL, to, n->out.data, n->out.len, NULL);
+}
+
+static void do_actions(struct cons_node *n, const struct cons_action *a, size_t cnt)
+{
+	struct node_req *r;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < cnt; i++, a++) {
+		switch (a->type) {
+		case CONS_ACT_PERSIST_META:
+			r = new_req(n, CONS_EV_META_DONE);
+			if (!r) {
+				fail_now(n, CONS_EV_META_DONE, 0, 0, -ENOMEM);
+				break;
+			}
+			rc = n->store->set_meta(n->store, &r->req, &a->meta, store_done);
+			if (rc) {
+				drop_req(r);
+				fail_now(n, CONS_EV_META_DONE, 0, 0, rc);
+			}
+			break;
+		case CONS_ACT_PERSIST_LOG:
+			r = new_req(n, CONS_EV_LOG_DONE);
+			if (!r) {
+				fail_now(n, CONS_EV_LOG_DONE, a->log.seq, 0, -ENOMEM);
+				break;
+			}
+			r->req.seq = a->log.seq;
+			rc = n->store->append(n->store, &r->req, a->log.truncate,
+					      a->log.truncate_after, a->log.entries, a->log.n,
+					      store_done);
+			if (rc) {
+				drop_req(r);
+				fail_now(n, CONS_EV_LOG_DONE, a->log.seq, 0, rc);
+			}
+			break;
+		case CONS_ACT_SEND:
+			buf_reset(&n->out);
+			if (cons_encode(&n->out, &a->send.msg) == 0)
+				n->tr->send(n->tr, NULL, a->send.to, n->out.data, n->out.len,
+					    NULL);
+			break;
+		case CONS_ACT_APPLY:
+			n->host.apply(n->host.arg, a->apply.entries, a->apply.n);
+			break;
+		case CONS_ACT_SNAP_SEND:
+			send_snapshot(n, a->snap_send.to);
+			break;
+		case CONS_ACT_SNAP_INSTALL:
+			rc = n->host.snap_install(n->host.arg, a->snap_install.zxid,
+						  a->snap_install.blob, a->snap_install.len);
+			r = rc ? NULL : new_req(n, CONS_EV_SNAP_DONE);
+			if (!r) {
+				fail_now(n, CONS_EV_SNAP_DONE, 0, a->snap_install.zxid,
+					 rc ? rc : -ENOMEM);
+				break;
+			}
+			r->zxid = a->snap_install.zxid;
+			rc = n->store->reset(n->store, &r->req, a->snap_install.zxid, store_done);
+			if (rc) {
+				drop_req(r);
+				fail_now(n, CONS_EV_SNAP_DONE, 0, a->snap_install.zxid, rc);
+			}
+			break;
+		case CONS_ACT_ROLE:
+			if (n->host.role)
+				n->host.role(n->host.arg, a->role.state, a->role.epoch,
+					     a->role.leader);
+			break;
+		}
+	}
+}
+
+static void step(struct cons_node *n, const struct cons_event *ev)
+{
+	const struct cons_action *a;
+	size_t cnt;
+
+	(void)cons_step(n->core, ev, &a, &cnt);
+	do_actions(n, a, cnt);
+}
+
+static void drain(struct cons_node *n)
+{
+	struct pending *p;
+
+	while ((p = n->head)) {
+		struct cons_event ev = {.type = p->type};
+		struct cons_msg m;
+
+		n->head = p->next;
+		if (!n->head)
+			n->tail = &n->head;
+		ev.now_ms = n->host.now(n->host.arg);
+		switch (p->type) {
+		case CONS_EV_RECV:
+			if (cons_decode(p->frame, p->len, &m) == 0) {
+				ev.msg = &m;
+				step(n, &ev);
+				cons_msg_release(&m);
+			}
+			break;
+		case CONS_EV_LOG_DONE:
+			ev.log_done.seq = p->seq;
+			ev.log_done.status = p->status;
+			step(n, &ev);
+			break;
+		case CONS_EV_META_DONE:
+			ev.meta_done.status = p->status;
+			step(n, &ev);
+			break;
+		case CONS_EV_SNAP_DONE:
+			ev.snap_done.zxid = p->zxid;
+			ev.snap_done.status = p->status;
+			step(n, &ev);
+			break;
+		default:
+			break;
+		}
+		free(p);
+	}
+}
+
+static void run(struct cons_node *n, const struct cons_event *ev)
+{
+	struct pending *p;
+
+	if (n->busy) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return;
+		p->type = ev->type;
+		p->seq = ev->type == CONS_EV_LOG_DONE ? ev->log_done.seq : 0;
+		p->status = ev->type == CONS_EV_LOG_DONE    ? ev->log_done.status
+			    : ev->type == CONS_EV_META_DONE ? ev->meta_done.status
+			    : ev->type == CONS_EV_SNAP_DONE ? ev->snap_done.status
+							    : 0;
+		p->zxid = ev->type == CONS_EV_SNAP_DONE ? ev->snap_done.zxid : 0;
+		queue(n, p);
+		return;
+	}
+	n->busy = 1;
+	step(n, ev);
+	drain(n);
+	n->busy = 0;
+}
+
+void cons_node_recv(struct cons_node *n, uint32_t from, const uint8_t *frame, size_t len)
+{
+	struct cons_event ev = {.type = CONS_EV_RECV};
+	struct pending *p;
+	struct cons_msg m;
+
+	if (n->busy) {
+		p = malloc(sizeof(*p) + len);
+		if (!p)
+			return;
+		memset(p, 0, sizeof(*p));
+		p->type = CONS_EV_RECV;
+		p->from = from;
+		p->len = len;
+		memcpy(p->frame, frame, len);
+		queue(n, p);
+		return;
+	}
+	if (cons_decode(frame, len, &m))
+		return;
+	/* The transport authenticated the peer: a frame claiming another
+	 * sender is dropped. */
+	if (m.from != from) {
+		cons_msg_release(&m);
+		return;
+	}
+	ev.now_ms = n->host.now(n->host.arg);
+	ev.msg = &m;
+	n->busy = 1;
+	step(n, &ev);
+	cons_msg_release(&m);
+	drain(n);
+	n->busy = 0;
+}
+
+static void recv_cb(void *arg, uint32_t from, const uint8_t *frame, size_t len)
+{
+	cons_node_recv(arg, from, frame, len);
+}
+
+int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
+		  struct cons_transport *tr, const struct cons_node_host *host,
+		  struct cons_node **out)
+{
+	struct cons_boot boot = {0};
+	struct cons_node *n;
+	const uint8_t *blob;
+	uint32_t blen;
+	zxid_t store_snap;
+	int rc;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->store = store;
+	n->tr = tr;
+	n->host = *host;
+	n->tail = &n->head;
+	n->reqs.next = n->reqs.prev = &n->reqs;
+	buf_init(&n->out);
+	rc = store->load(store, &boot.meta, &store_snap, &boot.entries, &boot.n_entries);
+	if (rc)
+		goto err_free;
+	rc = host->snap_get(host->arg, &boot.snap_zxid, &blob, &blen);
+	if (rc)
+		goto err_free;
+	/* The state the host recovered is the snapshot; the log must reach
+	 * back to it. */
+	rc = -EINVAL;
+	if (boot.snap_zxid < store_snap)
+		goto err_free;
+	rc = cons_new(cfg, &boot, host->now(host->arg), &n->core);
+	if (rc)
+		goto err_free;
+	tr->set_recv(tr, recv_cb, n);
+	*out = n;
+	return 0;
+
+err_free:
+	free(n);
+	return rc;
+}
+
+void cons_node_free(struct cons_node *n)
+{
+	struct pending *p;
+
+	if (!n)
+		return;
+	while ((p = n->head)) {
+		n->head = p->next;
+		free(p);
+	}
+	while (n->reqs.next != &n->reqs)
+		drop_req(n->reqs.next);
+	cons_free(n->core);
+	buf_free(&n->out);
+	free(n);
+}
+
+int cons_node_tick(struct cons_node *n)
+{
+	struct cons_event ev = {.type = CONS_EV_TICK};
+
+	ev.now_ms = n->host.now(n->host.arg);
+	run(n, &ev);
+	return 0;
+}
+
+int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt)
+{
+	struct cons_event ev = {.type = CONS_EV_PROPOSE};
+	const struct cons_action *a;
+	size_t na;
+	int rc;
+
+	if (n->busy)
+		return -EBUSY;
+	ev.now_ms = n->host.now(n->host.arg);
+	ev.propose.p = p;
+	ev.propose.n = cnt;
+	n->busy = 1;
+	rc = cons_step(n->core, &ev, &a, &na);
+	do_actions(n, a, na);
+	drain(n);
+	n->busy = 0;
+	return rc;
+}
+
+int cons_node_compact(struct cons_node *n, zxid_t zxid)
+{
+	struct cons_event ev = {.type = CONS_EV_COMPACT};
+	struct cons_status st;
+	int rc;
+
+	cons_status(n->core, &st);
+	if (zxid > st.applied_zxid)
+		return -EINVAL;
+	if (zxid <= st.snap_zxid)
+		return 0;
+	ev.now_ms = n->host.now(n->host.arg);
+	ev.compact.zxid = zxid;
+	run(n, &ev);
+	rc = n->store->compact(n->store, zxid);
+	return rc;
+}
+
+struct cons *cons_node_core(struct cons_node *n)
+{
+	return n->core;
+}

@@ -1,0 +1,60 @@
+/*
+ * cons_node.h - the host side of the core: carries out its actions over a
+ * log store and a transport (the vtables of cons.h) and feeds their
+ * completions back as events. The daemon and the simulator both run the
+ * core through this, so what the simulator proves is what the daemon runs.
+ *
+ * Single-threaded: every call, and every store/transport callback, happens
+ * on the host's loop. Callbacks that arrive while the node is carrying out
+ * actions (a store that completes inside its submit call, a loopback
+ * transport) are queued and fed in order once the current step is done.
+ */
+#ifndef QFS_CONS_NODE_H
+#define QFS_CONS_NODE_H
+
+#include "cons.h"
+
+struct cons_node;
+
+/* What the node needs from the state machine above it (the tree). */
+struct cons_node_host {
+	void *arg;
+	/* The host's monotonic clock in ms. */
+	uint64_t (*now)(void *arg);
+	/* Apply committed entries in order (entries and data borrowed). */
+	void (*apply)(void *arg, const struct cons_entry *e, size_t n);
+	/* The newest durable snapshot: its zxid (0 = none) and bytes, borrowed
+	 * until the next call into the node. Returns 0 or a negative errno. */
+	int (*snap_get)(void *arg, zxid_t *zxid, const uint8_t **blob, uint32_t *len);
+	/* Replace the state by the blob and store it durably (blob borrowed).
+	 * Returns 0 or a negative errno (the state is then unchanged). */
+	int (*snap_install)(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t len);
+	/* Role, epoch or leader changed. May be NULL. */
+	void (*role)(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader);
+};
+
+/*
+ * Load the durable state from store, start the core and register with the
+ * transport. store, transport and host are borrowed for the node's life;
+ * cfg is copied. Returns 0 or a negative errno.
+ */
+int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
+		  struct cons_transport *tr, const struct cons_node_host *host,
+		  struct cons_node **out);
+/* Stop feeding the core; pending store callbacks must not run afterwards
+ * (close the store first). */
+void cons_node_free(struct cons_node *n);
+
+/* Call every few ms (at most heartbeat_ms/2 apart). */
+int cons_node_tick(struct cons_node *n);
+/* Propose payloads (borrowed for the call). Returns 0, CONS_ENOTLEADER or
+ * a negative errno. */
+int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt);
+/* The host took a durable snapshot at zxid: drop the log up to it. */
+int cons_node_compact(struct cons_node *n, zxid_t zxid);
+/* Feed one received frame (borrowed); bad frames are dropped. */
+void cons_node_recv(struct cons_node *n, uint32_t from, const uint8_t *frame, size_t len);
+
+struct cons *cons_node_core(struct cons_node *n);
+
+#endif

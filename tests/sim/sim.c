@@ -1,0 +1,616 @@
+/*
+ * sim.c - the simulated cluster, its virtual clock and event queue, and
+ * the fault schedule; see sim.h.
+ *
+ * A run: the seed picks the cluster (3, 5 or 7 participants, 0-2
+ * observers, a quorum system) and a fault profile. For FAULT_MS of virtual
+ * time clients propose at random servers while faults strike; then every
+ * fault is healed, crashed servers restart, and probe proposals must
+ * commit everywhere within LIVE_MS (liveness).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+#define TICK_MS	    10
+#define FAULT_MS    3000
+#define LIVE_MS	    15000
+#define ELECTION_MS 150
+#define HEARTBEAT_MS 30
+
+static struct sim *current; /* for the invariant hook */
+
+uint64_t sim_rand(struct sim *s)
+{
+	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+int sim_chance(struct sim *s, uint32_t pct)
+{
+	return pct && sim_rand(s) % 100 < pct;
+}
+
+static uint64_t range(struct sim *s, uint64_t lo, uint64_t hi)
+{
+	return lo + sim_rand(s) % (hi - lo + 1);
+}
+
+void sim_tracef(struct sim *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s->o.trace)
+		return;
+	printf("%8llu  sim  ", (unsigned long long)s->now);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void core_trace(void *arg, uint32_t self, uint64_t now_ms, const char *line)
+{
+	struct sim_node *n = arg;
+
+	printf("%8llu  n%u   %s (clock %llu)\n", (unsigned long long)n->sim->now, self, line,
+	       (unsigned long long)now_ms);
+}
+
+/* ---- event queue: a binary heap ordered by (time, insertion) ---- */
+
+static int ev_less(const struct sim_event *a, const struct sim_event *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void heap_push(struct sim *s, const struct sim_event *ev)
+{
+	size_t i;
+
+	if (s->h_n == s->h_cap) {
+		size_t cap = s->h_cap ? s->h_cap * 2 : 1024;
+		struct sim_event *nh = realloc(s->heap, cap * sizeof(*nh));
+
+		if (!nh) {
+			free(ev->frame);
+			return;
+		}
+		s->heap = nh;
+		s->h_cap = cap;
+	}
+	i = s->h_n++;
+	while (i) {
+		size_t p = (i - 1) / 2;
+
+		if (!ev_less(ev, &s->heap[p]))
+			break;
+		s->heap[i] = s->heap[p];
+		i = p;
+	}
+	s->heap[i] = *ev;
+}
+
+static int heap_pop(struct sim *s, struct sim_event *out)
+{
+	struct sim_event last;
+	size_t i = 0;
+
+	if (!s->h_n)
+		return 0;
+	*out = s->heap[0];
+	last = s->heap[--s->h_n];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < s->h_n && ev_less(&s->heap[l], &last))
+			m = l;
+		if (l + 1 < s->h_n && ev_less(&s->heap[l + 1], m == i ? &last : &s->heap[m]))
+			m = l + 1;
+		if (m == i)
+			break;
+		s->heap[i] = s->heap[m];
+		i = m;
+	}
+	if (s->h_n)
+		s->heap[i] = last;
+	return 1;
+}
+
+void sim_push(struct sim *s, uint64_t t, int type, int node, uint32_t gen)
+{
+	struct sim_event ev = {.t = t, .seq = s->seq++, .type = type, .node = node, .gen = gen};
+
+	heap_push(s, &ev);
+}
+
+void sim_push_msg(struct sim *s, uint64_t t, int node, uint32_t from, uint8_t *frame,
+		  size_t len)
+{
+	struct sim_event ev = {.t = t, .seq = s->seq++, .type = SIM_EV_DELIVER, .node = node};
+
+	ev.from = from;
+	ev.frame = frame;
+	ev.len = len;
+	heap_push(s, &ev);
+}
+
+/* ---- the host of each server: its clock, state and snapshots ---- */
+
+uint64_t sim_node_now(struct sim_node *n)
+{
+	int64_t t = (int64_t)n->sim->now + n->clock_off;
+
+	return t < 0 ? 0 : (uint64_t)t;
+}
+
+static uint64_t host_now(void *arg)
+{
+	return sim_node_now(arg);
+}
+
+static void encode_state(uint8_t *b, const struct sim_state *st)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		b[i] = (uint8_t)(st->zxid >> (56 - 8 * i));
+		b[8 + i] = (uint8_t)(st->count >> (56 - 8 * i));
+		b[16 + i] = (uint8_t)(st->hash >> (56 - 8 * i));
+	}
+}
+
+static void decode_state(const uint8_t *b, struct sim_state *st)
+{
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < 8; i++) {
+		st->zxid = st->zxid << 8 | b[i];
+		st->count = st->count << 8 | b[8 + i];
+		st->hash = st->hash << 8 | b[16 + i];
+	}
+}
+
+static void host_apply(void *arg, const struct cons_entry *e, size_t cnt)
+{
+	struct sim_node *n = arg;
+
+	sim_check_apply(n, e, cnt);
+	n->since_snap += cnt;
+}
+
+static int host_snap_get(void *arg, zxid_t *zxid, const uint8_t **blob, uint32_t *len)
+{
+	struct sim_node *n = arg;
+
+	encode_state(n->snap_blob, &n->snap);
+	*zxid = n->snap.zxid;
+	*blob = n->snap_blob;
+	*len = sizeof(n->snap_blob);
+	return 0;
+}
+
+static int host_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t len)
+{
+	struct sim_node *n = arg;
+	struct sim_state st;
+
+	if (len != sizeof(n->snap_blob))
+		return -EINVAL;
+	decode_state(blob, &st);
+	if (st.zxid != zxid)
+		return -EINVAL;
+	sim_check_snapshot(n, &st);
+	sim_tracef(n->sim, "n%u installs snapshot %llx (%llu entries)", n->id,
+		   (unsigned long long)zxid, (unsigned long long)st.count);
+	n->st = st;
+	n->snap = st;
+	n->since_snap = 0;
+	return 0;
+}
+
+static void host_role(void *arg, enum cons_state st, uint32_t epoch, uint32_t leader)
+{
+	struct sim_node *n = arg;
+
+	if (st == CONS_LEADER)
+		sim_check_leader(n, epoch);
+}
+
+static void node_start(struct sim *s, struct sim_node *n)
+{
+	struct cons_node_host host = {
+		.arg = n,
+		.now = host_now,
+		.apply = host_apply,
+		.snap_get = host_snap_get,
+		.snap_install = host_snap_install,
+		.role = host_role,
+	};
+	struct cons_config cfg = {0};
+	int rc;
+
+	cfg.self = n->id;
+	cfg.members = s->members;
+	cfg.n_members = (unsigned)s->n;
+	cfg.quorum = s->quorum;
+	cfg.election_timeout_ms = ELECTION_MS;
+	cfg.heartbeat_ms = HEARTBEAT_MS;
+	cfg.max_batch = 64;
+	cfg.seed = sim_rand(s);
+	cfg.mutant = s->o.mutant;
+	if (s->o.trace) {
+		cfg.trace = core_trace;
+		cfg.trace_arg = n;
+	}
+	n->st = n->snap; /* the host recovers its state from the snapshot */
+	n->since_snap = 0;
+	rc = cons_node_new(&cfg, &n->store.vt, &n->tr, &host, &n->node);
+	if (rc)
+		sim_violation(s, "n%u cannot start: %d", n->id, rc);
+	n->up = 1;
+	sim_push(s, s->now + range(s, 1, TICK_MS), SIM_EV_TICK, n->idx, n->gen);
+}
+
+static void node_crash(struct sim *s, struct sim_node *n)
+{
+	if (!n->up)
+		return;
+	sim_tracef(s, "crash n%u", n->id);
+	sim_store_crash(&n->store);
+	cons_node_free(n->node);
+	n->node = NULL;
+	n->up = 0;
+	n->gen++;
+}
+
+static void maybe_snapshot(struct sim *s, struct sim_node *n)
+{
+	if (n->since_snap < s->snap_every || n->st.zxid == n->snap.zxid)
+		return;
+	n->snap = n->st;
+	n->since_snap = 0;
+	(void)cons_node_compact(n->node, n->snap.zxid);
+}
+
+/* ---- faults ---- */
+
+static void heal_network(struct sim *s)
+{
+	memset(s->block, 0, sizeof(s->block));
+	s->flapping = 0;
+}
+
+static void random_partition(struct sim *s, int asymmetric)
+{
+	uint32_t side = (uint32_t)sim_rand(s);
+	int i, j;
+
+	heal_network(s);
+	for (i = 0; i < s->n; i++)
+		for (j = 0; j < s->n; j++)
+			if (i != j && ((side >> i) & 1) != ((side >> j) & 1)) {
+				if (!asymmetric || ((side >> i) & 1))
+					s->block[i][j] = 1;
+			}
+	sim_tracef(s, "%s partition, side mask %x", asymmetric ? "asymmetric" : "symmetric",
+		   side & ((1u << s->n) - 1));
+}
+
+static void inject_fault(struct sim *s)
+{
+	struct sim_node *n = &s->nodes[sim_rand(s) % (uint64_t)s->n];
+	int i, j;
+
+	switch (sim_rand(s) % 12) {
+	case 0:
+	case 1:
+		if (!n->up)
+			break;
+		node_crash(s, n);
+		sim_push(s, s->now + range(s, 10, 800), SIM_EV_RESTART, n->idx, n->gen);
+		break;
+	case 2:
+	case 3:
+		random_partition(s, 0);
+		break;
+	case 4:
+		random_partition(s, 1);
+		break;
+	case 5:
+		heal_network(s);
+		for (i = 0; i < s->n; i++)
+			for (j = 0; j < s->n; j++)
+				s->flap[i][j] = i != j && sim_chance(s, 40);
+		s->flapping = 1;
+		sim_tracef(s, "flapping links");
+		break;
+	case 6:
+		heal_network(s);
+		sim_tracef(s, "network healed");
+		break;
+	case 7:
+		s->loss_pct = (uint32_t)range(s, 0, 30);
+		s->dup_pct = (uint32_t)range(s, 0, 10);
+		sim_tracef(s, "loss %u%% dup %u%%", s->loss_pct, s->dup_pct);
+		break;
+	case 8:
+		s->max_delay = (uint32_t)range(s, 1, 60);
+		sim_tracef(s, "delay up to %ums", s->max_delay);
+		break;
+	case 9:
+		n->slow_disk = !n->slow_disk;
+		sim_tracef(s, "n%u disk %s", n->id, n->slow_disk ? "slow" : "fast");
+		break;
+	case 10:
+		n->failing_disk = !n->failing_disk;
+		sim_tracef(s, "n%u disk %s", n->id, n->failing_disk ? "failing" : "healthy");
+		break;
+	case 11:
+		n->clock_off += (int64_t)range(s, 0, 4000) - 2000;
+		sim_tracef(s, "n%u clock jumps to offset %lld", n->id, (long long)n->clock_off);
+		break;
+	}
+}
+
+static void heal_all(struct sim *s)
+{
+	int i, k;
+
+	sim_tracef(s, "faults stop: healing everything");
+	heal_network(s);
+	s->loss_pct = s->dup_pct = 0;
+	s->max_delay = 10;
+	for (i = 0; i < s->n; i++) {
+		s->nodes[i].slow_disk = 0;
+		s->nodes[i].failing_disk = 0;
+		if (!s->nodes[i].up) {
+			s->nodes[i].gen++;
+			node_start(s, &s->nodes[i]);
+		}
+	}
+	s->healed = 1;
+	for (k = 0; k < SIM_PROBES; k++) {
+		s->probe_id[k] = (1ull << 62) | ((uint64_t)k << 32) | (s->o.seed & 0xffffffff);
+		s->probe_pos[k] = -1;
+	}
+	sim_push(s, s->now + 1, SIM_EV_PROBE, 0, 0);
+}
+
+/* ---- clients ---- */
+
+static void propose(struct sim *s, struct sim_node *n, uint64_t id)
+{
+	uint8_t buf[40];
+	struct cons_payload p;
+	uint32_t len = 8 + (uint32_t)(id % 32), i;
+
+	for (i = 0; i < 8; i++)
+		buf[i] = (uint8_t)(id >> (56 - 8 * i));
+	for (i = 8; i < len; i++)
+		buf[i] = (uint8_t)(id * 31 + i);
+	p.data = buf;
+	p.len = len;
+	(void)cons_node_propose(n->node, &p, 1);
+}
+
+static void client(struct sim *s)
+{
+	struct sim_node *n = &s->nodes[sim_rand(s) % (uint64_t)s->n];
+	int k = (int)range(s, 1, 3);
+
+	if (n->up)
+		while (k--)
+			propose(s, n, ++s->next_id);
+	if (s->now < s->fault_end)
+		sim_push(s, s->now + range(s, 2, 15), SIM_EV_PROPOSE, 0, 0);
+}
+
+static void probe(struct sim *s)
+{
+	int k;
+
+	for (k = 0; k < SIM_PROBES; k++) {
+		struct sim_node *n = &s->nodes[sim_rand(s) % (uint64_t)s->n];
+
+		if (s->probe_pos[k] < 0 && n->up)
+			propose(s, n, s->probe_id[k]);
+	}
+	sim_push(s, s->now + 200, SIM_EV_PROBE, 0, 0);
+}
+
+/* ---- the run ---- */
+
+static void invariant_hook(const char *file, int line, const char *what)
+{
+	if (current)
+		sim_violation(current, "core invariant %s at %s:%d", what, file, line);
+}
+
+static void setup(struct sim *s)
+{
+	int parts, obs, i;
+	static const int sizes[] = {3, 5, 7};
+
+	parts = s->o.participants ? s->o.participants : sizes[sim_rand(s) % 3];
+	obs = s->o.observers >= 0 ? s->o.observers : (int)(sim_rand(s) % 3);
+	s->n = parts + obs;
+	switch (sim_rand(s) % 6) {
+	case 0:
+		s->quorum = QUORUM_WEIGHTED;
+		break;
+	case 1:
+		s->quorum = parts >= 5 ? QUORUM_HIERARCHICAL : QUORUM_MAJORITY;
+		break;
+	default:
+		s->quorum = QUORUM_MAJORITY;
+	}
+	for (i = 0; i < s->n; i++) {
+		struct sim_node *n = &s->nodes[i];
+
+		s->members[i].id = (uint32_t)i + 1;
+		s->members[i].observer = i >= parts;
+		s->members[i].weight = (uint32_t)range(s, 1, 3);
+		s->members[i].group = (uint32_t)(i % 3) + 1;
+		n->sim = s;
+		n->idx = i;
+		n->id = (uint32_t)i + 1;
+		n->observer = i >= parts;
+		sim_store_init(&n->store, s, i);
+		sim_net_init(n);
+	}
+	s->snap_every = (uint32_t)range(s, 5, 60);
+	s->max_delay = (uint32_t)range(s, 1, 20);
+	sim_tracef(s, "seed %llu: %d participants, %d observers, quorum %s, snapshot every %u",
+		   (unsigned long long)s->o.seed, parts, obs,
+		   s->quorum == QUORUM_MAJORITY	 ? "majority"
+		   : s->quorum == QUORUM_WEIGHTED ? "weighted"
+						  : "hierarchical",
+		   s->snap_every);
+}
+
+static void dispatch(struct sim *s, struct sim_event *ev)
+{
+	struct sim_node *n = &s->nodes[ev->node];
+
+	switch (ev->type) {
+	case SIM_EV_TICK:
+		if (!n->up || ev->gen != n->gen)
+			break;
+		cons_node_tick(n->node);
+		maybe_snapshot(s, n);
+		sim_push(s, s->now + TICK_MS, SIM_EV_TICK, n->idx, n->gen);
+		break;
+	case SIM_EV_DELIVER:
+		sim_net_deliver(s, ev);
+		break;
+	case SIM_EV_DISK:
+		if (n->up && ev->gen == n->gen)
+			sim_store_complete(&n->store);
+		break;
+	case SIM_EV_PROPOSE:
+		client(s);
+		break;
+	case SIM_EV_FAULT:
+		if (s->now >= s->fault_end)
+			break;
+		inject_fault(s);
+		sim_push(s, s->now + range(s, 50, 400), SIM_EV_FAULT, 0, 0);
+		break;
+	case SIM_EV_RESTART:
+		if (n->up || ev->gen != n->gen || s->healed)
+			break;
+		sim_tracef(s, "restart n%u", n->id);
+		node_start(s, n);
+		break;
+	case SIM_EV_FLAP:
+		s->flap_on = !s->flap_on;
+		sim_push(s, s->now + range(s, 10, 100), SIM_EV_FLAP, 0, 0);
+		break;
+	case SIM_EV_HEAL:
+		heal_all(s);
+		break;
+	case SIM_EV_PROBE:
+		probe(s);
+		break;
+	}
+}
+
+int sim_run(const struct sim_opts *o, struct sim *s)
+{
+	struct sim_event ev;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->o = *o;
+	s->rng = o->seed * 0x2545f4914f6cdd1dull + 1;
+	current = s;
+	cons_set_invariant_hook(invariant_hook);
+	if (setjmp(s->jmp))
+		goto out;
+	setup(s);
+	s->fault_end = o->no_faults ? 0 : FAULT_MS;
+	s->deadline = s->fault_end + LIVE_MS;
+	for (i = 0; i < s->n; i++)
+		node_start(s, &s->nodes[i]);
+	sim_push(s, 1, SIM_EV_PROPOSE, 0, 0);
+	if (!o->no_faults) {
+		sim_push(s, range(s, 20, 300), SIM_EV_FAULT, 0, 0);
+		sim_push(s, 5, SIM_EV_FLAP, 0, 0);
+	}
+	sim_push(s, s->fault_end, SIM_EV_HEAL, 0, 0);
+	while (heap_pop(s, &ev)) {
+		if (ev.t > s->deadline) {
+			free(ev.frame);
+			break;
+		}
+		s->now = ev.t;
+		s->steps++;
+		s->cur_frame = ev.frame;
+		dispatch(s, &ev);
+		s->cur_frame = NULL;
+		free(ev.frame);
+		if (s->healed && sim_check_live(s)) {
+			s->live_ok = 1;
+			sim_tracef(s, "live: probes committed on every server");
+			break;
+		}
+	}
+	if (!s->live_ok && s->o.trace) {
+		for (i = 0; i < s->n; i++) {
+			struct cons_status st;
+
+			if (!s->nodes[i].up)
+				continue;
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			sim_tracef(s,
+				   "n%u state %d epoch %u leader %u last %llx stable %llx commit "
+				   "%llx applied %llx snap %llx count %llu",
+				   s->nodes[i].id, st.state, st.epoch, st.leader,
+				   (unsigned long long)st.last_zxid, (unsigned long long)st.stable_zxid,
+				   (unsigned long long)st.commit_zxid,
+				   (unsigned long long)st.applied_zxid,
+				   (unsigned long long)st.snap_zxid,
+				   (unsigned long long)s->nodes[i].st.count);
+		}
+		for (i = 0; i < SIM_PROBES; i++)
+			sim_tracef(s, "probe %d at %ld", i, s->probe_pos[i]);
+	}
+	if (!s->live_ok)
+		sim_violation(s, "liveness: probes not committed everywhere %d ms after faults "
+				 "stopped",
+			      LIVE_MS);
+out:
+	free(s->cur_frame);
+	s->cur_frame = NULL;
+	current = NULL;
+	cons_set_invariant_hook(NULL);
+	return s->violations;
+}
+
+void sim_free(struct sim *s)
+{
+	struct sim_event ev;
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		cons_node_free(s->nodes[i].node);
+		s->nodes[i].node = NULL;
+		sim_store_free(&s->nodes[i].store);
+	}
+	while (heap_pop(s, &ev))
+		free(ev.frame);
+	free(s->heap);
+	free(s->g);
+	free(s->leaders);
+	s->heap = NULL;
+	s->g = NULL;
+	s->leaders = NULL;
+}

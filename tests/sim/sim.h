@@ -1,0 +1,201 @@
+/*
+ * sim.h - the deterministic simulator of the replication engine.
+ *
+ * A seeded cluster of cons_node instances (the same host driver the daemon
+ * uses) over an in-memory log store and a simulated network, both behind
+ * the cons.h vtables, in virtual time. A fault schedule drawn from the seed
+ * crashes and restarts servers (losing what was not durable), partitions
+ * the network (symmetric, asymmetric, flapping), loses, duplicates, delays
+ * and reorders messages, slows and fails disks and jumps clocks. The
+ * checker (sim_check.c) verifies the safety properties after every step and
+ * liveness once the faults stop. Everything random comes from one PRNG
+ * seeded by the seed, so a seed replays bit for bit.
+ */
+#ifndef QFS_SIM_H
+#define QFS_SIM_H
+
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cons.h"
+#include "cons_node.h"
+
+#define SIM_MAX_NODES 10
+#define SIM_PROBES    4
+
+struct sim;
+
+/* One queued disk operation of the in-memory store. */
+struct sim_op {
+	int kind; /* SIM_OP_* */
+	struct cons_store_req *req;
+	cons_store_cb cb;
+	int truncate;
+	zxid_t after;
+	struct cons_entry *entries; /* copies */
+	size_t n;
+	struct cons_meta meta;
+	zxid_t zxid;
+};
+
+enum { SIM_OP_APPEND = 1, SIM_OP_META, SIM_OP_RESET };
+
+/* The in-memory log store: what is durable survives a crash, the queue
+ * does not. */
+struct sim_store {
+	struct cons_store vt;
+	struct sim *sim;
+	int node;
+	struct cons_meta meta;
+	zxid_t snap_zxid;
+	struct cons_entry *e; /* durable entries, data owned */
+	size_t n, cap;
+	struct sim_op *q;
+	size_t q_head, q_n, q_cap;
+	uint64_t busy_until;  /* the last scheduled batch completes */
+	uint64_t batch_start; /* a batch not yet started, open to join */
+	int poisoned;
+};
+
+/* The host's replicated state: a hash chain over the applied entries. */
+struct sim_state {
+	zxid_t zxid;
+	uint64_t count;
+	uint64_t hash;
+};
+
+struct sim_node {
+	struct sim *sim;
+	int idx;
+	uint32_t id;
+	int observer;
+	int up;
+	uint32_t gen; /* incarnation; events of an older one are dropped */
+	struct cons_node *node;
+	struct sim_store store;
+	struct cons_transport tr;
+	cons_recv_fn recv;
+	void *recv_arg;
+	int64_t clock_off;
+	struct sim_state st;   /* applied, volatile */
+	struct sim_state snap; /* the durable snapshot */
+	uint8_t snap_blob[24];
+	uint64_t since_snap;
+	int slow_disk;
+	int failing_disk;
+	uint64_t restart_at;
+};
+
+/* One committed entry of the global sequence. */
+struct sim_gent {
+	zxid_t zxid;
+	uint64_t ph;	 /* payload hash */
+	uint64_t prefix; /* hash chain up to and including it */
+};
+
+struct sim_event {
+	uint64_t t, seq;
+	int type;
+	int node;
+	uint32_t gen;
+	uint32_t from;
+	uint8_t *frame;
+	size_t len;
+};
+
+struct sim_opts {
+	uint64_t seed;
+	int trace;
+	int mutant;
+	int participants; /* 0 = from the seed: 3, 5 or 7 */
+	int observers;	  /* -1 = from the seed */
+	int no_faults;
+};
+
+struct sim {
+	struct sim_opts o;
+	uint64_t rng;
+	uint64_t now;
+	uint64_t seq;
+	int n;
+	struct sim_node nodes[SIM_MAX_NODES];
+	struct cons_member members[SIM_MAX_NODES];
+	enum quorum_kind quorum;
+	uint32_t snap_every;
+
+	struct sim_event *heap;
+	size_t h_n, h_cap;
+
+	/* network faults */
+	uint8_t block[SIM_MAX_NODES][SIM_MAX_NODES]; /* from, to */
+	uint32_t loss_pct, dup_pct, max_delay;
+	int flapping;
+	uint8_t flap[SIM_MAX_NODES][SIM_MAX_NODES];
+	int flap_on;
+
+	uint64_t fault_end, heal_at, deadline;
+	int healed;
+	uint64_t next_id;
+
+	/* checker */
+	struct sim_gent *g;
+	size_t g_n, g_cap;
+	uint32_t *leaders; /* per epoch */
+	size_t l_cap;
+	uint64_t probe_id[SIM_PROBES];
+	long probe_pos[SIM_PROBES];
+	int live_ok;
+	char why[256];
+	int violations;
+	jmp_buf jmp;
+	uint8_t *cur_frame; /* the frame being delivered, freed if we jump out */
+
+	/* figures */
+	uint64_t steps, msgs, commits;
+};
+
+/* sim.c */
+uint64_t sim_rand(struct sim *s);
+int sim_chance(struct sim *s, uint32_t pct);
+void sim_push(struct sim *s, uint64_t t, int type, int node, uint32_t gen);
+/* Queue a frame (owned by the queue from now on) for delivery. */
+void sim_push_msg(struct sim *s, uint64_t t, int node, uint32_t from, uint8_t *frame,
+		  size_t len);
+void sim_tracef(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint64_t sim_node_now(struct sim_node *n);
+/* Run one seed; returns the number of violations (0 or 1), why in s->why. */
+int sim_run(const struct sim_opts *o, struct sim *s);
+void sim_free(struct sim *s);
+
+enum {
+	SIM_EV_TICK = 1,
+	SIM_EV_DELIVER,
+	SIM_EV_DISK,
+	SIM_EV_PROPOSE,
+	SIM_EV_FAULT,
+	SIM_EV_RESTART,
+	SIM_EV_FLAP,
+	SIM_EV_HEAL,
+	SIM_EV_PROBE,
+};
+
+/* sim_store.c */
+void sim_store_init(struct sim_store *st, struct sim *s, int node);
+void sim_store_crash(struct sim_store *st);
+void sim_store_free(struct sim_store *st);
+void sim_store_complete(struct sim_store *st);
+
+/* sim_net.c */
+void sim_net_init(struct sim_node *n);
+void sim_net_deliver(struct sim *s, struct sim_event *ev);
+
+/* sim_check.c */
+void sim_violation(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt);
+void sim_check_leader(struct sim_node *n, uint32_t epoch);
+void sim_check_snapshot(struct sim_node *n, const struct sim_state *st);
+int sim_check_live(struct sim *s);
+uint64_t sim_payload_hash(const struct cons_entry *e);
+
+#endif

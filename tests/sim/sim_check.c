@@ -1,0 +1,183 @@
+/*
+ * sim_check.c - the simulator's checker.
+ *
+ * Safety, checked as it happens (every step that applies, elects or
+ * installs):
+ *   - at most one leader per epoch;
+ *   - a new leader holds the newest committed entry (so no committed zxid
+ *     is lost);
+ *   - every replica's applied sequence is a prefix of one global sequence
+ *     (same zxids, same payloads, in the same order), so a committed zxid
+ *     never changes and every replica delivers in the same order;
+ *   - zxids strictly increase along every replica's applied sequence;
+ *   - an installed snapshot is a prefix of the global sequence.
+ * Liveness, once the faults stop: a leader is elected and the probe
+ * proposals commit on every replica within bounded virtual time.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+void sim_violation(struct sim *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	va_end(ap);
+	s->violations++;
+	sim_tracef(s, "VIOLATION: %s", s->why);
+	longjmp(s->jmp, 1);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
+}
+
+uint64_t sim_payload_hash(const struct cons_entry *e)
+{
+	uint64_t h = 1469598103934665603ull ^ e->type;
+	uint32_t i;
+
+	for (i = 0; i < e->len; i++)
+		h = (h ^ e->data[i]) * 1099511628211ull;
+	return h;
+}
+
+static int push_global(struct sim *s, zxid_t zxid, uint64_t ph, uint64_t prefix)
+{
+	if (s->g_n == s->g_cap) {
+		size_t cap = s->g_cap ? s->g_cap * 2 : 1024;
+		struct sim_gent *ng = realloc(s->g, cap * sizeof(*ng));
+
+		if (!ng)
+			return -1;
+		s->g = ng;
+		s->g_cap = cap;
+	}
+	s->g[s->g_n++] = (struct sim_gent){zxid, ph, prefix};
+	return 0;
+}
+
+static uint64_t payload_id(const struct cons_entry *e)
+{
+	uint64_t id = 0;
+	uint32_t i;
+
+	for (i = 0; i < 8 && i < e->len; i++)
+		id = id << 8 | e->data[i];
+	return id;
+}
+
+void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
+{
+	struct sim *s = n->sim;
+	size_t i;
+	int k;
+
+	for (i = 0; i < cnt; i++, e++) {
+		uint64_t ph = sim_payload_hash(e), pos = n->st.count;
+		uint64_t prefix = mix(mix(n->st.hash, e->zxid), ph);
+
+		if (e->zxid <= n->st.zxid)
+			sim_violation(s, "n%u applied zxid %llx after %llx", n->id,
+				      (unsigned long long)e->zxid, (unsigned long long)n->st.zxid);
+		if (pos < s->g_n) {
+			if (s->g[pos].zxid != e->zxid || s->g[pos].ph != ph)
+				sim_violation(s,
+					      "n%u applied %llx at position %llu where the "
+					      "committed sequence has %llx",
+					      n->id, (unsigned long long)e->zxid,
+					      (unsigned long long)pos,
+					      (unsigned long long)s->g[pos].zxid);
+			if (s->g[pos].prefix != prefix)
+				sim_violation(s, "n%u state diverged at %llu", n->id,
+					      (unsigned long long)pos);
+		} else if (pos == s->g_n) {
+			if (push_global(s, e->zxid, ph, prefix))
+				sim_violation(s, "out of memory");
+			s->commits++;
+			for (k = 0; k < SIM_PROBES; k++)
+				if (e->type == CONS_ENTRY_TXN && payload_id(e) == s->probe_id[k] &&
+				    s->probe_pos[k] < 0)
+					s->probe_pos[k] = (long)pos;
+		} else {
+			sim_violation(s, "n%u applied past the committed sequence", n->id);
+		}
+		n->st.count++;
+		n->st.hash = prefix;
+		n->st.zxid = e->zxid;
+	}
+}
+
+void sim_check_leader(struct sim_node *n, uint32_t epoch)
+{
+	struct sim *s = n->sim;
+	const struct cons_entry *e;
+	struct cons_status st;
+	const struct sim_gent *last;
+
+	if (epoch >= s->l_cap) {
+		size_t cap = s->l_cap ? s->l_cap : 64;
+		uint32_t *nl;
+
+		while (cap <= epoch)
+			cap *= 2;
+		nl = realloc(s->leaders, cap * sizeof(*nl));
+		if (!nl)
+			sim_violation(s, "out of memory");
+		memset(nl + s->l_cap, 0, (cap - s->l_cap) * sizeof(*nl));
+		s->leaders = nl;
+		s->l_cap = cap;
+	}
+	if (s->leaders[epoch] && s->leaders[epoch] != n->id)
+		sim_violation(s, "two leaders in epoch %u: n%u and n%u", epoch,
+			      s->leaders[epoch], n->id);
+	s->leaders[epoch] = n->id;
+	if (!s->g_n)
+		return;
+	/* Leader completeness: the newest committed entry is in its log. */
+	last = &s->g[s->g_n - 1];
+	cons_status(cons_node_core(n->node), &st);
+	if (last->zxid <= st.snap_zxid)
+		return;
+	e = cons_find(cons_node_core(n->node), last->zxid);
+	if (!e || sim_payload_hash(e) != last->ph)
+		sim_violation(s, "leader n%u of epoch %u lacks committed %llx", n->id, epoch,
+			      (unsigned long long)last->zxid);
+}
+
+void sim_check_snapshot(struct sim_node *n, const struct sim_state *st)
+{
+	struct sim *s = n->sim;
+
+	if (st->count == 0)
+		return;
+	if (st->count > s->g_n || s->g[st->count - 1].zxid != st->zxid ||
+	    s->g[st->count - 1].prefix != st->hash)
+		sim_violation(s, "n%u installed a snapshot at %llx that is not a committed prefix",
+			      n->id, (unsigned long long)st->zxid);
+}
+
+/* 1 once every probe committed and every replica applied them all. */
+int sim_check_live(struct sim *s)
+{
+	long max = -1;
+	int k, i;
+
+	for (k = 0; k < SIM_PROBES; k++) {
+		if (s->probe_pos[k] < 0)
+			return 0;
+		if (s->probe_pos[k] > max)
+			max = s->probe_pos[k];
+	}
+	for (i = 0; i < s->n; i++)
+		if (!s->nodes[i].up || s->nodes[i].st.count <= (uint64_t)max)
+			return 0;
+	return 1;
+}

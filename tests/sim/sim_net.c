@@ -1,0 +1,81 @@
+/*
+ * sim_net.c - the simulated network behind struct cons_transport: every
+ * frame is copied and delivered after a delay drawn from the seed (so
+ * frames reorder), unless the link is cut (partition, asymmetric or
+ * flapping) or the frame is lost; some frames are delivered twice.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+static int link_up(struct sim *s, int from, int to)
+{
+	if (s->block[from][to])
+		return 0;
+	if (s->flapping && s->flap_on && s->flap[from][to])
+		return 0;
+	return 1;
+}
+
+static int net_send(struct cons_transport *t, struct cons_send_req *req, uint32_t to,
+		    const uint8_t *frame, size_t len, cons_send_cb cb)
+{
+	struct sim_node *n = t->impl;
+	struct sim *s = n->sim;
+	int dst = -1, copies = 1, i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->nodes[i].id == to)
+			dst = i;
+	if (dst < 0)
+		return -1;
+	s->msgs++;
+	if (sim_chance(s, s->loss_pct))
+		copies = 0;
+	else if (sim_chance(s, s->dup_pct))
+		copies = 2;
+	for (i = 0; i < copies; i++) {
+		uint64_t t_at = s->now + 1 + (s->max_delay ? sim_rand(s) % s->max_delay : 0);
+		uint8_t *copy = malloc(len);
+
+		if (!copy)
+			break;
+		memcpy(copy, frame, len);
+		sim_push_msg(s, t_at, dst, (uint32_t)n->idx, copy, len);
+	}
+	if (cb)
+		cb(req, 0);
+	return 0;
+}
+
+static void net_set_recv(struct cons_transport *t, cons_recv_fn fn, void *arg)
+{
+	struct sim_node *n = t->impl;
+
+	n->recv = fn;
+	n->recv_arg = arg;
+}
+
+static void net_close(struct cons_transport *t)
+{
+	(void)t;
+}
+
+void sim_net_init(struct sim_node *n)
+{
+	n->tr.impl = n;
+	n->tr.send = net_send;
+	n->tr.set_recv = net_set_recv;
+	n->tr.close = net_close;
+}
+
+/* The link is judged at delivery, so a partition also cuts frames already
+ * in flight, as a broken TCP connection would. */
+void sim_net_deliver(struct sim *s, struct sim_event *ev)
+{
+	struct sim_node *dst = &s->nodes[ev->node];
+
+	if (dst->up && dst->recv && link_up(s, (int)ev->from, ev->node))
+		dst->recv(dst->recv_arg, s->nodes[ev->from].id, ev->frame, ev->len);
+}
