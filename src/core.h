@@ -24,6 +24,8 @@
 struct event_base;
 struct qcore;
 
+/* Zero numeric fields take defaults: tick_ms 2000, session timeouts 2 and 20
+ * ticks, snap_count 100000, snap_retain 3, container_check_ms 60000. */
 struct qcore_opts {
 	struct event_base *base;
 	const char *data_dir;
@@ -34,8 +36,13 @@ struct qcore_opts {
 	int32_t min_session_timeout_ms;
 	int32_t max_session_timeout_ms;
 	int32_t tick_ms;	   /* tickTime */
-	int force_sync;		   /* fsync every commit (forceSync=yes) */
-	int repair;		   /* -o repair: truncate a torn log tail and go on */
+	/* forceSync=yes: fsync every group commit (SQLite synchronous=FULL).
+	 * 0 is synchronous=NORMAL: survives kill -9, not a power cut. */
+	int force_sync;
+	/* -o repair=yes: cut a torn/corrupt log tail, salvage an unreadable
+	 * log, fall back from a damaged snapshot to the previous one; each
+	 * loudly logged. Never set by default. */
+	int repair;
 	int64_t container_check_ms; /* how often empty containers and expired TTL nodes go */
 };
 
@@ -48,8 +55,12 @@ struct qcore_opts {
  */
 int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 	       size_t errlen);
-/* Flush, take no new work, close the storage. Pending requests complete with
- * ZCLOSING. */
+/*
+ * Flush, take no new work, close the storage. Every pending request
+ * completes before this returns (done runs from inside qcore_close): those
+ * already handed to the log with their real outcome once the log writer has
+ * flushed them, anything submitted from then on with ZCLOSING.
+ */
 void qcore_close(struct qcore *c);
 
 /* The applied tree, for reads on the loop thread. Borrowed. */
@@ -113,7 +124,21 @@ struct qcore_stats {
 	uint64_t log_bytes;
 	uint64_t snapshots;
 	int64_t max_commit_us;
+	uint64_t log_txns;   /* records made durable; log_txns / fsyncs = txns per fsync */
+	uint64_t log_failed; /* records the log could not keep (ENOSPC, EIO) */
+	zxid_t snap_zxid;    /* of the newest snapshot on disk */
+	uint64_t sessions;   /* tracked by the session clock */
+	uint64_t nodes;
 };
 void qcore_stats(const struct qcore *c, struct qcore_stats *out);
+
+/*
+ * Write a snapshot of the applied tree now, on the loop thread (blocking it
+ * for the whole write), then purge as the policy says. For quorumctl
+ * snapshot, tests and benchmarks; the automatic ones every snap_count
+ * transactions run in a forked child instead. Returns 0 or a negative errno
+ * with errbuf set.
+ */
+int qcore_snapshot_now(struct qcore *c, char *errbuf, size_t errlen);
 
 #endif

@@ -1,0 +1,488 @@
+/* snapshot.c - writing and loading snapshot files; format in snapshot.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "log.h"
+#include "snapshot.h"
+#include "snapshot_codec.h"
+#include "storage_sql.h"
+
+#define SNAP_FORMAT 1
+
+static const char snap_schema[] =
+	"CREATE TABLE nodes (path TEXT NOT NULL, data BLOB, czxid INTEGER, mzxid INTEGER,"
+	" ctime INTEGER, mtime INTEGER, version INTEGER, cversion INTEGER,"
+	" aversion INTEGER, ephemeral_owner INTEGER, pzxid INTEGER,"
+	" num_children INTEGER, data_length INTEGER, acl BLOB, kind INTEGER,"
+	" flags INTEGER, ttl_ms INTEGER, child_kind INTEGER, child_ttl_ms INTEGER);"
+	"CREATE TABLE sessions (id INTEGER PRIMARY KEY, timeout_ms INTEGER, owner TEXT);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value);";
+
+static const char node_cols[] =
+	"path, data, czxid, mzxid, ctime, mtime, version, cversion, aversion,"
+	" ephemeral_owner, pzxid, num_children, data_length, acl, kind, flags, ttl_ms,"
+	" child_kind, child_ttl_ms";
+
+void snapshot_path(char *buf, size_t len, const char *dir, zxid_t zxid)
+{
+	snprintf(buf, len, "%s/snapshot.%016" PRIx64 ".db", dir, (uint64_t)zxid);
+}
+
+struct snap_writer {
+	sqlite3 *db;
+	sqlite3_stmt *ins_node, *ins_sess;
+	struct buf acl;
+	uint32_t crc;
+	int64_t nodes, sessions;
+	int rc; /* SQLite code of the first failure */
+};
+
+static int write_node(void *arg, const struct znode *n)
+{
+	struct snap_writer *w = arg;
+	sqlite3_stmt *st = w->ins_node;
+	const struct zstat *s = &n->stat;
+
+	buf_reset(&w->acl);
+	snapshot_acl_encode(&n->acl, &w->acl);
+	if (buf_failed(&w->acl)) {
+		w->rc = SQLITE_NOMEM;
+		return 1;
+	}
+	w->crc = snapshot_node_crc(w->crc, n, n->data, w->acl.data, w->acl.len);
+	sqlite3_bind_text(st, 1, n->path, -1, SQLITE_STATIC);
+	if (s->data_length > 0)
+		sqlite3_bind_blob(st, 2, n->data, s->data_length, SQLITE_STATIC);
+	else
+		sqlite3_bind_zeroblob(st, 2, 0);
+	sqlite3_bind_int64(st, 3, s->czxid);
+	sqlite3_bind_int64(st, 4, s->mzxid);
+	sqlite3_bind_int64(st, 5, s->ctime);
+	sqlite3_bind_int64(st, 6, s->mtime);
+	sqlite3_bind_int(st, 7, s->version);
+	sqlite3_bind_int(st, 8, s->cversion);
+	sqlite3_bind_int(st, 9, s->aversion);
+	sqlite3_bind_int64(st, 10, s->ephemeral_owner);
+	sqlite3_bind_int64(st, 11, s->pzxid);
+	sqlite3_bind_int(st, 12, s->num_children);
+	sqlite3_bind_int(st, 13, s->data_length);
+	sqlite3_bind_blob(st, 14, w->acl.data, (int)w->acl.len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 15, (int)n->kind);
+	sqlite3_bind_int64(st, 16, n->flags);
+	sqlite3_bind_int64(st, 17, n->ttl_ms);
+	sqlite3_bind_int(st, 18, (int)n->child_kind);
+	sqlite3_bind_int64(st, 19, n->child_ttl_ms);
+	w->rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (w->rc != SQLITE_DONE)
+		return 1;
+	w->rc = SQLITE_OK;
+	w->nodes++;
+	return 0;
+}
+
+static int write_session(void *arg, const struct tree_session *ts)
+{
+	struct snap_writer *w = arg;
+	sqlite3_stmt *st = w->ins_sess;
+
+	w->crc = snapshot_session_crc(w->crc, ts->id, ts->timeout_ms, ts->owner);
+	sqlite3_bind_int64(st, 1, ts->id);
+	sqlite3_bind_int(st, 2, ts->timeout_ms);
+	sqlite3_bind_text(st, 3, ts->owner ? ts->owner : "", -1, SQLITE_STATIC);
+	w->rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (w->rc != SQLITE_DONE)
+		return 1;
+	w->rc = SQLITE_OK;
+	w->sessions++;
+	return 0;
+}
+
+static int fsync_path(const char *path)
+{
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int snapshot_write(const struct tree *t, const char *dir, zxid_t zxid, char *errbuf,
+		   size_t errlen)
+{
+	struct snap_writer w;
+	char final[4096], tmp[4200], meta[512], sql[1024];
+	int rc, ret;
+
+	memset(&w, 0, sizeof(w));
+	buf_init(&w.acl);
+	snapshot_path(final, sizeof(final), dir, zxid);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", final);
+	unlink(tmp);
+	rc = sqlite3_open_v2(tmp, &w.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(errbuf, errlen, "%s: %s", tmp, sqlite3_errstr(rc));
+		ret = storage_sql_errno(w.db, rc);
+		goto err_after_open;
+	}
+	/* No journal: the file is invisible until renamed, and is fsync'd as a
+	 * whole before that; a crash leaves only a .tmp to clean up. */
+	ret = storage_exec(w.db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+				 " PRAGMA page_size=8192",
+			   tmp, errbuf, errlen);
+	if (!ret)
+		ret = storage_exec(w.db, snap_schema, tmp, errbuf, errlen);
+	if (!ret)
+		ret = storage_exec(w.db, "BEGIN", tmp, errbuf, errlen);
+	if (ret)
+		goto err_after_open;
+	snprintf(sql, sizeof(sql), "INSERT INTO nodes (%s) VALUES "
+		 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", node_cols);
+	rc = sqlite3_prepare_v2(w.db, sql, -1, &w.ins_node, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(w.db, "INSERT INTO sessions VALUES (?,?,?)", -1,
+					&w.ins_sess, NULL);
+	if (rc != SQLITE_OK)
+		goto err_sql;
+
+	if (tree_walk(t, write_node, &w) || w.rc != SQLITE_OK) {
+		rc = w.rc;
+		goto err_sql;
+	}
+	if (tree_session_foreach(t, write_session, &w) || w.rc != SQLITE_OK) {
+		rc = w.rc;
+		goto err_sql;
+	}
+	snprintf(meta, sizeof(meta),
+		 "INSERT INTO meta VALUES ('format', %d), ('zxid', %lld), ('nodes', %lld),"
+		 " ('sessions', %lld), ('checksum', %lld), ('created', %lld); COMMIT",
+		 SNAP_FORMAT, (long long)zxid, (long long)w.nodes, (long long)w.sessions,
+		 (long long)w.crc, (long long)time(NULL));
+	ret = storage_exec(w.db, meta, tmp, errbuf, errlen);
+	if (ret)
+		goto err_after_open;
+	sqlite3_finalize(w.ins_node);
+	sqlite3_finalize(w.ins_sess);
+	w.ins_node = w.ins_sess = NULL;
+	rc = sqlite3_close(w.db);
+	w.db = NULL;
+	if (rc != SQLITE_OK) {
+		snprintf(errbuf, errlen, "%s: close: %s", tmp, sqlite3_errstr(rc));
+		ret = -EIO;
+		goto err_after_open;
+	}
+	ret = fsync_path(tmp);
+	if (!ret && rename(tmp, final) < 0)
+		ret = -errno;
+	if (!ret)
+		ret = storage_fsync_dir(dir);
+	if (ret) {
+		snprintf(errbuf, errlen, "%s: %s", tmp, strerror(-ret));
+		goto err_after_open;
+	}
+	buf_free(&w.acl);
+	return 0;
+err_sql:
+	snprintf(errbuf, errlen, "%s: %s", tmp,
+		 w.db ? sqlite3_errmsg(w.db) : sqlite3_errstr(rc));
+	ret = storage_sql_errno(w.db, rc);
+	if (!ret)
+		ret = -EIO;
+err_after_open:
+	sqlite3_finalize(w.ins_node);
+	sqlite3_finalize(w.ins_sess);
+	sqlite3_close(w.db);
+	unlink(tmp);
+	buf_free(&w.acl);
+	return ret;
+}
+
+static int meta_get(sqlite3 *db, const char *key, int64_t *v)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_CORRUPT;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A row of nodes as a znode, pointing into the statement's columns. */
+static int row_node(sqlite3_stmt *st, struct znode *n, const void **data,
+		    struct acl_list *acl)
+{
+	struct zstat *s = &n->stat;
+	const void *a;
+	int alen;
+
+	memset(n, 0, sizeof(*n));
+	n->path = (const char *)sqlite3_column_text(st, 0);
+	if (!n->path)
+		return -EBADMSG;
+	*data = sqlite3_column_blob(st, 1);
+	s->czxid = sqlite3_column_int64(st, 2);
+	s->mzxid = sqlite3_column_int64(st, 3);
+	s->ctime = sqlite3_column_int64(st, 4);
+	s->mtime = sqlite3_column_int64(st, 5);
+	s->version = sqlite3_column_int(st, 6);
+	s->cversion = sqlite3_column_int(st, 7);
+	s->aversion = sqlite3_column_int(st, 8);
+	s->ephemeral_owner = sqlite3_column_int64(st, 9);
+	s->pzxid = sqlite3_column_int64(st, 10);
+	s->num_children = sqlite3_column_int(st, 11);
+	s->data_length = sqlite3_column_int(st, 12);
+	if (s->data_length != sqlite3_column_bytes(st, 1) || s->data_length < 0 ||
+	    s->data_length > ZNODE_MAX_DATA)
+		return -EBADMSG;
+	a = sqlite3_column_blob(st, 13);
+	alen = sqlite3_column_bytes(st, 13);
+	if (snapshot_acl_decode(a, (size_t)alen, acl))
+		return -EBADMSG;
+	n->acl = *acl;
+	n->kind = (enum znode_kind)sqlite3_column_int(st, 14);
+	n->flags = (unsigned)sqlite3_column_int64(st, 15);
+	n->ttl_ms = sqlite3_column_int64(st, 16);
+	n->child_kind = (enum znode_kind)sqlite3_column_int(st, 17);
+	n->child_ttl_ms = sqlite3_column_int64(st, 18);
+	if (n->kind > ZNODE_TTL || n->child_kind > ZNODE_TTL)
+		return -EBADMSG;
+	return 0;
+}
+
+static int load_nodes(sqlite3 *db, struct tree *t, uint32_t *crc, int64_t *count,
+		      const char *path, char *errbuf, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	struct acl_list acl = {0, NULL};
+	struct buf ab;
+	struct znode n;
+	const void *data;
+	char sql[512];
+	int rc, ret = 0;
+
+	buf_init(&ab);
+	snprintf(sql, sizeof(sql), "SELECT %s FROM nodes ORDER BY rowid", node_cols);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto err_sql;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = row_node(st, &n, &data, &acl);
+		if (ret) {
+			snprintf(errbuf, errlen, "%s: node row %lld is malformed", path,
+				 (long long)*count + 1);
+			goto out;
+		}
+		buf_reset(&ab);
+		snapshot_acl_encode(&acl, &ab);
+		if (buf_failed(&ab)) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		*crc = snapshot_node_crc(*crc, &n, data, ab.data, ab.len);
+		ret = tree_load_node(t, &n, data);
+		acl_free(&acl);
+		if (ret) {
+			snprintf(errbuf, errlen, "%s: node %s does not fit the tree: %s", path,
+				 n.path, strerror(-ret));
+			if (ret != -ENOMEM)
+				ret = -EBADMSG;
+			goto out;
+		}
+		(*count)++;
+	}
+	if (rc == SQLITE_DONE)
+		goto out;
+err_sql:
+	snprintf(errbuf, errlen, "%s: reading nodes: %s", path, sqlite3_errmsg(db));
+	ret = storage_sql_errno(db, rc);
+	if (!ret || ret == -EIO)
+		ret = -EBADMSG;
+out:
+	acl_free(&acl);
+	buf_free(&ab);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int load_sessions(sqlite3 *db, struct tree *t, uint32_t *crc, int64_t *count,
+			 const char *path, char *errbuf, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	const char *owner;
+	int64_t id;
+	int32_t to;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(db, "SELECT id, timeout_ms, owner FROM sessions ORDER BY rowid",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto err_sql;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		to = sqlite3_column_int(st, 1);
+		owner = (const char *)sqlite3_column_text(st, 2);
+		if (!owner)
+			owner = "";
+		*crc = snapshot_session_crc(*crc, id, to, owner);
+		ret = tree_load_session(t, id, to, owner);
+		if (ret) {
+			snprintf(errbuf, errlen, "%s: session 0x%llx: %s", path,
+				 (unsigned long long)id, strerror(-ret));
+			goto out;
+		}
+		(*count)++;
+	}
+	if (rc == SQLITE_DONE)
+		goto out;
+err_sql:
+	snprintf(errbuf, errlen, "%s: reading sessions: %s", path, sqlite3_errmsg(db));
+	ret = storage_sql_errno(db, rc);
+	if (!ret || ret == -EIO)
+		ret = -EBADMSG;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int snapshot_load(const char *path, struct tree *t, zxid_t *zxid, char *errbuf,
+		  size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int64_t format = 0, z = 0, want_nodes = 0, want_sess = 0, want_crc = 0;
+	int64_t nodes = 0, sessions = 0;
+	uint32_t crc = 0;
+	int rc, ret;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK)
+		rc = meta_get(db, "format", &format);
+	if (rc == SQLITE_OK)
+		rc = meta_get(db, "zxid", &z);
+	if (rc == SQLITE_OK)
+		rc = meta_get(db, "nodes", &want_nodes);
+	if (rc == SQLITE_OK)
+		rc = meta_get(db, "sessions", &want_sess);
+	if (rc == SQLITE_OK)
+		rc = meta_get(db, "checksum", &want_crc);
+	if (rc != SQLITE_OK) {
+		snprintf(errbuf, errlen, "%s: no readable meta table: %s", path,
+			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		ret = -EBADMSG;
+		goto out;
+	}
+	if (format != SNAP_FORMAT) {
+		snprintf(errbuf, errlen, "%s: unknown format %lld", path, (long long)format);
+		ret = -EBADMSG;
+		goto out;
+	}
+	ret = load_nodes(db, t, &crc, &nodes, path, errbuf, errlen);
+	if (!ret)
+		ret = load_sessions(db, t, &crc, &sessions, path, errbuf, errlen);
+	if (ret)
+		goto out;
+	if (nodes != want_nodes || sessions != want_sess || crc != (uint32_t)want_crc) {
+		snprintf(errbuf, errlen,
+			 "%s: contents do not match its checksum (%lld nodes, %lld sessions, "
+			 "crc %08x; meta says %lld, %lld, %08x)",
+			 path, (long long)nodes, (long long)sessions, crc, (long long)want_nodes,
+			 (long long)want_sess, (uint32_t)want_crc);
+		ret = -EBADMSG;
+		goto out;
+	}
+	tree_set_last_zxid(t, (zxid_t)z);
+	*zxid = (zxid_t)z;
+out:
+	sqlite3_close(db);
+	return ret;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	zxid_t x = *(const zxid_t *)a, y = *(const zxid_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int snapshot_list(const char *dir, zxid_t **zxids, size_t *n)
+{
+	DIR *d;
+	struct dirent *e;
+	zxid_t *v = NULL, *nv;
+	size_t cnt = 0, cap = 0;
+	unsigned long long z;
+	int off;
+
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		off = 0;
+		if (sscanf(e->d_name, "snapshot.%16llx.db%n", &z, &off) != 1 || off != 28 ||
+		    e->d_name[off] != '\0')
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[cnt++] = (zxid_t)z;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_desc);
+	*zxids = v;
+	*n = cnt;
+	return 0;
+}
+
+void snapshot_clean_tmp(const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	char p[4096];
+	size_t l;
+
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		l = strlen(e->d_name);
+		if (strncmp(e->d_name, "snapshot.", 9) != 0 || l < 4 ||
+		    strcmp(e->d_name + l - 4, ".tmp") != 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		log_info("removing %s, a snapshot cut short", p);
+		unlink(p);
+	}
+	closedir(d);
+}

@@ -1,0 +1,384 @@
+/*
+ * test_core.c - the write pipeline: deferred completions, FIFO order,
+ * subscribers before replies, sync, sessions (ids, passwords, expiry,
+ * recovery, close by owner) and the reaper.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "test_core_util.h"
+#include "zerr.h"
+
+struct order_log {
+	char ev[64][128];
+	int n;
+};
+
+static void log_event(void *arg, const struct tree_event *ev)
+{
+	struct order_log *l = arg;
+
+	if (l->n < 64)
+		snprintf(l->ev[l->n++], 128, "%c %s",
+			 ev->type == TREE_CREATED   ? 'C'
+			 : ev->type == TREE_DELETED ? 'D'
+			 : ev->type == TREE_DATA    ? 'M'
+						    : '?',
+			 ev->path);
+}
+
+struct rec_done {
+	struct order_log *l;
+	int err;
+	int done;
+	zxid_t zxid;
+};
+
+static void rec_done_cb(void *arg, const struct zresult *res)
+{
+	struct rec_done *r = arg;
+
+	r->done = 1;
+	r->err = res->err;
+	r->zxid = res->zxid;
+	if (r->l && r->l->n < 64)
+		snprintf(r->l->ev[r->l->n++], 128, "done %s", zerr_str(res->err));
+}
+
+static void create_req(struct zreq *r, const char *path)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = ZOP_CREATE;
+	r->path = path;
+	r->acl = acl_open_unsafe();
+	r->version = -1;
+	r->child_kind = -1;
+}
+
+static void test_submit_deferred_and_ordered(void)
+{
+	struct tc t;
+	struct order_log l = {0};
+	struct rec_done a = {&l}, b = {&l}, c = {&l};
+	struct zreq r;
+
+	tc_init(&t);
+	TAP_EQ(tc_open(&t), 0);
+	TAP_EQ(qcore_subscribe(t.c, log_event, &l), 0);
+	create_req(&r, "/a");
+	TAP_EQ(qcore_submit(t.c, 0, 1, &r, NULL, rec_done_cb, &a), 0);
+	/* Fails in prepare (no parent), but must wait for /a before it. */
+	create_req(&r, "/x/y");
+	TAP_EQ(qcore_submit(t.c, 0, 2, &r, NULL, rec_done_cb, &b), 0);
+	create_req(&r, "/a/b");
+	TAP_EQ(qcore_submit(t.c, 0, 3, &r, NULL, rec_done_cb, &c), 0);
+	TAP_EQ(a.done + b.done + c.done, 0);
+	TAP_ASSERT(tc_wait(&t, &c.done, 10000));
+	TAP_EQ(a.err, ZOK);
+	TAP_EQ(b.err, ZNONODE);
+	TAP_EQ(c.err, ZOK);
+	TAP_EQ(l.n, 5);
+	TAP_STREQ(l.ev[0], "C /a");
+	TAP_STREQ(l.ev[1], "done OK");
+	TAP_STREQ(l.ev[2], "done NONODE");
+	TAP_STREQ(l.ev[3], "C /a/b");
+	TAP_STREQ(l.ev[4], "done OK");
+	TAP_EQ(zxid_epoch(a.zxid), 1);
+	TAP_EQ(c.zxid, a.zxid + 1);
+	tc_done(&t);
+}
+
+static void test_prepare_failure_deferred(void)
+{
+	struct tc t;
+	struct rec_done a = {0};
+	struct zreq r;
+
+	tc_init(&t);
+	TAP_EQ(tc_open(&t), 0);
+	create_req(&r, "bad path");
+	TAP_EQ(qcore_submit(t.c, 0, 1, &r, NULL, rec_done_cb, &a), 0);
+	TAP_EQ(a.done, 0);
+	TAP_ASSERT(tc_wait(&t, &a.done, 5000));
+	TAP_EQ(a.err, ZBADARGUMENTS);
+	tc_done(&t);
+}
+
+static void test_sync(void)
+{
+	struct tc t;
+	struct rec_done a = {0}, s = {0};
+	struct zreq r;
+
+	tc_init(&t);
+	TAP_EQ(tc_open(&t), 0);
+	create_req(&r, "/s");
+	TAP_EQ(qcore_submit(t.c, 0, 1, &r, NULL, rec_done_cb, &a), 0);
+	TAP_EQ(qcore_sync(t.c, rec_done_cb, &s), 0);
+	TAP_EQ(s.done, 0);
+	TAP_ASSERT(tc_wait(&t, &s.done, 5000));
+	TAP_EQ(a.done, 1);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/s") != NULL);
+	/* Nothing pending: still deferred. */
+	s.done = 0;
+	TAP_EQ(qcore_sync(t.c, rec_done_cb, &s), 0);
+	TAP_EQ(s.done, 0);
+	TAP_ASSERT(tc_wait(&t, &s.done, 5000));
+	tc_done(&t);
+}
+
+static void test_group_commit(void)
+{
+	struct tc t;
+	struct qcore_stats st;
+	char path[64];
+	int done = 0, errs = 0, i;
+
+	tc_init(&t);
+	TAP_EQ(tc_open(&t), 0);
+	for (i = 0; i < 500; i++) {
+		snprintf(path, sizeof(path), "/n%d", i);
+		TAP_EQ(tc_create_async(&t, path, "v", 1, &done, &errs), 0);
+	}
+	tc_wait_count(&t, &done, 500, 20000);
+	TAP_EQ(done, 500);
+	TAP_EQ(errs, 0);
+	qcore_stats(t.c, &st);
+	TAP_EQ(st.txns, 500);
+	TAP_EQ(st.log_txns, 500);
+	TAP_EQ(st.outstanding, 0);
+	printf("# 500 txns in %llu fsyncs\n", (unsigned long long)st.fsyncs);
+	TAP_ASSERT(st.fsyncs < 500);
+	tc_done(&t);
+}
+
+static void test_session_ids_and_password(void)
+{
+	struct tc t;
+	uint8_t pw1[16], pw2[16];
+	int64_t id, id2;
+
+	tc_init(&t);
+	t.o.server_id = 7;
+	TAP_EQ(tc_open(&t), 0);
+	id = tc_session_open(&t, 30000, "host/mnt");
+	TAP_ASSERT(id > 0);
+	TAP_EQ((uint64_t)id >> 56, 7);
+	id2 = tc_session_open(&t, 30000, "host/mnt");
+	TAP_ASSERT(id2 != id);
+	TAP_ASSERT(tree_session_get(qcore_tree(t.c), id) != NULL);
+	qcore_session_password(t.c, id, pw1);
+	TAP_EQ(qcore_session_touch(t.c, id), ZOK);
+	TAP_EQ(qcore_session_touch(t.c, 12345), ZSESSIONEXPIRED);
+	tc_close(&t);
+	TAP_EQ(tc_open(&t), 0);
+	qcore_session_password(t.c, id, pw2);
+	TAP_ASSERT(memcmp(pw1, pw2, 16) == 0);
+	qcore_session_password(t.c, id2, pw2);
+	TAP_ASSERT(memcmp(pw1, pw2, 16) != 0);
+	TAP_ASSERT(tree_session_get(qcore_tree(t.c), id) != NULL);
+	tc_done(&t);
+}
+
+static void test_session_close_removes_ephemerals(void)
+{
+	struct tc t;
+	struct rec_done d = {0};
+	int64_t id;
+
+	tc_init(&t);
+	TAP_EQ(tc_open(&t), 0);
+	id = tc_session_open(&t, 30000, "me");
+	TAP_ASSERT(id > 0);
+	TAP_EQ(tc_create_s(&t, id, "/e", "x", ZCM_EPHEMERAL), ZOK);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/e") != NULL);
+	TAP_EQ(qcore_session_close(t.c, id, rec_done_cb, &d), 0);
+	TAP_ASSERT(tc_wait(&t, &d.done, 5000));
+	TAP_EQ(d.err, ZOK);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/e") == NULL);
+	TAP_ASSERT(tree_session_get(qcore_tree(t.c), id) == NULL);
+	TAP_EQ(qcore_session_touch(t.c, id), ZSESSIONEXPIRED);
+	tc_done(&t);
+}
+
+struct del_watch {
+	int deleted;
+};
+
+static void watch_delete(void *arg, const struct tree_event *ev)
+{
+	struct del_watch *w = arg;
+
+	if (ev->type == TREE_DELETED)
+		w->deleted++;
+}
+
+static void test_session_expiry(void)
+{
+	struct tc t;
+	struct del_watch w = {0};
+	int64_t id, id2;
+	int i;
+
+	tc_init(&t);
+	t.o.tick_ms = 50;
+	t.o.min_session_timeout_ms = 200;
+	t.o.max_session_timeout_ms = 1000;
+	TAP_EQ(tc_open(&t), 0);
+	TAP_EQ(qcore_subscribe(t.c, watch_delete, &w), 0);
+	id = tc_session_open(&t, 200, "a");
+	id2 = tc_session_open(&t, 200, "b");
+	TAP_ASSERT(id > 0 && id2 > 0);
+	TAP_EQ(tc_create_s(&t, id, "/eph", "", ZCM_EPHEMERAL), ZOK);
+	/* id2 is kept alive by touches, id is not. */
+	for (i = 0; i < 10; i++) {
+		tc_run_for(&t, 60);
+		TAP_EQ(qcore_session_touch(t.c, id2), ZOK);
+	}
+	TAP_ASSERT(tree_session_get(qcore_tree(t.c), id) == NULL);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/eph") == NULL);
+	TAP_EQ(w.deleted, 1);
+	TAP_ASSERT(tree_session_get(qcore_tree(t.c), id2) != NULL);
+	tc_done(&t);
+}
+
+static void test_recovered_session_gets_full_timeout(void)
+{
+	struct tc t;
+	int64_t id;
+
+	tc_init(&t);
+	t.o.tick_ms = 50;
+	t.o.min_session_timeout_ms = 400;
+	t.o.max_session_timeout_ms = 1000;
+	TAP_EQ(tc_open(&t), 0);
+	id = tc_session_open(&t, 400, "a");
+	TAP_ASSERT(id > 0);
+	TAP_EQ(tc_create_s(&t, id, "/eph", "", ZCM_EPHEMERAL), ZOK);
+	tc_close(&t);
+	/* Down for longer than the timeout: the clock restarts on open. */
+	usleep(600 * 1000);
+	TAP_EQ(tc_open(&t), 0);
+	TAP_ASSERT(tree_session_get(qcore_tree(t.c), id) != NULL);
+	tc_run_for(&t, 200);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/eph") != NULL);
+	TAP_EQ(qcore_session_touch(t.c, id), ZOK);
+	tc_run_for(&t, 800);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/eph") == NULL);
+	TAP_ASSERT(tree_session_get(qcore_tree(t.c), id) == NULL);
+	tc_done(&t);
+}
+
+static void test_close_owner(void)
+{
+	struct tc t;
+	struct rec_done d = {0};
+	int64_t a, b, c;
+
+	tc_init(&t);
+	TAP_EQ(tc_open(&t), 0);
+	a = tc_session_open(&t, 30000, "host/mnt");
+	b = tc_session_open(&t, 30000, "host/mnt");
+	c = tc_session_open(&t, 30000, "10.0.0.1:5000");
+	TAP_EQ(tc_create_s(&t, a, "/la", "", ZCM_EPHEMERAL), ZOK);
+	TAP_EQ(tc_create_s(&t, b, "/lb", "", ZCM_EPHEMERAL), ZOK);
+	TAP_EQ(tc_create_s(&t, c, "/lc", "", ZCM_EPHEMERAL), ZOK);
+	TAP_EQ(qcore_session_close_owner(t.c, "host/mnt", rec_done_cb, &d), 0);
+	TAP_EQ(d.done, 0);
+	TAP_ASSERT(tc_wait(&t, &d.done, 5000));
+	TAP_EQ(d.err, ZOK);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/la") == NULL);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/lb") == NULL);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/lc") != NULL);
+	/* Nobody left: still one deferred callback. */
+	d.done = 0;
+	TAP_EQ(qcore_session_close_owner(t.c, "host/mnt", rec_done_cb, &d), 0);
+	TAP_EQ(d.done, 0);
+	TAP_ASSERT(tc_wait(&t, &d.done, 5000));
+	tc_done(&t);
+}
+
+static void test_reaper(void)
+{
+	struct tc t;
+	struct del_watch w = {0};
+	struct zreq r;
+	struct rec_done d = {0};
+
+	tc_init(&t);
+	t.o.container_check_ms = 50;
+	TAP_EQ(tc_open(&t), 0);
+	TAP_EQ(qcore_subscribe(t.c, watch_delete, &w), 0);
+	TAP_EQ(tc_create(&t, "/c", "", ZCM_CONTAINER), ZOK);
+	TAP_EQ(tc_create(&t, "/never", "", ZCM_CONTAINER), ZOK);
+	TAP_EQ(tc_create(&t, "/c/kid", "", ZCM_PERSISTENT), ZOK);
+	create_req(&r, "/ttl");
+	r.op = ZOP_CREATETTL;
+	r.mode = ZCM_PERSISTENT_WITH_TTL;
+	r.ttl_ms = 150;
+	TAP_EQ(qcore_submit(t.c, 0, 0, &r, NULL, rec_done_cb, &d), 0);
+	TAP_ASSERT(tc_wait(&t, &d.done, 5000));
+	TAP_EQ(d.err, ZOK);
+	tc_run_for(&t, 120);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/c") != NULL);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/ttl") != NULL);
+	TAP_EQ(tc_delete(&t, "/c/kid"), ZOK);
+	tc_run_for(&t, 400);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/c") == NULL);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/ttl") == NULL);
+	/* A container that never had a child stays. */
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/never") != NULL);
+	TAP_EQ(w.deleted, 3);
+	tc_done(&t);
+}
+
+static void test_closing_completes_pending(void)
+{
+	struct tc t;
+	char path[32];
+	int done = 0, errs = 0, i;
+
+	tc_init(&t);
+	TAP_EQ(tc_open(&t), 0);
+	for (i = 0; i < 50; i++) {
+		snprintf(path, sizeof(path), "/p%d", i);
+		TAP_EQ(tc_create_async(&t, path, "v", 1, &done, &errs), 0);
+	}
+	tc_close(&t);
+	TAP_EQ(done, 50);
+	TAP_EQ(errs, 0);
+	TAP_EQ(tc_open(&t), 0);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/p49") != NULL);
+	tc_done(&t);
+}
+
+static void test_lock(void)
+{
+	struct tc t;
+	struct qcore *c2 = NULL;
+	char err[512];
+
+	tc_init(&t);
+	TAP_EQ(tc_open(&t), 0);
+	TAP_ASSERT(qcore_open(&t.o, &c2, err, sizeof(err)) < 0);
+	TAP_ASSERT(strstr(err, "lock") != NULL);
+	tc_done(&t);
+}
+
+static const struct tap_case cases[] = {
+	{"submit_deferred_and_ordered", test_submit_deferred_and_ordered},
+	{"prepare_failure_deferred", test_prepare_failure_deferred},
+	{"sync", test_sync},
+	{"group_commit", test_group_commit},
+	{"session_ids_and_password", test_session_ids_and_password},
+	{"session_close_removes_ephemerals", test_session_close_removes_ephemerals},
+	{"session_expiry", test_session_expiry},
+	{"recovered_session_gets_full_timeout", test_recovered_session_gets_full_timeout},
+	{"close_owner", test_close_owner},
+	{"reaper", test_reaper},
+	{"closing_completes_pending", test_closing_completes_pending},
+	{"lock", test_lock},
+};
+
+TAP_MAIN(cases)
