@@ -146,13 +146,15 @@ int logstore_open(const char *path, struct event_base *base, struct logstore **o
 	ls->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ls->wake_fd < 0) {
 		rc = -errno;
-		snprintf(errmsg, errmsg_len, "log store %s: eventfd: %s", path, strerror(errno));
+		snprintf(errmsg, errmsg_len, "log store %s: eventfd: %s", path,
+			 strerror(errno));
 		goto err_after_alloc;
 	}
 	ls->wake_ev = event_new(base, ls->wake_fd, EV_READ | EV_PERSIST, on_wake, ls);
 	if (!ls->wake_ev || event_add(ls->wake_ev, NULL) < 0) {
 		rc = -ENOMEM;
-		snprintf(errmsg, errmsg_len, "log store %s: cannot add the wake event", path);
+		snprintf(errmsg, errmsg_len, "log store %s: cannot add the wake event",
+			 path);
 		goto err_after_alloc;
 	}
 	if ((rc = pthread_create(&ls->thread, NULL, writer_main, ls)) != 0) {

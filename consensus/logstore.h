@@ -86,7 +86,7 @@ enum logstore_op {
 	LOGSTORE_TRUNCATE, /* delete every entry with zxid > arg */
 	LOGSTORE_COMPACT,  /* delete every entry with zxid < arg */
 	LOGSTORE_SET_META,
-	LOGSTORE_READ, /* entries with from <= zxid <= to, at most max */
+	LOGSTORE_READ,	  /* entries with from <= zxid <= to, at most max */
 	LOGSTORE_BARRIER, /* completes once everything before it has */
 	LOGSTORE_RESET,	  /* delete everything; the log starts after arg */
 };

@@ -62,8 +62,10 @@ static int lsc_load(struct cons_store *vt, struct cons_meta *meta, zxid_t *snap_
 	}
 	for (size_t i = 0; i < s->loaded.n_entries; i++) {
 		const struct logstore_entry *e = &s->loaded.entries[i];
-		s->loaded_entries[i] = (struct cons_entry){
-			.zxid = e->zxid, .type = e->type, .len = (uint32_t)e->len, .data = e->data};
+		s->loaded_entries[i] = (struct cons_entry){.zxid = e->zxid,
+							   .type = e->type,
+							   .len = (uint32_t)e->len,
+							   .data = e->data};
 	}
 	*entries = s->loaded_entries;
 	*n = s->loaded.n_entries;
@@ -132,18 +134,19 @@ static int lsc_append(struct cons_store *vt, struct cons_store_req *creq, int tr
 	op->entries = (struct logstore_entry *)(op + 1);
 	p = (uint8_t *)(op->entries + n);
 	for (size_t i = 0; i < n; i++) {
-		op->entries[i] = (struct logstore_entry){.zxid = entries[i].zxid,
-							  .epoch = zxid_epoch(entries[i].zxid),
-							  .type = entries[i].type,
-							  .data = p,
-							  .len = entries[i].len};
+		op->entries[i] =
+		    (struct logstore_entry){.zxid = entries[i].zxid,
+					    .epoch = zxid_epoch(entries[i].zxid),
+					    .type = entries[i].type,
+					    .data = p,
+					    .len = entries[i].len};
 		if (entries[i].len)
 			memcpy(p, entries[i].data, entries[i].len);
 		p += entries[i].len;
 	}
 	if (truncate)
-		rc = logstore_append_after(s->ls, &op->req, truncate_after, op->entries, n,
-					   op_done);
+		rc = logstore_append_after(s->ls, &op->req, truncate_after, op->entries,
+					   n, op_done);
 	else if (n == 0)
 		rc = logstore_barrier(s->ls, &op->req, op_done);
 	else

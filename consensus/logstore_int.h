@@ -23,7 +23,7 @@ struct logstore {
 	struct event_base *base;
 	zxid_t last_submitted; /* zxid order is checked at submit time */
 	struct logstore_meta meta_submitted;
-	size_t inflight;       /* submitted, callback not yet run */
+	size_t inflight; /* submitted, callback not yet run */
 
 	/* Shared with the writer thread, under mu. */
 	pthread_mutex_t mu;
@@ -33,7 +33,7 @@ struct logstore {
 	int stopping;
 	struct logstore_req *q_head, *q_tail; /* waiting for the writer */
 	struct logstore_req *d_head, *d_tail; /* done, waiting for the loop */
-	int wake_fd; /* eventfd: the writer wakes the loop */
+	int wake_fd;			      /* eventfd: the writer wakes the loop */
 	struct event *wake_ev;
 	uint64_t commits, entries;
 

@@ -11,7 +11,7 @@
 
 #include "logstore_int.h"
 
-#define LOGSTORE_APP_ID  0x5146534c /* "QFSL" */
+#define LOGSTORE_APP_ID	 0x5146534c /* "QFSL" */
 #define LOGSTORE_VERSION 1
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -52,7 +52,8 @@ static uint32_t meta_crc(const struct logstore_meta *m)
 
 static int sql_fail(struct logstore *ls, char *errmsg, size_t len, const char *what)
 {
-	snprintf(errmsg, len, "log store %s: %s: %s", ls->path, what, sqlite3_errmsg(ls->db));
+	snprintf(errmsg, len, "log store %s: %s: %s", ls->path, what,
+		 sqlite3_errmsg(ls->db));
 	return -EIO;
 }
 
@@ -94,11 +95,11 @@ static int pragma(struct logstore *ls, const char *sql, sqlite3_int64 *val, char
 }
 
 static const char schema[] =
-	"CREATE TABLE log(zxid INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
-	" type INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);"
-	"CREATE TABLE meta(id INTEGER PRIMARY KEY CHECK (id = 1),"
-	" accepted_epoch INTEGER NOT NULL, current_epoch INTEGER NOT NULL,"
-	" vote INTEGER NOT NULL, snapshot_zxid INTEGER NOT NULL, crc INTEGER NOT NULL);";
+    "CREATE TABLE log(zxid INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
+    " type INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);"
+    "CREATE TABLE meta(id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " accepted_epoch INTEGER NOT NULL, current_epoch INTEGER NOT NULL,"
+    " vote INTEGER NOT NULL, snapshot_zxid INTEGER NOT NULL, crc INTEGER NOT NULL);";
 
 static int create_schema(struct logstore *ls, char *errmsg, size_t len)
 {
@@ -137,20 +138,21 @@ static int prepare_all(struct logstore *ls, char *errmsg, size_t len)
 		size_t off;
 		const char *sql;
 	} stmts[] = {
-		{offsetof(struct logstore, st_begin), "BEGIN IMMEDIATE"},
-		{offsetof(struct logstore, st_commit), "COMMIT"},
-		{offsetof(struct logstore, st_rollback), "ROLLBACK"},
-		{offsetof(struct logstore, st_insert),
-		 "INSERT INTO log(zxid, epoch, type, data, crc) VALUES(?1, ?2, ?3, ?4, ?5)"},
-		{offsetof(struct logstore, st_truncate), "DELETE FROM log WHERE zxid > ?1"},
-		{offsetof(struct logstore, st_compact), "DELETE FROM log WHERE zxid < ?1"},
-		{offsetof(struct logstore, st_meta),
-		 "UPDATE meta SET accepted_epoch = ?1, current_epoch = ?2, vote = ?3,"
-		 " snapshot_zxid = ?4, crc = ?5 WHERE id = 1"},
-		{offsetof(struct logstore, st_read),
-		 "SELECT zxid, epoch, type, data, crc FROM log WHERE zxid >= ?1 AND zxid <= ?2"
-		 " ORDER BY zxid LIMIT ?3"},
-		{offsetof(struct logstore, st_reset), "DELETE FROM log"},
+	    {offsetof(struct logstore, st_begin), "BEGIN IMMEDIATE"},
+	    {offsetof(struct logstore, st_commit), "COMMIT"},
+	    {offsetof(struct logstore, st_rollback), "ROLLBACK"},
+	    {offsetof(struct logstore, st_insert),
+	     "INSERT INTO log(zxid, epoch, type, data, crc) VALUES(?1, ?2, ?3, ?4, ?5)"},
+	    {offsetof(struct logstore, st_truncate), "DELETE FROM log WHERE zxid > ?1"},
+	    {offsetof(struct logstore, st_compact), "DELETE FROM log WHERE zxid < ?1"},
+	    {offsetof(struct logstore, st_meta),
+	     "UPDATE meta SET accepted_epoch = ?1, current_epoch = ?2, vote = ?3,"
+	     " snapshot_zxid = ?4, crc = ?5 WHERE id = 1"},
+	    {offsetof(struct logstore, st_read),
+	     "SELECT zxid, epoch, type, data, crc FROM log WHERE zxid >= ?1 AND zxid <= "
+	     "?2"
+	     " ORDER BY zxid LIMIT ?3"},
+	    {offsetof(struct logstore, st_reset), "DELETE FROM log"},
 	};
 	int rc;
 
@@ -162,16 +164,18 @@ static int prepare_all(struct logstore *ls, char *errmsg, size_t len)
 	return 0;
 }
 
-static int load_meta(struct logstore *ls, struct logstore_meta *m, char *errmsg, size_t len)
+static int load_meta(struct logstore *ls, struct logstore_meta *m, char *errmsg,
+		     size_t len)
 {
 	sqlite3_stmt *st;
 	uint32_t stored;
 	int rc;
 
-	if (sqlite3_prepare_v2(ls->db,
-			       "SELECT accepted_epoch, current_epoch, vote, snapshot_zxid, crc"
-			       " FROM meta WHERE id = 1",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		ls->db,
+		"SELECT accepted_epoch, current_epoch, vote, snapshot_zxid, crc"
+		" FROM meta WHERE id = 1",
+		-1, &st, NULL) != SQLITE_OK)
 		return sql_fail(ls, errmsg, len, "reading metadata");
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
@@ -216,10 +220,11 @@ static int check_row(struct logstore *ls, sqlite3_stmt *st, char *errmsg, size_t
 		return -EILSEQ;
 	}
 	if (crc != stored) {
-		snprintf(errmsg, len,
-			 "log store %s: record zxid 0x%llx fails its checksum (stored %08x, "
-			 "computed %08x)",
-			 ls->path, (unsigned long long)zxid, stored, crc);
+		snprintf(
+		    errmsg, len,
+		    "log store %s: record zxid 0x%llx fails its checksum (stored %08x, "
+		    "computed %08x)",
+		    ls->path, (unsigned long long)zxid, stored, crc);
 		return -EILSEQ;
 	}
 	return 0;
@@ -231,8 +236,9 @@ static int scan_log(struct logstore *ls, struct logstore_state *state, char *err
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(ls->db, "SELECT zxid, epoch, type, data, crc FROM log ORDER BY zxid",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		ls->db, "SELECT zxid, epoch, type, data, crc FROM log ORDER BY zxid", -1,
+		&st, NULL) != SQLITE_OK)
 		return sql_fail(ls, errmsg, len, "scanning the log");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		zxid_t z = (zxid_t)sqlite3_column_int64(st, 0);
@@ -263,17 +269,17 @@ int logstore_sql_open(struct logstore *ls, struct logstore_state *state, char *e
 	int rc;
 
 	memset(state, 0, sizeof(*state));
-	rc = sqlite3_open_v2(ls->path, &ls->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			     NULL);
+	rc = sqlite3_open_v2(
+	    ls->path, &ls->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(errmsg, len, "log store %s: cannot open: %s", ls->path,
 			 ls->db ? sqlite3_errmsg(ls->db) : sqlite3_errstr(rc));
 		return -EIO;
 	}
 	sqlite3_extended_result_codes(ls->db, 1);
-	if ((rc = pragma(ls, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode), errmsg,
-			 len)) < 0)
+	if ((rc = pragma(ls, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode),
+			 errmsg, len)) < 0)
 		return rc;
 	if (strcmp(mode, "wal") != 0) {
 		snprintf(errmsg, len, "log store %s: cannot enable WAL (journal mode %s)",
@@ -284,8 +290,10 @@ int logstore_sql_open(struct logstore *ls, struct logstore_state *state, char *e
 	 * acknowledged append promises. */
 	if ((rc = exec(ls, "PRAGMA synchronous = FULL", errmsg, len)) < 0)
 		return rc;
-	if ((rc = pragma(ls, "PRAGMA application_id", &app_id, NULL, 0, errmsg, len)) < 0 ||
-	    (rc = pragma(ls, "PRAGMA user_version", &version, NULL, 0, errmsg, len)) < 0 ||
+	if ((rc = pragma(ls, "PRAGMA application_id", &app_id, NULL, 0, errmsg, len)) <
+		0 ||
+	    (rc = pragma(ls, "PRAGMA user_version", &version, NULL, 0, errmsg, len)) <
+		0 ||
 	    (rc = pragma(ls, "SELECT count(*) FROM sqlite_master", &n_tables, NULL, 0,
 			 errmsg, len)) < 0)
 		return rc;
@@ -293,7 +301,8 @@ int logstore_sql_open(struct logstore *ls, struct logstore_state *state, char *e
 		if ((rc = create_schema(ls, errmsg, len)) < 0)
 			return rc;
 	} else if (app_id != LOGSTORE_APP_ID) {
-		snprintf(errmsg, len, "log store %s: not a quorumfs log (application_id %lld)",
+		snprintf(errmsg, len,
+			 "log store %s: not a quorumfs log (application_id %lld)",
 			 ls->path, (long long)app_id);
 		return -EILSEQ;
 	} else if (version != LOGSTORE_VERSION) {
@@ -322,16 +331,17 @@ int logstore_sql_open(struct logstore *ls, struct logstore_state *state, char *e
 
 void logstore_sql_close(struct logstore *ls)
 {
-	sqlite3_stmt **all[] = {&ls->st_begin,	 &ls->st_commit,   &ls->st_rollback,
-				&ls->st_insert,	 &ls->st_truncate, &ls->st_compact,
-				&ls->st_meta,	 &ls->st_read,	   &ls->st_reset};
+	sqlite3_stmt **all[] = {&ls->st_begin,	&ls->st_commit,	  &ls->st_rollback,
+				&ls->st_insert, &ls->st_truncate, &ls->st_compact,
+				&ls->st_meta,	&ls->st_read,	  &ls->st_reset};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		sqlite3_finalize(*all[i]);
 		*all[i] = NULL;
 	}
 	if (ls->db && sqlite3_close(ls->db) != SQLITE_OK)
-		fprintf(stderr, "log store %s: close: %s\n", ls->path, sqlite3_errmsg(ls->db));
+		fprintf(stderr, "log store %s: close: %s\n", ls->path,
+			sqlite3_errmsg(ls->db));
 	ls->db = NULL;
 }
 
@@ -361,8 +371,8 @@ static int run_append(struct logstore *ls, struct logstore_req *req)
 		sqlite3_bind_int64(st, 3, e->type);
 		/* Static: the payload outlives the step, which copies it. */
 		sqlite3_bind_blob64(st, 4, e->len ? e->data : "", e->len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5,
-				   record_crc(e->zxid, e->epoch, e->type, e->data, e->len));
+		sqlite3_bind_int64(
+		    st, 5, record_crc(e->zxid, e->epoch, e->type, e->data, e->len));
 		snprintf(what, sizeof(what), "appending zxid 0x%llx",
 			 (unsigned long long)e->zxid);
 		if (step_done(ls, st, req, what) < 0)
@@ -379,7 +389,8 @@ static int run_read(struct logstore *ls, struct logstore_req *req)
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)req->arg);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)req->arg2);
-	sqlite3_bind_int64(st, 3, req->max > INT64_MAX ? INT64_MAX : (sqlite3_int64)req->max);
+	sqlite3_bind_int64(st, 3,
+			   req->max > INT64_MAX ? INT64_MAX : (sqlite3_int64)req->max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct logstore_entry *e;
 		void *copy;
@@ -389,7 +400,8 @@ static int run_read(struct logstore *ls, struct logstore_req *req)
 			goto out;
 		if (req->n_entries == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
-			struct logstore_entry *ne = realloc(req->entries, ncap * sizeof(*ne));
+			struct logstore_entry *ne =
+			    realloc(req->entries, ncap * sizeof(*ne));
 			if (!ne) {
 				err = -ENOMEM;
 				goto out_nomem;
@@ -438,7 +450,8 @@ static int write_meta(struct logstore *ls, struct logstore_req *req,
 
 /* Runs one write inside the open transaction; *meta is the metadata as it
  * will be if the transaction commits. */
-static int run_one(struct logstore *ls, struct logstore_req *req, struct logstore_meta *meta)
+static int run_one(struct logstore *ls, struct logstore_req *req,
+		   struct logstore_meta *meta)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -520,7 +533,8 @@ size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t 
 	}
 	if (n == 1 && !is_write(reqs[0])) {
 		/* A read is one statement: its own implicit transaction. */
-		reqs[0]->status = reqs[0]->op == LOGSTORE_READ ? run_read(ls, reqs[0]) : 0;
+		reqs[0]->status =
+		    reqs[0]->op == LOGSTORE_READ ? run_read(ls, reqs[0]) : 0;
 		return 0;
 	}
 	if (step_done(ls, ls->st_begin, reqs[0], "BEGIN") < 0) {

@@ -20,7 +20,8 @@ static void put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-int peer_hdr_parse(const uint8_t *p, size_t max_body, struct peer_hdr *h, const char **why)
+int peer_hdr_parse(const uint8_t *p, size_t max_body, struct peer_hdr *h,
+		   const char **why)
 {
 	uint32_t len = get_be32(p);
 
@@ -116,7 +117,8 @@ void peer_auth_encode(struct buf *b, const uint8_t mac[PEER_MAC])
 }
 
 size_t peer_transcript(const struct peer_hello *h, uint32_t acceptor_id,
-		       const uint8_t nonce_a[PEER_NONCE], uint8_t out[PEER_TRANSCRIPT_MAX])
+		       const uint8_t nonce_a[PEER_NONCE],
+		       uint8_t out[PEER_TRANSCRIPT_MAX])
 {
 	uint8_t *p = out;
 
@@ -133,10 +135,10 @@ size_t peer_transcript(const struct peer_hello *h, uint32_t acceptor_id,
 }
 
 static const char *const labels[] = {
-	[PEER_LABEL_ACCEPTOR] = "qfs-peer-v1 acceptor",
-	[PEER_LABEL_CONNECTOR] = "qfs-peer-v1 connector",
-	[PEER_LABEL_KEY_C2A] = "qfs-peer-v1 key c2a",
-	[PEER_LABEL_KEY_A2C] = "qfs-peer-v1 key a2c",
+    [PEER_LABEL_ACCEPTOR] = "qfs-peer-v1 acceptor",
+    [PEER_LABEL_CONNECTOR] = "qfs-peer-v1 connector",
+    [PEER_LABEL_KEY_C2A] = "qfs-peer-v1 key c2a",
+    [PEER_LABEL_KEY_A2C] = "qfs-peer-v1 key a2c",
 };
 
 int peer_derive(const struct hmac_key *secret, enum peer_label label, const uint8_t *t,
@@ -171,8 +173,8 @@ int peer_msg_seal(const struct hmac_key *k, uint64_t seq, const void *msg, size_
 	return 0;
 }
 
-int peer_msg_encode(struct buf *b, const struct hmac_key *k, uint64_t seq, const void *msg,
-		    size_t len)
+int peer_msg_encode(struct buf *b, const struct hmac_key *k, uint64_t seq,
+		    const void *msg, size_t len)
 {
 	uint8_t hdr[PEER_HDR], mac[PEER_MAC];
 

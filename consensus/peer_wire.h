@@ -45,12 +45,12 @@
 #include "buf.h"
 #include "hmac.h"
 
-#define PEER_VERSION	   1
-#define PEER_HDR	   6 /* u32 length, u8 version, u8 type */
-#define PEER_NONCE	   32
-#define PEER_MAC	   HMAC_SHA256_LEN
-#define PEER_CLUSTER_MAX   255
-#define PEER_HANDSHAKE_MAX 512
+#define PEER_VERSION	    1
+#define PEER_HDR	    6 /* u32 length, u8 version, u8 type */
+#define PEER_NONCE	    32
+#define PEER_MAC	    HMAC_SHA256_LEN
+#define PEER_CLUSTER_MAX    255
+#define PEER_HANDSHAKE_MAX  512
 #define PEER_TRANSCRIPT_MAX (1 + PEER_CLUSTER_MAX + 4 + 4 + 2 * PEER_NONCE)
 
 enum peer_type {
@@ -72,7 +72,8 @@ struct peer_hdr {
  * most 2 + max_body, the version, a known type. Returns 0 or -EBADMSG with
  * *why naming the fault (a static string).
  */
-int peer_hdr_parse(const uint8_t *p, size_t max_body, struct peer_hdr *h, const char **why);
+int peer_hdr_parse(const uint8_t *p, size_t max_body, struct peer_hdr *h,
+		   const char **why);
 
 struct peer_hello {
 	uint32_t from, to;
@@ -100,7 +101,8 @@ void peer_auth_encode(struct buf *b, const uint8_t mac[PEER_MAC]);
 
 /* T for a handshake (see above) into out; returns its length. */
 size_t peer_transcript(const struct peer_hello *h, uint32_t acceptor_id,
-		       const uint8_t nonce_a[PEER_NONCE], uint8_t out[PEER_TRANSCRIPT_MAX]);
+		       const uint8_t nonce_a[PEER_NONCE],
+		       uint8_t out[PEER_TRANSCRIPT_MAX]);
 
 enum peer_label {
 	PEER_LABEL_ACCEPTOR,
@@ -120,8 +122,8 @@ int peer_msg_seal(const struct hmac_key *k, uint64_t seq, const void *msg, size_
 
 /* Appends one MSG frame carrying len bytes, MAC'd with k under seq.
  * Returns 0, or -EIO when the MAC fails (b may hold a partial frame). */
-int peer_msg_encode(struct buf *b, const struct hmac_key *k, uint64_t seq, const void *msg,
-		    size_t len);
+int peer_msg_encode(struct buf *b, const struct hmac_key *k, uint64_t seq,
+		    const void *msg, size_t len);
 
 /*
  * Checks a MSG frame's body (after the header h) against k and seq. On

@@ -50,8 +50,8 @@ static void schedule_retry(struct transport *t, struct peer *p)
 {
 	unsigned delay = p->backoff_ms;
 
-	p->backoff_ms = p->backoff_ms > t->backoff_max_ms / 2 ? t->backoff_max_ms
-							      : p->backoff_ms * 2;
+	p->backoff_ms =
+	    p->backoff_ms > t->backoff_max_ms / 2 ? t->backoff_max_ms : p->backoff_ms * 2;
 	log_debug("peer %u: redialling in %u ms", p->id, delay);
 	schedule_dial(t, p, delay);
 }
@@ -87,7 +87,8 @@ void transport_conn_open(struct transport *t, struct conn *c)
 	}
 	if (!old) {
 		p->active = c;
-		log_info("peer %u: connected (%s)", p->id, c->outgoing ? "outgoing" : "incoming");
+		log_info("peer %u: connected (%s)", p->id,
+			 c->outgoing ? "outgoing" : "incoming");
 		if (t->peer_fn)
 			t->peer_fn(t->peer_arg, p->id, 1);
 		return;
@@ -151,8 +152,9 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		port = ntohs(in6->sin6_port);
 	}
 	if (t->pending_in >= TRANSPORT_MAX_PENDING) {
-		log_warnx("peer listener: %u connections in their handshake; refusing %s:%u",
-			  t->pending_in, addr, port);
+		log_warnx(
+		    "peer listener: %u connections in their handshake; refusing %s:%u",
+		    t->pending_in, addr, port);
 		evutil_closesocket(fd);
 		return;
 	}
@@ -189,10 +191,11 @@ int transport_new(struct event_base *base, const struct transport_config *cfg,
 	*out = NULL;
 	if (cfg->self_id == 0 || cl == 0 || cl > PEER_CLUSTER_MAX || !cfg->secret ||
 	    cfg->secret_len < 16) {
-		snprintf(errmsg, errmsg_len,
-			 "peer transport: needs a server id, a cluster name of 1 to %d bytes "
-			 "and a secret of at least 16 bytes",
-			 PEER_CLUSTER_MAX);
+		snprintf(
+		    errmsg, errmsg_len,
+		    "peer transport: needs a server id, a cluster name of 1 to %d bytes "
+		    "and a secret of at least 16 bytes",
+		    PEER_CLUSTER_MAX);
 		return -EINVAL;
 	}
 	t = calloc(1, sizeof(*t));
@@ -213,7 +216,8 @@ int transport_new(struct event_base *base, const struct transport_config *cfg,
 	t->secret = hmac_key_new(cfg->secret, cfg->secret_len);
 	t->done_ev = event_new(base, -1, 0, done_cb, t);
 	if (!t->secret || !t->done_ev) {
-		snprintf(errmsg, errmsg_len, "peer transport: cannot set up HMAC or events");
+		snprintf(errmsg, errmsg_len,
+			 "peer transport: cannot set up HMAC or events");
 		rc = -ENOMEM;
 		goto err_after_alloc;
 	}
@@ -225,7 +229,8 @@ int transport_new(struct event_base *base, const struct transport_config *cfg,
 		int len;
 		char spec[128];
 
-		snprintf(spec, sizeof(spec), strchr(cfg->listen_host, ':') ? "[%s]:%u" : "%s:%u",
+		snprintf(spec, sizeof(spec),
+			 strchr(cfg->listen_host, ':') ? "[%s]:%u" : "%s:%u",
 			 cfg->listen_host, cfg->listen_port);
 		memset(&ss, 0, sizeof(ss));
 		if (inet_pton(AF_INET, cfg->listen_host, &sin->sin_addr) == 1) {
@@ -238,21 +243,23 @@ int transport_new(struct event_base *base, const struct transport_config *cfg,
 			len = sizeof(*sin6);
 		} else {
 			snprintf(errmsg, errmsg_len,
-				 "peer transport: listen address %s is not numeric", spec);
+				 "peer transport: listen address %s is not numeric",
+				 spec);
 			goto err_after_alloc;
 		}
 		t->listener = evconnlistener_new_bind(
-			base, accept_cb, t,
-			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
-			(struct sockaddr *)&ss, len);
+		    base, accept_cb, t,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
+		    (struct sockaddr *)&ss, len);
 		if (!t->listener) {
 			rc = -errno;
-			snprintf(errmsg, errmsg_len, "peer transport: cannot listen on %s: %s",
-				 spec, strerror(errno));
+			snprintf(errmsg, errmsg_len,
+				 "peer transport: cannot listen on %s: %s", spec,
+				 strerror(errno));
 			goto err_after_alloc;
 		}
-		if (getsockname(evconnlistener_get_fd(t->listener), (struct sockaddr *)&ss,
-				&sl) == 0)
+		if (getsockname(evconnlistener_get_fd(t->listener),
+				(struct sockaddr *)&ss, &sl) == 0)
 			t->port = ntohs(ss.ss_family == AF_INET6 ? sin6->sin6_port
 								 : sin->sin_port);
 	}

@@ -36,9 +36,9 @@ struct event_base;
 struct transport;
 
 struct transport_config {
-	uint32_t self_id;     /* > 0 */
-	const char *cluster;  /* 1..255 bytes, copied */
-	const void *secret;   /* copied; at least 16 bytes */
+	uint32_t self_id;    /* > 0 */
+	const char *cluster; /* 1..255 bytes, copied */
+	const void *secret;  /* copied; at least 16 bytes */
 	size_t secret_len;
 	const char *listen_host; /* numeric address; NULL: do not listen */
 	uint16_t listen_port;	 /* 0: any free port (see transport_port) */
@@ -52,7 +52,8 @@ struct transport_config {
 #define TRANSPORT_MAX_MSG ((size_t)256 << 20)
 
 /* A message arrived from server `from`; msg is borrowed for the call. */
-typedef void (*transport_recv_fn)(void *arg, uint32_t from, const uint8_t *msg, size_t len);
+typedef void (*transport_recv_fn)(void *arg, uint32_t from, const uint8_t *msg,
+				  size_t len);
 /* Server id's connection came up (up = 1) or went away (up = 0). */
 typedef void (*transport_peer_fn)(void *arg, uint32_t id, int up);
 

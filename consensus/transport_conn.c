@@ -38,7 +38,7 @@ static void conn_release_io(struct conn *c)
 }
 
 static void conn_close_log(struct conn *c, int warn, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void conn_close_log(struct conn *c, int warn, const char *fmt, ...)
 {
@@ -92,7 +92,8 @@ static void set_tcp_options(struct conn *c)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout,
+		   sizeof(user_timeout));
 }
 
 static int write_buf(struct conn *c, struct buf *b)
@@ -159,8 +160,8 @@ static void on_hello(struct conn *c, const uint8_t *body, size_t n)
 		return;
 	}
 	if (c->hello.to != t->self_id) {
-		conn_drop(c, "server %u meant to reach server %u, this is %u", c->hello.from,
-			  c->hello.to, t->self_id);
+		conn_drop(c, "server %u meant to reach server %u, this is %u",
+			  c->hello.from, c->hello.to, t->self_id);
 		return;
 	}
 	p = transport_find_peer(t, c->hello.from);
@@ -273,11 +274,9 @@ static void on_msg(struct conn *c, const struct peer_hdr *h, const uint8_t *body
 static void on_frame(struct conn *c, const struct peer_hdr *h, const uint8_t *body)
 {
 	static const uint8_t expect[] = {
-		[CONN_CONNECTING] = 0,
-		[CONN_WAIT_CHALLENGE] = PEER_CHALLENGE,
-		[CONN_WAIT_HELLO] = PEER_HELLO,
-		[CONN_WAIT_AUTH] = PEER_AUTH,
-		[CONN_OPEN] = PEER_MSG,
+	    [CONN_CONNECTING] = 0,	    [CONN_WAIT_CHALLENGE] = PEER_CHALLENGE,
+	    [CONN_WAIT_HELLO] = PEER_HELLO, [CONN_WAIT_AUTH] = PEER_AUTH,
+	    [CONN_OPEN] = PEER_MSG,
 	};
 
 	if (h->type != expect[c->state]) {
@@ -321,10 +320,12 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_copyout(in, hdr, PEER_HDR);
 		/* Before authentication only small frames: a stranger must not
 		 * make us buffer a large one. */
-		max_body = c->state == CONN_OPEN ? c->t->max_msg + PEER_MAC : PEER_HANDSHAKE_MAX;
+		max_body =
+		    c->state == CONN_OPEN ? c->t->max_msg + PEER_MAC : PEER_HANDSHAKE_MAX;
 		if (peer_hdr_parse(hdr, max_body, &h, &why) < 0) {
-			conn_drop(c, "%s (length field %02x%02x%02x%02x, version %u, type %u)",
-				  why, hdr[0], hdr[1], hdr[2], hdr[3], hdr[4], hdr[5]);
+			conn_drop(
+			    c, "%s (length field %02x%02x%02x%02x, version %u, type %u)",
+			    why, hdr[0], hdr[1], hdr[2], hdr[3], hdr[4], hdr[5]);
 			break;
 		}
 		if (have < h.total)
@@ -378,12 +379,12 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	/* A peer that refuses us is worth a warning once per run of failed
 	 * attempts, not at every redial. */
 	if (what & BEV_EVENT_EOF)
-		conn_close_log(c,
-			       c->state != CONN_OPEN && c->state != CONN_CONNECTING &&
-				       (!c->outgoing ||
-					c->peer->backoff_ms == c->t->backoff_min_ms),
-			       "closed by the other side%s",
-			       c->state == CONN_OPEN ? "" : " during the handshake");
+		conn_close_log(
+		    c,
+		    c->state != CONN_OPEN && c->state != CONN_CONNECTING &&
+			(!c->outgoing || c->peer->backoff_ms == c->t->backoff_min_ms),
+		    "closed by the other side%s",
+		    c->state == CONN_OPEN ? "" : " during the handshake");
 	else if (what & BEV_EVENT_ERROR)
 		conn_close_log(c, 0, "%s",
 			       evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -422,7 +423,8 @@ struct conn *conn_new(struct transport *t, int fd, int outgoing, struct peer *p)
 	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (outgoing)
-		snprintf(c->name, sizeof(c->name), "%u (%s, outgoing)", p->id, p->addr_str);
+		snprintf(c->name, sizeof(c->name), "%u (%s, outgoing)", p->id,
+			 p->addr_str);
 	else
 		set_tcp_options(c);
 	c->next = t->conns;
@@ -436,8 +438,8 @@ int conn_dial(struct conn *c)
 {
 	struct peer *p = c->peer;
 
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&p->addr, (int)p->addr_len) <
-	    0)
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&p->addr,
+				       (int)p->addr_len) < 0)
 		return -ECONNREFUSED;
 	return 0;
 }

@@ -82,7 +82,7 @@ int transport_cons_new(struct transport *t, struct cons_transport **out)
 		return -ENOMEM;
 	s->t = t;
 	s->vt = (struct cons_transport){
-		.impl = s, .send = tc_send, .set_recv = tc_set_recv, .close = tc_close};
+	    .impl = s, .send = tc_send, .set_recv = tc_set_recv, .close = tc_close};
 	transport_set_recv(t, tc_recv, s);
 	*out = &s->vt;
 	return 0;

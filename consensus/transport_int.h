@@ -47,8 +47,8 @@ struct conn {
 	struct event *timeout_ev;
 	int outgoing;
 	enum conn_state state;
-	struct peer *peer; /* known from the start when outgoing, after HELLO
-			      when incoming */
+	struct peer *peer;	 /* known from the start when outgoing, after HELLO
+				    when incoming */
 	struct peer_hello hello; /* the connector's HELLO (sent or received) */
 	uint8_t nonce_a[PEER_NONCE];
 	struct hmac_key *k_send, *k_recv;

@@ -71,8 +71,11 @@ static void submit(struct slot *s)
 {
 	for (size_t i = 0; i < b.batch; i++) {
 		zxid_t z = ++b.next;
-		s->e[i] = (struct logstore_entry){
-			.zxid = z, .epoch = zxid_epoch(z), .type = 1, .data = b.payload, .len = PAYLOAD};
+		s->e[i] = (struct logstore_entry){.zxid = z,
+						  .epoch = zxid_epoch(z),
+						  .type = 1,
+						  .data = b.payload,
+						  .len = PAYLOAD};
 	}
 	s->req.data = s;
 	if (logstore_append(b.ls, &s->req, s->e, b.batch, done) < 0) {
@@ -129,12 +132,14 @@ static int run(const char *dir, const char *name, int inflight, size_t batch, do
 int main(void)
 {
 	const char *dir = getenv("QFS_BENCH_DIR") ? getenv("QFS_BENCH_DIR") : ".";
-	double secs = getenv("QFS_BENCH_SECONDS") ? atof(getenv("QFS_BENCH_SECONDS")) : 2.0;
+	double secs =
+	    getenv("QFS_BENCH_SECONDS") ? atof(getenv("QFS_BENCH_SECONDS")) : 2.0;
 	struct statfs sf;
 	int rc = 0;
 
 	if (statfs(dir, &sf) == 0 && sf.f_type == 0x01021994)
-		printf("logstore: warning: %s is tmpfs, fsync costs nothing there\n", dir);
+		printf("logstore: warning: %s is tmpfs, fsync costs nothing there\n",
+		       dir);
 	printf("logstore: %d-byte entries, %.1f s per run, in %s\n", PAYLOAD, secs, dir);
 	rc |= run(dir, "1 appender, 1 entry/append", 1, 1, secs);
 	rc |= run(dir, "1 appender, 64 entries/append", 1, 64, secs);

@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct hmac_key *key;
 
-static void check_roundtrip_hello(const uint8_t *frame, size_t n, const struct peer_hello *h)
+static void check_roundtrip_hello(const uint8_t *frame, size_t n,
+				  const struct peer_hello *h)
 {
 	struct buf b;
 

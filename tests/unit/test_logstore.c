@@ -153,7 +153,8 @@ static void test_order_enforced(void)
 {
 	struct logstore_state st;
 	struct logstore *ls;
-	struct logstore_entry e[2] = {{zxid_make(1, 5), 1, 1, "x", 1}, {zxid_make(1, 4), 1, 1, "y", 1}};
+	struct logstore_entry e[2] = {{zxid_make(1, 5), 1, 1, "x", 1},
+				      {zxid_make(1, 4), 1, 1, "y", 1}};
 	struct logstore_req req;
 
 	fresh_dir();
@@ -375,7 +376,8 @@ static void test_corrupt_on_read(void)
 	ls = open_sync(&st);
 	append_range(ls, b + 1, b + 10, 10);
 	TAP_EQ(sqlite3_open(dbpath, &db), SQLITE_OK);
-	TAP_EQ(sqlite3_exec(db, "UPDATE log SET data = x'00112233' WHERE zxid = 4294967303",
+	TAP_EQ(sqlite3_exec(db,
+			    "UPDATE log SET data = x'00112233' WHERE zxid = 4294967303",
 			    NULL, NULL, NULL),
 	       SQLITE_OK);
 	sqlite3_close(db);
@@ -429,9 +431,11 @@ static void test_not_a_log(void)
 	fd = open(dbpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	TAP_ASSERT(fd >= 0);
 	for (int i = 0; i < 64; i++)
-		TAP_EQ(write(fd, "garbage garbage garbage garbage garbage garbage garbage!!\n",
-			     58),
-		       58);
+		TAP_EQ(
+		    write(fd,
+			  "garbage garbage garbage garbage garbage garbage garbage!!\n",
+			  58),
+		    58);
 	close(fd);
 	TAP_ASSERT(logstore_open(dbpath, NULL, &ls, &st, err, sizeof(err)) < 0);
 	printf("# %s\n", err);
@@ -617,20 +621,20 @@ static void test_cons_vtable(void)
 }
 
 static const struct tap_case cases[] = {
-	{"cons_vtable", test_cons_vtable},
-	{"append_after_atomic", test_append_after},
-	{"reset_and_snapshot_zxid", test_reset_and_snapshot_zxid},
-	{"failure_until_resync", test_failure_until_resync},
-	{"append_read_restart", test_append_read_restart},
-	{"order_enforced", test_order_enforced},
-	{"truncate", test_truncate},
-	{"compact", test_compact},
-	{"meta_durable", test_meta_durable},
-	{"async_group_commit", test_async},
-	{"corrupt_record_on_open", test_corrupt_on_open},
-	{"corrupt_record_on_read", test_corrupt_on_read},
-	{"corrupt_metadata", test_corrupt_meta},
-	{"not_a_log", test_not_a_log},
+    {"cons_vtable", test_cons_vtable},
+    {"append_after_atomic", test_append_after},
+    {"reset_and_snapshot_zxid", test_reset_and_snapshot_zxid},
+    {"failure_until_resync", test_failure_until_resync},
+    {"append_read_restart", test_append_read_restart},
+    {"order_enforced", test_order_enforced},
+    {"truncate", test_truncate},
+    {"compact", test_compact},
+    {"meta_durable", test_meta_durable},
+    {"async_group_commit", test_async},
+    {"corrupt_record_on_open", test_corrupt_on_open},
+    {"corrupt_record_on_read", test_corrupt_on_read},
+    {"corrupt_metadata", test_corrupt_meta},
+    {"not_a_log", test_not_a_log},
 };
 
 TAP_MAIN(cases)

@@ -88,7 +88,8 @@ static zxid_t verify_entries(void)
 	}
 	TAP_EQ(st.first_zxid, zxid_make(1, 1));
 	TAP_EQ(st.count, zxid_counter(st.last_zxid));
-	TAP_EQ(logstore_read(ls, &req, st.first_zxid, st.last_zxid, SIZE_MAX, read_cb), 0);
+	TAP_EQ(logstore_read(ls, &req, st.first_zxid, st.last_zxid, SIZE_MAX, read_cb),
+	       0);
 	TAP_EQ(read_status, 0);
 	TAP_EQ(req.n_entries, st.count);
 	for (size_t i = 0; i < req.n_entries; i++) {
@@ -104,7 +105,7 @@ static zxid_t verify_entries(void)
 
 /* --- the child: appends forever, reports acknowledged batches --- */
 
-#define INFLIGHT 8
+#define INFLIGHT  8
 #define BATCH_MAX 32
 
 struct slot {
@@ -215,8 +216,9 @@ static void test_kill_during_appends(void)
 		zxid_t have = verify_entries();
 
 		if (have < acked)
-			printf("# round %d: acknowledged up to 0x%llx, log ends at 0x%llx\n", r,
-			       (unsigned long long)acked, (unsigned long long)have);
+			printf(
+			    "# round %d: acknowledged up to 0x%llx, log ends at 0x%llx\n",
+			    r, (unsigned long long)acked, (unsigned long long)have);
 		TAP_ASSERT(have >= acked);
 		if (acked > total_acked)
 			total_acked = acked;
@@ -253,7 +255,8 @@ static void append_then_die(int batches)
 				e[i].len = payload(z, data[i], sizeof(data[i]));
 			}
 			read_status = 1;
-			if (logstore_append(ls, &req, e, 5, read_cb) < 0 || read_status != 0)
+			if (logstore_append(ls, &req, e, 5, read_cb) < 0 ||
+			    read_status != 0)
 				_exit(3);
 		}
 		raise(SIGKILL);
@@ -286,8 +289,9 @@ static void test_torn_wal(void)
 		TAP_EQ(truncate(walpath, sz - cut), 0);
 		after = verify_entries();
 		if (zxid_counter(after) != zxid_counter(before) + 45)
-			printf("# round %d: cut %lld bytes of %lld: log went from %u to %u\n", r,
-			       (long long)cut, (long long)sz, zxid_counter(before),
+			printf("# round %d: cut %lld bytes of %lld: log went from %u to "
+			       "%u\n",
+			       r, (long long)cut, (long long)sz, zxid_counter(before),
 			       zxid_counter(after));
 		/* The torn batch is gone as a whole; the nine before it stay. */
 		TAP_EQ(zxid_counter(after), zxid_counter(before) + 45);
@@ -328,9 +332,9 @@ static void test_torn_db(void)
 }
 
 static const struct tap_case cases[] = {
-	{"kill_during_appends", test_kill_during_appends},
-	{"torn_wal", test_torn_wal},
-	{"torn_db", test_torn_db},
+    {"kill_during_appends", test_kill_during_appends},
+    {"torn_wal", test_torn_wal},
+    {"torn_db", test_torn_db},
 };
 
 TAP_MAIN(cases)

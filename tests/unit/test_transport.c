@@ -60,19 +60,20 @@ static void peer_fn(void *arg, uint32_t id, int up)
 		in->downs++;
 }
 
-static struct transport *make(uint32_t id, const char *sec, const char *cluster, uint16_t port)
+static struct transport *make(uint32_t id, const char *sec, const char *cluster,
+			      uint16_t port)
 {
 	struct transport_config cfg = {
-		.self_id = id,
-		.cluster = cluster,
-		.secret = sec,
-		.secret_len = strlen(sec),
-		.listen_host = "127.0.0.1",
-		.listen_port = port,
-		.max_msg = 1 << 20,
-		.backoff_min_ms = 10,
-		.backoff_max_ms = 80,
-		.handshake_ms = 300,
+	    .self_id = id,
+	    .cluster = cluster,
+	    .secret = sec,
+	    .secret_len = strlen(sec),
+	    .listen_host = "127.0.0.1",
+	    .listen_port = port,
+	    .max_msg = 1 << 20,
+	    .backoff_min_ms = 10,
+	    .backoff_max_ms = 80,
+	    .handshake_ms = 300,
 	};
 	struct transport *t;
 	char err[256];
@@ -104,7 +105,8 @@ static int run_until(int (*pred)(void), int ms)
 		if (pred && pred())
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+			(now.tv_nsec - start.tv_nsec) / 1000000 >
 		    ms)
 			break;
 		event_base_loop(base, EVLOOP_ONCE);
@@ -220,8 +222,8 @@ static void test_three_endpoints(void)
 		for (int j = 1; j <= 3; j++)
 			if (i != j)
 				for (int k = 0; k < 10; k++)
-					TAP_EQ(transport_send(tr[i], NULL, (uint32_t)j, "m", 1,
-							      NULL),
+					TAP_EQ(transport_send(tr[i], NULL, (uint32_t)j,
+							      "m", 1, NULL),
 					       0);
 	for (int i = 1; i <= 3; i++)
 		want_count[i] = 20;
@@ -541,8 +543,8 @@ static void test_cons_vtable(void)
 
 static void test_config_checked(void)
 {
-	struct transport_config cfg = {.self_id = 1, .cluster = "c", .secret = "short",
-				       .secret_len = 5};
+	struct transport_config cfg = {
+	    .self_id = 1, .cluster = "c", .secret = "short", .secret_len = 5};
 	struct transport *t;
 	char err[256];
 
@@ -564,16 +566,16 @@ static void test_config_checked(void)
 }
 
 static const struct tap_case cases[] = {
-	{"two_endpoints", test_two_endpoints},
-	{"three_endpoints", test_three_endpoints},
-	{"reconnect", test_reconnect},
-	{"duplicates_resolved", test_duplicates_resolved},
-	{"wrong_secret_refused", test_wrong_secret},
-	{"wrong_cluster_or_id_refused", test_wrong_cluster_or_id},
-	{"hostile_frames_drop_one_connection", test_hostile_frames},
-	{"bad_mac_after_auth", test_bad_mac_after_auth},
-	{"cons_vtable", test_cons_vtable},
-	{"config_checked", test_config_checked},
+    {"two_endpoints", test_two_endpoints},
+    {"three_endpoints", test_three_endpoints},
+    {"reconnect", test_reconnect},
+    {"duplicates_resolved", test_duplicates_resolved},
+    {"wrong_secret_refused", test_wrong_secret},
+    {"wrong_cluster_or_id_refused", test_wrong_cluster_or_id},
+    {"hostile_frames_drop_one_connection", test_hostile_frames},
+    {"bad_mac_after_auth", test_bad_mac_after_auth},
+    {"cons_vtable", test_cons_vtable},
+    {"config_checked", test_config_checked},
 };
 
 TAP_MAIN(cases)
