@@ -319,6 +319,19 @@ static int session_live(const struct prep *p, int64_t id)
 	return s && s->open;
 }
 
+/* closeSession: an open session, or one loaded from a snapshot only through
+ * its ephemerals (so they can still be released), not already closing. */
+static int session_closable(const struct prep *p, int64_t id)
+{
+	char key[32];
+	int n = session_key(id, key, sizeof(key));
+	struct prec *r = map_get(p, key, (size_t)n);
+
+	if (r)
+		return r->exists && !r->closing;
+	return tree_session_find(p->t, id) != NULL;
+}
+
 static int session_put(struct prep *p, zxid_t zxid, int64_t id, int exists, int closing)
 {
 	char key[32];
@@ -837,11 +850,13 @@ int txn_prepare(struct prep *p, const struct zreq *req, const struct zauth *auth
 	txn->type = req->op;
 	if (req->op == ZOP_CREATESESSION) {
 		rc = prep_create_session(&c, req, &txn->op);
+	} else if (req->op == ZOP_CLOSESESSION) {
+		rc = session_id == 0			    ? ZBADARGUMENTS
+		     : !session_closable(p, session_id) ? ZSESSIONEXPIRED
+							: prep_close_session(&c, &txn->op);
 	} else if (session_id != 0 && !session_live(p, session_id)) {
 		/* checkSession: gone, or its close is already on the way */
 		rc = ZSESSIONEXPIRED;
-	} else if (req->op == ZOP_CLOSESESSION) {
-		rc = session_id == 0 ? ZBADARGUMENTS : prep_close_session(&c, &txn->op);
 	} else if (req->op == ZOP_MULTI) {
 		struct zresult scratch = {0};
 

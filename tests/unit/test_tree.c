@@ -895,6 +895,65 @@ static void test_deep_path(void)
 	TAP_EQ(tree_node_count(T), 2004);
 }
 
+static void test_orphan_ephemerals(void)
+{
+	struct znode z = {0};
+	struct zreq c = {.op = ZOP_CLOSESESSION};
+
+	setup();
+	/* a snapshot holding an ephemeral whose session it does not list */
+	z.path = "/orphan";
+	z.acl = *acl_open_unsafe();
+	z.kind = ZNODE_EPHEMERAL;
+	z.stat.ephemeral_owner = 9;
+	TAP_EQ(tree_load_node(T, &z, NULL), 0);
+	TAP_ASSERT(tree_session_get(T, 9) == NULL);
+	TAP_EQ(run(&c, 9, NULL, NULL), ZOK);
+	TAP_ASSERT(L("/orphan") == NULL);
+	TAP_EQ(run(&c, 9, NULL, NULL), ZSESSIONEXPIRED);
+	TAP_EQ(run(&c, 0, NULL, NULL), ZBADARGUMENTS);
+	TAP_EQ(run(&c, 12345, NULL, NULL), ZSESSIONEXPIRED);
+}
+
+static void test_other_errors(void)
+{
+	struct zreq q = {.op = ZOP_GETDATA, .path = "/"};
+	struct zreq d = {.op = ZOP_DELETE, .path = "/x", .version = -1};
+	struct ztxn *t1, *t2;
+	struct zresult r;
+
+	setup();
+	/* reads are not transactions */
+	TAP_EQ(run(&q, 0, NULL, NULL), ZUNIMPLEMENTED);
+	q.op = ZOP_SETDATA;
+	q.path = NULL;
+	TAP_EQ(run(&q, 0, NULL, NULL), ZBADARGUMENTS);
+	/* a transaction that does not fit the tree: prepared on another */
+	{
+		struct tree *other = tree_new();
+		struct prep *p2 = prep_new(other);
+		struct zreq c = {.op = ZOP_CREATE, .path = "/x", .acl = acl_open_unsafe()};
+		zxid_t before = tree_last_zxid(T);
+
+		TAP_EQ(txn_prepare(p2, &c, NULL, 0, 1, 1, NOW, &t1, &r), ZOK);
+		zresult_free(&r);
+		TAP_EQ(tree_apply(other, p2, t1, &r), ZOK);
+		zresult_free(&r);
+		TAP_EQ(txn_prepare(p2, &d, NULL, 0, 1, Z + 100, NOW, &t2, &r), ZOK);
+		zresult_free(&r);
+		TAP_EQ(tree_apply(T, P, t2, &r), ZDATAINCONSISTENCY);
+		TAP_EQ(r.err, ZDATAINCONSISTENCY);
+		zresult_free(&r);
+		TAP_EQ(tree_last_zxid(T), before);
+		/* and the same creation does not fit where the node exists */
+		TAP_EQ(mk("/x", NULL, 0), ZOK);
+		txn_free(t1);
+		txn_free(t2);
+		prep_free(p2);
+		tree_free(other);
+	}
+}
+
 static void test_zz_cleanup(void)
 {
 	tree_free(T);
@@ -921,6 +980,8 @@ static const struct tap_case cases[] = {
 	{"load_walk", test_load_walk},
 	{"many_children", test_many_children},
 	{"deep_path", test_deep_path},
+	{"orphan_ephemerals", test_orphan_ephemerals},
+	{"other_errors", test_other_errors},
 	{"zz_cleanup", test_zz_cleanup},
 };
 
