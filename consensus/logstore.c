@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "log.h"
 #include "logstore_int.h"
 
 /* Bounds a group commit so one transaction does not hold a huge batch. */
@@ -85,8 +86,7 @@ static void *writer_main(void *arg)
 			ls->d_head = list;
 		ls->d_tail = last;
 		if (write(ls->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			fprintf(stderr, "log store %s: waking the loop: %s\n", ls->path,
-				strerror(errno));
+			log_warn("log store %s: waking the loop", ls->path);
 		pthread_cond_broadcast(&ls->cv);
 	}
 	pthread_mutex_unlock(&ls->mu);
@@ -100,7 +100,7 @@ static void collect(struct logstore *ls)
 	uint64_t v;
 
 	if (read(ls->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		fprintf(stderr, "log store %s: eventfd: %s\n", ls->path, strerror(errno));
+		log_warn("log store %s: reading its eventfd", ls->path);
 	pthread_mutex_lock(&ls->mu);
 	list = ls->d_head;
 	ls->d_head = ls->d_tail = NULL;
@@ -239,7 +239,10 @@ static int check_entries(zxid_t prev, const struct logstore_entry *entries, size
 			 zxid_t *last)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (entries[i].zxid <= prev || entries[i].len > LOGSTORE_MAX_ENTRY ||
+		/* SQLite integers are signed: zxids stay below 2^63, as
+		 * zxid.h's epochs below 2^31 guarantee. */
+		if (entries[i].zxid <= prev || entries[i].zxid > (zxid_t)INT64_MAX ||
+		    entries[i].len > LOGSTORE_MAX_ENTRY ||
 		    (entries[i].len && !entries[i].data))
 			return -EINVAL;
 		prev = entries[i].zxid;

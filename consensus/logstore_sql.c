@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "logstore_int.h"
 
 #define LOGSTORE_APP_ID	 0x5146534c /* "QFSL" */
@@ -340,8 +341,7 @@ void logstore_sql_close(struct logstore *ls)
 		*all[i] = NULL;
 	}
 	if (ls->db && sqlite3_close(ls->db) != SQLITE_OK)
-		fprintf(stderr, "log store %s: close: %s\n", ls->path,
-			sqlite3_errmsg(ls->db));
+		log_warnx("log store %s: close: %s", ls->path, sqlite3_errmsg(ls->db));
 	ls->db = NULL;
 }
 

@@ -41,10 +41,18 @@ struct inbox {
 };
 static struct inbox inbox[MAXN + 1];
 
+static const uint8_t *big_expect;
+static size_t big_len;
+static int big_same;
+
 static void recv_fn(void *arg, uint32_t from, const uint8_t *msg, size_t len)
 {
 	struct inbox *in = arg;
 
+	if (big_expect && len > 1000) {
+		big_len = len;
+		big_same = memcmp(msg, big_expect, len) == 0;
+	}
 	in->count++;
 	in->last_from = from;
 	snprintf(in->last, sizeof(in->last), "%.*s", (int)len, (const char *)msg);
@@ -204,6 +212,21 @@ static void test_two_endpoints(void)
 	TAP_STREQ(inbox[2].last, "hello 99"); /* in order on one connection */
 	TAP_EQ(inbox[1].last_from, 2);
 	TAP_EQ(sent_ok, 1);
+	/* The largest message crosses in many TCP reads, intact. */
+	{
+		uint8_t *big = malloc(1 << 20);
+		TAP_ASSERT(big != NULL);
+		for (size_t i = 0; i < (1 << 20); i++)
+			big[i] = (uint8_t)(i * 2654435761u >> 24);
+		TAP_EQ(transport_send(tr[1], NULL, 2, big, 1 << 20, NULL), 0);
+		want_count[2] = 101;
+		big_expect = big;
+		TAP_ASSERT(run_until(inboxes_full, 3000));
+		TAP_EQ(big_len, 1 << 20);
+		TAP_EQ(big_same, 1);
+		big_expect = NULL;
+		free(big);
+	}
 	/* Empty messages are fine; too big and unknown peers are refused. */
 	TAP_EQ(transport_send(tr[1], NULL, 2, NULL, 0, NULL), 0);
 	TAP_EQ(transport_send(tr[1], NULL, 2, msg, (1 << 20) + 1, NULL), -EMSGSIZE);
