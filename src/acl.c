@@ -15,7 +15,7 @@
 #include "zerr.h"
 
 static struct zacl open_unsafe_v[] = {
-	{ZPERM_ALL, (char *)"world", (char *)"anyone"},
+    {ZPERM_ALL, (char *)"world", (char *)"anyone"},
 };
 static const struct acl_list open_unsafe = {1, open_unsafe_v};
 
@@ -162,7 +162,8 @@ int acl_parse(const char *text, struct acl_list *out, char *errbuf, size_t errle
 			goto err_after_copy;
 		}
 		if (perms_parse(last + 1, &perms) < 0) {
-			snprintf(errbuf, errlen, "bad permissions \"%s\" (use cdrwa)", last + 1);
+			snprintf(errbuf, errlen, "bad permissions \"%s\" (use cdrwa)",
+				 last + 1);
 			goto err_after_copy;
 		}
 		if (acl_push(out, perms, tok, first + 1) < 0) {
@@ -200,12 +201,11 @@ char *acl_format(const struct acl_list *a)
 		const struct zacl *z = &a->v[i];
 
 		/* Letters in zkCli's getPermString order. */
-		off += (size_t)snprintf(s + off, len - off, "%s%s:%s:%s%s%s%s%s", i ? "," : "",
-					z->scheme, z->id, z->perms & ZPERM_CREATE ? "c" : "",
-					z->perms & ZPERM_DELETE ? "d" : "",
-					z->perms & ZPERM_READ ? "r" : "",
-					z->perms & ZPERM_WRITE ? "w" : "",
-					z->perms & ZPERM_ADMIN ? "a" : "");
+		off += (size_t)snprintf(
+		    s + off, len - off, "%s%s:%s:%s%s%s%s%s", i ? "," : "", z->scheme,
+		    z->id, z->perms & ZPERM_CREATE ? "c" : "",
+		    z->perms & ZPERM_DELETE ? "d" : "", z->perms & ZPERM_READ ? "r" : "",
+		    z->perms & ZPERM_WRITE ? "w" : "", z->perms & ZPERM_ADMIN ? "a" : "");
 	}
 	return s;
 }
@@ -334,7 +334,8 @@ int acl_fixup(const struct acl_list *in, const struct zauth *auth, struct acl_li
 				if (strcmp(auth->v[j].scheme, "digest") != 0)
 					continue;
 				found = 1;
-				if (acl_push(out, z->perms, auth->v[j].scheme, auth->v[j].id) < 0)
+				if (acl_push(out, z->perms, auth->v[j].scheme,
+					     auth->v[j].id) < 0)
 					goto err_nomem;
 			}
 			if (!found)

@@ -70,7 +70,8 @@ int path_validate(const char *path)
 			return ZBADARGUMENTS;
 		if (s[i] == '/' && s[i - 1] == '/')
 			return ZBADARGUMENTS; /* empty component */
-		if (s[i] == '.' && s[i - 1] == '/' && (s[i + 1] == '/' || s[i + 1] == '\0'))
+		if (s[i] == '.' && s[i - 1] == '/' &&
+		    (s[i + 1] == '/' || s[i + 1] == '\0'))
 			return ZBADARGUMENTS; /* "." */
 		if (s[i] == '.' && s[i - 1] == '.' && i >= 2 && s[i - 2] == '/' &&
 		    (s[i + 1] == '/' || s[i + 1] == '\0'))

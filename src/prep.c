@@ -97,7 +97,8 @@ static struct prec **map_slot(struct prep *p, const char *key, size_t len, uint3
 	struct prec **pp = &p->b[h & (p->nb - 1)];
 
 	for (; *pp; pp = &(*pp)->hnext)
-		if ((*pp)->hash == h && (*pp)->klen == len && memcmp((*pp)->key, key, len) == 0)
+		if ((*pp)->hash == h && (*pp)->klen == len &&
+		    memcmp((*pp)->key, key, len) == 0)
 			return pp;
 	return pp;
 }
@@ -405,7 +406,8 @@ static int prep_create(struct pctx *c, const struct zreq *req, struct txn_op *op
 		mode = ZCM_CONTAINER;
 	seq = mode == ZCM_PERSISTENT_SEQUENTIAL || mode == ZCM_EPHEMERAL_SEQUENTIAL ||
 	      mode == ZCM_PERSISTENT_SEQUENTIAL_WITH_TTL;
-	if (mode == ZCM_PERSISTENT_WITH_TTL || mode == ZCM_PERSISTENT_SEQUENTIAL_WITH_TTL) {
+	if (mode == ZCM_PERSISTENT_WITH_TTL ||
+	    mode == ZCM_PERSISTENT_SEQUENTIAL_WITH_TTL) {
 		if (req->ttl_ms <= 0 || req->ttl_ms > ZK_TTL_MAX)
 			return ZBADARGUMENTS;
 		kind = ZNODE_TTL;
@@ -716,7 +718,8 @@ static int prep_close_session(struct pctx *c, struct txn_op *op)
 		const char *path = v[i]->z.path;
 
 		if (view_get(c->p, path, strlen(path), &node) != ZOK ||
-		    node.kind != ZNODE_EPHEMERAL || node.stat.ephemeral_owner != c->session)
+		    node.kind != ZNODE_EPHEMERAL ||
+		    node.stat.ephemeral_owner != c->session)
 			continue;
 		if (map_get(c->p, path, strlen(path)))
 			continue; /* outstanding: handled with the records below */
@@ -724,8 +727,8 @@ static int prep_close_session(struct pctx *c, struct txn_op *op)
 		if (rc == ZOK) {
 			parent.child_count--;
 			parent.stat.pzxid = (int64_t)c->zxid;
-			rc = rec_put(c->p, c->zxid, path, (size_t)(strrchr(path, '/') - path),
-				     &parent);
+			rc = rec_put(c->p, c->zxid, path,
+				     (size_t)(strrchr(path, '/') - path), &parent);
 		}
 		if (rc == ZOK)
 			rc = rec_put(c->p, c->zxid, path, strlen(path), &gone);
@@ -789,7 +792,8 @@ static int prep_one(struct pctx *c, const struct zreq *req, struct txn_op *op,
 
 static int multi_op_allowed(int32_t op)
 {
-	return txn_is_create(op) || op == ZOP_DELETE || op == ZOP_SETDATA || op == ZOP_CHECK;
+	return txn_is_create(op) || op == ZOP_DELETE || op == ZOP_SETDATA ||
+	       op == ZOP_CHECK;
 }
 
 static int prep_multi(struct pctx *c, const struct zreq *req, struct ztxn *txn,
@@ -823,7 +827,9 @@ static int prep_multi(struct pctx *c, const struct zreq *req, struct ztxn *txn,
 		res->n_ops = req->n_ops;
 		for (j = 0; j < req->n_ops; j++) {
 			res->ops[j].op = ZOP_ERROR;
-			res->ops[j].err = j < i ? ZOK : j == i ? rc : ZRUNTIMEINCONSISTENCY;
+			res->ops[j].err = j < i	   ? ZOK
+					  : j == i ? rc
+						   : ZRUNTIMEINCONSISTENCY;
 		}
 	}
 	return rc;
@@ -851,9 +857,10 @@ int txn_prepare(struct prep *p, const struct zreq *req, const struct zauth *auth
 	if (req->op == ZOP_CREATESESSION) {
 		rc = prep_create_session(&c, req, &txn->op);
 	} else if (req->op == ZOP_CLOSESESSION) {
-		rc = session_id == 0			    ? ZBADARGUMENTS
-		     : !session_closable(p, session_id) ? ZSESSIONEXPIRED
-							: prep_close_session(&c, &txn->op);
+		rc = session_id == 0 ? ZBADARGUMENTS
+		     : !session_closable(p, session_id)
+			 ? ZSESSIONEXPIRED
+			 : prep_close_session(&c, &txn->op);
 	} else if (session_id != 0 && !session_live(p, session_id)) {
 		/* checkSession: gone, or its close is already on the way */
 		rc = ZSESSIONEXPIRED;

@@ -310,7 +310,8 @@ static struct tsession *session_get_or_add(struct tree *t, int64_t id)
 			for (i = 0; i < t->nsbuckets; i++) {
 				for (s = t->sbuckets[i]; s; s = next) {
 					next = s->next;
-					h = tree_hash((const char *)&s->s.id, sizeof(s->s.id));
+					h = tree_hash((const char *)&s->s.id,
+						      sizeof(s->s.id));
 					s->next = b[h & (nb - 1)];
 					b[h & (nb - 1)] = s;
 				}
@@ -441,7 +442,8 @@ void tree_names_free(char **names)
 	free(names);
 }
 
-int tree_session_ephemerals(const struct tree *t, int64_t id, char ***paths, size_t *count)
+int tree_session_ephemerals(const struct tree *t, int64_t id, char ***paths,
+			    size_t *count)
 {
 	struct tnode **v;
 	size_t n, i;
@@ -646,14 +648,14 @@ struct tree *tree_new(void)
 	/* DataTree's constructor: zeroed stats, OPEN_ACL_UNSAFE, except that
 	 * /zookeeper/config is READ_ACL_UNSAFE, set with version -1, which
 	 * leaves its aversion at -1 (ZOOKEEPER-2014). */
-	if (tree_insert(t, "/", NULL, 0, NULL, &st, ZNODE_PERSISTENT, 0, 0, ZNODE_PERSISTENT,
-			0, &t->root) < 0 ||
+	if (tree_insert(t, "/", NULL, 0, NULL, &st, ZNODE_PERSISTENT, 0, 0,
+			ZNODE_PERSISTENT, 0, &t->root) < 0 ||
 	    tree_insert(t, "/zookeeper", NULL, 0, NULL, &st, ZNODE_PERSISTENT, 0, 0,
 			ZNODE_PERSISTENT, 0, NULL) < 0 ||
 	    tree_insert(t, "/zookeeper/quota", NULL, 0, NULL, &st, ZNODE_PERSISTENT, 0, 0,
 			ZNODE_PERSISTENT, 0, NULL) < 0 ||
-	    tree_insert(t, "/zookeeper/config", NULL, 0, &read_unsafe, &st, ZNODE_PERSISTENT,
-			0, 0, ZNODE_PERSISTENT, 0, &cfg) < 0)
+	    tree_insert(t, "/zookeeper/config", NULL, 0, &read_unsafe, &st,
+			ZNODE_PERSISTENT, 0, 0, ZNODE_PERSISTENT, 0, &cfg) < 0)
 		goto err_after_tree;
 	cfg->z.stat.aversion = -1;
 	return t;
@@ -812,8 +814,9 @@ static void treap_push_rev(struct nstack *s, struct tnode *r)
 
 /* Depth-first, parents first, siblings by name; an explicit stack, since a
  * path can be deep enough to overflow the C stack. */
-static int subtree_walk(const struct tnode *top, int (*fn)(void *arg, const struct znode *n),
-			void *arg, int64_t *count)
+static int subtree_walk(const struct tnode *top,
+			int (*fn)(void *arg, const struct znode *n), void *arg,
+			int64_t *count)
 {
 	struct nstack s = {0};
 	struct tnode *n;
@@ -837,7 +840,8 @@ static int subtree_walk(const struct tnode *top, int (*fn)(void *arg, const stru
 	return rc;
 }
 
-int tree_walk(const struct tree *t, int (*fn)(void *arg, const struct znode *n), void *arg)
+int tree_walk(const struct tree *t, int (*fn)(void *arg, const struct znode *n),
+	      void *arg)
 {
 	return subtree_walk(t->root, fn, arg, NULL);
 }
@@ -878,7 +882,8 @@ int tree_load_node(struct tree *t, const struct znode *n, const void *data)
 		x->z.stat.num_children = (int32_t)treap_count(x->kids);
 		return 0;
 	}
-	rc = tree_insert(t, n->path, data, n->stat.data_length, &n->acl, &n->stat, n->kind,
-			 n->flags, n->ttl_ms, n->child_kind, n->child_ttl_ms, NULL);
+	rc =
+	    tree_insert(t, n->path, data, n->stat.data_length, &n->acl, &n->stat, n->kind,
+			n->flags, n->ttl_ms, n->child_kind, n->child_ttl_ms, NULL);
 	return rc;
 }

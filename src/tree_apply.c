@@ -41,8 +41,8 @@ static int apply_create(struct actx *a, const struct txn_op *op, struct zop_resu
 	st.ctime = st.mtime = a->txn->time_ms;
 	st.ephemeral_owner = op->ephemeral_owner;
 	rc = tree_insert(t, op->path, op->data, op->data_len, &op->acl, &st,
-			 (enum znode_kind)op->kind, op->flags, op->ttl_ms, ZNODE_PERSISTENT,
-			 0, &n);
+			 (enum znode_kind)op->kind, op->flags, op->ttl_ms,
+			 ZNODE_PERSISTENT, 0, &n);
 	if (rc == -ENOMEM)
 		return ZSYSTEMERROR;
 	if (rc < 0)
@@ -191,7 +191,8 @@ static int apply_op(struct actx *a, const struct txn_op *op, struct zop_result *
 	}
 }
 
-int tree_apply(struct tree *t, struct prep *p, const struct ztxn *txn, struct zresult *res)
+int tree_apply(struct tree *t, struct prep *p, const struct ztxn *txn,
+	       struct zresult *res)
 {
 	struct actx a = {t, txn};
 	struct zop_result one = {0};
@@ -206,9 +207,10 @@ int tree_apply(struct tree *t, struct prep *p, const struct ztxn *txn, struct zr
 	}
 	switch (txn->type) {
 	case ZOP_CREATESESSION:
-		rc = tree_session_open(t, txn->session, txn->op.timeout_ms, txn->op.owner) < 0
-			     ? ZSYSTEMERROR
-			     : ZOK;
+		rc = tree_session_open(t, txn->session, txn->op.timeout_ms,
+				       txn->op.owner) < 0
+			 ? ZSYSTEMERROR
+			 : ZOK;
 		res->session_id = txn->session;
 		break;
 	case ZOP_CLOSESESSION:

@@ -17,8 +17,8 @@
 
 /* ZooKeeper's EphemeralType encodings of ephemeralOwner. */
 #define ZK_CONTAINER_OWNER INT64_MIN
-#define ZK_TTL_OWNER_MASK ((int64_t)0xff00000000000000ULL)
-#define ZK_TTL_MAX 0xffffffffffLL /* EphemeralType.TTL.maxValue() */
+#define ZK_TTL_OWNER_MASK  ((int64_t)0xff00000000000000ULL)
+#define ZK_TTL_MAX	   0xffffffffffLL /* EphemeralType.TTL.maxValue() */
 
 struct acl_ent {
 	struct acl_list acl; /* owned */
@@ -30,9 +30,9 @@ struct acl_ent {
 struct tnode {
 	struct znode z; /* first: a znode pointer is a tnode pointer */
 	uint32_t hash;
-	struct tnode *hnext;	     /* hash chain */
+	struct tnode *hnext;	    /* hash chain */
 	struct tnode *left, *right; /* treap among the siblings */
-	struct tnode *kids;	     /* treap root of the children */
+	struct tnode *kids;	    /* treap root of the children */
 	struct acl_ent *aclent;
 	/* Ephemerals: the owner session's list. Containers and TTL nodes: the
 	 * reap list while they have no children. Kinds exclude each other. */
@@ -43,8 +43,8 @@ struct tnode {
 
 struct tsession {
 	struct tree_session s;
-	int open;		 /* 0: only holds ephemerals loaded before it */
-	struct tnode *eph;	 /* list head */
+	int open;	   /* 0: only holds ephemerals loaded before it */
+	struct tnode *eph; /* list head */
 	size_t n_eph;
 	struct tsession *next;
 	char *owner;

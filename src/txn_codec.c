@@ -173,7 +173,8 @@ static int get_body(struct rd *r, struct txn_op *op)
 		op->kind = rd_u8(r);
 		op->flags = rd_u8(r);
 		op->ttl_ms = (int64_t)rd_u64(r);
-		if (op->kind > ZNODE_TTL || (op->flags & ~(ZNODE_F_SEQUENTIAL | ZNODE_F_DIR)))
+		if (op->kind > ZNODE_TTL ||
+		    (op->flags & ~(ZNODE_F_SEQUENTIAL | ZNODE_F_DIR)))
 			return -1;
 		break;
 	case ZOP_DELETE:

@@ -38,7 +38,7 @@ struct ztxn {
 	int64_t session;
 	int32_t cxid;
 	int32_t type;
-	struct txn_op op;    /* everything but a multi */
+	struct txn_op op;   /* everything but a multi */
 	struct txn_op *ops; /* multi */
 	int32_t n_ops;
 };
@@ -51,9 +51,9 @@ int txn_is_create(int32_t type);
 void prep_applied(struct prep *p, zxid_t zxid);
 
 /* Bounds of the log record (txn_codec.c). */
-#define TXN_FORMAT 1
+#define TXN_FORMAT   1
 #define TXN_MAX_PATH (64 * 1024)
-#define TXN_MAX_ACL 1024
-#define TXN_MAX_OPS (1 << 16)
+#define TXN_MAX_ACL  1024
+#define TXN_MAX_OPS  (1 << 16)
 
 #endif

@@ -68,7 +68,9 @@ static int count_cb(void *arg, const struct znode *n)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000000, i, dirs = 1000, k = 0;
-	struct zreq q = {.op = ZOP_CREATE, .acl = acl_open_unsafe(), .data = "0123456789",
+	struct zreq q = {.op = ZOP_CREATE,
+			 .acl = acl_open_unsafe(),
+			 .data = "0123456789",
 			 .data_len = 10};
 	char path[64], **names;
 	size_t count;
@@ -91,10 +93,11 @@ int main(int argc, char **argv)
 	}
 	t1 = now_s();
 	rss1 = rss_kb();
-	printf("create %ld znodes: %.2f s, %.0f creates/s (prepare+apply, 10-byte data)\n",
-	       n, t1 - t0, (double)n / (t1 - t0));
-	printf("RSS %ld MiB, %.0f bytes per znode (path ~18 bytes)\n", (rss1 - rss0) / 1024,
-	       (double)(rss1 - rss0) * 1024.0 / (double)n);
+	printf(
+	    "create %ld znodes: %.2f s, %.0f creates/s (prepare+apply, 10-byte data)\n",
+	    n, t1 - t0, (double)n / (t1 - t0));
+	printf("RSS %ld MiB, %.0f bytes per znode (path ~18 bytes)\n",
+	       (rss1 - rss0) / 1024, (double)(rss1 - rss0) * 1024.0 / (double)n);
 
 	t0 = now_s();
 	for (i = 0; i < n - dirs; i++) {

@@ -24,8 +24,9 @@ static struct tree *small_tree(void)
 		const char *path;
 		int mode;
 	} nodes[] = {
-		{"/a", ZCM_PERSISTENT},	{"/a/b", ZCM_PERSISTENT}, {"/c", ZCM_CONTAINER},
-		{"/e", ZCM_EPHEMERAL},	{"/t", ZCM_PERSISTENT_WITH_TTL},
+	    {"/a", ZCM_PERSISTENT},	     {"/a/b", ZCM_PERSISTENT},
+	    {"/c", ZCM_CONTAINER},	     {"/e", ZCM_EPHEMERAL},
+	    {"/t", ZCM_PERSISTENT_WITH_TTL},
 	};
 	struct tree *t = tree_new();
 	struct prep *p;
@@ -46,8 +47,11 @@ static struct tree *small_tree(void)
 	zresult_free(&r);
 	txn_free(x);
 	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-		q = (struct zreq){.op = ZOP_CREATE, .path = nodes[i].path, .mode = nodes[i].mode,
-				  .acl = acl_open_unsafe(), .ttl_ms = 10};
+		q = (struct zreq){.op = ZOP_CREATE,
+				  .path = nodes[i].path,
+				  .mode = nodes[i].mode,
+				  .acl = acl_open_unsafe(),
+				  .ttl_ms = 10};
 		if (txn_prepare(p, &q, NULL, 1, 0, ++z, 0, &x, &r) != ZOK)
 			abort();
 		tree_apply(t, p, x, &r);
@@ -75,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (txn_decode(b.data, b.len, &t2) != ZOK)
 		abort();
-	if (txn_encode(t2, &b2) != ZOK || b.len != b2.len || memcmp(b.data, b2.data, b.len))
+	if (txn_encode(t2, &b2) != ZOK || b.len != b2.len ||
+	    memcmp(b.data, b2.data, b.len))
 		abort();
 	tree = small_tree();
 	tree_apply(tree, NULL, t, &r);

@@ -16,11 +16,11 @@ static void test_digest(void)
 	static const struct {
 		const char *in, *out;
 	} kat[] = {
-		{"super:test", "super:D/InIHSb7yEEbrWz8b9l71RjZJU="},
-		{"super:superpw", "super:g9oN2HttPfn8MMWJZ2r45Np/LIA="},
-		{"ops:secret", "ops:w4PIv8/Wzcq4qj4/MfEQ8pvUSS4="},
-		{"user:password", "user:tpUq/4Pn5A64fVZyQ0gOJ8ZWqkY="},
-		{"bob:", "bob:tK1fpNO1hB0F++FhHpSq0Fa4tv0="},
+	    {"super:test", "super:D/InIHSb7yEEbrWz8b9l71RjZJU="},
+	    {"super:superpw", "super:g9oN2HttPfn8MMWJZ2r45Np/LIA="},
+	    {"ops:secret", "ops:w4PIv8/Wzcq4qj4/MfEQ8pvUSS4="},
+	    {"user:password", "user:tpUq/4Pn5A64fVZyQ0gOJ8ZWqkY="},
+	    {"bob:", "bob:tK1fpNO1hB0F++FhHpSq0Fa4tv0="},
 	};
 	size_t i;
 	char *d;
@@ -199,11 +199,11 @@ static void test_check(void)
 }
 
 static const struct tap_case cases[] = {
-	{"digest_known_answers", test_digest},
-	{"parse_format", test_parse_format},
-	{"copy_equal", test_copy_equal},
-	{"fixup", test_fixup},
-	{"check", test_check},
+    {"digest_known_answers", test_digest},
+    {"parse_format", test_parse_format},
+    {"copy_equal", test_copy_equal},
+    {"fixup", test_fixup},
+    {"check", test_check},
 };
 
 TAP_MAIN(cases)

@@ -4,21 +4,53 @@
 #include "zerr.h"
 
 static const char *good[] = {
-	"/", "/a", "/a/b", "/a.b", "/..a", "/a..", "/.a", "/a/.b/c", "/a/b.", "/zookeeper",
-	"/with space", "/tab\xc2\xa0nbsp", "/\xc3\xa9t\xc3\xa9", "/\xe4\xb8\xad\xe6\x96\x87",
-	"/\xef\xbf\xaf", /* U+FFEF: just below the refused FFF0 range */
-	"/a-b_c:d@e", "/\xee\x80\x80x" /* U+E000 is in D800..F8FF: see bad */
+    "/",
+    "/a",
+    "/a/b",
+    "/a.b",
+    "/..a",
+    "/a..",
+    "/.a",
+    "/a/.b/c",
+    "/a/b.",
+    "/zookeeper",
+    "/with space",
+    "/tab\xc2\xa0nbsp",
+    "/\xc3\xa9t\xc3\xa9",
+    "/\xe4\xb8\xad\xe6\x96\x87",
+    "/\xef\xbf\xaf", /* U+FFEF: just below the refused FFF0 range */
+    "/a-b_c:d@e",
+    "/\xee\x80\x80x" /* U+E000 is in D800..F8FF: see bad */
 };
 
 static const char *bad[] = {
-	"", "a", "a/b", "//", "/a/", "/a//b", "/.", "/..", "/a/.", "/a/..", "/a/./b",
-	"/a/../b", "/./a", "/a\x01", "/a\x1f", "/\x7f", "/\xc2\x80", "/\xc2\x9f",
-	"/\xed\xa0\x80",	 /* an encoded surrogate */
-	"/\xef\xbf\xb0",	 /* U+FFF0 */
-	"/\xef\xbf\xbf",	 /* U+FFFF */
-	"/\xf0\x9f\x98\x80", /* U+1F600: a surrogate pair in Java */
-	"/\xc0\xaf",		 /* overlong '/' */
-	"/\xff", "/\x80", "/\xe4\xb8", "/trail/",
+    "",
+    "a",
+    "a/b",
+    "//",
+    "/a/",
+    "/a//b",
+    "/.",
+    "/..",
+    "/a/.",
+    "/a/..",
+    "/a/./b",
+    "/a/../b",
+    "/./a",
+    "/a\x01",
+    "/a\x1f",
+    "/\x7f",
+    "/\xc2\x80",
+    "/\xc2\x9f",
+    "/\xed\xa0\x80",	 /* an encoded surrogate */
+    "/\xef\xbf\xb0",	 /* U+FFF0 */
+    "/\xef\xbf\xbf",	 /* U+FFFF */
+    "/\xf0\x9f\x98\x80", /* U+1F600: a surrogate pair in Java */
+    "/\xc0\xaf",	 /* overlong '/' */
+    "/\xff",
+    "/\x80",
+    "/\xe4\xb8",
+    "/trail/",
 };
 
 static void test_good(void)
@@ -60,9 +92,9 @@ static void test_long(void)
 }
 
 static const struct tap_case cases[] = {
-	{"good_paths", test_good},
-	{"bad_paths", test_bad},
-	{"long_path", test_long},
+    {"good_paths", test_good},
+    {"bad_paths", test_bad},
+    {"long_path", test_long},
 };
 
 TAP_MAIN(cases)

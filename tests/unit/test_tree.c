@@ -79,8 +79,11 @@ static int run(const struct zreq *req, int64_t session, const struct zauth *auth
 
 static int mk(const char *path, const char *data, int mode)
 {
-	struct zreq q = {.op = ZOP_CREATE, .path = path, .data = data,
-			 .data_len = data ? (int32_t)strlen(data) : 0, .acl = acl_open_unsafe(),
+	struct zreq q = {.op = ZOP_CREATE,
+			 .path = path,
+			 .data = data,
+			 .data_len = data ? (int32_t)strlen(data) : 0,
+			 .acl = acl_open_unsafe(),
 			 .mode = mode};
 
 	return run(&q, 0, NULL, NULL);
@@ -95,8 +98,11 @@ static int rm(const char *path, int version)
 
 static int setd(const char *path, const char *data, int version)
 {
-	struct zreq q = {.op = ZOP_SETDATA, .path = path, .data = data,
-			 .data_len = (int32_t)strlen(data), .version = version};
+	struct zreq q = {.op = ZOP_SETDATA,
+			 .path = path,
+			 .data = data,
+			 .data_len = (int32_t)strlen(data),
+			 .version = version};
 
 	return run(&q, 0, NULL, NULL);
 }
@@ -120,7 +126,8 @@ static void test_initial_tree(void)
 
 	setup();
 	TAP_EQ(tree_node_count(T), 4);
-	TAP_ASSERT(L("/") && L("/zookeeper") && L("/zookeeper/quota") && L("/zookeeper/config"));
+	TAP_ASSERT(L("/") && L("/zookeeper") && L("/zookeeper/quota") &&
+		   L("/zookeeper/config"));
 	TAP_STREQ(L("/")->name, "");
 	TAP_STREQ(L("/zookeeper/quota")->name, "quota");
 	TAP_EQ(L("/")->stat.num_children, 1);
@@ -145,7 +152,10 @@ static void test_create_stat(void)
 {
 	const struct znode *n, *root;
 	struct zresult r;
-	struct zreq q = {.op = ZOP_CREATE2, .path = "/a", .data = "hi", .data_len = 2,
+	struct zreq q = {.op = ZOP_CREATE2,
+			 .path = "/a",
+			 .data = "hi",
+			 .data_len = 2,
 			 .acl = acl_open_unsafe()};
 
 	setup();
@@ -223,7 +233,9 @@ static void test_create_errors(void)
 
 static void test_ttl_and_container_args(void)
 {
-	struct zreq q = {.op = ZOP_CREATETTL, .path = "/t", .acl = acl_open_unsafe(),
+	struct zreq q = {.op = ZOP_CREATETTL,
+			 .path = "/t",
+			 .acl = acl_open_unsafe(),
 			 .mode = ZCM_PERSISTENT_WITH_TTL};
 	const struct znode *n;
 
@@ -239,7 +251,8 @@ static void test_ttl_and_container_args(void)
 	n = L("/t");
 	TAP_EQ(n->kind, ZNODE_TTL);
 	TAP_EQ(n->ttl_ms, 0xffffffffffLL);
-	TAP_EQ((uint64_t)n->stat.ephemeral_owner, 0xff00000000000000ULL | 0xffffffffffULL);
+	TAP_EQ((uint64_t)n->stat.ephemeral_owner,
+	       0xff00000000000000ULL | 0xffffffffffULL);
 	/* createTTL with a mode that has no TTL, but a TTL given */
 	q.path = "/t2";
 	q.mode = ZCM_PERSISTENT;
@@ -259,7 +272,9 @@ static void test_ttl_and_container_args(void)
 static void test_sequential(void)
 {
 	struct zresult r;
-	struct zreq q = {.op = ZOP_CREATE, .path = "/s/job-", .acl = acl_open_unsafe(),
+	struct zreq q = {.op = ZOP_CREATE,
+			 .path = "/s/job-",
+			 .acl = acl_open_unsafe(),
 			 .mode = ZCM_PERSISTENT_SEQUENTIAL};
 
 	setup();
@@ -324,8 +339,8 @@ static void test_setdata(void)
 {
 	const struct znode *n;
 	struct zresult r;
-	struct zreq q = {.op = ZOP_SETDATA, .path = "/a", .data = "xyz", .data_len = 3,
-			 .version = 0};
+	struct zreq q = {
+	    .op = ZOP_SETDATA, .path = "/a", .data = "xyz", .data_len = 3, .version = 0};
 
 	setup();
 	TAP_EQ(mk("/a", "1", 0), ZOK);
@@ -381,7 +396,9 @@ static void test_acl_checks(void)
 	TAP_EQ(run(&q, 0, &other, NULL), ZNOAUTH);
 	TAP_EQ(run(&q, 0, NULL, NULL), ZNOAUTH);
 	TAP_EQ(run(&q, 0, &me, NULL), ZOK);
-	TAP_EQ(run(&(struct zreq){.op = ZOP_CREATE, .path = "/p/d", .acl = acl_open_unsafe()},
+	TAP_EQ(run(&(struct zreq){.op = ZOP_CREATE,
+				  .path = "/p/d",
+				  .acl = acl_open_unsafe()},
 		   0, &su, NULL),
 	       ZOK);
 	/* delete needs DELETE on the parent, checked before the node exists */
@@ -436,7 +453,8 @@ static void test_acl_checks(void)
 
 static void test_sessions_and_ephemerals(void)
 {
-	struct zreq q = {.op = ZOP_CREATE, .acl = acl_open_unsafe(), .mode = ZCM_EPHEMERAL};
+	struct zreq q = {
+	    .op = ZOP_CREATE, .acl = acl_open_unsafe(), .mode = ZCM_EPHEMERAL};
 	const struct tree_session *s;
 	char **paths;
 	size_t n;
@@ -563,9 +581,10 @@ static void test_multi(void)
 	TAP_EQ(mk("/m", "0", 0), ZOK);
 	/* a failing multi changes nothing and reports per op */
 	memset(ops, 0, sizeof(ops));
-	ops[0] = (struct zreq){.op = ZOP_CREATE, .path = "/m/a", .acl = acl_open_unsafe()};
-	ops[1] = (struct zreq){.op = ZOP_SETDATA, .path = "/m", .data = "1", .data_len = 1,
-			       .version = 0};
+	ops[0] =
+	    (struct zreq){.op = ZOP_CREATE, .path = "/m/a", .acl = acl_open_unsafe()};
+	ops[1] = (struct zreq){
+	    .op = ZOP_SETDATA, .path = "/m", .data = "1", .data_len = 1, .version = 0};
 	ops[2] = (struct zreq){.op = ZOP_CHECK, .path = "/m", .version = 7};
 	ops[3] = (struct zreq){.op = ZOP_DELETE, .path = "/m/a", .version = -1};
 	q.n_ops = 4;
@@ -619,7 +638,9 @@ static void test_multi(void)
 static void test_pending_prepare(void)
 {
 	struct zreq a = {.op = ZOP_CREATE, .path = "/p", .acl = acl_open_unsafe()};
-	struct zreq b = {.op = ZOP_CREATE, .path = "/p/q", .acl = acl_open_unsafe(),
+	struct zreq b = {.op = ZOP_CREATE,
+			 .path = "/p/q",
+			 .acl = acl_open_unsafe(),
 			 .mode = ZCM_PERSISTENT_SEQUENTIAL};
 	struct zreq s = {.op = ZOP_SETDATA, .path = "/p", .data = "x", .data_len = 1};
 	struct zreq d = {.op = ZOP_DELETE, .path = "/p", .version = -1};
@@ -676,8 +697,10 @@ static void test_pending_prepare(void)
 	txn_free(t5);
 	/* out of order apply is refused */
 	Z += 5;
-	TAP_EQ(txn_prepare(P, &(struct zreq){.op = ZOP_CREATE, .path = "/late",
-					      .acl = acl_open_unsafe()},
+	TAP_EQ(txn_prepare(P,
+			   &(struct zreq){.op = ZOP_CREATE,
+					  .path = "/late",
+					  .acl = acl_open_unsafe()},
 			   NULL, 0, 8, Z, NOW, &t1, &r),
 	       ZOK);
 	zresult_free(&r);
@@ -689,7 +712,9 @@ static void test_pending_prepare(void)
 static void test_pending_session_close(void)
 {
 	int64_t s1 = 11, s2 = 22;
-	struct zreq e = {.op = ZOP_CREATE, .path = "/lock", .acl = acl_open_unsafe(),
+	struct zreq e = {.op = ZOP_CREATE,
+			 .path = "/lock",
+			 .acl = acl_open_unsafe(),
 			 .mode = ZCM_EPHEMERAL};
 	struct zreq c = {.op = ZOP_CLOSESESSION};
 	struct ztxn *t1, *t2, *t3, *t4;
@@ -763,15 +788,18 @@ static void test_setmeta(void)
 	TAP_EQ(run(&q, 0, NULL, NULL), ZNONODE);
 	/* ADMIN needed */
 	TAP_EQ(acl_parse("world:anyone:rw", &ro, err, sizeof(err)), ZOK);
-	TAP_EQ(run(&(struct zreq){.op = ZOP_SETACL, .path = "/d", .acl = &ro, .version = -1}, 0,
-		   NULL, NULL),
-	       ZOK);
+	TAP_EQ(
+	    run(&(struct zreq){.op = ZOP_SETACL, .path = "/d", .acl = &ro, .version = -1},
+		0, NULL, NULL),
+	    ZOK);
 	q.path = "/d";
 	TAP_EQ(run(&q, 0, NULL, NULL), ZNOAUTH);
 	acl_free(&ro);
 	/* mkdir: created as a directory */
-	TAP_EQ(run(&(struct zreq){.op = ZOP_CREATE, .path = "/dir", .acl = acl_open_unsafe(),
-				   .dir = 1},
+	TAP_EQ(run(&(struct zreq){.op = ZOP_CREATE,
+				  .path = "/dir",
+				  .acl = acl_open_unsafe(),
+				  .dir = 1},
 		   0, NULL, NULL),
 	       ZOK);
 	TAP_ASSERT(L("/dir")->flags & ZNODE_F_DIR);
@@ -805,8 +833,10 @@ static void test_load_walk(void)
 	TAP_EQ(mk("/a", "A", 0), ZOK);
 	TAP_EQ(mk("/a/z", NULL, 0), ZOK);
 	TAP_EQ(mk("/a/y", NULL, 0), ZOK);
-	TAP_EQ(run(&(struct zreq){.op = ZOP_CREATE, .path = "/b/e", .acl = acl_open_unsafe(),
-				   .mode = ZCM_EPHEMERAL},
+	TAP_EQ(run(&(struct zreq){.op = ZOP_CREATE,
+				  .path = "/b/e",
+				  .acl = acl_open_unsafe(),
+				  .mode = ZCM_EPHEMERAL},
 		   5, NULL, NULL),
 	       ZOK);
 	TAP_EQ(tree_walk(T, name_cb, order), 0);
@@ -826,7 +856,8 @@ static void test_load_walk(void)
 	a = tree_lookup(t2, "/a");
 	b = L("/a");
 	TAP_ASSERT(memcmp(&a->stat, &b->stat, sizeof(a->stat)) == 0);
-	TAP_ASSERT(memcmp(&tree_lookup(t2, "/")->stat, &L("/")->stat, sizeof(a->stat)) == 0);
+	TAP_ASSERT(memcmp(&tree_lookup(t2, "/")->stat, &L("/")->stat, sizeof(a->stat)) ==
+		   0);
 	TAP_EQ(tree_lookup(t2, "/b/e")->kind, ZNODE_EPHEMERAL);
 	TAP_ASSERT(memcmp(tree_lookup(t2, "/b")->data, "B", 1) == 0);
 	TAP_EQ(tree_last_zxid(t2), tree_last_zxid(T));
@@ -932,7 +963,8 @@ static void test_other_errors(void)
 	{
 		struct tree *other = tree_new();
 		struct prep *p2 = prep_new(other);
-		struct zreq c = {.op = ZOP_CREATE, .path = "/x", .acl = acl_open_unsafe()};
+		struct zreq c = {
+		    .op = ZOP_CREATE, .path = "/x", .acl = acl_open_unsafe()};
 		zxid_t before = tree_last_zxid(T);
 
 		TAP_EQ(txn_prepare(p2, &c, NULL, 0, 1, 1, NOW, &t1, &r), ZOK);
@@ -963,26 +995,26 @@ static void test_zz_cleanup(void)
 }
 
 static const struct tap_case cases[] = {
-	{"initial_tree", test_initial_tree},
-	{"create_stat", test_create_stat},
-	{"create_errors", test_create_errors},
-	{"ttl_and_container_args", test_ttl_and_container_args},
-	{"sequential", test_sequential},
-	{"delete", test_delete},
-	{"setdata", test_setdata},
-	{"acl_checks", test_acl_checks},
-	{"sessions_and_ephemerals", test_sessions_and_ephemerals},
-	{"reap_candidates", test_reap_candidates},
-	{"multi", test_multi},
-	{"pending_prepare", test_pending_prepare},
-	{"pending_session_close", test_pending_session_close},
-	{"setmeta", test_setmeta},
-	{"load_walk", test_load_walk},
-	{"many_children", test_many_children},
-	{"deep_path", test_deep_path},
-	{"orphan_ephemerals", test_orphan_ephemerals},
-	{"other_errors", test_other_errors},
-	{"zz_cleanup", test_zz_cleanup},
+    {"initial_tree", test_initial_tree},
+    {"create_stat", test_create_stat},
+    {"create_errors", test_create_errors},
+    {"ttl_and_container_args", test_ttl_and_container_args},
+    {"sequential", test_sequential},
+    {"delete", test_delete},
+    {"setdata", test_setdata},
+    {"acl_checks", test_acl_checks},
+    {"sessions_and_ephemerals", test_sessions_and_ephemerals},
+    {"reap_candidates", test_reap_candidates},
+    {"multi", test_multi},
+    {"pending_prepare", test_pending_prepare},
+    {"pending_session_close", test_pending_session_close},
+    {"setmeta", test_setmeta},
+    {"load_walk", test_load_walk},
+    {"many_children", test_many_children},
+    {"deep_path", test_deep_path},
+    {"orphan_ephemerals", test_orphan_ephemerals},
+    {"other_errors", test_other_errors},
+    {"zz_cleanup", test_zz_cleanup},
 };
 
 TAP_MAIN(cases)

@@ -24,40 +24,64 @@ static void record_history(struct tree *a)
 	struct prep *p = prep_new(a);
 	static struct zreq multi_ops[3];
 	struct zreq reqs[] = {
-		{.op = ZOP_CREATESESSION, .timeout_ms = 4000, .owner = "hostA/mnt"},
-		{.op = ZOP_CREATE, .path = "/app", .data = "cfg", .data_len = 3,
-		 .acl = acl_open_unsafe(), .dir = 1},
-		{.op = ZOP_CREATE2, .path = "/app/seq-", .acl = acl_open_unsafe(),
-		 .mode = ZCM_PERSISTENT_SEQUENTIAL},
-		{.op = ZOP_CREATE, .path = "/app/eph", .acl = acl_open_unsafe(),
-		 .mode = ZCM_EPHEMERAL},
-		{.op = ZOP_CREATECONTAINER, .path = "/app/box", .acl = acl_open_unsafe(),
-		 .mode = ZCM_CONTAINER},
-		{.op = ZOP_CREATETTL, .path = "/app/ttl", .acl = acl_open_unsafe(),
-		 .mode = ZCM_PERSISTENT_WITH_TTL, .ttl_ms = 60000},
-		{.op = ZOP_SETDATA, .path = "/app", .data = "cfg2", .data_len = 4, .version = 0},
-		{.op = ZOP_SETACL, .path = "/app/ttl", .acl = &acl, .version = -1},
-		{.op = ZOP_CHECK, .path = "/app", .version = 1},
-		{.op = QOP_SETMETA, .path = "/app", .child_kind = 3, .child_ttl_ms = 999},
-		{.op = ZOP_MULTI, .ops = multi_ops, .n_ops = 3},
-		{.op = ZOP_DELETE, .path = "/app/seq-0000000000", .version = -1},
-		{.op = ZOP_CLOSESESSION},
+	    {.op = ZOP_CREATESESSION, .timeout_ms = 4000, .owner = "hostA/mnt"},
+	    {.op = ZOP_CREATE,
+	     .path = "/app",
+	     .data = "cfg",
+	     .data_len = 3,
+	     .acl = acl_open_unsafe(),
+	     .dir = 1},
+	    {.op = ZOP_CREATE2,
+	     .path = "/app/seq-",
+	     .acl = acl_open_unsafe(),
+	     .mode = ZCM_PERSISTENT_SEQUENTIAL},
+	    {.op = ZOP_CREATE,
+	     .path = "/app/eph",
+	     .acl = acl_open_unsafe(),
+	     .mode = ZCM_EPHEMERAL},
+	    {.op = ZOP_CREATECONTAINER,
+	     .path = "/app/box",
+	     .acl = acl_open_unsafe(),
+	     .mode = ZCM_CONTAINER},
+	    {.op = ZOP_CREATETTL,
+	     .path = "/app/ttl",
+	     .acl = acl_open_unsafe(),
+	     .mode = ZCM_PERSISTENT_WITH_TTL,
+	     .ttl_ms = 60000},
+	    {.op = ZOP_SETDATA,
+	     .path = "/app",
+	     .data = "cfg2",
+	     .data_len = 4,
+	     .version = 0},
+	    {.op = ZOP_SETACL, .path = "/app/ttl", .acl = &acl, .version = -1},
+	    {.op = ZOP_CHECK, .path = "/app", .version = 1},
+	    {.op = QOP_SETMETA, .path = "/app", .child_kind = 3, .child_ttl_ms = 999},
+	    {.op = ZOP_MULTI, .ops = multi_ops, .n_ops = 3},
+	    {.op = ZOP_DELETE, .path = "/app/seq-0000000000", .version = -1},
+	    {.op = ZOP_CLOSESESSION},
 	};
 	struct ztxn *t;
 	struct zresult r;
 	size_t i;
 	zxid_t z = zxid_make(3, 0);
 
-	TAP_EQ(acl_parse("digest:u:h:cdrwa,ip:10.0.0.0/8:r", &acl, err, sizeof(err)), ZOK);
-	multi_ops[0] = (struct zreq){.op = ZOP_CREATE, .path = "/app/box/x",
-				     .acl = acl_open_unsafe(), .data = "m", .data_len = 1};
-	multi_ops[1] = (struct zreq){.op = ZOP_SETDATA, .path = "/app/box/x", .data = "mm",
-				     .data_len = 2, .version = 0};
+	TAP_EQ(acl_parse("digest:u:h:cdrwa,ip:10.0.0.0/8:r", &acl, err, sizeof(err)),
+	       ZOK);
+	multi_ops[0] = (struct zreq){.op = ZOP_CREATE,
+				     .path = "/app/box/x",
+				     .acl = acl_open_unsafe(),
+				     .data = "m",
+				     .data_len = 1};
+	multi_ops[1] = (struct zreq){.op = ZOP_SETDATA,
+				     .path = "/app/box/x",
+				     .data = "mm",
+				     .data_len = 2,
+				     .version = 0};
 	multi_ops[2] = (struct zreq){.op = ZOP_CHECK, .path = "/app", .version = 1};
 	nrec = 0;
 	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
-		TAP_EQ(txn_prepare(p, &reqs[i], NULL, 77, (int32_t)i, ++z, 1000 + (int64_t)i, &t,
-				   &r),
+		TAP_EQ(txn_prepare(p, &reqs[i], NULL, 77, (int32_t)i, ++z,
+				   1000 + (int64_t)i, &t, &r),
 		       ZOK);
 		zresult_free(&r);
 		TAP_EQ(txn_type(t), reqs[i].op);
@@ -291,11 +315,11 @@ static void test_hostile_counts(void)
 }
 
 static const struct tap_case cases[] = {
-	{"replay_equal", test_replay_equal},
-	{"reencode_identical", test_reencode_identical},
-	{"truncated_and_extended", test_truncated_and_extended},
-	{"corrupt", test_corrupt},
-	{"hostile_counts", test_hostile_counts},
+    {"replay_equal", test_replay_equal},
+    {"reencode_identical", test_reencode_identical},
+    {"truncated_and_extended", test_truncated_and_extended},
+    {"corrupt", test_corrupt},
+    {"hostile_counts", test_hostile_counts},
 };
 
 TAP_MAIN(cases)
