@@ -285,6 +285,28 @@ static int truncate_path(fuse_req_t req, struct qfs_inode *in, const struct znod
 }
 
 /*
+ * open(O_TRUNC) without atomic O_TRUNC (mount.c) arrives as OPEN and then a
+ * SETATTR to size 0 without a file handle, from the same thread. The
+ * handle that thread just opened for writing, not yet written or
+ * truncated, is the one meant. (A truncate(2) of a file the same thread
+ * has open for writing and has not written is folded into that handle's
+ * commit the same way.)
+ */
+static struct qfs_handle *otrunc_handle(struct qfs_mount *m, struct qfs_inode *in, pid_t pid,
+					off_t size)
+{
+	struct qfs_handle *h;
+
+	if (size != 0)
+		return NULL;
+	for (h = m->handles; h; h = h->next)
+		if (h->ino == in->ino && h->open_pid == pid && h->writable && !h->replay &&
+		    !h->written && !h->trunc_seen && !h->committing)
+			return h;
+	return NULL;
+}
+
+/*
  * Only what maps is accepted: a size (truncate), times set to "now" (touch:
  * a no-op, the znode's mtime moves only with its data), and chmod/chown to
  * the mode and owner already shown. Anything else is EPERM.
@@ -294,6 +316,7 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 {
 	struct qfs_mount *m = qfs_req_mount(req);
 	struct qfs_inode *in = qfs_inode_get(m, ino);
+	struct qfs_handle *h;
 	const struct znode *n;
 	struct stat st;
 	int err;
@@ -325,15 +348,21 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		}
 		if (qfs_from_replay(req))
 			goto reply;
-		if (fi && fi->fh) {
-			err = qfs_handle_truncate((struct qfs_handle *)(uintptr_t)fi->fh,
-						  attr->st_size);
+		h = fi && fi->fh ? (struct qfs_handle *)(uintptr_t)fi->fh
+				 : otrunc_handle(m, in, fuse_req_ctx(req)->pid, attr->st_size);
+		if (h) {
+			h->trunc_seen = 1;
+			err = qfs_handle_truncate(h, attr->st_size);
 			if (err) {
 				fuse_reply_err(req, err);
 				return;
 			}
-			st.st_size = attr->st_size;
-			goto reply;
+			/* The size stays the committed one: the kernel would
+			 * otherwise show the cut value to every reader here
+			 * before the writer's close commits anything. */
+			in->last = st;
+			fuse_reply_attr(req, &st, 0);
+			return;
 		}
 		if (attr->st_size == n->stat.data_length && attr->st_size == 0)
 			goto reply;

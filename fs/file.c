@@ -123,10 +123,13 @@ int qfs_handle_truncate(struct qfs_handle *h, off_t size)
 		return 0;
 	if (!h->writable)
 		return EBADF;
-	if (!h->loaded && size == 0) {
-		h->loaded = 1; /* the old value does not matter: unconditional */
+	if (size == 0) {
+		/* open(O_TRUNC) arrives here: the old value no longer
+		 * matters, so the commit is unconditional */
+		h->loaded = 1;
 		h->len = 0;
 		h->dirty = 1;
+		h->base_version = -1;
 		return 0;
 	}
 	err = handle_load(h);
@@ -188,10 +191,11 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	h->replay = qfs_from_replay(req);
+	h->open_pid = fuse_req_ctx(req)->pid;
 	set_open_flags(h, fi);
 	if (h->writable && !h->replay) {
 		if (fi->flags & O_TRUNC) {
-			/* nothing is committed until flush */
+			/* nothing is committed until written and flushed */
 			h->loaded = 1;
 			h->dirty = 1;
 		} else if (handle_load(h) != 0) {
@@ -404,6 +408,7 @@ void qfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off
 	if ((size_t)off + size > h->len)
 		h->len = (size_t)off + size;
 	h->dirty = 1;
+	h->written = 1;
 	fuse_reply_write(req, size);
 	return;
 err_reply:
@@ -430,7 +435,9 @@ static void commit_done(void *arg, int err, const struct zresult *res)
 	h->last_err = err;
 	if (!err && h->base_version >= 0)
 		h->base_version = res->stat.version;
-	if (c->req)
+	if (c->req && !err)
+		qfs_replay_reply(h->m, c->req, 0);
+	else if (c->req)
 		fuse_reply_err(c->req, err);
 	if (h->released)
 		qfs_handle_free(h);
@@ -445,10 +452,18 @@ static void waited_done(void *arg, const struct zresult *res)
 	free(c);
 }
 
-/* Commit the handle's buffer if it has something to commit; the reply (if
+/*
+ * Commit the handle's buffer if it has something to commit; the reply (if
  * req) comes from the commit. Returns 1 if a reply is pending, 0 if there
- * was nothing to do, or an errno. */
-static int handle_commit(struct qfs_handle *h, fuse_req_t req)
+ * was nothing to do, or an errno.
+ *
+ * flush (every close of every descriptor, dup'd ones too) commits only a
+ * buffer written since the last commit: a shell's "echo x > f" opens with
+ * O_TRUNC, dup2()s and closes the first descriptor before it writes, and
+ * committing the truncation then would show everyone a transient empty
+ * value. A buffer only truncated ": > f" is committed by fsync or release.
+ */
+static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only)
 {
 	struct commit_ctx *c;
 	struct zreq zr;
@@ -458,6 +473,8 @@ static int handle_commit(struct qfs_handle *h, fuse_req_t req)
 		return 0;
 	if (h->failed)
 		return h->failed;
+	if (h->dirty && written_only && !h->written)
+		return 0;
 	if (!h->dirty) {
 		if (!h->committing || !req)
 			return 0;
@@ -490,6 +507,7 @@ static int handle_commit(struct qfs_handle *h, fuse_req_t req)
 		return err;
 	}
 	h->dirty = 0;
+	h->written = 0;
 	h->committing = 1;
 	return 1;
 }
@@ -500,7 +518,7 @@ void qfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rc;
 
 	h->m->st.flushes++;
-	rc = handle_commit(h, req);
+	rc = handle_commit(h, req, 1);
 	if (rc != 1)
 		fuse_reply_err(req, rc);
 }
@@ -513,7 +531,7 @@ static void fsync_synced(void *arg, const struct zresult *res)
 void qfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
-	int rc = handle_commit(h, req);
+	int rc = handle_commit(h, req, 0);
 
 	if (rc == 1)
 		return;
@@ -531,10 +549,10 @@ void qfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
 
-	/* flush normally committed already; a buffer still dirty here (the
-	 * kernel skipped flush) is committed with nobody to tell. */
+	/* flush committed what was written; a buffer still dirty here was
+	 * only truncated (": > f"), committed now with nobody to tell. */
 	if (h->dirty)
-		handle_commit(h, NULL);
+		handle_commit(h, NULL, 0);
 	qfs_handle_free(h);
 	fuse_reply_err(req, 0);
 }

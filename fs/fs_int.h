@@ -132,9 +132,12 @@ struct qfs_handle {
 	int replay;	/* opened by the replay thread: commits nothing */
 	int writable;
 	int append;
+	pid_t open_pid;	/* the thread that opened it (O_TRUNC's setattr follows) */
+	int trunc_seen;
 	/* write buffer: the whole content to commit */
 	int loaded;
 	int dirty;
+	int written;	/* written since the last commit: flush commits */
 	int32_t base_version; /* setData version; -1 = unconditional */
 	char *buf;
 	size_t len, cap;
@@ -280,6 +283,10 @@ struct replay_view {
 };
 void qfs_replay_current(struct qfs_mount *m, struct replay_view *v);
 int qfs_replay_idle(struct qfs_mount *m);
+/* Answer req with err from the replay thread, after every invalidation
+ * queued before: a writer's close returns only once no reader on this host
+ * can still see the old value from the kernel's caches. */
+void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err);
 
 enum replay_kind {
 	RP_DATA = 1,   /* open O_TRUNC + write + close */
@@ -288,6 +295,7 @@ enum replay_kind {
 	RP_XATTR,      /* setxattr */
 	RP_INVAL,      /* invalidate only (own changes) */
 	RP_INVAL_ENTRY, /* drop a name (a file that became a directory) */
+	RP_REPLY,      /* answer a request once the invalidations before it are done */
 };
 
 #endif

@@ -54,12 +54,15 @@ static void on_tree_change(void *arg, const struct tree_event *ev)
 
 static void qfs_init(void *userdata, struct fuse_conn_info *conn)
 {
-	/* open(O_TRUNC) must not send a separate truncate: a truncate alone
-	 * would have to commit the empty value */
-	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
-		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	else
-		log_warnx("fs: kernel lacks atomic O_TRUNC; truncation is committed on close only");
+	/*
+	 * No atomic O_TRUNC: with it the kernel sets its own file size to 0
+	 * when the writer opens, and a reader here racing the writer can keep
+	 * that size and read an empty file. Without it, open(O_TRUNC) is an
+	 * OPEN followed by a truncating SETATTR from the same thread, which
+	 * attr.c applies to that new handle's buffer only and answers with
+	 * the committed size: the kernel never shows the cut value.
+	 */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
 

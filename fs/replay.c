@@ -54,6 +54,8 @@ struct replay_item {
 	uint64_t ino2;	    /* RP_INVAL: a second inode (attrs only) */
 	uint64_t parent_ino; /* the directory whose attributes change */
 	char *name;	    /* RP_INVAL_ENTRY, RP_CREATE: name in parent_ino */
+	fuse_req_t req;	    /* RP_REPLY */
+	int err;	    /* RP_REPLY */
 };
 
 static void item_free(struct replay_item *it)
@@ -287,6 +289,19 @@ out:
 	free(gpath);
 }
 
+void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err)
+{
+	struct replay_item *it = item_new(RP_REPLY, NULL);
+
+	if (!it) {
+		fuse_reply_err(req, err); /* at once rather than never */
+		return;
+	}
+	it->req = req;
+	it->err = err;
+	enqueue(m, it);
+}
+
 void qfs_replay_current(struct qfs_mount *m, struct replay_view *v)
 {
 	pthread_mutex_lock(&m->rp_lock);
@@ -398,6 +413,10 @@ static void run_item(struct qfs_mount *m, struct replay_item *it)
 						 strlen(it->name));
 		m->st.invals++;
 		break;
+	case RP_REPLY:
+		/* libfuse replies are safe from any thread */
+		fuse_reply_err(it->req, it->err);
+		break;
 	}
 	free(full);
 }
@@ -483,6 +502,8 @@ void qfs_replay_stop(struct qfs_mount *m)
 	m->rp_started = 0;
 	while ((it = m->rp_head)) {
 		m->rp_head = it->next;
+		if (it->kind == RP_REPLY)
+			fuse_reply_err(it->req, it->err);
 		item_free(it);
 	}
 	m->rp_tail = NULL;

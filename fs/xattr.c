@@ -196,7 +196,9 @@ void qfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void set_done(void *arg, int err, const struct zresult *res)
 {
-	if (err >= 0)
+	if (err == 0)
+		qfs_replay_reply(qfs_req_mount(arg), arg, 0); /* after the mode bits' inval */
+	else if (err > 0)
 		fuse_reply_err(arg, err);
 }
 
