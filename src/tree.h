@@ -137,9 +137,14 @@ int tree_walk(const struct tree *t, int (*fn)(void *arg, const struct znode *n),
 	      void *arg);
 
 /*
- * Restore from a snapshot: insert one node exactly as given (parent first).
- * Only for loading; bypasses transactions and the listener. Returns 0,
- * -EEXIST, -ENOENT (no parent) or -ENOMEM.
+ * Restore from a snapshot: insert one node exactly as given (parent first),
+ * with stat.data_length bytes at data (copied) and n->acl (copied).
+ * stat.num_children is recomputed from the children loaded. The four nodes
+ * tree_new() makes are overwritten in place instead. An ephemeral may come
+ * before its session (tree_load_session); one whose session never comes can
+ * still be released with a closeSession. Only for loading; bypasses
+ * transactions and the listener. Returns 0, -EEXIST, -ENOENT (no parent) or
+ * -ENOMEM.
  */
 int tree_load_node(struct tree *t, const struct znode *n, const void *data);
 int tree_load_session(struct tree *t, int64_t id, int32_t timeout_ms, const char *owner);

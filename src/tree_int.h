@@ -30,6 +30,7 @@ struct acl_ent {
 struct tnode {
 	struct znode z; /* first: a znode pointer is a tnode pointer */
 	uint32_t hash;
+	int listed; /* on a session's ephemeral list or the reap list */
 	struct tnode *hnext;	    /* hash chain */
 	struct tnode *left, *right; /* treap among the siblings */
 	struct tnode *kids;	    /* treap root of the children */
@@ -37,7 +38,6 @@ struct tnode {
 	/* Ephemerals: the owner session's list. Containers and TTL nodes: the
 	 * reap list while they have no children. Kinds exclude each other. */
 	struct tnode *lprev, *lnext;
-	int listed;
 	char pathbuf[];
 };
 

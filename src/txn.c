@@ -59,3 +59,8 @@ void zresult_free(struct zresult *r)
 	free(r->ops);
 	memset(r, 0, sizeof(*r));
 }
+
+int64_t txn_time(const struct ztxn *t)
+{
+	return t->time_ms;
+}

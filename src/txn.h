@@ -131,6 +131,7 @@ struct ztxn;
 zxid_t txn_zxid(const struct ztxn *t);
 int32_t txn_type(const struct ztxn *t);
 int64_t txn_session(const struct ztxn *t);
+int64_t txn_time(const struct ztxn *t); /* ms since the epoch, fixed at prepare */
 void txn_free(struct ztxn *t);
 
 /* Prepared-state tracking over one tree (the outstanding changes). */
@@ -144,6 +145,31 @@ void prep_free(struct prep *p);
  * Returns ZOK and a new transaction in *out (caller owns it; it must later be
  * applied or discarded with prep_abort in order), or a ZooKeeper error with
  * *out NULL and, for a multi, the per-op results in *res (caller frees).
+ * *res is always initialised (zresult_free is safe on it).
+ *
+ * zxids must grow from one successful prepare to the next; a failed prepare
+ * consumes none (the next request may reuse its zxid). Beyond ZooKeeper's
+ * own checks (in its order: PrepRequestProcessor.pRequest2Txn):
+ *   - session_id 0 is the server itself (the reaper): always allowed, owns
+ *     no ephemerals. Any other session must be open (a createSession applied
+ *     or prepared) and not closing, else ZSESSIONEXPIRED (checkSession).
+ *   - createSession: session_id is the new id, chosen by the caller;
+ *     ZBADARGUMENTS if 0 or already open. closeSession: ZBADARGUMENTS for 0,
+ *     ZSESSIONEXPIRED if unknown or already closing.
+ *   - data longer than ZNODE_MAX_DATA: ZBADARGUMENTS (ZooKeeper drops the
+ *     connection instead; map it to EFBIG before submitting).
+ *   - a read opcode: ZUNIMPLEMENTED; a multi op other than create*, delete,
+ *     setData, check: ZBADARGUMENTS.
+ *   - ZooKeeper's rules for its own nodes: "/", "/zookeeper",
+ *     "/zookeeper/quota", "/zookeeper/config" cannot be deleted
+ *     (ZBADARGUMENTS); /zookeeper/config is world:anyone:r, so only the
+ *     superuser writes it; anything else below /zookeeper obeys its ACL only.
+ *   - deleting a child moves the parent's pzxid but not its cversion
+ *     (DataTree.deleteNode), so sequential numbers are never reused.
+ *   - deleteContainer (the reaper) needs no ACL; ZNOTEMPTY if the node has
+ *     children, ZBADVERSION for an ephemeral.
+ *   - QOP_SETMETA needs ADMIN; child_kind on a node that is not a directory
+ *     (and not being marked one by the same request) is ZBADARGUMENTS.
  */
 int txn_prepare(struct prep *p, const struct zreq *req, const struct zauth *auth,
 		int64_t session_id, int32_t cxid, zxid_t zxid, int64_t now_ms,
@@ -154,10 +180,13 @@ int txn_prepare(struct prep *p, const struct zreq *req, const struct zauth *auth
 void prep_abort(struct prep *p, zxid_t above);
 
 /*
- * Apply a transaction to the tree (and tell the prep layer it is applied).
- * Fills *res (caller frees with zresult_free). Returns ZOK, or
- * ZDATAINCONSISTENCY if the transaction does not fit the tree (a corrupt or
- * out-of-order log: the caller must stop).
+ * Apply a transaction to the tree (and tell the prep layer it is applied; p
+ * may be NULL when nothing is prepared, e.g. replaying a log). Fills *res
+ * (caller frees with zresult_free). Returns ZOK, or ZDATAINCONSISTENCY if
+ * the transaction does not fit the tree (a corrupt or out-of-order log, or a
+ * zxid not above tree_last_zxid(): the caller must stop), or ZSYSTEMERROR
+ * when out of memory. On error tree_last_zxid() does not move; a multi may
+ * have been applied in part.
  */
 int tree_apply(struct tree *t, struct prep *p, const struct ztxn *txn, struct zresult *res);
 

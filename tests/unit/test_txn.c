@@ -87,6 +87,7 @@ static void record_history(struct tree *a)
 		TAP_EQ(txn_type(t), reqs[i].op);
 		TAP_EQ(txn_session(t), 77);
 		TAP_EQ(txn_zxid(t), z);
+		TAP_EQ(txn_time(t), 1000 + (int64_t)i);
 		buf_init(&recs[nrec]);
 		TAP_EQ(txn_encode(t, &recs[nrec]), ZOK);
 		nrec++;
