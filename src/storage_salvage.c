@@ -51,6 +51,11 @@ int storage_salvage(const char *path, const char *dir, char *errbuf, size_t errl
 	}
 
 	rc = sqlite3_open_v2(path, &old, SQLITE_OPEN_READONLY, NULL);
+	/* writable_schema makes SQLite read a file shorter than its header
+	 * says (a truncated log) up to where it ends, instead of refusing it
+	 * whole; nothing is written through this connection. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(old, "PRAGMA writable_schema=ON", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(old, "SELECT zxid, crc, rec FROM log ORDER BY zxid", -1,
 					&sel, NULL);
