@@ -1,0 +1,122 @@
+#!/bin/sh
+# errors.sh - every error a shell user can meet maps to the errno DESIGN.md
+# section 1 promises; unsupported operations fail with a clear errno.
+. "$QFS_SRCDIR/tests/lib.sh"
+qfs_init
+M=$T/m
+qfs_start "$M" "$T/d" -o clientPort=0 || { t_fail "mount"; exit 1; }
+
+# errno OP ARGS...: the errno name a call fails with ("OK" on success).
+errno_of() {
+	python3 - "$@" <<'PY'
+import errno, os, sys
+op, args = sys.argv[1], sys.argv[2:]
+def wr(p, data, flags=os.O_WRONLY | os.O_TRUNC):
+    fd = os.open(p, flags)
+    try:
+        os.write(fd, data.encode())
+    finally:
+        os.close(fd)
+try:
+    if op == "mkdir": os.mkdir(args[0])
+    elif op == "rmdir": os.rmdir(args[0])
+    elif op == "unlink": os.unlink(args[0])
+    elif op == "open": os.close(os.open(args[0], os.O_RDONLY))
+    elif op == "creat_excl": os.close(os.open(args[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    elif op == "openw": os.close(os.open(args[0], os.O_WRONLY))
+    elif op == "write": wr(args[0], args[1])
+    elif op == "bigwrite": wr(args[0], "x" * int(args[1]))
+    elif op == "rename": os.rename(args[0], args[1])
+    elif op == "rename_noreplace":
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.renameat2(-100, args[0].encode(), -100, args[1].encode(), 1) != 0:
+            raise OSError(ctypes.get_errno(), "")
+    elif op == "symlink": os.symlink(args[0], args[1])
+    elif op == "link": os.link(args[0], args[1])
+    elif op == "chown": os.chown(args[0], 1000, 1000)
+    elif op == "chmod": os.chmod(args[0], int(args[1], 8))
+    elif op == "mkfifo": os.mkfifo(args[0])
+    elif op == "utime": os.utime(args[0], (1000000, 1000000))
+    elif op == "utime_now": os.utime(args[0])
+    elif op == "setxattr": os.setxattr(args[0], args[1], args[2].encode())
+    elif op == "getxattr": os.getxattr(args[0], args[1])
+    elif op == "conflict":
+        # read-modify-write through one handle while someone else writes
+        fd = os.open(args[0], os.O_RDWR)
+        os.write(fd, b"mine")
+        wr(args[0], "theirs")
+        os.close(fd)
+    print("OK")
+    sys.exit(0)
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+PY
+}
+
+mkdir "$M/a"
+echo v >"$M/a/f"
+t_eq "mkdir of an existing name: EEXIST" EEXIST "$(errno_of mkdir "$M/a")"
+t_eq "O_CREAT|O_EXCL of an existing file: EEXIST" EEXIST "$(errno_of creat_excl "$M/a/f")"
+t_eq "open of a missing file: ENOENT" ENOENT "$(errno_of open "$M/a/nope")"
+t_eq "mkdir under a missing directory: ENOENT" ENOENT "$(errno_of mkdir "$M/nope/x")"
+t_eq "rmdir of a directory with children: ENOTEMPTY" ENOTEMPTY "$(errno_of rmdir "$M/a")"
+t_eq "unlink of a missing file: ENOENT" ENOENT "$(errno_of unlink "$M/a/nope")"
+t_eq "rmdir of a file: ENOTDIR" ENOTDIR "$(errno_of rmdir "$M/a/f")"
+t_eq "unlink of a directory: EISDIR" EISDIR "$(errno_of unlink "$M/a")"
+
+# ACL: a read-only node refuses writers with EACCES.
+setfattr -n user.quorumfs.acl -v 'world:anyone:r' "$M/a/f"
+t_eq "write to a read-only ACL node: EACCES" EACCES "$(errno_of write "$M/a/f" x)"
+if echo x 2>/dev/null >"$M/a/f"; then t_fail "echo > read-only file fails"; else
+	t_ok "echo > read-only file fails"; fi
+t_eq "the read-only node keeps its value" v "$(cat "$M/a/f")"
+t_eq "mode bits show the ACL" "-r--r--r--" "$(stat -c %A "$M/a/f")"
+mkdir "$M/ro"
+setfattr -n user.quorumfs.acl -v 'world:anyone:rw' "$M/ro"
+t_eq "create in a directory without CREATE: EACCES" EACCES "$(errno_of mkdir "$M/ro/x")"
+t_eq "a directory without CREATE shows no w bits" "dr-xr-xr-x" "$(stat -c %A "$M/ro")"
+
+# Size: 1 MiB at most; the file keeps its value.
+echo small >"$M/big"
+t_eq "a write over 1 MiB: EFBIG" EFBIG "$(errno_of bigwrite "$M/big" 1048577)"
+t_eq "a failed big write commits nothing" small "$(cat "$M/big")"
+t_eq "exactly 1 MiB is fine" OK "$(errno_of bigwrite "$M/big" 1048576)"
+t_eq "1 MiB stored" 1048576 "$(stat -c %s "$M/big")"
+
+# Reserved name and bad names.
+t_eq "mkdir .data (exists in every directory): EEXIST" EEXIST "$(errno_of mkdir "$M/a/.data")"
+t_eq "a name ZooKeeper refuses (control character): EINVAL" EINVAL \
+	"$(errno_of mkdir "$M/a/bad$(printf '\001')name")"
+echo w >"$M/a/g"
+t_eq "rename of a directory: EXDEV (mv copies instead)" EXDEV "$(errno_of rename "$M/a" "$M/b")"
+echo other >"$M/a/h"
+t_eq "RENAME_NOREPLACE onto an existing file: EEXIST" EEXIST \
+	"$(errno_of rename_noreplace "$M/a/g" "$M/a/h")"
+t_eq "RENAME_NOREPLACE to a free name works" OK "$(errno_of rename_noreplace "$M/a/g" "$M/a/g2")"
+
+# Version conflict: a handle built on an old value loses to a newer write.
+echo base >"$M/c"
+t_eq "read-modify-write beaten by another writer: ESTALE at close" ESTALE \
+	"$(errno_of conflict "$M/c")"
+t_eq "the other writer's value stands" theirs "$(cat "$M/c")"
+
+# What has no znode counterpart.
+t_eq "symlink: EPERM" EPERM "$(errno_of symlink x "$M/s")"
+t_eq "hard link: EPERM" EPERM "$(errno_of link "$M/c" "$M/c2")"
+t_eq "chown: EPERM" EPERM "$(errno_of chown "$M/c")"
+t_eq "chmod to another mode: EPERM" EPERM "$(errno_of chmod "$M/c" 600)"
+t_eq "chmod to the mode shown: OK" OK "$(errno_of chmod "$M/c" 666)"
+t_eq "mkfifo: EPERM" EPERM "$(errno_of mkfifo "$M/fifo")"
+t_eq "utimes with explicit times: EPERM" EPERM "$(errno_of utime "$M/c")"
+t_eq "utimes to now (touch): OK, a no-op" OK "$(errno_of utime_now "$M/c")"
+t_eq "setting a stat attribute: ENOTSUP" ENOTSUP \
+	"$(errno_of setxattr "$M/c" user.quorumfs.version 7)"
+t_eq "an attribute outside user.quorumfs: ENOTSUP" ENOTSUP \
+	"$(errno_of setxattr "$M/c" user.other x)"
+t_eq "a bad ACL text: EINVAL" EINVAL "$(errno_of setxattr "$M/c" user.quorumfs.acl nonsense)"
+t_eq "a bad child_kind: EINVAL" EINVAL \
+	"$(errno_of setxattr "$M/a" user.quorumfs.child_kind sometimes)"
+t_eq "getxattr of an unknown attribute: ENODATA" ENODATA \
+	"$(errno_of getxattr "$M/c" user.quorumfs.nope)"
+qfs_stop "$QFS_PID" "$M"
