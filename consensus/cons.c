@@ -135,7 +135,7 @@ void cons_set_meta(struct cons *c, uint32_t epoch, uint32_t vote)
 		return;
 	c->meta.epoch = epoch;
 	c->meta.vote = vote;
-	meta_write(c);
+	/* Written once at the end of the step, with its final value. */
 }
 
 void cons_set_role(struct cons *c, enum cons_state s, uint32_t leader)
@@ -320,8 +320,6 @@ int cons_step(struct cons *c, const struct cons_event *ev, const struct cons_act
 	c->oom = 0;
 	if (ev->now_ms > c->now)
 		c->now = ev->now_ms;
-	if (!c->meta_busy && !c->meta_failed)
-		meta_write(c);
 	switch (ev->type) {
 	case CONS_EV_TICK:
 		if (c->meta_failed) {
@@ -378,8 +376,6 @@ int cons_step(struct cons *c, const struct cons_event *ev, const struct cons_act
 		c->durable_meta = c->writing_meta;
 		if (cons_meta_ready(c))
 			cons_on_meta_durable(c);
-		else
-			meta_write(c);
 		break;
 	case CONS_EV_SNAP_DONE:
 		cons_on_snap_done(c, ev->snap_done.zxid, ev->snap_done.status);
@@ -390,6 +386,8 @@ int cons_step(struct cons *c, const struct cons_event *ev, const struct cons_act
 	}
 	if (c->state == CONS_LEADER)
 		cons_leader_flush(c);
+	if (!c->meta_failed)
+		meta_write(c);
 	resolve_actions(c);
 	*acts = c->acts;
 	*n = c->n_acts;

@@ -1,0 +1,165 @@
+/* test_codec.c - the peer message codec: round trips, bounds, hostile frames. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "tap.h"
+
+static void roundtrip(const struct cons_msg *in, struct cons_msg *out, struct buf *b)
+{
+	size_t flen;
+
+	buf_init(b);
+	TAP_EQ(cons_encode(b, in), 0);
+	TAP_EQ(cons_frame_len(b->data, b->len, &flen), 0);
+	TAP_EQ(flen, b->len);
+	TAP_EQ(cons_decode(b->data, b->len, out), 0);
+	TAP_EQ(out->type, in->type);
+	TAP_EQ(out->from, in->from);
+	TAP_EQ(out->epoch, in->epoch);
+}
+
+static void test_vote(void)
+{
+	struct cons_msg m = {.type = CONS_MSG_VOTE_REQ, .from = 3, .epoch = 7}, o;
+	struct buf b;
+
+	m.vote_req.last_zxid = zxid_make(6, 99);
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.vote_req.last_zxid, zxid_make(6, 99));
+	cons_msg_release(&o);
+	buf_free(&b);
+	m.type = CONS_MSG_VOTE_RESP;
+	m.vote_resp.granted = 1;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.vote_resp.granted, 1);
+	cons_msg_release(&o);
+	buf_free(&b);
+}
+
+static void test_append(void)
+{
+	struct cons_entry e[3] = {
+		{zxid_make(2, 0), CONS_ENTRY_EPOCH, 0, NULL},
+		{zxid_make(2, 1), CONS_ENTRY_TXN, 5, (const uint8_t *)"hello"},
+		{zxid_make(2, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"},
+	};
+	struct cons_msg m = {.type = CONS_MSG_APPEND, .from = 1, .epoch = 2}, o;
+	struct buf b;
+
+	m.append.prev_zxid = zxid_make(1, 40);
+	m.append.commit_zxid = zxid_make(1, 39);
+	m.append.entries = e;
+	m.append.n = 3;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.append.n, 3);
+	TAP_EQ(o.append.prev_zxid, zxid_make(1, 40));
+	TAP_EQ(o.append.commit_zxid, zxid_make(1, 39));
+	TAP_EQ(o.append.entries[0].len, 0);
+	TAP_EQ(o.append.entries[0].type, CONS_ENTRY_EPOCH);
+	TAP_EQ(o.append.entries[1].len, 5);
+	TAP_ASSERT(memcmp(o.append.entries[1].data, "hello", 5) == 0);
+	TAP_EQ(o.append.entries[2].zxid, zxid_make(2, 2));
+	cons_msg_release(&o);
+	buf_free(&b);
+}
+
+static void test_resp_snap_forward(void)
+{
+	struct cons_payload p[2] = {{(const uint8_t *)"ab", 2}, {NULL, 0}};
+	struct cons_msg m = {.type = CONS_MSG_APPEND_RESP, .from = 2, .epoch = 9}, o;
+	struct buf b;
+
+	m.append_resp.ok = 1;
+	m.append_resp.match_zxid = 5;
+	m.append_resp.last_zxid = 6;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.append_resp.ok, 1);
+	TAP_EQ(o.append_resp.match_zxid, 5);
+	TAP_EQ(o.append_resp.last_zxid, 6);
+	buf_free(&b);
+	memset(&m, 0, sizeof(m));
+	m.type = CONS_MSG_SNAP;
+	m.from = 1;
+	m.snap.zxid = 77;
+	m.snap.blob = (const uint8_t *)"snapshot";
+	m.snap.len = 8;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.snap.len, 8);
+	TAP_ASSERT(memcmp(o.snap.blob, "snapshot", 8) == 0);
+	buf_free(&b);
+	memset(&m, 0, sizeof(m));
+	m.type = CONS_MSG_FORWARD;
+	m.from = 4;
+	m.forward.payloads = p;
+	m.forward.n = 2;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.forward.n, 2);
+	TAP_EQ(o.forward.payloads[0].len, 2);
+	TAP_EQ(o.forward.payloads[1].len, 0);
+	cons_msg_release(&o);
+	buf_free(&b);
+}
+
+static void test_hostile(void)
+{
+	struct cons_entry e = {zxid_make(1, 1), CONS_ENTRY_TXN, 3, (const uint8_t *)"abc"};
+	struct cons_msg m = {.type = CONS_MSG_APPEND, .from = 1, .epoch = 1}, o;
+	struct buf b;
+	size_t i, flen;
+	uint8_t *copy;
+
+	m.append.entries = &e;
+	m.append.n = 1;
+	buf_init(&b);
+	TAP_EQ(cons_encode(&b, &m), 0);
+	/* Every truncation is refused. */
+	for (i = 0; i < b.len; i++) {
+		copy = malloc(b.len);
+		TAP_ASSERT(copy);
+		memcpy(copy, b.data, b.len);
+		TAP_ASSERT(cons_decode(copy, i, &o) != 0);
+		free(copy);
+	}
+	/* A wrong version. */
+	b.data[4] = 2;
+	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
+	b.data[4] = CONS_CODEC_VERSION;
+	/* A count far beyond the bytes. */
+	b.data[4 + 1 + 1 + 4 + 4 + 16] = 0x7f;
+	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
+	buf_free(&b);
+	/* Lengths out of bounds. */
+	{
+		uint8_t big[4] = {0xff, 0xff, 0xff, 0xff}, tiny[4] = {0, 0, 0, 1};
+
+		TAP_EQ(cons_frame_len(big, 4, &flen), -EBADMSG);
+		TAP_EQ(cons_frame_len(tiny, 4, &flen), -EBADMSG);
+		TAP_EQ(cons_frame_len(tiny, 3, &flen), -EAGAIN);
+	}
+	/* Trailing bytes and unknown types. */
+	{
+		struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 1};
+
+		buf_init(&b);
+		TAP_EQ(cons_encode(&b, &v), 0);
+		buf_put_u8(&b, 0);
+		b.data[3]++;
+		TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
+		b.len--;
+		b.data[3]--;
+		b.data[5] = 99;
+		TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
+		buf_free(&b);
+	}
+}
+
+static const struct tap_case cases[] = {
+	{"codec vote request and reply round trip", test_vote},
+	{"codec append with entries round trips", test_append},
+	{"codec append reply, snapshot, forward round trip", test_resp_snap_forward},
+	{"codec refuses truncated, oversized, trailing and unknown frames", test_hostile},
+};
+
+TAP_MAIN(cases)

@@ -1,0 +1,511 @@
+/*
+ * test_cons.c - the core, one event at a time: the durability discipline
+ * (vote and acks wait for the disk), elections, truncation, snapshots, and
+ * the regressions the simulator found.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cons.h"
+#include "tap.h"
+
+struct h {
+	struct cons *c;
+	const struct cons_action *a;
+	size_t n;
+	int rc;
+};
+
+static struct cons_member members3[3] = {{1}, {2}, {3}};
+
+static void make(struct h *h, uint32_t self, unsigned n, const struct cons_boot *boot,
+		 int mutant)
+{
+	struct cons_config cfg = {0};
+
+	cfg.self = self;
+	cfg.members = members3;
+	cfg.n_members = n;
+	cfg.quorum = QUORUM_MAJORITY;
+	cfg.election_timeout_ms = 100;
+	cfg.heartbeat_ms = 20;
+	cfg.seed = 42;
+	cfg.mutant = mutant;
+	TAP_EQ(cons_new(&cfg, boot, 0, &h->c), 0);
+}
+
+static void ev(struct h *h, struct cons_event *e)
+{
+	h->rc = cons_step(h->c, e, &h->a, &h->n);
+}
+
+static void tick(struct h *h, uint64_t now)
+{
+	struct cons_event e = {.type = CONS_EV_TICK, .now_ms = now};
+
+	ev(h, &e);
+}
+
+static void recv(struct h *h, const struct cons_msg *m, uint64_t now)
+{
+	struct cons_event e = {.type = CONS_EV_RECV, .now_ms = now};
+
+	e.msg = m;
+	ev(h, &e);
+}
+
+static void meta_done(struct h *h, uint64_t now)
+{
+	struct cons_event e = {.type = CONS_EV_META_DONE, .now_ms = now};
+
+	ev(h, &e);
+}
+
+static void log_done(struct h *h, uint64_t seq, uint64_t now)
+{
+	struct cons_event e = {.type = CONS_EV_LOG_DONE, .now_ms = now};
+
+	e.log_done.seq = seq;
+	ev(h, &e);
+}
+
+static const struct cons_action *find(const struct h *h, enum cons_action_type t, int msg)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (h->a[i].type == t && (msg == 0 || h->a[i].send.msg.type == msg))
+			return &h->a[i];
+	return NULL;
+}
+
+static void test_single(void)
+{
+	struct cons_payload p[3] = {{(const uint8_t *)"a", 1}, {(const uint8_t *)"b", 1},
+				    {(const uint8_t *)"c", 1}};
+	struct cons_event e = {.type = CONS_EV_PROPOSE, .now_ms = 300};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 1, 1, NULL, 0);
+	tick(&h, 250);
+	a = find(&h, CONS_ACT_PERSIST_META, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->meta.epoch, 1);
+	TAP_EQ(a->meta.vote, 1);
+	/* Not leader before the vote for itself is durable. */
+	TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_LOG, 0));
+	meta_done(&h, 260);
+	a = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->log.n, 1);
+	TAP_EQ(a->log.entries[0].zxid, zxid_make(1, 0));
+	TAP_EQ(a->log.entries[0].type, CONS_ENTRY_EPOCH);
+	log_done(&h, a->log.seq, 270);
+	a = find(&h, CONS_ACT_APPLY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->apply.n, 1);
+	e.propose.p = p;
+	e.propose.n = 3;
+	ev(&h, &e);
+	TAP_EQ(h.rc, 0);
+	a = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->log.n, 3); /* one write for the batch */
+	TAP_ASSERT(!find(&h, CONS_ACT_APPLY, 0));
+	log_done(&h, a->log.seq, 310);
+	a = find(&h, CONS_ACT_APPLY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->apply.n, 3);
+	TAP_EQ(a->apply.entries[2].zxid, zxid_make(1, 3));
+	TAP_ASSERT(memcmp(a->apply.entries[2].data, "c", 1) == 0);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_LEADER);
+	TAP_EQ(st.commit_zxid, zxid_make(1, 3));
+	cons_free(h.c);
+}
+
+static void test_vote_waits(void)
+{
+	struct cons_msg m = {.type = CONS_MSG_VOTE_REQ, .from = 1, .epoch = 1};
+	const struct cons_action *a;
+	struct h h;
+
+	make(&h, 2, 3, NULL, 0);
+	recv(&h, &m, 10);
+	a = find(&h, CONS_ACT_PERSIST_META, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->meta.vote, 1);
+	TAP_ASSERT(!find(&h, CONS_ACT_SEND, 0));
+	meta_done(&h, 11);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.to, 1);
+	TAP_EQ(a->send.msg.vote_resp.granted, 1);
+	/* A second candidate in the same epoch is refused. */
+	m.from = 3;
+	recv(&h, &m, 12);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_resp.granted, 0);
+	cons_free(h.c);
+}
+
+static void test_vote_log_check(void)
+{
+	struct cons_entry e[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+				  {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
+	struct cons_boot boot = {{1, 1}, 0, e, 2};
+	struct cons_msg m = {.type = CONS_MSG_VOTE_REQ, .from = 3, .epoch = 2};
+	const struct cons_action *a;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	m.vote_req.last_zxid = zxid_make(1, 0); /* behind us */
+	recv(&h, &m, 10);
+	a = find(&h, CONS_ACT_PERSIST_META, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->meta.epoch, 2);
+	TAP_EQ(a->meta.vote, 0);
+	meta_done(&h, 11);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP);
+	TAP_ASSERT(!a || !a->send.msg.vote_resp.granted);
+	cons_free(h.c);
+}
+
+static struct cons_msg append(uint32_t from, uint32_t epoch, zxid_t prev, zxid_t commit,
+			      const struct cons_entry *e, uint32_t n)
+{
+	struct cons_msg m = {.type = CONS_MSG_APPEND, .from = from, .epoch = epoch};
+
+	m.append.prev_zxid = prev;
+	m.append.commit_zxid = commit;
+	m.append.entries = e;
+	m.append.n = n;
+	return m;
+}
+
+static void follower_acks(int mutant)
+{
+	struct cons_entry e[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+				  {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, e, 2);
+	const struct cons_action *a, *w;
+	struct h h;
+
+	make(&h, 2, 3, &boot, mutant);
+	recv(&h, &m, 10);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	TAP_EQ(w->log.n, 2);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP);
+	if (mutant) {
+		TAP_ASSERT(a && a->send.msg.append_resp.match_zxid == zxid_make(1, 1));
+	} else {
+		TAP_ASSERT(!a);
+		log_done(&h, w->log.seq, 12);
+		a = find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP);
+		TAP_ASSERT(a);
+		TAP_EQ(a->send.msg.append_resp.ok, 1);
+		TAP_EQ(a->send.msg.append_resp.match_zxid, zxid_make(1, 1));
+	}
+	cons_free(h.c);
+}
+
+static void test_follower_acks_durable(void)
+{
+	follower_acks(0);
+}
+
+static void test_mutant_acks_early(void)
+{
+	struct cons_entry e[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+				  {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, e, 2), hb = append(1, 1, zxid_make(1, 1), 0, NULL, 0);
+	const struct cons_action *a;
+	struct h h;
+
+	/* Mutant 2 acknowledges what is not yet on disk (a heartbeat asks). */
+	make(&h, 2, 3, &boot, 2);
+	recv(&h, &m, 10);
+	recv(&h, &hb, 11);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append_resp.match_zxid, zxid_make(1, 1));
+	cons_free(h.c);
+	follower_acks(0);
+}
+
+static void test_truncate(void)
+{
+	struct cons_entry old[3] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+				    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"},
+				    {zxid_make(1, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"b"}};
+	struct cons_entry nw[1] = {{zxid_make(2, 0), CONS_ENTRY_EPOCH, 0, NULL}};
+	struct cons_boot boot = {{1, 0}, 0, old, 3};
+	struct cons_msg m = append(3, 2, zxid_make(1, 1), 0, nw, 1);
+	const struct cons_action *w;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	TAP_EQ(w->log.truncate, 1);
+	TAP_EQ(w->log.truncate_after, zxid_make(1, 1));
+	TAP_EQ(w->log.n, 1);
+	cons_status(h.c, &st);
+	TAP_EQ(st.last_zxid, zxid_make(2, 0));
+	TAP_EQ(st.epoch, 2);
+	TAP_ASSERT(!cons_find(h.c, zxid_make(1, 2)));
+	cons_free(h.c);
+}
+
+static void test_reject_hint(void)
+{
+	struct cons_entry old[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+				    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"}};
+	struct cons_boot boot = {{2, 0}, 0, old, 2};
+	struct cons_msg m = append(3, 2, zxid_make(2, 5), 0, NULL, 0);
+	const struct cons_action *a;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append_resp.ok, 0);
+	TAP_EQ(a->send.msg.append_resp.match_zxid, zxid_make(1, 1));
+	cons_free(h.c);
+}
+
+/* Regression (simulator seed 20 before the fix): a snapshot older than
+ * the follower's log must not throw away entries it acknowledged. */
+static void test_old_snapshot_keeps_log(void)
+{
+	struct cons_entry e[4] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+				  {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"},
+				  {zxid_make(1, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"b"},
+				  {zxid_make(1, 3), CONS_ENTRY_TXN, 1, (const uint8_t *)"c"}};
+	struct cons_boot boot = {{1, 0}, 0, e, 4};
+	struct cons_msg m = {.type = CONS_MSG_SNAP, .from = 1, .epoch = 1};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	m.snap.zxid = zxid_make(1, 2);
+	m.snap.blob = (const uint8_t *)"s";
+	m.snap.len = 1;
+	recv(&h, &m, 10);
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_INSTALL, 0));
+	a = find(&h, CONS_ACT_APPLY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->apply.n, 3);
+	cons_status(h.c, &st);
+	TAP_EQ(st.last_zxid, zxid_make(1, 3));
+	TAP_EQ(st.commit_zxid, zxid_make(1, 2));
+	cons_free(h.c);
+}
+
+static void test_snapshot_install(void)
+{
+	struct cons_entry e[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+				  {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"}};
+	struct cons_boot boot = {{1, 0}, 0, e, 2};
+	struct cons_msg m = {.type = CONS_MSG_SNAP, .from = 3, .epoch = 2};
+	struct cons_event d = {.type = CONS_EV_SNAP_DONE, .now_ms = 20};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	m.snap.zxid = zxid_make(2, 7);
+	m.snap.blob = (const uint8_t *)"state";
+	m.snap.len = 5;
+	recv(&h, &m, 10);
+	a = find(&h, CONS_ACT_SNAP_INSTALL, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->snap_install.zxid, zxid_make(2, 7));
+	TAP_EQ(a->snap_install.len, 5);
+	meta_done(&h, 15);
+	d.snap_done.zxid = zxid_make(2, 7);
+	ev(&h, &d);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append_resp.match_zxid, zxid_make(2, 7));
+	cons_status(h.c, &st);
+	TAP_EQ(st.snap_zxid, zxid_make(2, 7));
+	TAP_EQ(st.last_zxid, zxid_make(2, 7));
+	TAP_EQ(st.n_entries, 0);
+	cons_free(h.c);
+}
+
+/* Drive node 1 of 3 to leadership of epoch 1. */
+static void elect(struct h *h)
+{
+	struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 1};
+	const struct cons_action *w;
+
+	make(h, 1, 3, NULL, 0);
+	tick(h, 1000);
+	meta_done(h, 1001);
+	TAP_ASSERT(find(h, CONS_ACT_SEND, CONS_MSG_VOTE_REQ));
+	v.vote_resp.granted = 1;
+	recv(h, &v, 1002);
+	w = find(h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	TAP_ASSERT(find(h, CONS_ACT_SEND, CONS_MSG_APPEND));
+	log_done(h, w->log.seq, 1003);
+}
+
+static void test_leader_needs_quorum(void)
+{
+	struct cons_payload p = {(const uint8_t *)"x", 1};
+	struct cons_event e = {.type = CONS_EV_PROPOSE, .now_ms = 1010};
+	struct cons_msg r = {.type = CONS_MSG_APPEND_RESP, .from = 3, .epoch = 1};
+	const struct cons_action *w, *a;
+	struct h h;
+
+	elect(&h);
+	TAP_ASSERT(!find(&h, CONS_ACT_APPLY, 0));
+	e.propose.p = &p;
+	e.propose.n = 1;
+	ev(&h, &e);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	log_done(&h, w->log.seq, 1011);
+	TAP_ASSERT(!find(&h, CONS_ACT_APPLY, 0)); /* its own disk is not a quorum */
+	r.append_resp.ok = 1;
+	r.append_resp.match_zxid = zxid_make(1, 1);
+	r.append_resp.last_zxid = zxid_make(1, 1);
+	recv(&h, &r, 1012);
+	a = find(&h, CONS_ACT_APPLY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->apply.n, 2);
+	/* And the followers hear of the commit at once. */
+	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_APPEND));
+	cons_free(h.c);
+}
+
+static void test_leader_steps_down(void)
+{
+	struct cons_msg r = {.type = CONS_MSG_APPEND_RESP, .from = 2, .epoch = 5};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	elect(&h);
+	recv(&h, &r, 1010);
+	a = find(&h, CONS_ACT_ROLE, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->role.state, CONS_FOLLOWER);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 5);
+	cons_free(h.c);
+}
+
+static void test_check_quorum(void)
+{
+	struct cons_status st;
+	struct h h;
+
+	elect(&h);
+	tick(&h, 1200);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_FOLLOWER); /* nobody answered for a timeout */
+	cons_free(h.c);
+}
+
+static void test_forward(void)
+{
+	struct cons_payload p = {(const uint8_t *)"x", 1};
+	struct cons_event e = {.type = CONS_EV_PROPOSE, .now_ms = 10};
+	struct cons_entry ep = {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, &ep, 1);
+	const struct cons_action *a;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	e.propose.p = &p;
+	e.propose.n = 1;
+	ev(&h, &e);
+	TAP_EQ(h.rc, CONS_ENOTLEADER);
+	recv(&h, &m, 10);
+	ev(&h, &e);
+	TAP_EQ(h.rc, 0);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_FORWARD);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.to, 1);
+	TAP_EQ(a->send.msg.forward.n, 1);
+	cons_free(h.c);
+}
+
+static int trace_lines;
+static void tracer(void *arg, uint32_t self, uint64_t now, const char *line)
+{
+	trace_lines++;
+}
+
+static void test_tracer(void)
+{
+	struct cons_config cfg = {0};
+	struct cons *c;
+	struct cons_event e = {.type = CONS_EV_TICK, .now_ms = 500};
+	const struct cons_action *a;
+	size_t n;
+
+	cfg.self = 1;
+	cfg.members = members3;
+	cfg.n_members = 1;
+	cfg.quorum = QUORUM_MAJORITY;
+	cfg.election_timeout_ms = 100;
+	cfg.heartbeat_ms = 20;
+	cfg.trace = tracer;
+	TAP_EQ(cons_new(&cfg, NULL, 0, &c), 0);
+	cons_step(c, &e, &a, &n);
+	TAP_ASSERT(trace_lines >= 2); /* candidate, election */
+	cons_free(c);
+}
+
+static void test_bad_config(void)
+{
+	struct cons_config cfg = {0};
+	struct cons *c;
+
+	cfg.self = 9;
+	cfg.members = members3;
+	cfg.n_members = 3;
+	cfg.quorum = QUORUM_MAJORITY;
+	cfg.election_timeout_ms = 100;
+	cfg.heartbeat_ms = 20;
+	TAP_EQ(cons_new(&cfg, NULL, 0, &c), -EINVAL);
+}
+
+static const struct tap_case cases[] = {
+	{"cons single server elects itself once its vote is durable, batches, commits",
+	 test_single},
+	{"cons a vote is sent only after it is durable, once per epoch", test_vote_waits},
+	{"cons no vote for a candidate with an older log", test_vote_log_check},
+	{"cons a follower acknowledges only durable entries", test_follower_acks_durable},
+	{"cons mutant 2 acknowledges before the disk (the planted bug is real)",
+	 test_mutant_acks_early},
+	{"cons a follower truncates an old leader's uncommitted entries", test_truncate},
+	{"cons a follower lacking prev answers with a hint", test_reject_hint},
+	{"cons regression: a snapshot older than the log keeps the log",
+	 test_old_snapshot_keeps_log},
+	{"cons a snapshot newer than the log is installed", test_snapshot_install},
+	{"cons the leader commits only on a quorum", test_leader_needs_quorum},
+	{"cons the leader steps down on a higher epoch", test_leader_steps_down},
+	{"cons a leader cut off from a quorum steps down", test_check_quorum},
+	{"cons a follower forwards proposals to the leader", test_forward},
+	{"cons the injected tracer sees role changes", test_tracer},
+	{"cons refuses a config without self", test_bad_config},
+};
+
+TAP_MAIN(cases)
