@@ -126,6 +126,41 @@ void zks_req_finish(struct zks_req *r)
 	zks_conn_unref(c);
 }
 
+/*
+ * A request refused by the decoder only because its path holds a NUL byte
+ * (jute.h refuses embedded NULs) is ZooKeeper's ZBADARGUMENTS, not a broken
+ * stream: every path-bearing record starts with the path, so mask the NULs
+ * and decode again. Returns 1 if that is the case.
+ */
+static int zks_nul_in_path(const uint8_t *p, size_t n, int32_t max)
+{
+	struct jute_request jr;
+	uint32_t len;
+	uint8_t *copy;
+	int rc, type;
+
+	if (n < 12)
+		return 0;
+	len = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+	if (len == 0 || len > n - 12 || !memchr(p + 12, 0, len))
+		return 0;
+	copy = malloc(n);
+	if (!copy)
+		return 0;
+	memcpy(copy, p, n);
+	for (uint32_t i = 0; i < len; i++)
+		if (!copy[12 + i])
+			copy[12 + i] = 'x';
+	memset(&jr, 0, sizeof(jr));
+	rc = jute_request_decode(copy, n, max, &jr);
+	type = jr.hdr.type;
+	free(copy);
+	jute_request_free(&jr);
+	return rc == ZOK && jute_request_rec(type) >= 0 && type != ZOP_AUTH &&
+	       type != ZOP_SETWATCHES && type != ZOP_SETWATCHES2 && type != ZOP_SASL &&
+	       type != ZOP_RECONFIG;
+}
+
 int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 {
 	struct zk_server *s = c->srv;
@@ -137,7 +172,16 @@ int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 	rc = jute_request_decode(p, n, s->max_buffer, &jr);
 	if (rc == ZMARSHALLINGERROR) {
 		jute_request_free(&jr);
-		return -EPROTO;
+		if (!zks_nul_in_path(p, n, s->max_buffer))
+			return -EPROTO;
+		/* Answered in order with the header alone. */
+		memset(&jr, 0, sizeof(jr));
+		jr.hdr.xid = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+				       (uint32_t)p[2] << 8 | p[3]);
+		jr.hdr.type = (int32_t)((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+					(uint32_t)p[6] << 8 | p[7]);
+		jr.rec = JUTE_REC_NONE;
+		rc = ZBADARGUMENTS;
 	}
 	if (qcore_session_touch(s->core, c->session_id) == ZSESSIONEXPIRED &&
 	    jr.hdr.type != ZOP_CLOSESESSION) {
@@ -153,7 +197,10 @@ int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 		return -ENOMEM;
 	}
 	r->jr = jr;
-	if (rc == ZUNIMPLEMENTED) {
+	if (rc == ZBADARGUMENTS) {
+		r->err = ZBADARGUMENTS;
+		r->state = ZKS_REQ_DONE;
+	} else if (rc == ZUNIMPLEMENTED) {
 		log_warnx("zk: %s sent unknown opcode %d: closing after the reply", c->peer,
 			  jr.hdr.type);
 		r->err = ZUNIMPLEMENTED;

@@ -55,6 +55,7 @@ int zks_op_auth(struct zks_req *r)
 	free(cred);
 	if (!digest)
 		return zks_auth_fail(r, "malformed digest credentials");
+	log_debug("zk: %s authenticated as digest %s", c->peer, digest);
 	rc = zauth_add(&c->auth, "digest", digest);
 	if (rc == 0 && c->srv->super_digest && strcmp(digest, c->srv->super_digest) == 0) {
 		rc = zauth_add(&c->auth, "super", "");

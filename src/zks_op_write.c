@@ -28,6 +28,22 @@
 
 static void zks_write_done(void *arg, const struct zresult *res);
 
+/*
+ * A null Id string in an ACL as ""; kazoo writes every empty string as null
+ * (CREATOR_ALL_ACL is auth with id ""), and ZooKeeper's fixupACL ignores
+ * the id of "auth" entries. Returns 0 or -ENOMEM.
+ */
+static int zks_acl_nulls(struct acl_list *a)
+{
+	for (int32_t i = 0; i < a->n; i++) {
+		if (!a->v[i].id && !(a->v[i].id = strdup("")))
+			return -ENOMEM;
+		if (!a->v[i].scheme && !(a->v[i].scheme = strdup("")))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int zks_submit(struct zks_req *r, const struct zreq *q)
 {
 	struct zks_conn *c = r->conn;
@@ -165,6 +181,10 @@ int zks_op_create(struct zks_req *r)
 	}
 	if (!q.path)
 		return -EPROTO;
+	if (zks_acl_nulls((struct acl_list *)q.acl) < 0) {
+		r->err = ZSYSTEMERROR;
+		return ZKS_DONE;
+	}
 	return zks_submit(r, &q);
 }
 
@@ -199,7 +219,7 @@ int zks_op_set_data(struct zks_req *r)
 
 int zks_op_set_acl(struct zks_req *r)
 {
-	const struct jute_set_acl_request *b = &r->jr.body.set_acl_request;
+	struct jute_set_acl_request *b = &r->jr.body.set_acl_request;
 	struct zreq q;
 
 	memset(&q, 0, sizeof(q));
@@ -209,6 +229,10 @@ int zks_op_set_acl(struct zks_req *r)
 	q.version = b->version;
 	if (!q.path)
 		return -EPROTO;
+	if (zks_acl_nulls(&b->acl) < 0) {
+		r->err = ZSYSTEMERROR;
+		return ZKS_DONE;
+	}
 	return zks_submit(r, &q);
 }
 
@@ -269,6 +293,8 @@ static int zks_multi_op(const struct jute_multi_op *op, struct zreq *q)
 		 * whole request ("Invalid type of op"). */
 		return -EPROTO;
 	}
+	if (q->acl && zks_acl_nulls((struct acl_list *)q->acl) < 0)
+		return -ENOMEM;
 	return q->path ? 0 : -EPROTO;
 }
 
@@ -294,6 +320,11 @@ int zks_op_multi(struct zks_req *r)
 	}
 	for (int32_t i = 0; i < m->n; i++) {
 		rc = zks_multi_op(&m->ops[i], &ops[i]);
+		if (rc == -ENOMEM) {
+			r->err = ZSYSTEMERROR;
+			rc = ZKS_DONE;
+			goto out;
+		}
 		if (rc < 0)
 			goto out;
 	}

@@ -15,3 +15,10 @@ tests_unit_test_zks_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
 tests_unit_test_zks_LDADD = libqzks.a libqcore.a libqtree.a libqwire.a libqutil.a \
 	libtap.a $(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 QFS_TESTS += tests/unit/test_zks
+
+# The server without the mount, for the compatibility scripts.
+check_PROGRAMS += tests/compat/zks_serve
+tests_compat_zks_serve_SOURCES = tests/compat/zks_serve.c
+tests_compat_zks_serve_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
+tests_compat_zks_serve_LDADD = libqzks.a libqcore.a libqtree.a libqwire.a libqutil.a \
+	$(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
