@@ -268,7 +268,8 @@ const char *tc_data(struct tc *t, const char *path)
 		return NULL;
 	l = (size_t)n->stat.data_length < sizeof(buf) - 1 ? (size_t)n->stat.data_length
 							   : sizeof(buf) - 1;
-	memcpy(buf, n->data, l);
+	if (l)
+		memcpy(buf, n->data, l);
 	buf[l] = '\0';
 	return buf;
 }
