@@ -44,3 +44,9 @@ tests_fuzz_fuzz_cons_codec_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_cons_codec_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_cons_codec_LDADD = $(QFS_CONS_LIBS)
 endif
+
+# Benchmark: committed proposals per second of CPU, 3 nodes, zero-latency I/O.
+check_PROGRAMS += tests/bench/bench_cons
+tests_bench_bench_cons_SOURCES = tests/bench/bench_cons.c
+tests_bench_bench_cons_LDADD = $(QFS_CONS_LIBS)
+QFS_BENCHES += tests/bench/bench_cons
