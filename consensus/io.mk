@@ -25,8 +25,13 @@ tests_unit_test_logstore_crash_LDADD = $(QFS_IO_LDADD)
 tests_unit_test_transport_SOURCES = tests/unit/test_transport.c
 tests_unit_test_transport_CFLAGS = $(QFS_IO_CFLAGS)
 tests_unit_test_transport_LDADD = $(QFS_IO_LDADD)
+# The real store and transport under the real engine (libqcons.a).
+check_PROGRAMS += tests/unit/test_transport_cluster
+tests_unit_test_transport_cluster_SOURCES = tests/unit/test_transport_cluster.c
+tests_unit_test_transport_cluster_CFLAGS = $(QFS_IO_CFLAGS)
+tests_unit_test_transport_cluster_LDADD = libqconsio.a libqcons.a $(QFS_IO_LDADD)
 QFS_TESTS += tests/unit/test_logstore tests/unit/test_logstore_crash \
-	tests/unit/test_transport
+	tests/unit/test_transport tests/unit/test_transport_cluster
 
 tests_bench_bench_logstore_SOURCES = tests/bench/bench_logstore.c
 tests_bench_bench_logstore_CFLAGS = $(QFS_IO_CFLAGS)

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,22 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * libevent writes to sockets with write(2), not send(MSG_NOSIGNAL): a peer
+ * that closes while we write would raise SIGPIPE, whose default action
+ * kills the daemon. The error comes back as EPIPE instead once it is
+ * ignored. A disposition the program chose itself is left alone.
+ */
+static void ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+}
+
 int transport_new(struct event_base *base, const struct transport_config *cfg,
 		  struct transport **out, char *errmsg, size_t errmsg_len)
 {
@@ -203,6 +220,7 @@ int transport_new(struct event_base *base, const struct transport_config *cfg,
 		snprintf(errmsg, errmsg_len, "peer transport: out of memory");
 		return -ENOMEM;
 	}
+	ignore_sigpipe();
 	t->base = base;
 	t->self_id = cfg->self_id;
 	memcpy(t->cluster, cfg->cluster, cl + 1);

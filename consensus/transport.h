@@ -23,6 +23,9 @@
  * replaced may be lost; the consensus core tolerates loss, duplication and
  * reordering between connections. Within one connection order holds.
  *
+ * transport_new sets SIGPIPE to ignored if it is at its default, so that a
+ * peer closing mid-write cannot kill the process.
+ *
  * Everything runs on the loop's thread; nothing here is thread-safe.
  * Errors are negative errno values.
  */
