@@ -106,8 +106,10 @@ void cons_log_compact(struct cons_log *l, zxid_t zxid)
 		return;
 	for (i = 0; i < k; i++)
 		free((void *)l->e[i].data);
-	memmove(l->e, l->e + k, (l->n - k) * sizeof(*l->e));
-	l->n -= k;
+	if (k) {
+		memmove(l->e, l->e + k, (l->n - k) * sizeof(*l->e));
+		l->n -= k;
+	}
 	l->base = zxid;
 }
 

@@ -123,8 +123,10 @@ static int st_compact(struct cons_store *vt, zxid_t zxid)
 		k++;
 	for (i = 0; i < k; i++)
 		free((void *)st->e[i].data);
-	memmove(st->e, st->e + k, (st->n - k) * sizeof(*st->e));
-	st->n -= k;
+	if (k) {
+		memmove(st->e, st->e + k, (st->n - k) * sizeof(*st->e));
+		st->n -= k;
+	}
 	if (zxid > st->snap_zxid)
 		st->snap_zxid = zxid;
 	return 0;
