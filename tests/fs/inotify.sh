@@ -1,0 +1,103 @@
+#!/bin/sh
+# inotify.sh - watches are inotify events (DESIGN.md section 3): a change
+# made elsewhere raises exactly the events the same change made through the
+# mount raises. Compared as event lists: local changes on one name, the
+# same changes from elsewhere on another (the daemon itself: TTL expiry,
+# container cleanup; the ZooKeeper protocol through quorumctl).
+. "$QFS_SRCDIR/tests/lib.sh"
+qfs_init
+M=$T/m
+PORT=$(free_port)
+qfs_start "$M" "$T/d" -o "clientPort=$PORT,containerCheckInterval=100" ||
+	{ t_fail "mount"; exit 1; }
+EVENTS=modify,close_write,create,delete,delete_self,attrib,open,moved_from,moved_to
+
+# watch_start OUT PATH...: inotifywait in the background, ready when it returns.
+watch_start() {
+	ws_out=$1
+	shift
+	: >"$ws_out.err"
+	inotifywait -m -e "$EVENTS" --format '%e %f' "$@" >"$ws_out" 2>"$ws_out.err" &
+	WPID=$!
+	QFS_PIDS="$QFS_PIDS $WPID"
+	wait_until 10 grep -q "Watches established" "$ws_out.err"
+}
+watch_stop() {
+	sleep 0.3 # let the last events arrive
+	kill "$WPID" 2>/dev/null
+	wait "$WPID" 2>/dev/null
+}
+# events OUT NAME: the events about NAME, the name replaced by X, adjacent
+# duplicates folded (inotify merges an event equal to the unread last one,
+# which depends on timing, not on what happened).
+events() {
+	awk -v n="$2" '$2 == n { print $1 " X" } $2 == "" && n == "" { print $1 }' "$1" | uniq |
+		tr '\n' ' ' | sed 's/ $//'
+}
+
+mkdir "$M/w"
+
+# --- local changes through the mount: the reference lists ---
+watch_start "$T/loc" "$M/w"
+echo one >"$M/w/loc"
+echo two >"$M/w/loc"
+setfattr -n user.quorumfs.acl -v 'world:anyone:cdrwa' "$M/w/loc"
+rm "$M/w/loc"
+mkdir "$M/w/locd"
+rmdir "$M/w/locd"
+watch_stop
+t_eq "local: create, write, rewrite, setfattr, rm" \
+	"CREATE X OPEN X MODIFY X CLOSE_WRITE,CLOSE X OPEN X MODIFY X CLOSE_WRITE,CLOSE X ATTRIB X DELETE X" \
+	"$(events "$T/loc" loc)"
+t_eq "local: mkdir, rmdir" "CREATE,ISDIR X DELETE,ISDIR X" "$(events "$T/loc" locd)"
+REF_FILE=$(events "$T/loc" loc)
+
+# --- daemon-made: a TTL file and a TTL directory expire ---
+mkdir "$M/ttl"
+setfattr -n user.quorumfs.child_kind -v ttl:400 "$M/ttl"
+watch_start "$T/ttl" "$M/ttl"
+echo x >"$M/ttl/f"
+mkdir "$M/ttl/d"
+wait_until 10 test ! -e "$M/ttl/f" -a ! -e "$M/ttl/d"
+watch_stop
+t_eq "TTL file: made here, expired by the daemon: the events of echo then rm" \
+	"CREATE X OPEN X MODIFY X CLOSE_WRITE,CLOSE X DELETE X" "$(events "$T/ttl" f)"
+t_eq "TTL directory expired: IN_DELETE|IN_ISDIR as rmdir gives" \
+	"CREATE,ISDIR X DELETE,ISDIR X" "$(events "$T/ttl" d)"
+t_check "the expired names are gone from listings" test -z "$(ls "$M/ttl")"
+
+# --- daemon-made: a container emptied is removed ---
+mkdir "$M/ct"
+setfattr -n user.quorumfs.child_kind -v container "$M/ct"
+mkdir "$M/ct/c"
+setfattr -n user.quorumfs.child_kind -v persistent "$M/ct/c"
+mkdir "$M/ct/c/x"
+watch_start "$T/ct" "$M/ct" "$M/ct/c"
+rmdir "$M/ct/c/x"
+wait_until 10 test ! -e "$M/ct/c"
+watch_stop
+t_eq "container emptied: the daemon removes it; its parent sees IN_DELETE|IN_ISDIR" \
+	"DELETE,ISDIR X" "$(events "$T/ct" c)"
+t_check "a watch on the container itself sees IN_DELETE_SELF" grep -q "^DELETE_SELF" "$T/ct"
+t_check "container gone" test ! -e "$M/ct/c"
+
+# --- from the ZooKeeper protocol: the same events as the local reference ---
+if [ -x "$QUORUMCTL" ]; then
+	zk() { "$QUORUMCTL" -s "127.0.0.1:$PORT" "$@" >/dev/null; }
+	watch_start "$T/zk" "$M/w"
+	zk create /w/rem one
+	zk set /w/rem two
+	zk setacl /w/rem world:anyone:cdrwa
+	zk delete /w/rem
+	wait_until 10 test ! -e "$M/w/rem"
+	watch_stop
+	t_eq "ZooKeeper client create/set/setacl/delete: the events of the same changes made here" \
+		"$REF_FILE" "$(events "$T/zk" rem)"
+	echo mine >"$M/w/seen"
+	zk set /w/seen theirs
+	t_check "a value set elsewhere is read here" wait_until 5 \
+		sh -c "[ \"\$(cat '$M/w/seen')\" = theirs ]"
+else
+	t_skip "ZooKeeper client changes" "no quorumctl built"
+fi
+qfs_stop "$QFS_PID" "$M"
