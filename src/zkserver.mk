@@ -22,3 +22,7 @@ tests_compat_zks_serve_SOURCES = tests/compat/zks_serve.c
 tests_compat_zks_serve_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
 tests_compat_zks_serve_LDADD = libqzks.a libqcore.a libqtree.a libqwire.a libqutil.a \
 	$(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
+
+# Real ZooKeeper clients against the client port.
+QFS_TESTS += tests/compat/zkcli.sh tests/compat/kazoo.sh
+EXTRA_DIST += tests/compat/zkcli.sh tests/compat/kazoo.sh tests/compat/zks_lib.sh

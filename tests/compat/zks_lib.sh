@@ -1,0 +1,41 @@
+# zks_lib.sh - for the compatibility scripts (sourced after tests/lib.sh):
+# start a ZooKeeper-protocol server for real clients to talk to.
+#
+# zks_server_start: sets ZKS_PORT and ZKS_KIND. The daemon (qfs_start with
+# clientPort and every four-letter word allowed) when it serves the port;
+# otherwise, or with QFS_ZKS_SERVER=harness, tests/compat/zks_serve (the same
+# server code over a core, no mount). Returns 1 if neither starts.
+
+zks_ruok() {
+	python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+s.sendall(b"ruok")
+sys.exit(0 if s.recv(16) == b"imok" else 1)
+PY
+}
+
+zks_server_start() {
+	ZKS_PORT=$(free_port)
+	ZKS_KIND=""
+	if [ "${QFS_ZKS_SERVER:-daemon}" = daemon ] && [ -x "$QUORUMFS" ]; then
+		if qfs_start "$T/mnt" "$T/data" \
+			-o "clientPort=$ZKS_PORT,4lw.commands.whitelist=*,tickTime=200" \
+			>/dev/null 2>&1 && wait_until 10 zks_ruok "$ZKS_PORT"; then
+			ZKS_KIND=quorumfs
+			return 0
+		fi
+		echo "# the daemon does not serve clientPort yet; using zks_serve"
+		for p in $QFS_PIDS; do kill -TERM "$p" 2>/dev/null; done
+		fusermount3 -u -z "$T/mnt" 2>/dev/null
+		rm -rf "$T/data" "$T/data.log"
+	fi
+	if [ ! -x "$QFS_BUILDDIR/tests/compat/zks_serve" ]; then
+		return 1
+	fi
+	mkdir -p "$T/data"
+	"$QFS_BUILDDIR/tests/compat/zks_serve" "$T/data" "$ZKS_PORT" >"$T/serve.log" 2>&1 &
+	QFS_PIDS="$QFS_PIDS $!"
+	ZKS_KIND=zks_serve
+	wait_until 10 zks_ruok "$ZKS_PORT"
+}
