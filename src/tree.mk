@@ -28,9 +28,11 @@ tests_bench_bench_tree_LDADD = $(QTREE_TEST_LIBS)
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_txn
-tests_fuzz_fuzz_txn_SOURCES = tests/fuzz/fuzz_txn.c
-tests_fuzz_fuzz_txn_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+# The library is compiled into the target (not linked from libqtree.a) so
+# that libFuzzer's coverage instrumentation sees the decoder and the tree.
+tests_fuzz_fuzz_txn_SOURCES = tests/fuzz/fuzz_txn.c $(libqtree_a_SOURCES)
+tests_fuzz_fuzz_txn_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_txn_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-tests_fuzz_fuzz_txn_LDADD = libqtree.a libqutil.a $(CRYPTO_LIBS)
+tests_fuzz_fuzz_txn_LDADD = libqutil.a $(CRYPTO_LIBS)
 endif
 EXTRA_DIST += tests/fuzz/corpus/txn
