@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "tree_int.h"
+#include "txn.h"
+#include "zerr.h"
 
 uint32_t tree_hash(const char *s, size_t n)
 {
@@ -867,6 +869,11 @@ int tree_load_node(struct tree *t, const struct znode *n, const void *data)
 	struct tnode *x;
 	int rc;
 
+	/* a snapshot is input like any other: refuse what no txn could make */
+	if (!n->path || path_validate(n->path) != ZOK ||
+	    (n->stat.data_length > 0 && !data) || (unsigned)n->kind > ZNODE_TTL ||
+	    (unsigned)n->child_kind > ZNODE_TTL)
+		return -EINVAL;
 	x = tree_find(t, n->path, strlen(n->path));
 	if (x && tree_is_special_path(n->path)) {
 		/* tree_new made these; the snapshot's version wins. */

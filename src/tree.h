@@ -143,8 +143,9 @@ int tree_walk(const struct tree *t, int (*fn)(void *arg, const struct znode *n),
  * tree_new() makes are overwritten in place instead. An ephemeral may come
  * before its session (tree_load_session); one whose session never comes can
  * still be released with a closeSession. Only for loading; bypasses
- * transactions and the listener. Returns 0, -EEXIST, -ENOENT (no parent) or
- * -ENOMEM.
+ * transactions and the listener. Returns 0, -EEXIST, -ENOENT (no parent),
+ * -EINVAL (a path ZooKeeper would refuse, a bad kind, data_length > 0 with
+ * no data) or -ENOMEM.
  */
 int tree_load_node(struct tree *t, const struct znode *n, const void *data);
 int tree_load_session(struct tree *t, int64_t id, int32_t timeout_ms, const char *owner);

@@ -869,6 +869,14 @@ static void test_load_walk(void)
 
 		orphan.path = "/nope/y";
 		TAP_EQ(tree_load_node(t2, &orphan, NULL), -ENOENT);
+		orphan.path = "/a/";
+		TAP_EQ(tree_load_node(t2, &orphan, NULL), -EINVAL);
+		orphan.path = "/a/w";
+		orphan.stat.data_length = 3;
+		TAP_EQ(tree_load_node(t2, &orphan, NULL), -EINVAL);
+		orphan.stat.data_length = 0;
+		orphan.kind = 7;
+		TAP_EQ(tree_load_node(t2, &orphan, NULL), -EINVAL);
 	}
 	/* ephemerals loaded from the snapshot belong to their session */
 	{
