@@ -863,7 +863,7 @@ static void test_load_walk(void)
 	TAP_ASSERT(memcmp(tree_lookup(t2, "/b")->data, "B", 1) == 0);
 	TAP_EQ(tree_last_zxid(t2), tree_last_zxid(T));
 	/* errors of the loader */
-	TAP_EQ(tree_load_node(t2, L("/a"), NULL), -EEXIST);
+	TAP_EQ(tree_load_node(t2, L("/a"), L("/a")->data), -EEXIST);
 	{
 		struct znode orphan = *L("/a/y");
 
