@@ -30,7 +30,7 @@ struct acl_ent {
 struct tnode {
 	struct znode z; /* first: a znode pointer is a tnode pointer */
 	uint32_t hash;
-	int listed; /* on a session's ephemeral list or the reap list */
+	int listed;		    /* on a session's ephemeral list or the reap list */
 	struct tnode *hnext;	    /* hash chain */
 	struct tnode *left, *right; /* treap among the siblings */
 	struct tnode *kids;	    /* treap root of the children */

@@ -1044,7 +1044,8 @@ static void random_req(struct zreq *q, struct zreq *sub, int64_t *session)
 
 			random_req(&sub[i], sub, &ignored);
 			if (sub[i].op == ZOP_MULTI || sub[i].op == ZOP_CREATESESSION ||
-			    sub[i].op == ZOP_CLOSESESSION || sub[i].op == ZOP_DELETECONTAINER)
+			    sub[i].op == ZOP_CLOSESESSION ||
+			    sub[i].op == ZOP_DELETECONTAINER)
 				sub[i].op = ZOP_CHECK;
 		}
 	} else if (k < 90) {
@@ -1126,8 +1127,8 @@ static void test_pipeline_equivalence(void)
 				struct ztxn *lost;
 
 				random_req(&req, sub, &session);
-				if (txn_prepare(pa, &req, NULL, session, 0, z + 1, round, &lost,
-						&ra) == ZOK) {
+				if (txn_prepare(pa, &req, NULL, session, 0, z + 1, round,
+						&lost, &ra) == ZOK) {
 					z++;
 					txn_free(lost);
 				}
@@ -1139,9 +1140,11 @@ static void test_pipeline_equivalence(void)
 		rng_state = main_rng;
 		random_req(&req, sub, &session);
 		/* A: prepared now, applied later in batches */
-		rca = txn_prepare(pa, &req, NULL, session, round, za + 1, round, &xa, &ra);
+		rca =
+		    txn_prepare(pa, &req, NULL, session, round, za + 1, round, &xa, &ra);
 		/* B: prepared and applied at once */
-		rcb = txn_prepare(pb, &req, NULL, session, round, zb + 1, round, &xb, &rb);
+		rcb =
+		    txn_prepare(pb, &req, NULL, session, round, zb + 1, round, &xb, &rb);
 		TAP_EQ(rca, rcb);
 		TAP_EQ(ra.n_ops, rb.n_ops);
 		for (i = 0; i < ra.n_ops; i++)
@@ -1188,7 +1191,8 @@ static void test_pipeline_equivalence(void)
 			printf("# %s: %d\n", zerr_str(-i), hist[i]);
 	/* every kind of refusal the workload can meet did occur */
 	TAP_ASSERT(hist[-ZNONODE] && hist[-ZNODEEXISTS] && hist[-ZBADVERSION] &&
-		   hist[-ZNOTEMPTY] && hist[-ZSESSIONEXPIRED] && hist[-ZNOCHILDRENFOREPHEMERALS]);
+		   hist[-ZNOTEMPTY] && hist[-ZSESSIONEXPIRED] &&
+		   hist[-ZNOCHILDRENFOREPHEMERALS]);
 	TAP_ASSERT(errs < 2500);
 	buf_free(&ea);
 	buf_free(&eb);
