@@ -255,6 +255,7 @@ void qcore_stats(const struct qcore *c, struct qcore_stats *out)
 	out->log_txns = s.records;
 	out->log_failed = s.failed;
 	out->snap_zxid = c->snap_zxid;
+	out->snap_running = c->snap_pid != 0;
 	out->sessions = sesstrack_count(c->sess);
 	out->nodes = tree_node_count(c->tree);
 }

@@ -127,6 +127,7 @@ struct qcore_stats {
 	uint64_t log_txns;   /* records made durable; log_txns / fsyncs = txns per fsync */
 	uint64_t log_failed; /* records the log could not keep (ENOSPC, EIO) */
 	zxid_t snap_zxid;    /* of the newest snapshot on disk */
+	int snap_running;    /* a background snapshot is being written */
 	uint64_t sessions;   /* tracked by the session clock */
 	uint64_t nodes;
 };
