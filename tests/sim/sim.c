@@ -309,7 +309,19 @@ static void inject_fault(struct sim *s)
 	struct sim_node *n = &s->nodes[sim_rand(s) % (uint64_t)s->n];
 	int i, j;
 
-	switch (sim_rand(s) % 12) {
+	switch (sim_rand(s) % 13) {
+	case 12:
+		/* Crash the leader: the most interesting server to lose. */
+		for (i = 0; i < s->n; i++) {
+			struct cons_status st;
+
+			if (!s->nodes[i].up)
+				continue;
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			if (st.state == CONS_LEADER)
+				n = &s->nodes[i];
+		}
+		/* fall through */
 	case 0:
 	case 1:
 		if (!n->up)
@@ -467,6 +479,7 @@ static void setup(struct sim *s)
 		sim_net_init(n);
 	}
 	s->snap_every = (uint32_t)range(s, 5, 60);
+	s->fault_gap = (uint32_t)range(s, 60, 400);
 	s->max_delay = (uint32_t)range(s, 1, 20);
 	sim_tracef(s, "seed %llu: %d participants, %d observers, quorum %s, snapshot every %u",
 		   (unsigned long long)s->o.seed, parts, obs,
@@ -502,7 +515,7 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 		if (s->now >= s->fault_end)
 			break;
 		inject_fault(s);
-		sim_push(s, s->now + range(s, 50, 400), SIM_EV_FAULT, 0, 0);
+		sim_push(s, s->now + range(s, 10, s->fault_gap), SIM_EV_FAULT, 0, 0);
 		break;
 	case SIM_EV_RESTART:
 		if (n->up || ev->gen != n->gen || s->healed)

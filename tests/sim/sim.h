@@ -123,6 +123,7 @@ struct sim {
 	struct cons_member members[SIM_MAX_NODES];
 	enum quorum_kind quorum;
 	uint32_t snap_every;
+	uint32_t fault_gap; /* the longest quiet time between faults */
 
 	struct sim_event *heap;
 	size_t h_n, h_cap;
