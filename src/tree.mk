@@ -25,6 +25,7 @@ QFS_TESTS += tests/unit/test_tree tests/unit/test_acl tests/unit/test_path \
 check_PROGRAMS += tests/bench/bench_tree
 tests_bench_bench_tree_SOURCES = tests/bench/bench_tree.c
 tests_bench_bench_tree_LDADD = $(QTREE_TEST_LIBS)
+QFS_BENCHES += tests/bench/bench_tree
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_txn
