@@ -44,7 +44,7 @@ static const struct cfg_key {
 	{"4lw.commands.whitelist", CFG_STR, CFG_OFF(four_lw_whitelist), 0, 0},
 	{"jute.maxbuffer", CFG_INT, CFG_OFF(jute_maxbuffer), 1024, 64 * 1024 * 1024},
 	{"forceSync", CFG_BOOL, CFG_OFF(force_sync), 0, 0},
-	{"myid", CFG_I64, CFG_OFF(myid), 0, 255},
+	{"myid", CFG_I64, CFG_OFF(myid), 0, 254},
 	{"mountAuth", CFG_STR, CFG_OFF(mount_auth), 0, 0},
 	{"mountSessionTimeout", CFG_INT, CFG_OFF(mount_session_timeout_ms), 1, INT_MAX},
 	{"repair", CFG_BOOL, CFG_OFF(repair), 0, 0},
@@ -197,8 +197,8 @@ static int parse_server(struct qfs_config *c, const char *key, const char *value
 	int64_t id, port;
 	int nf = 0, rc = -EINVAL;
 
-	if (parse_i64(key + 7, 0, 255, &id) < 0)
-		return cfg_err(errbuf, errlen, "%s: bad server id in '%s' (0..255)", origin, key);
+	if (parse_i64(key + 7, 0, 254, &id) < 0)
+		return cfg_err(errbuf, errlen, "%s: bad server id in '%s' (0..254: session ids carry it in their top byte)", origin, key);
 	copy = strdup(value);
 	if (!copy)
 		return -ENOMEM;
@@ -437,9 +437,9 @@ static int read_myid(struct qfs_config *c, char *errbuf, size_t errlen)
 	if (!f)
 		return cfg_err(errbuf, errlen, "%s: %s (a clustered server needs its id there "
 			       "or in -o myid=N)", path, strerror(errno));
-	if (!fgets(buf, sizeof(buf), f) || parse_i64(trim(buf), 0, 255, &id) < 0) {
+	if (!fgets(buf, sizeof(buf), f) || parse_i64(trim(buf), 0, 254, &id) < 0) {
 		fclose(f);
-		return cfg_err(errbuf, errlen, "%s: expected a number 0..255", path);
+		return cfg_err(errbuf, errlen, "%s: expected a number 0..254", path);
 	}
 	fclose(f);
 	c->myid = id;
