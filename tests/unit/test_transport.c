@@ -451,6 +451,37 @@ static void test_hostile_frames(void)
 	teardown();
 }
 
+/* Strangers that connect and stay silent are bounded: beyond
+ * TRANSPORT_MAX_PENDING the listener refuses more, and the members still
+ * talk. */
+static void test_pending_bounded(void)
+{
+	int fds[TRANSPORT_MAX_PENDING + 1];
+
+	base = event_base_new();
+	mesh(2);
+	capture_stderr();
+	for (int i = 0; i <= TRANSPORT_MAX_PENDING; i++)
+		fds[i] = raw_connect(transport_port(tr[1]), NULL, 0);
+	raw_fd = fds[TRANSPORT_MAX_PENDING];
+	TAP_ASSERT(run_until(raw_closed, 200)); /* refused long before the timeout */
+	TAP_EQ(tr[1]->pending_in, TRANSPORT_MAX_PENDING);
+	TAP_ASSERT(logged("connections in their handshake; refusing"));
+	TAP_ASSERT(transport_connected(tr[1], 2));
+	TAP_EQ(transport_send(tr[2], NULL, 1, "crowded", 7, NULL), 0);
+	want_count[1] = inbox[1].count + 1;
+	want_count[2] = 0;
+	TAP_ASSERT(run_until(inboxes_full, 1000));
+	/* After handshake_ms they are all gone. */
+	capture_stderr();
+	run_until(NULL, 400);
+	logged("");
+	TAP_EQ(tr[1]->pending_in, 0);
+	for (int i = 0; i <= TRANSPORT_MAX_PENDING; i++)
+		close(fds[i]);
+	teardown();
+}
+
 /* An authenticated connection whose message fails its MAC is dropped, and
  * the two servers connect again. */
 static void test_bad_mac_after_auth(void)
@@ -596,6 +627,7 @@ static const struct tap_case cases[] = {
     {"wrong_secret_refused", test_wrong_secret},
     {"wrong_cluster_or_id_refused", test_wrong_cluster_or_id},
     {"hostile_frames_drop_one_connection", test_hostile_frames},
+    {"pending_handshakes_bounded", test_pending_bounded},
     {"bad_mac_after_auth", test_bad_mac_after_auth},
     {"cons_vtable", test_cons_vtable},
     {"config_checked", test_config_checked},
