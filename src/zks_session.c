@@ -167,7 +167,9 @@ void zks_session_expired(struct zks_conn *c)
 	if (c->dead)
 		return;
 	log_debug("zk: session 0x%llx of %s expired", (unsigned long long)c->session_id, c->peer);
-	zks_conn_notify(c, ZKS_EV_NONE, ZKS_STATE_EXPIRED, NULL);
+	/* Path "" rather than null: the Java client strips its chroot from
+	 * every event path and has no null check there. */
+	zks_conn_notify(c, ZKS_EV_NONE, ZKS_STATE_EXPIRED, "");
 	zks_conn_progress(c);
 	zks_conn_drain(c);
 }
