@@ -6,7 +6,8 @@ libqutil_a_SOURCES = src/buf.c src/buf.h src/zerr.c src/zerr.h src/log.c src/log
 sbin_PROGRAMS += quorumfs
 quorumfs_SOURCES = src/main.c
 quorumfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
-quorumfs_LDADD = libqutil.a $(FUSE_LIBS) $(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS)
+quorumfs_LDADD = libqzks.a libqfs.a libqcore.a libqwire.a libqtree.a libqutil.a \
+	$(FUSE_LIBS) $(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 
 dist_man_MANS += man/quorumfs.conf.5
 EXTRA_DIST += README contrib/quickstart.sh contrib/install-deps.sh \

@@ -1,8 +1,373 @@
-/* main.c - placeholder until the daemon lands. */
+/*
+ * main.c - the quorumfs daemon: configuration, the loop, and the order in
+ * which the parts start and stop.
+ *
+ *   quorumfs [-f] [-d] [-o KEY=VALUE[,...]] [CONFIG] MOUNTPOINT
+ *
+ * Start: config -> core (recovers the tree from disk) -> client port ->
+ * mount. Only when the mount is live does a backgrounded daemon let its
+ * parent exit 0, so `quorumfs ... && ls MOUNTPOINT` works and mount(8) sees
+ * failures. Stop (SIGTERM, SIGINT, or the mount going away): close the mount's
+ * session (its ephemerals go, with their events), stop serving clients,
+ * unmount, flush and close the storage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-int main(void)
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "acl.h"
+#include "config.h"
+#include "core.h"
+#include "fs.h"
+#include "log.h"
+#include "zks.h"
+
+struct daemon {
+	struct qfs_config cfg;
+	struct event_base *base;
+	struct qcore *core;
+	struct zk_server *zks;
+	struct qfs_mount *mount;
+	struct zauth mount_auth;
+	struct event *sigterm, *sigint;
+	int stopping;
+	int exit_code;
+};
+
+static void usage(FILE *out)
 {
-	fprintf(stderr, "quorumfs: not built yet\n");
+	fprintf(out, "usage: quorumfs [-f] [-d] [-o KEY=VALUE[,...]] [CONFIG] MOUNTPOINT\n"
+		     "       quorumfs -V\n"
+		     "  -f  stay in the foreground      -d  debug log to stderr\n"
+		     "  -o  zoo.cfg keys (dataDir=, clientPort=, ...) and FUSE mount options\n"
+		     "See quorumfs(8) and quorumfs.conf(5).\n");
+}
+
+/* mountAuth=digest:user:password,ip:10.0.0.1,super : the mount's identities. */
+static int parse_mount_auth(const char *spec, struct zauth *a, char *errbuf, size_t errlen)
+{
+	char *copy, *p, *tok;
+	int rc = 0;
+
+	if (zauth_add(a, "ip", "127.0.0.1") < 0)
+		return -ENOMEM;
+	if (!spec)
+		return 0;
+	copy = strdup(spec);
+	if (!copy)
+		return -ENOMEM;
+	/* ';' separates entries, since ',' separates -o options. */
+	for (p = copy; rc == 0 && (tok = strsep(&p, ";")) != NULL;) {
+		if (!*tok)
+			continue;
+		if (!strcmp(tok, "super")) {
+			a->super = 1;
+		} else if (!strncmp(tok, "digest:", 7) && strchr(tok + 7, ':')) {
+			char *d = acl_digest(tok + 7);
+
+			rc = d ? zauth_add(a, "digest", d) : -ENOMEM;
+			free(d);
+		} else if (!strncmp(tok, "ip:", 3) && tok[3]) {
+			rc = zauth_add(a, "ip", tok + 3);
+		} else {
+			snprintf(errbuf, errlen,
+				 "mountAuth: '%s': expected digest:USER:PASSWORD, ip:ADDR or super",
+				 tok);
+			rc = -EINVAL;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+static void daemon_finish(struct daemon *d)
+{
+	if (d->mount) {
+		qfs_mount_stop(d->mount);
+		d->mount = NULL;
+	}
+	event_base_loopexit(d->base, NULL);
+}
+
+static void on_session_closed(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->zks) {
+		zk_server_stop(d->zks);
+		d->zks = NULL;
+	}
+	daemon_finish(d);
+}
+
+static void daemon_stop(struct daemon *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	log_info("stopping: %s", why);
+	if (d->mount)
+		qfs_mount_close_session(d->mount, on_session_closed, d);
+	else
+		on_session_closed(d);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	daemon_stop(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void on_unmounted(void *arg)
+{
+	daemon_stop(arg, "the mount was removed");
+}
+
+/*
+ * Detach from the terminal. The parent waits on a pipe until the child says
+ * the mount is up (a "0" byte) or sends its error text, so failures reach the
+ * shell that started us.
+ */
+static int daemonize(int *notify_fd)
+{
+	int p[2];
+	pid_t pid;
+	char msg[512];
+	ssize_t n;
+
+	if (pipe(p) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		n = read(p[0], msg, sizeof(msg) - 1);
+		if (n == 1 && msg[0] == 0)
+			_exit(0);
+		if (n > 0) {
+			msg[n] = 0;
+			fprintf(stderr, "quorumfs: %s\n", msg);
+		} else {
+			fprintf(stderr, "quorumfs: the daemon exited during startup\n");
+		}
+		_exit(1);
+	}
+	close(p[0]);
+	setsid();
+	*notify_fd = p[1];
+	return 0;
+}
+
+static void notify_parent(int fd, const char *err)
+{
+	int null;
+
+	if (fd < 0)
+		return;
+	if (err) {
+		if (write(fd, err, strlen(err)) < 0)
+			log_warn("startup pipe");
+		close(fd);
+		return;
+	}
+	if (write(fd, "", 1) < 0)
+		log_warn("startup pipe");
+	close(fd);
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+}
+
+static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
+		 size_t errlen)
+{
+	struct qcore_opts co = {0};
+	struct qfs_mount_opts mo = {0};
+	char host[256], owner[PATH_MAX + 300], real[PATH_MAX];
+	int rc;
+
+	if (mkdir(d->cfg.data_dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "dataDir %s: %s", d->cfg.data_dir, strerror(errno));
+		return -errno;
+	}
+	co.base = d->base;
+	co.data_dir = d->cfg.data_dir;
+	co.server_id = d->cfg.myid;
+	co.snap_count = d->cfg.snap_count;
+	co.snap_retain = d->cfg.snap_retain_count;
+	co.purge_interval_h = d->cfg.purge_interval_h;
+	co.min_session_timeout_ms = d->cfg.min_session_timeout_ms;
+	co.max_session_timeout_ms = d->cfg.max_session_timeout_ms;
+	co.tick_ms = d->cfg.tick_ms;
+	co.force_sync = d->cfg.force_sync;
+	co.repair = d->cfg.repair;
+	co.container_check_ms = d->cfg.container_check_ms;
+	rc = qcore_open(&co, &d->core, err, errlen);
+	if (rc < 0)
+		return rc;
+
+	if (d->cfg.client_port) {
+		struct zk_server_opts zo = {
+			.address = d->cfg.client_port_address,
+			.port = d->cfg.client_port,
+			.max_client_cnxns = d->cfg.max_client_cnxns,
+			.max_buffer = d->cfg.jute_maxbuffer,
+			.four_letter_whitelist = d->cfg.four_lw_whitelist,
+			.super_digest = d->cfg.super_digest,
+			.cfg = &d->cfg,
+		};
+
+		rc = zk_server_start(d->core, d->base, &zo, &d->zks, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+
+	rc = parse_mount_auth(d->cfg.mount_auth, &d->mount_auth, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (gethostname(host, sizeof(host)) < 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = 0;
+	if (!realpath(mountpoint, real)) {
+		rc = -errno;
+		snprintf(err, errlen, "mountpoint %s: %s", mountpoint, strerror(errno));
+		return rc;
+	}
+	snprintf(owner, sizeof(owner), "%s%s", host, real);
+	mo.mountpoint = real;
+	mo.fuse_opts = d->cfg.fuse_opts;
+	mo.auth = &d->mount_auth;
+	mo.session_timeout_ms = d->cfg.mount_session_timeout_ms;
+	mo.owner = owner;
+	mo.debug = debug > 1;
+	mo.on_unmounted = on_unmounted;
+	mo.arg = d;
+	return qfs_mount_start(d->core, d->base, &mo, &d->mount, err, errlen);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = {0};
+	char err[1024] = "";
+	const char *config_path = NULL, *mountpoint;
+	int foreground = 0, debug = 0, notify_fd = -1, c, rc;
+	char **opts = calloc((size_t)argc + 1, sizeof(char *));
+	int n_opts = 0;
+
+	if (!opts)
+		return 1;
+	config_init(&d.cfg);
+	while ((c = getopt(argc, argv, "fdo:hV")) != -1) {
+		switch (c) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'd':
+			debug++;
+			break;
+		case 'o':
+			opts[n_opts++] = optarg;
+			break;
+		case 'V':
+			printf("quorumfs %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind == 2) {
+		config_path = argv[optind];
+		mountpoint = argv[optind + 1];
+	} else if (argc - optind == 1) {
+		mountpoint = argv[optind];
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	log_init("quorumfs", foreground || debug, debug);
+
+	if (config_path && (rc = config_load_file(&d.cfg, config_path, err, sizeof(err))) < 0)
+		goto fail;
+	for (int i = 0; i < n_opts; i++)
+		if ((rc = config_apply_opts(&d.cfg, opts[i], err, sizeof(err))) < 0)
+			goto fail;
+	if ((rc = config_finish(&d.cfg, err, sizeof(err))) < 0)
+		goto fail;
+	if (d.cfg.n_servers > 0)
+		log_warnx("server.N lines found: replication is not wired into the daemon "
+			  "yet; running standalone");
+
+	if (!foreground && daemonize(&notify_fd) < 0) {
+		snprintf(err, sizeof(err), "fork: %s", strerror(errno));
+		goto fail;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* The storage writer and replay threads wake the loop with event_active. */
+	evthread_use_pthreads();
+	d.base = event_base_new();
+	if (!d.base) {
+		snprintf(err, sizeof(err), "event_base_new failed");
+		goto fail;
+	}
+	if (start(&d, mountpoint, debug, err, sizeof(err)) < 0)
+		goto fail;
+	d.sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	d.sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
+	if (!d.sigterm || !d.sigint || evsignal_add(d.sigterm, NULL) < 0 ||
+	    evsignal_add(d.sigint, NULL) < 0) {
+		snprintf(err, sizeof(err), "cannot install signal handlers");
+		goto fail;
+	}
+	log_info("quorumfs %s: %s mounted, data in %s, client port %d", PACKAGE_VERSION,
+		 mountpoint, d.cfg.data_dir, d.cfg.client_port);
+	notify_parent(notify_fd, NULL);
+	notify_fd = -1;
+
+	event_base_dispatch(d.base);
+
+	if (d.zks)
+		zk_server_stop(d.zks);
+	if (d.mount)
+		qfs_mount_stop(d.mount);
+	qcore_close(d.core);
+	event_free(d.sigterm);
+	event_free(d.sigint);
+	event_base_free(d.base);
+	zauth_free(&d.mount_auth);
+	config_free(&d.cfg);
+	free(opts);
+	log_info("stopped");
+	return d.exit_code;
+fail:
+	log_warnx("%s", err);
+	if (notify_fd >= 0)
+		notify_parent(notify_fd, err);
+	else if (!foreground && !debug)
+		fprintf(stderr, "quorumfs: %s\n", err);
+	if (d.mount)
+		qfs_mount_stop(d.mount);
+	if (d.zks)
+		zk_server_stop(d.zks);
+	if (d.core)
+		qcore_close(d.core);
 	return 1;
 }
