@@ -186,8 +186,8 @@ int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 		snprintf(errbuf, errlen, "starting the log writer: %s", strerror(-ret));
 		goto err_after_alloc;
 	}
-	log_info("dataDir %s: %zu znodes, %zu sessions, zxid 0x%llx (snapshot 0x%llx)", c->dir,
-		 tree_node_count(c->tree), sesstrack_count(c->sess),
+	log_info("dataDir %s: %zu znodes, %zu sessions, zxid 0x%llx (snapshot 0x%llx)",
+		 c->dir, tree_node_count(c->tree), sesstrack_count(c->sess),
 		 (unsigned long long)c->applied, (unsigned long long)c->snap_zxid);
 	*out = c;
 	return 0;
@@ -215,7 +215,8 @@ void qcore_close(struct qcore *c)
 		c->head = it->next;
 		qitem_free(it);
 	}
-	log_info("dataDir %s closed at zxid 0x%llx", c->dir, (unsigned long long)c->applied);
+	log_info("dataDir %s closed at zxid 0x%llx", c->dir,
+		 (unsigned long long)c->applied);
 	free_core(c);
 }
 

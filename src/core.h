@@ -29,13 +29,13 @@ struct qcore;
 struct qcore_opts {
 	struct event_base *base;
 	const char *data_dir;
-	int64_t server_id;	 /* myid; the top byte of session ids */
-	int64_t snap_count;	 /* transactions between snapshots */
-	int32_t snap_retain;	 /* snapshots (and their logs) kept; >= 3 */
+	int64_t server_id;	  /* myid; the top byte of session ids */
+	int64_t snap_count;	  /* transactions between snapshots */
+	int32_t snap_retain;	  /* snapshots (and their logs) kept; >= 3 */
 	int32_t purge_interval_h; /* autopurge.purgeInterval; 0 = purge after snapshots */
 	int32_t min_session_timeout_ms;
 	int32_t max_session_timeout_ms;
-	int32_t tick_ms;	   /* tickTime */
+	int32_t tick_ms; /* tickTime */
 	/* forceSync=yes: fsync every group commit (SQLite synchronous=FULL).
 	 * 0 is synchronous=NORMAL: survives kill -9, not a power cut. */
 	int force_sync;
@@ -43,7 +43,8 @@ struct qcore_opts {
 	 * log, fall back from a damaged snapshot to the previous one; each
 	 * loudly logged. Never set by default. */
 	int repair;
-	int64_t container_check_ms; /* how often empty containers and expired TTL nodes go */
+	/* How often empty containers and expired TTL nodes are deleted. */
+	int64_t container_check_ms;
 };
 
 /*
@@ -56,7 +57,8 @@ struct qcore_opts {
 int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 	       size_t errlen);
 /*
- * Flush, take no new work, close the storage. Every pending request
+ * Flush, take no new work, close the storage. Not from inside a done
+ * callback or a subscriber. Every pending request
  * completes before this returns (done runs from inside qcore_close): those
  * already handed to the log with their real outcome once the log writer has
  * flushed them, anything submitted from then on with ZCLOSING.
@@ -77,11 +79,16 @@ typedef void (*qcore_done_fn)(void *arg, const struct zresult *res);
  * Submit a write (create, delete, setData, setACL, check, multi, SETMETA)
  * from session_id with identity auth. done runs once it is durable and
  * applied, or failed. Returns 0 or -ENOMEM (done not called then).
- * An ENOSPC or I/O failure of the log fails the request with ZSYSTEMERROR and
- * sets the errno in res->... (see qcore_last_io_errno).
+ * An ENOSPC or I/O failure of the log fails the request with ZSYSTEMERROR,
+ * and every request prepared after it (they depended on it) with it; the
+ * errno is then qcore_last_io_errno(). Nothing of a failed commit is applied.
+ * After ENOSPC later writes are tried again; after EIO (a failed fsync) the
+ * log refuses every write until restart. auth NULL: no identity at all
+ * (only world:anyone rights), never the server's own.
  */
-int qcore_submit(struct qcore *c, int64_t session_id, int32_t cxid, const struct zreq *req,
-		 const struct zauth *auth, qcore_done_fn done, void *arg);
+int qcore_submit(struct qcore *c, int64_t session_id, int32_t cxid,
+		 const struct zreq *req, const struct zauth *auth, qcore_done_fn done,
+		 void *arg);
 /* The errno of the last failed log write (ENOSPC, EIO), for the FUSE side. */
 int qcore_last_io_errno(const struct qcore *c);
 
@@ -117,14 +124,14 @@ int qcore_subscribe(struct qcore *c, tree_listener_fn fn, void *arg);
 
 /* Figures for srvr/mntr/metrics. */
 struct qcore_stats {
-	uint64_t txns;		/* applied since start */
-	uint64_t fsyncs;	/* log commits since start */
-	uint64_t outstanding;	/* submitted, not yet applied */
+	uint64_t txns;	      /* applied since start */
+	uint64_t fsyncs;      /* log commits since start */
+	uint64_t outstanding; /* submitted, not yet applied */
 	zxid_t last_zxid;
 	uint64_t log_bytes;
 	uint64_t snapshots;
 	int64_t max_commit_us;
-	uint64_t log_txns;   /* records made durable; log_txns / fsyncs = txns per fsync */
+	uint64_t log_txns; /* records made durable; log_txns / fsyncs = txns per fsync */
 	uint64_t log_failed; /* records the log could not keep (ENOSPC, EIO) */
 	zxid_t snap_zxid;    /* of the newest snapshot on disk */
 	int snap_running;    /* a background snapshot is being written */

@@ -34,11 +34,12 @@ static int replay_one(void *arg, zxid_t zxid, const void *rec, size_t len)
 	memset(&res, 0, sizeof(res));
 	rc = txn_decode(rec, len, &txn);
 	if (rc != ZOK || txn_zxid(txn) != zxid) {
-		snprintf(r->errbuf, r->errlen,
-			 "%s/log.db: record 0x%llx does not decode (%s) although its checksum "
-			 "matches; a newer quorumfs wrote it?",
-			 r->c->dir, (unsigned long long)zxid,
-			 rc != ZOK ? zerr_str(rc) : "zxid differs");
+		snprintf(
+		    r->errbuf, r->errlen,
+		    "%s/log.db: record 0x%llx does not decode (%s) although its checksum "
+		    "matches; a newer quorumfs wrote it?",
+		    r->c->dir, (unsigned long long)zxid,
+		    rc != ZOK ? zerr_str(rc) : "zxid differs");
 		if (txn)
 			txn_free(txn);
 		return -EBADMSG;
@@ -47,9 +48,10 @@ static int replay_one(void *arg, zxid_t zxid, const void *rec, size_t len)
 	zresult_free(&res);
 	txn_free(txn);
 	if (rc != ZOK) {
-		snprintf(r->errbuf, r->errlen,
-			 "%s/log.db: transaction 0x%llx does not fit the snapshot's tree (%s)",
-			 r->c->dir, (unsigned long long)zxid, zerr_str(rc));
+		snprintf(
+		    r->errbuf, r->errlen,
+		    "%s/log.db: transaction 0x%llx does not fit the snapshot's tree (%s)",
+		    r->c->dir, (unsigned long long)zxid, zerr_str(rc));
 		return -EBADMSG;
 	}
 	r->n++;
@@ -86,19 +88,22 @@ static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, zxid_t 
 			return -ENOMEM;
 		ret = snapshot_load(path, c->tree, &z, why, sizeof(why));
 		if (!ret && z != zxids[i]) {
-			snprintf(why, sizeof(why), "%s: meta.zxid 0x%llx does not match its name",
-				 path, (unsigned long long)z);
+			snprintf(why, sizeof(why),
+				 "%s: meta.zxid 0x%llx does not match its name", path,
+				 (unsigned long long)z);
 			ret = -EBADMSG;
 		}
 		if (!ret && lo && lo > z + 1 && !storage_zxid_follows(z, lo)) {
-			snprintf(why, sizeof(why),
-				 "%s/log.db starts at 0x%llx: the records after snapshot %s "
-				 "(0x%llx) were purged",
-				 c->dir, (unsigned long long)lo, path, (unsigned long long)z);
+			snprintf(
+			    why, sizeof(why),
+			    "%s/log.db starts at 0x%llx: the records after snapshot %s "
+			    "(0x%llx) were purged",
+			    c->dir, (unsigned long long)lo, path, (unsigned long long)z);
 			ret = -EBADMSG;
 		}
 		if (!ret) {
 			c->snap_zxid = z;
+			log_info("loaded %s: %zu znodes", path, tree_node_count(c->tree));
 			return 0;
 		}
 		tree_free(c->tree);
@@ -107,12 +112,15 @@ static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, zxid_t 
 			return ret;
 		if (!c->o.repair) {
 			snprintf(errbuf, errlen,
-				 "%s; start with -o repair=yes to fall back to the previous snapshot "
+				 "%s; start with -o repair=yes to fall back to the "
+				 "previous snapshot "
 				 "and replay the log from there",
 				 why);
 			return -EBADMSG;
 		}
-		log_warnx("REPAIR: %s; falling back to the previous snapshot (repair=yes)", why);
+		log_warnx(
+		    "REPAIR: %s; falling back to the previous snapshot (repair=yes)",
+		    why);
 		if (ret == -EBADMSG && strstr(why, "purged") == NULL)
 			move_aside(path);
 	}
@@ -136,6 +144,7 @@ int core_recover(struct qcore *c, char *errbuf, size_t errlen)
 		return ret;
 	}
 	ret = storage_open(c->dir, &so, &c->st, errbuf, errlen);
+	log_debug("%s/log.db opened and checked", c->dir);
 	if (!ret)
 		ret = storage_bounds(c->st, &lo, &hi);
 	if (ret)
@@ -145,10 +154,11 @@ int core_recover(struct qcore *c, char *errbuf, size_t errlen)
 		/* A new dataDir, or one whose snapshots are all gone: only a log
 		 * that starts at the beginning can rebuild the tree. */
 		if (lo && !storage_zxid_follows(0, lo)) {
-			snprintf(errbuf, errlen,
-				 "%s: no snapshot, and log.db starts at 0x%llx, not at the "
-				 "beginning: the snapshots were removed?",
-				 c->dir, (unsigned long long)lo);
+			snprintf(
+			    errbuf, errlen,
+			    "%s: no snapshot, and log.db starts at 0x%llx, not at the "
+			    "beginning: the snapshots were removed?",
+			    c->dir, (unsigned long long)lo);
 			ret = -EBADMSG;
 			goto out;
 		}
@@ -164,12 +174,16 @@ int core_recover(struct qcore *c, char *errbuf, size_t errlen)
 	}
 	if (hi < c->snap_zxid) {
 		snprintf(why, sizeof(why),
-			 "%s/log.db ends at 0x%llx, before the snapshot at 0x%llx: the log lost "
+			 "%s/log.db ends at 0x%llx, before the snapshot at 0x%llx: the "
+			 "log lost "
 			 "records",
-			 c->dir, (unsigned long long)hi, (unsigned long long)c->snap_zxid);
+			 c->dir, (unsigned long long)hi,
+			 (unsigned long long)c->snap_zxid);
 		if (!c->o.repair) {
-			snprintf(errbuf, errlen, "%s; start with -o repair=yes to start from the "
-				 "snapshot", why);
+			snprintf(errbuf, errlen,
+				 "%s; start with -o repair=yes to start from the "
+				 "snapshot",
+				 why);
 			ret = -EBADMSG;
 			goto out;
 		}
@@ -186,8 +200,8 @@ int core_recover(struct qcore *c, char *errbuf, size_t errlen)
 	c->applied = tree_last_zxid(c->tree);
 	c->epoch = zxid_epoch(c->applied) ? zxid_epoch(c->applied) : 1;
 	c->counter = zxid_epoch(c->applied) ? zxid_counter(c->applied) : 0;
-	log_info("recovered %s: snapshot 0x%llx + %llu log records -> zxid 0x%llx", c->dir,
-		 (unsigned long long)c->snap_zxid, (unsigned long long)r.n,
+	log_info("recovered %s: snapshot 0x%llx + %llu log records -> zxid 0x%llx",
+		 c->dir, (unsigned long long)c->snap_zxid, (unsigned long long)r.n,
 		 (unsigned long long)c->applied);
 	if (fresh) {
 		/* Every later restart then has a base, and purge a rule. */

@@ -52,8 +52,8 @@ int qcore_session_open(struct qcore *c, int32_t timeout_ms, const char *owner,
 	req.op = ZOP_CREATESESSION;
 	req.timeout_ms = clamp_timeout(c, timeout_ms);
 	req.owner = owner ? owner : "";
-	return core_submit(c, sesstrack_next_id(c->sess), 0, &req, &core_server_auth, done,
-			   arg);
+	return core_submit(c, sesstrack_next_id(c->sess), 0, &req, &core_server_auth,
+			   done, arg);
 }
 
 int qcore_session_touch(struct qcore *c, int64_t id)
@@ -205,7 +205,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		n = sesstrack_expire(c->sess, core_mono_ms(), ids, 64);
 		for (i = 0; i < n; i++) {
 			log_info("session 0x%llx expired", (unsigned long long)ids[i]);
-			if (core_submit(c, ids[i], 0, &req, &core_server_auth, expired_done, c))
+			if (core_submit(c, ids[i], 0, &req, &core_server_auth,
+					expired_done, c))
 				log_warnx("session 0x%llx: out of memory closing it",
 					  (unsigned long long)ids[i]);
 		}

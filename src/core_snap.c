@@ -76,7 +76,8 @@ static void snap_cb(evutil_socket_t fd, short what, void *arg)
 	struct qcore *c = arg;
 	ssize_t n;
 
-	n = read(fd, c->snap_msg + c->snap_msg_len, sizeof(c->snap_msg) - 1 - c->snap_msg_len);
+	n = read(fd, c->snap_msg + c->snap_msg_len,
+		 sizeof(c->snap_msg) - 1 - c->snap_msg_len);
 	if (n > 0) {
 		c->snap_msg_len += (size_t)n;
 		if (c->snap_msg_len < sizeof(c->snap_msg) - 1)
@@ -136,8 +137,9 @@ void core_snap_maybe(struct qcore *c)
 	c->since_snap = 0;
 	rc = snap_start(c);
 	if (rc)
-		log_warnx("cannot start a snapshot: %s (tried again after %lld more writes)",
-			  strerror(-rc), (long long)c->o.snap_count);
+		log_warnx(
+		    "cannot start a snapshot: %s (tried again after %lld more writes)",
+		    strerror(-rc), (long long)c->o.snap_count);
 }
 
 void core_snap_stop(struct qcore *c)

@@ -17,6 +17,7 @@
 #include "zerr.h"
 
 const struct zauth core_server_auth = {0, NULL, 1};
+static const struct zauth no_auth = {0, NULL, 0};
 
 int64_t core_wall_ms(void)
 {
@@ -89,7 +90,7 @@ int core_submit(struct qcore *c, int64_t session_id, int32_t cxid, const struct 
 		counter = 0;
 	}
 	zxid = zxid_make(epoch, counter + 1);
-	rc = txn_prepare(c->prep, req, auth ? auth : &core_server_auth, session_id, cxid, zxid,
+	rc = txn_prepare(c->prep, req, auth ? auth : &no_auth, session_id, cxid, zxid,
 			 core_wall_ms(), &it->txn, &it->res);
 	if (rc != ZOK) {
 		complete_later(c, it, rc);
@@ -114,8 +115,9 @@ int core_submit(struct qcore *c, int64_t session_id, int32_t cxid, const struct 
 	return 0;
 }
 
-int qcore_submit(struct qcore *c, int64_t session_id, int32_t cxid, const struct zreq *req,
-		 const struct zauth *auth, qcore_done_fn done, void *arg)
+int qcore_submit(struct qcore *c, int64_t session_id, int32_t cxid,
+		 const struct zreq *req, const struct zauth *auth, qcore_done_fn done,
+		 void *arg)
 {
 	return core_submit(c, session_id, cxid, req, auth, done, arg);
 }
@@ -166,7 +168,8 @@ static void txn_failed(struct qcore *c, struct qitem *it)
 		else
 			c->counter = 0;
 		c->gen++;
-		log_warnx("log write of zxid 0x%llx failed (%s); %llu later writes fail with it",
+		log_warnx("log write of zxid 0x%llx failed (%s); %llu later writes fail "
+			  "with it",
 			  (unsigned long long)it->si.zxid, strerror(-it->si.err),
 			  (unsigned long long)(c->outstanding));
 	}
@@ -190,8 +193,10 @@ static void txn_apply(struct qcore *c, struct qitem *it)
 	memset(&it->res, 0, sizeof(it->res));
 	rc = tree_apply(c->tree, c->prep, it->txn, &it->res);
 	if (rc != ZOK)
-		fatalx("apply: zxid 0x%llx does not fit the tree (%s): the tree and the log "
-		       "disagree", (unsigned long long)z, zerr_str(rc));
+		fatalx(
+		    "apply: zxid 0x%llx does not fit the tree (%s): the tree and the log "
+		    "disagree",
+		    (unsigned long long)z, zerr_str(rc));
 	c->applied = z;
 	c->txns++;
 	c->since_snap++;

@@ -41,7 +41,8 @@ static int64_t round_up(const struct sesstrack *st, int64_t t)
 	return (t / st->tick + 1) * st->tick;
 }
 
-struct sesstrack *sesstrack_new(int64_t server_id, int32_t tick_ms, int32_t max_timeout_ms,
+struct sesstrack *sesstrack_new(int64_t server_id, int32_t tick_ms,
+				int32_t max_timeout_ms,
 				const uint8_t secret[SESSION_SECRET_LEN], int64_t wall_ms)
 {
 	struct sesstrack *st;
@@ -262,7 +263,8 @@ void sesstrack_password(const struct sesstrack *st, int64_t id, uint8_t pw[16])
 		msg[i] = (uint8_t)id;
 		id = (int64_t)((uint64_t)id >> 8);
 	}
-	if (!HMAC(EVP_sha256(), st->secret, SESSION_SECRET_LEN, msg, sizeof(msg), mac, &len) ||
+	if (!HMAC(EVP_sha256(), st->secret, SESSION_SECRET_LEN, msg, sizeof(msg), mac,
+		  &len) ||
 	    len < 16) {
 		/* Only on a broken libcrypto; an all-zero password would be
 		 * guessable, so refuse to go on. */

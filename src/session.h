@@ -23,8 +23,10 @@
 struct sesstrack;
 
 /* Returns NULL on ENOMEM. secret is copied. */
-struct sesstrack *sesstrack_new(int64_t server_id, int32_t tick_ms, int32_t max_timeout_ms,
-				const uint8_t secret[SESSION_SECRET_LEN], int64_t wall_ms);
+struct sesstrack *sesstrack_new(int64_t server_id, int32_t tick_ms,
+				int32_t max_timeout_ms,
+				const uint8_t secret[SESSION_SECRET_LEN],
+				int64_t wall_ms);
 void sesstrack_free(struct sesstrack *st);
 
 /*

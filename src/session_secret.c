@@ -77,8 +77,9 @@ int session_secret_load(const char *dir, uint8_t secret[SESSION_SECRET_LEN], cha
 	ret = read_all(fd, secret, SESSION_SECRET_LEN);
 	close(fd);
 	if (ret)
-		snprintf(errbuf, errlen, "%s: %s (remove it to make a new one; open sessions "
-			 "then need to reconnect)", path,
-			 ret == -EBADMSG ? "too short" : strerror(-ret));
+		snprintf(errbuf, errlen,
+			 "%s: %s (remove it to make a new one; open sessions "
+			 "then need to reconnect)",
+			 path, ret == -EBADMSG ? "too short" : strerror(-ret));
 	return ret;
 }

@@ -20,18 +20,18 @@
 #define SNAP_FORMAT 1
 
 static const char snap_schema[] =
-	"CREATE TABLE nodes (path TEXT NOT NULL, data BLOB, czxid INTEGER, mzxid INTEGER,"
-	" ctime INTEGER, mtime INTEGER, version INTEGER, cversion INTEGER,"
-	" aversion INTEGER, ephemeral_owner INTEGER, pzxid INTEGER,"
-	" num_children INTEGER, data_length INTEGER, acl BLOB, kind INTEGER,"
-	" flags INTEGER, ttl_ms INTEGER, child_kind INTEGER, child_ttl_ms INTEGER);"
-	"CREATE TABLE sessions (id INTEGER PRIMARY KEY, timeout_ms INTEGER, owner TEXT);"
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value);";
+    "CREATE TABLE nodes (path TEXT NOT NULL, data BLOB, czxid INTEGER, mzxid INTEGER,"
+    " ctime INTEGER, mtime INTEGER, version INTEGER, cversion INTEGER,"
+    " aversion INTEGER, ephemeral_owner INTEGER, pzxid INTEGER,"
+    " num_children INTEGER, data_length INTEGER, acl BLOB, kind INTEGER,"
+    " flags INTEGER, ttl_ms INTEGER, child_kind INTEGER, child_ttl_ms INTEGER);"
+    "CREATE TABLE sessions (id INTEGER PRIMARY KEY, timeout_ms INTEGER, owner TEXT);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value);";
 
 static const char node_cols[] =
-	"path, data, czxid, mzxid, ctime, mtime, version, cversion, aversion,"
-	" ephemeral_owner, pzxid, num_children, data_length, acl, kind, flags, ttl_ms,"
-	" child_kind, child_ttl_ms";
+    "path, data, czxid, mzxid, ctime, mtime, version, cversion, aversion,"
+    " ephemeral_owner, pzxid, num_children, data_length, acl, kind, flags, ttl_ms,"
+    " child_kind, child_ttl_ms";
 
 void snapshot_path(char *buf, size_t len, const char *dir, zxid_t zxid)
 {
@@ -134,7 +134,8 @@ int snapshot_write(const struct tree *t, const char *dir, zxid_t zxid, char *err
 	snapshot_path(final, sizeof(final), dir, zxid);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", final);
 	unlink(tmp);
-	rc = sqlite3_open_v2(tmp, &w.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	rc =
+	    sqlite3_open_v2(tmp, &w.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(errbuf, errlen, "%s: %s", tmp, sqlite3_errstr(rc));
 		ret = storage_sql_errno(w.db, rc);
@@ -142,8 +143,9 @@ int snapshot_write(const struct tree *t, const char *dir, zxid_t zxid, char *err
 	}
 	/* No journal: the file is invisible until renamed, and is fsync'd as a
 	 * whole before that; a crash leaves only a .tmp to clean up. */
-	ret = storage_exec(w.db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-				 " PRAGMA page_size=8192",
+	ret = storage_exec(w.db,
+			   "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+			   " PRAGMA page_size=8192",
 			   tmp, errbuf, errlen);
 	if (!ret)
 		ret = storage_exec(w.db, snap_schema, tmp, errbuf, errlen);
@@ -151,8 +153,10 @@ int snapshot_write(const struct tree *t, const char *dir, zxid_t zxid, char *err
 		ret = storage_exec(w.db, "BEGIN", tmp, errbuf, errlen);
 	if (ret)
 		goto err_after_open;
-	snprintf(sql, sizeof(sql), "INSERT INTO nodes (%s) VALUES "
-		 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", node_cols);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO nodes (%s) VALUES "
+		 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		 node_cols);
 	rc = sqlite3_prepare_v2(w.db, sql, -1, &w.ins_node, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(w.db, "INSERT INTO sessions VALUES (?,?,?)", -1,
@@ -168,11 +172,12 @@ int snapshot_write(const struct tree *t, const char *dir, zxid_t zxid, char *err
 		rc = w.rc;
 		goto err_sql;
 	}
-	snprintf(meta, sizeof(meta),
-		 "INSERT INTO meta VALUES ('format', %d), ('zxid', %lld), ('nodes', %lld),"
-		 " ('sessions', %lld), ('checksum', %lld), ('created', %lld); COMMIT",
-		 SNAP_FORMAT, (long long)zxid, (long long)w.nodes, (long long)w.sessions,
-		 (long long)w.crc, (long long)time(NULL));
+	snprintf(
+	    meta, sizeof(meta),
+	    "INSERT INTO meta VALUES ('format', %d), ('zxid', %lld), ('nodes', %lld),"
+	    " ('sessions', %lld), ('checksum', %lld), ('created', %lld); COMMIT",
+	    SNAP_FORMAT, (long long)zxid, (long long)w.nodes, (long long)w.sessions,
+	    (long long)w.crc, (long long)time(NULL));
 	ret = storage_exec(w.db, meta, tmp, errbuf, errlen);
 	if (ret)
 		goto err_after_open;
@@ -217,7 +222,8 @@ static int meta_get(sqlite3 *db, const char *key, int64_t *v)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
+	rc =
+	    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -307,8 +313,8 @@ static int load_nodes(sqlite3 *db, struct tree *t, uint32_t *crc, int64_t *count
 		ret = tree_load_node(t, &n, data);
 		acl_free(&acl);
 		if (ret) {
-			snprintf(errbuf, errlen, "%s: node %s does not fit the tree: %s", path,
-				 n.path, strerror(-ret));
+			snprintf(errbuf, errlen, "%s: node %s does not fit the tree: %s",
+				 path, n.path, strerror(-ret));
 			if (ret != -ENOMEM)
 				ret = -EBADMSG;
 			goto out;
@@ -338,8 +344,9 @@ static int load_sessions(sqlite3 *db, struct tree *t, uint32_t *crc, int64_t *co
 	int32_t to;
 	int rc, ret = 0;
 
-	rc = sqlite3_prepare_v2(db, "SELECT id, timeout_ms, owner FROM sessions ORDER BY rowid",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    db, "SELECT id, timeout_ms, owner FROM sessions ORDER BY rowid", -1, &st,
+	    NULL);
 	if (rc != SQLITE_OK)
 		goto err_sql;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -396,7 +403,8 @@ int snapshot_load(const char *path, struct tree *t, zxid_t *zxid, char *errbuf,
 		goto out;
 	}
 	if (format != SNAP_FORMAT) {
-		snprintf(errbuf, errlen, "%s: unknown format %lld", path, (long long)format);
+		snprintf(errbuf, errlen, "%s: unknown format %lld", path,
+			 (long long)format);
 		ret = -EBADMSG;
 		goto out;
 	}
@@ -406,11 +414,12 @@ int snapshot_load(const char *path, struct tree *t, zxid_t *zxid, char *errbuf,
 	if (ret)
 		goto out;
 	if (nodes != want_nodes || sessions != want_sess || crc != (uint32_t)want_crc) {
-		snprintf(errbuf, errlen,
-			 "%s: contents do not match its checksum (%lld nodes, %lld sessions, "
-			 "crc %08x; meta says %lld, %lld, %08x)",
-			 path, (long long)nodes, (long long)sessions, crc, (long long)want_nodes,
-			 (long long)want_sess, (uint32_t)want_crc);
+		snprintf(
+		    errbuf, errlen,
+		    "%s: contents do not match its checksum (%lld nodes, %lld sessions, "
+		    "crc %08x; meta says %lld, %lld, %08x)",
+		    path, (long long)nodes, (long long)sessions, crc,
+		    (long long)want_nodes, (long long)want_sess, (uint32_t)want_crc);
 		ret = -EBADMSG;
 		goto out;
 	}
@@ -442,8 +451,8 @@ int snapshot_list(const char *dir, zxid_t **zxids, size_t *n)
 		return -errno;
 	while ((e = readdir(d))) {
 		off = 0;
-		if (sscanf(e->d_name, "snapshot.%16llx.db%n", &z, &off) != 1 || off != 28 ||
-		    e->d_name[off] != '\0')
+		if (sscanf(e->d_name, "snapshot.%16llx.db%n", &z, &off) != 1 ||
+		    off != 28 || e->d_name[off] != '\0')
 			continue;
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 16;

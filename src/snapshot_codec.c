@@ -8,7 +8,7 @@
 #include "storage_crc.h"
 
 #define ACL_MAX_ENTRIES 4096
-#define ACL_MAX_STR 4096
+#define ACL_MAX_STR	4096
 
 void snapshot_acl_encode(const struct acl_list *acl, struct buf *out)
 {
@@ -61,10 +61,10 @@ uint32_t snapshot_node_crc(uint32_t crc, const struct znode *n, const void *data
 {
 	const struct zstat *s = &n->stat;
 	const int64_t f[] = {
-		s->czxid,	 s->mzxid,	  s->ctime,	      s->mtime,
-		s->version,	 s->cversion,	  s->aversion,	      s->ephemeral_owner,
-		s->pzxid,	 s->num_children, s->data_length,     n->kind,
-		(int64_t)n->flags, n->ttl_ms,	  n->child_kind,      n->child_ttl_ms,
+	    s->czxid,	       s->mzxid,	s->ctime,	s->mtime,
+	    s->version,	       s->cversion,	s->aversion,	s->ephemeral_owner,
+	    s->pzxid,	       s->num_children, s->data_length, n->kind,
+	    (int64_t)n->flags, n->ttl_ms,	n->child_kind,	n->child_ttl_ms,
 	};
 	size_t i;
 

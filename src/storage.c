@@ -49,8 +49,8 @@ struct storage {
 };
 
 static const char log_schema[] =
-	"CREATE TABLE IF NOT EXISTS log (zxid INTEGER PRIMARY KEY, crc INTEGER NOT NULL,"
-	" rec BLOB NOT NULL)";
+    "CREATE TABLE IF NOT EXISTS log (zxid INTEGER PRIMARY KEY, crc INTEGER NOT NULL,"
+    " rec BLOB NOT NULL)";
 
 uint32_t storage_record_crc(zxid_t zxid, const void *rec, size_t len)
 {
@@ -177,11 +177,12 @@ static int db_open(struct storage *s, char *errbuf, size_t errlen)
 		size_t off;
 		const char *sql;
 	} stmts[] = {
-		{offsetof(struct storage, ins), "INSERT INTO log (zxid, crc, rec) VALUES (?, ?, ?)"},
-		{offsetof(struct storage, begin), "BEGIN IMMEDIATE"},
-		{offsetof(struct storage, commit), "COMMIT"},
-		{offsetof(struct storage, rollback), "ROLLBACK"},
-		{offsetof(struct storage, purge), "DELETE FROM log WHERE zxid <= ?"},
+	    {offsetof(struct storage, ins),
+	     "INSERT INTO log (zxid, crc, rec) VALUES (?, ?, ?)"},
+	    {offsetof(struct storage, begin), "BEGIN IMMEDIATE"},
+	    {offsetof(struct storage, commit), "COMMIT"},
+	    {offsetof(struct storage, rollback), "ROLLBACK"},
+	    {offsetof(struct storage, purge), "DELETE FROM log WHERE zxid <= ?"},
 	};
 	char sync_sql[64];
 	size_t i;
@@ -190,9 +191,9 @@ static int db_open(struct storage *s, char *errbuf, size_t errlen)
 	/* NOMUTEX: the connection is used by one thread at a time (the loop
 	 * until storage_start, the writer after), handed over by
 	 * pthread_create/pthread_join. */
-	rc = sqlite3_open_v2(s->path, &s->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			     NULL);
+	rc = sqlite3_open_v2(
+	    s->path, &s->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(errbuf, errlen, "%s: open: %s", s->path,
 			 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -217,8 +218,8 @@ static int db_open(struct storage *s, char *errbuf, size_t errlen)
 	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
 		sqlite3_stmt **sp = (sqlite3_stmt **)((char *)s + stmts[i].off);
 
-		rc = sqlite3_prepare_v3(s->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
-					sp, NULL);
+		rc = sqlite3_prepare_v3(s->db, stmts[i].sql, -1,
+					SQLITE_PREPARE_PERSISTENT, sp, NULL);
 		if (rc != SQLITE_OK) {
 			snprintf(errbuf, errlen, "%s: %s: %s", s->path, stmts[i].sql,
 				 sqlite3_errmsg(s->db));
@@ -269,7 +270,8 @@ int storage_open(const char *dir, const struct storage_opts *o, struct storage *
 	}
 	if (ret == -EBADMSG)
 		snprintf(errbuf, errlen,
-			 "%s; the transaction log is damaged: start with -o repair=yes to keep "
+			 "%s; the transaction log is damaged: start with -o repair=yes "
+			 "to keep "
 			 "its readable records and move the file aside",
 			 why);
 	else if (ret)
@@ -313,8 +315,10 @@ int storage_replay(struct storage *s, zxid_t after, storage_replay_fn fn, void *
 	size_t len;
 	int rc, ret = 0;
 
-	rc = sqlite3_prepare_v2(s->db, "SELECT zxid, crc, rec FROM log WHERE zxid > ? "
-				       "ORDER BY zxid", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT zxid, crc, rec FROM log WHERE zxid > ? "
+				"ORDER BY zxid",
+				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto err_sql;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
@@ -344,7 +348,8 @@ int storage_replay(struct storage *s, zxid_t after, storage_replay_fn fn, void *
 	st = NULL;
 	if (!s->o.repair) {
 		snprintf(errbuf, errlen,
-			 "%s: %s at zxid 0x%llx (after 0x%llx); start with -o repair=yes to cut "
+			 "%s: %s at zxid 0x%llx (after 0x%llx); start with -o repair=yes "
+			 "to cut "
 			 "the log there (the record and all later ones are dropped)",
 			 s->path, bad, (unsigned long long)z, (unsigned long long)prev);
 		ret = -EBADMSG;
@@ -353,7 +358,8 @@ int storage_replay(struct storage *s, zxid_t after, storage_replay_fn fn, void *
 	ret = cut_tail(s, z, bad, errbuf, errlen);
 	goto out;
 err_sql:
-	snprintf(errbuf, errlen, "%s: reading the log: %s; start with -o repair=yes to salvage it",
+	snprintf(errbuf, errlen,
+		 "%s: reading the log: %s; start with -o repair=yes to salvage it",
 		 s->path, sqlite3_errmsg(s->db));
 	ret = storage_sql_errno(s->db, rc);
 out:
@@ -366,8 +372,9 @@ int storage_bounds(struct storage *s, zxid_t *lo, zxid_t *hi)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(s->db, "SELECT ifnull(min(zxid), 0), ifnull(max(zxid), 0) FROM log",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    s->db, "SELECT ifnull(min(zxid), 0), ifnull(max(zxid), 0) FROM log", -1, &st,
+	    NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
@@ -426,7 +433,8 @@ static void write_batch(struct storage *s, struct storage_item *batch)
 		if (it->err != ITEM_TO_WRITE)
 			continue;
 		sqlite3_bind_int64(s->ins, 1, (sqlite3_int64)it->zxid);
-		sqlite3_bind_int64(s->ins, 2, storage_record_crc(it->zxid, it->rec, it->len));
+		sqlite3_bind_int64(s->ins, 2,
+				   storage_record_crc(it->zxid, it->rec, it->len));
 		sqlite3_bind_blob(s->ins, 3, it->rec, (int)it->len, SQLITE_STATIC);
 		rc = sqlite3_step(s->ins);
 		sqlite3_clear_bindings(s->ins);
@@ -470,9 +478,10 @@ fail:
 	if (max_gen > s->bad_gen)
 		s->bad_gen = max_gen;
 	if (err != -ENOSPC && err != -EDQUOT && err != -ENOMEM && err != -EBUSY) {
-		log_warnx("%s: the log is unusable after %s; every further write fails until "
-			  "the daemon restarts",
-			  s->path, strerror(-err));
+		log_warnx(
+		    "%s: the log is unusable after %s; every further write fails until "
+		    "the daemon restarts",
+		    s->path, strerror(-err));
 		s->broken = -err;
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -492,8 +501,8 @@ static void do_purge(struct storage *s, zxid_t upto)
 	rc = sqlite3_step(s->purge);
 	sqlite3_reset(s->purge);
 	if (rc != SQLITE_DONE)
-		log_warnx("%s: purging records up to 0x%llx: %s (tried again later)", s->path,
-			  (unsigned long long)upto, sqlite3_errmsg(s->db));
+		log_warnx("%s: purging records up to 0x%llx: %s (tried again later)",
+			  s->path, (unsigned long long)upto, sqlite3_errmsg(s->db));
 	else
 		log_debug("%s: purged %d records up to 0x%llx", s->path,
 			  sqlite3_changes(s->db), (unsigned long long)upto);

@@ -31,19 +31,22 @@ int storage_salvage(const char *path, const char *dir, char *errbuf, size_t errl
 
 	snprintf(tmp, sizeof(tmp), "%s.salvage", path);
 	unlink(tmp);
-	rc = sqlite3_open_v2(tmp, &fresh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	rc = sqlite3_open_v2(tmp, &fresh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			     NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(errbuf, errlen, "%s: %s", tmp, sqlite3_errstr(rc));
 		ret = storage_sql_errno(fresh, rc);
 		goto err_after_fresh;
 	}
-	ret = storage_exec(fresh,
-			   "CREATE TABLE log (zxid INTEGER PRIMARY KEY, crc INTEGER NOT NULL,"
-			   " rec BLOB NOT NULL); BEGIN",
-			   tmp, errbuf, errlen);
+	ret = storage_exec(
+	    fresh,
+	    "CREATE TABLE log (zxid INTEGER PRIMARY KEY, crc INTEGER NOT NULL,"
+	    " rec BLOB NOT NULL); BEGIN",
+	    tmp, errbuf, errlen);
 	if (ret)
 		goto err_after_fresh;
-	rc = sqlite3_prepare_v2(fresh, "INSERT INTO log VALUES (?, ?, ?)", -1, &ins, NULL);
+	rc =
+	    sqlite3_prepare_v2(fresh, "INSERT INTO log VALUES (?, ?, ?)", -1, &ins, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(errbuf, errlen, "%s: %s", tmp, sqlite3_errmsg(fresh));
 		ret = storage_sql_errno(fresh, rc);
@@ -57,8 +60,8 @@ int storage_salvage(const char *path, const char *dir, char *errbuf, size_t errl
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(old, "PRAGMA writable_schema=ON", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(old, "SELECT zxid, crc, rec FROM log ORDER BY zxid", -1,
-					&sel, NULL);
+		rc = sqlite3_prepare_v2(
+		    old, "SELECT zxid, crc, rec FROM log ORDER BY zxid", -1, &sel, NULL);
 	if (rc != SQLITE_OK) {
 		stop = "an unreadable file";
 		goto copied;

@@ -22,7 +22,7 @@
 #include "log.h"
 #include "zerr.h"
 
-#define PER_DIR 1000
+#define PER_DIR	  1000
 #define IN_FLIGHT 256
 
 struct build {
@@ -84,7 +84,8 @@ static void submit_next(struct build *b)
 	if (i % (PER_DIR + 1) == 0) {
 		snprintf(path, sizeof(path), "/d%ld", i / (PER_DIR + 1));
 	} else {
-		snprintf(path, sizeof(path), "/d%ld/n%ld", i / (PER_DIR + 1), i % (PER_DIR + 1));
+		snprintf(path, sizeof(path), "/d%ld/n%ld", i / (PER_DIR + 1),
+			 i % (PER_DIR + 1));
 		req.data = b->data;
 		req.data_len = sizeof(b->data);
 	}
@@ -116,11 +117,12 @@ static int do_open(const char *dir)
 	}
 	dt = now_s() - t0;
 	qcore_stats(c, &st);
-	printf("  restart: %.2f s for %llu znodes (snapshot 0x%llx + %llu log records), "
-	       "VmRSS %ld MiB, VmHWM %ld MiB\n",
-	       dt, (unsigned long long)st.nodes, (unsigned long long)st.snap_zxid,
-	       (unsigned long long)(zxid_counter(st.last_zxid) - zxid_counter(st.snap_zxid)),
-	       status_kb("VmRSS:") / 1024, status_kb("VmHWM:") / 1024);
+	printf(
+	    "  restart: %.2f s for %llu znodes (snapshot 0x%llx + %llu log records), "
+	    "VmRSS %ld MiB, VmHWM %ld MiB\n",
+	    dt, (unsigned long long)st.nodes, (unsigned long long)st.snap_zxid,
+	    (unsigned long long)(zxid_counter(st.last_zxid) - zxid_counter(st.snap_zxid)),
+	    status_kb("VmRSS:") / 1024, status_kb("VmHWM:") / 1024);
 	fflush(stdout);
 	qcore_close(c);
 	event_base_free(base);
@@ -186,8 +188,9 @@ static int one_size(long n, const char *root)
 		_exit(127);
 	}
 	waitpid(pid, &status, 0);
-	snprintf(cmd, sizeof(cmd), "du -sh '%s' | cut -f1 | sed 's/^/  dataDir size: /'; rm -rf '%s'",
-		 dir, dir);
+	snprintf(cmd, sizeof(cmd),
+		 "du -sh '%s' | cut -f1 | sed 's/^/  dataDir size: /'; rm -rf '%s'", dir,
+		 dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup of %s failed\n", dir);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;

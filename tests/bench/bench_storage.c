@@ -99,10 +99,12 @@ static void one_run(struct qcore *c, struct event_base *base, int writers, doubl
 		event_base_loop(base, EVLOOP_ONCE);
 	dt = now_s() - t0;
 	qcore_stats(c, &b);
-	printf("%3d writer(s) in flight: %8.0f txns/s, %6.0f fsyncs/s, %6.1f txns per fsync, "
+	printf("%3d writer(s) in flight: %8.0f txns/s, %6.0f fsyncs/s, %6.1f txns per "
+	       "fsync, "
 	       "max commit %.1f ms, %ld failed\n",
 	       writers, r.done / dt, (b.fsyncs - a.fsyncs) / dt,
-	       (double)(b.log_txns - a.log_txns) / (double)(b.fsyncs - a.fsyncs ? b.fsyncs - a.fsyncs : 1),
+	       (double)(b.log_txns - a.log_txns) /
+		   (double)(b.fsyncs - a.fsyncs ? b.fsyncs - a.fsyncs : 1),
 	       b.max_commit_us / 1000.0, r.failed);
 	fflush(stdout);
 }
@@ -136,7 +138,8 @@ int main(void)
 		fprintf(stderr, "qcore_open: %s\n", err);
 		return 1;
 	}
-	printf("bench_storage: dataDir %s, synchronous=FULL, %.0f s per run\n", dir, secs);
+	printf("bench_storage: dataDir %s, synchronous=FULL, %.0f s per run\n", dir,
+	       secs);
 	one_run(c, base, 1, secs);
 	one_run(c, base, 8, secs);
 	one_run(c, base, 64, secs);

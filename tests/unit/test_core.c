@@ -367,18 +367,18 @@ static void test_lock(void)
 }
 
 static const struct tap_case cases[] = {
-	{"submit_deferred_and_ordered", test_submit_deferred_and_ordered},
-	{"prepare_failure_deferred", test_prepare_failure_deferred},
-	{"sync", test_sync},
-	{"group_commit", test_group_commit},
-	{"session_ids_and_password", test_session_ids_and_password},
-	{"session_close_removes_ephemerals", test_session_close_removes_ephemerals},
-	{"session_expiry", test_session_expiry},
-	{"recovered_session_gets_full_timeout", test_recovered_session_gets_full_timeout},
-	{"close_owner", test_close_owner},
-	{"reaper", test_reaper},
-	{"closing_completes_pending", test_closing_completes_pending},
-	{"lock", test_lock},
+    {"submit_deferred_and_ordered", test_submit_deferred_and_ordered},
+    {"prepare_failure_deferred", test_prepare_failure_deferred},
+    {"sync", test_sync},
+    {"group_commit", test_group_commit},
+    {"session_ids_and_password", test_session_ids_and_password},
+    {"session_close_removes_ephemerals", test_session_close_removes_ephemerals},
+    {"session_expiry", test_session_expiry},
+    {"recovered_session_gets_full_timeout", test_recovered_session_gets_full_timeout},
+    {"close_owner", test_close_owner},
+    {"reaper", test_reaper},
+    {"closing_completes_pending", test_closing_completes_pending},
+    {"lock", test_lock},
 };
 
 TAP_MAIN(cases)

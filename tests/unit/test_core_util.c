@@ -243,7 +243,8 @@ static int dig_sess(void *arg, const struct tree_session *s)
 	struct dig *d = arg;
 
 	/* Summed: the order sessions are listed in is the hash table's. */
-	d->sess += snapshot_session_crc(0, s->id, s->timeout_ms, s->owner ? s->owner : "");
+	d->sess +=
+	    snapshot_session_crc(0, s->id, s->timeout_ms, s->owner ? s->owner : "");
 	return 0;
 }
 
@@ -267,7 +268,7 @@ const char *tc_data(struct tc *t, const char *path)
 	if (!n)
 		return NULL;
 	l = (size_t)n->stat.data_length < sizeof(buf) - 1 ? (size_t)n->stat.data_length
-							   : sizeof(buf) - 1;
+							  : sizeof(buf) - 1;
 	if (l)
 		memcpy(buf, n->data, l);
 	buf[l] = '\0';

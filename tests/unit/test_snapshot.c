@@ -96,7 +96,8 @@ static void test_background_snapshots_and_replay(void)
 	TAP_ASSERT(n >= 3);
 	for (i = 0; i < n; i++) {
 		snapshot_path(path, sizeof(path), t.dir, z[i]);
-		TAP_EQ(sql_int(path, "SELECT value FROM meta WHERE key = 'zxid'"), (int64_t)z[i]);
+		TAP_EQ(sql_int(path, "SELECT value FROM meta WHERE key = 'zxid'"),
+		       (int64_t)z[i]);
 		/* One create per transaction after the first two (session,
 		 * ephemeral): the node count tells the snapshot's zxid. */
 		if (zxid_counter(z[i]) >= 2)
@@ -105,7 +106,8 @@ static void test_background_snapshots_and_replay(void)
 	}
 	if (system("command -v sqlite3 >/dev/null 2>&1") == 0) {
 		snapshot_path(path, sizeof(path), t.dir, z[0]);
-		snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'select count(*) from nodes'", path);
+		snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'select count(*) from nodes'",
+			 path);
 		TAP_EQ(system(cmd), 0);
 	}
 	free(z);
@@ -205,7 +207,9 @@ static void damage_newest(struct tc *t, int how)
 	free(z);
 	if (how == 0) {
 		/* Well-formed SQLite, wrong contents: only the checksum sees it. */
-		TAP_EQ(sql_exec(path, "UPDATE nodes SET mtime = mtime + 1 WHERE rowid = 6"), SQLITE_OK);
+		TAP_EQ(
+		    sql_exec(path, "UPDATE nodes SET mtime = mtime + 1 WHERE rowid = 6"),
+		    SQLITE_OK);
 	} else {
 		fd = open(path, O_WRONLY);
 		TAP_ASSERT(fd >= 0);
@@ -299,13 +303,13 @@ static void test_missing_log_detected(void)
 }
 
 static const struct tap_case cases[] = {
-	{"background_snapshots_and_replay", test_background_snapshots_and_replay},
-	{"snapshot_consistent_under_load", test_snapshot_consistent_under_load},
-	{"purge_keeps_retained", test_purge_keeps_retained},
-	{"corrupt_snapshot_checksum", test_corrupt_snapshot_checksum},
-	{"corrupt_snapshot_garbage", test_corrupt_snapshot_garbage},
-	{"truncated_snapshot_tmp_ignored", test_truncated_snapshot_tmp_ignored},
-	{"missing_log_detected", test_missing_log_detected},
+    {"background_snapshots_and_replay", test_background_snapshots_and_replay},
+    {"snapshot_consistent_under_load", test_snapshot_consistent_under_load},
+    {"purge_keeps_retained", test_purge_keeps_retained},
+    {"corrupt_snapshot_checksum", test_corrupt_snapshot_checksum},
+    {"corrupt_snapshot_garbage", test_corrupt_snapshot_garbage},
+    {"truncated_snapshot_tmp_ignored", test_truncated_snapshot_tmp_ignored},
+    {"missing_log_detected", test_missing_log_detected},
 };
 
 TAP_MAIN(cases)

@@ -103,7 +103,8 @@ static void test_corrupt_record(void)
 	bad = z - 5;
 	snprintf(db, sizeof(db), "%s/log.db", t.dir);
 	snprintf(stmt, sizeof(stmt),
-		 "UPDATE log SET rec = substr(rec, 1, length(rec) - 1) || x'ff' WHERE zxid = %lld",
+		 "UPDATE log SET rec = substr(rec, 1, length(rec) - 1) || x'ff' WHERE "
+		 "zxid = %lld",
 		 (long long)bad);
 	TAP_EQ(sql(db, stmt), SQLITE_OK);
 	TAP_ASSERT(tc_open(&t) == -EBADMSG);
@@ -137,7 +138,8 @@ static void test_gap_detected(void)
 	z = tree_last_zxid(qcore_tree(t.c));
 	tc_close(&t);
 	snprintf(db, sizeof(db), "%s/log.db", t.dir);
-	snprintf(stmt, sizeof(stmt), "DELETE FROM log WHERE zxid = %lld", (long long)(z - 3));
+	snprintf(stmt, sizeof(stmt), "DELETE FROM log WHERE zxid = %lld",
+		 (long long)(z - 3));
 	TAP_EQ(sql(db, stmt), SQLITE_OK);
 	TAP_ASSERT(tc_open(&t) == -EBADMSG);
 	printf("# %s\n", t.err);
@@ -317,17 +319,20 @@ static void test_kill_during_writes(void)
 			nl[1] = '\0';
 		else
 			buf[0] = '\0';
-		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
 			if (nacked < (1 << 16))
 				acked[nacked++] = strdup(line);
 		TAP_EQ(tc_open(&t), 0);
 		for (i = 0; i < nacked; i++) {
 			if (!tc_data(&t, acked[i]))
-				printf("# round %d: acknowledged %s is missing\n", round, acked[i]);
+				printf("# round %d: acknowledged %s is missing\n", round,
+				       acked[i]);
 			TAP_ASSERT(tc_data(&t, acked[i]) != NULL);
 		}
-		printf("# round %d: %d acknowledged so far, all present; zxid 0x%llx\n", round,
-		       nacked, (unsigned long long)tree_last_zxid(qcore_tree(t.c)));
+		printf("# round %d: %d acknowledged so far, all present; zxid 0x%llx\n",
+		       round, nacked,
+		       (unsigned long long)tree_last_zxid(qcore_tree(t.c)));
 		tc_close(&t);
 	}
 	TAP_ASSERT(nacked > 0);
@@ -404,13 +409,13 @@ static void test_enospc(void)
 }
 
 static const struct tap_case cases[] = {
-	{"append_restart", test_append_restart},
-	{"corrupt_record", test_corrupt_record},
-	{"gap_detected", test_gap_detected},
-	{"truncated_log", test_truncated_log},
-	{"garbage_log", test_garbage_log},
-	{"kill_during_writes", test_kill_during_writes},
-	{"enospc", test_enospc},
+    {"append_restart", test_append_restart},
+    {"corrupt_record", test_corrupt_record},
+    {"gap_detected", test_gap_detected},
+    {"truncated_log", test_truncated_log},
+    {"garbage_log", test_garbage_log},
+    {"kill_during_writes", test_kill_during_writes},
+    {"enospc", test_enospc},
 };
 
 TAP_MAIN(cases)
