@@ -213,6 +213,7 @@ static int host_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32
 	n->st = st;
 	n->snap = st;
 	n->since_snap = 0;
+	n->installing = zxid;
 	return 0;
 }
 
@@ -252,6 +253,7 @@ static void node_start(struct sim *s, struct sim_node *n)
 	}
 	n->st = n->snap; /* the host recovers its state from the snapshot */
 	n->since_snap = 0;
+	n->installing = 0;
 	rc = cons_node_new(&cfg, &n->store.vt, &n->tr, &host, &n->node);
 	if (rc)
 		sim_violation(s, "n%u cannot start: %d", n->id, rc);
@@ -478,6 +480,8 @@ static void setup(struct sim *s)
 		sim_store_init(&n->store, s, i);
 		sim_net_init(n);
 	}
+	if (quorum_init(&s->q, s->quorum, s->members, (unsigned)s->n))
+		sim_violation(s, "bad membership");
 	s->snap_every = (uint32_t)range(s, 5, 60);
 	s->fault_gap = (uint32_t)range(s, 60, 400);
 	s->max_delay = (uint32_t)range(s, 1, 20);
@@ -570,6 +574,7 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		dispatch(s, &ev);
 		s->cur_frame = NULL;
 		free(ev.frame);
+		sim_check_step(s);
 		if (s->healed && sim_check_live(s)) {
 			s->live_ok = 1;
 			sim_tracef(s, "live: probes committed on every server");

@@ -20,6 +20,7 @@
 
 #include "cons.h"
 #include "cons_node.h"
+#include "quorum.h"
 
 #define SIM_MAX_NODES 10
 #define SIM_PROBES    4
@@ -82,6 +83,7 @@ struct sim_node {
 	struct sim_state snap; /* the durable snapshot */
 	uint8_t snap_blob[24];
 	uint64_t since_snap;
+	zxid_t installing; /* a snapshot the host holds, the core not yet */
 	int slow_disk;
 	int failing_disk;
 	uint64_t restart_at;
@@ -122,6 +124,7 @@ struct sim {
 	struct sim_node nodes[SIM_MAX_NODES];
 	struct cons_member members[SIM_MAX_NODES];
 	enum quorum_kind quorum;
+	struct quorum q;
 	uint32_t snap_every;
 	uint32_t fault_gap; /* the longest quiet time between faults */
 
@@ -196,6 +199,7 @@ void sim_violation(struct sim *s, const char *fmt, ...) __attribute__((format(pr
 void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt);
 void sim_check_leader(struct sim_node *n, uint32_t epoch);
 void sim_check_snapshot(struct sim_node *n, const struct sim_state *st);
+void sim_check_step(struct sim *s);
 int sim_check_live(struct sim *s);
 uint64_t sim_payload_hash(const struct cons_entry *e);
 

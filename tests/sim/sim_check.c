@@ -164,6 +164,65 @@ void sim_check_snapshot(struct sim_node *n, const struct sim_state *st)
 			      n->id, (unsigned long long)st->zxid);
 }
 
+static int durable_has(const struct sim_node *n, zxid_t z)
+{
+	const struct sim_store *st = &n->store;
+	size_t lo = 0, hi = st->n;
+
+	if (z <= st->snap_zxid || z <= n->snap.zxid)
+		return 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (st->e[mid].zxid < z)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < st->n && st->e[lo].zxid == z;
+}
+
+/*
+ * After every step: the newest committed entry is on the disks of a
+ * quorum; no two live servers lead the same epoch; each core's counters
+ * are ordered and its host applied exactly what it says.
+ */
+void sim_check_step(struct sim *s)
+{
+	uint64_t set = 0;
+	uint32_t lead_epoch[SIM_MAX_NODES];
+	int i, j, nl = 0;
+
+	for (i = 0; i < s->n; i++) {
+		struct sim_node *n = &s->nodes[i];
+		struct cons_status st;
+
+		if (s->g_n && !n->observer && durable_has(n, s->g[s->g_n - 1].zxid))
+			set |= 1ull << i;
+		if (!n->up)
+			continue;
+		cons_status(cons_node_core(n->node), &st);
+		if (st.applied_zxid > st.commit_zxid || st.commit_zxid > st.last_zxid ||
+		    st.stable_zxid > st.last_zxid || st.snap_zxid > st.applied_zxid)
+			sim_violation(s, "n%u counters out of order", n->id);
+		if (st.applied_zxid == n->installing)
+			n->installing = 0;
+		if (st.applied_zxid != n->st.zxid && n->st.zxid != n->installing)
+			sim_violation(s, "n%u core applied %llx, host %llx", n->id,
+				      (unsigned long long)st.applied_zxid,
+				      (unsigned long long)n->st.zxid);
+		if (st.state == CONS_LEADER) {
+			for (j = 0; j < nl; j++)
+				if (lead_epoch[j] == st.epoch)
+					sim_violation(s, "two live leaders in epoch %u", st.epoch);
+			lead_epoch[nl++] = st.epoch;
+		}
+	}
+	if (s->g_n && !quorum_contains(&s->q, set))
+		sim_violation(s, "committed %llx is durable on no quorum",
+			      (unsigned long long)s->g[s->g_n - 1].zxid);
+}
+
 /* 1 once every probe committed and every replica applied them all. */
 int sim_check_live(struct sim *s)
 {

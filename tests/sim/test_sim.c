@@ -3,7 +3,7 @@
  * over every cluster shape, the planted bugs must be caught (so the checker
  * cannot pass vacuously), a seed must replay bit for bit, and the seeds
  * that once found bugs stay in the suite. QFS_SIM_SEEDS overrides the
- * number of seeds of the main sweep (default 3000).
+ * number of seeds of the main sweep (default 5000).
  */
 #include <stdlib.h>
 
@@ -33,7 +33,7 @@ static uint64_t sweep(uint64_t start, uint64_t n, int participants, int observer
 static void test_sweep(void)
 {
 	const char *env = getenv("QFS_SIM_SEEDS");
-	uint64_t n = env ? strtoull(env, NULL, 10) : 3000;
+	uint64_t n = env ? strtoull(env, NULL, 10) : 5000;
 
 	TAP_EQ(sweep(1, n, 0, -1, 0), 0);
 }
