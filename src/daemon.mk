@@ -17,3 +17,6 @@ check_PROGRAMS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_LDADD = libqutil.a libtap.a
 QFS_TESTS += tests/unit/test_config
+
+QFS_TESTS += tests/fs/daemon.sh
+EXTRA_DIST += tests/fs/daemon.sh
