@@ -18,6 +18,9 @@ struct zk_server_opts {
 	int32_t max_buffer;    /* jute.maxbuffer: largest frame accepted */
 	const char *four_letter_whitelist; /* 4lw.commands.whitelist, "*" = all */
 	const char *super_digest; /* "super:base64hash" or NULL */
+	/* Users of SASL DIGEST-MD5, "user:password,..." (ZooKeeper's JAAS
+	 * DigestLoginModule user_NAME entries), or NULL: SASL refused. */
+	const char *sasl_users;
 	/* The whole configuration, for the conf and envi words. */
 	const struct qfs_config *cfg;
 };

@@ -58,6 +58,7 @@ int zks_conn_unref(struct zks_conn *c)
 	if (--c->refs > 0)
 		return 0;
 	zauth_free(&c->auth);
+	zks_sasl_free(c->sasl);
 	free(c);
 	return 1;
 }

@@ -44,6 +44,7 @@ struct sockaddr;
 struct event;
 struct evconnlistener;
 struct zks_watches;
+struct zks_sasl;
 
 /* Slack above jute.maxbuffer for the headers around a full 1 MiB znode. */
 #define ZKS_FRAME_SLACK 1024
@@ -96,6 +97,7 @@ struct zk_server {
 	int32_t max_buffer;
 	char *whitelist;
 	char *super_digest;
+	char *sasl_users; /* "user:password,..." for SASL DIGEST-MD5, or NULL */
 	const struct qfs_config *cfg; /* borrowed from the caller */
 	int port;
 	TAILQ_HEAD(, zks_conn) conns;
@@ -164,6 +166,7 @@ struct zks_conn {
 	int old_client; /* ConnectRequest without the readOnly byte */
 	int closing_session; /* closeSession submitted: no Expired event */
 	struct zauth auth;
+	struct zks_sasl *sasl; /* a SASL exchange under way or done, or NULL */
 	struct zks_req_queue queue;
 	unsigned n_queued;
 	unsigned n_submitted;
@@ -265,9 +268,12 @@ int zks_op_remove_watches(struct zks_req *r);
 /* auth runs when received (later writes carry the new identity). */
 int zks_op_auth(struct zks_req *r);
 int zks_op_whoami(struct zks_req *r);
-int zks_op_sasl(struct zks_req *r);
 /* The ("ip", peer) identity every connection has. Returns 0 or -ENOMEM. */
 int zks_auth_init(struct zks_conn *c);
+
+/* zks_sasl.c */
+int zks_op_sasl(struct zks_req *r);
+void zks_sasl_free(struct zks_sasl *x);
 
 /* zks_watch.c */
 struct zks_watches *zks_watches_new(void);

@@ -169,6 +169,11 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 		if (!s->super_digest)
 			goto err_after_alloc;
 	}
+	if (opts->sasl_users && *opts->sasl_users) {
+		s->sasl_users = strdup(opts->sasl_users);
+		if (!s->sasl_users)
+			goto err_after_alloc;
+	}
 	s->watches = zks_watches_new();
 	if (!s->watches)
 		goto err_after_alloc;
@@ -201,6 +206,7 @@ err_after_alloc:
 	 * failed start, and the daemon exits on this error. */
 	if (s->watches)
 		zks_watches_free(s->watches);
+	free(s->sasl_users);
 	free(s->super_digest);
 	free(s->whitelist);
 	free(s);
@@ -250,6 +256,8 @@ void zk_server_stop(struct zk_server *s)
 	s->whitelist = NULL;
 	free(s->super_digest);
 	s->super_digest = NULL;
+	free(s->sasl_users);
+	s->sasl_users = NULL;
 	s->retired_next = zks_retired;
 	zks_retired = s;
 }

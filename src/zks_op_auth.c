@@ -11,7 +11,7 @@
  * (ZooKeeperServer.processPacket). whoAmI lists the identities as
  * ClientInfo{authScheme, user}.
  *
- * SASL (opcode 102) is not offered: the reply is ZUNIMPLEMENTED.
+ * SASL (opcode 102) is zks_sasl.c's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -79,11 +79,5 @@ int zks_op_whoami(struct zks_req *r)
 		jute_put_client_info(&r->body, &ci);
 	}
 	r->err = ZOK;
-	return ZKS_DONE;
-}
-
-int zks_op_sasl(struct zks_req *r)
-{
-	r->err = ZUNIMPLEMENTED;
 	return ZKS_DONE;
 }

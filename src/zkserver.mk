@@ -4,8 +4,8 @@ noinst_LIBRARIES += libqzks.a
 libqzks_a_SOURCES = src/zks.h src/zks_int.h \
 	src/zks_listen.c src/zks_conn.c src/zks_session.c src/zks_dispatch.c \
 	src/zks_op_read.c src/zks_op_write.c src/zks_op_watch.c src/zks_op_auth.c \
-	src/zks_watch.c src/zks_4lw.c
-libqzks_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
+	src/zks_sasl.c src/zks_watch.c src/zks_4lw.c
+libqzks_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(CRYPTO_CFLAGS)
 
 # Protocol tests: a real core on a temporary dataDir and the server on
 # 127.0.0.1, spoken to in raw frames.
