@@ -43,12 +43,6 @@ int ctl_zk_fail(struct ctl *x, const char *what, int err);
 /* Parse a decimal int option value into *out; prints and returns -1 when bad. */
 int ctl_parse_int(const char *opt, const char *s, int64_t min, int64_t max, int64_t *out);
 
-/* ACL text form (world:anyone:cdrwa,digest:u:hash=:r): parse into *out
- * (caller frees with ctl_acl_free) returning 0, or -1 with a message in
- * errbuf; format into a malloc'd string (NULL on ENOMEM). */
-int ctl_acl_parse(const char *text, struct acl_list *out, char *errbuf, size_t errlen);
-char *ctl_acl_format(const struct acl_list *a);
-void ctl_acl_free(struct acl_list *a);
 
 int ctl_cmd_get(struct ctl *x, int argc, char **argv);
 int ctl_cmd_set(struct ctl *x, int argc, char **argv);

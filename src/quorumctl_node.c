@@ -259,7 +259,7 @@ static void print_acl(struct ctl *x, const struct zkc_reply *r, void *arg)
 
 	if (r->err != ZOK)
 		return;
-	s = ctl_acl_format(&r->body.get_acl_response.acl);
+	s = acl_format(&r->body.get_acl_response.acl);
 	if (s)
 		printf("%s\n", s);
 	else
@@ -288,11 +288,11 @@ int ctl_cmd_setacl(struct ctl *x, int argc, char **argv)
 	if (parse_version(argc, argv, &q.version) || want_args("setacl", argc, 2, 2))
 		return CTL_EXIT_USAGE;
 	q.path = argv[optind];
-	if (ctl_acl_parse(argv[optind + 1], &q.acl, why, sizeof(why))) {
+	if (acl_parse(argv[optind + 1], &q.acl, why, sizeof(why)) != ZOK) {
 		fprintf(stderr, "quorumctl setacl: %s\n", why);
 		return CTL_EXIT_USAGE;
 	}
 	err = ctl_call(x, ZOP_SETACL, &q, NULL, NULL);
-	ctl_acl_free(&q.acl);
+	acl_free(&q.acl);
 	return err ? ctl_zk_fail(x, q.path, err) : CTL_EXIT_OK;
 }

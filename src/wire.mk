@@ -32,10 +32,10 @@ QFS_TESTS += tests/fuzz/run.sh
 
 bin_PROGRAMS += quorumctl
 quorumctl_SOURCES = src/quorumctl.c src/quorumctl.h src/quorumctl_node.c \
-	src/quorumctl_acl.c src/quorumctl_watch.c src/quorumctl_multi.c \
+	src/quorumctl_watch.c src/quorumctl_multi.c \
 	src/quorumctl_status.c
 quorumctl_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
-quorumctl_LDADD = libqwire.a libqutil.a $(EVENT_LIBS)
+quorumctl_LDADD = libqwire.a libqtree.a libqutil.a $(EVENT_LIBS) $(CRYPTO_LIBS)
 dist_man_MANS += man/quorumctl.8
 
 # The ZooKeeper-protocol load generator and its side-by-side benchmark.
