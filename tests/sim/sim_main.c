@@ -1,12 +1,13 @@
 /*
  * sim_main.c - qfs_sim: run the simulator over a range of seeds.
  *
- *   qfs_sim [--seeds N] [--start S] [--seed S] [--trace] [--mutant M]
+ *   qfs_sim [--seeds N] [--start S] [--seed S] [--trace] [--trace-msgs] [--mutant M]
  *           [--participants P] [--observers O] [--no-faults]
  *
  * Prints each failing seed with the violation, then (on runs of more than
  * one seed) the rate, and ends with "sim: N seeds, V violations". A failing
- * seed replays exactly with --seed S --trace. Exit status 1 on violations.
+ * seed replays exactly with --seed S --trace (protocol events and faults;
+ * --trace-msgs adds every message delivered). Exit status 1 on violations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,9 @@ int main(int argc, char **argv)
 			seeds = 1;
 			a++;
 		} else if (!strcmp(argv[a], "--trace")) {
-			o.trace = 1;
+			o.trace = o.trace > 1 ? 2 : 1;
+		} else if (!strcmp(argv[a], "--trace-msgs")) {
+			o.trace = 2;
 		} else if (!strcmp(argv[a], "--mutant") && v) {
 			o.mutant = atoi(v);
 			a++;
@@ -60,7 +63,8 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr,
 				"usage: %s [--seeds N] [--start S] [--seed S] [--trace] "
-				"[--mutant M] [--participants P] [--observers O] [--no-faults]\n",
+				"[--trace-msgs] [--mutant M] [--participants P] [--observers O] "
+				"[--no-faults]\n",
 				argv[0]);
 			return 2;
 		}

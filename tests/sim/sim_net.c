@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "sim.h"
 
 static int link_up(struct sim *s, int from, int to)
@@ -72,10 +73,51 @@ void sim_net_init(struct sim_node *n)
 
 /* The link is judged at delivery, so a partition also cuts frames already
  * in flight, as a broken TCP connection would. */
+static void trace_msg(struct sim *s, struct sim_event *ev, const char *what)
+{
+	static const char *names[] = {"?",	    "VOTE_REQ", "VOTE_RESP", "APPEND",
+				      "APPEND_RESP", "SNAP",	"FORWARD"};
+	struct cons_msg m;
+
+	if (cons_decode(ev->frame, ev->len, &m))
+		return;
+	switch (m.type) {
+	case CONS_MSG_VOTE_REQ:
+		sim_tracef(s, "n%u -> n%u %s %s epoch %u last %llx", m.from,
+			   s->nodes[ev->node].id, what, names[m.type], m.epoch,
+			   (unsigned long long)m.vote_req.last_zxid);
+		break;
+	case CONS_MSG_VOTE_RESP:
+		sim_tracef(s, "n%u -> n%u %s %s epoch %u granted %u", m.from,
+			   s->nodes[ev->node].id, what, names[m.type], m.epoch,
+			   m.vote_resp.granted);
+		break;
+	case CONS_MSG_APPEND:
+		sim_tracef(s, "n%u -> n%u %s %s epoch %u prev %llx n %u commit %llx", m.from,
+			   s->nodes[ev->node].id, what, names[m.type], m.epoch,
+			   (unsigned long long)m.append.prev_zxid, m.append.n,
+			   (unsigned long long)m.append.commit_zxid);
+		break;
+	case CONS_MSG_APPEND_RESP:
+		sim_tracef(s, "n%u -> n%u %s %s epoch %u ok %u match %llx last %llx", m.from,
+			   s->nodes[ev->node].id, what, names[m.type], m.epoch,
+			   m.append_resp.ok, (unsigned long long)m.append_resp.match_zxid,
+			   (unsigned long long)m.append_resp.last_zxid);
+		break;
+	default:
+		sim_tracef(s, "n%u -> n%u %s %s epoch %u", m.from, s->nodes[ev->node].id, what,
+			   names[m.type], m.epoch);
+	}
+	cons_msg_release(&m);
+}
+
 void sim_net_deliver(struct sim *s, struct sim_event *ev)
 {
 	struct sim_node *dst = &s->nodes[ev->node];
+	int ok = dst->up && dst->recv && link_up(s, (int)ev->from, ev->node);
 
-	if (dst->up && dst->recv && link_up(s, (int)ev->from, ev->node))
+	if (s->o.trace > 1)
+		trace_msg(s, ev, ok ? "" : "(dropped)");
+	if (ok)
 		dst->recv(dst->recv_arg, s->nodes[ev->from].id, ev->frame, ev->len);
 }
