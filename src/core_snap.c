@@ -33,8 +33,13 @@ static void snap_child(struct qcore *c, int wfd, zxid_t z)
 	size_t len;
 	ssize_t w;
 
-	/* Do not outlive a parent killed meanwhile. */
+	/* Do not outlive a parent killed meanwhile; and a SIGTERM meant for
+	 * the daemon must not run the parent's libevent handler in here (it
+	 * would write to the parent's signal socket). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	if (getppid() == 1)
 		_exit(2);
 	if (snapshot_write(c->tree, c->dir, z, why, sizeof(why)) == 0)

@@ -238,13 +238,49 @@ static int meta_get(sqlite3 *db, const char *key, int64_t *v)
 	return rc;
 }
 
-/* A row of nodes as a znode, pointing into the statement's columns. */
+/*
+ * The decoded ACL of the previous row. Most nodes share a handful of ACLs,
+ * so consecutive rows mostly carry the same bytes: decoding once per change
+ * saves a malloc/free per node when loading millions.
+ */
+struct acl_cache {
+	struct buf raw;
+	struct acl_list acl;
+	int valid;
+};
+
+static int acl_cached(struct acl_cache *ac, const void *a, size_t alen)
+{
+	int rc;
+
+	if (ac->valid && ac->raw.len == alen &&
+	    (!alen || memcmp(ac->raw.data, a, alen) == 0))
+		return 0;
+	if (ac->valid)
+		acl_free(&ac->acl);
+	ac->valid = 0;
+	ac->acl.n = 0;
+	ac->acl.v = NULL;
+	rc = snapshot_acl_decode(a, alen, &ac->acl);
+	if (rc)
+		return rc;
+	buf_reset(&ac->raw);
+	buf_put(&ac->raw, a, alen);
+	if (buf_failed(&ac->raw)) {
+		acl_free(&ac->acl);
+		return -ENOMEM;
+	}
+	ac->valid = 1;
+	return 0;
+}
+
+/* A row of nodes as a znode, pointing into the statement's columns and the
+ * ACL cache; acl and acl_len get the raw ACL bytes for the checksum. */
 static int row_node(sqlite3_stmt *st, struct znode *n, const void **data,
-		    struct acl_list *acl)
+		    struct acl_cache *ac, const void **acl, size_t *acl_len)
 {
 	struct zstat *s = &n->stat;
-	const void *a;
-	int alen;
+	int alen, rc;
 
 	memset(n, 0, sizeof(*n));
 	n->path = (const char *)sqlite3_column_text(st, 0);
@@ -265,17 +301,19 @@ static int row_node(sqlite3_stmt *st, struct znode *n, const void **data,
 	if (s->data_length != sqlite3_column_bytes(st, 1) || s->data_length < 0 ||
 	    s->data_length > ZNODE_MAX_DATA)
 		return -EBADMSG;
-	a = sqlite3_column_blob(st, 13);
+	*acl = sqlite3_column_blob(st, 13);
 	alen = sqlite3_column_bytes(st, 13);
-	if (snapshot_acl_decode(a, (size_t)alen, acl))
-		return -EBADMSG;
-	n->acl = *acl;
+	*acl_len = (size_t)alen;
+	rc = acl_cached(ac, *acl, (size_t)alen);
+	if (rc)
+		return rc;
+	n->acl = ac->acl;
 	n->kind = (enum znode_kind)sqlite3_column_int(st, 14);
 	n->flags = (unsigned)sqlite3_column_int64(st, 15);
 	n->ttl_ms = sqlite3_column_int64(st, 16);
 	n->child_kind = (enum znode_kind)sqlite3_column_int(st, 17);
 	n->child_ttl_ms = sqlite3_column_int64(st, 18);
-	if (n->kind > ZNODE_TTL || n->child_kind > ZNODE_TTL)
+	if ((unsigned)n->kind > ZNODE_TTL || (unsigned)n->child_kind > ZNODE_TTL)
 		return -EBADMSG;
 	return 0;
 }
@@ -284,34 +322,30 @@ static int load_nodes(sqlite3 *db, struct tree *t, uint32_t *crc, int64_t *count
 		      const char *path, char *errbuf, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	struct acl_list acl = {0, NULL};
-	struct buf ab;
+	struct acl_cache ac;
 	struct znode n;
-	const void *data;
+	const void *data, *acl;
+	size_t acl_len;
 	char sql[512];
 	int rc, ret = 0;
 
-	buf_init(&ab);
+	memset(&ac, 0, sizeof(ac));
+	buf_init(&ac.raw);
 	snprintf(sql, sizeof(sql), "SELECT %s FROM nodes ORDER BY rowid", node_cols);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto err_sql;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ret = row_node(st, &n, &data, &acl);
+		ret = row_node(st, &n, &data, &ac, &acl, &acl_len);
 		if (ret) {
 			snprintf(errbuf, errlen, "%s: node row %lld is malformed", path,
 				 (long long)*count + 1);
+			if (ret != -ENOMEM)
+				ret = -EBADMSG;
 			goto out;
 		}
-		buf_reset(&ab);
-		snapshot_acl_encode(&acl, &ab);
-		if (buf_failed(&ab)) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		*crc = snapshot_node_crc(*crc, &n, data, ab.data, ab.len);
+		*crc = snapshot_node_crc(*crc, &n, data, acl, acl_len);
 		ret = tree_load_node(t, &n, data);
-		acl_free(&acl);
 		if (ret) {
 			snprintf(errbuf, errlen, "%s: node %s does not fit the tree: %s",
 				 path, n.path, strerror(-ret));
@@ -329,8 +363,9 @@ err_sql:
 	if (!ret || ret == -EIO)
 		ret = -EBADMSG;
 out:
-	acl_free(&acl);
-	buf_free(&ab);
+	if (ac.valid)
+		acl_free(&ac.acl);
+	buf_free(&ac.raw);
 	sqlite3_finalize(st);
 	return ret;
 }
