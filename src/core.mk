@@ -42,14 +42,7 @@ tests_bench_bench_storage_LDADD = $(QCORE_TEST_LIBS)
 tests_bench_bench_restart_SOURCES = tests/bench/bench_restart.c
 tests_bench_bench_restart_CFLAGS = $(QCORE_TEST_CFLAGS)
 tests_bench_bench_restart_LDADD = $(QCORE_TEST_LIBS)
-# Makefile.am sets QFS_BENCHES = after the fragments are included, so they
-# cannot add to it; until the lead appends $(QCORE_BENCHES) there, run them
-# with `make bench-core`.
-QCORE_BENCHES = tests/bench/bench_storage tests/bench/bench_restart
-bench-core: $(QCORE_BENCHES)
-	QFS_BUILDDIR=$(abs_top_builddir) QFS_SRCDIR=$(abs_top_srcdir) \
-	  $(SHELL) $(top_srcdir)/tests/bench/run.sh $(QCORE_BENCHES)
-.PHONY: bench-core
+QFS_BENCHES += tests/bench/bench_storage tests/bench/bench_restart
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_snapshot
