@@ -16,7 +16,9 @@
  *       the current election round, and the zxid of the last snapshot the log
  *       was compacted against; crc over the four values as 4+4+8+8 bytes
  *       big-endian.
- *   PRAGMA application_id = 'QFSL', user_version = format version (1).
+ *   PRAGMA application_id = 'QFSL', user_version = format version (1),
+ *   auto_vacuum = INCREMENTAL (compaction and reset return the freed pages
+ *   to the file system in the same transaction).
  *
  * Every operation is a caller-owned struct logstore_req handed to the store
  * with a completion callback (STYLE.md rule 2). The callback runs exactly

@@ -17,7 +17,7 @@ struct logstore {
 	sqlite3 *db;
 	sqlite3_stmt *st_begin, *st_commit, *st_rollback;
 	sqlite3_stmt *st_insert, *st_truncate, *st_compact, *st_meta, *st_read;
-	sqlite3_stmt *st_reset;
+	sqlite3_stmt *st_reset, *st_vacuum;
 
 	/* Loop-thread state. */
 	struct event_base *base;

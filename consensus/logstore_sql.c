@@ -154,6 +154,7 @@ static int prepare_all(struct logstore *ls, char *errmsg, size_t len)
 	     "?2"
 	     " ORDER BY zxid LIMIT ?3"},
 	    {offsetof(struct logstore, st_reset), "DELETE FROM log"},
+	    {offsetof(struct logstore, st_vacuum), "PRAGMA incremental_vacuum"},
 	};
 	int rc;
 
@@ -279,6 +280,11 @@ int logstore_sql_open(struct logstore *ls, struct logstore_state *state, char *e
 		return -EIO;
 	}
 	sqlite3_extended_result_codes(ls->db, 1);
+	/* Takes effect only on a new, empty database, and only before WAL
+	 * mode is set: compaction can then hand freed pages back to the file
+	 * system (incremental_vacuum). A no-op on an existing log. */
+	if ((rc = exec(ls, "PRAGMA auto_vacuum = INCREMENTAL", errmsg, len)) < 0)
+		return rc;
 	if ((rc = pragma(ls, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode),
 			 errmsg, len)) < 0)
 		return rc;
@@ -334,7 +340,8 @@ void logstore_sql_close(struct logstore *ls)
 {
 	sqlite3_stmt **all[] = {&ls->st_begin,	&ls->st_commit,	  &ls->st_rollback,
 				&ls->st_insert, &ls->st_truncate, &ls->st_compact,
-				&ls->st_meta,	&ls->st_read,	  &ls->st_reset};
+				&ls->st_meta,	&ls->st_read,	  &ls->st_reset,
+				&ls->st_vacuum};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		sqlite3_finalize(*all[i]);
@@ -435,6 +442,21 @@ out:
 	return err;
 }
 
+/* Frees the pages a deletion emptied; incremental_vacuum returns a row per
+ * page, so it is stepped to the end. */
+static int vacuum(struct logstore *ls, struct logstore_req *req)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(ls->st_vacuum)) == SQLITE_ROW)
+		;
+	sqlite3_reset(ls->st_vacuum);
+	if (rc != SQLITE_DONE)
+		return sql_fail(ls, req->errmsg, sizeof(req->errmsg),
+				"incremental vacuum");
+	return 0;
+}
+
 static int write_meta(struct logstore *ls, struct logstore_req *req,
 		      const struct logstore_meta *m)
 {
@@ -471,14 +493,16 @@ static int run_one(struct logstore *ls, struct logstore_req *req,
 	case LOGSTORE_COMPACT:
 		st = ls->st_compact;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)req->arg);
-		if ((rc = step_done(ls, st, req, "compacting")) < 0)
+		if ((rc = step_done(ls, st, req, "compacting")) < 0 ||
+		    (rc = vacuum(ls, req)) < 0)
 			return rc;
 		if (req->arg == 0 || req->arg - 1 <= meta->snapshot_zxid)
 			return 0;
 		meta->snapshot_zxid = req->arg - 1;
 		return write_meta(ls, req, meta);
 	case LOGSTORE_RESET:
-		if ((rc = step_done(ls, ls->st_reset, req, "resetting the log")) < 0)
+		if ((rc = step_done(ls, ls->st_reset, req, "resetting the log")) < 0 ||
+		    (rc = vacuum(ls, req)) < 0)
 			return rc;
 		meta->snapshot_zxid = req->arg;
 		return write_meta(ls, req, meta);

@@ -224,6 +224,41 @@ static void test_compact(void)
 	cleanup_dir();
 }
 
+/* Compaction gives the space back: a big log, compacted, shrinks. */
+static void test_compact_shrinks(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	struct stat before, after;
+	static char big[4000];
+	zxid_t b = zxid_make(3, 0);
+	struct logstore_entry e = {0, 3, 1, big, sizeof(big)};
+
+	fresh_dir();
+	ls = open_sync(&st);
+	for (zxid_t z = b + 1; z <= b + 500; z++) {
+		e.zxid = z;
+		TAP_EQ(logstore_append(ls, &req, &e, 1, done_cb), 0);
+	}
+	logstore_close(ls);
+	TAP_EQ(stat(dbpath, &before), 0);
+	ls = open_sync(&st);
+	TAP_EQ(logstore_compact(ls, &req, b + 495, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	logstore_close(ls);
+	TAP_EQ(stat(dbpath, &after), 0);
+	printf("# db file %lld bytes before compaction, %lld after\n",
+	       (long long)before.st_size, (long long)after.st_size);
+	TAP_ASSERT(after.st_size < before.st_size / 10);
+	ls = open_sync(&st);
+	TAP_EQ(st.first_zxid, b + 495);
+	TAP_EQ(st.count, 6);
+	TAP_EQ(st.meta.snapshot_zxid, b + 494);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
 static void test_meta_durable(void)
 {
 	struct logstore_state st;
@@ -629,6 +664,7 @@ static const struct tap_case cases[] = {
     {"order_enforced", test_order_enforced},
     {"truncate", test_truncate},
     {"compact", test_compact},
+    {"compact_shrinks_file", test_compact_shrinks},
     {"meta_durable", test_meta_durable},
     {"async_group_commit", test_async},
     {"corrupt_record_on_open", test_corrupt_on_open},
