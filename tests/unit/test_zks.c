@@ -1270,7 +1270,53 @@ static void t_big_data(void)
 	srv_stop();
 }
 
+/* Far more requests than the outstanding limit, none read until all are
+ * sent: the server stops reading, drains, resumes; every reply arrives, in
+ * order. */
+static void t_pipeline_throttle(void)
+{
+	struct cli c;
+	struct buf all;
+	enum { N = 5000 };
+	struct reply r;
+
+	srv_start();
+	cli_open(&c, 2000);
+	TAP_EQ(cli_create(&c, "/t", "", 0, NULL, 0), ZOK);
+	buf_init(&all);
+	for (int i = 0; i < N; i++) {
+		struct jute_request_header h = {c.xid + i, i % 10 == 0 ? ZOP_SETDATA : ZOP_EXISTS};
+		size_t off = jute_frame_begin(&all);
+
+		jute_put_request_header(&all, &h);
+		if (h.type == ZOP_SETDATA) {
+			struct jute_set_data_request q = {"/t", {1, (uint8_t *)"x"}, -1};
+
+			jute_put_set_data_request(&all, &q);
+		} else {
+			struct jute_exists_request q = {"/t", 0};
+
+			jute_put_exists_request(&all, &q);
+		}
+		jute_frame_end(&all, off);
+	}
+	TAP_ASSERT(!buf_failed(&all));
+	/* a writer thread would be cleaner; the server answers while we
+	 * write because its output goes to its own buffers */
+	TAP_ASSERT(write_all(c.fd, all.data, all.len) == 0);
+	buf_free(&all);
+	for (int i = 0; i < N; i++) {
+		TAP_EQ(cli_expect(&c, c.xid + i, &r), ZOK);
+		reply_free(&r);
+	}
+	c.xid += N;
+	TAP_EQ(cli_call(&c, ZOP_PING, NULL), ZOK);
+	cli_close_fd(&c);
+	srv_stop();
+}
+
 static const struct tap_case cases[] = {
+	{"pipeline_throttle", t_pipeline_throttle},
 	{"connect", t_connect},
 	{"crud", t_crud},
 	{"create_modes", t_create_modes},
