@@ -408,6 +408,70 @@ static void test_enospc(void)
 	tc_done(&t);
 }
 
+/*
+ * ENOSPC with writes pipelined: the failed one and everything prepared on
+ * top of it fail, none of them is applied, and once space is back (a
+ * ballast file removed) writing goes on with the next zxid, no gap.
+ */
+static void test_enospc_pipelined_then_recovers(void)
+{
+	struct tc t;
+	char mnt[320], ballast[400], path[64], *big;
+	int done = 0, errs = 0, i, fd;
+	zxid_t before_fail;
+
+	tc_init(&t);
+	snprintf(mnt, sizeof(mnt), "%s/small", t.dir);
+	TAP_EQ(mkdir(mnt, 0700), 0);
+	if (mount("qcore-test", mnt, "tmpfs", 0, "size=3m") < 0) {
+		tc_done(&t);
+		TAP_SKIP("cannot mount a tmpfs (not root?)");
+	}
+	snprintf(ballast, sizeof(ballast), "%s/ballast", mnt);
+	fd = open(ballast, O_WRONLY | O_CREAT, 0600);
+	TAP_ASSERT(fd >= 0);
+	big = calloc(1, 1024 * 1024);
+	TAP_EQ(write(fd, big, 1024 * 1024), 1024 * 1024);
+	close(fd);
+	t.o.data_dir = mnt;
+	if (tc_open(&t)) {
+		umount2(mnt, MNT_DETACH);
+		printf("# %s\n", t.err);
+		TAP_ASSERT(0);
+	}
+	memset(big, 'y', 200 * 1024);
+	for (i = 0; i < 30; i++) {
+		snprintf(path, sizeof(path), "/p%d", i);
+		TAP_EQ(tc_create_async(&t, path, big, 200 * 1024, &done, &errs), 0);
+	}
+	TAP_ASSERT(tc_wait_count(&t, &done, 30, 30000));
+	printf("# %d of 30 pipelined writes failed (%s)\n", errs,
+	       strerror(qcore_last_io_errno(t.c)));
+	TAP_ASSERT(errs > 0);
+	TAP_EQ(qcore_last_io_errno(t.c), ENOSPC);
+	/* What was applied is a prefix, with no gap. */
+	for (i = 0; i < 30 - errs; i++) {
+		snprintf(path, sizeof(path), "/p%d", i);
+		TAP_ASSERT(tree_lookup(qcore_tree(t.c), path) != NULL);
+	}
+	for (; i < 30; i++) {
+		snprintf(path, sizeof(path), "/p%d", i);
+		TAP_ASSERT(tree_lookup(qcore_tree(t.c), path) == NULL);
+	}
+	before_fail = tree_last_zxid(qcore_tree(t.c));
+	TAP_EQ(unlink(ballast), 0);
+	TAP_EQ(tc_create(&t, "/after", "a", ZCM_PERSISTENT), ZOK);
+	TAP_EQ(tree_last_zxid(qcore_tree(t.c)), before_fail + 1);
+	tc_close(&t);
+	TAP_EQ(tc_open(&t), 0);
+	TAP_STREQ(tc_data(&t, "/after"), "a");
+	TAP_EQ(tree_last_zxid(qcore_tree(t.c)), before_fail + 1);
+	tc_close(&t);
+	free(big);
+	umount2(mnt, MNT_DETACH);
+	tc_done(&t);
+}
+
 static const struct tap_case cases[] = {
     {"append_restart", test_append_restart},
     {"corrupt_record", test_corrupt_record},
@@ -416,6 +480,7 @@ static const struct tap_case cases[] = {
     {"garbage_log", test_garbage_log},
     {"kill_during_writes", test_kill_during_writes},
     {"enospc", test_enospc},
+    {"enospc_pipelined_then_recovers", test_enospc_pipelined_then_recovers},
 };
 
 TAP_MAIN(cases)
