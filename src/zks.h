@@ -12,12 +12,12 @@ struct qfs_config;
 struct zk_server;
 
 struct zk_server_opts {
-	const char *address;   /* clientPortAddress; NULL = all */
-	int port;	       /* clientPort */
-	int max_client_cnxns;  /* per IP; 0 = unlimited (maxClientCnxns) */
-	int32_t max_buffer;    /* jute.maxbuffer: largest frame accepted */
+	const char *address;		   /* clientPortAddress; NULL = all */
+	int port;			   /* clientPort */
+	int max_client_cnxns;		   /* per IP; 0 = unlimited (maxClientCnxns) */
+	int32_t max_buffer;		   /* jute.maxbuffer: largest frame accepted */
 	const char *four_letter_whitelist; /* 4lw.commands.whitelist, "*" = all */
-	const char *super_digest; /* "super:base64hash" or NULL */
+	const char *super_digest;	   /* "super:base64hash" or NULL */
 	/* Users of SASL DIGEST-MD5, "user:password,..." (ZooKeeper's JAAS
 	 * DigestLoginModule user_NAME entries), or NULL: SASL refused. */
 	const char *sasl_users;
@@ -26,8 +26,8 @@ struct zk_server_opts {
 };
 
 int zk_server_start(struct qcore *core, struct event_base *base,
-		    const struct zk_server_opts *opts, struct zk_server **out, char *errbuf,
-		    size_t errlen);
+		    const struct zk_server_opts *opts, struct zk_server **out,
+		    char *errbuf, size_t errlen);
 /* The port actually listened on (clientPort=0 in opts picks a free one,
  * for tests). */
 int zk_server_port(const struct zk_server *s);

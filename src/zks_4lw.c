@@ -34,14 +34,14 @@
 /* The ZooKeeper version whose protocol and words we speak; clients parse
  * the leading digits. */
 #define ZKS_VERSION "3.8.0-quorumfs-" PACKAGE_VERSION
-#define ZKS_BUILT ", built on " __DATE__ " " __TIME__ " UTC"
+#define ZKS_BUILT   ", built on " __DATE__ " " __TIME__ " UTC"
 
 #define ZKS_WORD(a, b, c, d)                                                             \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 static const char *const zks_words[] = {
-	"ruok", "srvr", "stat", "conf", "cons", "crst", "envi", "mntr",
-	"wchs", "wchc", "wchp", "dirs", "isro", "dump", "srst",
+    "ruok", "srvr", "stat", "conf", "cons", "crst", "envi", "mntr",
+    "wchs", "wchc", "wchp", "dirs", "isro", "dump", "srst",
 };
 
 static const char *zks_4lw_name(uint32_t word)
@@ -77,7 +77,7 @@ static int zks_4lw_allowed(const struct zk_server *s, const char *word)
 }
 
 static void zks_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void zks_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -98,7 +98,8 @@ static void zks_latency(struct buf *b, const struct zk_server *s)
 {
 	zks_printf(b, "Latency min/avg/max: %" PRId64 "/%.4f/%" PRId64 "\n",
 		   s->lat_count ? s->lat_min_us / 1000 : 0,
-		   s->lat_count ? (double)s->lat_sum_us / 1000.0 / (double)s->lat_count : 0.0,
+		   s->lat_count ? (double)s->lat_sum_us / 1000.0 / (double)s->lat_count
+				: 0.0,
 		   s->lat_max_us / 1000);
 }
 
@@ -108,22 +109,24 @@ static unsigned zks_outstanding(const struct zk_server *s)
 	unsigned n = 0;
 
 	TAILQ_FOREACH(c, &s->conns, link)
-		n += c->n_queued;
+	n += c->n_queued;
 	return n;
 }
 
 static void zks_conn_line(struct buf *b, const struct zks_conn *c, int full)
 {
-	zks_printf(b, " /%s[1](queued=%u,recved=%" PRIu64 ",sent=%" PRIu64, c->peer, c->n_queued,
-		   c->received, c->sent);
+	zks_printf(b, " /%s[1](queued=%u,recved=%" PRIu64 ",sent=%" PRIu64, c->peer,
+		   c->n_queued, c->received, c->sent);
 	if (full && c->session_id)
 		zks_printf(b,
-			   ",sid=0x%" PRIx64 ",lop=%s,est=%" PRId64 ",to=%d,lcxid=0x%x,lzxid=0x%" PRIx64
-			   ",lresp=%" PRId64 ",llat=%" PRId64 ",minlat=%" PRId64 ",avglat=%" PRId64
+			   ",sid=0x%" PRIx64 ",lop=%s,est=%" PRId64
+			   ",to=%d,lcxid=0x%x,lzxid=0x%" PRIx64 ",lresp=%" PRId64
+			   ",llat=%" PRId64 ",minlat=%" PRId64 ",avglat=%" PRId64
 			   ",maxlat=%" PRId64,
-			   (uint64_t)c->session_id, zks_op_name(c->last_op), c->established_ms,
-			   c->timeout_ms, (unsigned)c->last_cxid, (uint64_t)c->last_zxid,
-			   c->last_resp_ms, c->last_lat_us / 1000, c->min_lat_us / 1000,
+			   (uint64_t)c->session_id, zks_op_name(c->last_op),
+			   c->established_ms, c->timeout_ms, (unsigned)c->last_cxid,
+			   (uint64_t)c->last_zxid, c->last_resp_ms, c->last_lat_us / 1000,
+			   c->min_lat_us / 1000,
 			   c->n_lat ? c->sum_lat_us / 1000 / (int64_t)c->n_lat : 0,
 			   c->max_lat_us / 1000);
 	zks_printf(b, ")\n");
@@ -138,13 +141,15 @@ static void zks_srvr(struct buf *b, const struct zk_server *s, int with_clients)
 	if (with_clients) {
 		zks_printf(b, "Clients:\n");
 		TAILQ_FOREACH(c, &s->conns, link)
-			zks_conn_line(b, c, 0);
+		zks_conn_line(b, c, 0);
 		zks_printf(b, "\n");
 	}
 	zks_latency(b, s);
 	zks_printf(b, "Received: %" PRIu64 "\nSent: %" PRIu64 "\nConnections: %u\n",
 		   s->packets_received, s->packets_sent, s->n_conns);
-	zks_printf(b, "Outstanding: %u\nZxid: 0x%" PRIx64 "\nMode: standalone\nNode count: %zu\n",
+	zks_printf(b,
+		   "Outstanding: %u\nZxid: 0x%" PRIx64
+		   "\nMode: standalone\nNode count: %zu\n",
 		   zks_outstanding(s), (uint64_t)tree_last_zxid(t), tree_node_count(t));
 }
 
@@ -159,20 +164,23 @@ static void zks_conf(struct buf *b, const struct zk_server *s)
 		zks_printf(b, "clientPortAddress=%s\n", cfg->client_port_address);
 	if (cfg->data_dir)
 		zks_printf(b, "dataDir=%s\n", cfg->data_dir);
-	zks_printf(b, "dataLogDir=%s\n", cfg->data_log_dir ? cfg->data_log_dir
-				       : cfg->data_dir	   ? cfg->data_dir
-							   : "");
-	zks_printf(b, "tickTime=%d\nmaxClientCnxns=%d\n", cfg->tick_ms, cfg->max_client_cnxns);
-	zks_printf(b, "minSessionTimeout=%d\nmaxSessionTimeout=%d\n", cfg->min_session_timeout_ms,
-		   cfg->max_session_timeout_ms);
+	zks_printf(b, "dataLogDir=%s\n",
+		   cfg->data_log_dir ? cfg->data_log_dir
+		   : cfg->data_dir   ? cfg->data_dir
+				     : "");
+	zks_printf(b, "tickTime=%d\nmaxClientCnxns=%d\n", cfg->tick_ms,
+		   cfg->max_client_cnxns);
+	zks_printf(b, "minSessionTimeout=%d\nmaxSessionTimeout=%d\n",
+		   cfg->min_session_timeout_ms, cfg->max_session_timeout_ms);
 	zks_printf(b, "clientPortListenBacklog=128\nserverId=%" PRId64 "\n", cfg->myid);
 	if (cfg->n_servers) {
-		zks_printf(b, "initLimit=%d\nsyncLimit=%d\n", cfg->init_limit, cfg->sync_limit);
+		zks_printf(b, "initLimit=%d\nsyncLimit=%d\n", cfg->init_limit,
+			   cfg->sync_limit);
 		for (size_t i = 0; i < cfg->n_servers; i++) {
 			const struct qfs_server_cfg *sv = &cfg->servers[i];
 
-			zks_printf(b, "server.%" PRId64 "=%s:%d:%d:%s;%s:%d\n", sv->id, sv->host,
-				   sv->peer_port, sv->election_port,
+			zks_printf(b, "server.%" PRId64 "=%s:%d:%d:%s;%s:%d\n", sv->id,
+				   sv->host, sv->peer_port, sv->election_port,
 				   sv->observer ? "observer" : "participant",
 				   sv->client_host ? sv->client_host : "0.0.0.0",
 				   sv->client_port);
@@ -180,8 +188,10 @@ static void zks_conf(struct buf *b, const struct zk_server *s)
 	}
 	/* The rest as given, for quorumfs's own keys. */
 	for (size_t i = 0; i < cfg->n_kv; i++)
-		if (strchr(cfg->kv[i].key, '.') == NULL && strcmp(cfg->kv[i].key, "dataDir") &&
-		    strcmp(cfg->kv[i].key, "clientPort") && strcmp(cfg->kv[i].key, "tickTime") &&
+		if (strchr(cfg->kv[i].key, '.') == NULL &&
+		    strcmp(cfg->kv[i].key, "dataDir") &&
+		    strcmp(cfg->kv[i].key, "clientPort") &&
+		    strcmp(cfg->kv[i].key, "tickTime") &&
 		    strncmp(cfg->kv[i].key, "superDigest", 11) != 0)
 			zks_printf(b, "%s=%s\n", cfg->kv[i].key, cfg->kv[i].value);
 }
@@ -200,8 +210,8 @@ static void zks_envi(struct buf *b, const struct zk_server *s)
 	zks_printf(b, "host.name=%s\n", host);
 	zks_printf(b, "java.version=none (quorumfs is written in C)\n");
 	if (uname(&u) == 0)
-		zks_printf(b, "os.name=%s\nos.arch=%s\nos.version=%s\n", u.sysname, u.machine,
-			   u.release);
+		zks_printf(b, "os.name=%s\nos.arch=%s\nos.version=%s\n", u.sysname,
+			   u.machine, u.release);
 	zks_printf(b, "user.name=%s\nuser.home=%s\nuser.dir=%s\n", pw ? pw->pw_name : "?",
 		   pw ? pw->pw_dir : "?", cwd);
 }
@@ -226,9 +236,11 @@ static void zks_mntr(struct buf *b, const struct zk_server *s)
 	zks_printf(b, "zk_version\t%s%s\n", ZKS_VERSION, ZKS_BUILT);
 	zks_printf(b, "zk_server_state\tstandalone\n");
 	zks_printf(b, "zk_avg_latency\t%.4f\n",
-		   s->lat_count ? (double)s->lat_sum_us / 1000.0 / (double)s->lat_count : 0.0);
+		   s->lat_count ? (double)s->lat_sum_us / 1000.0 / (double)s->lat_count
+				: 0.0);
 	zks_printf(b, "zk_max_latency\t%" PRId64 "\n", s->lat_max_us / 1000);
-	zks_printf(b, "zk_min_latency\t%" PRId64 "\n", s->lat_count ? s->lat_min_us / 1000 : 0);
+	zks_printf(b, "zk_min_latency\t%" PRId64 "\n",
+		   s->lat_count ? s->lat_min_us / 1000 : 0);
 	zks_printf(b, "zk_packets_received\t%" PRIu64 "\n", s->packets_received);
 	zks_printf(b, "zk_packets_sent\t%" PRIu64 "\n", s->packets_sent);
 	zks_printf(b, "zk_num_alive_connections\t%u\n", s->n_conns);
@@ -241,7 +253,8 @@ static void zks_mntr(struct buf *b, const struct zk_server *s)
 	zks_printf(b, "zk_core_outstanding\t%" PRIu64 "\n", st.outstanding);
 	zks_printf(b, "zk_max_commit_latency_us\t%" PRId64 "\n", st.max_commit_us);
 	zks_printf(b, "zk_open_file_descriptor_count\t%u\n", nfd);
-	zks_printf(b, "zk_max_file_descriptor_count\t%llu\n", (unsigned long long)rl.rlim_cur);
+	zks_printf(b, "zk_max_file_descriptor_count\t%llu\n",
+		   (unsigned long long)rl.rlim_cur);
 }
 
 static void zks_wchc_one(void *arg, const char *path, struct zks_conn *c, unsigned kinds)
@@ -327,7 +340,8 @@ static void zks_reset_conn_stats(struct zk_server *s)
 {
 	struct zks_conn *c;
 
-	TAILQ_FOREACH(c, &s->conns, link) {
+	TAILQ_FOREACH(c, &s->conns, link)
+	{
 		c->received = c->sent = 0;
 		c->min_lat_us = c->max_lat_us = c->sum_lat_us = 0;
 		c->n_lat = 0;
@@ -350,7 +364,7 @@ static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const cha
 		zks_conf(b, s);
 	} else if (!strcmp(w, "cons")) {
 		TAILQ_FOREACH(c, &s->conns, link)
-			zks_conn_line(b, c, 1);
+		zks_conn_line(b, c, 1);
 		zks_printf(b, "\n");
 	} else if (!strcmp(w, "crst")) {
 		zks_reset_conn_stats(s);
@@ -369,11 +383,12 @@ static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const cha
 		unsigned n = 0;
 
 		TAILQ_FOREACH(c, &s->conns, link)
-			n += c->n_watches > 0;
+		n += c->n_watches > 0;
 		zks_printf(b, "%u connections watching %zu paths\nTotal watches:%zu\n", n,
 			   zks_watch_paths(s->watches), zks_watch_total(s->watches));
 	} else if (!strcmp(w, "wchc")) {
-		TAILQ_FOREACH(c, &s->conns, link) {
+		TAILQ_FOREACH(c, &s->conns, link)
+		{
 			void *a[2] = {b, c};
 
 			if (!c->n_watches)
@@ -387,7 +402,8 @@ static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const cha
 		zks_watch_foreach(s->watches, zks_wchp_one, a);
 	} else if (!strcmp(w, "dirs")) {
 		const char *dd = s->cfg ? s->cfg->data_dir : NULL;
-		const char *ld = s->cfg && s->cfg->data_log_dir ? s->cfg->data_log_dir : NULL;
+		const char *ld =
+		    s->cfg && s->cfg->data_log_dir ? s->cfg->data_log_dir : NULL;
 
 		/* quorumfs keeps log and snapshots together unless dataLogDir
 		 * says otherwise. */
@@ -404,9 +420,9 @@ static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const cha
 		tree_session_foreach(d.t, zks_dump_ephemerals, &d);
 		zks_printf(b, "Connections dump:\n");
 		TAILQ_FOREACH(c, &s->conns, link)
-			if (c != self && c->session_id)
-				zks_printf(b, "%s\t0x%" PRIx64 "\n", c->peer,
-					   (uint64_t)c->session_id);
+		if (c != self && c->session_id)
+			zks_printf(b, "%s\t0x%" PRIx64 "\n", c->peer,
+				   (uint64_t)c->session_id);
 	}
 }
 
@@ -419,7 +435,8 @@ void zks_4lw_run(struct zks_conn *c, uint32_t word)
 	buf_init(&b);
 	log_debug("zk: four-letter word %s from %s", w, c->peer);
 	if (!zks_4lw_allowed(s, w))
-		zks_printf(&b, "%s is not executed because it is not in the whitelist.\n", w);
+		zks_printf(&b, "%s is not executed because it is not in the whitelist.\n",
+			   w);
 	else
 		zks_4lw_answer(s, c, w, &b);
 	if (buf_failed(&b) || zks_conn_write_frame(c, b.data, b.len) < 0) {

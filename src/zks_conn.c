@@ -198,8 +198,8 @@ int zks_conn_notify(struct zks_conn *c, int32_t type, int32_t state, const char 
 	 * carry data the change produced, and the write that made the change
 	 * is answered after its event, as FinalRequestProcessor does. */
 	TAILQ_FOREACH(r, &c->queue, link)
-		if (r->state != ZKS_REQ_DONE)
-			break;
+	if (r->state != ZKS_REQ_DONE)
+		break;
 	if (r)
 		TAILQ_INSERT_BEFORE(r, n, link);
 	else
@@ -323,7 +323,8 @@ void zks_conn_progress(struct zks_conn *c)
 	}
 	if (!c->dead && close_after)
 		zks_conn_drain(c);
-	if (!c->dead && c->state == ZKS_CONN_OPEN && !c->reading && !zks_conn_over_limit(c)) {
+	if (!c->dead && c->state == ZKS_CONN_OPEN && !c->reading &&
+	    !zks_conn_over_limit(c)) {
 		zks_conn_set_reading(c, 1);
 		zks_conn_read_frames(c);
 	}
@@ -334,7 +335,8 @@ int zks_conn_has_write_ahead(const struct zks_conn *c, const struct zks_req *r)
 {
 	const struct zks_req *q;
 
-	TAILQ_FOREACH(q, &c->queue, link) {
+	TAILQ_FOREACH(q, &c->queue, link)
+	{
 		if (q == r)
 			return 0;
 		if (q->state == ZKS_REQ_SUBMITTED)
@@ -382,8 +384,8 @@ static void zks_conn_read_frames(struct zks_conn *c)
 		}
 		flen = (int32_t)word;
 		if (flen < 0 || flen > c->srv->max_buffer + ZKS_FRAME_SLACK) {
-			log_warnx("zk: %s sent a frame length of %d (limit %d): closing", c->peer,
-				  flen, c->srv->max_buffer + ZKS_FRAME_SLACK);
+			log_warnx("zk: %s sent a frame length of %d (limit %d): closing",
+				  c->peer, flen, c->srv->max_buffer + ZKS_FRAME_SLACK);
 			zks_conn_close(c, "bad frame length");
 			return;
 		}
@@ -403,8 +405,10 @@ static void zks_conn_read_frames(struct zks_conn *c)
 		rc = zks_conn_frame(c, frame, (size_t)flen);
 		free(frame);
 		if (rc < 0) {
-			log_warnx("zk: %s sent a malformed %s frame (%zu bytes): closing", c->peer,
-				  c->state == ZKS_CONN_NEW ? "connect" : "request", (size_t)flen);
+			log_warnx("zk: %s sent a malformed %s frame (%zu bytes): closing",
+				  c->peer,
+				  c->state == ZKS_CONN_NEW ? "connect" : "request",
+				  (size_t)flen);
 			zks_conn_close(c, "malformed frame");
 			return;
 		}
@@ -412,7 +416,8 @@ static void zks_conn_read_frames(struct zks_conn *c)
 			zks_conn_set_reading(c, 0);
 	}
 	/* Budget spent with input left: come back on the next loop turn. */
-	if (!c->dead && c->reading && evbuffer_get_length(bufferevent_get_input(c->bev)) >= 4)
+	if (!c->dead && c->reading &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) >= 4)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
@@ -473,7 +478,8 @@ int zks_conn_accept(struct zk_server *s, int fd, const struct sockaddr *sa, int 
 		rc = -ENOMEM;
 		goto err_after_auth;
 	}
-	bufferevent_setcb(c->bev, zks_conn_on_read, zks_conn_on_write, zks_conn_on_event, c);
+	bufferevent_setcb(c->bev, zks_conn_on_read, zks_conn_on_write, zks_conn_on_event,
+			  c);
 	TAILQ_INSERT_TAIL(&s->conns, c, link);
 	s->n_conns++;
 	c->reading = 1;

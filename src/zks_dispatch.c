@@ -27,35 +27,35 @@ struct zks_op {
 };
 
 static const struct zks_op zks_ops[] = {
-	{ZOP_CREATE, zks_op_create, "CREA", 1},
-	{ZOP_CREATE2, zks_op_create, "CREA", 1},
-	{ZOP_CREATECONTAINER, zks_op_create, "CREA", 1},
-	{ZOP_CREATETTL, zks_op_create, "CREA", 1},
-	{ZOP_DELETE, zks_op_delete, "DELE", 1},
-	{ZOP_SETDATA, zks_op_set_data, "SETD", 1},
-	{ZOP_SETACL, zks_op_set_acl, "SETA", 1},
-	{ZOP_CHECK, zks_op_check, "CHEC", 1},
-	{ZOP_MULTI, zks_op_multi, "MULT", 1},
-	{ZOP_SYNC, zks_op_sync, "SYNC", 1},
-	{ZOP_RECONFIG, zks_op_reconfig, "RECO", 1},
-	{ZOP_CLOSESESSION, zks_op_close_session, "CLOS", 1},
-	{ZOP_EXISTS, zks_op_exists, "EXIS", 0},
-	{ZOP_GETDATA, zks_op_get_data, "GETD", 0},
-	{ZOP_GETCHILDREN, zks_op_get_children, "GETC", 0},
-	{ZOP_GETCHILDREN2, zks_op_get_children, "GETC", 0},
-	{ZOP_GETACL, zks_op_get_acl, "GETA", 0},
-	{ZOP_GETEPHEMERALS, zks_op_get_ephemerals, "GETE", 0},
-	{ZOP_GETALLCHILDRENNUMBER, zks_op_get_all_children_number, "GETN", 0},
-	{ZOP_MULTIREAD, zks_op_multi_read, "MLTR", 0},
-	{ZOP_PING, zks_op_ping, "PING", 0},
-	{ZOP_SETWATCHES, zks_op_set_watches, "SETW", 0},
-	{ZOP_SETWATCHES2, zks_op_set_watches, "SETW", 0},
-	{ZOP_ADDWATCH, zks_op_add_watch, "ADDW", 0},
-	{ZOP_REMOVEWATCHES, zks_op_remove_watches, "REMW", 0},
-	{ZOP_CHECKWATCHES, zks_op_remove_watches, "CHKW", 0},
-	{ZOP_AUTH, zks_op_auth, "AUTH", 0},
-	{ZOP_SASL, zks_op_sasl, "SASL", 0},
-	{ZOP_WHOAMI, zks_op_whoami, "WHOA", 0},
+    {ZOP_CREATE, zks_op_create, "CREA", 1},
+    {ZOP_CREATE2, zks_op_create, "CREA", 1},
+    {ZOP_CREATECONTAINER, zks_op_create, "CREA", 1},
+    {ZOP_CREATETTL, zks_op_create, "CREA", 1},
+    {ZOP_DELETE, zks_op_delete, "DELE", 1},
+    {ZOP_SETDATA, zks_op_set_data, "SETD", 1},
+    {ZOP_SETACL, zks_op_set_acl, "SETA", 1},
+    {ZOP_CHECK, zks_op_check, "CHEC", 1},
+    {ZOP_MULTI, zks_op_multi, "MULT", 1},
+    {ZOP_SYNC, zks_op_sync, "SYNC", 1},
+    {ZOP_RECONFIG, zks_op_reconfig, "RECO", 1},
+    {ZOP_CLOSESESSION, zks_op_close_session, "CLOS", 1},
+    {ZOP_EXISTS, zks_op_exists, "EXIS", 0},
+    {ZOP_GETDATA, zks_op_get_data, "GETD", 0},
+    {ZOP_GETCHILDREN, zks_op_get_children, "GETC", 0},
+    {ZOP_GETCHILDREN2, zks_op_get_children, "GETC", 0},
+    {ZOP_GETACL, zks_op_get_acl, "GETA", 0},
+    {ZOP_GETEPHEMERALS, zks_op_get_ephemerals, "GETE", 0},
+    {ZOP_GETALLCHILDRENNUMBER, zks_op_get_all_children_number, "GETN", 0},
+    {ZOP_MULTIREAD, zks_op_multi_read, "MLTR", 0},
+    {ZOP_PING, zks_op_ping, "PING", 0},
+    {ZOP_SETWATCHES, zks_op_set_watches, "SETW", 0},
+    {ZOP_SETWATCHES2, zks_op_set_watches, "SETW", 0},
+    {ZOP_ADDWATCH, zks_op_add_watch, "ADDW", 0},
+    {ZOP_REMOVEWATCHES, zks_op_remove_watches, "REMW", 0},
+    {ZOP_CHECKWATCHES, zks_op_remove_watches, "CHKW", 0},
+    {ZOP_AUTH, zks_op_auth, "AUTH", 0},
+    {ZOP_SASL, zks_op_sasl, "SASL", 0},
+    {ZOP_WHOAMI, zks_op_whoami, "WHOA", 0},
 };
 
 static const struct zks_op *zks_op_find(int32_t type)
@@ -116,7 +116,7 @@ void zks_req_finish(struct zks_req *r)
 		/* zks_conn_close left it to us. */
 		buf_free(&r->body);
 		jute_request_free(&r->jr);
-	free(r->multi_ops);
+		free(r->multi_ops);
 		free(r);
 		zks_conn_unref(c);
 		return;
@@ -201,8 +201,8 @@ int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 		r->err = ZBADARGUMENTS;
 		r->state = ZKS_REQ_DONE;
 	} else if (rc == ZUNIMPLEMENTED) {
-		log_warnx("zk: %s sent unknown opcode %d: closing after the reply", c->peer,
-			  jr.hdr.type);
+		log_warnx("zk: %s sent unknown opcode %d: closing after the reply",
+			  c->peer, jr.hdr.type);
 		r->err = ZUNIMPLEMENTED;
 		r->state = ZKS_REQ_DONE;
 		r->close_after = 1;

@@ -57,9 +57,9 @@ struct zks_sasl;
 
 /* Notification and special xids (ClientCnxn). */
 #define ZKS_XID_NOTIFICATION (-1)
-#define ZKS_XID_PING (-2)
-#define ZKS_XID_AUTH (-4)
-#define ZKS_XID_SETWATCHES (-8)
+#define ZKS_XID_PING	     (-2)
+#define ZKS_XID_AUTH	     (-4)
+#define ZKS_XID_SETWATCHES   (-8)
 
 /* Watcher.Event.EventType */
 enum zks_event_type {
@@ -72,19 +72,19 @@ enum zks_event_type {
 
 /* Watcher.Event.KeeperState */
 #define ZKS_STATE_SYNC_CONNECTED 3
-#define ZKS_STATE_EXPIRED (-112)
+#define ZKS_STATE_EXPIRED	 (-112)
 
 /* Kinds of watch one connection holds on one path (a bit set). */
-#define ZKS_W_DATA 0x1	    /* getData/exists one-shot */
-#define ZKS_W_CHILD 0x2	    /* getChildren one-shot */
-#define ZKS_W_PERSIST 0x4   /* addWatch PERSISTENT */
+#define ZKS_W_DATA	0x1 /* getData/exists one-shot */
+#define ZKS_W_CHILD	0x2 /* getChildren one-shot */
+#define ZKS_W_PERSIST	0x4 /* addWatch PERSISTENT */
 #define ZKS_W_RECURSIVE 0x8 /* addWatch PERSISTENT_RECURSIVE */
 
 /* WatcherType of removeWatches/checkWatches. */
-#define ZKS_WT_CHILDREN 1
-#define ZKS_WT_DATA 2
-#define ZKS_WT_ANY 3
-#define ZKS_WT_PERSISTENT 4
+#define ZKS_WT_CHILDREN		    1
+#define ZKS_WT_DATA		    2
+#define ZKS_WT_ANY		    3
+#define ZKS_WT_PERSISTENT	    4
 #define ZKS_WT_PERSISTENT_RECURSIVE 5
 
 struct zk_server {
@@ -114,10 +114,10 @@ struct zk_server {
 };
 
 enum zks_conn_state {
-	ZKS_CONN_NEW,	     /* expecting ConnectRequest or a four-letter word */
-	ZKS_CONN_OPENING,    /* createSession submitted */
-	ZKS_CONN_OPEN,	     /* session established */
-	ZKS_CONN_DRAINING,   /* flush what is queued, then close */
+	ZKS_CONN_NEW,	   /* expecting ConnectRequest or a four-letter word */
+	ZKS_CONN_OPENING,  /* createSession submitted */
+	ZKS_CONN_OPEN,	   /* session established */
+	ZKS_CONN_DRAINING, /* flush what is queued, then close */
 };
 
 enum zks_req_state {
@@ -138,14 +138,14 @@ struct zks_req {
 	enum zks_req_state state;
 	int32_t xid;
 	int32_t type;
-	int32_t err;	  /* ReplyHeader.err */
-	int64_t zxid;	  /* ReplyHeader.zxid */
-	int always_body;  /* send the body even with err != 0 (multi) */
-	int close_after;  /* closeSession: close the connection once sent */
+	int32_t err;		/* ReplyHeader.err */
+	int64_t zxid;		/* ReplyHeader.zxid */
+	int always_body;	/* send the body even with err != 0 (multi) */
+	int close_after;	/* closeSession: close the connection once sent */
 	struct jute_request jr; /* the decoded request, owned */
 	struct zreq *multi_ops; /* a multi's ops, borrowing from jr; owned */
-	struct buf body;  /* the reply body, or a whole frame if raw */
-	int raw;	  /* body is a complete frame (notification) */
+	struct buf body;	/* the reply body, or a whole frame if raw */
+	int raw;		/* body is a complete frame (notification) */
 	int64_t start_us;
 };
 
@@ -156,14 +156,14 @@ struct zks_conn {
 	struct zk_server *srv;
 	struct bufferevent *bev;
 	enum zks_conn_state state;
-	int dead;	/* closed; freed when refs reaches 0 */
-	unsigned refs;	/* 1 for the socket + 1 per core callback pending */
-	int reading;	/* EV_READ enabled */
-	char ip[64];	/* peer address, no port */
-	char peer[80];	/* "ip:port" */
+	int dead;      /* closed; freed when refs reaches 0 */
+	unsigned refs; /* 1 for the socket + 1 per core callback pending */
+	int reading;   /* EV_READ enabled */
+	char ip[64];   /* peer address, no port */
+	char peer[80]; /* "ip:port" */
 	int64_t session_id;
 	int32_t timeout_ms;
-	int old_client; /* ConnectRequest without the readOnly byte */
+	int old_client;	     /* ConnectRequest without the readOnly byte */
 	int closing_session; /* closeSession submitted: no Expired event */
 	struct zauth auth;
 	struct zks_sasl *sasl; /* a SASL exchange under way or done, or NULL */
@@ -227,7 +227,7 @@ void zks_session_scan(struct zk_server *s);
  * the core and returns ZKS_PENDING (the callback finishes it later), or
  * returns -EPROTO for a malformed request (the connection is closed).
  */
-#define ZKS_DONE 0
+#define ZKS_DONE    0
 #define ZKS_PENDING 1
 typedef int (*zks_op_fn)(struct zks_req *r);
 /* A frame after the handshake. Returns 0 or -EPROTO/-ENOMEM. */
@@ -280,11 +280,12 @@ struct zks_watches *zks_watches_new(void);
 void zks_watches_free(struct zks_watches *w);
 /* Returns ZOK, ZKS_WATCH_FULL (limit reached) or -ENOMEM. */
 #define ZKS_WATCH_FULL 1
-int zks_watch_add(struct zks_watches *w, const char *path, struct zks_conn *c, unsigned kind);
+int zks_watch_add(struct zks_watches *w, const char *path, struct zks_conn *c,
+		  unsigned kind);
 /* Remove (or with check_only, look for) c's watches of WatcherType wtype on
  * path. ZOK, or ZNOWATCHER if there was none. */
-int zks_watch_remove(struct zks_watches *w, const char *path, struct zks_conn *c, int wtype,
-		     int check_only);
+int zks_watch_remove(struct zks_watches *w, const char *path, struct zks_conn *c,
+		     int wtype, int check_only);
 void zks_watch_drop_conn(struct zks_watches *w, struct zks_conn *c);
 /* The core's subscription callback (arg: the server). */
 void zks_watch_on_change(void *arg, const struct tree_event *ev);
@@ -293,7 +294,8 @@ size_t zks_watch_paths(const struct zks_watches *w);
 size_t zks_watch_total(const struct zks_watches *w);
 /* Calls fn(arg, path, conn, kinds) for every watch. */
 void zks_watch_foreach(const struct zks_watches *w,
-		       void (*fn)(void *arg, const char *path, struct zks_conn *c, unsigned kinds),
+		       void (*fn)(void *arg, const char *path, struct zks_conn *c,
+				  unsigned kinds),
 		       void *arg);
 
 /* zks_4lw.c */

@@ -53,8 +53,8 @@ static void zks_peer_ip(const struct sockaddr *sa, char *ip, size_t n)
 		snprintf(ip, n, "unknown");
 }
 
-static void zks_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-			  int salen, void *arg)
+static void zks_on_accept(struct evconnlistener *l, evutil_socket_t fd,
+			  struct sockaddr *sa, int salen, void *arg)
 {
 	struct zk_server *s = arg;
 	char ip[64];
@@ -66,8 +66,8 @@ static void zks_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct s
 
 		zks_peer_ip(sa, ip, sizeof(ip));
 		TAILQ_FOREACH(c, &s->conns, link)
-			if (!c->dead && strcmp(c->ip, ip) == 0)
-				same++;
+		if (!c->dead && strcmp(c->ip, ip) == 0)
+			same++;
 		if (same >= s->max_client_cnxns) {
 			/* As NIOServerCnxnFactory: log and drop, nothing sent. */
 			log_warnx("zk: too many connections from %s - max is %d", ip,
@@ -94,8 +94,8 @@ static void zks_on_scan(evutil_socket_t fd, short what, void *arg)
 	zks_session_scan(arg);
 }
 
-static int zks_listen(struct zk_server *s, const struct zk_server_opts *opts, char *errbuf,
-		      size_t errlen)
+static int zks_listen(struct zk_server *s, const struct zk_server_opts *opts,
+		      char *errbuf, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -122,19 +122,20 @@ static int zks_listen(struct zk_server *s, const struct zk_server_opts *opts, ch
 			in6->sin6_port = htons((uint16_t)opts->port);
 			sl = sizeof(*in6);
 		} else {
-			snprintf(errbuf, errlen, "clientPortAddress %s: not an address", addr);
+			snprintf(errbuf, errlen, "clientPortAddress %s: not an address",
+				 addr);
 			return -EINVAL;
 		}
 	}
-	s->listener = evconnlistener_new_bind(
-		s->base, zks_on_accept, s,
-		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,
-		(struct sockaddr *)&ss, (int)sl);
+	s->listener = evconnlistener_new_bind(s->base, zks_on_accept, s,
+					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+						  LEV_OPT_CLOSE_ON_EXEC,
+					      128, (struct sockaddr *)&ss, (int)sl);
 	if (!s->listener) {
 		int e = errno ? errno : EADDRINUSE;
 
-		snprintf(errbuf, errlen, "clientPort %s:%d: %s", addr ? addr : "*", opts->port,
-			 strerror(e));
+		snprintf(errbuf, errlen, "clientPort %s:%d: %s", addr ? addr : "*",
+			 opts->port, strerror(e));
 		return -e;
 	}
 	evconnlistener_set_error_cb(s->listener, zks_on_accept_error);
@@ -142,8 +143,8 @@ static int zks_listen(struct zk_server *s, const struct zk_server_opts *opts, ch
 }
 
 int zk_server_start(struct qcore *core, struct event_base *base,
-		    const struct zk_server_opts *opts, struct zk_server **out, char *errbuf,
-		    size_t errlen)
+		    const struct zk_server_opts *opts, struct zk_server **out,
+		    char *errbuf, size_t errlen)
 {
 	struct zk_server *s;
 	struct timeval tv = {0, ZKS_SCAN_MS * 1000};
@@ -161,7 +162,8 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 	s->max_client_cnxns = opts->max_client_cnxns;
 	s->max_buffer = opts->max_buffer > 0 ? opts->max_buffer : ZNODE_MAX_DATA;
 	/* ZooKeeper's default whitelist is srvr alone. */
-	s->whitelist = strdup(opts->four_letter_whitelist ? opts->four_letter_whitelist : "srvr");
+	s->whitelist =
+	    strdup(opts->four_letter_whitelist ? opts->four_letter_whitelist : "srvr");
 	if (!s->whitelist)
 		goto err_after_alloc;
 	if (opts->super_digest && *opts->super_digest) {
@@ -181,7 +183,8 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 	s->started_ms = zks_now_ms();
 	rc = qcore_subscribe(core, zks_watch_on_change, s);
 	if (rc < 0) {
-		snprintf(errbuf, errlen, "cannot subscribe to the core: %s", strerror(-rc));
+		snprintf(errbuf, errlen, "cannot subscribe to the core: %s",
+			 strerror(-rc));
 		goto err_after_alloc;
 	}
 	s->subscribed = 1;
@@ -223,8 +226,8 @@ int zk_server_port(const struct zk_server *s)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
-	if (!s->listener ||
-	    getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&ss, &sl) < 0)
+	if (!s->listener || getsockname(evconnlistener_get_fd(s->listener),
+					(struct sockaddr *)&ss, &sl) < 0)
 		return s->port;
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);

@@ -57,7 +57,8 @@ int zks_op_auth(struct zks_req *r)
 		return zks_auth_fail(r, "malformed digest credentials");
 	log_debug("zk: %s authenticated as digest %s", c->peer, digest);
 	rc = zauth_add(&c->auth, "digest", digest);
-	if (rc == 0 && c->srv->super_digest && strcmp(digest, c->srv->super_digest) == 0) {
+	if (rc == 0 && c->srv->super_digest &&
+	    strcmp(digest, c->srv->super_digest) == 0) {
 		rc = zauth_add(&c->auth, "super", "");
 		c->auth.super = 1;
 	}

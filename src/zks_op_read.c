@@ -191,7 +191,8 @@ int zks_op_get_acl(struct zks_req *r)
 
 int zks_op_get_all_children_number(struct zks_req *r)
 {
-	const struct znode *n = zks_readable(r, r->jr.body.get_all_children_number_request.path);
+	const struct znode *n =
+	    zks_readable(r, r->jr.body.get_all_children_number_request.path);
 
 	if (!r->jr.body.get_all_children_number_request.path)
 		return -EPROTO;
@@ -208,7 +209,8 @@ int zks_op_get_ephemerals(struct zks_req *r)
 	size_t count = 0, n = 0, plen;
 	size_t off;
 
-	if (tree_session_ephemerals(zks_tree(r), r->conn->session_id, &paths, &count) < 0) {
+	if (tree_session_ephemerals(zks_tree(r), r->conn->session_id, &paths, &count) <
+	    0) {
 		r->err = ZSYSTEMERROR;
 		return ZKS_DONE;
 	}
@@ -250,7 +252,8 @@ int zks_op_multi_read(struct zks_req *r)
 			err = zks_get_data(r, &op->body.get_data_request, &one);
 		else if (op->type == ZOP_GETCHILDREN)
 			err = zks_get_children(r, op->body.get_children_request.path,
-					       op->body.get_children_request.watch, 0, &one);
+					       op->body.get_children_request.watch, 0,
+					       &one);
 		else
 			err = ZBADARGUMENTS;
 		if (err != ZOK) {

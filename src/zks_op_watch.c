@@ -61,7 +61,7 @@ int zks_op_set_watches(struct zks_req *r)
 	}
 	for (int32_t i = 0; i < data->n; i++) {
 		const struct znode *n = tree_lookup(t, data->v[i]);
-		int32_t fire = !n			   ? ZKS_EV_DELETED
+		int32_t fire = !n		     ? ZKS_EV_DELETED
 			       : n->stat.mzxid > rel ? ZKS_EV_DATA
 						     : 0;
 
@@ -74,7 +74,7 @@ int zks_op_set_watches(struct zks_req *r)
 	}
 	for (int32_t i = 0; i < child->n; i++) {
 		const struct znode *n = tree_lookup(t, child->v[i]);
-		int32_t fire = !n			   ? ZKS_EV_DELETED
+		int32_t fire = !n		     ? ZKS_EV_DELETED
 			       : n->stat.pzxid > rel ? ZKS_EV_CHILDREN
 						     : 0;
 

@@ -47,7 +47,8 @@ static int zks_acl_nulls(struct acl_list *a)
 static int zks_submit(struct zks_req *r, const struct zreq *q)
 {
 	struct zks_conn *c = r->conn;
-	int rc = qcore_submit(c->srv->core, c->session_id, r->xid, q, &c->auth, zks_write_done, r);
+	int rc = qcore_submit(c->srv->core, c->session_id, r->xid, q, &c->auth,
+			      zks_write_done, r);
 
 	if (rc < 0) {
 		r->err = ZSYSTEMERROR;

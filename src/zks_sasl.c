@@ -165,7 +165,8 @@ static int zks_sasl_challenge(struct zks_req *r, struct zks_sasl *x)
 
 /* HEX(MD5(HEX(HA1):nonce:nc:cnonce:qop:HEX(MD5(a2)))) into out. */
 static void zks_sasl_digest(const char *ha1_hex, const char *nonce, const char *nc,
-			    const char *cnonce, const char *qop, const char *a2, char out[33])
+			    const char *cnonce, const char *qop, const char *a2,
+			    char out[33])
 {
 	uint8_t h[16];
 	char ha2[33];
@@ -174,8 +175,8 @@ static void zks_sasl_digest(const char *ha1_hex, const char *nonce, const char *
 
 	zks_md5(a2, strlen(a2), h);
 	zks_hex(h, ha2);
-	n = snprintf(buf, sizeof(buf), "%s:%s:%s:%s:%s:%s", ha1_hex, nonce, nc, cnonce, qop,
-		     ha2);
+	n = snprintf(buf, sizeof(buf), "%s:%s:%s:%s:%s:%s", ha1_hex, nonce, nc, cnonce,
+		     qop, ha2);
 	zks_md5(buf, n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : 0, h);
 	zks_hex(h, out);
 }
@@ -206,7 +207,8 @@ static int zks_sasl_response(struct zks_req *r, struct zks_sasl *x, const char *
 		authzid[0] = 0;
 	if (strcmp(nonce, x->nonce) != 0 || strcmp(qop, "auth") != 0)
 		return zks_sasl_fail(r, "nonce or qop does not match the challenge");
-	if (!c->srv->sasl_users || zks_sasl_password(c->srv->sasl_users, user, pw, sizeof(pw)))
+	if (!c->srv->sasl_users ||
+	    zks_sasl_password(c->srv->sasl_users, user, pw, sizeof(pw)))
 		return zks_sasl_fail(r, "unknown user");
 	n = snprintf(buf, sizeof(buf), "%s:%s:%s", user, realm, pw);
 	explicit_bzero(pw, sizeof(pw));
@@ -231,7 +233,8 @@ static int zks_sasl_response(struct zks_req *r, struct zks_sasl *x, const char *
 	n = snprintf(buf, sizeof(buf), "rspauth=%s", want);
 	if (zauth_add(&c->auth, "sasl", authzid[0] ? authzid : user) < 0)
 		return zks_sasl_fail(r, "out of memory");
-	log_debug("zk: %s authenticated by SASL as %s", c->peer, authzid[0] ? authzid : user);
+	log_debug("zk: %s authenticated by SASL as %s", c->peer,
+		  authzid[0] ? authzid : user);
 	buf_put_bytes(&r->body, buf, n);
 	x->step = 2;
 	r->err = ZOK;
@@ -256,7 +259,8 @@ int zks_op_sasl(struct zks_req *r)
 	case 0:
 		return zks_sasl_challenge(r, c->sasl);
 	case 1:
-		if (tok->len <= 0 || tok->len > 4096 || memchr(tok->data, 0, (size_t)tok->len))
+		if (tok->len <= 0 || tok->len > 4096 ||
+		    memchr(tok->data, 0, (size_t)tok->len))
 			return zks_sasl_fail(r, "empty or binary digest-response");
 		msg = strndup((const char *)tok->data, (size_t)tok->len);
 		if (!msg)

@@ -99,7 +99,8 @@ static void zks_on_session_open(void *arg, const struct zresult *res)
 		return;
 	}
 	if (res->err != ZOK) {
-		log_warnx("zk: %s: cannot create a session: %s", c->peer, zerr_str(res->err));
+		log_warnx("zk: %s: cannot create a session: %s", c->peer,
+			  zerr_str(res->err));
 		zks_conn_close(c, "session creation failed");
 		zks_conn_unref(c);
 		return;
@@ -127,8 +128,9 @@ int zks_session_connect(struct zks_conn *c, const uint8_t *p, size_t n)
 		goto out;
 	}
 	if ((zxid_t)cr.last_zxid_seen > last) {
-		log_warnx("zk: refusing %s: it has seen zxid 0x%llx, our last is 0x%llx", c->peer,
-			  (unsigned long long)cr.last_zxid_seen, (unsigned long long)last);
+		log_warnx("zk: refusing %s: it has seen zxid 0x%llx, our last is 0x%llx",
+			  c->peer, (unsigned long long)cr.last_zxid_seen,
+			  (unsigned long long)last);
 		zks_conn_close(c, "client is ahead of this server");
 		goto out;
 	}
@@ -137,14 +139,15 @@ int zks_session_connect(struct zks_conn *c, const uint8_t *p, size_t n)
 		c->state = ZKS_CONN_OPENING;
 		zks_conn_set_reading(c, 0);
 		zks_conn_ref(c);
-		rc = qcore_session_open(s->core, cr.time_out, c->peer, zks_on_session_open, c);
+		rc = qcore_session_open(s->core, cr.time_out, c->peer,
+					zks_on_session_open, c);
 		if (rc < 0) {
 			zks_conn_unref(c);
 			goto out;
 		}
 	} else {
 		const struct tree_session *ts =
-			tree_session_get(qcore_tree(s->core), cr.session_id);
+		    tree_session_get(qcore_tree(s->core), cr.session_id);
 		uint8_t pw[16];
 
 		qcore_session_password(s->core, cr.session_id, pw);
@@ -166,7 +169,8 @@ void zks_session_expired(struct zks_conn *c)
 {
 	if (c->dead)
 		return;
-	log_debug("zk: session 0x%llx of %s expired", (unsigned long long)c->session_id, c->peer);
+	log_debug("zk: session 0x%llx of %s expired", (unsigned long long)c->session_id,
+		  c->peer);
 	/* Path "" rather than null: the Java client strips its chroot from
 	 * every event path and has no null check there. */
 	zks_conn_notify(c, ZKS_EV_NONE, ZKS_STATE_EXPIRED, "");

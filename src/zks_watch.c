@@ -45,7 +45,7 @@ struct zks_watches {
 	struct zks_wpath **buckets;
 	size_t n_buckets; /* a power of two */
 	size_t n_paths;
-	size_t n_total;	  /* (path, connection, kind) triples */
+	size_t n_total;	    /* (path, connection, kind) triples */
 	size_t n_recursive; /* paths with a recursive watch: skip the ancestor walk
 			       when none */
 };
@@ -136,7 +136,8 @@ static unsigned zks_popcount(unsigned x)
 	return (unsigned)__builtin_popcount(x);
 }
 
-int zks_watch_add(struct zks_watches *w, const char *path, struct zks_conn *c, unsigned kind)
+int zks_watch_add(struct zks_watches *w, const char *path, struct zks_conn *c,
+		  unsigned kind)
 {
 	struct zks_wpath **pp = zks_wpath_slot(w, path), *p = *pp;
 	size_t i;
@@ -149,8 +150,8 @@ int zks_watch_add(struct zks_watches *w, const char *path, struct zks_conn *c, u
 			return ZOK; /* already watching: one-shot watches do not stack */
 	}
 	if (c->n_watches >= ZKS_MAX_WATCHES) {
-		log_warnx("zk: %s holds %u watches (the limit): not adding one on %s", c->peer,
-			  c->n_watches, path);
+		log_warnx("zk: %s holds %u watches (the limit): not adding one on %s",
+			  c->peer, c->n_watches, path);
 		return ZKS_WATCH_FULL;
 	}
 	if (!p) {
@@ -215,8 +216,8 @@ static void zks_watch_clear(struct zks_watches *w, struct zks_wpath **pp, size_t
 	w->n_paths--;
 }
 
-int zks_watch_remove(struct zks_watches *w, const char *path, struct zks_conn *c, int wtype,
-		     int check_only)
+int zks_watch_remove(struct zks_watches *w, const char *path, struct zks_conn *c,
+		     int wtype, int check_only)
 {
 	struct zks_wpath **pp = zks_wpath_slot(w, path), *p = *pp;
 	unsigned kinds, have;
@@ -314,8 +315,9 @@ static void zks_told_add(struct zks_told *t, struct zks_conn *c)
 	t->v[t->n++] = c;
 }
 
-static void zks_fire(struct zks_watches *w, const char *path, int32_t type, unsigned oneshot,
-		     unsigned keep, const char *event_path, struct zks_told *told)
+static void zks_fire(struct zks_watches *w, const char *path, int32_t type,
+		     unsigned oneshot, unsigned keep, const char *event_path,
+		     struct zks_told *told)
 {
 	struct zks_wpath **pp = zks_wpath_slot(w, path), *p = *pp;
 	size_t i = 0;
@@ -332,7 +334,8 @@ static void zks_fire(struct zks_watches *w, const char *path, int32_t type, unsi
 			continue;
 		}
 		if (!zks_told_has(told, c)) {
-			if (zks_conn_notify(c, type, ZKS_STATE_SYNC_CONNECTED, event_path) < 0)
+			if (zks_conn_notify(c, type, ZKS_STATE_SYNC_CONNECTED,
+					    event_path) < 0)
 				log_warnx("zk: out of memory notifying %s of %s", c->peer,
 					  event_path);
 			zks_told_add(told, c);
@@ -409,22 +412,24 @@ void zks_watch_on_change(void *arg, const struct tree_event *ev)
 	zks_parent(ev->path, parent, strlen(ev->path) + 2);
 	switch (ev->type) {
 	case TREE_CREATED:
-		zks_fire(w, ev->path, ZKS_EV_CREATED, ZKS_W_DATA, ZKS_W_PERSIST, ev->path, &told);
+		zks_fire(w, ev->path, ZKS_EV_CREATED, ZKS_W_DATA, ZKS_W_PERSIST, ev->path,
+			 &told);
 		zks_fire_recursive(w, ev->path, ZKS_EV_CREATED, &told);
 		if (strcmp(ev->path, "/") != 0)
-			zks_fire(w, parent, ZKS_EV_CHILDREN, ZKS_W_CHILD, ZKS_W_PERSIST, parent,
-				 &told_parent);
+			zks_fire(w, parent, ZKS_EV_CHILDREN, ZKS_W_CHILD, ZKS_W_PERSIST,
+				 parent, &told_parent);
 		break;
 	case TREE_DELETED:
-		zks_fire(w, ev->path, ZKS_EV_DELETED, ZKS_W_DATA | ZKS_W_CHILD, ZKS_W_PERSIST,
-			 ev->path, &told);
+		zks_fire(w, ev->path, ZKS_EV_DELETED, ZKS_W_DATA | ZKS_W_CHILD,
+			 ZKS_W_PERSIST, ev->path, &told);
 		zks_fire_recursive(w, ev->path, ZKS_EV_DELETED, &told);
 		if (strcmp(ev->path, "/") != 0)
-			zks_fire(w, parent, ZKS_EV_CHILDREN, ZKS_W_CHILD, ZKS_W_PERSIST, parent,
-				 &told_parent);
+			zks_fire(w, parent, ZKS_EV_CHILDREN, ZKS_W_CHILD, ZKS_W_PERSIST,
+				 parent, &told_parent);
 		break;
 	case TREE_DATA:
-		zks_fire(w, ev->path, ZKS_EV_DATA, ZKS_W_DATA, ZKS_W_PERSIST, ev->path, &told);
+		zks_fire(w, ev->path, ZKS_EV_DATA, ZKS_W_DATA, ZKS_W_PERSIST, ev->path,
+			 &told);
 		zks_fire_recursive(w, ev->path, ZKS_EV_DATA, &told);
 		break;
 	default:
@@ -449,7 +454,8 @@ size_t zks_watch_total(const struct zks_watches *w)
 }
 
 void zks_watch_foreach(const struct zks_watches *w,
-		       void (*fn)(void *arg, const char *path, struct zks_conn *c, unsigned kinds),
+		       void (*fn)(void *arg, const char *path, struct zks_conn *c,
+				  unsigned kinds),
 		       void *arg)
 {
 	if (!w)

@@ -7,8 +7,8 @@
  *   zks_serve DATADIR PORT [SUPERDIGEST]
  *
  * SASL DIGEST-MD5 users from $ZKS_SASL_USERS ("user:password,..."), by
- * default the ones kazoo's SASL tests use. All four-letter words are allowed; the session clock ticks every 200 ms
- * so sessions may be as short as 400 ms (kazoo's expiry tests).
+ * default the ones kazoo's SASL tests use. All four-letter words are allowed; the session
+ * clock ticks every 200 ms so sessions may be as short as 400 ms (kazoo's expiry tests).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -64,8 +64,9 @@ int main(int argc, char **argv)
 	zo.four_letter_whitelist = "*";
 	zo.super_digest = argc > 3 ? argv[3] : NULL;
 	/* The DIGEST-MD5 users kazoo's SASL tests expect (its JAAS file). */
-	zo.sasl_users = getenv("ZKS_SASL_USERS") ? getenv("ZKS_SASL_USERS")
-						   : "super:super_secret,jaasuser:jaas_password";
+	zo.sasl_users = getenv("ZKS_SASL_USERS")
+			    ? getenv("ZKS_SASL_USERS")
+			    : "super:super_secret,jaasuser:jaas_password";
 	if (zk_server_start(core, base, &zo, &zks, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto out_core;

@@ -289,8 +289,8 @@ static int32_t cli_send(struct cli *c, int32_t op, const void *body)
 	size_t off;
 	int rec = jute_request_rec(op);
 
-	h.xid = op == ZOP_PING				    ? -2
-		: op == ZOP_AUTH				    ? -4
+	h.xid = op == ZOP_PING					? -2
+		: op == ZOP_AUTH				? -4
 		: op == ZOP_SETWATCHES || op == ZOP_SETWATCHES2 ? -8
 								: c->xid++;
 	h.type = op;
@@ -356,13 +356,14 @@ static int32_t cli_call(struct cli *c, int32_t op, const void *body)
 	return err;
 }
 
-static int32_t cli_create(struct cli *c, const char *path, const char *data, int32_t flags,
-			  char *made, size_t made_len)
+static int32_t cli_create(struct cli *c, const char *path, const char *data,
+			  int32_t flags, char *made, size_t made_len)
 {
-	struct jute_create_request q = {(char *)path,
-					{data ? (int32_t)strlen(data) : -1, (uint8_t *)data},
-					*acl_open_unsafe(),
-					flags};
+	struct jute_create_request q = {
+	    (char *)path,
+	    {data ? (int32_t)strlen(data) : -1, (uint8_t *)data},
+	    *acl_open_unsafe(),
+	    flags};
 	struct reply r;
 	int32_t err = cli_expect(c, cli_send(c, ZOP_CREATE, &q), &r);
 
@@ -402,9 +403,8 @@ static int32_t cli_get(struct cli *c, const char *path, int watch, char *out, si
 
 static int32_t cli_set(struct cli *c, const char *path, const char *data, int32_t version)
 {
-	struct jute_set_data_request q = {(char *)path,
-					  {(int32_t)strlen(data), (uint8_t *)data},
-					  version};
+	struct jute_set_data_request q = {
+	    (char *)path, {(int32_t)strlen(data), (uint8_t *)data}, version};
 
 	return cli_call(c, ZOP_SETDATA, &q);
 }
@@ -431,7 +431,8 @@ static void cli_expect_event(struct cli *c, int32_t type, const char *path)
 
 	cli_recv(c, &r);
 	if (r.xid != -1)
-		printf("# expected an event %d on %s, got reply xid %d\n", type, path, r.xid);
+		printf("# expected an event %d on %s, got reply xid %d\n", type, path,
+		       r.xid);
 	TAP_EQ(r.xid, -1);
 	TAP_EQ(jute_get_watcher_event(&r.body, &ev, 1 << 20), ZOK);
 	if (ev.type != type || strcmp(ev.path ? ev.path : "", path) != 0)
@@ -529,7 +530,8 @@ static void t_crud(void)
 		struct jute_get_all_children_number_request q = {"/"};
 		struct reply r;
 
-		TAP_EQ(cli_expect(&c, cli_send(&c, ZOP_GETALLCHILDRENNUMBER, &q), &r), ZOK);
+		TAP_EQ(cli_expect(&c, cli_send(&c, ZOP_GETALLCHILDRENNUMBER, &q), &r),
+		       ZOK);
 		/* /a, /a/b, /zookeeper and what lies under it */
 		TAP_ASSERT(rd_u32(&r.body) >= 3);
 		reply_free(&r);
@@ -574,7 +576,8 @@ static void t_create_modes(void)
 	TAP_EQ(cli_create(&c, "/s/n-", "", ZCM_PERSISTENT_SEQUENTIAL, made, sizeof(made)),
 	       ZOK);
 	TAP_STREQ(made, "/s/n-0000000000");
-	TAP_EQ(cli_create(&c, "/s/n-", "", ZCM_EPHEMERAL_SEQUENTIAL, made, sizeof(made)), ZOK);
+	TAP_EQ(cli_create(&c, "/s/n-", "", ZCM_EPHEMERAL_SEQUENTIAL, made, sizeof(made)),
+	       ZOK);
 	TAP_STREQ(made, "/s/n-0000000001");
 	TAP_EQ(cli_create(&c, "/e", "", ZCM_EPHEMERAL, NULL, 0), ZOK);
 	TAP_EQ(cli_create(&c, "/e/child", "", 0, NULL, 0), ZNOCHILDRENFOREPHEMERALS);
@@ -599,7 +602,8 @@ static void t_create_modes(void)
 		reply_free(&r);
 	}
 	{
-		struct jute_create_request q = {"/c2", {1, (uint8_t *)"x"}, *acl_open_unsafe(), 0};
+		struct jute_create_request q = {
+		    "/c2", {1, (uint8_t *)"x"}, *acl_open_unsafe(), 0};
 		struct jute_create2_response cr;
 		struct reply r;
 
@@ -646,11 +650,12 @@ static void t_multi(void)
 	memset(ops, 0, sizeof(ops));
 	ops[0].type = ZOP_CREATE;
 	ops[0].rec = JUTE_REC_create_request;
-	ops[0].body.create_request =
-		(struct jute_create_request){"/m", {1, (uint8_t *)"1"}, *acl_open_unsafe(), 0};
+	ops[0].body.create_request = (struct jute_create_request){
+	    "/m", {1, (uint8_t *)"1"}, *acl_open_unsafe(), 0};
 	ops[1].type = ZOP_SETDATA;
 	ops[1].rec = JUTE_REC_set_data_request;
-	ops[1].body.set_data_request = (struct jute_set_data_request){"/m", {1, (uint8_t *)"2"}, 0};
+	ops[1].body.set_data_request =
+	    (struct jute_set_data_request){"/m", {1, (uint8_t *)"2"}, 0};
 	ops[2].type = ZOP_CHECK;
 	ops[2].rec = JUTE_REC_check_version_request;
 	ops[2].body.check_version_request = (struct jute_check_version_request){"/m", 1};
@@ -894,8 +899,8 @@ static void t_watch_order(void)
 
 		snprintf(v, sizeof(v), "%d", i);
 		if (i % 2 == 0) {
-			struct jute_set_data_request q = {"/q", {(int32_t)strlen(v), (uint8_t *)v},
-							  -1};
+			struct jute_set_data_request q = {
+			    "/q", {(int32_t)strlen(v), (uint8_t *)v}, -1};
 
 			xids[i] = cli_send(&c, ZOP_SETDATA, &q);
 		} else {
@@ -1084,7 +1089,8 @@ static void t_expiry(void)
 					break;
 				}
 				TAP_EQ(r.xid, -1);
-				TAP_EQ(jute_get_watcher_event(&r.body, &we, 1 << 20), ZOK);
+				TAP_EQ(jute_get_watcher_event(&r.body, &we, 1 << 20),
+				       ZOK);
 				TAP_EQ(we.type, 2);
 				TAP_STREQ(we.path, "/gone-soon");
 				jute_free_watcher_event(&we);
@@ -1151,8 +1157,8 @@ static void t_hostile(void)
 	static const uint8_t truncated[] = {0, 0, 0, 40, 0, 0, 0, 1, 0, 0};
 	/* a frame whose body is garbage for its opcode (getData with a
 	 * string length past the end) */
-	static const uint8_t garbage[] = {0, 0, 0, 14, 0, 0, 0, 1, 0, 0, 0, 4,
-					  0x7f, 0, 0, 0, 'x', 'y'};
+	static const uint8_t garbage[] = {0, 0, 0, 14,	 0, 0, 0, 1,   0,
+					  0, 0, 4, 0x7f, 0, 0, 0, 'x', 'y'};
 
 	srv_start();
 	hostile(negative, sizeof(negative), 0);
@@ -1223,7 +1229,8 @@ static void t_four_letter_words(void)
 	zo.four_letter_whitelist = "srvr, ruok";
 	srv_start_opts(&zo, 100);
 	TAP_STREQ(fourlw("ruok"), "imok");
-	TAP_STREQ(fourlw("envi"), "envi is not executed because it is not in the whitelist.\n");
+	TAP_STREQ(fourlw("envi"),
+		  "envi is not executed because it is not in the whitelist.\n");
 	srv_stop();
 }
 
@@ -1256,8 +1263,8 @@ static void t_big_data(void)
 {
 	struct cli c;
 	static char big[1024 * 1024];
-	struct jute_create_request q = {"/big", {(int32_t)sizeof(big), (uint8_t *)big},
-					*acl_open_unsafe(), 0};
+	struct jute_create_request q = {
+	    "/big", {(int32_t)sizeof(big), (uint8_t *)big}, *acl_open_unsafe(), 0};
 	struct zstat st;
 
 	srv_start();
@@ -1285,7 +1292,8 @@ static void t_pipeline_throttle(void)
 	TAP_EQ(cli_create(&c, "/t", "", 0, NULL, 0), ZOK);
 	buf_init(&all);
 	for (int i = 0; i < N; i++) {
-		struct jute_request_header h = {c.xid + i, i % 10 == 0 ? ZOP_SETDATA : ZOP_EXISTS};
+		struct jute_request_header h = {c.xid + i,
+						i % 10 == 0 ? ZOP_SETDATA : ZOP_EXISTS};
 		size_t off = jute_frame_begin(&all);
 
 		jute_put_request_header(&all, &h);
@@ -1316,22 +1324,22 @@ static void t_pipeline_throttle(void)
 }
 
 static const struct tap_case cases[] = {
-	{"pipeline_throttle", t_pipeline_throttle},
-	{"connect", t_connect},
-	{"crud", t_crud},
-	{"create_modes", t_create_modes},
-	{"multi", t_multi},
-	{"acl_auth", t_acl_auth},
-	{"super_digest", t_super_digest},
-	{"watch_data", t_watch_data},
-	{"watch_order", t_watch_order},
-	{"watch_persistent", t_watch_persistent},
-	{"reattach_setwatches", t_reattach_setwatches},
-	{"expiry", t_expiry},
-	{"hostile", t_hostile},
-	{"four_letter_words", t_four_letter_words},
-	{"max_cnxns", t_max_cnxns},
-	{"big_data", t_big_data},
+    {"pipeline_throttle", t_pipeline_throttle},
+    {"connect", t_connect},
+    {"crud", t_crud},
+    {"create_modes", t_create_modes},
+    {"multi", t_multi},
+    {"acl_auth", t_acl_auth},
+    {"super_digest", t_super_digest},
+    {"watch_data", t_watch_data},
+    {"watch_order", t_watch_order},
+    {"watch_persistent", t_watch_persistent},
+    {"reattach_setwatches", t_reattach_setwatches},
+    {"expiry", t_expiry},
+    {"hostile", t_hostile},
+    {"four_letter_words", t_four_letter_words},
+    {"max_cnxns", t_max_cnxns},
+    {"big_data", t_big_data},
 };
 
 int main(int argc, char **argv)
