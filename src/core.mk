@@ -31,7 +31,13 @@ tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c tests/unit/test_co
 	tests/unit/test_core_util.h
 tests_unit_test_snapshot_CFLAGS = $(QCORE_TEST_CFLAGS)
 tests_unit_test_snapshot_LDADD = $(QCORE_TEST_LIBS)
-QFS_TESTS += tests/unit/test_storage tests/unit/test_core tests/unit/test_snapshot
+check_PROGRAMS += tests/unit/test_storage_fault
+tests_unit_test_storage_fault_SOURCES = tests/unit/test_storage_fault.c \
+	tests/unit/test_core_util.c tests/unit/test_core_util.h
+tests_unit_test_storage_fault_CFLAGS = $(QCORE_TEST_CFLAGS)
+tests_unit_test_storage_fault_LDADD = $(QCORE_TEST_LIBS)
+QFS_TESTS += tests/unit/test_storage tests/unit/test_storage_fault tests/unit/test_core \
+	tests/unit/test_snapshot
 
 # Benchmarks (make bench): log appends/s and txns per fsync; restart time and
 # memory with 100k and 1M znodes.
