@@ -36,11 +36,7 @@ QFS_TESTS += tests/unit/test_logstore tests/unit/test_logstore_crash \
 tests_bench_bench_logstore_SOURCES = tests/bench/bench_logstore.c
 tests_bench_bench_logstore_CFLAGS = $(QFS_IO_CFLAGS)
 tests_bench_bench_logstore_LDADD = $(QFS_IO_LDADD)
-# Makefile.am sets "QFS_BENCHES =" after the fragments (automake refuses
-# += before =); until the lead appends $(QFS_IO_BENCHES) there, run
-# `make bench-io`.
-QFS_IO_BENCHES = tests/bench/bench_logstore
-bench-io: $(QFS_IO_BENCHES)
+QFS_BENCHES += tests/bench/bench_logstore
 	QFS_BUILDDIR=$(abs_top_builddir) QFS_SRCDIR=$(abs_top_srcdir) \
 	  $(SHELL) $(top_srcdir)/tests/bench/run.sh $(QFS_IO_BENCHES)
 .PHONY: bench-io
