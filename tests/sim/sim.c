@@ -577,6 +577,7 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		sim_check_step(s);
 		if (s->healed && sim_check_live(s)) {
 			s->live_ok = 1;
+			s->live_ms = s->now - s->fault_end;
 			sim_tracef(s, "live: probes committed on every server");
 			break;
 		}

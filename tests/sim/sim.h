@@ -157,6 +157,7 @@ struct sim {
 
 	/* figures */
 	uint64_t steps, msgs, commits;
+	uint64_t live_ms; /* from the end of faults to every probe applied */
 };
 
 /* sim.c */

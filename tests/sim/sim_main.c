@@ -27,7 +27,7 @@ static double cpu_seconds(void)
 int main(int argc, char **argv)
 {
 	struct sim_opts o = {.observers = -1};
-	uint64_t seeds = 100, start = 1, i, bad = 0, steps = 0, commits = 0;
+	uint64_t seeds = 100, start = 1, i, bad = 0, steps = 0, commits = 0, live_max = 0;
 	struct sim *s;
 	double t0;
 	int a;
@@ -80,6 +80,8 @@ int main(int argc, char **argv)
 			printf("seed %llu: violation: %s\n", (unsigned long long)o.seed, s->why);
 			fflush(stdout);
 		}
+		if (s->live_ms > live_max)
+			live_max = s->live_ms;
 		steps += s->steps;
 		commits += s->commits;
 		sim_free(s);
@@ -87,9 +89,10 @@ int main(int argc, char **argv)
 	if (seeds > 1) {
 		double dt = cpu_seconds() - t0;
 
-		printf("sim: %.1f seeds/s of CPU, %llu steps, %llu commits in %.2fs\n",
+		printf("sim: %.1f seeds/s of CPU, %llu steps, %llu commits in %.2fs; "
+		       "slowest recovery after faults %llu ms (bound 15000)\n",
 		       dt > 0 ? (double)seeds / dt : 0.0, (unsigned long long)steps,
-		       (unsigned long long)commits, dt);
+		       (unsigned long long)commits, dt, (unsigned long long)live_max);
 	}
 	printf("sim: %llu seeds, %llu violations\n", (unsigned long long)seeds,
 	       (unsigned long long)bad);
