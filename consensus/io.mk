@@ -37,9 +37,6 @@ tests_bench_bench_logstore_SOURCES = tests/bench/bench_logstore.c
 tests_bench_bench_logstore_CFLAGS = $(QFS_IO_CFLAGS)
 tests_bench_bench_logstore_LDADD = $(QFS_IO_LDADD)
 QFS_BENCHES += tests/bench/bench_logstore
-	QFS_BUILDDIR=$(abs_top_builddir) QFS_SRCDIR=$(abs_top_srcdir) \
-	  $(SHELL) $(top_srcdir)/tests/bench/run.sh $(QFS_IO_BENCHES)
-.PHONY: bench-io
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_transport
