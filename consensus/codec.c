@@ -63,7 +63,8 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 	case CONS_MSG_FORWARD:
 		buf_put_u32(b, m->forward.n);
 		for (i = 0; i < m->forward.n; i++)
-			put_blob(b, m->forward.payloads[i].data, m->forward.payloads[i].len);
+			put_blob(b, m->forward.payloads[i].data,
+				 m->forward.payloads[i].len);
 		break;
 	default:
 		b->len = start;

@@ -130,7 +130,8 @@ static void meta_write(struct cons *c)
 void cons_set_meta(struct cons *c, uint32_t epoch, uint32_t vote)
 {
 	CONS_INVARIANT(epoch >= c->meta.epoch);
-	CONS_INVARIANT(epoch > c->meta.epoch || c->meta.vote == 0 || c->meta.vote == vote);
+	CONS_INVARIANT(epoch > c->meta.epoch || c->meta.vote == 0 ||
+		       c->meta.vote == vote);
 	if (epoch == c->meta.epoch && vote == c->meta.vote)
 		return;
 	c->meta.epoch = epoch;
@@ -144,16 +145,17 @@ void cons_set_role(struct cons *c, enum cons_state s, uint32_t leader)
 
 	c->state = s;
 	c->leader = leader;
-	if (s == c->role_state && c->meta.epoch == c->role_epoch && leader == c->role_leader)
+	if (s == c->role_state && c->meta.epoch == c->role_epoch &&
+	    leader == c->role_leader)
 		return;
 	c->role_state = s;
 	c->role_epoch = c->meta.epoch;
 	c->role_leader = leader;
 	CONS_TRACE(c, "role %s epoch %u leader %u",
-		   s == CONS_LEADER	  ? "leader"
+		   s == CONS_LEADER	 ? "leader"
 		   : s == CONS_CANDIDATE ? "candidate"
-		   : s == CONS_OBSERVER	  ? "observer"
-					  : "follower",
+		   : s == CONS_OBSERVER	 ? "observer"
+					 : "follower",
 		   c->meta.epoch, leader);
 	a = cons_act(c, CONS_ACT_ROLE, SIZE_MAX);
 	if (!a)
@@ -194,8 +196,9 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 	size_t k;
 	int self_slot, rc;
 
-	if (!cfg || !cfg->members || cfg->n_members == 0 || cfg->n_members > CONS_MAX_MEMBERS ||
-	    cfg->election_timeout_ms == 0 || cfg->heartbeat_ms == 0)
+	if (!cfg || !cfg->members || cfg->n_members == 0 ||
+	    cfg->n_members > CONS_MAX_MEMBERS || cfg->election_timeout_ms == 0 ||
+	    cfg->heartbeat_ms == 0)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -311,8 +314,8 @@ static int valid_msg(const struct cons *c, const struct cons_msg *m)
 	return m->from != c->cfg.self && quorum_slot(&c->q, m->from) >= 0;
 }
 
-int cons_step(struct cons *c, const struct cons_event *ev, const struct cons_action **acts,
-	      size_t *n)
+int cons_step(struct cons *c, const struct cons_event *ev,
+	      const struct cons_action **acts, size_t *n)
 {
 	int rc = 0;
 

@@ -73,7 +73,7 @@
 
 struct cons;
 
-#define CONS_MAX_MEMBERS 64	   /* participants + observers */
+#define CONS_MAX_MEMBERS 64	     /* participants + observers */
 #define CONS_MAX_PAYLOAD (16u << 20) /* one entry (a tree txn) */
 
 /* Entry kinds. */
@@ -126,7 +126,8 @@ struct cons_member {
  * Tracer: called only when set, with a formatted line (borrowed). The
  * format work is skipped entirely when trace is NULL.
  */
-typedef void (*cons_trace_fn)(void *arg, uint32_t self, uint64_t now_ms, const char *line);
+typedef void (*cons_trace_fn)(void *arg, uint32_t self, uint64_t now_ms,
+			      const char *line);
 
 struct cons_config {
 	uint32_t self;
@@ -262,7 +263,7 @@ struct cons_action {
 		struct cons_meta meta;
 		struct {
 			uint64_t seq;
-			int truncate;	       /* drop entries after truncate_after first */
+			int truncate; /* drop entries after truncate_after first */
 			zxid_t truncate_after;
 			const struct cons_entry *entries;
 			size_t n;
@@ -309,8 +310,8 @@ void cons_free(struct cons *c);
  * the protocol tolerates a lost message, and a lost proposal is the
  * host's to fail).
  */
-int cons_step(struct cons *c, const struct cons_event *ev, const struct cons_action **acts,
-	      size_t *n);
+int cons_step(struct cons *c, const struct cons_event *ev,
+	      const struct cons_action **acts, size_t *n);
 
 /* Fill a CONS_MSG_SNAP for a SNAP_SEND action; blob is borrowed. */
 void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,

@@ -41,7 +41,8 @@ static void send_vote_requests(struct cons *c)
 
 static void check_won(struct cons *c)
 {
-	if (c->state == CONS_CANDIDATE && cons_meta_ready(c) && quorum_contains(&c->q, c->votes))
+	if (c->state == CONS_CANDIDATE && cons_meta_ready(c) &&
+	    quorum_contains(&c->q, c->votes))
 		cons_become_leader(c);
 }
 
@@ -110,7 +111,8 @@ void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
 		cons_become_follower(c, m->epoch, 0);
 	}
 	if (m->epoch == c->meta.epoch && (c->meta.vote == 0 || c->meta.vote == m->from) &&
-	    c->state == CONS_FOLLOWER && m->vote_req.last_zxid >= cons_log_last(&c->log)) {
+	    c->state == CONS_FOLLOWER &&
+	    m->vote_req.last_zxid >= cons_log_last(&c->log)) {
 		cons_set_meta(c, c->meta.epoch, m->from);
 		cons_reset_deadline(c);
 		CONS_TRACE(c, "vote for %u epoch %u", m->from, c->meta.epoch);
@@ -133,7 +135,8 @@ void cons_on_vote_resp(struct cons *c, const struct cons_msg *m)
 		cons_become_follower(c, m->epoch, 0);
 		return;
 	}
-	if (c->state != CONS_CANDIDATE || m->epoch != c->meta.epoch || !m->vote_resp.granted)
+	if (c->state != CONS_CANDIDATE || m->epoch != c->meta.epoch ||
+	    !m->vote_resp.granted)
 		return;
 	c->votes |= 1ull << p->slot;
 	check_won(c);

@@ -101,7 +101,8 @@ void cons_on_log_done(struct cons *c, uint64_t seq, int status)
 	if (status) {
 		/* The store fails what is queued behind this write; forget
 		 * those and rewrite from the last durable entry on a tick. */
-		CONS_TRACE(c, "log write %llu failed (%d)", (unsigned long long)seq, status);
+		CONS_TRACE(c, "log write %llu failed (%d)", (unsigned long long)seq,
+			   status);
 		c->wvalid = c->wseq;
 		c->w_n = 0;
 		c->resync = 1;
@@ -149,7 +150,8 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 		return;
 	/* One leader per epoch: a second one is a safety violation. */
 	CONS_INVARIANT(!(c->state == CONS_LEADER && m->epoch == c->meta.epoch));
-	if (m->epoch > c->meta.epoch || c->leader != m->from || c->state == CONS_CANDIDATE)
+	if (m->epoch > c->meta.epoch || c->leader != m->from ||
+	    c->state == CONS_CANDIDATE)
 		cons_become_follower(c, m->epoch, m->from);
 	c->heard_leader = c->now;
 	cons_reset_deadline(c);
@@ -171,7 +173,8 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 		if (pos < c->log.n) {
 			CONS_INVARIANT(c->log.e[pos].zxid > c->commit);
 			CONS_TRACE(c, "truncate after %llx (%zu entries)",
-				   (unsigned long long)(pos ? c->log.e[pos - 1].zxid : c->log.base),
+				   (unsigned long long)(pos ? c->log.e[pos - 1].zxid
+							    : c->log.base),
 				   c->log.n - pos);
 			cons_log_truncate(&c->log, pos);
 			trunc = 1;
@@ -182,7 +185,8 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 		}
 		first = pos;
 		for (; i < n; i++)
-			if (cons_log_append(&c->log, e[i].zxid, e[i].type, e[i].data, e[i].len)) {
+			if (cons_log_append(&c->log, e[i].zxid, e[i].type, e[i].data,
+					    e[i].len)) {
 				c->oom = 1;
 				break;
 			}

@@ -21,9 +21,9 @@
 
 /* Replication progress of one peer, kept by the leader (Raft's progress). */
 enum peer_mode {
-	PEER_PROBE = 1,	 /* one append at a time until the logs are found to match */
-	PEER_REPLICATE,	 /* pipelined appends, up to max_inflight */
-	PEER_SNAPSHOT,	 /* waiting for a snapshot to be installed */
+	PEER_PROBE = 1, /* one append at a time until the logs are found to match */
+	PEER_REPLICATE, /* pipelined appends, up to max_inflight */
+	PEER_SNAPSHOT,	/* waiting for a snapshot to be installed */
 };
 
 struct cons_peer {
@@ -31,11 +31,11 @@ struct cons_peer {
 	int slot; /* quorum slot */
 	uint8_t observer;
 	uint8_t mode;
-	uint8_t probe_out;  /* PROBE: an append is outstanding */
-	uint8_t acked;	    /* an answer arrived since the last heartbeat */
-	uint32_t inflight;  /* REPLICATE: appends not yet answered */
-	zxid_t next;	    /* entries after this zxid are to be sent */
-	zxid_t match;	    /* durable on the peer and equal to ours up to here */
+	uint8_t probe_out; /* PROBE: an append is outstanding */
+	uint8_t acked;	   /* an answer arrived since the last heartbeat */
+	uint32_t inflight; /* REPLICATE: appends not yet answered */
+	zxid_t next;	   /* entries after this zxid are to be sent */
+	zxid_t match;	   /* durable on the peer and equal to ours up to here */
 	uint64_t last_heard;
 	uint64_t last_sent;
 	uint64_t snap_at;
@@ -70,13 +70,13 @@ struct cons {
 	struct cons_meta meta;	       /* in memory */
 	struct cons_meta durable_meta; /* on disk */
 	struct cons_meta writing_meta;
-	uint8_t meta_busy;	/* a PERSIST_META is in flight */
-	uint8_t meta_failed;	/* retry on the next tick */
-	uint32_t grant_to;	/* a vote reply waiting for the meta write */
-	uint64_t votes;		/* candidate: slots that granted */
-	uint64_t deadline;	/* follower/candidate: start an election at */
-	uint64_t heard_leader;	/* last append from the leader */
-	uint64_t quorum_check;	/* leader: next check-quorum */
+	uint8_t meta_busy;	    /* a PERSIST_META is in flight */
+	uint8_t meta_failed;	    /* retry on the next tick */
+	uint32_t grant_to;	    /* a vote reply waiting for the meta write */
+	uint64_t votes;		    /* candidate: slots that granted */
+	uint64_t deadline;	    /* follower/candidate: start an election at */
+	uint64_t heard_leader;	    /* last append from the leader */
+	uint64_t quorum_check;	    /* leader: next check-quorum */
 	enum cons_state role_state; /* last reported by ROLE */
 	uint32_t role_epoch, role_leader;
 
@@ -86,7 +86,7 @@ struct cons {
 	zxid_t verified; /* follower: equal to the leader's log up to here */
 	zxid_t commit;
 	zxid_t applied;
-	uint32_t counter; /* leader: last counter used in this epoch */
+	uint32_t counter;   /* leader: last counter used in this epoch */
 	size_t unpersisted; /* leader: log position of the first entry not yet written */
 	uint8_t resync;	    /* the next write must truncate after stable */
 	uint64_t wseq;	    /* next write sequence */
@@ -115,7 +115,7 @@ void cons_become_follower(struct cons *c, uint32_t epoch, uint32_t leader);
 uint64_t cons_rand(struct cons *c);
 struct cons_peer *cons_peer(struct cons *c, uint32_t id);
 void cons_tracef(struct cons *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 #define CONS_TRACE(c, ...)                                                               \
 	do {                                                                             \
 		if ((c)->cfg.trace)                                                      \

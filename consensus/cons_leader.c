@@ -41,7 +41,8 @@ void cons_become_leader(struct cons *c)
 		p->last_heard = c->now;
 		p->last_sent = 0;
 	}
-	if (cons_log_append(&c->log, zxid_make(c->meta.epoch, 0), CONS_ENTRY_EPOCH, NULL, 0)) {
+	if (cons_log_append(&c->log, zxid_make(c->meta.epoch, 0), CONS_ENTRY_EPOCH, NULL,
+			    0)) {
 		c->oom = 1;
 		cons_become_follower(c, c->meta.epoch, 0);
 	}
@@ -88,7 +89,8 @@ static void enter_snapshot(struct cons *c, struct cons_peer *p)
 {
 	struct cons_action *a;
 
-	if (p->mode == PEER_SNAPSHOT && c->now < p->snap_at + 4ull * c->cfg.election_timeout_ms)
+	if (p->mode == PEER_SNAPSHOT &&
+	    c->now < p->snap_at + 4ull * c->cfg.election_timeout_ms)
 		return;
 	if (!cons_meta_ready(c))
 		return;

@@ -100,8 +100,8 @@ static void drop_req(struct node_req *r)
 	free(r);
 }
 
-static void fail_now(struct cons_node *n, enum cons_event_type t, uint64_t seq, zxid_t zxid,
-		     int status)
+static void fail_now(struct cons_node *n, enum cons_event_type t, uint64_t seq,
+		     zxid_t zxid, int status)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 
@@ -159,8 +159,8 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 			}
 			r->req.seq = a->log.seq;
 			rc = n->store->append(n->store, &r->req, a->log.truncate,
-					      a->log.truncate_after, a->log.entries, a->log.n,
-					      store_done);
+					      a->log.truncate_after, a->log.entries,
+					      a->log.n, store_done);
 			if (rc) {
 				drop_req(r);
 				fail_now(n, CONS_EV_LOG_DONE, a->log.seq, 0, rc);
@@ -169,8 +169,8 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 		case CONS_ACT_SEND:
 			buf_reset(&n->out);
 			if (cons_encode(&n->out, &a->send.msg) == 0)
-				n->tr->send(n->tr, NULL, a->send.to, n->out.data, n->out.len,
-					    NULL);
+				n->tr->send(n->tr, NULL, a->send.to, n->out.data,
+					    n->out.len, NULL);
 			break;
 		case CONS_ACT_APPLY:
 			n->host.apply(n->host.arg, a->apply.entries, a->apply.n);
@@ -180,7 +180,8 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 			break;
 		case CONS_ACT_SNAP_INSTALL:
 			rc = n->host.snap_install(n->host.arg, a->snap_install.zxid,
-						  a->snap_install.blob, a->snap_install.len);
+						  a->snap_install.blob,
+						  a->snap_install.len);
 			r = rc ? NULL : new_req(n, CONS_EV_SNAP_DONE);
 			if (!r) {
 				fail_now(n, CONS_EV_SNAP_DONE, 0, a->snap_install.zxid,
@@ -188,10 +189,12 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 				break;
 			}
 			r->zxid = a->snap_install.zxid;
-			rc = n->store->reset(n->store, &r->req, a->snap_install.zxid, store_done);
+			rc = n->store->reset(n->store, &r->req, a->snap_install.zxid,
+					     store_done);
 			if (rc) {
 				drop_req(r);
-				fail_now(n, CONS_EV_SNAP_DONE, 0, a->snap_install.zxid, rc);
+				fail_now(n, CONS_EV_SNAP_DONE, 0, a->snap_install.zxid,
+					 rc);
 			}
 			break;
 		case CONS_ACT_ROLE:

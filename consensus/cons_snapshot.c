@@ -23,7 +23,8 @@ void cons_on_snap(struct cons *c, const struct cons_msg *m)
 	if (zxid_epoch(m->snap.zxid) > m->epoch)
 		return;
 	CONS_INVARIANT(!(c->state == CONS_LEADER && m->epoch == c->meta.epoch));
-	if (m->epoch > c->meta.epoch || c->leader != m->from || c->state == CONS_CANDIDATE)
+	if (m->epoch > c->meta.epoch || c->leader != m->from ||
+	    c->state == CONS_CANDIDATE)
 		cons_become_follower(c, m->epoch, m->from);
 	c->heard_leader = c->now;
 	cons_reset_deadline(c);

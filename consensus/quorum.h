@@ -23,14 +23,14 @@
 
 struct quorum {
 	enum quorum_kind kind;
-	unsigned n;				  /* member slots */
-	uint64_t voters;			  /* slots that may count */
+	unsigned n;	 /* member slots */
+	uint64_t voters; /* slots that may count */
 	uint32_t id[CONS_MAX_MEMBERS];
 	uint32_t weight[CONS_MAX_MEMBERS];
-	uint32_t group[CONS_MAX_MEMBERS];	  /* group index per slot */
+	uint32_t group[CONS_MAX_MEMBERS]; /* group index per slot */
 	unsigned n_groups;
 	uint64_t group_total[CONS_MAX_MEMBERS]; /* weight per group */
-	uint64_t total;				  /* weighted: total weight */
+	uint64_t total;				/* weighted: total weight */
 	int (*contains)(const struct quorum *q, uint64_t set);
 };
 
@@ -40,8 +40,8 @@ struct quorum {
  * all are 0. Returns 0 or -EINVAL (too many members, no voter, duplicate id,
  * hierarchical with a participant in no group).
  */
-int quorum_init(struct quorum *q, enum quorum_kind kind, const struct cons_member *members,
-		unsigned n);
+int quorum_init(struct quorum *q, enum quorum_kind kind,
+		const struct cons_member *members, unsigned n);
 /* The slot of server id, or -1. */
 int quorum_slot(const struct quorum *q, uint32_t id);
 /* 1 if set (a bitmask of slots) contains a quorum, else 0. */

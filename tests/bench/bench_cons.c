@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 				      .snap_get = h_snap_get,
 				      .snap_install = h_snap_install};
 	struct cons_payload *p;
-	uint8_t (*data)[16];
+	uint8_t(*data)[16];
 	struct cons_status st;
 	uint64_t sent = 0, base;
 	int leader = -1, i;
@@ -241,9 +241,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("bench_cons: %llu proposals committed and applied on all 3 nodes in %.3f s "
-	       "CPU (batch %u): %.0f proposals/s of CPU\n",
-	       (unsigned long long)sent, dt, batch, (double)sent / dt);
+	printf(
+	    "bench_cons: %llu proposals committed and applied on all 3 nodes in %.3f s "
+	    "CPU (batch %u): %.0f proposals/s of CPU\n",
+	    (unsigned long long)sent, dt, batch, (double)sent / dt);
 	for (i = 0; i < NODES; i++)
 		cons_node_free(nodes[i].node);
 	free(p);

@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cons_decode(data, size, &m))
 		return 0;
 	buf_init(&b);
-	if (cons_encode(&b, &m) == 0 && (b.len != size || memcmp(b.data, data, size) != 0))
+	if (cons_encode(&b, &m) == 0 &&
+	    (b.len != size || memcmp(b.data, data, size) != 0))
 		abort();
 	buf_free(&b);
 	cons_msg_release(&m);

@@ -15,10 +15,10 @@
 
 #include "sim.h"
 
-#define TICK_MS	    10
-#define FAULT_MS    3000
-#define LIVE_MS	    15000
-#define ELECTION_MS 150
+#define TICK_MS	     10
+#define FAULT_MS     3000
+#define LIVE_MS	     15000
+#define ELECTION_MS  150
 #define HEARTBEAT_MS 30
 
 static struct sim *current; /* for the invariant hook */
@@ -59,8 +59,8 @@ static void core_trace(void *arg, uint32_t self, uint64_t now_ms, const char *li
 {
 	struct sim_node *n = arg;
 
-	printf("%8llu  n%u   %s (clock %llu)\n", (unsigned long long)n->sim->now, self, line,
-	       (unsigned long long)now_ms);
+	printf("%8llu  n%u   %s (clock %llu)\n", (unsigned long long)n->sim->now, self,
+	       line, (unsigned long long)now_ms);
 }
 
 /* ---- event queue: a binary heap ordered by (time, insertion) ---- */
@@ -111,7 +111,8 @@ static int heap_pop(struct sim *s, struct sim_event *out)
 
 		if (l < s->h_n && ev_less(&s->heap[l], &last))
 			m = l;
-		if (l + 1 < s->h_n && ev_less(&s->heap[l + 1], m == i ? &last : &s->heap[m]))
+		if (l + 1 < s->h_n &&
+		    ev_less(&s->heap[l + 1], m == i ? &last : &s->heap[m]))
 			m = l + 1;
 		if (m == i)
 			break;
@@ -125,7 +126,8 @@ static int heap_pop(struct sim *s, struct sim_event *out)
 
 void sim_push(struct sim *s, uint64_t t, int type, int node, uint32_t gen)
 {
-	struct sim_event ev = {.t = t, .seq = s->seq++, .type = type, .node = node, .gen = gen};
+	struct sim_event ev = {
+	    .t = t, .seq = s->seq++, .type = type, .node = node, .gen = gen};
 
 	heap_push(s, &ev);
 }
@@ -133,7 +135,8 @@ void sim_push(struct sim *s, uint64_t t, int type, int node, uint32_t gen)
 void sim_push_msg(struct sim *s, uint64_t t, int node, uint32_t from, uint8_t *frame,
 		  size_t len)
 {
-	struct sim_event ev = {.t = t, .seq = s->seq++, .type = SIM_EV_DELIVER, .node = node};
+	struct sim_event ev = {
+	    .t = t, .seq = s->seq++, .type = SIM_EV_DELIVER, .node = node};
 
 	ev.from = from;
 	ev.frame = frame;
@@ -228,12 +231,12 @@ static void host_role(void *arg, enum cons_state st, uint32_t epoch, uint32_t le
 static void node_start(struct sim *s, struct sim_node *n)
 {
 	struct cons_node_host host = {
-		.arg = n,
-		.now = host_now,
-		.apply = host_apply,
-		.snap_get = host_snap_get,
-		.snap_install = host_snap_install,
-		.role = host_role,
+	    .arg = n,
+	    .now = host_now,
+	    .apply = host_apply,
+	    .snap_get = host_snap_get,
+	    .snap_install = host_snap_install,
+	    .role = host_role,
 	};
 	struct cons_config cfg = {0};
 	int rc;
@@ -302,8 +305,8 @@ static void random_partition(struct sim *s, int asymmetric)
 				if (!asymmetric || ((side >> i) & 1))
 					s->block[i][j] = 1;
 			}
-	sim_tracef(s, "%s partition, side mask %x", asymmetric ? "asymmetric" : "symmetric",
-		   side & ((1u << s->n) - 1));
+	sim_tracef(s, "%s partition, side mask %x",
+		   asymmetric ? "asymmetric" : "symmetric", side & ((1u << s->n) - 1));
 }
 
 static void inject_fault(struct sim *s)
@@ -365,11 +368,13 @@ static void inject_fault(struct sim *s)
 		break;
 	case 10:
 		n->failing_disk = !n->failing_disk;
-		sim_tracef(s, "n%u disk %s", n->id, n->failing_disk ? "failing" : "healthy");
+		sim_tracef(s, "n%u disk %s", n->id,
+			   n->failing_disk ? "failing" : "healthy");
 		break;
 	case 11:
 		n->clock_off += (int64_t)range(s, 0, 4000) - 2000;
-		sim_tracef(s, "n%u clock jumps to offset %lld", n->id, (long long)n->clock_off);
+		sim_tracef(s, "n%u clock jumps to offset %lld", n->id,
+			   (long long)n->clock_off);
 		break;
 	}
 }
@@ -392,7 +397,8 @@ static void heal_all(struct sim *s)
 	}
 	s->healed = 1;
 	for (k = 0; k < SIM_PROBES; k++) {
-		s->probe_id[k] = (1ull << 62) | ((uint64_t)k << 32) | (s->o.seed & 0xffffffff);
+		s->probe_id[k] =
+		    (1ull << 62) | ((uint64_t)k << 32) | (s->o.seed & 0xffffffff);
 		s->probe_pos[k] = -1;
 	}
 	sim_push(s, s->now + 1, SIM_EV_PROBE, 0, 0);
@@ -485,12 +491,13 @@ static void setup(struct sim *s)
 	s->snap_every = (uint32_t)range(s, 5, 60);
 	s->fault_gap = (uint32_t)range(s, 60, 400);
 	s->max_delay = (uint32_t)range(s, 1, 20);
-	sim_tracef(s, "seed %llu: %d participants, %d observers, quorum %s, snapshot every %u",
-		   (unsigned long long)s->o.seed, parts, obs,
-		   s->quorum == QUORUM_MAJORITY	 ? "majority"
-		   : s->quorum == QUORUM_WEIGHTED ? "weighted"
-						  : "hierarchical",
-		   s->snap_every);
+	sim_tracef(
+	    s, "seed %llu: %d participants, %d observers, quorum %s, snapshot every %u",
+	    (unsigned long long)s->o.seed, parts, obs,
+	    s->quorum == QUORUM_MAJORITY   ? "majority"
+	    : s->quorum == QUORUM_WEIGHTED ? "weighted"
+					   : "hierarchical",
+	    s->snap_every);
 }
 
 static void dispatch(struct sim *s, struct sim_event *ev)
@@ -590,10 +597,12 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 				continue;
 			cons_status(cons_node_core(s->nodes[i].node), &st);
 			sim_tracef(s,
-				   "n%u state %d epoch %u leader %u last %llx stable %llx commit "
+				   "n%u state %d epoch %u leader %u last %llx stable "
+				   "%llx commit "
 				   "%llx applied %llx snap %llx count %llu",
 				   s->nodes[i].id, st.state, st.epoch, st.leader,
-				   (unsigned long long)st.last_zxid, (unsigned long long)st.stable_zxid,
+				   (unsigned long long)st.last_zxid,
+				   (unsigned long long)st.stable_zxid,
 				   (unsigned long long)st.commit_zxid,
 				   (unsigned long long)st.applied_zxid,
 				   (unsigned long long)st.snap_zxid,
@@ -603,9 +612,11 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 			sim_tracef(s, "probe %d at %ld", i, s->probe_pos[i]);
 	}
 	if (!s->live_ok)
-		sim_violation(s, "liveness: probes not committed everywhere %d ms after faults "
-				 "stopped",
-			      LIVE_MS);
+		sim_violation(
+		    s,
+		    "liveness: probes not committed everywhere %d ms after faults "
+		    "stopped",
+		    LIVE_MS);
 out:
 	free(s->cur_frame);
 	s->cur_frame = NULL;

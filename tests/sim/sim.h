@@ -167,7 +167,8 @@ void sim_push(struct sim *s, uint64_t t, int type, int node, uint32_t gen);
 /* Queue a frame (owned by the queue from now on) for delivery. */
 void sim_push_msg(struct sim *s, uint64_t t, int node, uint32_t from, uint8_t *frame,
 		  size_t len);
-void sim_tracef(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_tracef(struct sim *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 uint64_t sim_node_now(struct sim_node *n);
 /* Run one seed; returns the number of violations (0 or 1), why in s->why. */
 int sim_run(const struct sim_opts *o, struct sim *s);
@@ -196,7 +197,8 @@ void sim_net_init(struct sim_node *n);
 void sim_net_deliver(struct sim *s, struct sim_event *ev);
 
 /* sim_check.c */
-void sim_violation(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_violation(struct sim *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt);
 void sim_check_leader(struct sim_node *n, uint32_t epoch);
 void sim_check_snapshot(struct sim_node *n, const struct sim_state *st);

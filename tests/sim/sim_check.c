@@ -86,15 +86,17 @@ void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
 
 		if (e->zxid <= n->st.zxid)
 			sim_violation(s, "n%u applied zxid %llx after %llx", n->id,
-				      (unsigned long long)e->zxid, (unsigned long long)n->st.zxid);
+				      (unsigned long long)e->zxid,
+				      (unsigned long long)n->st.zxid);
 		if (pos < s->g_n) {
 			if (s->g[pos].zxid != e->zxid || s->g[pos].ph != ph)
-				sim_violation(s,
-					      "n%u applied %llx at position %llu where the "
-					      "committed sequence has %llx",
-					      n->id, (unsigned long long)e->zxid,
-					      (unsigned long long)pos,
-					      (unsigned long long)s->g[pos].zxid);
+				sim_violation(
+				    s,
+				    "n%u applied %llx at position %llu where the "
+				    "committed sequence has %llx",
+				    n->id, (unsigned long long)e->zxid,
+				    (unsigned long long)pos,
+				    (unsigned long long)s->g[pos].zxid);
 			if (s->g[pos].prefix != prefix)
 				sim_violation(s, "n%u state diverged at %llu", n->id,
 					      (unsigned long long)pos);
@@ -103,11 +105,13 @@ void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
 				sim_violation(s, "out of memory");
 			s->commits++;
 			for (k = 0; k < SIM_PROBES; k++)
-				if (e->type == CONS_ENTRY_TXN && payload_id(e) == s->probe_id[k] &&
+				if (e->type == CONS_ENTRY_TXN &&
+				    payload_id(e) == s->probe_id[k] &&
 				    s->probe_pos[k] < 0)
 					s->probe_pos[k] = (long)pos;
 		} else {
-			sim_violation(s, "n%u applied past the committed sequence", n->id);
+			sim_violation(s, "n%u applied past the committed sequence",
+				      n->id);
 		}
 		n->st.count++;
 		n->st.hash = prefix;
@@ -148,8 +152,8 @@ void sim_check_leader(struct sim_node *n, uint32_t epoch)
 		return;
 	e = cons_find(cons_node_core(n->node), last->zxid);
 	if (!e || sim_payload_hash(e) != last->ph)
-		sim_violation(s, "leader n%u of epoch %u lacks committed %llx", n->id, epoch,
-			      (unsigned long long)last->zxid);
+		sim_violation(s, "leader n%u of epoch %u lacks committed %llx", n->id,
+			      epoch, (unsigned long long)last->zxid);
 }
 
 void sim_check_snapshot(struct sim_node *n, const struct sim_state *st)
@@ -160,8 +164,9 @@ void sim_check_snapshot(struct sim_node *n, const struct sim_state *st)
 		return;
 	if (st->count > s->g_n || s->g[st->count - 1].zxid != st->zxid ||
 	    s->g[st->count - 1].prefix != st->hash)
-		sim_violation(s, "n%u installed a snapshot at %llx that is not a committed prefix",
-			      n->id, (unsigned long long)st->zxid);
+		sim_violation(
+		    s, "n%u installed a snapshot at %llx that is not a committed prefix",
+		    n->id, (unsigned long long)st->zxid);
 }
 
 static int durable_has(const struct sim_node *n, zxid_t z)
@@ -214,7 +219,8 @@ void sim_check_step(struct sim *s)
 		if (st.state == CONS_LEADER) {
 			for (j = 0; j < nl; j++)
 				if (lead_epoch[j] == st.epoch)
-					sim_violation(s, "two live leaders in epoch %u", st.epoch);
+					sim_violation(s, "two live leaders in epoch %u",
+						      st.epoch);
 			lead_epoch[nl++] = st.epoch;
 		}
 	}

@@ -63,7 +63,8 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr,
 				"usage: %s [--seeds N] [--start S] [--seed S] [--trace] "
-				"[--trace-msgs] [--mutant M] [--participants P] [--observers O] "
+				"[--trace-msgs] [--mutant M] [--participants P] "
+				"[--observers O] "
 				"[--no-faults]\n",
 				argv[0]);
 			return 2;
@@ -77,7 +78,8 @@ int main(int argc, char **argv)
 		o.seed = start + i;
 		if (sim_run(&o, s)) {
 			bad++;
-			printf("seed %llu: violation: %s\n", (unsigned long long)o.seed, s->why);
+			printf("seed %llu: violation: %s\n", (unsigned long long)o.seed,
+			       s->why);
 			fflush(stdout);
 		}
 		if (s->live_ms > live_max)

@@ -37,7 +37,8 @@ static int net_send(struct cons_transport *t, struct cons_send_req *req, uint32_
 	else if (sim_chance(s, s->dup_pct))
 		copies = 2;
 	for (i = 0; i < copies; i++) {
-		uint64_t t_at = s->now + 1 + (s->max_delay ? sim_rand(s) % s->max_delay : 0);
+		uint64_t t_at =
+		    s->now + 1 + (s->max_delay ? sim_rand(s) % s->max_delay : 0);
 		uint8_t *copy = malloc(len);
 
 		if (!copy)
@@ -75,8 +76,8 @@ void sim_net_init(struct sim_node *n)
  * in flight, as a broken TCP connection would. */
 static void trace_msg(struct sim *s, struct sim_event *ev, const char *what)
 {
-	static const char *names[] = {"?",	    "VOTE_REQ", "VOTE_RESP", "APPEND",
-				      "APPEND_RESP", "SNAP",	"FORWARD"};
+	static const char *names[] = {"?",	     "VOTE_REQ", "VOTE_RESP", "APPEND",
+				      "APPEND_RESP", "SNAP",	 "FORWARD"};
 	struct cons_msg m;
 
 	if (cons_decode(ev->frame, ev->len, &m))
@@ -93,20 +94,20 @@ static void trace_msg(struct sim *s, struct sim_event *ev, const char *what)
 			   m.vote_resp.granted);
 		break;
 	case CONS_MSG_APPEND:
-		sim_tracef(s, "n%u -> n%u %s %s epoch %u prev %llx n %u commit %llx", m.from,
-			   s->nodes[ev->node].id, what, names[m.type], m.epoch,
+		sim_tracef(s, "n%u -> n%u %s %s epoch %u prev %llx n %u commit %llx",
+			   m.from, s->nodes[ev->node].id, what, names[m.type], m.epoch,
 			   (unsigned long long)m.append.prev_zxid, m.append.n,
 			   (unsigned long long)m.append.commit_zxid);
 		break;
 	case CONS_MSG_APPEND_RESP:
-		sim_tracef(s, "n%u -> n%u %s %s epoch %u ok %u match %llx last %llx", m.from,
-			   s->nodes[ev->node].id, what, names[m.type], m.epoch,
+		sim_tracef(s, "n%u -> n%u %s %s epoch %u ok %u match %llx last %llx",
+			   m.from, s->nodes[ev->node].id, what, names[m.type], m.epoch,
 			   m.append_resp.ok, (unsigned long long)m.append_resp.match_zxid,
 			   (unsigned long long)m.append_resp.last_zxid);
 		break;
 	default:
-		sim_tracef(s, "n%u -> n%u %s %s epoch %u", m.from, s->nodes[ev->node].id, what,
-			   names[m.type], m.epoch);
+		sim_tracef(s, "n%u -> n%u %s %s epoch %u", m.from, s->nodes[ev->node].id,
+			   what, names[m.type], m.epoch);
 	}
 	cons_msg_release(&m);
 }

@@ -53,7 +53,8 @@ static int push_op(struct sim_store *st, struct sim_op *op)
 		st->batch_start = st->busy_until > s->now ? st->busy_until : s->now;
 		st->busy_until = st->batch_start + lat;
 		if (st->batch_start == s->now)
-			st->batch_start = 0; /* started already: the next op opens a new one */
+			st->batch_start =
+			    0; /* started already: the next op opens a new one */
 	}
 	sim_push(s, st->busy_until, SIM_EV_DISK, st->node, node->gen);
 	return 0;
@@ -80,7 +81,8 @@ static int st_set_meta(struct cons_store *vt, struct cons_store_req *req,
 }
 
 static int st_append(struct cons_store *vt, struct cons_store_req *req, int truncate,
-		     zxid_t after, const struct cons_entry *entries, size_t n, cons_store_cb cb)
+		     zxid_t after, const struct cons_entry *entries, size_t n,
+		     cons_store_cb cb)
 {
 	struct sim_op op = {.kind = SIM_OP_APPEND, .req = req, .cb = cb};
 	size_t i;
@@ -218,7 +220,8 @@ void sim_store_complete(struct sim_store *st)
 			st->meta = op.meta;
 		break;
 	case SIM_OP_APPEND:
-		if ((st->poisoned && !op.truncate) || (node->failing_disk && sim_chance(s, 30))) {
+		if ((st->poisoned && !op.truncate) ||
+		    (node->failing_disk && sim_chance(s, 30))) {
 			rc = -EIO;
 			st->poisoned = 1;
 		} else {

@@ -41,9 +41,9 @@ static void test_vote(void)
 static void test_append(void)
 {
 	struct cons_entry e[3] = {
-		{zxid_make(2, 0), CONS_ENTRY_EPOCH, 0, NULL},
-		{zxid_make(2, 1), CONS_ENTRY_TXN, 5, (const uint8_t *)"hello"},
-		{zxid_make(2, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"},
+	    {zxid_make(2, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(2, 1), CONS_ENTRY_TXN, 5, (const uint8_t *)"hello"},
+	    {zxid_make(2, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"},
 	};
 	struct cons_msg m = {.type = CONS_MSG_APPEND, .from = 1, .epoch = 2}, o;
 	struct buf b;
@@ -104,7 +104,8 @@ static void test_resp_snap_forward(void)
 
 static void test_hostile(void)
 {
-	struct cons_entry e = {zxid_make(1, 1), CONS_ENTRY_TXN, 3, (const uint8_t *)"abc"};
+	struct cons_entry e = {zxid_make(1, 1), CONS_ENTRY_TXN, 3,
+			       (const uint8_t *)"abc"};
 	struct cons_msg m = {.type = CONS_MSG_APPEND, .from = 1, .epoch = 1}, o;
 	struct buf b;
 	size_t i, flen;
@@ -156,10 +157,10 @@ static void test_hostile(void)
 }
 
 static const struct tap_case cases[] = {
-	{"codec vote request and reply round trip", test_vote},
-	{"codec append with entries round trips", test_append},
-	{"codec append reply, snapshot, forward round trip", test_resp_snap_forward},
-	{"codec refuses truncated, oversized, trailing and unknown frames", test_hostile},
+    {"codec vote request and reply round trip", test_vote},
+    {"codec append with entries round trips", test_append},
+    {"codec append reply, snapshot, forward round trip", test_resp_snap_forward},
+    {"codec refuses truncated, oversized, trailing and unknown frames", test_hostile},
 };
 
 TAP_MAIN(cases)

@@ -81,7 +81,8 @@ static const struct cons_action *find(const struct h *h, enum cons_action_type t
 
 static void test_single(void)
 {
-	struct cons_payload p[3] = {{(const uint8_t *)"a", 1}, {(const uint8_t *)"b", 1},
+	struct cons_payload p[3] = {{(const uint8_t *)"a", 1},
+				    {(const uint8_t *)"b", 1},
 				    {(const uint8_t *)"c", 1}};
 	struct cons_event e = {.type = CONS_EV_PROPOSE, .now_ms = 300};
 	const struct cons_action *a;
@@ -154,8 +155,9 @@ static void test_vote_waits(void)
 
 static void test_vote_log_check(void)
 {
-	struct cons_entry e[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
-				  {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
+	struct cons_entry e[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
 	struct cons_boot boot = {{1, 1}, 0, e, 2};
 	struct cons_msg m = {.type = CONS_MSG_VOTE_REQ, .from = 3, .epoch = 2};
 	const struct cons_action *a;
@@ -188,8 +190,9 @@ static struct cons_msg append(uint32_t from, uint32_t epoch, zxid_t prev, zxid_t
 
 static void follower_acks(int mutant)
 {
-	struct cons_entry e[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
-				  {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
+	struct cons_entry e[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
 	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
 	struct cons_msg m = append(1, 1, 0, 0, e, 2);
 	const struct cons_action *a, *w;
@@ -221,10 +224,12 @@ static void test_follower_acks_durable(void)
 
 static void test_mutant_acks_early(void)
 {
-	struct cons_entry e[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
-				  {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
+	struct cons_entry e[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
 	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
-	struct cons_msg m = append(1, 1, 0, 0, e, 2), hb = append(1, 1, zxid_make(1, 1), 0, NULL, 0);
+	struct cons_msg m = append(1, 1, 0, 0, e, 2),
+			hb = append(1, 1, zxid_make(1, 1), 0, NULL, 0);
 	const struct cons_action *a;
 	struct h h;
 
@@ -241,9 +246,10 @@ static void test_mutant_acks_early(void)
 
 static void test_truncate(void)
 {
-	struct cons_entry old[3] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
-				    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"},
-				    {zxid_make(1, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"b"}};
+	struct cons_entry old[3] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"},
+	    {zxid_make(1, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"b"}};
 	struct cons_entry nw[1] = {{zxid_make(2, 0), CONS_ENTRY_EPOCH, 0, NULL}};
 	struct cons_boot boot = {{1, 0}, 0, old, 3};
 	struct cons_msg m = append(3, 2, zxid_make(1, 1), 0, nw, 1);
@@ -267,8 +273,9 @@ static void test_truncate(void)
 
 static void test_reject_hint(void)
 {
-	struct cons_entry old[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
-				    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"}};
+	struct cons_entry old[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"}};
 	struct cons_boot boot = {{2, 0}, 0, old, 2};
 	struct cons_msg m = append(3, 2, zxid_make(2, 5), 0, NULL, 0);
 	const struct cons_action *a;
@@ -287,10 +294,11 @@ static void test_reject_hint(void)
  * the follower's log must not throw away entries it acknowledged. */
 static void test_old_snapshot_keeps_log(void)
 {
-	struct cons_entry e[4] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
-				  {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"},
-				  {zxid_make(1, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"b"},
-				  {zxid_make(1, 3), CONS_ENTRY_TXN, 1, (const uint8_t *)"c"}};
+	struct cons_entry e[4] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"},
+	    {zxid_make(1, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"b"},
+	    {zxid_make(1, 3), CONS_ENTRY_TXN, 1, (const uint8_t *)"c"}};
 	struct cons_boot boot = {{1, 0}, 0, e, 4};
 	struct cons_msg m = {.type = CONS_MSG_SNAP, .from = 1, .epoch = 1};
 	const struct cons_action *a;
@@ -314,8 +322,9 @@ static void test_old_snapshot_keeps_log(void)
 
 static void test_snapshot_install(void)
 {
-	struct cons_entry e[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
-				  {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"}};
+	struct cons_entry e[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"}};
 	struct cons_boot boot = {{1, 0}, 0, e, 2};
 	struct cons_msg m = {.type = CONS_MSG_SNAP, .from = 3, .epoch = 2};
 	struct cons_event d = {.type = CONS_EV_SNAP_DONE, .now_ms = 20};
@@ -488,24 +497,24 @@ static void test_bad_config(void)
 }
 
 static const struct tap_case cases[] = {
-	{"cons single server elects itself once its vote is durable, batches, commits",
-	 test_single},
-	{"cons a vote is sent only after it is durable, once per epoch", test_vote_waits},
-	{"cons no vote for a candidate with an older log", test_vote_log_check},
-	{"cons a follower acknowledges only durable entries", test_follower_acks_durable},
-	{"cons mutant 2 acknowledges before the disk (the planted bug is real)",
-	 test_mutant_acks_early},
-	{"cons a follower truncates an old leader's uncommitted entries", test_truncate},
-	{"cons a follower lacking prev answers with a hint", test_reject_hint},
-	{"cons regression: a snapshot older than the log keeps the log",
-	 test_old_snapshot_keeps_log},
-	{"cons a snapshot newer than the log is installed", test_snapshot_install},
-	{"cons the leader commits only on a quorum", test_leader_needs_quorum},
-	{"cons the leader steps down on a higher epoch", test_leader_steps_down},
-	{"cons a leader cut off from a quorum steps down", test_check_quorum},
-	{"cons a follower forwards proposals to the leader", test_forward},
-	{"cons the injected tracer sees role changes", test_tracer},
-	{"cons refuses a config without self", test_bad_config},
+    {"cons single server elects itself once its vote is durable, batches, commits",
+     test_single},
+    {"cons a vote is sent only after it is durable, once per epoch", test_vote_waits},
+    {"cons no vote for a candidate with an older log", test_vote_log_check},
+    {"cons a follower acknowledges only durable entries", test_follower_acks_durable},
+    {"cons mutant 2 acknowledges before the disk (the planted bug is real)",
+     test_mutant_acks_early},
+    {"cons a follower truncates an old leader's uncommitted entries", test_truncate},
+    {"cons a follower lacking prev answers with a hint", test_reject_hint},
+    {"cons regression: a snapshot older than the log keeps the log",
+     test_old_snapshot_keeps_log},
+    {"cons a snapshot newer than the log is installed", test_snapshot_install},
+    {"cons the leader commits only on a quorum", test_leader_needs_quorum},
+    {"cons the leader steps down on a higher epoch", test_leader_steps_down},
+    {"cons a leader cut off from a quorum steps down", test_check_quorum},
+    {"cons a follower forwards proposals to the leader", test_forward},
+    {"cons the injected tracer sees role changes", test_tracer},
+    {"cons refuses a config without self", test_bad_config},
 };
 
 TAP_MAIN(cases)

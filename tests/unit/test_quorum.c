@@ -46,7 +46,8 @@ static void test_hierarchical(void)
 	/* ZooKeeper's example: 3 groups of 3, weight 1 each. */
 	struct cons_member m[9];
 	struct quorum q;
-	uint32_t two_groups[] = {1, 2, 4, 5}, one_group[] = {1, 2, 3}, spread[] = {1, 4, 7};
+	uint32_t two_groups[] = {1, 2, 4, 5}, one_group[] = {1, 2, 3},
+		 spread[] = {1, 4, 7};
 	unsigned i;
 
 	for (i = 0; i < 9; i++)
@@ -68,13 +69,15 @@ static void test_hierarchical(void)
 static void test_intersection(void)
 {
 	struct cons_member m[5];
-	enum quorum_kind kinds[] = {QUORUM_MAJORITY, QUORUM_WEIGHTED, QUORUM_HIERARCHICAL};
+	enum quorum_kind kinds[] = {QUORUM_MAJORITY, QUORUM_WEIGHTED,
+				    QUORUM_HIERARCHICAL};
 	struct quorum q;
 	unsigned k, i;
 	uint64_t a, b;
 
 	for (i = 0; i < 5; i++)
-		m[i] = (struct cons_member){.id = i + 1, .weight = i % 3 + 1, .group = i % 2 + 1};
+		m[i] = (struct cons_member){
+		    .id = i + 1, .weight = i % 3 + 1, .group = i % 2 + 1};
 	for (k = 0; k < 3; k++) {
 		TAP_EQ(quorum_init(&q, kinds[k], m, 5), 0);
 		for (a = 0; a < 32; a++)
@@ -86,7 +89,8 @@ static void test_intersection(void)
 
 static void test_bad(void)
 {
-	struct cons_member dup[2] = {{1}, {1}}, obs[1] = {{1, 1}}, nogroup[2] = {{1}, {2}};
+	struct cons_member dup[2] = {{1}, {1}}, obs[1] = {{1, 1}},
+			   nogroup[2] = {{1}, {2}};
 	struct quorum q;
 
 	TAP_EQ(quorum_init(&q, QUORUM_MAJORITY, dup, 2), -EINVAL);
@@ -95,11 +99,11 @@ static void test_bad(void)
 }
 
 static const struct tap_case cases[] = {
-	{"quorum majority counts participants only", test_majority},
-	{"quorum weighted sums weights", test_weighted},
-	{"quorum hierarchical needs a majority of groups", test_hierarchical},
-	{"quorum every two quorums intersect", test_intersection},
-	{"quorum refuses bad memberships", test_bad},
+    {"quorum majority counts participants only", test_majority},
+    {"quorum weighted sums weights", test_weighted},
+    {"quorum hierarchical needs a majority of groups", test_hierarchical},
+    {"quorum every two quorums intersect", test_intersection},
+    {"quorum refuses bad memberships", test_bad},
 };
 
 TAP_MAIN(cases)
