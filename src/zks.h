@@ -21,6 +21,10 @@ struct zk_server_opts {
 	/* Users of SASL DIGEST-MD5, "user:password,..." (ZooKeeper's JAAS
 	 * DigestLoginModule user_NAME entries), or NULL: SASL refused. */
 	const char *sasl_users;
+	/* Per connection: requests queued before its socket is no longer read
+	 * (0: 1000), and watches held (0: 100000). */
+	int max_outstanding;
+	int max_watches;
 	/* The whole configuration, for the conf and envi words. */
 	const struct qfs_config *cfg;
 };

@@ -77,7 +77,7 @@ void zks_conn_set_reading(struct zks_conn *c, int on)
 /* Should we stop reading this socket until the client catches up? */
 static int zks_conn_over_limit(const struct zks_conn *c)
 {
-	return c->n_queued >= ZKS_MAX_OUTSTANDING ||
+	return c->n_queued >= c->srv->max_outstanding ||
 	       evbuffer_get_length(bufferevent_get_output(c->bev)) > ZKS_MAX_PENDING_OUT;
 }
 

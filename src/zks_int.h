@@ -48,10 +48,11 @@ struct zks_sasl;
 
 /* Slack above jute.maxbuffer for the headers around a full 1 MiB znode. */
 #define ZKS_FRAME_SLACK 1024
-/* Requests queued on one connection before we stop reading its socket. */
+/* Defaults: requests queued on one connection before we stop reading its
+ * socket, and watches one connection may hold (so a misbehaving client
+ * cannot eat the daemon's memory). */
 #define ZKS_MAX_OUTSTANDING 1000
-/* Watches one connection may hold (a misbehaving client cannot eat memory). */
-#define ZKS_MAX_WATCHES 100000
+#define ZKS_MAX_WATCHES	    100000
 /* Output queued to a client that does not read before we stop reading it. */
 #define ZKS_MAX_PENDING_OUT (16u * 1024 * 1024)
 
@@ -94,6 +95,8 @@ struct zk_server {
 	struct event *scan_ev; /* periodic expiry scan */
 	/* Options, copied (strings owned). */
 	int max_client_cnxns;
+	unsigned max_outstanding;
+	unsigned max_watches;
 	int32_t max_buffer;
 	char *whitelist;
 	char *super_digest;

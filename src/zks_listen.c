@@ -160,6 +160,10 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 	s->cfg = opts->cfg;
 	s->port = opts->port;
 	s->max_client_cnxns = opts->max_client_cnxns;
+	s->max_outstanding = opts->max_outstanding > 0 ? (unsigned)opts->max_outstanding
+						       : ZKS_MAX_OUTSTANDING;
+	s->max_watches =
+	    opts->max_watches > 0 ? (unsigned)opts->max_watches : ZKS_MAX_WATCHES;
 	s->max_buffer = opts->max_buffer > 0 ? opts->max_buffer : ZNODE_MAX_DATA;
 	/* ZooKeeper's default whitelist is srvr alone. */
 	s->whitelist =

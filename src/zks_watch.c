@@ -149,7 +149,7 @@ int zks_watch_add(struct zks_watches *w, const char *path, struct zks_conn *c,
 		if (i < p->n && (p->v[i].kinds & kind))
 			return ZOK; /* already watching: one-shot watches do not stack */
 	}
-	if (c->n_watches >= ZKS_MAX_WATCHES) {
+	if (c->n_watches >= c->srv->max_watches) {
 		log_warnx("zk: %s holds %u watches (the limit): not adding one on %s",
 			  c->peer, c->n_watches, path);
 		return ZKS_WATCH_FULL;

@@ -1323,7 +1323,46 @@ static void t_pipeline_throttle(void)
 	srv_stop();
 }
 
+/* A tiny outstanding limit and watch limit: the throttled connection still
+ * gets every reply in order; watches past the limit are not kept (the read
+ * still answers) and the others still fire. */
+static void t_limits(void)
+{
+	struct zk_server_opts zo;
+	struct cli c, o;
+	int32_t xids[200];
+	struct reply r;
+
+	memset(&zo, 0, sizeof(zo));
+	zo.max_outstanding = 4;
+	zo.max_watches = 2;
+	srv_start_opts(&zo, 100);
+	cli_open(&c, 2000);
+	cli_open(&o, 2000);
+	TAP_EQ(cli_create(&c, "/l", "", 0, NULL, 0), ZOK);
+	for (int i = 0; i < 200; i++) {
+		struct jute_set_data_request q = {"/l", {1, (uint8_t *)"v"}, -1};
+
+		xids[i] = cli_send(&c, ZOP_SETDATA, &q);
+	}
+	for (int i = 0; i < 200; i++) {
+		TAP_EQ(cli_expect(&c, xids[i], &r), ZOK);
+		reply_free(&r);
+	}
+	TAP_EQ(cli_exists(&c, "/w1", 1), ZNONODE);
+	TAP_EQ(cli_exists(&c, "/w2", 1), ZNONODE);
+	TAP_EQ(cli_exists(&c, "/w3", 1), ZNONODE); /* over the limit */
+	TAP_EQ(cli_create(&o, "/w3", "", 0, NULL, 0), ZOK);
+	TAP_EQ(cli_create(&o, "/w1", "", 0, NULL, 0), ZOK);
+	cli_expect_event(&c, 1, "/w1");
+	TAP_ASSERT(cli_quiet(&c, 200));
+	cli_close_fd(&c);
+	cli_close_fd(&o);
+	srv_stop();
+}
+
 static const struct tap_case cases[] = {
+    {"limits", t_limits},
     {"pipeline_throttle", t_pipeline_throttle},
     {"connect", t_connect},
     {"crud", t_crud},
