@@ -62,6 +62,12 @@
  *
  * Everything an action points to is owned by the core and valid until the
  * next cons_step() or cons_free() on that core.
+ *
+ * Memory: the core keeps every entry since the last CONS_EV_COMPACT in
+ * memory (it serves lagging peers from it); the host compacts after each
+ * snapshot. Timing from zoo.cfg: election_timeout_ms = syncLimit * tickTime
+ * and heartbeat_ms = tickTime / 2 are sensible; the daemon ticks the core
+ * every few ms. A snapshot travels as one frame (CONS_FRAME_MAX, codec.h).
  */
 #ifndef QFS_CONS_H
 #define QFS_CONS_H

@@ -47,8 +47,15 @@ void cons_node_free(struct cons_node *n);
 
 /* Call every few ms (at most heartbeat_ms/2 apart). */
 int cons_node_tick(struct cons_node *n);
-/* Propose payloads (borrowed for the call). Returns 0, CONS_ENOTLEADER or
- * a negative errno. */
+/*
+ * Propose payloads (borrowed for the call): appended by the leader, or
+ * forwarded to it by a follower or observer. Returns 0, CONS_ENOTLEADER (no
+ * leader known: fail the request, ZooKeeper's connection loss), -EBUSY when
+ * called from inside a host callback (defer it to the loop), or a negative
+ * errno. Success means handed on, not committed: the host learns of the
+ * commit when the txn (identified by its own session/cxid) is applied, and
+ * fails what is outstanding when the role callback reports a new leader.
+ */
 int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt);
 /* The host took a durable snapshot at zxid: drop the log up to it. */
 int cons_node_compact(struct cons_node *n, zxid_t zxid);
