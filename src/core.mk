@@ -52,7 +52,10 @@ QFS_BENCHES += tests/bench/bench_storage tests/bench/bench_restart
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_snapshot
-tests_fuzz_fuzz_snapshot_SOURCES = tests/fuzz/fuzz_snapshot.c
+# The decoders are compiled in (not taken from libqcore.a) so that they get
+# the fuzzer's coverage instrumentation.
+tests_fuzz_fuzz_snapshot_SOURCES = tests/fuzz/fuzz_snapshot.c src/snapshot.c \
+	src/snapshot_codec.c src/storage_crc.c src/storage.c src/storage_salvage.c
 tests_fuzz_fuzz_snapshot_CFLAGS = $(QCORE_TEST_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDADD = libqcore.a libqtree.a libqutil.a $(SQLITE_LIBS) \
