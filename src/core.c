@@ -196,16 +196,31 @@ err_after_alloc:
 	return ret;
 }
 
-void qcore_close(struct qcore *c)
+void qcore_quiesce(struct qcore *c)
 {
-	if (!c)
+	if (c->closing)
 		return;
 	c->closing = 1;
+	if (c->tick_ev)
+		event_del(c->tick_ev);
+	if (c->reap_ev)
+		event_del(c->reap_ev);
+	if (c->purge_ev)
+		event_del(c->purge_ev);
 	core_snap_stop(c);
 	/* Flush: the writer commits what is queued, then everything comes
 	 * back and is applied or failed, and every done callback runs. */
 	storage_stop(c->st);
 	core_collect(c);
+	core_drain(c);
+}
+
+void qcore_close(struct qcore *c)
+{
+	if (!c)
+		return;
+	qcore_quiesce(c);
+	/* Submitted after the quiesce: ZCLOSING results, nothing at the log. */
 	core_drain(c);
 	if (c->head)
 		log_warnx("qcore_close: requests still pending after the flush");

@@ -57,11 +57,20 @@ struct qcore_opts {
 int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 	       size_t errlen);
 /*
- * Flush, take no new work, close the storage. Not from inside a done
- * callback or a subscriber. Every pending request
- * completes before this returns (done runs from inside qcore_close): those
- * already handed to the log with their real outcome once the log writer has
- * flushed them, anything submitted from then on with ZCLOSING.
+ * The first half of a shutdown: take no new work (later submissions
+ * complete with ZCLOSING, deferred as usual), stop the session clock, the
+ * reaper and snapshots, flush the log, and complete every pending request:
+ * those already handed to the log with their real outcome. Their done
+ * callbacks run from inside this call, so call it while the FUSE side and
+ * the client port can still take their replies, then stop those, then
+ * qcore_close. The tree stays readable. Idempotent. Not from inside a done
+ * callback or a subscriber.
+ */
+void qcore_quiesce(struct qcore *c);
+/*
+ * qcore_quiesce if not done yet, complete whatever was submitted since
+ * (ZCLOSING), close the storage and free everything, the tree included.
+ * Not from inside a done callback or a subscriber.
  */
 void qcore_close(struct qcore *c);
 

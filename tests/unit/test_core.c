@@ -353,6 +353,37 @@ static void test_closing_completes_pending(void)
 	tc_done(&t);
 }
 
+static void test_quiesce(void)
+{
+	struct tc t;
+	struct rec_done late = {0};
+	struct zreq r;
+	char path[32];
+	int done = 0, errs = 0, i;
+
+	tc_init(&t);
+	TAP_EQ(tc_open(&t), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "/q%d", i);
+		TAP_EQ(tc_create_async(&t, path, "v", 1, &done, &errs), 0);
+	}
+	qcore_quiesce(t.c);
+	TAP_EQ(done, 20);
+	TAP_EQ(errs, 0);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/q19") != NULL);
+	create_req(&r, "/late");
+	TAP_EQ(qcore_submit(t.c, 0, 0, &r, NULL, rec_done_cb, &late), 0);
+	TAP_EQ(late.done, 0);
+	TAP_ASSERT(tc_wait(&t, &late.done, 5000));
+	TAP_EQ(late.err, ZCLOSING);
+	qcore_quiesce(t.c);
+	tc_close(&t);
+	TAP_EQ(tc_open(&t), 0);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/q19") != NULL);
+	TAP_ASSERT(tree_lookup(qcore_tree(t.c), "/late") == NULL);
+	tc_done(&t);
+}
+
 static void test_lock(void)
 {
 	struct tc t;
@@ -378,6 +409,7 @@ static const struct tap_case cases[] = {
     {"close_owner", test_close_owner},
     {"reaper", test_reaper},
     {"closing_completes_pending", test_closing_completes_pending},
+    {"quiesce", test_quiesce},
     {"lock", test_lock},
 };
 
