@@ -179,7 +179,7 @@ void cons_become_follower(struct cons *c, uint32_t epoch, uint32_t leader)
 	if (c->state == CONS_LEADER && c->unpersisted < c->log.n) {
 		/* Entries a leader appended but never wrote: write them, they
 		 * are part of the log and may have been sent. */
-		cons_persist(c, 0, 0, c->unpersisted);
+		cons_persist(c, 0, c->unpersisted);
 	}
 	if (c->leader != leader)
 		c->verified = c->commit;
@@ -330,7 +330,7 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 			meta_write(c);
 		}
 		if (c->resync && !c->installing)
-			cons_persist(c, 1, 0, c->log.n);
+			cons_persist(c, 1, c->log.n);
 		if (c->state == CONS_LEADER)
 			cons_leader_tick(c);
 		else

@@ -45,11 +45,10 @@ static int push_write(struct cons *c, uint64_t seq, zxid_t last)
  * store's tail is unknown beyond stable, so the next write rewrites from
  * there.
  */
-void cons_persist(struct cons *c, int truncate, zxid_t after, size_t pos)
+void cons_persist(struct cons *c, int truncate, size_t pos)
 {
 	struct cons_action *a;
 
-	(void)after;
 	if (c->resync) {
 		size_t s = cons_log_after(&c->log, c->stable);
 
@@ -60,11 +59,14 @@ void cons_persist(struct cons *c, int truncate, zxid_t after, size_t pos)
 	if (pos == c->log.n && !truncate)
 		return;
 	a = cons_act(c, CONS_ACT_PERSIST_LOG, pos);
-	if (!a)
+	if (!a) {
+		c->resync = 1; /* a later write covers these entries */
 		return;
+	}
 	if (push_write(c, c->wseq, cons_log_last(&c->log))) {
 		c->n_acts--;
 		c->oom = 1;
+		c->resync = 1;
 		return;
 	}
 	a->log.seq = c->wseq++;
@@ -190,7 +192,7 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 				c->oom = 1;
 				break;
 			}
-		cons_persist(c, trunc, 0, first);
+		cons_persist(c, trunc, first);
 		wrote = 1;
 	}
 	mlast = n ? e[n - 1].zxid : prev;

@@ -161,7 +161,7 @@ void cons_apply(struct cons *c);
 /* cons_follower.c */
 void cons_on_append(struct cons *c, const struct cons_msg *m);
 void cons_follower_ack(struct cons *c);
-void cons_persist(struct cons *c, int truncate, zxid_t after, size_t pos);
+void cons_persist(struct cons *c, int truncate, size_t pos);
 void cons_on_log_done(struct cons *c, uint64_t seq, int status);
 
 /* cons_snapshot.c */

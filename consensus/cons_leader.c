@@ -196,7 +196,7 @@ void cons_leader_flush(struct cons *c)
 	unsigned i;
 
 	if (c->unpersisted < c->log.n)
-		cons_persist(c, 0, 0, c->unpersisted);
+		cons_persist(c, 0, c->unpersisted);
 	for (i = 0; i < c->n_peers; i++)
 		leader_send(c, &c->peers[i], SEND_NEW);
 }
