@@ -209,6 +209,12 @@ static int db_open(struct storage *s, char *errbuf, size_t errlen)
 	ret = storage_exec(s->db, sync_sql, s->path, errbuf, errlen);
 	if (ret)
 		goto err_after_open;
+	/* The WAL is reused from its start after each checkpoint but never
+	 * shrinks by itself; one big batch must not keep its size forever. */
+	ret = storage_exec(s->db, "PRAGMA journal_size_limit=67108864", s->path, errbuf,
+			   errlen);
+	if (ret)
+		goto err_after_open;
 	ret = quick_check(s->db, s->path, errbuf, errlen);
 	if (ret)
 		goto err_after_open;
