@@ -129,10 +129,22 @@ static void zks_conn_on_write(struct bufferevent *bev, void *arg)
 
 void zks_conn_drain(struct zks_conn *c)
 {
+	struct zks_req *r, *next;
+
 	if (c->dead)
 		return;
 	c->state = ZKS_CONN_DRAINING;
 	zks_conn_set_reading(c, 0);
+	/* What was sent is all the client gets: nothing queued behind the last
+	 * reply will be answered. Submitted requests are left to their core
+	 * callback, which frees them (zks_req_finish). */
+	for (r = TAILQ_FIRST(&c->queue); r; r = next) {
+		next = TAILQ_NEXT(r, link);
+		TAILQ_REMOVE(&c->queue, r, link);
+		if (r->state != ZKS_REQ_SUBMITTED)
+			zks_req_free(r);
+	}
+	c->n_queued = 0;
 	if (TAILQ_EMPTY(&c->queue) &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		zks_conn_close(c, "drained");

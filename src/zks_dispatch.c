@@ -112,8 +112,9 @@ void zks_req_finish(struct zks_req *r)
 	struct zks_conn *c = r->conn;
 
 	c->n_submitted--;
-	if (c->dead) {
-		/* zks_conn_close left it to us. */
+	if (c->dead || c->state == ZKS_CONN_DRAINING) {
+		/* zks_conn_close or zks_conn_drain took it off the queue and
+		 * left it to us. */
 		buf_free(&r->body);
 		jute_request_free(&r->jr);
 		free(r->multi_ops);
