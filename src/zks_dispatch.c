@@ -169,6 +169,10 @@ int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 	struct zks_req *r;
 	int rc;
 
+	/* After closeSession nothing more is answered: the session is going
+	 * (or gone), and the client must not hear it expired. */
+	if (c->closing_session)
+		return 0;
 	memset(&jr, 0, sizeof(jr));
 	rc = jute_request_decode(p, n, s->max_buffer, &jr);
 	if (rc == ZMARSHALLINGERROR) {
