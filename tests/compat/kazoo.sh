@@ -5,14 +5,13 @@
 # as "#" comments.
 #
 # The shared runner ($QFS_SRCDIR/../shared/compat/kazoo/run-kazoo.sh) skips
-# the tests that stop, restart or reconfigure servers. The server is the
-# daemon (qfs_start with clientPort) once it serves the protocol; before
-# that, or with QFS_KAZOO_SERVER=harness, tests/compat/zks_serve (the same
-# server code over a core, no mount).
+# the tests that stop, restart or reconfigure servers. The server: the daemon,
+# or tests/compat/zks_serve before it serves the port (see zks_lib.sh).
 #
 # Bounded: KAZOO_TOTAL_TIMEOUT (default 780 s, under the runner's 900 s per
 # test file), 60 s per kazoo test.
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$QFS_SRCDIR/tests/compat/zks_lib.sh"
 
 KZ=${QFS_KAZOO_DIR:-$QFS_SRCDIR/../shared/compat/kazoo}
 if [ ! -x "$KZ/run-kazoo.sh" ]; then
@@ -32,31 +31,12 @@ if ! deps_ok; then
 	fi
 fi
 
-PORT=$(free_port)
-SERVE="$QFS_BUILDDIR/tests/compat/zks_serve"
-started=""
-if [ "${QFS_KAZOO_SERVER:-daemon}" = daemon ] && [ -x "$QUORUMFS" ]; then
-	if qfs_start "$T/mnt" "$T/data" \
-		-o "clientPort=$PORT,4lw.commands.whitelist=*,tickTime=200" 2>/dev/null &&
-		wait_until 10 sh -c "echo ruok | nc -q1 127.0.0.1 $PORT 2>/dev/null | grep -q imok"; then
-		started="quorumfs"
-	else
-		echo "# the daemon does not serve clientPort yet; using zks_serve"
-		qfs_cleanup
-		qfs_init
-	fi
+if ! zks_server_start; then
+	t_fail "kazoo suite" "neither quorumfs nor zks_serve serves the client port"
+	exit 0
 fi
-if [ -z "$started" ]; then
-	if [ ! -x "$SERVE" ]; then
-		t_fail "kazoo suite" "neither quorumfs nor $SERVE is usable"
-		exit 0
-	fi
-	mkdir -p "$T/data"
-	"$SERVE" "$T/data" "$PORT" >"$T/serve.log" 2>&1 &
-	QFS_PIDS="$QFS_PIDS $!"
-	started="zks_serve"
-fi
-echo "# kazoo against $started on 127.0.0.1:$PORT"
+PORT=$ZKS_PORT
+echo "# kazoo against $ZKS_KIND on 127.0.0.1:$PORT"
 
 out="$T/kazoo"
 KAZOO_OUT="$out" KAZOO_TOTAL_TIMEOUT="${KAZOO_TOTAL_TIMEOUT:-780}" \
