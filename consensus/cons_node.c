@@ -320,16 +320,6 @@ static void recv_cb(void *arg, uint32_t from, const uint8_t *frame, size_t len)
 	cons_node_recv(arg, from, frame, len);
 }
 
-static int log_holds(const struct cons_boot *b, zxid_t z)
-{
-	size_t i;
-
-	for (i = 0; i < b->n_entries; i++)
-		if (b->entries[i].zxid == z)
-			return 1;
-	return 0;
-}
-
 int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 		  struct cons_transport *tr, const struct cons_node_host *host,
 		  struct cons_node **out)
@@ -361,12 +351,14 @@ int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 	rc = -EINVAL;
 	if (boot.snap_zxid < store_snap)
 		goto err_free;
-	if (boot.snap_zxid > store_snap && !log_holds(&boot, boot.snap_zxid)) {
-		/* A crash between installing a snapshot and resetting the log:
-		 * what the log holds after the snapshot's zxid follows some
-		 * other history, so none of it is kept. */
-		boot.n_entries = 0;
-	}
+	/*
+	 * After a crash between installing a snapshot and resetting the log,
+	 * the log may hold entries after the snapshot's zxid that are not of
+	 * its history. They are kept: the core's log must be what the store
+	 * holds (its writes rely on it), entries written after the install
+	 * may have been acknowledged, and stale ones are truncated by the
+	 * next leader (they cannot win an election: see cons_election.c).
+	 */
 	rc = cons_new(cfg, &boot, host->now(host->arg), &n->core);
 	if (rc)
 		goto err_free;

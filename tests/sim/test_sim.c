@@ -100,7 +100,8 @@ static void test_replay(void)
  * also pinned by a unit test in tests/unit/test_cons.c. */
 static void test_regressions(void)
 {
-	static const uint64_t seeds[] = {20, 194};
+	static const uint64_t seeds[] = {20,	  194,	   1014133, 1022611,
+					 1028790, 1043780, 1058556};
 	struct sim_opts o = {.observers = -1};
 	size_t i;
 
