@@ -53,6 +53,9 @@ struct zks_sasl;
  * cannot eat the daemon's memory). */
 #define ZKS_MAX_OUTSTANDING 1000
 #define ZKS_MAX_WATCHES	    100000
+/* A connection that has not completed its handshake after this long is
+ * closed (ZooKeeper's zookeeper.nio.sessionlessCnxnTimeout). */
+#define ZKS_SESSIONLESS_TIMEOUT_MS 10000
 /* Output queued to a client that does not read before we stop reading it. */
 #define ZKS_MAX_PENDING_OUT (16u * 1024 * 1024)
 

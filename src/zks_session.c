@@ -182,12 +182,22 @@ void zks_session_scan(struct zk_server *s)
 {
 	struct tree *t = qcore_tree(s->core);
 	struct zks_conn *c, *next;
+	int64_t now = zks_now_ms();
 
 	for (c = TAILQ_FIRST(&s->conns); c; c = next) {
 		next = TAILQ_NEXT(c, link);
 		if (c->state == ZKS_CONN_OPEN && c->session_id && !c->closing_session &&
 		    !tree_session_get(t, c->session_id))
 			zks_session_expired(c);
+		else if (c->state == ZKS_CONN_NEW &&
+			 now - c->established_ms > ZKS_SESSIONLESS_TIMEOUT_MS) {
+			/* Connected but never finished a handshake
+			 * (NIOServerCnxnFactory's sessionlessCnxnTimeout): it holds a
+			 * slot of maxClientCnxns. */
+			log_info("zk: %s sent no ConnectRequest in %d ms: closing",
+				 c->peer, ZKS_SESSIONLESS_TIMEOUT_MS);
+			zks_conn_close(c, "no handshake");
+		}
 	}
 }
 

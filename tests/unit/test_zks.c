@@ -1367,6 +1367,33 @@ static void t_limits(void)
 	srv_stop();
 }
 
+/* A connection that never sends its ConnectRequest is closed after 10 s
+ * (half a frame here, the slow-loris way), freeing its maxClientCnxns slot. */
+static void t_sessionless(void)
+{
+	struct zk_server_opts zo;
+	static const uint8_t half[] = {0, 0, 0, 44, 0, 0};
+	struct timeval tv = {15, 0};
+	struct cli c;
+	uint8_t b[16];
+	int fd;
+
+	memset(&zo, 0, sizeof(zo));
+	zo.max_client_cnxns = 1;
+	srv_start_opts(&zo, 100);
+	fd = tcp_connect(S.port);
+	TAP_ASSERT(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	TAP_ASSERT(write_all(fd, half, sizeof(half)) == 0);
+	TAP_EQ(read(fd, b, sizeof(b)), 0);
+	close(fd);
+	usleep(100 * 1000);
+	cli_open(&c, 2000);
+	TAP_EQ(cli_call(&c, ZOP_PING, NULL), ZOK);
+	cli_close_fd(&c);
+	srv_stop();
+}
+
 static const struct tap_case cases[] = {
     {"limits", t_limits},
     {"pipeline_throttle", t_pipeline_throttle},
@@ -1385,6 +1412,7 @@ static const struct tap_case cases[] = {
     {"four_letter_words", t_four_letter_words},
     {"max_cnxns", t_max_cnxns},
     {"big_data", t_big_data},
+    {"sessionless", t_sessionless},
 };
 
 int main(int argc, char **argv)
