@@ -66,13 +66,23 @@ uint32_t snapshot_node_crc(uint32_t crc, const struct znode *n, const void *data
 	    s->pzxid,	       s->num_children, s->data_length, n->kind,
 	    (int64_t)n->flags, n->ttl_ms,	n->child_kind,	n->child_ttl_ms,
 	};
+	uint8_t be[sizeof(f)];
+	uint64_t v;
 	size_t i;
+	int k;
 
 	crc = storage_crc32c(crc, n->path, strlen(n->path) + 1);
 	if (s->data_length > 0)
 		crc = storage_crc32c(crc, data, (size_t)s->data_length);
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		crc = storage_crc32c_u64(crc, (uint64_t)f[i]);
+	/* The fields as 8 big-endian bytes each, checksummed in one call. */
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		v = (uint64_t)f[i];
+		for (k = 7; k >= 0; k--) {
+			be[i * 8 + (size_t)k] = (uint8_t)v;
+			v >>= 8;
+		}
+	}
+	crc = storage_crc32c(crc, be, sizeof(be));
 	return storage_crc32c(crc, acl, acl_len);
 }
 

@@ -15,6 +15,9 @@
 /* Start with crc = 0; feed pieces in order; the result is the running crc. */
 uint32_t storage_crc32c(uint32_t crc, const void *p, size_t n);
 
+/* The table version, whatever the CPU offers (tests compare the two). */
+uint32_t storage_crc32c_sw(uint32_t crc, const void *p, size_t n);
+
 /* Feed an integer as 8 big-endian bytes, as it is stored in the log. */
 uint32_t storage_crc32c_u64(uint32_t crc, uint64_t v);
 

@@ -7,7 +7,7 @@
  * process (this program re-executed with "open DIR") so that VmRSS/VmHWM
  * are the restarted daemon's own: newest snapshot + replay of the log
  * after it. Sizes from $QFS_BENCH_SIZES (default "100000 1000000"); the
- * dataDir goes in $QFS_BENCH_DIR (default /var/tmp).
+ * dataDir goes in $QFS_BENCH_DIR (default /var/tmp); $QFS_BENCH_KEEP keeps it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +188,11 @@ static int one_size(long n, const char *root)
 		_exit(127);
 	}
 	waitpid(pid, &status, 0);
+	if (getenv("QFS_BENCH_KEEP")) {
+		printf("  kept %s (QFS_BENCH_KEEP); time a restart with: %s open %s\n",
+		       dir, "tests/bench/bench_restart", dir);
+		return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+	}
 	snprintf(cmd, sizeof(cmd),
 		 "du -sh '%s' | cut -f1 | sed 's/^/  dataDir size: /'; rm -rf '%s'", dir,
 		 dir);
