@@ -1,5 +1,12 @@
 /*
  * zks.h - the ZooKeeper client-protocol server on clientPort.
+ *
+ * Speaks the binary protocol of ZooKeeper 3.4 to 3.9 clients (the records
+ * of jute.h) and the four-letter words, on the daemon's libevent loop:
+ * reads are answered from qcore_tree(), writes go through qcore_submit(),
+ * sessions are the core's, and watches fire from qcore_subscribe(), so a
+ * change made through the FUSE mount fires protocol watches too. The
+ * private structure and the file map are in zks_int.h.
  */
 #ifndef QFS_ZKS_H
 #define QFS_ZKS_H
@@ -29,6 +36,14 @@ struct zk_server_opts {
 	const struct qfs_config *cfg;
 };
 
+/*
+ * Listen on opts->address:opts->port and serve clients. The strings of opts
+ * are copied; opts->cfg is borrowed and must outlive the server; core and
+ * base are borrowed. Subscribes to the core's changes (for good: keep the
+ * core open until after zk_server_stop). Returns 0 and *out, or a negative
+ * errno (-EADDRINUSE, -EINVAL for a bad address, -ENOMEM) with the reason in
+ * errbuf.
+ */
 int zk_server_start(struct qcore *core, struct event_base *base,
 		    const struct zk_server_opts *opts, struct zk_server **out,
 		    char *errbuf, size_t errlen);
@@ -36,7 +51,8 @@ int zk_server_start(struct qcore *core, struct event_base *base,
  * for tests). */
 int zk_server_port(const struct zk_server *s);
 /* Close every connection (sessions stay, as a restart would leave them) and
- * the listener. */
+ * the listener. Call before qcore_close: requests still in the core complete
+ * into closed connections. s must not be used afterwards. */
 void zk_server_stop(struct zk_server *s);
 
 #endif
