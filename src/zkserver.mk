@@ -24,5 +24,6 @@ tests_compat_zks_serve_LDADD = libqzks.a libqcore.a libqtree.a libqwire.a libqut
 	$(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 
 # Real ZooKeeper clients against the client port.
-QFS_TESTS += tests/compat/zkcli.sh tests/compat/kazoo.sh
-EXTRA_DIST += tests/compat/zkcli.sh tests/compat/kazoo.sh tests/compat/zks_lib.sh
+QFS_TESTS += tests/compat/zks_fuzz.sh tests/compat/zkcli.sh tests/compat/kazoo.sh
+EXTRA_DIST += tests/compat/zkcli.sh tests/compat/kazoo.sh tests/compat/zks_lib.sh \
+	tests/compat/zks_fuzz.sh tests/compat/zks_fuzz.py
