@@ -52,15 +52,35 @@ if [ ! -s "$out/outcomes.tsv" ]; then
 	exit 0
 fi
 
-# One TAP line per test. The reasons of failures and skips are in
-# summary.txt, echoed below as comments.
-while IFS='	' read -r id outcome; do
-	case "$outcome" in
-	passed) echo "ok - kazoo $id" ;;
-	skipped) echo "ok - kazoo $id # SKIP see kazoo's skip reasons below" ;;
-	*) echo "not ok - kazoo $id ($outcome)" ;;
-	esac
-done <"$out/outcomes.tsv"
+# One TAP line per test, with pytest's message for skips and failures when
+# junit.xml has it (it is missing after a hard timeout).
+python3 - "$out/outcomes.tsv" "$out/junit.xml" <<'PY'
+import os, sys
+import xml.etree.ElementTree as ET
+msgs = {}
+if os.path.exists(sys.argv[2]):
+    try:
+        for tc in ET.parse(sys.argv[2]).getroot().iter("testcase"):
+            parts = tc.get("classname", "").split(".")
+            f = next((p + ".py" for p in parts if p.startswith("test_")), parts[-1])
+            tid = "%s::%s::%s" % (f, parts[-1], tc.get("name"))
+            for c in tc:
+                if c.tag in ("skipped", "failure", "error"):
+                    msgs[tid] = " ".join((c.get("message") or "").split())[:150]
+    except ET.ParseError:
+        pass
+for line in open(sys.argv[1]):
+    tid, _, outcome = line.rstrip("\n").partition("\t")
+    why = msgs.get(tid, "")
+    if outcome == "passed":
+        print("ok - kazoo %s" % tid)
+    elif outcome == "skipped":
+        print("ok - kazoo %s # SKIP %s" % (tid, why or "skipped by kazoo"))
+    else:
+        print("not ok - kazoo %s (%s)" % (tid, outcome))
+        if why:
+            print("# %s" % why)
+PY
 sed 's/^/# /' "$out/summary.txt"
 [ "$rc" = 124 ] && echo "# kazoo run hit its time limit; later tests are missing"
 exit 0
