@@ -398,6 +398,49 @@ int storage_bounds(struct storage *s, zxid_t *lo, zxid_t *hi)
 #define ITEM_TO_WRITE 1
 
 /*
+ * One SQLite transaction over the items to write from `first` on (all of
+ * them, or only the first). Returns SQLITE_DONE, or the failing code with
+ * the transaction rolled back.
+ */
+static int commit_items(struct storage *s, struct storage_item *first, int just_one)
+{
+	struct storage_item *it;
+	int rc;
+
+	rc = sqlite3_step(s->begin);
+	sqlite3_reset(s->begin);
+	if (rc != SQLITE_DONE)
+		goto err_in_txn;
+	for (it = first; it; it = it->next) {
+		if (it->err != ITEM_TO_WRITE)
+			continue;
+		sqlite3_bind_int64(s->ins, 1, (sqlite3_int64)it->zxid);
+		sqlite3_bind_int64(s->ins, 2,
+				   storage_record_crc(it->zxid, it->rec, it->len));
+		sqlite3_bind_blob(s->ins, 3, it->rec, (int)it->len, SQLITE_STATIC);
+		rc = sqlite3_step(s->ins);
+		sqlite3_clear_bindings(s->ins);
+		sqlite3_reset(s->ins);
+		if (rc != SQLITE_DONE)
+			goto err_in_txn;
+		if (just_one)
+			break;
+	}
+	/* The one fsync that all of these share. */
+	rc = sqlite3_step(s->commit);
+	sqlite3_reset(s->commit);
+	if (rc != SQLITE_DONE)
+		goto err_in_txn;
+	return SQLITE_DONE;
+err_in_txn:
+	if (!sqlite3_get_autocommit(s->db)) {
+		sqlite3_step(s->rollback);
+		sqlite3_reset(s->rollback);
+	}
+	return rc;
+}
+
+/*
  * Write one batch as one SQLite transaction. Items prepared on top of an
  * earlier failure fail without being written. A full disk is reported and
  * the next batch tried again; any other I/O error leaves the writer broken:
@@ -407,9 +450,9 @@ int storage_bounds(struct storage *s, zxid_t *lo, zxid_t *hi)
 static void write_batch(struct storage *s, struct storage_item *batch)
 {
 	struct storage_item *it;
-	uint64_t max_gen = 0, n = 0, bytes = 0;
+	uint64_t max_gen = 0, n = 0, bytes = 0, commits = 0, done = 0, done_bytes = 0;
 	int64_t t0, dt;
-	int rc = SQLITE_OK, err = 0;
+	int rc, err = 0;
 
 	pthread_mutex_lock(&s->mu);
 	for (it = batch; it; it = it->next) {
@@ -431,50 +474,43 @@ static void write_batch(struct storage *s, struct storage_item *batch)
 		goto count;
 
 	t0 = mono_us();
-	rc = sqlite3_step(s->begin);
-	sqlite3_reset(s->begin);
-	if (rc != SQLITE_DONE)
-		goto fail;
-	for (it = batch; it; it = it->next) {
-		if (it->err != ITEM_TO_WRITE)
-			continue;
-		sqlite3_bind_int64(s->ins, 1, (sqlite3_int64)it->zxid);
-		sqlite3_bind_int64(s->ins, 2,
-				   storage_record_crc(it->zxid, it->rec, it->len));
-		sqlite3_bind_blob(s->ins, 3, it->rec, (int)it->len, SQLITE_STATIC);
-		rc = sqlite3_step(s->ins);
-		sqlite3_clear_bindings(s->ins);
-		sqlite3_reset(s->ins);
-		if (rc != SQLITE_DONE)
-			goto fail;
+	rc = commit_items(s, batch, 0);
+	if (rc == SQLITE_DONE) {
+		for (it = batch; it; it = it->next)
+			if (it->err == ITEM_TO_WRITE)
+				it->err = 0;
+		commits = 1;
+		done = n;
+		done_bytes = bytes;
+		goto figures;
 	}
-	/* The one fsync that all of these share. */
-	rc = sqlite3_step(s->commit);
-	sqlite3_reset(s->commit);
-	if (rc != SQLITE_DONE)
-		goto fail;
-	dt = mono_us() - t0;
-	for (it = batch; it; it = it->next)
-		if (it->err == ITEM_TO_WRITE)
-			it->err = 0;
-	pthread_mutex_lock(&s->mu);
-	s->st.commits++;
-	s->st.records += n;
-	s->st.bytes += bytes;
-	if (dt > s->st.max_commit_us)
-		s->st.max_commit_us = dt;
-	pthread_mutex_unlock(&s->mu);
-	goto count;
-fail:
 	err = storage_sql_errno(s->db, rc);
 	if (!err)
 		err = -EIO;
-	log_warnx("%s: writing %llu records failed: %s (%s)", s->path,
-		  (unsigned long long)n, sqlite3_errmsg(s->db), strerror(-err));
-	if (!sqlite3_get_autocommit(s->db)) {
-		sqlite3_step(s->rollback);
-		sqlite3_reset(s->rollback);
+	if (err == -ENOSPC && n > 1) {
+		/* The batch as a whole did not fit; its first items alone may
+		 * (small writes queued before a big one). One transaction each,
+		 * in order, up to the first that fails: the ones after it were
+		 * prepared on top of it. */
+		for (it = batch; it; it = it->next) {
+			if (it->err != ITEM_TO_WRITE)
+				continue;
+			rc = commit_items(s, it, 1);
+			if (rc != SQLITE_DONE) {
+				err = storage_sql_errno(s->db, rc);
+				if (!err)
+					err = -EIO;
+				break;
+			}
+			it->err = 0;
+			commits++;
+			done++;
+			done_bytes += it->len;
+		}
 	}
+	log_warnx("%s: writing %llu of %llu records failed: %s (%s)", s->path,
+		  (unsigned long long)(n - done), (unsigned long long)n,
+		  sqlite3_errmsg(s->db), strerror(-err));
 	for (it = batch; it; it = it->next)
 		if (it->err == ITEM_TO_WRITE)
 			it->err = err;
@@ -490,6 +526,15 @@ fail:
 		    s->path, strerror(-err));
 		s->broken = -err;
 	}
+	pthread_mutex_unlock(&s->mu);
+figures:
+	dt = mono_us() - t0;
+	pthread_mutex_lock(&s->mu);
+	s->st.commits += commits;
+	s->st.records += done;
+	s->st.bytes += done_bytes;
+	if (commits && dt > s->st.max_commit_us)
+		s->st.max_commit_us = dt;
 	pthread_mutex_unlock(&s->mu);
 count:
 	pthread_mutex_lock(&s->mu);
