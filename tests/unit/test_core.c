@@ -3,9 +3,11 @@
  * subscribers before replies, sync, sessions (ids, passwords, expiry,
  * recovery, close by owner) and the reaper.
  */
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "session.h"
 #include "tap.h"
 #include "test_core_util.h"
 #include "zerr.h"
@@ -384,6 +386,48 @@ static void test_quiesce(void)
 	tc_done(&t);
 }
 
+/* The expiry queue alone, on a made-up clock. */
+static void test_expiry_queue(void)
+{
+	uint8_t secret[SESSION_SECRET_LEN] = {1, 2, 3};
+	struct sesstrack *st = sesstrack_new(3, 100, 1000, secret, 1700000000000);
+	int64_t ids[8], a, b, c;
+	uint8_t pw1[16], pw2[16];
+
+	TAP_ASSERT(st != NULL);
+	a = sesstrack_next_id(st);
+	b = sesstrack_next_id(st);
+	c = sesstrack_next_id(st);
+	TAP_EQ((uint64_t)a >> 56, 3);
+	TAP_EQ(b, a + 1);
+	TAP_EQ(sesstrack_add(st, a, 300, 1000), 0); /* bucket roundUp(1300) = 1400 */
+	TAP_EQ(sesstrack_add(st, b, 300, 1050), 0); /* 1400 too: same bucket */
+	TAP_EQ(sesstrack_add(st, c, 500, 1000), 0); /* 1600 */
+	TAP_EQ(sesstrack_expire(st, 1399, ids, 8), 0);
+	TAP_EQ(sesstrack_touch(st, b, 1250), 0); /* moves b to 1600 */
+	TAP_EQ(sesstrack_expire(st, 1400, ids, 8), 1);
+	TAP_EQ(ids[0], a);
+	TAP_EQ(sesstrack_touch(st, a, 1400), -ENOENT); /* expiring: no way back */
+	TAP_EQ(sesstrack_set_closing(st, c), 0);       /* closing: not expired again */
+	TAP_EQ(sesstrack_expire(st, 5000, ids, 8), 1);
+	TAP_EQ(ids[0], b);
+	TAP_EQ(sesstrack_count(st), 3);
+	sesstrack_remove(st, a);
+	sesstrack_remove(st, b);
+	sesstrack_remove(st, c);
+	TAP_EQ(sesstrack_count(st), 0);
+	/* A recovered id above the counter pushes it on. */
+	TAP_EQ(sesstrack_add(st, c + 100, 300, 6000), 0);
+	TAP_EQ(sesstrack_next_id(st), c + 101);
+	/* Passwords: stable, and differ between ids. */
+	sesstrack_password(st, a, pw1);
+	sesstrack_password(st, a, pw2);
+	TAP_ASSERT(memcmp(pw1, pw2, 16) == 0);
+	sesstrack_password(st, b, pw2);
+	TAP_ASSERT(memcmp(pw1, pw2, 16) != 0);
+	sesstrack_free(st);
+}
+
 static void test_lock(void)
 {
 	struct tc t;
@@ -410,6 +454,7 @@ static const struct tap_case cases[] = {
     {"reaper", test_reaper},
     {"closing_completes_pending", test_closing_completes_pending},
     {"quiesce", test_quiesce},
+    {"expiry_queue", test_expiry_queue},
     {"lock", test_lock},
 };
 
