@@ -289,11 +289,32 @@ static int zks_conn_send(struct zks_conn *c, struct zks_req *r)
 	return 0;
 }
 
+void zks_conn_flush(struct zks_conn *c)
+{
+	struct zks_req *r;
+	int close_after = 0;
+
+	while (!c->dead && (r = TAILQ_FIRST(&c->queue)) && r->state == ZKS_REQ_DONE) {
+		TAILQ_REMOVE(&c->queue, r, link);
+		c->n_queued--;
+		if (zks_conn_send(c, r) < 0) {
+			zks_req_free(r);
+			zks_conn_close(c, "out of memory queueing a reply");
+			return;
+		}
+		close_after |= r->close_after;
+		zks_req_free(r);
+		if (close_after)
+			break;
+	}
+	if (!c->dead && close_after)
+		zks_conn_drain(c);
+}
+
 void zks_conn_progress(struct zks_conn *c)
 {
 	struct zks_req *r, *next;
 	int write_ahead = 0;
-	int close_after = 0;
 
 	if (c->dead)
 		return;
@@ -320,41 +341,13 @@ void zks_conn_progress(struct zks_conn *c)
 		if (r->state == ZKS_REQ_SUBMITTED)
 			write_ahead = 1;
 	}
-	while (!c->dead && (r = TAILQ_FIRST(&c->queue)) && r->state == ZKS_REQ_DONE) {
-		TAILQ_REMOVE(&c->queue, r, link);
-		c->n_queued--;
-		if (zks_conn_send(c, r) < 0) {
-			zks_req_free(r);
-			zks_conn_close(c, "out of memory queueing a reply");
-			break;
-		}
-		close_after |= r->close_after;
-		zks_req_free(r);
-		if (close_after)
-			break;
-	}
-	if (!c->dead && close_after)
-		zks_conn_drain(c);
+	zks_conn_flush(c);
 	if (!c->dead && c->state == ZKS_CONN_OPEN && !c->reading &&
 	    !zks_conn_over_limit(c)) {
 		zks_conn_set_reading(c, 1);
 		zks_conn_read_frames(c);
 	}
 	zks_conn_unref(c);
-}
-
-int zks_conn_has_write_ahead(const struct zks_conn *c, const struct zks_req *r)
-{
-	const struct zks_req *q;
-
-	TAILQ_FOREACH(q, &c->queue, link)
-	{
-		if (q == r)
-			return 0;
-		if (q->state == ZKS_REQ_SUBMITTED)
-			return 1;
-	}
-	return 0;
 }
 
 /* One complete frame (length word removed). Returns 0 or -EPROTO/-ENOMEM. */

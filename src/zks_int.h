@@ -210,12 +210,15 @@ struct zks_req *zks_req_new(struct zks_conn *c, int32_t xid, int32_t type);
 int zks_conn_notify(struct zks_conn *c, int32_t type, int32_t state, const char *path);
 /* Pause or resume reading the socket (throttling, the handshake). */
 void zks_conn_set_reading(struct zks_conn *c, int on);
-/* Run waiting reads that may now run and send the finished prefix. */
+/* Send the finished prefix of the queue, and nothing else: safe while the
+ * core is in the middle of applying a transaction. */
+void zks_conn_flush(struct zks_conn *c);
+/* Run waiting requests that may now run, send the finished prefix, resume
+ * reading a throttled socket. */
 void zks_conn_progress(struct zks_conn *c);
 void zks_conn_ref(struct zks_conn *c);
 /* Returns 1 if the connection was freed. */
 int zks_conn_unref(struct zks_conn *c);
-int zks_conn_has_write_ahead(const struct zks_conn *c, const struct zks_req *r);
 
 /* zks_session.c */
 /* The first frame. Returns 0 or -EPROTO (close the connection). */

@@ -390,9 +390,11 @@ static void zks_fire_recursive(struct zks_watches *w, const char *path, int32_t 
 
 static void zks_progress_told(struct zks_told *t)
 {
-	/* The events were queued; send them (and whatever they unblock). */
+	/* The events were queued; send them. Only send: this runs while the
+	 * core applies a transaction (a multi may be half applied), so no
+	 * request may run and no socket may be read from here. */
 	for (size_t i = 0; i < t->n; i++) {
-		zks_conn_progress(t->v[i]);
+		zks_conn_flush(t->v[i]);
 		zks_conn_unref(t->v[i]);
 	}
 }
