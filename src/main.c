@@ -90,8 +90,20 @@ static int parse_mount_auth(const char *spec, struct zauth *a, char *errbuf, siz
 	return rc;
 }
 
-static void daemon_finish(struct daemon *d)
+/*
+ * Second half of a stop, from a fresh loop turn (qcore_quiesce may not run
+ * inside a completion): finish every write still in flight while the mount
+ * and the client port can still take their replies, then stop both.
+ */
+static void daemon_finish(evutil_socket_t fd, short what, void *arg)
 {
+	struct daemon *d = arg;
+
+	qcore_quiesce(d->core);
+	if (d->zks) {
+		zk_server_stop(d->zks);
+		d->zks = NULL;
+	}
 	if (d->mount) {
 		qfs_mount_stop(d->mount);
 		d->mount = NULL;
@@ -103,11 +115,8 @@ static void on_session_closed(void *arg)
 {
 	struct daemon *d = arg;
 
-	if (d->zks) {
-		zk_server_stop(d->zks);
-		d->zks = NULL;
-	}
-	daemon_finish(d);
+	if (event_base_once(d->base, -1, EV_TIMEOUT, daemon_finish, d, NULL) < 0)
+		fatalx("cannot schedule the shutdown");
 }
 
 static void daemon_stop(struct daemon *d, const char *why)
@@ -363,6 +372,8 @@ fail:
 		notify_parent(notify_fd, err);
 	else if (!foreground && !debug)
 		fprintf(stderr, "quorumfs: %s\n", err);
+	if (d.core)
+		qcore_quiesce(d.core);
 	if (d.mount)
 		qfs_mount_stop(d.mount);
 	if (d.zks)
