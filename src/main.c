@@ -294,13 +294,14 @@ int main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("quorumfs %s\n", PACKAGE_VERSION);
-			return 0;
+			goto out_usage;
 		case 'h':
 			usage(stdout);
-			return 0;
+			goto out_usage;
 		default:
 			usage(stderr);
-			return 2;
+			d.exit_code = 2;
+			goto out_usage;
 		}
 	}
 	if (argc - optind == 2) {
@@ -310,7 +311,8 @@ int main(int argc, char **argv)
 		mountpoint = argv[optind];
 	} else {
 		usage(stderr);
-		return 2;
+		d.exit_code = 2;
+		goto out_usage;
 	}
 	log_init("quorumfs", foreground || debug, debug);
 
@@ -380,5 +382,14 @@ fail:
 		zk_server_stop(d.zks);
 	if (d.core)
 		qcore_close(d.core);
+	if (d.base)
+		event_base_free(d.base);
+	zauth_free(&d.mount_auth);
+	config_free(&d.cfg);
+	free(opts);
 	return 1;
+out_usage:
+	config_free(&d.cfg);
+	free(opts);
+	return d.exit_code;
 }
