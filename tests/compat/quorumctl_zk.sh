@@ -8,11 +8,20 @@
 # not installed or does not come up.
 ZK_JAR=/usr/share/java/zookeeper.jar
 
+# zk_ruok PORT: the server answers requests. ZooKeeper says "imok" to ruok
+# while it is still loading, so ask srvr, which names the mode only once the
+# server is serving.
 zk_ruok() {
-	[ "$(timeout 3 python3 -c 'import socket,sys
+	timeout 3 python3 -c 'import socket,sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)
-s.sendall(b"ruok")
-print(s.recv(16).decode())' "$1" 2>/dev/null)" = imok ]
+s.sendall(b"srvr")
+out = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    out += d
+sys.exit(0 if b"Mode: " in out else 1)' "$1" 2>/dev/null
 }
 
 zk_start() {
@@ -42,7 +51,7 @@ CFG
 	ZK_PID=$!
 	QFS_PIDS="$QFS_PIDS $ZK_PID"
 	if ! wait_until 60 zk_ruok "$ZK_PORT"; then
-		ZK_WHY="ZooKeeper did not answer ruok on port $ZK_PORT within 60 s"
+		ZK_WHY="ZooKeeper was not serving on port $ZK_PORT within 60 s (srvr)"
 		sed 's/^/#   /' "$zk_dir/zk.log" | tail -20
 		return 1
 	fi
@@ -77,7 +86,7 @@ qfs_zk_start() {
 		return 1
 	fi
 	if ! wait_until 10 zk_ruok "$QFS_ZK_PORT"; then
-		QFS_ZK_WHY="quorumfs does not answer ruok on clientPort $QFS_ZK_PORT"
+		QFS_ZK_WHY="quorumfs is not serving on clientPort $QFS_ZK_PORT (srvr)"
 		return 1
 	fi
 }
