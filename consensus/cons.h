@@ -149,7 +149,8 @@ struct cons_config {
 	void *trace_arg;
 	/* A planted bug for the simulator's self-test; 0 in production.
 	 * 1: the leader commits on its own log alone (no quorum).
-	 * 2: followers acknowledge entries before they are durable. */
+	 * 2: followers acknowledge entries before they are durable.
+	 * 3: votes are granted without comparing logs. */
 	int mutant;
 };
 

@@ -112,7 +112,7 @@ void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
 	}
 	if (m->epoch == c->meta.epoch && (c->meta.vote == 0 || c->meta.vote == m->from) &&
 	    c->state == CONS_FOLLOWER &&
-	    m->vote_req.last_zxid >= cons_log_last(&c->log)) {
+	    (m->vote_req.last_zxid >= cons_log_last(&c->log) || c->cfg.mutant == 3)) {
 		cons_set_meta(c, c->meta.epoch, m->from);
 		cons_reset_deadline(c);
 		CONS_TRACE(c, "vote for %u epoch %u", m->from, c->meta.epoch);

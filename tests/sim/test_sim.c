@@ -79,6 +79,15 @@ static void test_mutant_ack_early(void)
 	TAP_ASSERT(bad > 0);
 }
 
+static void test_mutant_stale_vote(void)
+{
+	uint64_t bad = sweep(1, 300, 0, -1, 3);
+
+	printf("# mutant 3 (vote without comparing logs): %llu of 300 seeds violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
 static void test_replay(void)
 {
 	struct sim_opts o = {.seed = 4242, .observers = -1};
@@ -119,6 +128,7 @@ static const struct tap_case cases[] = {
     {"sim without faults elects and commits", test_no_faults},
     {"sim catches mutant 1 (leader commits on a minority)", test_mutant_commit_minority},
     {"sim catches mutant 2 (follower acks before persisting)", test_mutant_ack_early},
+    {"sim catches mutant 3 (votes without comparing logs)", test_mutant_stale_vote},
     {"sim a seed replays bit for bit", test_replay},
     {"sim regression seeds", test_regressions},
 };
