@@ -108,6 +108,11 @@ void cons_on_log_done(struct cons *c, uint64_t seq, int status)
 		c->wvalid = c->wseq;
 		c->w_n = 0;
 		c->resync = 1;
+		/* A leader that cannot write should not hold the cluster up:
+		 * step down; with a broken disk it cannot persist a vote either,
+		 * so it cannot come back until the disk does. */
+		if (c->state == CONS_LEADER)
+			cons_become_follower(c, c->meta.epoch, 0);
 		return;
 	}
 	if (w.last > c->stable && cons_log_has(&c->log, w.last))

@@ -418,6 +418,37 @@ static void test_leader_steps_down(void)
 	cons_free(h.c);
 }
 
+static void test_leader_disk_fails(void)
+{
+	struct cons_payload p = {(const uint8_t *)"x", 1};
+	struct cons_event e = {.type = CONS_EV_PROPOSE, .now_ms = 1010};
+	struct cons_event d = {.type = CONS_EV_LOG_DONE, .now_ms = 1011};
+	const struct cons_action *w;
+	struct cons_status st;
+	struct h h;
+
+	elect(&h);
+	e.propose.p = &p;
+	e.propose.n = 1;
+	ev(&h, &e);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	d.log_done.seq = w->log.seq;
+	d.log_done.status = -EIO;
+	ev(&h, &d);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_FOLLOWER);
+	TAP_EQ(st.stable_zxid, zxid_make(1, 0));
+	/* The next write rewrites from the last durable entry. */
+	tick(&h, 1020);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	TAP_EQ(w->log.truncate, 1);
+	TAP_EQ(w->log.truncate_after, zxid_make(1, 0));
+	TAP_EQ(w->log.n, 1);
+	cons_free(h.c);
+}
+
 static void test_check_quorum(void)
 {
 	struct cons_status st;
@@ -512,6 +543,8 @@ static const struct tap_case cases[] = {
     {"cons the leader commits only on a quorum", test_leader_needs_quorum},
     {"cons the leader steps down on a higher epoch", test_leader_steps_down},
     {"cons a leader cut off from a quorum steps down", test_check_quorum},
+    {"cons a leader whose log write fails steps down and rewrites",
+     test_leader_disk_fails},
     {"cons a follower forwards proposals to the leader", test_forward},
     {"cons the injected tracer sees role changes", test_tracer},
     {"cons refuses a config without self", test_bad_config},
