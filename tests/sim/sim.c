@@ -15,11 +15,9 @@
 
 #include "sim.h"
 
-#define TICK_MS	     10
-#define FAULT_MS     3000
-#define LIVE_MS	     15000
-#define ELECTION_MS  150
-#define HEARTBEAT_MS 30
+#define TICK_MS	 10
+#define FAULT_MS 3000
+#define LIVE_MS	 15000
 
 static struct sim *current; /* for the invariant hook */
 
@@ -245,9 +243,10 @@ static void node_start(struct sim *s, struct sim_node *n)
 	cfg.members = s->members;
 	cfg.n_members = (unsigned)s->n;
 	cfg.quorum = s->quorum;
-	cfg.election_timeout_ms = ELECTION_MS;
-	cfg.heartbeat_ms = HEARTBEAT_MS;
-	cfg.max_batch = 64;
+	cfg.election_timeout_ms = s->election_ms;
+	cfg.heartbeat_ms = s->heartbeat_ms;
+	cfg.max_batch = s->max_batch;
+	cfg.max_inflight = s->max_inflight;
 	cfg.seed = sim_rand(s);
 	cfg.mutant = s->o.mutant;
 	if (s->o.trace) {
@@ -490,6 +489,11 @@ static void setup(struct sim *s)
 		sim_violation(s, "bad membership");
 	s->snap_every = (uint32_t)range(s, 5, 60);
 	s->fault_gap = (uint32_t)range(s, 60, 400);
+	/* Timing and flow control vary by seed too. */
+	s->election_ms = (uint32_t)range(s, 80, 300);
+	s->heartbeat_ms = (uint32_t)range(s, 10, s->election_ms / 3);
+	s->max_batch = (uint32_t)range(s, 1, 64);
+	s->max_inflight = (uint32_t)range(s, 1, 16);
 	s->max_delay = (uint32_t)range(s, 1, 20);
 	sim_tracef(
 	    s, "seed %llu: %d participants, %d observers, quorum %s, snapshot every %u",
@@ -498,6 +502,8 @@ static void setup(struct sim *s)
 	    : s->quorum == QUORUM_WEIGHTED ? "weighted"
 					   : "hierarchical",
 	    s->snap_every);
+	sim_tracef(s, "election timeout %ums, heartbeat %ums, batch %u, in flight %u",
+		   s->election_ms, s->heartbeat_ms, s->max_batch, s->max_inflight);
 }
 
 static void dispatch(struct sim *s, struct sim_event *ev)

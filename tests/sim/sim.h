@@ -127,6 +127,7 @@ struct sim {
 	struct quorum q;
 	uint32_t snap_every;
 	uint32_t fault_gap; /* the longest quiet time between faults */
+	uint32_t election_ms, heartbeat_ms, max_batch, max_inflight;
 
 	struct sim_event *heap;
 	size_t h_n, h_cap;
