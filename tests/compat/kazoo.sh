@@ -83,4 +83,5 @@ for line in open(sys.argv[1]):
 PY
 sed 's/^/# /' "$out/summary.txt"
 [ "$rc" = 124 ] && echo "# kazoo run hit its time limit; later tests are missing"
+zks_server_stop_check
 exit 0

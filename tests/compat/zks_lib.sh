@@ -39,3 +39,20 @@ zks_server_start() {
 	ZKS_KIND=zks_serve
 	wait_until 10 zks_ruok "$ZKS_PORT"
 }
+
+# zks_server_stop_check: stop the servers started here (bounded) and report
+# one TAP line on sanitizer findings in the harness's log (ASan builds).
+zks_server_stop_check() {
+	for p in $QFS_PIDS; do
+		kill -TERM "$p" 2>/dev/null
+		wait_until 10 sh -c "! kill -0 $p 2>/dev/null"
+	done
+	for l in "$T/serve.log" "$T/data.log"; do
+		[ -f "$l" ] || continue
+		if grep -qE "AddressSanitizer|LeakSanitizer|runtime error" "$l"; then
+			t_fail "no sanitizer reports" "$(grep -m3 -E 'Sanitizer|runtime error' "$l")"
+		else
+			t_ok "no sanitizer reports"
+		fi
+	done
+}
