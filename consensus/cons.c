@@ -386,6 +386,9 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	case CONS_EV_COMPACT:
 		cons_on_compact(c, ev->compact.zxid);
 		break;
+	case CONS_EV_FORWARD:
+		rc = cons_forward(c, ev->propose.p, ev->propose.n);
+		break;
 	}
 	if (c->state == CONS_LEADER)
 		cons_leader_flush(c);

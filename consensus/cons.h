@@ -152,6 +152,16 @@ struct cons_config {
 	 * 2: followers acknowledge entries before they are durable.
 	 * 3: votes are granted without comparing logs. */
 	int mutant;
+	/*
+	 * 0: the leader appends payloads forwarded by followers as they are
+	 * (payloads that need no preparation). 1: the leader hands them to
+	 * its host (CONS_ACT_FORWARDED), which prepares them against the
+	 * newest state and proposes the results, as ZooKeeper's leader
+	 * prepares the requests its followers forward; CONS_EV_PROPOSE on a
+	 * non-leader then fails with CONS_ENOTLEADER rather than forwarding a
+	 * txn prepared elsewhere, and followers use CONS_EV_FORWARD.
+	 */
+	int forward_to_host;
 };
 
 /*
@@ -224,6 +234,7 @@ enum cons_event_type {
 	CONS_EV_META_DONE, /* the last PERSIST_META finished */
 	CONS_EV_SNAP_DONE, /* the SNAP_INSTALL of zxid finished */
 	CONS_EV_COMPACT,   /* the host holds a durable snapshot at zxid */
+	CONS_EV_FORWARD,   /* payloads (borrowed) for the leader's host */
 };
 
 struct cons_event {
@@ -234,7 +245,7 @@ struct cons_event {
 		struct {
 			const struct cons_payload *p;
 			size_t n;
-		} propose;
+		} propose; /* also CONS_EV_FORWARD */
 		struct {
 			uint64_t seq;
 			int status; /* 0 or a negative errno */
@@ -262,6 +273,7 @@ enum cons_action_type {
 	CONS_ACT_SNAP_SEND,
 	CONS_ACT_SNAP_INSTALL,
 	CONS_ACT_ROLE,
+	CONS_ACT_FORWARDED, /* leader, forward_to_host: prepare and propose these */
 };
 
 struct cons_action {
@@ -296,6 +308,11 @@ struct cons_action {
 			uint32_t epoch;
 			uint32_t leader; /* 0 = unknown */
 		} role;
+		struct {
+			uint32_t from; /* the server whose host sent them (maybe self) */
+			const struct cons_payload *p;
+			uint32_t n;
+		} forwarded;
 	};
 };
 
@@ -313,12 +330,20 @@ void cons_free(struct cons *c);
 /*
  * Feed one event. *acts and *n receive the actions (owned by the core, valid
  * until the next call). Returns 0, CONS_ENOTLEADER for a proposal that can
- * be neither handled nor forwarded, or -ENOMEM (the event is then dropped;
+ * be neither handled nor forwarded (or, with forward_to_host, any proposal
+ * on a non-leader), or -ENOMEM (the event is then dropped;
  * the protocol tolerates a lost message, and a lost proposal is the
  * host's to fail).
  */
 int cons_step(struct cons *c, const struct cons_event *ev,
 	      const struct cons_action **acts, size_t *n);
+
+/*
+ * The zxid the next proposed payload gets (the k-th of a batch gets this
+ * plus k) if this core leads and nothing else is proposed first, for hosts
+ * that prepare a txn with its zxid before proposing it; 0 when not leading.
+ */
+zxid_t cons_next_zxid(const struct cons *c);
 
 /* Fill a CONS_MSG_SNAP for a SNAP_SEND action; blob is borrowed. */
 void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,

@@ -57,7 +57,7 @@ int cons_propose(struct cons *c, const struct cons_payload *p, size_t n)
 		if (p[i].len > CONS_MAX_PAYLOAD)
 			return -EINVAL;
 	if (c->state != CONS_LEADER) {
-		if (!c->leader || !cons_meta_ready(c))
+		if (!c->leader || !cons_meta_ready(c) || c->cfg.forward_to_host)
 			return CONS_ENOTLEADER;
 		m.forward.payloads = p;
 		m.forward.n = (uint32_t)n;
@@ -79,10 +79,53 @@ int cons_propose(struct cons *c, const struct cons_payload *p, size_t n)
 	return 0;
 }
 
+static void forwarded(struct cons *c, uint32_t from, const struct cons_payload *p,
+		      uint32_t n)
+{
+	struct cons_action *a = cons_act(c, CONS_ACT_FORWARDED, SIZE_MAX);
+
+	if (!a)
+		return;
+	a->forwarded.from = from;
+	a->forwarded.p = p;
+	a->forwarded.n = n;
+}
+
 void cons_on_forward(struct cons *c, const struct cons_msg *m)
 {
-	if (c->state == CONS_LEADER)
+	if (c->state != CONS_LEADER)
+		return;
+	if (c->cfg.forward_to_host)
+		forwarded(c, m->from, m->forward.payloads, m->forward.n);
+	else
 		(void)cons_propose(c, m->forward.payloads, m->forward.n);
+}
+
+int cons_forward(struct cons *c, const struct cons_payload *p, size_t n)
+{
+	struct cons_msg m = {.type = CONS_MSG_FORWARD};
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i].len > CONS_MAX_PAYLOAD)
+			return -EINVAL;
+	if (c->state == CONS_LEADER) {
+		forwarded(c, c->cfg.self, p, (uint32_t)n);
+		return 0;
+	}
+	if (!c->leader || !cons_meta_ready(c))
+		return CONS_ENOTLEADER;
+	m.forward.payloads = p;
+	m.forward.n = (uint32_t)n;
+	cons_send(c, c->leader, &m, SIZE_MAX);
+	return 0;
+}
+
+zxid_t cons_next_zxid(const struct cons *c)
+{
+	if (c->state != CONS_LEADER || c->counter >= UINT32_MAX - 1)
+		return 0;
+	return zxid_make(c->meta.epoch, c->counter + 1);
 }
 
 static void enter_snapshot(struct cons *c, struct cons_peer *p)

@@ -19,6 +19,7 @@ struct pending {
 	zxid_t zxid;
 	uint32_t from;
 	size_t len;
+	uint32_t n_payloads; /* PROPOSE/FORWARD: u32 lengths, then the bytes */
 	uint8_t frame[];
 };
 
@@ -39,6 +40,7 @@ struct cons_node {
 	int busy;
 	struct pending *head, **tail;
 	struct node_req reqs; /* outstanding store requests (list head) */
+	uint64_t queued;      /* payloads proposed while busy, not yet stepped */
 };
 
 static void run(struct cons_node *n, const struct cons_event *ev);
@@ -197,6 +199,11 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 					 rc);
 			}
 			break;
+		case CONS_ACT_FORWARDED:
+			if (n->host.forwarded)
+				n->host.forwarded(n->host.arg, a->forwarded.from,
+						  a->forwarded.p, a->forwarded.n);
+			break;
 		case CONS_ACT_ROLE:
 			if (n->host.role)
 				n->host.role(n->host.arg, a->role.state, a->role.epoch,
@@ -213,6 +220,28 @@ static void step(struct cons_node *n, const struct cons_event *ev)
 
 	(void)cons_step(n->core, ev, &a, &cnt);
 	do_actions(n, a, cnt);
+}
+
+/* Rebuild and step a proposal queued while the node was busy. */
+static void step_payloads(struct cons_node *n, struct cons_event *ev, struct pending *p)
+{
+	struct cons_payload *pl = calloc(p->n_payloads ? p->n_payloads : 1, sizeof(*pl));
+	const uint8_t *data = p->frame + 4 * (size_t)p->n_payloads;
+	uint32_t i;
+
+	if (ev->type == CONS_EV_PROPOSE)
+		n->queued -= p->n_payloads;
+	if (!pl)
+		return;
+	for (i = 0; i < p->n_payloads; i++) {
+		memcpy(&pl[i].len, p->frame + 4 * (size_t)i, 4);
+		pl[i].data = data;
+		data += pl[i].len;
+	}
+	ev->propose.p = pl;
+	ev->propose.n = p->n_payloads;
+	step(n, ev);
+	free(pl);
 }
 
 static void drain(struct cons_node *n)
@@ -248,6 +277,10 @@ static void drain(struct cons_node *n)
 			ev.snap_done.zxid = p->zxid;
 			ev.snap_done.status = p->status;
 			step(n, &ev);
+			break;
+		case CONS_EV_PROPOSE:
+		case CONS_EV_FORWARD:
+			step_payloads(n, &ev, p);
 			break;
 		default:
 			break;
@@ -397,15 +430,49 @@ int cons_node_tick(struct cons_node *n)
 	return 0;
 }
 
-int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt)
+/* Copy payloads into the queue, to be stepped once the node is idle. */
+static int queue_payloads(struct cons_node *n, enum cons_event_type t,
+			  const struct cons_payload *p, size_t cnt)
 {
-	struct cons_event ev = {.type = CONS_EV_PROPOSE};
+	size_t total = 0, i;
+	struct pending *q;
+	uint8_t *d;
+
+	if (cnt > UINT32_MAX / 4)
+		return -EINVAL;
+	for (i = 0; i < cnt; i++) {
+		if (p[i].len > CONS_MAX_PAYLOAD)
+			return -EINVAL;
+		total += p[i].len;
+	}
+	q = calloc(1, sizeof(*q) + 4 * cnt + total);
+	if (!q)
+		return -ENOMEM;
+	q->type = t;
+	q->n_payloads = (uint32_t)cnt;
+	d = q->frame + 4 * cnt;
+	for (i = 0; i < cnt; i++) {
+		memcpy(q->frame + 4 * i, &p[i].len, 4);
+		if (p[i].len)
+			memcpy(d, p[i].data, p[i].len);
+		d += p[i].len;
+	}
+	if (t == CONS_EV_PROPOSE)
+		n->queued += cnt;
+	queue(n, q);
+	return 0;
+}
+
+static int payload_event(struct cons_node *n, enum cons_event_type t,
+			 const struct cons_payload *p, size_t cnt)
+{
+	struct cons_event ev = {.type = t};
 	const struct cons_action *a;
 	size_t na;
 	int rc;
 
 	if (n->busy)
-		return -EBUSY;
+		return queue_payloads(n, t, p, cnt);
 	ev.now_ms = n->host.now(n->host.arg);
 	ev.propose.p = p;
 	ev.propose.n = cnt;
@@ -415,6 +482,23 @@ int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t 
 	drain(n);
 	n->busy = 0;
 	return rc;
+}
+
+int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt)
+{
+	return payload_event(n, CONS_EV_PROPOSE, p, cnt);
+}
+
+int cons_node_forward(struct cons_node *n, const struct cons_payload *p, size_t cnt)
+{
+	return payload_event(n, CONS_EV_FORWARD, p, cnt);
+}
+
+zxid_t cons_node_next_zxid(struct cons_node *n)
+{
+	zxid_t z = cons_next_zxid(n->core);
+
+	return z ? z + n->queued : 0;
 }
 
 int cons_node_compact(struct cons_node *n, zxid_t zxid)

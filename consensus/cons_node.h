@@ -31,6 +31,11 @@ struct cons_node_host {
 	int (*snap_install)(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t len);
 	/* Role, epoch or leader changed. May be NULL. */
 	void (*role)(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader);
+	/* forward_to_host: this leader's host is to prepare and propose what
+	 * server `from`'s host forwarded (payloads borrowed for the call; may
+	 * call cons_node_propose). May be NULL otherwise. */
+	void (*forwarded)(void *arg, uint32_t from, const struct cons_payload *p,
+			  size_t n);
 };
 
 /*
@@ -49,14 +54,25 @@ void cons_node_free(struct cons_node *n);
 int cons_node_tick(struct cons_node *n);
 /*
  * Propose payloads (borrowed for the call): appended by the leader, or
- * forwarded to it by a follower or observer. Returns 0, CONS_ENOTLEADER (no
- * leader known: fail the request, ZooKeeper's connection loss), -EBUSY when
- * called from inside a host callback (defer it to the loop), or a negative
- * errno. Success means handed on, not committed: the host learns of the
- * commit when the txn (identified by its own session/cxid) is applied, and
- * fails what is outstanding when the role callback reports a new leader.
+ * (without forward_to_host) forwarded to it by a follower or observer.
+ * Returns 0, CONS_ENOTLEADER (no leader known, or forward_to_host and not
+ * the leader: fail the request, ZooKeeper's connection loss) or a negative
+ * errno. Called from inside a host callback it queues a copy and returns 0.
+ * Success means handed on, not committed: the host learns of the commit
+ * when the txn (identified by its own session/cxid) is applied, and fails
+ * what is outstanding when the role callback reports a change. A host that
+ * needs a read barrier (ZooKeeper's sync) proposes a no-op and waits for it.
  */
 int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt);
+/*
+ * forward_to_host: send requests (borrowed) to the leader's host, whose
+ * forwarded callback prepares and proposes them (on the leader itself the
+ * callback runs locally). Returns 0 or CONS_ENOTLEADER.
+ */
+int cons_node_forward(struct cons_node *n, const struct cons_payload *p, size_t cnt);
+/* The zxid the next proposal will get (counting proposals queued from
+ * callbacks), or 0 when this server does not lead. */
+zxid_t cons_node_next_zxid(struct cons_node *n);
 /* The host took a durable snapshot at zxid: drop the log up to it. */
 int cons_node_compact(struct cons_node *n, zxid_t zxid);
 /* Feed one received frame (borrowed); bad frames are dropped. */

@@ -226,6 +226,36 @@ static void host_role(void *arg, enum cons_state st, uint32_t epoch, uint32_t le
 		sim_check_leader(n, epoch);
 }
 
+/*
+ * forward_to_host: the leader's host "prepares" each forwarded request: it
+ * marks it (top bit of the id) and stamps the zxid it will get, which the
+ * checker compares with the zxid it is committed at.
+ */
+static void host_forwarded(void *arg, uint32_t from, const struct cons_payload *p,
+			   size_t cnt)
+{
+	struct sim_node *n = arg;
+	struct cons_payload out[8];
+	uint8_t buf[8][56];
+	zxid_t z = cons_node_next_zxid(n->node);
+	size_t k;
+	int i;
+
+	if (!z || cnt > 8)
+		return;
+	for (k = 0; k < cnt; k++) {
+		if (p[k].len < 8 || p[k].len > 40)
+			return;
+		memcpy(buf[k], p[k].data, p[k].len);
+		buf[k][0] |= 0x80;
+		for (i = 0; i < 8; i++)
+			buf[k][p[k].len + (size_t)i] = (uint8_t)((z + k) >> (56 - 8 * i));
+		out[k].data = buf[k];
+		out[k].len = p[k].len + 8;
+	}
+	(void)cons_node_propose(n->node, out, cnt);
+}
+
 static void node_start(struct sim *s, struct sim_node *n)
 {
 	struct cons_node_host host = {
@@ -235,6 +265,7 @@ static void node_start(struct sim *s, struct sim_node *n)
 	    .snap_get = host_snap_get,
 	    .snap_install = host_snap_install,
 	    .role = host_role,
+	    .forwarded = host_forwarded,
 	};
 	struct cons_config cfg = {0};
 	int rc;
@@ -249,6 +280,7 @@ static void node_start(struct sim *s, struct sim_node *n)
 	cfg.max_inflight = s->max_inflight;
 	cfg.seed = sim_rand(s);
 	cfg.mutant = s->o.mutant;
+	cfg.forward_to_host = s->fwd_host;
 	if (s->o.trace) {
 		cfg.trace = core_trace;
 		cfg.trace_arg = n;
@@ -417,7 +449,10 @@ static void propose(struct sim *s, struct sim_node *n, uint64_t id)
 		buf[i] = (uint8_t)(id * 31 + i);
 	p.data = buf;
 	p.len = len;
-	(void)cons_node_propose(n->node, &p, 1);
+	if (s->fwd_host)
+		(void)cons_node_forward(n->node, &p, 1);
+	else
+		(void)cons_node_propose(n->node, &p, 1);
 }
 
 static void client(struct sim *s)
@@ -489,6 +524,7 @@ static void setup(struct sim *s)
 		sim_violation(s, "bad membership");
 	s->snap_every = (uint32_t)range(s, 5, 60);
 	s->fault_gap = (uint32_t)range(s, 60, 400);
+	s->fwd_host = sim_chance(s, 50);
 	/* Timing and flow control vary by seed too. */
 	s->election_ms = (uint32_t)range(s, 80, 300);
 	s->heartbeat_ms = (uint32_t)range(s, 10, s->election_ms / 3);
@@ -502,8 +538,11 @@ static void setup(struct sim *s)
 	    : s->quorum == QUORUM_WEIGHTED ? "weighted"
 					   : "hierarchical",
 	    s->snap_every);
-	sim_tracef(s, "election timeout %ums, heartbeat %ums, batch %u, in flight %u",
-		   s->election_ms, s->heartbeat_ms, s->max_batch, s->max_inflight);
+	sim_tracef(s,
+		   "election timeout %ums, heartbeat %ums, batch %u, in flight %u, "
+		   "leader prepares forwarded requests: %s",
+		   s->election_ms, s->heartbeat_ms, s->max_batch, s->max_inflight,
+		   s->fwd_host ? "yes" : "no");
 }
 
 static void dispatch(struct sim *s, struct sim_event *ev)

@@ -128,6 +128,7 @@ struct sim {
 	uint32_t snap_every;
 	uint32_t fault_gap; /* the longest quiet time between faults */
 	uint32_t election_ms, heartbeat_ms, max_batch, max_inflight;
+	int fwd_host; /* cons_config.forward_to_host */
 
 	struct sim_event *heap;
 	size_t h_n, h_cap;

@@ -71,7 +71,22 @@ static uint64_t payload_id(const struct cons_entry *e)
 
 	for (i = 0; i < 8 && i < e->len; i++)
 		id = id << 8 | e->data[i];
-	return id;
+	return id & ~(1ull << 63); /* the "prepared by the leader" mark */
+}
+
+/* A request the leader's host prepared carries the zxid it expected. */
+static void check_prepared(struct sim *s, const struct cons_entry *e)
+{
+	zxid_t want = 0;
+	uint32_t i;
+
+	if (e->type != CONS_ENTRY_TXN || e->len < 16 || !(e->data[0] & 0x80))
+		return;
+	for (i = e->len - 8; i < e->len; i++)
+		want = want << 8 | e->data[i];
+	if (want != e->zxid)
+		sim_violation(s, "a txn prepared for zxid %llx was committed at %llx",
+			      (unsigned long long)want, (unsigned long long)e->zxid);
 }
 
 void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
@@ -101,6 +116,7 @@ void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
 				sim_violation(s, "n%u state diverged at %llu", n->id,
 					      (unsigned long long)pos);
 		} else if (pos == s->g_n) {
+			check_prepared(s, e);
 			if (push_global(s, e->zxid, ph, prefix))
 				sim_violation(s, "out of memory");
 			s->commits++;

@@ -486,6 +486,71 @@ static void test_forward(void)
 	cons_free(h.c);
 }
 
+/* forward_to_host: requests go to the leader's host, which prepares them
+ * with the zxid they will get. */
+static void test_forward_to_host(void)
+{
+	struct cons_payload p = {(const uint8_t *)"req", 3};
+	struct cons_event e = {.type = CONS_EV_FORWARD, .now_ms = 10};
+	struct cons_event prop = {.type = CONS_EV_PROPOSE, .now_ms = 10};
+	struct cons_entry ep = {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, &ep, 1), fwd = {.type = CONS_MSG_FORWARD};
+	struct cons_config cfg = {0};
+	const struct cons_action *a;
+	struct h h, l;
+
+	cfg.self = 2;
+	cfg.members = members3;
+	cfg.n_members = 3;
+	cfg.quorum = QUORUM_MAJORITY;
+	cfg.election_timeout_ms = 100;
+	cfg.heartbeat_ms = 20;
+	cfg.forward_to_host = 1;
+	TAP_EQ(cons_new(&cfg, &boot, 0, &h.c), 0);
+	recv(&h, &m, 10);
+	e.propose.p = &p;
+	e.propose.n = 1;
+	ev(&h, &e);
+	TAP_EQ(h.rc, 0);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_FORWARD);
+	TAP_ASSERT(a);
+	/* A follower does not forward a txn prepared on it. */
+	prop.propose.p = &p;
+	prop.propose.n = 1;
+	ev(&h, &prop);
+	TAP_EQ(h.rc, CONS_ENOTLEADER);
+	TAP_EQ(cons_next_zxid(h.c), 0);
+	cons_free(h.c);
+
+	/* The leader hands what arrives to its host. */
+	cfg.self = 1;
+	TAP_EQ(cons_new(&cfg, NULL, 0, &l.c), 0);
+	tick(&l, 1000);
+	meta_done(&l, 1001);
+	{
+		struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 1};
+
+		v.vote_resp.granted = 1;
+		recv(&l, &v, 1002);
+	}
+	TAP_EQ(cons_next_zxid(l.c), zxid_make(1, 1));
+	fwd.from = 2;
+	fwd.epoch = 1;
+	fwd.forward.payloads = &p;
+	fwd.forward.n = 1;
+	recv(&l, &fwd, 1003);
+	a = find(&l, CONS_ACT_FORWARDED, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->forwarded.from, 2);
+	TAP_EQ(a->forwarded.n, 1);
+	TAP_ASSERT(!find(&l, CONS_ACT_PERSIST_LOG, 0)); /* not appended as is */
+	ev(&l, &prop);
+	TAP_EQ(l.rc, 0);
+	TAP_EQ(cons_next_zxid(l.c), zxid_make(1, 2));
+	cons_free(l.c);
+}
+
 static int trace_lines;
 static void tracer(void *arg, uint32_t self, uint64_t now, const char *line)
 {
@@ -546,6 +611,8 @@ static const struct tap_case cases[] = {
     {"cons a leader whose log write fails steps down and rewrites",
      test_leader_disk_fails},
     {"cons a follower forwards proposals to the leader", test_forward},
+    {"cons forward_to_host: the leader's host prepares forwarded requests",
+     test_forward_to_host},
     {"cons the injected tracer sees role changes", test_tracer},
     {"cons refuses a config without self", test_bad_config},
 };

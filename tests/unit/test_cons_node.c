@@ -78,9 +78,19 @@ static uint64_t h_now(void *arg)
 	return now;
 }
 
+static struct cons_node *self_node;
+static int reentered;
+
 static void h_apply(void *arg, const struct cons_entry *e, size_t n)
 {
+	struct cons_payload p = {(const uint8_t *)"z", 1};
+
 	applied += n;
+	/* Propose from inside a callback once: queued, not refused. */
+	if (self_node && !reentered && e[n - 1].type == CONS_ENTRY_TXN) {
+		reentered = 1;
+		TAP_EQ(cons_node_propose(self_node, &p, 1), 0);
+	}
 }
 
 static int h_snap_get(void *arg, zxid_t *zxid, const uint8_t **blob, uint32_t *len)
@@ -170,9 +180,14 @@ static void test_sync_store(void)
 		cons_node_tick(n);
 	cons_status(cons_node_core(n), &st);
 	TAP_EQ(st.state, CONS_LEADER);
+	TAP_EQ(cons_node_next_zxid(n), 0x400000001ull);
+	self_node = n;
 	TAP_EQ(cons_node_propose(n, p, 2), 0);
-	TAP_EQ(applied, 3); /* the epoch entry and both proposals */
-	TAP_EQ(writes, 2);
+	self_node = NULL;
+	/* The epoch entry, both proposals, and the one made from apply. */
+	TAP_EQ(applied, 4);
+	TAP_EQ(writes, 3);
+	TAP_EQ(cons_node_next_zxid(n), 0x400000004ull);
 	TAP_EQ(cons_node_compact(n, 0x400000002ull), 0);
 	TAP_EQ(cons_node_compact(n, 0x400000009ull), -EINVAL); /* not applied */
 	cons_status(cons_node_core(n), &st);
@@ -184,7 +199,9 @@ static const struct tap_case cases[] = {
     {"cons_node recovers the log after the host's snapshot", test_recover_log},
     {"cons_node regression: keeps the log after an interrupted snapshot install",
      test_recover_after_install},
-    {"cons_node queues completions a store makes inside its calls", test_sync_store},
+    {"cons_node queues completions a store makes inside its calls, and proposals made "
+     "from callbacks",
+     test_sync_store},
 };
 
 TAP_MAIN(cases)
