@@ -153,7 +153,9 @@ static void set_open_flags(struct qfs_handle *h, struct fuse_file_info *fi)
 	if (h->writable || h->replay) {
 		fi->direct_io = 1;
 	} else {
+		/* a reader's close has nothing to commit: no FLUSH round trip */
 		fi->keep_cache = 1;
+		fi->noflush = 1;
 	}
 }
 
