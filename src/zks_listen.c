@@ -202,7 +202,7 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 	if (rc < 0)
 		goto err_after_scan;
 	log_info("zk: serving clients on %s:%d", opts->address ? opts->address : "*",
-		 opts->port);
+		 zk_server_port(s));
 	*out = s;
 	return 0;
 

@@ -11,7 +11,7 @@ libqzks_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(CRYPTO_CFLAGS)
 # 127.0.0.1, spoken to in raw frames.
 check_PROGRAMS += tests/unit/test_zks
 tests_unit_test_zks_SOURCES = tests/unit/test_zks.c
-tests_unit_test_zks_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_test_zks_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS) $(CRYPTO_CFLAGS)
 tests_unit_test_zks_LDADD = libqzks.a libqcore.a libqtree.a libqwire.a libqutil.a \
 	libtap.a $(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 QFS_TESTS += tests/unit/test_zks
