@@ -51,6 +51,9 @@ t_check "touch creates an empty file" test -f "$M/app/empty" -a ! -s "$M/app/emp
 : >"$M/app/t1"
 t_check "truncate with : > empties the file (at release)" wait_until 5 test ! -s "$M/app/t1"
 
+t_check "sync FILE (fsync: this host up to date)" sync "$M/app/t1"
+t_check "statfs (df) works" sh -c "df -P '$M' | grep -q quorumfs"
+
 # Directory data lives in .data.
 echo dirdata >"$M/app/.data"
 t_eq "a directory's data is its .data file" dirdata "$(cat "$M/app/.data")"

@@ -93,6 +93,14 @@ if [ -x "$QUORUMCTL" ]; then
 	watch_stop
 	t_eq "ZooKeeper client create/set/setacl/delete: the events of the same changes made here" \
 		"$REF_FILE" "$(events "$T/zk" rem)"
+	# A ZooKeeper client's session ends (quorumctl exits): its ephemeral
+	# goes, as an rm would remove it.
+	watch_start "$T/zke" "$M/w"
+	zk create -e /w/eph one
+	wait_until 10 test ! -e "$M/w/eph"
+	watch_stop
+	t_eq "a client's session closes: its ephemeral goes with echo-then-rm's events" \
+		"CREATE X OPEN X MODIFY X CLOSE_WRITE,CLOSE X DELETE X" "$(events "$T/zke" eph)"
 	echo mine >"$M/w/seen"
 	zk set /w/seen theirs
 	t_check "a value set elsewhere is read here" wait_until 5 \
