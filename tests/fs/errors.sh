@@ -120,3 +120,31 @@ t_eq "a bad child_kind: EINVAL" EINVAL \
 t_eq "getxattr of an unknown attribute: ENODATA" ENODATA \
 	"$(errno_of getxattr "$M/c" user.quorumfs.nope)"
 qfs_stop "$QFS_PID" "$M"
+
+# A full disk fails the write with ENOSPC at close, and only that write.
+mkdir -p "$T/small"
+if mount -t tmpfs -o size=3m tmpfs "$T/small" 2>/dev/null; then
+	trap 'qfs_cleanup; umount -l "$T/small" 2>/dev/null' EXIT
+	M2=$T/m2
+	qfs_start "$M2" "$T/small/d" -o clientPort=0 || { t_fail "mount on a small disk"; exit 1; }
+	echo keep >"$M2/f"
+	python3 - "$M2" >"$T/full.out" <<'PY'
+import errno, os, sys
+out = []
+for i in range(12):
+    try:
+        fd = os.open(sys.argv[1] + "/f", os.O_WRONLY | os.O_TRUNC)
+        os.write(fd, b"x" * 500000)
+        os.close(fd)
+        out.append("OK")
+    except OSError as e:
+        out.append(errno.errorcode[e.errno])
+print(" ".join(out))
+PY
+	t_check "a full disk fails close() with ENOSPC" grep -q ENOSPC "$T/full.out"
+	t_check "the daemon still serves reads" test -s "$M2/f"
+	qfs_stop "$QFS_PID" "$M2"
+	umount "$T/small"
+else
+	t_skip "ENOSPC on a full disk" "cannot mount a small tmpfs"
+fi
