@@ -11,10 +11,4 @@ QFS_TESTS += tests/fs/files.sh tests/fs/errors.sh tests/fs/xattr.sh \
 EXTRA_DIST += tests/fs/files.sh tests/fs/errors.sh tests/fs/xattr.sh \
 	tests/fs/inotify.sh tests/fs/ephemeral.sh tests/fs/crash.sh \
 	tests/bench/bench_fs.sh
-# Makefile.am sets "QFS_BENCHES =" after the fragments, so they cannot add
-# to it; until the lead appends $(QFS_FS_BENCHES) there, run `make bench-fs`.
-QFS_FS_BENCHES = tests/bench/bench_fs.sh
-bench-fs: all
-	QFS_BUILDDIR=$(abs_top_builddir) QFS_SRCDIR=$(abs_top_srcdir) \
-	  $(SHELL) $(top_srcdir)/tests/bench/run.sh $(QFS_FS_BENCHES)
-.PHONY: bench-fs
+QFS_BENCHES += tests/bench/bench_fs.sh
