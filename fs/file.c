@@ -165,6 +165,7 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct qfs_inode *in = qfs_inode_get(m, ino);
 	const struct znode *n;
 	struct qfs_handle *h;
+	int replay;
 
 	m->st.opens++;
 	if (!in) {
@@ -182,7 +183,8 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	/* refuse a writer the ACL will refuse at close, where shells do not
 	 * look: "echo x > f" then fails visibly */
-	if ((fi->flags & O_ACCMODE) != O_RDONLY && !qfs_from_replay(req) &&
+	replay = qfs_from_replay(req);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && !replay &&
 	    acl_check(&n->acl, m->auth, ZPERM_WRITE) != ZOK) {
 		fuse_reply_err(req, EACCES);
 		return;
@@ -192,7 +194,7 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	h->replay = qfs_from_replay(req);
+	h->replay = replay;
 	h->open_pid = fuse_req_ctx(req)->pid;
 	set_open_flags(h, fi);
 	if (h->writable && !h->replay) {

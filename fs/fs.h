@@ -30,9 +30,13 @@ struct qfs_mount_opts {
 };
 
 /*
- * Mount: closes the previous run's mount session (crash recovery: its
- * ephemerals go), opens a new one, mounts, and serves requests from base.
- * Returns 0 or a negative errno with a message in errbuf.
+ * Mount and serve requests from base (no FUSE threads; one replay thread,
+ * see fs/replay.c). Opens the mount's session (owner opts->owner) and
+ * serves once it is open; about a second later closes any session a
+ * previous run with the same owner left (crash recovery: its ephemerals
+ * go, and watchers on the new mount see them go). opts->auth is borrowed
+ * for the mount's life; the strings are copied. Returns 0 or a negative
+ * errno with a message in errbuf.
  */
 int qfs_mount_start(struct qcore *core, struct event_base *base,
 		    const struct qfs_mount_opts *opts, struct qfs_mount **out, char *errbuf,
@@ -42,7 +46,8 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
  * with their events), then call done on the loop.
  */
 void qfs_mount_close_session(struct qfs_mount *m, void (*done)(void *arg), void *arg);
-/* Unmount and free. */
+/* Unmount and free (writes still in the core complete into nothing).
+ * Call on the loop; after qfs_mount_close_session for a clean stop. */
 void qfs_mount_stop(struct qfs_mount *m);
 
 #endif

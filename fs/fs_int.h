@@ -64,6 +64,7 @@ struct qfs_stats {
 	uint64_t writes;
 	uint64_t flushes;
 	uint64_t commits;
+	/* replays and invals are counted by the replay thread (atomically) */
 	uint64_t replays;	/* VFS operations replayed */
 	uint64_t replay_reqs;	/* FUSE requests that came from the replay thread */
 	uint64_t invals;	/* kernel cache invalidations sent */

@@ -333,7 +333,7 @@ static void inval_inode(struct qfs_mount *m, uint64_t ino, int data)
 		return;
 	/* offset -1: attributes only */
 	fuse_lowlevel_notify_inval_inode(m->se, ino, data ? 0 : -1, 0);
-	m->st.invals++;
+	__atomic_add_fetch(&m->st.invals, 1, __ATOMIC_RELAXED);
 }
 
 static void write_all(int fd, const char *p, size_t n)
@@ -368,7 +368,7 @@ static void run_item(struct qfs_mount *m, struct replay_item *it)
 			write_all(fd, it->data, it->len);
 			close(fd);
 		}
-		m->st.replays++;
+		__atomic_add_fetch(&m->st.replays, 1, __ATOMIC_RELAXED);
 		inval_inode(m, it->ino, 1);
 		break;
 	case RP_CREATE:
@@ -387,19 +387,19 @@ static void run_item(struct qfs_mount *m, struct replay_item *it)
 				close(fd);
 			}
 		}
-		m->st.replays++;
+		__atomic_add_fetch(&m->st.replays, 1, __ATOMIC_RELAXED);
 		inval_inode(m, it->parent_ino, 0);
 		break;
 	case RP_DELETE:
 		if ((it->is_dir ? rmdir(full) : unlink(full)) != 0)
 			log_debug("fs: replay delete %s: %s", it->path, strerror(errno));
-		m->st.replays++;
+		__atomic_add_fetch(&m->st.replays, 1, __ATOMIC_RELAXED);
 		inval_inode(m, it->parent_ino, 0);
 		break;
 	case RP_XATTR:
 		if (setxattr(full, it->xname, it->data, it->len, 0) != 0)
 			log_debug("fs: replay setxattr %s: %s", it->path, strerror(errno));
-		m->st.replays++;
+		__atomic_add_fetch(&m->st.replays, 1, __ATOMIC_RELAXED);
 		inval_inode(m, it->ino, 0);
 		inval_inode(m, it->ino2, 0);
 		break;
@@ -411,7 +411,7 @@ static void run_item(struct qfs_mount *m, struct replay_item *it)
 	case RP_INVAL_ENTRY:
 		fuse_lowlevel_notify_inval_entry(m->se, it->parent_ino, it->name,
 						 strlen(it->name));
-		m->st.invals++;
+		__atomic_add_fetch(&m->st.invals, 1, __ATOMIC_RELAXED);
 		break;
 	case RP_REPLY:
 		/* libfuse replies are safe from any thread */

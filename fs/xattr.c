@@ -103,7 +103,8 @@ static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 			 " log_txns=%" PRIu64 " fsyncs=%" PRIu64,
 			 m->st.requests, m->st.lookups, m->st.getattrs, m->st.opens,
 			 m->st.reads, m->st.writes, m->st.flushes, m->st.commits,
-			 m->st.replays, m->st.replay_reqs, m->st.invals, cs.txns, cs.log_txns,
+			 __atomic_load_n(&m->st.replays, __ATOMIC_RELAXED), m->st.replay_reqs,
+			 __atomic_load_n(&m->st.invals, __ATOMIC_RELAXED), cs.txns, cs.log_txns,
 			 cs.fsyncs);
 	} else
 		return ENODATA;
