@@ -75,7 +75,7 @@ void buf_put_u64(struct buf *b, uint64_t v)
 
 void buf_put_bytes(struct buf *b, const void *p, int32_t n)
 {
-	if (!p || n < 0) {
+	if (n < 0 || (!p && n > 0)) {
 		buf_put_u32(b, (uint32_t)-1);
 		return;
 	}

@@ -29,7 +29,8 @@ void buf_put(struct buf *b, const void *p, size_t n);
 void buf_put_u8(struct buf *b, uint8_t v);
 void buf_put_u32(struct buf *b, uint32_t v);
 void buf_put_u64(struct buf *b, uint64_t v);
-/* A jute buffer/string: int32 length (-1 for NULL) then the bytes. */
+/* A jute buffer/string: int32 length then the bytes; a negative n writes
+ * -1, jute's null (an empty buffer, n == 0, stays empty even if p is NULL). */
 void buf_put_bytes(struct buf *b, const void *p, int32_t n);
 void buf_put_str(struct buf *b, const char *s);
 static inline int buf_failed(const struct buf *b)

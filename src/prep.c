@@ -368,8 +368,11 @@ static int op_set_path(struct txn_op *op, const char *path)
 	return op->path ? ZOK : ZSYSTEMERROR;
 }
 
+/* A null buffer (len < 0) stays null: data_len -1 (see ZNODE_F_NULLDATA). */
 static int op_set_data(struct txn_op *op, const void *data, int32_t len)
 {
+	if (len < 0)
+		op->data_len = -1;
 	if (len <= 0)
 		return ZOK;
 	op->data = malloc((size_t)len);
@@ -491,7 +494,7 @@ static int prep_create(struct pctx *c, const struct zreq *req, struct txn_op *op
 	node.stat.czxid = node.stat.mzxid = node.stat.pzxid = (int64_t)c->zxid;
 	node.stat.ctime = node.stat.mtime = c->now;
 	node.stat.ephemeral_owner = owner;
-	node.stat.data_length = op->data_len;
+	node.stat.data_length = op->data_len < 0 ? 0 : op->data_len;
 	node.acl = &op->acl;
 	node.kind = kind;
 	node.flags = op->flags;
@@ -591,7 +594,7 @@ static int prep_setdata(struct pctx *c, const struct zreq *req, struct txn_op *o
 	node.stat.version = op->version;
 	node.stat.mtime = c->now;
 	node.stat.mzxid = (int64_t)c->zxid;
-	node.stat.data_length = op->data_len;
+	node.stat.data_length = op->data_len < 0 ? 0 : op->data_len;
 	if (st)
 		*st = node.stat;
 	return rec_put(c->p, c->zxid, req->path, strlen(req->path), &node);

@@ -504,8 +504,12 @@ int tree_node_set_data(struct tree *t, struct tnode *n, const void *data, int32_
 {
 	void *copy = NULL;
 
-	if (len < 0)
+	if (len < 0) {
+		n->z.flags |= ZNODE_F_NULLDATA;
 		len = 0;
+	} else {
+		n->z.flags &= ~ZNODE_F_NULLDATA;
+	}
 	if (len > 0) {
 		copy = malloc((size_t)len);
 		if (!copy)
@@ -877,7 +881,8 @@ int tree_load_node(struct tree *t, const struct znode *n, const void *data)
 	x = tree_find(t, n->path, strlen(n->path));
 	if (x && tree_is_special_path(n->path)) {
 		/* tree_new made these; the snapshot's version wins. */
-		if (tree_node_set_data(t, x, data, n->stat.data_length) < 0 ||
+		if (tree_node_set_data(t, x, data,
+				       n->flags & ZNODE_F_NULLDATA ? -1 : n->stat.data_length) < 0 ||
 		    tree_node_set_acl(t, x, &n->acl) < 0)
 			return -ENOMEM;
 		x->z.stat = n->stat;
@@ -890,7 +895,8 @@ int tree_load_node(struct tree *t, const struct znode *n, const void *data)
 		return 0;
 	}
 	rc =
-	    tree_insert(t, n->path, data, n->stat.data_length, &n->acl, &n->stat, n->kind,
+	    tree_insert(t, n->path, data, n->flags & ZNODE_F_NULLDATA ? -1 : n->stat.data_length,
+			&n->acl, &n->stat, n->kind,
 			n->flags, n->ttl_ms, n->child_kind, n->child_ttl_ms, NULL);
 	return rc;
 }

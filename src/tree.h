@@ -49,6 +49,9 @@ enum znode_kind {
 
 #define ZNODE_F_SEQUENTIAL 0x1 /* created with a sequential name */
 #define ZNODE_F_DIR 0x2	       /* made by mkdir or has had a child: a directory forever */
+/* The data is null, not empty: ZooKeeper keeps the difference (getData
+ * answers a null buffer) although both have data_length 0. */
+#define ZNODE_F_NULLDATA 0x4
 
 struct znode {
 	const char *path; /* "/" for the root */

@@ -128,6 +128,8 @@ static int get_data(struct rd *r, struct txn_op *op)
 
 	if (!rd_ok(r))
 		return -1;
+	if (n < 0)
+		op->data_len = -1; /* null, not empty */
 	if (n > 0) {
 		op->data = malloc((size_t)n);
 		if (!op->data)

@@ -82,9 +82,10 @@ static int zks_get_data(struct zks_req *r, const struct jute_get_data_request *q
 		return r->err;
 	if (q->watch)
 		zks_read_watch(r, q->path, ZKS_W_DATA);
-	/* Never a null buffer: ZooKeeper keeps what the client sent, and
-	 * kazoo sends b"" as null yet expects b"" back. */
-	if (n->stat.data_length == 0)
+	/* ZooKeeper answers what the client stored: null stays null. */
+	if (n->flags & ZNODE_F_NULLDATA)
+		buf_put_bytes(b, NULL, -1);
+	else if (n->stat.data_length == 0)
 		buf_put_u32(b, 0);
 	else
 		buf_put_bytes(b, n->data, n->stat.data_length);
