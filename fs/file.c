@@ -439,7 +439,13 @@ static void commit_done(void *arg, int err, const struct zresult *res)
 	h->last_err = err;
 	if (!err && h->base_version >= 0)
 		h->base_version = res->stat.version;
-	if (c->req && !err)
+	/*
+	 * A close returns only once this host's kernel caches no longer hold
+	 * the old value: the reply goes behind the invalidations queued on the
+	 * replay thread. Not fsync's: the kernel holds the file's inode lock
+	 * across FSYNC, which a replay queued before may be waiting for.
+	 */
+	if (c->req && !err && !c->fsync)
 		qfs_replay_reply(h->m, c->req, 0);
 	else if (c->req)
 		fuse_reply_err(c->req, err);
@@ -467,7 +473,7 @@ static void waited_done(void *arg, const struct zresult *res)
  * committing the truncation then would show everyone a transient empty
  * value. A buffer only truncated ": > f" is committed by fsync or release.
  */
-static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only)
+static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only, int fsync)
 {
 	struct commit_ctx *c;
 	struct zreq zr;
@@ -499,6 +505,7 @@ static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only)
 		return ENOMEM;
 	c->req = req;
 	c->h = h;
+	c->fsync = fsync;
 	memset(&zr, 0, sizeof(zr));
 	zr.op = ZOP_SETDATA;
 	zr.path = h->zpath;
@@ -522,7 +529,7 @@ void qfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rc;
 
 	h->m->st.flushes++;
-	rc = handle_commit(h, req, 1);
+	rc = handle_commit(h, req, 1, 0);
 	if (rc != 1)
 		fuse_reply_err(req, rc);
 }
@@ -535,7 +542,7 @@ static void fsync_synced(void *arg, const struct zresult *res)
 void qfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
-	int rc = handle_commit(h, req, 0);
+	int rc = handle_commit(h, req, 0, 1);
 
 	if (rc == 1)
 		return;
@@ -556,7 +563,7 @@ void qfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* flush committed what was written; a buffer still dirty here was
 	 * only truncated (": > f"), committed now with nobody to tell. */
 	if (h->dirty)
-		handle_commit(h, NULL, 0);
+		handle_commit(h, NULL, 0, 0);
 	qfs_handle_free(h);
 	fuse_reply_err(req, 0);
 }

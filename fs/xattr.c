@@ -197,9 +197,10 @@ void qfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void set_done(void *arg, int err, const struct zresult *res)
 {
-	if (err == 0)
-		qfs_replay_reply(qfs_req_mount(arg), arg, 0); /* after the mode bits' inval */
-	else if (err > 0)
+	/* Directly, not behind the replay thread's invalidations: the kernel
+	 * holds the inode's lock across SETXATTR, which a queued replay may
+	 * need. The kernel refreshes the mode bits itself (ctime changed). */
+	if (err >= 0)
 		fuse_reply_err(arg, err);
 }
 

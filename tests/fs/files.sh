@@ -54,6 +54,14 @@ t_check "truncate with : > empties the file (at release)" wait_until 5 test ! -s
 t_check "sync FILE (fsync: this host up to date)" sync "$M/app/t1"
 t_check "statfs (df) works" sh -c "df -P '$M' | grep -q quorumfs"
 
+i1=$(stat -c %i "$M/app/t1")
+ls -l "$M/app" >/dev/null
+t_eq "st_ino is stable" "$i1" "$(stat -c %i "$M/app/t1")"
+rm "$M/app/t1"
+echo again >"$M/app/t1"
+t_check "a znode deleted and made again has a new inode number" \
+	test "$i1" != "$(stat -c %i "$M/app/t1")"
+
 # Directory data lives in .data.
 echo dirdata >"$M/app/.data"
 t_eq "a directory's data is its .data file" dirdata "$(cat "$M/app/.data")"
