@@ -346,14 +346,16 @@ void qfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		p = h->buf;
 		len = h->len;
 	} else {
-		if (!h->snapped) {
-			/* One value for the whole read, however many requests
-			 * it takes: never a mix of two versions. */
-			n = tree_lookup(qcore_tree(m->core), h->zpath);
-			if (!n) {
-				fuse_reply_err(req, ESTALE);
-				return;
-			}
+		n = tree_lookup(qcore_tree(m->core), h->zpath);
+		/*
+		 * One value for a whole pass over the file, however many
+		 * requests it takes: never a mix of two versions. A pass
+		 * starts at offset 0; a handle kept open (less, tail) reads
+		 * the newer value on its next pass.
+		 */
+		if (n && (!h->snapped || (off == 0 && n->stat.mzxid != h->snap_mzxid))) {
+			free(h->snap);
+			h->snapped = 0;
 			h->snap_len = (size_t)n->stat.data_length;
 			h->snap = malloc(h->snap_len ? h->snap_len : 1);
 			if (!h->snap) {
@@ -362,7 +364,16 @@ void qfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			}
 			if (h->snap_len)
 				memcpy(h->snap, n->data, h->snap_len);
+			h->snap_mzxid = n->stat.mzxid;
 			h->snapped = 1;
+		} else if (n && n->stat.mzxid != h->snap_mzxid) {
+			/* the rest of an older pass: it lands in the page
+			 * cache, which must not keep it */
+			qfs_replay_inval(m, h->ino);
+		}
+		if (!h->snapped) {
+			fuse_reply_err(req, ESTALE);
+			return;
 		}
 		p = h->snap;
 		len = h->snap_len;

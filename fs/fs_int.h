@@ -145,6 +145,7 @@ struct qfs_handle {
 	/* read snapshot: one consistent value for the whole read */
 	char *snap;
 	size_t snap_len;
+	int64_t snap_mzxid;
 	int snapped;
 	/* commit in flight */
 	int committing;
@@ -288,6 +289,8 @@ int qfs_replay_idle(struct qfs_mount *m);
  * queued before: a writer's close returns only once no reader on this host
  * can still see the old value from the kernel's caches. */
 void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err);
+/* Drop the kernel's cached data and attributes of ino (from the thread). */
+void qfs_replay_inval(struct qfs_mount *m, uint64_t ino);
 
 enum replay_kind {
 	RP_DATA = 1,   /* open O_TRUNC + write + close */

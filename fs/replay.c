@@ -302,6 +302,17 @@ void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err)
 	enqueue(m, it);
 }
 
+void qfs_replay_inval(struct qfs_mount *m, uint64_t ino)
+{
+	struct replay_item *it = item_new(RP_INVAL, NULL);
+
+	if (!it)
+		return; /* the next change invalidates it again */
+	it->ino = ino;
+	it->ino_data = 1;
+	enqueue(m, it);
+}
+
 void qfs_replay_current(struct qfs_mount *m, struct replay_view *v)
 {
 	pthread_mutex_lock(&m->rp_lock);

@@ -117,6 +117,25 @@ done
 wait $wpid
 t_eq "300 reads racing 150 rewrites: no partial or empty value" 0 "$bad"
 
+# A reader that keeps the file open reads the new value on its next pass,
+# and does not leave the old one in the page cache for others.
+printf 'first' >"$M/app/kept"
+python3 - "$M/app/kept" <<'PY' >"$T/kept.out"
+import os, sys
+p = sys.argv[1]
+f = open(p)
+a = f.read()
+fd = os.open(p, os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b"second")
+os.close(fd)
+f.seek(0)
+b = f.read()
+print(a, b, open(p).read())
+PY
+t_eq "a reader kept open sees the new value on its next pass; so does cat" \
+	"first second second" "$(cat "$T/kept.out")"
+t_eq "cat after it" second "$(cat "$M/app/kept")"
+
 # mkdir / rmdir / rm -r
 mkdir "$M/app/x" "$M/app/x/y"
 echo z >"$M/app/x/y/z"
