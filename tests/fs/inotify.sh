@@ -105,6 +105,9 @@ if [ -x "$QUORUMCTL" ]; then
 	zk set /w/seen theirs
 	t_check "a value set elsewhere is read here" wait_until 5 \
 		sh -c "[ \"\$(cat '$M/w/seen')\" = theirs ]"
+	sleep 0.5
+	t_eq "the replay on this mount committed nothing more (version 1 + 1)" 2 \
+		"$(getfattr --absolute-names --only-values -n user.quorumfs.version "$M/w/seen")"
 else
 	t_skip "ZooKeeper client changes" "no quorumctl built"
 fi
