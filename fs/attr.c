@@ -26,8 +26,8 @@
 
 int32_t qfs_perms(struct qfs_mount *m, const struct znode *n)
 {
-	static const int32_t all[] = { ZPERM_READ, ZPERM_WRITE, ZPERM_CREATE, ZPERM_DELETE,
-				       ZPERM_ADMIN };
+	static const int32_t all[] = {ZPERM_READ, ZPERM_WRITE, ZPERM_CREATE, ZPERM_DELETE,
+				      ZPERM_ADMIN};
 	int32_t p = 0;
 	unsigned i;
 
@@ -127,7 +127,8 @@ void qfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 				fuse_reply_err(req, ENOENT);
 				goto out;
 			}
-			if (rv.kind == RP_DELETE && !tree_lookup(qcore_tree(m->core), path)) {
+			if (rv.kind == RP_DELETE &&
+			    !tree_lookup(qcore_tree(m->core), path)) {
 				in = rv.ino ? qfs_inode_get(m, rv.ino) : NULL;
 				if (!in)
 					in = qfs_inode_ghost(m, path, rv.is_dir);
@@ -261,7 +262,7 @@ static int truncate_path(fuse_req_t req, struct qfs_inode *in, const struct znod
 	if (!data)
 		return ENOMEM;
 	keep = (size_t)n->stat.data_length < (size_t)size ? (size_t)n->stat.data_length
-							   : (size_t)size;
+							  : (size_t)size;
 	if (keep)
 		memcpy(data, n->data, keep);
 	c = malloc(sizeof(*c));
@@ -292,16 +293,16 @@ static int truncate_path(fuse_req_t req, struct qfs_inode *in, const struct znod
  * has open for writing and has not written is folded into that handle's
  * commit the same way.)
  */
-static struct qfs_handle *otrunc_handle(struct qfs_mount *m, struct qfs_inode *in, pid_t pid,
-					off_t size)
+static struct qfs_handle *otrunc_handle(struct qfs_mount *m, struct qfs_inode *in,
+					pid_t pid, off_t size)
 {
 	struct qfs_handle *h;
 
 	if (size != 0)
 		return NULL;
 	for (h = m->handles; h; h = h->next)
-		if (h->ino == in->ino && h->open_pid == pid && h->writable && !h->replay &&
-		    !h->written && !h->trunc_seen && !h->committing)
+		if (h->ino == in->ino && h->open_pid == pid && h->writable &&
+		    !h->replay && !h->written && !h->trunc_seen && !h->committing)
 			return h;
 	return NULL;
 }
@@ -331,7 +332,8 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		return;
 	}
 	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
-	if ((to_set & FUSE_SET_ATTR_MODE) && (attr->st_mode & 07777) != (st.st_mode & 07777))
+	if ((to_set & FUSE_SET_ATTR_MODE) &&
+	    (attr->st_mode & 07777) != (st.st_mode & 07777))
 		goto err_perm;
 	if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != st.st_uid)
 		goto err_perm;
@@ -348,8 +350,9 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		}
 		if (qfs_from_replay(req))
 			goto reply;
-		h = fi && fi->fh ? (struct qfs_handle *)(uintptr_t)fi->fh
-				 : otrunc_handle(m, in, fuse_req_ctx(req)->pid, attr->st_size);
+		h = fi && fi->fh
+			? (struct qfs_handle *)(uintptr_t)fi->fh
+			: otrunc_handle(m, in, fuse_req_ctx(req)->pid, attr->st_size);
 		if (h) {
 			h->trunc_seen = 1;
 			err = qfs_handle_truncate(h, attr->st_size);

@@ -42,7 +42,8 @@ void qfs_create_req(const struct znode *parent, struct zreq *zr)
 /* A new child's path under the directory inode `parent`, checked: the
  * reserved name and ZooKeeper's path rules. Returns 0 or an errno. */
 static int child_path(struct qfs_mount *m, fuse_ino_t parent, const char *name,
-		      struct qfs_inode **pin_out, const struct znode **pn_out, char **path_out)
+		      struct qfs_inode **pin_out, const struct znode **pn_out,
+		      char **path_out)
 {
 	struct qfs_inode *pin = qfs_inode_get(m, parent);
 	const struct znode *pn;
@@ -197,7 +198,8 @@ void qfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	make_node(req, parent, name, 1);
 }
 
-void qfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+void qfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	       dev_t rdev)
 {
 	if (!S_ISREG(mode)) {
 		fuse_reply_err(req, EPERM); /* no devices, fifos or sockets */
@@ -418,8 +420,8 @@ void qfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		memset(&st, 0, sizeof(st));
 		st.st_ino = h->ents[off].ino;
 		st.st_mode = h->ents[off].mode;
-		n = fuse_add_direntry(req, buf + used, size - used, h->ents[off].name, &st,
-				      off + 1);
+		n = fuse_add_direntry(req, buf + used, size - used, h->ents[off].name,
+				      &st, off + 1);
 		if (n > size - used)
 			break;
 		used += n;

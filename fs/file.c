@@ -484,7 +484,8 @@ static void waited_done(void *arg, const struct zresult *res)
  * committing the truncation then would show everyone a transient empty
  * value. A buffer only truncated ": > f" is committed by fsync or release.
  */
-static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only, int fsync)
+static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only,
+			 int fsync)
 {
 	struct commit_ctx *c;
 	struct zreq zr;

@@ -39,8 +39,8 @@ struct qfs_mount_opts {
  * errno with a message in errbuf.
  */
 int qfs_mount_start(struct qcore *core, struct event_base *base,
-		    const struct qfs_mount_opts *opts, struct qfs_mount **out, char *errbuf,
-		    size_t errlen);
+		    const struct qfs_mount_opts *opts, struct qfs_mount **out,
+		    char *errbuf, size_t errlen);
 /*
  * Clean shutdown, step one: close the mount's session (its ephemerals go,
  * with their events), then call done on the loop.

@@ -27,7 +27,7 @@
  * change invalidates what the kernel holds (own changes right away, foreign
  * ones by replay), so this only bounds the damage of a missed invalidation. */
 #define QFS_ENTRY_TIMEOUT 2.0
-#define QFS_ATTR_TIMEOUT 2.0
+#define QFS_ATTR_TIMEOUT  2.0
 
 /* The reserved name of a directory's own data file. */
 #define QFS_DATA_NAME ".data"
@@ -40,13 +40,13 @@
  */
 struct qfs_inode {
 	uint64_t ino;
-	char *path;	/* file path: the znode path, or znode path + "/.data" */
-	char *zpath;	/* the znode it shows (path without "/.data") */
-	int is_data;	/* the .data file of the directory zpath */
+	char *path;  /* file path: the znode path, or znode path + "/.data" */
+	char *zpath; /* the znode it shows (path without "/.data") */
+	int is_data; /* the .data file of the directory zpath */
 	int is_dir;
-	int64_t czxid;	/* the znode's creation zxid: its identity */
+	int64_t czxid;	  /* the znode's creation zxid: its identity */
 	uint64_t nlookup; /* references the kernel holds (lookup minus forget) */
-	int hashed;	/* reachable by path; 0 once its znode went */
+	int hashed;	  /* reachable by path; 0 once its znode went */
 	struct stat last; /* attributes last reported, for a vanished znode */
 	struct qfs_inode *ino_next;
 	struct qfs_inode *path_next;
@@ -65,9 +65,9 @@ struct qfs_stats {
 	uint64_t flushes;
 	uint64_t commits;
 	/* replays and invals are counted by the replay thread (atomically) */
-	uint64_t replays;	/* VFS operations replayed */
-	uint64_t replay_reqs;	/* FUSE requests that came from the replay thread */
-	uint64_t invals;	/* kernel cache invalidations sent */
+	uint64_t replays;     /* VFS operations replayed */
+	uint64_t replay_reqs; /* FUSE requests that came from the replay thread */
+	uint64_t invals;      /* kernel cache invalidations sent */
 };
 
 struct qfs_mount {
@@ -90,10 +90,10 @@ struct qfs_mount {
 	uid_t uid;
 	gid_t gid;
 	uint64_t generation;
-	int slot;	/* index in the subscription slots (mount.c) */
-	int closing;	/* the session is being closed: its deletions are foreign */
+	int slot;    /* index in the subscription slots (mount.c) */
+	int closing; /* the session is being closed: its deletions are foreign */
 	int mounted;
-	int dead;	/* stopped; freed when the last write completes */
+	int dead;	   /* stopped; freed when the last write completes */
 	uint64_t inflight; /* writes submitted for FUSE requests, not done */
 	void (*on_unmounted)(void *arg);
 	void *arg;
@@ -130,15 +130,15 @@ struct qfs_handle {
 	struct qfs_handle *prev, *next;
 	uint64_t ino;
 	char *zpath;
-	int replay;	/* opened by the replay thread: commits nothing */
+	int replay; /* opened by the replay thread: commits nothing */
 	int writable;
 	int append;
-	pid_t open_pid;	/* the thread that opened it (O_TRUNC's setattr follows) */
+	pid_t open_pid; /* the thread that opened it (O_TRUNC's setattr follows) */
 	int trunc_seen;
 	/* write buffer: the whole content to commit */
 	int loaded;
 	int dirty;
-	int written;	/* written since the last commit: flush commits */
+	int written;	      /* written since the last commit: flush commits */
 	int32_t base_version; /* setData version; -1 = unconditional */
 	char *buf;
 	size_t len, cap;
@@ -149,7 +149,7 @@ struct qfs_handle {
 	int snapped;
 	/* commit in flight */
 	int committing;
-	int failed;	/* a write failed (EFBIG): the buffer is not a value */
+	int failed; /* a write failed (EFBIG): the buffer is not a value */
 	int released;
 	int last_err;
 	/* directory listing (dir.c) */
@@ -182,8 +182,8 @@ struct qfs_inode *qfs_inode_get(struct qfs_mount *m, uint64_t ino);
 struct qfs_inode *qfs_inode_by_path(struct qfs_mount *m, const char *path);
 /* The inode for a live znode at path (file path; is_data for ".data"),
  * made if missing or if the one hashed there was for another znode. */
-struct qfs_inode *qfs_inode_for(struct qfs_mount *m, const char *path, const struct znode *n,
-				int is_data);
+struct qfs_inode *qfs_inode_for(struct qfs_mount *m, const char *path,
+				const struct znode *n, int is_data);
 /* An inode for a znode that is already gone (replay of a deletion). */
 struct qfs_inode *qfs_inode_ghost(struct qfs_mount *m, const char *path, int is_dir);
 void qfs_inode_unhash(struct qfs_mount *m, struct qfs_inode *in);
@@ -216,14 +216,16 @@ void qfs_statfs(fuse_req_t req, fuse_ino_t ino);
 
 /* dir.c */
 void qfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
-void qfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void qfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	       dev_t rdev);
 void qfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
 void qfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
 void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void qfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		 struct fuse_file_info *fi);
 void qfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-void qfs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void qfs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+		  struct fuse_file_info *fi);
 /* The create request for a new child of parent zpath, per its child_kind. */
 void qfs_create_req(const struct znode *parent, struct zreq *zr);
 /* Answer a create-like request of the replay thread (node already made). */
@@ -293,13 +295,13 @@ void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err);
 void qfs_replay_inval(struct qfs_mount *m, uint64_t ino);
 
 enum replay_kind {
-	RP_DATA = 1,   /* open O_TRUNC + write + close */
-	RP_CREATE,     /* mkdir, or creat + write + close */
-	RP_DELETE,     /* unlink / rmdir */
-	RP_XATTR,      /* setxattr */
-	RP_INVAL,      /* invalidate only (own changes) */
+	RP_DATA = 1,	/* open O_TRUNC + write + close */
+	RP_CREATE,	/* mkdir, or creat + write + close */
+	RP_DELETE,	/* unlink / rmdir */
+	RP_XATTR,	/* setxattr */
+	RP_INVAL,	/* invalidate only (own changes) */
 	RP_INVAL_ENTRY, /* drop a name (a file that became a directory) */
-	RP_REPLY,      /* answer a request once the invalidations before it are done */
+	RP_REPLY,	/* answer a request once the invalidations before it are done */
 };
 
 #endif

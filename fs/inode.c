@@ -251,15 +251,16 @@ static int same_znode(const struct qfs_inode *in, const struct znode *n, int is_
 	return in->czxid == n->stat.czxid && in->is_dir == dir;
 }
 
-struct qfs_inode *qfs_inode_for(struct qfs_mount *m, const char *path, const struct znode *n,
-				int is_data)
+struct qfs_inode *qfs_inode_for(struct qfs_mount *m, const char *path,
+				const struct znode *n, int is_data)
 {
 	struct qfs_inode *in = qfs_inode_by_path(m, path);
 
 	if (in && same_znode(in, n, is_data))
 		return in;
 	if (in)
-		qfs_inode_unhash(m, in); /* an older incarnation, or a file that became a dir */
+		qfs_inode_unhash(
+		    m, in); /* an older incarnation, or a file that became a dir */
 	in = inode_new(m, m->next_ino++, path, is_data, qfs_node_is_dir(n) && !is_data);
 	if (!in)
 		return NULL;

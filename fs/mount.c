@@ -71,47 +71,49 @@ static void qfs_readlink(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_err(req, EINVAL); /* there are no symlinks */
 }
 
-static void qfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+static void qfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+			const char *name)
 {
 	fuse_reply_err(req, EPERM);
 }
 
-static void qfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+static void qfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		     const char *newname)
 {
 	fuse_reply_err(req, EPERM);
 }
 
 static const struct fuse_lowlevel_ops qfs_ops = {
-	.init = qfs_init,
-	.lookup = qfs_lookup,
-	.forget = qfs_forget,
-	.forget_multi = qfs_forget_multi,
-	.getattr = qfs_getattr,
-	.setattr = qfs_setattr,
-	.readlink = qfs_readlink,
-	.mknod = qfs_mknod,
-	.mkdir = qfs_mkdir,
-	.unlink = qfs_unlink,
-	.rmdir = qfs_rmdir,
-	.symlink = qfs_symlink,
-	.rename = qfs_rename,
-	.link = qfs_link,
-	.open = qfs_open,
-	.read = qfs_read,
-	.write = qfs_write,
-	.flush = qfs_flush,
-	.release = qfs_release,
-	.fsync = qfs_fsync,
-	.opendir = qfs_opendir,
-	.readdir = qfs_readdir,
-	.releasedir = qfs_releasedir,
-	.fsyncdir = qfs_fsyncdir,
-	.statfs = qfs_statfs,
-	.setxattr = qfs_setxattr,
-	.getxattr = qfs_getxattr,
-	.listxattr = qfs_listxattr,
-	.removexattr = qfs_removexattr,
-	.create = qfs_create,
+    .init = qfs_init,
+    .lookup = qfs_lookup,
+    .forget = qfs_forget,
+    .forget_multi = qfs_forget_multi,
+    .getattr = qfs_getattr,
+    .setattr = qfs_setattr,
+    .readlink = qfs_readlink,
+    .mknod = qfs_mknod,
+    .mkdir = qfs_mkdir,
+    .unlink = qfs_unlink,
+    .rmdir = qfs_rmdir,
+    .symlink = qfs_symlink,
+    .rename = qfs_rename,
+    .link = qfs_link,
+    .open = qfs_open,
+    .read = qfs_read,
+    .write = qfs_write,
+    .flush = qfs_flush,
+    .release = qfs_release,
+    .fsync = qfs_fsync,
+    .opendir = qfs_opendir,
+    .readdir = qfs_readdir,
+    .releasedir = qfs_releasedir,
+    .fsyncdir = qfs_fsyncdir,
+    .statfs = qfs_statfs,
+    .setxattr = qfs_setxattr,
+    .getxattr = qfs_getxattr,
+    .listxattr = qfs_listxattr,
+    .removexattr = qfs_removexattr,
+    .create = qfs_create,
 };
 
 static void gone(struct qfs_mount *m)
@@ -165,12 +167,13 @@ static void on_touch(evutil_socket_t fd, short what, void *arg)
 	if (!m->session_id || m->closing)
 		return;
 	if (qcore_session_touch(m->core, m->session_id) == ZSESSIONEXPIRED) {
-		log_warnx("fs: the mount's session 0x%llx expired; its ephemerals are gone; "
-			  "opening a new one",
-			  (unsigned long long)m->session_id);
+		log_warnx(
+		    "fs: the mount's session 0x%llx expired; its ephemerals are gone; "
+		    "opening a new one",
+		    (unsigned long long)m->session_id);
 		m->session_id = 0;
-		if (qcore_session_open(m->core, m->session_timeout_ms, m->owner, session_opened,
-				       m) < 0)
+		if (qcore_session_open(m->core, m->session_timeout_ms, m->owner,
+				       session_opened, m) < 0)
 			log_warnx("fs: cannot open a new session: out of memory");
 	}
 }
@@ -221,8 +224,9 @@ static void session_opened(void *arg, const struct zresult *res)
 	if (m->dead)
 		return;
 	if (res->err != ZOK) {
-		log_warnx("fs: cannot open the mount's session: %s; the mount is read-only",
-			  zerr_str(res->err));
+		log_warnx(
+		    "fs: cannot open the mount's session: %s; the mount is read-only",
+		    zerr_str(res->err));
 	} else {
 		m->session_id = res->session_id;
 		log_debug("fs: mount session 0x%llx", (unsigned long long)m->session_id);
@@ -232,7 +236,8 @@ static void session_opened(void *arg, const struct zresult *res)
 		event_add(m->fuse_ev, NULL);
 		add_ms(&tv, QFS_OLD_SESSION_DELAY_MS);
 		evtimer_add(m->old_sessions_ev, &tv);
-		add_ms(&tv, m->session_timeout_ms / 3 > 0 ? m->session_timeout_ms / 3 : 1000);
+		add_ms(&tv,
+		       m->session_timeout_ms / 3 > 0 ? m->session_timeout_ms / 3 : 1000);
 		event_add(m->touch_ev, &tv);
 	}
 }
@@ -338,8 +343,8 @@ void qfs_mount_release_dead(struct qfs_mount *m)
 }
 
 int qfs_mount_start(struct qcore *core, struct event_base *base,
-		    const struct qfs_mount_opts *opts, struct qfs_mount **out, char *errbuf,
-		    size_t errlen)
+		    const struct qfs_mount_opts *opts, struct qfs_mount **out,
+		    char *errbuf, size_t errlen)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct qfs_mount *m;
@@ -349,7 +354,8 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	*out = NULL;
 	if (!realpath(opts->mountpoint, real)) {
 		rc = -errno;
-		snprintf(errbuf, errlen, "mountpoint %s: %s", opts->mountpoint, strerror(-rc));
+		snprintf(errbuf, errlen, "mountpoint %s: %s", opts->mountpoint,
+			 strerror(-rc));
 		return rc;
 	}
 	m = calloc(1, sizeof(*m));
@@ -362,7 +368,8 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	if (!m->mountpoint || !m->owner)
 		goto err_after_alloc;
 	m->auth = opts->auth ? opts->auth : &m->noauth;
-	m->session_timeout_ms = opts->session_timeout_ms > 0 ? opts->session_timeout_ms : 10000;
+	m->session_timeout_ms =
+	    opts->session_timeout_ms > 0 ? opts->session_timeout_ms : 10000;
 	m->uid = getuid();
 	m->gid = getgid();
 	m->generation = (uint64_t)time(NULL);
@@ -391,7 +398,8 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 		goto err_after_inodes;
 	}
 	if (fuse_session_mount(m->se, m->mountpoint) != 0) {
-		snprintf(errbuf, errlen, "cannot mount %s (see the message above)", m->mountpoint);
+		snprintf(errbuf, errlen, "cannot mount %s (see the message above)",
+			 m->mountpoint);
 		rc = -EIO;
 		goto err_after_session;
 	}
@@ -406,7 +414,8 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	m->touch_ev = event_new(base, -1, EV_PERSIST, on_touch, m);
 	m->old_sessions_ev = evtimer_new(base, on_close_old_sessions, m);
 	m->close_timeout_ev = evtimer_new(base, on_close_timeout, m);
-	m->drained_ev = event_new(base, m->rp_pipe[0], EV_READ | EV_PERSIST, on_drained, m);
+	m->drained_ev =
+	    event_new(base, m->rp_pipe[0], EV_READ | EV_PERSIST, on_drained, m);
 	if (!m->fuse_ev || !m->touch_ev || !m->old_sessions_ev || !m->close_timeout_ev ||
 	    !m->drained_ev || event_add(m->drained_ev, NULL) < 0) {
 		rc = -ENOMEM;
@@ -415,18 +424,21 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	}
 	rc = qfs_replay_start(m);
 	if (rc < 0) {
-		snprintf(errbuf, errlen, "cannot start the replay thread: %s", strerror(-rc));
+		snprintf(errbuf, errlen, "cannot start the replay thread: %s",
+			 strerror(-rc));
 		goto err_after_events;
 	}
 	mount_slots[m->slot] = m;
 	rc = qcore_subscribe(core, on_tree_change, &mount_slots[m->slot]);
 	if (rc < 0) {
-		snprintf(errbuf, errlen, "cannot subscribe to changes: %s", strerror(-rc));
+		snprintf(errbuf, errlen, "cannot subscribe to changes: %s",
+			 strerror(-rc));
 		goto err_after_thread;
 	}
 	rc = qcore_session_open(core, m->session_timeout_ms, m->owner, session_opened, m);
 	if (rc < 0) {
-		snprintf(errbuf, errlen, "cannot open the mount's session: %s", strerror(-rc));
+		snprintf(errbuf, errlen, "cannot open the mount's session: %s",
+			 strerror(-rc));
 		goto err_after_thread;
 	}
 	log_info("fs: %s mounted", m->mountpoint);

@@ -88,7 +88,8 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 		const char *newname, unsigned int flags)
 {
 	struct qfs_mount *m = qfs_req_mount(req);
-	struct qfs_inode *pin = qfs_inode_get(m, parent), *npin = qfs_inode_get(m, newparent);
+	struct qfs_inode *pin = qfs_inode_get(m, parent),
+			 *npin = qfs_inode_get(m, newparent);
 	struct qfs_inode *sin;
 	const struct znode *src, *dst, *ndir;
 	struct rename_ctx *c = NULL;
@@ -117,7 +118,8 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 	/* Moving a directory's .data away takes its data and leaves it empty
 	 * (mv of a directory, copying, moves each file this way). */
 	from_data = strcmp(name, QFS_DATA_NAME) == 0;
-	src = from_data ? qfs_inode_node(m, pin) : tree_lookup(qcore_tree(m->core), spath);
+	src =
+	    from_data ? qfs_inode_node(m, pin) : tree_lookup(qcore_tree(m->core), spath);
 	ndir = qfs_inode_node(m, npin);
 	if (!src || !ndir) {
 		err = ENOENT;

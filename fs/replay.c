@@ -44,18 +44,18 @@
 struct replay_item {
 	struct replay_item *next;
 	enum replay_kind kind;
-	char *path;	    /* file path the operation is done on */
+	char *path; /* file path the operation is done on */
 	int is_dir;
-	void *data;	    /* RP_DATA, RP_CREATE: the value; RP_XATTR: its text */
+	void *data; /* RP_DATA, RP_CREATE: the value; RP_XATTR: its text */
 	size_t len;
-	const char *xname;  /* RP_XATTR */
-	uint64_t ino;	    /* RP_DELETE: inode held for the node; RP_INVAL: to invalidate */
-	int ino_data;	    /* RP_INVAL: drop ino's cached data too */
-	uint64_t ino2;	    /* RP_INVAL: a second inode (attrs only) */
+	const char *xname; /* RP_XATTR */
+	uint64_t ino;  /* RP_DELETE: inode held for the node; RP_INVAL: to invalidate */
+	int ino_data;  /* RP_INVAL: drop ino's cached data too */
+	uint64_t ino2; /* RP_INVAL: a second inode (attrs only) */
 	uint64_t parent_ino; /* the directory whose attributes change */
-	char *name;	    /* RP_INVAL_ENTRY, RP_CREATE: name in parent_ino */
-	fuse_req_t req;	    /* RP_REPLY */
-	int err;	    /* RP_REPLY */
+	char *name;	     /* RP_INVAL_ENTRY, RP_CREATE: name in parent_ino */
+	fuse_req_t req;	     /* RP_REPLY */
+	int err;	     /* RP_REPLY */
 };
 
 static void item_free(struct replay_item *it)
@@ -109,8 +109,8 @@ static void *copy_bytes(const void *p, size_t n)
 	return c;
 }
 
-static void queue_inval(struct qfs_mount *m, struct qfs_inode *a, int data, struct qfs_inode *b,
-			struct qfs_inode *parent)
+static void queue_inval(struct qfs_mount *m, struct qfs_inode *a, int data,
+			struct qfs_inode *b, struct qfs_inode *parent)
 {
 	struct replay_item *it;
 
@@ -126,7 +126,8 @@ static void queue_inval(struct qfs_mount *m, struct qfs_inode *a, int data, stru
 	enqueue(m, it);
 	return;
 err_nomem:
-	log_warnx("fs: out of memory: kernel cache of %s not invalidated", a ? a->path : "?");
+	log_warnx("fs: out of memory: kernel cache of %s not invalidated",
+		  a ? a->path : "?");
 }
 
 static char *format_meta(const struct znode *n)
@@ -213,7 +214,8 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 			if (!it->name)
 				goto err_nomem;
 			if (n && !it->is_dir && n->stat.data_length) {
-				it->data = copy_bytes(n->data, (size_t)n->stat.data_length);
+				it->data =
+				    copy_bytes(n->data, (size_t)n->stat.data_length);
 				if (!it->data)
 					goto err_nomem;
 				it->len = (size_t)n->stat.data_length;
@@ -236,7 +238,8 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 			if (!it->data)
 				goto err_nomem;
 			it->len = (size_t)n->stat.data_length;
-			it->ino = qfs_node_is_dir(n) ? (din ? din->ino : 0) : (in ? in->ino : 0);
+			it->ino = qfs_node_is_dir(n) ? (din ? din->ino : 0)
+						     : (in ? in->ino : 0);
 		}
 		break;
 	case TREE_ACL:
@@ -319,7 +322,8 @@ void qfs_replay_current(struct qfs_mount *m, struct replay_view *v)
 	v->active = m->rp_cur != NULL;
 	if (v->active) {
 		v->kind = m->rp_cur->kind;
-		snprintf(v->path, sizeof(v->path), "%s", m->rp_cur->path ? m->rp_cur->path : "");
+		snprintf(v->path, sizeof(v->path), "%s",
+			 m->rp_cur->path ? m->rp_cur->path : "");
 		v->is_dir = m->rp_cur->is_dir;
 		v->ino = m->rp_cur->ino;
 	}
@@ -389,7 +393,8 @@ static void run_item(struct qfs_mount *m, struct replay_item *it)
 						 strlen(it->name));
 		if (it->is_dir) {
 			if (mkdir(full, 0755) != 0 && errno != EEXIST)
-				log_debug("fs: replay mkdir %s: %s", it->path, strerror(errno));
+				log_debug("fs: replay mkdir %s: %s", it->path,
+					  strerror(errno));
 		} else {
 			fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 			if (fd >= 0) {
@@ -409,7 +414,8 @@ static void run_item(struct qfs_mount *m, struct replay_item *it)
 		break;
 	case RP_XATTR:
 		if (setxattr(full, it->xname, it->data, it->len, 0) != 0)
-			log_debug("fs: replay setxattr %s: %s", it->path, strerror(errno));
+			log_debug("fs: replay setxattr %s: %s", it->path,
+				  strerror(errno));
 		__atomic_add_fetch(&m->st.replays, 1, __ATOMIC_RELAXED);
 		inval_inode(m, it->ino, 0);
 		inval_inode(m, it->ino2, 0);

@@ -25,9 +25,9 @@
 #define XPFX "user.quorumfs."
 
 static const char *const xnames[] = {
-	"version",	 "cversion",	 "aversion",	 "czxid",	 "mzxid",
-	"pzxid",	 "ctime",	 "mtime",	 "ephemeral_owner", "num_children",
-	"data_length", "acl",		 "kind",	 "child_kind",	 "owner",
+    "version",	   "cversion", "aversion", "czxid",	      "mzxid",
+    "pzxid",	   "ctime",    "mtime",	   "ephemeral_owner", "num_children",
+    "data_length", "acl",      "kind",	   "child_kind",      "owner",
 };
 
 static const char *kind_name(enum znode_kind k)
@@ -92,7 +92,8 @@ static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 			return ENODATA;
 		ts = tree_session_get(qcore_tree(m->core), s->ephemeral_owner);
 		snprintf(v, sizeof(v), "%s session 0x%" PRIx64,
-			 ts && ts->owner ? ts->owner : "(closed)", (uint64_t)s->ephemeral_owner);
+			 ts && ts->owner ? ts->owner : "(closed)",
+			 (uint64_t)s->ephemeral_owner);
 	} else if (strcmp(name, "stats") == 0 && is_root) {
 		qcore_stats(m->core, &cs);
 		snprintf(v, sizeof(v),
@@ -103,17 +104,18 @@ static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 			 " log_txns=%" PRIu64 " fsyncs=%" PRIu64,
 			 m->st.requests, m->st.lookups, m->st.getattrs, m->st.opens,
 			 m->st.reads, m->st.writes, m->st.flushes, m->st.commits,
-			 __atomic_load_n(&m->st.replays, __ATOMIC_RELAXED), m->st.replay_reqs,
-			 __atomic_load_n(&m->st.invals, __ATOMIC_RELAXED), cs.txns, cs.log_txns,
-			 cs.fsyncs);
+			 __atomic_load_n(&m->st.replays, __ATOMIC_RELAXED),
+			 m->st.replay_reqs,
+			 __atomic_load_n(&m->st.invals, __ATOMIC_RELAXED), cs.txns,
+			 cs.log_txns, cs.fsyncs);
 	} else
 		return ENODATA;
 	*out = strdup(v);
 	return *out ? 0 : ENOMEM;
 }
 
-static const struct znode *xattr_node(fuse_req_t req, fuse_ino_t ino, struct qfs_inode **inp,
-				      int *err)
+static const struct znode *xattr_node(fuse_req_t req, fuse_ino_t ino,
+				      struct qfs_inode **inp, int *err)
 {
 	struct qfs_mount *m = qfs_req_mount(req);
 	struct qfs_inode *in = qfs_inode_get(m, ino);
@@ -234,7 +236,7 @@ void qfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *
 	struct qfs_mount *m = qfs_req_mount(req);
 	struct qfs_inode *in;
 	const struct znode *n;
-	struct acl_list acl = { 0, NULL };
+	struct acl_list acl = {0, NULL};
 	struct zreq zr;
 	char *v, ebuf[128];
 	const char *x;
