@@ -7,7 +7,8 @@
 qfs_init
 M=$T/m
 D=$T/d
-OPTS="clientPort=0,containerCheckInterval=100"
+PORT=$(free_port)
+OPTS="clientPort=$PORT,tickTime=200"
 qfs_start "$M" "$D" -o "$OPTS" || { t_fail "mount"; exit 1; }
 mkerr() { python3 -c "
 import errno, os, sys
@@ -60,4 +61,39 @@ sleep 0.3
 kill "$WPID" 2>/dev/null
 t_check "after kill -9: the watcher saw IN_DELETE|IN_ISDIR" grep -q "^DELETE,ISDIR deploy" "$T/w2"
 t_eq "the lock can be taken by the new run" OK "$(mkerr "$M/locks/deploy")"
+
+# A ZooKeeper client holds an ephemeral and dies without closing its
+# session: the session expires (1 s), and the daemon's deletion raises the
+# events an rm would.
+cat >"$T/zkeph.py" <<'PY'
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def send(body): s.sendall(struct.pack(">i", len(body)) + body)
+def recv():
+    n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+    return s.recv(n, socket.MSG_WAITALL)
+def zstr(b): return struct.pack(">i", len(b)) + b
+# ConnectRequest: protocolVersion, lastZxidSeen, timeOut, sessionId, passwd, readOnly
+send(struct.pack(">iqiq", 0, 0, 1000, 0) + zstr(b"\0" * 16) + b"\0")
+recv()
+# create(xid 1, op 1): path, data, acl world:anyone:cdrwa, flags EPHEMERAL
+acl = struct.pack(">ii", 1, 31) + zstr(b"world") + zstr(b"anyone")
+send(struct.pack(">ii", 1, 1) + zstr(sys.argv[2].encode()) + zstr(b"held") + acl +
+     struct.pack(">i", 1))
+xid, zxid, err = struct.unpack(">iqi", recv()[:16])
+print("created" if err == 0 else "error %d" % err, flush=True)
+time.sleep(120) # never pings: killed before that
+PY
+mkdir "$M/zk"
+watch_start "$T/w3" "$M/zk"
+python3 "$T/zkeph.py" "$PORT" /zk/held >"$T/zk.out" &
+ZPID=$!
+QFS_PIDS="$QFS_PIDS $ZPID"
+t_check "a ZooKeeper client made an ephemeral" wait_until 5 test -e "$M/zk/held"
+kill -KILL "$ZPID"
+t_check "its session expires and the ephemeral goes" wait_until 10 test ! -e "$M/zk/held"
+sleep 0.3
+kill "$WPID" 2>/dev/null
+t_eq "the watcher saw it made and removed, as echo then rm" \
+	"CREATE held DELETE held" "$(tr '\n' ' ' <"$T/w3" | sed 's/ $//')"
 qfs_stop "$QFS_PID" "$M"
