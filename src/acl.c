@@ -327,11 +327,12 @@ int acl_fixup(const struct acl_list *in, const struct zauth *auth, struct acl_li
 			if (acl_push(out, z->perms, z->scheme, z->id) < 0)
 				goto err_nomem;
 		} else if (strcmp(z->scheme, "auth") == 0) {
-			/* Only providers that authenticate (digest here) expand;
+			/* Only providers that authenticate (digest, sasl) expand;
 			 * ip ids are not "authenticated" in ZooKeeper's sense. */
 			found = 0;
 			for (j = 0; auth && j < auth->n; j++) {
-				if (strcmp(auth->v[j].scheme, "digest") != 0)
+				if (strcmp(auth->v[j].scheme, "digest") != 0 &&
+				    strcmp(auth->v[j].scheme, "sasl") != 0)
 					continue;
 				found = 1;
 				if (acl_push(out, z->perms, auth->v[j].scheme,
@@ -347,6 +348,12 @@ int acl_fixup(const struct acl_list *in, const struct zauth *auth, struct acl_li
 				goto err_nomem;
 		} else if (strcmp(z->scheme, "digest") == 0) {
 			if (!digest_valid(z->id))
+				goto err_invalid;
+			if (acl_push(out, z->perms, z->scheme, z->id) < 0)
+				goto err_nomem;
+		} else if (strcmp(z->scheme, "sasl") == 0) {
+			/* SASLAuthenticationProvider takes any non-empty name. */
+			if (!*z->id)
 				goto err_invalid;
 			if (acl_push(out, z->perms, z->scheme, z->id) < 0)
 				goto err_nomem;
@@ -387,7 +394,8 @@ int acl_check(const struct acl_list *acl, const struct zauth *auth, int32_t perm
 
 			if (strcmp(c->scheme, z->scheme) != 0)
 				continue;
-			if (strcmp(z->scheme, "digest") == 0 && strcmp(c->id, z->id) == 0)
+			if ((strcmp(z->scheme, "digest") == 0 || strcmp(z->scheme, "sasl") == 0) &&
+			    strcmp(c->id, z->id) == 0)
 				return ZOK;
 			if (strcmp(z->scheme, "ip") == 0 && ip_matches(c->id, z->id))
 				return ZOK;

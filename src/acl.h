@@ -5,6 +5,7 @@
  * Permissions (ZooDefs.Perms): READ 1, WRITE 2, CREATE 4, DELETE 8, ADMIN 16.
  * Schemes: world (id "anyone"), auth (the caller's own ids, expanded at
  * create/setACL time), digest (id "user:base64(sha1(user:password))"),
+ * sasl (id: the user name a SASL DIGEST-MD5 login proved),
  * ip (id "a.b.c.d" or "a.b.c.d/bits"), super (the superuser, all rights).
  *
  * Text form, as zkCli prints and `user.quorumfs.acl` shows and takes:

@@ -50,6 +50,7 @@ static const struct cfg_key {
 	{"repair", CFG_BOOL, CFG_OFF(repair), 0, 0},
 	{"containerCheckInterval", CFG_I64, CFG_OFF(container_check_ms), 10, 86400000},
 	{"superDigest", CFG_STR, CFG_OFF(super_digest), 0, 0},
+	{"saslUsers", CFG_STR, CFG_OFF(sasl_users), 0, 0},
 	/* accepted for zoo.cfg compatibility; not acted on yet */
 	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
 	{"reconfigEnabled", CFG_ACCEPTED, 0, 0, 0},

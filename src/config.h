@@ -57,6 +57,7 @@ struct qfs_config {
 	int repair;			/* repair=yes: cut a torn log tail */
 	int64_t container_check_ms;	/* containerCheckInterval */
 	char *super_digest;		/* superDigest=super:base64 */
+	char *sasl_users;		/* saslUsers=user:password;... (DIGEST-MD5) */
 	/* FUSE mount options collected from -o */
 	char *fuse_opts;
 	/* every key as given, in order */

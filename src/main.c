@@ -205,6 +205,7 @@ static void notify_parent(int fd, const char *err)
 static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 		 size_t errlen)
 {
+	char *sasl_users = NULL;
 	struct qcore_opts co = {0};
 	struct qfs_mount_opts mo = {0};
 	char host[256], owner[PATH_MAX + 300], real[PATH_MAX];
@@ -231,6 +232,16 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 		return rc;
 
 	if (d->cfg.client_port) {
+		/* saslUsers separates users with ';' (',' separates -o items);
+		 * the server takes ','. */
+		if (d->cfg.sasl_users) {
+			sasl_users = strdup(d->cfg.sasl_users);
+			if (!sasl_users)
+				return -ENOMEM;
+			for (char *p = sasl_users; *p; p++)
+				if (*p == ';')
+					*p = ',';
+		}
 		struct zk_server_opts zo = {
 			.address = d->cfg.client_port_address,
 			.port = d->cfg.client_port,
@@ -238,10 +249,12 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 			.max_buffer = d->cfg.jute_maxbuffer,
 			.four_letter_whitelist = d->cfg.four_lw_whitelist,
 			.super_digest = d->cfg.super_digest,
+			.sasl_users = sasl_users,
 			.cfg = &d->cfg,
 		};
 
 		rc = zk_server_start(d->core, d->base, &zo, &d->zks, err, errlen);
+		free(sasl_users);
 		if (rc < 0)
 			return rc;
 	}

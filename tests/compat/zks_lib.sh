@@ -19,16 +19,17 @@ zks_server_start() {
 	ZKS_PORT=$(free_port)
 	ZKS_KIND=""
 	if [ "${QFS_ZKS_SERVER:-daemon}" = daemon ] && [ -x "$QUORUMFS" ]; then
+		# The SASL users are the ones kazoo's test_sasl logs in as.
 		if qfs_start "$T/mnt" "$T/data" \
 			-o "clientPort=$ZKS_PORT,4lw.commands.whitelist=*,tickTime=200" \
+			-o "saslUsers=super:super_secret;jaasuser:jaas_password" \
 			>/dev/null 2>&1 && wait_until 10 zks_ruok "$ZKS_PORT"; then
 			ZKS_KIND=quorumfs
 			return 0
 		fi
-		echo "# the daemon does not serve clientPort yet; using zks_serve"
-		for p in $QFS_PIDS; do kill -TERM "$p" 2>/dev/null; done
-		fusermount3 -u -z "$T/mnt" 2>/dev/null
-		rm -rf "$T/data" "$T/data.log"
+		echo "# the daemon did not serve clientPort; log follows"
+		sed 's/^/#   /' "$T/data.log" | tail -20
+		return 1
 	fi
 	if [ ! -x "$QFS_BUILDDIR/tests/compat/zks_serve" ]; then
 		return 1

@@ -117,7 +117,8 @@ static void test_fixup(void)
 	acl_free(&out);
 	TAP_EQ(fixup("world:someone:r", NULL, &out), ZINVALIDACL);
 	TAP_EQ(fixup("super::r", NULL, &out), ZINVALIDACL);
-	TAP_EQ(fixup("sasl:x:r", NULL, &out), ZINVALIDACL);
+	TAP_EQ(fixup("sasl:x:r", NULL, &out), ZOK); /* the SASL provider */
+	acl_free(&out);
 	TAP_EQ(fixup("digest:a:b:r", NULL, &out), ZOK);
 	acl_free(&out);
 	TAP_EQ(fixup("digest:ab:r", NULL, &out), ZINVALIDACL);
@@ -198,7 +199,38 @@ static void test_check(void)
 	TAP_EQ(acl_check(acl_open_unsafe(), NULL, ZPERM_DELETE), ZOK);
 }
 
+/* sasl ids: valid in an ACL, matched exactly, expanded by "auth". */
+static void test_sasl(void)
+{
+	struct acl_list in, out, out2;
+	struct zauth who = {0}, other = {0};
+	char err[128];
+
+	TAP_EQ(acl_parse("sasl:jaasuser:cdrwa", &in, err, sizeof(err)), ZOK);
+	TAP_EQ(acl_fixup(&in, NULL, &out), ZOK);
+	TAP_EQ(zauth_add(&who, "sasl", "jaasuser"), 0);
+	TAP_EQ(zauth_add(&other, "sasl", "jaasuser2"), 0);
+	TAP_EQ(acl_check(&out, &who, ZPERM_READ), ZOK);
+	TAP_EQ(acl_check(&out, &other, ZPERM_READ), ZNOAUTH);
+	TAP_EQ(acl_check(&out, NULL, ZPERM_READ), ZNOAUTH);
+	acl_free(&in);
+	acl_free(&out);
+	TAP_EQ(acl_parse("auth::rw", &in, err, sizeof(err)), ZOK);
+	TAP_EQ(acl_fixup(&in, &who, &out2), ZOK);
+	TAP_EQ(out2.n, 1);
+	TAP_STREQ(out2.v[0].scheme, "sasl");
+	TAP_STREQ(out2.v[0].id, "jaasuser");
+	acl_free(&in);
+	acl_free(&out2);
+	TAP_EQ(acl_parse("sasl::r", &in, err, sizeof(err)), ZOK);
+	TAP_EQ(acl_fixup(&in, NULL, &out), ZINVALIDACL);
+	acl_free(&in);
+	zauth_free(&who);
+	zauth_free(&other);
+}
+
 static const struct tap_case cases[] = {
+    {"sasl", test_sasl},
     {"digest_known_answers", test_digest},
     {"parse_format", test_parse_format},
     {"copy_equal", test_copy_equal},
