@@ -83,7 +83,7 @@ void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n
 
 	memset(&e, 0, sizeof(e));
 	e.ino = in->ino;
-	e.generation = m->generation;
+	e.generation = 1; /* numbers are never reused */
 	if (n) {
 		qfs_fill_stat(m, n, in->is_data, in->ino, &e.attr);
 		in->last = e.attr;

@@ -91,7 +91,7 @@ void qfs_replay_entry(fuse_req_t req, struct qfs_mount *m, const char *path, int
 	fi->direct_io = 1;
 	memset(&e, 0, sizeof(e));
 	e.ino = in->ino;
-	e.generation = m->generation;
+	e.generation = 1; /* numbers are never reused */
 	if (n) {
 		qfs_fill_stat(m, n, 0, in->ino, &e.attr);
 		in->last = e.attr;
@@ -344,8 +344,9 @@ static int add_ent(struct qfs_handle *h, size_t *cap, const char *name, mode_t m
 void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct qfs_mount *m = qfs_req_mount(req);
-	struct qfs_inode *in = qfs_inode_get(m, ino), *cin;
+	struct qfs_inode *in = qfs_inode_get(m, ino);
 	const struct znode *n, *cn;
+	uint64_t dino;
 	struct qfs_handle *h;
 	char **names = NULL, *cpath;
 	size_t count = 0, cap = 0, i;
@@ -369,9 +370,9 @@ void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	err = add_ent(h, &cap, ".", S_IFDIR, ino);
 	err = err ? err : add_ent(h, &cap, "..", S_IFDIR, 0);
 	cpath = qfs_path_join(in->path, QFS_DATA_NAME);
-	cin = cpath ? qfs_inode_for(m, cpath, n, 1) : NULL;
+	dino = cpath ? qfs_ino_peek(m, cpath, n, 1) : 0;
 	free(cpath);
-	err = err ? err : add_ent(h, &cap, QFS_DATA_NAME, S_IFREG, cin ? cin->ino : 0);
+	err = err ? err : add_ent(h, &cap, QFS_DATA_NAME, S_IFREG, dino);
 	for (i = 0; !err && i < count; i++) {
 		cpath = qfs_path_join(in->path, names[i]);
 		if (!cpath) {
@@ -379,13 +380,13 @@ void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			break;
 		}
 		cn = tree_lookup(qcore_tree(m->core), cpath);
-		/* a number now, so ls -i and a later stat agree */
-		cin = cn ? qfs_inode_for(m, cpath, cn, 0) : NULL;
+		/* the number a lookup will give, so ls -i and stat agree */
+		dino = cn ? qfs_ino_peek(m, cpath, cn, 0) : 0;
 		free(cpath);
 		if (!cn)
 			continue;
 		err = add_ent(h, &cap, names[i], qfs_node_is_dir(cn) ? S_IFDIR : S_IFREG,
-			      cin ? cin->ino : 0);
+			      dino);
 	}
 	tree_names_free(names);
 	if (err)

@@ -253,7 +253,7 @@ static void create_done(void *arg, int err, const struct zresult *res)
 	h->base_version = n->stat.version;
 	memset(&e, 0, sizeof(e));
 	e.ino = in->ino;
-	e.generation = m->generation;
+	e.generation = 1; /* numbers are never reused */
 	qfs_fill_stat(m, n, 0, in->ino, &e.attr);
 	in->last = e.attr;
 	e.attr_timeout = QFS_ATTR_TIMEOUT;

@@ -29,6 +29,11 @@
 #define QFS_ENTRY_TIMEOUT 2.0
 #define QFS_ATTR_TIMEOUT  2.0
 
+/* Inode numbers (inode.c): fixed ones below 2^32, znode ones above. */
+#define QFS_INO_ROOT_DATA   2
+#define QFS_INO_FIXED_FIRST 16
+#define QFS_INO_GHOST_FIRST (1ull << 31)
+
 /* The reserved name of a directory's own data file. */
 #define QFS_DATA_NAME ".data"
 
@@ -47,6 +52,7 @@ struct qfs_inode {
 	int64_t czxid;	  /* the znode's creation zxid: its identity */
 	uint64_t nlookup; /* references the kernel holds (lookup minus forget) */
 	int hashed;	  /* reachable by path; 0 once its znode went */
+	int pinned;	  /* kept when forgotten: the root, czxid-0 nodes */
 	struct stat last; /* attributes last reported, for a vanished znode */
 	struct qfs_inode *ino_next;
 	struct qfs_inode *path_next;
@@ -89,7 +95,6 @@ struct qfs_mount {
 	int32_t cxid;
 	uid_t uid;
 	gid_t gid;
-	uint64_t generation;
 	int slot;    /* index in the subscription slots (mount.c) */
 	int closing; /* the session is being closed: its deletions are foreign */
 	int mounted;
@@ -105,7 +110,8 @@ struct qfs_mount {
 	struct qfs_inode **by_path;
 	size_t nbuckets;
 	size_t ninodes;
-	uint64_t next_ino;
+	uint64_t next_ino;   /* for czxid-0 nodes */
+	uint64_t next_ghost; /* for ghosts */
 
 	struct qfs_handle *handles; /* every open handle, freed at stop */
 
@@ -184,6 +190,10 @@ struct qfs_inode *qfs_inode_by_path(struct qfs_mount *m, const char *path);
  * made if missing or if the one hashed there was for another znode. */
 struct qfs_inode *qfs_inode_for(struct qfs_mount *m, const char *path,
 				const struct znode *n, int is_data);
+/* The number n's file has or would have, without making an entry (for
+ * readdir); 0 if unknown. */
+uint64_t qfs_ino_peek(struct qfs_mount *m, const char *path, const struct znode *n,
+		      int is_data);
 /* An inode for a znode that is already gone (replay of a deletion). */
 struct qfs_inode *qfs_inode_ghost(struct qfs_mount *m, const char *path, int is_dir);
 void qfs_inode_unhash(struct qfs_mount *m, struct qfs_inode *in);

@@ -1,15 +1,19 @@
 /*
  * inode.c - the inode table: inode number <-> file path, lookup counts.
  *
- * Inode numbers are never reused within a run (a 64-bit counter), so an
- * inode number names one znode incarnation: a znode deleted and recreated
- * gets a new number, which the czxid check in qfs_inode_for() enforces even
- * when the deletion was never seen. The generation number is the mount's
- * start time, so numbers reused by a later run differ in generation.
+ * Inode numbers come from the znode itself: (czxid << 2) | shape, where
+ * shape bit 0 marks a directory and bit 1 a directory's .data file. zxids
+ * are never reused, so a number names one znode incarnation, on every run
+ * and every host: a znode deleted and made again has a new czxid and so a
+ * new number, and one that became a directory (the shape never flips back)
+ * gets a new one too. The generation is therefore always 1. The few nodes
+ * a fresh tree starts with (czxid 0: /zookeeper and below) and ghosts (see
+ * qfs_inode_ghost) get numbers below 2^32 from counters; real zxids are
+ * above (epoch >= 1).
  *
- * An inode stays in the table while its znode lives (so st_ino is stable
- * while the kernel forgets and re-learns it) or while the kernel holds it
- * (nlookup > 0); it is freed when neither is true.
+ * The table holds what the kernel holds (nlookup > 0), plus the czxid-0
+ * nodes, whose counter-given numbers must stay put; an entry is freed when
+ * the kernel forgets it.
  */
 #include "config.h"
 
@@ -170,21 +174,20 @@ err_after_alloc:
 int qfs_inodes_init(struct qfs_mount *m)
 {
 	struct qfs_inode *root;
-	const struct znode *n;
 
 	m->nbuckets = QFS_INITIAL_BUCKETS;
 	m->by_ino = calloc(m->nbuckets, sizeof(*m->by_ino));
 	m->by_path = calloc(m->nbuckets, sizeof(*m->by_path));
 	if (!m->by_ino || !m->by_path)
 		return -ENOMEM;
-	m->next_ino = FUSE_ROOT_ID + 1;
+	m->next_ino = QFS_INO_FIXED_FIRST;
+	m->next_ghost = QFS_INO_GHOST_FIRST;
 	root = inode_new(m, FUSE_ROOT_ID, "/", 0, 1);
 	if (!root)
 		return -ENOMEM;
 	/* The kernel holds the root for the life of the mount. */
 	root->nlookup = 1;
-	n = tree_lookup(qcore_tree(m->core), "/");
-	root->czxid = n ? n->stat.czxid : 0;
+	root->pinned = 1;
 	link_path(m, root);
 	return 0;
 }
@@ -226,11 +229,13 @@ struct qfs_inode *qfs_inode_by_path(struct qfs_mount *m, const char *path)
 	return in;
 }
 
-/* Free an inode nobody needs: unhashed (its znode went) and forgotten. */
+/* Free an inode the kernel no longer holds. */
 static void maybe_free(struct qfs_mount *m, struct qfs_inode *in)
 {
-	if (in->nlookup || in->hashed || in->ino == FUSE_ROOT_ID)
+	if (in->nlookup || in->pinned)
 		return;
+	if (in->hashed)
+		unlink_path(m, in);
 	unlink_ino(m, in);
 	m->ninodes--;
 	inode_free(in);
@@ -251,27 +256,80 @@ static int same_znode(const struct qfs_inode *in, const struct znode *n, int is_
 	return in->czxid == n->stat.czxid && in->is_dir == dir;
 }
 
+/* The number of the file that shows n (its .data file if is_data); 0 for
+ * a czxid-0 node, whose number comes from the table. */
+static uint64_t ino_of(const struct znode *n, int is_data)
+{
+	if (!n->parent)
+		return is_data ? QFS_INO_ROOT_DATA : FUSE_ROOT_ID;
+	if (n->stat.czxid <= 0)
+		return 0;
+	return ((uint64_t)n->stat.czxid << 2) | (is_data ? 2 : 0) |
+	       (qfs_node_is_dir(n) && !is_data ? 1 : 0);
+}
+
+uint64_t qfs_ino_peek(struct qfs_mount *m, const char *path, const struct znode *n,
+		      int is_data)
+{
+	uint64_t ino = ino_of(n, is_data);
+	struct qfs_inode *in;
+
+	if (ino)
+		return ino;
+	in = qfs_inode_by_path(m, path);
+	return in ? in->ino : 0;
+}
+
 struct qfs_inode *qfs_inode_for(struct qfs_mount *m, const char *path,
 				const struct znode *n, int is_data)
 {
 	struct qfs_inode *in = qfs_inode_by_path(m, path);
+	uint64_t ino = ino_of(n, is_data);
+	int dir = qfs_node_is_dir(n) && !is_data;
+	char *p, *zp;
 
+	/* An inode a rename moved here shows the new znode under its old
+	 * number while the kernel holds it: the kernel knows it by that. */
 	if (in && same_znode(in, n, is_data))
 		return in;
 	if (in)
-		qfs_inode_unhash(
-		    m, in); /* an older incarnation, or a file that became a dir */
-	in = inode_new(m, m->next_ino++, path, is_data, qfs_node_is_dir(n) && !is_data);
+		qfs_inode_unhash(m, in); /* an older incarnation */
+	in = ino ? qfs_inode_get(m, ino) : NULL;
+	if (in && !in->hashed && same_znode(in, n, is_data)) {
+		/* held by the kernel, its znode known here again */
+		p = strdup(path);
+		zp = zpath_of(path, is_data);
+		if (!p || !zp) {
+			free(p);
+			free(zp);
+			return NULL;
+		}
+		free(in->path);
+		free(in->zpath);
+		in->path = p;
+		in->zpath = zp;
+		link_path(m, in);
+		return in;
+	}
+	if (in)
+		ino = 0; /* its number went elsewhere with a rename: a counter's */
+	in = inode_new(m,
+		       ino		    ? ino
+		       : n->stat.czxid <= 0 ? m->next_ino++
+					    : m->next_ghost++,
+		       path, is_data, dir);
 	if (!in)
 		return NULL;
 	in->czxid = n->stat.czxid;
+	/* a czxid-0 node's number must not change */
+	in->pinned = n->stat.czxid <= 0 && n->parent;
 	link_path(m, in);
 	return in;
 }
 
 struct qfs_inode *qfs_inode_ghost(struct qfs_mount *m, const char *path, int is_dir)
 {
-	struct qfs_inode *in = inode_new(m, m->next_ino++, path, 0, is_dir);
+	struct qfs_inode *in = inode_new(m, m->next_ghost++, path, 0, is_dir);
 
 	if (!in)
 		return NULL;

@@ -372,7 +372,6 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	    opts->session_timeout_ms > 0 ? opts->session_timeout_ms : 10000;
 	m->uid = getuid();
 	m->gid = getgid();
-	m->generation = (uint64_t)time(NULL);
 	m->on_unmounted = opts->on_unmounted;
 	m->arg = opts->arg;
 	m->rp_pipe[0] = m->rp_pipe[1] = -1;
