@@ -155,13 +155,13 @@ t_check "mv of a directory removes the source" test ! -e "$M/app/src"
 
 # Restart: everything committed is there.
 v=$(xv version "$M/app/db/conf")
-ino=$(stat -c %i "$M/app/db/conf")
+ino=$(stat -c %i "$M/app/db")
 qfs_stop "$QFS_PID" "$M"
 t_check "clean stop unmounts" sh -c "! is_mounted '$M'" 2>/dev/null || true
 qfs_start "$M" "$D" -o clientPort=0 || { t_fail "remount"; exit 1; }
 t_eq "data survives a restart" "max_conns=600" "$(cat "$M/app/db/conf")"
 t_eq "version survives a restart" "$v" "$(xv version "$M/app/db/conf")"
 t_eq "st_ino survives a restart (it comes from the creation zxid)" "$ino" \
-	"$(stat -c %i "$M/app/db/conf")"
+	"$(stat -c %i "$M/app/db")"
 t_eq "directory data survives a restart" dirdata "$(cat "$M/app/.data")"
 qfs_stop "$QFS_PID" "$M"
