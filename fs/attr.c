@@ -72,6 +72,10 @@ void qfs_fill_stat(struct qfs_mount *m, const struct znode *n, int is_data, uint
 	st->st_blksize = 4096;
 	st->st_blocks = (st->st_size + 511) / 512;
 	ms_to_ts(n->stat.mtime, &st->st_mtim);
+	/* Below the millisecond, the change's zxid: two changes in one
+	 * millisecond still differ in mtime, which is what makes the kernel
+	 * drop cached pages of a value replaced by one of the same size. */
+	st->st_mtim.tv_nsec += (long)(zxid_counter((zxid_t)n->stat.mzxid) % 1000000);
 	st->st_ctim = st->st_mtim;
 	st->st_atim = st->st_mtim;
 }

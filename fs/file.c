@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fs_int.h"
 #include "zerr.h"
@@ -49,6 +50,7 @@ struct qfs_handle *qfs_handle_new(struct qfs_mount *m, uint64_t ino, const char 
 /* Frees at once, or when its commit completes (the buffer is in use). */
 void qfs_handle_free(struct qfs_handle *h)
 {
+	struct qfs_inode *in;
 	size_t i;
 
 	if (!h)
@@ -57,6 +59,8 @@ void qfs_handle_free(struct qfs_handle *h)
 		h->released = 1;
 		return;
 	}
+	if (h->counted && !h->m->dead && (in = qfs_inode_get(h->m, h->ino)) != NULL)
+		in->writers--;
 	if (h->prev)
 		h->prev->next = h->next;
 	else
@@ -144,7 +148,23 @@ int qfs_handle_truncate(struct qfs_handle *h, off_t size)
 	return 0;
 }
 
-static void set_open_flags(struct qfs_handle *h, struct fuse_file_info *fi)
+int64_t qfs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Readers use the page cache only for a file that is quiet: no writer has
+ * it open and it has not changed for QFS_HOT_MS. While a file changes, the
+ * kernel updates its cached size and pages independently, and a reader
+ * racing a change could see the new size over old pages; a direct_io
+ * reader is served from its handle's snapshot, one whole value.
+ */
+static void set_open_flags(struct qfs_handle *h, struct qfs_inode *in,
+			   struct fuse_file_info *fi)
 {
 	int acc = fi->flags & O_ACCMODE;
 
@@ -152,6 +172,13 @@ static void set_open_flags(struct qfs_handle *h, struct fuse_file_info *fi)
 	h->append = !!(fi->flags & O_APPEND);
 	if (h->writable || h->replay) {
 		fi->direct_io = 1;
+		if (h->writable && !h->replay && in) {
+			in->writers++;
+			h->counted = 1;
+		}
+	} else if (in && (in->writers || qfs_now_ms() < in->hot_until)) {
+		fi->direct_io = 1;
+		fi->noflush = 1;
 	} else {
 		/* a reader's close has nothing to commit: no FLUSH round trip */
 		fi->keep_cache = 1;
@@ -196,7 +223,7 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	h->replay = replay;
 	h->open_pid = fuse_req_ctx(req)->pid;
-	set_open_flags(h, fi);
+	set_open_flags(h, in, fi);
 	if (h->writable && !h->replay) {
 		if (fi->flags & O_TRUNC) {
 			/* nothing is committed until written and flushed */
@@ -246,7 +273,7 @@ static void create_done(void *arg, int err, const struct zresult *res)
 		fuse_reply_err(c->req, ENOMEM);
 		goto out;
 	}
-	set_open_flags(h, &c->fi);
+	set_open_flags(h, in, &c->fi);
 	/* Empty and made just now: a write buffer that commits only if
 	 * written, based on the version just created. */
 	h->loaded = 1;

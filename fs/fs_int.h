@@ -52,7 +52,13 @@ struct qfs_inode {
 	int64_t czxid;	  /* the znode's creation zxid: its identity */
 	uint64_t nlookup; /* references the kernel holds (lookup minus forget) */
 	int hashed;	  /* reachable by path; 0 once its znode went */
-	int pinned;	  /* kept when forgotten: the root, czxid-0 nodes */
+	int pinned;
+	int writers; /* write handles open on it */
+	int64_t hot_until;
+	    /* CLOCK_MONOTONIC ms: changed recently, do not cache */ /* kept when
+									forgotten: the
+									root, czxid-0
+									nodes */
 	struct stat last; /* attributes last reported, for a vanished znode */
 	struct qfs_inode *ino_next;
 	struct qfs_inode *path_next;
@@ -138,6 +144,7 @@ struct qfs_handle {
 	char *zpath;
 	int replay; /* opened by the replay thread: commits nothing */
 	int writable;
+	int counted; /* in its inode's writers */
 	int append;
 	pid_t open_pid; /* the thread that opened it (O_TRUNC's setattr follows) */
 	int trunc_seen;
@@ -254,6 +261,9 @@ void qfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void qfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
 void qfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 struct qfs_handle *qfs_handle_new(struct qfs_mount *m, uint64_t ino, const char *zpath);
+int64_t qfs_now_ms(void);
+/* How long after a change readers bypass the page cache. */
+#define QFS_HOT_MS 2000
 void qfs_handle_free(struct qfs_handle *h);
 /* Truncate an open handle's buffer (ftruncate). Returns 0 or an errno. */
 int qfs_handle_truncate(struct qfs_handle *h, off_t size);

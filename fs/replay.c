@@ -225,6 +225,9 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 	case TREE_DATA:
 		if (!n)
 			break;
+		if (qfs_node_is_dir(n) ? din : in)
+			(qfs_node_is_dir(n) ? din : in)->hot_until =
+			    qfs_now_ms() + QFS_HOT_MS;
 		if (own) {
 			queue_inval(m, qfs_node_is_dir(n) ? din : in, 1, NULL, NULL);
 		} else if (qfs_node_is_dir(n) ? (held(din) || held(in))

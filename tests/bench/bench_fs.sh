@@ -13,6 +13,7 @@ qfs_start "$M" "$T/d" -o clientPort=0,forceSync=yes || { echo "mount failed"; ex
 stat_of() { getfattr --absolute-names --only-values -n user.quorumfs.stats "$M" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 echo 'max_conns=500' >"$M/conf"
+sleep 2.5 # a file changed in the last 2 s is read around the page cache
 cat "$M/conf" >/dev/null
 N=2000
 r0=$(stat_of reads)
