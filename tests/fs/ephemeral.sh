@@ -62,6 +62,16 @@ kill "$WPID" 2>/dev/null
 t_check "after kill -9: the watcher saw IN_DELETE|IN_ISDIR" grep -q "^DELETE,ISDIR deploy" "$T/w2"
 t_eq "the lock can be taken by the new run" OK "$(mkerr "$M/locks/deploy")"
 
+# fusermount3 -u: the daemon shuts down cleanly by itself, session closed.
+mkdir "$M/locks/byumount"
+fusermount3 -u "$M"
+t_check "fusermount3 -u: the daemon exits" wait_until 10 sh -c "! kill -0 $QFS_PID"
+wait "$QFS_PID" 2>/dev/null
+t_eq "fusermount3 -u: exit status 0" 0 "$?"
+qfs_start "$M" "$D" -o "$OPTS" || { t_fail "restart after fusermount3 -u"; exit 1; }
+t_check "fusermount3 -u closed the session: its lock is gone at once" \
+	test ! -e "$M/locks/byumount"
+
 # A ZooKeeper client holds an ephemeral and dies without closing its
 # session: the session expires (1 s), and the daemon's deletion raises the
 # events an rm would.
