@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "fs_int.h"
 #include "zerr.h"
@@ -405,4 +406,30 @@ void qfs_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_favail = sv.f_ffree;
 	sv.f_namemax = 255;
 	fuse_reply_statfs(req, &sv);
+}
+
+/* access(2) answers from the ACL, as the mode bits show it (test -w). */
+void qfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct qfs_inode *in = qfs_inode_get(m, ino);
+	const struct znode *n;
+	struct stat st;
+	int err = 0;
+
+	if (!in) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	n = qfs_inode_node(m, in);
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	if (((mask & R_OK) && !(st.st_mode & 0444)) ||
+	    ((mask & W_OK) && !(st.st_mode & 0222)) ||
+	    ((mask & X_OK) && !(st.st_mode & 0111)))
+		err = EACCES;
+	fuse_reply_err(req, err);
 }

@@ -55,10 +55,10 @@ struct qfs_inode {
 	int pinned;
 	int writers; /* write handles open on it */
 	int64_t hot_until;
-	    /* CLOCK_MONOTONIC ms: changed recently, do not cache */ /* kept when
-									forgotten: the
-									root, czxid-0
-									nodes */
+	/* CLOCK_MONOTONIC ms: changed recently, do not cache */ /* kept when
+								    forgotten: the
+								    root, czxid-0
+								    nodes */
 	struct stat last; /* attributes last reported, for a vanished znode */
 	struct qfs_inode *ino_next;
 	struct qfs_inode *path_next;
@@ -230,6 +230,7 @@ void qfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		 struct fuse_file_info *fi);
 void qfs_statfs(fuse_req_t req, fuse_ino_t ino);
+void qfs_access(fuse_req_t req, fuse_ino_t ino, int mask);
 
 /* dir.c */
 void qfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);

@@ -72,6 +72,8 @@ if echo x 2>/dev/null >"$M/a/f"; then t_fail "echo > read-only file fails"; else
 	t_ok "echo > read-only file fails"; fi
 t_eq "the read-only node keeps its value" v "$(cat "$M/a/f")"
 t_eq "mode bits show the ACL" "-r--r--r--" "$(stat -c %A "$M/a/f")"
+t_eq "access(W_OK) follows the ACL" "False True" \
+	"$(python3 -c "import os,sys; print(os.access(sys.argv[1], os.W_OK), os.access(sys.argv[1], os.R_OK))" "$M/a/f")"
 mkdir "$M/ro"
 setfattr -n user.quorumfs.acl -v 'world:anyone:rw' "$M/ro"
 t_eq "create in a directory without CREATE: EACCES" EACCES "$(errno_of mkdir "$M/ro/x")"
