@@ -109,6 +109,7 @@ static const struct fuse_lowlevel_ops qfs_ops = {
     .releasedir = qfs_releasedir,
     .fsyncdir = qfs_fsyncdir,
     .statfs = qfs_statfs,
+    .access = qfs_access,
     .setxattr = qfs_setxattr,
     .getxattr = qfs_getxattr,
     .listxattr = qfs_listxattr,
