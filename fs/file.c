@@ -2,18 +2,20 @@
  * file.c - open files: reads from one consistent value, writes buffered per
  * handle and committed as one setData.
  *
- * A handle opened for writing collects the whole new content in its buffer:
- * O_TRUNC starts it empty (and commits nothing by itself), otherwise it
- * starts from the value at open. flush (every close) and fsync commit a
- * buffer that was written or truncated, and the close returns the commit's
- * error. The kernel never caches what a writer wrote (direct_io on write
- * handles), so no reader on this host sees bytes before their commit; a
- * handle that started from the old value commits with that value's version
- * (ESTALE if someone changed it meanwhile), one truncated at open commits
- * unconditionally, as a local file's last writer wins.
+ * A handle opened for writing collects the whole new content in its buffer,
+ * starting from the value at open; O_TRUNC (a setattr on the new handle,
+ * see attr.c) empties it and commits nothing by itself. flush (every close)
+ * commits a buffer written since the last commit, and the close returns
+ * the commit's error; fsync and release commit whatever is pending (a
+ * buffer only truncated, ": > f"). The kernel never caches what a writer
+ * wrote (direct_io on write handles), so no reader on this host sees bytes
+ * before their commit. A handle that started from the old value commits
+ * with that value's version (ESTALE if someone changed it meanwhile); one
+ * truncated commits unconditionally, as a local file's last writer wins.
  *
- * Read handles keep the page cache (keep_cache): every change invalidates
- * it (replay.c), so an unchanged file is served by the kernel alone.
+ * Read handles keep the page cache (keep_cache) while the file is quiet:
+ * every change invalidates it (replay.c), so an unchanged file is served by
+ * the kernel alone.
  */
 #include "config.h"
 
@@ -192,7 +194,7 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct qfs_inode *in = qfs_inode_get(m, ino);
 	const struct znode *n;
 	struct qfs_handle *h;
-	int replay;
+	int replay, err;
 
 	m->st.opens++;
 	if (!in) {
@@ -224,16 +226,13 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->replay = replay;
 	h->open_pid = fuse_req_ctx(req)->pid;
 	set_open_flags(h, in, fi);
-	if (h->writable && !h->replay) {
-		if (fi->flags & O_TRUNC) {
-			/* nothing is committed until written and flushed */
-			h->loaded = 1;
-			h->dirty = 1;
-		} else if (handle_load(h) != 0) {
-			qfs_handle_free(h);
-			fuse_reply_err(req, ENOMEM);
-			return;
-		}
+	/* Start from the current value; an O_TRUNC follows as a setattr on
+	 * this handle (attr.c), which empties the buffer, commits nothing and
+	 * makes the commit unconditional. */
+	if (h->writable && !h->replay && (err = handle_load(h)) != 0) {
+		qfs_handle_free(h);
+		fuse_reply_err(req, err);
+		return;
 	}
 	fi->fh = (uintptr_t)h;
 	if (fuse_reply_open(req, fi) != 0)
