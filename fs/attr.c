@@ -365,6 +365,10 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 				fuse_reply_err(req, err);
 				return;
 			}
+			/* ftruncate(2) is a write of its own, committed by the
+			 * next close; O_TRUNC's cut waits for data (file.c) */
+			if (fi && fi->fh)
+				h->written = 1;
 			/* The size stays the committed one: the kernel would
 			 * otherwise show the cut value to every reader here
 			 * before the writer's close commits anything. */
