@@ -2,7 +2,7 @@
 # the TCP peer transport (owned by the I/O developer).
 noinst_LIBRARIES += libqconsio.a
 libqconsio_a_SOURCES = consensus/logstore.c consensus/logstore.h \
-	consensus/logstore_int.h consensus/logstore_sql.c consensus/logstore_crc.c \
+	consensus/logstore_int.h consensus/logstore_sql.c \
 	consensus/logstore_cons.c consensus/logstore_cons.h \
 	consensus/hmac.c consensus/hmac.h \
 	consensus/peer_wire.c consensus/peer_wire.h \

@@ -216,7 +216,5 @@ void logstore_stats(struct logstore *ls, uint64_t *commits, uint64_t *entries);
 /* The path the store was opened with (borrowed). */
 const char *logstore_path(const struct logstore *ls);
 
-/* CRC-32C (Castagnoli) of n bytes, continuing from crc (start with 0). */
-uint32_t logstore_crc32c(uint32_t crc, const void *p, size_t n);
 
 #endif

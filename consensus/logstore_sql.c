@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "crc32c.h"
 #include "logstore_int.h"
 
 #define LOGSTORE_APP_ID	 0x5146534c /* "QFSL" */
@@ -37,7 +38,7 @@ static uint32_t record_crc(zxid_t zxid, uint32_t epoch, uint8_t type, const void
 	put_be64(hdr, zxid);
 	put_be32(hdr + 8, epoch);
 	hdr[12] = type;
-	return logstore_crc32c(logstore_crc32c(0, hdr, sizeof(hdr)), data, len);
+	return crc32c(crc32c(0, hdr, sizeof(hdr)), data, len);
 }
 
 static uint32_t meta_crc(const struct logstore_meta *m)
@@ -48,7 +49,7 @@ static uint32_t meta_crc(const struct logstore_meta *m)
 	put_be32(b + 4, m->current_epoch);
 	put_be64(b + 8, m->vote);
 	put_be64(b + 16, m->snapshot_zxid);
-	return logstore_crc32c(0, b, sizeof(b));
+	return crc32c(0, b, sizeof(b));
 }
 
 static int sql_fail(struct logstore *ls, char *errmsg, size_t len, const char *what)

@@ -5,7 +5,6 @@ noinst_LIBRARIES += libqcore.a
 libqcore_a_SOURCES = src/core.c src/core.h src/core_int.h src/core_submit.c \
 	src/core_recover.c src/core_snap.c src/core_session.c \
 	src/storage.c src/storage.h src/storage_sql.h src/storage_salvage.c \
-	src/storage_crc.c src/storage_crc.h \
 	src/snapshot.c src/snapshot.h src/snapshot_codec.c src/snapshot_codec.h \
 	src/session.c src/session.h src/session_secret.c \
 	src/reaper.c src/reaper.h
@@ -55,7 +54,7 @@ noinst_PROGRAMS += tests/fuzz/fuzz_snapshot
 # The decoders are compiled in (not taken from libqcore.a) so that they get
 # the fuzzer's coverage instrumentation.
 tests_fuzz_fuzz_snapshot_SOURCES = tests/fuzz/fuzz_snapshot.c src/snapshot.c \
-	src/snapshot_codec.c src/storage_crc.c src/storage.c src/storage_salvage.c
+	src/snapshot_codec.c src/crc32c.c src/storage.c src/storage_salvage.c
 tests_fuzz_fuzz_snapshot_CFLAGS = $(QCORE_TEST_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDADD = libqcore.a libqtree.a libqutil.a $(SQLITE_LIBS) \

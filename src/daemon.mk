@@ -1,7 +1,7 @@
 # src/daemon.mk - shared utilities and the quorumfs daemon itself.
 noinst_LIBRARIES += libqutil.a
 libqutil_a_SOURCES = src/buf.c src/buf.h src/zerr.c src/zerr.h src/log.c src/log.h \
-	src/zxid.h src/config.c src/config.h
+	src/zxid.h src/config.c src/config.h src/crc32c.c src/crc32c.h
 
 sbin_PROGRAMS += quorumfs
 quorumfs_SOURCES = src/main.c

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "snapshot_codec.h"
-#include "storage_crc.h"
+#include "crc32c.h"
 
 #define ACL_MAX_ENTRIES 4096
 #define ACL_MAX_STR	4096
@@ -71,9 +71,9 @@ uint32_t snapshot_node_crc(uint32_t crc, const struct znode *n, const void *data
 	size_t i;
 	int k;
 
-	crc = storage_crc32c(crc, n->path, strlen(n->path) + 1);
+	crc = crc32c(crc, n->path, strlen(n->path) + 1);
 	if (s->data_length > 0)
-		crc = storage_crc32c(crc, data, (size_t)s->data_length);
+		crc = crc32c(crc, data, (size_t)s->data_length);
 	/* The fields as 8 big-endian bytes each, checksummed in one call. */
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		v = (uint64_t)f[i];
@@ -82,14 +82,14 @@ uint32_t snapshot_node_crc(uint32_t crc, const struct znode *n, const void *data
 			v >>= 8;
 		}
 	}
-	crc = storage_crc32c(crc, be, sizeof(be));
-	return storage_crc32c(crc, acl, acl_len);
+	crc = crc32c(crc, be, sizeof(be));
+	return crc32c(crc, acl, acl_len);
 }
 
 uint32_t snapshot_session_crc(uint32_t crc, int64_t id, int32_t timeout_ms,
 			      const char *owner)
 {
-	crc = storage_crc32c_u64(crc, (uint64_t)id);
-	crc = storage_crc32c_u64(crc, (uint64_t)(int64_t)timeout_ms);
-	return storage_crc32c(crc, owner, strlen(owner) + 1);
+	crc = crc32c_u64(crc, (uint64_t)id);
+	crc = crc32c_u64(crc, (uint64_t)(int64_t)timeout_ms);
+	return crc32c(crc, owner, strlen(owner) + 1);
 }

@@ -15,7 +15,7 @@
 
 #include "log.h"
 #include "storage.h"
-#include "storage_crc.h"
+#include "crc32c.h"
 #include "storage_sql.h"
 
 struct storage {
@@ -54,7 +54,7 @@ static const char log_schema[] =
 
 uint32_t storage_record_crc(zxid_t zxid, const void *rec, size_t len)
 {
-	return storage_crc32c(storage_crc32c_u64(0, zxid), rec, len);
+	return crc32c(crc32c_u64(0, zxid), rec, len);
 }
 
 int storage_zxid_follows(zxid_t prev, zxid_t z)

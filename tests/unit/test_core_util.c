@@ -7,7 +7,7 @@
 #include <event2/event.h>
 
 #include "snapshot_codec.h"
-#include "storage_crc.h"
+#include "crc32c.h"
 #include "test_core_util.h"
 #include "zerr.h"
 
@@ -256,7 +256,7 @@ uint32_t tc_digest(struct tc *t)
 	tree_walk(qcore_tree(t->c), dig_node, &d);
 	tree_session_foreach(qcore_tree(t->c), dig_sess, &d);
 	buf_free(&d.b);
-	return storage_crc32c_u64(d.crc ^ d.sess, tree_last_zxid(qcore_tree(t->c)));
+	return crc32c_u64(d.crc ^ d.sess, tree_last_zxid(qcore_tree(t->c)));
 }
 
 const char *tc_data(struct tc *t, const char *path)

@@ -19,7 +19,7 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
-#include "storage_crc.h"
+#include "crc32c.h"
 #include "tap.h"
 #include "test_core_util.h"
 #include "zerr.h"
@@ -69,16 +69,16 @@ static void test_crc32c(void)
 	size_t i, off;
 
 	/* The check value of CRC-32C (RFC 3720 B.4). */
-	TAP_EQ(storage_crc32c(0, v, 9), 0xe3069283u);
-	TAP_EQ(storage_crc32c_sw(0, v, 9), 0xe3069283u);
+	TAP_EQ(crc32c(0, v, 9), 0xe3069283u);
+	TAP_EQ(crc32c_sw(0, v, 9), 0xe3069283u);
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7 + 3);
 	/* Any length and alignment, in pieces or whole: the same value. */
 	for (off = 0; off < 9; off++)
 		for (i = 0; i + off <= sizeof(buf); i += 37)
-			TAP_EQ(storage_crc32c(storage_crc32c(0, buf + off, i / 2),
+			TAP_EQ(crc32c(crc32c(0, buf + off, i / 2),
 					      buf + off + i / 2, i - i / 2),
-			       storage_crc32c_sw(0, buf + off, i));
+			       crc32c_sw(0, buf + off, i));
 }
 
 static void test_append_restart(void)

@@ -1,5 +1,5 @@
 /*
- * storage_crc.c - CRC-32C; see storage_crc.h. On x86-64 with SSE4.2 the
+ * crc32c.c - CRC-32C; see crc32c.h. On x86-64 with SSE4.2 the
  * crc32 instruction computes exactly this polynomial (that is why
  * CRC-32C was picked), eight bytes per instruction; elsewhere a table.
  * Both give the same values: only the speed differs, which matters when
@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "storage_crc.h"
+#include "crc32c.h"
 
 static uint32_t crc_table[256];
 static int crc_hw;
@@ -56,7 +56,7 @@ __attribute__((target("sse4.2"))) static uint32_t crc_sse42(uint32_t crc,
 }
 #endif
 
-uint32_t storage_crc32c(uint32_t crc, const void *p, size_t n)
+uint32_t crc32c(uint32_t crc, const void *p, size_t n)
 {
 	/* Set up once, by whichever thread gets here first (the log writer
 	 * and the loop both checksum). */
@@ -68,13 +68,13 @@ uint32_t storage_crc32c(uint32_t crc, const void *p, size_t n)
 	return ~crc_sw(~crc, p, n);
 }
 
-uint32_t storage_crc32c_sw(uint32_t crc, const void *p, size_t n)
+uint32_t crc32c_sw(uint32_t crc, const void *p, size_t n)
 {
 	pthread_once(&crc_once, crc_init);
 	return ~crc_sw(~crc, p, n);
 }
 
-uint32_t storage_crc32c_u64(uint32_t crc, uint64_t v)
+uint32_t crc32c_u64(uint32_t crc, uint64_t v)
 {
 	uint8_t b[8];
 	int i;
@@ -83,5 +83,5 @@ uint32_t storage_crc32c_u64(uint32_t crc, uint64_t v)
 		b[i] = (uint8_t)v;
 		v >>= 8;
 	}
-	return storage_crc32c(crc, b, sizeof(b));
+	return crc32c(crc, b, sizeof(b));
 }
