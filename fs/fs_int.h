@@ -101,7 +101,6 @@ struct qfs_mount {
 	int32_t cxid;
 	uid_t uid;
 	gid_t gid;
-	int slot;    /* index in the subscription slots (mount.c) */
 	int closing; /* the session is being closed: its deletions are foreign */
 	int mounted;
 	int dead;	   /* stopped; freed when the last write completes */

@@ -37,19 +37,9 @@
 /* A clean close waits at most this long for its deletions to be replayed. */
 #define QFS_CLOSE_WAIT_MS 5000
 
-/*
- * The core takes a subscriber for its whole life and has no unsubscribe; it
- * is given a slot here, which a stopped mount empties.
- */
-#define QFS_MAX_MOUNTS 8
-static struct qfs_mount *mount_slots[QFS_MAX_MOUNTS];
-
 static void on_tree_change(void *arg, const struct tree_event *ev)
 {
-	struct qfs_mount **slot = arg;
-
-	if (*slot)
-		qfs_on_change(*slot, ev);
+	qfs_on_change(arg, ev);
 }
 
 static void qfs_init(void *userdata, struct fuse_conn_info *conn)
@@ -350,7 +340,7 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct qfs_mount *m;
 	char real[PATH_MAX];
-	int rc = 0, fd, i;
+	int rc = 0, fd;
 
 	*out = NULL;
 	if (!realpath(opts->mountpoint, real)) {
@@ -376,14 +366,6 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	m->on_unmounted = opts->on_unmounted;
 	m->arg = opts->arg;
 	m->rp_pipe[0] = m->rp_pipe[1] = -1;
-	for (i = 0; i < QFS_MAX_MOUNTS && mount_slots[i]; i++)
-		;
-	if (i == QFS_MAX_MOUNTS) {
-		snprintf(errbuf, errlen, "too many mounts in one daemon");
-		rc = -EBUSY;
-		goto err_after_strings;
-	}
-	m->slot = i;
 	if (qfs_inodes_init(m) < 0)
 		goto err_after_inodes;
 
@@ -428,8 +410,7 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 			 strerror(-rc));
 		goto err_after_events;
 	}
-	mount_slots[m->slot] = m;
-	rc = qcore_subscribe(core, on_tree_change, &mount_slots[m->slot]);
+	rc = qcore_subscribe(core, on_tree_change, m);
 	if (rc < 0) {
 		snprintf(errbuf, errlen, "cannot subscribe to changes: %s",
 			 strerror(-rc));
@@ -446,8 +427,7 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	return 0;
 
 err_after_thread:
-	/* the subscription stays, pointing at an empty slot */
-	mount_slots[m->slot] = NULL;
+	qcore_unsubscribe(m->core, on_tree_change, m);
 	qfs_replay_stop(m);
 err_after_events:
 	if (m->fuse_ev)
@@ -474,7 +454,6 @@ err_after_inodes:
 		rc = -ENOMEM;
 		snprintf(errbuf, errlen, "out of memory");
 	}
-err_after_strings:
 	mount_free(m);
 	return rc;
 err_after_alloc:
@@ -516,7 +495,7 @@ void qfs_mount_stop(struct qfs_mount *m)
 	if (!m)
 		return;
 	drain_replay(m);
-	mount_slots[m->slot] = NULL;
+	qcore_unsubscribe(m->core, on_tree_change, m);
 	if (qfs_replay_idle(m)) {
 		qfs_replay_stop(m);
 		fuse_session_unmount(m->se);

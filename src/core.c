@@ -255,6 +255,18 @@ int qcore_subscribe(struct qcore *c, tree_listener_fn fn, void *arg)
 	return 0;
 }
 
+void qcore_unsubscribe(struct qcore *c, tree_listener_fn fn, void *arg)
+{
+	for (int i = 0; i < c->nsubs; i++) {
+		if (c->subs[i].fn != fn || c->subs[i].arg != arg)
+			continue;
+		memmove(&c->subs[i], &c->subs[i + 1],
+			(size_t)(c->nsubs - i - 1) * sizeof(c->subs[0]));
+		c->nsubs--;
+		return;
+	}
+}
+
 void qcore_stats(const struct qcore *c, struct qcore_stats *out)
 {
 	struct storage_stats s;

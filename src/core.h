@@ -130,6 +130,9 @@ int qcore_session_close_owner(struct qcore *c, const char *owner, qcore_done_fn 
  * Returns 0 or -ENOMEM. Up to 8 subscribers.
  */
 int qcore_subscribe(struct qcore *c, tree_listener_fn fn, void *arg);
+/* Withdraw a subscription (the same fn and arg). Not from inside a
+ * subscriber. */
+void qcore_unsubscribe(struct qcore *c, tree_listener_fn fn, void *arg);
 
 /* Figures for srvr/mntr/metrics. */
 struct qcore_stats {

@@ -116,7 +116,6 @@ struct zk_server {
 	uint64_t lat_count;
 	int64_t started_ms;
 	int subscribed;
-	struct zk_server *retired_next; /* after zk_server_stop */
 };
 
 enum zks_conn_state {

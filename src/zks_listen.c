@@ -24,9 +24,6 @@
  * decided by the core; this only bounds how late the client hears of it. */
 #define ZKS_SCAN_MS 200
 
-/* Stopped servers the core may still call (see zk_server_stop). */
-static struct zk_server *zks_retired;
-
 int64_t zks_now_ms(void)
 {
 	struct timespec ts;
@@ -209,8 +206,8 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 err_after_scan:
 	event_free(s->scan_ev);
 err_after_alloc:
-	/* A subscription cannot be withdrawn; zk_server_stop never runs for a
-	 * failed start, and the daemon exits on this error. */
+	if (s->subscribed)
+		qcore_unsubscribe(s->core, zks_watch_on_change, s);
 	if (s->watches)
 		zks_watches_free(s->watches);
 	free(s->sasl_users);
@@ -249,22 +246,10 @@ void zk_server_stop(struct zk_server *s)
 	/* Bounded: each close removes one connection from the list. */
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
 		zks_conn_close(c, "server stopping");
-	/*
-	 * The core keeps calling zks_watch_on_change until qcore_close (there is
-	 * no unsubscribe), so the object outlives the stop, emptied: a late
-	 * change finds no watches. It stays on a list of retired servers, one
-	 * small object per start/stop, rather than leak.
-	 */
+	qcore_unsubscribe(s->core, zks_watch_on_change, s);
 	zks_watches_free(s->watches);
-	s->watches = NULL;
-	s->listener = NULL;
-	s->scan_ev = NULL;
 	free(s->whitelist);
-	s->whitelist = NULL;
 	free(s->super_digest);
-	s->super_digest = NULL;
 	free(s->sasl_users);
-	s->sasl_users = NULL;
-	s->retired_next = zks_retired;
-	zks_retired = s;
+	free(s);
 }
