@@ -51,6 +51,8 @@ static const struct cfg_key {
 	{"containerCheckInterval", CFG_I64, CFG_OFF(container_check_ms), 10, 86400000},
 	{"superDigest", CFG_STR, CFG_OFF(super_digest), 0, 0},
 	{"saslUsers", CFG_STR, CFG_OFF(sasl_users), 0, 0},
+	{"clientMaxOutstanding", CFG_INT, CFG_OFF(client_max_outstanding), 1, 1000000},
+	{"clientMaxWatches", CFG_INT, CFG_OFF(client_max_watches), 1, 100000000},
 	/* accepted for zoo.cfg compatibility; not acted on yet */
 	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
 	{"reconfigEnabled", CFG_ACCEPTED, 0, 0, 0},

@@ -58,6 +58,8 @@ struct qfs_config {
 	int64_t container_check_ms;	/* containerCheckInterval */
 	char *super_digest;		/* superDigest=super:base64 */
 	char *sasl_users;		/* saslUsers=user:password;... (DIGEST-MD5) */
+	int client_max_outstanding;	/* clientMaxOutstanding: per connection */
+	int client_max_watches;		/* clientMaxWatches: per connection */
 	/* FUSE mount options collected from -o */
 	char *fuse_opts;
 	/* every key as given, in order */

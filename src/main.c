@@ -250,6 +250,8 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 			.four_letter_whitelist = d->cfg.four_lw_whitelist,
 			.super_digest = d->cfg.super_digest,
 			.sasl_users = sasl_users,
+			.max_outstanding = d->cfg.client_max_outstanding,
+			.max_watches = d->cfg.client_max_watches,
 			.cfg = &d->cfg,
 		};
 

@@ -39,8 +39,8 @@ struct zk_server_opts {
 /*
  * Listen on opts->address:opts->port and serve clients. The strings of opts
  * are copied; opts->cfg is borrowed and must outlive the server; core and
- * base are borrowed. Subscribes to the core's changes (for good: keep the
- * core open until after zk_server_stop). Returns 0 and *out, or a negative
+ * base are borrowed. Subscribes to the core's changes until
+ * zk_server_stop. Returns 0 and *out, or a negative
  * errno (-EADDRINUSE, -EINVAL for a bad address, -ENOMEM) with the reason in
  * errbuf.
  */

@@ -70,6 +70,12 @@ static void test_overrides_and_fuse_opts(void)
 	TAP_STREQ(c.data_dir, "/b");
 	TAP_STREQ(c.fuse_opts, "allow_other,fsname=coord");
 	TAP_STREQ(config_get(&c, "dataDir"), "/b");
+	TAP_EQ(config_apply_opts(&c, "clientMaxWatches=5,clientMaxOutstanding=7", err,
+				 sizeof(err)),
+	       0);
+	TAP_EQ(c.client_max_watches, 5);
+	TAP_EQ(c.client_max_outstanding, 7);
+	TAP_EQ(config_apply_opts(&c, "clientMaxOutstanding=0", err, sizeof(err)), -EINVAL);
 	config_free(&c);
 	unlink(cfg_path);
 }
