@@ -52,9 +52,31 @@ if [ ! -s "$out/outcomes.tsv" ]; then
 	exit 0
 fi
 
+# A failed test is run once more, alone. Some of kazoo's tests race their
+# own client threads: test_sasl's test_invalid_sasl_auth passes only if
+# start() looks at the connection before the server's AUTHFAILED reply is
+# processed, so a fast server makes it fail now and then. A test that passes
+# on its second run is reported as passing with "# flaky" and the first
+# failure's message; one that fails twice fails.
+: >"$T/rerun.tsv"
+awk -F '\t' '$2 != "passed" && $2 != "skipped" { print $1 }' "$out/outcomes.tsv" | head -10 |
+while IFS= read -r tid; do
+	file=${tid%%::*}
+	rest=${tid#*::}
+	cls=${rest%%::*}
+	name=${rest#*::}
+	KAZOO_OUT="$T/rerun-$cls-$name" KAZOO_TESTS="kazoo.tests.${file%.py}" \
+		KAZOO_SKIP_PREFLIGHT=1 KAZOO_TEST_TIMEOUT=60 KAZOO_TOTAL_TIMEOUT=120 \
+		timeout -k 10 180 bash "$KZ/run-kazoo.sh" "127.0.0.1:$PORT" \
+		-k "$cls and $name" >>"$T/rerun.log" 2>&1
+	if grep -qF "$tid	passed" "$T/rerun-$cls-$name/outcomes.tsv" 2>/dev/null; then
+		printf '%s\tpassed\n' "$tid" >>"$T/rerun.tsv"
+	fi
+done
+
 # One TAP line per test, with pytest's message for skips and failures when
 # junit.xml has it (it is missing after a hard timeout).
-python3 - "$out/outcomes.tsv" "$out/junit.xml" <<'PY'
+python3 - "$out/outcomes.tsv" "$out/junit.xml" "$T/rerun.tsv" <<'PY'
 import os, sys
 import xml.etree.ElementTree as ET
 msgs = {}
@@ -69,10 +91,14 @@ if os.path.exists(sys.argv[2]):
                     msgs[tid] = " ".join((c.get("message") or "").split())[:150]
     except ET.ParseError:
         pass
+rerun_passed = {l.split("\t")[0] for l in open(sys.argv[3]) if l.strip()}
 for line in open(sys.argv[1]):
     tid, _, outcome = line.rstrip("\n").partition("\t")
     why = msgs.get(tid, "")
-    if outcome == "passed":
+    if outcome not in ("passed", "skipped") and tid in rerun_passed:
+        print("ok - kazoo %s # flaky: %s on the first run (%s), passed alone"
+              % (tid, outcome, why or "no message"))
+    elif outcome == "passed":
         print("ok - kazoo %s" % tid)
     elif outcome == "skipped":
         print("ok - kazoo %s # SKIP %s" % (tid, why or "skipped by kazoo"))
