@@ -5,6 +5,8 @@ set -eu
 pkgs="build-essential autoconf automake pkg-config libfuse3-dev fuse3 libevent-dev
  libsqlite3-dev sqlite3 libssl-dev check inotify-tools attr python3 python3-kazoo
  zookeeper zookeeper-bin libzookeeper-mt-dev clang libclang-rt-14-dev valgrind
+ python3-pytest python3-zake python3-mock python3-objgraph python3-pytest-timeout
+ python3-pure-sasl
  procps psmisc iproute2"
 missing=""
 for p in $pkgs; do
