@@ -200,88 +200,51 @@ static void free_strvec(struct jute_strvec *v)
 	v->n = 0;
 }
 
-/* --- vector<ACL> --- */
-static void put_aclvec(struct buf *b, const struct acl_list *v)
-{
-	int32_t i;
-
-	buf_put_u32(b, (uint32_t)v->n);
-	for (i = 0; i < v->n; i++)
-		jute_put_acl(b, &v->v[i]);
-}
-
-static void get_aclvec(struct rd *r, struct acl_list *v, int32_t max)
-{
-	int32_t count, i;
-
-	v->n = 0;
-	v->v = NULL;
-	if (!vec_count(r, &count, max, MIN_ACL) || count == 0)
-		return;
-	v->v = calloc((size_t)count, sizeof(*v->v));
-	if (!v->v) {
-		r->bad = 1;
-		return;
+/*
+ * vector<R> of a record R: an int32 count, then the records. The count is
+ * checked against what is left (each record takes at least min bytes)
+ * before anything is allocated; a record that fails to decode leaves the
+ * vector holding the ones before it, which free_<tag> releases.
+ */
+#define JUTE_RECORD_VECTOR(tag, vtype, elem, min)                                        \
+	static void put_##tag(struct buf *b, const vtype *v)                             \
+	{                                                                                \
+		buf_put_u32(b, (uint32_t)v->n);                                          \
+		for (int32_t i = 0; i < v->n; i++)                                       \
+			jute_put_##elem(b, &v->v[i]);                                    \
+	}                                                                                \
+	static void get_##tag(struct rd *r, vtype *v, int32_t max)                       \
+	{                                                                                \
+		int32_t count;                                                           \
+                                                                                         \
+		v->n = 0;                                                                \
+		v->v = NULL;                                                             \
+		if (!vec_count(r, &count, max, (min)) || count == 0)                     \
+			return;                                                          \
+		v->v = calloc((size_t)count, sizeof(*v->v));                             \
+		if (!v->v) {                                                             \
+			r->bad = 1;                                                      \
+			return;                                                          \
+		}                                                                        \
+		for (int32_t i = 0; i < count; i++) {                                    \
+			if (jute_get_##elem(r, &v->v[i], max) != ZOK)                    \
+				break;                                                   \
+			v->n = i + 1;                                                    \
+		}                                                                        \
+	}                                                                                \
+	static void free_##tag(vtype *v)                                                 \
+	{                                                                                \
+		for (int32_t i = 0; i < v->n; i++)                                       \
+			jute_free_##elem(&v->v[i]);                                      \
+		free(v->v);                                                              \
+		v->v = NULL;                                                             \
+		v->n = 0;                                                                \
 	}
-	for (i = 0; i < count; i++) {
-		if (jute_get_acl(r, &v->v[i], max) != ZOK)
-			break;
-		v->n = i + 1;
-	}
-}
 
-/* Not acl_free(): the codec stays independent of the ACL implementation. */
-static void free_aclvec(struct acl_list *v)
-{
-	int32_t i;
-
-	for (i = 0; i < v->n; i++)
-		jute_free_acl(&v->v[i]);
-	free(v->v);
-	v->v = NULL;
-	v->n = 0;
-}
-
-/* --- vector<ClientInfo> --- */
-static void put_civec(struct buf *b, const struct jute_civec *v)
-{
-	int32_t i;
-
-	buf_put_u32(b, (uint32_t)v->n);
-	for (i = 0; i < v->n; i++)
-		jute_put_client_info(b, &v->v[i]);
-}
-
-static void get_civec(struct rd *r, struct jute_civec *v, int32_t max)
-{
-	int32_t count, i;
-
-	v->n = 0;
-	v->v = NULL;
-	if (!vec_count(r, &count, max, MIN_CLIENT_INFO) || count == 0)
-		return;
-	v->v = calloc((size_t)count, sizeof(*v->v));
-	if (!v->v) {
-		r->bad = 1;
-		return;
-	}
-	for (i = 0; i < count; i++) {
-		if (jute_get_client_info(r, &v->v[i], max) != ZOK)
-			break;
-		v->n = i + 1;
-	}
-}
-
-static void free_civec(struct jute_civec *v)
-{
-	int32_t i;
-
-	for (i = 0; i < v->n; i++)
-		jute_free_client_info(&v->v[i]);
-	free(v->v);
-	v->v = NULL;
-	v->n = 0;
-}
+/* Not acl_free() for vector<ACL>: the codec stays independent of the ACL
+ * implementation. */
+JUTE_RECORD_VECTOR(aclvec, struct acl_list, acl, MIN_ACL)
+JUTE_RECORD_VECTOR(civec, struct jute_civec, client_info, MIN_CLIENT_INFO)
 
 /* --- Stat --- */
 static void put_stat(struct buf *b, const struct zstat *v)
