@@ -40,7 +40,7 @@ t_eq "a file under child_kind=ephemeral is ephemeral too" ephemeral \
 watch_start "$T/w1" "$M/locks"
 qfs_stop "$QFS_PID" "$M"
 t_check "clean stop unmounts" sh -c "! grep -q ' $M fuse' /proc/mounts"
-sleep 0.3
+wait_until 5 sh -c "grep -q '^DELETE file' '$T/w1' && grep -q '^DELETE,ISDIR deploy' '$T/w1'"
 kill "$WPID" 2>/dev/null
 t_check "clean stop: the watcher saw IN_DELETE|IN_ISDIR for the lock" \
 	grep -q "^DELETE,ISDIR deploy" "$T/w1"
@@ -57,7 +57,7 @@ qfs_kill9 "$QFS_PID" "$M"
 qfs_start "$M" "$D" -o "$OPTS" || { t_fail "restart after kill -9"; exit 1; }
 watch_start "$T/w2" "$M/locks"
 t_check "after kill -9 and restart the lock goes" wait_until 15 test ! -e "$M/locks/deploy"
-sleep 0.3
+wait_until 5 grep -q "^DELETE,ISDIR deploy" "$T/w2"
 kill "$WPID" 2>/dev/null
 t_check "after kill -9: the watcher saw IN_DELETE|IN_ISDIR" grep -q "^DELETE,ISDIR deploy" "$T/w2"
 t_eq "the lock can be taken by the new run" OK "$(mkerr "$M/locks/deploy")"
@@ -102,7 +102,7 @@ QFS_PIDS="$QFS_PIDS $ZPID"
 t_check "a ZooKeeper client made an ephemeral" wait_until 5 test -e "$M/zk/held"
 kill -KILL "$ZPID"
 t_check "its session expires and the ephemeral goes" wait_until 10 test ! -e "$M/zk/held"
-sleep 0.3
+wait_until 5 grep -q "DELETE held" "$T/w3"
 kill "$WPID" 2>/dev/null
 t_eq "the watcher saw it made and removed, as echo then rm" \
 	"CREATE held DELETE held" "$(tr '\n' ' ' <"$T/w3" | sed 's/ $//')"
