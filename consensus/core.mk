@@ -6,6 +6,7 @@ libqcons_a_SOURCES = consensus/cons.h consensus/cons_int.h consensus/cons.c \
 	consensus/cons_follower.c consensus/cons_snapshot.c \
 	consensus/quorum.h consensus/quorum.c consensus/codec.h consensus/codec.c
 
+libqcons_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CONS)
 # The host driver over the store and transport vtables (daemon and sim).
 libqcons_a_SOURCES += consensus/cons_node.h consensus/cons_node.c
 

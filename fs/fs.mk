@@ -2,7 +2,7 @@
 noinst_LIBRARIES += libqfs.a
 libqfs_a_SOURCES = fs/fs.h fs/fs_int.h fs/mount.c fs/inode.c fs/paths.c fs/attr.c \
 	fs/dir.c fs/file.c fs/xattr.c fs/rename.c fs/submit.c fs/replay.c
-libqfs_a_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS) $(EVENT_CFLAGS)
+libqfs_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_FS) $(FUSE_CFLAGS) $(EVENT_CFLAGS)
 
 dist_man_MANS += man/quorumfs.8
 

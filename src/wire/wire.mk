@@ -1,8 +1,8 @@
 # src/wire.mk - the ZooKeeper wire format (jute), the client library (zkc),
 # quorumctl, their tests, the fuzz target and the load generator.
 noinst_LIBRARIES += libqwire.a
-libqwire_a_SOURCES = src/jute.c src/jute.h src/zkc.c src/zkc.h
-libqwire_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(WIRE_FUZZ_CFLAGS)
+libqwire_a_SOURCES = src/wire/jute.c src/wire/jute.h src/wire/zkc.c src/wire/zkc.h
+libqwire_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_WIRE) $(EVENT_CFLAGS) $(WIRE_FUZZ_CFLAGS)
 
 # In a fuzzing build the codec itself carries libFuzzer's coverage hooks.
 WIRE_FUZZ_CFLAGS =
@@ -31,10 +31,10 @@ EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/corpus/jute
 QFS_TESTS += tests/fuzz/run.sh
 
 bin_PROGRAMS += quorumctl
-quorumctl_SOURCES = src/quorumctl.c src/quorumctl.h src/quorumctl_node.c \
-	src/quorumctl_watch.c src/quorumctl_multi.c \
-	src/quorumctl_status.c
-quorumctl_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
+quorumctl_SOURCES = src/cli/quorumctl.c src/cli/quorumctl.h src/cli/quorumctl_node.c \
+	src/cli/quorumctl_watch.c src/cli/quorumctl_multi.c \
+	src/cli/quorumctl_status.c
+quorumctl_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CLI) $(EVENT_CFLAGS)
 quorumctl_LDADD = libqwire.a libqtree.a libqutil.a $(EVENT_LIBS) $(CRYPTO_LIBS)
 dist_man_MANS += man/quorumctl.8
 

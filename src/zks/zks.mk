@@ -1,18 +1,18 @@
 # src/zkserver.mk - the ZooKeeper client-protocol server (libqzks.a), its
 # protocol tests and the compatibility scripts with real ZooKeeper clients.
 noinst_LIBRARIES += libqzks.a
-libqzks_a_SOURCES = src/zks.h src/zks_int.h \
-	src/zks_listen.c src/zks_conn.c src/zks_session.c src/zks_dispatch.c \
-	src/zks_op_read.c src/zks_op_write.c src/zks_op_watch.c src/zks_op_auth.c \
-	src/zks_sasl.c src/zks_watch.c src/zks_4lw.c
-libqzks_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(CRYPTO_CFLAGS)
+libqzks_a_SOURCES = src/zks/zks.h src/zks/zks_int.h \
+	src/zks/zks_listen.c src/zks/zks_conn.c src/zks/zks_session.c src/zks/zks_dispatch.c \
+	src/zks/zks_op_read.c src/zks/zks_op_write.c src/zks/zks_op_watch.c src/zks/zks_op_auth.c \
+	src/zks/zks_sasl.c src/zks/zks_watch.c src/zks/zks_4lw.c
+libqzks_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_ZKS) $(EVENT_CFLAGS) $(CRYPTO_CFLAGS)
 
 # Protocol tests: a real core on a temporary dataDir and the server on
 # 127.0.0.1, spoken to in raw frames.
 check_PROGRAMS += tests/unit/test_zks
 tests_unit_test_zks_SOURCES = tests/unit/test_zks.c
 tests_unit_test_zks_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS) $(CRYPTO_CFLAGS)
-tests_unit_test_zks_LDADD = libqzks.a libqcore.a libqtree.a libqwire.a libqutil.a \
+tests_unit_test_zks_LDADD = libqzks.a libqconf.a libqcore.a libqtree.a libqwire.a libqutil.a \
 	libtap.a $(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 QFS_TESTS += tests/unit/test_zks
 
@@ -20,7 +20,7 @@ QFS_TESTS += tests/unit/test_zks
 check_PROGRAMS += tests/compat/zks_serve
 tests_compat_zks_serve_SOURCES = tests/compat/zks_serve.c
 tests_compat_zks_serve_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
-tests_compat_zks_serve_LDADD = libqzks.a libqcore.a libqtree.a libqwire.a libqutil.a \
+tests_compat_zks_serve_LDADD = libqzks.a libqconf.a libqcore.a libqtree.a libqwire.a libqutil.a \
 	$(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 
 # Real ZooKeeper clients against the client port.

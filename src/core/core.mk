@@ -2,13 +2,13 @@
 # SQLite log, apply, notify), snapshots and purge, recovery, the session
 # clock and the container/TTL reaper.
 noinst_LIBRARIES += libqcore.a
-libqcore_a_SOURCES = src/core.c src/core.h src/core_int.h src/core_submit.c \
-	src/core_recover.c src/core_snap.c src/core_session.c \
-	src/storage.c src/storage.h src/storage_sql.h src/storage_salvage.c \
-	src/snapshot.c src/snapshot.h src/snapshot_codec.c src/snapshot_codec.h \
-	src/session.c src/session.h src/session_secret.c \
-	src/reaper.c src/reaper.h
-libqcore_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS) $(CRYPTO_CFLAGS)
+libqcore_a_SOURCES = src/core/core.c src/core/core.h src/core/core_int.h src/core/core_submit.c \
+	src/core/core_recover.c src/core/core_snap.c src/core/core_session.c \
+	src/core/storage.c src/core/storage.h src/core/storage_sql.h src/core/storage_salvage.c \
+	src/core/snapshot.c src/core/snapshot.h src/core/snapshot_codec.c src/core/snapshot_codec.h \
+	src/core/session.c src/core/session.h src/core/session_secret.c \
+	src/core/reaper.c src/core/reaper.h
+libqcore_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CORE) $(EVENT_CFLAGS) $(SQLITE_CFLAGS) $(CRYPTO_CFLAGS)
 
 # What a program linking the core needs, in this order.
 QCORE_LIBS = libqcore.a libqtree.a libqutil.a $(EVENT_LIBS) $(SQLITE_LIBS) \
@@ -53,8 +53,8 @@ if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_snapshot
 # The decoders are compiled in (not taken from libqcore.a) so that they get
 # the fuzzer's coverage instrumentation.
-tests_fuzz_fuzz_snapshot_SOURCES = tests/fuzz/fuzz_snapshot.c src/snapshot.c \
-	src/snapshot_codec.c src/crc32c.c src/storage.c src/storage_salvage.c
+tests_fuzz_fuzz_snapshot_SOURCES = tests/fuzz/fuzz_snapshot.c src/core/snapshot.c \
+	src/core/snapshot_codec.c src/lib/crc32c.c src/core/storage.c src/core/storage_salvage.c
 tests_fuzz_fuzz_snapshot_CFLAGS = $(QCORE_TEST_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDADD = libqcore.a libqtree.a libqutil.a $(SQLITE_LIBS) \
