@@ -42,6 +42,7 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 	case CONS_MSG_APPEND:
 		buf_put_u64(b, m->append.prev_zxid);
 		buf_put_u64(b, m->append.commit_zxid);
+		buf_put_u64(b, m->append.read_seq);
 		buf_put_u32(b, m->append.n);
 		for (i = 0; i < m->append.n; i++) {
 			const struct cons_entry *e = &m->append.entries[i];
@@ -55,6 +56,7 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 		buf_put_u8(b, m->append_resp.ok);
 		buf_put_u64(b, m->append_resp.match_zxid);
 		buf_put_u64(b, m->append_resp.last_zxid);
+		buf_put_u64(b, m->append_resp.read_seq);
 		break;
 	case CONS_MSG_SNAP:
 		buf_put_u64(b, m->snap.zxid);
@@ -65,6 +67,14 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 		for (i = 0; i < m->forward.n; i++)
 			put_blob(b, m->forward.payloads[i].data,
 				 m->forward.payloads[i].len);
+		break;
+	case CONS_MSG_READ_REQ:
+		buf_put_u64(b, m->read_req.id);
+		break;
+	case CONS_MSG_READ_RESP:
+		buf_put_u64(b, m->read_resp.id);
+		buf_put_u8(b, m->read_resp.ok);
+		buf_put_u64(b, m->read_resp.read_zxid);
 		break;
 	default:
 		b->len = start;
@@ -142,6 +152,7 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 	case CONS_MSG_APPEND:
 		m->append.prev_zxid = rd_u64(&r);
 		m->append.commit_zxid = rd_u64(&r);
+		m->append.read_seq = rd_u64(&r);
 		cnt = rd_u32(&r);
 		if (!rd_ok(&r) || cnt > r.left / ENTRY_MIN)
 			return -EBADMSG;
@@ -162,6 +173,7 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 		m->append_resp.ok = rd_u8(&r);
 		m->append_resp.match_zxid = rd_u64(&r);
 		m->append_resp.last_zxid = rd_u64(&r);
+		m->append_resp.read_seq = rd_u64(&r);
 		break;
 	case CONS_MSG_SNAP:
 		m->snap.zxid = rd_u64(&r);
@@ -180,6 +192,14 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 			pl[i].data = get_bytes(&r, &pl[i].len, CONS_MAX_PAYLOAD);
 		m->forward.payloads = pl;
 		m->forward.n = cnt;
+		break;
+	case CONS_MSG_READ_REQ:
+		m->read_req.id = rd_u64(&r);
+		break;
+	case CONS_MSG_READ_RESP:
+		m->read_resp.id = rd_u64(&r);
+		m->read_resp.ok = rd_u8(&r);
+		m->read_resp.read_zxid = rd_u64(&r);
 		break;
 	default:
 		return -EBADMSG;

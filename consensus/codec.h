@@ -11,11 +11,15 @@
  *   body, by type:
  *     VOTE_REQ      u64 last_zxid
  *     VOTE_RESP     u8 granted
- *     APPEND        u64 prev_zxid, u64 commit_zxid, u32 n,
+ *     APPEND        u64 prev_zxid, u64 commit_zxid, u64 read_seq, u32 n,
  *                   n x { u64 zxid, u8 type, i32 len, len bytes }
- *     APPEND_RESP   u8 ok, u64 match_zxid, u64 last_zxid
+ *     APPEND_RESP   u8 ok, u64 match_zxid, u64 last_zxid, u64 read_seq
  *     SNAP          u64 zxid, i32 len, len bytes
  *     FORWARD       u32 n, n x { i32 len, len bytes }
+ *     READ_REQ      u64 id
+ *     READ_RESP     u64 id, u8 ok, u64 read_zxid
+ *
+ * Version 2 added read_seq to APPEND and APPEND_RESP and the READ types.
  *
  * A frame must be consumed exactly: trailing bytes are an error. Every count
  * and length is checked against what is left before anything is allocated.
@@ -29,7 +33,7 @@
 #include "buf.h"
 #include "cons.h"
 
-#define CONS_CODEC_VERSION 1
+#define CONS_CODEC_VERSION 2
 #define CONS_FRAME_HDR	   4		/* the length field */
 #define CONS_FRAME_MAX	   (256u << 20) /* snapshots travel in one frame */
 

@@ -111,6 +111,12 @@ void cons_send(struct cons *c, uint32_t to, const struct cons_msg *m, size_t pos
 	a->send.msg = *m;
 	a->send.msg.from = c->cfg.self;
 	a->send.msg.epoch = c->meta.epoch;
+	/* Every append carries the newest read round, every answer echoes the
+	 * newest one heard from this leader (cons_read.c). */
+	if (m->type == CONS_MSG_APPEND)
+		a->send.msg.append.read_seq = c->read_sent;
+	else if (m->type == CONS_MSG_APPEND_RESP)
+		a->send.msg.append_resp.read_seq = c->lead_ctx;
 }
 
 static void meta_write(struct cons *c)
@@ -151,6 +157,7 @@ void cons_set_role(struct cons *c, enum cons_state s, uint32_t leader)
 	c->role_state = s;
 	c->role_epoch = c->meta.epoch;
 	c->role_leader = leader;
+	cons_read_fail_all(c);
 	CONS_TRACE(c, "role %s epoch %u leader %u",
 		   s == CONS_LEADER	 ? "leader"
 		   : s == CONS_CANDIDATE ? "candidate"
@@ -175,14 +182,17 @@ void cons_become_follower(struct cons *c, uint32_t epoch, uint32_t leader)
 	if (epoch > c->meta.epoch) {
 		cons_set_meta(c, epoch, 0);
 		c->verified = c->commit;
+		c->lead_ctx = 0;
 	}
 	if (c->state == CONS_LEADER && c->unpersisted < c->log.n) {
 		/* Entries a leader appended but never wrote: write them, they
 		 * are part of the log and may have been sent. */
 		cons_persist(c, 0, c->unpersisted);
 	}
-	if (c->leader != leader)
+	if (c->leader != leader) {
 		c->verified = c->commit;
+		c->lead_ctx = 0;
+	}
 	c->votes = 0;
 	cons_set_role(c, c->observer ? CONS_OBSERVER : CONS_FOLLOWER, leader);
 	cons_reset_deadline(c);
@@ -272,6 +282,7 @@ void cons_free(struct cons *c)
 	if (!c)
 		return;
 	cons_log_free(&c->log);
+	free(c->reads);
 	free(c->writes);
 	free(c->acts);
 	free(c->act_pos);
@@ -331,10 +342,12 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		}
 		if (c->resync && !c->installing)
 			cons_persist(c, 1, c->log.n);
-		if (c->state == CONS_LEADER)
+		if (c->state == CONS_LEADER) {
 			cons_leader_tick(c);
-		else
+		} else {
+			cons_read_tick(c);
 			cons_election_tick(c);
+		}
 		break;
 	case CONS_EV_RECV:
 		if (!valid_msg(c, ev->msg))
@@ -357,6 +370,12 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 			break;
 		case CONS_MSG_FORWARD:
 			cons_on_forward(c, ev->msg);
+			break;
+		case CONS_MSG_READ_REQ:
+			cons_on_read_req(c, ev->msg);
+			break;
+		case CONS_MSG_READ_RESP:
+			cons_on_read_resp(c, ev->msg);
 			break;
 		default:
 			break;
@@ -389,9 +408,14 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	case CONS_EV_FORWARD:
 		rc = cons_forward(c, ev->propose.p, ev->propose.n);
 		break;
+	case CONS_EV_READ_INDEX:
+		rc = cons_read_index(c, ev->read_index.token);
+		break;
 	}
-	if (c->state == CONS_LEADER)
+	if (c->state == CONS_LEADER) {
 		cons_leader_flush(c);
+		cons_read_progress(c);
+	}
 	if (!c->meta_failed)
 		meta_write(c);
 	resolve_actions(c);

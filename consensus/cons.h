@@ -59,6 +59,22 @@
  *                 the log store to empty after `zxid`, then step
  *                 CONS_EV_SNAP_DONE.
  *   ROLE          informational: role, epoch and known leader changed.
+ *   READ_READY    the CONS_EV_READ_INDEX with `token` completed. Status 0:
+ *                 serve the reads waiting on it only once the host has
+ *                 applied read_zxid (they then see every write acknowledged
+ *                 anywhere before the request). CONS_ENOTLEADER: no leader,
+ *                 or the role, epoch or leader changed first; -ETIMEDOUT:
+ *                 the leader did not answer in two election timeouts. Each
+ *                 request gets exactly one READ_READY (not kept across a
+ *                 cons_free).
+ *
+ * READ INDEX (cons_read.c; Raft thesis §6.4, etcd's ReadIndex). A leader
+ * answers with its commit point at the request, after it has committed an
+ * entry of its own epoch and a quorum has answered a heartbeat round sent
+ * after the request arrived (appends carry read_seq, answers echo it);
+ * followers and observers ask the leader (READ_REQ/READ_RESP). Unlike
+ * ZooKeeper's sync, a leader paused or partitioned past an election never
+ * answers from its stale state.
  *
  * Everything an action points to is owned by the core and valid until the
  * next cons_step() or cons_free() on that core.
@@ -150,7 +166,8 @@ struct cons_config {
 	/* A planted bug for the simulator's self-test; 0 in production.
 	 * 1: the leader commits on its own log alone (no quorum).
 	 * 2: followers acknowledge entries before they are durable.
-	 * 3: votes are granted without comparing logs. */
+	 * 3: votes are granted without comparing logs.
+	 * 4: the leader answers a read index without a quorum round. */
 	int mutant;
 	/*
 	 * 0: the leader appends payloads forwarded by followers as they are
@@ -183,9 +200,11 @@ enum cons_msg_type {
 	CONS_MSG_VOTE_RESP,
 	CONS_MSG_APPEND, /* entries and/or heartbeat, with the commit zxid */
 	CONS_MSG_APPEND_RESP,
-	CONS_MSG_SNAP,	  /* a full snapshot (opaque host blob) */
-	CONS_MSG_FORWARD, /* a follower forwards proposals to the leader */
-	CONS_MSG_TYPE_MAX = CONS_MSG_FORWARD,
+	CONS_MSG_SNAP,	    /* a full snapshot (opaque host blob) */
+	CONS_MSG_FORWARD,   /* a follower forwards proposals to the leader */
+	CONS_MSG_READ_REQ,  /* a follower asks the leader for a read index */
+	CONS_MSG_READ_RESP, /* the leader's answer */
+	CONS_MSG_TYPE_MAX = CONS_MSG_READ_RESP,
 };
 
 struct cons_msg {
@@ -202,6 +221,7 @@ struct cons_msg {
 		struct {
 			zxid_t prev_zxid;   /* the entry just before entries[0] */
 			zxid_t commit_zxid; /* the leader's commit point */
+			uint64_t read_seq;  /* the leader's newest read round */
 			const struct cons_entry *entries;
 			uint32_t n;
 		} append;
@@ -211,6 +231,8 @@ struct cons_msg {
 					      !ok: a hint, the follower's newest
 					      zxid <= prev_zxid */
 			zxid_t last_zxid;  /* ok: the newest entry the append matched */
+			uint64_t read_seq; /* the newest read round heard from the
+					      leader of this epoch (echoed) */
 		} append_resp;
 		struct {
 			zxid_t zxid; /* the state the blob holds */
@@ -221,6 +243,14 @@ struct cons_msg {
 			const struct cons_payload *payloads;
 			uint32_t n;
 		} forward;
+		struct {
+			uint64_t id; /* the follower's, echoed in the answer */
+		} read_req;
+		struct {
+			uint64_t id;
+			uint8_t ok;	  /* 0: not the leader (any more) */
+			zxid_t read_zxid; /* ok: the read index */
+		} read_resp;
 	};
 };
 
@@ -228,13 +258,14 @@ struct cons_msg {
 
 enum cons_event_type {
 	CONS_EV_TICK = 1,
-	CONS_EV_RECV,	   /* msg (borrowed for the step) */
-	CONS_EV_PROPOSE,   /* payloads (borrowed until the next step) */
-	CONS_EV_LOG_DONE,  /* the PERSIST_LOG with seq finished */
-	CONS_EV_META_DONE, /* the last PERSIST_META finished */
-	CONS_EV_SNAP_DONE, /* the SNAP_INSTALL of zxid finished */
-	CONS_EV_COMPACT,   /* the host holds a durable snapshot at zxid */
-	CONS_EV_FORWARD,   /* payloads (borrowed) for the leader's host */
+	CONS_EV_RECV,	    /* msg (borrowed for the step) */
+	CONS_EV_PROPOSE,    /* payloads (borrowed until the next step) */
+	CONS_EV_LOG_DONE,   /* the PERSIST_LOG with seq finished */
+	CONS_EV_META_DONE,  /* the last PERSIST_META finished */
+	CONS_EV_SNAP_DONE,  /* the SNAP_INSTALL of zxid finished */
+	CONS_EV_COMPACT,    /* the host holds a durable snapshot at zxid */
+	CONS_EV_FORWARD,    /* payloads (borrowed) for the leader's host */
+	CONS_EV_READ_INDEX, /* the host asks for a read index (token) */
 };
 
 struct cons_event {
@@ -260,6 +291,9 @@ struct cons_event {
 		struct {
 			zxid_t zxid;
 		} compact;
+		struct {
+			uint64_t token; /* the host's; echoed in READ_READY */
+		} read_index;
 	};
 };
 
@@ -273,7 +307,8 @@ enum cons_action_type {
 	CONS_ACT_SNAP_SEND,
 	CONS_ACT_SNAP_INSTALL,
 	CONS_ACT_ROLE,
-	CONS_ACT_FORWARDED, /* leader, forward_to_host: prepare and propose these */
+	CONS_ACT_FORWARDED,  /* leader, forward_to_host: prepare and propose these */
+	CONS_ACT_READ_READY, /* a CONS_EV_READ_INDEX completed */
 };
 
 struct cons_action {
@@ -313,6 +348,11 @@ struct cons_action {
 			const struct cons_payload *p;
 			uint32_t n;
 		} forwarded;
+		struct {
+			uint64_t token;
+			zxid_t read_zxid; /* status 0: serve reads once applied here */
+			int status;	  /* 0, CONS_ENOTLEADER or -ETIMEDOUT */
+		} read_ready;
 	};
 };
 

@@ -162,6 +162,8 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 		cons_become_follower(c, m->epoch, m->from);
 	c->heard_leader = c->now;
 	cons_reset_deadline(c);
+	if (m->append.read_seq > c->lead_ctx)
+		c->lead_ctx = m->append.read_seq;
 	if (c->installing)
 		return;
 	if (!cons_log_has(&c->log, prev)) {

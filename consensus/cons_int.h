@@ -8,6 +8,7 @@
  *   cons_leader.c    broadcast: proposals, batching, pipelining, acks, commit
  *   cons_follower.c  append handling: consistency check, truncation, acks
  *   cons_snapshot.c  snapshot transfer, install and log compaction
+ *   cons_read.c      the read index (linearizable read barrier)
  */
 #ifndef QFS_CONS_INT_H
 #define QFS_CONS_INT_H
@@ -39,6 +40,24 @@ struct cons_peer {
 	uint64_t last_heard;
 	uint64_t last_sent;
 	uint64_t snap_at;
+	uint64_t read_ack; /* the newest read round it echoed in this epoch */
+};
+
+/* A read index request waiting in the core. */
+enum read_kind {
+	READ_LOCAL = 1, /* leader: its own host's, token is the host's */
+	READ_REMOTE,	/* leader: a follower's, token is the follower's id */
+	READ_ASKED,	/* follower: sent to `peer` as id `seq`, waiting */
+};
+
+struct cons_read {
+	uint8_t kind;
+	uint32_t peer;	   /* READ_REMOTE: asker; READ_ASKED: the leader asked */
+	uint64_t token;	   /* the host's token, or the asker's id */
+	uint64_t seq;	   /* leader: the round that confirms it, 0 = unassigned;
+			      READ_ASKED: the id sent */
+	zxid_t zxid;	   /* leader: the commit point when it was assigned */
+	uint64_t deadline; /* READ_ASKED: fail with -ETIMEDOUT at */
 };
 
 /* The log: entries strictly increasing by zxid, all above base. */
@@ -93,6 +112,15 @@ struct cons {
 	uint64_t wvalid;    /* completions below this seq are stale */
 	struct cons_write *writes;
 	size_t w_head, w_n, w_cap;
+
+	/* read index */
+	struct cons_read *reads;
+	size_t n_reads, cap_reads;
+	uint64_t read_sent;  /* leader: the newest round sent (every append
+				carries it) */
+	uint64_t read_acked; /* leader: the newest round a quorum echoed */
+	uint64_t lead_ctx;   /* follower: the newest round heard from the leader */
+	uint64_t read_id;    /* follower: the last request id used */
 
 	/* snapshot */
 	uint8_t installing;
@@ -169,5 +197,13 @@ void cons_on_log_done(struct cons *c, uint64_t seq, int status);
 void cons_on_snap(struct cons *c, const struct cons_msg *m);
 void cons_on_snap_done(struct cons *c, zxid_t zxid, int status);
 void cons_on_compact(struct cons *c, zxid_t zxid);
+
+/* cons_read.c */
+int cons_read_index(struct cons *c, uint64_t token);
+void cons_on_read_req(struct cons *c, const struct cons_msg *m);
+void cons_on_read_resp(struct cons *c, const struct cons_msg *m);
+void cons_read_progress(struct cons *c);
+void cons_read_tick(struct cons *c);
+void cons_read_fail_all(struct cons *c);
 
 #endif

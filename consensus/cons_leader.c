@@ -40,6 +40,7 @@ void cons_become_leader(struct cons *c)
 		p->acked = 1;
 		p->last_heard = c->now;
 		p->last_sent = 0;
+		p->read_ack = 0;
 	}
 	if (cons_log_append(&c->log, zxid_make(c->meta.epoch, 0), CONS_ENTRY_EPOCH, NULL,
 			    0)) {
@@ -317,6 +318,14 @@ void cons_on_append_resp(struct cons *c, const struct cons_msg *m)
 		return;
 	p->last_heard = c->now;
 	p->acked = 1;
+	if (m->append_resp.read_seq > p->read_ack) {
+		/* Any answer in our epoch confirms the leadership (cons_read.c). */
+		p->read_ack = m->append_resp.read_seq < c->read_sent
+				  ? m->append_resp.read_seq
+				  : c->read_sent;
+		if (!p->observer)
+			cons_read_progress(c);
+	}
 	if (!m->append_resp.ok) {
 		/* match is the peer's newest zxid at or below the prev we sent;
 		 * a hint below what it acknowledged is stale. */

@@ -204,6 +204,12 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 				n->host.forwarded(n->host.arg, a->forwarded.from,
 						  a->forwarded.p, a->forwarded.n);
 			break;
+		case CONS_ACT_READ_READY:
+			if (n->host.read_ready)
+				n->host.read_ready(n->host.arg, a->read_ready.token,
+						   a->read_ready.read_zxid,
+						   a->read_ready.status);
+			break;
 		case CONS_ACT_ROLE:
 			if (n->host.role)
 				n->host.role(n->host.arg, a->role.state, a->role.epoch,
@@ -282,6 +288,10 @@ static void drain(struct cons_node *n)
 		case CONS_EV_FORWARD:
 			step_payloads(n, &ev, p);
 			break;
+		case CONS_EV_READ_INDEX:
+			ev.read_index.token = p->seq;
+			step(n, &ev);
+			break;
 		default:
 			break;
 		}
@@ -298,7 +308,9 @@ static void run(struct cons_node *n, const struct cons_event *ev)
 		if (!p)
 			return;
 		p->type = ev->type;
-		p->seq = ev->type == CONS_EV_LOG_DONE ? ev->log_done.seq : 0;
+		p->seq = ev->type == CONS_EV_LOG_DONE	  ? ev->log_done.seq
+			 : ev->type == CONS_EV_READ_INDEX ? ev->read_index.token
+							  : 0;
 		p->status = ev->type == CONS_EV_LOG_DONE    ? ev->log_done.status
 			    : ev->type == CONS_EV_META_DONE ? ev->meta_done.status
 			    : ev->type == CONS_EV_SNAP_DONE ? ev->snap_done.status
@@ -517,6 +529,16 @@ int cons_node_compact(struct cons_node *n, zxid_t zxid)
 	run(n, &ev);
 	rc = n->store->compact(n->store, zxid);
 	return rc;
+}
+
+int cons_node_read_index(struct cons_node *n, uint64_t token)
+{
+	struct cons_event ev = {.type = CONS_EV_READ_INDEX};
+
+	ev.now_ms = n->host.now(n->host.arg);
+	ev.read_index.token = token;
+	run(n, &ev);
+	return 0;
 }
 
 struct cons *cons_node_core(struct cons_node *n)

@@ -36,6 +36,19 @@ struct cons_node_host {
 	 * call cons_node_propose). May be NULL otherwise. */
 	void (*forwarded)(void *arg, uint32_t from, const struct cons_payload *p,
 			  size_t n);
+	/*
+	 * A cons_node_read_index(token) completed. status 0: reads the host
+	 * answers for it (ZooKeeper's sync, and the reads queued behind it)
+	 * are linearizable once the host has applied read_zxid: the host
+	 * holds them until its apply callback has delivered read_zxid (it may
+	 * already have), never answers them from an older state. Otherwise
+	 * status is CONS_ENOTLEADER (no leader known, or the role, epoch or
+	 * leader changed before the answer: the host fails them or asks
+	 * again) or -ETIMEDOUT (the leader did not answer). Called once per
+	 * token, possibly from inside cons_node_read_index. May be NULL when
+	 * the host never asks.
+	 */
+	void (*read_ready)(void *arg, uint64_t token, zxid_t read_zxid, int status);
 };
 
 /*
@@ -60,8 +73,8 @@ int cons_node_tick(struct cons_node *n);
  * errno. Called from inside a host callback it queues a copy and returns 0.
  * Success means handed on, not committed: the host learns of the commit
  * when the txn (identified by its own session/cxid) is applied, and fails
- * what is outstanding when the role callback reports a change. A host that
- * needs a read barrier (ZooKeeper's sync) proposes a no-op and waits for it.
+ * what is outstanding when the role callback reports a change. For a read
+ * barrier (ZooKeeper's sync) use cons_node_read_index, not a no-op.
  */
 int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt);
 /*
@@ -73,6 +86,17 @@ int cons_node_forward(struct cons_node *n, const struct cons_payload *p, size_t 
 /* The zxid the next proposal will get (counting proposals queued from
  * callbacks), or 0 when this server does not lead. */
 zxid_t cons_node_next_zxid(struct cons_node *n);
+/*
+ * Linearizable read barrier (cons_read.c): ask for the point up to which
+ * this server may serve reads that see every write acknowledged before
+ * this call. The answer comes through host->read_ready with the same token
+ * (the host's, e.g. a session's sync request; tokens need not be unique,
+ * each call is answered once). On the leader it costs one heartbeat round
+ * shared by every request waiting at the time; on a follower or observer
+ * one message to the leader and back. Returns 0 (the answer may already
+ * have been delivered).
+ */
+int cons_node_read_index(struct cons_node *n, uint64_t token);
 /* The host took a durable snapshot at zxid: drop the log up to it. */
 int cons_node_compact(struct cons_node *n, zxid_t zxid);
 /* Feed one received frame (borrowed); bad frames are dropped. */

@@ -218,6 +218,13 @@ static int host_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32
 	return 0;
 }
 
+static void host_read_ready(void *arg, uint64_t token, zxid_t zxid, int status)
+{
+	struct sim_node *n = arg;
+
+	sim_check_read(n, token, zxid, status);
+}
+
 static void host_role(void *arg, enum cons_state st, uint32_t epoch, uint32_t leader)
 {
 	struct sim_node *n = arg;
@@ -266,6 +273,7 @@ static void node_start(struct sim *s, struct sim_node *n)
 	    .snap_install = host_snap_install,
 	    .role = host_role,
 	    .forwarded = host_forwarded,
+	    .read_ready = host_read_ready,
 	};
 	struct cons_config cfg = {0};
 	int rc;
@@ -305,6 +313,7 @@ static void node_crash(struct sim *s, struct sim_node *n)
 	n->node = NULL;
 	n->up = 0;
 	n->gen++;
+	n->paused_until = 0;
 }
 
 static void maybe_snapshot(struct sim *s, struct sim_node *n)
@@ -345,7 +354,30 @@ static void inject_fault(struct sim *s)
 	struct sim_node *n = &s->nodes[sim_rand(s) % (uint64_t)s->n];
 	int i, j;
 
-	switch (sim_rand(s) % 13) {
+	switch (sim_rand(s) % 15) {
+	case 13:
+	case 14:
+		/* Pause a server (the leader, mostly) past an election, as
+		 * SIGSTOP would: it resumes with a stale view. */
+		j = sim_chance(s, 70);
+		for (i = 0; j && i < s->n; i++) {
+			struct cons_status st;
+
+			if (!s->nodes[i].up)
+				continue;
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			if (st.state == CONS_LEADER)
+				n = &s->nodes[i];
+		}
+		if (!n->up)
+			break;
+		n->paused_until =
+		    s->now + range(s, s->election_ms, 4ull * s->election_ms);
+		sim_tracef(s, "pause n%u until %llu", n->id,
+			   (unsigned long long)n->paused_until);
+		/* Its clients keep asking it (ZooKeeper's stale sync). */
+		sim_push(s, n->paused_until - 1, SIM_EV_SYNC_AT, n->idx, 0);
+		break;
 	case 12:
 		/* Crash the leader: the most interesting server to lose. */
 		for (i = 0; i < s->n; i++) {
@@ -455,14 +487,29 @@ static void propose(struct sim *s, struct sim_node *n, uint64_t id)
 		(void)cons_node_propose(n->node, &p, 1);
 }
 
+static int running(struct sim *s, struct sim_node *n)
+{
+	return n->up && n->paused_until <= s->now;
+}
+
+/* A client sends a sync to n; it reaches n as a SIM_EV_READ. */
+static void read_at(struct sim *s, struct sim_node *n)
+{
+	uint64_t token = sim_read_issue(s, n);
+
+	sim_push(s, s->now, SIM_EV_READ, n->idx, (uint32_t)token);
+}
+
 static void client(struct sim *s)
 {
 	struct sim_node *n = &s->nodes[sim_rand(s) % (uint64_t)s->n];
 	int k = (int)range(s, 1, 3);
 
-	if (n->up)
+	if (running(s, n))
 		while (k--)
 			propose(s, n, ++s->next_id);
+	if (sim_chance(s, 40))
+		read_at(s, &s->nodes[sim_rand(s) % (uint64_t)s->n]);
 	if (s->now < s->fault_end)
 		sim_push(s, s->now + range(s, 2, 15), SIM_EV_PROPOSE, 0, 0);
 }
@@ -474,9 +521,12 @@ static void probe(struct sim *s)
 	for (k = 0; k < SIM_PROBES; k++) {
 		struct sim_node *n = &s->nodes[sim_rand(s) % (uint64_t)s->n];
 
-		if (s->probe_pos[k] < 0 && n->up)
+		if (s->probe_pos[k] < 0 && running(s, n))
 			propose(s, n, s->probe_id[k]);
 	}
+	for (k = 0; k < s->n; k++)
+		if (!s->nodes[k].read_ok)
+			read_at(s, &s->nodes[k]);
 	sim_push(s, s->now + 200, SIM_EV_PROBE, 0, 0);
 }
 
@@ -545,10 +595,33 @@ static void setup(struct sim *s)
 		   s->fwd_host ? "yes" : "no");
 }
 
+/* A paused server sees its events when it resumes, in their order. */
+static int deferred(struct sim *s, struct sim_event *ev)
+{
+	struct sim_node *n = &s->nodes[ev->node];
+	struct sim_event e = *ev;
+
+	if (n->paused_until <= s->now ||
+	    (ev->type != SIM_EV_TICK && ev->type != SIM_EV_DELIVER &&
+	     ev->type != SIM_EV_DISK && ev->type != SIM_EV_READ))
+		return 0;
+	/* Its clients' requests are handled first: the resumed server may
+	 * answer them before it notices (from its peers or its timers) that
+	 * it was away, the schedule that makes ZooKeeper's sync stale. */
+	e.t = n->paused_until + (ev->type != SIM_EV_READ);
+	e.seq = s->seq++;
+	heap_push(s, &e);
+	ev->frame = NULL; /* the queue owns it again */
+	s->cur_frame = NULL;
+	return 1;
+}
+
 static void dispatch(struct sim *s, struct sim_event *ev)
 {
 	struct sim_node *n = &s->nodes[ev->node];
 
+	if (deferred(s, ev))
+		return;
 	switch (ev->type) {
 	case SIM_EV_TICK:
 		if (!n->up || ev->gen != n->gen)
@@ -588,6 +661,16 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 		break;
 	case SIM_EV_PROBE:
 		probe(s);
+		break;
+	case SIM_EV_SYNC_AT:
+		read_at(s, n);
+		break;
+	case SIM_EV_READ:
+		/* A server that is down drops the request with the connection. */
+		if (n->up)
+			cons_node_read_index(n->node, ev->gen);
+		else
+			s->reads[ev->gen].done = 1;
 		break;
 	}
 }
@@ -685,6 +768,8 @@ void sim_free(struct sim *s)
 	free(s->heap);
 	free(s->g);
 	free(s->leaders);
+	free(s->reads);
+	s->reads = NULL;
 	s->heap = NULL;
 	s->g = NULL;
 	s->leaders = NULL;

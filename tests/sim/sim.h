@@ -87,6 +87,16 @@ struct sim_node {
 	int slow_disk;
 	int failing_disk;
 	uint64_t restart_at;
+	uint64_t paused_until; /* SIGSTOP: its events wait until then */
+	int read_ok;	       /* a read index asked after the heal succeeded */
+};
+
+/* A read index request: the committed prefix its answer must cover. */
+struct sim_read {
+	int node;
+	uint64_t floor; /* entries committed (acknowledged) when it was asked */
+	int after_heal;
+	int done;
 };
 
 /* One committed entry of the global sequence. */
@@ -94,6 +104,8 @@ struct sim_gent {
 	zxid_t zxid;
 	uint64_t ph;	 /* payload hash */
 	uint64_t prefix; /* hash chain up to and including it */
+	uint32_t epoch;	 /* the newest leader's epoch when it was committed: it
+			    was committed in this epoch or an earlier one */
 };
 
 struct sim_event {
@@ -148,7 +160,11 @@ struct sim {
 	struct sim_gent *g;
 	size_t g_n, g_cap;
 	uint32_t *leaders; /* per epoch */
+	uint32_t max_lead_epoch;
 	size_t l_cap;
+	struct sim_read *reads; /* by token */
+	size_t r_n, r_cap;
+	uint64_t reads_ok, reads_failed;
 	uint64_t probe_id[SIM_PROBES];
 	long probe_pos[SIM_PROBES];
 	int live_ok;
@@ -186,6 +202,8 @@ enum {
 	SIM_EV_FLAP,
 	SIM_EV_HEAL,
 	SIM_EV_PROBE,
+	SIM_EV_READ,	/* a client's sync reaches a server (gen = token) */
+	SIM_EV_SYNC_AT, /* a client issues a sync to a given server */
 };
 
 /* sim_store.c */
@@ -204,6 +222,9 @@ void sim_violation(struct sim *s, const char *fmt, ...)
 void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt);
 void sim_check_leader(struct sim_node *n, uint32_t epoch);
 void sim_check_snapshot(struct sim_node *n, const struct sim_state *st);
+/* A client asks node n for a read index; returns the token. */
+uint64_t sim_read_issue(struct sim *s, struct sim_node *n);
+void sim_check_read(struct sim_node *n, uint64_t token, zxid_t zxid, int status);
 void sim_check_step(struct sim *s);
 int sim_check_live(struct sim *s);
 uint64_t sim_payload_hash(const struct cons_entry *e);

@@ -10,9 +10,14 @@
  *     (same zxids, same payloads, in the same order), so a committed zxid
  *     never changes and every replica delivers in the same order;
  *   - zxids strictly increase along every replica's applied sequence;
- *   - an installed snapshot is a prefix of the global sequence.
- * Liveness, once the faults stop: a leader is elected and the probe
- * proposals commit on every replica within bounded virtual time.
+ *   - an installed snapshot is a prefix of the global sequence;
+ *   - a read index is a committed zxid no older than any commit
+ *     acknowledged (applied anywhere) before the request was issued, and
+ *     each request is answered once (linearizable sync, including on a
+ *     leader paused or partitioned past an election).
+ * Liveness, once the faults stop: a leader is elected, the probe
+ * proposals commit on every replica within bounded virtual time, and
+ * every server answers a read index.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -60,7 +65,7 @@ static int push_global(struct sim *s, zxid_t zxid, uint64_t ph, uint64_t prefix)
 		s->g = ng;
 		s->g_cap = cap;
 	}
-	s->g[s->g_n++] = (struct sim_gent){zxid, ph, prefix};
+	s->g[s->g_n++] = (struct sim_gent){zxid, ph, prefix, s->max_lead_epoch};
 	return 0;
 }
 
@@ -159,10 +164,16 @@ void sim_check_leader(struct sim_node *n, uint32_t epoch)
 		sim_violation(s, "two leaders in epoch %u: n%u and n%u", epoch,
 			      s->leaders[epoch], n->id);
 	s->leaders[epoch] = n->id;
-	if (!s->g_n)
+	if (epoch > s->max_lead_epoch)
+		s->max_lead_epoch = epoch;
+	/* Leader completeness: the newest entry committed in an earlier epoch
+	 * is in its log. (A candidate paused past later epochs may still win
+	 * its old epoch with votes granted before; it can commit nothing.) */
+	last = s->g_n ? &s->g[s->g_n - 1] : NULL;
+	while (last && last->epoch >= epoch)
+		last = last > s->g ? last - 1 : NULL;
+	if (!last)
 		return;
-	/* Leader completeness: the newest committed entry is in its log. */
-	last = &s->g[s->g_n - 1];
 	cons_status(cons_node_core(n->node), &st);
 	if (last->zxid <= st.snap_zxid)
 		return;
@@ -183,6 +194,76 @@ void sim_check_snapshot(struct sim_node *n, const struct sim_state *st)
 		sim_violation(
 		    s, "n%u installed a snapshot at %llx that is not a committed prefix",
 		    n->id, (unsigned long long)st->zxid);
+}
+
+uint64_t sim_read_issue(struct sim *s, struct sim_node *n)
+{
+	struct sim_read *r;
+
+	if (s->r_n == s->r_cap) {
+		size_t cap = s->r_cap ? s->r_cap * 2 : 256;
+		struct sim_read *nr = realloc(s->reads, cap * sizeof(*nr));
+
+		if (!nr)
+			sim_violation(s, "out of memory");
+		s->reads = nr;
+		s->r_cap = cap;
+	}
+	r = &s->reads[s->r_n];
+	r->node = n->idx;
+	r->floor = s->g_n;
+	r->after_heal = s->healed;
+	r->done = 0;
+	return s->r_n++;
+}
+
+/* Position of zxid in the committed sequence, or -1. */
+static long global_pos(const struct sim *s, zxid_t z)
+{
+	size_t lo = 0, hi = s->g_n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->g[mid].zxid < z)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->g_n && s->g[lo].zxid == z ? (long)lo : -1;
+}
+
+void sim_check_read(struct sim_node *n, uint64_t token, zxid_t zxid, int status)
+{
+	struct sim *s = n->sim;
+	struct sim_read *r;
+	long pos;
+
+	if (token >= s->r_n || s->reads[token].node != n->idx)
+		sim_violation(s, "n%u answered read %llu it was not asked", n->id,
+			      (unsigned long long)token);
+	r = &s->reads[token];
+	if (r->done)
+		sim_violation(s, "n%u answered read %llu twice", n->id,
+			      (unsigned long long)token);
+	r->done = 1;
+	if (status) {
+		s->reads_failed++;
+		return;
+	}
+	pos = global_pos(s, zxid);
+	if (pos < 0)
+		sim_violation(s, "n%u read index %llx is not a committed zxid", n->id,
+			      (unsigned long long)zxid);
+	if ((uint64_t)pos + 1 < r->floor)
+		sim_violation(s,
+			      "n%u read index %llx is older than %llx, committed before "
+			      "the request",
+			      n->id, (unsigned long long)zxid,
+			      (unsigned long long)s->g[r->floor - 1].zxid);
+	s->reads_ok++;
+	if (r->after_heal)
+		n->read_ok = 1;
 }
 
 static int durable_has(const struct sim_node *n, zxid_t z)
@@ -258,7 +339,8 @@ int sim_check_live(struct sim *s)
 			max = s->probe_pos[k];
 	}
 	for (i = 0; i < s->n; i++)
-		if (!s->nodes[i].up || s->nodes[i].st.count <= (uint64_t)max)
+		if (!s->nodes[i].up || s->nodes[i].st.count <= (uint64_t)max ||
+		    !s->nodes[i].read_ok)
 			return 0;
 	return 1;
 }

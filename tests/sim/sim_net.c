@@ -76,8 +76,9 @@ void sim_net_init(struct sim_node *n)
  * in flight, as a broken TCP connection would. */
 static void trace_msg(struct sim *s, struct sim_event *ev, const char *what)
 {
-	static const char *names[] = {"?",	     "VOTE_REQ", "VOTE_RESP", "APPEND",
-				      "APPEND_RESP", "SNAP",	 "FORWARD"};
+	static const char *names[] = {"?",	 "VOTE_REQ",	"VOTE_RESP",
+				      "APPEND",	 "APPEND_RESP", "SNAP",
+				      "FORWARD", "READ_REQ",	"READ_RESP"};
 	struct cons_msg m;
 
 	if (cons_decode(ev->frame, ev->len, &m))
@@ -106,8 +107,10 @@ static void trace_msg(struct sim *s, struct sim_event *ev, const char *what)
 			   (unsigned long long)m.append_resp.last_zxid);
 		break;
 	default:
-		sim_tracef(s, "n%u -> n%u %s %s epoch %u", m.from, s->nodes[ev->node].id,
-			   what, names[m.type], m.epoch);
+		sim_tracef(
+		    s, "n%u -> n%u %s %s epoch %u", m.from, s->nodes[ev->node].id, what,
+		    m.type < sizeof(names) / sizeof(names[0]) ? names[m.type] : "?",
+		    m.epoch);
 	}
 	cons_msg_release(&m);
 }

@@ -88,6 +88,16 @@ static void test_mutant_stale_vote(void)
 	TAP_ASSERT(bad > 0);
 }
 
+static void test_mutant_read_no_round(void)
+{
+	uint64_t bad = sweep(1, 1000, 0, -1, 4);
+
+	printf("# mutant 4 (read index without a quorum round): %llu of 1000 seeds "
+	       "violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
 static void test_replay(void)
 {
 	struct sim_opts o = {.seed = 4242, .observers = -1};
@@ -129,6 +139,8 @@ static const struct tap_case cases[] = {
     {"sim catches mutant 1 (leader commits on a minority)", test_mutant_commit_minority},
     {"sim catches mutant 2 (follower acks before persisting)", test_mutant_ack_early},
     {"sim catches mutant 3 (votes without comparing logs)", test_mutant_stale_vote},
+    {"sim catches mutant 4 (read index without a quorum round)",
+     test_mutant_read_no_round},
     {"sim a seed replays bit for bit", test_replay},
     {"sim regression seeds", test_regressions},
 };

@@ -551,6 +551,201 @@ static void test_forward_to_host(void)
 	cons_free(l.c);
 }
 
+static void read_index(struct h *h, uint64_t token, uint64_t now)
+{
+	struct cons_event e = {.type = CONS_EV_READ_INDEX, .now_ms = now};
+
+	e.read_index.token = token;
+	ev(h, &e);
+}
+
+static size_t count(const struct h *h, enum cons_action_type t)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < h->n; i++)
+		k += h->a[i].type == t;
+	return k;
+}
+
+/* The last message of a type in the step's actions. */
+static const struct cons_action *find_last(const struct h *h, int msg)
+{
+	size_t i;
+
+	for (i = h->n; i-- > 0;)
+		if (h->a[i].type == CONS_ACT_SEND && h->a[i].send.msg.type == msg)
+			return &h->a[i];
+	return NULL;
+}
+
+static struct cons_msg ack(uint32_t from, uint32_t epoch, zxid_t match, uint64_t read_seq)
+{
+	struct cons_msg r = {.type = CONS_MSG_APPEND_RESP, .from = from, .epoch = epoch};
+
+	r.append_resp.ok = 1;
+	r.append_resp.match_zxid = match;
+	r.append_resp.last_zxid = match;
+	r.append_resp.read_seq = read_seq;
+	return r;
+}
+
+/*
+ * The leader answers a read index only after its epoch entry commits and a
+ * quorum echoes a round sent after the request; requests arriving together
+ * share a round, one arriving while a round is in flight waits for the
+ * next; answers sent before the round do not count.
+ */
+static void test_read_index_leader(void)
+{
+	struct cons_msg r;
+	const struct cons_action *a;
+	struct h h;
+
+	elect(&h);
+	read_index(&h, 7, 1004);
+	read_index(&h, 8, 1004);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 0);
+	TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_APPEND)); /* not before the commit */
+	r = ack(2, 1, zxid_make(1, 0), 0);
+	recv(&h, &r, 1005); /* commits the epoch entry, starts round 1 */
+	TAP_ASSERT(find(&h, CONS_ACT_APPLY, 0));
+	a = find_last(&h, CONS_MSG_APPEND);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append.read_seq, 1);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 0);
+	read_index(&h, 9, 1006); /* round 1 is in flight: waits for round 2 */
+	TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_APPEND));
+	r = ack(3, 1, zxid_make(1, 0), 0); /* sent before the round */
+	recv(&h, &r, 1007);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 0);
+	r = ack(3, 1, zxid_make(1, 0), 1);
+	recv(&h, &r, 1008);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 2);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_EQ(a->read_ready.status, 0);
+	TAP_EQ(a->read_ready.read_zxid, zxid_make(1, 0));
+	a = find_last(&h, CONS_MSG_APPEND); /* round 2 for token 9 */
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append.read_seq, 2);
+	r = ack(2, 1, zxid_make(1, 0), 2);
+	recv(&h, &r, 1009);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.token, 9);
+	TAP_EQ(a->read_ready.status, 0);
+	cons_free(h.c);
+}
+
+/* A leader that loses its leadership fails what waits, local and remote. */
+static void test_read_index_step_down(void)
+{
+	struct cons_msg r = ack(2, 1, zxid_make(1, 0), 0),
+			q = {.type = CONS_MSG_READ_REQ};
+	const struct cons_action *a;
+	struct h h;
+
+	elect(&h);
+	recv(&h, &r, 1005);
+	read_index(&h, 7, 1006);
+	q.from = 3;
+	q.epoch = 1;
+	q.read_req.id = 44;
+	recv(&h, &q, 1006);
+	r = ack(2, 5, 0, 0);
+	r.append_resp.ok = 0;
+	recv(&h, &r, 1007); /* a later epoch exists */
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.token, 7);
+	TAP_EQ(a->read_ready.status, CONS_ENOTLEADER);
+	meta_done(&h, 1008);
+	cons_free(h.c);
+}
+
+/* mutant 4 answers at once, without a round: the planted bug is real. */
+static void test_read_index_mutant(void)
+{
+	struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 1};
+	struct cons_msg r = ack(2, 1, zxid_make(1, 0), 0);
+	const struct cons_action *a;
+	struct h h;
+
+	make(&h, 1, 3, NULL, 4);
+	tick(&h, 1000);
+	meta_done(&h, 1001);
+	v.vote_resp.granted = 1;
+	recv(&h, &v, 1002);
+	log_done(&h, find(&h, CONS_ACT_PERSIST_LOG, 0)->log.seq, 1003);
+	recv(&h, &r, 1004);
+	read_index(&h, 7, 1005);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a && a->read_ready.status == 0);
+	cons_free(h.c);
+}
+
+/* A follower asks the leader and relays the answer; no leader, a leader
+ * change or silence fail the request. */
+static void test_read_index_follower(void)
+{
+	struct cons_entry ep = {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, zxid_make(1, 0), &ep, 1),
+			hb = append(1, 1, zxid_make(1, 0), zxid_make(1, 0), NULL, 0),
+			resp = {.type = CONS_MSG_READ_RESP, .from = 1, .epoch = 1};
+	const struct cons_action *a;
+	uint64_t id;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	read_index(&h, 5, 5);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.status, CONS_ENOTLEADER);
+	recv(&h, &m, 10);
+	log_done(&h, find(&h, CONS_ACT_PERSIST_LOG, 0)->log.seq, 11);
+	/* It echoes the leader's newest round in every answer. */
+	hb.append.read_seq = 3;
+	recv(&h, &hb, 12);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append_resp.read_seq, 3);
+	read_index(&h, 6, 20);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_READ_REQ);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.to, 1);
+	id = a->send.msg.read_req.id;
+	resp.read_resp.id = id + 1; /* not ours */
+	resp.read_resp.ok = 1;
+	resp.read_resp.read_zxid = zxid_make(1, 9);
+	recv(&h, &resp, 21);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 0);
+	resp.read_resp.id = id;
+	recv(&h, &resp, 22);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.token, 6);
+	TAP_EQ(a->read_ready.status, 0);
+	TAP_EQ(a->read_ready.read_zxid, zxid_make(1, 9));
+	/* Silence: a timeout. */
+	read_index(&h, 7, 30);
+	recv(&h, &hb, 150);
+	tick(&h, 231);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.token, 7);
+	TAP_EQ(a->read_ready.status, -ETIMEDOUT);
+	/* A new leader: what was asked of the old one fails. */
+	read_index(&h, 8, 240);
+	m = append(3, 2, zxid_make(1, 0), 0, NULL, 0);
+	recv(&h, &m, 241);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.token, 8);
+	TAP_EQ(a->read_ready.status, CONS_ENOTLEADER);
+	cons_free(h.c);
+}
+
 static int trace_lines;
 static void tracer(void *arg, uint32_t self, uint64_t now, const char *line)
 {
@@ -613,6 +808,13 @@ static const struct tap_case cases[] = {
     {"cons a follower forwards proposals to the leader", test_forward},
     {"cons forward_to_host: the leader's host prepares forwarded requests",
      test_forward_to_host},
+    {"cons read index: epoch commit, a quorum round after the request, batching",
+     test_read_index_leader},
+    {"cons read index: a leader that steps down fails waiting reads",
+     test_read_index_step_down},
+    {"cons read index: mutant 4 answers without a round", test_read_index_mutant},
+    {"cons read index: a follower asks the leader, times out, fails on a new leader",
+     test_read_index_follower},
     {"cons the injected tracer sees role changes", test_tracer},
     {"cons refuses a config without self", test_bad_config},
 };
