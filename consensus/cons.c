@@ -257,6 +257,15 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 	c->unpersisted = c->log.n;
 	c->stable = cons_log_last(&c->log);
 	c->verified = c->commit = c->applied = c->log.base;
+	/* Restart never goes back in time: what this member knew committed
+	 * is applied again, from its log, before anything else; the tail
+	 * after it is uncommitted as far as it knows and waits for a leader. */
+	if (boot && boot->commit_zxid > c->log.base &&
+	    cons_log_find(&c->log, boot->commit_zxid) >= 0)
+		c->verified = c->commit = boot->commit_zxid;
+	if (cfg->mutant == 5)
+		c->commit = cons_log_last(&c->log); /* the planted bug */
+	c->boot_apply = c->commit > c->applied;
 	c->meta = c->durable_meta = boot ? boot->meta : (struct cons_meta){0, 0};
 	c->state = c->role_state = c->observer ? CONS_OBSERVER : CONS_FOLLOWER;
 	c->role_epoch = c->meta.epoch;
@@ -334,6 +343,10 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	c->oom = 0;
 	if (ev->now_ms > c->now)
 		c->now = ev->now_ms;
+	if (c->boot_apply) {
+		c->boot_apply = 0;
+		cons_apply(c);
+	}
 	switch (ev->type) {
 	case CONS_EV_TICK:
 		if (c->meta_failed) {

@@ -47,7 +47,11 @@
  *                 The core holds every outgoing message until then.
  *   PERSIST_LOG   atomically truncate entries after `truncate_after` (when
  *                 `truncate` is set) and append `entries`, durably, in the
- *                 order issued; then step CONS_EV_LOG_DONE with `seq`. A
+ *                 order issued, and in the same atomic write raise the
+ *                 stored commit watermark to `commit_zxid` (never lower it;
+ *                 a reset sets it to the snapshot's zxid); then step
+ *                 CONS_EV_LOG_DONE with `seq`. The watermark is what a
+ *                 restart recovers to (cons_boot.commit_zxid). A
  *                 failed write leaves the log as before it, and the store
  *                 fails every write queued behind it until one with
  *                 `truncate` set arrives (the core re-syncs with one).
@@ -167,7 +171,8 @@ struct cons_config {
 	 * 1: the leader commits on its own log alone (no quorum).
 	 * 2: followers acknowledge entries before they are durable.
 	 * 3: votes are granted without comparing logs.
-	 * 4: the leader answers a read index without a quorum round. */
+	 * 4: the leader answers a read index without a quorum round.
+	 * 5: a restart applies the whole log, past the commit watermark. */
 	int mutant;
 	/*
 	 * 0: the leader appends payloads forwarded by followers as they are
@@ -191,6 +196,11 @@ struct cons_boot {
 	zxid_t snap_zxid;
 	const struct cons_entry *entries;
 	size_t n_entries;
+	/* The commit watermark the store holds (0 = none). When the entries
+	 * hold it, the core starts committed up to it and the first
+	 * cons_step applies snap_zxid..commit_zxid (never beyond) before
+	 * anything else; otherwise it starts at the snapshot. */
+	zxid_t commit_zxid;
 };
 
 /* ---- messages (encoded by codec.h) ---- */
@@ -321,6 +331,7 @@ struct cons_action {
 			zxid_t truncate_after;
 			const struct cons_entry *entries;
 			size_t n;
+			zxid_t commit_zxid; /* the watermark to record with it */
 		} log;
 		struct {
 			uint32_t to;
@@ -441,21 +452,26 @@ struct cons_store_req {
  */
 struct cons_store {
 	void *impl;
-	/* Read the durable state at start. The entries array and payloads
-	 * belong to the store until the next call on it. */
+	/* Read the durable state at start: meta, the snapshot's zxid, the
+	 * commit watermark (the highest commit_zxid an append recorded, or
+	 * the zxid of the last reset; 0 = none) and the entries. The entries
+	 * array and payloads belong to the store until the next call on it. */
 	int (*load)(struct cons_store *s, struct cons_meta *meta, zxid_t *snap_zxid,
-		    const struct cons_entry **entries, size_t *n);
+		    zxid_t *commit_zxid, const struct cons_entry **entries, size_t *n);
 	int (*set_meta)(struct cons_store *s, struct cons_store_req *req,
 			const struct cons_meta *meta, cons_store_cb cb);
 	/* One atomic, durable write: optional truncation after truncate_after,
-	 * then the entries. See PERSIST_LOG above for failure semantics. */
+	 * then the entries, and the commit watermark raised to commit_zxid
+	 * (in the same transaction: no extra fsync). See PERSIST_LOG above for
+	 * failure semantics. */
 	int (*append)(struct cons_store *s, struct cons_store_req *req, int truncate,
 		      zxid_t truncate_after, const struct cons_entry *entries, size_t n,
-		      cons_store_cb cb);
+		      zxid_t commit_zxid, cons_store_cb cb);
 	/* Drop entries at or below zxid (a snapshot holds them). */
 	int (*compact)(struct cons_store *s, zxid_t zxid);
 	/* Forget every entry; the log starts after snap_zxid (snapshot
-	 * installed). Ordered after earlier appends. */
+	 * installed), which is also the new commit watermark. Ordered after
+	 * earlier appends. */
 	int (*reset)(struct cons_store *s, struct cons_store_req *req, zxid_t snap_zxid,
 		     cons_store_cb cb);
 	void (*close)(struct cons_store *s);

@@ -73,6 +73,9 @@ void cons_persist(struct cons *c, int truncate, size_t pos)
 	a->log.truncate = truncate;
 	a->log.truncate_after = pos ? c->log.e[pos - 1].zxid : c->log.base;
 	a->log.n = c->log.n - pos;
+	/* Every entry up to commit is in the store once this write is (it or
+	 * an earlier write in order holds it), so the watermark rides along. */
+	a->log.commit_zxid = c->commit;
 	c->unpersisted = c->log.n;
 	c->resync = 0;
 }

@@ -108,6 +108,7 @@ struct cons {
 	uint32_t counter;   /* leader: last counter used in this epoch */
 	size_t unpersisted; /* leader: log position of the first entry not yet written */
 	uint8_t resync;	    /* the next write must truncate after stable */
+	uint8_t boot_apply; /* apply base..commit (the watermark) first */
 	uint64_t wseq;	    /* next write sequence */
 	uint64_t wvalid;    /* completions below this seq are stale */
 	struct cons_write *writes;

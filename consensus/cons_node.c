@@ -162,7 +162,7 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 			r->req.seq = a->log.seq;
 			rc = n->store->append(n->store, &r->req, a->log.truncate,
 					      a->log.truncate_after, a->log.entries,
-					      a->log.n, store_done);
+					      a->log.n, a->log.commit_zxid, store_done);
 			if (rc) {
 				drop_req(r);
 				fail_now(n, CONS_EV_LOG_DONE, a->log.seq, 0, rc);
@@ -385,7 +385,8 @@ int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 	n->tail = &n->head;
 	n->reqs.next = n->reqs.prev = &n->reqs;
 	buf_init(&n->out);
-	rc = store->load(store, &boot.meta, &store_snap, &boot.entries, &boot.n_entries);
+	rc = store->load(store, &boot.meta, &store_snap, &boot.commit_zxid, &boot.entries,
+			 &boot.n_entries);
 	if (rc)
 		goto err_free;
 	rc = host->snap_get(host->arg, &boot.snap_zxid, &blob, &blen);
@@ -408,6 +409,9 @@ int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 	if (rc)
 		goto err_free;
 	tr->set_recv(tr, recv_cb, n);
+	/* The first step applies snapshot..watermark (cons_boot): the host's
+	 * state is back where it was before anything else happens. */
+	cons_node_tick(n);
 	*out = n;
 	return 0;
 

@@ -55,6 +55,14 @@ struct cons_node_host {
  * Load the durable state from store, start the core and register with the
  * transport. store, transport and host are borrowed for the node's life;
  * cfg is copied. Returns 0 or a negative errno.
+ *
+ * Restart never goes back in time: the host first recovers its newest
+ * snapshot (snap_get reports it), then, from inside this call, the apply
+ * callback delivers the log's entries after the snapshot up to the commit
+ * watermark the store recorded (cons.h, cons_boot), and never beyond: the
+ * tail after it is applied only once a leader commits it. So the host's
+ * state is ready for apply before it calls this, and reads served after it
+ * returns see at least what this member knew committed before the crash.
  */
 int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 		  struct cons_transport *tr, const struct cons_node_host *host,

@@ -299,6 +299,7 @@ static void node_start(struct sim *s, struct sim_node *n)
 	rc = cons_node_new(&cfg, &n->store.vt, &n->tr, &host, &n->node);
 	if (rc)
 		sim_violation(s, "n%u cannot start: %d", n->id, rc);
+	sim_check_restart(n);
 	n->up = 1;
 	sim_push(s, s->now + range(s, 1, TICK_MS), SIM_EV_TICK, n->idx, n->gen);
 }

@@ -37,7 +37,7 @@ struct sim_op {
 	struct cons_entry *entries; /* copies */
 	size_t n;
 	struct cons_meta meta;
-	zxid_t zxid;
+	zxid_t zxid; /* RESET: the snapshot; APPEND: the commit watermark */
 };
 
 enum { SIM_OP_APPEND = 1, SIM_OP_META, SIM_OP_RESET };
@@ -50,6 +50,7 @@ struct sim_store {
 	int node;
 	struct cons_meta meta;
 	zxid_t snap_zxid;
+	zxid_t commit;	      /* the durable commit watermark */
 	struct cons_entry *e; /* durable entries, data owned */
 	size_t n, cap;
 	struct sim_op *q;
@@ -222,6 +223,7 @@ void sim_violation(struct sim *s, const char *fmt, ...)
 void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt);
 void sim_check_leader(struct sim_node *n, uint32_t epoch);
 void sim_check_snapshot(struct sim_node *n, const struct sim_state *st);
+void sim_check_restart(struct sim_node *n);
 /* A client asks node n for a read index; returns the token. */
 uint64_t sim_read_issue(struct sim *s, struct sim_node *n);
 void sim_check_read(struct sim_node *n, uint64_t token, zxid_t zxid, int status);

@@ -11,6 +11,8 @@
  *     never changes and every replica delivers in the same order;
  *   - zxids strictly increase along every replica's applied sequence;
  *   - an installed snapshot is a prefix of the global sequence;
+ *   - a restarted server is at least at its durable commit watermark (and,
+ *     by the prefix check, never past what is committed);
  *   - a read index is a committed zxid no older than any commit
  *     acknowledged (applied anywhere) before the request was issued, and
  *     each request is answered once (linearizable sync, including on a
@@ -264,6 +266,22 @@ void sim_check_read(struct sim_node *n, uint64_t token, zxid_t zxid, int status)
 	s->reads_ok++;
 	if (r->after_heal)
 		n->read_ok = 1;
+}
+
+static int durable_has(const struct sim_node *n, zxid_t z);
+
+/* Restart never goes back in time: a server that starts has applied, from
+ * inside cons_node_new, everything up to the watermark its store holds
+ * (when the durable log reaches it); applying beyond it, or anything not
+ * committed, is caught by sim_check_apply. */
+void sim_check_restart(struct sim_node *n)
+{
+	zxid_t mark = n->store.commit;
+
+	if (mark > n->snap.zxid && durable_has(n, mark) && n->st.zxid < mark)
+		sim_violation(
+		    n->sim, "n%u restarted at %llx, behind its commit watermark %llx",
+		    n->id, (unsigned long long)n->st.zxid, (unsigned long long)mark);
 }
 
 static int durable_has(const struct sim_node *n, zxid_t z)

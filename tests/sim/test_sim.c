@@ -98,6 +98,16 @@ static void test_mutant_read_no_round(void)
 	TAP_ASSERT(bad > 0);
 }
 
+static void test_mutant_apply_tail(void)
+{
+	uint64_t bad = sweep(1, 300, 0, -1, 5);
+
+	printf("# mutant 5 (restart applies past the commit watermark): %llu of 300 "
+	       "seeds violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
 static void test_replay(void)
 {
 	struct sim_opts o = {.seed = 4242, .observers = -1};
@@ -141,6 +151,8 @@ static const struct tap_case cases[] = {
     {"sim catches mutant 3 (votes without comparing logs)", test_mutant_stale_vote},
     {"sim catches mutant 4 (read index without a quorum round)",
      test_mutant_read_no_round},
+    {"sim catches mutant 5 (restart applies past the commit watermark)",
+     test_mutant_apply_tail},
     {"sim a seed replays bit for bit", test_replay},
     {"sim regression seeds", test_regressions},
 };

@@ -746,6 +746,71 @@ static void test_read_index_follower(void)
 	cons_free(h.c);
 }
 
+/*
+ * Restart recovers to the commit watermark: the first step applies
+ * snapshot..watermark and nothing after it; a watermark the log does not
+ * hold is ignored; every log write carries the commit point; mutant 5
+ * applies the whole tail.
+ */
+static void boot_watermark(int mutant, zxid_t mark, size_t want_applied)
+{
+	struct cons_entry e[4] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"},
+	    {zxid_make(1, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"b"},
+	    {zxid_make(1, 3), CONS_ENTRY_TXN, 1, (const uint8_t *)"c"}};
+	struct cons_boot boot = {{1, 0}, 0, e, 4, mark};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, mutant);
+	cons_status(h.c, &st);
+	TAP_EQ(st.applied_zxid, 0);
+	tick(&h, 1);
+	a = find(&h, CONS_ACT_APPLY, 0);
+	if (!want_applied) {
+		TAP_ASSERT(!a);
+	} else {
+		TAP_ASSERT(a);
+		TAP_EQ(a->apply.n, want_applied);
+		TAP_EQ(a->apply.entries[0].zxid, zxid_make(1, 0));
+		TAP_EQ(h.a[0].type, CONS_ACT_APPLY); /* before anything else */
+	}
+	cons_status(h.c, &st);
+	TAP_EQ(st.applied_zxid, want_applied ? e[want_applied - 1].zxid : 0);
+	TAP_EQ(st.last_zxid, zxid_make(1, 3)); /* the tail is kept, not applied */
+	cons_free(h.c);
+}
+
+static void test_boot_watermark(void)
+{
+	struct cons_entry ep = {zxid_make(2, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_msg m = append(1, 2, zxid_make(1, 1), zxid_make(1, 1), &ep, 1);
+	struct cons_entry e[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"}};
+	struct cons_boot boot = {{1, 0}, 0, e, 2, zxid_make(1, 1)};
+	const struct cons_action *w;
+	struct h h;
+
+	boot_watermark(0, zxid_make(1, 1), 2);
+	boot_watermark(0, 0, 0);
+	boot_watermark(0, zxid_make(1, 7), 0); /* not in the log: ignored */
+	/* A follower's write records the commit point it knows. */
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	TAP_EQ(w->log.commit_zxid, zxid_make(1, 1));
+	cons_free(h.c);
+}
+
+static void test_boot_watermark_mutant(void)
+{
+	boot_watermark(5, zxid_make(1, 1), 4); /* the planted bug applies the tail */
+}
+
 static int trace_lines;
 static void tracer(void *arg, uint32_t self, uint64_t now, const char *line)
 {
@@ -815,6 +880,9 @@ static const struct tap_case cases[] = {
     {"cons read index: mutant 4 answers without a round", test_read_index_mutant},
     {"cons read index: a follower asks the leader, times out, fails on a new leader",
      test_read_index_follower},
+    {"cons restart applies up to the commit watermark, never beyond",
+     test_boot_watermark},
+    {"cons mutant 5 applies past the watermark at restart", test_boot_watermark_mutant},
     {"cons the injected tracer sees role changes", test_tracer},
     {"cons refuses a config without self", test_bad_config},
 };

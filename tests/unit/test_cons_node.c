@@ -16,12 +16,15 @@ static size_t disk_n;
 static zxid_t host_snap;
 static uint64_t now, applied, writes;
 
+static zxid_t disk_commit, stored_commit;
+
 static int st_load(struct cons_store *s, struct cons_meta *meta, zxid_t *snap,
-		   const struct cons_entry **e, size_t *n)
+		   zxid_t *commit, const struct cons_entry **e, size_t *n)
 {
 	meta->epoch = 3;
 	meta->vote = 0;
 	*snap = 0;
+	*commit = disk_commit;
 	*e = disk;
 	*n = disk_n;
 	return 0;
@@ -36,9 +39,12 @@ static int st_meta(struct cons_store *s, struct cons_store_req *req,
 }
 
 static int st_append(struct cons_store *s, struct cons_store_req *req, int truncate,
-		     zxid_t after, const struct cons_entry *e, size_t n, cons_store_cb cb)
+		     zxid_t after, const struct cons_entry *e, size_t n, zxid_t commit,
+		     cons_store_cb cb)
 {
 	writes++;
+	if (commit > stored_commit)
+		stored_commit = commit;
 	cb(req, 0);
 	return 0;
 }
@@ -181,6 +187,27 @@ static void test_recover_after_install(void)
 	cons_node_free(n);
 }
 
+/* The watermark is applied to the host from inside cons_node_new, before
+ * it returns; the tail after it is not. */
+static void test_recover_watermark(void)
+{
+	struct cons_status st;
+	struct cons_node *n;
+
+	disk_n = 3;
+	host_snap = 0;
+	disk_commit = 0x100000001ull;
+	applied = 0;
+	n = start();
+	TAP_EQ(applied, 2);
+	cons_status(cons_node_core(n), &st);
+	TAP_EQ(st.applied_zxid, 0x100000001ull);
+	TAP_EQ(st.commit_zxid, 0x100000001ull);
+	TAP_EQ(st.last_zxid, 0x300000000ull);
+	cons_node_free(n);
+	disk_commit = 0;
+}
+
 static void test_sync_store(void)
 {
 	struct cons_payload p[2] = {{(const uint8_t *)"x", 1}, {(const uint8_t *)"y", 1}};
@@ -203,6 +230,8 @@ static void test_sync_store(void)
 	TAP_EQ(applied, 4);
 	TAP_EQ(writes, 3);
 	TAP_EQ(cons_node_next_zxid(n), 0x400000004ull);
+	/* The store was told the commit point with each write. */
+	TAP_EQ(stored_commit, 0x400000002ull);
 	/* A one-member ensemble is its own quorum: the read index is answered
 	 * inside the call, at the commit point. */
 	TAP_EQ(cons_node_read_index(n, 77), 0);
@@ -217,6 +246,8 @@ static void test_sync_store(void)
 }
 
 static const struct tap_case cases[] = {
+    {"cons_node applies up to the store's commit watermark at start",
+     test_recover_watermark},
     {"cons_node recovers the log after the host's snapshot", test_recover_log},
     {"cons_node regression: keeps the log after an interrupted snapshot install",
      test_recover_after_install},
