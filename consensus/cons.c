@@ -240,6 +240,9 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 	}
 	c->rng = cfg->seed ^ ((uint64_t)cfg->self << 32);
 	c->now = now_ms;
+	/* Read index ids must not repeat across restarts: an answer to a
+	 * request of an earlier incarnation may still arrive. */
+	c->read_id = cons_rand(c) ^ (now_ms * 0x9e3779b97f4a7c15ull);
 
 	c->log.base = boot ? boot->snap_zxid : 0;
 	for (k = 0; boot && k < boot->n_entries; k++) {

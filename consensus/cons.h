@@ -164,7 +164,8 @@ struct cons_config {
 	uint32_t heartbeat_ms;	      /* < election_timeout_ms / 2 */
 	uint32_t max_batch;	      /* entries per append message, 0 = 1024 */
 	uint32_t max_inflight;	      /* append messages in flight per peer, 0 = 8 */
-	uint64_t seed;		      /* PRNG seed for timeouts */
+	uint64_t seed;		      /* PRNG seed for timeouts and request ids:
+					 give each start of a server its own */
 	cons_trace_fn trace;
 	void *trace_arg;
 	/* A planted bug for the simulator's self-test; 0 in production.

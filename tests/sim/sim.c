@@ -372,8 +372,9 @@ static void inject_fault(struct sim *s)
 		}
 		if (!n->up)
 			break;
-		n->paused_until =
-		    s->now + range(s, s->election_ms, 4ull * s->election_ms);
+		j = (int)range(s, s->election_ms, 4ull * s->election_ms);
+		if (s->now + (uint64_t)j > n->paused_until)
+			n->paused_until = s->now + (uint64_t)j;
 		sim_tracef(s, "pause n%u until %llu", n->id,
 			   (unsigned long long)n->paused_until);
 		/* Its clients keep asking it (ZooKeeper's stale sync). */

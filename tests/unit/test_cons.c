@@ -811,6 +811,55 @@ static void test_boot_watermark_mutant(void)
 	boot_watermark(5, zxid_make(1, 1), 4); /* the planted bug applies the tail */
 }
 
+/*
+ * Regression (simulator seed 1315 with pre-vote): a follower that restarts
+ * must not reuse read index ids, or the answer to a request of its former
+ * incarnation (delayed behind a paused leader) completes a new one with a
+ * stale index.
+ */
+static void test_read_index_ids_fresh(void)
+{
+	struct cons_entry ep = {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, &ep, 1),
+			resp = {.type = CONS_MSG_READ_RESP, .from = 1, .epoch = 1};
+	const struct cons_action *a;
+	uint64_t old_id;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	read_index(&h, 6, 20);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_READ_REQ);
+	TAP_ASSERT(a);
+	old_id = a->send.msg.read_req.id;
+	cons_free(h.c);
+	/* The same server, same config, started again later. */
+	{
+		struct cons_config cfg = {0};
+
+		cfg.self = 2;
+		cfg.members = members3;
+		cfg.n_members = 3;
+		cfg.quorum = QUORUM_MAJORITY;
+		cfg.election_timeout_ms = 100;
+		cfg.heartbeat_ms = 20;
+		cfg.seed = 42;
+		TAP_EQ(cons_new(&cfg, &boot, 5000, &h.c), 0);
+	}
+	recv(&h, &m, 5010);
+	read_index(&h, 7, 5020);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_READ_REQ);
+	TAP_ASSERT(a);
+	TAP_ASSERT(a->send.msg.read_req.id != old_id);
+	resp.read_resp.id = old_id;
+	resp.read_resp.ok = 1;
+	resp.read_resp.read_zxid = zxid_make(1, 0);
+	recv(&h, &resp, 5021);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 0);
+	cons_free(h.c);
+}
+
 static int trace_lines;
 static void tracer(void *arg, uint32_t self, uint64_t now, const char *line)
 {
@@ -883,6 +932,8 @@ static const struct tap_case cases[] = {
     {"cons restart applies up to the commit watermark, never beyond",
      test_boot_watermark},
     {"cons mutant 5 applies past the watermark at restart", test_boot_watermark_mutant},
+    {"cons regression: read index ids do not repeat across restarts",
+     test_read_index_ids_fresh},
     {"cons the injected tracer sees role changes", test_tracer},
     {"cons refuses a config without self", test_bad_config},
 };
