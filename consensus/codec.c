@@ -34,9 +34,11 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 	buf_put_u32(b, m->epoch);
 	switch (m->type) {
 	case CONS_MSG_VOTE_REQ:
+	case CONS_MSG_PREVOTE_REQ:
 		buf_put_u64(b, m->vote_req.last_zxid);
 		break;
 	case CONS_MSG_VOTE_RESP:
+	case CONS_MSG_PREVOTE_RESP:
 		buf_put_u8(b, m->vote_resp.granted);
 		break;
 	case CONS_MSG_APPEND:
@@ -144,9 +146,11 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 	m->epoch = rd_u32(&r);
 	switch (m->type) {
 	case CONS_MSG_VOTE_REQ:
+	case CONS_MSG_PREVOTE_REQ:
 		m->vote_req.last_zxid = rd_u64(&r);
 		break;
 	case CONS_MSG_VOTE_RESP:
+	case CONS_MSG_PREVOTE_RESP:
 		m->vote_resp.granted = rd_u8(&r);
 		break;
 	case CONS_MSG_APPEND:

@@ -9,8 +9,8 @@
  *   u32 from        sender's server id
  *   u32 epoch       sender's epoch
  *   body, by type:
- *     VOTE_REQ      u64 last_zxid
- *     VOTE_RESP     u8 granted
+ *     VOTE_REQ      u64 last_zxid (PREVOTE_REQ too)
+ *     VOTE_RESP     u8 granted (PREVOTE_RESP too)
  *     APPEND        u64 prev_zxid, u64 commit_zxid, u64 read_seq, u32 n,
  *                   n x { u64 zxid, u8 type, i32 len, len bytes }
  *     APPEND_RESP   u8 ok, u64 match_zxid, u64 last_zxid, u64 read_seq
@@ -19,7 +19,8 @@
  *     READ_REQ      u64 id
  *     READ_RESP     u64 id, u8 ok, u64 read_zxid
  *
- * Version 2 added read_seq to APPEND and APPEND_RESP and the READ types.
+ * Version 2 added read_seq to APPEND and APPEND_RESP, the READ and the
+ * PREVOTE types.
  *
  * A frame must be consumed exactly: trailing bytes are an error. Every count
  * and length is checked against what is left before anything is allocated.

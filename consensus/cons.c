@@ -194,6 +194,7 @@ void cons_become_follower(struct cons *c, uint32_t epoch, uint32_t leader)
 		c->lead_ctx = 0;
 	}
 	c->votes = 0;
+	c->prevoting = 0;
 	cons_set_role(c, c->observer ? CONS_OBSERVER : CONS_FOLLOWER, leader);
 	cons_reset_deadline(c);
 }
@@ -374,6 +375,12 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 			break;
 		case CONS_MSG_VOTE_RESP:
 			cons_on_vote_resp(c, ev->msg);
+			break;
+		case CONS_MSG_PREVOTE_REQ:
+			cons_on_prevote_req(c, ev->msg);
+			break;
+		case CONS_MSG_PREVOTE_RESP:
+			cons_on_prevote_resp(c, ev->msg);
 			break;
 		case CONS_MSG_APPEND:
 			cons_on_append(c, ev->msg);

@@ -173,7 +173,9 @@ struct cons_config {
 	 * 2: followers acknowledge entries before they are durable.
 	 * 3: votes are granted without comparing logs.
 	 * 4: the leader answers a read index without a quorum round.
-	 * 5: a restart applies the whole log, past the commit watermark. */
+	 * 5: a restart applies the whole log, past the commit watermark.
+	 * 6: a timed-out server stands for election without a pre-vote.
+	 * 7: the leader never checks that it still hears a quorum. */
 	int mutant;
 	/*
 	 * 0: the leader appends payloads forwarded by followers as they are
@@ -211,11 +213,13 @@ enum cons_msg_type {
 	CONS_MSG_VOTE_RESP,
 	CONS_MSG_APPEND, /* entries and/or heartbeat, with the commit zxid */
 	CONS_MSG_APPEND_RESP,
-	CONS_MSG_SNAP,	    /* a full snapshot (opaque host blob) */
-	CONS_MSG_FORWARD,   /* a follower forwards proposals to the leader */
-	CONS_MSG_READ_REQ,  /* a follower asks the leader for a read index */
-	CONS_MSG_READ_RESP, /* the leader's answer */
-	CONS_MSG_TYPE_MAX = CONS_MSG_READ_RESP,
+	CONS_MSG_SNAP,	       /* a full snapshot (opaque host blob) */
+	CONS_MSG_FORWARD,      /* a follower forwards proposals to the leader */
+	CONS_MSG_READ_REQ,     /* a follower asks the leader for a read index */
+	CONS_MSG_READ_RESP,    /* the leader's answer */
+	CONS_MSG_PREVOTE_REQ,  /* would you vote for me in epoch+1? (vote_req) */
+	CONS_MSG_PREVOTE_RESP, /* the answer, no state changed (vote_resp) */
+	CONS_MSG_TYPE_MAX = CONS_MSG_PREVOTE_RESP,
 };
 
 struct cons_msg {

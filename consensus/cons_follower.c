@@ -164,6 +164,7 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 	    c->state == CONS_CANDIDATE)
 		cons_become_follower(c, m->epoch, m->from);
 	c->heard_leader = c->now;
+	c->prevoting = 0;
 	cons_reset_deadline(c);
 	if (m->append.read_seq > c->lead_ctx)
 		c->lead_ctx = m->append.read_seq;

@@ -93,6 +93,8 @@ struct cons {
 	uint8_t meta_failed;	    /* retry on the next tick */
 	uint32_t grant_to;	    /* a vote reply waiting for the meta write */
 	uint64_t votes;		    /* candidate: slots that granted */
+	uint8_t prevoting;	    /* asking whether an election could be won */
+	uint64_t prevotes;	    /* slots that would vote for us in epoch+1 */
 	uint64_t deadline;	    /* follower/candidate: start an election at */
 	uint64_t heard_leader;	    /* last append from the leader */
 	uint64_t quorum_check;	    /* leader: next check-quorum */
@@ -174,6 +176,8 @@ void cons_election_tick(struct cons *c);
 void cons_reset_deadline(struct cons *c);
 void cons_on_vote_req(struct cons *c, const struct cons_msg *m);
 void cons_on_vote_resp(struct cons *c, const struct cons_msg *m);
+void cons_on_prevote_req(struct cons *c, const struct cons_msg *m);
+void cons_on_prevote_resp(struct cons *c, const struct cons_msg *m);
 void cons_on_meta_durable(struct cons *c);
 
 /* cons_leader.c */

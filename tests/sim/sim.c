@@ -229,8 +229,10 @@ static void host_role(void *arg, enum cons_state st, uint32_t epoch, uint32_t le
 {
 	struct sim_node *n = arg;
 
-	if (st == CONS_LEADER)
+	if (st == CONS_LEADER) {
 		sim_check_leader(n, epoch);
+		n->lead_since = sim_node_clock(n);
+	}
 }
 
 /*
@@ -597,6 +599,58 @@ static void setup(struct sim *s)
 		   s->fwd_host ? "yes" : "no");
 }
 
+/*
+ * Scenario 1 (pre-vote): once a leader is elected, cut one follower off
+ * for 8 election timeouts (long enough to time out many times), let it
+ * back, and require the same leader in the same epoch 10 timeouts later:
+ * without pre-vote its raised epoch reaches the leader in its answers and
+ * deposes it.
+ */
+static void scenario_step(struct sim *s)
+{
+	struct cons_status st;
+	int i;
+
+	switch (s->sc_stage++) {
+	case 0:
+		for (i = 0; i < s->n; i++) {
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			if (st.state == CONS_LEADER) {
+				s->sc_leader = s->nodes[i].id;
+				s->sc_epoch = st.epoch;
+			}
+		}
+		if (!s->sc_leader)
+			sim_violation(s, "scenario: no leader after 1500 ms");
+		for (i = 0; i < s->n; i++)
+			if (s->nodes[i].id != s->sc_leader && !s->nodes[i].observer)
+				s->sc_node = i;
+		for (i = 0; i < s->n; i++)
+			if (i != s->sc_node)
+				s->block[i][s->sc_node] = s->block[s->sc_node][i] = 1;
+		sim_tracef(s, "scenario: cut n%u off (leader n%u epoch %u)",
+			   s->nodes[s->sc_node].id, s->sc_leader, s->sc_epoch);
+		sim_push(s, s->now + 8ull * s->election_ms, SIM_EV_SCENARIO, 0, 0);
+		break;
+	case 1:
+		heal_network(s);
+		sim_tracef(s, "scenario: n%u rejoins", s->nodes[s->sc_node].id);
+		sim_push(s, s->now + 10ull * s->election_ms, SIM_EV_SCENARIO, 0, 0);
+		break;
+	default:
+		cons_status(cons_node_core(s->nodes[s->sc_leader - 1].node), &st);
+		if (st.state != CONS_LEADER || st.epoch != s->sc_epoch ||
+		    s->max_lead_epoch != s->sc_epoch)
+			sim_violation(
+			    s,
+			    "scenario: n%u rejoining deposed leader n%u of epoch "
+			    "%u (now epoch %u)",
+			    s->nodes[s->sc_node].id, s->sc_leader, s->sc_epoch,
+			    s->max_lead_epoch);
+		break;
+	}
+}
+
 /* A paused server sees its events when it resumes, in their order. */
 static int deferred(struct sim *s, struct sim_event *ev)
 {
@@ -629,6 +683,7 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 		if (!n->up || ev->gen != n->gen)
 			break;
 		cons_node_tick(n->node);
+		sim_check_quorum_heard(n);
 		maybe_snapshot(s, n);
 		sim_push(s, s->now + TICK_MS, SIM_EV_TICK, n->idx, n->gen);
 		break;
@@ -664,6 +719,9 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 	case SIM_EV_PROBE:
 		probe(s);
 		break;
+	case SIM_EV_SCENARIO:
+		scenario_step(s);
+		break;
 	case SIM_EV_SYNC_AT:
 		read_at(s, n);
 		break;
@@ -690,12 +748,15 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 	if (setjmp(s->jmp))
 		goto out;
 	setup(s);
-	s->fault_end = o->no_faults ? 0 : FAULT_MS;
+	s->fault_end = o->no_faults || o->scenario ? 0 : FAULT_MS;
 	s->deadline = s->fault_end + LIVE_MS;
 	for (i = 0; i < s->n; i++)
 		node_start(s, &s->nodes[i]);
 	sim_push(s, 1, SIM_EV_PROPOSE, 0, 0);
-	if (!o->no_faults) {
+	if (o->scenario) {
+		sim_push(s, 1500, SIM_EV_SCENARIO, 0, 0);
+		s->hold_until = 1500 + 18ull * s->election_ms + 1;
+	} else if (!o->no_faults) {
 		sim_push(s, range(s, 20, 300), SIM_EV_FAULT, 0, 0);
 		sim_push(s, 5, SIM_EV_FLAP, 0, 0);
 	}
@@ -712,7 +773,7 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		s->cur_frame = NULL;
 		free(ev.frame);
 		sim_check_step(s);
-		if (s->healed && sim_check_live(s)) {
+		if (s->healed && s->now >= s->hold_until && sim_check_live(s)) {
 			s->live_ok = 1;
 			s->live_ms = s->now - s->fault_end;
 			sim_tracef(s, "live: probes committed on every server");

@@ -89,7 +89,10 @@ struct sim_node {
 	int failing_disk;
 	uint64_t restart_at;
 	uint64_t paused_until; /* SIGSTOP: its events wait until then */
-	int read_ok;	       /* a read index asked after the heal succeeded */
+	uint64_t clock_max;    /* the newest reading of its clock (the core's now) */
+	uint64_t heard[SIM_MAX_NODES]; /* clock_max when a frame from i arrived */
+	uint64_t lead_since;	       /* clock_max when it became leader */
+	int read_ok;		       /* a read index asked after the heal succeeded */
 };
 
 /* A read index request: the committed prefix its answer must cover. */
@@ -126,6 +129,9 @@ struct sim_opts {
 	int participants; /* 0 = from the seed: 3, 5 or 7 */
 	int observers;	  /* -1 = from the seed */
 	int no_faults;
+	/* 1: no faults but one: a follower is cut off for 8 election
+	 * timeouts, then rejoins; the leader must survive it (pre-vote). */
+	int scenario;
 };
 
 struct sim {
@@ -154,6 +160,9 @@ struct sim {
 	int flap_on;
 
 	uint64_t fault_end, heal_at, deadline;
+	uint64_t hold_until; /* a scenario runs at least until then */
+	int sc_stage, sc_node;
+	uint32_t sc_leader, sc_epoch;
 	int healed;
 	uint64_t next_id;
 
@@ -205,6 +214,7 @@ enum {
 	SIM_EV_PROBE,
 	SIM_EV_READ,	/* a client's sync reaches a server (gen = token) */
 	SIM_EV_SYNC_AT, /* a client issues a sync to a given server */
+	SIM_EV_SCENARIO,
 };
 
 /* sim_store.c */
@@ -224,6 +234,8 @@ void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
 void sim_check_leader(struct sim_node *n, uint32_t epoch);
 void sim_check_snapshot(struct sim_node *n, const struct sim_state *st);
 void sim_check_restart(struct sim_node *n);
+uint64_t sim_node_clock(struct sim_node *n);
+void sim_check_quorum_heard(struct sim_node *n);
 /* A client asks node n for a read index; returns the token. */
 uint64_t sim_read_issue(struct sim *s, struct sim_node *n);
 void sim_check_read(struct sim_node *n, uint64_t token, zxid_t zxid, int status);

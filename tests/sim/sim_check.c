@@ -11,6 +11,8 @@
  *     never changes and every replica delivers in the same order;
  *   - zxids strictly increase along every replica's applied sequence;
  *   - an installed snapshot is a prefix of the global sequence;
+ *   - a leader cut off from a quorum steps down within two election
+ *     timeouts (check-quorum);
  *   - a restarted server is at least at its durable commit watermark (and,
  *     by the prefix check, never past what is committed);
  *   - a read index is a committed zxid no older than any commit
@@ -269,6 +271,49 @@ void sim_check_read(struct sim_node *n, uint64_t token, zxid_t zxid, int status)
 }
 
 static int durable_has(const struct sim_node *n, zxid_t z);
+
+/* The clock as the core sees it: it ignores steps back. */
+uint64_t sim_node_clock(struct sim_node *n)
+{
+	uint64_t t = sim_node_now(n);
+
+	if (t > n->clock_max)
+		n->clock_max = t;
+	return n->clock_max;
+}
+
+/*
+ * Check-quorum: a leader that has heard nothing from a quorum (counting
+ * itself) for two election timeouts plus two ticks has stepped down. The
+ * core checks every election timeout for answers within one, so that is
+ * the most a cut-off leader can last; "heard" here is any frame delivered
+ * (the core counts only answers in its epoch), so this never accuses a
+ * correct leader. Run after each of its ticks.
+ */
+void sim_check_quorum_heard(struct sim_node *n)
+{
+	struct sim *s = n->sim;
+	uint64_t now = sim_node_clock(n), bound = 2ull * s->election_ms + 20;
+	uint64_t set = 1ull << n->idx;
+	struct cons_status st;
+	int j;
+
+	cons_status(cons_node_core(n->node), &st);
+	if (st.state != CONS_LEADER || now < n->lead_since + bound)
+		return;
+	for (j = 0; j < s->n; j++) {
+		if (j == n->idx || s->nodes[j].observer)
+			continue;
+		if (n->heard[j] + bound > now)
+			set |= 1ull << j;
+	}
+	if (!quorum_contains(&s->q, set))
+		sim_violation(
+		    s,
+		    "n%u still leads epoch %u without hearing a quorum for %llu "
+		    "ms",
+		    n->id, st.epoch, (unsigned long long)bound);
+}
 
 /* Restart never goes back in time: a server that starts has applied, from
  * inside cons_node_new, everything up to the watermark its store holds

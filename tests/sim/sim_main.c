@@ -2,7 +2,7 @@
  * sim_main.c - qfs_sim: run the simulator over a range of seeds.
  *
  *   qfs_sim [--seeds N] [--start S] [--seed S] [--trace] [--trace-msgs] [--mutant M]
- *           [--participants P] [--observers O] [--no-faults]
+ *           [--participants P] [--observers O] [--no-faults] [--scenario K]
  *
  * Prints each failing seed with the violation, then (on runs of more than
  * one seed) the rate, and ends with "sim: N seeds, V violations". A failing
@@ -60,12 +60,15 @@ int main(int argc, char **argv)
 			a++;
 		} else if (!strcmp(argv[a], "--no-faults")) {
 			o.no_faults = 1;
+		} else if (!strcmp(argv[a], "--scenario") && v) {
+			o.scenario = atoi(v);
+			a++;
 		} else {
 			fprintf(stderr,
 				"usage: %s [--seeds N] [--start S] [--seed S] [--trace] "
 				"[--trace-msgs] [--mutant M] [--participants P] "
 				"[--observers O] "
-				"[--no-faults]\n",
+				"[--no-faults] [--scenario K]\n",
 				argv[0]);
 			return 2;
 		}

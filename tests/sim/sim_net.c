@@ -122,6 +122,8 @@ void sim_net_deliver(struct sim *s, struct sim_event *ev)
 
 	if (s->o.trace > 1)
 		trace_msg(s, ev, ok ? "" : "(dropped)");
-	if (ok)
+	if (ok) {
+		dst->heard[ev->from] = sim_node_clock(dst);
 		dst->recv(dst->recv_arg, s->nodes[ev->from].id, ev->frame, ev->len);
+	}
 }

@@ -12,10 +12,14 @@
 
 static struct sim S;
 
+static int scenario;
+
 static uint64_t sweep(uint64_t start, uint64_t n, int participants, int observers,
 		      int mutant)
 {
 	struct sim_opts o = {.participants = participants, .observers = observers};
+
+	o.scenario = scenario;
 	uint64_t i, bad = 0;
 
 	o.mutant = mutant;
@@ -108,6 +112,36 @@ static void test_mutant_apply_tail(void)
 	TAP_ASSERT(bad > 0);
 }
 
+/* A follower cut off and rejoining leaves the leader alone (pre-vote). */
+static void test_rejoin(void)
+{
+	scenario = 1;
+	TAP_EQ(sweep(1, 200, 0, -1, 0), 0);
+	scenario = 0;
+}
+
+static void test_mutant_no_prevote(void)
+{
+	uint64_t bad;
+
+	scenario = 1;
+	bad = sweep(1, 200, 0, -1, 6);
+	scenario = 0;
+	printf("# mutant 6 (no pre-vote): a rejoining follower deposes the leader in "
+	       "%llu of 200 seeds\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
+static void test_mutant_no_check_quorum(void)
+{
+	uint64_t bad = sweep(1, 300, 0, -1, 7);
+
+	printf("# mutant 7 (no check-quorum): %llu of 300 seeds violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
 static void test_replay(void)
 {
 	struct sim_opts o = {.seed = 4242, .observers = -1};
@@ -153,6 +187,9 @@ static const struct tap_case cases[] = {
      test_mutant_read_no_round},
     {"sim catches mutant 5 (restart applies past the commit watermark)",
      test_mutant_apply_tail},
+    {"sim a follower rejoining from a partition does not depose the leader", test_rejoin},
+    {"sim catches mutant 6 (no pre-vote) in the rejoin scenario", test_mutant_no_prevote},
+    {"sim catches mutant 7 (no check-quorum)", test_mutant_no_check_quorum},
     {"sim a seed replays bit for bit", test_replay},
     {"sim regression seeds", test_regressions},
 };

@@ -36,6 +36,19 @@ static void test_vote(void)
 	TAP_EQ(o.vote_resp.granted, 1);
 	cons_msg_release(&o);
 	buf_free(&b);
+	/* Pre-vote messages share the vote bodies. */
+	m.type = CONS_MSG_PREVOTE_REQ;
+	m.vote_req.last_zxid = zxid_make(7, 3);
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.vote_req.last_zxid, zxid_make(7, 3));
+	cons_msg_release(&o);
+	buf_free(&b);
+	m.type = CONS_MSG_PREVOTE_RESP;
+	m.vote_resp.granted = 1;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.vote_resp.granted, 1);
+	cons_msg_release(&o);
+	buf_free(&b);
 }
 
 static void test_append(void)
@@ -189,7 +202,7 @@ static void test_hostile(void)
 }
 
 static const struct tap_case cases[] = {
-    {"codec vote request and reply round trip", test_vote},
+    {"codec vote and pre-vote requests and replies round trip", test_vote},
     {"codec append with entries round trips", test_append},
     {"codec append reply, snapshot, forward round trip", test_resp_snap_forward},
     {"codec read index request and answer round trip", test_read},

@@ -354,6 +354,25 @@ static void test_snapshot_install(void)
 	cons_free(h.c);
 }
 
+/* A timed-out node 1 asks first; node 2 would vote for it. */
+static void prevote_from(struct h *h, uint32_t from, uint64_t now)
+{
+	struct cons_msg pv = {.type = CONS_MSG_PREVOTE_RESP, .from = from};
+	const struct cons_action *a = find(h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ);
+	struct cons_status st;
+
+	TAP_ASSERT(a);
+	cons_status(h->c, &st);
+	pv.epoch = st.epoch;
+	pv.vote_resp.granted = 1;
+	recv(h, &pv, now);
+}
+
+static void prevote_granted(struct h *h, uint64_t now)
+{
+	prevote_from(h, 2, now);
+}
+
 /* Drive node 1 of 3 to leadership of epoch 1. */
 static void elect(struct h *h)
 {
@@ -362,6 +381,7 @@ static void elect(struct h *h)
 
 	make(h, 1, 3, NULL, 0);
 	tick(h, 1000);
+	prevote_granted(h, 1000);
 	meta_done(h, 1001);
 	TAP_ASSERT(find(h, CONS_ACT_SEND, CONS_MSG_VOTE_REQ));
 	v.vote_resp.granted = 1;
@@ -527,6 +547,7 @@ static void test_forward_to_host(void)
 	cfg.self = 1;
 	TAP_EQ(cons_new(&cfg, NULL, 0, &l.c), 0);
 	tick(&l, 1000);
+	prevote_granted(&l, 1000);
 	meta_done(&l, 1001);
 	{
 		struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 1};
@@ -673,6 +694,7 @@ static void test_read_index_mutant(void)
 
 	make(&h, 1, 3, NULL, 4);
 	tick(&h, 1000);
+	prevote_granted(&h, 1000);
 	meta_done(&h, 1001);
 	v.vote_resp.granted = 1;
 	recv(&h, &v, 1002);
@@ -860,6 +882,84 @@ static void test_read_index_ids_fresh(void)
 	cons_free(h.c);
 }
 
+/*
+ * Pre-vote: a server cut off from everyone asks, is not answered, and its
+ * epoch stays where it was however long it waits; a refusal changes
+ * nothing; a quorum of yeses starts the real election.
+ */
+static void test_prevote_keeps_epoch(void)
+{
+	struct cons_msg no = {.type = CONS_MSG_PREVOTE_RESP, .from = 3, .epoch = 0};
+	struct cons_status st;
+	uint64_t t;
+	struct h h;
+
+	make(&h, 2, 3, NULL, 0);
+	for (t = 0; t < 5000; t += 10) {
+		tick(&h, t);
+		TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_META, 0));
+		TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_REQ));
+	}
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 0);
+	TAP_EQ(st.state, CONS_FOLLOWER);
+	recv(&h, &no, 5000);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 0);
+	tick(&h, 20000); /* past any deadline: asks again */
+	prevote_from(&h, 3, 20001);
+	TAP_ASSERT(find(&h, CONS_ACT_PERSIST_META, 0));
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 1);
+	TAP_EQ(st.state, CONS_CANDIDATE);
+	cons_free(h.c);
+}
+
+/* Who says no: a follower that heard its leader within the timeout, the
+ * leader itself, and anyone whose log is newer than the asker's. */
+static void test_prevote_refusals(void)
+{
+	struct cons_entry e[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, e, 2),
+			pv = {.type = CONS_MSG_PREVOTE_REQ, .from = 3, .epoch = 1};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	pv.vote_req.last_zxid = zxid_make(1, 1);
+	recv(&h, &pv, 50); /* heard the leader 40 ms ago */
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_resp.granted, 0);
+	recv(&h, &pv, 150); /* silent for a whole timeout: yes */
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_resp.granted, 1);
+	pv.vote_req.last_zxid = zxid_make(1, 0); /* behind our log: no */
+	recv(&h, &pv, 151);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_resp.granted, 0);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 1); /* answering changed nothing */
+	TAP_EQ(st.leader, 1);
+	cons_free(h.c);
+
+	elect(&h);
+	pv.epoch = 1;
+	pv.vote_req.last_zxid = zxid_make(9, 9);
+	recv(&h, &pv, 5000);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_resp.granted, 0);
+	cons_free(h.c);
+}
+
 static int trace_lines;
 static void tracer(void *arg, uint32_t self, uint64_t now, const char *line)
 {
@@ -934,6 +1034,9 @@ static const struct tap_case cases[] = {
     {"cons mutant 5 applies past the watermark at restart", test_boot_watermark_mutant},
     {"cons regression: read index ids do not repeat across restarts",
      test_read_index_ids_fresh},
+    {"cons pre-vote: a server alone never raises its epoch", test_prevote_keeps_epoch},
+    {"cons pre-vote: refused while a leader is heard, by the leader, for an older log",
+     test_prevote_refusals},
     {"cons the injected tracer sees role changes", test_tracer},
     {"cons refuses a config without self", test_bad_config},
 };
