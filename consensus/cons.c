@@ -472,6 +472,7 @@ void cons_status(const struct cons *c, struct cons_status *out)
 	out->applied_zxid = c->applied;
 	out->snap_zxid = c->log.base;
 	out->n_entries = c->log.n;
+	out->can_prepare = c->state == CONS_LEADER && c->prep_ready;
 }
 
 const struct cons_entry *cons_find(const struct cons *c, zxid_t zxid)

@@ -63,6 +63,16 @@
  *                 the log store to empty after `zxid`, then step
  *                 CONS_EV_SNAP_DONE.
  *   ROLE          informational: role, epoch and known leader changed.
+ *   PREPARE_READY this leader has committed and applied its epoch entry,
+ *                 so the host's state holds every txn of earlier epochs:
+ *                 only from now on may the host prepare txns against it
+ *                 (ZooKeeper's leader prepares against the tree as it
+ *                 will be; a new leader that prepared earlier would build
+ *                 on a state missing committed txns: a duplicate or lost
+ *                 update). Requests forwarded to it before this (FORWARDED)
+ *                 are held by the host and prepared now. cons_next_zxid()
+ *                 is 0 until then. Once per leadership, after the APPLY
+ *                 that applied the epoch entry.
  *   READ_READY    the CONS_EV_READ_INDEX with `token` completed. Status 0:
  *                 serve the reads waiting on it only once the host has
  *                 applied read_zxid (they then see every write acknowledged
@@ -175,7 +185,9 @@ struct cons_config {
 	 * 4: the leader answers a read index without a quorum round.
 	 * 5: a restart applies the whole log, past the commit watermark.
 	 * 6: a timed-out server stands for election without a pre-vote.
-	 * 7: the leader never checks that it still hears a quorum. */
+	 * 7: the leader never checks that it still hears a quorum.
+	 * 8: a new leader lets its host prepare before it has applied the
+	 *    entries of earlier epochs. */
 	int mutant;
 	/*
 	 * 0: the leader appends payloads forwarded by followers as they are
@@ -322,8 +334,9 @@ enum cons_action_type {
 	CONS_ACT_SNAP_SEND,
 	CONS_ACT_SNAP_INSTALL,
 	CONS_ACT_ROLE,
-	CONS_ACT_FORWARDED,  /* leader, forward_to_host: prepare and propose these */
-	CONS_ACT_READ_READY, /* a CONS_EV_READ_INDEX completed */
+	CONS_ACT_FORWARDED,	/* leader, forward_to_host: prepare and propose these */
+	CONS_ACT_READ_READY,	/* a CONS_EV_READ_INDEX completed */
+	CONS_ACT_PREPARE_READY, /* this leader may now prepare (epoch) */
 };
 
 struct cons_action {
@@ -365,6 +378,9 @@ struct cons_action {
 			uint32_t n;
 		} forwarded;
 		struct {
+			uint32_t epoch;
+		} prepare_ready;
+		struct {
 			uint64_t token;
 			zxid_t read_zxid; /* status 0: serve reads once applied here */
 			int status;	  /* 0, CONS_ENOTLEADER or -ETIMEDOUT */
@@ -397,7 +413,8 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 /*
  * The zxid the next proposed payload gets (the k-th of a batch gets this
  * plus k) if this core leads and nothing else is proposed first, for hosts
- * that prepare a txn with its zxid before proposing it; 0 when not leading.
+ * that prepare a txn with its zxid before proposing it; 0 when not leading
+ * or not yet ready to prepare (see PREPARE_READY).
  */
 zxid_t cons_next_zxid(const struct cons *c);
 
@@ -416,6 +433,7 @@ struct cons_status {
 	zxid_t applied_zxid;
 	zxid_t snap_zxid; /* the log holds nothing at or below this */
 	size_t n_entries;
+	int can_prepare; /* leading, and PREPARE_READY was issued */
 };
 void cons_status(const struct cons *c, struct cons_status *out);
 /* The entry with this zxid in the log, or NULL. Borrowed. */

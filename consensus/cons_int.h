@@ -108,6 +108,7 @@ struct cons {
 	zxid_t commit;
 	zxid_t applied;
 	uint32_t counter;   /* leader: last counter used in this epoch */
+	uint8_t prep_ready; /* leader: PREPARE_READY issued in this leadership */
 	size_t unpersisted; /* leader: log position of the first entry not yet written */
 	uint8_t resync;	    /* the next write must truncate after stable */
 	uint8_t boot_apply; /* apply base..commit (the watermark) first */

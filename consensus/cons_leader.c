@@ -7,6 +7,12 @@
  * append at a time), then replicated, or a snapshot is sent when the
  * entries it needs were compacted away (Zab's SNAP).
  *
+ * Prepare gating: a new leader's host may prepare (and cons_next_zxid is
+ * non-zero) only once the epoch entry is committed and applied, i.e. its
+ * state holds every txn committed by earlier leaders (the issue's "a new
+ * leader prepares nothing until it has applied every entry of the old
+ * epochs"; Raft thesis §6.4's first step serves reads, the same rule).
+ *
  * Commit rule: the newest zxid of the current epoch that is durable on a
  * quorum (the leader counts its own durable log) is committed, and with it
  * everything before it. Entries of older epochs are never committed by
@@ -18,6 +24,8 @@
 
 enum { SEND_NEW = 0, SEND_HEARTBEAT, SEND_COMMIT };
 
+static void check_prepare_ready(struct cons *c);
+
 void cons_become_leader(struct cons *c)
 {
 	zxid_t last = cons_log_last(&c->log);
@@ -27,6 +35,7 @@ void cons_become_leader(struct cons *c)
 	CONS_INVARIANT(c->meta.vote == c->cfg.self);
 	cons_set_role(c, CONS_LEADER, c->cfg.self);
 	c->counter = 0;
+	c->prep_ready = 0;
 	c->unpersisted = c->log.n;
 	c->quorum_check = c->now + c->cfg.election_timeout_ms;
 	for (i = 0; i < c->n_peers; i++) {
@@ -122,9 +131,25 @@ int cons_forward(struct cons *c, const struct cons_payload *p, size_t n)
 	return 0;
 }
 
+/* Once per leadership, as soon as the epoch entry is applied. */
+static void check_prepare_ready(struct cons *c)
+{
+	struct cons_action *a;
+
+	if (c->state != CONS_LEADER || c->prep_ready ||
+	    (c->applied < zxid_make(c->meta.epoch, 0) && c->cfg.mutant != 8))
+		return;
+	a = cons_act(c, CONS_ACT_PREPARE_READY, SIZE_MAX);
+	if (!a)
+		return;
+	a->prepare_ready.epoch = c->meta.epoch;
+	c->prep_ready = 1;
+	CONS_TRACE(c, "ready to prepare in epoch %u", c->meta.epoch);
+}
+
 zxid_t cons_next_zxid(const struct cons *c)
 {
-	if (c->state != CONS_LEADER || c->counter >= UINT32_MAX - 1)
+	if (c->state != CONS_LEADER || c->counter >= UINT32_MAX - 1 || !c->prep_ready)
 		return 0;
 	return zxid_make(c->meta.epoch, c->counter + 1);
 }
@@ -243,6 +268,7 @@ void cons_leader_flush(struct cons *c)
 		cons_persist(c, 0, c->unpersisted);
 	for (i = 0; i < c->n_peers; i++)
 		leader_send(c, &c->peers[i], SEND_NEW);
+	check_prepare_ready(c);
 }
 
 void cons_apply(struct cons *c)
@@ -260,6 +286,7 @@ void cons_apply(struct cons *c)
 		return;
 	a->apply.n = to - from;
 	c->applied = c->commit;
+	check_prepare_ready(c);
 }
 
 static void set_commit(struct cons *c, zxid_t z)

@@ -204,6 +204,11 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 				n->host.forwarded(n->host.arg, a->forwarded.from,
 						  a->forwarded.p, a->forwarded.n);
 			break;
+		case CONS_ACT_PREPARE_READY:
+			if (n->host.prepare_ready)
+				n->host.prepare_ready(n->host.arg,
+						      a->prepare_ready.epoch);
+			break;
 		case CONS_ACT_READ_READY:
 			if (n->host.read_ready)
 				n->host.read_ready(n->host.arg, a->read_ready.token,
@@ -508,6 +513,14 @@ int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t 
 int cons_node_forward(struct cons_node *n, const struct cons_payload *p, size_t cnt)
 {
 	return payload_event(n, CONS_EV_FORWARD, p, cnt);
+}
+
+int cons_node_can_prepare(struct cons_node *n)
+{
+	struct cons_status st;
+
+	cons_status(n->core, &st);
+	return st.can_prepare;
 }
 
 zxid_t cons_node_next_zxid(struct cons_node *n)

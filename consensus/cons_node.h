@@ -49,6 +49,18 @@ struct cons_node_host {
 	 * the host never asks.
 	 */
 	void (*read_ready)(void *arg, uint64_t token, zxid_t read_zxid, int status);
+	/*
+	 * This server leads `epoch` and has applied every entry of the
+	 * earlier epochs (its epoch entry is committed and applied): from now
+	 * on, not before, it may prepare requests against its state, e.g.
+	 * those forwarded to it (forwarded callback) that it held meanwhile.
+	 * Called once per leadership, right after the apply callback that
+	 * delivered the epoch entry. A host that prepares must hold (not
+	 * prepare, not fail) forwarded requests until then, and drop what it
+	 * holds when the role callback reports it no longer leads. May be
+	 * NULL for a host that proposes payloads needing no preparation.
+	 */
+	void (*prepare_ready)(void *arg, uint32_t epoch);
 };
 
 /*
@@ -92,8 +104,12 @@ int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t 
  */
 int cons_node_forward(struct cons_node *n, const struct cons_payload *p, size_t cnt);
 /* The zxid the next proposal will get (counting proposals queued from
- * callbacks), or 0 when this server does not lead. */
+ * callbacks), or 0 when this server does not lead or may not prepare yet
+ * (see prepare_ready). */
 zxid_t cons_node_next_zxid(struct cons_node *n);
+/* 1 when this server leads and prepare_ready has been called for this
+ * leadership (the host may prepare), else 0. */
+int cons_node_can_prepare(struct cons_node *n);
 /*
  * Linearizable read barrier (cons_read.c): ask for the point up to which
  * this server may serve reads that see every write acknowledged before

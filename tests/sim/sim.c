@@ -164,6 +164,7 @@ static void encode_state(uint8_t *b, const struct sim_state *st)
 		b[i] = (uint8_t)(st->zxid >> (56 - 8 * i));
 		b[8 + i] = (uint8_t)(st->count >> (56 - 8 * i));
 		b[16 + i] = (uint8_t)(st->hash >> (56 - 8 * i));
+		b[24 + i] = (uint8_t)(st->cas >> (56 - 8 * i));
 	}
 }
 
@@ -176,6 +177,7 @@ static void decode_state(const uint8_t *b, struct sim_state *st)
 		st->zxid = st->zxid << 8 | b[i];
 		st->count = st->count << 8 | b[8 + i];
 		st->hash = st->hash << 8 | b[16 + i];
+		st->cas = st->cas << 8 | b[24 + i];
 	}
 }
 
@@ -232,37 +234,86 @@ static void host_role(void *arg, enum cons_state st, uint32_t epoch, uint32_t le
 	if (st == CONS_LEADER) {
 		sim_check_leader(n, epoch);
 		n->lead_since = sim_node_clock(n);
+	} else {
+		n->n_held = 0; /* the requests fail: their clients retry */
 	}
 }
 
 /*
- * forward_to_host: the leader's host "prepares" each forwarded request: it
- * marks it (top bit of the id) and stamps the zxid it will get, which the
- * checker compares with the zxid it is committed at.
+ * forward_to_host: the leader's host "prepares" each forwarded request
+ * against its state as it will be, as ZooKeeper's leader does: it marks it
+ * (top bit of the id), appends the counter value it will set (one more
+ * than the counter after everything prepared before it) and the zxid it
+ * will get; the checker compares both with the state and zxid it is
+ * applied at.
  */
-static void host_forwarded(void *arg, uint32_t from, const struct cons_payload *p,
-			   size_t cnt)
+static void prepare(struct sim_node *n, const struct cons_payload *p, size_t cnt)
 {
-	struct sim_node *n = arg;
-	struct cons_payload out[8];
-	uint8_t buf[8][56];
+	struct cons_payload out[SIM_HOLD];
+	uint8_t buf[SIM_HOLD][56];
 	zxid_t z = cons_node_next_zxid(n->node);
 	size_t k;
 	int i;
 
-	if (!z || cnt > 8)
+	if (!z || cnt > SIM_HOLD)
 		return;
 	for (k = 0; k < cnt; k++) {
+		uint64_t v = n->prep_count + 1 + k;
+
 		if (p[k].len < 8 || p[k].len > 40)
 			return;
 		memcpy(buf[k], p[k].data, p[k].len);
 		buf[k][0] |= 0x80;
-		for (i = 0; i < 8; i++)
-			buf[k][p[k].len + (size_t)i] = (uint8_t)((z + k) >> (56 - 8 * i));
+		for (i = 0; i < 8; i++) {
+			buf[k][p[k].len + (size_t)i] = (uint8_t)(v >> (56 - 8 * i));
+			buf[k][p[k].len + 8 + (size_t)i] =
+			    (uint8_t)((z + k) >> (56 - 8 * i));
+		}
 		out[k].data = buf[k];
-		out[k].len = p[k].len + 8;
+		out[k].len = p[k].len + 16;
 	}
-	(void)cons_node_propose(n->node, out, cnt);
+	if (cons_node_propose(n->node, out, cnt) == 0)
+		n->prep_count += cnt;
+}
+
+static void host_forwarded(void *arg, uint32_t from, const struct cons_payload *p,
+			   size_t cnt)
+{
+	struct sim_node *n = arg;
+	size_t k;
+
+	if (cons_node_can_prepare(n->node)) {
+		prepare(n, p, cnt);
+		return;
+	}
+	/* Not yet: hold them for prepare_ready (a full hold drops, as a
+	 * host out of room would fail the request). */
+	for (k = 0; k < cnt && n->n_held < SIM_HOLD; k++) {
+		if (p[k].len > sizeof(n->held[0]))
+			continue;
+		memcpy(n->held[n->n_held], p[k].data, p[k].len);
+		n->held_len[n->n_held++] = p[k].len;
+	}
+}
+
+static void host_prepare_ready(void *arg, uint32_t epoch)
+{
+	struct sim_node *n = arg;
+	struct cons_payload p[SIM_HOLD];
+	int k;
+
+	/* Every txn of the earlier epochs is applied: the state as it will
+	 * be is the applied one. */
+	n->prep_count = n->st.cas;
+	sim_tracef(n->sim, "n%u may prepare in epoch %u (counter %llu, %d held)", n->id,
+		   epoch, (unsigned long long)n->prep_count, n->n_held);
+	for (k = 0; k < n->n_held; k++) {
+		p[k].data = n->held[k];
+		p[k].len = n->held_len[k];
+	}
+	if (n->n_held)
+		prepare(n, p, (size_t)n->n_held);
+	n->n_held = 0;
 }
 
 static void node_start(struct sim *s, struct sim_node *n)
@@ -276,6 +327,7 @@ static void node_start(struct sim *s, struct sim_node *n)
 	    .role = host_role,
 	    .forwarded = host_forwarded,
 	    .read_ready = host_read_ready,
+	    .prepare_ready = host_prepare_ready,
 	};
 	struct cons_config cfg = {0};
 	int rc;
@@ -296,6 +348,7 @@ static void node_start(struct sim *s, struct sim_node *n)
 		cfg.trace_arg = n;
 	}
 	n->st = n->snap; /* the host recovers its state from the snapshot */
+	n->n_held = 0;
 	n->since_snap = 0;
 	n->installing = 0;
 	rc = cons_node_new(&cfg, &n->store.vt, &n->tr, &host, &n->node);

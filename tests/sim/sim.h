@@ -60,12 +60,18 @@ struct sim_store {
 	int poisoned;
 };
 
-/* The host's replicated state: a hash chain over the applied entries. */
+/* The host's replicated state: a hash chain over the applied entries, and
+ * a counter every prepared txn sets to "its value as prepared + 1"
+ * (compare-and-set): prepared against a stale state, a txn repeats or
+ * skips a value. */
 struct sim_state {
 	zxid_t zxid;
 	uint64_t count;
 	uint64_t hash;
+	uint64_t cas;
 };
+
+#define SIM_HOLD 16
 
 struct sim_node {
 	struct sim *sim;
@@ -82,7 +88,11 @@ struct sim_node {
 	int64_t clock_off;
 	struct sim_state st;   /* applied, volatile */
 	struct sim_state snap; /* the durable snapshot */
-	uint8_t snap_blob[24];
+	uint8_t snap_blob[32];
+	uint64_t prep_count;	    /* leader host: the counter as it will be */
+	uint8_t held[SIM_HOLD][40]; /* forwarded before it may prepare */
+	uint32_t held_len[SIM_HOLD];
+	int n_held;
 	uint64_t since_snap;
 	zxid_t installing; /* a snapshot the host holds, the core not yet */
 	int slow_disk;

@@ -13,6 +13,9 @@
  *   - an installed snapshot is a prefix of the global sequence;
  *   - a leader cut off from a quorum steps down within two election
  *     timeouts (check-quorum);
+ *   - a txn the leader's host prepared was prepared against the state it
+ *     is applied to (its counter value is the next one) and for the zxid
+ *     it is committed at (prepare gating on a new leader);
  *   - a restarted server is at least at its durable commit watermark (and,
  *     by the prefix check, never past what is committed);
  *   - a read index is a committed zxid no older than any commit
@@ -89,13 +92,37 @@ static void check_prepared(struct sim *s, const struct cons_entry *e)
 	zxid_t want = 0;
 	uint32_t i;
 
-	if (e->type != CONS_ENTRY_TXN || e->len < 16 || !(e->data[0] & 0x80))
+	if (e->type != CONS_ENTRY_TXN || e->len < 24 || !(e->data[0] & 0x80))
 		return;
 	for (i = e->len - 8; i < e->len; i++)
 		want = want << 8 | e->data[i];
 	if (want != e->zxid)
 		sim_violation(s, "a txn prepared for zxid %llx was committed at %llx",
 			      (unsigned long long)want, (unsigned long long)e->zxid);
+}
+
+/*
+ * A prepared txn sets the counter to the value it was prepared with, which
+ * must be one more than the counter it is applied to: a leader that
+ * prepared before applying the txns of earlier epochs repeats a value one
+ * of them set (a lost update) or skips one.
+ */
+static void apply_cas(struct sim_node *n, const struct cons_entry *e)
+{
+	uint64_t v = 0;
+	uint32_t i;
+
+	if (e->type != CONS_ENTRY_TXN || e->len < 24 || !(e->data[0] & 0x80))
+		return;
+	for (i = e->len - 16; i < e->len - 8; i++)
+		v = v << 8 | e->data[i];
+	if (v != n->st.cas + 1)
+		sim_violation(n->sim,
+			      "n%u applies %llx prepared to set the counter to %llu, but "
+			      "the counter is %llu: prepared against a stale state",
+			      n->id, (unsigned long long)e->zxid, (unsigned long long)v,
+			      (unsigned long long)n->st.cas);
+	n->st.cas = v;
 }
 
 void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
@@ -105,6 +132,7 @@ void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
 	int k;
 
 	for (i = 0; i < cnt; i++, e++) {
+		apply_cas(n, e);
 		uint64_t ph = sim_payload_hash(e), pos = n->st.count;
 		uint64_t prefix = mix(mix(n->st.hash, e->zxid), ph);
 

@@ -142,6 +142,16 @@ static void test_mutant_no_check_quorum(void)
 	TAP_ASSERT(bad > 0);
 }
 
+static void test_mutant_prepare_early(void)
+{
+	uint64_t bad = sweep(1, 300, 0, -1, 8);
+
+	printf("# mutant 8 (a new leader prepares before applying the old epochs): "
+	       "%llu of 300 seeds violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
 static void test_replay(void)
 {
 	struct sim_opts o = {.seed = 4242, .observers = -1};
@@ -190,6 +200,8 @@ static const struct tap_case cases[] = {
     {"sim a follower rejoining from a partition does not depose the leader", test_rejoin},
     {"sim catches mutant 6 (no pre-vote) in the rejoin scenario", test_mutant_no_prevote},
     {"sim catches mutant 7 (no check-quorum)", test_mutant_no_check_quorum},
+    {"sim catches mutant 8 (prepare before the old epochs are applied)",
+     test_mutant_prepare_early},
     {"sim a seed replays bit for bit", test_replay},
     {"sim regression seeds", test_regressions},
 };

@@ -552,8 +552,17 @@ static void test_forward_to_host(void)
 	{
 		struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 1};
 
+		struct cons_msg r = {.type = CONS_MSG_APPEND_RESP, .from = 2, .epoch = 1};
+
 		v.vote_resp.granted = 1;
 		recv(&l, &v, 1002);
+		/* Nothing is prepared before the epoch entry is applied. */
+		TAP_EQ(cons_next_zxid(l.c), 0);
+		log_done(&l, find(&l, CONS_ACT_PERSIST_LOG, 0)->log.seq, 1002);
+		r.append_resp.ok = 1;
+		r.append_resp.match_zxid = r.append_resp.last_zxid = zxid_make(1, 0);
+		recv(&l, &r, 1002);
+		TAP_ASSERT(find(&l, CONS_ACT_PREPARE_READY, 0));
 	}
 	TAP_EQ(cons_next_zxid(l.c), zxid_make(1, 1));
 	fwd.from = 2;
@@ -960,6 +969,75 @@ static void test_prevote_refusals(void)
 	cons_free(h.c);
 }
 
+/*
+ * Prepare gating: a new leader whose log holds txns of an earlier epoch
+ * says nothing about preparing (next zxid 0) until its epoch entry, and so
+ * those txns, are committed and applied; then PREPARE_READY follows the
+ * APPLY, once. Mutant 8 says it at once.
+ */
+static void prepare_gate(int mutant)
+{
+	struct cons_entry old[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"}};
+	struct cons_boot boot = {{1, 0}, 0, old, 2};
+	struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 2};
+	struct cons_msg r = ack(2, 2, zxid_make(2, 0), 0);
+	const struct cons_action *w;
+	struct cons_status st;
+	size_t i, apply_at = SIZE_MAX, ready_at = SIZE_MAX;
+	struct h h;
+
+	make(&h, 1, 3, &boot, mutant);
+	tick(&h, 1000);
+	prevote_granted(&h, 1000);
+	meta_done(&h, 1001);
+	v.vote_resp.granted = 1;
+	recv(&h, &v, 1002);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_LEADER);
+	if (mutant) {
+		TAP_ASSERT(find(&h, CONS_ACT_PREPARE_READY, 0));
+		TAP_ASSERT(cons_next_zxid(h.c) != 0);
+		cons_free(h.c);
+		return;
+	}
+	TAP_ASSERT(!find(&h, CONS_ACT_PREPARE_READY, 0));
+	TAP_EQ(cons_next_zxid(h.c), 0);
+	TAP_EQ(st.can_prepare, 0);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	log_done(&h, w->log.seq, 1003);
+	TAP_EQ(cons_next_zxid(h.c), 0); /* durable here only: not committed */
+	recv(&h, &r, 1004);
+	for (i = 0; i < h.n; i++) {
+		if (h.a[i].type == CONS_ACT_APPLY)
+			apply_at = i;
+		if (h.a[i].type == CONS_ACT_PREPARE_READY)
+			ready_at = i;
+	}
+	TAP_ASSERT(apply_at < ready_at && ready_at != SIZE_MAX);
+	TAP_EQ(h.a[apply_at].apply.n, 3); /* 1:0, 1:1 and the epoch entry 2:0 */
+	TAP_EQ(h.a[ready_at].prepare_ready.epoch, 2);
+	TAP_EQ(cons_next_zxid(h.c), zxid_make(2, 1));
+	cons_status(h.c, &st);
+	TAP_EQ(st.can_prepare, 1);
+	r = ack(3, 2, zxid_make(2, 0), 0);
+	recv(&h, &r, 1005);
+	TAP_ASSERT(!find(&h, CONS_ACT_PREPARE_READY, 0)); /* once */
+	cons_free(h.c);
+}
+
+static void test_prepare_gate(void)
+{
+	prepare_gate(0);
+}
+
+static void test_prepare_gate_mutant(void)
+{
+	prepare_gate(8);
+}
+
 static int trace_lines;
 static void tracer(void *arg, uint32_t self, uint64_t now, const char *line)
 {
@@ -1037,6 +1115,9 @@ static const struct tap_case cases[] = {
     {"cons pre-vote: a server alone never raises its epoch", test_prevote_keeps_epoch},
     {"cons pre-vote: refused while a leader is heard, by the leader, for an older log",
      test_prevote_refusals},
+    {"cons a new leader may prepare only after applying the earlier epochs",
+     test_prepare_gate},
+    {"cons mutant 8 lets the leader prepare at once", test_prepare_gate_mutant},
     {"cons the injected tracer sees role changes", test_tracer},
     {"cons refuses a config without self", test_bad_config},
 };

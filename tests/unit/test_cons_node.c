@@ -123,6 +123,17 @@ static void h_read_ready(void *arg, uint64_t token, zxid_t zxid, int status)
 	read_status = status;
 }
 
+static uint32_t ready_epoch;
+static int ready_calls;
+
+static void h_prepare_ready(void *arg, uint32_t epoch)
+{
+	ready_epoch = epoch;
+	ready_calls++;
+	/* The epoch entry was applied before this. */
+	TAP_ASSERT(applied > 0);
+}
+
 static struct cons_store store = {NULL,	      st_load,	st_meta, st_append,
 				  st_compact, st_reset, st_close};
 static struct cons_transport tr = {NULL, tr_send, tr_set_recv, tr_close};
@@ -132,6 +143,7 @@ static const struct cons_node_host host = {
     .snap_get = h_snap_get,
     .snap_install = h_snap_install,
     .read_ready = h_read_ready,
+    .prepare_ready = h_prepare_ready,
 };
 static struct cons_member one[1] = {{1}};
 
@@ -222,6 +234,9 @@ static void test_sync_store(void)
 		cons_node_tick(n);
 	cons_status(cons_node_core(n), &st);
 	TAP_EQ(st.state, CONS_LEADER);
+	TAP_EQ(ready_calls, 1);
+	TAP_EQ(ready_epoch, 4);
+	TAP_EQ(cons_node_can_prepare(n), 1);
 	TAP_EQ(cons_node_next_zxid(n), 0x400000001ull);
 	self_node = n;
 	TAP_EQ(cons_node_propose(n, p, 2), 0);
