@@ -62,7 +62,13 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 		break;
 	case CONS_MSG_SNAP:
 		buf_put_u64(b, m->snap.zxid);
+		buf_put_u64(b, m->snap.offset);
+		buf_put_u64(b, m->snap.total);
 		put_blob(b, m->snap.blob, m->snap.len);
+		break;
+	case CONS_MSG_SNAP_ACK:
+		buf_put_u64(b, m->snap_ack.zxid);
+		buf_put_u64(b, m->snap_ack.next);
 		break;
 	case CONS_MSG_FORWARD:
 		buf_put_u32(b, m->forward.n);
@@ -181,7 +187,13 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 		break;
 	case CONS_MSG_SNAP:
 		m->snap.zxid = rd_u64(&r);
+		m->snap.offset = rd_u64(&r);
+		m->snap.total = rd_u64(&r);
 		m->snap.blob = get_bytes(&r, &m->snap.len, CONS_FRAME_MAX);
+		break;
+	case CONS_MSG_SNAP_ACK:
+		m->snap_ack.zxid = rd_u64(&r);
+		m->snap_ack.next = rd_u64(&r);
 		break;
 	case CONS_MSG_FORWARD:
 		cnt = rd_u32(&r);

@@ -221,6 +221,10 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 		c->cfg.max_batch = 1024;
 	if (!c->cfg.max_inflight)
 		c->cfg.max_inflight = 8;
+	if (!c->cfg.snap_chunk)
+		c->cfg.snap_chunk = 256u << 10;
+	if (!c->cfg.snap_window)
+		c->cfg.snap_window = 4;
 	rc = quorum_init(&c->q, cfg->quorum, c->members, cfg->n_members);
 	if (rc)
 		goto err_free;
@@ -391,6 +395,9 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		case CONS_MSG_SNAP:
 			cons_on_snap(c, ev->msg);
 			break;
+		case CONS_MSG_SNAP_ACK:
+			cons_on_snap_ack(c, ev->msg);
+			break;
 		case CONS_MSG_FORWARD:
 			cons_on_forward(c, ev->msg);
 			break;
@@ -434,6 +441,10 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	case CONS_EV_READ_INDEX:
 		rc = cons_read_index(c, ev->read_index.token);
 		break;
+	case CONS_EV_SNAP_OFFER:
+		cons_on_snap_offer(c, ev->snap_offer.to, ev->snap_offer.zxid,
+				   ev->snap_offer.total, ev->snap_offer.status);
+		break;
 	}
 	if (c->state == CONS_LEADER) {
 		cons_leader_flush(c);
@@ -449,16 +460,25 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	return rc;
 }
 
-void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,
-		   struct cons_msg *out)
+void cons_snap_chunk_msg(const struct cons *c, zxid_t zxid, uint64_t offset,
+			 uint64_t total, const uint8_t *data, uint32_t len,
+			 struct cons_msg *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->type = CONS_MSG_SNAP;
 	out->from = c->cfg.self;
 	out->epoch = c->meta.epoch;
 	out->snap.zxid = zxid;
-	out->snap.blob = blob;
+	out->snap.offset = offset;
+	out->snap.total = total;
+	out->snap.blob = data;
 	out->snap.len = len;
+}
+
+void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,
+		   struct cons_msg *out)
+{
+	cons_snap_chunk_msg(c, zxid, 0, len, blob, len, out);
 }
 
 void cons_status(const struct cons *c, struct cons_status *out)

@@ -57,11 +57,31 @@
  *                 `truncate` set arrives (the core re-syncs with one).
  *   SEND          encode (codec.h) and send best-effort to server `to`.
  *   APPLY         apply committed entries, in order (skip type EPOCH).
- *   SNAP_SEND     send server `to` a CONS_MSG_SNAP built with
- *                 cons_snap_msg() from the host's newest snapshot.
- *   SNAP_INSTALL  replace the state with the blob, store it durably, reset
- *                 the log store to empty after `zxid`, then step
- *                 CONS_EV_SNAP_DONE.
+ *   SNAP_SEND     server `to` needs a snapshot: step CONS_EV_SNAP_OFFER
+ *                 with `to`, the zxid and byte size of the host's newest
+ *                 durable snapshot (or a negative status when it has
+ *                 none; the core asks again later).
+ *   SNAP_CHUNK    read `len` bytes at `offset` of the snapshot at `zxid`
+ *                 (the one offered; `total` bytes long) and send them to
+ *                 `to` in a CONS_MSG_SNAP built with cons_snap_chunk_msg().
+ *                 A snapshot that is gone or unreadable: drop the chunk
+ *                 (a stalled transfer is resent, then offered again).
+ *   SNAP_BEGIN    follower: a snapshot at `zxid` of `total` bytes starts
+ *                 arriving; discard any partial one received before.
+ *   SNAP_WRITE    follower: append `len` bytes (`data`, borrowed for the
+ *                 step) at `offset`, which is always the end of what was
+ *                 written since SNAP_BEGIN. On failure step
+ *                 CONS_EV_SNAP_DONE with `zxid` and the error: the
+ *                 transfer starts over.
+ *   SNAP_INSTALL  follower: the `total` bytes written since SNAP_BEGIN are
+ *                 the whole snapshot at `zxid`: replace the state with it,
+ *                 store it durably, reset the log store to empty after
+ *                 `zxid`, then step CONS_EV_SNAP_DONE.
+ *                 Snapshots thus travel in chunks (cfg.snap_chunk bytes, at
+ *                 most cfg.snap_window of them in flight per peer,
+ *                 acknowledged by CONS_MSG_SNAP_ACK, a lost one resent),
+ *                 never as one frame or one buffer, and with no size cap;
+ *                 heartbeats and appends to other peers go on meanwhile.
  *   ROLE          informational: role, epoch and known leader changed.
  *   PREPARE_READY this leader has committed and applied its epoch entry,
  *                 so the host's state holds every txn of earlier epochs:
@@ -97,7 +117,7 @@
  * memory (it serves lagging peers from it); the host compacts after each
  * snapshot. Timing from zoo.cfg: election_timeout_ms = syncLimit * tickTime
  * and heartbeat_ms = tickTime / 2 are sensible; the daemon ticks the core
- * every few ms. A snapshot travels as one frame (CONS_FRAME_MAX, codec.h).
+ * every few ms. A snapshot travels in chunks (cons_snapshot.c).
  */
 #ifndef QFS_CONS_H
 #define QFS_CONS_H
@@ -199,6 +219,8 @@ struct cons_config {
 	 * txn prepared elsewhere, and followers use CONS_EV_FORWARD.
 	 */
 	int forward_to_host;
+	uint32_t snap_chunk;  /* snapshot bytes per chunk, 0 = 256 KiB */
+	uint32_t snap_window; /* snapshot chunks in flight per peer, 0 = 4 */
 };
 
 /*
@@ -225,13 +247,14 @@ enum cons_msg_type {
 	CONS_MSG_VOTE_RESP,
 	CONS_MSG_APPEND, /* entries and/or heartbeat, with the commit zxid */
 	CONS_MSG_APPEND_RESP,
-	CONS_MSG_SNAP,	       /* a full snapshot (opaque host blob) */
+	CONS_MSG_SNAP,	       /* a chunk of a snapshot (opaque host bytes) */
 	CONS_MSG_FORWARD,      /* a follower forwards proposals to the leader */
 	CONS_MSG_READ_REQ,     /* a follower asks the leader for a read index */
 	CONS_MSG_READ_RESP,    /* the leader's answer */
 	CONS_MSG_PREVOTE_REQ,  /* would you vote for me in epoch+1? (vote_req) */
 	CONS_MSG_PREVOTE_RESP, /* the answer, no state changed (vote_resp) */
-	CONS_MSG_TYPE_MAX = CONS_MSG_PREVOTE_RESP,
+	CONS_MSG_SNAP_ACK,     /* snapshot bytes received in order so far */
+	CONS_MSG_TYPE_MAX = CONS_MSG_SNAP_ACK,
 };
 
 struct cons_msg {
@@ -262,10 +285,16 @@ struct cons_msg {
 					      leader of this epoch (echoed) */
 		} append_resp;
 		struct {
-			zxid_t zxid; /* the state the blob holds */
-			const uint8_t *blob;
+			zxid_t zxid;	     /* the state the snapshot holds */
+			uint64_t offset;     /* of this chunk in the snapshot */
+			uint64_t total;	     /* the snapshot's size in bytes */
+			const uint8_t *blob; /* the chunk */
 			uint32_t len;
 		} snap;
+		struct {
+			zxid_t zxid;
+			uint64_t next; /* bytes received in order (0: start over) */
+		} snap_ack;
 		struct {
 			const struct cons_payload *payloads;
 			uint32_t n;
@@ -293,6 +322,7 @@ enum cons_event_type {
 	CONS_EV_COMPACT,    /* the host holds a durable snapshot at zxid */
 	CONS_EV_FORWARD,    /* payloads (borrowed) for the leader's host */
 	CONS_EV_READ_INDEX, /* the host asks for a read index (token) */
+	CONS_EV_SNAP_OFFER, /* the host's newest snapshot, for a SNAP_SEND */
 };
 
 struct cons_event {
@@ -321,6 +351,12 @@ struct cons_event {
 		struct {
 			uint64_t token; /* the host's; echoed in READ_READY */
 		} read_index;
+		struct {
+			uint32_t to;
+			zxid_t zxid;
+			uint64_t total;
+			int status; /* 0, or negative: no snapshot to offer now */
+		} snap_offer;
 	};
 };
 
@@ -337,6 +373,9 @@ enum cons_action_type {
 	CONS_ACT_FORWARDED,	/* leader, forward_to_host: prepare and propose these */
 	CONS_ACT_READ_READY,	/* a CONS_EV_READ_INDEX completed */
 	CONS_ACT_PREPARE_READY, /* this leader may now prepare (epoch) */
+	CONS_ACT_SNAP_CHUNK,	/* leader: read and send a snapshot chunk */
+	CONS_ACT_SNAP_BEGIN,	/* follower: a snapshot starts arriving */
+	CONS_ACT_SNAP_WRITE,	/* follower: store a chunk of it */
 };
 
 struct cons_action {
@@ -364,9 +403,20 @@ struct cons_action {
 		} snap_send;
 		struct {
 			zxid_t zxid;
-			const uint8_t *blob;
+			uint64_t total;
+		} snap_install; /* also SNAP_BEGIN */
+		struct {
+			uint32_t to;
+			zxid_t zxid;
+			uint64_t offset, total;
 			uint32_t len;
-		} snap_install;
+		} snap_chunk;
+		struct {
+			zxid_t zxid;
+			uint64_t offset;
+			const uint8_t *data;
+			uint32_t len;
+		} snap_write;
 		struct {
 			enum cons_state state;
 			uint32_t epoch;
@@ -418,7 +468,12 @@ int cons_step(struct cons *c, const struct cons_event *ev,
  */
 zxid_t cons_next_zxid(const struct cons *c);
 
-/* Fill a CONS_MSG_SNAP for a SNAP_SEND action; blob is borrowed. */
+/* Fill a CONS_MSG_SNAP for a SNAP_CHUNK action; data is borrowed. */
+void cons_snap_chunk_msg(const struct cons *c, zxid_t zxid, uint64_t offset,
+			 uint64_t total, const uint8_t *data, uint32_t len,
+			 struct cons_msg *out);
+/* A whole snapshot as one chunk (offset 0, total len): what hosts that
+ * answered SNAP_SEND with one frame did; still understood. */
 void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,
 		   struct cons_msg *out);
 

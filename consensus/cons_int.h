@@ -39,8 +39,16 @@ struct cons_peer {
 	zxid_t match;	   /* durable on the peer and equal to ours up to here */
 	uint64_t last_heard;
 	uint64_t last_sent;
-	uint64_t snap_at;
+	uint64_t snap_at;  /* SNAPSHOT: offered, or last progress, at */
 	uint64_t read_ack; /* the newest read round it echoed in this epoch */
+	/* SNAPSHOT: the transfer (snap_zxid 0 = waiting for the host's offer) */
+	zxid_t snap_zxid;
+	uint64_t snap_total;
+	uint64_t snap_sent;   /* chunks before this offset were sent */
+	uint64_t snap_acked;  /* the peer has everything before this offset */
+	uint64_t snap_resent; /* last go-back */
+	uint64_t snap_fast;   /* acked offset of the last fast resend, +1 */
+	uint8_t snap_empty;   /* an empty snapshot's one chunk was sent */
 };
 
 /* A read index request waiting in the core. */
@@ -129,6 +137,9 @@ struct cons {
 	/* snapshot */
 	uint8_t installing;
 	zxid_t install_zxid;
+	zxid_t rs_zxid; /* follower: receiving this snapshot (0 = none) */
+	uint32_t rs_from;
+	uint64_t rs_total, rs_next;
 
 	/* actions of the current step */
 	struct cons_action *acts;
@@ -200,6 +211,11 @@ void cons_persist(struct cons *c, int truncate, size_t pos);
 void cons_on_log_done(struct cons *c, uint64_t seq, int status);
 
 /* cons_snapshot.c */
+void cons_snap_start(struct cons *c, struct cons_peer *p);
+void cons_snap_send(struct cons *c, struct cons_peer *p, int heartbeat);
+void cons_on_snap_offer(struct cons *c, uint32_t to, zxid_t zxid, uint64_t total,
+			int status);
+void cons_on_snap_ack(struct cons *c, const struct cons_msg *m);
 void cons_on_snap(struct cons *c, const struct cons_msg *m);
 void cons_on_snap_done(struct cons *c, zxid_t zxid, int status);
 void cons_on_compact(struct cons *c, zxid_t zxid);

@@ -154,26 +154,6 @@ zxid_t cons_next_zxid(const struct cons *c)
 	return zxid_make(c->meta.epoch, c->counter + 1);
 }
 
-static void enter_snapshot(struct cons *c, struct cons_peer *p)
-{
-	struct cons_action *a;
-
-	if (p->mode == PEER_SNAPSHOT &&
-	    c->now < p->snap_at + 4ull * c->cfg.election_timeout_ms)
-		return;
-	if (!cons_meta_ready(c))
-		return;
-	p->mode = PEER_SNAPSHOT;
-	p->snap_at = c->now;
-	p->inflight = 0;
-	p->probe_out = 0;
-	CONS_TRACE(c, "snapshot to %u (needs after %llx, log starts after %llx)", p->id,
-		   (unsigned long long)p->next, (unsigned long long)c->log.base);
-	a = cons_act(c, CONS_ACT_SNAP_SEND, SIZE_MAX);
-	if (a)
-		a->snap_send.to = p->id;
-}
-
 /* Send the entries after prev (at most one batch). Returns the number sent,
  * or -1 when prev is compacted away and a snapshot was started. */
 static long send_after(struct cons *c, struct cons_peer *p, zxid_t prev)
@@ -183,7 +163,7 @@ static long send_after(struct cons *c, struct cons_peer *p, zxid_t prev)
 	long i;
 
 	if (prev < c->log.base) {
-		enter_snapshot(c, p);
+		cons_snap_start(c, p);
 		return -1;
 	}
 	if (prev == c->log.base) {
@@ -221,7 +201,7 @@ static void leader_send(struct cons *c, struct cons_peer *p, int kind)
 		return;
 	switch (p->mode) {
 	case PEER_SNAPSHOT:
-		enter_snapshot(c, p);
+		cons_snap_send(c, p, kind == SEND_HEARTBEAT);
 		if (kind == SEND_HEARTBEAT) {
 			/* Keep the follower from timing out while it installs. */
 			m.append.prev_zxid = p->match;

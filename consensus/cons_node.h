@@ -24,10 +24,12 @@ struct cons_node_host {
 	/* Apply committed entries in order (entries and data borrowed). */
 	void (*apply)(void *arg, const struct cons_entry *e, size_t n);
 	/* The newest durable snapshot: its zxid (0 = none) and bytes, borrowed
-	 * until the next call into the node. Returns 0 or a negative errno. */
+	 * until the next call into the node. Returns 0 or a negative errno.
+	 * Not called when snap_open and snap_read are set (may be NULL then). */
 	int (*snap_get)(void *arg, zxid_t *zxid, const uint8_t **blob, uint32_t *len);
 	/* Replace the state by the blob and store it durably (blob borrowed).
-	 * Returns 0 or a negative errno (the state is then unchanged). */
+	 * Returns 0 or a negative errno (the state is then unchanged). Not
+	 * called when snap_begin, snap_write and snap_finish are set. */
 	int (*snap_install)(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t len);
 	/* Role, epoch or leader changed. May be NULL. */
 	void (*role)(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader);
@@ -61,6 +63,35 @@ struct cons_node_host {
 	 * NULL for a host that proposes payloads needing no preparation.
 	 */
 	void (*prepare_ready)(void *arg, uint32_t epoch);
+	/*
+	 * Snapshots in chunks (cons_snapshot.c), so that no snapshot is ever
+	 * in one buffer: set all five, or none (the node then serves slices
+	 * of snap_get's blob and gathers what it receives into one buffer for
+	 * snap_install). All return 0 or a negative errno.
+	 *
+	 * Sending (leader): snap_open names the newest durable snapshot, its
+	 * zxid (0 = none) and size in bytes (also used at start, instead of
+	 * snap_get, for the zxid of the state the host recovered); snap_read
+	 * reads len bytes at offset of the snapshot at zxid into buf (e.g.
+	 * pread on the SQLite snapshot file): -ENOENT when that snapshot is
+	 * gone (the core then offers the newest again).
+	 *
+	 * Receiving (follower): snap_begin starts a snapshot at zxid of total
+	 * bytes (discard any partial one received before, e.g. truncate a
+	 * temporary file); snap_write appends len bytes, offset always being
+	 * what was written so far; snap_finish: those total bytes are the
+	 * whole snapshot: install it as the new state, durably (fsync and
+	 * rename over the live snapshot), or fail leaving the state as it
+	 * was. After a failed begin or write the node does not call
+	 * snap_finish for it; the transfer starts over with a new begin.
+	 */
+	int (*snap_open)(void *arg, zxid_t *zxid, uint64_t *total);
+	int (*snap_read)(void *arg, zxid_t zxid, uint64_t offset, uint8_t *buf,
+			 uint32_t len);
+	int (*snap_begin)(void *arg, zxid_t zxid, uint64_t total);
+	int (*snap_write)(void *arg, zxid_t zxid, uint64_t offset, const uint8_t *data,
+			  uint32_t len);
+	int (*snap_finish)(void *arg, zxid_t zxid);
 };
 
 /*

@@ -189,28 +189,134 @@ static void host_apply(void *arg, const struct cons_entry *e, size_t cnt)
 	n->since_snap += cnt;
 }
 
+/*
+ * A snapshot's bytes: the 32-byte state, then filler that depends on the
+ * zxid and position only, so both ends can produce and check any chunk
+ * without holding the snapshot (up to ~100 KiB by seed, sent in chunks of
+ * 16 bytes to 8 KiB).
+ */
+static uint64_t snap_size(const struct sim *s, const struct sim_state *st)
+{
+	return 32 + s->snap_pad + (st->count * 13) % 4096;
+}
+
+static uint8_t filler(zxid_t zxid, uint64_t i)
+{
+	return (uint8_t)((i * 131) ^ (zxid >> 3) ^ (i >> 8) ^ zxid);
+}
+
+static void snap_bytes(struct sim_node *n, uint64_t off, uint8_t *buf, uint32_t len)
+{
+	uint32_t i;
+
+	encode_state(n->snap_blob, &n->snap);
+	for (i = 0; i < len; i++)
+		buf[i] =
+		    off + i < 32 ? n->snap_blob[off + i] : filler(n->snap.zxid, off + i);
+}
+
 static int host_snap_get(void *arg, zxid_t *zxid, const uint8_t **blob, uint32_t *len)
 {
 	struct sim_node *n = arg;
+	uint64_t total = snap_size(n->sim, &n->snap);
+	uint8_t *b = n->legacy_blob;
 
-	encode_state(n->snap_blob, &n->snap);
+	if (!b || n->legacy_zxid != n->snap.zxid || n->legacy_len != total) {
+		b = realloc(n->legacy_blob, total);
+		if (!b)
+			return -ENOMEM;
+		n->legacy_blob = b;
+		n->legacy_zxid = n->snap.zxid;
+		n->legacy_len = total;
+		snap_bytes(n, 0, b, (uint32_t)total);
+	}
 	*zxid = n->snap.zxid;
-	*blob = n->snap_blob;
-	*len = sizeof(n->snap_blob);
+	*blob = b;
+	*len = (uint32_t)total;
 	return 0;
 }
 
-static int host_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t len)
+static int host_snap_open(void *arg, zxid_t *zxid, uint64_t *total)
 {
 	struct sim_node *n = arg;
+
+	*zxid = n->snap.zxid;
+	*total = snap_size(n->sim, &n->snap);
+	return 0;
+}
+
+static int host_snap_read(void *arg, zxid_t zxid, uint64_t off, uint8_t *buf,
+			  uint32_t len)
+{
+	struct sim_node *n = arg;
+
+	if (zxid != n->snap.zxid)
+		return -ENOENT; /* replaced by a newer one meanwhile */
+	if (off + len > snap_size(n->sim, &n->snap))
+		sim_violation(n->sim, "n%u asked to read past its snapshot", n->id);
+	snap_bytes(n, off, buf, len);
+	return 0;
+}
+
+/* Check received bytes as they arrive: the header is kept, the filler
+ * must be exactly what the sender generated. */
+static void rx_bytes(struct sim_node *n, zxid_t zxid, uint64_t off, const uint8_t *d,
+		     uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++) {
+		if (off + i < 32)
+			n->rx_hdr[off + i] = d[i];
+		else if (d[i] != filler(zxid, off + i))
+			sim_violation(
+			    n->sim,
+			    "n%u snapshot %llx corrupted in transfer at byte %llu", n->id,
+			    (unsigned long long)zxid, (unsigned long long)(off + i));
+	}
+}
+
+static int host_snap_begin(void *arg, zxid_t zxid, uint64_t total)
+{
+	struct sim_node *n = arg;
+
+	n->rx_zxid = zxid;
+	n->rx_total = total;
+	n->rx_got = 0;
+	n->rx_bad = 0;
+	return 0;
+}
+
+static int host_snap_write(void *arg, zxid_t zxid, uint64_t off, const uint8_t *d,
+			   uint32_t len)
+{
+	struct sim_node *n = arg;
+
+	if (zxid != n->rx_zxid || off != n->rx_got || off + len > n->rx_total)
+		sim_violation(n->sim, "n%u snapshot write %llx at %llu out of order",
+			      n->id, (unsigned long long)zxid, (unsigned long long)off);
+	if (n->failing_disk && sim_chance(n->sim, 20)) {
+		n->rx_bad = 1;
+		return -EIO;
+	}
+	rx_bytes(n, zxid, off, d, len);
+	n->rx_got += len;
+	return 0;
+}
+
+static int install(struct sim_node *n, zxid_t zxid, uint64_t total)
+{
 	struct sim_state st;
 
-	if (len != sizeof(n->snap_blob))
-		return -EINVAL;
-	decode_state(blob, &st);
-	if (st.zxid != zxid)
-		return -EINVAL;
+	decode_state(n->rx_hdr, &st);
+	if (st.zxid != zxid || total != snap_size(n->sim, &st))
+		sim_violation(n->sim, "n%u received snapshot %llx is not the one sent",
+			      n->id, (unsigned long long)zxid);
 	sim_check_snapshot(n, &st);
+	n->sim->snaps_installed++;
+	n->sim->snap_bytes_installed += total;
+	n->snaps++;
+	n->snap_bytes = total;
 	sim_tracef(n->sim, "n%u installs snapshot %llx (%llu entries)", n->id,
 		   (unsigned long long)zxid, (unsigned long long)st.count);
 	n->st = st;
@@ -218,6 +324,26 @@ static int host_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32
 	n->since_snap = 0;
 	n->installing = zxid;
 	return 0;
+}
+
+static int host_snap_finish(void *arg, zxid_t zxid)
+{
+	struct sim_node *n = arg;
+
+	if (n->rx_bad || zxid != n->rx_zxid || n->rx_got != n->rx_total)
+		sim_violation(n->sim, "n%u asked to install an incomplete snapshot %llx",
+			      n->id, (unsigned long long)zxid);
+	return install(n, zxid, n->rx_total);
+}
+
+static int host_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t len)
+{
+	struct sim_node *n = arg;
+
+	if (len < 32)
+		return -EINVAL;
+	rx_bytes(n, zxid, 0, blob, len);
+	return install(n, zxid, len);
 }
 
 static void host_read_ready(void *arg, uint64_t token, zxid_t zxid, int status)
@@ -328,6 +454,11 @@ static void node_start(struct sim *s, struct sim_node *n)
 	    .forwarded = host_forwarded,
 	    .read_ready = host_read_ready,
 	    .prepare_ready = host_prepare_ready,
+	    .snap_open = host_snap_open,
+	    .snap_read = host_snap_read,
+	    .snap_begin = host_snap_begin,
+	    .snap_write = host_snap_write,
+	    .snap_finish = host_snap_finish,
 	};
 	struct cons_config cfg = {0};
 	int rc;
@@ -343,6 +474,15 @@ static void node_start(struct sim *s, struct sim_node *n)
 	cfg.seed = sim_rand(s);
 	cfg.mutant = s->o.mutant;
 	cfg.forward_to_host = s->fwd_host;
+	cfg.snap_chunk = s->snap_chunk;
+	cfg.snap_window = s->snap_window;
+	if (s->legacy_snap) {
+		host.snap_open = NULL;
+		host.snap_read = NULL;
+		host.snap_begin = NULL;
+		host.snap_write = NULL;
+		host.snap_finish = NULL;
+	}
 	if (s->o.trace) {
 		cfg.trace = core_trace;
 		cfg.trace_arg = n;
@@ -505,8 +645,10 @@ static void heal_all(struct sim *s)
 
 	sim_tracef(s, "faults stop: healing everything");
 	heal_network(s);
-	s->loss_pct = s->dup_pct = 0;
-	s->max_delay = 10;
+	if (s->o.scenario != 2) {
+		s->loss_pct = s->dup_pct = 0;
+		s->max_delay = 10;
+	}
 	for (i = 0; i < s->n; i++) {
 		s->nodes[i].slow_disk = 0;
 		s->nodes[i].failing_disk = 0;
@@ -638,6 +780,22 @@ static void setup(struct sim *s)
 	s->max_batch = (uint32_t)range(s, 1, 64);
 	s->max_inflight = (uint32_t)range(s, 1, 16);
 	s->max_delay = (uint32_t)range(s, 1, 20);
+	/* Up to ~200 chunks a snapshot: the simulated links are slow (up to
+	 * 60 ms a message under faults), so more would outlast the liveness
+	 * bound, not break anything. */
+	if (sim_chance(s, 30)) {
+		s->snap_pad = (uint32_t)range(s, 0, 4096);
+		s->snap_chunk = (uint32_t)range(s, 16, 128);
+	} else {
+		s->snap_pad = (uint32_t)range(s, 0, 100000);
+		s->snap_chunk = (uint32_t)range(s, 512, 8192);
+	}
+	s->snap_window = (uint32_t)range(s, 1, 8);
+	if (s->o.scenario == 2) {
+		s->snap_pad = (uint32_t)range(s, 20000, 60000);
+		s->snap_chunk = (uint32_t)range(s, 512, 2048);
+	}
+	s->legacy_snap = sim_chance(s, 25);
 	sim_tracef(
 	    s, "seed %llu: %d participants, %d observers, quorum %s, snapshot every %u",
 	    (unsigned long long)s->o.seed, parts, obs,
@@ -659,11 +817,52 @@ static void setup(struct sim *s)
  * without pre-vote its raised epoch reaches the leader in its answers and
  * deposes it.
  */
+/*
+ * Scenario 2 (snapshot catch-up): a server is down while hundreds of txns
+ * commit and every other server compacts its log, then comes back over a
+ * lossy (20%), duplicating and reordering (up to 60 ms) network that stays
+ * so to the end; it can only catch up by a snapshot of many chunks, and
+ * every invariant and the liveness bound must hold.
+ */
+static void scenario_far_behind(struct sim *s)
+{
+	struct sim_node *n;
+	int i;
+
+	switch (s->sc_stage++) {
+	case 0:
+		/* One the others can commit without (weights may forbid). */
+		s->sc_node = (int)(sim_rand(s) % (uint64_t)s->n);
+		for (i = 0;
+		     i < s->n && !quorum_contains(&s->q, ((1ull << s->n) - 1) &
+							     ~(1ull << s->sc_node));
+		     i++)
+			s->sc_node = (s->sc_node + 1) % s->n;
+		n = &s->nodes[s->sc_node];
+		node_crash(s, n);
+		sim_push(s, 2400, SIM_EV_SCENARIO, 0, 0);
+		break;
+	default:
+		n = &s->nodes[s->sc_node];
+		s->loss_pct = 20;
+		s->dup_pct = 10;
+		s->max_delay = 60;
+		sim_tracef(s, "scenario: n%u restarts far behind, lossy network", n->id);
+		n->gen++;
+		node_start(s, n);
+		break;
+	}
+}
+
 static void scenario_step(struct sim *s)
 {
 	struct cons_status st;
 	int i;
 
+	if (s->o.scenario == 2) {
+		scenario_far_behind(s);
+		return;
+	}
 	switch (s->sc_stage++) {
 	case 0:
 		for (i = 0; i < s->n; i++) {
@@ -675,9 +874,19 @@ static void scenario_step(struct sim *s)
 		}
 		if (!s->sc_leader)
 			sim_violation(s, "scenario: no leader after 1500 ms");
-		for (i = 0; i < s->n; i++)
-			if (s->nodes[i].id != s->sc_leader && !s->nodes[i].observer)
+		/* A follower the others can do without (weights may forbid). */
+		s->sc_node = -1;
+		for (i = 0; i < s->n; i++) {
+			uint64_t rest = ((1ull << s->n) - 1) & ~(1ull << i);
+
+			if (s->nodes[i].id != s->sc_leader && !s->nodes[i].observer &&
+			    quorum_contains(&s->q, rest))
 				s->sc_node = i;
+		}
+		if (s->sc_node < 0) {
+			s->sc_stage = 99; /* nothing to test on this membership */
+			break;
+		}
 		for (i = 0; i < s->n; i++)
 			if (i != s->sc_node)
 				s->block[i][s->sc_node] = s->block[s->sc_node][i] = 1;
@@ -689,6 +898,8 @@ static void scenario_step(struct sim *s)
 		heal_network(s);
 		sim_tracef(s, "scenario: n%u rejoins", s->nodes[s->sc_node].id);
 		sim_push(s, s->now + 10ull * s->election_ms, SIM_EV_SCENARIO, 0, 0);
+		break;
+	case 99:
 		break;
 	default:
 		cons_status(cons_node_core(s->nodes[s->sc_leader - 1].node), &st);
@@ -801,14 +1012,16 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 	if (setjmp(s->jmp))
 		goto out;
 	setup(s);
-	s->fault_end = o->no_faults || o->scenario ? 0 : FAULT_MS;
+	s->fault_end = o->no_faults || o->scenario == 1 ? 0 : FAULT_MS;
 	s->deadline = s->fault_end + LIVE_MS;
 	for (i = 0; i < s->n; i++)
 		node_start(s, &s->nodes[i]);
 	sim_push(s, 1, SIM_EV_PROPOSE, 0, 0);
-	if (o->scenario) {
+	if (o->scenario == 1) {
 		sim_push(s, 1500, SIM_EV_SCENARIO, 0, 0);
 		s->hold_until = 1500 + 18ull * s->election_ms + 1;
+	} else if (o->scenario == 2) {
+		sim_push(s, 400, SIM_EV_SCENARIO, 0, 0);
 	} else if (!o->no_faults) {
 		sim_push(s, range(s, 20, 300), SIM_EV_FAULT, 0, 0);
 		sim_push(s, 5, SIM_EV_FLAP, 0, 0);
@@ -855,6 +1068,12 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		for (i = 0; i < SIM_PROBES; i++)
 			sim_tracef(s, "probe %d at %ld", i, s->probe_pos[i]);
 	}
+	if (s->live_ok && s->o.scenario == 2 &&
+	    (!s->nodes[s->sc_node].snaps ||
+	     s->nodes[s->sc_node].snap_bytes <= 4ull * s->snap_chunk))
+		sim_violation(s,
+			      "scenario: n%u caught up without a snapshot of many chunks",
+			      s->nodes[s->sc_node].id);
 	if (!s->live_ok)
 		sim_violation(
 		    s,
@@ -878,6 +1097,8 @@ void sim_free(struct sim *s)
 		cons_node_free(s->nodes[i].node);
 		s->nodes[i].node = NULL;
 		sim_store_free(&s->nodes[i].store);
+		free(s->nodes[i].legacy_blob);
+		s->nodes[i].legacy_blob = NULL;
 	}
 	while (heap_pop(s, &ev))
 		free(ev.frame);

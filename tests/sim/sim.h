@@ -89,6 +89,14 @@ struct sim_node {
 	struct sim_state st;   /* applied, volatile */
 	struct sim_state snap; /* the durable snapshot */
 	uint8_t snap_blob[32];
+	uint8_t *legacy_blob; /* hosts without chunk callbacks: the whole one */
+	zxid_t legacy_zxid;
+	uint64_t legacy_len;
+	zxid_t rx_zxid; /* chunked receipt: the snapshot being written */
+	uint64_t rx_total, rx_got;
+	uint8_t rx_hdr[32];
+	int rx_bad;
+	uint64_t snaps, snap_bytes; /* snapshots it installed, the last's size */
 	uint64_t prep_count;	    /* leader host: the counter as it will be */
 	uint8_t held[SIM_HOLD][40]; /* forwarded before it may prepare */
 	uint32_t held_len[SIM_HOLD];
@@ -158,6 +166,11 @@ struct sim {
 	uint32_t fault_gap; /* the longest quiet time between faults */
 	uint32_t election_ms, heartbeat_ms, max_batch, max_inflight;
 	int fwd_host; /* cons_config.forward_to_host */
+	/* Snapshots: 32 bytes of state then filler, big and in small chunks
+	 * by seed; some seeds run hosts without the chunk callbacks. */
+	uint32_t snap_pad, snap_chunk, snap_window;
+	int legacy_snap;
+	uint64_t snap_bytes_installed, snaps_installed;
 
 	struct sim_event *heap;
 	size_t h_n, h_cap;

@@ -106,6 +106,19 @@ static void trace_msg(struct sim *s, struct sim_event *ev, const char *what)
 			   m.append_resp.ok, (unsigned long long)m.append_resp.match_zxid,
 			   (unsigned long long)m.append_resp.last_zxid);
 		break;
+	case CONS_MSG_SNAP:
+		sim_tracef(
+		    s, "n%u -> n%u %s SNAP epoch %u zxid %llx offset %llu len %u of %llu",
+		    m.from, s->nodes[ev->node].id, what, m.epoch,
+		    (unsigned long long)m.snap.zxid, (unsigned long long)m.snap.offset,
+		    m.snap.len, (unsigned long long)m.snap.total);
+		break;
+	case CONS_MSG_SNAP_ACK:
+		sim_tracef(s, "n%u -> n%u %s SNAP_ACK epoch %u zxid %llx next %llu",
+			   m.from, s->nodes[ev->node].id, what, m.epoch,
+			   (unsigned long long)m.snap_ack.zxid,
+			   (unsigned long long)m.snap_ack.next);
+		break;
 	default:
 		sim_tracef(
 		    s, "n%u -> n%u %s %s epoch %u", m.from, s->nodes[ev->node].id, what,

@@ -120,6 +120,30 @@ static void test_rejoin(void)
 	scenario = 0;
 }
 
+/* A server far behind catches up by a snapshot of many chunks over a
+ * lossy, duplicating, reordering network; chunked transfer also runs in
+ * every sweep (sizes up to ~100 KiB, chunks of 16 B to 8 KiB). */
+static void test_far_behind(void)
+{
+	struct sim_opts o = {.observers = -1, .scenario = 2};
+	uint64_t i, bad = 0, snaps = 0, bytes = 0;
+
+	for (i = 0; i < 100; i++) {
+		o.seed = 300000 + i;
+		if (sim_run(&o, &S)) {
+			printf("# seed %llu: %s\n", (unsigned long long)o.seed, S.why);
+			bad++;
+		}
+		snaps += S.snaps_installed;
+		bytes += S.snap_bytes_installed;
+		sim_free(&S);
+	}
+	printf("# far behind: %llu snapshots installed, %llu bytes, in chunks\n",
+	       (unsigned long long)snaps, (unsigned long long)bytes);
+	TAP_EQ(bad, 0);
+	TAP_ASSERT(snaps >= 100);
+}
+
 static void test_mutant_no_prevote(void)
 {
 	uint64_t bad;
@@ -198,6 +222,8 @@ static const struct tap_case cases[] = {
     {"sim catches mutant 5 (restart applies past the commit watermark)",
      test_mutant_apply_tail},
     {"sim a follower rejoining from a partition does not depose the leader", test_rejoin},
+    {"sim a server far behind catches up by a chunked snapshot over a lossy network",
+     test_far_behind},
     {"sim catches mutant 6 (no pre-vote) in the rejoin scenario", test_mutant_no_prevote},
     {"sim catches mutant 7 (no check-quorum)", test_mutant_no_check_quorum},
     {"sim catches mutant 8 (prepare before the old epochs are applied)",

@@ -100,11 +100,24 @@ static void test_resp_snap_forward(void)
 	m.type = CONS_MSG_SNAP;
 	m.from = 1;
 	m.snap.zxid = 77;
+	m.snap.offset = 1ull << 33; /* no size cap: offsets past 4 GiB */
+	m.snap.total = (1ull << 33) + 8;
 	m.snap.blob = (const uint8_t *)"snapshot";
 	m.snap.len = 8;
 	roundtrip(&m, &o, &b);
+	TAP_EQ(o.snap.offset, 1ull << 33);
+	TAP_EQ(o.snap.total, (1ull << 33) + 8);
 	TAP_EQ(o.snap.len, 8);
 	TAP_ASSERT(memcmp(o.snap.blob, "snapshot", 8) == 0);
+	buf_free(&b);
+	memset(&m, 0, sizeof(m));
+	m.type = CONS_MSG_SNAP_ACK;
+	m.from = 2;
+	m.snap_ack.zxid = 78;
+	m.snap_ack.next = 5ull << 32;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.snap_ack.zxid, 78);
+	TAP_EQ(o.snap_ack.next, 5ull << 32);
 	buf_free(&b);
 	memset(&m, 0, sizeof(m));
 	m.type = CONS_MSG_FORWARD;
@@ -204,7 +217,8 @@ static void test_hostile(void)
 static const struct tap_case cases[] = {
     {"codec vote and pre-vote requests and replies round trip", test_vote},
     {"codec append with entries round trips", test_append},
-    {"codec append reply, snapshot, forward round trip", test_resp_snap_forward},
+    {"codec append reply, snapshot chunk and ack, forward round trip",
+     test_resp_snap_forward},
     {"codec read index request and answer round trip", test_read},
     {"codec refuses truncated, oversized, trailing and unknown frames", test_hostile},
 };

@@ -17,6 +17,7 @@ struct h {
 };
 
 static struct cons_member members3[3] = {{1}, {2}, {3}};
+static uint32_t snap_chunk_cfg, snap_window_cfg;
 
 static void make(struct h *h, uint32_t self, unsigned n, const struct cons_boot *boot,
 		 int mutant)
@@ -31,6 +32,8 @@ static void make(struct h *h, uint32_t self, unsigned n, const struct cons_boot 
 	cfg.heartbeat_ms = 20;
 	cfg.seed = 42;
 	cfg.mutant = mutant;
+	cfg.snap_chunk = snap_chunk_cfg;
+	cfg.snap_window = snap_window_cfg;
 	TAP_EQ(cons_new(&cfg, boot, 0, &h->c), 0);
 }
 
@@ -309,6 +312,7 @@ static void test_old_snapshot_keeps_log(void)
 	m.snap.zxid = zxid_make(1, 2);
 	m.snap.blob = (const uint8_t *)"s";
 	m.snap.len = 1;
+	m.snap.total = 1;
 	recv(&h, &m, 10);
 	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_INSTALL, 0));
 	a = find(&h, CONS_ACT_APPLY, 0);
@@ -336,11 +340,16 @@ static void test_snapshot_install(void)
 	m.snap.zxid = zxid_make(2, 7);
 	m.snap.blob = (const uint8_t *)"state";
 	m.snap.len = 5;
+	m.snap.total = 5;
 	recv(&h, &m, 10);
 	a = find(&h, CONS_ACT_SNAP_INSTALL, 0);
 	TAP_ASSERT(a);
 	TAP_EQ(a->snap_install.zxid, zxid_make(2, 7));
-	TAP_EQ(a->snap_install.len, 5);
+	TAP_EQ(a->snap_install.total, 5);
+	/* One whole chunk: begun, written and installed in one step. */
+	TAP_ASSERT(find(&h, CONS_ACT_SNAP_BEGIN, 0));
+	TAP_ASSERT(find(&h, CONS_ACT_SNAP_WRITE, 0));
+	TAP_EQ(find(&h, CONS_ACT_SNAP_WRITE, 0)->snap_write.len, 5);
 	meta_done(&h, 15);
 	d.snap_done.zxid = zxid_make(2, 7);
 	ev(&h, &d);
@@ -1038,6 +1047,192 @@ static void test_prepare_gate_mutant(void)
 	prepare_gate(8);
 }
 
+static size_t chunks(const struct h *h, uint64_t *first)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < h->n; i++)
+		if (h->a[i].type == CONS_ACT_SNAP_CHUNK) {
+			if (!k && first)
+				*first = h->a[i].snap_chunk.offset;
+			k++;
+		}
+	return k;
+}
+
+static struct cons_msg snap_ack_msg(uint32_t from, zxid_t zxid, uint64_t next)
+{
+	struct cons_msg m = {.type = CONS_MSG_SNAP_ACK, .from = from, .epoch = 1};
+
+	m.snap_ack.zxid = zxid;
+	m.snap_ack.next = next;
+	return m;
+}
+
+/*
+ * The leader streams a snapshot in chunks: it asks its host which one,
+ * keeps snap_window chunks in flight, sends more as they are
+ * acknowledged, resends from a repeated count once, and never puts the
+ * snapshot in one message.
+ */
+static void test_snapshot_chunks_leader(void)
+{
+	struct cons_msg r = ack(2, 1, zxid_make(1, 0), 0), k;
+	struct cons_event off = {.type = CONS_EV_SNAP_OFFER, .now_ms = 1006};
+	struct cons_event cp = {.type = CONS_EV_COMPACT, .now_ms = 1005};
+	const struct cons_action *a;
+	uint64_t first = 99;
+	struct cons_payload pl = {(const uint8_t *)"x", 1};
+	struct cons_event pe = {.type = CONS_EV_PROPOSE, .now_ms = 1004};
+	struct h h;
+
+	snap_chunk_cfg = 100;
+	snap_window_cfg = 3;
+	elect(&h);
+	recv(&h, &r, 1004); /* commits and applies the epoch entry */
+	pe.propose.p = &pl;
+	pe.propose.n = 1;
+	ev(&h, &pe);
+	log_done(&h, find(&h, CONS_ACT_PERSIST_LOG, 0)->log.seq, 1004);
+	r = ack(2, 1, zxid_make(1, 1), 0);
+	recv(&h, &r, 1004);
+	cp.compact.zxid = zxid_make(1, 1);
+	ev(&h, &cp);
+	/* Peer 3 never answered: it needs what was compacted. */
+	tick(&h, 1005 + 20);
+	a = find(&h, CONS_ACT_SNAP_SEND, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->snap_send.to, 3);
+	off.snap_offer.to = 3;
+	off.snap_offer.zxid = zxid_make(1, 1);
+	off.snap_offer.total = 1000;
+	ev(&h, &off);
+	TAP_EQ(chunks(&h, &first), 3);
+	TAP_EQ(first, 0);
+	a = find(&h, CONS_ACT_SNAP_CHUNK, 0);
+	TAP_EQ(a->snap_chunk.len, 100);
+	TAP_EQ(a->snap_chunk.total, 1000);
+	TAP_EQ(a->snap_chunk.zxid, zxid_make(1, 1));
+	k = snap_ack_msg(3, zxid_make(1, 1), 100);
+	recv(&h, &k, 1030);
+	TAP_EQ(chunks(&h, &first), 1);
+	TAP_EQ(first, 300);
+	recv(&h, &k, 1031); /* the same count again: 100 was lost */
+	TAP_EQ(chunks(&h, &first), 3);
+	TAP_EQ(first, 100);
+	recv(&h, &k, 1032); /* not again for the same offset */
+	TAP_EQ(chunks(&h, NULL), 0);
+	k = snap_ack_msg(3, zxid_make(1, 1), 1000);
+	recv(&h, &k, 1040);
+	TAP_EQ(chunks(&h, NULL), 0); /* all there: the follower installs */
+	cons_free(h.c);
+	snap_chunk_cfg = snap_window_cfg = 0;
+}
+
+static struct cons_msg chunk_msg(zxid_t zxid, uint64_t off, uint64_t total,
+				 const char *data, uint32_t len)
+{
+	struct cons_msg m = {.type = CONS_MSG_SNAP, .from = 3, .epoch = 2};
+
+	m.snap.zxid = zxid;
+	m.snap.offset = off;
+	m.snap.total = total;
+	m.snap.blob = (const uint8_t *)data;
+	m.snap.len = len;
+	return m;
+}
+
+static uint64_t acked_next(const struct h *h)
+{
+	const struct cons_action *a = find(h, CONS_ACT_SEND, CONS_MSG_SNAP_ACK);
+
+	TAP_ASSERT(a);
+	return a ? a->send.msg.snap_ack.next : UINT64_MAX;
+}
+
+/*
+ * The follower writes chunks in order only, answers each with what it has,
+ * starts a snapshot only at offset 0, and installs when every byte is
+ * written.
+ */
+static void test_snapshot_chunks_follower(void)
+{
+	struct cons_boot boot = {{2, 0}, 0, NULL, 0};
+	struct cons_event d = {.type = CONS_EV_SNAP_DONE, .now_ms = 20};
+	zxid_t z = zxid_make(2, 7);
+	struct cons_msg m;
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	m = chunk_msg(z, 100, 250, "x", 1); /* not the start: start over */
+	recv(&h, &m, 10);
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_BEGIN, 0));
+	TAP_EQ(acked_next(&h), 0);
+	meta_done(&h, 10);
+	m = chunk_msg(z, 0, 250, "0123456789", 100);
+	recv(&h, &m, 11);
+	a = find(&h, CONS_ACT_SNAP_BEGIN, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->snap_install.total, 250);
+	a = find(&h, CONS_ACT_SNAP_WRITE, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->snap_write.offset, 0);
+	TAP_EQ(a->snap_write.len, 100);
+	TAP_EQ(acked_next(&h), 100);
+	m = chunk_msg(z, 200, 250, "0123456789", 50); /* a gap */
+	recv(&h, &m, 12);
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_WRITE, 0));
+	TAP_EQ(acked_next(&h), 100);
+	m = chunk_msg(z, 100, 250, "0123456789", 100);
+	recv(&h, &m, 13);
+	TAP_EQ(find(&h, CONS_ACT_SNAP_WRITE, 0)->snap_write.offset, 100);
+	TAP_EQ(acked_next(&h), 200);
+	recv(&h, &m, 14); /* a duplicate */
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_WRITE, 0));
+	TAP_EQ(acked_next(&h), 200);
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_INSTALL, 0));
+	m = chunk_msg(z, 200, 250, "0123456789", 50);
+	recv(&h, &m, 15);
+	TAP_ASSERT(find(&h, CONS_ACT_SNAP_WRITE, 0));
+	a = find(&h, CONS_ACT_SNAP_INSTALL, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->snap_install.zxid, z);
+	TAP_EQ(a->snap_install.total, 250);
+	TAP_EQ(acked_next(&h), 250);
+	d.snap_done.zxid = z;
+	ev(&h, &d);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append_resp.match_zxid, z);
+	cons_status(h.c, &st);
+	TAP_EQ(st.snap_zxid, z);
+	cons_free(h.c);
+}
+
+/* A chunk that cannot be written makes the transfer start over. */
+static void test_snapshot_write_fails(void)
+{
+	struct cons_boot boot = {{2, 0}, 0, NULL, 0};
+	struct cons_event d = {.type = CONS_EV_SNAP_DONE, .now_ms = 12};
+	zxid_t z = zxid_make(2, 7);
+	struct cons_msg m = chunk_msg(z, 0, 200, "0123456789", 100);
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	meta_done(&h, 10);
+	d.snap_done.zxid = z;
+	d.snap_done.status = -EIO;
+	ev(&h, &d);
+	m = chunk_msg(z, 100, 200, "0123456789", 100);
+	recv(&h, &m, 13);
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_WRITE, 0));
+	TAP_EQ(acked_next(&h), 0); /* the leader starts over */
+	cons_free(h.c);
+}
+
 static int trace_lines;
 static void tracer(void *arg, uint32_t self, uint64_t now, const char *line)
 {
@@ -1118,6 +1313,12 @@ static const struct tap_case cases[] = {
     {"cons a new leader may prepare only after applying the earlier epochs",
      test_prepare_gate},
     {"cons mutant 8 lets the leader prepare at once", test_prepare_gate_mutant},
+    {"cons snapshot: the leader streams chunks in a window and resends a lost one",
+     test_snapshot_chunks_leader},
+    {"cons snapshot: the follower writes chunks in order and installs when complete",
+     test_snapshot_chunks_follower},
+    {"cons snapshot: a failed chunk write restarts the transfer",
+     test_snapshot_write_fails},
     {"cons the injected tracer sees role changes", test_tracer},
     {"cons refuses a config without self", test_bad_config},
 };
