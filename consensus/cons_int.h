@@ -105,7 +105,7 @@ struct cons {
 	uint64_t prevotes;	    /* slots that would vote for us in epoch+1 */
 	uint64_t deadline;	    /* follower/candidate: start an election at */
 	uint64_t heard_leader;	    /* last append from the leader */
-	uint64_t quorum_check;	    /* leader: next check-quorum */
+	uint64_t quorum_check;	    /* leader: check-quorum from then on */
 	enum cons_state role_state; /* last reported by ROLE */
 	uint32_t role_epoch, role_leader;
 

@@ -383,8 +383,10 @@ void cons_leader_tick(struct cons *c)
 	unsigned i;
 
 	if (c->now >= c->quorum_check && c->cfg.mutant != 7) {
-		/* Check quorum: a leader cut off from a quorum steps down, so a
-		 * minority side stops claiming leadership. */
+		/* Check quorum, on every tick: a leader that has heard from no
+		 * quorum within the last election timeout steps down, so a
+		 * minority side stops accepting writes (and answering reads)
+		 * about when the majority side may start electing. */
 		for (i = 0; i < c->n_peers; i++)
 			if (!c->peers[i].observer &&
 			    c->peers[i].last_heard + c->cfg.election_timeout_ms > c->now)
@@ -394,7 +396,6 @@ void cons_leader_tick(struct cons *c)
 			cons_become_follower(c, c->meta.epoch, 0);
 			return;
 		}
-		c->quorum_check = c->now + c->cfg.election_timeout_ms;
 	}
 	for (i = 0; i < c->n_peers; i++) {
 		struct cons_peer *p = &c->peers[i];

@@ -11,8 +11,8 @@
  *     never changes and every replica delivers in the same order;
  *   - zxids strictly increase along every replica's applied sequence;
  *   - an installed snapshot is a prefix of the global sequence;
- *   - a leader cut off from a quorum steps down within two election
- *     timeouts (check-quorum);
+ *   - a leader cut off from a quorum steps down within an election
+ *     timeout and two ticks (check-quorum);
  *   - a txn the leader's host prepared was prepared against the state it
  *     is applied to (its counter value is the next one) and for the zxid
  *     it is committed at (prepare gating on a new leader);
@@ -312,16 +312,16 @@ uint64_t sim_node_clock(struct sim_node *n)
 
 /*
  * Check-quorum: a leader that has heard nothing from a quorum (counting
- * itself) for two election timeouts plus two ticks has stepped down. The
- * core checks every election timeout for answers within one, so that is
- * the most a cut-off leader can last; "heard" here is any frame delivered
+ * itself) for an election timeout plus two ticks has stepped down (the
+ * core checks at every tick for answers within one timeout); "heard" here
+ * is any frame delivered
  * (the core counts only answers in its epoch), so this never accuses a
  * correct leader. Run after each of its ticks.
  */
 void sim_check_quorum_heard(struct sim_node *n)
 {
 	struct sim *s = n->sim;
-	uint64_t now = sim_node_clock(n), bound = 2ull * s->election_ms + 20;
+	uint64_t now = sim_node_clock(n), bound = s->election_ms + 20;
 	uint64_t set = 1ull << n->idx;
 	struct cons_status st;
 	int j;

@@ -191,6 +191,17 @@ static struct cons_msg append(uint32_t from, uint32_t epoch, zxid_t prev, zxid_t
 	return m;
 }
 
+static struct cons_msg ack(uint32_t from, uint32_t epoch, zxid_t match, uint64_t read_seq)
+{
+	struct cons_msg r = {.type = CONS_MSG_APPEND_RESP, .from = from, .epoch = epoch};
+
+	r.append_resp.ok = 1;
+	r.append_resp.match_zxid = match;
+	r.append_resp.last_zxid = match;
+	r.append_resp.read_seq = read_seq;
+	return r;
+}
+
 static void follower_acks(int mutant)
 {
 	struct cons_entry e[2] = {
@@ -480,13 +491,35 @@ static void test_leader_disk_fails(void)
 
 static void test_check_quorum(void)
 {
+	const struct cons_action *a;
 	struct cons_status st;
+	struct cons_msg r;
 	struct h h;
 
 	elect(&h);
 	tick(&h, 1200);
 	cons_status(h.c, &st);
 	TAP_EQ(st.state, CONS_FOLLOWER); /* nobody answered for a timeout */
+	a = find(&h, CONS_ACT_ROLE, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->role.state, CONS_FOLLOWER);
+	TAP_EQ(a->role.leader, 0);
+	cons_free(h.c);
+
+	/* Checked at every tick: one timeout after the last answer, not at
+	 * the next of some period. */
+	elect(&h);
+	r = ack(2, 1, zxid_make(1, 0), 0);
+	recv(&h, &r, 1050);
+	tick(&h, 1110);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_LEADER);
+	tick(&h, 1149);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_LEADER);
+	tick(&h, 1151);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_FOLLOWER);
 	cons_free(h.c);
 }
 
@@ -616,17 +649,6 @@ static const struct cons_action *find_last(const struct h *h, int msg)
 		if (h->a[i].type == CONS_ACT_SEND && h->a[i].send.msg.type == msg)
 			return &h->a[i];
 	return NULL;
-}
-
-static struct cons_msg ack(uint32_t from, uint32_t epoch, zxid_t match, uint64_t read_seq)
-{
-	struct cons_msg r = {.type = CONS_MSG_APPEND_RESP, .from = from, .epoch = epoch};
-
-	r.append_resp.ok = 1;
-	r.append_resp.match_zxid = match;
-	r.append_resp.last_zxid = match;
-	r.append_resp.read_seq = read_seq;
-	return r;
 }
 
 /*
