@@ -24,6 +24,7 @@ Usage: workload.py HOSTS OUT [--clients N] [--keys K] [--seconds S]
 """
 import argparse
 import json
+import logging
 import random
 import threading
 import time
@@ -174,6 +175,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout-ms", type=int, default=4000)
     args = ap.parse_args()
+    # kazoo logs every dropped connection; the history says what matters.
+    logging.basicConfig(filename=args.out + ".kazoo.log", level=logging.WARNING)
     setup(args.hosts, args.keys, args.timeout_ms / 1000.0)
     lock = threading.Lock()
     deadline = time.monotonic() + args.seconds
