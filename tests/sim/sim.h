@@ -208,7 +208,8 @@ struct sim {
 
 	/* figures */
 	uint64_t steps, msgs, commits;
-	uint64_t live_ms; /* from the end of faults to every probe applied */
+	uint64_t burst_ms, burst; /* frames sent in the current virtual ms */
+	uint64_t live_ms;	  /* from the end of faults to every probe applied */
 };
 
 /* sim.c */
