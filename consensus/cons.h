@@ -410,6 +410,7 @@ struct cons_action {
 			zxid_t zxid;
 			uint64_t offset, total;
 			uint32_t len;
+			uint32_t epoch; /* the message's (durable when issued) */
 		} snap_chunk;
 		struct {
 			zxid_t zxid;

@@ -188,6 +188,9 @@ static void send_chunk(struct cons_node *n, const struct cons_action *a)
 	}
 	cons_snap_chunk_msg(n->core, a->snap_chunk.zxid, a->snap_chunk.offset,
 			    a->snap_chunk.total, data, len, &m);
+	/* The epoch of the step that issued it, never a later one not yet
+	 * durable. */
+	m.epoch = a->snap_chunk.epoch;
 	buf_reset(&n->out);
 	if (cons_encode(&n->out, &m) == 0)
 		n->tr->send(n->tr, NULL, a->snap_chunk.to, n->out.data, n->out.len, NULL);

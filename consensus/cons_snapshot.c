@@ -61,6 +61,7 @@ static void chunk(struct cons *c, struct cons_peer *p, uint64_t offset, uint32_t
 	a->snap_chunk.offset = offset;
 	a->snap_chunk.total = p->snap_total;
 	a->snap_chunk.len = len;
+	a->snap_chunk.epoch = c->meta.epoch; /* pump checked it is durable */
 }
 
 /* Keep up to snap_window chunks in flight. */
