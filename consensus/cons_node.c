@@ -553,9 +553,10 @@ int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 		goto err_free;
 	tr->set_recv(tr, recv_cb, n);
 	/* The first step applies snapshot..watermark (cons_boot): the host's
-	 * state is back where it was before anything else happens. */
-	cons_node_tick(n);
+	 * state is back where it was before anything else happens. *out is
+	 * set first: the host's callbacks may need the node. */
 	*out = n;
+	cons_node_tick(n);
 	return 0;
 
 err_free:
