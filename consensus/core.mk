@@ -14,7 +14,7 @@ QFS_CONS_LIBS = libqcons.a libqutil.a
 QFS_SIM_SOURCES = tests/sim/sim.h tests/sim/sim.c tests/sim/sim_store.c \
 	tests/sim/sim_net.c tests/sim/sim_check.c
 
-# The simulator: `make sim SEEDS=N [MUTANT=1..8] [SCENARIO=1|2]` (mutant 6,
+# The simulator: `make sim SEEDS=N [MUTANT=1..8] [SCENARIO=1|2|3]` (mutant 6,
 # no pre-vote, shows in SCENARIO=1: a follower rejoining from a partition).
 noinst_PROGRAMS += tests/sim/qfs_sim
 tests_sim_qfs_sim_SOURCES = $(QFS_SIM_SOURCES) tests/sim/sim_main.c
