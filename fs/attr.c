@@ -25,29 +25,16 @@
 #include "fs_int.h"
 #include "zerr.h"
 
-int32_t qfs_perms(struct qfs_mount *m, const struct znode *n)
-{
-	static const int32_t all[] = {ZPERM_READ, ZPERM_WRITE, ZPERM_CREATE, ZPERM_DELETE,
-				      ZPERM_ADMIN};
-	int32_t p = 0;
-	unsigned i;
-
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (acl_check(&n->acl, m->auth, all[i]) == ZOK)
-			p |= all[i];
-	return p;
-}
-
 static void ms_to_ts(int64_t ms, struct timespec *ts)
 {
 	ts->tv_sec = (time_t)(ms / 1000);
 	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
 }
 
-void qfs_fill_stat(struct qfs_mount *m, const struct znode *n, int is_data, uint64_t ino,
-		   struct stat *st)
+void qfs_fill_stat(struct qfs_mount *m, const struct zauth *who, const struct znode *n,
+		   int is_data, uint64_t ino, struct stat *st)
 {
-	int32_t p = qfs_perms(m, n);
+	int32_t p = qfs_perms(who, n);
 	int dir = qfs_node_is_dir(n) && !is_data;
 
 	memset(st, 0, sizeof(*st));
@@ -90,12 +77,12 @@ void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n
 	e.ino = in->ino;
 	e.generation = 1; /* numbers are never reused */
 	if (n) {
-		qfs_fill_stat(m, n, in->is_data, in->ino, &e.attr);
+		qfs_fill_stat(m, qfs_req_who(req), n, in->is_data, in->ino, &e.attr);
 		in->last = e.attr;
 	} else {
 		e.attr = in->last;
 	}
-	e.attr_timeout = n ? QFS_ATTR_TIMEOUT : 0;
+	e.attr_timeout = n ? m->attr_timeout : 0;
 	e.entry_timeout = n ? QFS_ENTRY_TIMEOUT : 0;
 	if (fuse_reply_entry(req, &e) == 0)
 		in->nlookup++;
@@ -212,9 +199,9 @@ void qfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_attr(req, &in->last, 0);
 		return;
 	}
-	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	qfs_fill_stat(m, qfs_req_who(req), n, in->is_data, in->ino, &st);
 	in->last = st;
-	fuse_reply_attr(req, &st, QFS_ATTR_TIMEOUT);
+	fuse_reply_attr(req, &st, m->attr_timeout);
 }
 
 struct trunc_ctx {
@@ -243,9 +230,9 @@ static void trunc_done(void *arg, int err, const struct zresult *res)
 		fuse_reply_err(c->req, ENOENT);
 		goto out;
 	}
-	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	qfs_fill_stat(m, qfs_req_who(c->req), n, in->is_data, in->ino, &st);
 	in->last = st;
-	fuse_reply_attr(c->req, &st, QFS_ATTR_TIMEOUT);
+	fuse_reply_attr(c->req, &st, m->attr_timeout);
 out:
 	free(c);
 }
@@ -283,7 +270,7 @@ static int truncate_path(fuse_req_t req, struct qfs_inode *in, const struct znod
 	zr.data = data;
 	zr.data_len = (int32_t)size;
 	zr.version = -1;
-	err = qfs_submit(m, &zr, trunc_done, c);
+	err = qfs_submit(m, qfs_req_who(req), &zr, trunc_done, c);
 	free(data);
 	if (err)
 		free(c);
@@ -336,7 +323,7 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	qfs_fill_stat(m, qfs_req_who(req), n, in->is_data, in->ino, &st);
 	if ((to_set & FUSE_SET_ATTR_MODE) &&
 	    (attr->st_mode & 07777) != (st.st_mode & 07777))
 		goto err_perm;
@@ -385,7 +372,7 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	}
 reply:
 	in->last = st;
-	fuse_reply_attr(req, &st, QFS_ATTR_TIMEOUT);
+	fuse_reply_attr(req, &st, m->attr_timeout);
 	return;
 err_perm:
 	fuse_reply_err(req, EPERM);
@@ -430,7 +417,7 @@ void qfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	qfs_fill_stat(m, qfs_req_who(req), n, in->is_data, in->ino, &st);
 	if (((mask & R_OK) && !(st.st_mode & 0444)) ||
 	    ((mask & W_OK) && !(st.st_mode & 0222)) ||
 	    ((mask & X_OK) && !(st.st_mode & 0111)))

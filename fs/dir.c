@@ -93,9 +93,9 @@ void qfs_replay_entry(fuse_req_t req, struct qfs_mount *m, const char *path, int
 	e.ino = in->ino;
 	e.generation = 1; /* numbers are never reused */
 	if (n) {
-		qfs_fill_stat(m, n, 0, in->ino, &e.attr);
+		qfs_fill_stat(m, qfs_req_who(req), n, 0, in->ino, &e.attr);
 		in->last = e.attr;
-		e.attr_timeout = QFS_ATTR_TIMEOUT;
+		e.attr_timeout = m->attr_timeout;
 		e.entry_timeout = QFS_ENTRY_TIMEOUT;
 	} else {
 		e.attr = in->last;
@@ -180,7 +180,7 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, int d
 	zr.data = "";
 	zr.data_len = 0;
 	zr.dir = dir;
-	err = qfs_submit(m, &zr, mkdir_done, c);
+	err = qfs_submit(m, qfs_req_who(req), &zr, mkdir_done, c);
 	if (err)
 		goto err_after_ctx;
 	return;
@@ -297,7 +297,7 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, int
 	}
 	c->req = req;
 	c->path = path;
-	err = qfs_submit(m, &zr, unlink_done, c);
+	err = qfs_submit(m, qfs_req_who(req), &zr, unlink_done, c);
 	if (err)
 		goto err_after_ctx;
 	return;
@@ -357,6 +357,11 @@ void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	n = qfs_inode_node(m, in);
 	if (!n) {
 		err = ENOENT;
+		goto err_reply;
+	}
+	/* listing is getChildren: READ, as the wire protocol asks */
+	if (!qfs_allowed(req, n, ZPERM_READ)) {
+		err = EACCES;
 		goto err_reply;
 	}
 	h = qfs_handle_new(m, ino, in->zpath);

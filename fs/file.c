@@ -75,6 +75,7 @@ void qfs_handle_free(struct qfs_handle *h)
 	free(h->buf);
 	free(h->snap);
 	free(h->zpath);
+	zauth_free(&h->who);
 	free(h);
 }
 
@@ -210,11 +211,14 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
-	/* refuse a writer the ACL will refuse at close, where shells do not
-	 * look: "echo x > f" then fails visibly */
+	/* READ for reading (the kernel's page cache serves only descriptors
+	 * opened here); a writer the ACL will refuse at close is refused now,
+	 * where shells look: "echo x > f" then fails visibly */
 	replay = qfs_from_replay(req);
-	if ((fi->flags & O_ACCMODE) != O_RDONLY && !replay &&
-	    acl_check(&n->acl, m->auth, ZPERM_WRITE) != ZOK) {
+	if (!replay && (((fi->flags & O_ACCMODE) != O_WRONLY &&
+			 acl_check(&n->acl, qfs_req_who(req), ZPERM_READ) != ZOK) ||
+			((fi->flags & O_ACCMODE) != O_RDONLY &&
+			 acl_check(&n->acl, qfs_req_who(req), ZPERM_WRITE) != ZOK))) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}
@@ -226,6 +230,12 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->replay = replay;
 	h->open_pid = fuse_req_ctx(req)->pid;
 	set_open_flags(h, in, fi);
+	/* the commit at close is the opener's, whoever closes */
+	if (h->writable && !h->replay && qfs_auth_copy(&h->who, qfs_req_who(req)) < 0) {
+		qfs_handle_free(h);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	/* Start from the current value; an O_TRUNC follows as a setattr on
 	 * this handle (attr.c), which empties the buffer, commits nothing and
 	 * makes the commit unconditional. */
@@ -273,6 +283,11 @@ static void create_done(void *arg, int err, const struct zresult *res)
 		goto out;
 	}
 	set_open_flags(h, in, &c->fi);
+	if (h->writable && qfs_auth_copy(&h->who, qfs_req_who(c->req)) < 0) {
+		qfs_handle_free(h);
+		fuse_reply_err(c->req, ENOMEM);
+		goto out;
+	}
 	/* Empty and made just now: a write buffer that commits only if
 	 * written, based on the version just created. */
 	h->loaded = 1;
@@ -280,9 +295,9 @@ static void create_done(void *arg, int err, const struct zresult *res)
 	memset(&e, 0, sizeof(e));
 	e.ino = in->ino;
 	e.generation = 1; /* numbers are never reused */
-	qfs_fill_stat(m, n, 0, in->ino, &e.attr);
+	qfs_fill_stat(m, qfs_req_who(c->req), n, 0, in->ino, &e.attr);
 	in->last = e.attr;
-	e.attr_timeout = QFS_ATTR_TIMEOUT;
+	e.attr_timeout = m->attr_timeout;
 	e.entry_timeout = QFS_ENTRY_TIMEOUT;
 	c->fi.fh = (uintptr_t)h;
 	if (fuse_reply_create(c->req, &e, &c->fi) == 0)
@@ -345,7 +360,7 @@ void qfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 	zr.path = path;
 	zr.data = "";
 	zr.data_len = 0;
-	err = qfs_submit(m, &zr, create_done, c);
+	err = qfs_submit(m, qfs_req_who(req), &zr, create_done, c);
 	if (err)
 		goto err_after_ctx;
 	return;
@@ -550,7 +565,7 @@ static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only,
 	zr.data = h->buf ? h->buf : "";
 	zr.data_len = (int32_t)h->len;
 	zr.version = h->base_version;
-	err = qfs_submit(h->m, &zr, commit_done, c);
+	err = qfs_submit(h->m, &h->who, &zr, commit_done, c);
 	if (err) {
 		free(c);
 		return err;

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "acl.h"
+#include "config.h"
 #include "core.h"
 #include "fs.h"
 #include "tree.h"
@@ -96,6 +97,14 @@ struct qfs_mount {
 	char *owner;
 	const struct zauth *auth; /* borrowed from the daemon */
 	struct zauth noauth;
+	/* who is asking (ident.c) */
+	const struct qfs_user_map *user_map; /* borrowed from the daemon */
+	size_t n_user_map;
+	int map_has_groups;
+	struct zauth who;    /* the current request's identities (scratch) */
+	struct zid *who_v;   /* its storage */
+	int shared;	     /* allow_other or allow_root: callers differ */
+	double attr_timeout; /* 0 on a shared mount: mode bits are per caller */
 	int32_t session_timeout_ms;
 	int64_t session_id; /* 0 until open, and after close */
 	int32_t cxid;
@@ -161,7 +170,8 @@ struct qfs_handle {
 	int snapped;
 	/* commit in flight */
 	int committing;
-	int failed; /* a write failed (EFBIG): the buffer is not a value */
+	int failed;	  /* a write failed (EFBIG): the buffer is not a value */
+	struct zauth who; /* writable: the opener's identities, for commits */
 	int released;
 	int last_err;
 	/* directory listing (dir.c) */
@@ -216,10 +226,24 @@ char *qfs_path_join(const char *dir, const char *name);
 char *qfs_path_parent(const char *path);
 const char *qfs_path_base(const char *path);
 
+/* ident.c: who is asking (the map is borrowed for the mount's life) */
+/* From opts: the user map (borrowed for the mount's life) and whether the
+ * mount is shared (allow_other, allow_root). 0 or -ENOMEM. */
+int qfs_ident_init(struct qfs_mount *m, const struct qfs_mount_opts *opts);
+void qfs_ident_free(struct qfs_mount *m);
+/* The caller's identities; borrowed, valid until the next call. */
+const struct zauth *qfs_req_who(fuse_req_t req);
+/* The ZPERM_* bits who holds on n. */
+int32_t qfs_perms(const struct zauth *who, const struct znode *n);
+/* Does the caller hold perm on n? (The replay thread holds everything.) */
+int qfs_allowed(fuse_req_t req, const struct znode *n, int32_t perm);
+/* Deep copy into dst (overwritten); 0 or -ENOMEM. Free with zauth_free. */
+int qfs_auth_copy(struct zauth *dst, const struct zauth *src);
+
 /* attr.c */
-void qfs_fill_stat(struct qfs_mount *m, const struct znode *n, int is_data, uint64_t ino,
-		   struct stat *st);
-int32_t qfs_perms(struct qfs_mount *m, const struct znode *n);
+/* The attributes n shows to who (mode bits: who's rights). */
+void qfs_fill_stat(struct qfs_mount *m, const struct zauth *who, const struct znode *n,
+		   int is_data, uint64_t ino, struct stat *st);
 /* Reply with an entry for in (nlookup++); n NULL for a ghost. */
 void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n);
 void qfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
@@ -281,9 +305,11 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 
 /* submit.c: writes made for FUSE requests, under the mount's session. */
 typedef void (*qfs_done_fn)(void *arg, int err, const struct zresult *res);
-/* Submit; done gets 0 or a positive errno (ZooKeeper errors mapped as the
- * man page's table says). Returns 0 or a positive errno (done not called). */
-int qfs_submit(struct qfs_mount *m, const struct zreq *zr, qfs_done_fn done, void *arg);
+/* Submit with who's identities (read before this returns); done gets 0 or
+ * a positive errno (ZooKeeper errors mapped as the man page's table says).
+ * Returns 0 or a positive errno (done not called). */
+int qfs_submit(struct qfs_mount *m, const struct zauth *who, const struct zreq *zr,
+	       qfs_done_fn done, void *arg);
 int qfs_errno(struct qfs_mount *m, int zerr);
 /* Is this request a syscall of the replay thread? */
 int qfs_from_replay(fuse_req_t req);

@@ -322,6 +322,7 @@ static int build_args(const struct qfs_mount_opts *opts, struct fuse_args *args)
 
 static void mount_free(struct qfs_mount *m)
 {
+	qfs_ident_free(m);
 	free(m->fbuf.mem);
 	free(m->mountpoint);
 	free(m->owner);
@@ -366,6 +367,8 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	m->on_unmounted = opts->on_unmounted;
 	m->arg = opts->arg;
 	m->rp_pipe[0] = m->rp_pipe[1] = -1;
+	if (qfs_ident_init(m, opts) < 0)
+		goto err_after_alloc;
 	if (qfs_inodes_init(m) < 0)
 		goto err_after_inodes;
 

@@ -199,7 +199,7 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 	zr.op = ZOP_MULTI;
 	zr.ops = ops;
 	zr.n_ops = n_ops;
-	err = qfs_submit(m, &zr, rename_done, c);
+	err = qfs_submit(m, qfs_req_who(req), &zr, rename_done, c);
 	if (err)
 		goto err_after_ctx;
 	free(spath);

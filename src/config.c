@@ -94,6 +94,15 @@ void config_init(struct qfs_config *c)
 	c->container_check_ms = 1000;
 }
 
+static void user_map_free(struct qfs_user_map *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].scheme);
+		free(v[i].ident);
+	}
+	free(v);
+}
+
 void config_free(struct qfs_config *c)
 {
 	for (size_t i = 0; i < c->n_kv; i++) {
@@ -111,6 +120,7 @@ void config_free(struct qfs_config *c)
 		if (cfg_keys[i].type == CFG_STR)
 			free(*(char **)((char *)c + cfg_keys[i].off));
 	free(c->fuse_opts);
+	user_map_free(c->user_map, c->n_user_map);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -269,6 +279,111 @@ out:
 	return rc;
 }
 
+static char *trim(char *s);
+
+/* One identity of mountUserMap: SCHEME:ID as an ACL names it (digest
+ * USER:BASE64, ip ADDRESS, sasl USER), super or mount. 0 or -EINVAL. */
+static int user_ident_ok(const char *scheme, const char *ident)
+{
+	if (!strcmp(scheme, "super") || !strcmp(scheme, "mount"))
+		return *ident ? -EINVAL : 0;
+	if (!strcmp(scheme, "digest")) {
+		const char *colon = strchr(ident, ':');
+
+		return colon && colon > ident && colon[1] ? 0 : -EINVAL;
+	}
+	if (!strcmp(scheme, "ip"))
+		return *ident && !ident[strspn(ident, "0123456789.:abcdefABCDEF")] ? 0
+										   : -EINVAL;
+	if (!strcmp(scheme, "sasl"))
+		return *ident ? 0 : -EINVAL;
+	return -EINVAL;
+}
+
+/*
+ * mountUserMap=ENTRY[;ENTRY...] with ENTRY uid:N=IDENTITY or gid:N=IDENTITY
+ * (';' separates entries because ',' separates -o options; a user with
+ * several identities has several entries). Replaces any earlier map.
+ */
+static int parse_user_map(struct qfs_config *c, const char *value, const char *origin,
+			  char *errbuf, size_t errlen)
+{
+	char *copy = strdup(value), *p = copy, *tok;
+	struct qfs_user_map *v = NULL, *nv;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	while ((tok = strsep(&p, ";")) != NULL) {
+		char *t = trim(tok), *eq, *who, *colon, *end;
+		struct qfs_user_map e = {0};
+		unsigned long id;
+
+		if (!*t)
+			continue;
+		eq = strchr(t, '=');
+		who = t;
+		if (!eq)
+			goto bad;
+		*eq = 0;
+		if (!strncmp(who, "uid:", 4))
+			e.is_group = 0;
+		else if (!strncmp(who, "gid:", 4))
+			e.is_group = 1;
+		else
+			goto bad;
+		errno = 0;
+		id = strtoul(who + 4, &end, 10);
+		if (end == who + 4 || *end || errno || id >= UINT32_MAX)
+			goto bad;
+		e.id = (uint32_t)id;
+		colon = strchr(eq + 1, ':');
+		e.scheme =
+		    colon ? strndup(eq + 1, (size_t)(colon - eq - 1)) : strdup(eq + 1);
+		e.ident = strdup(colon ? colon + 1 : "");
+		if (!e.scheme || !e.ident) {
+			free(e.scheme);
+			free(e.ident);
+			rc = -ENOMEM;
+			goto out;
+		}
+		if (user_ident_ok(e.scheme, e.ident) < 0) {
+			*eq = '=';
+			free(e.scheme);
+			free(e.ident);
+			goto bad;
+		}
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(e.scheme);
+			free(e.ident);
+			rc = -ENOMEM;
+			goto out;
+		}
+		v = nv;
+		v[n++] = e;
+		continue;
+bad:
+		if (eq)
+			*eq = '=';
+		rc = cfg_err(errbuf, errlen,
+			     "%s: mountUserMap: '%s': expected uid:N=IDENTITY or gid:N=IDENTITY, "
+			     "IDENTITY digest:USER:BASE64, ip:ADDRESS, sasl:USER, super or mount",
+			     origin, t);
+		goto out;
+	}
+	user_map_free(c->user_map, c->n_user_map);
+	c->user_map = v;
+	c->n_user_map = n;
+	v = NULL;
+	n = 0;
+out:
+	user_map_free(v, n);
+	free(copy);
+	return rc;
+}
+
 static int cfg_set(struct qfs_config *c, const char *key, const char *value,
 		   const char *origin, char *errbuf, size_t errlen)
 {
@@ -280,6 +395,8 @@ static int cfg_set(struct qfs_config *c, const char *key, const char *value,
 		return parse_server(c, key, value, origin, errbuf, errlen);
 	if (!strncmp(key, "group.", 6) || !strncmp(key, "weight.", 7))
 		return 0; /* read by the quorum system from the kv list */
+	if (!strcmp(key, "mountUserMap"))
+		return parse_user_map(c, value, origin, errbuf, errlen);
 	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
 		const struct cfg_key *k = &cfg_keys[i];
 		void *field = (char *)c + k->off;

@@ -24,6 +24,20 @@ struct qfs_server_cfg {
 	int client_port;
 };
 
+/*
+ * One entry of mountUserMap: a local user (uid) or group (gid) that has a
+ * ZooKeeper identity in the mount. scheme is "digest", "ip" or "sasl" with
+ * ident as an ACL names it ("alice:BASE64", "10.1.1.1", "bob"), or "super"
+ * (every right) or "mount" (the mount's own identities, mountAuth) with
+ * ident "". See quorumfs.conf(5).
+ */
+struct qfs_user_map {
+	int is_group; /* gid:N rather than uid:N */
+	uint32_t id;
+	char *scheme;
+	char *ident;
+};
+
 struct qfs_kv {
 	char *key;
 	char *value;
@@ -53,6 +67,8 @@ struct qfs_config {
 	size_t n_servers;
 	/* quorumfs keys */
 	char *mount_auth;		/* mountAuth: identities of the mount */
+	struct qfs_user_map *user_map;	/* mountUserMap, parsed */
+	size_t n_user_map;
 	int mount_session_timeout_ms;	/* mountSessionTimeout */
 	int repair;			/* repair=yes: cut a torn log tail */
 	int64_t container_check_ms;	/* containerCheckInterval */

@@ -276,6 +276,8 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	mo.mountpoint = real;
 	mo.fuse_opts = d->cfg.fuse_opts;
 	mo.auth = &d->mount_auth;
+	mo.user_map = d->cfg.user_map;
+	mo.n_user_map = d->cfg.n_user_map;
 	mo.session_timeout_ms = d->cfg.mount_session_timeout_ms;
 	mo.owner = owner;
 	mo.debug = debug > 1;
