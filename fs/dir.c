@@ -373,9 +373,18 @@ void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (err)
 		goto err_after_handle;
 	err = add_ent(h, &cap, ".", S_IFDIR, ino);
-	err = err ? err : add_ent(h, &cap, "..", S_IFDIR, 0);
+	/* "..": the parent's number; the root's parent is outside the mount,
+	 * the root itself stands for it (as on any filesystem's root) */
+	if (n->parent) {
+		cpath = qfs_path_parent(in->zpath);
+		dino = cpath ? qfs_ino_number(m, cpath, n->parent, 0) : 0;
+		free(cpath);
+	} else {
+		dino = FUSE_ROOT_ID;
+	}
+	err = err ? err : add_ent(h, &cap, "..", S_IFDIR, dino);
 	cpath = qfs_path_join(in->path, QFS_DATA_NAME);
-	dino = cpath ? qfs_ino_peek(m, cpath, n, 1) : 0;
+	dino = cpath ? qfs_ino_number(m, cpath, n, 1) : 0;
 	free(cpath);
 	err = err ? err : add_ent(h, &cap, QFS_DATA_NAME, S_IFREG, dino);
 	for (i = 0; !err && i < count; i++) {
@@ -386,7 +395,7 @@ void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		cn = tree_lookup(qcore_tree(m->core), cpath);
 		/* the number a lookup will give, so ls -i and stat agree */
-		dino = cn ? qfs_ino_peek(m, cpath, cn, 0) : 0;
+		dino = cn ? qfs_ino_number(m, cpath, cn, 0) : 0;
 		free(cpath);
 		if (!cn)
 			continue;

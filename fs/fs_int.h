@@ -206,10 +206,10 @@ struct qfs_inode *qfs_inode_by_path(struct qfs_mount *m, const char *path);
  * made if missing or if the one hashed there was for another znode. */
 struct qfs_inode *qfs_inode_for(struct qfs_mount *m, const char *path,
 				const struct znode *n, int is_data);
-/* The number n's file has or would have, without making an entry (for
- * readdir); 0 if unknown. */
-uint64_t qfs_ino_peek(struct qfs_mount *m, const char *path, const struct znode *n,
-		      int is_data);
+/* The number n's file has or would have (for readdir): never 0, except on
+ * ENOMEM. A czxid-0 node gets its (pinned) entry here. */
+uint64_t qfs_ino_number(struct qfs_mount *m, const char *path, const struct znode *n,
+			int is_data);
 /* An inode for a znode that is already gone (replay of a deletion). */
 struct qfs_inode *qfs_inode_ghost(struct qfs_mount *m, const char *path, int is_dir);
 void qfs_inode_unhash(struct qfs_mount *m, struct qfs_inode *in);
