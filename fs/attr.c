@@ -6,7 +6,8 @@
  *     the regular file ".data" inside it; otherwise a regular file;
  *   - st_size is the data length (0 for a directory), st_mtime, st_ctime and
  *     st_atime are the znode's mtime (ZooKeeper's ctime, the creation time,
- *     is user.quorumfs.ctime);
+ *     is user.quorumfs.ctime), or the tree's birth for the nodes whose stat
+ *     times are 0 (tree_birth_ms);
  *   - mode bits show what the mount's identity may do under the ACL, the
  *     same for user, group and other: r = READ, w = WRITE (files) or CREATE
  *     (directories), x on every directory (ZooKeeper has no search right);
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs_int.h"
@@ -29,6 +31,41 @@ static void ms_to_ts(int64_t ms, struct timespec *ts)
 {
 	ts->tv_sec = (time_t)(ms / 1000);
 	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
+}
+
+static int oldest_ctime(void *arg, const struct znode *n)
+{
+	int64_t *min = arg;
+
+	if (n->stat.ctime > 0 && (*min == 0 || n->stat.ctime < *min))
+		*min = n->stat.ctime;
+	return 0;
+}
+
+/*
+ * The time shown for nodes whose stat times are 0: the root and the system
+ * nodes a fresh tree starts with (as in ZooKeeper). The tree's birth: the
+ * creation time of its oldest node, the same on every host; a tree that has
+ * no node of its own yet (only then is the walk repeated, over a handful of
+ * nodes) shows the time it was mounted.
+ */
+static int64_t tree_birth_ms(struct qfs_mount *m)
+{
+	struct timespec ts;
+	int64_t min = 0;
+
+	if (m->birth_ms)
+		return m->birth_ms;
+	tree_walk(qcore_tree(m->core), oldest_ctime, &min);
+	if (min) {
+		m->birth_ms = min;
+		return min;
+	}
+	if (!m->mounted_ms) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		m->mounted_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	return m->mounted_ms;
 }
 
 void qfs_fill_stat(struct qfs_mount *m, const struct zauth *who, const struct znode *n,
@@ -59,7 +96,7 @@ void qfs_fill_stat(struct qfs_mount *m, const struct zauth *who, const struct zn
 	st->st_gid = m->gid;
 	st->st_blksize = 4096;
 	st->st_blocks = (st->st_size + 511) / 512;
-	ms_to_ts(n->stat.mtime, &st->st_mtim);
+	ms_to_ts(n->stat.mtime ? n->stat.mtime : tree_birth_ms(m), &st->st_mtim);
 	/* Below the millisecond, the change's zxid: two changes in one
 	 * millisecond still differ in mtime, which is what makes the kernel
 	 * drop cached pages of a value replaced by one of the same size. */

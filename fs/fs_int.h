@@ -105,6 +105,8 @@ struct qfs_mount {
 	struct zid *who_v;   /* its storage */
 	int shared;	     /* allow_other or allow_root: callers differ */
 	double attr_timeout; /* 0 on a shared mount: mode bits are per caller */
+	int64_t birth_ms;    /* attr.c: the tree's oldest ctime, once known */
+	int64_t mounted_ms;  /* attr.c: wall time, for a tree without one */
 	int32_t session_timeout_ms;
 	int64_t session_id; /* 0 until open, and after close */
 	int32_t cxid;

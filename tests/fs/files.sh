@@ -46,6 +46,10 @@ for d, names in (('$M/zookeeper', {'.', '..', '.data', 'config', 'quota'}),
                        os.path.dirname(d) if name == '..' else os.path.join(d, name)).st_ino
         assert ino == want and ino != 0, (d, name, ino, want)
 "
+# The root and /zookeeper have stat times 0 (as in ZooKeeper): they show
+# the tree's birth, never 1970.
+t_check "the root's mtime is not 1970" test "$(stat -c %Y "$M")" -gt 1700000000
+t_check "/zookeeper's mtime is not 1970" test "$(stat -c %Y "$M/zookeeper")" -gt 1700000000
 
 mkdir -p "$M/app/db" && echo 'max_conns=500' >"$M/app/db/conf"
 t_eq "echo > new file, cat" "max_conns=500" "$(cat "$M/app/db/conf")"
@@ -194,6 +198,7 @@ t_check "mv of a directory removes the source" test ! -e "$M/app/src"
 # Restart: everything committed is there.
 v=$(xv version "$M/app/db/conf")
 ino=$(stat -c %i "$M/app/db")
+rootm=$(stat -c %Y "$M")
 qfs_stop "$QFS_PID" "$M"
 t_check "clean stop unmounts" sh -c "! is_mounted '$M'" 2>/dev/null || true
 qfs_start "$M" "$D" -o clientPort=0 || { t_fail "remount"; exit 1; }
@@ -202,4 +207,6 @@ t_eq "version survives a restart" "$v" "$(xv version "$M/app/db/conf")"
 t_eq "st_ino survives a restart (it comes from the creation zxid)" "$ino" \
 	"$(stat -c %i "$M/app/db")"
 t_eq "directory data survives a restart" dirdata "$(cat "$M/app/.data")"
+t_eq "the root's time survives a restart (the oldest node's creation)" "$rootm" \
+	"$(stat -c %Y "$M")"
 qfs_stop "$QFS_PID" "$M"
