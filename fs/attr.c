@@ -181,6 +181,13 @@ void qfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	} else {
 		n = tree_lookup(qcore_tree(m->core), path);
 	}
+	if (!n && qfs_name_check(name)) {
+		/* a name the mount would not make: the error every creating
+		 * call then returns (the kernel looks a new name up first);
+		 * a longer one made through the wire protocol still opens */
+		fuse_reply_err(req, ENAMETOOLONG);
+		goto out;
+	}
 	if (!n) {
 		/* A negative entry: the kernel may cache the absence; a create
 		 * from elsewhere is replayed (mkdir/creat), which replaces it. */
@@ -432,7 +439,7 @@ void qfs_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_files = nodes + 1000000;
 	sv.f_ffree = 1000000;
 	sv.f_favail = sv.f_ffree;
-	sv.f_namemax = 255;
+	sv.f_namemax = QFS_NAME_MAX;
 	fuse_reply_statfs(req, &sv);
 }
 

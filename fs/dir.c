@@ -163,6 +163,9 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, int d
 		free(path);
 		return;
 	}
+	err = qfs_name_check(name);
+	if (err)
+		goto err_after_path;
 	if (strcmp(name, QFS_DATA_NAME) == 0 || path_validate(path) != ZOK) {
 		err = EINVAL;
 		goto err_after_path;

@@ -35,6 +35,10 @@
 #define QFS_INO_FIXED_FIRST 16
 #define QFS_INO_GHOST_FIRST (1ull << 31)
 
+/* The longest name statfs reports, and the longest the mount makes:
+ * NAME_MAX, what every tool expects of a filesystem (struct dirent). */
+#define QFS_NAME_MAX 255
+
 /* The reserved name of a directory's own data file. */
 #define QFS_DATA_NAME ".data"
 
@@ -223,6 +227,8 @@ void qfs_inode_forget(struct qfs_mount *m, uint64_t ino, uint64_t n);
 const struct znode *qfs_inode_node(struct qfs_mount *m, struct qfs_inode *in);
 
 /* paths.c */
+/* A name the mount may create: 0 or ENAMETOOLONG (over QFS_NAME_MAX). */
+int qfs_name_check(const char *name);
 char *qfs_path_join(const char *dir, const char *name);
 /* The parent znode path (malloc'd); "/" for top-level nodes. */
 char *qfs_path_parent(const char *path);

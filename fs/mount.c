@@ -64,13 +64,14 @@ static void qfs_readlink(fuse_req_t req, fuse_ino_t ino)
 static void qfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 			const char *name)
 {
-	fuse_reply_err(req, EPERM);
+	/* a name no call may make is refused as such first, as mkdir's */
+	fuse_reply_err(req, qfs_name_check(name) ? ENAMETOOLONG : EPERM);
 }
 
 static void qfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		     const char *newname)
 {
-	fuse_reply_err(req, EPERM);
+	fuse_reply_err(req, qfs_name_check(newname) ? ENAMETOOLONG : EPERM);
 }
 
 static const struct fuse_lowlevel_ops qfs_ops = {

@@ -147,6 +147,9 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 		ops[n_ops].version = -1;
 		n_ops++;
 	} else {
+		err = qfs_name_check(newname);
+		if (err)
+			goto err_after_paths;
 		if (path_validate(dpath) != ZOK) {
 			err = EINVAL;
 			goto err_after_paths;

@@ -37,6 +37,7 @@ try:
     elif op == "chown": os.chown(args[0], 1000, 1000)
     elif op == "chmod": os.chmod(args[0], int(args[1], 8))
     elif op == "mkfifo": os.mkfifo(args[0])
+    elif op == "mknod": os.mknod(args[0], 0o644 | __import__("stat").S_IFREG)
     elif op == "utime": os.utime(args[0], (1000000, 1000000))
     elif op == "utime_now": os.utime(args[0])
     elif op == "setxattr": os.setxattr(args[0], args[1], args[2].encode())
@@ -90,6 +91,34 @@ t_eq "1 MiB stored" 1048576 "$(stat -c %s "$M/big")"
 t_eq "mkdir .data (exists in every directory): EEXIST" EEXIST "$(errno_of mkdir "$M/a/.data")"
 t_eq "a name ZooKeeper refuses (control character): EINVAL" EINVAL \
 	"$(errno_of mkdir "$M/a/bad$(printf '\001')name")"
+# Names: at most what statfs reports (255 bytes), for every call that makes
+# one; a missing long name is ENAMETOOLONG too, as on a local disk.
+n255=$(printf '%0255d' 0)
+n256=$(printf '%0256d' 0)
+n1025=$(printf '%01025d' 0)
+n4000=$(printf '%04000d' 0)
+t_eq "statfs: names of at most 255 bytes" 255 "$(stat -f -c %l "$M")"
+t_eq "mkdir of a 255-byte name works" OK "$(errno_of mkdir "$M/a/$n255")"
+t_eq "mkdir of a 256-byte name: ENAMETOOLONG" ENAMETOOLONG "$(errno_of mkdir "$M/a/$n256")"
+t_eq "mkdir of a 1025-byte name: ENAMETOOLONG" ENAMETOOLONG "$(errno_of mkdir "$M/a/$n1025")"
+t_eq "mkdir of a 4000-byte name: ENAMETOOLONG" ENAMETOOLONG "$(errno_of mkdir "$M/a/$n4000")"
+t_eq "creat of a 256-byte name: ENAMETOOLONG" ENAMETOOLONG \
+	"$(errno_of creat_excl "$M/a/$n256")"
+t_eq "creat of a 1025-byte name: ENAMETOOLONG" ENAMETOOLONG \
+	"$(errno_of creat_excl "$M/a/$n1025")"
+t_eq "mknod of a 256-byte name: ENAMETOOLONG" ENAMETOOLONG "$(errno_of mknod "$M/a/$n256")"
+t_eq "rename to a 256-byte name: ENAMETOOLONG" ENAMETOOLONG \
+	"$(errno_of rename "$M/a/f" "$M/a/$n256")"
+t_eq "symlink with a 256-byte name: ENAMETOOLONG before EPERM" ENAMETOOLONG \
+	"$(errno_of symlink x "$M/a/$n256")"
+t_eq "hard link with a 256-byte name: ENAMETOOLONG before EPERM" ENAMETOOLONG \
+	"$(errno_of link "$M/a/f" "$M/a/$n256")"
+t_eq "open of a missing 256-byte name: ENAMETOOLONG" ENAMETOOLONG \
+	"$(errno_of open "$M/a/$n256")"
+t_eq "no name over 255 bytes was made" "255" \
+	"$(ls "$M/a" | awk '{ if (length($0) > m) m = length($0) } END { print m }')"
+rmdir "$M/a/$n255"
+
 echo w >"$M/a/g"
 t_eq "rename of a directory: EXDEV (mv copies instead)" EXDEV "$(errno_of rename "$M/a" "$M/b")"
 echo other >"$M/a/h"
