@@ -166,6 +166,10 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, int d
 	err = qfs_name_check(name);
 	if (err)
 		goto err_after_path;
+	if (qfs_path_system(path)) {
+		err = EPERM;
+		goto err_after_path;
+	}
 	if (strcmp(name, QFS_DATA_NAME) == 0 || path_validate(path) != ZOK) {
 		err = EINVAL;
 		goto err_after_path;
@@ -257,6 +261,12 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, int
 		free(path);
 		fuse_reply_err(req, 0);
 		return;
+	}
+	/* Not EINVAL, which rm -rf takes for "already gone" and exits 0
+	 * after removing what it could: nothing under /zookeeper goes. */
+	if (qfs_path_system(strcmp(name, QFS_DATA_NAME) == 0 ? pn->path : path)) {
+		err = EPERM;
+		goto err_after_path;
 	}
 	memset(&zr, 0, sizeof(zr));
 	if (strcmp(name, QFS_DATA_NAME) == 0) {

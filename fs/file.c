@@ -346,6 +346,10 @@ void qfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 	err = qfs_name_check(name);
 	if (err)
 		goto err_after_path;
+	if (qfs_path_system(path)) {
+		err = EPERM;
+		goto err_after_path;
+	}
 	if (strcmp(name, QFS_DATA_NAME) == 0 || path_validate(path) != ZOK) {
 		err = EINVAL;
 		goto err_after_path;

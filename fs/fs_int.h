@@ -229,6 +229,9 @@ const struct znode *qfs_inode_node(struct qfs_mount *m, struct qfs_inode *in);
 /* paths.c */
 /* A name the mount may create: 0 or ENAMETOOLONG (over QFS_NAME_MAX). */
 int qfs_name_check(const char *name);
+/* Is this znode path /zookeeper or below it? The mount makes and removes
+ * no names there (EPERM): ZooKeeper's system subtree. */
+int qfs_path_system(const char *zpath);
 char *qfs_path_join(const char *dir, const char *name);
 /* The parent znode path (malloc'd); "/" for top-level nodes. */
 char *qfs_path_parent(const char *path);

@@ -17,6 +17,14 @@ int qfs_name_check(const char *name)
 	return strlen(name) > QFS_NAME_MAX ? ENAMETOOLONG : 0;
 }
 
+int qfs_path_system(const char *zpath)
+{
+	static const char sys[] = "/zookeeper";
+
+	return strncmp(zpath, sys, sizeof(sys) - 1) == 0 &&
+	       (zpath[sizeof(sys) - 1] == '\0' || zpath[sizeof(sys) - 1] == '/');
+}
+
 char *qfs_path_join(const char *dir, const char *name)
 {
 	size_t dl = strlen(dir), nl = strlen(name);

@@ -129,6 +129,11 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 		err = EXDEV;
 		goto err_after_paths;
 	}
+	/* a rename makes and removes names: none under /zookeeper */
+	if (qfs_path_system(src->path) || qfs_path_system(dpath)) {
+		err = EPERM;
+		goto err_after_paths;
+	}
 	if (strcmp(spath, dpath) == 0) {
 		err = 0;
 		goto err_after_paths;

@@ -119,6 +119,27 @@ t_eq "no name over 255 bytes was made" "255" \
 	"$(ls "$M/a" | awk '{ if (length($0) > m) m = length($0) } END { print m }')"
 rmdir "$M/a/$n255"
 
+# /zookeeper is ZooKeeper's: the mount makes and removes no names there
+# (EPERM, never EINVAL, which rm -rf takes for "already gone").
+zk_before=$(ls -a "$M/zookeeper" | tr '\n' ' ')
+rm -rf "$M/zookeeper" 2>"$T/rmrf.err"
+t_eq "rm -rf /zookeeper fails" 1 "$?"
+t_check "rm -rf /zookeeper says why" grep -q "Operation not permitted" "$T/rmrf.err"
+t_eq "rm -rf /zookeeper removed nothing" "$zk_before" "$(ls -a "$M/zookeeper" | tr '\n' ' ')"
+t_eq "and /zookeeper still has its two children" 2 \
+	"$(getfattr --absolute-names --only-values -n user.quorumfs.num_children "$M/zookeeper")"
+t_eq "rmdir /zookeeper: EPERM" EPERM "$(errno_of rmdir "$M/zookeeper")"
+t_eq "unlink /zookeeper/config: EPERM" EPERM "$(errno_of unlink "$M/zookeeper/config")"
+t_eq "unlink /zookeeper/quota: EPERM" EPERM "$(errno_of unlink "$M/zookeeper/quota")"
+t_eq "unlink /zookeeper/.data: EPERM" EPERM "$(errno_of unlink "$M/zookeeper/.data")"
+t_eq "rename /zookeeper/quota away: EPERM" EPERM \
+	"$(errno_of rename "$M/zookeeper/quota" "$M/a/q")"
+t_eq "rename into /zookeeper: EPERM" EPERM "$(errno_of rename "$M/a/f" "$M/zookeeper/f")"
+t_eq "mkdir under /zookeeper: EPERM" EPERM "$(errno_of mkdir "$M/zookeeper/mine")"
+t_eq "creat under /zookeeper: EPERM" EPERM "$(errno_of creat_excl "$M/zookeeper/mine")"
+t_eq "/zookeeper is unchanged after all that" "$zk_before" \
+	"$(ls -a "$M/zookeeper" | tr '\n' ' ')"
+
 echo w >"$M/a/g"
 t_eq "rename of a directory: EXDEV (mv copies instead)" EXDEV "$(errno_of rename "$M/a" "$M/b")"
 echo other >"$M/a/h"
