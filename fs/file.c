@@ -292,6 +292,9 @@ static void create_done(void *arg, int err, const struct zresult *res)
 	 * written, based on the version just created. */
 	h->loaded = 1;
 	h->base_version = n->stat.version;
+	h->created = 1;
+	h->created_czxid = n->stat.czxid;
+	h->created_version = n->stat.version;
 	memset(&e, 0, sizeof(e));
 	e.ino = in->ino;
 	e.generation = 1; /* numbers are never reused */
@@ -498,6 +501,8 @@ static void commit_done(void *arg, int err, const struct zresult *res)
 	h->last_err = err;
 	if (!err && h->base_version >= 0)
 		h->base_version = res->stat.version;
+	if (!err)
+		h->created = 0; /* a value committed: no longer ours to undo */
 	/*
 	 * A close returns only once this host's kernel caches no longer hold
 	 * the old value: the reply goes behind the invalidations queued on the
@@ -521,6 +526,83 @@ static void waited_done(void *arg, const struct zresult *res)
 	free(c);
 }
 
+struct undo_ctx {
+	fuse_req_t req;
+	struct qfs_handle *h;
+	int err;   /* the write's error, the answer either way */
+	int fsync; /* answer at once (see commit_done) */
+};
+
+static void undo_done(void *arg, int err, const struct zresult *res)
+{
+	struct undo_ctx *c = arg;
+	struct qfs_handle *h = c->h;
+
+	h->committing = 0;
+	if (err < 0) {
+		qfs_handle_free(h);
+		free(c);
+		return;
+	}
+	if (err) /* someone else wrote or removed it: theirs now */
+		qfs_replay_unexpect_delete(h->m, h->zpath);
+	if (c->req && !c->fsync)
+		qfs_replay_reply(h->m, c->req, c->err); /* after the name is gone */
+	else if (c->req)
+		fuse_reply_err(c->req, c->err);
+	if (h->released)
+		qfs_handle_free(h);
+	free(c);
+}
+
+/*
+ * A write failed (EFBIG) on a file this handle created and never committed
+ * a value to: "cp big /coord/x" must leave nothing, so the create is
+ * undone, with a delete at the version made (a value someone else wrote
+ * meanwhile stays). The kernel drops the name through the replay thread,
+ * which also gives watchers the IN_DELETE that matches their IN_CREATE.
+ * Returns 1 if the reply (if req) is pending, 0 if there was nothing to
+ * undo, or an errno.
+ */
+static int handle_undo_create(struct qfs_handle *h, fuse_req_t req, int fsync)
+{
+	const struct znode *n;
+	struct undo_ctx *c;
+	struct zreq zr;
+	int err;
+
+	if (!h->created || h->committing)
+		return 0;
+	h->created = 0;
+	n = tree_lookup(qcore_tree(h->m->core), h->zpath);
+	if (!n || n->stat.czxid != h->created_czxid ||
+	    n->stat.version != h->created_version)
+		return 0;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return ENOMEM;
+	c->req = req;
+	c->h = h;
+	c->err = h->failed;
+	c->fsync = fsync;
+	if (qfs_replay_expect_delete(h->m, h->zpath) < 0) {
+		free(c);
+		return ENOMEM;
+	}
+	memset(&zr, 0, sizeof(zr));
+	zr.op = ZOP_DELETE;
+	zr.path = h->zpath;
+	zr.version = h->created_version;
+	err = qfs_submit(h->m, &h->who, &zr, undo_done, c);
+	if (err) {
+		qfs_replay_unexpect_delete(h->m, h->zpath);
+		free(c);
+		return err;
+	}
+	h->committing = 1;
+	return 1;
+}
+
 /*
  * Commit the handle's buffer if it has something to commit; the reply (if
  * req) comes from the commit. Returns 1 if a reply is pending, 0 if there
@@ -541,8 +623,10 @@ static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only,
 
 	if (h->replay || !h->writable)
 		return 0;
-	if (h->failed)
-		return h->failed;
+	if (h->failed) {
+		err = handle_undo_create(h, req, fsync);
+		return err ? err : h->failed;
+	}
 	if (h->dirty && written_only && !h->written)
 		return 0;
 	if (!h->dirty) {
@@ -621,8 +705,9 @@ void qfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
 
 	/* flush committed what was written; a buffer still dirty here was
-	 * only truncated (": > f"), committed now with nobody to tell. */
-	if (h->dirty)
+	 * only truncated (": > f"), committed now with nobody to tell; a
+	 * failed one undoes its create if flush did not */
+	if (h->dirty || h->failed)
 		handle_commit(h, NULL, 0, 0);
 	qfs_handle_free(h);
 	fuse_reply_err(req, 0);

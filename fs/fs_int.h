@@ -134,6 +134,8 @@ struct qfs_mount {
 	uint64_t next_ghost; /* for ghosts */
 
 	struct qfs_handle *handles; /* every open handle, freed at stop */
+	/* deletions no syscall made (replay.c: qfs_replay_expect_delete) */
+	struct qfs_expect *expected;
 
 	/* replay (replay.c) */
 	pthread_t rp_thread;
@@ -178,6 +180,11 @@ struct qfs_handle {
 	int committing;
 	int failed;	  /* a write failed (EFBIG): the buffer is not a value */
 	struct zauth who; /* writable: the opener's identities, for commits */
+	/* made by this handle's create and nothing committed since: a failed
+	 * write undoes the create (file.c: handle_undo_create) */
+	int created;
+	int64_t created_czxid;
+	int32_t created_version;
 	int released;
 	int last_err;
 	/* directory listing (dir.c) */
@@ -350,6 +357,13 @@ int qfs_replay_idle(struct qfs_mount *m);
 void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err);
 /* Drop the kernel's cached data and attributes of ino (from the thread). */
 void qfs_replay_inval(struct qfs_mount *m, uint64_t ino);
+/* The next deletion of path is one no syscall made (a create undone):
+ * replay it like a foreign one, so the kernel drops the name and watchers
+ * see IN_DELETE. 0 or -ENOMEM. qfs_replay_unexpect_delete takes it back
+ * (the deletion failed). */
+int qfs_replay_expect_delete(struct qfs_mount *m, const char *path);
+void qfs_replay_unexpect_delete(struct qfs_mount *m, const char *path);
+void qfs_replay_expect_free(struct qfs_mount *m);
 
 enum replay_kind {
 	RP_DATA = 1,	/* open O_TRUNC + write + close */

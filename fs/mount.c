@@ -324,6 +324,7 @@ static int build_args(const struct qfs_mount_opts *opts, struct fuse_args *args)
 static void mount_free(struct qfs_mount *m)
 {
 	qfs_ident_free(m);
+	qfs_replay_expect_free(m);
 	free(m->fbuf.mem);
 	free(m->mountpoint);
 	free(m->owner);

@@ -86,6 +86,37 @@ t_eq "a write over 1 MiB: EFBIG" EFBIG "$(errno_of bigwrite "$M/big" 1048577)"
 t_eq "a failed big write commits nothing" small "$(cat "$M/big")"
 t_eq "exactly 1 MiB is fine" OK "$(errno_of bigwrite "$M/big" 1048576)"
 t_eq "1 MiB stored" 1048576 "$(stat -c %s "$M/big")"
+# A new file whose write fails leaves nothing: cp of a file over the limit
+# undoes its create (an empty node was left behind before).
+head -c 1100000 /dev/zero >"$T/toobig"
+cp "$T/toobig" "$M/a/copied" 2>"$T/cp.err"
+t_eq "cp of a file over 1 MiB fails" 1 "$?"
+t_check "with EFBIG" grep -q "File too large" "$T/cp.err"
+t_eq "and leaves no file behind" ENOENT "$(errno_of open "$M/a/copied")"
+t_check "nor a name in the listing" sh -c "! ls '$M/a' | grep -qx copied"
+t_eq "the name is free for the next cp" OK "$(errno_of creat_excl "$M/a/copied")"
+rm -f "$M/a/copied"
+t_eq "a new file committed once (fsync) keeps that value when a later write fails" \
+	"EFBIG 5" "$(python3 -c "
+import os, sys
+p = sys.argv[1]
+fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+os.write(fd, b'first')
+os.fsync(fd)
+try:
+    left = 1048576  # the kernel hands it over in pieces: write them all
+    while left:
+        left -= os.write(fd, b'x' * left)
+    r = 'OK'
+except OSError as e:
+    r = 'EFBIG' if e.errno == 27 else str(e.errno)
+try:
+    os.close(fd)
+except OSError:
+    pass
+print(r, os.stat(p).st_size)
+" "$M/a/kept")"
+rm -f "$M/a/kept"
 
 # Reserved name and bad names.
 t_eq "mkdir .data (exists in every directory): EEXIST" EEXIST "$(errno_of mkdir "$M/a/.data")"
