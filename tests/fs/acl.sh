@@ -16,9 +16,10 @@ HA=$(h alice:pa)
 HB=$(h bob:pb)
 HO=$(h ops:po)
 # The daemon (root, the mounting user) is digest:ops; uid 1000 is alice;
-# group 2000 is ip:10.2.2.2; uid 1002 is not in the map.
+# group 2000 is ip:10.2.2.2; uid 1003 has the mount's identities, uid 1004
+# is super; uid 1002 is not in the map.
 qfs_start "$M" "$T/d" -o clientPort=0,allow_other,mountAuth=digest:ops:po \
-	-o "mountUserMap=uid:1000=digest:alice:$HA;gid:2000=ip:10.2.2.2" ||
+	-o "mountUserMap=uid:1000=digest:alice:$HA;gid:2000=ip:10.2.2.2;uid:1003=mount;uid:1004=super" ||
 	{ t_fail "mount"; exit 1; }
 as() { u=$1 g=$2; shift 2; setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
 as_g() { u=$1 g=$2 gs=$3; shift 3; setpriv --reuid "$u" --regid "$g" --groups "$gs" "$@"; }
@@ -89,7 +90,7 @@ t_eq "and it is written" byalice "$(cat "$M/world")"
 # identity could still write.
 mkdir -m 1777 "$T/x"
 echo open2 >"$M/w2"
-as 1000 1000 python3 -c "
+as 1000 1000 /usr/bin/python3 -c "
 import os, sys, time
 fd = os.open('$M/w2', os.O_WRONLY | os.O_TRUNC)
 os.write(fd, b'byalice2')
@@ -102,10 +103,11 @@ try:
 except OSError as e:
     print(os.strerror(e.errno))
 " >"$T/x/out" 2>&1 &
+APID=$!
 wait_until 10 test -e "$T/x/written"
 setfattr -n user.quorumfs.acl -v "digest:ops:$HO:cdrwa,digest:alice:$HA:r" "$M/w2"
 touch "$T/x/go"
-wait
+wait "$APID"
 t_eq "alice's close commits as alice: EACCES once she lost WRITE" "Permission denied" \
 	"$(cat "$T/x/out")"
 t_eq "and nothing was written" open2 "$(cat "$M/w2")"
@@ -115,6 +117,14 @@ t_eq "primary group 2000 reads" grp "$(as 1001 2000 cat "$M/grp")"
 t_eq "supplementary group 2000 reads" grp "$(as_g 1001 3000 2000 cat "$M/grp")"
 t_eq "group 2000's mode bits" "-r--r--r--" "$(as 1001 2000 stat -c %A "$M/grp")"
 t_eq "without group 2000: denied" "Permission denied" "$(err as 1001 3000 cat "$M/grp")"
+
+# "mount" and "super" in the map.
+t_eq "uid 1003 (mapped to mount) reads what ops may" alices "$(as 1003 1003 cat "$M/alice")"
+t_eq "uid 1003 has ops's mode bits" "-rw-rw-rw-" "$(as 1003 1003 stat -c %A "$M/alice")"
+t_eq "uid 1003 cannot read bob's node" "Permission denied" "$(err as 1003 1003 cat "$M/bob")"
+t_eq "uid 1004 (super) reads bob's node" bobs "$(as 1004 1004 cat "$M/bob")"
+t_eq "uid 1004 lists bob's directory" f "$(as 1004 1004 ls "$M/bobdir")"
+t_eq "uid 1004's mode bits: everything" "-rw-rw-rw-" "$(as 1004 1004 stat -c %A "$M/bob")"
 
 # Unmapped (uid 1002): world:anyone only, not even the mount's ip:127.0.0.1.
 t_eq "unmapped user reads an open node" byalice "$(as 1002 1002 cat "$M/world")"
