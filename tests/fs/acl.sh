@@ -51,6 +51,12 @@ t_eq "getfattr -d leaves the acl out instead of failing" "OK no-acl" \
 		grep -q acl || echo no-acl)"
 t_eq "its stat fields need no right (exists)" 1 \
 	"$(getfattr --absolute-names --only-values -n user.quorumfs.version "$M/bob")"
+echo adm >"$M/adminonly"
+setfattr -n user.quorumfs.acl -v "world:anyone:a" "$M/adminonly"
+t_eq "ADMIN without READ: the data stays unread" "Permission denied" \
+	"$(err cat "$M/adminonly")"
+t_eq "ADMIN without READ: the acl is readable (getACL needs READ or ADMIN)" \
+	"world:anyone:a" "$(getfattr --absolute-names --only-values -n user.quorumfs.acl "$M/adminonly")"
 t_eq "a file inside a directory without READ is still guarded by its own ACL" inner \
 	"$(cat "$M/bobdir/f")"
 t_eq "mode bits: no right" "----------" "$(stat -c %A "$M/bob")"
@@ -138,7 +144,7 @@ t_eq "the mount's ip:127.0.0.1 is the mounting user's, not everyone's" "Permissi
 	"$(err as 1002 1002 cat "$M/world")"
 t_eq "while the mounting user keeps it" byalice "$(cat "$M/world")"
 t_eq "ls -l of the root as the unmapped user" \
-	"---------- alice|---------- bob|d--x--x--x bobdir|---------- grp|---------- ip|---------- w2|---------- world" \
+	"---------- adminonly|---------- alice|---------- bob|d--x--x--x bobdir|---------- grp|---------- ip|---------- w2|---------- world" \
 	"$(as 1002 1002 ls -l "$M" | awk '$NF != "zookeeper" && $NF != "alicedir" && NR > 1 {print $1 " " $NF}' | paste -sd'|')"
 
 # A bad map is refused at start, naming the entry.
