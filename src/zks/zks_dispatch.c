@@ -94,7 +94,12 @@ int zks_dispatch_run(struct zks_req *r)
 	/* Reads report the zxid of the replica they read (FinalRequestProcessor
 	 * uses the last processed zxid). */
 	r->zxid = (int64_t)tree_last_zxid(qcore_tree(c->srv->core));
+	/* A read runs only when all before it are DONE (zks_conn_progress);
+	 * auth alone runs on arrival. */
+	if (!op->write && r->type != ZOP_AUTH)
+		c->running = r;
 	rc = op->fn(r);
+	c->running = NULL;
 	if (rc < 0)
 		return rc;
 	if (rc == ZKS_PENDING) {
@@ -115,10 +120,7 @@ void zks_req_finish(struct zks_req *r)
 	if (c->dead || c->state == ZKS_CONN_DRAINING) {
 		/* zks_conn_close or zks_conn_drain took it off the queue and
 		 * left it to us. */
-		buf_free(&r->body);
-		jute_request_free(&r->jr);
-		free(r->multi_ops);
-		free(r);
+		zks_req_free(r);
 		zks_conn_unref(c);
 		return;
 	}

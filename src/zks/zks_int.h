@@ -46,6 +46,9 @@ struct evconnlistener;
 struct zks_watches;
 struct zks_sasl;
 
+/* Work one request does before the loop serves others (setWatches). */
+#define ZKS_SLICE_ITEMS 2000
+#define ZKS_SLICE_US	5000
 /* Slack above jute.maxbuffer for the headers around a full 1 MiB znode. */
 #define ZKS_FRAME_SLACK 1024
 /* Defaults: requests queued on one connection before we stop reading its
@@ -152,6 +155,11 @@ struct zks_req {
 	struct buf body;	/* the reply body, or a whole frame if raw */
 	int raw;		/* body is a complete frame (notification) */
 	int64_t start_us;
+	/* A request worked on in slices (setWatches): everything behind it
+	 * waits, writes too, until it is DONE; slice_ev continues it. */
+	int sliced;
+	size_t slice_pos;
+	struct event *slice_ev;
 };
 
 TAILQ_HEAD(zks_req_queue, zks_req);
@@ -176,6 +184,9 @@ struct zks_conn {
 	unsigned n_queued;
 	unsigned n_submitted;
 	unsigned n_watches;
+	/* The request whose handler is running now, when all before it are
+	 * DONE: notifications go just before it without walking the queue. */
+	struct zks_req *running;
 	/* cons figures */
 	uint64_t received, sent;
 	int32_t last_cxid;
