@@ -184,6 +184,7 @@ struct zks_conn {
 	unsigned n_queued;
 	unsigned n_submitted;
 	unsigned n_watches;
+	int watch_limit_logged; /* the clientMaxWatches warning was logged */
 	/* The request whose handler is running now, when all before it are
 	 * DONE: notifications go just before it without walking the queue. */
 	struct zks_req *running;

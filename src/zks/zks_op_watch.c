@@ -132,9 +132,7 @@ static int zks_setw_slice(struct zks_req *r)
 			if (rc == ZKS_WATCH_FULL && r->err == ZOK) {
 				/* The rest are still tried: events for missed
 				 * changes still fire, watches already held stay. */
-				log_warnx("zk: %s reached clientMaxWatches (%u) in "
-					  "setWatches: answering it with an error",
-					  r->conn->peer, r->conn->srv->max_watches);
+				/* zks_watch_add logged it */
 				r->err = ZSYSTEMERROR;
 			} else if (rc < 0) {
 				r->err = ZSYSTEMERROR;
@@ -209,8 +207,10 @@ int zks_op_add_watch(struct zks_req *r)
 		kind = ZKS_W_RECURSIVE;
 	else
 		return -EPROTO; /* AddWatchMode.fromMode throws: no reply */
-	if (c->srv->watches)
-		zks_watch_add(c->srv->watches, q->path, c, kind);
+	if (c->srv->watches && zks_watch_add(c->srv->watches, q->path, c, kind) != ZOK) {
+		r->err = ZSYSTEMERROR; /* as a read's watch (zks_op_read.c) */
+		return ZKS_DONE;
+	}
 	r->err = ZOK;
 	buf_put_u32(&r->body, 0);
 	return ZKS_DONE;
