@@ -1358,7 +1358,9 @@ static void t_limits(void)
 	}
 	TAP_EQ(cli_exists(&c, "/w1", 1), ZNONODE);
 	TAP_EQ(cli_exists(&c, "/w2", 1), ZNONODE);
-	TAP_EQ(cli_exists(&c, "/w3", 1), ZNONODE); /* over the limit */
+	/* Over the limit: an error, not a silent ZNONODE without the watch. */
+	TAP_EQ(cli_exists(&c, "/w3", 1), ZSYSTEMERROR);
+	TAP_EQ(cli_exists(&c, "/w3", 0), ZNONODE); /* no watch asked: fine */
 	TAP_EQ(cli_create(&o, "/w3", "", 0, NULL, 0), ZOK);
 	TAP_EQ(cli_create(&o, "/w1", "", 0, NULL, 0), ZOK);
 	cli_expect_event(&c, 1, "/w1");
