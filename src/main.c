@@ -80,9 +80,11 @@ static int parse_mount_auth(const char *spec, struct zauth *a, char *errbuf, siz
 		} else if (!strncmp(tok, "ip:", 3) && tok[3]) {
 			rc = zauth_add(a, "ip", tok + 3);
 		} else {
+			/* The entry may hold a password: name its scheme only. */
 			snprintf(errbuf, errlen,
-				 "mountAuth: '%s': expected digest:USER:PASSWORD, ip:ADDR or super",
-				 tok);
+				 "mountAuth: an entry of scheme '%.*s': expected "
+				 "digest:USER:PASSWORD, ip:ADDR or super",
+				 (int)strcspn(tok, ":"), tok);
 			rc = -EINVAL;
 		}
 	}

@@ -186,14 +186,17 @@ static void zks_conf(struct buf *b, const struct zk_server *s)
 				   sv->client_port);
 		}
 	}
-	/* The rest as given, for quorumfs's own keys. */
+	/* The rest as given, for quorumfs's own keys; a secret (mountAuth,
+	 * superDigest, saslUsers, ...) shows only that it is set. */
 	for (size_t i = 0; i < cfg->n_kv; i++)
 		if (strchr(cfg->kv[i].key, '.') == NULL &&
 		    strcmp(cfg->kv[i].key, "dataDir") &&
 		    strcmp(cfg->kv[i].key, "clientPort") &&
-		    strcmp(cfg->kv[i].key, "tickTime") &&
-		    strncmp(cfg->kv[i].key, "superDigest", 11) != 0)
-			zks_printf(b, "%s=%s\n", cfg->kv[i].key, cfg->kv[i].value);
+		    strcmp(cfg->kv[i].key, "tickTime"))
+			zks_printf(b, "%s=%s\n", cfg->kv[i].key,
+				   config_key_is_secret(cfg->kv[i].key)
+				       ? "(hidden)"
+				       : cfg->kv[i].value);
 }
 
 static void zks_envi(struct buf *b, const struct zk_server *s)
