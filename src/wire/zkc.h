@@ -50,7 +50,7 @@ enum zkc_state {
 typedef void (*zkc_state_fn)(void *arg, enum zkc_state st);
 
 struct zkc_opts {
-	const char *hosts;   /* "host:port[,host:port...]"; tried in order (borrowed) */
+	const char *hosts;   /* "host[:port][,...]" (port 2181 if none; [v6]:port); tried in order (borrowed) */
 	int32_t timeout_ms;  /* requested session timeout; 0: 30000 */
 	int32_t max_buffer;  /* largest reply frame accepted; 0: 1 MiB + 1 KiB */
 	int64_t session_id;  /* non-zero: re-attach to this session */
