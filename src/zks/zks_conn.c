@@ -400,8 +400,12 @@ static void zks_conn_read_frames(struct zks_conn *c)
 		}
 		flen = (int32_t)word;
 		if (flen < 0 || flen > c->srv->max_buffer + ZKS_FRAME_SLACK) {
-			log_warnx("zk: %s sent a frame length of %d (limit %d): closing",
-				  c->peer, flen, c->srv->max_buffer + ZKS_FRAME_SLACK);
+			log_warnx(
+			    "zk: %s sent a frame of %d bytes, over the limit of %d "
+			    "(jute.maxbuffer %d + %d for headers; the largest value "
+			    "is %d bytes): closing",
+			    c->peer, flen, c->srv->max_buffer + ZKS_FRAME_SLACK,
+			    c->srv->max_buffer, ZKS_FRAME_SLACK, ZNODE_MAX_DATA);
 			zks_conn_close(c, "bad frame length");
 			return;
 		}

@@ -176,10 +176,14 @@ int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 	if (c->closing_session)
 		return 0;
 	memset(&jr, 0, sizeof(jr));
-	rc = jute_request_decode(p, n, s->max_buffer, &jr);
+	/* Fields may be as long as the frame may (jute.maxbuffer + slack): a
+	 * value over ZNODE_MAX_DATA then reaches the tree and is refused with
+	 * ZBADARGUMENTS and a log line naming its length, instead of closing
+	 * the connection as a "malformed frame". */
+	rc = jute_request_decode(p, n, s->max_buffer + ZKS_FRAME_SLACK, &jr);
 	if (rc == ZMARSHALLINGERROR) {
 		jute_request_free(&jr);
-		if (!zks_nul_in_path(p, n, s->max_buffer))
+		if (!zks_nul_in_path(p, n, s->max_buffer + ZKS_FRAME_SLACK))
 			return -EPROTO;
 		/* Answered in order with the header alone. */
 		memset(&jr, 0, sizeof(jr));

@@ -49,7 +49,8 @@ struct zks_sasl;
 /* Work one request does before the loop serves others (setWatches). */
 #define ZKS_SLICE_ITEMS 2000
 #define ZKS_SLICE_US	5000
-/* Slack above jute.maxbuffer for the headers around a full 1 MiB znode. */
+/* Slack above jute.maxbuffer for the headers around a value: a frame may
+ * be this much longer than jute.maxbuffer (ZooKeeper's extrasize). */
 #define ZKS_FRAME_SLACK 1024
 /* Defaults: requests queued on one connection before we stop reading its
  * socket, and watches one connection may hold (so a misbehaving client

@@ -1266,12 +1266,15 @@ static void t_max_cnxns(void)
 	srv_stop();
 }
 
+/* The largest value (ZNODE_MAX_DATA) round-trips; one byte more is
+ * ZBADARGUMENTS on a connection that stays open, even at exactly 1 MiB
+ * (which used to close it as a "malformed frame"). */
 static void t_big_data(void)
 {
 	struct cli c;
 	static char big[1024 * 1024];
 	struct jute_create_request q = {
-	    "/big", {(int32_t)sizeof(big), (uint8_t *)big}, *acl_open_unsafe(), 0};
+	    "/big", {ZNODE_MAX_DATA, (uint8_t *)big}, *acl_open_unsafe(), 0};
 	struct zstat st;
 
 	srv_start();
@@ -1279,7 +1282,13 @@ static void t_big_data(void)
 	memset(big, 'b', sizeof(big));
 	TAP_EQ(cli_call(&c, ZOP_CREATE, &q), ZOK);
 	TAP_EQ(cli_get(&c, "/big", 0, NULL, 0, &st), ZOK);
-	TAP_EQ(st.data_length, (int32_t)sizeof(big));
+	TAP_EQ(st.data_length, ZNODE_MAX_DATA);
+	q.path = "/big1";
+	q.data.len = ZNODE_MAX_DATA + 1;
+	TAP_EQ(cli_call(&c, ZOP_CREATE, &q), ZBADARGUMENTS);
+	q.data.len = (int32_t)sizeof(big);
+	TAP_EQ(cli_call(&c, ZOP_CREATE, &q), ZBADARGUMENTS);
+	TAP_EQ(cli_call(&c, ZOP_PING, NULL), ZOK);
 	cli_close_fd(&c);
 	srv_stop();
 }
