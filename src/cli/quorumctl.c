@@ -60,6 +60,16 @@ int ctl_zk_fail(struct ctl *x, const char *what, int err)
 			x->zk ? zkc_error(x->zk) : "");
 		return CTL_EXIT_CONNECT;
 	}
+	if (err == ZNOTREADONLY) {
+		/* A read-only session: the server could not log a new session
+		 * (its disk is full or failing, or it has no quorum). */
+		fprintf(stderr,
+			"quorumctl: %s: server is read-only: it cannot write now "
+			"(its disk is full or failing, or it has no quorum; its log says "
+			"which); reads still work\n",
+			what);
+		return CTL_EXIT_ZK;
+	}
 	fprintf(stderr, "quorumctl: %s: %s\n", what, zerr_str(err));
 	return CTL_EXIT_ZK;
 }
@@ -98,6 +108,9 @@ int ctl_connect(struct ctl *x)
 	memset(&o, 0, sizeof(o));
 	o.hosts = x->hosts;
 	o.timeout_ms = 30000;
+	/* Reads keep working on a server that cannot write (full disk, no
+	 * quorum): it gives a read-only session (ctl_zk_fail explains). */
+	o.read_only = 1;
 	o.watch = on_watch;
 	o.state = on_state;
 	o.arg = x;

@@ -50,6 +50,7 @@ struct zkc {
 	enum conn_state cs;
 	int64_t session_id;
 	uint8_t passwd[16];
+	int read_only_session; /* ConnectResponse.readOnly */
 	int32_t timeout_ms;
 	int64_t last_zxid;
 	int32_t next_xid;
@@ -75,6 +76,11 @@ static void zkc_set_err(struct zkc *c, const char *fmt, ...)
 const char *zkc_error(const struct zkc *c)
 {
 	return c->err;
+}
+
+int zkc_read_only(const struct zkc *c)
+{
+	return c->read_only_session;
 }
 
 int zkc_outstanding(const struct zkc *c)
@@ -224,6 +230,7 @@ static int handle_connect_response(struct zkc *c, const uint8_t *p, size_t n)
 	}
 	c->session_id = resp.session_id;
 	c->timeout_ms = resp.time_out;
+	c->read_only_session = resp.read_only;
 	memset(c->passwd, 0, sizeof(c->passwd));
 	if (resp.passwd.len > 0)
 		memcpy(c->passwd, resp.passwd.data,

@@ -413,7 +413,9 @@ static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const cha
 		zks_printf(b, "datadir_size: %" PRIu64 "\nlogdir_size: %" PRIu64 "\n",
 			   zks_dir_size(dd, 0), ld ? zks_dir_size(ld, 0) : 0);
 	} else if (!strcmp(w, "isro")) {
-		zks_printf(b, "rw");
+		/* "ro" while new sessions can only be read-only (the last
+		 * createSession failed), as a read-only ZooKeeper server. */
+		zks_printf(b, "%s", s->degraded ? "ro" : "rw");
 	} else if (!strcmp(w, "dump")) {
 		struct zks_dump_ctx d = {b, qcore_tree(s->core)};
 

@@ -91,6 +91,12 @@ int zks_dispatch_run(struct zks_req *r)
 		r->state = ZKS_REQ_DONE;
 		return ZKS_DONE;
 	}
+	if (c->read_only && zks_session_ro_refuses(r->type)) {
+		r->zxid = (int64_t)tree_last_zxid(qcore_tree(c->srv->core));
+		r->err = ZNOTREADONLY;
+		r->state = ZKS_REQ_DONE;
+		return ZKS_DONE;
+	}
 	/* Reads report the zxid of the replica they read (FinalRequestProcessor
 	 * uses the last processed zxid). */
 	r->zxid = (int64_t)tree_last_zxid(qcore_tree(c->srv->core));
@@ -194,7 +200,9 @@ int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 		jr.rec = JUTE_REC_NONE;
 		rc = ZBADARGUMENTS;
 	}
-	if (qcore_session_touch(s->core, c->session_id) == ZSESSIONEXPIRED &&
+	/* A read-only session is local: the core does not know it. */
+	if (!c->read_only &&
+	    qcore_session_touch(s->core, c->session_id) == ZSESSIONEXPIRED &&
 	    jr.hdr.type != ZOP_CLOSESESSION) {
 		jute_request_free(&jr);
 		zks_session_expired(c);

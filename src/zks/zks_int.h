@@ -120,6 +120,10 @@ struct zk_server {
 	uint64_t lat_count;
 	int64_t started_ms;
 	int subscribed;
+	/* The last createSession failed (full disk, no quorum): isro says
+	 * "ro" until one succeeds. */
+	int degraded;
+	uint64_t ro_sessions; /* read-only session ids handed out */
 };
 
 enum zks_conn_state {
@@ -178,6 +182,8 @@ struct zks_conn {
 	int64_t session_id;
 	int32_t timeout_ms;
 	int old_client;	     /* ConnectRequest without the readOnly byte */
+	int can_be_ro;	     /* ConnectRequest.readOnly: a read-only session will do */
+	int read_only;	     /* a read-only local session (zks_session.c) */
 	int closing_session; /* closeSession submitted: no Expired event */
 	struct zauth auth;
 	struct zks_sasl *sasl; /* a SASL exchange under way or done, or NULL */
@@ -239,6 +245,8 @@ int zks_session_connect(struct zks_conn *c, const uint8_t *p, size_t n);
 void zks_session_expired(struct zks_conn *c);
 int zks_op_ping(struct zks_req *r);
 int zks_op_close_session(struct zks_req *r);
+/* Is a request of this type refused on a read-only session (ZNOTREADONLY)? */
+int zks_session_ro_refuses(int32_t type);
 /* Periodic: connections whose session the core has ended. */
 void zks_session_scan(struct zk_server *s);
 
