@@ -23,12 +23,15 @@ PY
 }
 
 PORT=$(free_port)
+# superDigest is a real one (super's password MARK-C3): a super login must
+# not print it either.
+SUPER=$(python3 -c 'import base64, hashlib; print(base64.b64encode(hashlib.sha1(b"super:MARK-C3").digest()).decode())')
 # Each secret carries a marker that must appear nowhere.
 if ! qfs_start "$T/mnt" "$T/data" \
 	-o "clientPort=$PORT,4lw.commands.whitelist=*" \
 	-o "mountAuth=digest:ops:MARK-A1;ip:127.0.0.1" \
 	-o "saslUsers=alice:MARK-B2" \
-	-o "superDigest=super:MARK-C3" \
+	-o "superDigest=super:$SUPER" \
 	-o "ssl.keyStore.password=MARK-D4"; then
 	t_fail "daemon starts with secrets configured"
 	exit 0
@@ -38,6 +41,7 @@ sed 's/^/# conf: /' "$T/conf"
 t_check "conf answers" grep -q "^clientPort=$PORT" "$T/conf"
 t_check "conf says mountAuth is set, hidden" grep -qx "mountAuth=(hidden)" "$T/conf"
 t_check "conf says saslUsers is set, hidden" grep -qx "saslUsers=(hidden)" "$T/conf"
+t_check "conf hides superDigest" sh -c "! grep -qF '$SUPER' '$T/conf'"
 for w in conf cons envi mntr srvr stat wchc wchp dump; do
 	fourlw "$PORT" "$w" >>"$T/all4lw"
 done
@@ -46,10 +50,23 @@ if grep -q "MARK-" "$T/all4lw"; then
 else
 	t_ok "no four-letter word prints a secret"
 fi
+# A client logging in as super: the debug log must not show its digest,
+# which is the superDigest itself.
+/usr/bin/python3 - "$PORT" <<'PY' >"$T/auth.out" 2>&1
+import sys
+from kazoo.client import KazooClient
+zk = KazooClient(hosts="127.0.0.1:" + sys.argv[1], auth_data=[("digest", "super:MARK-C3")])
+zk.start(timeout=10)
+zk.get("/")
+zk.stop()
+print("authenticated")
+PY
+t_check "a digest login works" grep -q authenticated "$T/auth.out"
 "$QUORUMCTL" -s "127.0.0.1:$PORT" status >"$T/status" 2>&1
 t_check "quorumctl status prints no secret" sh -c "! grep -q MARK- '$T/status'"
 qfs_stop "$QFS_PID" "$T/mnt" || t_fail "daemon stops cleanly"
 t_check "the debug log holds no secret" sh -c "! grep -q MARK- '$T/data.log'"
+t_check "the debug log does not hold the superDigest" sh -c "! grep -qF '$SUPER' '$T/data.log'"
 
 # Configuration errors do not echo secrets either.
 "$QUORUMFS" -f -o "dataDir=$T/d2,clientPort=0,mountAuth=digst:ops:MARK-E5" "$T/mnt" \
