@@ -31,6 +31,10 @@
  * C client and kazoo read more). quorumfs(8), quorumfs.conf(5).
  */
 #define ZNODE_MAX_DATA 1048487
+/* The largest value a log record or snapshot may hold: what quorumfs
+ * accepted before ZNODE_MAX_DATA was lowered to the above, so a data
+ * directory written then still loads (its larger values stay readable). */
+#define ZNODE_MAX_DATA_STORED (1024 * 1024)
 
 /* ZooKeeper's Stat, fields in the order of zookeeper.jute's data.Stat. */
 struct zstat {
