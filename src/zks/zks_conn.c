@@ -366,6 +366,7 @@ static int zks_conn_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 {
 	c->received++;
 	c->srv->packets_received++;
+	c->last_rx_ms = zks_now_ms();
 	switch (c->state) {
 	case ZKS_CONN_NEW:
 		return zks_session_connect(c, p, n);

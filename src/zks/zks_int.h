@@ -203,6 +203,7 @@ struct zks_conn {
 	int64_t last_resp_ms, last_lat_us, min_lat_us, max_lat_us, sum_lat_us;
 	uint64_t n_lat;
 	int64_t established_ms;
+	int64_t last_rx_ms; /* last frame received (a read-only session's clock) */
 };
 
 /* zks_listen.c */

@@ -16,8 +16,9 @@
  * transaction fails (a full or failing disk; later, no quorum), a client
  * that set canBeReadOnly gets a local session the log never hears of: an id
  * with top byte 0xff (never a server id, those are 0..254), the readOnly
- * flag in its ConnectResponse, no expiry (it lives as long as its
- * connection), reads and watches as usual, and ZNOTREADONLY for every write
+ * flag in its ConnectResponse, no expiry by the core (it lives as long as
+ * its connection, closed when silent for its timeout, clamped to 4..40 s),
+ * reads and watches as usual, and ZNOTREADONLY for every write
  * and sync (ReadOnlyRequestProcessor). Its client reconnects with session
  * id 0 once it finds a writable server. Any other client is told nothing
  * the protocol could carry: its connection is closed and the log says why.
@@ -119,6 +120,10 @@ static void zks_on_session_open(void *arg, const struct zresult *res)
 				  "writes get NOTREADONLY",
 				  c->peer, why);
 			c->read_only = 1;
+			/* What a session would get: tickTime-based bounds are the
+			 * core's, so only keep the client's value sane. */
+			if (c->timeout_ms < 4000 || c->timeout_ms > 40000)
+				c->timeout_ms = c->timeout_ms < 4000 ? 4000 : 40000;
 			zks_session_established(
 			    c, (int64_t)(0xffull << 56 | ++c->srv->ro_sessions),
 			    c->timeout_ms);
@@ -218,8 +223,17 @@ void zks_session_scan(struct zk_server *s)
 		if (c->state == ZKS_CONN_OPEN && c->session_id && !c->closing_session &&
 		    !c->read_only && !tree_session_get(t, c->session_id))
 			zks_session_expired(c);
-		else if (c->state == ZKS_CONN_NEW &&
-			 now - c->established_ms > ZKS_SESSIONLESS_TIMEOUT_MS) {
+		else if (c->state == ZKS_CONN_OPEN && c->read_only &&
+			 now - c->last_rx_ms > c->timeout_ms) {
+			/* A read-only session is its connection: a client silent
+			 * for its whole timeout (it pings every third) is gone. */
+			log_info("zk: %s read-only session 0x%llx silent for %d ms: "
+				 "closing",
+				 c->peer, (unsigned long long)c->session_id,
+				 c->timeout_ms);
+			zks_session_expired(c);
+		} else if (c->state == ZKS_CONN_NEW &&
+			   now - c->established_ms > ZKS_SESSIONLESS_TIMEOUT_MS) {
 			/* Connected but never finished a handshake
 			 * (NIOServerCnxnFactory's sessionlessCnxnTimeout): it holds a
 			 * slot of maxClientCnxns. */

@@ -100,6 +100,26 @@ t_check "... and the log says why" \
 	grep -q "cannot create a session (No space left on device): closing the connection" \
 	"$T/d.log"
 
+# A read-only session lives as long as its connection: one silent for its
+# timeout (4 s, asked 4000 ms) is closed, as an expired session would be.
+timeout 30 python3 - "$PORT" >"$T/silent.out" 2>&1 <<'PY'
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+req = struct.pack(">iqiq", 0, 0, 4000, 0) + struct.pack(">i", 16) + b"\0" * 16 + b"\1"
+s.sendall(struct.pack(">i", len(req)) + req)
+n = struct.unpack(">i", s.recv(4))[0]
+resp = s.recv(n)
+print("readonly %d" % resp[-1])
+t0 = time.monotonic()
+while s.recv(4096):
+    pass
+print("closed after %.0f s" % (time.monotonic() - t0))
+PY
+sed 's/^/# /' "$T/silent.out"
+t_check "a raw client with canBeReadOnly gets readOnly=1" grep -qx "readonly 1" "$T/silent.out"
+t_check "a silent read-only session is closed within 4-10 s" \
+	grep -qE "^closed after ([4-9]|10) s" "$T/silent.out"
+
 # Space again: full sessions, writes work.
 rm -f "$T/small/filler" "$T/small/filler2"
 wait_until 10 sh -c "$Q set /x after >/dev/null 2>&1"
