@@ -75,3 +75,32 @@ snaps=$(grep -c 'snapshot 0x.* written' "$D.log")
 echo "# $snaps snapshots written over $ROUNDS rounds"
 t_check "many snapshots were taken ($snaps)" test "$snaps" -ge "$ROUNDS"
 qfs_stop "$QFS_PID" "$M"
+
+# Repair. The newest snapshot damaged, an older one whole plus the log:
+# a plain start refuses and says what repair would do; repair=yes starts,
+# serves every file, and names the file it set aside.
+newest=$(ls "$D"/snapshot.*.db | sort | tail -1)
+sqlite3 "$newest" "update nodes set mtime = mtime + 1 where rowid = 5"
+"$QUORUMFS" -f -o "dataDir=$D,clientPort=0" "$M" >"$T/refused.out" 2>&1
+t_eq "a damaged newest snapshot: a plain start refuses (exit 1)" 1 $?
+echo "# $(tail -1 "$T/refused.out")"
+t_check "and says what repair=yes would do and lose" \
+	grep -q "repair=yes would set aside the 1 damaged snapshot.*no transaction is lost" "$T/refused.out"
+qfs_start "$M" "$D" -o "$OPTS,repair=yes" || { t_fail "start with repair=yes"; exit 1; }
+t_eq "repair=yes: every file is served" $((ROUNDS * 120)) "$(ls "$M/snap" | wc -l)"
+t_check "repair=yes: names the file it set aside" \
+	grep -q "REPAIR: moved $newest aside" "$D.log"
+qfs_stop "$QFS_PID" "$M"
+
+# Every snapshot damaged, the log purged past them: repair refuses and
+# changes nothing.
+for f in "$D"/snapshot.*.db; do
+	sqlite3 "$f" "update nodes set mtime = mtime + 1 where rowid = 3"
+done
+state() { (cd "$D" && ls -l --time-style=+%s.%N snapshot.* && cat snapshot.*) | md5sum; }
+before=$(state)
+"$QUORUMFS" -f -o "dataDir=$D,clientPort=0,repair=yes" "$M" >"$T/refused2.out" 2>&1
+t_eq "every snapshot damaged, log purged: repair=yes refuses (exit 1)" 1 $?
+echo "# $(tail -1 "$T/refused2.out")"
+t_check "and explains that nothing was changed" grep -q "nothing was changed" "$T/refused2.out"
+t_eq "and changed nothing" "$before" "$(state)"
