@@ -83,6 +83,12 @@ int config_apply_opts(struct qfs_config *c, const char *opts, char *errbuf, size
  * dataDir/myid, ...). Returns 0 or -EINVAL with a message. */
 int config_finish(struct qfs_config *c, char *errbuf, size_t errlen);
 
+/* Is this key's value a secret that must never be printed (conf, logs,
+ * error messages)? Marked once in config.c's key table (CFG_SECRET); keys
+ * quorumfs does not know count as secret when their name says password,
+ * passwd or secret. */
+int config_key_is_secret(const char *key);
+
 /* The value of a key as given, or NULL. Borrowed. */
 const char *config_get(const struct qfs_config *c, const char *key);
 

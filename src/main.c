@@ -49,9 +49,11 @@ struct daemon {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: quorumfs [-f] [-d] [-o KEY=VALUE[,...]] [CONFIG] MOUNTPOINT\n"
-		     "       quorumfs -V\n"
+		     "       quorumfs -V | --version\n"
+		     "       quorumfs -h | --help\n"
 		     "  -f  stay in the foreground      -d  debug log to stderr\n"
 		     "  -o  zoo.cfg keys (dataDir=, clientPort=, ...) and FUSE mount options\n"
+		     "  -V  print the version and exit  -h  print this help and exit\n"
 		     "See quorumfs(8) and quorumfs.conf(5).\n");
 }
 
@@ -82,9 +84,11 @@ static int parse_mount_auth(const char *spec, struct zauth *a, char *errbuf, siz
 		} else if (!strncmp(tok, "ip:", 3) && tok[3]) {
 			rc = zauth_add(a, "ip", tok + 3);
 		} else {
+			/* The entry may hold a password: name its scheme only. */
 			snprintf(errbuf, errlen,
-				 "mountAuth: '%s': expected digest:USER:PASSWORD, ip:ADDR or super",
-				 tok);
+				 "mountAuth: an entry of scheme '%.*s': expected "
+				 "digest:USER:PASSWORD, ip:ADDR or super",
+				 (int)strcspn(tok, ":"), tok);
 			rc = -EINVAL;
 		}
 	}
@@ -422,6 +426,13 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	return qfs_mount_start(d->core, d->base, &mo, &d->mount, err, errlen);
 }
 
+/* GNU-style long forms of -h and -V, as every other tool has. */
+static const struct option longopts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
 int main(int argc, char **argv)
 {
 	struct daemon d = {0};
@@ -434,7 +445,7 @@ int main(int argc, char **argv)
 	if (!opts)
 		return 1;
 	config_init(&d.cfg);
-	while ((c = getopt(argc, argv, "fdo:hV")) != -1) {
+	while ((c = getopt_long(argc, argv, "fdo:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			foreground = 1;

@@ -79,12 +79,13 @@ setfattr -n user.quorumfs.acl -v 'world:anyone:rw' "$M/ro"
 t_eq "create in a directory without CREATE: EACCES" EACCES "$(errno_of mkdir "$M/ro/x")"
 t_eq "a directory without CREATE shows no w bits" "dr-xr-xr-x" "$(stat -c %A "$M/ro")"
 
-# Size: 1 MiB at most; the file keeps its value.
+# Size: ZNODE_MAX_DATA (1,048,487 bytes) at most; the file keeps its value.
+# tests/fs/limits.sh checks the limit on both sides.
 echo small >"$M/big"
-t_eq "a write over 1 MiB: EFBIG" EFBIG "$(errno_of bigwrite "$M/big" 1048577)"
+t_eq "a write over the limit: EFBIG" EFBIG "$(errno_of bigwrite "$M/big" 1048488)"
 t_eq "a failed big write commits nothing" small "$(cat "$M/big")"
-t_eq "exactly 1 MiB is fine" OK "$(errno_of bigwrite "$M/big" 1048576)"
-t_eq "1 MiB stored" 1048576 "$(stat -c %s "$M/big")"
+t_eq "exactly the limit is fine" OK "$(errno_of bigwrite "$M/big" 1048487)"
+t_eq "the limit stored" 1048487 "$(stat -c %s "$M/big")"
 
 # Reserved name and bad names.
 t_eq "mkdir .data (exists in every directory): EEXIST" EEXIST "$(errno_of mkdir "$M/a/.data")"
