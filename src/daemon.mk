@@ -24,5 +24,5 @@ tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_LDADD = libqconf.a libqutil.a libtap.a
 QFS_TESTS += tests/unit/test_config
 
-QFS_TESTS += tests/fs/daemon.sh
-EXTRA_DIST += tests/fs/daemon.sh
+QFS_TESTS += tests/fs/daemon.sh tests/fs/takeover.sh
+EXTRA_DIST += tests/fs/daemon.sh tests/fs/takeover.sh
