@@ -25,7 +25,8 @@ ROUNDS=${QFS_SNAPKILL_ROUNDS:-12}
 Q="$QUORUMCTL -s 127.0.0.1:$PORT"
 
 # snap_child PID: the pid of a child of PID (a snapshot child), if any.
-snap_child() { pgrep -P "$1" | head -1; }
+# The snapshot child names itself qfs-snapshot (the replay helper, qfs-replay).
+snap_child() { pgrep -x -P "$1" qfs-snapshot | head -1; }
 # dead PID: gone, or a zombie waiting for us -- every thread of it (a
 # zombie leader can have a thread still stuck in exit).
 dead() {
