@@ -70,17 +70,65 @@ static void move_aside(const char *path)
 }
 
 /*
- * Load the newest snapshot that is whole and that the log continues. With
- * repair a damaged one is moved aside and the previous one tried.
+ * What recovery found among the snapshots, before it changes anything:
+ * base is the index of the snapshot to start from (n: none, start from
+ * an empty tree and the whole log), damaged[i] whether zxids[i] is a
+ * damaged file (only those newer than base are looked at). Repair moves
+ * the damaged ones aside only after the tree has been rebuilt without
+ * them (core_recover), so a repair that cannot finish changes nothing.
+ */
+struct snap_plan {
+	size_t base;
+	size_t ndamaged;
+	char *damaged;
+	char first_why[6144]; /* why the newest snapshot was not used */
+};
+
+/* Whether the log reaches back to just after z (or to the beginning). */
+static int log_continues(zxid_t z, zxid_t lo)
+{
+	return !lo || lo <= z + 1 || storage_zxid_follows(z, lo);
+}
+
+/* The end of "... lost" sentences: what the damaged snapshots held that
+ * the log does not. */
+static void describe_loss(char *buf, size_t len, zxid_t newest_bad, zxid_t hi)
+{
+	if (hi >= newest_bad)
+		snprintf(buf, len,
+			 "the log reaches 0x%llx, past the newest damaged snapshot "
+			 "(0x%llx): no transaction is lost",
+			 (unsigned long long)hi, (unsigned long long)newest_bad);
+	else
+		snprintf(
+		    buf, len,
+		    "the log ends at 0x%llx: the transactions 0x%llx to 0x%llx, held "
+		    "only by the damaged snapshot, are lost",
+		    (unsigned long long)hi, (unsigned long long)hi + 1,
+		    (unsigned long long)newest_bad);
+}
+
+/*
+ * Load the newest snapshot that is whole and that the log continues. Never
+ * changes the directory. Without repair a damaged newest snapshot is
+ * refused with a message saying what repair would do and lose; with repair
+ * the plan says which files to set aside once the rest has been replayed.
+ * If every snapshot is damaged, a log that starts at the beginning can
+ * still rebuild everything (with repair); otherwise nothing complete is
+ * left and recovery refuses, repair or not.
  */
 static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, zxid_t lo,
-			 char *errbuf, size_t errlen)
+			 zxid_t hi, struct snap_plan *plan, char *errbuf, size_t errlen)
 {
-	char path[4096], why[6144];
-	zxid_t z;
+	char path[4096], why[6144], loss[256];
+	zxid_t z, newest_bad = 0;
 	size_t i;
 	int ret;
 
+	plan->damaged = calloc(n ? n : 1, 1);
+	if (!plan->damaged)
+		return -ENOMEM;
+	plan->base = n;
 	for (i = 0; i < n; i++) {
 		snapshot_path(path, sizeof(path), c->dir, zxids[i]);
 		c->tree = tree_new();
@@ -93,7 +141,12 @@ static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, zxid_t 
 				 (unsigned long long)z);
 			ret = -EBADMSG;
 		}
-		if (!ret && lo && lo > z + 1 && !storage_zxid_follows(z, lo)) {
+		if (ret == -EBADMSG) {
+			plan->damaged[i] = 1;
+			plan->ndamaged++;
+			if (!newest_bad)
+				newest_bad = zxids[i];
+		} else if (!ret && !log_continues(z, lo)) {
 			snprintf(
 			    why, sizeof(why),
 			    "%s/log.db starts at 0x%llx: the records after snapshot %s "
@@ -103,40 +156,121 @@ static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, zxid_t 
 		}
 		if (!ret) {
 			c->snap_zxid = z;
-			log_info("loaded %s: %zu znodes", path, tree_node_count(c->tree));
-			return 0;
+			plan->base = i;
+			break;
 		}
 		tree_free(c->tree);
 		c->tree = NULL;
 		if (ret == -ENOMEM)
 			return ret;
+		if (i == 0)
+			snprintf(plan->first_why, sizeof(plan->first_why), "%s", why);
+		log_warnx("%s", why);
+	}
+	if (plan->base == 0)
+		goto loaded;
+	describe_loss(loss, sizeof(loss), newest_bad, hi);
+	if (plan->base < n) {
+		/* An older snapshot and the log make a complete state. */
+		snapshot_path(path, sizeof(path), c->dir, zxids[plan->base]);
 		if (!c->o.repair) {
 			snprintf(errbuf, errlen,
-				 "%s; start with -o repair=yes to fall back to the "
-				 "previous snapshot "
-				 "and replay the log from there",
-				 why);
-			return -EBADMSG;
+				 "%s; -o repair=yes would set aside the %zu damaged "
+				 "snapshot(s) newer than %s and start from it and the "
+				 "log (%s)",
+				 plan->first_why, plan->ndamaged, path, loss);
+			goto refuse;
 		}
-		log_warnx(
-		    "REPAIR: %s; falling back to the previous snapshot (repair=yes)",
-		    why);
-		if (ret == -EBADMSG && strstr(why, "purged") == NULL)
-			move_aside(path);
+		log_warnx("REPAIR: starting from %s and the log instead of the %zu "
+			  "damaged snapshot(s) after it; %s",
+			  path, plan->ndamaged, loss);
+		goto loaded;
 	}
-	snprintf(errbuf, errlen, "%s: no usable snapshot (of %zu found)", c->dir, n);
+	if (n && plan->ndamaged == 0) {
+		/* Whole snapshots, but the log was purged past all of them. */
+		snprintf(errbuf, errlen, "%s; no snapshot is continued by the log",
+			 plan->first_why);
+		goto refuse;
+	}
+	if (!log_continues(0, lo)) {
+		snprintf(errbuf, errlen,
+			 "%s; every one of the %zu snapshots in %s is damaged or not "
+			 "continued by log.db (which starts at 0x%llx): nothing here "
+			 "holds a complete tree, so nothing was changed, with or "
+			 "without repair=yes. Restore a snapshot file from a backup "
+			 "into %s (or copy one from another server) and start again",
+			 plan->first_why, n, c->dir, (unsigned long long)lo, c->dir);
+		goto refuse;
+	}
+	/* The log goes back to the first transaction: it alone rebuilds the
+	 * tree, slower but complete. */
+	if (!c->o.repair) {
+		snprintf(errbuf, errlen,
+			 "%s; every snapshot is damaged, but log.db goes back to the "
+			 "beginning: -o repair=yes would rebuild the tree from the log "
+			 "alone and set the %zu damaged snapshot(s) aside (%s)",
+			 plan->first_why, plan->ndamaged, loss);
+		goto refuse;
+	}
+	log_warnx("REPAIR: every snapshot is damaged; rebuilding the tree from the "
+		  "whole log (it goes back to the beginning); %s",
+		  loss);
+	c->tree = tree_new();
+	if (!c->tree)
+		return -ENOMEM;
+	c->snap_zxid = 0;
+loaded:
+	if (plan->base < n) {
+		snapshot_path(path, sizeof(path), c->dir, zxids[plan->base]);
+		log_info("loaded %s: %zu znodes", path, tree_node_count(c->tree));
+	}
+	return 0;
+refuse:
+	if (c->tree)
+		tree_free(c->tree);
+	c->tree = NULL;
 	return -EBADMSG;
+}
+
+/* After a successful repair: the damaged snapshots out of the way, each
+ * named, and a fresh snapshot of the recovered state so that the next
+ * start does not depend on the replay again. */
+static int finish_repair(struct qcore *c, const zxid_t *zxids, size_t n,
+			 const struct snap_plan *plan, char *errbuf, size_t errlen)
+{
+	char path[4096];
+	size_t i;
+	int ret;
+
+	if (!plan->ndamaged)
+		return 0;
+	ret = snapshot_write(c->tree, c->dir, c->applied, errbuf, errlen);
+	if (ret)
+		return ret;
+	for (i = 0; i < plan->base && i < n; i++) {
+		if (!plan->damaged[i] || zxids[i] == c->applied)
+			continue;
+		snapshot_path(path, sizeof(path), c->dir, zxids[i]);
+		move_aside(path);
+	}
+	c->snap_zxid = c->applied;
+	log_warnx("REPAIR: done: %zu damaged snapshot(s) set aside, new snapshot at "
+		  "0x%llx",
+		  plan->ndamaged, (unsigned long long)c->applied);
+	return 0;
 }
 
 int core_recover(struct qcore *c, char *errbuf, size_t errlen)
 {
 	struct storage_opts so = {c->o.force_sync, c->o.repair};
 	struct replay_ctx r = {c, errbuf, errlen, 0};
+	struct snap_plan plan;
 	zxid_t *zxids = NULL, lo = 0, hi = 0;
 	size_t n = 0;
 	int ret, fresh;
 	char why[1024];
 
+	memset(&plan, 0, sizeof(plan));
 	snapshot_clean_tmp(c->dir);
 	ret = snapshot_list(c->dir, &zxids, &n);
 	if (ret) {
@@ -168,7 +302,7 @@ int core_recover(struct qcore *c, char *errbuf, size_t errlen)
 			goto out;
 		}
 	} else {
-		ret = load_snapshot(c, zxids, n, lo, errbuf, errlen);
+		ret = load_snapshot(c, zxids, n, lo, hi, &plan, errbuf, errlen);
 		if (ret)
 			goto out;
 	}
@@ -203,6 +337,11 @@ int core_recover(struct qcore *c, char *errbuf, size_t errlen)
 	log_info("recovered %s: snapshot 0x%llx + %llu log records -> zxid 0x%llx",
 		 c->dir, (unsigned long long)c->snap_zxid, (unsigned long long)r.n,
 		 (unsigned long long)c->applied);
+	if (plan.ndamaged) {
+		/* Only now, with the whole state rebuilt without them. */
+		ret = finish_repair(c, zxids, n, &plan, errbuf, errlen);
+		goto out;
+	}
 	if (fresh) {
 		/* Every later restart then has a base, and purge a rule. */
 		ret = snapshot_write(c->tree, c->dir, c->applied, errbuf, errlen);
@@ -211,6 +350,7 @@ int core_recover(struct qcore *c, char *errbuf, size_t errlen)
 		c->snap_zxid = c->applied;
 	}
 out:
+	free(plan.damaged);
 	free(zxids);
 	return ret;
 }
