@@ -186,7 +186,7 @@ static void test_purge_keeps_retained(void)
 	TAP_EQ(z[1], taken[4]);
 	TAP_EQ(z[2], taken[3]);
 	free(z);
-	snprintf(path, sizeof(path), "%s/log.db", t.dir);
+	snprintf(path, sizeof(path), "%s/txnlog.db", t.dir);
 	/* The oldest kept snapshot can still replay to the end. */
 	TAP_EQ(sql_int(path, "SELECT min(zxid) FROM log"), (int64_t)taken[3] + 1);
 	TAP_EQ(tc_open(&t), 0);
@@ -294,7 +294,7 @@ static void test_missing_log_detected(void)
 	writes(&t, "f", 10);
 	TAP_EQ(qcore_snapshot_now(t.c, t.err, sizeof(t.err)), 0);
 	tc_close(&t);
-	snprintf(path, sizeof(path), "%s/log.db", t.dir);
+	snprintf(path, sizeof(path), "%s/txnlog.db", t.dir);
 	TAP_EQ(unlink(path), 0);
 	TAP_ASSERT(tc_open(&t) == -EBADMSG);
 	printf("# %s\n", t.err);
