@@ -58,3 +58,7 @@ tests_fuzz_fuzz_snapshot_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDADD = libqcore.a libqtree.a libqutil.a $(SQLITE_LIBS) \
 	$(CRYPTO_LIBS) -lpthread
 endif
+
+# The replicated daemon on loopback: 3 participants and an observer.
+QFS_TESTS += tests/cluster/basic.sh
+EXTRA_DIST += tests/cluster/basic.sh

@@ -68,6 +68,7 @@ struct qitem {
 	int held;
 	int64_t held_since;
 	int64_t hold_ms; /* how long it may wait for a leader */
+	int forwarded;	 /* sent to the leader at held_since */
 	struct buf fwd;
 	struct zresult res;
 	qcore_done_fn done;
@@ -155,8 +156,8 @@ struct qcore {
 	size_t n_voids, cap_voids;
 
 	/* The pipeline. */
-	zxid_t applied; /* newest entry applied (txn or void) */
-	uint64_t next_reqid;
+	zxid_t applied;	     /* newest entry applied (txn or void) */
+	uint64_t next_reqid; /* from the wall clock at start: unique across runs */
 	struct qitem *head, **tail;
 	uint64_t outstanding; /* QI_TXN items submitted, not yet back */
 	int draining;

@@ -217,7 +217,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (!c->node || c->store_closed)
 		return;
 	cons_node_tick(c->node);
-	if (c->held || c->lq_n)
+	if (c->held || c->lq_n || (c->outstanding && c->n_members > 1))
 		core_release(c);
 }
 
@@ -348,6 +348,10 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 		}
 		log_warnx("REPAIR: %s; starting from the snapshot (repair=yes)", msg);
 	}
+	/* Request ids name this server's requests in the log, also in
+	 * entries of earlier runs still being applied after a restart: start
+	 * above any of those (the wall clock, in ms << 16). */
+	c->next_reqid = (uint64_t)core_wall_ms() << 16;
 	c->applied = c->snap_zxid;
 	if (c->n_members == 1) {
 		rc = replay_log(c, errbuf, errlen);

@@ -461,9 +461,15 @@ void core_release(struct qcore *c)
 		}
 		buf_reset(&c->lq);
 	}
-	if (!c->held)
-		return;
 	for (it = c->head; it; it = it->next) {
+		if (it->forwarded && !it->back &&
+		    now - it->held_since >= 3 * c->hold_ms) {
+			/* No answer from the leader it was sent to (it may have
+			 * lost the leadership unseen, or the frame): the outcome
+			 * is unknown, as after ZooKeeper's connection loss. */
+			resolve(c, it, ZCONNECTIONLOSS);
+			continue;
+		}
 		if (!it->held)
 			continue;
 		if (core_leader_ready(c)) {
@@ -494,6 +500,8 @@ void core_release(struct qcore *c)
 		return; /* no leader after all: they wait on */
 	for (size_t i = 0; i < nf; i++) {
 		fwd[i]->held = 0;
+		fwd[i]->forwarded = 1;
+		fwd[i]->held_since = now;
 		c->held--;
 	}
 	if (c->held)
