@@ -99,7 +99,7 @@ for line in open(sys.argv[1]):
     tid, _, outcome = line.rstrip("\n").partition("\t")
     why = msgs.get(tid, "")
     if outcome not in ("passed", "skipped") and tid in rerun_passed:
-        print("ok - kazoo %s # flaky: %s on the first run (%s), passed alone"
+        print("ok - kazoo %s # FLAKY %s on the first run (%s), passed alone"
               % (tid, outcome, why or "no message"))
     elif outcome == "passed":
         print("ok - kazoo %s" % tid)
