@@ -130,6 +130,50 @@ err_nomem:
 		  a ? a->path : "?");
 }
 
+struct qfs_expect {
+	struct qfs_expect *next;
+	char path[];
+};
+
+int qfs_replay_expect_delete(struct qfs_mount *m, const char *path)
+{
+	size_t len = strlen(path) + 1;
+	struct qfs_expect *e = malloc(sizeof(*e) + len);
+
+	if (!e)
+		return -ENOMEM;
+	memcpy(e->path, path, len);
+	e->next = m->expected;
+	m->expected = e;
+	return 0;
+}
+
+/* Take path off the list; 1 if it was there. */
+static int take_expected(struct qfs_mount *m, const char *path)
+{
+	struct qfs_expect **pp, *e;
+
+	for (pp = &m->expected; (e = *pp) != NULL; pp = &e->next) {
+		if (strcmp(e->path, path) == 0) {
+			*pp = e->next;
+			free(e);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void qfs_replay_unexpect_delete(struct qfs_mount *m, const char *path)
+{
+	take_expected(m, path);
+}
+
+void qfs_replay_expect_free(struct qfs_mount *m)
+{
+	while (m->expected)
+		take_expected(m, m->expected->path);
+}
+
 static char *format_meta(const struct znode *n)
 {
 	char v[64];
@@ -166,6 +210,8 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 
 	switch (ev->type) {
 	case TREE_DELETED:
+		if (m->expected && take_expected(m, ev->path))
+			own = 0;
 		if (!own && held(pin)) {
 			it = item_new(RP_DELETE, ev->path);
 			if (!it)

@@ -17,6 +17,10 @@
 #include "log.h"
 
 enum cfg_type { CFG_INT, CFG_I64, CFG_STR, CFG_BOOL, CFG_ACCEPTED };
+/* Or'ed into a key's type: its value is a secret, never printed (conf, logs,
+ * error messages); see config_key_is_secret. */
+#define CFG_SECRET  0x100
+#define CFG_TYPE(k) ((enum cfg_type)((k)->type & ~CFG_SECRET))
 
 /* Keys ZooKeeper knows that quorumfs accepts but does not act on yet; kept
  * (and shown by conf) without a warning, so a zoo.cfg moves over as is. */
@@ -24,7 +28,7 @@ enum cfg_type { CFG_INT, CFG_I64, CFG_STR, CFG_BOOL, CFG_ACCEPTED };
 
 static const struct cfg_key {
 	const char *name;
-	enum cfg_type type;
+	unsigned type; /* enum cfg_type, | CFG_SECRET */
 	size_t off;
 	int64_t min, max;
 } cfg_keys[] = {
@@ -45,16 +49,16 @@ static const struct cfg_key {
 	{"jute.maxbuffer", CFG_INT, CFG_OFF(jute_maxbuffer), 1024, 64 * 1024 * 1024},
 	{"forceSync", CFG_BOOL, CFG_OFF(force_sync), 0, 0},
 	{"myid", CFG_I64, CFG_OFF(myid), 0, 254},
-	{"mountAuth", CFG_STR, CFG_OFF(mount_auth), 0, 0},
+	{"mountAuth", CFG_STR | CFG_SECRET, CFG_OFF(mount_auth), 0, 0},
 	{"mountSessionTimeout", CFG_INT, CFG_OFF(mount_session_timeout_ms), 1, INT_MAX},
 	{"repair", CFG_BOOL, CFG_OFF(repair), 0, 0},
 	{"containerCheckInterval", CFG_I64, CFG_OFF(container_check_ms), 10, 86400000},
-	{"superDigest", CFG_STR, CFG_OFF(super_digest), 0, 0},
-	{"saslUsers", CFG_STR, CFG_OFF(sasl_users), 0, 0},
+	{"superDigest", CFG_STR | CFG_SECRET, CFG_OFF(super_digest), 0, 0},
+	{"saslUsers", CFG_STR | CFG_SECRET, CFG_OFF(sasl_users), 0, 0},
 	{"clientMaxOutstanding", CFG_INT, CFG_OFF(client_max_outstanding), 1, 1000000},
 	{"clientMaxWatches", CFG_INT, CFG_OFF(client_max_watches), 1, 100000000},
-    {"clusterName", CFG_STR, CFG_OFF(cluster_name), 0, 0},
-    {"clusterSecretFile", CFG_STR, CFG_OFF(cluster_secret_file), 0, 0},
+	{"clusterName", CFG_STR, CFG_OFF(cluster_name), 0, 0},
+	{"clusterSecretFile", CFG_STR, CFG_OFF(cluster_secret_file), 0, 0},
 	/* accepted for zoo.cfg compatibility; not acted on yet */
 	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
 	{"reconfigEnabled", CFG_ACCEPTED, 0, 0, 0},
@@ -73,18 +77,11 @@ static const struct cfg_key {
 
 /* FUSE and mount(8) options that -o and fstab may carry. */
 static const char *const fuse_opt_names[] = {
-    "allow_other",  "allow_root", "default_permissions",
-    "auto_unmount", "ro",	  "rw",
-    "dev",	    "nodev",	  "suid",
-    "nosuid",	    "exec",	  "noexec",
-    "atime",	    "noatime",	  "nodiratime",
-    "relatime",	    "sync",	  "async",
-    "dirsync",	    "fsname",	  "subtype",
-    "max_read",	    "blkdev",	  "blksize",
-    "defaults",	    "_netdev",	  "nofail",
-    "noauto",	    "auto",	  "user",
-    "users",	    "nouser",	  "owner",
-    "group",	    "comment",	  "context",
+	"allow_other", "allow_root", "default_permissions", "auto_unmount", "ro", "rw",
+	"dev", "nodev", "suid", "nosuid", "exec", "noexec", "atime", "noatime",
+	"nodiratime", "relatime", "sync", "async", "dirsync", "fsname", "subtype",
+	"max_read", "blkdev", "blksize", "defaults", "_netdev", "nofail", "noauto",
+	"auto", "user", "users", "nouser", "owner", "group", "comment", "context",
 };
 
 void config_init(struct qfs_config *c)
@@ -101,6 +98,15 @@ void config_init(struct qfs_config *c)
 	c->force_sync = 1;
 	c->mount_session_timeout_ms = 10000;
 	c->container_check_ms = 1000;
+}
+
+static void user_map_free(struct qfs_user_map *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].scheme);
+		free(v[i].ident);
+	}
+	free(v);
 }
 
 void config_free(struct qfs_config *c)
@@ -120,9 +126,10 @@ void config_free(struct qfs_config *c)
 		memset(c->cluster_secret, 0, c->cluster_secret_len);
 	free(c->cluster_secret);
 	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
-		if (cfg_keys[i].type == CFG_STR)
+		if (CFG_TYPE(&cfg_keys[i]) == CFG_STR)
 			free(*(char **)((char *)c + cfg_keys[i].off));
 	free(c->fuse_opts);
+	user_map_free(c->user_map, c->n_user_map);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -203,8 +210,7 @@ static int parse_bool(const char *s, int *out)
 	return -EINVAL;
 }
 
-/* server.N=host:peerPort:electionPort[:participant|:observer][;[clientHost:]clientPort]
- */
+/* server.N=host:peerPort:electionPort[:participant|:observer][;[clientHost:]clientPort] */
 static int parse_server(struct qfs_config *c, const char *key, const char *value,
 			const char *origin, char *errbuf, size_t errlen)
 {
@@ -214,10 +220,7 @@ static int parse_server(struct qfs_config *c, const char *key, const char *value
 	int nf = 0, rc = -EINVAL;
 
 	if (parse_i64(key + 7, 1, 254, &id) < 0)
-		return cfg_err(errbuf, errlen,
-			       "%s: bad server id in '%s' (1..254: session ids carry it "
-			       "in their top byte)",
-			       origin, key);
+		return cfg_err(errbuf, errlen, "%s: bad server id in '%s' (1..254: session ids carry it in their top byte)", origin, key);
 	copy = strdup(value);
 	if (!copy)
 		return -ENOMEM;
@@ -227,8 +230,8 @@ static int parse_server(struct qfs_config *c, const char *key, const char *value
 	for (char *p = copy, *tok; nf < 4 && (tok = strsep(&p, ":")) != NULL;)
 		f[nf++] = tok;
 	if (nf < 3 || !*f[0]) {
-		cfg_err(errbuf, errlen, "%s: %s=%s: expected host:peerPort:electionPort",
-			origin, key, value);
+		cfg_err(errbuf, errlen, "%s: %s=%s: expected host:peerPort:electionPort", origin,
+			key, value);
 		goto out;
 	}
 	s.id = id;
@@ -243,9 +246,8 @@ static int parse_server(struct qfs_config *c, const char *key, const char *value
 		if (!strcmp(f[3], "observer"))
 			s.observer = 1;
 		else if (strcmp(f[3], "participant")) {
-			cfg_err(errbuf, errlen,
-				"%s: %s: role must be participant or observer", origin,
-				key);
+			cfg_err(errbuf, errlen, "%s: %s: role must be participant or observer",
+				origin, key);
 			goto out;
 		}
 	}
@@ -287,6 +289,125 @@ out:
 	return rc;
 }
 
+static char *trim(char *s);
+
+/* One identity of mountUserMap: SCHEME:ID as an ACL names it (digest
+ * USER:BASE64, ip ADDRESS, sasl USER), super or mount. 0 or -EINVAL. */
+static int user_ident_ok(const char *scheme, const char *ident)
+{
+	if (!strcmp(scheme, "super") || !strcmp(scheme, "mount"))
+		return *ident ? -EINVAL : 0;
+	if (!strcmp(scheme, "digest")) {
+		const char *colon = strchr(ident, ':');
+
+		return colon && colon > ident && colon[1] ? 0 : -EINVAL;
+	}
+	if (!strcmp(scheme, "ip"))
+		return *ident && !ident[strspn(ident, "0123456789.:abcdefABCDEF")] ? 0
+										   : -EINVAL;
+	if (!strcmp(scheme, "sasl"))
+		return *ident ? 0 : -EINVAL;
+	return -EINVAL;
+}
+
+/*
+ * mountUserMap=ENTRY[;ENTRY...] with ENTRY uid:N=IDENTITY or gid:N=IDENTITY
+ * (';' separates entries because ',' separates -o options; a user with
+ * several identities has several entries). Replaces any earlier map.
+ */
+static int parse_user_map(struct qfs_config *c, const char *value, const char *origin,
+			  char *errbuf, size_t errlen)
+{
+	char *copy = strdup(value), *p = copy, *tok;
+	struct qfs_user_map *v = NULL, *nv;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	while ((tok = strsep(&p, ";")) != NULL) {
+		char *t = trim(tok), *eq, *who, *colon, *end;
+		struct qfs_user_map e = {0};
+		unsigned long id;
+
+		if (!*t)
+			continue;
+		eq = strchr(t, '=');
+		who = t;
+		if (!eq)
+			goto bad;
+		*eq = 0;
+		if (!strncmp(who, "uid:", 4))
+			e.is_group = 0;
+		else if (!strncmp(who, "gid:", 4))
+			e.is_group = 1;
+		else
+			goto bad;
+		errno = 0;
+		id = strtoul(who + 4, &end, 10);
+		if (end == who + 4 || *end || errno || id >= UINT32_MAX)
+			goto bad;
+		e.id = (uint32_t)id;
+		colon = strchr(eq + 1, ':');
+		e.scheme =
+		    colon ? strndup(eq + 1, (size_t)(colon - eq - 1)) : strdup(eq + 1);
+		e.ident = strdup(colon ? colon + 1 : "");
+		if (!e.scheme || !e.ident) {
+			free(e.scheme);
+			free(e.ident);
+			rc = -ENOMEM;
+			goto out;
+		}
+		if (user_ident_ok(e.scheme, e.ident) < 0) {
+			*eq = '=';
+			free(e.scheme);
+			free(e.ident);
+			goto bad;
+		}
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(e.scheme);
+			free(e.ident);
+			rc = -ENOMEM;
+			goto out;
+		}
+		v = nv;
+		v[n++] = e;
+		continue;
+bad:
+		if (eq)
+			*eq = '=';
+		rc = cfg_err(errbuf, errlen,
+			     "%s: mountUserMap: '%s': expected uid:N=IDENTITY or gid:N=IDENTITY, "
+			     "IDENTITY digest:USER:BASE64, ip:ADDRESS, sasl:USER, super or mount",
+			     origin, t);
+		goto out;
+	}
+	user_map_free(c->user_map, c->n_user_map);
+	c->user_map = v;
+	c->n_user_map = n;
+	v = NULL;
+	n = 0;
+out:
+	user_map_free(v, n);
+	free(copy);
+	return rc;
+}
+
+int config_key_is_secret(const char *key)
+{
+	static const char *const words[] = {"password", "passwd", "secret"};
+
+	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
+		if (!strcmp(cfg_keys[i].name, key))
+			return (cfg_keys[i].type & CFG_SECRET) != 0;
+	/* Keys quorumfs does not know (ZooKeeper's ssl.*.password, ...). */
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(key, words[i]))
+			return 1;
+	return 0;
+}
+
 static int cfg_set(struct qfs_config *c, const char *key, const char *value,
 		   const char *origin, char *errbuf, size_t errlen)
 {
@@ -298,21 +419,25 @@ static int cfg_set(struct qfs_config *c, const char *key, const char *value,
 		return parse_server(c, key, value, origin, errbuf, errlen);
 	if (!strncmp(key, "group.", 6) || !strncmp(key, "weight.", 7))
 		return 0; /* read by the quorum system from the kv list */
+	if (!strcmp(key, "mountUserMap"))
+		return parse_user_map(c, value, origin, errbuf, errlen);
 	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
 		const struct cfg_key *k = &cfg_keys[i];
 		void *field = (char *)c + k->off;
+		const char *shown;
 		int64_t v;
 
 		if (strcmp(k->name, key) != 0)
 			continue;
-		switch (k->type) {
+		/* Messages below never echo a secret. */
+		shown = (k->type & CFG_SECRET) ? "(hidden)" : value;
+		switch (CFG_TYPE(k)) {
 		case CFG_INT:
 		case CFG_I64:
 			if (parse_i64(value, k->min, k->max, &v) < 0)
-				return cfg_err(
-				    errbuf, errlen,
+				return cfg_err(errbuf, errlen,
 					       "%s: %s=%s: expected an integer in %lld..%lld",
-					       origin, key, value, (long long)k->min,
+					       origin, key, shown, (long long)k->min,
 					       (long long)k->max);
 			if (k->type == CFG_INT)
 				*(int *)field = (int)v;
@@ -321,9 +446,8 @@ static int cfg_set(struct qfs_config *c, const char *key, const char *value,
 			return 0;
 		case CFG_BOOL:
 			if (parse_bool(value, (int *)field) < 0)
-				return cfg_err(errbuf, errlen,
-					       "%s: %s=%s: expected yes or no", origin,
-					       key, value);
+				return cfg_err(errbuf, errlen, "%s: %s=%s: expected yes or no",
+					       origin, key, shown);
 			return 0;
 		case CFG_STR: {
 			char *s = strdup(value);
@@ -335,8 +459,7 @@ static int cfg_set(struct qfs_config *c, const char *key, const char *value,
 			return 0;
 		}
 		case CFG_ACCEPTED:
-			log_info(
-			    "config: %s: %s accepted for compatibility, has no effect",
+			log_info("config: %s: %s accepted for compatibility, has no effect",
 				 origin, key);
 			return 0;
 		}
@@ -428,8 +551,7 @@ int config_apply_opts(struct qfs_config *c, const char *opts, char *errbuf, size
 		if (!*tok)
 			continue;
 		eq = strchr(tok, '=');
-		snprintf(key, sizeof(key), "%.*s",
-			 eq ? (int)(eq - tok) : (int)strlen(tok), tok);
+		snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - tok) : (int)strlen(tok), tok);
 		if (is_fuse_opt(key)) {
 			/* mount(8)'s own options mean nothing to FUSE: drop them. */
 			if (!strcmp(key, "defaults") || !strcmp(key, "_netdev") ||
@@ -440,9 +562,9 @@ int config_apply_opts(struct qfs_config *c, const char *opts, char *errbuf, size
 				continue;
 			rc = add_fuse_opt(c, tok);
 		} else if (!eq) {
-			rc = cfg_err(
-			    errbuf, errlen,
-			    "-o %s: neither a KEY=VALUE setting nor a mount option", tok);
+			rc = cfg_err(errbuf, errlen,
+				     "-o %s: neither a KEY=VALUE setting nor a mount option",
+				     tok);
 		} else {
 			rc = cfg_set(c, key, eq + 1, "-o", errbuf, errlen);
 		}
@@ -460,10 +582,8 @@ static int read_myid(struct qfs_config *c, char *errbuf, size_t errlen)
 	snprintf(path, sizeof(path), "%s/myid", c->data_dir);
 	f = fopen(path, "r");
 	if (!f)
-		return cfg_err(errbuf, errlen,
-			       "%s: %s (a clustered server needs its id there "
-			       "or in -o myid=N)",
-			       path, strerror(errno));
+		return cfg_err(errbuf, errlen, "%s: %s (a clustered server needs its id there "
+			       "or in -o myid=N)", path, strerror(errno));
 	if (!fgets(buf, sizeof(buf), f) || parse_i64(trim(buf), 0, 254, &id) < 0) {
 		fclose(f);
 		return cfg_err(errbuf, errlen, "%s: expected a number 0..254", path);
@@ -581,15 +701,13 @@ int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 	int rc;
 
 	if (!c->data_dir)
-		return cfg_err(errbuf, errlen,
-			       "dataDir is not set (in the file or -o dataDir=)");
+		return cfg_err(errbuf, errlen, "dataDir is not set (in the file or -o dataDir=)");
 	if (!c->min_session_timeout_ms)
 		c->min_session_timeout_ms = 2 * c->tick_ms;
 	if (!c->max_session_timeout_ms)
 		c->max_session_timeout_ms = 20 * c->tick_ms;
 	if (c->min_session_timeout_ms > c->max_session_timeout_ms)
-		return cfg_err(errbuf, errlen,
-			       "minSessionTimeout %d > maxSessionTimeout %d",
+		return cfg_err(errbuf, errlen, "minSessionTimeout %d > maxSessionTimeout %d",
 			       c->min_session_timeout_ms, c->max_session_timeout_ms);
 	if (c->n_servers > 0 && !config_get(c, "myid")) {
 		rc = read_myid(c, errbuf, errlen);

@@ -46,17 +46,17 @@ struct daemon {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: quorumfs [-f] [-d] [-o KEY=VALUE[,...]] [CONFIG] MOUNTPOINT\n"
-		     "       quorumfs -V\n"
+	fprintf(out, "usage: quorumfs [-f] [-d] [-o KEY=VALUE[,...]] [CONFIG] MOUNTPOINT\n"
+		     "       quorumfs -V | --version\n"
+		     "       quorumfs -h | --help\n"
 		     "  -f  stay in the foreground      -d  debug log to stderr\n"
 		     "  -o  zoo.cfg keys (dataDir=, clientPort=, ...) and FUSE mount options\n"
+		     "  -V  print the version and exit  -h  print this help and exit\n"
 		     "See quorumfs(8) and quorumfs.conf(5).\n");
 }
 
 /* mountAuth=digest:user:password,ip:10.0.0.1,super : the mount's identities. */
-static int parse_mount_auth(const char *spec, struct zauth *a, char *errbuf,
-			    size_t errlen)
+static int parse_mount_auth(const char *spec, struct zauth *a, char *errbuf, size_t errlen)
 {
 	char *copy, *p, *tok;
 	int rc = 0;
@@ -82,10 +82,11 @@ static int parse_mount_auth(const char *spec, struct zauth *a, char *errbuf,
 		} else if (!strncmp(tok, "ip:", 3) && tok[3]) {
 			rc = zauth_add(a, "ip", tok + 3);
 		} else {
+			/* The entry may hold a password: name its scheme only. */
 			snprintf(errbuf, errlen,
-				 "mountAuth: '%s': expected digest:USER:PASSWORD, "
-				 "ip:ADDR or super",
-				 tok);
+				 "mountAuth: an entry of scheme '%.*s': expected "
+				 "digest:USER:PASSWORD, ip:ADDR or super",
+				 (int)strcspn(tok, ":"), tok);
 			rc = -EINVAL;
 		}
 	}
@@ -308,6 +309,8 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	mo.mountpoint = real;
 	mo.fuse_opts = d->cfg.fuse_opts;
 	mo.auth = &d->mount_auth;
+	mo.user_map = d->cfg.user_map;
+	mo.n_user_map = d->cfg.n_user_map;
 	mo.session_timeout_ms = d->cfg.mount_session_timeout_ms;
 	mo.owner = owner;
 	mo.debug = debug > 1;
@@ -315,6 +318,13 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	mo.arg = d;
 	return qfs_mount_start(d->core, d->base, &mo, &d->mount, err, errlen);
 }
+
+/* GNU-style long forms of -h and -V, as every other tool has. */
+static const struct option longopts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
 
 int main(int argc, char **argv)
 {
@@ -328,7 +338,7 @@ int main(int argc, char **argv)
 	if (!opts)
 		return 1;
 	config_init(&d.cfg);
-	while ((c = getopt(argc, argv, "fdo:hV")) != -1) {
+	while ((c = getopt_long(argc, argv, "fdo:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			foreground = 1;
@@ -363,8 +373,7 @@ int main(int argc, char **argv)
 	}
 	log_init("quorumfs", foreground || debug, debug);
 
-	if (config_path &&
-	    (rc = config_load_file(&d.cfg, config_path, err, sizeof(err))) < 0)
+	if (config_path && (rc = config_load_file(&d.cfg, config_path, err, sizeof(err))) < 0)
 		goto fail;
 	for (int i = 0; i < n_opts; i++)
 		if ((rc = config_apply_opts(&d.cfg, opts[i], err, sizeof(err))) < 0)

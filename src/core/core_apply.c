@@ -73,13 +73,8 @@ static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 	int rc;
 
 	if (e->type == CONS_ENTRY_EPOCH) {
-		/* Everything of older epochs is applied: a leader of this
-		 * epoch may prepare from now on. */
-		if (zxid_epoch(e->zxid) > c->ready_epoch) {
-			c->ready_epoch = zxid_epoch(e->zxid);
-			if (!replay && core_leader_ready(c))
-				core_leader_became_ready(c);
-		}
+		/* (The node says when this leader may prepare:
+		 * prepare_ready, core_repl.c.) */
 		return ZOK;
 	}
 	if (e->zxid <= c->applied)

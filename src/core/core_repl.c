@@ -206,8 +206,17 @@ static void h_forwarded(void *arg, uint32_t from, const struct cons_payload *p, 
 
 int core_leader_ready(const struct qcore *c)
 {
-	return c->node && !c->store_closed && c->role == CONS_LEADER &&
-	       c->ready_epoch == c->role_epoch;
+	/* The engine's prepare gating: leading, with every older epoch
+	 * applied (prepare_ready). */
+	return c->node && !c->store_closed && cons_node_can_prepare(c->node);
+}
+
+static void h_prepare_ready(void *arg, uint32_t epoch)
+{
+	struct qcore *c = arg;
+
+	c->ready_epoch = epoch;
+	core_leader_became_ready(c);
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -309,6 +318,7 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 	    .snap_install = h_snap_install,
 	    .role = h_role,
 	    .forwarded = h_forwarded,
+	    .prepare_ready = h_prepare_ready,
 	};
 	char path[4096], msg[4400];
 	int rc, tick_ms;

@@ -132,11 +132,11 @@ static struct shim_req *shim_new(struct qcore *c, struct cons_store_req *outer,
 }
 
 static int s_load(struct cons_store *vt, struct cons_meta *meta, zxid_t *snap_zxid,
-		  const struct cons_entry **entries, size_t *n)
+		  zxid_t *commit_zxid, const struct cons_entry **entries, size_t *n)
 {
 	struct qcore *c = vt->impl;
 
-	return c->lsc->load(c->lsc, meta, snap_zxid, entries, n);
+	return c->lsc->load(c->lsc, meta, snap_zxid, commit_zxid, entries, n);
 }
 
 static int s_set_meta(struct cons_store *vt, struct cons_store_req *req,
@@ -159,7 +159,7 @@ static int s_set_meta(struct cons_store *vt, struct cons_store_req *req,
 
 static int s_append(struct cons_store *vt, struct cons_store_req *req, int truncate,
 		    zxid_t truncate_after, const struct cons_entry *entries, size_t n,
-		    cons_store_cb cb)
+		    zxid_t commit_zxid, cons_store_cb cb)
 {
 	struct qcore *c = vt->impl;
 	struct cons_entry *copy = NULL;
@@ -201,7 +201,7 @@ static int s_append(struct cons_store *vt, struct cons_store_req *req, int trunc
 		entries = copy;
 	}
 	rc = c->lsc->append(c->lsc, &s->inner, truncate, truncate_after, entries, n,
-			    shim_done);
+			    commit_zxid, shim_done);
 	/* logstore_cons copied the entries. */
 	free(copy);
 	free(nops);

@@ -299,7 +299,7 @@ static int row_node(sqlite3_stmt *st, struct znode *n, const void **data,
 	s->num_children = sqlite3_column_int(st, 11);
 	s->data_length = sqlite3_column_int(st, 12);
 	if (s->data_length != sqlite3_column_bytes(st, 1) || s->data_length < 0 ||
-	    s->data_length > ZNODE_MAX_DATA)
+	    s->data_length > ZNODE_MAX_DATA_STORED)
 		return -EBADMSG;
 	*acl = sqlite3_column_blob(st, 13);
 	alen = sqlite3_column_bytes(st, 13);

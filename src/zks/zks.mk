@@ -24,6 +24,11 @@ tests_compat_zks_serve_LDADD = libqzks.a libqconf.a libqcore.a libqconsio.a libq
 	$(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 
 # Real ZooKeeper clients against the client port.
-QFS_TESTS += tests/compat/zks_fuzz.sh tests/compat/zkcli.sh tests/compat/kazoo.sh
+QFS_TESTS += tests/compat/zks_fuzz.sh tests/compat/zkcli.sh tests/compat/kazoo.sh \
+	tests/compat/stall.sh tests/compat/watchlimit.sh tests/compat/secrets.sh \
+	tests/compat/limits_zk.sh tests/fs/limits.sh tests/compat/readonly.sh
 EXTRA_DIST += tests/compat/zkcli.sh tests/compat/kazoo.sh tests/compat/zks_lib.sh \
-	tests/compat/zks_fuzz.sh tests/compat/zks_fuzz.py
+	tests/compat/zks_fuzz.sh tests/compat/zks_fuzz.py tests/compat/stall.sh \
+	tests/compat/zks_stall.py tests/compat/watchlimit.sh tests/compat/secrets.sh \
+	tests/compat/limits_zk.sh tests/fs/limits.sh tests/compat/zk_c_roundtrip.c \
+	tests/compat/readonly.sh

@@ -195,14 +195,17 @@ static void zks_conf(struct buf *b, const struct zk_server *s)
 				   sv->client_port);
 		}
 	}
-	/* The rest as given, for quorumfs's own keys. */
+	/* The rest as given, for quorumfs's own keys; a secret (mountAuth,
+	 * superDigest, saslUsers, ...) shows only that it is set. */
 	for (size_t i = 0; i < cfg->n_kv; i++)
 		if (strchr(cfg->kv[i].key, '.') == NULL &&
 		    strcmp(cfg->kv[i].key, "dataDir") &&
 		    strcmp(cfg->kv[i].key, "clientPort") &&
-		    strcmp(cfg->kv[i].key, "tickTime") &&
-		    strncmp(cfg->kv[i].key, "superDigest", 11) != 0)
-			zks_printf(b, "%s=%s\n", cfg->kv[i].key, cfg->kv[i].value);
+		    strcmp(cfg->kv[i].key, "tickTime"))
+			zks_printf(b, "%s=%s\n", cfg->kv[i].key,
+				   config_key_is_secret(cfg->kv[i].key)
+				       ? "(hidden)"
+				       : cfg->kv[i].value);
 }
 
 static void zks_envi(struct buf *b, const struct zk_server *s)
@@ -430,7 +433,9 @@ static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const cha
 		zks_printf(b, "datadir_size: %" PRIu64 "\nlogdir_size: %" PRIu64 "\n",
 			   zks_dir_size(dd, 0), ld ? zks_dir_size(ld, 0) : 0);
 	} else if (!strcmp(w, "isro")) {
-		zks_printf(b, "rw");
+		/* "ro" while new sessions can only be read-only (the last
+		 * createSession failed), as a read-only ZooKeeper server. */
+		zks_printf(b, "%s", s->degraded ? "ro" : "rw");
 	} else if (!strcmp(w, "dump")) {
 		struct zks_dump_ctx d = {b, qcore_tree(s->core)};
 
