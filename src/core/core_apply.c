@@ -166,6 +166,7 @@ void core_apply(struct qcore *c, const struct cons_entry *e, size_t n)
 	 * entry's: ZooKeeper's order. */
 	for (size_t i = 0; i < n; i++) {
 		apply_one(c, &e[i], 0, NULL, 0);
+		core_syncs_applied(c);
 		core_drain(c);
 	}
 	/* Void ranges wholly applied are done with. */

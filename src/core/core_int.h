@@ -69,6 +69,7 @@ struct qitem {
 	int64_t held_since;
 	int64_t hold_ms; /* how long it may wait for a leader */
 	int forwarded;	 /* sent to the leader at held_since */
+	int wait_apply;	 /* sync: read index known (zxid), waiting to apply it */
 	struct buf fwd;
 	struct zresult res;
 	qcore_done_fn done;
@@ -150,6 +151,7 @@ struct qcore {
 	size_t n_touched, cap_touched;
 	struct event *touch_ev;
 	uint64_t pending_syncs;
+	uint64_t n_wait_apply; /* syncs waiting for their read index to apply */
 
 	/* Writes the log lost (one member only, see core_store.c). */
 	struct core_void *voids;
@@ -218,6 +220,10 @@ void core_release_soon(struct qcore *c);
  * forwarded callback); queued while it is not ready yet. */
 void core_forwarded(struct qcore *c, uint32_t from, const struct cons_payload *p,
 		    size_t n);
+/* A read index came back (the node's read_ready; core_submit.c). */
+void core_read_ready(struct qcore *c, uint64_t token, zxid_t read_zxid, int status);
+/* Complete the syncs whose read index is applied now. */
+void core_syncs_applied(struct qcore *c);
 /* This leader applied every older epoch: sessions get a full timeout,
  * held and forwarded requests are prepared (core_session.c). */
 void core_leader_became_ready(struct qcore *c);

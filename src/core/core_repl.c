@@ -199,6 +199,11 @@ static void release_cb(evutil_socket_t fd, short what, void *arg)
 		core_release(c);
 }
 
+static void h_read_ready(void *arg, uint64_t token, zxid_t read_zxid, int status)
+{
+	core_read_ready(arg, token, read_zxid, status);
+}
+
 static void h_forwarded(void *arg, uint32_t from, const struct cons_payload *p, size_t n)
 {
 	core_forwarded(arg, from, p, n);
@@ -319,6 +324,7 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 	    .role = h_role,
 	    .forwarded = h_forwarded,
 	    .prepare_ready = h_prepare_ready,
+	    .read_ready = h_read_ready,
 	};
 	char path[4096], msg[4400];
 	int rc, tick_ms;

@@ -112,6 +112,10 @@ static void resolve(struct qcore *c, struct qitem *it, int err)
 		if (!it->res.zxid)
 			it->res.zxid = c->applied;
 	}
+	if (it->wait_apply) {
+		it->wait_apply = 0;
+		c->n_wait_apply--;
+	}
 	it->back = 1;
 	it->held = 0;
 	c->outstanding--;
@@ -328,14 +332,15 @@ int qcore_submit(struct qcore *c, int64_t session_id, int32_t cxid,
 
 /*
  * Sync. A lone member's applied tree is the newest there is: a marker
- * behind what it submitted. Otherwise a void entry through the leader:
- * when it is applied here, everything committed before the sync reached
- * the leader is applied here too.
+ * behind what it submitted. In an ensemble, the read index (cons_node.h):
+ * the leader confirms with a quorum, after the sync arrived, that it still
+ * leads, and names the commit point; the sync returns once this member
+ * has applied up to it, so a read after it sees every write acknowledged
+ * anywhere before the sync (linearizable, stricter than ZooKeeper).
  */
 int qcore_sync(struct qcore *c, qcore_done_fn done, void *arg)
 {
 	struct qitem *it;
-	struct buf none;
 
 	it = item_new(done, arg);
 	if (!it)
@@ -353,16 +358,54 @@ int qcore_sync(struct qcore *c, qcore_done_fn done, void *arg)
 	enqueue(c, it);
 	c->outstanding++;
 	c->pending_syncs++;
-	if (core_leader_ready(c) && !c->held) {
-		buf_init(&none);
-		if (batch_add(c, CE_NOP, c->self, it->reqid, NULL, &none))
-			resolve(c, it, ZSYSTEMERROR);
-		return 0;
-	}
 	core_req_encode_hdr(&it->fwd, CR_SYNC, c->self, it->reqid);
 	hold(c, it);
 	core_release_soon(c);
 	return 0;
+}
+
+static struct qitem *find_sync(struct qcore *c, uint64_t token)
+{
+	for (struct qitem *it = c->head; it; it = it->next)
+		if (it->sync && it->reqid == token && !it->back)
+			return it;
+	return NULL;
+}
+
+void core_read_ready(struct qcore *c, uint64_t token, zxid_t read_zxid, int status)
+{
+	struct qitem *it = find_sync(c, token);
+
+	if (!it || it->held)
+		return;
+	it->forwarded = 0;
+	if (status) {
+		/* No leader, or it changed: ask again (until the hold ends). */
+		it->held = 1;
+		c->held++;
+		core_release_soon(c);
+		return;
+	}
+	if (c->applied >= read_zxid) {
+		it->res.zxid = c->applied;
+		resolve(c, it, ZOK);
+		return;
+	}
+	it->zxid = read_zxid;
+	it->wait_apply = 1;
+	c->n_wait_apply++;
+}
+
+void core_syncs_applied(struct qcore *c)
+{
+	if (!c->n_wait_apply)
+		return;
+	for (struct qitem *it = c->head; it; it = it->next) {
+		if (!it->wait_apply || it->back || c->applied < it->zxid)
+			continue;
+		it->res.zxid = c->applied;
+		resolve(c, it, ZOK);
+	}
 }
 
 /* Leader: take one request (held here or forwarded). For a local item
@@ -434,7 +477,7 @@ void core_forwarded(struct qcore *c, uint32_t from, const struct cons_payload *p
 		take(c, p[i].data, p[i].len, NULL);
 	}
 	if (c->lq_n && core_leader_ready(c))
-		core_release(c);
+		core_release_soon(c);
 }
 
 void core_release(struct qcore *c)
@@ -472,12 +515,19 @@ void core_release(struct qcore *c)
 		}
 		if (!it->held)
 			continue;
-		if (core_leader_ready(c)) {
+		if (it->sync && c->leader && !c->closing) {
+			/* The read index, on the leader or through it. */
+			c->held--;
+			it->held = 0;
+			it->forwarded = 1;
+			it->held_since = now;
+			cons_node_read_index(c->node, it->reqid);
+		} else if (core_leader_ready(c) && !it->sync) {
 			c->held--;
 			it->held = 0;
 			take(c, it->fwd.data, it->fwd.len, it);
-		} else if (c->leader && c->leader != c->self && nf < 64 && !c->closing &&
-			   core_peer_up(c, c->leader)) {
+		} else if (!it->sync && c->leader && c->leader != c->self && nf < 64 &&
+			   !c->closing && core_peer_up(c, c->leader)) {
 			fwd[nf] = it;
 			stackp[nf].data = it->fwd.data;
 			stackp[nf].len = (uint32_t)it->fwd.len;
