@@ -35,6 +35,10 @@ tests_unit_test_snapshot_CFLAGS = $(QCORE_TEST_CFLAGS)
 tests_unit_test_snapshot_LDADD = $(QCORE_TEST_LIBS)
 QFS_TESTS += tests/unit/test_storage tests/unit/test_core \
 	tests/unit/test_snapshot
+# Daemon-level: snapshots with many sessions across restarts; kill -9 while
+# a snapshot child runs.
+QFS_TESTS += tests/fs/snapshot.sh tests/fs/snapkill.sh
+EXTRA_DIST += tests/fs/snapshot.sh tests/fs/snapkill.sh tests/fuzz/corpus/snapshot
 
 # Benchmarks (make bench): log appends/s and txns per fsync; restart time and
 # memory with 100k and 1M znodes.
