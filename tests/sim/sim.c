@@ -863,6 +863,23 @@ static void scenario_step(struct sim *s)
 		scenario_far_behind(s);
 		return;
 	}
+	if (s->o.scenario == 3) {
+		/* ZooKeeper's stale sync: pause the leader (SIGSTOP) past an
+		 * election while clients keep writing elsewhere; a client's
+		 * sync reaches it as it resumes, before it notices. */
+		for (i = 0; i < s->n; i++) {
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			if (st.state == CONS_LEADER)
+				s->sc_node = i;
+		}
+		s->nodes[s->sc_node].paused_until = s->now + 4ull * s->election_ms;
+		sim_tracef(s, "scenario: pause leader n%u until %llu",
+			   s->nodes[s->sc_node].id,
+			   (unsigned long long)s->nodes[s->sc_node].paused_until);
+		sim_push(s, s->nodes[s->sc_node].paused_until - 1, SIM_EV_SYNC_AT,
+			 s->sc_node, 0);
+		return;
+	}
 	switch (s->sc_stage++) {
 	case 0:
 		for (i = 0; i < s->n; i++) {
@@ -1022,6 +1039,8 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		s->hold_until = 1500 + 18ull * s->election_ms + 1;
 	} else if (o->scenario == 2) {
 		sim_push(s, 400, SIM_EV_SCENARIO, 0, 0);
+	} else if (o->scenario == 3) {
+		sim_push(s, 1500, SIM_EV_SCENARIO, 0, 0);
 	} else if (!o->no_faults) {
 		sim_push(s, range(s, 20, 300), SIM_EV_FAULT, 0, 0);
 		sim_push(s, 5, SIM_EV_FLAP, 0, 0);
