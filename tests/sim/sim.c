@@ -792,8 +792,11 @@ static void setup(struct sim *s)
 	}
 	s->snap_window = (uint32_t)range(s, 1, 8);
 	if (s->o.scenario == 2) {
+		/* 10-60 chunks: at one chunk per 60 ms round trip (window 1,
+		 * 20% lost) a hundred of them outlast the liveness bound. */
 		s->snap_pad = (uint32_t)range(s, 20000, 60000);
-		s->snap_chunk = (uint32_t)range(s, 512, 2048);
+		s->snap_chunk = (uint32_t)range(s, 1024, 4096);
+		s->snap_window = (uint32_t)range(s, 2, 8);
 	}
 	s->legacy_snap = sim_chance(s, 25);
 	sim_tracef(
