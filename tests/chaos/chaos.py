@@ -319,7 +319,24 @@ class Run:
                 self.fault("restart member %d (final heal)" % m.id)
                 m.start()
         if not wait_until(lambda: self.leader() is not None and self.serving(), 120, 0.25):
+            self.diagnose()
             raise RuntimeError("the ensemble did not recover within 120 s of healing")
+
+    def diagnose(self):
+        """What each member says, and the stacks of those not serving."""
+        for m in self.members:
+            mode = m.mode()
+            say("member %d: %s, pid %s, mode %r" % (
+                m.id, "alive" if m.alive() else "dead", m.proc.pid if m.proc else "-",
+                mode or "(no answer to srvr)"))
+            if m.alive() and mode not in ("leader", "follower", "observer") and \
+                    shutil.which("gdb"):
+                path = os.path.join(m.dir, "stacks.txt")
+                with open(path, "w") as f:
+                    subprocess.run(["gdb", "-batch", "-p", str(m.proc.pid), "-ex",
+                                    "thread apply all bt"], stdout=f,
+                                   stderr=subprocess.STDOUT, timeout=60)
+                say("member %d: stacks in %s" % (m.id, path))
 
     def tree(self, m):
         """/chaos on member m alone, after sync: {path: data}."""
