@@ -251,7 +251,10 @@ int zk_snap_decode(struct zkdb *db, const void *p, size_t n, char *errbuf, size_
 	}
 	ns = (int32_t)rd_u32(&r);
 	if (!rd_ok(&r) || ns < 0 || (size_t)ns > r.left / 12) {
-		snprintf(errbuf, errlen, "byte 16: bad session count %d", (int)ns);
+		snprintf(errbuf, errlen,
+			 "byte 16: session count %d does not fit the %zu bytes left "
+			 "(truncated?)",
+			 (int)ns, r.left);
 		return -EBADMSG;
 	}
 	for (i = 0; i < ns; i++) {

@@ -10,6 +10,8 @@
   zk_tree.py compare ZK QFS       compare two dumps: ZooKeeper's (the truth)
                                   and quorumfs's; prints the differences
   zk_tree.py count DUMP           the number of nodes in a dump
+  zk_tree.py logrecs FILE         each record of a ZooKeeper log: its offset
+                                  and entry length (to damage it precisely)
   zk_tree.py sqlite FILE          a quorumfs snapshot file in dump form, as
                                   quorumfs serves it (stored cversion/owner)
 Exit status non-zero on any failure.
@@ -165,6 +167,18 @@ def sqlite_dump(path):
         print(line)
 
 
+def logrecs(path):
+    import struct
+    b = open(path, "rb").read()
+    off = 16
+    while off + 12 <= len(b):
+        crc, ln = struct.unpack_from(">qi", b, off)
+        if ln <= 0 or off + 12 + ln + 1 > len(b):
+            break
+        print(off, ln)
+        off += 12 + ln + 1
+
+
 def parse(path):
     out = {}
     for line in open(path):
@@ -222,6 +236,8 @@ if __name__ == "__main__":
         make(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "compare":
         sys.exit(0 if compare(sys.argv[2], sys.argv[3]) else 1)
+    elif sys.argv[1] == "logrecs":
+        logrecs(sys.argv[2])
     elif sys.argv[1] == "sqlite":
         sqlite_dump(sys.argv[2])
     elif sys.argv[1] == "count":
