@@ -8,13 +8,7 @@ noinst_LIBRARIES += libqadm.a
 libqadm_a_SOURCES = src/adm/adm.h src/adm/zkdb.c src/adm/zkdb.h src/adm/zkfile.h \
 	src/adm/zksnap.c src/adm/zklog.c src/adm/zkimport.c src/adm/datadir.c \
 	src/adm/verify.c src/adm/verify.h src/adm/progress.c src/adm/progress.h
-libqadm_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_ADM) $(SQLITE_CFLAGS) $(ADM_FUZZ_CFLAGS)
-
-# In a fuzzing build the decoders carry libFuzzer's coverage hooks.
-ADM_FUZZ_CFLAGS =
-if FUZZING
-ADM_FUZZ_CFLAGS += -fsanitize=fuzzer-no-link
-endif
+libqadm_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_ADM) $(SQLITE_CFLAGS)
 
 sbin_PROGRAMS += quorumadm
 quorumadm_SOURCES = src/adm/quorumadm.c

@@ -216,13 +216,17 @@ static int cmd_import(int argc, char **argv)
 		    "by a crash, never acknowledged); the import stops before it, as "
 		    "ZooKeeper does\n",
 		    st.torn_file, st.torn_offset);
+	progress_begin(&pr, "building the quorumfs tree", "nodes", db.count);
 	t = tree_new();
 	rc = t ? adm_zkdb_to_tree(&db, t, why, sizeof(why)) : -ENOMEM;
+	progress_end(&pr, rc ? 0 : db.count);
 	if (rc) {
 		fprintf(stderr, "quorumadm: import-zk refused: %s\n",
 			rc == -ENOMEM ? strerror(ENOMEM) : why);
 		goto out;
 	}
+	if (pr.on)
+		fprintf(stderr, "writing %s (%zu nodes)\n", o.data_dir, db.count);
 	snprintf(origin, sizeof(origin), "import-zk %s", o.arg);
 	rc = adm_datadir_write(t, db.zxid, o.data_dir, o.name, o.force, origin, aside,
 			       sizeof(aside), why, sizeof(why));

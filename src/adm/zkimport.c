@@ -221,6 +221,8 @@ int adm_zkdb_to_tree(const struct zkdb *db, struct tree *t, char *errbuf, size_t
 		if (n->st.num_children > 0 || n->st.cversion > 0)
 			zn.flags |= ZNODE_F_DIR;
 		zn.child_kind = ZNODE_PERSISTENT;
+		if (db->progress && (i & 0xffff) == 0)
+			db->progress(db->progress_arg, i);
 		rc = tree_load_node(t, &zn, n->data);
 		if (rc) {
 			snprintf(errbuf, errlen, "node %s: %s", n->path,
