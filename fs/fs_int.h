@@ -146,7 +146,9 @@ struct qfs_mount {
 	struct replay_item *rp_cur; /* being replayed; handlers read it */
 	int rp_busy;
 	int rp_stop;
-	pid_t rp_tid;
+	pid_t rp_tid;  /* whose requests are replays: the helper's pid */
+	pid_t rp_pid;  /* the replay helper process (replay_proc.c) */
+	int rp_sock;   /* to it; -1 once it is gone */
 	int rp_pipe[2]; /* thread -> loop: "queue drained" */
 
 	struct qfs_stats st;
@@ -335,6 +337,26 @@ int qfs_from_replay(fuse_req_t req);
 
 /* mount.c: free a stopped mount once its last write completed */
 void qfs_mount_release_dead(struct qfs_mount *m);
+
+/* replay_proc.c: the helper process that does the replay's VFS operations */
+enum rproc_op {
+	RPROC_DATA = 1, /* open O_TRUNC, write, close */
+	RPROC_CREATE,	/* open O_CREAT|O_EXCL, write, close */
+	RPROC_MKDIR,
+	RPROC_UNLINK,
+	RPROC_RMDIR,
+	RPROC_SETXATTR,
+};
+/* Fork the helper (from the loop thread, which lives as long as the
+ * daemon). 0 or a negative errno. */
+int qfs_replay_proc_start(struct qfs_mount *m);
+/* From the replay thread: do op on path (absolute; borrowed, as are xname
+ * and data) in the helper and wait for it. Returns the operation's errno,
+ * 0 when done. */
+int qfs_replay_proc_do(struct qfs_mount *m, enum rproc_op op, const char *path,
+		       const char *xname, const void *data, size_t len);
+/* Close the helper's socket and reap it (bounded). */
+void qfs_replay_proc_stop(struct qfs_mount *m);
 
 /* replay.c */
 int qfs_replay_start(struct qfs_mount *m);

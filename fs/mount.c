@@ -369,6 +369,7 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	m->on_unmounted = opts->on_unmounted;
 	m->arg = opts->arg;
 	m->rp_pipe[0] = m->rp_pipe[1] = -1;
+	m->rp_sock = -1;
 	if (qfs_ident_init(m, opts) < 0)
 		goto err_after_alloc;
 	if (qfs_inodes_init(m) < 0)

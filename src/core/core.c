@@ -23,13 +23,17 @@
 #include "log.h"
 #include "zerr.h"
 
-static void on_change(void *arg, const struct tree_event *ev)
+void core_emit(struct qcore *c, const struct tree_event *ev)
 {
-	struct qcore *c = arg;
 	int i;
 
 	for (i = 0; i < c->nsubs; i++)
 		c->subs[i].fn(c->subs[i].arg, ev);
+}
+
+void core_tree_listener(void *arg, const struct tree_event *ev)
+{
+	core_emit(arg, ev);
 }
 
 static void drain_cb(evutil_socket_t fd, short what, void *arg)
@@ -131,6 +135,8 @@ static int lock_dir(struct qcore *c, char *errbuf, size_t errlen)
 static void free_core(struct qcore *c)
 {
 	core_repl_free(c);
+	if (c->recv_fd >= 0)
+		close(c->recv_fd);
 	if (c->touch_ev)
 		event_free(c->touch_ev);
 	free(c->touched);
@@ -172,6 +178,7 @@ int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 	c->base = opts->base;
 	c->lock_fd = -1;
 	c->snap_fd = -1;
+	c->recv_fd = -1;
 	c->tail = &c->head;
 	fill_defaults(&c->o);
 	c->dir = strdup(opts->data_dir);
@@ -227,7 +234,7 @@ int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 	ret = core_repl_open(c, errbuf, errlen);
 	if (ret)
 		goto err_after_alloc;
-	tree_set_listener(c->tree, on_change, c);
+	tree_set_listener(c->tree, core_tree_listener, c);
 	ret = core_session_start(c);
 	if (!ret)
 		ret = reaper_start(c);

@@ -5,7 +5,7 @@
 noinst_LIBRARIES += libqcore.a
 libqcore_a_SOURCES = src/core/core.c src/core/core.h src/core/core_int.h src/core/core_submit.c \
 	src/core/core_apply.c src/core/core_repl.c src/core/core_store.c \
-	src/core/core_req.c src/core/core_req.h \
+	src/core/core_req.c src/core/core_req.h src/core/core_install.c \
 	src/core/core_recover.c src/core/core_snap.c src/core/core_session.c \
 	src/core/storage_sql.c src/core/storage_sql.h \
 	src/core/snapshot.c src/core/snapshot.h src/core/snapshot_codec.c src/core/snapshot_codec.h \
@@ -35,6 +35,10 @@ tests_unit_test_snapshot_CFLAGS = $(QCORE_TEST_CFLAGS)
 tests_unit_test_snapshot_LDADD = $(QCORE_TEST_LIBS)
 QFS_TESTS += tests/unit/test_storage tests/unit/test_core \
 	tests/unit/test_snapshot
+# Daemon-level: snapshots with many sessions across restarts; kill -9 while
+# a snapshot child runs.
+QFS_TESTS += tests/fs/snapshot.sh tests/fs/snapkill.sh
+EXTRA_DIST += tests/fs/snapshot.sh tests/fs/snapkill.sh tests/fuzz/corpus/snapshot
 
 # Benchmarks (make bench): log appends/s and txns per fsync; restart time and
 # memory with 100k and 1M znodes.

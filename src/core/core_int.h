@@ -189,6 +189,10 @@ struct qcore {
 
 	uint64_t txns;
 	int reaping; /* reaper deletes in flight */
+
+	/* A snapshot being received from the leader (core_install.c). */
+	int recv_fd;
+	zxid_t recv_zxid;
 };
 
 /* The auth of the server's own transactions (expiry, reaping): super. */
@@ -249,6 +253,19 @@ void core_repl_free(struct qcore *c);
 int core_peer_up(const struct qcore *c, uint32_t id);
 /* Is this server the leader, with every older epoch applied? */
 int core_leader_ready(const struct qcore *c);
+
+/* Changes to the subscribers (core.c); the tree's listener. */
+void core_emit(struct qcore *c, const struct tree_event *ev);
+void core_tree_listener(void *arg, const struct tree_event *ev);
+
+/* Snapshots in chunks for the node (core_install.c; see cons_node.h). */
+int core_snap_open(struct qcore *c, zxid_t *zxid, uint64_t *total);
+int core_snap_read(struct qcore *c, zxid_t zxid, uint64_t offset, uint8_t *buf,
+		   uint32_t len);
+int core_snap_begin(struct qcore *c, zxid_t zxid, uint64_t total);
+int core_snap_write(struct qcore *c, zxid_t zxid, uint64_t offset, const uint8_t *data,
+		    uint32_t len);
+int core_snap_finish(struct qcore *c, zxid_t zxid);
 
 /* The store shim over logstore_cons (core_store.c). */
 void core_store_init(struct qcore *c);

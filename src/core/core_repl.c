@@ -145,19 +145,31 @@ static void h_apply(void *arg, const struct cons_entry *e, size_t n)
 	core_apply(arg, e, n);
 }
 
-static int h_snap_get(void *arg, zxid_t *zxid, const uint8_t **blob, uint32_t *len)
+static int h_snap_open(void *arg, zxid_t *zxid, uint64_t *total)
 {
-	struct qcore *c = arg;
-
-	*zxid = c->snap_zxid;
-	*blob = NULL;
-	*len = 0;
-	return 0;
+	return core_snap_open(arg, zxid, total);
 }
 
-static int h_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t len)
+static int h_snap_read(void *arg, zxid_t zxid, uint64_t offset, uint8_t *buf,
+		       uint32_t len)
 {
-	return -ENOTSUP;
+	return core_snap_read(arg, zxid, offset, buf, len);
+}
+
+static int h_snap_begin(void *arg, zxid_t zxid, uint64_t total)
+{
+	return core_snap_begin(arg, zxid, total);
+}
+
+static int h_snap_write(void *arg, zxid_t zxid, uint64_t offset, const uint8_t *data,
+			uint32_t len)
+{
+	return core_snap_write(arg, zxid, offset, data, len);
+}
+
+static int h_snap_finish(void *arg, zxid_t zxid)
+{
+	return core_snap_finish(arg, zxid);
 }
 
 static void h_role(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader)
@@ -319,8 +331,11 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 	    .arg = c,
 	    .now = h_now,
 	    .apply = h_apply,
-	    .snap_get = h_snap_get,
-	    .snap_install = h_snap_install,
+	    .snap_open = h_snap_open,
+	    .snap_read = h_snap_read,
+	    .snap_begin = h_snap_begin,
+	    .snap_write = h_snap_write,
+	    .snap_finish = h_snap_finish,
 	    .role = h_role,
 	    .forwarded = h_forwarded,
 	    .prepare_ready = h_prepare_ready,
