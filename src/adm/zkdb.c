@@ -10,6 +10,9 @@
 
 #define ZK_MAX_FIELD (64 << 20) /* no jute field in a sane file is bigger */
 
+static struct zk_session *sess_get(struct zkdb *db, int64_t id);
+static void sess_drop(struct zkdb *db, struct zk_session *s);
+
 static size_t hash_path(const char *p)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -24,7 +27,9 @@ int zkdb_init(struct zkdb *db)
 	memset(db, 0, sizeof(*db));
 	db->nhash = 1024;
 	db->hash = calloc(db->nhash, sizeof(*db->hash));
-	return db->hash ? 0 : -ENOMEM;
+	db->nshash = 256;
+	db->shash = calloc(db->nshash, sizeof(*db->shash));
+	return db->hash && db->shash ? 0 : -ENOMEM;
 }
 
 static void node_free(struct zk_node *n)
@@ -48,7 +53,15 @@ void zkdb_free(struct zkdb *db)
 	for (i = 0; i < db->nacls; i++)
 		acl_free(&db->acls[i]);
 	free(db->acls);
-	free(db->sess);
+	for (i = 0; i < db->nshash && db->shash; i++) {
+		struct zk_session *s, *sn;
+
+		for (s = db->shash[i]; s; s = sn) {
+			sn = s->hnext;
+			free(s);
+		}
+	}
+	free(db->shash);
 	memset(db, 0, sizeof(*db));
 }
 
@@ -134,6 +147,7 @@ int zkdb_insert(struct zkdb *db, const char *path, const void *data, int32_t len
 		int32_t acl, const struct zstat *st)
 {
 	struct zk_node *n, *parent = NULL;
+	int64_t ttl;
 	size_t b;
 
 	if (path[0] != '/' || (path[1] && path[strlen(path) - 1] == '/'))
@@ -166,6 +180,17 @@ int zkdb_insert(struct zkdb *db, const char *path, const void *data, int32_t len
 	n->st = *st;
 	n->st.data_length = n->len;
 	n->st.num_children = 0;
+	if (zk_owner_kind(st->ephemeral_owner, &ttl) == ZNODE_EPHEMERAL) {
+		n->owner = sess_get(db, st->ephemeral_owner);
+		if (!n->owner) {
+			node_free(n);
+			return -ENOMEM;
+		}
+		n->eph_next = n->owner->eph;
+		if (n->eph_next)
+			n->eph_next->eph_prev = n;
+		n->owner->eph = n;
+	}
 	b = hash_path(path) & (db->nhash - 1);
 	n->hnext = db->hash[b];
 	db->hash[b] = n;
@@ -183,39 +208,99 @@ static void unlink_node(struct zkdb *db, struct zk_node *n)
 		pp = &(*pp)->hnext;
 	*pp = n->hnext;
 	db->count--;
+	if (n->owner) {
+		if (n->eph_prev)
+			n->eph_prev->eph_next = n->eph_next;
+		else
+			n->owner->eph = n->eph_next;
+		if (n->eph_next)
+			n->eph_next->eph_prev = n->eph_prev;
+		sess_drop(db, n->owner);
+	}
 	node_free(n);
+}
+
+static size_t sess_bucket(int64_t id, size_t n)
+{
+	return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> 32) & (n - 1);
 }
 
 static struct zk_session *sess_find(const struct zkdb *db, int64_t id)
 {
-	size_t i;
+	struct zk_session *s;
 
-	for (i = 0; i < db->nsess; i++)
-		if (db->sess[i].id == id)
-			return &db->sess[i];
+	for (s = db->shash[sess_bucket(id, db->nshash)]; s; s = s->hnext)
+		if (s->id == id)
+			return s;
 	return NULL;
+}
+
+static int sess_grow(struct zkdb *db)
+{
+	struct zk_session **nh, *s, *next;
+	size_t i, nn = db->nshash * 2, b;
+
+	nh = calloc(nn, sizeof(*nh));
+	if (!nh)
+		return -ENOMEM;
+	for (i = 0; i < db->nshash; i++)
+		for (s = db->shash[i]; s; s = next) {
+			next = s->hnext;
+			b = sess_bucket(s->id, nn);
+			s->hnext = nh[b];
+			nh[b] = s;
+		}
+	free(db->shash);
+	db->shash = nh;
+	db->nshash = nn;
+	return 0;
+}
+
+/* The record of id, made (not live) if there is none; NULL on ENOMEM. */
+static struct zk_session *sess_get(struct zkdb *db, int64_t id)
+{
+	struct zk_session *s = sess_find(db, id);
+	size_t b;
+
+	if (s)
+		return s;
+	if (db->nsrec >= db->nshash && sess_grow(db))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->id = id;
+	b = sess_bucket(id, db->nshash);
+	s->hnext = db->shash[b];
+	db->shash[b] = s;
+	db->nsrec++;
+	return s;
+}
+
+/* Forget a record that is neither live nor owns anything. */
+static void sess_drop(struct zkdb *db, struct zk_session *s)
+{
+	struct zk_session **pp = &db->shash[sess_bucket(s->id, db->nshash)];
+
+	if (s->live || s->eph)
+		return;
+	while (*pp != s)
+		pp = &(*pp)->hnext;
+	*pp = s->hnext;
+	db->nsrec--;
+	free(s);
 }
 
 int zkdb_session_put(struct zkdb *db, int64_t id, int32_t timeout_ms)
 {
-	struct zk_session *s = sess_find(db, id);
+	struct zk_session *s = sess_get(db, id);
 
-	if (s) {
-		s->timeout_ms = timeout_ms;
-		return 0;
-	}
-	if (db->nsess == db->capsess) {
-		size_t cap = db->capsess ? db->capsess * 2 : 16;
-
-		s = realloc(db->sess, cap * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		db->sess = s;
-		db->capsess = cap;
-	}
-	db->sess[db->nsess].id = id;
-	db->sess[db->nsess].timeout_ms = timeout_ms;
-	db->nsess++;
+	if (!s)
+		return -ENOMEM;
+	if (!s->live)
+		db->nsess++;
+	s->live = 1;
+	s->timeout_ms = timeout_ms;
 	return 0;
 }
 
@@ -223,13 +308,33 @@ void zkdb_session_del(struct zkdb *db, int64_t id)
 {
 	struct zk_session *s = sess_find(db, id);
 
-	if (s)
-		*s = db->sess[--db->nsess];
+	if (!s)
+		return;
+	if (s->live)
+		db->nsess--;
+	s->live = 0;
+	sess_drop(db, s);
 }
 
 int zkdb_session_has(const struct zkdb *db, int64_t id)
 {
-	return sess_find(db, id) != NULL;
+	const struct zk_session *s = sess_find(db, id);
+
+	return s && s->live;
+}
+
+int zkdb_session_foreach(const struct zkdb *db,
+			 int (*fn)(void *arg, const struct zk_session *s), void *arg)
+{
+	const struct zk_session *s;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < db->nshash; i++)
+		for (s = db->shash[i]; s; s = s->hnext)
+			if (s->live && (rc = fn(arg, s)))
+				return rc;
+	return 0;
 }
 
 enum znode_kind zk_owner_kind(int64_t owner, int64_t *ttl_ms)
@@ -360,31 +465,25 @@ static void delete_node(struct zkdb *db, const char *path, int64_t zxid)
 
 static int kill_session(struct zkdb *db, int64_t id, int64_t zxid)
 {
-	struct zk_node *n, **dead = NULL, **nd;
-	size_t i, cnt = 0, cap = 0;
+	struct zk_session *s = sess_find(db, id);
+	struct zk_node *n, *next;
 
-	zkdb_session_del(db, id);
-	if (id == 0)
+	if (!s)
 		return 0;
-	for (i = 0; i < db->nhash; i++)
-		for (n = db->hash[i]; n; n = n->hnext) {
-			if (n->st.ephemeral_owner != id)
-				continue;
-			if (cnt == cap) {
-				cap = cap ? cap * 2 : 8;
-				nd = realloc(dead, cap * sizeof(*nd));
-				if (!nd) {
-					free(dead);
-					return -ENOMEM;
-				}
-				dead = nd;
-			}
-			dead[cnt++] = n;
+	if (s->live)
+		db->nsess--;
+	s->live = 0;
+	/* Ephemerals have no children: any order is safe. The record stays
+	 * while it owns nodes (delete_node drops it with the last one). */
+	for (n = s->eph; n; n = next) {
+		next = n->eph_next;
+		if (!next) {
+			delete_node(db, n->path, zxid); /* may free s */
+			return 0;
 		}
-	/* Ephemerals have no children: deleting in any order is safe. */
-	for (i = 0; i < cnt; i++)
-		delete_node(db, dead[i]->path, zxid);
-	free(dead);
+		delete_node(db, n->path, zxid);
+	}
+	sess_drop(db, s);
 	return 0;
 }
 
@@ -401,6 +500,18 @@ static int do_multi(struct zkdb *db, const struct zk_txnhdr *h, struct rd *r, in
 
 	if (!rd_ok(r) || n < -1 || depth > 0)
 		return -EBADMSG;
+	/* A multi with an error in it changed nothing (DataTree.processTxn
+	 * turns every op into an error then): the ops before the failing one
+	 * are logged as real txns, but must not be applied. */
+	sub = *r;
+	for (i = 0; i < n; i++) {
+		type = (int32_t)rd_u32(&sub);
+		p = rd_bytes(&sub, &len, ZK_MAX_FIELD);
+		if (!rd_ok(&sub) || len < 0)
+			return -EBADMSG;
+		if (type == ZOP_ERROR)
+			return 0;
+	}
 	for (i = 0; i < n; i++) {
 		type = (int32_t)rd_u32(r);
 		p = rd_bytes(r, &len, ZK_MAX_FIELD);

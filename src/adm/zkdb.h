@@ -24,6 +24,8 @@
 #define ZK_OWNER_EXT_MASK  0xff00000000000000ull
 #define ZK_TTL_MASK	   0x000000ffffffffffull
 
+struct zk_session;
+
 struct zk_node {
 	char *path;
 	uint8_t *data;
@@ -32,11 +34,20 @@ struct zk_node {
 	int32_t acl;	 /* index into zkdb.acls */
 	struct zstat st; /* num_children, data_length kept current */
 	struct zk_node *hnext;
+	/* An ephemeral is on its owner's list, so that closing a session
+	 * costs its ephemerals, not the tree. */
+	struct zk_session *owner;
+	struct zk_node *eph_prev, *eph_next;
 };
 
+/* A session, or (live == 0) only the owner of ephemerals whose session the
+ * file does not hold. */
 struct zk_session {
 	int64_t id;
 	int32_t timeout_ms;
+	int live;
+	struct zk_node *eph;
+	struct zk_session *hnext;
 };
 
 struct zkdb {
@@ -44,10 +55,10 @@ struct zkdb {
 	size_t nhash, count;
 	struct acl_list *acls; /* distinct ACLs; nodes refer by index */
 	size_t nacls, capacls;
-	struct zk_session *sess;
-	size_t nsess, capsess;
-	zxid_t zxid;   /* last applied */
-	uint64_t txns; /* transactions applied (statistics) */
+	struct zk_session **shash;
+	size_t nshash, nsess, nsrec; /* buckets, live sessions, records */
+	zxid_t zxid;		     /* last applied */
+	uint64_t txns;		     /* transactions applied (statistics) */
 	/* Called now and then while loading (may be NULL): nodes so far. */
 	void (*progress)(void *arg, uint64_t nodes);
 	void *progress_arg;
@@ -67,6 +78,9 @@ int zkdb_insert(struct zkdb *db, const char *path, const void *data, int32_t len
 int zkdb_session_put(struct zkdb *db, int64_t id, int32_t timeout_ms);
 void zkdb_session_del(struct zkdb *db, int64_t id);
 int zkdb_session_has(const struct zkdb *db, int64_t id);
+/* Calls fn for each live session; stops and returns fn's value if not 0. */
+int zkdb_session_foreach(const struct zkdb *db,
+			 int (*fn)(void *arg, const struct zk_session *s), void *arg);
 
 /* ZooKeeper's TxnHeader. */
 struct zk_txnhdr {

@@ -195,6 +195,21 @@ out:
 	return rc;
 }
 
+struct load_sess {
+	struct tree *t;
+	int64_t id;
+	int err;
+};
+
+static int load_session(void *arg, const struct zk_session *s)
+{
+	struct load_sess *ls = arg;
+
+	ls->id = s->id;
+	ls->err = tree_load_session(ls->t, s->id, s->timeout_ms, "zookeeper-import");
+	return ls->err != 0;
+}
+
 int adm_zkdb_to_tree(const struct zkdb *db, struct tree *t, char *errbuf, size_t errlen)
 {
 	struct zk_node **v;
@@ -232,12 +247,14 @@ int adm_zkdb_to_tree(const struct zkdb *db, struct tree *t, char *errbuf, size_t
 		}
 	}
 	free(v);
-	for (i = 0; !rc && i < db->nsess; i++) {
-		rc = tree_load_session(t, db->sess[i].id, db->sess[i].timeout_ms,
-				       "zookeeper-import");
+	if (!rc) {
+		struct load_sess ls = {t, 0, 0};
+
+		rc = zkdb_session_foreach(db, load_session, &ls);
 		if (rc)
 			snprintf(errbuf, errlen, "session 0x%llx: %s",
-				 (unsigned long long)db->sess[i].id, strerror(-rc));
+				 (unsigned long long)ls.id, strerror(-ls.err));
+		rc = rc ? ls.err : 0;
 	}
 	if (!rc)
 		tree_set_last_zxid(t, db->zxid);

@@ -23,6 +23,15 @@ while [ $i -lt 30 ]; do
 	printf 'marker-%04d-payload' $i >"$T/mnt/dir/sub/f$i"
 	i=$((i + 1))
 done
+# snapCount=10: a snapshot holding markers exists once the daemon has
+# written one after the first ten writes.
+has_marker() {
+	for f in "$T/data"/snapshot.*.db; do
+		grep -qa 'marker-' "$f" && return 0
+	done
+	return 1
+}
+wait_until 20 has_marker
 qfs_stop "$QFS_PID" "$T/mnt"
 snap=$(ls "$T/data"/snapshot.*.db | sort | tail -1)
 t_check "the daemon wrote snapshots" test -f "$snap"
@@ -37,8 +46,11 @@ n=$(sqlite3 "$T/backup.db" "select count(*) from nodes")
 t_check "verify prints the zxid" sh -c "echo '$out' | grep -q 'zxid 0x$(printf %x "$z")'"
 t_check "verify prints the node count" sh -c "echo '$out' | grep -q ' $n nodes'"
 
-# One flipped byte inside a node's data.
-off=$(grep -obUa 'marker-0003-payload' "$T/backup.db" | head -1 | cut -d: -f1)
+# One flipped byte inside a node's data (whichever marker file the newest
+# snapshot holds).
+off=$(grep -obUa 'marker-[0-9]*-payload' "$T/backup.db" | head -1 | cut -d: -f1)
+t_check "the snapshot holds marker data" test -n "$off"
+off=${off:-0}
 cp "$T/backup.db" "$T/flipped.db"
 printf 'X' | dd of="$T/flipped.db" bs=1 seek=$((off + 7)) conv=notrunc 2>/dev/null
 "$QUORUMADM" verify "$T/flipped.db" >"$T/out" 2>"$T/err"

@@ -12,6 +12,7 @@
   zk_tree.py count DUMP           the number of nodes in a dump
   zk_tree.py logrecs FILE         each record of a ZooKeeper log: its offset
                                   and entry length (to damage it precisely)
+  zk_tree.py flip FILE OFFSET     invert the byte at OFFSET (a sure change)
   zk_tree.py sqlite FILE          a quorumfs snapshot file in dump form, as
                                   quorumfs serves it (stored cversion/owner)
 Exit status non-zero on any failure.
@@ -238,6 +239,12 @@ if __name__ == "__main__":
         sys.exit(0 if compare(sys.argv[2], sys.argv[3]) else 1)
     elif sys.argv[1] == "logrecs":
         logrecs(sys.argv[2])
+    elif sys.argv[1] == "flip":
+        with open(sys.argv[2], "r+b") as f:
+            f.seek(int(sys.argv[3]))
+            c = f.read(1)
+            f.seek(int(sys.argv[3]))
+            f.write(bytes([c[0] ^ 0xff]))
     elif sys.argv[1] == "sqlite":
         sqlite_dump(sys.argv[2])
     elif sys.argv[1] == "count":

@@ -246,6 +246,18 @@ static void make_log(struct buf *log)
 	buf_reset(&b);
 	buf_put_u32(&b, (uint32_t)-101);
 	put_rec(log, 1, 10, ZOP_ERROR, &b);
+	/* A failed multi: the op before the failure is logged as a real
+	 * create, and must not be applied. */
+	buf_reset(&m);
+	buf_put_u32(&m, 2);
+	body_create(&sub, ZOP_CREATE, "/fail", "", 0, 0);
+	buf_put_u32(&m, ZOP_CREATE);
+	buf_put_bytes(&m, sub.data, (int32_t)sub.len);
+	buf_reset(&sub);
+	buf_put_u32(&sub, (uint32_t)-110);
+	buf_put_u32(&m, (uint32_t)ZOP_ERROR);
+	buf_put_bytes(&m, sub.data, (int32_t)sub.len);
+	put_rec(log, 1, 11, ZOP_MULTI, &m);
 	buf_free(&b);
 	buf_free(&m);
 	buf_free(&sub);
@@ -277,10 +289,11 @@ static void test_log_apply(void)
 	make_log(&log);
 	buf_put(&log, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16); /* padding */
 	TAP_EQ(zk_log_replay(db, log.data, log.len, &r, err, sizeof(err)), 0);
-	TAP_EQ(r.records, 10);
-	TAP_EQ(r.applied, 10);
+	TAP_EQ(r.records, 11);
+	TAP_EQ(r.applied, 11);
 	TAP_EQ(r.torn, 0);
-	TAP_EQ(db->zxid, 10);
+	TAP_EQ(db->zxid, 11);
+	TAP_ASSERT(zkdb_get(db, "/fail") == NULL);
 	n = zkdb_get(db, "/b");
 	TAP_ASSERT(n);
 	TAP_EQ(n->st.version, 1);
@@ -308,6 +321,51 @@ static void test_log_apply(void)
 	buf_free(&log);
 }
 
+/* Closing a session deletes exactly its ephemerals, also after one of them
+ * was deleted by hand, and leaves other sessions' alone. */
+static void test_close_session(void)
+{
+	struct zk_log_result r;
+	struct zkdb *db = fresh_db();
+	struct buf log, b;
+	char err[256], path[32];
+	int64_t z = 1;
+	int i, s;
+
+	buf_init(&log);
+	buf_init(&b);
+	buf_put_u32(&log, ZK_LOG_MAGIC);
+	buf_put_u32(&log, 2);
+	buf_put_u64(&log, 0);
+	for (s = 1; s <= 3; s++) {
+		buf_reset(&b);
+		buf_put_u32(&b, 4000);
+		put_rec(&log, s, z++, ZOP_CREATESESSION, &b);
+		for (i = 0; i < 4; i++) {
+			snprintf(path, sizeof(path), "/s%d-%d", s, i);
+			body_create(&b, ZOP_CREATE, path, "", 1, 0);
+			put_rec(&log, s, z++, ZOP_CREATE, &b);
+		}
+	}
+	buf_reset(&b);
+	buf_put_str(&b, "/s2-0");
+	put_rec(&log, 2, z++, ZOP_DELETE, &b);
+	buf_reset(&b);
+	put_rec(&log, 2, z++, ZOP_CLOSESESSION, &b);
+	put_rec(&log, 3, z++, ZOP_CLOSESESSION, &b);
+	put_rec(&log, 3, z++, ZOP_CLOSESESSION, &b); /* twice: nothing more */
+	TAP_EQ(zk_log_replay(db, log.data, log.len, &r, err, sizeof(err)), 0);
+	TAP_EQ(db->count, 1 + 4);
+	TAP_EQ(db->nsess, 1);
+	TAP_ASSERT(zkdb_session_has(db, 1) && !zkdb_session_has(db, 2));
+	TAP_ASSERT(zkdb_get(db, "/s1-3") && !zkdb_get(db, "/s2-1") &&
+		   !zkdb_get(db, "/s3-0"));
+	TAP_EQ(zkdb_get(db, "/")->st.num_children, 4);
+	zkdb_free(db);
+	buf_free(&log);
+	buf_free(&b);
+}
+
 static void test_log_damage(void)
 {
 	struct zk_log_result r;
@@ -322,7 +380,7 @@ static void test_log_damage(void)
 	db = fresh_db();
 	TAP_EQ(zk_log_replay(db, log.data, log.len, &r, err, sizeof(err)), 0);
 	TAP_EQ(r.torn, 1);
-	TAP_EQ(db->zxid, 9);
+	TAP_EQ(db->zxid, 10);
 	zkdb_free(db);
 	/* Torn: cut in the middle of the last record. */
 	db = fresh_db();
@@ -440,6 +498,7 @@ static const struct tap_case cases[] = {
     {"snapshot_decode", test_snap_decode},
     {"snapshot_damage", test_snap_damage},
     {"log_apply", test_log_apply},
+    {"close_session", test_close_session},
     {"log_damage", test_log_damage},
     {"to_tree_and_back", test_to_tree_and_back},
     {"verify_orphan_ephemeral", test_verify_orphan},
