@@ -105,8 +105,11 @@ static void fmt_time(int64_t t, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static void phase(struct progress *pr, const char *what, const char *name);
+
 static int cmd_verify(int argc, char **argv)
 {
+	struct progress pr;
 	struct verify_report r;
 	char when[64];
 	int i, status = 0, rc;
@@ -114,6 +117,8 @@ static int cmd_verify(int argc, char **argv)
 	if (argc < 1)
 		return usage();
 	for (i = 0; i < argc; i++) {
+		progress_begin(&pr, "verifying", "nodes", 0);
+		phase(&pr, "verifying", argv[i]);
 		rc = adm_verify(argv[i], &r);
 		if (rc) {
 			fprintf(stderr, "quorumadm: %s: %s\n", argv[i], r.problems);
@@ -142,6 +147,7 @@ static int cmd_verify(int argc, char **argv)
 
 static int cmd_restore(int argc, char **argv)
 {
+	struct progress pr;
 	struct verify_report r;
 	struct tree *t;
 	struct opts o;
@@ -152,6 +158,8 @@ static int cmd_restore(int argc, char **argv)
 	if (parse(argc, argv, &o) || !o.arg || !o.data_dir || o.to || o.log_dir)
 		return usage();
 	/* Everything verify checks, first: never restore a damaged file. */
+	progress_begin(&pr, "restoring", "nodes", 0);
+	phase(&pr, "verifying", o.arg);
 	rc = adm_verify(o.arg, &r);
 	if (rc) {
 		fprintf(stderr, "quorumadm: %s: %s\n", o.arg, r.problems);
@@ -167,8 +175,10 @@ static int cmd_restore(int argc, char **argv)
 	t = tree_new();
 	if (!t)
 		return EX_OS;
+	phase(&pr, "loading", o.arg);
 	rc = snapshot_load(o.arg, t, &zxid, why, sizeof(why));
 	if (!rc) {
+		phase(&pr, "writing", o.data_dir);
 		snprintf(origin, sizeof(origin), "restore %s", o.arg);
 		rc = adm_datadir_write(t, zxid, o.data_dir, o.name, o.force, origin,
 				       aside, sizeof(aside), why, sizeof(why));
@@ -283,8 +293,17 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+/* A phase whose work is not ours to count (loading a snapshot): one line on
+ * a terminal that says what is happening and, at the end, how long. */
+static void phase(struct progress *pr, const char *what, const char *name)
+{
+	if (pr->on)
+		fprintf(stderr, "%s %s ...\n", what, name);
+}
+
 static int cmd_export(int argc, char **argv)
 {
+	struct progress pr;
 	struct tree *t;
 	struct opts o;
 	char why[4096], vdir[4200], path[4300], tmp[4400];
@@ -308,6 +327,8 @@ static int cmd_export(int argc, char **argv)
 	t = tree_new();
 	if (!t)
 		return EX_OS;
+	progress_begin(&pr, "loading", "nodes", 0);
+	phase(&pr, "loading", o.arg);
 	rc = adm_datadir_load(o.arg, t, &zxid, why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "quorumadm: %s\n", why);
@@ -334,7 +355,10 @@ static int cmd_export(int argc, char **argv)
 		tree_free(t);
 		return EX_OS;
 	}
-	rc = zk_snap_write(t, f, &nodes);
+	progress_begin(&pr, "writing the ZooKeeper snapshot", "nodes",
+		       tree_node_count(t));
+	rc = zk_snap_write(t, f, &nodes, progress_cb, &pr);
+	progress_end(&pr, nodes);
 	if (!rc && fsync(fileno(f)) < 0)
 		rc = -errno;
 	if (fclose(f) != 0 && !rc)

@@ -66,9 +66,11 @@ int zk_log_replay(struct zkdb *db, const void *p, size_t n, struct zk_log_result
 
 /*
  * Write t as a ZooKeeper snapshot (the 3.4-3.8 layout with one seal, which
- * ZooKeeper 3.8 loads) to f. *nodes gets the node count. Returns 0 or a
+ * ZooKeeper 3.8 loads) to f. *nodes gets the node count; progress (may be
+ * NULL) is called now and then with the nodes written. Returns 0 or a
  * negative errno (-EIO for a write error).
  */
-int zk_snap_write(const struct tree *t, FILE *f, uint64_t *nodes);
+int zk_snap_write(const struct tree *t, FILE *f, uint64_t *nodes,
+		  void (*progress)(void *arg, uint64_t nodes), void *arg);
 
 #endif

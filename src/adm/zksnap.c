@@ -313,6 +313,8 @@ struct snap_out {
 	struct acl_list *acls; /* distinct ACLs, index + 1 is the file's index */
 	size_t nacls, cap;
 	uint64_t nodes;
+	void (*progress)(void *arg, uint64_t nodes);
+	void *arg;
 };
 
 static void out_flush(struct snap_out *o)
@@ -401,12 +403,16 @@ static int write_node(void *arg, const struct znode *n)
 	buf_put_u64(&o->b, (uint64_t)s->ephemeral_owner);
 	buf_put_u64(&o->b, (uint64_t)s->pzxid);
 	o->nodes++;
-	if (o->b.len > (1u << 20))
+	if (o->b.len > (1u << 20)) {
 		out_flush(o);
+		if (o->progress)
+			o->progress(o->arg, o->nodes);
+	}
 	return o->err != 0;
 }
 
-int zk_snap_write(const struct tree *t, FILE *f, uint64_t *nodes)
+int zk_snap_write(const struct tree *t, FILE *f, uint64_t *nodes,
+		  void (*progress)(void *arg, uint64_t nodes), void *arg)
 {
 	struct snap_out o;
 	int32_t ns = 0;
@@ -416,6 +422,8 @@ int zk_snap_write(const struct tree *t, FILE *f, uint64_t *nodes)
 	memset(&o, 0, sizeof(o));
 	o.f = f;
 	o.adler = 1;
+	o.progress = progress;
+	o.arg = arg;
 	buf_init(&o.b);
 	if (tree_walk(t, collect_acl, &o)) {
 		rc = -ENOMEM;

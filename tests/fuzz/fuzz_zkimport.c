@@ -37,7 +37,7 @@ static void convert(const struct zkdb *db)
 		return;
 	if (adm_zkdb_to_tree(db, t, err, sizeof(err)) == 0) {
 		f = open_memstream(&mem, &memlen);
-		if (f && zk_snap_write(t, f, &nodes) == 0) {
+		if (f && zk_snap_write(t, f, &nodes, NULL, NULL) == 0) {
 			fclose(f);
 			f = NULL;
 			if (zkdb_init(&back) == 0) {

@@ -447,7 +447,7 @@ static void test_to_tree_and_back(void)
 	TAP_EQ(tree_last_zxid(t), 4);
 	/* Back to ZooKeeper's format, and decoded again: the same nodes. */
 	f = open_memstream(&mem, &memlen);
-	TAP_EQ(zk_snap_write(t, f, &nodes), 0);
+	TAP_EQ(zk_snap_write(t, f, &nodes, NULL, NULL), 0);
 	fclose(f);
 	TAP_ASSERT(zkdb_init(&db2) == 0);
 	TAP_EQ(zk_snap_decode(&db2, mem, memlen, err, sizeof(err)), 0);
