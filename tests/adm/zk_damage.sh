@@ -110,7 +110,16 @@ imp gap
 t_eq "a missing log: refused (exit 1)" 1 "$rc"
 t_check "a missing log: the gap is named" grep -q "transactions between are missing" "$T/gap.err"
 
-# 7. Not ZooKeeper's.
+# 7. A separate dataLogDir (--log-dir): the same tree.
+fresh split
+mkdir -p "$T/split-logs/$V"
+mv "$T/split/$V"/log.* "$T/split-logs/$V/"
+"$QUORUMADM" import-zk "$T/split" --log-dir "$T/split-logs" --data-dir "$T/split-q" >/dev/null 2>&1
+t_eq "--log-dir: imported (exit 0)" 0 "$?"
+$ZK_TREE sqlite "$T"/split-q/snapshot.*.db >"$T/split.dump"
+t_check "--log-dir: the same tree" cmp -s "$T/clean.dump" "$T/split.dump"
+
+# 8. Not ZooKeeper's.
 mkdir -p "$T/empty"
 imp empty
 t_eq "not a ZooKeeper directory: refused (exit 1)" 1 "$rc"
