@@ -39,9 +39,13 @@ int adm_datadir_write(const struct tree *t, zxid_t zxid, const char *dir,
 		      char *aside, size_t aside_len, char *errbuf, size_t errlen);
 
 /* The newest snapshot of a data directory, loaded (t fresh from tree_new),
- * and the log after it replayed as far as it is committed. */
-int adm_datadir_load(const char *dir, struct tree *t, zxid_t *zxid, char *errbuf,
-		     size_t errlen);
+ * and the log after it replayed: to its end, as a standalone server replays
+ * it on start (its log is all committed), or with committed_only up to the
+ * commit watermark (an ensemble member's tail past it may never have been
+ * committed). *past gets the number of log entries past the watermark
+ * (replayed or not). */
+int adm_datadir_load(const char *dir, struct tree *t, zxid_t *zxid, int committed_only,
+		     uint64_t *past, char *errbuf, size_t errlen);
 
 /* zkdb -> quorumfs tree (t from tree_new). Returns 0 or -EBADMSG/-ENOMEM. */
 int adm_zkdb_to_tree(const struct zkdb *db, struct tree *t, char *errbuf, size_t errlen);

@@ -268,8 +268,8 @@ err:
 #define CORE_KIND_TXN	1
 #define CORE_HDR	13
 
-static int replay_log(const char *dir, struct tree *t, zxid_t *zxid, char *errbuf,
-		      size_t errlen)
+static int replay_log(const char *dir, struct tree *t, zxid_t *zxid, int committed_only,
+		      uint64_t *past, char *errbuf, size_t errlen)
 {
 	struct logstore *ls = NULL;
 	struct logstore_state st;
@@ -277,9 +277,11 @@ static int replay_log(const char *dir, struct tree *t, zxid_t *zxid, char *errbu
 	struct zresult res;
 	struct ztxn *txn;
 	char path[4400];
+	zxid_t end;
 	size_t i;
 	int rc;
 
+	*past = 0;
 	snprintf(path, sizeof(path), "%s/txnlog.db", dir);
 	if (access(path, F_OK) < 0)
 		return 0;
@@ -287,9 +289,10 @@ static int replay_log(const char *dir, struct tree *t, zxid_t *zxid, char *errbu
 	if (rc)
 		return rc;
 	memset(&req, 0, sizeof(req));
-	if (st.meta.commit_zxid <= *zxid)
+	end = committed_only ? st.meta.commit_zxid : st.last_zxid;
+	if (end <= *zxid)
 		goto out;
-	rc = logstore_read_sync(ls, &req, *zxid + 1, st.meta.commit_zxid, SIZE_MAX);
+	rc = logstore_read_sync(ls, &req, *zxid + 1, end, SIZE_MAX);
 	if (rc) {
 		snprintf(errbuf, errlen, "%s: %s", path, req.errmsg);
 		goto out;
@@ -298,6 +301,8 @@ static int replay_log(const char *dir, struct tree *t, zxid_t *zxid, char *errbu
 		const struct logstore_entry *e = &req.entries[i];
 		const uint8_t *d = e->data;
 
+		if (e->zxid > st.meta.commit_zxid)
+			(*past)++;
 		if (e->type == LOG_ENTRY_EPOCH || e->len < CORE_HDR ||
 		    d[0] != CORE_KIND_TXN) {
 			tree_set_last_zxid(t, e->zxid);
@@ -326,8 +331,8 @@ out:
 	return rc;
 }
 
-int adm_datadir_load(const char *dir, struct tree *t, zxid_t *zxid, char *errbuf,
-		     size_t errlen)
+int adm_datadir_load(const char *dir, struct tree *t, zxid_t *zxid, int committed_only,
+		     uint64_t *past, char *errbuf, size_t errlen)
 {
 	zxid_t *zxids = NULL;
 	size_t n = 0;
@@ -349,6 +354,6 @@ int adm_datadir_load(const char *dir, struct tree *t, zxid_t *zxid, char *errbuf
 	free(zxids);
 	rc = snapshot_load(path, t, zxid, errbuf, errlen);
 	if (!rc)
-		rc = replay_log(dir, t, zxid, errbuf, errlen);
+		rc = replay_log(dir, t, zxid, committed_only, past, errbuf, errlen);
 	return rc;
 }

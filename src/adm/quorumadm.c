@@ -30,7 +30,7 @@ static const char usage_text[] =
     "       quorumadm restore FILE --data-dir DIR [--name CLUSTER] [--force]\n"
     "       quorumadm import-zk ZK_DATA_DIR --data-dir DIR [--log-dir ZK_LOG_DIR]\n"
     "                 [--name CLUSTER] [--force]\n"
-    "       quorumadm export-zk DIR --to ZK_DATA_DIR\n"
+    "       quorumadm export-zk DIR --to ZK_DATA_DIR [--committed-only]\n"
     "See quorumadm(8).\n";
 
 static int usage(void)
@@ -54,6 +54,7 @@ struct opts {
 	const char *name;     /* --name */
 	const char *log_dir;  /* --log-dir */
 	int force;
+	int committed_only; /* --committed-only */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -74,6 +75,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			slot = &o->log_dir;
 		else if (strcmp(argv[i], "--force") == 0) {
 			o->force = 1;
+			continue;
+		} else if (strcmp(argv[i], "--committed-only") == 0) {
+			o->committed_only = 1;
 			continue;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "quorumadm: unknown option %s\n", argv[i]);
@@ -307,7 +311,7 @@ static int cmd_export(int argc, char **argv)
 	struct tree *t;
 	struct opts o;
 	char why[4096], vdir[4200], path[4300], tmp[4400];
-	uint64_t nodes = 0;
+	uint64_t nodes = 0, past = 0;
 	zxid_t zxid;
 	FILE *f = NULL;
 	int rc, fd;
@@ -329,12 +333,18 @@ static int cmd_export(int argc, char **argv)
 		return EX_OS;
 	progress_begin(&pr, "loading", "nodes", 0);
 	phase(&pr, "loading", o.arg);
-	rc = adm_datadir_load(o.arg, t, &zxid, why, sizeof(why));
+	rc = adm_datadir_load(o.arg, t, &zxid, o.committed_only, &past, why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "quorumadm: %s\n", why);
 		tree_free(t);
 		return status_of(rc);
 	}
+	if (past && !o.committed_only)
+		fprintf(stderr,
+			"quorumadm: %s: %llu log entries past the commit watermark are "
+			"included, as a standalone server replays them; for a member of "
+			"an ensemble give --committed-only\n",
+			o.arg, (unsigned long long)past);
 	rc = mkdir_p(vdir);
 	if (rc) {
 		fprintf(stderr, "quorumadm: %s: %s\n", vdir, strerror(-rc));
