@@ -57,7 +57,14 @@ sed 's/^/# /' "$T/cmp1" | tail -15
 t_eq "quorumfs serves ZooKeeper's tree: data, ACLs, every stat field" 0 "$rc"
 t_check "the ephemerals of the open session are there" grep -q "^/eph " "$T/q.dump"
 t_check "the closed session's ephemeral is not" sh -c "! grep -q '^/short-lived ' '$T/q.dump'"
+# Sequence numbers continue where ZooKeeper left them (the stored cversion).
+zkseq=$(sed -n 's/^\/queue .* cversion=\([0-9]*\) .* numChildren=\([0-9]*\) .*/\1 \2/p' "$T/zk/zk.dump")
+next=$(( (${zkseq% *} + ${zkseq#* }) / 2 ))
+t_eq "a sequential create continues ZooKeeper's numbering" \
+	"$(printf '/queue/item-%010d' $next)" "$($ZK_TREE seq "$P" /queue/item-)"
 qfs_stop "$QFS_PID" "$T/mnt"
+# The export below is then of a tree with one more node.
+echo "$(printf '/queue/item-%010d' $next)" >"$T/extra"
 
 # Export back to ZooKeeper (from the directory quorumfs has run on).
 "$QUORUMADM" export-zk "$T/q-run" --to "$T/zk2/data" >"$T/exp.out" 2>"$T/exp.err"
@@ -69,12 +76,18 @@ t_check "export-zk refuses a ZooKeeper dir that has files" \
 	sh -c "! '$QUORUMADM' export-zk '$T/q-run' --to '$T/zk2/data' 2>/dev/null"
 if zk_start_dir "$T/zk2"; then
 	t_ok "ZooKeeper 3.8 starts on the export"
-	$ZK_TREE dump "$ZK_PORT" >"$T/zk2.dump"
-	if cmp -s "$T/zk/zk.dump" "$T/zk2.dump"; then
+	$ZK_TREE dump "$ZK_PORT" >"$T/zk2.all"
+	t_check "ZooKeeper continues the numbering too" \
+		test "$($ZK_TREE seq "$ZK_PORT" /queue/item-)" = "$(printf '/queue/item-%010d' $((next + 1)))"
+	# Apart from the node created on quorumfs and the parent it changed,
+	# exactly ZooKeeper's original tree.
+	grep -v "^$(cat "$T/extra") \|^/queue " "$T/zk2.all" >"$T/zk2.dump"
+	grep -v "^/queue " "$T/zk/zk.dump" >"$T/zk1.dump"
+	if cmp -s "$T/zk1.dump" "$T/zk2.dump"; then
 		t_ok "ZooKeeper serves the exported tree exactly as the original"
 	else
 		t_fail "ZooKeeper serves the exported tree exactly as the original"
-		diff "$T/zk/zk.dump" "$T/zk2.dump" | cut -c1-200 | head -20 | sed 's/^/# /'
+		diff "$T/zk1.dump" "$T/zk2.dump" | cut -c1-200 | head -20 | sed 's/^/# /'
 	fi
 	zk_stop
 else
@@ -91,5 +104,5 @@ gone() {
 		! grep -q "^/app/eph-seq-" "$T/q3.dump"
 }
 t_check "the imported session expires and its ephemerals go" wait_until 90 gone
-t_eq "and only they" $((nzk - 2)) "$($ZK_TREE count "$T/q3.dump")"
+t_eq "and only they" $((nzk - 2 + 1)) "$($ZK_TREE count "$T/q3.dump")"
 exit 0

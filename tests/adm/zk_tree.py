@@ -10,6 +10,7 @@
   zk_tree.py compare ZK QFS       compare two dumps: ZooKeeper's (the truth)
                                   and quorumfs's; prints the differences
   zk_tree.py count DUMP           the number of nodes in a dump
+  zk_tree.py seq PORT PATH        create PATH as a sequential node; print its name
   zk_tree.py logrecs FILE         each record of a ZooKeeper log: its offset
                                   and entry length (to damage it precisely)
   zk_tree.py flip FILE OFFSET     invert the byte at OFFSET (a sure change)
@@ -237,6 +238,10 @@ if __name__ == "__main__":
         make(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "compare":
         sys.exit(0 if compare(sys.argv[2], sys.argv[3]) else 1)
+    elif sys.argv[1] == "seq":
+        zk = client(sys.argv[2])
+        print(zk.create(sys.argv[3], b"", sequence=True))
+        zk.stop()
     elif sys.argv[1] == "logrecs":
         logrecs(sys.argv[2])
     elif sys.argv[1] == "flip":
