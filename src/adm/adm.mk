@@ -5,7 +5,8 @@
 # the core (snapshots, the log store), the tree and lib.
 QFS_I_ADM = $(QFS_I_CORE) -I$(top_srcdir)/src/adm
 noinst_LIBRARIES += libqadm.a
-libqadm_a_SOURCES = src/adm/adm.h src/adm/zkdb.c src/adm/zkdb.h src/adm/zkfile.h \
+libqadm_a_SOURCES = src/adm/adm.h src/adm/zkdb.c src/adm/zkdb.h src/adm/zkdb_int.h \
+	src/adm/zkdb_txn.c src/adm/zkfile.h \
 	src/adm/zksnap.c src/adm/zklog.c src/adm/zkimport.c src/adm/datadir.c \
 	src/adm/verify.c src/adm/verify.h src/adm/progress.c src/adm/progress.h
 libqadm_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_ADM) $(SQLITE_CFLAGS)
