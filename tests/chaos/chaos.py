@@ -18,7 +18,7 @@ wait is bounded.
 
 Usage: chaos.py --system quorumfs|zookeeper [--members 3] [--observers 0]
                 [--seconds 60] [--seed N] [--nemesis kill,pause,partition]
-                [--out DIR] [--quorumfs PATH]
+                [--out DIR] [--quorumfs PATH] [--mutant N]
 Exit status: 0 no anomaly, 1 anomalies (listed), 2 the run itself failed.
 """
 import argparse
@@ -97,8 +97,12 @@ class Member:
     def start(self):
         log = open(os.path.join(self.dir, "server.log"), "a")
         cmd = self.run.net.prefix(self.i) + self.run.system.command(self)
+        env = dict(os.environ)
+        if self.run.args.mutant:
+            # Honoured only by tests/chaos/quorumfs_mutant, a test build.
+            env["QUORUMFS_MUTANT"] = str(self.run.args.mutant)
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
         log.close()
         self.paused = False
 
@@ -382,6 +386,8 @@ def main():
     ap.add_argument("--nemesis", default="kill,pause,partition")
     ap.add_argument("--clients", type=int, default=6)
     ap.add_argument("--out")
+    ap.add_argument("--mutant", type=int, default=0,
+                    help="plant engine bug N (cons.h) in a quorumfs_mutant build")
     ap.add_argument("--quorumfs", default=os.path.join(
         os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")), "quorumfs"))
     args = ap.parse_args()
