@@ -14,6 +14,16 @@ fi
 t_ok "ensemble of 3 participants and 1 observer elects a leader (member $QC_LEADER)"
 t_eq "member 4 is an observer" observer "$(qc_mode 4)"
 
+# quorumctl status -c: the whole ensemble, one row a member
+"$QUORUMCTL" status -c "$QC_CFG" >"$T/status" 2>&1
+st=$?
+sed 's/^/# /' "$T/status"
+t_eq "quorumctl status -c zoo.cfg: exit 0 with every member up" 0 "$st"
+t_eq "status: rows with modes by id" "1 2 3 4 observer leader" \
+	"$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { printf "%s ", $1 } $1 == 4 { o = $3 } $3 == "leader" { l = $3 } END { printf "%s %s", o, l }' "$T/status")"
+t_check "status: the last line names the leader (server.$QC_LEADER) and its 2 followers" \
+	grep -q "^leader: .*(server.$QC_LEADER), 2 followers" "$T/status"
+
 # --- writes through each mount, read through every other ---
 mkdir "$QC_MNT_1/r"
 t_check "a directory made on member 1 appears on member 4" wait_until 10 test -d "$QC_MNT_4/r"
