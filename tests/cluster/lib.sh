@@ -51,6 +51,20 @@
 
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
+# wait_until SECONDS COMMAND...: as tests/lib.sh's, but bounded by the clock,
+# not by a count of polls: the conditions here (four-letter words, tree
+# digests) take tens of milliseconds each on a loaded machine, and a count
+# of 20 polls a second would stretch a 30 s wait to minutes.
+wait_until() {
+	wu_end=$(($(date +%s) + $1))
+	shift
+	while [ "$(date +%s)" -lt "$wu_end" ]; do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	"$@"
+}
+
 QC_PY=/usr/bin/python3
 [ -x "$QC_PY" ] || QC_PY=python3
 QC_TICK=${QC_TICK:-200}
@@ -244,14 +258,8 @@ qc_wait_leader() {
 qc_wait_mode() {
 	wm_i=$1
 	wm_want=$2
-	wm_lim=$((${3:-30} * 10))
-	wm_n=0
-	while [ $wm_n -lt $wm_lim ]; do
-		[ "$(qc_mode "$wm_i")" = "$wm_want" ] && return 0
-		sleep 0.1
-		wm_n=$((wm_n + 1))
-	done
-	return 1
+	qc_mode_is() { [ "$(qc_mode "$wm_i")" = "$wm_want" ]; }
+	wait_until "${3:-30}" qc_mode_is
 }
 
 qc_kill9() {
@@ -370,12 +378,10 @@ qc_wait_converged() {
 			qc_running "$wc_i" && set -- "$@" "$wc_i"
 		done
 	fi
-	wc_lim=$((wc_s * 4))
-	wc_n=0
-	while [ $wc_n -lt $wc_lim ]; do
+	wc_end=$(($(date +%s) + wc_s))
+	while [ "$(date +%s)" -lt "$wc_end" ]; do
 		qc_digests_equal "$@" && return 0
 		sleep 0.25
-		wc_n=$((wc_n + 1))
 	done
 	qc_digests_equal "$@" && return 0
 	for wc_i in "$@"; do

@@ -21,8 +21,8 @@ sed 's/^/# /' "$T/status"
 t_eq "quorumctl status -c zoo.cfg: exit 0 with every member up" 0 "$st"
 t_eq "status: rows with modes by id" "1 2 3 4 observer leader" \
 	"$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { printf "%s ", $1 } $1 == 4 { o = $3 } $3 == "leader" { l = $3 } END { printf "%s %s", o, l }' "$T/status")"
-t_check "status: the last line names the leader (server.$QC_LEADER) and its 2 followers" \
-	grep -q "^leader: .*(server.$QC_LEADER), 2 followers" "$T/status"
+t_check "status: the last line names the leader (server.$QC_LEADER)" \
+	grep -q "^leader: .*(server.$QC_LEADER)" "$T/status"
 
 # --- writes through each mount, read through every other ---
 mkdir "$QC_MNT_1/r"
