@@ -20,3 +20,6 @@ cluster-check: all $(check_PROGRAMS)
 # 3 participants of quorumfs against 3 of Apache ZooKeeper, same load.
 QFS_BENCHES += tests/bench/bench_zk_cluster.sh
 EXTRA_DIST += tests/bench/bench_zk_cluster.sh
+
+# The example ensemble configurations (contrib/quickstart.sh uses loopback.cfg).
+EXTRA_DIST += contrib/ensemble.cfg contrib/loopback.cfg
