@@ -101,8 +101,8 @@ except OSError:
     pass
 PY
 }
-i=0
-while [ $i -lt 300 ]; do
+end=$(($(date +%s) + 60))
+while [ "$(date +%s)" -lt $end ]; do
 	up=0 leader=0
 	for n in 1 2 3 4; do
 		mounted "$run/n$n" && up=$((up + 1))
@@ -110,7 +110,6 @@ while [ $i -lt 300 ]; do
 	done
 	[ $up = 4 ] && [ $leader = 1 ] && break
 	sleep 0.1
-	i=$((i + 1))
 done
 if [ $up != 4 ] || [ $leader != 1 ]; then
 	echo "quickstart: the ensemble did not come up ($up of 4 mounts, $leader leaders); logs:" >&2

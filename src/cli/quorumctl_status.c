@@ -32,6 +32,7 @@ struct member {
 	char mode[32];
 	uint64_t zxid;
 	int has_zxid;
+	long long epoch; /* mntr's zk_epoch (quorumfs), or -1: the zxid's */
 	char clients[16];
 	char note[96]; /* why a server that answers does not serve */
 };
@@ -183,6 +184,9 @@ static void ask(struct member *m)
 		m->zxid = strtoull(v, NULL, 0);
 		m->has_zxid = 1;
 	}
+	m->epoch = -1;
+	if (m->mntr && !field(m->mntr, "zk_epoch", v, sizeof(v)))
+		m->epoch = strtoll(v, NULL, 10);
 	if (!field(m->srvr, "Connections", v, sizeof(v)) ||
 	    (m->mntr && !field(m->mntr, "zk_num_alive_connections", v, sizeof(v))))
 		snprintf(m->clients, sizeof(m->clients), "%.15s", v);
@@ -365,7 +369,8 @@ static void table(struct member *ms, size_t n, int with_ids)
 		snprintf(lag, sizeof(lag), "-");
 		if (m->has_zxid) {
 			snprintf(epoch, sizeof(epoch), "%llu",
-				 (unsigned long long)(m->zxid >> 32));
+				 m->epoch >= 0 ? (unsigned long long)m->epoch
+					       : (unsigned long long)(m->zxid >> 32));
 			snprintf(zxid, sizeof(zxid), "0x%llx",
 				 (unsigned long long)m->zxid);
 			if (leaders == 1 && leader->has_zxid) {
