@@ -341,7 +341,7 @@ static void table(struct member *ms, size_t n, int with_ids)
 {
 	const struct member *leader = NULL;
 	size_t i, up = 0, leaders = 0;
-	char lag[32], epoch[16], zxid[24];
+	char lag[32], epoch[24], zxid[24];
 
 	for (i = 0; i < n; i++) {
 		if (ms[i].srvr && !ms[i].note[0])
