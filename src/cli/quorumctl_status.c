@@ -392,7 +392,9 @@ static void table(struct member *ms, size_t n, int with_ids)
 		char f[64] = "", sf[64] = "";
 
 		if (leader->mntr) {
-			field(leader->mntr, "zk_followers", f, sizeof(f));
+			/* ZooKeeper 3.4 says zk_followers, 3.5+ zk_learners */
+			if (field(leader->mntr, "zk_followers", f, sizeof(f)))
+				field(leader->mntr, "zk_learners", f, sizeof(f));
 			field(leader->mntr, "zk_synced_followers", sf, sizeof(sf));
 		}
 		printf("leader: %s", leader->addr);
