@@ -146,9 +146,13 @@ cat <<MSG
 
 3. A watch on n4 (the observer) is an inotify event for a change made on n1:
 MSG
-inotifywait -q -t 10 -e close_write --format '%e %w%f' run/n4/app >"$run/tour.watch" 2>/dev/null &
+inotifywait -t 10 -e close_write --format '%e %w%f' run/n4/app >"$run/tour.watch" 2>"$run/tour.err" &
 wp=$!
-sleep 0.5
+i=0
+while ! grep -q "Watches established" "$run/tour.err" 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
 echo "\$ inotifywait -e close_write run/n4/app &     # on n4"
 show "echo 'max_conns=600' > run/n1/app/db.conf            # on n1"
 wait $wp 2>/dev/null || true
