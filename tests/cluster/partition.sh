@@ -83,6 +83,12 @@ t_check "all three converge" qc_wait_converged 30
 qc_wait_leader 30
 L=$QC_LEADER
 ML=$(qc_get QC_MNT "$L")
+all_healed() {
+	for i in 1 2 3; do
+		[ "$(cat "$(qc_get QC_MNT $i)/p/conf")" = healed ] || return 1
+	done
+}
+t_check "before the leader is cut, every member reads the last value through its mount" wait_until 10 all_healed
 qc_cut "$L"
 T0=$(date +%s%N)
 newleader() {
