@@ -9,6 +9,7 @@ QFS_CLUSTER_TESTS = \
 	tests/cluster/inotify.sh \
 	tests/cluster/partition.sh \
 	tests/cluster/catchup.sh \
+	tests/cluster/snapshot.sh \
 	tests/compat/kazoo-ensemble.sh
 EXTRA_DIST += tests/cluster/lib.sh $(QFS_CLUSTER_TESTS)
 
