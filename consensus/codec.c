@@ -34,14 +34,17 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 	buf_put_u32(b, m->epoch);
 	switch (m->type) {
 	case CONS_MSG_VOTE_REQ:
+	case CONS_MSG_PREVOTE_REQ:
 		buf_put_u64(b, m->vote_req.last_zxid);
 		break;
 	case CONS_MSG_VOTE_RESP:
+	case CONS_MSG_PREVOTE_RESP:
 		buf_put_u8(b, m->vote_resp.granted);
 		break;
 	case CONS_MSG_APPEND:
 		buf_put_u64(b, m->append.prev_zxid);
 		buf_put_u64(b, m->append.commit_zxid);
+		buf_put_u64(b, m->append.read_seq);
 		buf_put_u32(b, m->append.n);
 		for (i = 0; i < m->append.n; i++) {
 			const struct cons_entry *e = &m->append.entries[i];
@@ -55,16 +58,31 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 		buf_put_u8(b, m->append_resp.ok);
 		buf_put_u64(b, m->append_resp.match_zxid);
 		buf_put_u64(b, m->append_resp.last_zxid);
+		buf_put_u64(b, m->append_resp.read_seq);
 		break;
 	case CONS_MSG_SNAP:
 		buf_put_u64(b, m->snap.zxid);
+		buf_put_u64(b, m->snap.offset);
+		buf_put_u64(b, m->snap.total);
 		put_blob(b, m->snap.blob, m->snap.len);
+		break;
+	case CONS_MSG_SNAP_ACK:
+		buf_put_u64(b, m->snap_ack.zxid);
+		buf_put_u64(b, m->snap_ack.next);
 		break;
 	case CONS_MSG_FORWARD:
 		buf_put_u32(b, m->forward.n);
 		for (i = 0; i < m->forward.n; i++)
 			put_blob(b, m->forward.payloads[i].data,
 				 m->forward.payloads[i].len);
+		break;
+	case CONS_MSG_READ_REQ:
+		buf_put_u64(b, m->read_req.id);
+		break;
+	case CONS_MSG_READ_RESP:
+		buf_put_u64(b, m->read_resp.id);
+		buf_put_u8(b, m->read_resp.ok);
+		buf_put_u64(b, m->read_resp.read_zxid);
 		break;
 	default:
 		b->len = start;
@@ -134,14 +152,17 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 	m->epoch = rd_u32(&r);
 	switch (m->type) {
 	case CONS_MSG_VOTE_REQ:
+	case CONS_MSG_PREVOTE_REQ:
 		m->vote_req.last_zxid = rd_u64(&r);
 		break;
 	case CONS_MSG_VOTE_RESP:
+	case CONS_MSG_PREVOTE_RESP:
 		m->vote_resp.granted = rd_u8(&r);
 		break;
 	case CONS_MSG_APPEND:
 		m->append.prev_zxid = rd_u64(&r);
 		m->append.commit_zxid = rd_u64(&r);
+		m->append.read_seq = rd_u64(&r);
 		cnt = rd_u32(&r);
 		if (!rd_ok(&r) || cnt > r.left / ENTRY_MIN)
 			return -EBADMSG;
@@ -162,10 +183,17 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 		m->append_resp.ok = rd_u8(&r);
 		m->append_resp.match_zxid = rd_u64(&r);
 		m->append_resp.last_zxid = rd_u64(&r);
+		m->append_resp.read_seq = rd_u64(&r);
 		break;
 	case CONS_MSG_SNAP:
 		m->snap.zxid = rd_u64(&r);
+		m->snap.offset = rd_u64(&r);
+		m->snap.total = rd_u64(&r);
 		m->snap.blob = get_bytes(&r, &m->snap.len, CONS_FRAME_MAX);
+		break;
+	case CONS_MSG_SNAP_ACK:
+		m->snap_ack.zxid = rd_u64(&r);
+		m->snap_ack.next = rd_u64(&r);
 		break;
 	case CONS_MSG_FORWARD:
 		cnt = rd_u32(&r);
@@ -180,6 +208,14 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 			pl[i].data = get_bytes(&r, &pl[i].len, CONS_MAX_PAYLOAD);
 		m->forward.payloads = pl;
 		m->forward.n = cnt;
+		break;
+	case CONS_MSG_READ_REQ:
+		m->read_req.id = rd_u64(&r);
+		break;
+	case CONS_MSG_READ_RESP:
+		m->read_resp.id = rd_u64(&r);
+		m->read_resp.ok = rd_u8(&r);
+		m->read_resp.read_zxid = rd_u64(&r);
 		break;
 	default:
 		return -EBADMSG;

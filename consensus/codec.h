@@ -9,13 +9,20 @@
  *   u32 from        sender's server id
  *   u32 epoch       sender's epoch
  *   body, by type:
- *     VOTE_REQ      u64 last_zxid
- *     VOTE_RESP     u8 granted
- *     APPEND        u64 prev_zxid, u64 commit_zxid, u32 n,
+ *     VOTE_REQ      u64 last_zxid (PREVOTE_REQ too)
+ *     VOTE_RESP     u8 granted (PREVOTE_RESP too)
+ *     APPEND        u64 prev_zxid, u64 commit_zxid, u64 read_seq, u32 n,
  *                   n x { u64 zxid, u8 type, i32 len, len bytes }
- *     APPEND_RESP   u8 ok, u64 match_zxid, u64 last_zxid
- *     SNAP          u64 zxid, i32 len, len bytes
+ *     APPEND_RESP   u8 ok, u64 match_zxid, u64 last_zxid, u64 read_seq
+ *     SNAP          u64 zxid, u64 offset, u64 total, i32 len, len bytes
+ *                   (one chunk of a snapshot of `total` bytes)
+ *     SNAP_ACK      u64 zxid, u64 next (bytes received in order)
  *     FORWARD       u32 n, n x { i32 len, len bytes }
+ *     READ_REQ      u64 id
+ *     READ_RESP     u64 id, u8 ok, u64 read_zxid
+ *
+ * Version 2 added read_seq to APPEND and APPEND_RESP, the READ, PREVOTE
+ * and SNAP_ACK types, and made SNAP a chunk (offset, total).
  *
  * A frame must be consumed exactly: trailing bytes are an error. Every count
  * and length is checked against what is left before anything is allocated.
@@ -29,9 +36,11 @@
 #include "buf.h"
 #include "cons.h"
 
-#define CONS_CODEC_VERSION 1
-#define CONS_FRAME_HDR	   4		/* the length field */
-#define CONS_FRAME_MAX	   (256u << 20) /* snapshots travel in one frame */
+#define CONS_CODEC_VERSION 2
+#define CONS_FRAME_HDR	   4 /* the length field */
+#define CONS_FRAME_MAX                                                                   \
+	(256u << 20) /* an append batch; snapshots travel in                             \
+			chunks (cons_snapshot.c) */
 
 /* Append one frame for m to b. Returns 0, or -ENOMEM (b failed). */
 int cons_encode(struct buf *b, const struct cons_msg *m);

@@ -111,6 +111,12 @@ void cons_send(struct cons *c, uint32_t to, const struct cons_msg *m, size_t pos
 	a->send.msg = *m;
 	a->send.msg.from = c->cfg.self;
 	a->send.msg.epoch = c->meta.epoch;
+	/* Every append carries the newest read round, every answer echoes the
+	 * newest one heard from this leader (cons_read.c). */
+	if (m->type == CONS_MSG_APPEND)
+		a->send.msg.append.read_seq = c->read_sent;
+	else if (m->type == CONS_MSG_APPEND_RESP)
+		a->send.msg.append_resp.read_seq = c->lead_ctx;
 }
 
 static void meta_write(struct cons *c)
@@ -151,6 +157,7 @@ void cons_set_role(struct cons *c, enum cons_state s, uint32_t leader)
 	c->role_state = s;
 	c->role_epoch = c->meta.epoch;
 	c->role_leader = leader;
+	cons_read_fail_all(c);
 	CONS_TRACE(c, "role %s epoch %u leader %u",
 		   s == CONS_LEADER	 ? "leader"
 		   : s == CONS_CANDIDATE ? "candidate"
@@ -175,15 +182,19 @@ void cons_become_follower(struct cons *c, uint32_t epoch, uint32_t leader)
 	if (epoch > c->meta.epoch) {
 		cons_set_meta(c, epoch, 0);
 		c->verified = c->commit;
+		c->lead_ctx = 0;
 	}
 	if (c->state == CONS_LEADER && c->unpersisted < c->log.n) {
 		/* Entries a leader appended but never wrote: write them, they
 		 * are part of the log and may have been sent. */
 		cons_persist(c, 0, c->unpersisted);
 	}
-	if (c->leader != leader)
+	if (c->leader != leader) {
 		c->verified = c->commit;
+		c->lead_ctx = 0;
+	}
 	c->votes = 0;
+	c->prevoting = 0;
 	cons_set_role(c, c->observer ? CONS_OBSERVER : CONS_FOLLOWER, leader);
 	cons_reset_deadline(c);
 }
@@ -210,6 +221,10 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 		c->cfg.max_batch = 1024;
 	if (!c->cfg.max_inflight)
 		c->cfg.max_inflight = 8;
+	if (!c->cfg.snap_chunk)
+		c->cfg.snap_chunk = 256u << 10;
+	if (!c->cfg.snap_window)
+		c->cfg.snap_window = 4;
 	rc = quorum_init(&c->q, cfg->quorum, c->members, cfg->n_members);
 	if (rc)
 		goto err_free;
@@ -230,6 +245,9 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 	}
 	c->rng = cfg->seed ^ ((uint64_t)cfg->self << 32);
 	c->now = now_ms;
+	/* Read index ids must not repeat across restarts: an answer to a
+	 * request of an earlier incarnation may still arrive. */
+	c->read_id = cons_rand(c) ^ (now_ms * 0x9e3779b97f4a7c15ull);
 
 	c->log.base = boot ? boot->snap_zxid : 0;
 	for (k = 0; boot && k < boot->n_entries; k++) {
@@ -247,6 +265,15 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 	c->unpersisted = c->log.n;
 	c->stable = cons_log_last(&c->log);
 	c->verified = c->commit = c->applied = c->log.base;
+	/* Restart never goes back in time: what this member knew committed
+	 * is applied again, from its log, before anything else; the tail
+	 * after it is uncommitted as far as it knows and waits for a leader. */
+	if (boot && boot->commit_zxid > c->log.base &&
+	    cons_log_find(&c->log, boot->commit_zxid) >= 0)
+		c->verified = c->commit = boot->commit_zxid;
+	if (cfg->mutant == 5)
+		c->commit = cons_log_last(&c->log); /* the planted bug */
+	c->boot_apply = c->commit > c->applied;
 	c->meta = c->durable_meta = boot ? boot->meta : (struct cons_meta){0, 0};
 	c->state = c->role_state = c->observer ? CONS_OBSERVER : CONS_FOLLOWER;
 	c->role_epoch = c->meta.epoch;
@@ -272,6 +299,7 @@ void cons_free(struct cons *c)
 	if (!c)
 		return;
 	cons_log_free(&c->log);
+	free(c->reads);
 	free(c->writes);
 	free(c->acts);
 	free(c->act_pos);
@@ -323,6 +351,10 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	c->oom = 0;
 	if (ev->now_ms > c->now)
 		c->now = ev->now_ms;
+	if (c->boot_apply) {
+		c->boot_apply = 0;
+		cons_apply(c);
+	}
 	switch (ev->type) {
 	case CONS_EV_TICK:
 		if (c->meta_failed) {
@@ -331,10 +363,12 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		}
 		if (c->resync && !c->installing)
 			cons_persist(c, 1, c->log.n);
-		if (c->state == CONS_LEADER)
+		if (c->state == CONS_LEADER) {
 			cons_leader_tick(c);
-		else
+		} else {
+			cons_read_tick(c);
 			cons_election_tick(c);
+		}
 		break;
 	case CONS_EV_RECV:
 		if (!valid_msg(c, ev->msg))
@@ -346,6 +380,12 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		case CONS_MSG_VOTE_RESP:
 			cons_on_vote_resp(c, ev->msg);
 			break;
+		case CONS_MSG_PREVOTE_REQ:
+			cons_on_prevote_req(c, ev->msg);
+			break;
+		case CONS_MSG_PREVOTE_RESP:
+			cons_on_prevote_resp(c, ev->msg);
+			break;
 		case CONS_MSG_APPEND:
 			cons_on_append(c, ev->msg);
 			break;
@@ -355,8 +395,17 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		case CONS_MSG_SNAP:
 			cons_on_snap(c, ev->msg);
 			break;
+		case CONS_MSG_SNAP_ACK:
+			cons_on_snap_ack(c, ev->msg);
+			break;
 		case CONS_MSG_FORWARD:
 			cons_on_forward(c, ev->msg);
+			break;
+		case CONS_MSG_READ_REQ:
+			cons_on_read_req(c, ev->msg);
+			break;
+		case CONS_MSG_READ_RESP:
+			cons_on_read_resp(c, ev->msg);
 			break;
 		default:
 			break;
@@ -389,9 +438,18 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	case CONS_EV_FORWARD:
 		rc = cons_forward(c, ev->propose.p, ev->propose.n);
 		break;
+	case CONS_EV_READ_INDEX:
+		rc = cons_read_index(c, ev->read_index.token);
+		break;
+	case CONS_EV_SNAP_OFFER:
+		cons_on_snap_offer(c, ev->snap_offer.to, ev->snap_offer.zxid,
+				   ev->snap_offer.total, ev->snap_offer.status);
+		break;
 	}
-	if (c->state == CONS_LEADER)
+	if (c->state == CONS_LEADER) {
 		cons_leader_flush(c);
+		cons_read_progress(c);
+	}
 	if (!c->meta_failed)
 		meta_write(c);
 	resolve_actions(c);
@@ -402,16 +460,25 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	return rc;
 }
 
-void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,
-		   struct cons_msg *out)
+void cons_snap_chunk_msg(const struct cons *c, zxid_t zxid, uint64_t offset,
+			 uint64_t total, const uint8_t *data, uint32_t len,
+			 struct cons_msg *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->type = CONS_MSG_SNAP;
 	out->from = c->cfg.self;
 	out->epoch = c->meta.epoch;
 	out->snap.zxid = zxid;
-	out->snap.blob = blob;
+	out->snap.offset = offset;
+	out->snap.total = total;
+	out->snap.blob = data;
 	out->snap.len = len;
+}
+
+void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,
+		   struct cons_msg *out)
+{
+	cons_snap_chunk_msg(c, zxid, 0, len, blob, len, out);
 }
 
 void cons_status(const struct cons *c, struct cons_status *out)
@@ -425,6 +492,7 @@ void cons_status(const struct cons *c, struct cons_status *out)
 	out->applied_zxid = c->applied;
 	out->snap_zxid = c->log.base;
 	out->n_entries = c->log.n;
+	out->can_prepare = c->state == CONS_LEADER && c->prep_ready;
 }
 
 const struct cons_entry *cons_find(const struct cons *c, zxid_t zxid)

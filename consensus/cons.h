@@ -47,18 +47,68 @@
  *                 The core holds every outgoing message until then.
  *   PERSIST_LOG   atomically truncate entries after `truncate_after` (when
  *                 `truncate` is set) and append `entries`, durably, in the
- *                 order issued; then step CONS_EV_LOG_DONE with `seq`. A
+ *                 order issued, and in the same atomic write raise the
+ *                 stored commit watermark to `commit_zxid` (never lower it;
+ *                 a reset sets it to the snapshot's zxid); then step
+ *                 CONS_EV_LOG_DONE with `seq`. The watermark is what a
+ *                 restart recovers to (cons_boot.commit_zxid). A
  *                 failed write leaves the log as before it, and the store
  *                 fails every write queued behind it until one with
  *                 `truncate` set arrives (the core re-syncs with one).
  *   SEND          encode (codec.h) and send best-effort to server `to`.
  *   APPLY         apply committed entries, in order (skip type EPOCH).
- *   SNAP_SEND     send server `to` a CONS_MSG_SNAP built with
- *                 cons_snap_msg() from the host's newest snapshot.
- *   SNAP_INSTALL  replace the state with the blob, store it durably, reset
- *                 the log store to empty after `zxid`, then step
- *                 CONS_EV_SNAP_DONE.
+ *   SNAP_SEND     server `to` needs a snapshot: step CONS_EV_SNAP_OFFER
+ *                 with `to`, the zxid and byte size of the host's newest
+ *                 durable snapshot (or a negative status when it has
+ *                 none; the core asks again later).
+ *   SNAP_CHUNK    read `len` bytes at `offset` of the snapshot at `zxid`
+ *                 (the one offered; `total` bytes long) and send them to
+ *                 `to` in a CONS_MSG_SNAP built with cons_snap_chunk_msg().
+ *                 A snapshot that is gone or unreadable: drop the chunk
+ *                 (a stalled transfer is resent, then offered again).
+ *   SNAP_BEGIN    follower: a snapshot at `zxid` of `total` bytes starts
+ *                 arriving; discard any partial one received before.
+ *   SNAP_WRITE    follower: append `len` bytes (`data`, borrowed for the
+ *                 step) at `offset`, which is always the end of what was
+ *                 written since SNAP_BEGIN. On failure step
+ *                 CONS_EV_SNAP_DONE with `zxid` and the error: the
+ *                 transfer starts over.
+ *   SNAP_INSTALL  follower: the `total` bytes written since SNAP_BEGIN are
+ *                 the whole snapshot at `zxid`: replace the state with it,
+ *                 store it durably, reset the log store to empty after
+ *                 `zxid`, then step CONS_EV_SNAP_DONE.
+ *                 Snapshots thus travel in chunks (cfg.snap_chunk bytes, at
+ *                 most cfg.snap_window of them in flight per peer,
+ *                 acknowledged by CONS_MSG_SNAP_ACK, a lost one resent),
+ *                 never as one frame or one buffer, and with no size cap;
+ *                 heartbeats and appends to other peers go on meanwhile.
  *   ROLE          informational: role, epoch and known leader changed.
+ *   PREPARE_READY this leader has committed and applied its epoch entry,
+ *                 so the host's state holds every txn of earlier epochs:
+ *                 only from now on may the host prepare txns against it
+ *                 (ZooKeeper's leader prepares against the tree as it
+ *                 will be; a new leader that prepared earlier would build
+ *                 on a state missing committed txns: a duplicate or lost
+ *                 update). Requests forwarded to it before this (FORWARDED)
+ *                 are held by the host and prepared now. cons_next_zxid()
+ *                 is 0 until then. Once per leadership, after the APPLY
+ *                 that applied the epoch entry.
+ *   READ_READY    the CONS_EV_READ_INDEX with `token` completed. Status 0:
+ *                 serve the reads waiting on it only once the host has
+ *                 applied read_zxid (they then see every write acknowledged
+ *                 anywhere before the request). CONS_ENOTLEADER: no leader,
+ *                 or the role, epoch or leader changed first; -ETIMEDOUT:
+ *                 the leader did not answer in two election timeouts. Each
+ *                 request gets exactly one READ_READY (not kept across a
+ *                 cons_free).
+ *
+ * READ INDEX (cons_read.c; Raft thesis §6.4, etcd's ReadIndex). A leader
+ * answers with its commit point at the request, after it has committed an
+ * entry of its own epoch and a quorum has answered a heartbeat round sent
+ * after the request arrived (appends carry read_seq, answers echo it);
+ * followers and observers ask the leader (READ_REQ/READ_RESP). Unlike
+ * ZooKeeper's sync, a leader paused or partitioned past an election never
+ * answers from its stale state.
  *
  * Everything an action points to is owned by the core and valid until the
  * next cons_step() or cons_free() on that core.
@@ -67,7 +117,7 @@
  * memory (it serves lagging peers from it); the host compacts after each
  * snapshot. Timing from zoo.cfg: election_timeout_ms = syncLimit * tickTime
  * and heartbeat_ms = tickTime / 2 are sensible; the daemon ticks the core
- * every few ms. A snapshot travels as one frame (CONS_FRAME_MAX, codec.h).
+ * every few ms. A snapshot travels in chunks (cons_snapshot.c).
  */
 #ifndef QFS_CONS_H
 #define QFS_CONS_H
@@ -144,13 +194,20 @@ struct cons_config {
 	uint32_t heartbeat_ms;	      /* < election_timeout_ms / 2 */
 	uint32_t max_batch;	      /* entries per append message, 0 = 1024 */
 	uint32_t max_inflight;	      /* append messages in flight per peer, 0 = 8 */
-	uint64_t seed;		      /* PRNG seed for timeouts */
+	uint64_t seed;		      /* PRNG seed for timeouts and request ids:
+					 give each start of a server its own */
 	cons_trace_fn trace;
 	void *trace_arg;
 	/* A planted bug for the simulator's self-test; 0 in production.
 	 * 1: the leader commits on its own log alone (no quorum).
 	 * 2: followers acknowledge entries before they are durable.
-	 * 3: votes are granted without comparing logs. */
+	 * 3: votes are granted without comparing logs.
+	 * 4: the leader answers a read index without a quorum round.
+	 * 5: a restart applies the whole log, past the commit watermark.
+	 * 6: a timed-out server stands for election without a pre-vote.
+	 * 7: the leader never checks that it still hears a quorum.
+	 * 8: a new leader lets its host prepare before it has applied the
+	 *    entries of earlier epochs. */
 	int mutant;
 	/*
 	 * 0: the leader appends payloads forwarded by followers as they are
@@ -162,6 +219,8 @@ struct cons_config {
 	 * txn prepared elsewhere, and followers use CONS_EV_FORWARD.
 	 */
 	int forward_to_host;
+	uint32_t snap_chunk;  /* snapshot bytes per chunk, 0 = 256 KiB */
+	uint32_t snap_window; /* snapshot chunks in flight per peer, 0 = 4 */
 };
 
 /*
@@ -174,6 +233,11 @@ struct cons_boot {
 	zxid_t snap_zxid;
 	const struct cons_entry *entries;
 	size_t n_entries;
+	/* The commit watermark the store holds (0 = none). When the entries
+	 * hold it, the core starts committed up to it and the first
+	 * cons_step applies snap_zxid..commit_zxid (never beyond) before
+	 * anything else; otherwise it starts at the snapshot. */
+	zxid_t commit_zxid;
 };
 
 /* ---- messages (encoded by codec.h) ---- */
@@ -183,9 +247,14 @@ enum cons_msg_type {
 	CONS_MSG_VOTE_RESP,
 	CONS_MSG_APPEND, /* entries and/or heartbeat, with the commit zxid */
 	CONS_MSG_APPEND_RESP,
-	CONS_MSG_SNAP,	  /* a full snapshot (opaque host blob) */
-	CONS_MSG_FORWARD, /* a follower forwards proposals to the leader */
-	CONS_MSG_TYPE_MAX = CONS_MSG_FORWARD,
+	CONS_MSG_SNAP,	       /* a chunk of a snapshot (opaque host bytes) */
+	CONS_MSG_FORWARD,      /* a follower forwards proposals to the leader */
+	CONS_MSG_READ_REQ,     /* a follower asks the leader for a read index */
+	CONS_MSG_READ_RESP,    /* the leader's answer */
+	CONS_MSG_PREVOTE_REQ,  /* would you vote for me in epoch+1? (vote_req) */
+	CONS_MSG_PREVOTE_RESP, /* the answer, no state changed (vote_resp) */
+	CONS_MSG_SNAP_ACK,     /* snapshot bytes received in order so far */
+	CONS_MSG_TYPE_MAX = CONS_MSG_SNAP_ACK,
 };
 
 struct cons_msg {
@@ -202,6 +271,7 @@ struct cons_msg {
 		struct {
 			zxid_t prev_zxid;   /* the entry just before entries[0] */
 			zxid_t commit_zxid; /* the leader's commit point */
+			uint64_t read_seq;  /* the leader's newest read round */
 			const struct cons_entry *entries;
 			uint32_t n;
 		} append;
@@ -211,16 +281,32 @@ struct cons_msg {
 					      !ok: a hint, the follower's newest
 					      zxid <= prev_zxid */
 			zxid_t last_zxid;  /* ok: the newest entry the append matched */
+			uint64_t read_seq; /* the newest read round heard from the
+					      leader of this epoch (echoed) */
 		} append_resp;
 		struct {
-			zxid_t zxid; /* the state the blob holds */
-			const uint8_t *blob;
+			zxid_t zxid;	     /* the state the snapshot holds */
+			uint64_t offset;     /* of this chunk in the snapshot */
+			uint64_t total;	     /* the snapshot's size in bytes */
+			const uint8_t *blob; /* the chunk */
 			uint32_t len;
 		} snap;
+		struct {
+			zxid_t zxid;
+			uint64_t next; /* bytes received in order (0: start over) */
+		} snap_ack;
 		struct {
 			const struct cons_payload *payloads;
 			uint32_t n;
 		} forward;
+		struct {
+			uint64_t id; /* the follower's, echoed in the answer */
+		} read_req;
+		struct {
+			uint64_t id;
+			uint8_t ok;	  /* 0: not the leader (any more) */
+			zxid_t read_zxid; /* ok: the read index */
+		} read_resp;
 	};
 };
 
@@ -228,13 +314,15 @@ struct cons_msg {
 
 enum cons_event_type {
 	CONS_EV_TICK = 1,
-	CONS_EV_RECV,	   /* msg (borrowed for the step) */
-	CONS_EV_PROPOSE,   /* payloads (borrowed until the next step) */
-	CONS_EV_LOG_DONE,  /* the PERSIST_LOG with seq finished */
-	CONS_EV_META_DONE, /* the last PERSIST_META finished */
-	CONS_EV_SNAP_DONE, /* the SNAP_INSTALL of zxid finished */
-	CONS_EV_COMPACT,   /* the host holds a durable snapshot at zxid */
-	CONS_EV_FORWARD,   /* payloads (borrowed) for the leader's host */
+	CONS_EV_RECV,	    /* msg (borrowed for the step) */
+	CONS_EV_PROPOSE,    /* payloads (borrowed until the next step) */
+	CONS_EV_LOG_DONE,   /* the PERSIST_LOG with seq finished */
+	CONS_EV_META_DONE,  /* the last PERSIST_META finished */
+	CONS_EV_SNAP_DONE,  /* the SNAP_INSTALL of zxid finished */
+	CONS_EV_COMPACT,    /* the host holds a durable snapshot at zxid */
+	CONS_EV_FORWARD,    /* payloads (borrowed) for the leader's host */
+	CONS_EV_READ_INDEX, /* the host asks for a read index (token) */
+	CONS_EV_SNAP_OFFER, /* the host's newest snapshot, for a SNAP_SEND */
 };
 
 struct cons_event {
@@ -260,6 +348,15 @@ struct cons_event {
 		struct {
 			zxid_t zxid;
 		} compact;
+		struct {
+			uint64_t token; /* the host's; echoed in READ_READY */
+		} read_index;
+		struct {
+			uint32_t to;
+			zxid_t zxid;
+			uint64_t total;
+			int status; /* 0, or negative: no snapshot to offer now */
+		} snap_offer;
 	};
 };
 
@@ -273,7 +370,12 @@ enum cons_action_type {
 	CONS_ACT_SNAP_SEND,
 	CONS_ACT_SNAP_INSTALL,
 	CONS_ACT_ROLE,
-	CONS_ACT_FORWARDED, /* leader, forward_to_host: prepare and propose these */
+	CONS_ACT_FORWARDED,	/* leader, forward_to_host: prepare and propose these */
+	CONS_ACT_READ_READY,	/* a CONS_EV_READ_INDEX completed */
+	CONS_ACT_PREPARE_READY, /* this leader may now prepare (epoch) */
+	CONS_ACT_SNAP_CHUNK,	/* leader: read and send a snapshot chunk */
+	CONS_ACT_SNAP_BEGIN,	/* follower: a snapshot starts arriving */
+	CONS_ACT_SNAP_WRITE,	/* follower: store a chunk of it */
 };
 
 struct cons_action {
@@ -286,6 +388,7 @@ struct cons_action {
 			zxid_t truncate_after;
 			const struct cons_entry *entries;
 			size_t n;
+			zxid_t commit_zxid; /* the watermark to record with it */
 		} log;
 		struct {
 			uint32_t to;
@@ -300,9 +403,20 @@ struct cons_action {
 		} snap_send;
 		struct {
 			zxid_t zxid;
-			const uint8_t *blob;
+			uint64_t total;
+		} snap_install; /* also SNAP_BEGIN */
+		struct {
+			uint32_t to;
+			zxid_t zxid;
+			uint64_t offset, total;
 			uint32_t len;
-		} snap_install;
+		} snap_chunk;
+		struct {
+			zxid_t zxid;
+			uint64_t offset;
+			const uint8_t *data;
+			uint32_t len;
+		} snap_write;
 		struct {
 			enum cons_state state;
 			uint32_t epoch;
@@ -313,6 +427,14 @@ struct cons_action {
 			const struct cons_payload *p;
 			uint32_t n;
 		} forwarded;
+		struct {
+			uint32_t epoch;
+		} prepare_ready;
+		struct {
+			uint64_t token;
+			zxid_t read_zxid; /* status 0: serve reads once applied here */
+			int status;	  /* 0, CONS_ENOTLEADER or -ETIMEDOUT */
+		} read_ready;
 	};
 };
 
@@ -341,11 +463,17 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 /*
  * The zxid the next proposed payload gets (the k-th of a batch gets this
  * plus k) if this core leads and nothing else is proposed first, for hosts
- * that prepare a txn with its zxid before proposing it; 0 when not leading.
+ * that prepare a txn with its zxid before proposing it; 0 when not leading
+ * or not yet ready to prepare (see PREPARE_READY).
  */
 zxid_t cons_next_zxid(const struct cons *c);
 
-/* Fill a CONS_MSG_SNAP for a SNAP_SEND action; blob is borrowed. */
+/* Fill a CONS_MSG_SNAP for a SNAP_CHUNK action; data is borrowed. */
+void cons_snap_chunk_msg(const struct cons *c, zxid_t zxid, uint64_t offset,
+			 uint64_t total, const uint8_t *data, uint32_t len,
+			 struct cons_msg *out);
+/* A whole snapshot as one chunk (offset 0, total len): what hosts that
+ * answered SNAP_SEND with one frame did; still understood. */
 void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,
 		   struct cons_msg *out);
 
@@ -360,6 +488,7 @@ struct cons_status {
 	zxid_t applied_zxid;
 	zxid_t snap_zxid; /* the log holds nothing at or below this */
 	size_t n_entries;
+	int can_prepare; /* leading, and PREPARE_READY was issued */
 };
 void cons_status(const struct cons *c, struct cons_status *out);
 /* The entry with this zxid in the log, or NULL. Borrowed. */
@@ -401,21 +530,26 @@ struct cons_store_req {
  */
 struct cons_store {
 	void *impl;
-	/* Read the durable state at start. The entries array and payloads
-	 * belong to the store until the next call on it. */
+	/* Read the durable state at start: meta, the snapshot's zxid, the
+	 * commit watermark (the highest commit_zxid an append recorded, or
+	 * the zxid of the last reset; 0 = none) and the entries. The entries
+	 * array and payloads belong to the store until the next call on it. */
 	int (*load)(struct cons_store *s, struct cons_meta *meta, zxid_t *snap_zxid,
-		    const struct cons_entry **entries, size_t *n);
+		    zxid_t *commit_zxid, const struct cons_entry **entries, size_t *n);
 	int (*set_meta)(struct cons_store *s, struct cons_store_req *req,
 			const struct cons_meta *meta, cons_store_cb cb);
 	/* One atomic, durable write: optional truncation after truncate_after,
-	 * then the entries. See PERSIST_LOG above for failure semantics. */
+	 * then the entries, and the commit watermark raised to commit_zxid
+	 * (in the same transaction: no extra fsync). See PERSIST_LOG above for
+	 * failure semantics. */
 	int (*append)(struct cons_store *s, struct cons_store_req *req, int truncate,
 		      zxid_t truncate_after, const struct cons_entry *entries, size_t n,
-		      cons_store_cb cb);
+		      zxid_t commit_zxid, cons_store_cb cb);
 	/* Drop entries at or below zxid (a snapshot holds them). */
 	int (*compact)(struct cons_store *s, zxid_t zxid);
 	/* Forget every entry; the log starts after snap_zxid (snapshot
-	 * installed). Ordered after earlier appends. */
+	 * installed), which is also the new commit watermark. Ordered after
+	 * earlier appends. */
 	int (*reset)(struct cons_store *s, struct cons_store_req *req, zxid_t snap_zxid,
 		     cons_store_cb cb);
 	void (*close)(struct cons_store *s);

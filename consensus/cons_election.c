@@ -16,6 +16,19 @@
  * timeout ignores vote requests (Raft §6), so a server rejoining from a
  * partition with a high epoch does not depose a healthy leader by voting
  * alone.
+ *
+ * Pre-vote (Raft thesis §9.6): a timed-out server first asks, without
+ * changing any durable or volatile state anywhere, whether a quorum would
+ * vote for it in epoch+1 (PREVOTE_REQ); a participant says yes only if it
+ * too has not heard from a leader for the minimum timeout, is not the
+ * leader, is at or below that epoch and the asker's log is at least as
+ * up to date. Only with a quorum of yeses does it raise its epoch and
+ * stand. So a server cut off by a partition never raises its epoch, and
+ * when it comes back its higher epoch cannot make a healthy leader step
+ * down (it would have, through the append answers that carry its epoch).
+ * Check-quorum (cons_leader.c) is the other half: a leader that cannot
+ * hear a quorum steps down, so the majority side can elect and pre-vote
+ * cannot keep a dead leader in place.
  */
 #include "cons_int.h"
 
@@ -50,6 +63,7 @@ static void start_election(struct cons *c)
 {
 	int slot = quorum_slot(&c->q, c->cfg.self);
 
+	c->prevoting = 0;
 	cons_set_meta(c, c->meta.epoch + 1, c->cfg.self);
 	c->votes = 1ull << slot;
 	c->verified = c->commit;
@@ -61,12 +75,71 @@ static void start_election(struct cons *c)
 	check_won(c);
 }
 
+static void check_prevotes(struct cons *c)
+{
+	if (c->prevoting && quorum_contains(&c->q, c->prevotes))
+		start_election(c);
+}
+
+static void start_prevote(struct cons *c)
+{
+	struct cons_msg m = {.type = CONS_MSG_PREVOTE_REQ};
+	unsigned i;
+
+	c->prevoting = 1;
+	c->prevotes = 1ull << quorum_slot(&c->q, c->cfg.self);
+	cons_reset_deadline(c);
+	CONS_TRACE(c, "pre-vote for epoch %u last %llx", c->meta.epoch + 1,
+		   (unsigned long long)cons_log_last(&c->log));
+	m.vote_req.last_zxid = cons_log_last(&c->log);
+	for (i = 0; i < c->n_peers; i++)
+		if (!c->peers[i].observer)
+			cons_send(c, c->peers[i].id, &m, SIZE_MAX);
+	check_prevotes(c);
+}
+
 void cons_election_tick(struct cons *c)
 {
 	if (c->observer || c->installing)
 		return;
-	if (c->now >= c->deadline)
-		start_election(c);
+	if (c->now < c->deadline)
+		return;
+	if (c->cfg.mutant == 6)
+		start_election(c); /* the planted bug: no pre-vote */
+	else
+		start_prevote(c);
+}
+
+/* Would we vote for m's sender in the epoch after its own? Nothing changes. */
+void cons_on_prevote_req(struct cons *c, const struct cons_msg *m)
+{
+	struct cons_peer *p = cons_peer(c, m->from);
+	struct cons_msg r = {.type = CONS_MSG_PREVOTE_RESP};
+
+	if (c->observer || !p || p->observer)
+		return;
+	r.vote_resp.granted =
+	    m->epoch >= c->meta.epoch && c->state != CONS_LEADER &&
+	    !(c->leader && c->now < c->heard_leader + c->cfg.election_timeout_ms) &&
+	    (m->vote_req.last_zxid >= cons_log_last(&c->log) || c->cfg.mutant == 3);
+	cons_send(c, m->from, &r, SIZE_MAX);
+}
+
+void cons_on_prevote_resp(struct cons *c, const struct cons_msg *m)
+{
+	struct cons_peer *p = cons_peer(c, m->from);
+
+	if (!p || p->observer || !c->prevoting)
+		return;
+	if (m->epoch > c->meta.epoch && !m->vote_resp.granted) {
+		/* A later epoch exists: join it rather than stand below it. */
+		cons_become_follower(c, m->epoch, 0);
+		return;
+	}
+	if (!m->vote_resp.granted || m->epoch > c->meta.epoch)
+		return;
+	c->prevotes |= 1ull << p->slot;
+	check_prevotes(c);
 }
 
 /* Once (epoch, vote) is durable: send what had to wait for it. */

@@ -73,6 +73,9 @@ void cons_persist(struct cons *c, int truncate, size_t pos)
 	a->log.truncate = truncate;
 	a->log.truncate_after = pos ? c->log.e[pos - 1].zxid : c->log.base;
 	a->log.n = c->log.n - pos;
+	/* Every entry up to commit is in the store once this write is (it or
+	 * an earlier write in order holds it), so the watermark rides along. */
+	a->log.commit_zxid = c->commit;
 	c->unpersisted = c->log.n;
 	c->resync = 0;
 }
@@ -161,7 +164,10 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 	    c->state == CONS_CANDIDATE)
 		cons_become_follower(c, m->epoch, m->from);
 	c->heard_leader = c->now;
+	c->prevoting = 0;
 	cons_reset_deadline(c);
+	if (m->append.read_seq > c->lead_ctx)
+		c->lead_ctx = m->append.read_seq;
 	if (c->installing)
 		return;
 	if (!cons_log_has(&c->log, prev)) {

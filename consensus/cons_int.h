@@ -8,6 +8,7 @@
  *   cons_leader.c    broadcast: proposals, batching, pipelining, acks, commit
  *   cons_follower.c  append handling: consistency check, truncation, acks
  *   cons_snapshot.c  snapshot transfer, install and log compaction
+ *   cons_read.c      the read index (linearizable read barrier)
  */
 #ifndef QFS_CONS_INT_H
 #define QFS_CONS_INT_H
@@ -38,7 +39,33 @@ struct cons_peer {
 	zxid_t match;	   /* durable on the peer and equal to ours up to here */
 	uint64_t last_heard;
 	uint64_t last_sent;
-	uint64_t snap_at;
+	uint64_t snap_at;  /* SNAPSHOT: offered, or last progress, at */
+	uint64_t read_ack; /* the newest read round it echoed in this epoch */
+	/* SNAPSHOT: the transfer (snap_zxid 0 = waiting for the host's offer) */
+	zxid_t snap_zxid;
+	uint64_t snap_total;
+	uint64_t snap_sent;   /* chunks before this offset were sent */
+	uint64_t snap_acked;  /* the peer has everything before this offset */
+	uint64_t snap_resent; /* last go-back */
+	uint64_t snap_fast;   /* acked offset of the last fast resend, +1 */
+	uint8_t snap_empty;   /* an empty snapshot's one chunk was sent */
+};
+
+/* A read index request waiting in the core. */
+enum read_kind {
+	READ_LOCAL = 1, /* leader: its own host's, token is the host's */
+	READ_REMOTE,	/* leader: a follower's, token is the follower's id */
+	READ_ASKED,	/* follower: sent to `peer` as id `seq`, waiting */
+};
+
+struct cons_read {
+	uint8_t kind;
+	uint32_t peer;	   /* READ_REMOTE: asker; READ_ASKED: the leader asked */
+	uint64_t token;	   /* the host's token, or the asker's id */
+	uint64_t seq;	   /* leader: the round that confirms it, 0 = unassigned;
+			      READ_ASKED: the id sent */
+	zxid_t zxid;	   /* leader: the commit point when it was assigned */
+	uint64_t deadline; /* READ_ASKED: fail with -ETIMEDOUT at */
 };
 
 /* The log: entries strictly increasing by zxid, all above base. */
@@ -74,9 +101,11 @@ struct cons {
 	uint8_t meta_failed;	    /* retry on the next tick */
 	uint32_t grant_to;	    /* a vote reply waiting for the meta write */
 	uint64_t votes;		    /* candidate: slots that granted */
+	uint8_t prevoting;	    /* asking whether an election could be won */
+	uint64_t prevotes;	    /* slots that would vote for us in epoch+1 */
 	uint64_t deadline;	    /* follower/candidate: start an election at */
 	uint64_t heard_leader;	    /* last append from the leader */
-	uint64_t quorum_check;	    /* leader: next check-quorum */
+	uint64_t quorum_check;	    /* leader: check-quorum from then on */
 	enum cons_state role_state; /* last reported by ROLE */
 	uint32_t role_epoch, role_leader;
 
@@ -87,16 +116,30 @@ struct cons {
 	zxid_t commit;
 	zxid_t applied;
 	uint32_t counter;   /* leader: last counter used in this epoch */
+	uint8_t prep_ready; /* leader: PREPARE_READY issued in this leadership */
 	size_t unpersisted; /* leader: log position of the first entry not yet written */
 	uint8_t resync;	    /* the next write must truncate after stable */
+	uint8_t boot_apply; /* apply base..commit (the watermark) first */
 	uint64_t wseq;	    /* next write sequence */
 	uint64_t wvalid;    /* completions below this seq are stale */
 	struct cons_write *writes;
 	size_t w_head, w_n, w_cap;
 
+	/* read index */
+	struct cons_read *reads;
+	size_t n_reads, cap_reads;
+	uint64_t read_sent;  /* leader: the newest round sent (every append
+				carries it) */
+	uint64_t read_acked; /* leader: the newest round a quorum echoed */
+	uint64_t lead_ctx;   /* follower: the newest round heard from the leader */
+	uint64_t read_id;    /* follower: the last request id used */
+
 	/* snapshot */
 	uint8_t installing;
 	zxid_t install_zxid;
+	zxid_t rs_zxid; /* follower: receiving this snapshot (0 = none) */
+	uint32_t rs_from;
+	uint64_t rs_total, rs_next;
 
 	/* actions of the current step */
 	struct cons_action *acts;
@@ -145,6 +188,8 @@ void cons_election_tick(struct cons *c);
 void cons_reset_deadline(struct cons *c);
 void cons_on_vote_req(struct cons *c, const struct cons_msg *m);
 void cons_on_vote_resp(struct cons *c, const struct cons_msg *m);
+void cons_on_prevote_req(struct cons *c, const struct cons_msg *m);
+void cons_on_prevote_resp(struct cons *c, const struct cons_msg *m);
 void cons_on_meta_durable(struct cons *c);
 
 /* cons_leader.c */
@@ -166,8 +211,21 @@ void cons_persist(struct cons *c, int truncate, size_t pos);
 void cons_on_log_done(struct cons *c, uint64_t seq, int status);
 
 /* cons_snapshot.c */
+void cons_snap_start(struct cons *c, struct cons_peer *p);
+void cons_snap_send(struct cons *c, struct cons_peer *p, int heartbeat);
+void cons_on_snap_offer(struct cons *c, uint32_t to, zxid_t zxid, uint64_t total,
+			int status);
+void cons_on_snap_ack(struct cons *c, const struct cons_msg *m);
 void cons_on_snap(struct cons *c, const struct cons_msg *m);
 void cons_on_snap_done(struct cons *c, zxid_t zxid, int status);
 void cons_on_compact(struct cons *c, zxid_t zxid);
+
+/* cons_read.c */
+int cons_read_index(struct cons *c, uint64_t token);
+void cons_on_read_req(struct cons *c, const struct cons_msg *m);
+void cons_on_read_resp(struct cons *c, const struct cons_msg *m);
+void cons_read_progress(struct cons *c);
+void cons_read_tick(struct cons *c);
+void cons_read_fail_all(struct cons *c);
 
 #endif

@@ -7,6 +7,12 @@
  * append at a time), then replicated, or a snapshot is sent when the
  * entries it needs were compacted away (Zab's SNAP).
  *
+ * Prepare gating: a new leader's host may prepare (and cons_next_zxid is
+ * non-zero) only once the epoch entry is committed and applied, i.e. its
+ * state holds every txn committed by earlier leaders (the issue's "a new
+ * leader prepares nothing until it has applied every entry of the old
+ * epochs"; Raft thesis §6.4's first step serves reads, the same rule).
+ *
  * Commit rule: the newest zxid of the current epoch that is durable on a
  * quorum (the leader counts its own durable log) is committed, and with it
  * everything before it. Entries of older epochs are never committed by
@@ -18,6 +24,8 @@
 
 enum { SEND_NEW = 0, SEND_HEARTBEAT, SEND_COMMIT };
 
+static void check_prepare_ready(struct cons *c);
+
 void cons_become_leader(struct cons *c)
 {
 	zxid_t last = cons_log_last(&c->log);
@@ -27,6 +35,7 @@ void cons_become_leader(struct cons *c)
 	CONS_INVARIANT(c->meta.vote == c->cfg.self);
 	cons_set_role(c, CONS_LEADER, c->cfg.self);
 	c->counter = 0;
+	c->prep_ready = 0;
 	c->unpersisted = c->log.n;
 	c->quorum_check = c->now + c->cfg.election_timeout_ms;
 	for (i = 0; i < c->n_peers; i++) {
@@ -40,6 +49,7 @@ void cons_become_leader(struct cons *c)
 		p->acked = 1;
 		p->last_heard = c->now;
 		p->last_sent = 0;
+		p->read_ack = 0;
 	}
 	if (cons_log_append(&c->log, zxid_make(c->meta.epoch, 0), CONS_ENTRY_EPOCH, NULL,
 			    0)) {
@@ -121,31 +131,27 @@ int cons_forward(struct cons *c, const struct cons_payload *p, size_t n)
 	return 0;
 }
 
-zxid_t cons_next_zxid(const struct cons *c)
-{
-	if (c->state != CONS_LEADER || c->counter >= UINT32_MAX - 1)
-		return 0;
-	return zxid_make(c->meta.epoch, c->counter + 1);
-}
-
-static void enter_snapshot(struct cons *c, struct cons_peer *p)
+/* Once per leadership, as soon as the epoch entry is applied. */
+static void check_prepare_ready(struct cons *c)
 {
 	struct cons_action *a;
 
-	if (p->mode == PEER_SNAPSHOT &&
-	    c->now < p->snap_at + 4ull * c->cfg.election_timeout_ms)
+	if (c->state != CONS_LEADER || c->prep_ready ||
+	    (c->applied < zxid_make(c->meta.epoch, 0) && c->cfg.mutant != 8))
 		return;
-	if (!cons_meta_ready(c))
+	a = cons_act(c, CONS_ACT_PREPARE_READY, SIZE_MAX);
+	if (!a)
 		return;
-	p->mode = PEER_SNAPSHOT;
-	p->snap_at = c->now;
-	p->inflight = 0;
-	p->probe_out = 0;
-	CONS_TRACE(c, "snapshot to %u (needs after %llx, log starts after %llx)", p->id,
-		   (unsigned long long)p->next, (unsigned long long)c->log.base);
-	a = cons_act(c, CONS_ACT_SNAP_SEND, SIZE_MAX);
-	if (a)
-		a->snap_send.to = p->id;
+	a->prepare_ready.epoch = c->meta.epoch;
+	c->prep_ready = 1;
+	CONS_TRACE(c, "ready to prepare in epoch %u", c->meta.epoch);
+}
+
+zxid_t cons_next_zxid(const struct cons *c)
+{
+	if (c->state != CONS_LEADER || c->counter >= UINT32_MAX - 1 || !c->prep_ready)
+		return 0;
+	return zxid_make(c->meta.epoch, c->counter + 1);
 }
 
 /* Send the entries after prev (at most one batch). Returns the number sent,
@@ -157,7 +163,7 @@ static long send_after(struct cons *c, struct cons_peer *p, zxid_t prev)
 	long i;
 
 	if (prev < c->log.base) {
-		enter_snapshot(c, p);
+		cons_snap_start(c, p);
 		return -1;
 	}
 	if (prev == c->log.base) {
@@ -195,7 +201,7 @@ static void leader_send(struct cons *c, struct cons_peer *p, int kind)
 		return;
 	switch (p->mode) {
 	case PEER_SNAPSHOT:
-		enter_snapshot(c, p);
+		cons_snap_send(c, p, kind == SEND_HEARTBEAT);
 		if (kind == SEND_HEARTBEAT) {
 			/* Keep the follower from timing out while it installs. */
 			m.append.prev_zxid = p->match;
@@ -242,6 +248,7 @@ void cons_leader_flush(struct cons *c)
 		cons_persist(c, 0, c->unpersisted);
 	for (i = 0; i < c->n_peers; i++)
 		leader_send(c, &c->peers[i], SEND_NEW);
+	check_prepare_ready(c);
 }
 
 void cons_apply(struct cons *c)
@@ -259,6 +266,7 @@ void cons_apply(struct cons *c)
 		return;
 	a->apply.n = to - from;
 	c->applied = c->commit;
+	check_prepare_ready(c);
 }
 
 static void set_commit(struct cons *c, zxid_t z)
@@ -317,6 +325,14 @@ void cons_on_append_resp(struct cons *c, const struct cons_msg *m)
 		return;
 	p->last_heard = c->now;
 	p->acked = 1;
+	if (m->append_resp.read_seq > p->read_ack) {
+		/* Any answer in our epoch confirms the leadership (cons_read.c). */
+		p->read_ack = m->append_resp.read_seq < c->read_sent
+				  ? m->append_resp.read_seq
+				  : c->read_sent;
+		if (!p->observer)
+			cons_read_progress(c);
+	}
 	if (!m->append_resp.ok) {
 		/* match is the peer's newest zxid at or below the prev we sent;
 		 * a hint below what it acknowledged is stale. */
@@ -366,9 +382,11 @@ void cons_leader_tick(struct cons *c)
 	uint64_t set = 1ull << self;
 	unsigned i;
 
-	if (c->now >= c->quorum_check) {
-		/* Check quorum: a leader cut off from a quorum steps down, so a
-		 * minority side stops claiming leadership. */
+	if (c->now >= c->quorum_check && c->cfg.mutant != 7) {
+		/* Check quorum, on every tick: a leader that has heard from no
+		 * quorum within the last election timeout steps down, so a
+		 * minority side stops accepting writes (and answering reads)
+		 * about when the majority side may start electing. */
 		for (i = 0; i < c->n_peers; i++)
 			if (!c->peers[i].observer &&
 			    c->peers[i].last_heard + c->cfg.election_timeout_ms > c->now)
@@ -378,7 +396,6 @@ void cons_leader_tick(struct cons *c)
 			cons_become_follower(c, c->meta.epoch, 0);
 			return;
 		}
-		c->quorum_check = c->now + c->cfg.election_timeout_ms;
 	}
 	for (i = 0; i < c->n_peers; i++) {
 		struct cons_peer *p = &c->peers[i];

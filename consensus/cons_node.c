@@ -41,6 +41,11 @@ struct cons_node {
 	struct pending *head, **tail;
 	struct node_req reqs; /* outstanding store requests (list head) */
 	uint64_t queued;      /* payloads proposed while busy, not yet stepped */
+	uint8_t *chunk;	      /* one snapshot chunk being sent */
+	uint32_t chunk_cap;
+	int snap_bad;	 /* a snapshot being received failed to be written */
+	uint8_t *rbuf;	 /* hosts without snap_begin: the snapshot received */
+	uint64_t rtotal; /* its size */
 };
 
 static void run(struct cons_node *n, const struct cons_event *ev);
@@ -118,19 +123,118 @@ static void fail_now(struct cons_node *n, enum cons_event_type t, uint64_t seq,
 	queue(n, p);
 }
 
-static void send_snapshot(struct cons_node *n, uint32_t to)
+/* The host's newest snapshot: through snap_open, or snap_get's blob. */
+static int snap_info(struct cons_node *n, zxid_t *zxid, uint64_t *total)
 {
 	const uint8_t *blob;
-	struct cons_msg m;
 	uint32_t len;
-	zxid_t zxid;
+	int rc;
 
-	if (n->host.snap_get(n->host.arg, &zxid, &blob, &len))
-		return;
-	cons_snap_msg(n->core, zxid, blob, len, &m);
+	if (n->host.snap_open)
+		return n->host.snap_open(n->host.arg, zxid, total);
+	rc = n->host.snap_get(n->host.arg, zxid, &blob, &len);
+	*total = len;
+	return rc;
+}
+
+/* SNAP_SEND: tell the core which snapshot to send (queued: we are busy). */
+static void offer_snapshot(struct cons_node *n, uint32_t to)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+	uint64_t total = 0;
+	zxid_t zxid = 0;
+
+	if (!p)
+		return; /* the core asks again after a while */
+	p->type = CONS_EV_SNAP_OFFER;
+	p->status = snap_info(n, &zxid, &total);
+	p->from = to;
+	p->zxid = zxid;
+	p->seq = total;
+	queue(n, p);
+}
+
+/* SNAP_CHUNK: read one chunk (snap_read, or a slice of snap_get's blob)
+ * and send it. A chunk that cannot be read is dropped: the core resends. */
+static void send_chunk(struct cons_node *n, const struct cons_action *a)
+{
+	uint32_t len = a->snap_chunk.len;
+	const uint8_t *data = n->chunk;
+	struct cons_msg m;
+
+	if (n->host.snap_read) {
+		if (len > n->chunk_cap) {
+			uint8_t *nc = realloc(n->chunk, len);
+
+			if (!nc)
+				return;
+			n->chunk = nc;
+			n->chunk_cap = len;
+		}
+		if (len && n->host.snap_read(n->host.arg, a->snap_chunk.zxid,
+					     a->snap_chunk.offset, n->chunk, len))
+			return;
+		data = n->chunk;
+	} else {
+		const uint8_t *blob;
+		uint32_t blen;
+		zxid_t zxid;
+
+		if (n->host.snap_get(n->host.arg, &zxid, &blob, &blen) ||
+		    zxid != a->snap_chunk.zxid || blen != a->snap_chunk.total ||
+		    a->snap_chunk.offset + len > blen)
+			return;
+		data = blob + a->snap_chunk.offset;
+	}
+	cons_snap_chunk_msg(n->core, a->snap_chunk.zxid, a->snap_chunk.offset,
+			    a->snap_chunk.total, data, len, &m);
 	buf_reset(&n->out);
 	if (cons_encode(&n->out, &m) == 0)
-		n->tr->send(n->tr, NULL, to, n->out.data, n->out.len, NULL);
+		n->tr->send(n->tr, NULL, a->snap_chunk.to, n->out.data, n->out.len, NULL);
+}
+
+/* SNAP_BEGIN / SNAP_WRITE: to the host's file, or (hosts without
+ * snap_begin) into one buffer for snap_install. */
+static int snap_begin(struct cons_node *n, zxid_t zxid, uint64_t total)
+{
+	n->snap_bad = 0;
+	free(n->rbuf);
+	n->rbuf = NULL;
+	n->rtotal = total;
+	if (n->host.snap_begin)
+		return n->host.snap_begin(n->host.arg, zxid, total);
+	if (total > UINT32_MAX)
+		return -EFBIG;
+	n->rbuf = malloc(total ? total : 1);
+	return n->rbuf ? 0 : -ENOMEM;
+}
+
+static int snap_write(struct cons_node *n, const struct cons_action *a)
+{
+	if (n->host.snap_write)
+		return n->host.snap_write(n->host.arg, a->snap_write.zxid,
+					  a->snap_write.offset, a->snap_write.data,
+					  a->snap_write.len);
+	if (!n->rbuf || a->snap_write.offset + a->snap_write.len > n->rtotal)
+		return -EINVAL;
+	memcpy(n->rbuf + a->snap_write.offset, a->snap_write.data, a->snap_write.len);
+	return 0;
+}
+
+static int snap_finish(struct cons_node *n, zxid_t zxid, uint64_t total)
+{
+	int rc;
+
+	if (n->snap_bad || total != n->rtotal)
+		return -EIO;
+	if (n->host.snap_finish)
+		return n->host.snap_finish(n->host.arg, zxid);
+	if (!n->rbuf)
+		return -EIO;
+	rc = n->host.snap_install(n->host.arg, zxid, n->rbuf, (uint32_t)total);
+	free(n->rbuf);
+	n->rbuf = NULL;
+	return rc;
 }
 
 static void do_actions(struct cons_node *n, const struct cons_action *a, size_t cnt)
@@ -162,7 +266,7 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 			r->req.seq = a->log.seq;
 			rc = n->store->append(n->store, &r->req, a->log.truncate,
 					      a->log.truncate_after, a->log.entries,
-					      a->log.n, store_done);
+					      a->log.n, a->log.commit_zxid, store_done);
 			if (rc) {
 				drop_req(r);
 				fail_now(n, CONS_EV_LOG_DONE, a->log.seq, 0, rc);
@@ -178,12 +282,30 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 			n->host.apply(n->host.arg, a->apply.entries, a->apply.n);
 			break;
 		case CONS_ACT_SNAP_SEND:
-			send_snapshot(n, a->snap_send.to);
+			offer_snapshot(n, a->snap_send.to);
+			break;
+		case CONS_ACT_SNAP_CHUNK:
+			send_chunk(n, a);
+			break;
+		case CONS_ACT_SNAP_BEGIN:
+			rc = snap_begin(n, a->snap_install.zxid, a->snap_install.total);
+			if (rc) {
+				n->snap_bad = 1;
+				fail_now(n, CONS_EV_SNAP_DONE, 0, a->snap_install.zxid,
+					 rc);
+			}
+			break;
+		case CONS_ACT_SNAP_WRITE:
+			if (n->snap_bad)
+				break;
+			rc = snap_write(n, a);
+			if (rc) {
+				n->snap_bad = 1;
+				fail_now(n, CONS_EV_SNAP_DONE, 0, a->snap_write.zxid, rc);
+			}
 			break;
 		case CONS_ACT_SNAP_INSTALL:
-			rc = n->host.snap_install(n->host.arg, a->snap_install.zxid,
-						  a->snap_install.blob,
-						  a->snap_install.len);
+			rc = snap_finish(n, a->snap_install.zxid, a->snap_install.total);
 			r = rc ? NULL : new_req(n, CONS_EV_SNAP_DONE);
 			if (!r) {
 				fail_now(n, CONS_EV_SNAP_DONE, 0, a->snap_install.zxid,
@@ -203,6 +325,17 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 			if (n->host.forwarded)
 				n->host.forwarded(n->host.arg, a->forwarded.from,
 						  a->forwarded.p, a->forwarded.n);
+			break;
+		case CONS_ACT_PREPARE_READY:
+			if (n->host.prepare_ready)
+				n->host.prepare_ready(n->host.arg,
+						      a->prepare_ready.epoch);
+			break;
+		case CONS_ACT_READ_READY:
+			if (n->host.read_ready)
+				n->host.read_ready(n->host.arg, a->read_ready.token,
+						   a->read_ready.read_zxid,
+						   a->read_ready.status);
 			break;
 		case CONS_ACT_ROLE:
 			if (n->host.role)
@@ -282,6 +415,17 @@ static void drain(struct cons_node *n)
 		case CONS_EV_FORWARD:
 			step_payloads(n, &ev, p);
 			break;
+		case CONS_EV_READ_INDEX:
+			ev.read_index.token = p->seq;
+			step(n, &ev);
+			break;
+		case CONS_EV_SNAP_OFFER:
+			ev.snap_offer.to = p->from;
+			ev.snap_offer.zxid = p->zxid;
+			ev.snap_offer.total = p->seq;
+			ev.snap_offer.status = p->status;
+			step(n, &ev);
+			break;
 		default:
 			break;
 		}
@@ -298,7 +442,9 @@ static void run(struct cons_node *n, const struct cons_event *ev)
 		if (!p)
 			return;
 		p->type = ev->type;
-		p->seq = ev->type == CONS_EV_LOG_DONE ? ev->log_done.seq : 0;
+		p->seq = ev->type == CONS_EV_LOG_DONE	  ? ev->log_done.seq
+			 : ev->type == CONS_EV_READ_INDEX ? ev->read_index.token
+							  : 0;
 		p->status = ev->type == CONS_EV_LOG_DONE    ? ev->log_done.status
 			    : ev->type == CONS_EV_META_DONE ? ev->meta_done.status
 			    : ev->type == CONS_EV_SNAP_DONE ? ev->snap_done.status
@@ -373,10 +519,17 @@ int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 	n->tail = &n->head;
 	n->reqs.next = n->reqs.prev = &n->reqs;
 	buf_init(&n->out);
-	rc = store->load(store, &boot.meta, &store_snap, &boot.entries, &boot.n_entries);
+	rc = store->load(store, &boot.meta, &store_snap, &boot.commit_zxid, &boot.entries,
+			 &boot.n_entries);
 	if (rc)
 		goto err_free;
-	rc = host->snap_get(host->arg, &boot.snap_zxid, &blob, &blen);
+	if (host->snap_open) {
+		uint64_t total;
+
+		rc = host->snap_open(host->arg, &boot.snap_zxid, &total);
+	} else {
+		rc = host->snap_get(host->arg, &boot.snap_zxid, &blob, &blen);
+	}
 	if (rc)
 		goto err_free;
 	/* The state the host recovered is the snapshot; the log must reach
@@ -396,6 +549,9 @@ int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 	if (rc)
 		goto err_free;
 	tr->set_recv(tr, recv_cb, n);
+	/* The first step applies snapshot..watermark (cons_boot): the host's
+	 * state is back where it was before anything else happens. */
+	cons_node_tick(n);
 	*out = n;
 	return 0;
 
@@ -418,6 +574,8 @@ void cons_node_free(struct cons_node *n)
 		drop_req(n->reqs.next);
 	cons_free(n->core);
 	buf_free(&n->out);
+	free(n->chunk);
+	free(n->rbuf);
 	free(n);
 }
 
@@ -494,6 +652,14 @@ int cons_node_forward(struct cons_node *n, const struct cons_payload *p, size_t 
 	return payload_event(n, CONS_EV_FORWARD, p, cnt);
 }
 
+int cons_node_can_prepare(struct cons_node *n)
+{
+	struct cons_status st;
+
+	cons_status(n->core, &st);
+	return st.can_prepare;
+}
+
 zxid_t cons_node_next_zxid(struct cons_node *n)
 {
 	zxid_t z = cons_next_zxid(n->core);
@@ -517,6 +683,16 @@ int cons_node_compact(struct cons_node *n, zxid_t zxid)
 	run(n, &ev);
 	rc = n->store->compact(n->store, zxid);
 	return rc;
+}
+
+int cons_node_read_index(struct cons_node *n, uint64_t token)
+{
+	struct cons_event ev = {.type = CONS_EV_READ_INDEX};
+
+	ev.now_ms = n->host.now(n->host.arg);
+	ev.read_index.token = token;
+	run(n, &ev);
+	return 0;
 }
 
 struct cons *cons_node_core(struct cons_node *n)

@@ -24,10 +24,12 @@ struct cons_node_host {
 	/* Apply committed entries in order (entries and data borrowed). */
 	void (*apply)(void *arg, const struct cons_entry *e, size_t n);
 	/* The newest durable snapshot: its zxid (0 = none) and bytes, borrowed
-	 * until the next call into the node. Returns 0 or a negative errno. */
+	 * until the next call into the node. Returns 0 or a negative errno.
+	 * Not called when snap_open and snap_read are set (may be NULL then). */
 	int (*snap_get)(void *arg, zxid_t *zxid, const uint8_t **blob, uint32_t *len);
 	/* Replace the state by the blob and store it durably (blob borrowed).
-	 * Returns 0 or a negative errno (the state is then unchanged). */
+	 * Returns 0 or a negative errno (the state is then unchanged). Not
+	 * called when snap_begin, snap_write and snap_finish are set. */
 	int (*snap_install)(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t len);
 	/* Role, epoch or leader changed. May be NULL. */
 	void (*role)(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader);
@@ -36,12 +38,74 @@ struct cons_node_host {
 	 * call cons_node_propose). May be NULL otherwise. */
 	void (*forwarded)(void *arg, uint32_t from, const struct cons_payload *p,
 			  size_t n);
+	/*
+	 * A cons_node_read_index(token) completed. status 0: reads the host
+	 * answers for it (ZooKeeper's sync, and the reads queued behind it)
+	 * are linearizable once the host has applied read_zxid: the host
+	 * holds them until its apply callback has delivered read_zxid (it may
+	 * already have), never answers them from an older state. Otherwise
+	 * status is CONS_ENOTLEADER (no leader known, or the role, epoch or
+	 * leader changed before the answer: the host fails them or asks
+	 * again) or -ETIMEDOUT (the leader did not answer). Called once per
+	 * token, possibly from inside cons_node_read_index. May be NULL when
+	 * the host never asks.
+	 */
+	void (*read_ready)(void *arg, uint64_t token, zxid_t read_zxid, int status);
+	/*
+	 * This server leads `epoch` and has applied every entry of the
+	 * earlier epochs (its epoch entry is committed and applied): from now
+	 * on, not before, it may prepare requests against its state, e.g.
+	 * those forwarded to it (forwarded callback) that it held meanwhile.
+	 * Called once per leadership, right after the apply callback that
+	 * delivered the epoch entry. A host that prepares must hold (not
+	 * prepare, not fail) forwarded requests until then, and drop what it
+	 * holds when the role callback reports it no longer leads. May be
+	 * NULL for a host that proposes payloads needing no preparation.
+	 */
+	void (*prepare_ready)(void *arg, uint32_t epoch);
+	/*
+	 * Snapshots in chunks (cons_snapshot.c), so that no snapshot is ever
+	 * in one buffer: set all five, or none (the node then serves slices
+	 * of snap_get's blob and gathers what it receives into one buffer for
+	 * snap_install). All return 0 or a negative errno.
+	 *
+	 * Sending (leader): snap_open names the newest durable snapshot, its
+	 * zxid (0 = none) and size in bytes (also used at start, instead of
+	 * snap_get, for the zxid of the state the host recovered); snap_read
+	 * reads len bytes at offset of the snapshot at zxid into buf (e.g.
+	 * pread on the SQLite snapshot file): -ENOENT when that snapshot is
+	 * gone (the core then offers the newest again).
+	 *
+	 * Receiving (follower): snap_begin starts a snapshot at zxid of total
+	 * bytes (discard any partial one received before, e.g. truncate a
+	 * temporary file); snap_write appends len bytes, offset always being
+	 * what was written so far; snap_finish: those total bytes are the
+	 * whole snapshot: install it as the new state, durably (fsync and
+	 * rename over the live snapshot), or fail leaving the state as it
+	 * was. After a failed begin or write the node does not call
+	 * snap_finish for it; the transfer starts over with a new begin.
+	 */
+	int (*snap_open)(void *arg, zxid_t *zxid, uint64_t *total);
+	int (*snap_read)(void *arg, zxid_t zxid, uint64_t offset, uint8_t *buf,
+			 uint32_t len);
+	int (*snap_begin)(void *arg, zxid_t zxid, uint64_t total);
+	int (*snap_write)(void *arg, zxid_t zxid, uint64_t offset, const uint8_t *data,
+			  uint32_t len);
+	int (*snap_finish)(void *arg, zxid_t zxid);
 };
 
 /*
  * Load the durable state from store, start the core and register with the
  * transport. store, transport and host are borrowed for the node's life;
  * cfg is copied. Returns 0 or a negative errno.
+ *
+ * Restart never goes back in time: the host first recovers its newest
+ * snapshot (snap_get reports it), then, from inside this call, the apply
+ * callback delivers the log's entries after the snapshot up to the commit
+ * watermark the store recorded (cons.h, cons_boot), and never beyond: the
+ * tail after it is applied only once a leader commits it. So the host's
+ * state is ready for apply before it calls this, and reads served after it
+ * returns see at least what this member knew committed before the crash.
  */
 int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 		  struct cons_transport *tr, const struct cons_node_host *host,
@@ -60,8 +124,8 @@ int cons_node_tick(struct cons_node *n);
  * errno. Called from inside a host callback it queues a copy and returns 0.
  * Success means handed on, not committed: the host learns of the commit
  * when the txn (identified by its own session/cxid) is applied, and fails
- * what is outstanding when the role callback reports a change. A host that
- * needs a read barrier (ZooKeeper's sync) proposes a no-op and waits for it.
+ * what is outstanding when the role callback reports a change. For a read
+ * barrier (ZooKeeper's sync) use cons_node_read_index, not a no-op.
  */
 int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt);
 /*
@@ -71,8 +135,23 @@ int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t 
  */
 int cons_node_forward(struct cons_node *n, const struct cons_payload *p, size_t cnt);
 /* The zxid the next proposal will get (counting proposals queued from
- * callbacks), or 0 when this server does not lead. */
+ * callbacks), or 0 when this server does not lead or may not prepare yet
+ * (see prepare_ready). */
 zxid_t cons_node_next_zxid(struct cons_node *n);
+/* 1 when this server leads and prepare_ready has been called for this
+ * leadership (the host may prepare), else 0. */
+int cons_node_can_prepare(struct cons_node *n);
+/*
+ * Linearizable read barrier (cons_read.c): ask for the point up to which
+ * this server may serve reads that see every write acknowledged before
+ * this call. The answer comes through host->read_ready with the same token
+ * (the host's, e.g. a session's sync request; tokens need not be unique,
+ * each call is answered once). On the leader it costs one heartbeat round
+ * shared by every request waiting at the time; on a follower or observer
+ * one message to the leader and back. Returns 0 (the answer may already
+ * have been delivered).
+ */
+int cons_node_read_index(struct cons_node *n, uint64_t token);
 /* The host took a durable snapshot at zxid: drop the log up to it. */
 int cons_node_compact(struct cons_node *n, zxid_t zxid);
 /* Feed one received frame (borrowed); bad frames are dropped. */

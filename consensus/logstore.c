@@ -251,35 +251,36 @@ static int check_entries(zxid_t prev, const struct logstore_entry *entries, size
 	return 0;
 }
 
-int logstore_append(struct logstore *ls, struct logstore_req *req,
-		    const struct logstore_entry *entries, size_t n, logstore_cb cb)
+int logstore_append_commit(struct logstore *ls, struct logstore_req *req, int truncate,
+			   zxid_t after, const struct logstore_entry *entries, size_t n,
+			   zxid_t commit_zxid, logstore_cb cb)
 {
-	zxid_t last;
+	zxid_t last = truncate ? after : ls->last_submitted;
 
-	if (n == 0 || check_entries(ls->last_submitted, entries, n, &last) < 0)
+	if ((!truncate && n == 0) || check_entries(last, entries, n, &last) < 0)
 		return -EINVAL;
 	req->in = entries;
 	req->n_in = n;
-	req->truncate = 0;
+	req->truncate = truncate != 0;
+	req->arg = truncate ? after : 0;
+	req->commit = commit_zxid;
 	ls->last_submitted = last;
+	if (commit_zxid > ls->meta_submitted.commit_zxid)
+		ls->meta_submitted.commit_zxid = commit_zxid;
 	submit(ls, req, LOGSTORE_APPEND, cb);
 	return 0;
+}
+
+int logstore_append(struct logstore *ls, struct logstore_req *req,
+		    const struct logstore_entry *entries, size_t n, logstore_cb cb)
+{
+	return logstore_append_commit(ls, req, 0, 0, entries, n, 0, cb);
 }
 
 int logstore_append_after(struct logstore *ls, struct logstore_req *req, zxid_t after,
 			  const struct logstore_entry *entries, size_t n, logstore_cb cb)
 {
-	zxid_t last = after;
-
-	if (check_entries(after, entries, n, &last) < 0)
-		return -EINVAL;
-	req->in = entries;
-	req->n_in = n;
-	req->truncate = 1;
-	req->arg = after;
-	ls->last_submitted = last;
-	submit(ls, req, LOGSTORE_APPEND, cb);
-	return 0;
+	return logstore_append_commit(ls, req, 1, after, entries, n, 0, cb);
 }
 
 int logstore_truncate(struct logstore *ls, struct logstore_req *req, zxid_t after,
@@ -306,6 +307,7 @@ int logstore_reset(struct logstore *ls, struct logstore_req *req, zxid_t snap_zx
 {
 	req->arg = snap_zxid;
 	ls->meta_submitted.snapshot_zxid = snap_zxid;
+	ls->meta_submitted.commit_zxid = snap_zxid;
 	ls->last_submitted = snap_zxid;
 	submit(ls, req, LOGSTORE_RESET, cb);
 	return 0;

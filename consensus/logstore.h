@@ -10,13 +10,18 @@
  *       zxid (8 bytes big-endian) || epoch (4 bytes big-endian) || type (1
  *       byte) || data, so a flipped byte in any field is caught when the row
  *       is read back.
- *   meta(id = 1, accepted_epoch, current_epoch, vote, snapshot_zxid, crc)
+ *   meta(id = 1, accepted_epoch, current_epoch, vote, snapshot_zxid,
+ *        commit_zxid, crc)
  *       Zab's acceptedEpoch and currentEpoch (ZooKeeper persists them in the
  *       files acceptedEpoch/currentEpoch before acting on them), the vote of
- *       the current election round, and the zxid of the last snapshot the log
- *       was compacted against; crc over the four values as 4+4+8+8 bytes
- *       big-endian.
- *   PRAGMA application_id = 'QFSL', user_version = format version (1),
+ *       the current election round, the zxid of the last snapshot the log
+ *       was compacted against, and the commit watermark: the newest zxid
+ *       this member knew committed when it wrote (logstore_append_commit
+ *       raises it in the append's own transaction, so it costs no fsync;
+ *       a reset sets it to the snapshot's zxid); crc over the five values
+ *       as 4+4+8+8+8 bytes big-endian.
+ *   PRAGMA application_id = 'QFSL', user_version = format version (2; a
+ *   log of another version, such as 1 without commit_zxid, is refused),
  *   auto_vacuum = INCREMENTAL (compaction and reset return the freed pages
  *   to the file system in the same transaction).
  *
@@ -73,6 +78,8 @@ struct logstore_meta {
 	uint32_t current_epoch;
 	uint64_t vote; /* opaque to the store; 0 means none */
 	zxid_t snapshot_zxid;
+	zxid_t commit_zxid; /* the commit watermark; never above the log's end
+			       when written, but check (a reset may follow) */
 };
 
 /* What logstore_open found. first/last are 0 when the log is empty. */
@@ -118,7 +125,8 @@ struct logstore_req {
 	size_t n_in;
 	zxid_t arg, arg2;
 	size_t max;
-	int truncate; /* APPEND: truncate after arg first, same transaction */
+	int truncate;  /* APPEND: truncate after arg first, same transaction */
+	zxid_t commit; /* APPEND: raise meta.commit_zxid to this, same transaction */
 	struct logstore_meta meta;
 	struct logstore_req *next;
 };
@@ -161,6 +169,18 @@ int logstore_append(struct logstore *ls, struct logstore_req *req,
 int logstore_append_after(struct logstore *ls, struct logstore_req *req, zxid_t after,
 			  const struct logstore_entry *entries, size_t n, logstore_cb cb);
 
+/*
+ * logstore_append (truncate == 0; n >= 1) or logstore_append_after
+ * (truncate != 0) that also raises the metadata's commit_zxid to
+ * commit_zxid in the same transaction, so the watermark is durable exactly
+ * when the entries are, at no extra fsync. A commit_zxid at or below the
+ * stored one changes nothing. logstore_meta() shows the raised value at
+ * once (so a later set_meta built from it keeps it).
+ */
+int logstore_append_commit(struct logstore *ls, struct logstore_req *req, int truncate,
+			   zxid_t after, const struct logstore_entry *entries, size_t n,
+			   zxid_t commit_zxid, logstore_cb cb);
+
 /* Removes every entry with zxid > after (a follower that followed an old
  * leader discards its uncommitted suffix). */
 int logstore_truncate(struct logstore *ls, struct logstore_req *req, zxid_t after,
@@ -172,8 +192,9 @@ int logstore_truncate(struct logstore *ls, struct logstore_req *req, zxid_t afte
 int logstore_compact(struct logstore *ls, struct logstore_req *req, zxid_t before,
 		     logstore_cb cb);
 
-/* Removes every entry and sets snapshot_zxid to snap_zxid (a snapshot was
- * installed), in one transaction; the next append must be above it. */
+/* Removes every entry and sets snapshot_zxid and commit_zxid to snap_zxid
+ * (a snapshot was installed), in one transaction; the next append must be
+ * above it. */
 int logstore_reset(struct logstore *ls, struct logstore_req *req, zxid_t snap_zxid,
 		   logstore_cb cb);
 
@@ -215,6 +236,5 @@ void logstore_stats(struct logstore *ls, uint64_t *commits, uint64_t *entries);
 
 /* The path the store was opened with (borrowed). */
 const char *logstore_path(const struct logstore *ls);
-
 
 #endif

@@ -35,7 +35,7 @@ static void release_loaded(struct lsc *s)
 }
 
 static int lsc_load(struct cons_store *vt, struct cons_meta *meta, zxid_t *snap_zxid,
-		    const struct cons_entry **entries, size_t *n)
+		    zxid_t *commit_zxid, const struct cons_entry **entries, size_t *n)
 {
 	struct lsc *s = vt->impl;
 	const struct logstore_meta *m = logstore_meta(s->ls);
@@ -45,6 +45,7 @@ static int lsc_load(struct cons_store *vt, struct cons_meta *meta, zxid_t *snap_
 	meta->epoch = m->current_epoch;
 	meta->vote = (uint32_t)m->vote;
 	*snap_zxid = m->snapshot_zxid;
+	*commit_zxid = m->commit_zxid;
 	*entries = NULL;
 	*n = 0;
 	rc = logstore_read_sync(s->ls, &s->loaded, 0, INT64_MAX, SIZE_MAX);
@@ -115,7 +116,7 @@ static int lsc_set_meta(struct cons_store *vt, struct cons_store_req *creq,
 
 static int lsc_append(struct cons_store *vt, struct cons_store_req *creq, int truncate,
 		      zxid_t truncate_after, const struct cons_entry *entries, size_t n,
-		      cons_store_cb cb)
+		      zxid_t commit_zxid, cons_store_cb cb)
 {
 	struct lsc *s = vt->impl;
 	size_t bytes = 0;
@@ -144,13 +145,11 @@ static int lsc_append(struct cons_store *vt, struct cons_store_req *creq, int tr
 			memcpy(p, entries[i].data, entries[i].len);
 		p += entries[i].len;
 	}
-	if (truncate)
-		rc = logstore_append_after(s->ls, &op->req, truncate_after, op->entries,
-					   n, op_done);
-	else if (n == 0)
+	if (!truncate && n == 0)
 		rc = logstore_barrier(s->ls, &op->req, op_done);
 	else
-		rc = logstore_append(s->ls, &op->req, op->entries, n, op_done);
+		rc = logstore_append_commit(s->ls, &op->req, truncate, truncate_after,
+					    op->entries, n, commit_zxid, op_done);
 	if (rc < 0)
 		free(op);
 	return rc;

@@ -3,12 +3,14 @@
  * core's struct cons_store (cons.h).
  *
  * Mapping: cons_meta.epoch is stored as both accepted and current epoch,
- * cons_meta.vote as the vote; load's snap_zxid is the metadata's
- * snapshot_zxid. append(truncate=1) is logstore_append_after (one
- * transaction); compact(zxid) is logstore_compact(zxid + 1); reset is
- * logstore_reset. The core's entries are copied before append returns, as
- * cons.h requires. Completions run on the store's event loop (or inside the
- * call for a synchronous store), each request's cb once, in order.
+ * cons_meta.vote as the vote; load's snap_zxid and commit_zxid are the
+ * metadata's snapshot_zxid and commit_zxid. append is
+ * logstore_append_commit (entries, optional truncation and the commit
+ * watermark in one transaction); compact(zxid) is logstore_compact(zxid +
+ * 1); reset is logstore_reset (which sets the watermark to its zxid). The core's entries
+ * are copied before append returns, as cons.h requires. Completions run on the store's
+ * event loop (or inside the call for a synchronous store), each request's cb once, in
+ * order.
  */
 #ifndef QFS_LOGSTORE_CONS_H
 #define QFS_LOGSTORE_CONS_H

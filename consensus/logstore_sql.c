@@ -14,7 +14,7 @@
 #include "logstore_int.h"
 
 #define LOGSTORE_APP_ID	 0x5146534c /* "QFSL" */
-#define LOGSTORE_VERSION 1
+#define LOGSTORE_VERSION 2	    /* 2: meta.commit_zxid */
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
@@ -43,12 +43,13 @@ static uint32_t record_crc(zxid_t zxid, uint32_t epoch, uint8_t type, const void
 
 static uint32_t meta_crc(const struct logstore_meta *m)
 {
-	uint8_t b[24];
+	uint8_t b[32];
 
 	put_be32(b, m->accepted_epoch);
 	put_be32(b + 4, m->current_epoch);
 	put_be64(b + 8, m->vote);
 	put_be64(b + 16, m->snapshot_zxid);
+	put_be64(b + 24, m->commit_zxid);
 	return crc32c(0, b, sizeof(b));
 }
 
@@ -101,7 +102,8 @@ static const char schema[] =
     " type INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);"
     "CREATE TABLE meta(id INTEGER PRIMARY KEY CHECK (id = 1),"
     " accepted_epoch INTEGER NOT NULL, current_epoch INTEGER NOT NULL,"
-    " vote INTEGER NOT NULL, snapshot_zxid INTEGER NOT NULL, crc INTEGER NOT NULL);";
+    " vote INTEGER NOT NULL, snapshot_zxid INTEGER NOT NULL,"
+    " commit_zxid INTEGER NOT NULL, crc INTEGER NOT NULL);";
 
 static int create_schema(struct logstore *ls, char *errmsg, size_t len)
 {
@@ -114,7 +116,7 @@ static int create_schema(struct logstore *ls, char *errmsg, size_t len)
 	if ((rc = exec(ls, schema, errmsg, len)) < 0)
 		goto err_rollback;
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO meta VALUES(1, 0, 0, 0, 0, %u);"
+		 "INSERT INTO meta VALUES(1, 0, 0, 0, 0, 0, %u);"
 		 "PRAGMA application_id = %d; PRAGMA user_version = %d;",
 		 meta_crc(&m), LOGSTORE_APP_ID, LOGSTORE_VERSION);
 	if ((rc = exec(ls, sql, errmsg, len)) < 0)
@@ -149,7 +151,7 @@ static int prepare_all(struct logstore *ls, char *errmsg, size_t len)
 	    {offsetof(struct logstore, st_compact), "DELETE FROM log WHERE zxid < ?1"},
 	    {offsetof(struct logstore, st_meta),
 	     "UPDATE meta SET accepted_epoch = ?1, current_epoch = ?2, vote = ?3,"
-	     " snapshot_zxid = ?4, crc = ?5 WHERE id = 1"},
+	     " snapshot_zxid = ?4, commit_zxid = ?5, crc = ?6 WHERE id = 1"},
 	    {offsetof(struct logstore, st_read),
 	     "SELECT zxid, epoch, type, data, crc FROM log WHERE zxid >= ?1 AND zxid <= "
 	     "?2"
@@ -176,8 +178,8 @@ static int load_meta(struct logstore *ls, struct logstore_meta *m, char *errmsg,
 
 	if (sqlite3_prepare_v2(
 		ls->db,
-		"SELECT accepted_epoch, current_epoch, vote, snapshot_zxid, crc"
-		" FROM meta WHERE id = 1",
+		"SELECT accepted_epoch, current_epoch, vote, snapshot_zxid,"
+		" commit_zxid, crc FROM meta WHERE id = 1",
 		-1, &st, NULL) != SQLITE_OK)
 		return sql_fail(ls, errmsg, len, "reading metadata");
 	rc = sqlite3_step(st);
@@ -194,7 +196,8 @@ static int load_meta(struct logstore *ls, struct logstore_meta *m, char *errmsg,
 	m->current_epoch = (uint32_t)sqlite3_column_int64(st, 1);
 	m->vote = (uint64_t)sqlite3_column_int64(st, 2);
 	m->snapshot_zxid = (zxid_t)sqlite3_column_int64(st, 3);
-	stored = (uint32_t)sqlite3_column_int64(st, 4);
+	m->commit_zxid = (zxid_t)sqlite3_column_int64(st, 4);
+	stored = (uint32_t)sqlite3_column_int64(st, 5);
 	sqlite3_finalize(st);
 	if (stored != meta_crc(m)) {
 		snprintf(errmsg, len,
@@ -467,7 +470,8 @@ static int write_meta(struct logstore *ls, struct logstore_req *req,
 	sqlite3_bind_int64(st, 2, m->current_epoch);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)m->vote);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)m->snapshot_zxid);
-	sqlite3_bind_int64(st, 5, meta_crc(m));
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)m->commit_zxid);
+	sqlite3_bind_int64(st, 6, meta_crc(m));
 	return step_done(ls, st, req, "writing metadata");
 }
 
@@ -486,7 +490,12 @@ static int run_one(struct logstore *ls, struct logstore_req *req,
 			if ((rc = step_done(ls, ls->st_truncate, req, "truncating")) < 0)
 				return rc;
 		}
-		return run_append(ls, req);
+		if ((rc = run_append(ls, req)) < 0 || req->commit <= meta->commit_zxid)
+			return rc;
+		/* The commit watermark rides in the append's transaction: one
+		 * more row updated, no more fsync. */
+		meta->commit_zxid = req->commit;
+		return write_meta(ls, req, meta);
 	case LOGSTORE_TRUNCATE:
 		st = ls->st_truncate;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)req->arg);
@@ -506,6 +515,7 @@ static int run_one(struct logstore *ls, struct logstore_req *req,
 		    (rc = vacuum(ls, req)) < 0)
 			return rc;
 		meta->snapshot_zxid = req->arg;
+		meta->commit_zxid = req->arg; /* a snapshot holds only committed txns */
 		return write_meta(ls, req, meta);
 	case LOGSTORE_SET_META:
 		*meta = req->meta;

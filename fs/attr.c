@@ -6,7 +6,8 @@
  *     the regular file ".data" inside it; otherwise a regular file;
  *   - st_size is the data length (0 for a directory), st_mtime, st_ctime and
  *     st_atime are the znode's mtime (ZooKeeper's ctime, the creation time,
- *     is user.quorumfs.ctime);
+ *     is user.quorumfs.ctime), or the tree's birth for the nodes whose stat
+ *     times are 0 (tree_birth_ms);
  *   - mode bits show what the mount's identity may do under the ACL, the
  *     same for user, group and other: r = READ, w = WRITE (files) or CREATE
  *     (directories), x on every directory (ZooKeeper has no search right);
@@ -20,23 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs_int.h"
 #include "zerr.h"
-
-int32_t qfs_perms(struct qfs_mount *m, const struct znode *n)
-{
-	static const int32_t all[] = {ZPERM_READ, ZPERM_WRITE, ZPERM_CREATE, ZPERM_DELETE,
-				      ZPERM_ADMIN};
-	int32_t p = 0;
-	unsigned i;
-
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (acl_check(&n->acl, m->auth, all[i]) == ZOK)
-			p |= all[i];
-	return p;
-}
 
 static void ms_to_ts(int64_t ms, struct timespec *ts)
 {
@@ -44,10 +33,45 @@ static void ms_to_ts(int64_t ms, struct timespec *ts)
 	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
 }
 
-void qfs_fill_stat(struct qfs_mount *m, const struct znode *n, int is_data, uint64_t ino,
-		   struct stat *st)
+static int oldest_ctime(void *arg, const struct znode *n)
 {
-	int32_t p = qfs_perms(m, n);
+	int64_t *min = arg;
+
+	if (n->stat.ctime > 0 && (*min == 0 || n->stat.ctime < *min))
+		*min = n->stat.ctime;
+	return 0;
+}
+
+/*
+ * The time shown for nodes whose stat times are 0: the root and the system
+ * nodes a fresh tree starts with (as in ZooKeeper). The tree's birth: the
+ * creation time of its oldest node, the same on every host; a tree that has
+ * no node of its own yet (only then is the walk repeated, over a handful of
+ * nodes) shows the time it was mounted.
+ */
+static int64_t tree_birth_ms(struct qfs_mount *m)
+{
+	struct timespec ts;
+	int64_t min = 0;
+
+	if (m->birth_ms)
+		return m->birth_ms;
+	tree_walk(qcore_tree(m->core), oldest_ctime, &min);
+	if (min) {
+		m->birth_ms = min;
+		return min;
+	}
+	if (!m->mounted_ms) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		m->mounted_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	return m->mounted_ms;
+}
+
+void qfs_fill_stat(struct qfs_mount *m, const struct zauth *who, const struct znode *n,
+		   int is_data, uint64_t ino, struct stat *st)
+{
+	int32_t p = qfs_perms(who, n);
 	int dir = qfs_node_is_dir(n) && !is_data;
 
 	memset(st, 0, sizeof(*st));
@@ -72,7 +96,7 @@ void qfs_fill_stat(struct qfs_mount *m, const struct znode *n, int is_data, uint
 	st->st_gid = m->gid;
 	st->st_blksize = 4096;
 	st->st_blocks = (st->st_size + 511) / 512;
-	ms_to_ts(n->stat.mtime, &st->st_mtim);
+	ms_to_ts(n->stat.mtime ? n->stat.mtime : tree_birth_ms(m), &st->st_mtim);
 	/* Below the millisecond, the change's zxid: two changes in one
 	 * millisecond still differ in mtime, which is what makes the kernel
 	 * drop cached pages of a value replaced by one of the same size. */
@@ -90,12 +114,12 @@ void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n
 	e.ino = in->ino;
 	e.generation = 1; /* numbers are never reused */
 	if (n) {
-		qfs_fill_stat(m, n, in->is_data, in->ino, &e.attr);
+		qfs_fill_stat(m, qfs_req_who(req), n, in->is_data, in->ino, &e.attr);
 		in->last = e.attr;
 	} else {
 		e.attr = in->last;
 	}
-	e.attr_timeout = n ? QFS_ATTR_TIMEOUT : 0;
+	e.attr_timeout = n ? m->attr_timeout : 0;
 	e.entry_timeout = n ? QFS_ENTRY_TIMEOUT : 0;
 	if (fuse_reply_entry(req, &e) == 0)
 		in->nlookup++;
@@ -157,6 +181,13 @@ void qfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	} else {
 		n = tree_lookup(qcore_tree(m->core), path);
 	}
+	if (!n && qfs_name_check(name)) {
+		/* a name the mount would not make: the error every creating
+		 * call then returns (the kernel looks a new name up first);
+		 * a longer one made through the wire protocol still opens */
+		fuse_reply_err(req, ENAMETOOLONG);
+		goto out;
+	}
 	if (!n) {
 		/* A negative entry: the kernel may cache the absence; a create
 		 * from elsewhere is replayed (mkdir/creat), which replaces it. */
@@ -212,9 +243,9 @@ void qfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_attr(req, &in->last, 0);
 		return;
 	}
-	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	qfs_fill_stat(m, qfs_req_who(req), n, in->is_data, in->ino, &st);
 	in->last = st;
-	fuse_reply_attr(req, &st, QFS_ATTR_TIMEOUT);
+	fuse_reply_attr(req, &st, m->attr_timeout);
 }
 
 struct trunc_ctx {
@@ -243,9 +274,9 @@ static void trunc_done(void *arg, int err, const struct zresult *res)
 		fuse_reply_err(c->req, ENOENT);
 		goto out;
 	}
-	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	qfs_fill_stat(m, qfs_req_who(c->req), n, in->is_data, in->ino, &st);
 	in->last = st;
-	fuse_reply_attr(c->req, &st, QFS_ATTR_TIMEOUT);
+	fuse_reply_attr(c->req, &st, m->attr_timeout);
 out:
 	free(c);
 }
@@ -283,7 +314,7 @@ static int truncate_path(fuse_req_t req, struct qfs_inode *in, const struct znod
 	zr.data = data;
 	zr.data_len = (int32_t)size;
 	zr.version = -1;
-	err = qfs_submit(m, &zr, trunc_done, c);
+	err = qfs_submit(m, qfs_req_who(req), &zr, trunc_done, c);
 	free(data);
 	if (err)
 		free(c);
@@ -336,7 +367,7 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	qfs_fill_stat(m, qfs_req_who(req), n, in->is_data, in->ino, &st);
 	if ((to_set & FUSE_SET_ATTR_MODE) &&
 	    (attr->st_mode & 07777) != (st.st_mode & 07777))
 		goto err_perm;
@@ -385,7 +416,7 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	}
 reply:
 	in->last = st;
-	fuse_reply_attr(req, &st, QFS_ATTR_TIMEOUT);
+	fuse_reply_attr(req, &st, m->attr_timeout);
 	return;
 err_perm:
 	fuse_reply_err(req, EPERM);
@@ -408,7 +439,7 @@ void qfs_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_files = nodes + 1000000;
 	sv.f_ffree = 1000000;
 	sv.f_favail = sv.f_ffree;
-	sv.f_namemax = 255;
+	sv.f_namemax = QFS_NAME_MAX;
 	fuse_reply_statfs(req, &sv);
 }
 
@@ -430,7 +461,7 @@ void qfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	qfs_fill_stat(m, n, in->is_data, in->ino, &st);
+	qfs_fill_stat(m, qfs_req_who(req), n, in->is_data, in->ino, &st);
 	if (((mask & R_OK) && !(st.st_mode & 0444)) ||
 	    ((mask & W_OK) && !(st.st_mode & 0222)) ||
 	    ((mask & X_OK) && !(st.st_mode & 0111)))

@@ -93,9 +93,9 @@ void qfs_replay_entry(fuse_req_t req, struct qfs_mount *m, const char *path, int
 	e.ino = in->ino;
 	e.generation = 1; /* numbers are never reused */
 	if (n) {
-		qfs_fill_stat(m, n, 0, in->ino, &e.attr);
+		qfs_fill_stat(m, qfs_req_who(req), n, 0, in->ino, &e.attr);
 		in->last = e.attr;
-		e.attr_timeout = QFS_ATTR_TIMEOUT;
+		e.attr_timeout = m->attr_timeout;
 		e.entry_timeout = QFS_ENTRY_TIMEOUT;
 	} else {
 		e.attr = in->last;
@@ -163,6 +163,13 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, int d
 		free(path);
 		return;
 	}
+	err = qfs_name_check(name);
+	if (err)
+		goto err_after_path;
+	if (qfs_path_system(path)) {
+		err = EPERM;
+		goto err_after_path;
+	}
 	if (strcmp(name, QFS_DATA_NAME) == 0 || path_validate(path) != ZOK) {
 		err = EINVAL;
 		goto err_after_path;
@@ -180,7 +187,7 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, int d
 	zr.data = "";
 	zr.data_len = 0;
 	zr.dir = dir;
-	err = qfs_submit(m, &zr, mkdir_done, c);
+	err = qfs_submit(m, qfs_req_who(req), &zr, mkdir_done, c);
 	if (err)
 		goto err_after_ctx;
 	return;
@@ -255,6 +262,12 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, int
 		fuse_reply_err(req, 0);
 		return;
 	}
+	/* Not EINVAL, which rm -rf takes for "already gone" and exits 0
+	 * after removing what it could: nothing under /zookeeper goes. */
+	if (qfs_path_system(strcmp(name, QFS_DATA_NAME) == 0 ? pn->path : path)) {
+		err = EPERM;
+		goto err_after_path;
+	}
 	memset(&zr, 0, sizeof(zr));
 	if (strcmp(name, QFS_DATA_NAME) == 0) {
 		if (dir) {
@@ -297,7 +310,7 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, int
 	}
 	c->req = req;
 	c->path = path;
-	err = qfs_submit(m, &zr, unlink_done, c);
+	err = qfs_submit(m, qfs_req_who(req), &zr, unlink_done, c);
 	if (err)
 		goto err_after_ctx;
 	return;
@@ -359,6 +372,11 @@ void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = ENOENT;
 		goto err_reply;
 	}
+	/* listing is getChildren: READ, as the wire protocol asks */
+	if (!qfs_allowed(req, n, ZPERM_READ)) {
+		err = EACCES;
+		goto err_reply;
+	}
 	h = qfs_handle_new(m, ino, in->zpath);
 	if (!h) {
 		err = ENOMEM;
@@ -368,9 +386,18 @@ void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (err)
 		goto err_after_handle;
 	err = add_ent(h, &cap, ".", S_IFDIR, ino);
-	err = err ? err : add_ent(h, &cap, "..", S_IFDIR, 0);
+	/* "..": the parent's number; the root's parent is outside the mount,
+	 * the root itself stands for it (as on any filesystem's root) */
+	if (n->parent) {
+		cpath = qfs_path_parent(in->zpath);
+		dino = cpath ? qfs_ino_number(m, cpath, n->parent, 0) : 0;
+		free(cpath);
+	} else {
+		dino = FUSE_ROOT_ID;
+	}
+	err = err ? err : add_ent(h, &cap, "..", S_IFDIR, dino);
 	cpath = qfs_path_join(in->path, QFS_DATA_NAME);
-	dino = cpath ? qfs_ino_peek(m, cpath, n, 1) : 0;
+	dino = cpath ? qfs_ino_number(m, cpath, n, 1) : 0;
 	free(cpath);
 	err = err ? err : add_ent(h, &cap, QFS_DATA_NAME, S_IFREG, dino);
 	for (i = 0; !err && i < count; i++) {
@@ -381,7 +408,7 @@ void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		cn = tree_lookup(qcore_tree(m->core), cpath);
 		/* the number a lookup will give, so ls -i and stat agree */
-		dino = cn ? qfs_ino_peek(m, cpath, cn, 0) : 0;
+		dino = cn ? qfs_ino_number(m, cpath, cn, 0) : 0;
 		free(cpath);
 		if (!cn)
 			continue;

@@ -75,6 +75,7 @@ void qfs_handle_free(struct qfs_handle *h)
 	free(h->buf);
 	free(h->snap);
 	free(h->zpath);
+	zauth_free(&h->who);
 	free(h);
 }
 
@@ -210,11 +211,14 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
-	/* refuse a writer the ACL will refuse at close, where shells do not
-	 * look: "echo x > f" then fails visibly */
+	/* READ for reading (the kernel's page cache serves only descriptors
+	 * opened here); a writer the ACL will refuse at close is refused now,
+	 * where shells look: "echo x > f" then fails visibly */
 	replay = qfs_from_replay(req);
-	if ((fi->flags & O_ACCMODE) != O_RDONLY && !replay &&
-	    acl_check(&n->acl, m->auth, ZPERM_WRITE) != ZOK) {
+	if (!replay && (((fi->flags & O_ACCMODE) != O_WRONLY &&
+			 acl_check(&n->acl, qfs_req_who(req), ZPERM_READ) != ZOK) ||
+			((fi->flags & O_ACCMODE) != O_RDONLY &&
+			 acl_check(&n->acl, qfs_req_who(req), ZPERM_WRITE) != ZOK))) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}
@@ -226,6 +230,12 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->replay = replay;
 	h->open_pid = fuse_req_ctx(req)->pid;
 	set_open_flags(h, in, fi);
+	/* the commit at close is the opener's, whoever closes */
+	if (h->writable && !h->replay && qfs_auth_copy(&h->who, qfs_req_who(req)) < 0) {
+		qfs_handle_free(h);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	/* Start from the current value; an O_TRUNC follows as a setattr on
 	 * this handle (attr.c), which empties the buffer, commits nothing and
 	 * makes the commit unconditional. */
@@ -273,16 +283,24 @@ static void create_done(void *arg, int err, const struct zresult *res)
 		goto out;
 	}
 	set_open_flags(h, in, &c->fi);
+	if (h->writable && qfs_auth_copy(&h->who, qfs_req_who(c->req)) < 0) {
+		qfs_handle_free(h);
+		fuse_reply_err(c->req, ENOMEM);
+		goto out;
+	}
 	/* Empty and made just now: a write buffer that commits only if
 	 * written, based on the version just created. */
 	h->loaded = 1;
 	h->base_version = n->stat.version;
+	h->created = 1;
+	h->created_czxid = n->stat.czxid;
+	h->created_version = n->stat.version;
 	memset(&e, 0, sizeof(e));
 	e.ino = in->ino;
 	e.generation = 1; /* numbers are never reused */
-	qfs_fill_stat(m, n, 0, in->ino, &e.attr);
+	qfs_fill_stat(m, qfs_req_who(c->req), n, 0, in->ino, &e.attr);
 	in->last = e.attr;
-	e.attr_timeout = QFS_ATTR_TIMEOUT;
+	e.attr_timeout = m->attr_timeout;
 	e.entry_timeout = QFS_ENTRY_TIMEOUT;
 	c->fi.fh = (uintptr_t)h;
 	if (fuse_reply_create(c->req, &e, &c->fi) == 0)
@@ -328,6 +346,13 @@ void qfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 		free(path);
 		return;
 	}
+	err = qfs_name_check(name);
+	if (err)
+		goto err_after_path;
+	if (qfs_path_system(path)) {
+		err = EPERM;
+		goto err_after_path;
+	}
 	if (strcmp(name, QFS_DATA_NAME) == 0 || path_validate(path) != ZOK) {
 		err = EINVAL;
 		goto err_after_path;
@@ -345,7 +370,7 @@ void qfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 	zr.path = path;
 	zr.data = "";
 	zr.data_len = 0;
-	err = qfs_submit(m, &zr, create_done, c);
+	err = qfs_submit(m, qfs_req_who(req), &zr, create_done, c);
 	if (err)
 		goto err_after_ctx;
 	return;
@@ -476,6 +501,8 @@ static void commit_done(void *arg, int err, const struct zresult *res)
 	h->last_err = err;
 	if (!err && h->base_version >= 0)
 		h->base_version = res->stat.version;
+	if (!err)
+		h->created = 0; /* a value committed: no longer ours to undo */
 	/*
 	 * A close returns only once this host's kernel caches no longer hold
 	 * the old value: the reply goes behind the invalidations queued on the
@@ -499,6 +526,83 @@ static void waited_done(void *arg, const struct zresult *res)
 	free(c);
 }
 
+struct undo_ctx {
+	fuse_req_t req;
+	struct qfs_handle *h;
+	int err;   /* the write's error, the answer either way */
+	int fsync; /* answer at once (see commit_done) */
+};
+
+static void undo_done(void *arg, int err, const struct zresult *res)
+{
+	struct undo_ctx *c = arg;
+	struct qfs_handle *h = c->h;
+
+	h->committing = 0;
+	if (err < 0) {
+		qfs_handle_free(h);
+		free(c);
+		return;
+	}
+	if (err) /* someone else wrote or removed it: theirs now */
+		qfs_replay_unexpect_delete(h->m, h->zpath);
+	if (c->req && !c->fsync)
+		qfs_replay_reply(h->m, c->req, c->err); /* after the name is gone */
+	else if (c->req)
+		fuse_reply_err(c->req, c->err);
+	if (h->released)
+		qfs_handle_free(h);
+	free(c);
+}
+
+/*
+ * A write failed (EFBIG) on a file this handle created and never committed
+ * a value to: "cp big /coord/x" must leave nothing, so the create is
+ * undone, with a delete at the version made (a value someone else wrote
+ * meanwhile stays). The kernel drops the name through the replay thread,
+ * which also gives watchers the IN_DELETE that matches their IN_CREATE.
+ * Returns 1 if the reply (if req) is pending, 0 if there was nothing to
+ * undo, or an errno.
+ */
+static int handle_undo_create(struct qfs_handle *h, fuse_req_t req, int fsync)
+{
+	const struct znode *n;
+	struct undo_ctx *c;
+	struct zreq zr;
+	int err;
+
+	if (!h->created || h->committing)
+		return 0;
+	h->created = 0;
+	n = tree_lookup(qcore_tree(h->m->core), h->zpath);
+	if (!n || n->stat.czxid != h->created_czxid ||
+	    n->stat.version != h->created_version)
+		return 0;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return ENOMEM;
+	c->req = req;
+	c->h = h;
+	c->err = h->failed;
+	c->fsync = fsync;
+	if (qfs_replay_expect_delete(h->m, h->zpath) < 0) {
+		free(c);
+		return ENOMEM;
+	}
+	memset(&zr, 0, sizeof(zr));
+	zr.op = ZOP_DELETE;
+	zr.path = h->zpath;
+	zr.version = h->created_version;
+	err = qfs_submit(h->m, &h->who, &zr, undo_done, c);
+	if (err) {
+		qfs_replay_unexpect_delete(h->m, h->zpath);
+		free(c);
+		return err;
+	}
+	h->committing = 1;
+	return 1;
+}
+
 /*
  * Commit the handle's buffer if it has something to commit; the reply (if
  * req) comes from the commit. Returns 1 if a reply is pending, 0 if there
@@ -519,8 +623,10 @@ static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only,
 
 	if (h->replay || !h->writable)
 		return 0;
-	if (h->failed)
-		return h->failed;
+	if (h->failed) {
+		err = handle_undo_create(h, req, fsync);
+		return err ? err : h->failed;
+	}
 	if (h->dirty && written_only && !h->written)
 		return 0;
 	if (!h->dirty) {
@@ -550,7 +656,7 @@ static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only,
 	zr.data = h->buf ? h->buf : "";
 	zr.data_len = (int32_t)h->len;
 	zr.version = h->base_version;
-	err = qfs_submit(h->m, &zr, commit_done, c);
+	err = qfs_submit(h->m, &h->who, &zr, commit_done, c);
 	if (err) {
 		free(c);
 		return err;
@@ -599,8 +705,9 @@ void qfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
 
 	/* flush committed what was written; a buffer still dirty here was
-	 * only truncated (": > f"), committed now with nobody to tell. */
-	if (h->dirty)
+	 * only truncated (": > f"), committed now with nobody to tell; a
+	 * failed one undoes its create if flush did not */
+	if (h->dirty || h->failed)
 		handle_commit(h, NULL, 0, 0);
 	qfs_handle_free(h);
 	fuse_reply_err(req, 0);

@@ -12,6 +12,7 @@
 struct event_base;
 struct qcore;
 struct qfs_mount;
+struct qfs_user_map;
 
 struct qfs_mount_opts {
 	const char *mountpoint;
@@ -20,6 +21,10 @@ struct qfs_mount_opts {
 	const char *fuse_opts;
 	/* Identity the mount's requests carry for ACL checks (mountAuth=). */
 	const struct zauth *auth;
+	/* Identities of the local users on a shared mount (mountUserMap),
+	 * borrowed for the mount's life. */
+	const struct qfs_user_map *user_map;
+	size_t n_user_map;
 	int32_t session_timeout_ms; /* the mount session's timeout */
 	const char *owner;	    /* the session owner, "hostname/mount" */
 	int debug;		    /* FUSE debug output (-d) */

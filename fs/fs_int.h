@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "acl.h"
+#include "config.h"
 #include "core.h"
 #include "fs.h"
 #include "tree.h"
@@ -33,6 +34,10 @@
 #define QFS_INO_ROOT_DATA   2
 #define QFS_INO_FIXED_FIRST 16
 #define QFS_INO_GHOST_FIRST (1ull << 31)
+
+/* The longest name statfs reports, and the longest the mount makes:
+ * NAME_MAX, what every tool expects of a filesystem (struct dirent). */
+#define QFS_NAME_MAX 255
 
 /* The reserved name of a directory's own data file. */
 #define QFS_DATA_NAME ".data"
@@ -96,6 +101,16 @@ struct qfs_mount {
 	char *owner;
 	const struct zauth *auth; /* borrowed from the daemon */
 	struct zauth noauth;
+	/* who is asking (ident.c) */
+	const struct qfs_user_map *user_map; /* borrowed from the daemon */
+	size_t n_user_map;
+	int map_has_groups;
+	struct zauth who;    /* the current request's identities (scratch) */
+	struct zid *who_v;   /* its storage */
+	int shared;	     /* allow_other or allow_root: callers differ */
+	double attr_timeout; /* 0 on a shared mount: mode bits are per caller */
+	int64_t birth_ms;    /* attr.c: the tree's oldest ctime, once known */
+	int64_t mounted_ms;  /* attr.c: wall time, for a tree without one */
 	int32_t session_timeout_ms;
 	int64_t session_id; /* 0 until open, and after close */
 	int32_t cxid;
@@ -119,6 +134,8 @@ struct qfs_mount {
 	uint64_t next_ghost; /* for ghosts */
 
 	struct qfs_handle *handles; /* every open handle, freed at stop */
+	/* deletions no syscall made (replay.c: qfs_replay_expect_delete) */
+	struct qfs_expect *expected;
 
 	/* replay (replay.c) */
 	pthread_t rp_thread;
@@ -129,7 +146,9 @@ struct qfs_mount {
 	struct replay_item *rp_cur; /* being replayed; handlers read it */
 	int rp_busy;
 	int rp_stop;
-	pid_t rp_tid;
+	pid_t rp_tid;  /* whose requests are replays: the helper's pid */
+	pid_t rp_pid;  /* the replay helper process (replay_proc.c) */
+	int rp_sock;   /* to it; -1 once it is gone */
 	int rp_pipe[2]; /* thread -> loop: "queue drained" */
 
 	struct qfs_stats st;
@@ -161,7 +180,13 @@ struct qfs_handle {
 	int snapped;
 	/* commit in flight */
 	int committing;
-	int failed; /* a write failed (EFBIG): the buffer is not a value */
+	int failed;	  /* a write failed (EFBIG): the buffer is not a value */
+	struct zauth who; /* writable: the opener's identities, for commits */
+	/* made by this handle's create and nothing committed since: a failed
+	 * write undoes the create (file.c: handle_undo_create) */
+	int created;
+	int64_t created_czxid;
+	int32_t created_version;
 	int released;
 	int last_err;
 	/* directory listing (dir.c) */
@@ -196,10 +221,10 @@ struct qfs_inode *qfs_inode_by_path(struct qfs_mount *m, const char *path);
  * made if missing or if the one hashed there was for another znode. */
 struct qfs_inode *qfs_inode_for(struct qfs_mount *m, const char *path,
 				const struct znode *n, int is_data);
-/* The number n's file has or would have, without making an entry (for
- * readdir); 0 if unknown. */
-uint64_t qfs_ino_peek(struct qfs_mount *m, const char *path, const struct znode *n,
-		      int is_data);
+/* The number n's file has or would have (for readdir): never 0, except on
+ * ENOMEM. A czxid-0 node gets its (pinned) entry here. */
+uint64_t qfs_ino_number(struct qfs_mount *m, const char *path, const struct znode *n,
+			int is_data);
 /* An inode for a znode that is already gone (replay of a deletion). */
 struct qfs_inode *qfs_inode_ghost(struct qfs_mount *m, const char *path, int is_dir);
 void qfs_inode_unhash(struct qfs_mount *m, struct qfs_inode *in);
@@ -211,15 +236,34 @@ void qfs_inode_forget(struct qfs_mount *m, uint64_t ino, uint64_t n);
 const struct znode *qfs_inode_node(struct qfs_mount *m, struct qfs_inode *in);
 
 /* paths.c */
+/* A name the mount may create: 0 or ENAMETOOLONG (over QFS_NAME_MAX). */
+int qfs_name_check(const char *name);
+/* Is this znode path /zookeeper or below it? The mount makes and removes
+ * no names there (EPERM): ZooKeeper's system subtree. */
+int qfs_path_system(const char *zpath);
 char *qfs_path_join(const char *dir, const char *name);
 /* The parent znode path (malloc'd); "/" for top-level nodes. */
 char *qfs_path_parent(const char *path);
 const char *qfs_path_base(const char *path);
 
+/* ident.c: who is asking (the map is borrowed for the mount's life) */
+/* From opts: the user map (borrowed for the mount's life) and whether the
+ * mount is shared (allow_other, allow_root). 0 or -ENOMEM. */
+int qfs_ident_init(struct qfs_mount *m, const struct qfs_mount_opts *opts);
+void qfs_ident_free(struct qfs_mount *m);
+/* The caller's identities; borrowed, valid until the next call. */
+const struct zauth *qfs_req_who(fuse_req_t req);
+/* The ZPERM_* bits who holds on n. */
+int32_t qfs_perms(const struct zauth *who, const struct znode *n);
+/* Does the caller hold perm on n? (The replay thread holds everything.) */
+int qfs_allowed(fuse_req_t req, const struct znode *n, int32_t perm);
+/* Deep copy into dst (overwritten); 0 or -ENOMEM. Free with zauth_free. */
+int qfs_auth_copy(struct zauth *dst, const struct zauth *src);
+
 /* attr.c */
-void qfs_fill_stat(struct qfs_mount *m, const struct znode *n, int is_data, uint64_t ino,
-		   struct stat *st);
-int32_t qfs_perms(struct qfs_mount *m, const struct znode *n);
+/* The attributes n shows to who (mode bits: who's rights). */
+void qfs_fill_stat(struct qfs_mount *m, const struct zauth *who, const struct znode *n,
+		   int is_data, uint64_t ino, struct stat *st);
 /* Reply with an entry for in (nlookup++); n NULL for a ghost. */
 void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n);
 void qfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
@@ -281,9 +325,11 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 
 /* submit.c: writes made for FUSE requests, under the mount's session. */
 typedef void (*qfs_done_fn)(void *arg, int err, const struct zresult *res);
-/* Submit; done gets 0 or a positive errno (ZooKeeper errors mapped as the
- * man page's table says). Returns 0 or a positive errno (done not called). */
-int qfs_submit(struct qfs_mount *m, const struct zreq *zr, qfs_done_fn done, void *arg);
+/* Submit with who's identities (read before this returns); done gets 0 or
+ * a positive errno (ZooKeeper errors mapped as the man page's table says).
+ * Returns 0 or a positive errno (done not called). */
+int qfs_submit(struct qfs_mount *m, const struct zauth *who, const struct zreq *zr,
+	       qfs_done_fn done, void *arg);
 int qfs_errno(struct qfs_mount *m, int zerr);
 /* Is this request a syscall of the replay thread? */
 int qfs_from_replay(fuse_req_t req);
@@ -291,6 +337,26 @@ int qfs_from_replay(fuse_req_t req);
 
 /* mount.c: free a stopped mount once its last write completed */
 void qfs_mount_release_dead(struct qfs_mount *m);
+
+/* replay_proc.c: the helper process that does the replay's VFS operations */
+enum rproc_op {
+	RPROC_DATA = 1, /* open O_TRUNC, write, close */
+	RPROC_CREATE,	/* open O_CREAT|O_EXCL, write, close */
+	RPROC_MKDIR,
+	RPROC_UNLINK,
+	RPROC_RMDIR,
+	RPROC_SETXATTR,
+};
+/* Fork the helper (from the loop thread, which lives as long as the
+ * daemon). 0 or a negative errno. */
+int qfs_replay_proc_start(struct qfs_mount *m);
+/* From the replay thread: do op on path (absolute; borrowed, as are xname
+ * and data) in the helper and wait for it. Returns the operation's errno,
+ * 0 when done. */
+int qfs_replay_proc_do(struct qfs_mount *m, enum rproc_op op, const char *path,
+		       const char *xname, const void *data, size_t len);
+/* Close the helper's socket and reap it (bounded). */
+void qfs_replay_proc_stop(struct qfs_mount *m);
 
 /* replay.c */
 int qfs_replay_start(struct qfs_mount *m);
@@ -313,6 +379,13 @@ int qfs_replay_idle(struct qfs_mount *m);
 void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err);
 /* Drop the kernel's cached data and attributes of ino (from the thread). */
 void qfs_replay_inval(struct qfs_mount *m, uint64_t ino);
+/* The next deletion of path is one no syscall made (a create undone):
+ * replay it like a foreign one, so the kernel drops the name and watchers
+ * see IN_DELETE. 0 or -ENOMEM. qfs_replay_unexpect_delete takes it back
+ * (the deletion failed). */
+int qfs_replay_expect_delete(struct qfs_mount *m, const char *path);
+void qfs_replay_unexpect_delete(struct qfs_mount *m, const char *path);
+void qfs_replay_expect_free(struct qfs_mount *m);
 
 enum replay_kind {
 	RP_DATA = 1,	/* open O_TRUNC + write + close */

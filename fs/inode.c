@@ -268,15 +268,20 @@ static uint64_t ino_of(const struct znode *n, int is_data)
 	       (qfs_node_is_dir(n) && !is_data ? 1 : 0);
 }
 
-uint64_t qfs_ino_peek(struct qfs_mount *m, const char *path, const struct znode *n,
-		      int is_data)
+uint64_t qfs_ino_number(struct qfs_mount *m, const char *path, const struct znode *n,
+			int is_data)
 {
 	uint64_t ino = ino_of(n, is_data);
 	struct qfs_inode *in;
 
 	if (ino)
 		return ino;
+	/* A czxid-0 node's number comes from a counter: give it one now
+	 * (its entry is pinned, so the number stays for the mount's life),
+	 * or a listing would carry 0 and glibc would hide the name. */
 	in = qfs_inode_by_path(m, path);
+	if (!in || !same_znode(in, n, is_data))
+		in = qfs_inode_for(m, path, n, is_data);
 	return in ? in->ino : 0;
 }
 

@@ -64,13 +64,14 @@ static void qfs_readlink(fuse_req_t req, fuse_ino_t ino)
 static void qfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 			const char *name)
 {
-	fuse_reply_err(req, EPERM);
+	/* a name no call may make is refused as such first, as mkdir's */
+	fuse_reply_err(req, qfs_name_check(name) ? ENAMETOOLONG : EPERM);
 }
 
 static void qfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		     const char *newname)
 {
-	fuse_reply_err(req, EPERM);
+	fuse_reply_err(req, qfs_name_check(newname) ? ENAMETOOLONG : EPERM);
 }
 
 static const struct fuse_lowlevel_ops qfs_ops = {
@@ -322,6 +323,8 @@ static int build_args(const struct qfs_mount_opts *opts, struct fuse_args *args)
 
 static void mount_free(struct qfs_mount *m)
 {
+	qfs_ident_free(m);
+	qfs_replay_expect_free(m);
 	free(m->fbuf.mem);
 	free(m->mountpoint);
 	free(m->owner);
@@ -366,6 +369,9 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	m->on_unmounted = opts->on_unmounted;
 	m->arg = opts->arg;
 	m->rp_pipe[0] = m->rp_pipe[1] = -1;
+	m->rp_sock = -1;
+	if (qfs_ident_init(m, opts) < 0)
+		goto err_after_alloc;
 	if (qfs_inodes_init(m) < 0)
 		goto err_after_inodes;
 

@@ -5,12 +5,26 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs_int.h"
 
 /* dir + "/" + name, malloc'd (caller frees); NULL on ENOMEM. */
+int qfs_name_check(const char *name)
+{
+	return strlen(name) > QFS_NAME_MAX ? ENAMETOOLONG : 0;
+}
+
+int qfs_path_system(const char *zpath)
+{
+	static const char sys[] = "/zookeeper";
+
+	return strncmp(zpath, sys, sizeof(sys) - 1) == 0 &&
+	       (zpath[sizeof(sys) - 1] == '\0' || zpath[sizeof(sys) - 1] == '/');
+}
+
 char *qfs_path_join(const char *dir, const char *name)
 {
 	size_t dl = strlen(dir), nl = strlen(name);

@@ -129,6 +129,11 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 		err = EXDEV;
 		goto err_after_paths;
 	}
+	/* a rename makes and removes names: none under /zookeeper */
+	if (qfs_path_system(src->path) || qfs_path_system(dpath)) {
+		err = EPERM;
+		goto err_after_paths;
+	}
 	if (strcmp(spath, dpath) == 0) {
 		err = 0;
 		goto err_after_paths;
@@ -147,6 +152,9 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 		ops[n_ops].version = -1;
 		n_ops++;
 	} else {
+		err = qfs_name_check(newname);
+		if (err)
+			goto err_after_paths;
 		if (path_validate(dpath) != ZOK) {
 			err = EINVAL;
 			goto err_after_paths;
@@ -199,7 +207,7 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 	zr.op = ZOP_MULTI;
 	zr.ops = ops;
 	zr.n_ops = n_ops;
-	err = qfs_submit(m, &zr, rename_done, c);
+	err = qfs_submit(m, qfs_req_who(req), &zr, rename_done, c);
 	if (err)
 		goto err_after_ctx;
 	free(spath);

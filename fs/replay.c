@@ -7,9 +7,11 @@
  * ZooKeeper protocol and other hosts) is, when the kernel holds the inodes
  * it touches, re-done on the mount by a thread of the daemon: open O_TRUNC
  * + write + close for data, mkdir or creat for creation, unlink or rmdir for
- * deletion, setxattr for the ACL and child_kind. The FUSE handlers know that
- * thread by the caller's tid (qfs_from_replay) and answer from the tree,
- * which already has the change, committing nothing.
+ * deletion, setxattr for the ACL and child_kind. The thread has those
+ * operations done by a helper process (replay_proc.c says why a process),
+ * waiting for each in turn. The FUSE handlers know the helper by the
+ * caller's pid (qfs_from_replay) and answer from the tree, which already has
+ * the change, committing nothing.
  *
  * Own changes (made by this mount's FUSE requests: the kernel already saw
  * them and raised the events) only have the kernel's caches invalidated.
@@ -130,6 +132,50 @@ err_nomem:
 		  a ? a->path : "?");
 }
 
+struct qfs_expect {
+	struct qfs_expect *next;
+	char path[];
+};
+
+int qfs_replay_expect_delete(struct qfs_mount *m, const char *path)
+{
+	size_t len = strlen(path) + 1;
+	struct qfs_expect *e = malloc(sizeof(*e) + len);
+
+	if (!e)
+		return -ENOMEM;
+	memcpy(e->path, path, len);
+	e->next = m->expected;
+	m->expected = e;
+	return 0;
+}
+
+/* Take path off the list; 1 if it was there. */
+static int take_expected(struct qfs_mount *m, const char *path)
+{
+	struct qfs_expect **pp, *e;
+
+	for (pp = &m->expected; (e = *pp) != NULL; pp = &e->next) {
+		if (strcmp(e->path, path) == 0) {
+			*pp = e->next;
+			free(e);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void qfs_replay_unexpect_delete(struct qfs_mount *m, const char *path)
+{
+	take_expected(m, path);
+}
+
+void qfs_replay_expect_free(struct qfs_mount *m)
+{
+	while (m->expected)
+		take_expected(m, m->expected->path);
+}
+
 static char *format_meta(const struct znode *n)
 {
 	char v[64];
@@ -166,6 +212,8 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 
 	switch (ev->type) {
 	case TREE_DELETED:
+		if (m->expected && take_expected(m, ev->path))
+			own = 0;
 		if (!own && held(pin)) {
 			it = item_new(RP_DELETE, ev->path);
 			if (!it)
@@ -354,23 +402,10 @@ static void inval_inode(struct qfs_mount *m, uint64_t ino, int data)
 	__atomic_add_fetch(&m->st.invals, 1, __ATOMIC_RELAXED);
 }
 
-static void write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 static void run_item(struct qfs_mount *m, struct replay_item *it)
 {
 	char *full = NULL;
-	int fd;
+	int err;
 
 	if (it->path) {
 		full = malloc(strlen(m->mountpoint) + strlen(it->path) + 1);
@@ -381,11 +416,9 @@ static void run_item(struct qfs_mount *m, struct replay_item *it)
 	}
 	switch (it->kind) {
 	case RP_DATA:
-		fd = open(full, O_WRONLY | O_TRUNC | O_CLOEXEC);
-		if (fd >= 0) {
-			write_all(fd, it->data, it->len);
-			close(fd);
-		}
+		err = qfs_replay_proc_do(m, RPROC_DATA, full, NULL, it->data, it->len);
+		if (err)
+			log_debug("fs: replay write %s: %s", it->path, strerror(err));
 		__atomic_add_fetch(&m->st.replays, 1, __ATOMIC_RELAXED);
 		inval_inode(m, it->ino, 1);
 		break;
@@ -395,30 +428,29 @@ static void run_item(struct qfs_mount *m, struct replay_item *it)
 		fuse_lowlevel_notify_inval_entry(m->se, it->parent_ino, it->name,
 						 strlen(it->name));
 		if (it->is_dir) {
-			if (mkdir(full, 0755) != 0 && errno != EEXIST)
-				log_debug("fs: replay mkdir %s: %s", it->path,
-					  strerror(errno));
+			err = qfs_replay_proc_do(m, RPROC_MKDIR, full, NULL, NULL, 0);
 		} else {
-			fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-			if (fd >= 0) {
-				if (it->len)
-					write_all(fd, it->data, it->len);
-				close(fd);
-			}
+			err = qfs_replay_proc_do(m, RPROC_CREATE, full, NULL, it->data,
+						 it->len);
 		}
+		if (err && err != EEXIST)
+			log_debug("fs: replay create %s: %s", it->path, strerror(err));
 		__atomic_add_fetch(&m->st.replays, 1, __ATOMIC_RELAXED);
 		inval_inode(m, it->parent_ino, 0);
 		break;
 	case RP_DELETE:
-		if ((it->is_dir ? rmdir(full) : unlink(full)) != 0)
-			log_debug("fs: replay delete %s: %s", it->path, strerror(errno));
+		err = qfs_replay_proc_do(m, it->is_dir ? RPROC_RMDIR : RPROC_UNLINK, full,
+					 NULL, NULL, 0);
+		if (err)
+			log_debug("fs: replay delete %s: %s", it->path, strerror(err));
 		__atomic_add_fetch(&m->st.replays, 1, __ATOMIC_RELAXED);
 		inval_inode(m, it->parent_ino, 0);
 		break;
 	case RP_XATTR:
-		if (setxattr(full, it->xname, it->data, it->len, 0) != 0)
-			log_debug("fs: replay setxattr %s: %s", it->path,
-				  strerror(errno));
+		err = qfs_replay_proc_do(m, RPROC_SETXATTR, full, it->xname, it->data,
+					 it->len);
+		if (err)
+			log_debug("fs: replay setxattr %s: %s", it->path, strerror(err));
 		__atomic_add_fetch(&m->st.replays, 1, __ATOMIC_RELAXED);
 		inval_inode(m, it->ino, 0);
 		inval_inode(m, it->ino2, 0);
@@ -448,8 +480,6 @@ static void *replay_main(void *arg)
 	char one = 1;
 
 	pthread_mutex_lock(&m->rp_lock);
-	m->rp_tid = gettid();
-	pthread_cond_broadcast(&m->rp_cond);
 	for (;;) {
 		while (!m->rp_head && !m->rp_stop)
 			pthread_cond_wait(&m->rp_cond, &m->rp_lock);
@@ -493,18 +523,19 @@ int qfs_replay_start(struct qfs_mount *m)
 	 * requests that the loop thread must answer, so the loop cannot make
 	 * them itself. Signals stay with the main thread.
 	 */
+	rc = qfs_replay_proc_start(m);
+	if (rc < 0)
+		return rc;
+	m->rp_tid = m->rp_pid;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&m->rp_thread, NULL, replay_main, m);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc)
+	if (rc) {
+		qfs_replay_proc_stop(m);
 		return -rc;
+	}
 	m->rp_started = 1;
-	/* its tid, which the handlers compare with: a moment at startup */
-	pthread_mutex_lock(&m->rp_lock);
-	while (!m->rp_tid)
-		pthread_cond_wait(&m->rp_cond, &m->rp_lock);
-	pthread_mutex_unlock(&m->rp_lock);
 	return 0;
 }
 
@@ -519,6 +550,7 @@ void qfs_replay_stop(struct qfs_mount *m)
 	pthread_cond_broadcast(&m->rp_cond);
 	pthread_mutex_unlock(&m->rp_lock);
 	pthread_join(m->rp_thread, NULL);
+	qfs_replay_proc_stop(m);
 	m->rp_started = 0;
 	while ((it = m->rp_head)) {
 		m->rp_head = it->next;

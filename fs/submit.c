@@ -57,7 +57,8 @@ static void submit_done(void *arg, const struct zresult *res)
 	mount_free_if_dead(m);
 }
 
-int qfs_submit(struct qfs_mount *m, const struct zreq *zr, qfs_done_fn done, void *arg)
+int qfs_submit(struct qfs_mount *m, const struct zauth *who, const struct zreq *zr,
+	       qfs_done_fn done, void *arg)
 {
 	struct submit_ctx *c;
 	int rc;
@@ -71,7 +72,7 @@ int qfs_submit(struct qfs_mount *m, const struct zreq *zr, qfs_done_fn done, voi
 	c->done = done;
 	c->arg = arg;
 	m->inflight++;
-	rc = qcore_submit(m->core, m->session_id, ++m->cxid, zr, m->auth, submit_done, c);
+	rc = qcore_submit(m->core, m->session_id, ++m->cxid, zr, who, submit_done, c);
 	if (rc < 0) {
 		m->inflight--;
 		free(c);

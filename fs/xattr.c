@@ -114,6 +114,16 @@ static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 	return *out ? 0 : ENOMEM;
 }
 
+/*
+ * The ACL is shown to who may read the node or administer it, as
+ * ZooKeeper's getACL (READ or ADMIN); the stat fields and the kinds need no
+ * right, as exists() (they are what stat(2) shows anyway).
+ */
+static int acl_readable(fuse_req_t req, const struct znode *n)
+{
+	return qfs_allowed(req, n, ZPERM_READ) || qfs_allowed(req, n, ZPERM_ADMIN);
+}
+
 static const struct znode *xattr_node(fuse_req_t req, fuse_ino_t ino,
 				      struct qfs_inode **inp, int *err)
 {
@@ -144,6 +154,10 @@ void qfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		goto err_reply;
 	if (strncmp(name, XPFX, strlen(XPFX)) != 0) {
 		err = ENODATA;
+		goto err_reply;
+	}
+	if (strcmp(name, XPFX "acl") == 0 && !acl_readable(req, n)) {
+		err = EACCES;
 		goto err_reply;
 	}
 	err = xattr_value(m, n, ino == FUSE_ROOT_ID, name + strlen(XPFX), &v);
@@ -179,6 +193,10 @@ void qfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		if (strcmp(xnames[i], "owner") == 0 && n->kind != ZNODE_EPHEMERAL)
 			continue;
 		if (strcmp(xnames[i], "child_kind") == 0 && !qfs_node_is_dir(n))
+			continue;
+		/* what the caller may not read is not listed: getfattr -d
+		 * then shows the rest without an error */
+		if (strcmp(xnames[i], "acl") == 0 && !acl_readable(req, n))
 			continue;
 		l = strlen(XPFX) + strlen(xnames[i]) + 1;
 		memcpy(list + used, XPFX, strlen(XPFX));
@@ -292,7 +310,7 @@ void qfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *
 		err = ENOTSUP;
 		goto err_after_value;
 	}
-	err = qfs_submit(m, &zr, set_done, req);
+	err = qfs_submit(m, qfs_req_who(req), &zr, set_done, req);
 err_after_value:
 	acl_free(&acl);
 	free(v);
@@ -322,7 +340,7 @@ void qfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	zr.op = QOP_SETMETA;
 	zr.path = in->zpath;
 	zr.child_kind = ZNODE_PERSISTENT;
-	err = qfs_submit(m, &zr, set_done, req);
+	err = qfs_submit(m, qfs_req_who(req), &zr, set_done, req);
 	if (!err)
 		return;
 err_reply:

@@ -17,6 +17,10 @@
 #include "log.h"
 
 enum cfg_type { CFG_INT, CFG_I64, CFG_STR, CFG_BOOL, CFG_ACCEPTED };
+/* Or'ed into a key's type: its value is a secret, never printed (conf, logs,
+ * error messages); see config_key_is_secret. */
+#define CFG_SECRET  0x100
+#define CFG_TYPE(k) ((enum cfg_type)((k)->type & ~CFG_SECRET))
 
 /* Keys ZooKeeper knows that quorumfs accepts but does not act on yet; kept
  * (and shown by conf) without a warning, so a zoo.cfg moves over as is. */
@@ -24,7 +28,7 @@ enum cfg_type { CFG_INT, CFG_I64, CFG_STR, CFG_BOOL, CFG_ACCEPTED };
 
 static const struct cfg_key {
 	const char *name;
-	enum cfg_type type;
+	unsigned type; /* enum cfg_type, | CFG_SECRET */
 	size_t off;
 	int64_t min, max;
 } cfg_keys[] = {
@@ -45,14 +49,16 @@ static const struct cfg_key {
 	{"jute.maxbuffer", CFG_INT, CFG_OFF(jute_maxbuffer), 1024, 64 * 1024 * 1024},
 	{"forceSync", CFG_BOOL, CFG_OFF(force_sync), 0, 0},
 	{"myid", CFG_I64, CFG_OFF(myid), 0, 254},
-	{"mountAuth", CFG_STR, CFG_OFF(mount_auth), 0, 0},
+	{"mountAuth", CFG_STR | CFG_SECRET, CFG_OFF(mount_auth), 0, 0},
 	{"mountSessionTimeout", CFG_INT, CFG_OFF(mount_session_timeout_ms), 1, INT_MAX},
 	{"repair", CFG_BOOL, CFG_OFF(repair), 0, 0},
 	{"containerCheckInterval", CFG_I64, CFG_OFF(container_check_ms), 10, 86400000},
-	{"superDigest", CFG_STR, CFG_OFF(super_digest), 0, 0},
-	{"saslUsers", CFG_STR, CFG_OFF(sasl_users), 0, 0},
+	{"superDigest", CFG_STR | CFG_SECRET, CFG_OFF(super_digest), 0, 0},
+	{"saslUsers", CFG_STR | CFG_SECRET, CFG_OFF(sasl_users), 0, 0},
 	{"clientMaxOutstanding", CFG_INT, CFG_OFF(client_max_outstanding), 1, 1000000},
 	{"clientMaxWatches", CFG_INT, CFG_OFF(client_max_watches), 1, 100000000},
+	{"clusterName", CFG_STR, CFG_OFF(cluster_name), 0, 0},
+	{"clusterSecretFile", CFG_STR, CFG_OFF(cluster_secret_file), 0, 0},
 	/* accepted for zoo.cfg compatibility; not acted on yet */
 	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
 	{"reconfigEnabled", CFG_ACCEPTED, 0, 0, 0},
@@ -94,6 +100,15 @@ void config_init(struct qfs_config *c)
 	c->container_check_ms = 1000;
 }
 
+static void user_map_free(struct qfs_user_map *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].scheme);
+		free(v[i].ident);
+	}
+	free(v);
+}
+
 void config_free(struct qfs_config *c)
 {
 	for (size_t i = 0; i < c->n_kv; i++) {
@@ -107,10 +122,14 @@ void config_free(struct qfs_config *c)
 		free(c->servers[i].client_host);
 	}
 	free(c->servers);
+	if (c->cluster_secret)
+		memset(c->cluster_secret, 0, c->cluster_secret_len);
+	free(c->cluster_secret);
 	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
-		if (cfg_keys[i].type == CFG_STR)
+		if (CFG_TYPE(&cfg_keys[i]) == CFG_STR)
 			free(*(char **)((char *)c + cfg_keys[i].off));
 	free(c->fuse_opts);
+	user_map_free(c->user_map, c->n_user_map);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -200,8 +219,8 @@ static int parse_server(struct qfs_config *c, const char *key, const char *value
 	int64_t id, port;
 	int nf = 0, rc = -EINVAL;
 
-	if (parse_i64(key + 7, 0, 254, &id) < 0)
-		return cfg_err(errbuf, errlen, "%s: bad server id in '%s' (0..254: session ids carry it in their top byte)", origin, key);
+	if (parse_i64(key + 7, 1, 254, &id) < 0)
+		return cfg_err(errbuf, errlen, "%s: bad server id in '%s' (1..254: session ids carry it in their top byte)", origin, key);
 	copy = strdup(value);
 	if (!copy)
 		return -ENOMEM;
@@ -216,6 +235,7 @@ static int parse_server(struct qfs_config *c, const char *key, const char *value
 		goto out;
 	}
 	s.id = id;
+	s.weight = 1;
 	if (parse_i64(f[1], 1, 65535, &port) < 0)
 		goto bad_port;
 	s.peer_port = (int)port;
@@ -269,6 +289,125 @@ out:
 	return rc;
 }
 
+static char *trim(char *s);
+
+/* One identity of mountUserMap: SCHEME:ID as an ACL names it (digest
+ * USER:BASE64, ip ADDRESS, sasl USER), super or mount. 0 or -EINVAL. */
+static int user_ident_ok(const char *scheme, const char *ident)
+{
+	if (!strcmp(scheme, "super") || !strcmp(scheme, "mount"))
+		return *ident ? -EINVAL : 0;
+	if (!strcmp(scheme, "digest")) {
+		const char *colon = strchr(ident, ':');
+
+		return colon && colon > ident && colon[1] ? 0 : -EINVAL;
+	}
+	if (!strcmp(scheme, "ip"))
+		return *ident && !ident[strspn(ident, "0123456789.:abcdefABCDEF")] ? 0
+										   : -EINVAL;
+	if (!strcmp(scheme, "sasl"))
+		return *ident ? 0 : -EINVAL;
+	return -EINVAL;
+}
+
+/*
+ * mountUserMap=ENTRY[;ENTRY...] with ENTRY uid:N=IDENTITY or gid:N=IDENTITY
+ * (';' separates entries because ',' separates -o options; a user with
+ * several identities has several entries). Replaces any earlier map.
+ */
+static int parse_user_map(struct qfs_config *c, const char *value, const char *origin,
+			  char *errbuf, size_t errlen)
+{
+	char *copy = strdup(value), *p = copy, *tok;
+	struct qfs_user_map *v = NULL, *nv;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	while ((tok = strsep(&p, ";")) != NULL) {
+		char *t = trim(tok), *eq, *who, *colon, *end;
+		struct qfs_user_map e = {0};
+		unsigned long id;
+
+		if (!*t)
+			continue;
+		eq = strchr(t, '=');
+		who = t;
+		if (!eq)
+			goto bad;
+		*eq = 0;
+		if (!strncmp(who, "uid:", 4))
+			e.is_group = 0;
+		else if (!strncmp(who, "gid:", 4))
+			e.is_group = 1;
+		else
+			goto bad;
+		errno = 0;
+		id = strtoul(who + 4, &end, 10);
+		if (end == who + 4 || *end || errno || id >= UINT32_MAX)
+			goto bad;
+		e.id = (uint32_t)id;
+		colon = strchr(eq + 1, ':');
+		e.scheme =
+		    colon ? strndup(eq + 1, (size_t)(colon - eq - 1)) : strdup(eq + 1);
+		e.ident = strdup(colon ? colon + 1 : "");
+		if (!e.scheme || !e.ident) {
+			free(e.scheme);
+			free(e.ident);
+			rc = -ENOMEM;
+			goto out;
+		}
+		if (user_ident_ok(e.scheme, e.ident) < 0) {
+			*eq = '=';
+			free(e.scheme);
+			free(e.ident);
+			goto bad;
+		}
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(e.scheme);
+			free(e.ident);
+			rc = -ENOMEM;
+			goto out;
+		}
+		v = nv;
+		v[n++] = e;
+		continue;
+bad:
+		if (eq)
+			*eq = '=';
+		rc = cfg_err(errbuf, errlen,
+			     "%s: mountUserMap: '%s': expected uid:N=IDENTITY or gid:N=IDENTITY, "
+			     "IDENTITY digest:USER:BASE64, ip:ADDRESS, sasl:USER, super or mount",
+			     origin, t);
+		goto out;
+	}
+	user_map_free(c->user_map, c->n_user_map);
+	c->user_map = v;
+	c->n_user_map = n;
+	v = NULL;
+	n = 0;
+out:
+	user_map_free(v, n);
+	free(copy);
+	return rc;
+}
+
+int config_key_is_secret(const char *key)
+{
+	static const char *const words[] = {"password", "passwd", "secret"};
+
+	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
+		if (!strcmp(cfg_keys[i].name, key))
+			return (cfg_keys[i].type & CFG_SECRET) != 0;
+	/* Keys quorumfs does not know (ZooKeeper's ssl.*.password, ...). */
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(key, words[i]))
+			return 1;
+	return 0;
+}
+
 static int cfg_set(struct qfs_config *c, const char *key, const char *value,
 		   const char *origin, char *errbuf, size_t errlen)
 {
@@ -280,20 +419,25 @@ static int cfg_set(struct qfs_config *c, const char *key, const char *value,
 		return parse_server(c, key, value, origin, errbuf, errlen);
 	if (!strncmp(key, "group.", 6) || !strncmp(key, "weight.", 7))
 		return 0; /* read by the quorum system from the kv list */
+	if (!strcmp(key, "mountUserMap"))
+		return parse_user_map(c, value, origin, errbuf, errlen);
 	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
 		const struct cfg_key *k = &cfg_keys[i];
 		void *field = (char *)c + k->off;
+		const char *shown;
 		int64_t v;
 
 		if (strcmp(k->name, key) != 0)
 			continue;
-		switch (k->type) {
+		/* Messages below never echo a secret. */
+		shown = (k->type & CFG_SECRET) ? "(hidden)" : value;
+		switch (CFG_TYPE(k)) {
 		case CFG_INT:
 		case CFG_I64:
 			if (parse_i64(value, k->min, k->max, &v) < 0)
 				return cfg_err(errbuf, errlen,
 					       "%s: %s=%s: expected an integer in %lld..%lld",
-					       origin, key, value, (long long)k->min,
+					       origin, key, shown, (long long)k->min,
 					       (long long)k->max);
 			if (k->type == CFG_INT)
 				*(int *)field = (int)v;
@@ -303,7 +447,7 @@ static int cfg_set(struct qfs_config *c, const char *key, const char *value,
 		case CFG_BOOL:
 			if (parse_bool(value, (int *)field) < 0)
 				return cfg_err(errbuf, errlen, "%s: %s=%s: expected yes or no",
-					       origin, key, value);
+					       origin, key, shown);
 			return 0;
 		case CFG_STR: {
 			char *s = strdup(value);
@@ -449,8 +593,113 @@ static int read_myid(struct qfs_config *c, char *errbuf, size_t errlen)
 	return 0;
 }
 
+static struct qfs_server_cfg *server_by_id(struct qfs_config *c, int64_t id)
+{
+	for (size_t i = 0; i < c->n_servers; i++)
+		if (c->servers[i].id == id)
+			return &c->servers[i];
+	return NULL;
+}
+
+/* group.X=1:2:3 and weight.N=W, ZooKeeper's hierarchical quorums. */
+static int groups_and_weights(struct qfs_config *c, char *errbuf, size_t errlen)
+{
+	struct qfs_server_cfg *s;
+	int64_t x, v;
+	int groups = 0, weights = 0;
+
+	for (size_t i = 0; i < c->n_kv; i++) {
+		const struct qfs_kv *kv = &c->kv[i];
+
+		if (!strncmp(kv->key, "group.", 6)) {
+			char *copy = strdup(kv->value), *p = copy, *tok;
+
+			if (!copy)
+				return -ENOMEM;
+			if (parse_i64(kv->key + 6, 1, 1000000, &x) < 0) {
+				free(copy);
+				return cfg_err(errbuf, errlen, "%s: bad group id in '%s'",
+					       kv->origin, kv->key);
+			}
+			while ((tok = strsep(&p, ":")) != NULL) {
+				if (parse_i64(trim(tok), 1, 254, &v) < 0 ||
+				    !(s = server_by_id(c, v))) {
+					free(copy);
+					return cfg_err(
+					    errbuf, errlen,
+					    "%s: %s=%s: '%s' is not a server.N id",
+					    kv->origin, kv->key, kv->value, tok);
+				}
+				if (s->group && s->group != (uint32_t)x) {
+					free(copy);
+					return cfg_err(errbuf, errlen,
+						       "%s: server.%lld is in two groups",
+						       kv->origin, (long long)v);
+				}
+				s->group = (uint32_t)x;
+			}
+			free(copy);
+			groups++;
+		} else if (!strncmp(kv->key, "weight.", 7)) {
+			if (parse_i64(kv->key + 7, 1, 254, &x) < 0 ||
+			    !(s = server_by_id(c, x)))
+				return cfg_err(errbuf, errlen,
+					       "%s: '%s' names no server.N", kv->origin,
+					       kv->key);
+			if (parse_i64(kv->value, 0, 1000000, &v) < 0)
+				return cfg_err(errbuf, errlen,
+					       "%s: %s=%s: expected a weight", kv->origin,
+					       kv->key, kv->value);
+			s->weight = (uint32_t)v;
+			weights++;
+		}
+	}
+	c->quorum_kind = groups ? 2 : weights ? 1 : 0;
+	if (groups)
+		for (size_t i = 0; i < c->n_servers; i++)
+			if (!c->servers[i].group && !c->servers[i].observer)
+				return cfg_err(
+				    errbuf, errlen,
+				    "server.%lld is in no group.X (with groups, "
+				    "every participant must be in one)",
+				    (long long)c->servers[i].id);
+	return 0;
+}
+
+/* The cluster secret: the file's bytes, a trailing newline cut. */
+static int read_secret(struct qfs_config *c, char *errbuf, size_t errlen)
+{
+	uint8_t buf[4096];
+	size_t n;
+	FILE *f;
+
+	f = fopen(c->cluster_secret_file, "r");
+	if (!f)
+		return cfg_err(errbuf, errlen, "clusterSecretFile %s: %s",
+			       c->cluster_secret_file, strerror(errno));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n < 16)
+		return cfg_err(errbuf, errlen,
+			       "clusterSecretFile %s: at least 16 bytes of secret needed "
+			       "(e.g. head -c 32 /dev/urandom | base64 > FILE)",
+			       c->cluster_secret_file);
+	free(c->cluster_secret);
+	c->cluster_secret = malloc(n);
+	if (!c->cluster_secret)
+		return -ENOMEM;
+	memcpy(c->cluster_secret, buf, n);
+	c->cluster_secret_len = n;
+	memset(buf, 0, sizeof(buf));
+	return 0;
+}
+
 int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 {
+	int rc;
+
 	if (!c->data_dir)
 		return cfg_err(errbuf, errlen, "dataDir is not set (in the file or -o dataDir=)");
 	if (!c->min_session_timeout_ms)
@@ -460,8 +709,20 @@ int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 	if (c->min_session_timeout_ms > c->max_session_timeout_ms)
 		return cfg_err(errbuf, errlen, "minSessionTimeout %d > maxSessionTimeout %d",
 			       c->min_session_timeout_ms, c->max_session_timeout_ms);
-	if (c->n_servers > 0 && !config_get(c, "myid"))
-		return read_myid(c, errbuf, errlen);
+	if (c->n_servers > 0 && !config_get(c, "myid")) {
+		rc = read_myid(c, errbuf, errlen);
+		if (rc)
+			return rc;
+	}
+	if (c->n_servers > 0 && !server_by_id(c, c->myid))
+		return cfg_err(errbuf, errlen,
+			       "myid %lld is not one of the server.N lines (ids from 1)",
+			       (long long)c->myid);
+	rc = groups_and_weights(c, errbuf, errlen);
+	if (rc)
+		return rc;
+	if (c->cluster_secret_file)
+		return read_secret(c, errbuf, errlen);
 	return 0;
 }
 

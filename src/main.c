@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -47,9 +49,11 @@ struct daemon {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: quorumfs [-f] [-d] [-o KEY=VALUE[,...]] [CONFIG] MOUNTPOINT\n"
-		     "       quorumfs -V\n"
+		     "       quorumfs -V | --version\n"
+		     "       quorumfs -h | --help\n"
 		     "  -f  stay in the foreground      -d  debug log to stderr\n"
 		     "  -o  zoo.cfg keys (dataDir=, clientPort=, ...) and FUSE mount options\n"
+		     "  -V  print the version and exit  -h  print this help and exit\n"
 		     "See quorumfs(8) and quorumfs.conf(5).\n");
 }
 
@@ -80,9 +84,11 @@ static int parse_mount_auth(const char *spec, struct zauth *a, char *errbuf, siz
 		} else if (!strncmp(tok, "ip:", 3) && tok[3]) {
 			rc = zauth_add(a, "ip", tok + 3);
 		} else {
+			/* The entry may hold a password: name its scheme only. */
 			snprintf(errbuf, errlen,
-				 "mountAuth: '%s': expected digest:USER:PASSWORD, ip:ADDR or super",
-				 tok);
+				 "mountAuth: an entry of scheme '%.*s': expected "
+				 "digest:USER:PASSWORD, ip:ADDR or super",
+				 (int)strcspn(tok, ":"), tok);
 			rc = -EINVAL;
 		}
 	}
@@ -202,11 +208,145 @@ static void notify_parent(int fd, const char *err)
 	}
 }
 
+/*
+ * The type of the topmost mount at abs (an absolute path as /proc shows it)
+ * from /proc/self/mountinfo, into type; 1 if there is one, 0 if abs is not
+ * a mount point. Mount points are octal-escaped there (\040 for a space).
+ */
+static int mount_type_at(const char *abs, char *type, size_t len)
+{
+	char line[8192], mp[PATH_MAX], *f, *sep;
+	FILE *mi = fopen("/proc/self/mountinfo", "re");
+	int found = 0, i;
+	size_t o;
+
+	if (!mi)
+		return 0;
+	while (fgets(line, sizeof(line), mi)) {
+		/* id parent maj:min root MOUNTPOINT opts ... - TYPE source ... */
+		f = line;
+		for (i = 0; i < 4 && f; i++)
+			f = strchr(f, ' ') ? strchr(f, ' ') + 1 : NULL;
+		sep = strstr(line, " - ");
+		if (!f || !sep)
+			continue;
+		for (o = 0; *f && *f != ' ' && o + 1 < sizeof(mp); o++) {
+			if (f[0] == '\\' && f[1] >= '0' && f[1] <= '3' && f[2] && f[3]) {
+				mp[o] = (char)((f[1] - '0') * 64 + (f[2] - '0') * 8 +
+					       (f[3] - '0'));
+				f += 4;
+			} else {
+				mp[o] = *f++;
+			}
+		}
+		mp[o] = '\0';
+		if (strcmp(mp, abs) != 0)
+			continue;
+		snprintf(type, len, "%s", sep + 3);
+		type[strcspn(type, " ")] = '\0';
+		found = 1; /* later lines are mounted on top: keep the last */
+	}
+	fclose(mi);
+	return found;
+}
+
+/*
+ * Before mounting at mountpoint (the dataDir lock is already ours). A
+ * quorumfs mount whose daemon died (kill -9, a crash) stays behind and
+ * answers ENOTCONN ("Transport endpoint is not connected") until it is
+ * unmounted: that one is detached (umount2 MNT_DETACH, or fusermount3 -u -z
+ * when not root) so that this start can mount again, unattended. ENOTCONN
+ * means no process serves that connection any more, so nothing live is
+ * cut. A live quorumfs mount there (another daemon, with another dataDir:
+ * one with ours would have been refused by the lock) is refused, never
+ * unmounted or mounted over. Returns 0 or a negative errno with err set.
+ */
+static int take_over_stale_mount(const char *mountpoint, char *err, size_t errlen)
+{
+	char abs[PATH_MAX], dir[PATH_MAX], type[64], *base;
+	struct stat st;
+	size_t l;
+	pid_t pid;
+	int status, rc;
+
+	/* The path as mountinfo spells it: realpath() of the directory that
+	 * holds the mount point (the mount point itself cannot be resolved
+	 * while it is dead), then its name. */
+	snprintf(dir, sizeof(dir), "%s", mountpoint);
+	for (l = strlen(dir); l > 1 && dir[l - 1] == '/'; l--)
+		dir[l - 1] = '\0';
+	base = strrchr(dir, '/');
+	if (base) {
+		*base++ = '\0';
+		rc = realpath(*dir ? dir : "/", abs) != NULL;
+	} else {
+		base = dir;
+		rc = realpath(".", abs) != NULL;
+	}
+	if (!rc || snprintf(abs + strlen(abs), sizeof(abs) - strlen(abs), "%s%s",
+			    strcmp(abs, "/") ? "/" : "",
+			    base) >= (int)(sizeof(abs) - strlen(abs)))
+		return 0; /* realpath() in start() will say what is wrong */
+	if (stat(mountpoint, &st) == 0) {
+		if (realpath(mountpoint, abs) && mount_type_at(abs, type, sizeof(type)) &&
+		    strcmp(type, "fuse.quorumfs") == 0) {
+			snprintf(
+			    err, errlen,
+			    "mountpoint %.400s is already mounted by a running quorumfs "
+			    "daemon (with another dataDir); stop that one first, or "
+			    "choose another mountpoint",
+			    abs);
+			return -EBUSY;
+		}
+		return 0;
+	}
+	if (errno != ENOTCONN)
+		return 0;
+	if (!mount_type_at(abs, type, sizeof(type)) ||
+	    strcmp(type, "fuse.quorumfs") != 0) {
+		snprintf(err, errlen,
+			 "mountpoint %.400s: %s, and it is not a quorumfs mount (%s): "
+			 "unmount it first",
+			 abs, strerror(ENOTCONN),
+			 mount_type_at(abs, type, sizeof(type)) ? type : "none");
+		return -ENOTCONN;
+	}
+	log_warnx("mountpoint %s: a quorumfs mount left by a daemon that died (%s); "
+		  "detaching it to mount again",
+		  abs, strerror(ENOTCONN));
+	rc = umount2(abs, MNT_DETACH);
+	if (rc < 0 && (errno == EPERM || errno == EACCES)) {
+		/* Not root: fusermount3 is setuid and lets the mount's owner. */
+		pid = fork();
+		if (pid == 0) {
+			execlp("fusermount3", "fusermount3", "-u", "-z", "--", abs,
+			       (char *)NULL);
+			_exit(127);
+		}
+		rc = -1;
+		if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
+			rc = 0;
+		errno = EPERM;
+	}
+	if (rc < 0 || stat(mountpoint, &st) < 0) {
+		rc = -errno;
+		snprintf(
+		    err, errlen,
+		    "mountpoint %.400s: %s, and detaching the dead quorumfs mount there "
+		    "failed (%s): run fusermount3 -u -z %.400s",
+		    abs, strerror(ENOTCONN), strerror(-rc), abs);
+		return rc;
+	}
+	return 0;
+}
+
 static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 		 size_t errlen)
 {
 	char *sasl_users = NULL;
 	struct qcore_opts co = {0};
+	struct qcore_member *members = NULL;
 	struct qfs_mount_opts mo = {0};
 	char host[256], owner[PATH_MAX + 300], real[PATH_MAX];
 	int rc;
@@ -227,7 +367,35 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	co.force_sync = d->cfg.force_sync;
 	co.repair = d->cfg.repair;
 	co.container_check_ms = d->cfg.container_check_ms;
+	/* server.N lines: an ensemble (one line naming myid alone is a
+	 * one-member ensemble, as standalone is). */
+	if (d->cfg.n_servers > 0) {
+		members = calloc(d->cfg.n_servers, sizeof(*members));
+		if (!members)
+			return -ENOMEM;
+		for (size_t i = 0; i < d->cfg.n_servers; i++) {
+			const struct qfs_server_cfg *s = &d->cfg.servers[i];
+
+			members[i] = (struct qcore_member){.id = s->id,
+							   .observer = s->observer,
+							   .group = s->group,
+							   .weight = s->weight,
+							   .host = s->host,
+							   .peer_port = s->peer_port};
+		}
+		co.members = members;
+		co.n_members = d->cfg.n_servers;
+		co.quorum = d->cfg.quorum_kind == 2   ? QCORE_QUORUM_HIERARCHICAL
+			    : d->cfg.quorum_kind == 1 ? QCORE_QUORUM_WEIGHTED
+						      : QCORE_QUORUM_MAJORITY;
+		co.cluster_name = d->cfg.cluster_name;
+		co.cluster_secret = d->cfg.cluster_secret;
+		co.cluster_secret_len = d->cfg.cluster_secret_len;
+		co.init_limit = d->cfg.init_limit;
+		co.sync_limit = d->cfg.sync_limit;
+	}
 	rc = qcore_open(&co, &d->core, err, errlen);
+	free(members);
 	if (rc < 0)
 		return rc;
 
@@ -264,6 +432,9 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	rc = parse_mount_auth(d->cfg.mount_auth, &d->mount_auth, err, errlen);
 	if (rc < 0)
 		return rc;
+	rc = take_over_stale_mount(mountpoint, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (gethostname(host, sizeof(host)) < 0)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = 0;
@@ -276,6 +447,8 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	mo.mountpoint = real;
 	mo.fuse_opts = d->cfg.fuse_opts;
 	mo.auth = &d->mount_auth;
+	mo.user_map = d->cfg.user_map;
+	mo.n_user_map = d->cfg.n_user_map;
 	mo.session_timeout_ms = d->cfg.mount_session_timeout_ms;
 	mo.owner = owner;
 	mo.debug = debug > 1;
@@ -283,6 +456,13 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	mo.arg = d;
 	return qfs_mount_start(d->core, d->base, &mo, &d->mount, err, errlen);
 }
+
+/* GNU-style long forms of -h and -V, as every other tool has. */
+static const struct option longopts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
 
 int main(int argc, char **argv)
 {
@@ -296,7 +476,7 @@ int main(int argc, char **argv)
 	if (!opts)
 		return 1;
 	config_init(&d.cfg);
-	while ((c = getopt(argc, argv, "fdo:hV")) != -1) {
+	while ((c = getopt_long(argc, argv, "fdo:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			foreground = 1;
@@ -338,9 +518,6 @@ int main(int argc, char **argv)
 			goto fail;
 	if ((rc = config_finish(&d.cfg, err, sizeof(err))) < 0)
 		goto fail;
-	if (d.cfg.n_servers > 0)
-		log_warnx("server.N lines found: replication is not wired into the daemon "
-			  "yet; running standalone");
 
 	if (!foreground && daemonize(&notify_fd) < 0) {
 		snprintf(err, sizeof(err), "fork: %s", strerror(errno));

@@ -11,8 +11,9 @@ cd "$top"
 sh contrib/install-deps.sh --test || exit 1
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
 jobs=$(nproc)
-total_p=0 total_f=0 total_s=0
+total_p=0 total_f=0 total_s=0 total_k=0
 summary=""
+named=""
 
 run_build() { # NAME CONFIGURE-ARGS...
 	name=$1
@@ -42,8 +43,18 @@ run_build() { # NAME CONFIGURE-ARGS...
 	total_p=$((total_p + p))
 	total_f=$((total_f + f))
 	total_s=$((total_s + ${s:-0}))
+	k=$(wc -l <"$top/$name/test-logs/flaky.txt" 2>/dev/null || echo 0)
+	total_k=$((total_k + k))
 	summary="$summary
   $name: $line"
+	while IFS= read -r l; do
+		named="$named
+  skipped in $name: $l"
+	done <"$top/$name/test-logs/skipped.txt"
+	while IFS= read -r l; do
+		named="$named
+  passed only on a rerun in $name: $l"
+	done <"$top/$name/test-logs/flaky.txt"
 }
 
 run_build build-test
@@ -58,7 +69,10 @@ if [ -z "${QFS_NO_FUZZ:-}" ] && command -v clang >/dev/null; then
 	    make -s -j"$jobs" all >make.out 2>&1); then
 		out=$(QFS_BUILDDIR="$top/build-fuzz" QFS_SRCDIR="$top" sh tests/fuzz/run.sh 2>&1)
 		echo "$out" | grep -E '^(ok|not ok|#)'
-		p=$(echo "$out" | grep -Ec '^ok - ')
+		p=$(echo "$out" | grep -E '^ok - ' | grep -vc '# SKIP')
+		s=$(echo "$out" | grep -Ec '^ok - .*# SKIP')
+		total_s=$((total_s + s))
+		named="$named$(echo "$out" | grep -E '^ok - .*# SKIP' | sed -E 's|^ok - (.*) # SKIP ?(.*)|\n  skipped in build-fuzz: \1 -- \2|')"
 		f=$(echo "$out" | grep -Ec '^not ok - ')
 		total_p=$((total_p + p))
 		total_f=$((total_f + f))
@@ -71,5 +85,10 @@ if [ -z "${QFS_NO_FUZZ:-}" ] && command -v clang >/dev/null; then
 	fi
 fi
 echo "== summary$summary"
-echo "$total_p passed, $total_f failed, $total_s skipped"
+[ -n "$named" ] && printf '%b\n' "== skipped, and passed only on a rerun (each with its reason)$named"
+if [ "$total_k" -gt 0 ]; then
+	echo "$total_p passed, $total_f failed, $total_s skipped ($total_k passed only on a rerun)"
+else
+	echo "$total_p passed, $total_f failed, $total_s skipped"
+fi
 [ "$total_f" -eq 0 ]

@@ -19,7 +19,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: quorumctl [-s HOST:PORT[,...]] COMMAND [ARGS...]\n"
+	fprintf(f, "usage: quorumctl [-s HOST[:PORT][,...]] COMMAND [ARGS...]\n"
+		   "       quorumctl -h | --help\n"
+		   "       quorumctl -V | --version\n"
+		   "  -s  servers (default $QUORUMCTL_SERVER, else 127.0.0.1:2181;\n"
+		   "      a HOST without :PORT means port 2181)\n"
 		   "commands:\n"
 		   "  get PATH\n"
 		   "  set [--version N] PATH DATA\n"
@@ -55,6 +59,16 @@ int ctl_zk_fail(struct ctl *x, const char *what, int err)
 		fprintf(stderr, "quorumctl: %s: %s (%s)\n", what, zerr_str(err),
 			x->zk ? zkc_error(x->zk) : "");
 		return CTL_EXIT_CONNECT;
+	}
+	if (err == ZNOTREADONLY) {
+		/* A read-only session: the server could not log a new session
+		 * (its disk is full or failing, or it has no quorum). */
+		fprintf(stderr,
+			"quorumctl: %s: server is read-only: it cannot write now "
+			"(its disk is full or failing, or it has no quorum; its log says "
+			"which); reads still work\n",
+			what);
+		return CTL_EXIT_ZK;
 	}
 	fprintf(stderr, "quorumctl: %s: %s\n", what, zerr_str(err));
 	return CTL_EXIT_ZK;
@@ -94,11 +108,15 @@ int ctl_connect(struct ctl *x)
 	memset(&o, 0, sizeof(o));
 	o.hosts = x->hosts;
 	o.timeout_ms = 30000;
+	/* Reads keep working on a server that cannot write (full disk, no
+	 * quorum): it gives a read-only session (ctl_zk_fail explains). */
+	o.read_only = 1;
 	o.watch = on_watch;
 	o.state = on_state;
 	o.arg = x;
 	if (zkc_new(x->base, &o, &x->zk, err, sizeof(err))) {
-		fprintf(stderr, "quorumctl: %s: %s\n", x->hosts, err);
+		/* err names the server already */
+		fprintf(stderr, "quorumctl: %s\n", err);
 		return CTL_EXIT_CONNECT;
 	}
 	timer = evtimer_new(x->base, on_timeout, &timed_out);
@@ -156,12 +174,59 @@ static const struct {
 	int (*fn)(struct ctl *x, int argc, char **argv);
 	int needs_session;
 } commands[] = {
-	{"get", ctl_cmd_get, 1},       {"set", ctl_cmd_set, 1},
-	{"create", ctl_cmd_create, 1}, {"delete", ctl_cmd_delete, 1},
-	{"ls", ctl_cmd_ls, 1},	       {"stat", ctl_cmd_stat, 1},
-	{"getacl", ctl_cmd_getacl, 1}, {"setacl", ctl_cmd_setacl, 1},
-	{"watch", ctl_cmd_watch, 1},   {"multi", ctl_cmd_multi, 1},
-	{"status", ctl_cmd_status, 0},
+    {"get", ctl_cmd_get, 1},	   {"set", ctl_cmd_set, 1},
+    {"create", ctl_cmd_create, 1}, {"delete", ctl_cmd_delete, 1},
+    {"ls", ctl_cmd_ls, 1},	   {"stat", ctl_cmd_stat, 1},
+    {"getacl", ctl_cmd_getacl, 1}, {"setacl", ctl_cmd_setacl, 1},
+    {"watch", ctl_cmd_watch, 1},   {"multi", ctl_cmd_multi, 1},
+    {"status", ctl_cmd_status, 0},
+};
+
+/*
+ * A usage error, not an unreachable server, for a malformed -s list: each
+ * entry is HOST, HOST:PORT, [V6ADDR] or [V6ADDR]:PORT with PORT 1..65535
+ * (a missing port is 2181, as ZooKeeper's connect strings).
+ */
+static int ctl_check_hosts(const char *hosts)
+{
+	const char *p = hosts, *e;
+
+	if (!*hosts) {
+		fprintf(stderr, "quorumctl: -s: empty server list\n");
+		return -1;
+	}
+	for (; *p; p = *e ? e + 1 : e) {
+		const char *colon, *close;
+		char port[8];
+		int64_t v;
+		size_t n;
+
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		close = p[0] == '[' ? memchr(p, ']', n) : NULL;
+		if (!n || (p[0] == '[' && !close)) {
+			fprintf(stderr, "quorumctl: -s: bad server '%.*s'\n", (int)n, p);
+			return -1;
+		}
+		colon =
+		    memrchr(close ? close : p, ':', (size_t)(e - (close ? close : p)));
+		if (!colon)
+			continue; /* the default port */
+		if (colon == p || (size_t)(e - colon - 1) >= sizeof(port)) {
+			fprintf(stderr, "quorumctl: -s: bad server '%.*s'\n", (int)n, p);
+			return -1;
+		}
+		snprintf(port, sizeof(port), "%.*s", (int)(e - colon - 1), colon + 1);
+		if (ctl_parse_int("-s port", port, 1, 65535, &v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const struct option longopts[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 int main(int argc, char **argv)
@@ -175,13 +240,16 @@ int main(int argc, char **argv)
 	if (!x.hosts)
 		x.hosts = "127.0.0.1:2181";
 	/* "+": stop at the command, whose own options follow it. */
-	while ((opt = getopt(argc, argv, "+s:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			x.hosts = optarg;
 			break;
 		case 'h':
 			usage(stdout);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("quorumctl %s\n", PACKAGE_VERSION);
 			return CTL_EXIT_OK;
 		default:
 			usage(stderr);
@@ -192,6 +260,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
+	if (ctl_check_hosts(x.hosts) < 0)
+		return CTL_EXIT_USAGE;
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, argv[optind]) == 0)
 			break;

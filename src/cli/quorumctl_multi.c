@@ -7,9 +7,11 @@
  *   set PATH DATA [VERSION]
  *   check PATH VERSION
  *
- * Words are separated by blanks (DATA cannot hold any); blank lines and
- * lines starting with '#' are skipped. Each op's outcome is printed one a
- * line, in order.
+ * Words are separated by blanks and may be quoted as in the shell: '...'
+ * takes everything literally, "..." and unquoted text take \\, \" and \'
+ * escapes, so DATA can hold blanks ("a b") and be empty (""). Blank lines
+ * and lines starting with '#' are skipped. Each op's outcome is printed one
+ * a line, in order.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -83,8 +85,9 @@ static int fill_op(struct jute_multi_op *op, char **w, int n, int lineno)
 		op->body.check_version_request.version = (int32_t)v;
 		return 0;
 	}
-	fprintf(stderr, "quorumctl multi: line %d: expected create PATH [DATA], delete PATH "
-			"[VERSION], set PATH DATA [VERSION] or check PATH VERSION\n",
+	fprintf(stderr,
+		"quorumctl multi: line %d: expected create PATH [DATA], delete PATH "
+		"[VERSION], set PATH DATA [VERSION] or check PATH VERSION\n",
 		lineno);
 	return -1;
 }
@@ -105,6 +108,48 @@ static const char *op_name(int32_t type)
 	return "op";
 }
 
+/*
+ * Split s in place into at most max words (quoting above). Returns the
+ * number of words, max + 1 if there are more, or -1 for an unterminated
+ * quote. Words point into s.
+ */
+static int split_words(char *s, char **w, int max)
+{
+	char *in = s, *out;
+	int n = 0;
+
+	for (;;) {
+		char q = 0;
+
+		while (*in == ' ' || *in == '\t' || *in == '\r' || *in == '\n')
+			in++;
+		if (!*in)
+			return n;
+		if (n == max)
+			return max + 1;
+		w[n++] = out = in;
+		while (*in && (q || !strchr(" \t\r\n", *in))) {
+			if (!q && (*in == '\'' || *in == '"')) {
+				q = *in++;
+			} else if (q && *in == q) {
+				q = 0;
+				in++;
+			} else if (q != '\'' && *in == '\\' && in[1] &&
+				   strchr("\\\"' ", in[1])) {
+				*out++ = in[1];
+				in += 2;
+			} else {
+				*out++ = *in++;
+			}
+		}
+		if (q)
+			return -1;
+		if (*in)
+			in++;
+		*out = 0;
+	}
+}
+
 struct multi_ctx {
 	struct jute_multi *req;
 	int first_err;
@@ -121,8 +166,10 @@ static void print_results(struct ctl *x, const struct zkc_reply *r, void *arg)
 		const char *path = req->body.delete_request.path;
 
 		if (res->type == ZOP_ERROR) {
-			printf("%s %s %s\n", zerr_str(res->err), op_name(req->type), path);
-			if (res->err != ZOK && res->err != ZRUNTIMEINCONSISTENCY && !m->first_err)
+			printf("%s %s %s\n", zerr_str(res->err), op_name(req->type),
+			       path);
+			if (res->err != ZOK && res->err != ZRUNTIMEINCONSISTENCY &&
+			    !m->first_err)
 				m->first_err = res->err;
 		} else if (res->type == ZOP_CREATE) {
 			printf("OK create %s\n", res->body.create_response.path);
@@ -136,7 +183,7 @@ int ctl_cmd_multi(struct ctl *x, int argc, char **argv)
 {
 	struct jute_multi req = {0};
 	struct multi_ctx m = {.req = &req};
-	char *line = NULL, *copy, *w[MULTI_MAX_WORD + 1], *save;
+	char *line = NULL, *copy, *w[MULTI_MAX_WORD + 1];
 	char **copies = NULL;
 	size_t cap = 0;
 	int lineno = 0, n, rc = CTL_EXIT_USAGE, err;
@@ -148,7 +195,8 @@ int ctl_cmd_multi(struct ctl *x, int argc, char **argv)
 	}
 	f = strcmp(argv[optind], "-") ? fopen(argv[optind], "r") : stdin;
 	if (!f) {
-		fprintf(stderr, "quorumctl multi: %s: %s\n", argv[optind], strerror(errno));
+		fprintf(stderr, "quorumctl multi: %s: %s\n", argv[optind],
+			strerror(errno));
 		return CTL_EXIT_USAGE;
 	}
 	req.ops = calloc(MULTI_MAX_OPS, sizeof(*req.ops));
@@ -162,10 +210,19 @@ int ctl_cmd_multi(struct ctl *x, int argc, char **argv)
 		copy = strdup(line);
 		if (!copy)
 			goto out_free;
-		n = 0;
-		for (w[n] = strtok_r(copy, " \t\r\n", &save); w[n] && n < MULTI_MAX_WORD;)
-			w[++n] = strtok_r(NULL, " \t\r\n", &save);
-		if (!n || w[0][0] == '#') {
+		copy[strcspn(copy, "\r\n")] = 0;
+		if (copy[strspn(copy, " \t")] == '#') {
+			free(copy);
+			continue;
+		}
+		n = split_words(copy, w, MULTI_MAX_WORD);
+		if (n < 0) {
+			free(copy);
+			fprintf(stderr, "quorumctl multi: line %d: unterminated quote\n",
+				lineno);
+			goto out_free;
+		}
+		if (!n) {
 			free(copy);
 			continue;
 		}
@@ -176,7 +233,7 @@ int ctl_cmd_multi(struct ctl *x, int argc, char **argv)
 			goto out_free;
 		}
 		copies[req.n] = copy;
-		if (fill_op(&req.ops[req.n], w, w[n] ? MULTI_MAX_WORD + 1 : n, lineno)) {
+		if (fill_op(&req.ops[req.n], w, n, lineno)) {
 			req.n++;
 			goto out_free;
 		}

@@ -1,11 +1,19 @@
 /*
- * core_recover.c - restart: the newest valid snapshot, then the log after
- * it. Refuses, with a message naming the file and -o repair=yes, anything
- * that would otherwise lose acknowledged transactions silently: a damaged
- * snapshot or log, a log that does not reach the snapshot, a log that does
- * not go back far enough.
+ * core_recover.c - restart: the dataDir's format, then the newest valid
+ * snapshot (the log after it is the replica's, core_repl.c). Refuses, with
+ * a message naming the file and -o repair=yes, anything that would
+ * otherwise lose acknowledged transactions silently: a damaged snapshot, a
+ * dataDir of another format.
+ *
+ * THE FORMAT. dataDir/VERSION holds "quorumfs-data N"; this build writes
+ * and reads N = CORE_DATA_FORMAT (2: the consensus log store txnlog.db,
+ * snapshot.<zxid>.db files). Format 1 (before replication: log.db, no
+ * VERSION file) and any other N are refused with what to do.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,47 +24,6 @@
 #include "snapshot.h"
 #include "storage_sql.h"
 #include "zerr.h"
-
-struct replay_ctx {
-	struct qcore *c;
-	char *errbuf;
-	size_t errlen;
-	uint64_t n;
-};
-
-static int replay_one(void *arg, zxid_t zxid, const void *rec, size_t len)
-{
-	struct replay_ctx *r = arg;
-	struct ztxn *txn = NULL;
-	struct zresult res;
-	int rc;
-
-	memset(&res, 0, sizeof(res));
-	rc = txn_decode(rec, len, &txn);
-	if (rc != ZOK || txn_zxid(txn) != zxid) {
-		snprintf(
-		    r->errbuf, r->errlen,
-		    "%s/log.db: record 0x%llx does not decode (%s) although its checksum "
-		    "matches; a newer quorumfs wrote it?",
-		    r->c->dir, (unsigned long long)zxid,
-		    rc != ZOK ? zerr_str(rc) : "zxid differs");
-		if (txn)
-			txn_free(txn);
-		return -EBADMSG;
-	}
-	rc = tree_apply(r->c->tree, r->c->prep, txn, &res);
-	zresult_free(&res);
-	txn_free(txn);
-	if (rc != ZOK) {
-		snprintf(
-		    r->errbuf, r->errlen,
-		    "%s/log.db: transaction 0x%llx does not fit the snapshot's tree (%s)",
-		    r->c->dir, (unsigned long long)zxid, zerr_str(rc));
-		return -EBADMSG;
-	}
-	r->n++;
-	return 0;
-}
 
 static void move_aside(const char *path)
 {
@@ -73,8 +40,8 @@ static void move_aside(const char *path)
  * Load the newest snapshot that is whole and that the log continues. With
  * repair a damaged one is moved aside and the previous one tried.
  */
-static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, zxid_t lo,
-			 char *errbuf, size_t errlen)
+static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, char *errbuf,
+			 size_t errlen)
 {
 	char path[4096], why[6144];
 	zxid_t z;
@@ -91,14 +58,6 @@ static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, zxid_t 
 			snprintf(why, sizeof(why),
 				 "%s: meta.zxid 0x%llx does not match its name", path,
 				 (unsigned long long)z);
-			ret = -EBADMSG;
-		}
-		if (!ret && lo && lo > z + 1 && !storage_zxid_follows(z, lo)) {
-			snprintf(
-			    why, sizeof(why),
-			    "%s/log.db starts at 0x%llx: the records after snapshot %s "
-			    "(0x%llx) were purged",
-			    c->dir, (unsigned long long)lo, path, (unsigned long long)z);
 			ret = -EBADMSG;
 		}
 		if (!ret) {
@@ -128,81 +87,102 @@ static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, zxid_t 
 	return -EBADMSG;
 }
 
+static const char format_name[] = "VERSION";
+
+int core_format_check(const char *dir, char *errbuf, size_t errlen)
+{
+	char path[4096], tmp[4200], text[64];
+	zxid_t *zxids = NULL;
+	size_t n = 0;
+	ssize_t len;
+	int fd, v = -1, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, format_name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		len = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		text[len > 0 ? len : 0] = '\0';
+		if (sscanf(text, "quorumfs-data %d", &v) != 1 || v != CORE_DATA_FORMAT) {
+			snprintf(
+			    errbuf, errlen,
+			    "%s: data format %d, this quorumfs reads format %d only: "
+			    "start the quorumfs that wrote it, or give an empty "
+			    "dataDir",
+			    path, v, CORE_DATA_FORMAT);
+			return -EPROTO;
+		}
+		return 0;
+	}
+	if (errno != ENOENT) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	/* No VERSION: a new dataDir, or one of format 1. */
+	snprintf(tmp, sizeof(tmp), "%s/log.db", dir);
+	rc = snapshot_list(dir, &zxids, &n);
+	free(zxids);
+	if (rc == 0 && (n > 0 || access(tmp, F_OK) == 0)) {
+		snprintf(errbuf, errlen,
+			 "%s holds data format 1 (log.db, written by quorumfs before "
+			 "replication), which this quorumfs (format %d) does not read: "
+			 "copy the tree out with the quorumfs that wrote it (cp -a from "
+			 "its mount) into a new dataDir served by this one",
+			 dir, CORE_DATA_FORMAT);
+		return -EPROTO;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, format_name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto err;
+	len = snprintf(text, sizeof(text), "quorumfs-data %d\n", CORE_DATA_FORMAT);
+	if (write(fd, text, (size_t)len) != len || fsync(fd) < 0) {
+		close(fd);
+		goto err;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0 || storage_fsync_dir(dir) < 0)
+		goto err;
+	return 0;
+err:
+	rc = -errno;
+	snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+	return rc ? rc : -EIO;
+}
+
 int core_recover(struct qcore *c, char *errbuf, size_t errlen)
 {
-	struct storage_opts so = {c->o.force_sync, c->o.repair};
-	struct replay_ctx r = {c, errbuf, errlen, 0};
-	zxid_t *zxids = NULL, lo = 0, hi = 0;
+	zxid_t *zxids = NULL;
 	size_t n = 0;
 	int ret, fresh;
-	char why[1024];
 
+	ret = core_format_check(c->dir, errbuf, errlen);
+	if (ret)
+		return ret;
 	snapshot_clean_tmp(c->dir);
 	ret = snapshot_list(c->dir, &zxids, &n);
 	if (ret) {
 		snprintf(errbuf, errlen, "%s: %s", c->dir, strerror(-ret));
 		return ret;
 	}
-	ret = storage_open(c->dir, &so, &c->st, errbuf, errlen);
-	log_debug("%s/log.db opened and checked", c->dir);
-	if (!ret)
-		ret = storage_bounds(c->st, &lo, &hi);
-	if (ret)
-		goto out;
 	fresh = n == 0;
 	if (fresh) {
-		/* A new dataDir, or one whose snapshots are all gone: only a log
-		 * that starts at the beginning can rebuild the tree. */
-		if (lo && !storage_zxid_follows(0, lo)) {
-			snprintf(
-			    errbuf, errlen,
-			    "%s: no snapshot, and log.db starts at 0x%llx, not at the "
-			    "beginning: the snapshots were removed?",
-			    c->dir, (unsigned long long)lo);
-			ret = -EBADMSG;
-			goto out;
-		}
 		c->tree = tree_new();
 		if (!c->tree) {
 			ret = -ENOMEM;
 			goto out;
 		}
 	} else {
-		ret = load_snapshot(c, zxids, n, lo, errbuf, errlen);
+		ret = load_snapshot(c, zxids, n, errbuf, errlen);
 		if (ret)
 			goto out;
-	}
-	if (hi < c->snap_zxid) {
-		snprintf(why, sizeof(why),
-			 "%s/log.db ends at 0x%llx, before the snapshot at 0x%llx: the "
-			 "log lost "
-			 "records",
-			 c->dir, (unsigned long long)hi,
-			 (unsigned long long)c->snap_zxid);
-		if (!c->o.repair) {
-			snprintf(errbuf, errlen,
-				 "%s; start with -o repair=yes to start from the "
-				 "snapshot",
-				 why);
-			ret = -EBADMSG;
-			goto out;
-		}
-		log_warnx("REPAIR: %s; starting from the snapshot (repair=yes)", why);
 	}
 	c->prep = prep_new(c->tree);
 	if (!c->prep) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = storage_replay(c->st, c->snap_zxid, replay_one, &r, errbuf, errlen);
-	if (ret)
-		goto out;
 	c->applied = tree_last_zxid(c->tree);
-	c->epoch = zxid_epoch(c->applied) ? zxid_epoch(c->applied) : 1;
-	c->counter = zxid_epoch(c->applied) ? zxid_counter(c->applied) : 0;
-	log_info("recovered %s: snapshot 0x%llx + %llu log records -> zxid 0x%llx",
-		 c->dir, (unsigned long long)c->snap_zxid, (unsigned long long)r.n,
-		 (unsigned long long)c->applied);
 	if (fresh) {
 		/* Every later restart then has a base, and purge a rule. */
 		ret = snapshot_write(c->tree, c->dir, c->applied, errbuf, errlen);

@@ -9,8 +9,9 @@
  * gives an exact image at one zxid for the price of copying page tables
  * (milliseconds for a million znodes) and of the pages the loop dirties
  * while the child runs. The loop is stopped only for the fork itself and
- * for the log writer's commit in flight (see storage_fork_lock).
+ * (the log store has no fork lock yet: see snap_start).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,30 +19,65 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "cons_node.h"
 #include "core_int.h"
 #include "log.h"
+#include "proc.h"
 #include "snapshot.h"
 
-static void snap_child(struct qcore *c, int wfd, zxid_t z)
+/*
+ * A child that makes no visible progress (its .tmp file neither appears,
+ * grows, changes nor goes away) for this long is taken for hung, logged
+ * and killed: a snapshot then is simply not taken, and the next one is
+ * tried snapCount writes later. The environment variable
+ * QUORUMFS_SNAPSHOT_STALL_MS overrides it (tests; quorumfs(8)).
+ */
+#define SNAP_STALL_MS_DEFAULT (120 * 1000)
+
+/*
+ * What a running snapshot needs besides struct qcore's fields: the
+ * watchdog. It is the pipe event's argument (c->snap_ev), so it lives and
+ * dies with that event.
+ */
+struct snap_job {
+	struct qcore *c;
+	struct event *watch_ev;
+	char tmp[4200];
+	struct stat last;
+	int had_tmp;
+	int64_t last_change_ms;
+	int64_t stall_ms;
+	int killed;
+};
+
+static int64_t snap_stall_ms(void)
+{
+	const char *e = getenv("QUORUMFS_SNAPSHOT_STALL_MS");
+	long long v;
+	char *end;
+
+	if (!e || !*e)
+		return SNAP_STALL_MS_DEFAULT;
+	v = strtoll(e, &end, 10);
+	if (*end || v < 100)
+		return SNAP_STALL_MS_DEFAULT;
+	return v;
+}
+
+static void snap_child(struct qcore *c, int wfd, zxid_t z, pid_t parent)
 {
 	char why[512];
 	size_t len;
 	ssize_t w;
 
-	/* Do not outlive a parent killed meanwhile; and a SIGTERM meant for
-	 * the daemon must not run the parent's libevent handler in here (it
-	 * would write to the parent's signal socket). */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	if (getppid() == 1)
-		_exit(2);
+	/* Forked by the loop thread, which lives as long as the daemon. */
+	proc_child_detach(parent, wfd, "qfs-snapshot");
 	if (snapshot_write(c->tree, c->dir, z, why, sizeof(why)) == 0)
 		_exit(0);
 	len = strlen(why);
@@ -52,12 +88,15 @@ static void snap_child(struct qcore *c, int wfd, zxid_t z)
 
 static void snap_finished(struct qcore *c)
 {
-	int status = 0;
+	struct snap_job *job = event_get_callback_arg(c->snap_ev);
+	int status = 0, killed = job->killed;
 	pid_t r;
 
 	do
 		r = waitpid(c->snap_pid, &status, 0);
 	while (r < 0 && errno == EINTR);
+	event_free(job->watch_ev);
+	free(job);
 	event_free(c->snap_ev);
 	c->snap_ev = NULL;
 	close(c->snap_fd);
@@ -69,16 +108,22 @@ static void snap_finished(struct qcore *c)
 		log_info("snapshot 0x%llx written", (unsigned long long)c->snap_pending);
 		if (c->o.purge_interval_h <= 0)
 			core_purge(c);
+		/* snap_count more went by while this one was written (a
+		 * large batch applies many at once): the next one now. */
+		core_snap_maybe(c);
 		return;
 	}
 	c->snap_msg[c->snap_msg_len] = '\0';
 	log_warnx("snapshot 0x%llx failed: %s", (unsigned long long)c->snap_pending,
-		  c->snap_msg_len ? c->snap_msg : "the child died");
+		  c->snap_msg_len ? c->snap_msg
+		  : killed	  ? "the child was killed for making no progress"
+				  : "the child died");
 }
 
 static void snap_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct qcore *c = arg;
+	struct snap_job *job = arg;
+	struct qcore *c = job->c;
 	ssize_t n;
 
 	n = read(fd, c->snap_msg + c->snap_msg_len,
@@ -94,33 +139,93 @@ static void snap_cb(evutil_socket_t fd, short what, void *arg)
 	snap_finished(c);
 }
 
+/*
+ * The watchdog: progress is any change of the child's .tmp file (created,
+ * grown, rewritten, renamed away). Killing is all it does; the pipe's EOF
+ * then reaps the child as for any other end, so a child in
+ * uninterruptible sleep is reaped whenever the kernel lets it die, without
+ * blocking the loop.
+ */
+static void snap_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct snap_job *job = arg;
+	struct qcore *c = job->c;
+	struct stat st;
+	int64_t now = core_mono_ms();
+	int has = stat(job->tmp, &st) == 0;
+
+	if (has != job->had_tmp ||
+	    (has &&
+	     (st.st_size != job->last.st_size || st.st_blocks != job->last.st_blocks ||
+	      st.st_mtim.tv_sec != job->last.st_mtim.tv_sec ||
+	      st.st_mtim.tv_nsec != job->last.st_mtim.tv_nsec))) {
+		job->had_tmp = has;
+		if (has)
+			job->last = st;
+		job->last_change_ms = now;
+		return;
+	}
+	if (job->killed || now - job->last_change_ms < job->stall_ms)
+		return;
+	log_warnx("snapshot 0x%llx: child pid %d made no progress on %s for %lld ms; "
+		  "killing it (the next snapshot is tried %lld writes later)",
+		  (unsigned long long)c->snap_pending, (int)c->snap_pid, job->tmp,
+		  (long long)(now - job->last_change_ms), (long long)c->o.snap_count);
+	job->killed = 1;
+	kill(c->snap_pid, SIGKILL);
+}
+
 static int snap_start(struct qcore *c)
 {
+	struct snap_job *job;
+	struct timeval tv;
+	pid_t pid, parent = getpid();
+	int64_t tick;
 	int fds[2];
-	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return -ENOMEM;
+	job->c = c;
+	job->stall_ms = snap_stall_ms();
+	job->last_change_ms = core_mono_ms();
+	snapshot_path(job->tmp, sizeof(job->tmp) - 4, c->dir, c->applied);
+	strcat(job->tmp, ".tmp");
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(job);
 		return -errno;
-	storage_fork_lock(c->st);
+	}
+	/* XXX the log store's writer thread has no fork lock yet: a child
+	 * forked while it is inside SQLite may find a SQLite mutex held (the
+	 * watchdog then kills it). */
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		snap_child(c, fds[1], c->applied);
+		snap_child(c, fds[1], c->applied, parent);
 	}
-	storage_fork_unlock(c->st);
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
+		free(job);
 		return -errno;
 	}
-	c->snap_ev = event_new(c->base, fds[0], EV_READ | EV_PERSIST, snap_cb, c);
-	if (!c->snap_ev || event_add(c->snap_ev, NULL) < 0) {
+	c->snap_ev = event_new(c->base, fds[0], EV_READ | EV_PERSIST, snap_cb, job);
+	job->watch_ev = event_new(c->base, -1, EV_PERSIST, snap_watch_cb, job);
+	/* Look four times per stall period, at most every 10 s. */
+	tick = job->stall_ms / 4 < 10000 ? job->stall_ms / 4 : 10000;
+	tv.tv_sec = (time_t)(tick / 1000);
+	tv.tv_usec = (suseconds_t)(tick % 1000) * 1000;
+	if (!c->snap_ev || !job->watch_ev || event_add(c->snap_ev, NULL) < 0 ||
+	    event_add(job->watch_ev, &tv) < 0) {
 		/* Without the event nobody would reap it: wait now. */
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		close(fds[0]);
 		if (c->snap_ev)
 			event_free(c->snap_ev);
+		if (job->watch_ev)
+			event_free(job->watch_ev);
+		free(job);
 		c->snap_ev = NULL;
 		return -ENOMEM;
 	}
@@ -194,8 +299,8 @@ void core_purge(struct qcore *c)
 		}
 	}
 	/* The oldest snapshot kept must be able to replay to now. */
-	if (n)
-		storage_purge(c->st, zxids[n > keep ? keep - 1 : n - 1]);
+	if (n && c->node && !c->store_closed)
+		cons_node_compact(c->node, zxids[n > keep ? keep - 1 : n - 1]);
 	free(zxids);
 }
 

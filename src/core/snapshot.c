@@ -38,6 +38,12 @@ void snapshot_path(char *buf, size_t len, const char *dir, zxid_t zxid)
 	snprintf(buf, len, "%s/snapshot.%016" PRIx64 ".db", dir, (uint64_t)zxid);
 }
 
+/* A growable array of sessions (owners borrowed from the tree). */
+struct snap_sessions {
+	struct tree_session *v;
+	size_t n, cap;
+};
+
 struct snap_writer {
 	sqlite3 *db;
 	sqlite3_stmt *ins_node, *ins_sess;
@@ -91,15 +97,60 @@ static int write_node(void *arg, const struct znode *n)
 	return 0;
 }
 
-static int write_session(void *arg, const struct tree_session *ts)
+static int collect_session(void *arg, const struct tree_session *ts)
 {
-	struct snap_writer *w = arg;
-	sqlite3_stmt *st = w->ins_sess;
+	struct snap_sessions *v = arg;
+	struct tree_session *nv;
 
-	w->crc = snapshot_session_crc(w->crc, ts->id, ts->timeout_ms, ts->owner);
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 16;
+		nv = realloc(v->v, v->cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		v->v = nv;
+	}
+	v->v[v->n++] = *ts;
+	return 0;
+}
+
+static int cmp_session_id(const void *a, const void *b)
+{
+	int64_t x = ((const struct tree_session *)a)->id;
+	int64_t y = ((const struct tree_session *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The open sessions of t in ascending id order (the order SQLite returns
+ * them in, id being the rowid), borrowed from t: v->v is malloc'd, the
+ * owners are t's. 0 or -ENOMEM.
+ */
+static int sorted_sessions(const struct tree *t, struct snap_sessions *v)
+{
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	rc = tree_session_foreach(t, collect_session, v);
+	if (rc) {
+		free(v->v);
+		v->v = NULL;
+		return rc;
+	}
+	if (v->n > 1)
+		qsort(v->v, v->n, sizeof(*v->v), cmp_session_id);
+	return 0;
+}
+
+static int write_session(struct snap_writer *w, const struct tree_session *ts)
+{
+	sqlite3_stmt *st = w->ins_sess;
+	const char *owner = ts->owner ? ts->owner : "";
+
+	w->crc = snapshot_session_crc(w->crc, ts->id, ts->timeout_ms, owner);
 	sqlite3_bind_int64(st, 1, ts->id);
 	sqlite3_bind_int(st, 2, ts->timeout_ms);
-	sqlite3_bind_text(st, 3, ts->owner ? ts->owner : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
 	w->rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (w->rc != SQLITE_DONE)
@@ -126,7 +177,9 @@ int snapshot_write(const struct tree *t, const char *dir, zxid_t zxid, char *err
 		   size_t errlen)
 {
 	struct snap_writer w;
+	struct snap_sessions sess = {NULL, 0, 0};
 	char final[4096], tmp[4200], meta[512], sql[1024];
+	size_t i;
 	int rc, ret;
 
 	memset(&w, 0, sizeof(w));
@@ -168,9 +221,18 @@ int snapshot_write(const struct tree *t, const char *dir, zxid_t zxid, char *err
 		rc = w.rc;
 		goto err_sql;
 	}
-	if (tree_session_foreach(t, write_session, &w) || w.rc != SQLITE_OK) {
-		rc = w.rc;
-		goto err_sql;
+	/* In id order, the order the loader reads them back in: the checksum
+	 * must not depend on the hash table's history. */
+	if (sorted_sessions(t, &sess)) {
+		snprintf(errbuf, errlen, "%s: %s", tmp, strerror(ENOMEM));
+		ret = -ENOMEM;
+		goto err_after_open;
+	}
+	for (i = 0; i < sess.n; i++) {
+		if (write_session(&w, &sess.v[i])) {
+			rc = w.rc;
+			goto err_sql;
+		}
 	}
 	snprintf(
 	    meta, sizeof(meta),
@@ -201,6 +263,7 @@ int snapshot_write(const struct tree *t, const char *dir, zxid_t zxid, char *err
 		goto err_after_open;
 	}
 	buf_free(&w.acl);
+	free(sess.v);
 	return 0;
 err_sql:
 	snprintf(errbuf, errlen, "%s: %s", tmp,
@@ -214,6 +277,7 @@ err_after_open:
 	sqlite3_close(w.db);
 	unlink(tmp);
 	buf_free(&w.acl);
+	free(sess.v);
 	return ret;
 }
 
@@ -299,7 +363,7 @@ static int row_node(sqlite3_stmt *st, struct znode *n, const void **data,
 	s->num_children = sqlite3_column_int(st, 11);
 	s->data_length = sqlite3_column_int(st, 12);
 	if (s->data_length != sqlite3_column_bytes(st, 1) || s->data_length < 0 ||
-	    s->data_length > ZNODE_MAX_DATA)
+	    s->data_length > ZNODE_MAX_DATA_STORED)
 		return -EBADMSG;
 	*acl = sqlite3_column_blob(st, 13);
 	alen = sqlite3_column_bytes(st, 13);
@@ -370,18 +434,22 @@ out:
 	return ret;
 }
 
-static int load_sessions(sqlite3 *db, struct tree *t, uint32_t *crc, int64_t *count,
+/*
+ * Read the sessions in id order into t and into *v (owners borrowed from
+ * t), for the checksum.
+ */
+static int load_sessions(sqlite3 *db, struct tree *t, struct snap_sessions *v,
 			 const char *path, char *errbuf, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
+	const struct tree_session *ts;
 	const char *owner;
 	int64_t id;
 	int32_t to;
 	int rc, ret = 0;
 
 	rc = sqlite3_prepare_v2(
-	    db, "SELECT id, timeout_ms, owner FROM sessions ORDER BY rowid", -1, &st,
-	    NULL);
+	    db, "SELECT id, timeout_ms, owner FROM sessions ORDER BY id", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto err_sql;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -390,14 +458,23 @@ static int load_sessions(sqlite3 *db, struct tree *t, uint32_t *crc, int64_t *co
 		owner = (const char *)sqlite3_column_text(st, 2);
 		if (!owner)
 			owner = "";
-		*crc = snapshot_session_crc(*crc, id, to, owner);
-		ret = tree_load_session(t, id, to, owner);
-		if (ret) {
-			snprintf(errbuf, errlen, "%s: session 0x%llx: %s", path,
-				 (unsigned long long)id, strerror(-ret));
+		if (tree_session_get(t, id)) {
+			/* *v borrows the first one's owner, which a second
+			 * load would free. SQLite's rowid makes this a damaged
+			 * file. */
+			snprintf(errbuf, errlen, "%s: session 0x%llx twice", path,
+				 (unsigned long long)id);
+			ret = -EBADMSG;
 			goto out;
 		}
-		(*count)++;
+		ret = tree_load_session(t, id, to, owner);
+		ts = ret ? NULL : tree_session_get(t, id);
+		if (!ts || collect_session(v, ts)) {
+			snprintf(errbuf, errlen, "%s: session 0x%llx: %s", path,
+				 (unsigned long long)id, strerror(ret ? -ret : ENOMEM));
+			ret = -ENOMEM;
+			goto out;
+		}
 	}
 	if (rc == SQLITE_DONE)
 		goto out;
@@ -411,14 +488,163 @@ out:
 	return ret;
 }
 
+static uint32_t sessions_crc(uint32_t crc, const struct tree_session *v,
+			     const size_t *order, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct tree_session *s = &v[order ? order[i] : i];
+
+		crc = snapshot_session_crc(crc, s->id, s->timeout_ms, s->owner);
+	}
+	return crc;
+}
+
+/*
+ * Files written before sessions were sorted (quorumfs up to 0eaee6f) hold
+ * them in the order of the writer's session hash table, and the checksum
+ * follows that order: by bucket, the bucket being FNV-1a over the id's 8
+ * bytes in host order (as tree.c hashed them; frozen here because the files
+ * are) masked to a power-of-two table of at least 64 buckets; within a
+ * bucket in an order that depended on the history of insertions. This tries
+ * those orders for every table size a writer could have had, up to
+ * LEGACY_MAX_ORDERS candidates in all, and says whether one matches.
+ *
+ * Each candidate is another 2^-32 chance for a corrupt file to pass, so the
+ * cap keeps such a file's check within 2^-24 of a current one's; a file
+ * whose sessions collide so much that the orders cannot be tried within the
+ * cap is refused (its message says why).
+ */
+#define LEGACY_MAX_ORDERS 256
+#define LEGACY_MIN_BITS	  6  /* tree.c started at 64 buckets */
+#define LEGACY_MAX_BITS	  24 /* 16M sessions in the table at once */
+
+static uint32_t legacy_bucket_hash(int64_t id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	unsigned char b[sizeof(id)];
+	size_t i;
+
+	memcpy(b, &id, sizeof(id));
+	for (i = 0; i < sizeof(b); i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+struct legacy_key {
+	uint32_t bucket;
+	size_t idx;
+};
+
+static int cmp_legacy_key(const void *a, const void *b)
+{
+	const struct legacy_key *x = a, *y = b;
+
+	if (x->bucket != y->bucket)
+		return x->bucket < y->bucket ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* order[lo..lo+g) := the k-th permutation (factorial number system) of the
+ * indices in keys[lo..lo+g); pool is scratch of g entries. */
+static void nth_permutation(const struct legacy_key *keys, size_t lo, size_t g,
+			    uint64_t k, size_t *order, size_t *pool)
+{
+	uint64_t f = 1;
+	size_t i, j, pick;
+
+	for (i = 0; i < g; i++)
+		pool[i] = keys[lo + i].idx;
+	for (i = 2; i < g; i++)
+		f *= i;
+	for (i = 0; i < g; i++) {
+		pick = g - i > 1 ? (size_t)(k / f) : 0;
+		if (g - i > 1) {
+			k %= f;
+			f /= g - i - 1;
+		}
+		order[lo + i] = pool[pick];
+		for (j = pick; j + 1 < g - i; j++)
+			pool[j] = pool[j + 1];
+	}
+}
+
+/* 1 if some hash-table order of v gives want, 0 if none, -ENOMEM; *tried
+ * counts the candidates; *too_many is set if a table size had to be
+ * skipped for having more orders than the cap leaves. */
+static int legacy_order_matches(uint32_t crc0, const struct tree_session *v, size_t n,
+				uint32_t want, unsigned *tried, int *too_many)
+{
+	struct legacy_key *keys;
+	size_t *order, *pool, i, lo, g;
+	uint64_t orders, k, rest;
+	unsigned bits;
+	int ret = 0;
+
+	keys = calloc(n, sizeof(*keys));
+	order = calloc(n, sizeof(*order));
+	pool = calloc(n, sizeof(*pool));
+	if (!keys || !order || !pool) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (bits = LEGACY_MIN_BITS; bits <= LEGACY_MAX_BITS && !ret; bits++) {
+		if (((uint64_t)1 << bits) < n)
+			continue; /* the table never held fewer buckets than entries */
+		for (i = 0; i < n; i++) {
+			keys[i].bucket =
+			    legacy_bucket_hash(v[i].id) & (((uint32_t)1 << bits) - 1);
+			keys[i].idx = i;
+		}
+		qsort(keys, n, sizeof(*keys), cmp_legacy_key);
+		orders = 1;
+		for (lo = 0; lo < n && orders <= LEGACY_MAX_ORDERS; lo += g) {
+			for (g = 1; lo + g < n && keys[lo + g].bucket == keys[lo].bucket;
+			     g++)
+				if (orders <= LEGACY_MAX_ORDERS)
+					orders *= g + 1; /* saturates: no overflow */
+		}
+		if (orders > LEGACY_MAX_ORDERS - *tried) {
+			*too_many = 1;
+			continue;
+		}
+		for (k = 0; k < orders && !ret; k++) {
+			rest = k;
+			for (lo = 0; lo < n; lo += g) {
+				uint64_t f = 1;
+
+				for (g = 1;
+				     lo + g < n && keys[lo + g].bucket == keys[lo].bucket;
+				     g++)
+					f *= g + 1;
+				nth_permutation(keys, lo, g, rest % f, order, pool);
+				rest /= f;
+			}
+			(*tried)++;
+			if (sessions_crc(crc0, v, order, n) == want)
+				ret = 1;
+		}
+	}
+out:
+	free(keys);
+	free(order);
+	free(pool);
+	return ret;
+}
+
 int snapshot_load(const char *path, struct tree *t, zxid_t *zxid, char *errbuf,
 		  size_t errlen)
 {
 	sqlite3 *db = NULL;
+	struct snap_sessions sess = {NULL, 0, 0};
 	int64_t format = 0, z = 0, want_nodes = 0, want_sess = 0, want_crc = 0;
-	int64_t nodes = 0, sessions = 0;
-	uint32_t crc = 0;
-	int rc, ret;
+	int64_t nodes = 0;
+	uint32_t crc = 0, crc_nodes;
+	unsigned tried = 0;
+	int rc, ret, too_many = 0;
 
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc == SQLITE_OK)
@@ -445,22 +671,45 @@ int snapshot_load(const char *path, struct tree *t, zxid_t *zxid, char *errbuf,
 	}
 	ret = load_nodes(db, t, &crc, &nodes, path, errbuf, errlen);
 	if (!ret)
-		ret = load_sessions(db, t, &crc, &sessions, path, errbuf, errlen);
+		ret = load_sessions(db, t, &sess, path, errbuf, errlen);
 	if (ret)
 		goto out;
-	if (nodes != want_nodes || sessions != want_sess || crc != (uint32_t)want_crc) {
+	crc_nodes = crc;
+	crc = sessions_crc(crc_nodes, sess.v, NULL, sess.n);
+	if (nodes == want_nodes && (int64_t)sess.n == want_sess &&
+	    crc != (uint32_t)want_crc && sess.n > 1) {
+		ret = legacy_order_matches(crc_nodes, sess.v, sess.n, (uint32_t)want_crc,
+					   &tried, &too_many);
+		if (ret < 0) {
+			snprintf(errbuf, errlen, "%s: %s", path, strerror(-ret));
+			goto out;
+		}
+		if (ret) {
+			crc = (uint32_t)want_crc;
+			log_info("%s: written by an older quorumfs (sessions in hash "
+				 "order); verified against %u candidate orders",
+				 path, tried);
+		}
+		ret = 0;
+	}
+	if (nodes != want_nodes || (int64_t)sess.n != want_sess ||
+	    crc != (uint32_t)want_crc) {
 		snprintf(
 		    errbuf, errlen,
-		    "%s: contents do not match its checksum (%lld nodes, %lld sessions, "
-		    "crc %08x; meta says %lld, %lld, %08x)",
-		    path, (long long)nodes, (long long)sessions, crc,
-		    (long long)want_nodes, (long long)want_sess, (uint32_t)want_crc);
+		    "%s: contents do not match its checksum (%lld nodes, %zu sessions, "
+		    "crc %08x; meta says %lld, %lld, %08x)%s",
+		    path, (long long)nodes, sess.n, crc, (long long)want_nodes,
+		    (long long)want_sess, (uint32_t)want_crc,
+		    too_many ? "; an older quorumfs may have written its sessions in "
+			       "an order too costly to reconstruct"
+			     : "");
 		ret = -EBADMSG;
 		goto out;
 	}
 	tree_set_last_zxid(t, (zxid_t)z);
 	*zxid = (zxid_t)z;
 out:
+	free(sess.v);
 	sqlite3_close(db);
 	return ret;
 }

@@ -6,9 +6,9 @@
  *         aversion, ephemeral_owner, pzxid, num_children, data_length,
  *         acl BLOB, kind, flags, ttl_ms, child_kind, child_ttl_ms)
  *       one row per znode, parents before children (rowid order);
- *   sessions(id, timeout_ms, owner)
+ *   sessions(id INTEGER PRIMARY KEY, timeout_ms, owner)  in id order
  *   meta(key TEXT PRIMARY KEY, value)  format=1, zxid, nodes, sessions,
- *       checksum (CRC-32C, see snapshot_checksum.c), created (unix time)
+ *       checksum (CRC-32C, see snapshot_codec.h), created (unix time)
  *
  * acl is binary so that it round-trips exactly whatever the ids contain:
  * int32 count, then per entry int32 perms, jute string scheme, jute string
@@ -37,7 +37,9 @@ int snapshot_write(const struct tree *t, const char *dir, zxid_t zxid, char *err
 
 /*
  * Load a snapshot file into t, a fresh tree_new() tree, and set its last
- * zxid. Verifies the checksum and counts. Returns 0 (*zxid set) or a
+ * zxid. Verifies the checksum and counts (sessions in id order; for files
+ * of older writers, in the hash orders they could have used, see
+ * snapshot.c). Returns 0 (*zxid set) or a
  * negative errno (-EBADMSG for a damaged file) with errbuf naming the file;
  * t is then half loaded and must be freed.
  */

@@ -6,7 +6,10 @@
  * The checksum is CRC-32C over, for each node in rowid order: the path and
  * its NUL, the data, the stat fields and kind/flags/ttl_ms/child_kind/
  * child_ttl_ms as 8 big-endian bytes each, the binary ACL; then for each
- * session: id, timeout_ms (8 bytes each) and the owner with its NUL.
+ * session in ascending id order (signed, as SQLite orders the rowid): id,
+ * timeout_ms (8 bytes each) and the owner with its NUL. (Files written
+ * before 2026-11 took the sessions in hash-table order; snapshot.c says how
+ * it still verifies them.)
  */
 #ifndef QFS_SNAPSHOT_CODEC_H
 #define QFS_SNAPSHOT_CODEC_H

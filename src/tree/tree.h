@@ -20,7 +20,21 @@
 #include "acl.h"
 #include "zxid.h"
 
-#define ZNODE_MAX_DATA (1024 * 1024) /* jute.maxbuffer's default: 1 MiB */
+/*
+ * The largest value, in the mount and on the wire alike: the largest that
+ * every default ZooKeeper client can write and read back. Apache
+ * ZooKeeper's Java client (ClientCnxnSocket) refuses a reply frame longer
+ * than its jute.maxbuffer, default 0xfffff = 1,048,575 bytes, and a getData
+ * reply frame is ReplyHeader (xid 4 + zxid 8 + err 4) + the data's length
+ * word 4 + the data + Stat 68: data + 88 bytes. So 1,048,575 - 88 =
+ * 1,048,487 bytes (measured: zkCli reads 1,048,487 and not 1,048,488; the
+ * C client and kazoo read more). quorumfs(8), quorumfs.conf(5).
+ */
+#define ZNODE_MAX_DATA 1048487
+/* The largest value a log record or snapshot may hold: what quorumfs
+ * accepted before ZNODE_MAX_DATA was lowered to the above, so a data
+ * directory written then still loads (its larger values stay readable). */
+#define ZNODE_MAX_DATA_STORED (1024 * 1024)
 
 /* ZooKeeper's Stat, fields in the order of zookeeper.jute's data.Stat. */
 struct zstat {

@@ -124,7 +124,7 @@ static int get_path(struct rd *r, char **out)
 static int get_data(struct rd *r, struct txn_op *op)
 {
 	int32_t n;
-	const void *p = rd_bytes(r, &n, ZNODE_MAX_DATA);
+	const void *p = rd_bytes(r, &n, ZNODE_MAX_DATA_STORED);
 
 	if (!rd_ok(r))
 		return -1;

@@ -50,6 +50,7 @@ struct zkc {
 	enum conn_state cs;
 	int64_t session_id;
 	uint8_t passwd[16];
+	int read_only_session; /* ConnectResponse.readOnly */
 	int32_t timeout_ms;
 	int64_t last_zxid;
 	int32_t next_xid;
@@ -62,7 +63,7 @@ struct zkc {
 };
 
 static void zkc_set_err(struct zkc *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void zkc_set_err(struct zkc *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -75,6 +76,11 @@ static void zkc_set_err(struct zkc *c, const char *fmt, ...)
 const char *zkc_error(const struct zkc *c)
 {
 	return c->err;
+}
+
+int zkc_read_only(const struct zkc *c)
+{
+	return c->read_only_session;
 }
 
 int zkc_outstanding(const struct zkc *c)
@@ -224,6 +230,7 @@ static int handle_connect_response(struct zkc *c, const uint8_t *p, size_t n)
 	}
 	c->session_id = resp.session_id;
 	c->timeout_ms = resp.time_out;
+	c->read_only_session = resp.read_only;
 	memset(c->passwd, 0, sizeof(c->passwd));
 	if (resp.passwd.len > 0)
 		memcpy(c->passwd, resp.passwd.data,
@@ -258,7 +265,8 @@ static void decode_body(struct zkc *c, struct rd *r, struct zkc_reply *rep)
 
 	if (rep->op == ZOP_MULTI || rep->op == ZOP_MULTIREAD) {
 		/* A failed multi still lists the per-op results. */
-		if (r->left && jute_get_multi(r, &rep->multi, 1, c->opts.max_buffer) != ZOK)
+		if (r->left &&
+		    jute_get_multi(r, &rep->multi, 1, c->opts.max_buffer) != ZOK)
 			rep->err = ZMARSHALLINGERROR;
 		return;
 	}
@@ -462,17 +470,24 @@ static int connect_next(struct zkc *c)
 	int rc;
 
 	for (; c->host_i < c->n_hosts; c->host_i++) {
+		const char *port = "2181"; /* ZooKeeper's default, as its clients */
+		char *name = host, *close;
+
 		snprintf(host, sizeof(host), "%s", c->hosts[c->host_i]);
-		colon = strrchr(host, ':');
-		if (!colon) {
-			zkc_set_err(c, "%s: expected HOST:PORT", host);
-			continue;
+		if (host[0] == '[' && (close = strchr(host, ']')) != NULL) {
+			/* [v6addr] or [v6addr]:port */
+			*close = 0;
+			name = host + 1;
+			if (close[1] == ':')
+				port = close + 2;
+		} else if ((colon = strrchr(host, ':')) != NULL) {
+			*colon = 0;
+			port = colon + 1;
 		}
-		*colon = 0;
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = AF_UNSPEC;
 		hints.ai_socktype = SOCK_STREAM;
-		rc = getaddrinfo(host[0] == '[' ? host + 1 : host, colon + 1, &hints, &res);
+		rc = getaddrinfo(name, port, &hints, &res);
 		if (rc) {
 			zkc_set_err(c, "%s: %s", c->hosts[c->host_i], gai_strerror(rc));
 			continue;
@@ -485,7 +500,8 @@ static int connect_next(struct zkc *c)
 		}
 		bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-		rc = bufferevent_socket_connect(c->bev, res->ai_addr, (int)res->ai_addrlen);
+		rc = bufferevent_socket_connect(c->bev, res->ai_addr,
+						(int)res->ai_addrlen);
 		freeaddrinfo(res);
 		if (rc == 0) {
 			c->cs = CS_CONNECTING;
@@ -508,12 +524,20 @@ static int split_hosts(struct zkc *c, const char *hosts)
 		if (!e)
 			e = p + strlen(p);
 		if (e > p) {
-			grown = realloc(c->hosts, (size_t)(c->n_hosts + 1) * sizeof(*grown));
+			grown =
+			    realloc(c->hosts, (size_t)(c->n_hosts + 1) * sizeof(*grown));
 			if (!grown)
 				return -ENOMEM;
+			const char *close =
+			    *p == '[' ? memchr(p, ']', (size_t)(e - p)) : NULL;
+			int has_port = close ? close + 1 < e && close[1] == ':'
+					     : memchr(p, ':', (size_t)(e - p)) != NULL;
+
 			c->hosts = grown;
-			c->hosts[c->n_hosts] = strndup(p, (size_t)(e - p));
-			if (!c->hosts[c->n_hosts])
+			/* A host without a port gets ZooKeeper's 2181, written
+			 * out so every message names the address tried. */
+			if (asprintf(&c->hosts[c->n_hosts], "%.*s%s", (int)(e - p), p,
+				     has_port ? "" : ":2181") < 0)
 				return -ENOMEM;
 			c->n_hosts++;
 		}
@@ -545,7 +569,8 @@ int zkc_new(struct event_base *base, const struct zkc_opts *opts, struct zkc **o
 	buf_init(&c->early);
 	rc = split_hosts(c, opts->hosts ? opts->hosts : "");
 	if (rc) {
-		snprintf(errbuf, errlen, "%s", rc == -EINVAL ? "no server given" : "out of memory");
+		snprintf(errbuf, errlen, "%s",
+			 rc == -EINVAL ? "no server given" : "out of memory");
 		goto err_free_handle;
 	}
 	c->ping = event_new(base, -1, EV_PERSIST, send_ping, c);

@@ -42,23 +42,24 @@ typedef void (*zkc_reply_fn)(void *arg, const struct zkc_reply *r);
 typedef void (*zkc_watch_fn)(void *arg, const struct jute_watcher_event *ev);
 
 enum zkc_state {
-	ZKC_CONNECTED = 1,   /* session established (or re-attached) */
-	ZKC_EXPIRED = 2,     /* the server refused the session: it has expired */
-	ZKC_LOST = 3,	     /* connection closed or failed; outstanding requests failed */
+	ZKC_CONNECTED = 1, /* session established (or re-attached) */
+	ZKC_EXPIRED = 2,   /* the server refused the session: it has expired */
+	ZKC_LOST = 3,	   /* connection closed or failed; outstanding requests failed */
 	ZKC_AUTH_FAILED = 4, /* an auth packet was refused */
 };
 typedef void (*zkc_state_fn)(void *arg, enum zkc_state st);
 
 struct zkc_opts {
-	const char *hosts;   /* "host:port[,host:port...]"; tried in order (borrowed) */
-	int32_t timeout_ms;  /* requested session timeout; 0: 30000 */
-	int32_t max_buffer;  /* largest reply frame accepted; 0: 1 MiB + 1 KiB */
-	int64_t session_id;  /* non-zero: re-attach to this session */
-	uint8_t passwd[16];  /* its password (zkc_session()) */
-	int read_only;	     /* ask for a read-only capable session */
-	zkc_watch_fn watch;  /* may be NULL */
-	zkc_state_fn state;  /* may be NULL */
-	void *arg;	     /* passed to watch and state */
+	const char *hosts; /* "host[:port][,...]" (port 2181 if none; [v6]:port); tried in
+			      order (borrowed) */
+	int32_t timeout_ms; /* requested session timeout; 0: 30000 */
+	int32_t max_buffer; /* largest reply frame accepted; 0: 1 MiB + 1 KiB */
+	int64_t session_id; /* non-zero: re-attach to this session */
+	uint8_t passwd[16]; /* its password (zkc_session()) */
+	int read_only;	    /* ask for a read-only capable session */
+	zkc_watch_fn watch; /* may be NULL */
+	zkc_state_fn state; /* may be NULL */
+	void *arg;	    /* passed to watch and state */
 };
 
 /*
@@ -99,6 +100,9 @@ int zkc_close(struct zkc *c, zkc_reply_fn fn, void *arg);
 /* The session: id, password (16 bytes) and negotiated timeout; id 0 before
  * the session is established. */
 int64_t zkc_session(const struct zkc *c, uint8_t passwd[16], int32_t *timeout_ms);
+/* Is the session read-only (the server could not make a full one and the
+ * client asked for read_only)? Its writes fail with ZNOTREADONLY. */
+int zkc_read_only(const struct zkc *c);
 /* Requests sent and not yet answered. */
 int zkc_outstanding(const struct zkc *c);
 /* The last error's text (connection failure, protocol error). */

@@ -42,6 +42,8 @@ static void zks_conn_read_frames(struct zks_conn *c);
 
 void zks_req_free(struct zks_req *r)
 {
+	if (r->slice_ev)
+		event_free(r->slice_ev);
 	buf_free(&r->body);
 	jute_request_free(&r->jr);
 	free(r->multi_ops);
@@ -209,9 +211,13 @@ int zks_conn_notify(struct zks_conn *c, int32_t type, int32_t state, const char 
 	/* Before the first reply not yet made: a read that has not run may
 	 * carry data the change produced, and the write that made the change
 	 * is answered after its event, as FinalRequestProcessor does. */
-	TAILQ_FOREACH(r, &c->queue, link)
-	if (r->state != ZKS_REQ_DONE)
-		break;
+	if (c->running) {
+		r = c->running;
+	} else {
+		TAILQ_FOREACH(r, &c->queue, link)
+		if (r->state != ZKS_REQ_DONE)
+			break;
+	}
 	if (r)
 		TAILQ_INSERT_BEFORE(r, n, link);
 	else
@@ -324,6 +330,8 @@ void zks_conn_progress(struct zks_conn *c)
 
 		next = TAILQ_NEXT(r, link);
 		if (r->state == ZKS_REQ_SUBMITTED) {
+			if (r->sliced)
+				break; /* nothing overtakes it */
 			write_ahead = 1;
 			continue;
 		}
@@ -338,8 +346,11 @@ void zks_conn_progress(struct zks_conn *c)
 		}
 		/* Running may have queued notifications before r; `next`
 		 * stays valid as they are inserted before r. */
-		if (r->state == ZKS_REQ_SUBMITTED)
+		if (r->state == ZKS_REQ_SUBMITTED) {
+			if (r->sliced)
+				break;
 			write_ahead = 1;
+		}
 	}
 	zks_conn_flush(c);
 	if (!c->dead && c->state == ZKS_CONN_OPEN && !c->reading &&
@@ -355,6 +366,7 @@ static int zks_conn_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 {
 	c->received++;
 	c->srv->packets_received++;
+	c->last_rx_ms = zks_now_ms();
 	switch (c->state) {
 	case ZKS_CONN_NEW:
 		return zks_session_connect(c, p, n);
@@ -389,8 +401,12 @@ static void zks_conn_read_frames(struct zks_conn *c)
 		}
 		flen = (int32_t)word;
 		if (flen < 0 || flen > c->srv->max_buffer + ZKS_FRAME_SLACK) {
-			log_warnx("zk: %s sent a frame length of %d (limit %d): closing",
-				  c->peer, flen, c->srv->max_buffer + ZKS_FRAME_SLACK);
+			log_warnx(
+			    "zk: %s sent a frame of %d bytes, over the limit of %d "
+			    "(jute.maxbuffer %d + %d for headers; the largest value "
+			    "is %d bytes): closing",
+			    c->peer, flen, c->srv->max_buffer + ZKS_FRAME_SLACK,
+			    c->srv->max_buffer, ZKS_FRAME_SLACK, ZNODE_MAX_DATA);
 			zks_conn_close(c, "bad frame length");
 			return;
 		}

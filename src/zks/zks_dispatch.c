@@ -91,10 +91,21 @@ int zks_dispatch_run(struct zks_req *r)
 		r->state = ZKS_REQ_DONE;
 		return ZKS_DONE;
 	}
+	if (c->read_only && zks_session_ro_refuses(r->type)) {
+		r->zxid = (int64_t)tree_last_zxid(qcore_tree(c->srv->core));
+		r->err = ZNOTREADONLY;
+		r->state = ZKS_REQ_DONE;
+		return ZKS_DONE;
+	}
 	/* Reads report the zxid of the replica they read (FinalRequestProcessor
 	 * uses the last processed zxid). */
 	r->zxid = (int64_t)tree_last_zxid(qcore_tree(c->srv->core));
+	/* A read runs only when all before it are DONE (zks_conn_progress);
+	 * auth alone runs on arrival. */
+	if (!op->write && r->type != ZOP_AUTH)
+		c->running = r;
 	rc = op->fn(r);
+	c->running = NULL;
 	if (rc < 0)
 		return rc;
 	if (rc == ZKS_PENDING) {
@@ -115,10 +126,7 @@ void zks_req_finish(struct zks_req *r)
 	if (c->dead || c->state == ZKS_CONN_DRAINING) {
 		/* zks_conn_close or zks_conn_drain took it off the queue and
 		 * left it to us. */
-		buf_free(&r->body);
-		jute_request_free(&r->jr);
-		free(r->multi_ops);
-		free(r);
+		zks_req_free(r);
 		zks_conn_unref(c);
 		return;
 	}
@@ -174,10 +182,14 @@ int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 	if (c->closing_session)
 		return 0;
 	memset(&jr, 0, sizeof(jr));
-	rc = jute_request_decode(p, n, s->max_buffer, &jr);
+	/* Fields may be as long as the frame may (jute.maxbuffer + slack): a
+	 * value over ZNODE_MAX_DATA then reaches the tree and is refused with
+	 * ZBADARGUMENTS and a log line naming its length, instead of closing
+	 * the connection as a "malformed frame". */
+	rc = jute_request_decode(p, n, s->max_buffer + ZKS_FRAME_SLACK, &jr);
 	if (rc == ZMARSHALLINGERROR) {
 		jute_request_free(&jr);
-		if (!zks_nul_in_path(p, n, s->max_buffer))
+		if (!zks_nul_in_path(p, n, s->max_buffer + ZKS_FRAME_SLACK))
 			return -EPROTO;
 		/* Answered in order with the header alone. */
 		memset(&jr, 0, sizeof(jr));
@@ -188,7 +200,9 @@ int zks_dispatch_frame(struct zks_conn *c, const uint8_t *p, size_t n)
 		jr.rec = JUTE_REC_NONE;
 		rc = ZBADARGUMENTS;
 	}
-	if (qcore_session_touch(s->core, c->session_id) == ZSESSIONEXPIRED &&
+	/* A read-only session is local: the core does not know it. */
+	if (!c->read_only &&
+	    qcore_session_touch(s->core, c->session_id) == ZSESSIONEXPIRED &&
 	    jr.hdr.type != ZOP_CLOSESESSION) {
 		jute_request_free(&jr);
 		zks_session_expired(c);

@@ -46,7 +46,11 @@ struct evconnlistener;
 struct zks_watches;
 struct zks_sasl;
 
-/* Slack above jute.maxbuffer for the headers around a full 1 MiB znode. */
+/* Work one request does before the loop serves others (setWatches). */
+#define ZKS_SLICE_ITEMS 2000
+#define ZKS_SLICE_US	5000
+/* Slack above jute.maxbuffer for the headers around a value: a frame may
+ * be this much longer than jute.maxbuffer (ZooKeeper's extrasize). */
 #define ZKS_FRAME_SLACK 1024
 /* Defaults: requests queued on one connection before we stop reading its
  * socket, and watches one connection may hold (so a misbehaving client
@@ -116,6 +120,10 @@ struct zk_server {
 	uint64_t lat_count;
 	int64_t started_ms;
 	int subscribed;
+	/* The last createSession failed (full disk, no quorum): isro says
+	 * "ro" until one succeeds. */
+	int degraded;
+	uint64_t ro_sessions; /* read-only session ids handed out */
 };
 
 enum zks_conn_state {
@@ -152,6 +160,11 @@ struct zks_req {
 	struct buf body;	/* the reply body, or a whole frame if raw */
 	int raw;		/* body is a complete frame (notification) */
 	int64_t start_us;
+	/* A request worked on in slices (setWatches): everything behind it
+	 * waits, writes too, until it is DONE; slice_ev continues it. */
+	int sliced;
+	size_t slice_pos;
+	struct event *slice_ev;
 };
 
 TAILQ_HEAD(zks_req_queue, zks_req);
@@ -169,6 +182,8 @@ struct zks_conn {
 	int64_t session_id;
 	int32_t timeout_ms;
 	int old_client;	     /* ConnectRequest without the readOnly byte */
+	int can_be_ro;	     /* ConnectRequest.readOnly: a read-only session will do */
+	int read_only;	     /* a read-only local session (zks_session.c) */
 	int closing_session; /* closeSession submitted: no Expired event */
 	struct zauth auth;
 	struct zks_sasl *sasl; /* a SASL exchange under way or done, or NULL */
@@ -176,6 +191,10 @@ struct zks_conn {
 	unsigned n_queued;
 	unsigned n_submitted;
 	unsigned n_watches;
+	int watch_limit_logged; /* the clientMaxWatches warning was logged */
+	/* The request whose handler is running now, when all before it are
+	 * DONE: notifications go just before it without walking the queue. */
+	struct zks_req *running;
 	/* cons figures */
 	uint64_t received, sent;
 	int32_t last_cxid;
@@ -184,6 +203,7 @@ struct zks_conn {
 	int64_t last_resp_ms, last_lat_us, min_lat_us, max_lat_us, sum_lat_us;
 	uint64_t n_lat;
 	int64_t established_ms;
+	int64_t last_rx_ms; /* last frame received (a read-only session's clock) */
 };
 
 /* zks_listen.c */
@@ -226,6 +246,8 @@ int zks_session_connect(struct zks_conn *c, const uint8_t *p, size_t n);
 void zks_session_expired(struct zks_conn *c);
 int zks_op_ping(struct zks_req *r);
 int zks_op_close_session(struct zks_req *r);
+/* Is a request of this type refused on a read-only session (ZNOTREADONLY)? */
+int zks_session_ro_refuses(int32_t type);
 /* Periodic: connections whose session the core has ended. */
 void zks_session_scan(struct zk_server *s);
 

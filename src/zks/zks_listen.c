@@ -161,7 +161,8 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 						       : ZKS_MAX_OUTSTANDING;
 	s->max_watches =
 	    opts->max_watches > 0 ? (unsigned)opts->max_watches : ZKS_MAX_WATCHES;
-	s->max_buffer = opts->max_buffer > 0 ? opts->max_buffer : ZNODE_MAX_DATA;
+	s->max_buffer =
+	    opts->max_buffer > 0 ? opts->max_buffer : 0xfffff; /* jute.maxbuffer */
 	/* ZooKeeper's default whitelist is srvr alone. */
 	s->whitelist =
 	    strdup(opts->four_letter_whitelist ? opts->four_letter_whitelist : "srvr");

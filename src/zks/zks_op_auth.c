@@ -55,7 +55,10 @@ int zks_op_auth(struct zks_req *r)
 	free(cred);
 	if (!digest)
 		return zks_auth_fail(r, "malformed digest credentials");
-	log_debug("zk: %s authenticated as digest %s", c->peer, digest);
+	/* The user only: the hash is as good as a password offline, and for
+	 * super it is the configured superDigest, a secret. */
+	log_debug("zk: %s authenticated as digest user %.*s", c->peer,
+		  (int)strcspn(digest, ":"), digest);
 	rc = zauth_add(&c->auth, "digest", digest);
 	if (rc == 0 && c->srv->super_digest &&
 	    strcmp(digest, c->srv->super_digest) == 0) {

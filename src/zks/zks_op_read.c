@@ -27,15 +27,23 @@ static struct tree *zks_tree(struct zks_req *r)
 	return qcore_tree(r->conn->srv->core);
 }
 
-/* Register a watch; ZKS_WATCH_FULL is refused quietly as ZooKeeper has no
- * error for it: the read still answers, the client's watch never fires. */
-static void zks_read_watch(struct zks_req *r, const char *path, unsigned kind)
+/*
+ * Register a watch. At clientMaxWatches (or out of memory) the read fails
+ * with ZSYSTEMERROR instead of answering as if the watch were set: the
+ * client must not wait for an event that will never come. ZooKeeper's own
+ * limit errors (ZQUOTAEXCEEDED -125, ZTHROTTLEDOP -127) are not used: kazoo
+ * 2.8 knows neither and drops its connection thread on an unknown code, and
+ * the 3.8 C client has no name for -125. Returns ZOK or the error (r->err).
+ */
+static int zks_read_watch(struct zks_req *r, const char *path, unsigned kind)
 {
 	struct zks_conn *c = r->conn;
 
 	if (!path || !c->srv->watches)
-		return;
-	zks_watch_add(c->srv->watches, path, c, kind);
+		return ZOK;
+	if (zks_watch_add(c->srv->watches, path, c, kind) != ZOK)
+		r->err = ZSYSTEMERROR;
+	return r->err;
 }
 
 int zks_op_exists(struct zks_req *r)
@@ -46,8 +54,8 @@ int zks_op_exists(struct zks_req *r)
 	if (!q->path)
 		return -EPROTO;
 	n = tree_lookup(zks_tree(r), q->path);
-	if (q->watch)
-		zks_read_watch(r, q->path, ZKS_W_DATA);
+	if (q->watch && zks_read_watch(r, q->path, ZKS_W_DATA) != ZOK)
+		return ZKS_DONE;
 	if (!n) {
 		r->err = ZNONODE;
 		return ZKS_DONE;
@@ -80,8 +88,8 @@ static int zks_get_data(struct zks_req *r, const struct jute_get_data_request *q
 
 	if (!n)
 		return r->err;
-	if (q->watch)
-		zks_read_watch(r, q->path, ZKS_W_DATA);
+	if (q->watch && zks_read_watch(r, q->path, ZKS_W_DATA) != ZOK)
+		return r->err;
 	/* ZooKeeper answers what the client stored: null stays null. */
 	if (n->flags & ZNODE_F_NULLDATA)
 		buf_put_bytes(b, NULL, -1);
@@ -115,8 +123,10 @@ static int zks_get_children(struct zks_req *r, const char *path, int watch, int 
 		r->err = ZSYSTEMERROR;
 		return r->err;
 	}
-	if (watch)
-		zks_read_watch(r, path, ZKS_W_CHILD);
+	if (watch && zks_read_watch(r, path, ZKS_W_CHILD) != ZOK) {
+		tree_names_free(names);
+		return r->err;
+	}
 	buf_put_u32(b, (uint32_t)count);
 	for (size_t i = 0; i < count; i++)
 		buf_put_str(b, names[i]);

@@ -44,12 +44,25 @@ static int zks_acl_nulls(struct acl_list *a)
 	return 0;
 }
 
+/* A value over ZNODE_MAX_DATA is refused by the tree (ZBADARGUMENTS); say
+ * why in the log, with the length and the limit. */
+static void zks_log_too_big(const struct zks_conn *c, const struct zreq *q)
+{
+	if (q->data_len > ZNODE_MAX_DATA)
+		log_warnx("zk: %s: %s %s with a value of %d bytes, over the largest "
+			  "value (%d bytes): refused with ZBADARGUMENTS",
+			  c->peer, q->op == ZOP_SETDATA ? "setData" : "create",
+			  q->path ? q->path : "?", (int)q->data_len, ZNODE_MAX_DATA);
+}
+
 static int zks_submit(struct zks_req *r, const struct zreq *q)
 {
 	struct zks_conn *c = r->conn;
-	int rc = qcore_submit(c->srv->core, c->session_id, r->xid, q, &c->auth,
-			      zks_write_done, r);
+	int rc;
 
+	zks_log_too_big(c, q);
+	rc = qcore_submit(c->srv->core, c->session_id, r->xid, q, &c->auth,
+			  zks_write_done, r);
 	if (rc < 0) {
 		r->err = ZSYSTEMERROR;
 		return ZKS_DONE;
@@ -321,6 +334,8 @@ int zks_op_multi(struct zks_req *r)
 	}
 	for (int32_t i = 0; i < m->n; i++) {
 		rc = zks_multi_op(&m->ops[i], &ops[i]);
+		if (rc == 0)
+			zks_log_too_big(r->conn, &ops[i]);
 		if (rc == -ENOMEM) {
 			r->err = ZSYSTEMERROR;
 			rc = ZKS_DONE;

@@ -12,6 +12,17 @@
  * its session expired. A client that has seen a zxid newer than ours is
  * refused without a reply (it must find a more recent server).
  *
+ * Read-only sessions (ZooKeeper's read-only mode): when the createSession
+ * transaction fails (a full or failing disk; later, no quorum), a client
+ * that set canBeReadOnly gets a local session the log never hears of: an id
+ * with top byte 0xff (never a server id, those are 0..254), the readOnly
+ * flag in its ConnectResponse, no expiry by the core (it lives as long as
+ * its connection, closed when silent for its timeout, clamped to 4..40 s),
+ * reads and watches as usual, and ZNOTREADONLY for every write
+ * and sync (ReadOnlyRequestProcessor). Its client reconnects with session
+ * id 0 once it finds a writable server. Any other client is told nothing
+ * the protocol could carry: its connection is closed and the log says why.
+ *
  * Expiry is the core's: it logs closeSession when a session is not touched
  * for its timeout. The periodic scan notices a live connection whose session
  * is gone, sends an Expired state event and closes the connection.
@@ -41,7 +52,7 @@ static int zks_session_respond(struct zks_conn *c, int32_t timeout_ms, int64_t i
 	rsp.session_id = id;
 	rsp.passwd.len = sizeof(pw);
 	rsp.passwd.data = pw;
-	rsp.read_only = 0;
+	rsp.read_only = c->read_only;
 	buf_init(&b);
 	off = jute_frame_begin(&b);
 	jute_put_connect_response(&b, &rsp);
@@ -99,12 +110,34 @@ static void zks_on_session_open(void *arg, const struct zresult *res)
 		return;
 	}
 	if (res->err != ZOK) {
-		log_warnx("zk: %s: cannot create a session: %s", c->peer,
-			  zerr_str(res->err));
-		zks_conn_close(c, "session creation failed");
+		int e = qcore_last_io_errno(c->srv->core);
+		const char *why = e ? strerror(e) : zerr_str(res->err);
+
+		c->srv->degraded = 1;
+		if (c->can_be_ro) {
+			log_warnx("zk: %s: cannot create a session (%s): a read-only "
+				  "session instead (the client set canBeReadOnly); its "
+				  "writes get NOTREADONLY",
+				  c->peer, why);
+			c->read_only = 1;
+			/* What a session would get: tickTime-based bounds are the
+			 * core's, so only keep the client's value sane. */
+			if (c->timeout_ms < 4000 || c->timeout_ms > 40000)
+				c->timeout_ms = c->timeout_ms < 4000 ? 4000 : 40000;
+			zks_session_established(
+			    c, (int64_t)(0xffull << 56 | ++c->srv->ro_sessions),
+			    c->timeout_ms);
+		} else {
+			log_warnx("zk: %s: cannot create a session (%s): closing the "
+				  "connection (a client that sets canBeReadOnly gets a "
+				  "read-only session)",
+				  c->peer, why);
+			zks_conn_close(c, "session creation failed");
+		}
 		zks_conn_unref(c);
 		return;
 	}
+	c->srv->degraded = 0;
 	ts = tree_session_get(qcore_tree(c->srv->core), res->session_id);
 	zks_session_established(c, res->session_id, ts ? ts->timeout_ms : c->timeout_ms);
 	zks_conn_unref(c);
@@ -123,6 +156,7 @@ int zks_session_connect(struct zks_conn *c, const uint8_t *p, size_t n)
 		return -EPROTO;
 	/* Fixed fields 28 bytes + password; a readOnly byte makes one more. */
 	c->old_client = n == 28 + (size_t)(cr.passwd.len > 0 ? cr.passwd.len : 0);
+	c->can_be_ro = !c->old_client && cr.read_only;
 	if (in.left != 0) {
 		rc = -EPROTO;
 		goto out;
@@ -187,10 +221,19 @@ void zks_session_scan(struct zk_server *s)
 	for (c = TAILQ_FIRST(&s->conns); c; c = next) {
 		next = TAILQ_NEXT(c, link);
 		if (c->state == ZKS_CONN_OPEN && c->session_id && !c->closing_session &&
-		    !tree_session_get(t, c->session_id))
+		    !c->read_only && !tree_session_get(t, c->session_id))
 			zks_session_expired(c);
-		else if (c->state == ZKS_CONN_NEW &&
-			 now - c->established_ms > ZKS_SESSIONLESS_TIMEOUT_MS) {
+		else if (c->state == ZKS_CONN_OPEN && c->read_only &&
+			 now - c->last_rx_ms > c->timeout_ms) {
+			/* A read-only session is its connection: a client silent
+			 * for its whole timeout (it pings every third) is gone. */
+			log_info("zk: %s read-only session 0x%llx silent for %d ms: "
+				 "closing",
+				 c->peer, (unsigned long long)c->session_id,
+				 c->timeout_ms);
+			zks_session_expired(c);
+		} else if (c->state == ZKS_CONN_NEW &&
+			   now - c->established_ms > ZKS_SESSIONLESS_TIMEOUT_MS) {
 			/* Connected but never finished a handshake
 			 * (NIOServerCnxnFactory's sessionlessCnxnTimeout): it holds a
 			 * slot of maxClientCnxns. */
@@ -199,6 +242,12 @@ void zks_session_scan(struct zk_server *s)
 			zks_conn_close(c, "no handshake");
 		}
 	}
+}
+
+int zks_session_ro_refuses(int32_t type)
+{
+	/* ReadOnlyRequestProcessor: every write, and sync. */
+	return type == ZOP_SYNC || (zks_op_is_write(type) && type != ZOP_CLOSESESSION);
 }
 
 int zks_op_ping(struct zks_req *r)
@@ -225,6 +274,10 @@ int zks_op_close_session(struct zks_req *r)
 
 	c->closing_session = 1;
 	r->close_after = 1;
+	if (c->read_only) {
+		r->err = ZOK; /* a local session: nothing to log */
+		return ZKS_DONE;
+	}
 	rc = qcore_session_close(c->srv->core, c->session_id, zks_on_session_closed, r);
 	if (rc < 0) {
 		r->err = ZSYSTEMERROR;

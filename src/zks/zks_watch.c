@@ -150,8 +150,14 @@ int zks_watch_add(struct zks_watches *w, const char *path, struct zks_conn *c,
 			return ZOK; /* already watching: one-shot watches do not stack */
 	}
 	if (c->n_watches >= c->srv->max_watches) {
-		log_warnx("zk: %s holds %u watches (the limit): not adding one on %s",
-			  c->peer, c->n_watches, path);
+		/* Once per connection: a setWatches may hit it 100,000 times. */
+		if (!c->watch_limit_logged)
+			log_warnx("zk: %s session 0x%llx holds %u watches "
+				  "(clientMaxWatches): refusing one on %s with an error, "
+				  "and any further ones on this connection",
+				  c->peer, (unsigned long long)c->session_id,
+				  c->n_watches, path);
+		c->watch_limit_logged = 1;
 		return ZKS_WATCH_FULL;
 	}
 	if (!p) {

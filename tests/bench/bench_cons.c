@@ -41,10 +41,11 @@ static struct cons_member members[NODES] = {{1}, {2}, {3}};
 static uint64_t now_ms;
 
 static int st_load(struct cons_store *s, struct cons_meta *meta, zxid_t *snap,
-		   const struct cons_entry **e, size_t *n)
+		   zxid_t *commit, const struct cons_entry **e, size_t *n)
 {
 	memset(meta, 0, sizeof(*meta));
 	*snap = 0;
+	*commit = 0;
 	*e = NULL;
 	*n = 0;
 	return 0;
@@ -58,7 +59,8 @@ static int st_meta(struct cons_store *s, struct cons_store_req *req,
 }
 
 static int st_append(struct cons_store *s, struct cons_store_req *req, int truncate,
-		     zxid_t after, const struct cons_entry *e, size_t n, cons_store_cb cb)
+		     zxid_t after, const struct cons_entry *e, size_t n, zxid_t commit,
+		     cons_store_cb cb)
 {
 	cb(req, 0);
 	return 0;

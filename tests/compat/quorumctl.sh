@@ -42,6 +42,18 @@ checks() {
 	t_eq "$L failed multi: exit 1" 1 $?
 	t_check "$L failed multi names BADVERSION" grep -q "BADVERSION check /qc" "$T/out"
 	t_check "$L failed multi rolled back" sh -c "! $Q stat /qc/m2 >/dev/null 2>&1"
+	printf '%s\n' 'set /qc "a value  with spaces"' "create /qc/m3 'it''s'" \
+		'create /qc/m4 ""' 'create /qc/m5 a\ b\"c' >"$T/multi3"
+	t_check "$L multi with quoted values" $Q multi "$T/multi3"
+	t_eq "$L multi: a value with spaces" "a value  with spaces" "$($Q get /qc)"
+	t_eq "$L multi: quotes joined" "its" "$($Q get /qc/m3)"
+	t_eq "$L multi: an empty value" "" "$($Q get /qc/m4)"
+	t_eq "$L multi: escapes" 'a b"c' "$($Q get /qc/m5)"
+	for n in m3 m4 m5; do $Q delete /qc/$n; done
+	printf 'set /qc "unterminated\n' >"$T/multi4"
+	$Q multi "$T/multi4" 2>"$T/err"
+	t_eq "$L multi: an unterminated quote is a usage error" 2 $?
+	t_check "$L multi: ... and says so" grep -q "unterminated quote" "$T/err"
 
 	$Q watch -n 3 -r /qc >"$T/events" 2>"$T/watch.err" &
 	w=$!
@@ -74,16 +86,48 @@ fi
 "$QUORUMCTL" -s 127.0.0.1:1 get / 2>/dev/null
 t_eq "no server: exit 3" 3 $?
 
+# --help, --version, -V (quorumctl and quorumfs); -s syntax.
+for prog in "$QUORUMCTL" "$QUORUMFS"; do
+	n=$(basename "$prog")
+	"$prog" --help >"$T/out" 2>&1
+	t_eq "$n --help: exit 0" 0 $?
+	t_check "$n --help prints the usage" grep -q "^usage: $n" "$T/out"
+	t_check "$n --help names --version" grep -q -- "--version" "$T/out"
+	t_eq "$n --version" "$n $(sed -n 's/^AC_INIT(\[quorumfs\], \[\([^]]*\)\].*/\1/p' "$QFS_SRCDIR/configure.ac")" \
+		"$("$prog" --version 2>&1)"
+	t_eq "$n -V" "$("$prog" --version 2>&1)" "$("$prog" -V 2>&1)"
+	"$prog" --no-such-option >/dev/null 2>&1
+	t_eq "$n --no-such-option: usage error, exit 2" 2 $?
+done
+"$QUORUMCTL" -s 127.0.0.1:abc ls / 2>"$T/err"
+t_eq "-s with a bad port: usage error, exit 2" 2 $?
+"$QUORUMCTL" -s , ls / 2>"$T/err"
+t_eq "-s with an empty entry: usage error, exit 2" 2 $?
+"$QUORUMCTL" -s 127.0.0.1 ls / >/dev/null 2>"$T/err"
+rc=$?
+# A host alone means port 2181 (ZooKeeper's default): whatever listens there,
+# quorumctl tried 127.0.0.1:2181 and, if nothing does, says so once.
+if [ $rc = 3 ]; then
+	t_eq "-s HOST means HOST:2181, named once" "quorumctl: 127.0.0.1:2181: Connection refused" "$(cat "$T/err")"
+else
+	t_check "-s HOST means HOST:2181 (a server answers there)" test $rc -le 1
+fi
+
 if zk_start "$T/zk"; then
 	checks zookeeper "$ZK_PORT"
 	zk_stop
-else
+elif [ ! -f "$ZK_JAR" ] || ! command -v java >/dev/null; then
 	t_skip "quorumctl against ZooKeeper" "$ZK_WHY"
+else
+	# Installed but not serving: a broken setup, not a reason to skip.
+	t_fail "quorumctl against ZooKeeper: the server starts" "$ZK_WHY"
 fi
 
+# quorumfs not starting is a failure, never a skip: it is what is tested.
 if qfs_zk_start "$T/qfs"; then
 	checks quorumfs "$QFS_ZK_PORT"
 else
-	t_skip "quorumctl against quorumfs" "$QFS_ZK_WHY"
+	t_fail "quorumctl against quorumfs: the daemon starts and serves clientPort" "$QFS_ZK_WHY"
+	sed 's/^/#   /' "$T/qfs/data.log" 2>/dev/null | tail -20
 fi
 exit 0

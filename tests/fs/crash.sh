@@ -5,6 +5,10 @@
 # killed with -9 at random moments, several rounds, and restarted; every
 # file must hold at least its last acknowledged value, and its version must
 # equal its value (one setData per close, none lost, none doubled).
+#
+# The kill moments come from a seed, printed first; QFS_SEED=N replays a
+# run's moments (the rest -- scheduling, how far the writers got -- is not
+# reproducible, but the moments are).
 . "$QFS_SRCDIR/tests/lib.sh"
 qfs_init
 M=$T/m
@@ -12,6 +16,8 @@ D=$T/d
 OPTS="clientPort=0"
 WRITERS=4
 ROUNDS=${QFS_CRASH_ROUNDS:-5}
+SEED=${QFS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+echo "# seed $SEED (QFS_SEED=$SEED QFS_CRASH_ROUNDS=$ROUNDS replays these kill moments)"
 
 cat >"$T/writer.py" <<'PY'
 import os, sys, time
@@ -52,8 +58,19 @@ while [ $r -le $ROUNDS ]; do
 		pids="$pids $!"
 		w=$((w + 1))
 	done
-	# a random moment between 0.3 and 1.5 s into the writing
-	sleep "$(awk -v s="$$$r" 'BEGIN { srand(s); printf "%.2f", 0.3 + rand() * 1.2 }')"
+	# Every writer is writing (python3 can take a second to start; a kill
+	# before the first write would test nothing), then a random moment
+	# between 0.3 and 1.5 s later.
+	w=1
+	while [ $w -le $WRITERS ]; do
+		n0=$(wc -l <"$T/ack$w")
+		wait_until 20 sh -c "test \$(wc -l <'$T/ack$w') -gt $n0" ||
+			echo "# round $r: writer $w acknowledged nothing in 20 s"
+		w=$((w + 1))
+	done
+	moment=$(awk -v s="$SEED" -v r="$r" 'BEGIN { srand(s + r); printf "%.2f", 0.3 + rand() * 1.2 }')
+	echo "# round $r: kill -9 after ${moment} s"
+	sleep "$moment"
 	qfs_kill9 "$QFS_PID" "$M"
 	for p in $pids; do
 		i=0
@@ -79,6 +96,7 @@ while [ $r -le $ROUNDS ]; do
 	done
 	t_eq "round $r: every acknowledged write present with its version ($acked acknowledged so far)" \
 		0 "$bad"
+	t_check "round $r: the writers had writes acknowledged ($acked)" test "$acked" -ge $((r * WRITERS))
 	r=$((r + 1))
 done
 qfs_stop "$QFS_PID" "$M"

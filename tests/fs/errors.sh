@@ -37,6 +37,7 @@ try:
     elif op == "chown": os.chown(args[0], 1000, 1000)
     elif op == "chmod": os.chmod(args[0], int(args[1], 8))
     elif op == "mkfifo": os.mkfifo(args[0])
+    elif op == "mknod": os.mknod(args[0], 0o644 | __import__("stat").S_IFREG)
     elif op == "utime": os.utime(args[0], (1000000, 1000000))
     elif op == "utime_now": os.utime(args[0])
     elif op == "setxattr": os.setxattr(args[0], args[1], args[2].encode())
@@ -79,17 +80,98 @@ setfattr -n user.quorumfs.acl -v 'world:anyone:rw' "$M/ro"
 t_eq "create in a directory without CREATE: EACCES" EACCES "$(errno_of mkdir "$M/ro/x")"
 t_eq "a directory without CREATE shows no w bits" "dr-xr-xr-x" "$(stat -c %A "$M/ro")"
 
-# Size: 1 MiB at most; the file keeps its value.
+# Size: ZNODE_MAX_DATA (1,048,487 bytes) at most; the file keeps its value.
+# tests/fs/limits.sh checks the limit on both sides.
 echo small >"$M/big"
-t_eq "a write over 1 MiB: EFBIG" EFBIG "$(errno_of bigwrite "$M/big" 1048577)"
+t_eq "a write over the limit: EFBIG" EFBIG "$(errno_of bigwrite "$M/big" 1048488)"
 t_eq "a failed big write commits nothing" small "$(cat "$M/big")"
-t_eq "exactly 1 MiB is fine" OK "$(errno_of bigwrite "$M/big" 1048576)"
-t_eq "1 MiB stored" 1048576 "$(stat -c %s "$M/big")"
+t_eq "exactly the limit is fine" OK "$(errno_of bigwrite "$M/big" 1048487)"
+t_eq "the limit stored" 1048487 "$(stat -c %s "$M/big")"
+# A new file whose write fails leaves nothing: cp of a file over the limit
+# undoes its create (an empty node was left behind before).
+head -c 1100000 /dev/zero >"$T/toobig"
+cp "$T/toobig" "$M/a/copied" 2>"$T/cp.err"
+t_eq "cp of a file over the limit fails" 1 "$?"
+t_check "with EFBIG" grep -q "File too large" "$T/cp.err"
+t_eq "and leaves no file behind" ENOENT "$(errno_of open "$M/a/copied")"
+t_check "nor a name in the listing" sh -c "! ls '$M/a' | grep -qx copied"
+t_eq "the name is free for the next cp" OK "$(errno_of creat_excl "$M/a/copied")"
+rm -f "$M/a/copied"
+t_eq "a new file committed once (fsync) keeps that value when a later write fails" \
+	"EFBIG 5" "$(python3 -c "
+import os, sys
+p = sys.argv[1]
+fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+os.write(fd, b'first')
+os.fsync(fd)
+try:
+    left = 1048576  # the kernel hands it over in pieces: write them all
+    while left:
+        left -= os.write(fd, b'x' * left)
+    r = 'OK'
+except OSError as e:
+    r = 'EFBIG' if e.errno == 27 else str(e.errno)
+try:
+    os.close(fd)
+except OSError:
+    pass
+print(r, os.stat(p).st_size)
+" "$M/a/kept")"
+rm -f "$M/a/kept"
 
 # Reserved name and bad names.
 t_eq "mkdir .data (exists in every directory): EEXIST" EEXIST "$(errno_of mkdir "$M/a/.data")"
 t_eq "a name ZooKeeper refuses (control character): EINVAL" EINVAL \
 	"$(errno_of mkdir "$M/a/bad$(printf '\001')name")"
+# Names: at most what statfs reports (255 bytes), for every call that makes
+# one; a missing long name is ENAMETOOLONG too, as on a local disk.
+n255=$(printf '%0255d' 0)
+n256=$(printf '%0256d' 0)
+n1025=$(printf '%01025d' 0)
+n4000=$(printf '%04000d' 0)
+t_eq "statfs: names of at most 255 bytes" 255 "$(stat -f -c %l "$M")"
+t_eq "mkdir of a 255-byte name works" OK "$(errno_of mkdir "$M/a/$n255")"
+t_eq "mkdir of a 256-byte name: ENAMETOOLONG" ENAMETOOLONG "$(errno_of mkdir "$M/a/$n256")"
+t_eq "mkdir of a 1025-byte name: ENAMETOOLONG" ENAMETOOLONG "$(errno_of mkdir "$M/a/$n1025")"
+t_eq "mkdir of a 4000-byte name: ENAMETOOLONG" ENAMETOOLONG "$(errno_of mkdir "$M/a/$n4000")"
+t_eq "creat of a 256-byte name: ENAMETOOLONG" ENAMETOOLONG \
+	"$(errno_of creat_excl "$M/a/$n256")"
+t_eq "creat of a 1025-byte name: ENAMETOOLONG" ENAMETOOLONG \
+	"$(errno_of creat_excl "$M/a/$n1025")"
+t_eq "mknod of a 256-byte name: ENAMETOOLONG" ENAMETOOLONG "$(errno_of mknod "$M/a/$n256")"
+t_eq "rename to a 256-byte name: ENAMETOOLONG" ENAMETOOLONG \
+	"$(errno_of rename "$M/a/f" "$M/a/$n256")"
+t_eq "symlink with a 256-byte name: ENAMETOOLONG before EPERM" ENAMETOOLONG \
+	"$(errno_of symlink x "$M/a/$n256")"
+t_eq "hard link with a 256-byte name: ENAMETOOLONG before EPERM" ENAMETOOLONG \
+	"$(errno_of link "$M/a/f" "$M/a/$n256")"
+t_eq "open of a missing 256-byte name: ENAMETOOLONG" ENAMETOOLONG \
+	"$(errno_of open "$M/a/$n256")"
+t_eq "no name over 255 bytes was made" "255" \
+	"$(ls "$M/a" | awk '{ if (length($0) > m) m = length($0) } END { print m }')"
+rmdir "$M/a/$n255"
+
+# /zookeeper is ZooKeeper's: the mount makes and removes no names there
+# (EPERM, never EINVAL, which rm -rf takes for "already gone").
+zk_before=$(ls -a "$M/zookeeper" | tr '\n' ' ')
+rm -rf "$M/zookeeper" 2>"$T/rmrf.err"
+t_eq "rm -rf /zookeeper fails" 1 "$?"
+t_check "rm -rf /zookeeper says why" grep -q "Operation not permitted" "$T/rmrf.err"
+t_eq "rm -rf /zookeeper removed nothing" "$zk_before" "$(ls -a "$M/zookeeper" | tr '\n' ' ')"
+t_eq "and /zookeeper still has its two children" 2 \
+	"$(getfattr --absolute-names --only-values -n user.quorumfs.num_children "$M/zookeeper")"
+t_eq "rmdir /zookeeper: EPERM" EPERM "$(errno_of rmdir "$M/zookeeper")"
+t_eq "unlink /zookeeper/config: EPERM" EPERM "$(errno_of unlink "$M/zookeeper/config")"
+t_eq "unlink /zookeeper/quota: EPERM" EPERM "$(errno_of unlink "$M/zookeeper/quota")"
+t_eq "unlink /zookeeper/.data: EPERM" EPERM "$(errno_of unlink "$M/zookeeper/.data")"
+t_eq "rename /zookeeper/quota away: EPERM" EPERM \
+	"$(errno_of rename "$M/zookeeper/quota" "$M/a/q")"
+t_eq "rename into /zookeeper: EPERM" EPERM "$(errno_of rename "$M/a/f" "$M/zookeeper/f")"
+t_eq "mkdir under /zookeeper: EPERM" EPERM "$(errno_of mkdir "$M/zookeeper/mine")"
+t_eq "creat under /zookeeper: EPERM" EPERM "$(errno_of creat_excl "$M/zookeeper/mine")"
+t_eq "/zookeeper is unchanged after all that" "$zk_before" \
+	"$(ls -a "$M/zookeeper" | tr '\n' ' ')"
+
 echo w >"$M/a/g"
 t_eq "rename of a directory: EXDEV (mv copies instead)" EXDEV "$(errno_of rename "$M/a" "$M/b")"
 echo other >"$M/a/h"

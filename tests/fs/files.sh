@@ -8,9 +8,49 @@ qfs_init
 M=$T/m
 D=$T/d
 xv() { getfattr --only-values -n "user.quorumfs.$1" "$2" 2>/dev/null; }
+not_mounted() { ! is_mounted "$1"; }
 
 qfs_start "$M" "$D" -o clientPort=0 || { t_fail "mount"; exit 1; }
 t_ok "mounted"
+
+# A fresh mount, before anything looked a name up: every listing entry
+# carries a real inode number (glibc hides entries with d_ino 0).
+t_eq "ls -a of the root on a fresh mount" ". .. .data zookeeper" \
+	"$(ls -a "$M" | tr '\n' ' ' | sed 's/ $//')"
+t_eq "ls -a of /zookeeper on a fresh mount" ". .. .data config quota" \
+	"$(ls -a "$M/zookeeper" | tr '\n' ' ' | sed 's/ $//')"
+t_check "every entry's d_ino is the number stat gives (.. the parent's)" python3 -c "
+import ctypes, os
+libc = ctypes.CDLL(None)
+class D(ctypes.Structure):
+    _fields_ = [('ino', ctypes.c_uint64), ('off', ctypes.c_int64),
+                ('reclen', ctypes.c_ushort), ('type', ctypes.c_ubyte),
+                ('name', ctypes.c_char * 256)]
+libc.opendir.restype = ctypes.c_void_p
+libc.opendir.argtypes = [ctypes.c_char_p]
+libc.readdir.restype = ctypes.POINTER(D)
+libc.readdir.argtypes = [ctypes.c_void_p]
+libc.closedir.argtypes = [ctypes.c_void_p]
+for d, names in (('$M/zookeeper', {'.', '..', '.data', 'config', 'quota'}),
+                 ('$M', {'.', '..', '.data', 'zookeeper'})):
+    dp = libc.opendir(d.encode())
+    assert dp, d
+    seen = {}
+    while True:
+        e = libc.readdir(dp)
+        if not e: break
+        seen[e.contents.name.decode()] = e.contents.ino
+    libc.closedir(dp)
+    assert set(seen) == names, (d, sorted(seen))
+    for name, ino in seen.items():
+        want = os.stat(d if name == '.' else d if (name == '..' and d == '$M') else
+                       os.path.dirname(d) if name == '..' else os.path.join(d, name)).st_ino
+        assert ino == want and ino != 0, (d, name, ino, want)
+"
+# The root and /zookeeper have stat times 0 (as in ZooKeeper): they show
+# the tree's birth, never 1970.
+t_check "the root's mtime is not 1970" test "$(stat -c %Y "$M")" -gt 1700000000
+t_check "/zookeeper's mtime is not 1970" test "$(stat -c %Y "$M/zookeeper")" -gt 1700000000
 
 mkdir -p "$M/app/db" && echo 'max_conns=500' >"$M/app/db/conf"
 t_eq "echo > new file, cat" "max_conns=500" "$(cat "$M/app/db/conf")"
@@ -159,12 +199,17 @@ t_check "mv of a directory removes the source" test ! -e "$M/app/src"
 # Restart: everything committed is there.
 v=$(xv version "$M/app/db/conf")
 ino=$(stat -c %i "$M/app/db")
-qfs_stop "$QFS_PID" "$M"
-t_check "clean stop unmounts" sh -c "! is_mounted '$M'" 2>/dev/null || true
+rootm=$(stat -c %Y "$M")
+# qfs_stop returns non-zero if the daemon ignored SIGTERM or the mount is
+# still in /proc/mounts after it exited.
+t_check "clean stop exits and unmounts" qfs_stop "$QFS_PID" "$M"
+t_check "the mount is gone from /proc/mounts" not_mounted "$M"
 qfs_start "$M" "$D" -o clientPort=0 || { t_fail "remount"; exit 1; }
 t_eq "data survives a restart" "max_conns=600" "$(cat "$M/app/db/conf")"
 t_eq "version survives a restart" "$v" "$(xv version "$M/app/db/conf")"
 t_eq "st_ino survives a restart (it comes from the creation zxid)" "$ino" \
 	"$(stat -c %i "$M/app/db")"
 t_eq "directory data survives a restart" dirdata "$(cat "$M/app/.data")"
+t_eq "the root's time survives a restart (the oldest node's creation)" "$rootm" \
+	"$(stat -c %Y "$M")"
 qfs_stop "$QFS_PID" "$M"

@@ -1,7 +1,10 @@
 /*
  * fuzz_cons_codec.c - libFuzzer target for the peer message codec: any
  * bytes must decode or be refused without a crash, and whatever decodes
- * must encode back to the same frame.
+ * must encode back to the same frame. Seeded from tests/fuzz/corpus/cons_codec/:
+ * one real frame of every message type of codec version 2 (votes and
+ * pre-votes, appends and answers with read rounds, snapshot chunks and
+ * their acks, forwards, read index requests and answers).
  */
 #include <stdlib.h>
 #include <string.h>

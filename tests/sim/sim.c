@@ -164,6 +164,7 @@ static void encode_state(uint8_t *b, const struct sim_state *st)
 		b[i] = (uint8_t)(st->zxid >> (56 - 8 * i));
 		b[8 + i] = (uint8_t)(st->count >> (56 - 8 * i));
 		b[16 + i] = (uint8_t)(st->hash >> (56 - 8 * i));
+		b[24 + i] = (uint8_t)(st->cas >> (56 - 8 * i));
 	}
 }
 
@@ -176,6 +177,7 @@ static void decode_state(const uint8_t *b, struct sim_state *st)
 		st->zxid = st->zxid << 8 | b[i];
 		st->count = st->count << 8 | b[8 + i];
 		st->hash = st->hash << 8 | b[16 + i];
+		st->cas = st->cas << 8 | b[24 + i];
 	}
 }
 
@@ -187,28 +189,134 @@ static void host_apply(void *arg, const struct cons_entry *e, size_t cnt)
 	n->since_snap += cnt;
 }
 
+/*
+ * A snapshot's bytes: the 32-byte state, then filler that depends on the
+ * zxid and position only, so both ends can produce and check any chunk
+ * without holding the snapshot (up to ~100 KiB by seed, sent in chunks of
+ * 16 bytes to 8 KiB).
+ */
+static uint64_t snap_size(const struct sim *s, const struct sim_state *st)
+{
+	return 32 + s->snap_pad + (st->count * 13) % 4096;
+}
+
+static uint8_t filler(zxid_t zxid, uint64_t i)
+{
+	return (uint8_t)((i * 131) ^ (zxid >> 3) ^ (i >> 8) ^ zxid);
+}
+
+static void snap_bytes(struct sim_node *n, uint64_t off, uint8_t *buf, uint32_t len)
+{
+	uint32_t i;
+
+	encode_state(n->snap_blob, &n->snap);
+	for (i = 0; i < len; i++)
+		buf[i] =
+		    off + i < 32 ? n->snap_blob[off + i] : filler(n->snap.zxid, off + i);
+}
+
 static int host_snap_get(void *arg, zxid_t *zxid, const uint8_t **blob, uint32_t *len)
 {
 	struct sim_node *n = arg;
+	uint64_t total = snap_size(n->sim, &n->snap);
+	uint8_t *b = n->legacy_blob;
 
-	encode_state(n->snap_blob, &n->snap);
+	if (!b || n->legacy_zxid != n->snap.zxid || n->legacy_len != total) {
+		b = realloc(n->legacy_blob, total);
+		if (!b)
+			return -ENOMEM;
+		n->legacy_blob = b;
+		n->legacy_zxid = n->snap.zxid;
+		n->legacy_len = total;
+		snap_bytes(n, 0, b, (uint32_t)total);
+	}
 	*zxid = n->snap.zxid;
-	*blob = n->snap_blob;
-	*len = sizeof(n->snap_blob);
+	*blob = b;
+	*len = (uint32_t)total;
 	return 0;
 }
 
-static int host_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t len)
+static int host_snap_open(void *arg, zxid_t *zxid, uint64_t *total)
 {
 	struct sim_node *n = arg;
+
+	*zxid = n->snap.zxid;
+	*total = snap_size(n->sim, &n->snap);
+	return 0;
+}
+
+static int host_snap_read(void *arg, zxid_t zxid, uint64_t off, uint8_t *buf,
+			  uint32_t len)
+{
+	struct sim_node *n = arg;
+
+	if (zxid != n->snap.zxid)
+		return -ENOENT; /* replaced by a newer one meanwhile */
+	if (off + len > snap_size(n->sim, &n->snap))
+		sim_violation(n->sim, "n%u asked to read past its snapshot", n->id);
+	snap_bytes(n, off, buf, len);
+	return 0;
+}
+
+/* Check received bytes as they arrive: the header is kept, the filler
+ * must be exactly what the sender generated. */
+static void rx_bytes(struct sim_node *n, zxid_t zxid, uint64_t off, const uint8_t *d,
+		     uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++) {
+		if (off + i < 32)
+			n->rx_hdr[off + i] = d[i];
+		else if (d[i] != filler(zxid, off + i))
+			sim_violation(
+			    n->sim,
+			    "n%u snapshot %llx corrupted in transfer at byte %llu", n->id,
+			    (unsigned long long)zxid, (unsigned long long)(off + i));
+	}
+}
+
+static int host_snap_begin(void *arg, zxid_t zxid, uint64_t total)
+{
+	struct sim_node *n = arg;
+
+	n->rx_zxid = zxid;
+	n->rx_total = total;
+	n->rx_got = 0;
+	n->rx_bad = 0;
+	return 0;
+}
+
+static int host_snap_write(void *arg, zxid_t zxid, uint64_t off, const uint8_t *d,
+			   uint32_t len)
+{
+	struct sim_node *n = arg;
+
+	if (zxid != n->rx_zxid || off != n->rx_got || off + len > n->rx_total)
+		sim_violation(n->sim, "n%u snapshot write %llx at %llu out of order",
+			      n->id, (unsigned long long)zxid, (unsigned long long)off);
+	if (n->failing_disk && sim_chance(n->sim, 20)) {
+		n->rx_bad = 1;
+		return -EIO;
+	}
+	rx_bytes(n, zxid, off, d, len);
+	n->rx_got += len;
+	return 0;
+}
+
+static int install(struct sim_node *n, zxid_t zxid, uint64_t total)
+{
 	struct sim_state st;
 
-	if (len != sizeof(n->snap_blob))
-		return -EINVAL;
-	decode_state(blob, &st);
-	if (st.zxid != zxid)
-		return -EINVAL;
+	decode_state(n->rx_hdr, &st);
+	if (st.zxid != zxid || total != snap_size(n->sim, &st))
+		sim_violation(n->sim, "n%u received snapshot %llx is not the one sent",
+			      n->id, (unsigned long long)zxid);
 	sim_check_snapshot(n, &st);
+	n->sim->snaps_installed++;
+	n->sim->snap_bytes_installed += total;
+	n->snaps++;
+	n->snap_bytes = total;
 	sim_tracef(n->sim, "n%u installs snapshot %llx (%llu entries)", n->id,
 		   (unsigned long long)zxid, (unsigned long long)st.count);
 	n->st = st;
@@ -218,42 +326,120 @@ static int host_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32
 	return 0;
 }
 
+static int host_snap_finish(void *arg, zxid_t zxid)
+{
+	struct sim_node *n = arg;
+
+	if (n->rx_bad || zxid != n->rx_zxid || n->rx_got != n->rx_total)
+		sim_violation(n->sim, "n%u asked to install an incomplete snapshot %llx",
+			      n->id, (unsigned long long)zxid);
+	return install(n, zxid, n->rx_total);
+}
+
+static int host_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t len)
+{
+	struct sim_node *n = arg;
+
+	if (len < 32)
+		return -EINVAL;
+	rx_bytes(n, zxid, 0, blob, len);
+	return install(n, zxid, len);
+}
+
+static void host_read_ready(void *arg, uint64_t token, zxid_t zxid, int status)
+{
+	struct sim_node *n = arg;
+
+	sim_check_read(n, token, zxid, status);
+}
+
 static void host_role(void *arg, enum cons_state st, uint32_t epoch, uint32_t leader)
 {
 	struct sim_node *n = arg;
 
-	if (st == CONS_LEADER)
+	if (st == CONS_LEADER) {
 		sim_check_leader(n, epoch);
+		n->lead_since = sim_node_clock(n);
+	} else {
+		n->n_held = 0; /* the requests fail: their clients retry */
+	}
 }
 
 /*
- * forward_to_host: the leader's host "prepares" each forwarded request: it
- * marks it (top bit of the id) and stamps the zxid it will get, which the
- * checker compares with the zxid it is committed at.
+ * forward_to_host: the leader's host "prepares" each forwarded request
+ * against its state as it will be, as ZooKeeper's leader does: it marks it
+ * (top bit of the id), appends the counter value it will set (one more
+ * than the counter after everything prepared before it) and the zxid it
+ * will get; the checker compares both with the state and zxid it is
+ * applied at.
  */
-static void host_forwarded(void *arg, uint32_t from, const struct cons_payload *p,
-			   size_t cnt)
+static void prepare(struct sim_node *n, const struct cons_payload *p, size_t cnt)
 {
-	struct sim_node *n = arg;
-	struct cons_payload out[8];
-	uint8_t buf[8][56];
+	struct cons_payload out[SIM_HOLD];
+	uint8_t buf[SIM_HOLD][56];
 	zxid_t z = cons_node_next_zxid(n->node);
 	size_t k;
 	int i;
 
-	if (!z || cnt > 8)
+	if (!z || cnt > SIM_HOLD)
 		return;
 	for (k = 0; k < cnt; k++) {
+		uint64_t v = n->prep_count + 1 + k;
+
 		if (p[k].len < 8 || p[k].len > 40)
 			return;
 		memcpy(buf[k], p[k].data, p[k].len);
 		buf[k][0] |= 0x80;
-		for (i = 0; i < 8; i++)
-			buf[k][p[k].len + (size_t)i] = (uint8_t)((z + k) >> (56 - 8 * i));
+		for (i = 0; i < 8; i++) {
+			buf[k][p[k].len + (size_t)i] = (uint8_t)(v >> (56 - 8 * i));
+			buf[k][p[k].len + 8 + (size_t)i] =
+			    (uint8_t)((z + k) >> (56 - 8 * i));
+		}
 		out[k].data = buf[k];
-		out[k].len = p[k].len + 8;
+		out[k].len = p[k].len + 16;
 	}
-	(void)cons_node_propose(n->node, out, cnt);
+	if (cons_node_propose(n->node, out, cnt) == 0)
+		n->prep_count += cnt;
+}
+
+static void host_forwarded(void *arg, uint32_t from, const struct cons_payload *p,
+			   size_t cnt)
+{
+	struct sim_node *n = arg;
+	size_t k;
+
+	if (cons_node_can_prepare(n->node)) {
+		prepare(n, p, cnt);
+		return;
+	}
+	/* Not yet: hold them for prepare_ready (a full hold drops, as a
+	 * host out of room would fail the request). */
+	for (k = 0; k < cnt && n->n_held < SIM_HOLD; k++) {
+		if (p[k].len > sizeof(n->held[0]))
+			continue;
+		memcpy(n->held[n->n_held], p[k].data, p[k].len);
+		n->held_len[n->n_held++] = p[k].len;
+	}
+}
+
+static void host_prepare_ready(void *arg, uint32_t epoch)
+{
+	struct sim_node *n = arg;
+	struct cons_payload p[SIM_HOLD];
+	int k;
+
+	/* Every txn of the earlier epochs is applied: the state as it will
+	 * be is the applied one. */
+	n->prep_count = n->st.cas;
+	sim_tracef(n->sim, "n%u may prepare in epoch %u (counter %llu, %d held)", n->id,
+		   epoch, (unsigned long long)n->prep_count, n->n_held);
+	for (k = 0; k < n->n_held; k++) {
+		p[k].data = n->held[k];
+		p[k].len = n->held_len[k];
+	}
+	if (n->n_held)
+		prepare(n, p, (size_t)n->n_held);
+	n->n_held = 0;
 }
 
 static void node_start(struct sim *s, struct sim_node *n)
@@ -266,6 +452,13 @@ static void node_start(struct sim *s, struct sim_node *n)
 	    .snap_install = host_snap_install,
 	    .role = host_role,
 	    .forwarded = host_forwarded,
+	    .read_ready = host_read_ready,
+	    .prepare_ready = host_prepare_ready,
+	    .snap_open = host_snap_open,
+	    .snap_read = host_snap_read,
+	    .snap_begin = host_snap_begin,
+	    .snap_write = host_snap_write,
+	    .snap_finish = host_snap_finish,
 	};
 	struct cons_config cfg = {0};
 	int rc;
@@ -281,16 +474,27 @@ static void node_start(struct sim *s, struct sim_node *n)
 	cfg.seed = sim_rand(s);
 	cfg.mutant = s->o.mutant;
 	cfg.forward_to_host = s->fwd_host;
+	cfg.snap_chunk = s->snap_chunk;
+	cfg.snap_window = s->snap_window;
+	if (s->legacy_snap) {
+		host.snap_open = NULL;
+		host.snap_read = NULL;
+		host.snap_begin = NULL;
+		host.snap_write = NULL;
+		host.snap_finish = NULL;
+	}
 	if (s->o.trace) {
 		cfg.trace = core_trace;
 		cfg.trace_arg = n;
 	}
 	n->st = n->snap; /* the host recovers its state from the snapshot */
+	n->n_held = 0;
 	n->since_snap = 0;
 	n->installing = 0;
 	rc = cons_node_new(&cfg, &n->store.vt, &n->tr, &host, &n->node);
 	if (rc)
 		sim_violation(s, "n%u cannot start: %d", n->id, rc);
+	sim_check_restart(n);
 	n->up = 1;
 	sim_push(s, s->now + range(s, 1, TICK_MS), SIM_EV_TICK, n->idx, n->gen);
 }
@@ -305,6 +509,7 @@ static void node_crash(struct sim *s, struct sim_node *n)
 	n->node = NULL;
 	n->up = 0;
 	n->gen++;
+	n->paused_until = 0;
 }
 
 static void maybe_snapshot(struct sim *s, struct sim_node *n)
@@ -345,7 +550,31 @@ static void inject_fault(struct sim *s)
 	struct sim_node *n = &s->nodes[sim_rand(s) % (uint64_t)s->n];
 	int i, j;
 
-	switch (sim_rand(s) % 13) {
+	switch (sim_rand(s) % 15) {
+	case 13:
+	case 14:
+		/* Pause a server (the leader, mostly) past an election, as
+		 * SIGSTOP would: it resumes with a stale view. */
+		j = sim_chance(s, 70);
+		for (i = 0; j && i < s->n; i++) {
+			struct cons_status st;
+
+			if (!s->nodes[i].up)
+				continue;
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			if (st.state == CONS_LEADER)
+				n = &s->nodes[i];
+		}
+		if (!n->up)
+			break;
+		j = (int)range(s, s->election_ms, 4ull * s->election_ms);
+		if (s->now + (uint64_t)j > n->paused_until)
+			n->paused_until = s->now + (uint64_t)j;
+		sim_tracef(s, "pause n%u until %llu", n->id,
+			   (unsigned long long)n->paused_until);
+		/* Its clients keep asking it (ZooKeeper's stale sync). */
+		sim_push(s, n->paused_until - 1, SIM_EV_SYNC_AT, n->idx, 0);
+		break;
 	case 12:
 		/* Crash the leader: the most interesting server to lose. */
 		for (i = 0; i < s->n; i++) {
@@ -416,8 +645,10 @@ static void heal_all(struct sim *s)
 
 	sim_tracef(s, "faults stop: healing everything");
 	heal_network(s);
-	s->loss_pct = s->dup_pct = 0;
-	s->max_delay = 10;
+	if (s->o.scenario != 2) {
+		s->loss_pct = s->dup_pct = 0;
+		s->max_delay = 10;
+	}
 	for (i = 0; i < s->n; i++) {
 		s->nodes[i].slow_disk = 0;
 		s->nodes[i].failing_disk = 0;
@@ -455,14 +686,29 @@ static void propose(struct sim *s, struct sim_node *n, uint64_t id)
 		(void)cons_node_propose(n->node, &p, 1);
 }
 
+static int running(struct sim *s, struct sim_node *n)
+{
+	return n->up && n->paused_until <= s->now;
+}
+
+/* A client sends a sync to n; it reaches n as a SIM_EV_READ. */
+static void read_at(struct sim *s, struct sim_node *n)
+{
+	uint64_t token = sim_read_issue(s, n);
+
+	sim_push(s, s->now, SIM_EV_READ, n->idx, (uint32_t)token);
+}
+
 static void client(struct sim *s)
 {
 	struct sim_node *n = &s->nodes[sim_rand(s) % (uint64_t)s->n];
 	int k = (int)range(s, 1, 3);
 
-	if (n->up)
+	if (running(s, n))
 		while (k--)
 			propose(s, n, ++s->next_id);
+	if (sim_chance(s, 40))
+		read_at(s, &s->nodes[sim_rand(s) % (uint64_t)s->n]);
 	if (s->now < s->fault_end)
 		sim_push(s, s->now + range(s, 2, 15), SIM_EV_PROPOSE, 0, 0);
 }
@@ -474,9 +720,12 @@ static void probe(struct sim *s)
 	for (k = 0; k < SIM_PROBES; k++) {
 		struct sim_node *n = &s->nodes[sim_rand(s) % (uint64_t)s->n];
 
-		if (s->probe_pos[k] < 0 && n->up)
+		if (s->probe_pos[k] < 0 && running(s, n))
 			propose(s, n, s->probe_id[k]);
 	}
+	for (k = 0; k < s->n; k++)
+		if (!s->nodes[k].read_ok)
+			read_at(s, &s->nodes[k]);
 	sim_push(s, s->now + 200, SIM_EV_PROBE, 0, 0);
 }
 
@@ -531,6 +780,22 @@ static void setup(struct sim *s)
 	s->max_batch = (uint32_t)range(s, 1, 64);
 	s->max_inflight = (uint32_t)range(s, 1, 16);
 	s->max_delay = (uint32_t)range(s, 1, 20);
+	/* Up to ~200 chunks a snapshot: the simulated links are slow (up to
+	 * 60 ms a message under faults), so more would outlast the liveness
+	 * bound, not break anything. */
+	if (sim_chance(s, 30)) {
+		s->snap_pad = (uint32_t)range(s, 0, 4096);
+		s->snap_chunk = (uint32_t)range(s, 16, 128);
+	} else {
+		s->snap_pad = (uint32_t)range(s, 0, 100000);
+		s->snap_chunk = (uint32_t)range(s, 512, 8192);
+	}
+	s->snap_window = (uint32_t)range(s, 1, 8);
+	if (s->o.scenario == 2) {
+		s->snap_pad = (uint32_t)range(s, 20000, 60000);
+		s->snap_chunk = (uint32_t)range(s, 512, 2048);
+	}
+	s->legacy_snap = sim_chance(s, 25);
 	sim_tracef(
 	    s, "seed %llu: %d participants, %d observers, quorum %s, snapshot every %u",
 	    (unsigned long long)s->o.seed, parts, obs,
@@ -545,15 +810,144 @@ static void setup(struct sim *s)
 		   s->fwd_host ? "yes" : "no");
 }
 
+/*
+ * Scenario 1 (pre-vote): once a leader is elected, cut one follower off
+ * for 8 election timeouts (long enough to time out many times), let it
+ * back, and require the same leader in the same epoch 10 timeouts later:
+ * without pre-vote its raised epoch reaches the leader in its answers and
+ * deposes it.
+ */
+/*
+ * Scenario 2 (snapshot catch-up): a server is down while hundreds of txns
+ * commit and every other server compacts its log, then comes back over a
+ * lossy (20%), duplicating and reordering (up to 60 ms) network that stays
+ * so to the end; it can only catch up by a snapshot of many chunks, and
+ * every invariant and the liveness bound must hold.
+ */
+static void scenario_far_behind(struct sim *s)
+{
+	struct sim_node *n;
+	int i;
+
+	switch (s->sc_stage++) {
+	case 0:
+		/* One the others can commit without (weights may forbid). */
+		s->sc_node = (int)(sim_rand(s) % (uint64_t)s->n);
+		for (i = 0;
+		     i < s->n && !quorum_contains(&s->q, ((1ull << s->n) - 1) &
+							     ~(1ull << s->sc_node));
+		     i++)
+			s->sc_node = (s->sc_node + 1) % s->n;
+		n = &s->nodes[s->sc_node];
+		node_crash(s, n);
+		sim_push(s, 2400, SIM_EV_SCENARIO, 0, 0);
+		break;
+	default:
+		n = &s->nodes[s->sc_node];
+		s->loss_pct = 20;
+		s->dup_pct = 10;
+		s->max_delay = 60;
+		sim_tracef(s, "scenario: n%u restarts far behind, lossy network", n->id);
+		n->gen++;
+		node_start(s, n);
+		break;
+	}
+}
+
+static void scenario_step(struct sim *s)
+{
+	struct cons_status st;
+	int i;
+
+	if (s->o.scenario == 2) {
+		scenario_far_behind(s);
+		return;
+	}
+	switch (s->sc_stage++) {
+	case 0:
+		for (i = 0; i < s->n; i++) {
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			if (st.state == CONS_LEADER) {
+				s->sc_leader = s->nodes[i].id;
+				s->sc_epoch = st.epoch;
+			}
+		}
+		if (!s->sc_leader)
+			sim_violation(s, "scenario: no leader after 1500 ms");
+		/* A follower the others can do without (weights may forbid). */
+		s->sc_node = -1;
+		for (i = 0; i < s->n; i++) {
+			uint64_t rest = ((1ull << s->n) - 1) & ~(1ull << i);
+
+			if (s->nodes[i].id != s->sc_leader && !s->nodes[i].observer &&
+			    quorum_contains(&s->q, rest))
+				s->sc_node = i;
+		}
+		if (s->sc_node < 0) {
+			s->sc_stage = 99; /* nothing to test on this membership */
+			break;
+		}
+		for (i = 0; i < s->n; i++)
+			if (i != s->sc_node)
+				s->block[i][s->sc_node] = s->block[s->sc_node][i] = 1;
+		sim_tracef(s, "scenario: cut n%u off (leader n%u epoch %u)",
+			   s->nodes[s->sc_node].id, s->sc_leader, s->sc_epoch);
+		sim_push(s, s->now + 8ull * s->election_ms, SIM_EV_SCENARIO, 0, 0);
+		break;
+	case 1:
+		heal_network(s);
+		sim_tracef(s, "scenario: n%u rejoins", s->nodes[s->sc_node].id);
+		sim_push(s, s->now + 10ull * s->election_ms, SIM_EV_SCENARIO, 0, 0);
+		break;
+	case 99:
+		break;
+	default:
+		cons_status(cons_node_core(s->nodes[s->sc_leader - 1].node), &st);
+		if (st.state != CONS_LEADER || st.epoch != s->sc_epoch ||
+		    s->max_lead_epoch != s->sc_epoch)
+			sim_violation(
+			    s,
+			    "scenario: n%u rejoining deposed leader n%u of epoch "
+			    "%u (now epoch %u)",
+			    s->nodes[s->sc_node].id, s->sc_leader, s->sc_epoch,
+			    s->max_lead_epoch);
+		break;
+	}
+}
+
+/* A paused server sees its events when it resumes, in their order. */
+static int deferred(struct sim *s, struct sim_event *ev)
+{
+	struct sim_node *n = &s->nodes[ev->node];
+	struct sim_event e = *ev;
+
+	if (n->paused_until <= s->now ||
+	    (ev->type != SIM_EV_TICK && ev->type != SIM_EV_DELIVER &&
+	     ev->type != SIM_EV_DISK && ev->type != SIM_EV_READ))
+		return 0;
+	/* Its clients' requests are handled first: the resumed server may
+	 * answer them before it notices (from its peers or its timers) that
+	 * it was away, the schedule that makes ZooKeeper's sync stale. */
+	e.t = n->paused_until + (ev->type != SIM_EV_READ);
+	e.seq = s->seq++;
+	heap_push(s, &e);
+	ev->frame = NULL; /* the queue owns it again */
+	s->cur_frame = NULL;
+	return 1;
+}
+
 static void dispatch(struct sim *s, struct sim_event *ev)
 {
 	struct sim_node *n = &s->nodes[ev->node];
 
+	if (deferred(s, ev))
+		return;
 	switch (ev->type) {
 	case SIM_EV_TICK:
 		if (!n->up || ev->gen != n->gen)
 			break;
 		cons_node_tick(n->node);
+		sim_check_quorum_heard(n);
 		maybe_snapshot(s, n);
 		sim_push(s, s->now + TICK_MS, SIM_EV_TICK, n->idx, n->gen);
 		break;
@@ -589,6 +983,19 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 	case SIM_EV_PROBE:
 		probe(s);
 		break;
+	case SIM_EV_SCENARIO:
+		scenario_step(s);
+		break;
+	case SIM_EV_SYNC_AT:
+		read_at(s, n);
+		break;
+	case SIM_EV_READ:
+		/* A server that is down drops the request with the connection. */
+		if (n->up)
+			cons_node_read_index(n->node, ev->gen);
+		else
+			s->reads[ev->gen].done = 1;
+		break;
 	}
 }
 
@@ -605,12 +1012,17 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 	if (setjmp(s->jmp))
 		goto out;
 	setup(s);
-	s->fault_end = o->no_faults ? 0 : FAULT_MS;
+	s->fault_end = o->no_faults || o->scenario == 1 ? 0 : FAULT_MS;
 	s->deadline = s->fault_end + LIVE_MS;
 	for (i = 0; i < s->n; i++)
 		node_start(s, &s->nodes[i]);
 	sim_push(s, 1, SIM_EV_PROPOSE, 0, 0);
-	if (!o->no_faults) {
+	if (o->scenario == 1) {
+		sim_push(s, 1500, SIM_EV_SCENARIO, 0, 0);
+		s->hold_until = 1500 + 18ull * s->election_ms + 1;
+	} else if (o->scenario == 2) {
+		sim_push(s, 400, SIM_EV_SCENARIO, 0, 0);
+	} else if (!o->no_faults) {
 		sim_push(s, range(s, 20, 300), SIM_EV_FAULT, 0, 0);
 		sim_push(s, 5, SIM_EV_FLAP, 0, 0);
 	}
@@ -627,7 +1039,7 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		s->cur_frame = NULL;
 		free(ev.frame);
 		sim_check_step(s);
-		if (s->healed && sim_check_live(s)) {
+		if (s->healed && s->now >= s->hold_until && sim_check_live(s)) {
 			s->live_ok = 1;
 			s->live_ms = s->now - s->fault_end;
 			sim_tracef(s, "live: probes committed on every server");
@@ -656,6 +1068,12 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		for (i = 0; i < SIM_PROBES; i++)
 			sim_tracef(s, "probe %d at %ld", i, s->probe_pos[i]);
 	}
+	if (s->live_ok && s->o.scenario == 2 &&
+	    (!s->nodes[s->sc_node].snaps ||
+	     s->nodes[s->sc_node].snap_bytes <= 4ull * s->snap_chunk))
+		sim_violation(s,
+			      "scenario: n%u caught up without a snapshot of many chunks",
+			      s->nodes[s->sc_node].id);
 	if (!s->live_ok)
 		sim_violation(
 		    s,
@@ -679,12 +1097,16 @@ void sim_free(struct sim *s)
 		cons_node_free(s->nodes[i].node);
 		s->nodes[i].node = NULL;
 		sim_store_free(&s->nodes[i].store);
+		free(s->nodes[i].legacy_blob);
+		s->nodes[i].legacy_blob = NULL;
 	}
 	while (heap_pop(s, &ev))
 		free(ev.frame);
 	free(s->heap);
 	free(s->g);
 	free(s->leaders);
+	free(s->reads);
+	s->reads = NULL;
 	s->heap = NULL;
 	s->g = NULL;
 	s->leaders = NULL;

@@ -37,7 +37,7 @@ struct sim_op {
 	struct cons_entry *entries; /* copies */
 	size_t n;
 	struct cons_meta meta;
-	zxid_t zxid;
+	zxid_t zxid; /* RESET: the snapshot; APPEND: the commit watermark */
 };
 
 enum { SIM_OP_APPEND = 1, SIM_OP_META, SIM_OP_RESET };
@@ -50,6 +50,7 @@ struct sim_store {
 	int node;
 	struct cons_meta meta;
 	zxid_t snap_zxid;
+	zxid_t commit;	      /* the durable commit watermark */
 	struct cons_entry *e; /* durable entries, data owned */
 	size_t n, cap;
 	struct sim_op *q;
@@ -59,12 +60,18 @@ struct sim_store {
 	int poisoned;
 };
 
-/* The host's replicated state: a hash chain over the applied entries. */
+/* The host's replicated state: a hash chain over the applied entries, and
+ * a counter every prepared txn sets to "its value as prepared + 1"
+ * (compare-and-set): prepared against a stale state, a txn repeats or
+ * skips a value. */
 struct sim_state {
 	zxid_t zxid;
 	uint64_t count;
 	uint64_t hash;
+	uint64_t cas;
 };
+
+#define SIM_HOLD 16
 
 struct sim_node {
 	struct sim *sim;
@@ -81,12 +88,37 @@ struct sim_node {
 	int64_t clock_off;
 	struct sim_state st;   /* applied, volatile */
 	struct sim_state snap; /* the durable snapshot */
-	uint8_t snap_blob[24];
+	uint8_t snap_blob[32];
+	uint8_t *legacy_blob; /* hosts without chunk callbacks: the whole one */
+	zxid_t legacy_zxid;
+	uint64_t legacy_len;
+	zxid_t rx_zxid; /* chunked receipt: the snapshot being written */
+	uint64_t rx_total, rx_got;
+	uint8_t rx_hdr[32];
+	int rx_bad;
+	uint64_t snaps, snap_bytes; /* snapshots it installed, the last's size */
+	uint64_t prep_count;	    /* leader host: the counter as it will be */
+	uint8_t held[SIM_HOLD][40]; /* forwarded before it may prepare */
+	uint32_t held_len[SIM_HOLD];
+	int n_held;
 	uint64_t since_snap;
 	zxid_t installing; /* a snapshot the host holds, the core not yet */
 	int slow_disk;
 	int failing_disk;
 	uint64_t restart_at;
+	uint64_t paused_until; /* SIGSTOP: its events wait until then */
+	uint64_t clock_max;    /* the newest reading of its clock (the core's now) */
+	uint64_t heard[SIM_MAX_NODES]; /* clock_max when a frame from i arrived */
+	uint64_t lead_since;	       /* clock_max when it became leader */
+	int read_ok;		       /* a read index asked after the heal succeeded */
+};
+
+/* A read index request: the committed prefix its answer must cover. */
+struct sim_read {
+	int node;
+	uint64_t floor; /* entries committed (acknowledged) when it was asked */
+	int after_heal;
+	int done;
 };
 
 /* One committed entry of the global sequence. */
@@ -94,6 +126,8 @@ struct sim_gent {
 	zxid_t zxid;
 	uint64_t ph;	 /* payload hash */
 	uint64_t prefix; /* hash chain up to and including it */
+	uint32_t epoch;	 /* the newest leader's epoch when it was committed: it
+			    was committed in this epoch or an earlier one */
 };
 
 struct sim_event {
@@ -113,6 +147,9 @@ struct sim_opts {
 	int participants; /* 0 = from the seed: 3, 5 or 7 */
 	int observers;	  /* -1 = from the seed */
 	int no_faults;
+	/* 1: no faults but one: a follower is cut off for 8 election
+	 * timeouts, then rejoins; the leader must survive it (pre-vote). */
+	int scenario;
 };
 
 struct sim {
@@ -129,6 +166,11 @@ struct sim {
 	uint32_t fault_gap; /* the longest quiet time between faults */
 	uint32_t election_ms, heartbeat_ms, max_batch, max_inflight;
 	int fwd_host; /* cons_config.forward_to_host */
+	/* Snapshots: 32 bytes of state then filler, big and in small chunks
+	 * by seed; some seeds run hosts without the chunk callbacks. */
+	uint32_t snap_pad, snap_chunk, snap_window;
+	int legacy_snap;
+	uint64_t snap_bytes_installed, snaps_installed;
 
 	struct sim_event *heap;
 	size_t h_n, h_cap;
@@ -141,6 +183,9 @@ struct sim {
 	int flap_on;
 
 	uint64_t fault_end, heal_at, deadline;
+	uint64_t hold_until; /* a scenario runs at least until then */
+	int sc_stage, sc_node;
+	uint32_t sc_leader, sc_epoch;
 	int healed;
 	uint64_t next_id;
 
@@ -148,7 +193,11 @@ struct sim {
 	struct sim_gent *g;
 	size_t g_n, g_cap;
 	uint32_t *leaders; /* per epoch */
+	uint32_t max_lead_epoch;
 	size_t l_cap;
+	struct sim_read *reads; /* by token */
+	size_t r_n, r_cap;
+	uint64_t reads_ok, reads_failed;
 	uint64_t probe_id[SIM_PROBES];
 	long probe_pos[SIM_PROBES];
 	int live_ok;
@@ -186,6 +235,9 @@ enum {
 	SIM_EV_FLAP,
 	SIM_EV_HEAL,
 	SIM_EV_PROBE,
+	SIM_EV_READ,	/* a client's sync reaches a server (gen = token) */
+	SIM_EV_SYNC_AT, /* a client issues a sync to a given server */
+	SIM_EV_SCENARIO,
 };
 
 /* sim_store.c */
@@ -204,6 +256,12 @@ void sim_violation(struct sim *s, const char *fmt, ...)
 void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt);
 void sim_check_leader(struct sim_node *n, uint32_t epoch);
 void sim_check_snapshot(struct sim_node *n, const struct sim_state *st);
+void sim_check_restart(struct sim_node *n);
+uint64_t sim_node_clock(struct sim_node *n);
+void sim_check_quorum_heard(struct sim_node *n);
+/* A client asks node n for a read index; returns the token. */
+uint64_t sim_read_issue(struct sim *s, struct sim_node *n);
+void sim_check_read(struct sim_node *n, uint64_t token, zxid_t zxid, int status);
 void sim_check_step(struct sim *s);
 int sim_check_live(struct sim *s);
 uint64_t sim_payload_hash(const struct cons_entry *e);

@@ -10,9 +10,21 @@
  *     (same zxids, same payloads, in the same order), so a committed zxid
  *     never changes and every replica delivers in the same order;
  *   - zxids strictly increase along every replica's applied sequence;
- *   - an installed snapshot is a prefix of the global sequence.
- * Liveness, once the faults stop: a leader is elected and the probe
- * proposals commit on every replica within bounded virtual time.
+ *   - an installed snapshot is a prefix of the global sequence;
+ *   - a leader cut off from a quorum steps down within an election
+ *     timeout and two ticks (check-quorum);
+ *   - a txn the leader's host prepared was prepared against the state it
+ *     is applied to (its counter value is the next one) and for the zxid
+ *     it is committed at (prepare gating on a new leader);
+ *   - a restarted server is at least at its durable commit watermark (and,
+ *     by the prefix check, never past what is committed);
+ *   - a read index is a committed zxid no older than any commit
+ *     acknowledged (applied anywhere) before the request was issued, and
+ *     each request is answered once (linearizable sync, including on a
+ *     leader paused or partitioned past an election).
+ * Liveness, once the faults stop: a leader is elected, the probe
+ * proposals commit on every replica within bounded virtual time, and
+ * every server answers a read index.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -60,7 +72,7 @@ static int push_global(struct sim *s, zxid_t zxid, uint64_t ph, uint64_t prefix)
 		s->g = ng;
 		s->g_cap = cap;
 	}
-	s->g[s->g_n++] = (struct sim_gent){zxid, ph, prefix};
+	s->g[s->g_n++] = (struct sim_gent){zxid, ph, prefix, s->max_lead_epoch};
 	return 0;
 }
 
@@ -80,13 +92,37 @@ static void check_prepared(struct sim *s, const struct cons_entry *e)
 	zxid_t want = 0;
 	uint32_t i;
 
-	if (e->type != CONS_ENTRY_TXN || e->len < 16 || !(e->data[0] & 0x80))
+	if (e->type != CONS_ENTRY_TXN || e->len < 24 || !(e->data[0] & 0x80))
 		return;
 	for (i = e->len - 8; i < e->len; i++)
 		want = want << 8 | e->data[i];
 	if (want != e->zxid)
 		sim_violation(s, "a txn prepared for zxid %llx was committed at %llx",
 			      (unsigned long long)want, (unsigned long long)e->zxid);
+}
+
+/*
+ * A prepared txn sets the counter to the value it was prepared with, which
+ * must be one more than the counter it is applied to: a leader that
+ * prepared before applying the txns of earlier epochs repeats a value one
+ * of them set (a lost update) or skips one.
+ */
+static void apply_cas(struct sim_node *n, const struct cons_entry *e)
+{
+	uint64_t v = 0;
+	uint32_t i;
+
+	if (e->type != CONS_ENTRY_TXN || e->len < 24 || !(e->data[0] & 0x80))
+		return;
+	for (i = e->len - 16; i < e->len - 8; i++)
+		v = v << 8 | e->data[i];
+	if (v != n->st.cas + 1)
+		sim_violation(n->sim,
+			      "n%u applies %llx prepared to set the counter to %llu, but "
+			      "the counter is %llu: prepared against a stale state",
+			      n->id, (unsigned long long)e->zxid, (unsigned long long)v,
+			      (unsigned long long)n->st.cas);
+	n->st.cas = v;
 }
 
 void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
@@ -96,6 +132,7 @@ void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
 	int k;
 
 	for (i = 0; i < cnt; i++, e++) {
+		apply_cas(n, e);
 		uint64_t ph = sim_payload_hash(e), pos = n->st.count;
 		uint64_t prefix = mix(mix(n->st.hash, e->zxid), ph);
 
@@ -159,10 +196,16 @@ void sim_check_leader(struct sim_node *n, uint32_t epoch)
 		sim_violation(s, "two leaders in epoch %u: n%u and n%u", epoch,
 			      s->leaders[epoch], n->id);
 	s->leaders[epoch] = n->id;
-	if (!s->g_n)
+	if (epoch > s->max_lead_epoch)
+		s->max_lead_epoch = epoch;
+	/* Leader completeness: the newest entry committed in an earlier epoch
+	 * is in its log. (A candidate paused past later epochs may still win
+	 * its old epoch with votes granted before; it can commit nothing.) */
+	last = s->g_n ? &s->g[s->g_n - 1] : NULL;
+	while (last && last->epoch >= epoch)
+		last = last > s->g ? last - 1 : NULL;
+	if (!last)
 		return;
-	/* Leader completeness: the newest committed entry is in its log. */
-	last = &s->g[s->g_n - 1];
 	cons_status(cons_node_core(n->node), &st);
 	if (last->zxid <= st.snap_zxid)
 		return;
@@ -183,6 +226,135 @@ void sim_check_snapshot(struct sim_node *n, const struct sim_state *st)
 		sim_violation(
 		    s, "n%u installed a snapshot at %llx that is not a committed prefix",
 		    n->id, (unsigned long long)st->zxid);
+}
+
+uint64_t sim_read_issue(struct sim *s, struct sim_node *n)
+{
+	struct sim_read *r;
+
+	if (s->r_n == s->r_cap) {
+		size_t cap = s->r_cap ? s->r_cap * 2 : 256;
+		struct sim_read *nr = realloc(s->reads, cap * sizeof(*nr));
+
+		if (!nr)
+			sim_violation(s, "out of memory");
+		s->reads = nr;
+		s->r_cap = cap;
+	}
+	r = &s->reads[s->r_n];
+	r->node = n->idx;
+	r->floor = s->g_n;
+	r->after_heal = s->healed;
+	r->done = 0;
+	return s->r_n++;
+}
+
+/* Position of zxid in the committed sequence, or -1. */
+static long global_pos(const struct sim *s, zxid_t z)
+{
+	size_t lo = 0, hi = s->g_n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->g[mid].zxid < z)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->g_n && s->g[lo].zxid == z ? (long)lo : -1;
+}
+
+void sim_check_read(struct sim_node *n, uint64_t token, zxid_t zxid, int status)
+{
+	struct sim *s = n->sim;
+	struct sim_read *r;
+	long pos;
+
+	if (token >= s->r_n || s->reads[token].node != n->idx)
+		sim_violation(s, "n%u answered read %llu it was not asked", n->id,
+			      (unsigned long long)token);
+	r = &s->reads[token];
+	if (r->done)
+		sim_violation(s, "n%u answered read %llu twice", n->id,
+			      (unsigned long long)token);
+	r->done = 1;
+	if (status) {
+		s->reads_failed++;
+		return;
+	}
+	pos = global_pos(s, zxid);
+	if (pos < 0)
+		sim_violation(s, "n%u read index %llx is not a committed zxid", n->id,
+			      (unsigned long long)zxid);
+	if ((uint64_t)pos + 1 < r->floor)
+		sim_violation(s,
+			      "n%u read index %llx is older than %llx, committed before "
+			      "the request",
+			      n->id, (unsigned long long)zxid,
+			      (unsigned long long)s->g[r->floor - 1].zxid);
+	s->reads_ok++;
+	if (r->after_heal)
+		n->read_ok = 1;
+}
+
+static int durable_has(const struct sim_node *n, zxid_t z);
+
+/* The clock as the core sees it: it ignores steps back. */
+uint64_t sim_node_clock(struct sim_node *n)
+{
+	uint64_t t = sim_node_now(n);
+
+	if (t > n->clock_max)
+		n->clock_max = t;
+	return n->clock_max;
+}
+
+/*
+ * Check-quorum: a leader that has heard nothing from a quorum (counting
+ * itself) for an election timeout plus two ticks has stepped down (the
+ * core checks at every tick for answers within one timeout); "heard" here
+ * is any frame delivered
+ * (the core counts only answers in its epoch), so this never accuses a
+ * correct leader. Run after each of its ticks.
+ */
+void sim_check_quorum_heard(struct sim_node *n)
+{
+	struct sim *s = n->sim;
+	uint64_t now = sim_node_clock(n), bound = s->election_ms + 20;
+	uint64_t set = 1ull << n->idx;
+	struct cons_status st;
+	int j;
+
+	cons_status(cons_node_core(n->node), &st);
+	if (st.state != CONS_LEADER || now < n->lead_since + bound)
+		return;
+	for (j = 0; j < s->n; j++) {
+		if (j == n->idx || s->nodes[j].observer)
+			continue;
+		if (n->heard[j] + bound > now)
+			set |= 1ull << j;
+	}
+	if (!quorum_contains(&s->q, set))
+		sim_violation(
+		    s,
+		    "n%u still leads epoch %u without hearing a quorum for %llu "
+		    "ms",
+		    n->id, st.epoch, (unsigned long long)bound);
+}
+
+/* Restart never goes back in time: a server that starts has applied, from
+ * inside cons_node_new, everything up to the watermark its store holds
+ * (when the durable log reaches it); applying beyond it, or anything not
+ * committed, is caught by sim_check_apply. */
+void sim_check_restart(struct sim_node *n)
+{
+	zxid_t mark = n->store.commit;
+
+	if (mark > n->snap.zxid && durable_has(n, mark) && n->st.zxid < mark)
+		sim_violation(
+		    n->sim, "n%u restarted at %llx, behind its commit watermark %llx",
+		    n->id, (unsigned long long)n->st.zxid, (unsigned long long)mark);
 }
 
 static int durable_has(const struct sim_node *n, zxid_t z)
@@ -258,7 +430,8 @@ int sim_check_live(struct sim *s)
 			max = s->probe_pos[k];
 	}
 	for (i = 0; i < s->n; i++)
-		if (!s->nodes[i].up || s->nodes[i].st.count <= (uint64_t)max)
+		if (!s->nodes[i].up || s->nodes[i].st.count <= (uint64_t)max ||
+		    !s->nodes[i].read_ok)
 			return 0;
 	return 1;
 }

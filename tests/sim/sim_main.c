@@ -2,7 +2,7 @@
  * sim_main.c - qfs_sim: run the simulator over a range of seeds.
  *
  *   qfs_sim [--seeds N] [--start S] [--seed S] [--trace] [--trace-msgs] [--mutant M]
- *           [--participants P] [--observers O] [--no-faults]
+ *           [--participants P] [--observers O] [--no-faults] [--scenario K]
  *
  * Prints each failing seed with the violation, then (on runs of more than
  * one seed) the rate, and ends with "sim: N seeds, V violations". A failing
@@ -28,6 +28,7 @@ int main(int argc, char **argv)
 {
 	struct sim_opts o = {.observers = -1};
 	uint64_t seeds = 100, start = 1, i, bad = 0, steps = 0, commits = 0, live_max = 0;
+	uint64_t snaps = 0, snap_bytes = 0;
 	struct sim *s;
 	double t0;
 	int a;
@@ -60,12 +61,15 @@ int main(int argc, char **argv)
 			a++;
 		} else if (!strcmp(argv[a], "--no-faults")) {
 			o.no_faults = 1;
+		} else if (!strcmp(argv[a], "--scenario") && v) {
+			o.scenario = atoi(v);
+			a++;
 		} else {
 			fprintf(stderr,
 				"usage: %s [--seeds N] [--start S] [--seed S] [--trace] "
 				"[--trace-msgs] [--mutant M] [--participants P] "
 				"[--observers O] "
-				"[--no-faults]\n",
+				"[--no-faults] [--scenario K]\n",
 				argv[0]);
 			return 2;
 		}
@@ -86,6 +90,8 @@ int main(int argc, char **argv)
 			live_max = s->live_ms;
 		steps += s->steps;
 		commits += s->commits;
+		snaps += s->snaps_installed;
+		snap_bytes += s->snap_bytes_installed;
 		sim_free(s);
 	}
 	if (seeds > 1) {
@@ -96,6 +102,9 @@ int main(int argc, char **argv)
 		       dt > 0 ? (double)seeds / dt : 0.0, (unsigned long long)steps,
 		       (unsigned long long)commits, dt, (unsigned long long)live_max);
 	}
+	if (seeds > 1)
+		printf("sim: %llu snapshots installed, %llu bytes, in chunks\n",
+		       (unsigned long long)snaps, (unsigned long long)snap_bytes);
 	printf("sim: %llu seeds, %llu violations\n", (unsigned long long)seeds,
 	       (unsigned long long)bad);
 	free(s);

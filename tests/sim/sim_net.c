@@ -76,8 +76,9 @@ void sim_net_init(struct sim_node *n)
  * in flight, as a broken TCP connection would. */
 static void trace_msg(struct sim *s, struct sim_event *ev, const char *what)
 {
-	static const char *names[] = {"?",	     "VOTE_REQ", "VOTE_RESP", "APPEND",
-				      "APPEND_RESP", "SNAP",	 "FORWARD"};
+	static const char *names[] = {"?",	 "VOTE_REQ",	"VOTE_RESP",
+				      "APPEND",	 "APPEND_RESP", "SNAP",
+				      "FORWARD", "READ_REQ",	"READ_RESP"};
 	struct cons_msg m;
 
 	if (cons_decode(ev->frame, ev->len, &m))
@@ -105,9 +106,24 @@ static void trace_msg(struct sim *s, struct sim_event *ev, const char *what)
 			   m.append_resp.ok, (unsigned long long)m.append_resp.match_zxid,
 			   (unsigned long long)m.append_resp.last_zxid);
 		break;
+	case CONS_MSG_SNAP:
+		sim_tracef(
+		    s, "n%u -> n%u %s SNAP epoch %u zxid %llx offset %llu len %u of %llu",
+		    m.from, s->nodes[ev->node].id, what, m.epoch,
+		    (unsigned long long)m.snap.zxid, (unsigned long long)m.snap.offset,
+		    m.snap.len, (unsigned long long)m.snap.total);
+		break;
+	case CONS_MSG_SNAP_ACK:
+		sim_tracef(s, "n%u -> n%u %s SNAP_ACK epoch %u zxid %llx next %llu",
+			   m.from, s->nodes[ev->node].id, what, m.epoch,
+			   (unsigned long long)m.snap_ack.zxid,
+			   (unsigned long long)m.snap_ack.next);
+		break;
 	default:
-		sim_tracef(s, "n%u -> n%u %s %s epoch %u", m.from, s->nodes[ev->node].id,
-			   what, names[m.type], m.epoch);
+		sim_tracef(
+		    s, "n%u -> n%u %s %s epoch %u", m.from, s->nodes[ev->node].id, what,
+		    m.type < sizeof(names) / sizeof(names[0]) ? names[m.type] : "?",
+		    m.epoch);
 	}
 	cons_msg_release(&m);
 }
@@ -119,6 +135,8 @@ void sim_net_deliver(struct sim *s, struct sim_event *ev)
 
 	if (s->o.trace > 1)
 		trace_msg(s, ev, ok ? "" : "(dropped)");
-	if (ok)
+	if (ok) {
+		dst->heard[ev->from] = sim_node_clock(dst);
 		dst->recv(dst->recv_arg, s->nodes[ev->from].id, ev->frame, ev->len);
+	}
 }

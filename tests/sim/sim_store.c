@@ -61,12 +61,13 @@ static int push_op(struct sim_store *st, struct sim_op *op)
 }
 
 static int st_load(struct cons_store *vt, struct cons_meta *meta, zxid_t *snap_zxid,
-		   const struct cons_entry **entries, size_t *n)
+		   zxid_t *commit_zxid, const struct cons_entry **entries, size_t *n)
 {
 	struct sim_store *st = vt->impl;
 
 	*meta = st->meta;
 	*snap_zxid = st->snap_zxid;
+	*commit_zxid = st->commit;
 	*entries = st->e;
 	*n = st->n;
 	return 0;
@@ -82,9 +83,10 @@ static int st_set_meta(struct cons_store *vt, struct cons_store_req *req,
 
 static int st_append(struct cons_store *vt, struct cons_store_req *req, int truncate,
 		     zxid_t after, const struct cons_entry *entries, size_t n,
-		     cons_store_cb cb)
+		     zxid_t commit_zxid, cons_store_cb cb)
 {
-	struct sim_op op = {.kind = SIM_OP_APPEND, .req = req, .cb = cb};
+	struct sim_op op = {
+	    .kind = SIM_OP_APPEND, .req = req, .cb = cb, .zxid = commit_zxid};
 	size_t i;
 	int rc;
 
@@ -197,6 +199,9 @@ static int apply_append(struct sim_store *st, struct sim_op *op)
 	}
 	free(op->entries);
 	op->entries = NULL;
+	/* The watermark is written with the entries, atomically. */
+	if (op->zxid > st->commit)
+		st->commit = op->zxid;
 	return 0;
 }
 
@@ -234,6 +239,7 @@ void sim_store_complete(struct sim_store *st)
 	case SIM_OP_RESET:
 		truncate_after(st, 0);
 		st->snap_zxid = op.zxid;
+		st->commit = op.zxid;
 		st->poisoned = 0;
 		break;
 	}

@@ -12,10 +12,14 @@
 
 static struct sim S;
 
+static int scenario;
+
 static uint64_t sweep(uint64_t start, uint64_t n, int participants, int observers,
 		      int mutant)
 {
 	struct sim_opts o = {.participants = participants, .observers = observers};
+
+	o.scenario = scenario;
 	uint64_t i, bad = 0;
 
 	o.mutant = mutant;
@@ -88,6 +92,90 @@ static void test_mutant_stale_vote(void)
 	TAP_ASSERT(bad > 0);
 }
 
+static void test_mutant_read_no_round(void)
+{
+	uint64_t bad = sweep(1, 1000, 0, -1, 4);
+
+	printf("# mutant 4 (read index without a quorum round): %llu of 1000 seeds "
+	       "violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
+static void test_mutant_apply_tail(void)
+{
+	uint64_t bad = sweep(1, 300, 0, -1, 5);
+
+	printf("# mutant 5 (restart applies past the commit watermark): %llu of 300 "
+	       "seeds violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
+/* A follower cut off and rejoining leaves the leader alone (pre-vote). */
+static void test_rejoin(void)
+{
+	scenario = 1;
+	TAP_EQ(sweep(1, 200, 0, -1, 0), 0);
+	scenario = 0;
+}
+
+/* A server far behind catches up by a snapshot of many chunks over a
+ * lossy, duplicating, reordering network; chunked transfer also runs in
+ * every sweep (sizes up to ~100 KiB, chunks of 16 B to 8 KiB). */
+static void test_far_behind(void)
+{
+	struct sim_opts o = {.observers = -1, .scenario = 2};
+	uint64_t i, bad = 0, snaps = 0, bytes = 0;
+
+	for (i = 0; i < 100; i++) {
+		o.seed = 300000 + i;
+		if (sim_run(&o, &S)) {
+			printf("# seed %llu: %s\n", (unsigned long long)o.seed, S.why);
+			bad++;
+		}
+		snaps += S.snaps_installed;
+		bytes += S.snap_bytes_installed;
+		sim_free(&S);
+	}
+	printf("# far behind: %llu snapshots installed, %llu bytes, in chunks\n",
+	       (unsigned long long)snaps, (unsigned long long)bytes);
+	TAP_EQ(bad, 0);
+	TAP_ASSERT(snaps >= 100);
+}
+
+static void test_mutant_no_prevote(void)
+{
+	uint64_t bad;
+
+	scenario = 1;
+	bad = sweep(1, 200, 0, -1, 6);
+	scenario = 0;
+	printf("# mutant 6 (no pre-vote): a rejoining follower deposes the leader in "
+	       "%llu of 200 seeds\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
+static void test_mutant_no_check_quorum(void)
+{
+	uint64_t bad = sweep(1, 300, 0, -1, 7);
+
+	printf("# mutant 7 (no check-quorum): %llu of 300 seeds violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
+static void test_mutant_prepare_early(void)
+{
+	uint64_t bad = sweep(1, 300, 0, -1, 8);
+
+	printf("# mutant 8 (a new leader prepares before applying the old epochs): "
+	       "%llu of 300 seeds violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
 static void test_replay(void)
 {
 	struct sim_opts o = {.seed = 4242, .observers = -1};
@@ -129,6 +217,17 @@ static const struct tap_case cases[] = {
     {"sim catches mutant 1 (leader commits on a minority)", test_mutant_commit_minority},
     {"sim catches mutant 2 (follower acks before persisting)", test_mutant_ack_early},
     {"sim catches mutant 3 (votes without comparing logs)", test_mutant_stale_vote},
+    {"sim catches mutant 4 (read index without a quorum round)",
+     test_mutant_read_no_round},
+    {"sim catches mutant 5 (restart applies past the commit watermark)",
+     test_mutant_apply_tail},
+    {"sim a follower rejoining from a partition does not depose the leader", test_rejoin},
+    {"sim a server far behind catches up by a chunked snapshot over a lossy network",
+     test_far_behind},
+    {"sim catches mutant 6 (no pre-vote) in the rejoin scenario", test_mutant_no_prevote},
+    {"sim catches mutant 7 (no check-quorum)", test_mutant_no_check_quorum},
+    {"sim catches mutant 8 (prepare before the old epochs are applied)",
+     test_mutant_prepare_early},
     {"sim a seed replays bit for bit", test_replay},
     {"sim regression seeds", test_regressions},
 };

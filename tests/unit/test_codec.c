@@ -36,6 +36,19 @@ static void test_vote(void)
 	TAP_EQ(o.vote_resp.granted, 1);
 	cons_msg_release(&o);
 	buf_free(&b);
+	/* Pre-vote messages share the vote bodies. */
+	m.type = CONS_MSG_PREVOTE_REQ;
+	m.vote_req.last_zxid = zxid_make(7, 3);
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.vote_req.last_zxid, zxid_make(7, 3));
+	cons_msg_release(&o);
+	buf_free(&b);
+	m.type = CONS_MSG_PREVOTE_RESP;
+	m.vote_resp.granted = 1;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.vote_resp.granted, 1);
+	cons_msg_release(&o);
+	buf_free(&b);
 }
 
 static void test_append(void)
@@ -50,12 +63,14 @@ static void test_append(void)
 
 	m.append.prev_zxid = zxid_make(1, 40);
 	m.append.commit_zxid = zxid_make(1, 39);
+	m.append.read_seq = 0x123456789aull;
 	m.append.entries = e;
 	m.append.n = 3;
 	roundtrip(&m, &o, &b);
 	TAP_EQ(o.append.n, 3);
 	TAP_EQ(o.append.prev_zxid, zxid_make(1, 40));
 	TAP_EQ(o.append.commit_zxid, zxid_make(1, 39));
+	TAP_EQ(o.append.read_seq, 0x123456789aull);
 	TAP_EQ(o.append.entries[0].len, 0);
 	TAP_EQ(o.append.entries[0].type, CONS_ENTRY_EPOCH);
 	TAP_EQ(o.append.entries[1].len, 5);
@@ -74,7 +89,9 @@ static void test_resp_snap_forward(void)
 	m.append_resp.ok = 1;
 	m.append_resp.match_zxid = 5;
 	m.append_resp.last_zxid = 6;
+	m.append_resp.read_seq = 41;
 	roundtrip(&m, &o, &b);
+	TAP_EQ(o.append_resp.read_seq, 41);
 	TAP_EQ(o.append_resp.ok, 1);
 	TAP_EQ(o.append_resp.match_zxid, 5);
 	TAP_EQ(o.append_resp.last_zxid, 6);
@@ -83,11 +100,24 @@ static void test_resp_snap_forward(void)
 	m.type = CONS_MSG_SNAP;
 	m.from = 1;
 	m.snap.zxid = 77;
+	m.snap.offset = 1ull << 33; /* no size cap: offsets past 4 GiB */
+	m.snap.total = (1ull << 33) + 8;
 	m.snap.blob = (const uint8_t *)"snapshot";
 	m.snap.len = 8;
 	roundtrip(&m, &o, &b);
+	TAP_EQ(o.snap.offset, 1ull << 33);
+	TAP_EQ(o.snap.total, (1ull << 33) + 8);
 	TAP_EQ(o.snap.len, 8);
 	TAP_ASSERT(memcmp(o.snap.blob, "snapshot", 8) == 0);
+	buf_free(&b);
+	memset(&m, 0, sizeof(m));
+	m.type = CONS_MSG_SNAP_ACK;
+	m.from = 2;
+	m.snap_ack.zxid = 78;
+	m.snap_ack.next = 5ull << 32;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.snap_ack.zxid, 78);
+	TAP_EQ(o.snap_ack.next, 5ull << 32);
 	buf_free(&b);
 	memset(&m, 0, sizeof(m));
 	m.type = CONS_MSG_FORWARD;
@@ -99,6 +129,34 @@ static void test_resp_snap_forward(void)
 	TAP_EQ(o.forward.payloads[0].len, 2);
 	TAP_EQ(o.forward.payloads[1].len, 0);
 	cons_msg_release(&o);
+	buf_free(&b);
+}
+
+static void test_read(void)
+{
+	struct cons_msg m = {.type = CONS_MSG_READ_REQ, .from = 2, .epoch = 3}, o;
+	struct buf b;
+
+	m.read_req.id = 0xfedcba9876543210ull;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.read_req.id, 0xfedcba9876543210ull);
+	TAP_EQ(b.len, 4 + 1 + 1 + 4 + 4 + 8);
+	cons_msg_release(&o);
+	buf_free(&b);
+	memset(&m, 0, sizeof(m));
+	m.type = CONS_MSG_READ_RESP;
+	m.from = 1;
+	m.epoch = 3;
+	m.read_resp.id = 9;
+	m.read_resp.ok = 1;
+	m.read_resp.read_zxid = zxid_make(3, 17);
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.read_resp.id, 9);
+	TAP_EQ(o.read_resp.ok, 1);
+	TAP_EQ(o.read_resp.read_zxid, zxid_make(3, 17));
+	/* A truncated answer is refused. */
+	b.data[3]--;
+	TAP_EQ(cons_decode(b.data, b.len - 1, &o), -EBADMSG);
 	buf_free(&b);
 }
 
@@ -124,11 +182,11 @@ static void test_hostile(void)
 		free(copy);
 	}
 	/* A wrong version. */
-	b.data[4] = 2;
+	b.data[4] = CONS_CODEC_VERSION - 1;
 	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
 	b.data[4] = CONS_CODEC_VERSION;
 	/* A count far beyond the bytes. */
-	b.data[4 + 1 + 1 + 4 + 4 + 16] = 0x7f;
+	b.data[4 + 1 + 1 + 4 + 4 + 24] = 0x7f;
 	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
 	buf_free(&b);
 	/* Lengths out of bounds. */
@@ -157,9 +215,11 @@ static void test_hostile(void)
 }
 
 static const struct tap_case cases[] = {
-    {"codec vote request and reply round trip", test_vote},
+    {"codec vote and pre-vote requests and replies round trip", test_vote},
     {"codec append with entries round trips", test_append},
-    {"codec append reply, snapshot, forward round trip", test_resp_snap_forward},
+    {"codec append reply, snapshot chunk and ack, forward round trip",
+     test_resp_snap_forward},
+    {"codec read index request and answer round trip", test_read},
     {"codec refuses truncated, oversized, trailing and unknown frames", test_hostile},
 };
 

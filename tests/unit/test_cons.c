@@ -17,6 +17,7 @@ struct h {
 };
 
 static struct cons_member members3[3] = {{1}, {2}, {3}};
+static uint32_t snap_chunk_cfg, snap_window_cfg;
 
 static void make(struct h *h, uint32_t self, unsigned n, const struct cons_boot *boot,
 		 int mutant)
@@ -31,6 +32,8 @@ static void make(struct h *h, uint32_t self, unsigned n, const struct cons_boot 
 	cfg.heartbeat_ms = 20;
 	cfg.seed = 42;
 	cfg.mutant = mutant;
+	cfg.snap_chunk = snap_chunk_cfg;
+	cfg.snap_window = snap_window_cfg;
 	TAP_EQ(cons_new(&cfg, boot, 0, &h->c), 0);
 }
 
@@ -188,6 +191,17 @@ static struct cons_msg append(uint32_t from, uint32_t epoch, zxid_t prev, zxid_t
 	return m;
 }
 
+static struct cons_msg ack(uint32_t from, uint32_t epoch, zxid_t match, uint64_t read_seq)
+{
+	struct cons_msg r = {.type = CONS_MSG_APPEND_RESP, .from = from, .epoch = epoch};
+
+	r.append_resp.ok = 1;
+	r.append_resp.match_zxid = match;
+	r.append_resp.last_zxid = match;
+	r.append_resp.read_seq = read_seq;
+	return r;
+}
+
 static void follower_acks(int mutant)
 {
 	struct cons_entry e[2] = {
@@ -309,6 +323,7 @@ static void test_old_snapshot_keeps_log(void)
 	m.snap.zxid = zxid_make(1, 2);
 	m.snap.blob = (const uint8_t *)"s";
 	m.snap.len = 1;
+	m.snap.total = 1;
 	recv(&h, &m, 10);
 	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_INSTALL, 0));
 	a = find(&h, CONS_ACT_APPLY, 0);
@@ -336,11 +351,16 @@ static void test_snapshot_install(void)
 	m.snap.zxid = zxid_make(2, 7);
 	m.snap.blob = (const uint8_t *)"state";
 	m.snap.len = 5;
+	m.snap.total = 5;
 	recv(&h, &m, 10);
 	a = find(&h, CONS_ACT_SNAP_INSTALL, 0);
 	TAP_ASSERT(a);
 	TAP_EQ(a->snap_install.zxid, zxid_make(2, 7));
-	TAP_EQ(a->snap_install.len, 5);
+	TAP_EQ(a->snap_install.total, 5);
+	/* One whole chunk: begun, written and installed in one step. */
+	TAP_ASSERT(find(&h, CONS_ACT_SNAP_BEGIN, 0));
+	TAP_ASSERT(find(&h, CONS_ACT_SNAP_WRITE, 0));
+	TAP_EQ(find(&h, CONS_ACT_SNAP_WRITE, 0)->snap_write.len, 5);
 	meta_done(&h, 15);
 	d.snap_done.zxid = zxid_make(2, 7);
 	ev(&h, &d);
@@ -354,6 +374,25 @@ static void test_snapshot_install(void)
 	cons_free(h.c);
 }
 
+/* A timed-out node 1 asks first; node 2 would vote for it. */
+static void prevote_from(struct h *h, uint32_t from, uint64_t now)
+{
+	struct cons_msg pv = {.type = CONS_MSG_PREVOTE_RESP, .from = from};
+	const struct cons_action *a = find(h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ);
+	struct cons_status st;
+
+	TAP_ASSERT(a);
+	cons_status(h->c, &st);
+	pv.epoch = st.epoch;
+	pv.vote_resp.granted = 1;
+	recv(h, &pv, now);
+}
+
+static void prevote_granted(struct h *h, uint64_t now)
+{
+	prevote_from(h, 2, now);
+}
+
 /* Drive node 1 of 3 to leadership of epoch 1. */
 static void elect(struct h *h)
 {
@@ -362,6 +401,7 @@ static void elect(struct h *h)
 
 	make(h, 1, 3, NULL, 0);
 	tick(h, 1000);
+	prevote_granted(h, 1000);
 	meta_done(h, 1001);
 	TAP_ASSERT(find(h, CONS_ACT_SEND, CONS_MSG_VOTE_REQ));
 	v.vote_resp.granted = 1;
@@ -451,13 +491,35 @@ static void test_leader_disk_fails(void)
 
 static void test_check_quorum(void)
 {
+	const struct cons_action *a;
 	struct cons_status st;
+	struct cons_msg r;
 	struct h h;
 
 	elect(&h);
 	tick(&h, 1200);
 	cons_status(h.c, &st);
 	TAP_EQ(st.state, CONS_FOLLOWER); /* nobody answered for a timeout */
+	a = find(&h, CONS_ACT_ROLE, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->role.state, CONS_FOLLOWER);
+	TAP_EQ(a->role.leader, 0);
+	cons_free(h.c);
+
+	/* Checked at every tick: one timeout after the last answer, not at
+	 * the next of some period. */
+	elect(&h);
+	r = ack(2, 1, zxid_make(1, 0), 0);
+	recv(&h, &r, 1050);
+	tick(&h, 1110);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_LEADER);
+	tick(&h, 1149);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_LEADER);
+	tick(&h, 1151);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_FOLLOWER);
 	cons_free(h.c);
 }
 
@@ -527,12 +589,22 @@ static void test_forward_to_host(void)
 	cfg.self = 1;
 	TAP_EQ(cons_new(&cfg, NULL, 0, &l.c), 0);
 	tick(&l, 1000);
+	prevote_granted(&l, 1000);
 	meta_done(&l, 1001);
 	{
 		struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 1};
 
+		struct cons_msg r = {.type = CONS_MSG_APPEND_RESP, .from = 2, .epoch = 1};
+
 		v.vote_resp.granted = 1;
 		recv(&l, &v, 1002);
+		/* Nothing is prepared before the epoch entry is applied. */
+		TAP_EQ(cons_next_zxid(l.c), 0);
+		log_done(&l, find(&l, CONS_ACT_PERSIST_LOG, 0)->log.seq, 1002);
+		r.append_resp.ok = 1;
+		r.append_resp.match_zxid = r.append_resp.last_zxid = zxid_make(1, 0);
+		recv(&l, &r, 1002);
+		TAP_ASSERT(find(&l, CONS_ACT_PREPARE_READY, 0));
 	}
 	TAP_EQ(cons_next_zxid(l.c), zxid_make(1, 1));
 	fwd.from = 2;
@@ -549,6 +621,638 @@ static void test_forward_to_host(void)
 	TAP_EQ(l.rc, 0);
 	TAP_EQ(cons_next_zxid(l.c), zxid_make(1, 2));
 	cons_free(l.c);
+}
+
+static void read_index(struct h *h, uint64_t token, uint64_t now)
+{
+	struct cons_event e = {.type = CONS_EV_READ_INDEX, .now_ms = now};
+
+	e.read_index.token = token;
+	ev(h, &e);
+}
+
+static size_t count(const struct h *h, enum cons_action_type t)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < h->n; i++)
+		k += h->a[i].type == t;
+	return k;
+}
+
+/* The last message of a type in the step's actions. */
+static const struct cons_action *find_last(const struct h *h, int msg)
+{
+	size_t i;
+
+	for (i = h->n; i-- > 0;)
+		if (h->a[i].type == CONS_ACT_SEND && h->a[i].send.msg.type == msg)
+			return &h->a[i];
+	return NULL;
+}
+
+/*
+ * The leader answers a read index only after its epoch entry commits and a
+ * quorum echoes a round sent after the request; requests arriving together
+ * share a round, one arriving while a round is in flight waits for the
+ * next; answers sent before the round do not count.
+ */
+static void test_read_index_leader(void)
+{
+	struct cons_msg r;
+	const struct cons_action *a;
+	struct h h;
+
+	elect(&h);
+	read_index(&h, 7, 1004);
+	read_index(&h, 8, 1004);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 0);
+	TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_APPEND)); /* not before the commit */
+	r = ack(2, 1, zxid_make(1, 0), 0);
+	recv(&h, &r, 1005); /* commits the epoch entry, starts round 1 */
+	TAP_ASSERT(find(&h, CONS_ACT_APPLY, 0));
+	a = find_last(&h, CONS_MSG_APPEND);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append.read_seq, 1);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 0);
+	read_index(&h, 9, 1006); /* round 1 is in flight: waits for round 2 */
+	TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_APPEND));
+	r = ack(3, 1, zxid_make(1, 0), 0); /* sent before the round */
+	recv(&h, &r, 1007);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 0);
+	r = ack(3, 1, zxid_make(1, 0), 1);
+	recv(&h, &r, 1008);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 2);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_EQ(a->read_ready.status, 0);
+	TAP_EQ(a->read_ready.read_zxid, zxid_make(1, 0));
+	a = find_last(&h, CONS_MSG_APPEND); /* round 2 for token 9 */
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append.read_seq, 2);
+	r = ack(2, 1, zxid_make(1, 0), 2);
+	recv(&h, &r, 1009);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.token, 9);
+	TAP_EQ(a->read_ready.status, 0);
+	cons_free(h.c);
+}
+
+/* A leader that loses its leadership fails what waits, local and remote. */
+static void test_read_index_step_down(void)
+{
+	struct cons_msg r = ack(2, 1, zxid_make(1, 0), 0),
+			q = {.type = CONS_MSG_READ_REQ};
+	const struct cons_action *a;
+	struct h h;
+
+	elect(&h);
+	recv(&h, &r, 1005);
+	read_index(&h, 7, 1006);
+	q.from = 3;
+	q.epoch = 1;
+	q.read_req.id = 44;
+	recv(&h, &q, 1006);
+	r = ack(2, 5, 0, 0);
+	r.append_resp.ok = 0;
+	recv(&h, &r, 1007); /* a later epoch exists */
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.token, 7);
+	TAP_EQ(a->read_ready.status, CONS_ENOTLEADER);
+	meta_done(&h, 1008);
+	cons_free(h.c);
+}
+
+/* mutant 4 answers at once, without a round: the planted bug is real. */
+static void test_read_index_mutant(void)
+{
+	struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 1};
+	struct cons_msg r = ack(2, 1, zxid_make(1, 0), 0);
+	const struct cons_action *a;
+	struct h h;
+
+	make(&h, 1, 3, NULL, 4);
+	tick(&h, 1000);
+	prevote_granted(&h, 1000);
+	meta_done(&h, 1001);
+	v.vote_resp.granted = 1;
+	recv(&h, &v, 1002);
+	log_done(&h, find(&h, CONS_ACT_PERSIST_LOG, 0)->log.seq, 1003);
+	recv(&h, &r, 1004);
+	read_index(&h, 7, 1005);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a && a->read_ready.status == 0);
+	cons_free(h.c);
+}
+
+/* A follower asks the leader and relays the answer; no leader, a leader
+ * change or silence fail the request. */
+static void test_read_index_follower(void)
+{
+	struct cons_entry ep = {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, zxid_make(1, 0), &ep, 1),
+			hb = append(1, 1, zxid_make(1, 0), zxid_make(1, 0), NULL, 0),
+			resp = {.type = CONS_MSG_READ_RESP, .from = 1, .epoch = 1};
+	const struct cons_action *a;
+	uint64_t id;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	read_index(&h, 5, 5);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.status, CONS_ENOTLEADER);
+	recv(&h, &m, 10);
+	log_done(&h, find(&h, CONS_ACT_PERSIST_LOG, 0)->log.seq, 11);
+	/* It echoes the leader's newest round in every answer. */
+	hb.append.read_seq = 3;
+	recv(&h, &hb, 12);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append_resp.read_seq, 3);
+	read_index(&h, 6, 20);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_READ_REQ);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.to, 1);
+	id = a->send.msg.read_req.id;
+	resp.read_resp.id = id + 1; /* not ours */
+	resp.read_resp.ok = 1;
+	resp.read_resp.read_zxid = zxid_make(1, 9);
+	recv(&h, &resp, 21);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 0);
+	resp.read_resp.id = id;
+	recv(&h, &resp, 22);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.token, 6);
+	TAP_EQ(a->read_ready.status, 0);
+	TAP_EQ(a->read_ready.read_zxid, zxid_make(1, 9));
+	/* Silence: a timeout. */
+	read_index(&h, 7, 30);
+	recv(&h, &hb, 150);
+	tick(&h, 231);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.token, 7);
+	TAP_EQ(a->read_ready.status, -ETIMEDOUT);
+	/* A new leader: what was asked of the old one fails. */
+	read_index(&h, 8, 240);
+	m = append(3, 2, zxid_make(1, 0), 0, NULL, 0);
+	recv(&h, &m, 241);
+	a = find(&h, CONS_ACT_READ_READY, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->read_ready.token, 8);
+	TAP_EQ(a->read_ready.status, CONS_ENOTLEADER);
+	cons_free(h.c);
+}
+
+/*
+ * Restart recovers to the commit watermark: the first step applies
+ * snapshot..watermark and nothing after it; a watermark the log does not
+ * hold is ignored; every log write carries the commit point; mutant 5
+ * applies the whole tail.
+ */
+static void boot_watermark(int mutant, zxid_t mark, size_t want_applied)
+{
+	struct cons_entry e[4] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"},
+	    {zxid_make(1, 2), CONS_ENTRY_TXN, 1, (const uint8_t *)"b"},
+	    {zxid_make(1, 3), CONS_ENTRY_TXN, 1, (const uint8_t *)"c"}};
+	struct cons_boot boot = {{1, 0}, 0, e, 4, mark};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, mutant);
+	cons_status(h.c, &st);
+	TAP_EQ(st.applied_zxid, 0);
+	tick(&h, 1);
+	a = find(&h, CONS_ACT_APPLY, 0);
+	if (!want_applied) {
+		TAP_ASSERT(!a);
+	} else {
+		TAP_ASSERT(a);
+		TAP_EQ(a->apply.n, want_applied);
+		TAP_EQ(a->apply.entries[0].zxid, zxid_make(1, 0));
+		TAP_EQ(h.a[0].type, CONS_ACT_APPLY); /* before anything else */
+	}
+	cons_status(h.c, &st);
+	TAP_EQ(st.applied_zxid, want_applied ? e[want_applied - 1].zxid : 0);
+	TAP_EQ(st.last_zxid, zxid_make(1, 3)); /* the tail is kept, not applied */
+	cons_free(h.c);
+}
+
+static void test_boot_watermark(void)
+{
+	struct cons_entry ep = {zxid_make(2, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_msg m = append(1, 2, zxid_make(1, 1), zxid_make(1, 1), &ep, 1);
+	struct cons_entry e[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"}};
+	struct cons_boot boot = {{1, 0}, 0, e, 2, zxid_make(1, 1)};
+	const struct cons_action *w;
+	struct h h;
+
+	boot_watermark(0, zxid_make(1, 1), 2);
+	boot_watermark(0, 0, 0);
+	boot_watermark(0, zxid_make(1, 7), 0); /* not in the log: ignored */
+	/* A follower's write records the commit point it knows. */
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	TAP_EQ(w->log.commit_zxid, zxid_make(1, 1));
+	cons_free(h.c);
+}
+
+static void test_boot_watermark_mutant(void)
+{
+	boot_watermark(5, zxid_make(1, 1), 4); /* the planted bug applies the tail */
+}
+
+/*
+ * Regression (simulator seed 1315 with pre-vote): a follower that restarts
+ * must not reuse read index ids, or the answer to a request of its former
+ * incarnation (delayed behind a paused leader) completes a new one with a
+ * stale index.
+ */
+static void test_read_index_ids_fresh(void)
+{
+	struct cons_entry ep = {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, &ep, 1),
+			resp = {.type = CONS_MSG_READ_RESP, .from = 1, .epoch = 1};
+	const struct cons_action *a;
+	uint64_t old_id;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	read_index(&h, 6, 20);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_READ_REQ);
+	TAP_ASSERT(a);
+	old_id = a->send.msg.read_req.id;
+	cons_free(h.c);
+	/* The same server, same config, started again later. */
+	{
+		struct cons_config cfg = {0};
+
+		cfg.self = 2;
+		cfg.members = members3;
+		cfg.n_members = 3;
+		cfg.quorum = QUORUM_MAJORITY;
+		cfg.election_timeout_ms = 100;
+		cfg.heartbeat_ms = 20;
+		cfg.seed = 42;
+		TAP_EQ(cons_new(&cfg, &boot, 5000, &h.c), 0);
+	}
+	recv(&h, &m, 5010);
+	read_index(&h, 7, 5020);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_READ_REQ);
+	TAP_ASSERT(a);
+	TAP_ASSERT(a->send.msg.read_req.id != old_id);
+	resp.read_resp.id = old_id;
+	resp.read_resp.ok = 1;
+	resp.read_resp.read_zxid = zxid_make(1, 0);
+	recv(&h, &resp, 5021);
+	TAP_EQ(count(&h, CONS_ACT_READ_READY), 0);
+	cons_free(h.c);
+}
+
+/*
+ * Pre-vote: a server cut off from everyone asks, is not answered, and its
+ * epoch stays where it was however long it waits; a refusal changes
+ * nothing; a quorum of yeses starts the real election.
+ */
+static void test_prevote_keeps_epoch(void)
+{
+	struct cons_msg no = {.type = CONS_MSG_PREVOTE_RESP, .from = 3, .epoch = 0};
+	struct cons_status st;
+	uint64_t t;
+	struct h h;
+
+	make(&h, 2, 3, NULL, 0);
+	for (t = 0; t < 5000; t += 10) {
+		tick(&h, t);
+		TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_META, 0));
+		TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_REQ));
+	}
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 0);
+	TAP_EQ(st.state, CONS_FOLLOWER);
+	recv(&h, &no, 5000);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 0);
+	tick(&h, 20000); /* past any deadline: asks again */
+	prevote_from(&h, 3, 20001);
+	TAP_ASSERT(find(&h, CONS_ACT_PERSIST_META, 0));
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 1);
+	TAP_EQ(st.state, CONS_CANDIDATE);
+	cons_free(h.c);
+}
+
+/* Who says no: a follower that heard its leader within the timeout, the
+ * leader itself, and anyone whose log is newer than the asker's. */
+static void test_prevote_refusals(void)
+{
+	struct cons_entry e[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, e, 2),
+			pv = {.type = CONS_MSG_PREVOTE_REQ, .from = 3, .epoch = 1};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	pv.vote_req.last_zxid = zxid_make(1, 1);
+	recv(&h, &pv, 50); /* heard the leader 40 ms ago */
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_resp.granted, 0);
+	recv(&h, &pv, 150); /* silent for a whole timeout: yes */
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_resp.granted, 1);
+	pv.vote_req.last_zxid = zxid_make(1, 0); /* behind our log: no */
+	recv(&h, &pv, 151);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_resp.granted, 0);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 1); /* answering changed nothing */
+	TAP_EQ(st.leader, 1);
+	cons_free(h.c);
+
+	elect(&h);
+	pv.epoch = 1;
+	pv.vote_req.last_zxid = zxid_make(9, 9);
+	recv(&h, &pv, 5000);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_resp.granted, 0);
+	cons_free(h.c);
+}
+
+/*
+ * Prepare gating: a new leader whose log holds txns of an earlier epoch
+ * says nothing about preparing (next zxid 0) until its epoch entry, and so
+ * those txns, are committed and applied; then PREPARE_READY follows the
+ * APPLY, once. Mutant 8 says it at once.
+ */
+static void prepare_gate(int mutant)
+{
+	struct cons_entry old[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"a"}};
+	struct cons_boot boot = {{1, 0}, 0, old, 2};
+	struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 2};
+	struct cons_msg r = ack(2, 2, zxid_make(2, 0), 0);
+	const struct cons_action *w;
+	struct cons_status st;
+	size_t i, apply_at = SIZE_MAX, ready_at = SIZE_MAX;
+	struct h h;
+
+	make(&h, 1, 3, &boot, mutant);
+	tick(&h, 1000);
+	prevote_granted(&h, 1000);
+	meta_done(&h, 1001);
+	v.vote_resp.granted = 1;
+	recv(&h, &v, 1002);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_LEADER);
+	if (mutant) {
+		TAP_ASSERT(find(&h, CONS_ACT_PREPARE_READY, 0));
+		TAP_ASSERT(cons_next_zxid(h.c) != 0);
+		cons_free(h.c);
+		return;
+	}
+	TAP_ASSERT(!find(&h, CONS_ACT_PREPARE_READY, 0));
+	TAP_EQ(cons_next_zxid(h.c), 0);
+	TAP_EQ(st.can_prepare, 0);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	log_done(&h, w->log.seq, 1003);
+	TAP_EQ(cons_next_zxid(h.c), 0); /* durable here only: not committed */
+	recv(&h, &r, 1004);
+	for (i = 0; i < h.n; i++) {
+		if (h.a[i].type == CONS_ACT_APPLY)
+			apply_at = i;
+		if (h.a[i].type == CONS_ACT_PREPARE_READY)
+			ready_at = i;
+	}
+	TAP_ASSERT(apply_at < ready_at && ready_at != SIZE_MAX);
+	TAP_EQ(h.a[apply_at].apply.n, 3); /* 1:0, 1:1 and the epoch entry 2:0 */
+	TAP_EQ(h.a[ready_at].prepare_ready.epoch, 2);
+	TAP_EQ(cons_next_zxid(h.c), zxid_make(2, 1));
+	cons_status(h.c, &st);
+	TAP_EQ(st.can_prepare, 1);
+	r = ack(3, 2, zxid_make(2, 0), 0);
+	recv(&h, &r, 1005);
+	TAP_ASSERT(!find(&h, CONS_ACT_PREPARE_READY, 0)); /* once */
+	cons_free(h.c);
+}
+
+static void test_prepare_gate(void)
+{
+	prepare_gate(0);
+}
+
+static void test_prepare_gate_mutant(void)
+{
+	prepare_gate(8);
+}
+
+static size_t chunks(const struct h *h, uint64_t *first)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < h->n; i++)
+		if (h->a[i].type == CONS_ACT_SNAP_CHUNK) {
+			if (!k && first)
+				*first = h->a[i].snap_chunk.offset;
+			k++;
+		}
+	return k;
+}
+
+static struct cons_msg snap_ack_msg(uint32_t from, zxid_t zxid, uint64_t next)
+{
+	struct cons_msg m = {.type = CONS_MSG_SNAP_ACK, .from = from, .epoch = 1};
+
+	m.snap_ack.zxid = zxid;
+	m.snap_ack.next = next;
+	return m;
+}
+
+/*
+ * The leader streams a snapshot in chunks: it asks its host which one,
+ * keeps snap_window chunks in flight, sends more as they are
+ * acknowledged, resends from a repeated count once, and never puts the
+ * snapshot in one message.
+ */
+static void test_snapshot_chunks_leader(void)
+{
+	struct cons_msg r = ack(2, 1, zxid_make(1, 0), 0), k;
+	struct cons_event off = {.type = CONS_EV_SNAP_OFFER, .now_ms = 1006};
+	struct cons_event cp = {.type = CONS_EV_COMPACT, .now_ms = 1005};
+	const struct cons_action *a;
+	uint64_t first = 99;
+	struct cons_payload pl = {(const uint8_t *)"x", 1};
+	struct cons_event pe = {.type = CONS_EV_PROPOSE, .now_ms = 1004};
+	struct h h;
+
+	snap_chunk_cfg = 100;
+	snap_window_cfg = 3;
+	elect(&h);
+	recv(&h, &r, 1004); /* commits and applies the epoch entry */
+	pe.propose.p = &pl;
+	pe.propose.n = 1;
+	ev(&h, &pe);
+	log_done(&h, find(&h, CONS_ACT_PERSIST_LOG, 0)->log.seq, 1004);
+	r = ack(2, 1, zxid_make(1, 1), 0);
+	recv(&h, &r, 1004);
+	cp.compact.zxid = zxid_make(1, 1);
+	ev(&h, &cp);
+	/* Peer 3 never answered: it needs what was compacted. */
+	tick(&h, 1005 + 20);
+	a = find(&h, CONS_ACT_SNAP_SEND, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->snap_send.to, 3);
+	off.snap_offer.to = 3;
+	off.snap_offer.zxid = zxid_make(1, 1);
+	off.snap_offer.total = 1000;
+	ev(&h, &off);
+	TAP_EQ(chunks(&h, &first), 3);
+	TAP_EQ(first, 0);
+	a = find(&h, CONS_ACT_SNAP_CHUNK, 0);
+	TAP_EQ(a->snap_chunk.len, 100);
+	TAP_EQ(a->snap_chunk.total, 1000);
+	TAP_EQ(a->snap_chunk.zxid, zxid_make(1, 1));
+	k = snap_ack_msg(3, zxid_make(1, 1), 100);
+	recv(&h, &k, 1030);
+	TAP_EQ(chunks(&h, &first), 1);
+	TAP_EQ(first, 300);
+	recv(&h, &k, 1031); /* the same count again: 100 was lost */
+	TAP_EQ(chunks(&h, &first), 3);
+	TAP_EQ(first, 100);
+	recv(&h, &k, 1032); /* not again for the same offset */
+	TAP_EQ(chunks(&h, NULL), 0);
+	k = snap_ack_msg(3, zxid_make(1, 1), 1000);
+	recv(&h, &k, 1040);
+	TAP_EQ(chunks(&h, NULL), 0); /* all there: the follower installs */
+	cons_free(h.c);
+	snap_chunk_cfg = snap_window_cfg = 0;
+}
+
+static struct cons_msg chunk_msg(zxid_t zxid, uint64_t off, uint64_t total,
+				 const char *data, uint32_t len)
+{
+	struct cons_msg m = {.type = CONS_MSG_SNAP, .from = 3, .epoch = 2};
+
+	m.snap.zxid = zxid;
+	m.snap.offset = off;
+	m.snap.total = total;
+	m.snap.blob = (const uint8_t *)data;
+	m.snap.len = len;
+	return m;
+}
+
+static uint64_t acked_next(const struct h *h)
+{
+	const struct cons_action *a = find(h, CONS_ACT_SEND, CONS_MSG_SNAP_ACK);
+
+	TAP_ASSERT(a);
+	return a ? a->send.msg.snap_ack.next : UINT64_MAX;
+}
+
+/*
+ * The follower writes chunks in order only, answers each with what it has,
+ * starts a snapshot only at offset 0, and installs when every byte is
+ * written.
+ */
+static void test_snapshot_chunks_follower(void)
+{
+	struct cons_boot boot = {{2, 0}, 0, NULL, 0};
+	struct cons_event d = {.type = CONS_EV_SNAP_DONE, .now_ms = 20};
+	zxid_t z = zxid_make(2, 7);
+	struct cons_msg m;
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	m = chunk_msg(z, 100, 250, "x", 1); /* not the start: start over */
+	recv(&h, &m, 10);
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_BEGIN, 0));
+	TAP_EQ(acked_next(&h), 0);
+	meta_done(&h, 10);
+	m = chunk_msg(z, 0, 250, "0123456789", 100);
+	recv(&h, &m, 11);
+	a = find(&h, CONS_ACT_SNAP_BEGIN, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->snap_install.total, 250);
+	a = find(&h, CONS_ACT_SNAP_WRITE, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->snap_write.offset, 0);
+	TAP_EQ(a->snap_write.len, 100);
+	TAP_EQ(acked_next(&h), 100);
+	m = chunk_msg(z, 200, 250, "0123456789", 50); /* a gap */
+	recv(&h, &m, 12);
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_WRITE, 0));
+	TAP_EQ(acked_next(&h), 100);
+	m = chunk_msg(z, 100, 250, "0123456789", 100);
+	recv(&h, &m, 13);
+	TAP_EQ(find(&h, CONS_ACT_SNAP_WRITE, 0)->snap_write.offset, 100);
+	TAP_EQ(acked_next(&h), 200);
+	recv(&h, &m, 14); /* a duplicate */
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_WRITE, 0));
+	TAP_EQ(acked_next(&h), 200);
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_INSTALL, 0));
+	m = chunk_msg(z, 200, 250, "0123456789", 50);
+	recv(&h, &m, 15);
+	TAP_ASSERT(find(&h, CONS_ACT_SNAP_WRITE, 0));
+	a = find(&h, CONS_ACT_SNAP_INSTALL, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->snap_install.zxid, z);
+	TAP_EQ(a->snap_install.total, 250);
+	TAP_EQ(acked_next(&h), 250);
+	d.snap_done.zxid = z;
+	ev(&h, &d);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.append_resp.match_zxid, z);
+	cons_status(h.c, &st);
+	TAP_EQ(st.snap_zxid, z);
+	cons_free(h.c);
+}
+
+/* A chunk that cannot be written makes the transfer start over. */
+static void test_snapshot_write_fails(void)
+{
+	struct cons_boot boot = {{2, 0}, 0, NULL, 0};
+	struct cons_event d = {.type = CONS_EV_SNAP_DONE, .now_ms = 12};
+	zxid_t z = zxid_make(2, 7);
+	struct cons_msg m = chunk_msg(z, 0, 200, "0123456789", 100);
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	meta_done(&h, 10);
+	d.snap_done.zxid = z;
+	d.snap_done.status = -EIO;
+	ev(&h, &d);
+	m = chunk_msg(z, 100, 200, "0123456789", 100);
+	recv(&h, &m, 13);
+	TAP_ASSERT(!find(&h, CONS_ACT_SNAP_WRITE, 0));
+	TAP_EQ(acked_next(&h), 0); /* the leader starts over */
+	cons_free(h.c);
 }
 
 static int trace_lines;
@@ -613,6 +1317,30 @@ static const struct tap_case cases[] = {
     {"cons a follower forwards proposals to the leader", test_forward},
     {"cons forward_to_host: the leader's host prepares forwarded requests",
      test_forward_to_host},
+    {"cons read index: epoch commit, a quorum round after the request, batching",
+     test_read_index_leader},
+    {"cons read index: a leader that steps down fails waiting reads",
+     test_read_index_step_down},
+    {"cons read index: mutant 4 answers without a round", test_read_index_mutant},
+    {"cons read index: a follower asks the leader, times out, fails on a new leader",
+     test_read_index_follower},
+    {"cons restart applies up to the commit watermark, never beyond",
+     test_boot_watermark},
+    {"cons mutant 5 applies past the watermark at restart", test_boot_watermark_mutant},
+    {"cons regression: read index ids do not repeat across restarts",
+     test_read_index_ids_fresh},
+    {"cons pre-vote: a server alone never raises its epoch", test_prevote_keeps_epoch},
+    {"cons pre-vote: refused while a leader is heard, by the leader, for an older log",
+     test_prevote_refusals},
+    {"cons a new leader may prepare only after applying the earlier epochs",
+     test_prepare_gate},
+    {"cons mutant 8 lets the leader prepare at once", test_prepare_gate_mutant},
+    {"cons snapshot: the leader streams chunks in a window and resends a lost one",
+     test_snapshot_chunks_leader},
+    {"cons snapshot: the follower writes chunks in order and installs when complete",
+     test_snapshot_chunks_follower},
+    {"cons snapshot: a failed chunk write restarts the transfer",
+     test_snapshot_write_fails},
     {"cons the injected tracer sees role changes", test_tracer},
     {"cons refuses a config without self", test_bad_config},
 };

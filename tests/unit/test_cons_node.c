@@ -16,12 +16,15 @@ static size_t disk_n;
 static zxid_t host_snap;
 static uint64_t now, applied, writes;
 
+static zxid_t disk_commit, stored_commit;
+
 static int st_load(struct cons_store *s, struct cons_meta *meta, zxid_t *snap,
-		   const struct cons_entry **e, size_t *n)
+		   zxid_t *commit, const struct cons_entry **e, size_t *n)
 {
 	meta->epoch = 3;
 	meta->vote = 0;
 	*snap = 0;
+	*commit = disk_commit;
 	*e = disk;
 	*n = disk_n;
 	return 0;
@@ -36,9 +39,12 @@ static int st_meta(struct cons_store *s, struct cons_store_req *req,
 }
 
 static int st_append(struct cons_store *s, struct cons_store_req *req, int truncate,
-		     zxid_t after, const struct cons_entry *e, size_t n, cons_store_cb cb)
+		     zxid_t after, const struct cons_entry *e, size_t n, zxid_t commit,
+		     cons_store_cb cb)
 {
 	writes++;
+	if (commit > stored_commit)
+		stored_commit = commit;
 	cb(req, 0);
 	return 0;
 }
@@ -106,11 +112,38 @@ static int h_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t 
 	return 0;
 }
 
+static uint64_t read_token;
+static zxid_t read_zxid;
+static int read_status = 1;
+
+static void h_read_ready(void *arg, uint64_t token, zxid_t zxid, int status)
+{
+	read_token = token;
+	read_zxid = zxid;
+	read_status = status;
+}
+
+static uint32_t ready_epoch;
+static int ready_calls;
+
+static void h_prepare_ready(void *arg, uint32_t epoch)
+{
+	ready_epoch = epoch;
+	ready_calls++;
+	/* The epoch entry was applied before this. */
+	TAP_ASSERT(applied > 0);
+}
+
 static struct cons_store store = {NULL,	      st_load,	st_meta, st_append,
 				  st_compact, st_reset, st_close};
 static struct cons_transport tr = {NULL, tr_send, tr_set_recv, tr_close};
 static const struct cons_node_host host = {
-    NULL, h_now, h_apply, h_snap_get, h_snap_install, NULL,
+    .now = h_now,
+    .apply = h_apply,
+    .snap_get = h_snap_get,
+    .snap_install = h_snap_install,
+    .read_ready = h_read_ready,
+    .prepare_ready = h_prepare_ready,
 };
 static struct cons_member one[1] = {{1}};
 
@@ -166,6 +199,27 @@ static void test_recover_after_install(void)
 	cons_node_free(n);
 }
 
+/* The watermark is applied to the host from inside cons_node_new, before
+ * it returns; the tail after it is not. */
+static void test_recover_watermark(void)
+{
+	struct cons_status st;
+	struct cons_node *n;
+
+	disk_n = 3;
+	host_snap = 0;
+	disk_commit = 0x100000001ull;
+	applied = 0;
+	n = start();
+	TAP_EQ(applied, 2);
+	cons_status(cons_node_core(n), &st);
+	TAP_EQ(st.applied_zxid, 0x100000001ull);
+	TAP_EQ(st.commit_zxid, 0x100000001ull);
+	TAP_EQ(st.last_zxid, 0x300000000ull);
+	cons_node_free(n);
+	disk_commit = 0;
+}
+
 static void test_sync_store(void)
 {
 	struct cons_payload p[2] = {{(const uint8_t *)"x", 1}, {(const uint8_t *)"y", 1}};
@@ -180,6 +234,9 @@ static void test_sync_store(void)
 		cons_node_tick(n);
 	cons_status(cons_node_core(n), &st);
 	TAP_EQ(st.state, CONS_LEADER);
+	TAP_EQ(ready_calls, 1);
+	TAP_EQ(ready_epoch, 4);
+	TAP_EQ(cons_node_can_prepare(n), 1);
 	TAP_EQ(cons_node_next_zxid(n), 0x400000001ull);
 	self_node = n;
 	TAP_EQ(cons_node_propose(n, p, 2), 0);
@@ -188,6 +245,14 @@ static void test_sync_store(void)
 	TAP_EQ(applied, 4);
 	TAP_EQ(writes, 3);
 	TAP_EQ(cons_node_next_zxid(n), 0x400000004ull);
+	/* The store was told the commit point with each write. */
+	TAP_EQ(stored_commit, 0x400000002ull);
+	/* A one-member ensemble is its own quorum: the read index is answered
+	 * inside the call, at the commit point. */
+	TAP_EQ(cons_node_read_index(n, 77), 0);
+	TAP_EQ(read_status, 0);
+	TAP_EQ(read_token, 77);
+	TAP_EQ(read_zxid, 0x400000003ull);
 	TAP_EQ(cons_node_compact(n, 0x400000002ull), 0);
 	TAP_EQ(cons_node_compact(n, 0x400000009ull), -EINVAL); /* not applied */
 	cons_status(cons_node_core(n), &st);
@@ -196,11 +261,13 @@ static void test_sync_store(void)
 }
 
 static const struct tap_case cases[] = {
+    {"cons_node applies up to the store's commit watermark at start",
+     test_recover_watermark},
     {"cons_node recovers the log after the host's snapshot", test_recover_log},
     {"cons_node regression: keeps the log after an interrupted snapshot install",
      test_recover_after_install},
     {"cons_node queues completions a store makes inside its calls, and proposals made "
-     "from callbacks",
+     "from callbacks; a read index completes through read_ready",
      test_sync_store},
 };
 

@@ -463,6 +463,19 @@ static void test_not_a_log(void)
 	TAP_ASSERT(strstr(err, "not a quorumfs log") != NULL);
 	unlink(dbpath);
 
+	/* A log of format 1 (no commit watermark) is refused by name. */
+	TAP_EQ(sqlite3_open(dbpath, &db), SQLITE_OK);
+	TAP_EQ(sqlite3_exec(db,
+			    "CREATE TABLE t(x); PRAGMA application_id = 1363563340;"
+			    " PRAGMA user_version = 1;",
+			    NULL, NULL, NULL),
+	       SQLITE_OK);
+	sqlite3_close(db);
+	TAP_EQ(logstore_open(dbpath, NULL, &ls, &st, err, sizeof(err)), -EILSEQ);
+	printf("# %s\n", err);
+	TAP_ASSERT(strstr(err, "unsupported format version 1") != NULL);
+	unlink(dbpath);
+
 	fd = open(dbpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	TAP_ASSERT(fd >= 0);
 	for (int i = 0; i < 64; i++)
@@ -595,8 +608,9 @@ static void cons_cb(struct cons_store_req *req, int status)
 	(*(int *)req->data)++;
 }
 
-/* The core's vtable over the store: load, append (plain and truncating),
- * set_meta, compact and reset, surviving a restart. */
+/* The core's vtable over the store: load, append (plain and truncating)
+ * with the commit watermark, set_meta, compact and reset, surviving a
+ * restart. */
 static void test_cons_vtable(void)
 {
 	struct logstore_state st;
@@ -605,7 +619,7 @@ static void test_cons_vtable(void)
 	struct cons_meta meta = {3, 2};
 	const struct cons_entry *got;
 	size_t n;
-	zxid_t snap;
+	zxid_t snap, commit;
 	int calls = 0;
 	uint8_t payload_a[3] = {1, 2, 3};
 	struct cons_entry e[3] = {{zxid_make(3, 0), CONS_ENTRY_EPOCH, 0, NULL},
@@ -616,23 +630,31 @@ static void test_cons_vtable(void)
 	fresh_dir();
 	TAP_EQ(logstore_cons_new(open_sync(&st), &cs), 0);
 	creq.data = &calls;
-	TAP_EQ(cs->load(cs, &meta, &snap, &got, &n), 0);
+	TAP_EQ(cs->load(cs, &meta, &snap, &commit, &got, &n), 0);
 	TAP_EQ(n, 0);
 	TAP_EQ(meta.epoch, 0);
+	TAP_EQ(commit, 0);
 	meta = (struct cons_meta){3, 2};
 	TAP_EQ(cs->set_meta(cs, &creq, &meta, cons_cb), 0);
-	TAP_EQ(cs->append(cs, &creq, 0, 0, e, 3, cons_cb), 0);
+	TAP_EQ(cs->append(cs, &creq, 0, 0, e, 3, zxid_make(3, 1), cons_cb), 0);
 	payload_a[0] = 99; /* the store copied it */
 	TAP_EQ(calls, 2);
 	TAP_EQ(cons_status_seen, 0);
-	/* A new leader's epoch replaces zxid 3:2. */
-	TAP_EQ(cs->append(cs, &creq, 1, zxid_make(3, 1), &e4, 1, cons_cb), 0);
+	/* A new leader's epoch replaces zxid 3:2. A lower watermark in a later write
+	 * never lowers the stored one. */
+	TAP_EQ(
+	    cs->append(cs, &creq, 1, zxid_make(3, 1), &e4, 1, zxid_make(3, 0), cons_cb),
+	    0);
+	/* A later set_meta keeps the watermark. */
+	meta = (struct cons_meta){3, 2};
+	TAP_EQ(cs->set_meta(cs, &creq, &meta, cons_cb), 0);
 	TAP_EQ(cs->compact(cs, zxid_make(3, 0)), 0);
-	TAP_EQ(calls, 3);
+	TAP_EQ(calls, 4);
 	cs->close(cs);
 
 	TAP_EQ(logstore_cons_new(open_sync(&st), &cs), 0);
-	TAP_EQ(cs->load(cs, &meta, &snap, &got, &n), 0);
+	TAP_EQ(cs->load(cs, &meta, &snap, &commit, &got, &n), 0);
+	TAP_EQ(commit, zxid_make(3, 1));
 	TAP_EQ(meta.epoch, 3);
 	TAP_EQ(meta.vote, 2);
 	TAP_EQ(snap, zxid_make(3, 0));
@@ -647,9 +669,10 @@ static void test_cons_vtable(void)
 	TAP_EQ(cons_status_seen, 0);
 	cs->close(cs);
 	TAP_EQ(logstore_cons_new(open_sync(&st), &cs), 0);
-	TAP_EQ(cs->load(cs, &meta, &snap, &got, &n), 0);
+	TAP_EQ(cs->load(cs, &meta, &snap, &commit, &got, &n), 0);
 	TAP_EQ(n, 0);
 	TAP_EQ(snap, zxid_make(5, 7));
+	TAP_EQ(commit, zxid_make(5, 7)); /* a snapshot is committed */
 	TAP_EQ(meta.epoch, 3);
 	cs->close(cs);
 	cleanup_dir();

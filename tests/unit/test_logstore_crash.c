@@ -6,7 +6,10 @@
  * asynchronous store and reports each acknowledged batch over a pipe; the
  * parent SIGKILLs it at a random moment, reopens the store and checks that
  * every acknowledged entry is there, intact, in one gapless sequence. Many
- * rounds, each continuing the same file.
+ * rounds, each continuing the same file. Each batch also records its last
+ * zxid as the commit watermark (logstore_append_commit): after any crash
+ * the watermark must be exactly the last entry present, never ahead of the
+ * log nor behind it, since it is written in the entries' transaction.
  *
  * torn_wal / torn_db: the last bytes of the -wal file (a crash in the
  * middle of writing the last batch) or of the database file are cut off;
@@ -65,7 +68,7 @@ static size_t payload(zxid_t z, char *out, size_t cap)
 	return len;
 }
 
-static int read_status;
+static int read_status, watermark_checked;
 static void read_cb(struct logstore_req *req, int status)
 {
 	read_status = status;
@@ -90,6 +93,8 @@ static zxid_t verify_entries(void)
 	}
 	TAP_EQ(st.first_zxid, zxid_make(1, 1));
 	TAP_EQ(st.count, zxid_counter(st.last_zxid));
+	if (watermark_checked)
+		TAP_EQ(st.meta.commit_zxid, st.last_zxid);
 	TAP_EQ(logstore_read(ls, &req, st.first_zxid, st.last_zxid, SIZE_MAX, read_cb),
 	       0);
 	TAP_EQ(read_status, 0);
@@ -406,7 +411,8 @@ static void child_submit(struct slot *s)
 		s->e[i].len = payload(z, s->data[i], sizeof(s->data[i]));
 	}
 	s->req.data = s;
-	if (logstore_append(ch.ls, &s->req, s->e, n, child_cb) < 0)
+	if (logstore_append_commit(ch.ls, &s->req, 0, 0, s->e, n, s->e[n - 1].zxid,
+				   child_cb) < 0)
 		_exit(5);
 }
 
@@ -471,6 +477,7 @@ static void test_kill_during_appends(void)
 
 	printf("# seed %u, %d rounds\n", seed, rounds);
 	fresh_dir();
+	watermark_checked = 1;
 	for (int r = 0; r < rounds; r++) {
 		useconds_t delay = 20000 + (useconds_t)(rand_r(&seed) % 200000);
 		zxid_t acked = run_and_kill(seed + (unsigned)r, delay);
@@ -484,7 +491,9 @@ static void test_kill_during_appends(void)
 		if (acked > total_acked)
 			total_acked = acked;
 	}
-	printf("# %u entries acknowledged over all rounds, all present\n",
+	watermark_checked = 0;
+	printf("# %u entries acknowledged over all rounds, all present, watermark at "
+	       "the log's end\n",
 	       zxid_counter(total_acked));
 	TAP_ASSERT(total_acked > 0);
 	cleanup_dir();
@@ -502,6 +511,7 @@ static void test_power_loss(void)
 	fresh_dir();
 	snprintf(shm, sizeof(shm), "%s-shm", dbpath);
 	use_powerloss = 1;
+	watermark_checked = 1;
 	for (int r = 0; r < rounds; r++) {
 		useconds_t delay = 20000 + (useconds_t)(rand_r(&seed) % 200000);
 		zxid_t acked = run_and_kill(seed + (unsigned)r, delay);
@@ -521,7 +531,9 @@ static void test_power_loss(void)
 			total_acked = acked;
 	}
 	use_powerloss = 0;
-	printf("# %u entries acknowledged, all present; %d unsynced writes undone\n",
+	watermark_checked = 0;
+	printf("# %u entries acknowledged, all present; %d unsynced writes undone; "
+	       "watermark at the log's end\n",
 	       zxid_counter(total_acked), lost_writes);
 	TAP_ASSERT(total_acked > 0);
 	cleanup_dir();

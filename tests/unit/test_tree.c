@@ -36,8 +36,23 @@ static void listener(void *arg, const struct tree_event *e)
 	}
 }
 
+/* The last case's tree, freed at exit so that leak checkers see none. It
+ * used to be a case of its own that asserted nothing and counted as a
+ * passed test (and ran only if it came last). */
+static void free_shared(void)
+{
+	tree_free(T);
+	prep_free(P);
+	T = NULL;
+	P = NULL;
+}
+
 static void setup(void)
 {
+	static int registered;
+
+	if (!registered && atexit(free_shared) == 0)
+		registered = 1;
 	tree_free(T);
 	prep_free(P);
 	T = tree_new();
@@ -1204,14 +1219,6 @@ static void test_pipeline_equivalence(void)
 	tree_free(tb);
 }
 
-static void test_zz_cleanup(void)
-{
-	tree_free(T);
-	prep_free(P);
-	T = NULL;
-	P = NULL;
-}
-
 static const struct tap_case cases[] = {
     {"initial_tree", test_initial_tree},
     {"create_stat", test_create_stat},
@@ -1233,7 +1240,6 @@ static const struct tap_case cases[] = {
     {"orphan_ephemerals", test_orphan_ephemerals},
     {"other_errors", test_other_errors},
     {"pipeline_equivalence", test_pipeline_equivalence},
-    {"zz_cleanup", test_zz_cleanup},
 };
 
 TAP_MAIN(cases)

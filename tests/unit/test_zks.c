@@ -1266,12 +1266,63 @@ static void t_max_cnxns(void)
 	srv_stop();
 }
 
+/* A setWatches larger than one slice (ZKS_SLICE_ITEMS) keeps its place:
+ * every missed event before its reply, and a write sent right behind it
+ * runs only after it, so the exist watch it set on the last path fires for
+ * that write. A connection closed while its setWatches is half done leaves
+ * the server serving. */
+static void t_setwatches_sliced(void)
+{
+	/* Data watches: a few slices (ZKS_SLICE_ITEMS is 2000). Exist
+	 * watches: many more, so that the write behind, were it let through,
+	 * would be applied long before the last one is set. */
+	enum { ND = 3 * 2000 + 7, NE = 60000 };
+	static char dn[ND][16], en[NE][16];
+	static char *dw[ND], *ew[NE];
+	struct jute_create_request cq = {en[NE - 1], {0, NULL}, *acl_open_unsafe(), 0};
+	struct jute_set_watches q = {0, {ND, dw}, {NE, ew}, {0, NULL}};
+	struct cli c, d;
+	struct reply r;
+	int32_t xs, xc;
+
+	for (int i = 0; i < ND; i++) {
+		snprintf(dn[i], sizeof(dn[i]), "/d%05d", i);
+		dw[i] = dn[i];
+	}
+	for (int i = 0; i < NE; i++) {
+		snprintf(en[i], sizeof(en[i]), "/e%05d", i);
+		ew[i] = en[i];
+	}
+	srv_start();
+	cli_open(&c, 2000);
+	xs = cli_send(&c, ZOP_SETWATCHES, &q);
+	xc = cli_send(&c, ZOP_CREATE, &cq);
+	for (int i = 0; i < ND; i++)
+		cli_expect_event(&c, 2, dn[i]); /* NodeDeleted */
+	TAP_EQ(cli_expect(&c, xs, &r), ZOK);
+	reply_free(&r);
+	cli_expect_event(&c, 1, en[NE - 1]); /* NodeCreated */
+	TAP_EQ(cli_expect(&c, xc, &r), ZOK);
+	reply_free(&r);
+	/* Closed mid-way: the continuation finds the connection dead. */
+	cli_open(&d, 2000);
+	cli_send(&d, ZOP_SETWATCHES, &q);
+	cli_close_fd(&d);
+	usleep(200 * 1000);
+	TAP_EQ(cli_call(&c, ZOP_PING, NULL), ZOK);
+	cli_close_fd(&c);
+	srv_stop();
+}
+
+/* The largest value (ZNODE_MAX_DATA) round-trips; one byte more is
+ * ZBADARGUMENTS on a connection that stays open, even at exactly 1 MiB
+ * (which used to close it as a "malformed frame"). */
 static void t_big_data(void)
 {
 	struct cli c;
 	static char big[1024 * 1024];
 	struct jute_create_request q = {
-	    "/big", {(int32_t)sizeof(big), (uint8_t *)big}, *acl_open_unsafe(), 0};
+	    "/big", {ZNODE_MAX_DATA, (uint8_t *)big}, *acl_open_unsafe(), 0};
 	struct zstat st;
 
 	srv_start();
@@ -1279,7 +1330,13 @@ static void t_big_data(void)
 	memset(big, 'b', sizeof(big));
 	TAP_EQ(cli_call(&c, ZOP_CREATE, &q), ZOK);
 	TAP_EQ(cli_get(&c, "/big", 0, NULL, 0, &st), ZOK);
-	TAP_EQ(st.data_length, (int32_t)sizeof(big));
+	TAP_EQ(st.data_length, ZNODE_MAX_DATA);
+	q.path = "/big1";
+	q.data.len = ZNODE_MAX_DATA + 1;
+	TAP_EQ(cli_call(&c, ZOP_CREATE, &q), ZBADARGUMENTS);
+	q.data.len = (int32_t)sizeof(big);
+	TAP_EQ(cli_call(&c, ZOP_CREATE, &q), ZBADARGUMENTS);
+	TAP_EQ(cli_call(&c, ZOP_PING, NULL), ZOK);
 	cli_close_fd(&c);
 	srv_stop();
 }
@@ -1358,7 +1415,9 @@ static void t_limits(void)
 	}
 	TAP_EQ(cli_exists(&c, "/w1", 1), ZNONODE);
 	TAP_EQ(cli_exists(&c, "/w2", 1), ZNONODE);
-	TAP_EQ(cli_exists(&c, "/w3", 1), ZNONODE); /* over the limit */
+	/* Over the limit: an error, not a silent ZNONODE without the watch. */
+	TAP_EQ(cli_exists(&c, "/w3", 1), ZSYSTEMERROR);
+	TAP_EQ(cli_exists(&c, "/w3", 0), ZNONODE); /* no watch asked: fine */
 	TAP_EQ(cli_create(&o, "/w3", "", 0, NULL, 0), ZOK);
 	TAP_EQ(cli_create(&o, "/w1", "", 0, NULL, 0), ZOK);
 	cli_expect_event(&c, 1, "/w1");
@@ -1545,6 +1604,7 @@ static const struct tap_case cases[] = {
     {"sasl", t_sasl},
     {"getacl_masked", t_getacl_masked},
     {"limits", t_limits},
+    {"setwatches_sliced", t_setwatches_sliced},
     {"pipeline_throttle", t_pipeline_throttle},
     {"connect", t_connect},
     {"crud", t_crud},

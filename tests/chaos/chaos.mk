@@ -1,0 +1,20 @@
+# tests/chaos/chaos.mk - the chaos harness's checkers. The linearizability
+# checker has its own tests in `make check`: known histories, and simulated
+# ones with a planted stale read it must catch.
+QFS_TESTS += tests/chaos/test_lincheck.py
+EXTRA_DIST += tests/chaos/lincheck.py tests/chaos/test_lincheck.py
+QFS_TESTS += tests/chaos/test_checkers.py
+EXTRA_DIST += tests/chaos/checkers.py tests/chaos/test_checkers.py tests/chaos/workload.py
+EXTRA_DIST += tests/chaos/chaos.py tests/chaos/netns.py
+
+# `make chaos`: the harness against this build's quorumfs, then the same
+# schedule against Apache ZooKeeper for comparison (CHAOS_ZK=0 skips it).
+CHAOS_SECONDS = 60
+CHAOS_SEED = 1
+CHAOS_ZK = 1
+chaos: all
+	QFS_BUILDDIR=$(abs_top_builddir) /usr/bin/python3 $(top_srcdir)/tests/chaos/chaos.py \
+	  --system quorumfs --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED)
+	test "$(CHAOS_ZK)" = 0 || /usr/bin/python3 $(top_srcdir)/tests/chaos/chaos.py \
+	  --system zookeeper --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED)
+.PHONY: chaos

@@ -1,0 +1,429 @@
+#!/usr/bin/python3
+"""chaos.py - real members, real clients, real faults, and a checker.
+
+Starts an ensemble (quorumfs, or Apache ZooKeeper 3.8 for comparison), one
+member per network namespace (netns.py), runs the workload (workload.py:
+registers and appends through the ZooKeeper protocol) while a seeded nemesis
+kills, pauses and partitions members, then heals everything, waits for the
+members to agree and checks the history:
+
+  linearizability of the registers (lincheck.py; reads after sync),
+  the session guarantees for plain reads (checkers.sessions),
+  no acknowledged append lost or duplicated (checkers.appends),
+  convergence: every member's /chaos subtree identical.
+
+The schedule is printed as it runs; the same --seed replays it. Everything
+started is stopped, and the namespaces are removed, whatever happens. Every
+wait is bounded.
+
+Usage: chaos.py --system quorumfs|zookeeper [--members 3] [--observers 0]
+                [--seconds 60] [--seed N] [--nemesis kill,pause,partition]
+                [--out DIR] [--quorumfs PATH]
+Exit status: 0 no anomaly, 1 anomalies (listed), 2 the run itself failed.
+"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checkers  # noqa: E402
+import lincheck  # noqa: E402
+import netns  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ZK_JAR = "/usr/share/java/zookeeper.jar"
+CLIENT_PORT = 2181
+T0 = time.monotonic()
+
+
+def say(msg):
+    print("[%7.2f] %s" % (time.monotonic() - T0, msg), flush=True)
+
+
+def four(ip, port, word, timeout=1.0):
+    try:
+        with socket.create_connection((ip, port), timeout=timeout) as s:
+            s.sendall(word.encode())
+            out = b""
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                out += b
+            return out.decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def wait_until(pred, seconds, step=0.1):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+class Member:
+    def __init__(self, run, i, observer):
+        self.run = run
+        self.i = i
+        self.id = i + 1
+        self.observer = observer
+        self.ip = run.net.ips[i]
+        self.dir = os.path.join(run.out, "m%d" % self.id)
+        self.proc = None
+        self.paused = False
+        os.makedirs(self.dir, exist_ok=True)
+
+    def mode(self):
+        for line in four(self.ip, CLIENT_PORT, "srvr").splitlines():
+            if line.startswith("Mode:"):
+                return line.split(":", 1)[1].strip()
+        return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self):
+        log = open(os.path.join(self.dir, "server.log"), "a")
+        cmd = self.run.net.prefix(self.i) + self.run.system.command(self)
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        log.close()
+        self.paused = False
+
+    def kill(self):
+        if self.alive():
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=30)
+        self.run.system.after_kill(self)
+
+    def stop(self):
+        if not self.alive():
+            return
+        if self.paused:
+            self.proc.send_signal(signal.SIGCONT)
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+        self.run.system.after_kill(self)
+
+    def pause(self):
+        if self.alive():
+            self.proc.send_signal(signal.SIGSTOP)
+            self.paused = True
+
+    def resume(self):
+        if self.alive() and self.paused:
+            self.proc.send_signal(signal.SIGCONT)
+        self.paused = False
+
+
+class ZooKeeper:
+    """Apache ZooKeeper 3.8 (Debian's package) as the system under test."""
+    name = "zookeeper"
+
+    def prepare(self, run):
+        if not os.path.exists(ZK_JAR) or not shutil.which("java"):
+            raise RuntimeError("Apache ZooKeeper (Debian package zookeeper) or java missing")
+        for m in run.members:
+            os.makedirs(os.path.join(m.dir, "data"), exist_ok=True)
+            with open(os.path.join(m.dir, "data", "myid"), "w") as f:
+                f.write("%d\n" % m.id)
+            lines = ["tickTime=%d" % run.tick_ms, "initLimit=10", "syncLimit=5",
+                     "dataDir=%s/data" % m.dir, "clientPort=%d" % CLIENT_PORT,
+                     "clientPortAddress=%s" % m.ip, "maxClientCnxns=0",
+                     "admin.enableServer=false", "4lw.commands.whitelist=*",
+                     "standaloneEnabled=false", "reconfigEnabled=false"]
+            for o in run.members:
+                lines.append("server.%d=%s:2888:3888%s" % (
+                    o.id, o.ip, ":observer" if o.observer else ""))
+            if m.observer:
+                lines.append("peerType=observer")
+            with open(os.path.join(m.dir, "zoo.cfg"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+            if os.path.exists("/etc/zookeeper/conf/log4j.properties"):
+                shutil.copy("/etc/zookeeper/conf/log4j.properties", m.dir)
+
+    def command(self, m):
+        return ["java", "-Xmx256m", "-cp", "%s:%s:/usr/share/java/*" % (m.dir, ZK_JAR),
+                "-Dzookeeper.log.dir=" + m.dir, "-Dzookeeper.root.logger=INFO,CONSOLE",
+                "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                os.path.join(m.dir, "zoo.cfg")]
+
+    def after_kill(self, m):
+        pass
+
+
+class Quorumfs:
+    """quorumfs: each member mounts its tree under its directory."""
+    name = "quorumfs"
+
+    def __init__(self, binary):
+        self.binary = binary
+
+    def prepare(self, run):
+        if not os.access(self.binary, os.X_OK):
+            raise RuntimeError("%s is not an executable" % self.binary)
+        secret = os.path.join(run.out, "cluster.secret")
+        with open(secret, "wb") as f:
+            f.write(os.urandom(32).hex().encode())
+        os.chmod(secret, 0o600)
+        lines = ["tickTime=%d" % run.tick_ms, "initLimit=10", "syncLimit=5",
+                 "clientPort=%d" % CLIENT_PORT, "4lw.commands.whitelist=*",
+                 "clusterName=chaos", "clusterSecretFile=%s" % secret]
+        for o in run.members:
+            lines.append("server.%d=%s:2888:3888:%s;%s:%d" % (
+                o.id, o.ip, "observer" if o.observer else "participant", o.ip, CLIENT_PORT))
+        for m in run.members:
+            os.makedirs(os.path.join(m.dir, "data"), exist_ok=True)
+            os.makedirs(os.path.join(m.dir, "mnt"), exist_ok=True)
+            with open(os.path.join(m.dir, "zoo.cfg"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+
+    def command(self, m):
+        return [self.binary, "-f", "-o", "myid=%d,dataDir=%s/data" % (m.id, m.dir),
+                os.path.join(m.dir, "zoo.cfg"), os.path.join(m.dir, "mnt")]
+
+    def after_kill(self, m):
+        # A killed daemon leaves its mount behind; the next start takes it
+        # over, but the end of the run must not leave one.
+        mnt = os.path.join(m.dir, "mnt")
+        if is_mounted(mnt):
+            subprocess.run(["fusermount3", "-u", "-z", mnt], capture_output=True)
+
+
+def is_mounted(path):
+    with open("/proc/mounts") as f:
+        return any(line.split()[1] == path for line in f)
+
+
+class Run:
+    def __init__(self, args):
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.out = args.out or tempfile.mkdtemp(prefix="qfs-chaos.")
+        self.tick_ms = 200 if args.system == "quorumfs" else 500
+        n = args.members + args.observers
+        self.net = netns.Net(n)
+        self.members = []
+        self.system = (ZooKeeper() if args.system == "zookeeper"
+                       else Quorumfs(args.quorumfs))
+        self.faults = []
+        self.anomalies = []
+
+    def hosts(self, only=None):
+        ms = self.members if only is None else [only]
+        return ",".join("%s:%d" % (m.ip, CLIENT_PORT) for m in ms)
+
+    def leader(self):
+        for m in self.members:
+            if m.alive() and not m.paused and m.mode() == "leader":
+                return m
+        return None
+
+    def serving(self):
+        return all(m.mode() in ("leader", "follower", "observer") for m in self.members)
+
+    def setup(self):
+        self.net.setup()
+        n = self.args.members + self.args.observers
+        self.members = [Member(self, i, i >= self.args.members) for i in range(n)]
+        self.system.prepare(self)
+        for m in self.members:
+            m.start()
+        if not wait_until(lambda: self.leader() is not None and self.serving(), 90, 0.25):
+            raise RuntimeError("no leader with every member serving within 90 s")
+        say("ensemble up: leader is member %d" % self.leader().id)
+
+    def fault(self, desc):
+        self.faults.append((time.monotonic() - T0, desc))
+        say("nemesis: " + desc)
+
+    def nemesis_step(self, kinds):
+        kind = self.rng.choice(kinds)
+        voters = [m for m in self.members if not m.observer]
+        if kind == "kill":
+            lead = self.leader()
+            m = lead if (lead and self.rng.random() < 0.5) else self.rng.choice(self.members)
+            self.fault("kill -9 member %d%s" % (m.id, " (leader)" if m is lead else ""))
+            m.kill()
+            time.sleep(self.rng.uniform(1, 4))
+            self.fault("restart member %d" % m.id)
+            m.start()
+        elif kind == "pause":
+            lead = self.leader()
+            m = lead if (lead and self.rng.random() < 0.6) else self.rng.choice(self.members)
+            secs = self.rng.uniform(2, 8)
+            self.fault("SIGSTOP member %d%s for %.1f s" % (m.id, " (leader)" if m is lead else "",
+                                                          secs))
+            m.pause()
+            time.sleep(secs)
+            self.fault("SIGCONT member %d" % m.id)
+            m.resume()
+        elif kind == "partition":
+            lead = self.leader()
+            shape = self.rng.choice(["minority", "leader", "bridge", "oneway"])
+            idx = list(range(len(self.members)))
+            if shape == "leader" and lead:
+                groups = [[lead.i], [i for i in idx if i != lead.i]]
+                self.net.partition(groups)
+            elif shape == "bridge" and len(voters) >= 3:
+                # Two halves that each hear one member in the middle.
+                self.rng.shuffle(idx)
+                mid, a, b = idx[0], idx[1:1 + len(idx) // 2], idx[1 + len(idx) // 2:]
+                self.net.heal()
+                for i in a:
+                    for j in b:
+                        self.net.block(i, j)
+                        self.net.block(j, i)
+                groups = [a + [mid], [mid] + b]
+            elif shape == "oneway":
+                i, j = self.rng.sample(idx, 2)
+                self.net.heal()
+                self.net.block(i, j, both=False)
+                groups = ["%d hears nothing from %d" % (i + 1, j + 1)]
+            else:
+                self.rng.shuffle(idx)
+                k = (len(voters) - 1) // 2 or 1
+                groups = [idx[:k], idx[k:]]
+                self.net.partition(groups)
+            self.fault("partition (%s): %s" % (shape, json.dumps(
+                [[i + 1 for i in g] if isinstance(g, list) else g for g in groups])))
+            time.sleep(self.rng.uniform(3, 8))
+            self.fault("heal")
+            self.net.heal()
+
+    def heal_all(self):
+        self.net.heal()
+        for m in self.members:
+            m.resume()
+            if not m.alive():
+                self.fault("restart member %d (final heal)" % m.id)
+                m.start()
+        if not wait_until(lambda: self.leader() is not None and self.serving(), 120, 0.25):
+            raise RuntimeError("the ensemble did not recover within 120 s of healing")
+
+    def tree(self, m):
+        """/chaos on member m alone, after sync: {path: data}."""
+        from kazoo.client import KazooClient
+        zk = KazooClient(hosts=self.hosts(m), timeout=10)
+        zk.start(timeout=30)
+        try:
+            zk.sync("/chaos")
+            out = {}
+            stack = ["/chaos"]
+            while stack:
+                p = stack.pop()
+                data, st = zk.get(p)
+                out[p] = (data.decode(errors="replace"), st.version)
+                for c in zk.get_children(p):
+                    stack.append(p + "/" + c)
+            return out
+        finally:
+            zk.stop()
+            zk.close()
+
+    def check(self, history_path):
+        with open(history_path) as f:
+            history = [json.loads(line) for line in f if line.strip()]
+        with open(history_path) as f:
+            ops = lincheck.load(f)
+        # The workload creates every register empty (version 0).
+        for key, ok, info in lincheck.check(ops, ""):
+            if not ok:
+                self.anomalies.append("not linearizable: %s\n%s" % (key, info))
+        self.anomalies += checkers.sessions(history)
+        trees = []
+        for m in self.members:
+            trees.append(self.tree(m))
+        digests = [hashlib.sha256(json.dumps(t, sort_keys=True).encode()).hexdigest()[:16]
+                   for t in trees]
+        if len(set(digests)) != 1:
+            self.anomalies.append("members disagree after healing: " + ", ".join(
+                "member %d %s (%d nodes)" % (m.id, d, len(t))
+                for m, d, t in zip(self.members, digests, trees)))
+        found = {}
+        for p, (data, _) in trees[0].items():
+            if p.startswith("/chaos/q/"):
+                found[data] = found.get(data, 0) + 1
+        self.anomalies += checkers.appends(history, found)
+        return history
+
+    def close(self):
+        for m in self.members:
+            try:
+                m.stop()
+            except Exception as e:  # noqa: BLE001 - keep cleaning up
+                say("stopping member %d: %r" % (m.id, e))
+        self.net.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--system", choices=["quorumfs", "zookeeper"], default="quorumfs")
+    ap.add_argument("--members", type=int, default=3)
+    ap.add_argument("--observers", type=int, default=0)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--seed", type=int, default=int(time.time()) % 100000)
+    ap.add_argument("--nemesis", default="kill,pause,partition")
+    ap.add_argument("--clients", type=int, default=6)
+    ap.add_argument("--out")
+    ap.add_argument("--quorumfs", default=os.path.join(
+        os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")), "quorumfs"))
+    args = ap.parse_args()
+    say("chaos: system %s, %d members + %d observers, %g s, seed %d (--seed %d replays "
+        "the schedule), nemesis %s" % (args.system, args.members, args.observers,
+                                       args.seconds, args.seed, args.seed, args.nemesis))
+    run = Run(args)
+    say("output in %s" % run.out)
+    hist = os.path.join(run.out, "history.jsonl")
+    rc = 0
+    try:
+        run.setup()
+        wl = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "workload.py"),
+                               run.hosts(), hist, "--clients", str(args.clients),
+                               "--seconds", str(args.seconds), "--seed", str(args.seed),
+                               "--timeout-ms", str(run.tick_ms * 20)])
+        kinds = [k for k in args.nemesis.split(",") if k]
+        end = time.monotonic() + args.seconds - 3
+        time.sleep(2)
+        while kinds and time.monotonic() < end and wl.poll() is None:
+            run.nemesis_step(kinds)
+            time.sleep(run.rng.uniform(1, 3))
+        run.heal_all()
+        wl.wait(timeout=args.seconds + 120)
+        if wl.returncode != 0:
+            raise RuntimeError("the workload failed (status %d)" % wl.returncode)
+        history = run.check(hist)
+        n_ok = sum(1 for d in history if d.get("status") == "ok")
+        n_unk = sum(1 for d in history if d.get("status") == "unknown")
+        say("summary: %d operations (%d ok, %d unknown outcome), %d faults, %d anomalies"
+            % (len(history), n_ok, n_unk, len(run.faults), len(run.anomalies)))
+        for a in run.anomalies:
+            print("ANOMALY: " + a)
+        rc = 1 if run.anomalies else 0
+    except Exception as e:  # noqa: BLE001 - report, clean up, exit 2
+        say("run failed: %r" % e)
+        rc = 2
+    finally:
+        run.close()
+        say("schedule was: " + "; ".join("%.1f %s" % f for f in run.faults))
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
