@@ -110,7 +110,7 @@ fi
 # no acknowledged write lost: on every member (after sync), every K logged
 lost() { # MEMBER: print how many acknowledged writes member M lacks
 	m=$(qc_get QC_MNT "$1")
-	sync "$m/fo" 2>/dev/null
+	timeout 10 sync "$m/fo" 2>/dev/null
 	"$QC_PY" - "$m/fo" "$T" <<'PY'
 import os, sys
 d, t = sys.argv[1], sys.argv[2]

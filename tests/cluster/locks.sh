@@ -12,14 +12,14 @@ fi
 t_ok "3 participants elect a leader (member $QC_LEADER)"
 
 mkdir "$QC_MNT_1/locks" && setfattr -n user.quorumfs.child_kind -v ephemeral "$QC_MNT_1/locks"
-sync "$QC_MNT_3/locks" 2>/dev/null
+timeout 10 sync "$QC_MNT_3/locks" 2>/dev/null
 t_check "the lock directory's child_kind is seen on member 3" wait_until 10 sh -c \
 	"[ \"\$(getfattr --absolute-names --only-values -n user.quorumfs.child_kind '$QC_MNT_3/locks' 2>/dev/null)\" = ephemeral ]"
 wait_until 10 test -d "$QC_MNT_2/locks"
 t_check "member 2 takes the lock (mkdir)" mkdir "$QC_MNT_2/locks/deploy"
 for i in 1 3; do
 	m=$(qc_get QC_MNT $i)
-	sync "$m/locks" 2>/dev/null
+	timeout 10 sync "$m/locks" 2>/dev/null
 	err=$(mkdir "$m/locks/deploy" 2>&1)
 	case "$err" in
 	*"File exists"*) t_ok "member $i: mkdir of the held lock fails with EEXIST" ;;
@@ -69,7 +69,7 @@ for i in 1 3; do
 		"$(grep deploy "$T/w$i" | uniq | tr '\n' ' ' | sed 's/ $//')"
 done
 t_check "member 3 takes the lock now" mkdir "$QC_MNT_3/locks/deploy"
-sync "$QC_MNT_1/locks" 2>/dev/null
+timeout 10 sync "$QC_MNT_1/locks" 2>/dev/null
 err=$(mkdir "$QC_MNT_1/locks/deploy" 2>&1)
 case "$err" in
 *"File exists"*) t_ok "member 1: EEXIST again" ;;

@@ -73,7 +73,7 @@ rmdir "$MG/eph/held-by-$F"
 # --- heal: the follower catches up ---
 qc_heal "$F"
 t_check "after healing, the follower reads the majority's value" wait_until 30 \
-	sh -c "sync '$MF/p/conf' 2>/dev/null; [ \"\$(cat '$MF/p/conf')\" = during ]"
+	sh -c "timeout 5 sync '$MF/p/conf' 2>/dev/null; [ \"\$(cat '$MF/p/conf')\" = during ]"
 t_check "and takes writes again" wait_until 30 sh -c "echo healed >'$MF/p/conf'"
 t_check "no write made on the minority side exists anywhere" sh -c \
 	"! ls '$ML/p' | grep -q minority && ! ls '$MF/p' | grep -q minority && ! test -e '$ML/p/from-minority'"
@@ -112,7 +112,7 @@ t_check "the new majority takes writes" sh -c "echo majority2 >'$MN/p/conf'"
 t_eq "the old leader still serves reads, the old value" healed "$(cat "$ML/p/conf" 2>&1)"
 qc_heal "$L"
 t_check "healed: the old leader reads the new majority's value" wait_until 30 \
-	sh -c "sync '$ML/p/conf' 2>/dev/null; [ \"\$(cat '$ML/p/conf')\" = majority2 ]"
+	sh -c "timeout 5 sync '$ML/p/conf' 2>/dev/null; [ \"\$(cat '$ML/p/conf')\" = majority2 ]"
 qc_wait_leader 30
 t_check "one leader, the others follow" qc_leader_now
 t_check "no minority write anywhere" sh -c "! ls '$MN/p' | grep -q minority"

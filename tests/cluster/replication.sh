@@ -50,7 +50,7 @@ while [ $k -lt 20 ]; do
 	w=$((k % 4 + 1))
 	r=$(((k + 2) % 4 + 1))
 	echo "v$k" >"$(qc_get QC_MNT $w)/r/sync" || bad=$((bad + 1))
-	sync "$(qc_get QC_MNT $r)/r/sync"
+	timeout 10 sync "$(qc_get QC_MNT $r)/r/sync"
 	got=$(cat "$(qc_get QC_MNT $r)/r/sync")
 	[ "$got" = "v$k" ] || { bad=$((bad + 1)); echo "# round $k: wrote v$k on $w, read [$got] on $r after sync"; }
 	k=$((k + 1))
