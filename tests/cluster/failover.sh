@@ -92,8 +92,10 @@ for i in $SURV; do MF="$MF $T/acked.m$i"; done
 t_check "writes resume through the survivors' mounts" wait_until 30 resumed $MF
 t_check "writes resume through ZooKeeper clients (all three, the dead server's client moved on)" \
 	wait_until 30 resumed "$T/acked.z1" "$T/acked.z2" "$T/acked.z3"
-FIRST=$(cat "$T"/acked.* | awk -v t="$T_KILL" '$2 > t { print $3 }' | sort -n | head -1)
-echo "# kill -9 to the first write started after it and acknowledged: $(echo "$FIRST $T_KILL" | awk '{ printf "%.0f", ($1 - $2) * 1000 }') ms; to a leader seen by srvr: $(echo "$T_LEAD $T_KILL" | awk '{ printf "%.0f", ($1 - $2) * 1000 }') ms"
+# the first write begun after the kill to be acknowledged, in ms after it
+FIRST=$(cat "$T"/acked.* | awk -v t="$T_KILL" '$2 + 0 > t + 0 && NF >= 3 { d = ($3 - t) * 1000; if (m == "" || d < m) m = d }
+	END { if (m == "") print "n/a"; else printf "%.0f", m }')
+echo "# kill -9 to the first write begun after it and acknowledged: $FIRST ms; to a leader seen by srvr: $(echo "$T_LEAD $T_KILL" | awk '{ printf "%.0f", ($1 - $2) * 1000 }') ms"
 touch "$T/stop"
 for i in $SURV; do wait "$(qc_get WPID $i)" 2>/dev/null; done
 wait_until 30 sh -c "! kill -0 $ZPID"
