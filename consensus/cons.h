@@ -82,7 +82,13 @@
  *                 acknowledged by CONS_MSG_SNAP_ACK, a lost one resent),
  *                 never as one frame or one buffer, and with no size cap;
  *                 heartbeats and appends to other peers go on meanwhile.
- *   ROLE          informational: role, epoch and known leader changed.
+ *   ROLE          informational: role, epoch and known leader changed. A
+ *                 leader that hears no quorum for an election timeout
+ *                 steps down (check-quorum) and this reports it: fail or
+ *                 refuse writes from then on.
+ *   FORWARDED     (forward_to_host) prepare these requests against the
+ *                 state as it will be and propose the results; before
+ *                 PREPARE_READY hold them.
  *   PREPARE_READY this leader has committed and applied its epoch entry,
  *                 so the host's state holds every txn of earlier epochs:
  *                 only from now on may the host prepare txns against it
@@ -109,6 +115,13 @@
  * followers and observers ask the leader (READ_REQ/READ_RESP). Unlike
  * ZooKeeper's sync, a leader paused or partitioned past an election never
  * answers from its stale state.
+ *
+ * LEADERSHIP STABILITY (cons_election.c). A server that times out first
+ * asks whether it could win (pre-vote, Raft thesis §9.6) and raises its
+ * epoch only with a quorum of yeses, so one cut off by a partition does not
+ * depose a healthy leader when it returns; a leader that hears no quorum
+ * for an election timeout steps down (check-quorum), so a minority side
+ * stops taking writes.
  *
  * Everything an action points to is owned by the core and valid until the
  * next cons_step() or cons_free() on that core.
@@ -410,6 +423,7 @@ struct cons_action {
 			zxid_t zxid;
 			uint64_t offset, total;
 			uint32_t len;
+			uint32_t epoch; /* the message's (durable when issued) */
 		} snap_chunk;
 		struct {
 			zxid_t zxid;

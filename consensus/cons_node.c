@@ -188,6 +188,9 @@ static void send_chunk(struct cons_node *n, const struct cons_action *a)
 	}
 	cons_snap_chunk_msg(n->core, a->snap_chunk.zxid, a->snap_chunk.offset,
 			    a->snap_chunk.total, data, len, &m);
+	/* The epoch of the step that issued it, never a later one not yet
+	 * durable. */
+	m.epoch = a->snap_chunk.epoch;
 	buf_reset(&n->out);
 	if (cons_encode(&n->out, &m) == 0)
 		n->tr->send(n->tr, NULL, a->snap_chunk.to, n->out.data, n->out.len, NULL);
@@ -550,9 +553,10 @@ int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 		goto err_free;
 	tr->set_recv(tr, recv_cb, n);
 	/* The first step applies snapshot..watermark (cons_boot): the host's
-	 * state is back where it was before anything else happens. */
-	cons_node_tick(n);
+	 * state is back where it was before anything else happens. *out is
+	 * set first: the host's callbacks may need the node. */
 	*out = n;
+	cons_node_tick(n);
 	return 0;
 
 err_free:

@@ -104,8 +104,9 @@ struct cons_node_host {
  * callback delivers the log's entries after the snapshot up to the commit
  * watermark the store recorded (cons.h, cons_boot), and never beyond: the
  * tail after it is applied only once a leader commits it. So the host's
- * state is ready for apply before it calls this, and reads served after it
- * returns see at least what this member knew committed before the crash.
+ * state is ready for apply before it calls this (*out is already set when
+ * apply runs), and reads served after it returns see at least what this
+ * member knew committed before the crash.
  */
 int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 		  struct cons_transport *tr, const struct cons_node_host *host,

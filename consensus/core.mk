@@ -14,16 +14,19 @@ QFS_CONS_LIBS = libqcons.a libqutil.a
 QFS_SIM_SOURCES = tests/sim/sim.h tests/sim/sim.c tests/sim/sim_store.c \
 	tests/sim/sim_net.c tests/sim/sim_check.c
 
-# The simulator: `make sim SEEDS=N [MUTANT=1]`.
+# The simulator: `make sim SEEDS=N [MUTANT=1..8] [SCENARIO=1|2|3]` (mutant 6,
+# no pre-vote, shows in SCENARIO=1: a follower rejoining from a partition).
 noinst_PROGRAMS += tests/sim/qfs_sim
 tests_sim_qfs_sim_SOURCES = $(QFS_SIM_SOURCES) tests/sim/sim_main.c
 tests_sim_qfs_sim_LDADD = $(QFS_CONS_LIBS)
 SEEDS = 1000
 MUTANT = 0
+SCENARIO = 0
 # Violations fail the target, except with a planted bug, where they are the
 # expected outcome (and the summary line stays the last one).
 sim: tests/sim/qfs_sim$(EXEEXT)
-	@./tests/sim/qfs_sim --seeds $(SEEDS) --mutant $(MUTANT) || test "$(MUTANT)" != 0
+	@./tests/sim/qfs_sim --seeds $(SEEDS) --mutant $(MUTANT) --scenario $(SCENARIO) || \
+		test "$(MUTANT)" != 0
 .PHONY: sim
 
 # Unit tests and the simulator in `make check`.

@@ -10,7 +10,8 @@
  *
  * The snapshot files are the SQLite files snapshot.c writes; a chunk is a
  * pread of one. Requests of this member waiting for entries the snapshot
- * covers cannot learn their results: they fail with connection loss.
+ * covers cannot learn their results: they fail with connection loss when
+ * the wait for a forwarded request ends.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -272,9 +273,10 @@ int core_snap_finish(struct qcore *c, zxid_t zxid)
 		tree_free(nw);
 		return rc;
 	}
-	/* The new state. What this member waited for is inside it, results
-	 * unknown. */
-	core_fail_outstanding(c, ZCONNECTIONLOSS);
+	/* The new state. A request of this member whose entry the snapshot
+	 * holds gets no answer from it: the forwarded timeout fails it (a
+	 * later entry still answers as usual). What this member prepared
+	 * itself (it led before) was failed when it stopped leading. */
 	old = c->tree;
 	prep_free(c->prep);
 	c->tree = nw;

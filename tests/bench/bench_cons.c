@@ -140,6 +140,16 @@ static int h_snap_install(void *arg, zxid_t zxid, const uint8_t *blob, uint32_t 
 	return 0;
 }
 
+static uint64_t reads_ok, reads_bad, frames;
+
+static void h_read_ready(void *arg, uint64_t token, zxid_t zxid, int status)
+{
+	if (status == 0 && zxid)
+		reads_ok++;
+	else
+		reads_bad++;
+}
+
 static void deliver_all(void)
 {
 	struct frame *f;
@@ -150,6 +160,7 @@ static void deliver_all(void)
 			tail = &head;
 		nodes[f->to].recv(nodes[f->to].recv_arg, f->from, f->data, f->len);
 		free(f);
+		frames++;
 	}
 }
 
@@ -168,7 +179,8 @@ int main(int argc, char **argv)
 	struct cons_node_host host = {.now = h_now,
 				      .apply = h_apply,
 				      .snap_get = h_snap_get,
-				      .snap_install = h_snap_install};
+				      .snap_install = h_snap_install,
+				      .read_ready = h_read_ready};
 	struct cons_payload *p;
 	uint8_t(*data)[16];
 	struct cons_status st;
@@ -247,6 +259,34 @@ int main(int argc, char **argv)
 	    "bench_cons: %llu proposals committed and applied on all 3 nodes in %.3f s "
 	    "CPU (batch %u): %.0f proposals/s of CPU\n",
 	    (unsigned long long)sent, dt, batch, (double)sent / dt);
+
+	/* Read indexes (linearizable syncs): a batch at a time, half asked on
+	 * the leader, half on a follower; all of a batch share one round. */
+	{
+		uint64_t want = total / 4, asked = 0, f0;
+		int follower = (leader + 1) % NODES;
+
+		frames = 0;
+		f0 = frames;
+		t0 = cpu();
+		while (asked < want) {
+			for (k = 0; k < batch; k++, asked++)
+				cons_node_read_index(
+				    nodes[k % 2 ? follower : leader].node, asked);
+			deliver_all();
+		}
+		dt = cpu() - t0;
+		if (reads_ok != asked || reads_bad) {
+			fprintf(stderr,
+				"bench_cons: %llu of %llu read indexes answered\n",
+				(unsigned long long)reads_ok, (unsigned long long)asked);
+			return 1;
+		}
+		printf("bench_cons: %llu read indexes (half on a follower) in %.3f s CPU "
+		       "(batch %u): %.0f/s of CPU, %.2f frames each\n",
+		       (unsigned long long)asked, dt, batch, (double)asked / dt,
+		       (double)(frames - f0) / (double)asked);
+	}
 	for (i = 0; i < NODES; i++)
 		cons_node_free(nodes[i].node);
 	free(p);

@@ -169,6 +169,7 @@ while [ $i -le $N ]; do
 	i=$((i + 1))
 done
 
+
 # Without a quorum: stop two participants (a stop is bounded in time even
 # when the others are gone); the last one and the observer serve reads
 # and refuse writes with EROFS.

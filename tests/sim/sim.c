@@ -792,8 +792,11 @@ static void setup(struct sim *s)
 	}
 	s->snap_window = (uint32_t)range(s, 1, 8);
 	if (s->o.scenario == 2) {
+		/* 10-60 chunks: at one chunk per 60 ms round trip (window 1,
+		 * 20% lost) a hundred of them outlast the liveness bound. */
 		s->snap_pad = (uint32_t)range(s, 20000, 60000);
-		s->snap_chunk = (uint32_t)range(s, 512, 2048);
+		s->snap_chunk = (uint32_t)range(s, 1024, 4096);
+		s->snap_window = (uint32_t)range(s, 2, 8);
 	}
 	s->legacy_snap = sim_chance(s, 25);
 	sim_tracef(
@@ -861,6 +864,23 @@ static void scenario_step(struct sim *s)
 
 	if (s->o.scenario == 2) {
 		scenario_far_behind(s);
+		return;
+	}
+	if (s->o.scenario == 3) {
+		/* ZooKeeper's stale sync: pause the leader (SIGSTOP) past an
+		 * election while clients keep writing elsewhere; a client's
+		 * sync reaches it as it resumes, before it notices. */
+		for (i = 0; i < s->n; i++) {
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			if (st.state == CONS_LEADER)
+				s->sc_node = i;
+		}
+		s->nodes[s->sc_node].paused_until = s->now + 4ull * s->election_ms;
+		sim_tracef(s, "scenario: pause leader n%u until %llu",
+			   s->nodes[s->sc_node].id,
+			   (unsigned long long)s->nodes[s->sc_node].paused_until);
+		sim_push(s, s->nodes[s->sc_node].paused_until - 1, SIM_EV_SYNC_AT,
+			 s->sc_node, 0);
 		return;
 	}
 	switch (s->sc_stage++) {
@@ -1022,6 +1042,8 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		s->hold_until = 1500 + 18ull * s->election_ms + 1;
 	} else if (o->scenario == 2) {
 		sim_push(s, 400, SIM_EV_SCENARIO, 0, 0);
+	} else if (o->scenario == 3) {
+		sim_push(s, 1500, SIM_EV_SCENARIO, 0, 0);
 	} else if (!o->no_faults) {
 		sim_push(s, range(s, 20, 300), SIM_EV_FAULT, 0, 0);
 		sim_push(s, 5, SIM_EV_FLAP, 0, 0);

@@ -148,7 +148,10 @@ struct sim_opts {
 	int observers;	  /* -1 = from the seed */
 	int no_faults;
 	/* 1: no faults but one: a follower is cut off for 8 election
-	 * timeouts, then rejoins; the leader must survive it (pre-vote). */
+	 * timeouts, then rejoins; the leader must survive it (pre-vote).
+	 * 2: a server far behind catches up by snapshot over a lossy network.
+	 * 3: the leader is paused past an election and asked for a sync as
+	 *    it resumes (ZooKeeper's stale sync). */
 	int scenario;
 };
 
@@ -208,7 +211,8 @@ struct sim {
 
 	/* figures */
 	uint64_t steps, msgs, commits;
-	uint64_t live_ms; /* from the end of faults to every probe applied */
+	uint64_t burst_ms, burst; /* frames sent in the current virtual ms */
+	uint64_t live_ms;	  /* from the end of faults to every probe applied */
 };
 
 /* sim.c */

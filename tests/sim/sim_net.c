@@ -32,6 +32,14 @@ static int net_send(struct cons_transport *t, struct cons_send_req *req, uint32_
 	if (dst < 0)
 		return -1;
 	s->msgs++;
+	/* A protocol that answers one frame with several can grow a storm
+	 * that never ends (simulated time barely moves): fail, not hang. */
+	if (s->burst_ms != s->now) {
+		s->burst_ms = s->now;
+		s->burst = 0;
+	}
+	if (++s->burst > 20000)
+		sim_violation(s, "message storm: more than 20000 frames in 1 ms");
 	if (sim_chance(s, s->loss_pct))
 		copies = 0;
 	else if (sim_chance(s, s->dup_pct))

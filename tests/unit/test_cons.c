@@ -1144,8 +1144,23 @@ static void test_snapshot_chunks_leader(void)
 	TAP_EQ(first, 100);
 	recv(&h, &k, 1032); /* not again for the same offset */
 	TAP_EQ(chunks(&h, NULL), 0);
+	/* Regression (simulator seed 27, mutant 4): a burst of stale and new
+	 * answers, "start over" interleaved with progress, must not make a
+	 * window per answer (a storm that grew without bound). */
+	k = snap_ack_msg(3, zxid_make(1, 1), 0); /* the peer started over */
+	recv(&h, &k, 1100);
+	TAP_EQ(chunks(&h, &first), 3);
+	TAP_EQ(first, 0);
+	k = snap_ack_msg(3, zxid_make(1, 1), 300); /* a stale one */
+	recv(&h, &k, 1100);
+	TAP_ASSERT(chunks(&h, NULL) <= 3);
+	k = snap_ack_msg(3, zxid_make(1, 1), 0); /* and again, same ms */
+	recv(&h, &k, 1100);
+	TAP_EQ(chunks(&h, NULL), 0);
+	recv(&h, &k, 1101);
+	TAP_EQ(chunks(&h, NULL), 0); /* not before a heartbeat has passed */
 	k = snap_ack_msg(3, zxid_make(1, 1), 1000);
-	recv(&h, &k, 1040);
+	recv(&h, &k, 1140);
 	TAP_EQ(chunks(&h, NULL), 0); /* all there: the follower installs */
 	cons_free(h.c);
 	snap_chunk_cfg = snap_window_cfg = 0;
