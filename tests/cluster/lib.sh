@@ -262,10 +262,29 @@ qc_wait_mode() {
 	wait_until "${3:-30}" qc_mode_is
 }
 
+# qc_kill9 I: kill -9 member I and clear its mount. A process that does not
+# exit within 5 s of SIGKILL (a thread blocked in a request to its own mount,
+# whose loop is gone) is reported as a failure, and its FUSE connection is
+# aborted (fusectl) so that it can exit and the test can go on.
 qc_kill9() {
 	k_pid=$(qc_get QC_PID "$1")
-	[ -n "$k_pid" ] && qfs_kill9 "$k_pid" "$(qc_get QC_MNT "$1")"
+	k_m=$(qc_get QC_MNT "$1")
 	eval "QC_PID_$1="
+	[ -n "$k_pid" ] || return 0
+	k_dev=$(awk -v m="$k_m" '$5 == m { print $3 }' /proc/self/mountinfo | head -1)
+	kill -KILL "$k_pid" 2>/dev/null
+	k_gone() { ! kill -0 "$k_pid" 2>/dev/null || grep -q '^State:.*Z' "/proc/$k_pid/status" 2>/dev/null &&
+		[ "$(ls "/proc/$k_pid/task" 2>/dev/null | wc -l)" -le 1 ]; }
+	if ! wait_until 5 k_gone; then
+		t_fail "member $1 exits after kill -9" "still there 5 s later ($(ls /proc/$k_pid/task 2>/dev/null | wc -l) threads); aborting its FUSE connection $k_dev"
+		[ -d /sys/fs/fuse/connections ] && ! grep -q " /sys/fs/fuse/connections " /proc/mounts &&
+			mount -t fusectl none /sys/fs/fuse/connections 2>/dev/null
+		[ -n "$k_dev" ] && echo 1 >"/sys/fs/fuse/connections/${k_dev#*:}/abort" 2>/dev/null
+		wait_until 5 k_gone
+	fi
+	wait "$k_pid" 2>/dev/null
+	fusermount3 -u -z "$k_m" 2>/dev/null
+	return 0
 }
 
 qc_stop() {
