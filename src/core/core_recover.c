@@ -43,11 +43,12 @@ static void move_aside(const char *path)
 static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, char *errbuf,
 			 size_t errlen)
 {
-	char path[4096], why[6144];
+	char path[4096], why[6144], first_why[6144] = "";
+	size_t i, bad = 0;
 	zxid_t z;
-	size_t i;
 	int ret;
 
+	/* Find the newest whole snapshot without changing anything. */
 	for (i = 0; i < n; i++) {
 		snapshot_path(path, sizeof(path), c->dir, zxids[i]);
 		c->tree = tree_new();
@@ -60,31 +61,48 @@ static int load_snapshot(struct qcore *c, const zxid_t *zxids, size_t n, char *e
 				 (unsigned long long)z);
 			ret = -EBADMSG;
 		}
-		if (!ret) {
-			c->snap_zxid = z;
-			log_info("loaded %s: %zu znodes", path, tree_node_count(c->tree));
-			return 0;
-		}
+		if (!ret)
+			break;
 		tree_free(c->tree);
 		c->tree = NULL;
 		if (ret == -ENOMEM)
 			return ret;
-		if (!c->o.repair) {
-			snprintf(errbuf, errlen,
-				 "%s; start with -o repair=yes to fall back to the "
-				 "previous snapshot "
-				 "and replay the log from there",
-				 why);
-			return -EBADMSG;
-		}
-		log_warnx(
-		    "REPAIR: %s; falling back to the previous snapshot (repair=yes)",
-		    why);
-		if (ret == -EBADMSG && strstr(why, "purged") == NULL)
-			move_aside(path);
+		if (!bad)
+			snprintf(first_why, sizeof(first_why), "%s", why);
+		bad++;
 	}
-	snprintf(errbuf, errlen, "%s: no usable snapshot (of %zu found)", c->dir, n);
-	return -EBADMSG;
+	if (i == n) {
+		snprintf(
+		    errbuf, errlen,
+		    "%s; %s: no whole snapshot (of %zu found): repair cannot rebuild "
+		    "the tree and nothing was changed; restore a snapshot file from "
+		    "a backup or another server",
+		    first_why, c->dir, n);
+		return -EBADMSG;
+	}
+	if (bad && !c->o.repair) {
+		tree_free(c->tree);
+		c->tree = NULL;
+		snprintf(
+		    errbuf, errlen,
+		    "%s; start with -o repair=yes to fall back: repair=yes would set "
+		    "aside the %zu damaged snapshot%s and start from %s with the log "
+		    "after it, which reaches back to it, so no transaction is lost",
+		    first_why, bad, bad > 1 ? "s" : "", path);
+		return -EBADMSG;
+	}
+	c->snap_zxid = z;
+	log_info("loaded %s: %zu znodes", path, tree_node_count(c->tree));
+	/* repair=yes: the whole one loaded; only now set the damaged aside. */
+	for (size_t k = 0; k < i; k++) {
+		char p[4096];
+
+		snapshot_path(p, sizeof(p), c->dir, zxids[k]);
+		log_warnx("REPAIR: %s is damaged; starting from %s (repair=yes)", p,
+			  path);
+		move_aside(p);
+	}
+	return 0;
 }
 
 static const char format_name[] = "VERSION";

@@ -536,7 +536,7 @@ static uint32_t dir_state(const char *dir)
 		free(v[i]);
 	}
 	free(v);
-	snprintf(path, sizeof(path), "%s/log.db", dir);
+	snprintf(path, sizeof(path), "%s/txnlog.db", dir);
 	return crc32c_u64(crc, (uint64_t)sql_int(path, "SELECT count(*) FROM log"));
 }
 
@@ -582,10 +582,6 @@ static void test_repair_refuses_when_nothing_is_whole(void)
 	uint32_t before;
 	char prefix[8];
 	int i, rc;
-	/* The repair plan reads the old log (log.db); the transaction log is
-	 * now the consensus log store (txnlog.db) and the plan is not ported
-	 * to it yet. */
-	TAP_SKIP("repair planning over txnlog.db not ported yet");
 
 	tc_init(&t);
 	t.o.snap_retain = 3;
