@@ -99,6 +99,26 @@ static void zks_session_refuse(struct zks_conn *c, const char *why)
 		zks_conn_drain(c);
 }
 
+/*
+ * A read-only local session for a client that set canBeReadOnly, when no
+ * session can be logged now (why: the disk is full or failing, or there is
+ * no quorum): reads are served from this replica, writes get NOTREADONLY,
+ * as ZooKeeper's read-only mode does.
+ */
+static void zks_session_read_only(struct zks_conn *c, const char *why)
+{
+	log_warnx("zk: %s: cannot create a session (%s): a read-only session "
+		  "instead (the client set canBeReadOnly); its writes get NOTREADONLY",
+		  c->peer, why);
+	c->read_only = 1;
+	/* What a session would get: tickTime-based bounds are the core's, so
+	 * only keep the client's value sane. */
+	if (c->timeout_ms < 4000 || c->timeout_ms > 40000)
+		c->timeout_ms = c->timeout_ms < 4000 ? 4000 : 40000;
+	zks_session_established(c, (int64_t)(0xffull << 56 | ++c->srv->ro_sessions),
+				c->timeout_ms);
+}
+
 static void zks_on_session_open(void *arg, const struct zresult *res)
 {
 	struct zks_conn *c = arg;
@@ -109,24 +129,19 @@ static void zks_on_session_open(void *arg, const struct zresult *res)
 		zks_conn_unref(c);
 		return;
 	}
+	if (c->read_only) {
+		/* Already given a read-only session while this one waited for
+		 * a leader; the logged one expires on its own. */
+		zks_conn_unref(c);
+		return;
+	}
 	if (res->err != ZOK) {
 		int e = qcore_last_io_errno(c->srv->core);
 		const char *why = e ? strerror(e) : zerr_str(res->err);
 
 		c->srv->degraded = 1;
 		if (c->can_be_ro) {
-			log_warnx("zk: %s: cannot create a session (%s): a read-only "
-				  "session instead (the client set canBeReadOnly); its "
-				  "writes get NOTREADONLY",
-				  c->peer, why);
-			c->read_only = 1;
-			/* What a session would get: tickTime-based bounds are the
-			 * core's, so only keep the client's value sane. */
-			if (c->timeout_ms < 4000 || c->timeout_ms > 40000)
-				c->timeout_ms = c->timeout_ms < 4000 ? 4000 : 40000;
-			zks_session_established(
-			    c, (int64_t)(0xffull << 56 | ++c->srv->ro_sessions),
-			    c->timeout_ms);
+			zks_session_read_only(c, why);
 		} else {
 			log_warnx("zk: %s: cannot create a session (%s): closing the "
 				  "connection (a client that sets canBeReadOnly gets a "
@@ -169,6 +184,34 @@ int zks_session_connect(struct zks_conn *c, const uint8_t *p, size_t n)
 		goto out;
 	}
 	c->timeout_ms = cr.time_out;
+	if (cr.session_id == 0) {
+		struct qcore_replica r;
+
+		/* No leader: a session cannot be logged until one is elected,
+		 * which may be never (a lone member whose disk is full stands
+		 * down; a minority waits for the partition to heal). A client
+		 * that accepts read-only is served now, as ZooKeeper's
+		 * read-only mode serves it; any other is turned away at once,
+		 * as a ZooKeeper server that is looking does, so that it tries
+		 * the next server of its connect string. */
+		qcore_replica(s->core, &r);
+		if (!r.leader || r.role == QCORE_LOOKING) {
+			int e = qcore_last_io_errno(s->core);
+			const char *why = e ? strerror(e) : "no quorum";
+
+			s->degraded = 1;
+			if (c->can_be_ro) {
+				zks_session_read_only(c, why);
+			} else {
+				log_warnx("zk: %s: cannot create a session (%s): closing the "
+					  "connection (a client that sets canBeReadOnly gets a "
+					  "read-only session)",
+					  c->peer, why);
+				zks_conn_close(c, "no session can be created now");
+			}
+			goto out;
+		}
+	}
 	if (cr.session_id == 0) {
 		c->state = ZKS_CONN_OPENING;
 		zks_conn_set_reading(c, 0);
