@@ -54,18 +54,15 @@ static void send_vote_requests(struct cons *c)
 
 static void check_won(struct cons *c)
 {
-	if (c->state == CONS_CANDIDATE && cons_meta_ready(c) &&
-	    quorum_contains(&c->q, c->votes))
+	if (c->state == CONS_CANDIDATE && cons_meta_ready(c) && cons_quorum(c, c->votes))
 		cons_become_leader(c);
 }
 
 static void start_election(struct cons *c)
 {
-	int slot = quorum_slot(&c->q, c->cfg.self);
-
 	c->prevoting = 0;
 	cons_set_meta(c, c->meta.epoch + 1, c->cfg.self);
-	c->votes = 1ull << slot;
+	c->votes = cons_self_bit(c);
 	c->verified = c->commit;
 	cons_set_role(c, CONS_CANDIDATE, 0);
 	cons_reset_deadline(c);
@@ -77,7 +74,7 @@ static void start_election(struct cons *c)
 
 static void check_prevotes(struct cons *c)
 {
-	if (c->prevoting && quorum_contains(&c->q, c->prevotes))
+	if (c->prevoting && cons_quorum(c, c->prevotes))
 		start_election(c);
 }
 
@@ -87,7 +84,7 @@ static void start_prevote(struct cons *c)
 	unsigned i;
 
 	c->prevoting = 1;
-	c->prevotes = 1ull << quorum_slot(&c->q, c->cfg.self);
+	c->prevotes = cons_self_bit(c);
 	cons_reset_deadline(c);
 	CONS_TRACE(c, "pre-vote for epoch %u last %llx", c->meta.epoch + 1,
 		   (unsigned long long)cons_log_last(&c->log));
@@ -116,7 +113,10 @@ void cons_on_prevote_req(struct cons *c, const struct cons_msg *m)
 	struct cons_peer *p = cons_peer(c, m->from);
 	struct cons_msg r = {.type = CONS_MSG_PREVOTE_RESP};
 
-	if (c->observer || !p || p->observer)
+	/* A voter answers any server (it may stand in a configuration this
+	 * one has not seen yet); the candidate counts only its voters. */
+	(void)p;
+	if (c->observer)
 		return;
 	r.vote_resp.granted =
 	    m->epoch >= c->meta.epoch && c->state != CONS_LEADER &&
@@ -175,7 +175,8 @@ void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
 	struct cons_peer *p = cons_peer(c, m->from);
 	struct cons_msg r = {.type = CONS_MSG_VOTE_RESP};
 
-	if (c->observer || !p || p->observer)
+	(void)p;
+	if (c->observer)
 		return;
 	if (m->epoch > c->meta.epoch) {
 		if (c->state == CONS_LEADER ||

@@ -197,7 +197,7 @@ static void leader_send(struct cons *c, struct cons_peer *p, int kind)
 	struct cons_msg m = {.type = CONS_MSG_APPEND};
 	int sent = 0;
 
-	if (!cons_meta_ready(c))
+	if (!cons_meta_ready(c) || (p->departing && p->match >= c->conf.version))
 		return;
 	switch (p->mode) {
 	case PEER_SNAPSHOT:
@@ -267,6 +267,7 @@ void cons_apply(struct cons *c)
 	a->apply.n = to - from;
 	c->applied = c->commit;
 	check_prepare_ready(c);
+	cons_conf_committed(c);
 }
 
 static void set_commit(struct cons *c, zxid_t z)
@@ -284,7 +285,6 @@ static void set_commit(struct cons *c, zxid_t z)
 
 void cons_advance_commit(struct cons *c)
 {
-	int self = quorum_slot(&c->q, c->cfg.self);
 	zxid_t best = c->commit, v;
 	unsigned i, j;
 	uint64_t set;
@@ -300,11 +300,11 @@ void cons_advance_commit(struct cons *c)
 			continue;
 		if (v <= best || zxid_epoch(v) != c->meta.epoch)
 			continue;
-		set = c->stable >= v ? 1ull << self : 0;
+		set = c->stable >= v ? cons_self_bit(c) : 0;
 		for (j = 0; j < c->n_peers; j++)
 			if (!c->peers[j].observer && c->peers[j].match >= v)
 				set |= 1ull << c->peers[j].slot;
-		if (quorum_contains(&c->q, set))
+		if (cons_quorum(c, set))
 			best = v;
 	}
 	set_commit(c, best);
@@ -378,8 +378,7 @@ void cons_on_append_resp(struct cons *c, const struct cons_msg *m)
 
 void cons_leader_tick(struct cons *c)
 {
-	int self = quorum_slot(&c->q, c->cfg.self);
-	uint64_t set = 1ull << self;
+	uint64_t set = cons_self_bit(c);
 	unsigned i;
 
 	if (c->now >= c->quorum_check && c->cfg.mutant != 7) {
@@ -391,7 +390,7 @@ void cons_leader_tick(struct cons *c)
 			if (!c->peers[i].observer &&
 			    c->peers[i].last_heard + c->cfg.election_timeout_ms > c->now)
 				set |= 1ull << c->peers[i].slot;
-		if (!quorum_contains(&c->q, set)) {
+		if (!cons_quorum(c, set)) {
 			CONS_TRACE(c, "lost quorum, stepping down");
 			cons_become_follower(c, c->meta.epoch, 0);
 			return;

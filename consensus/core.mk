@@ -3,7 +3,7 @@
 noinst_LIBRARIES += libqcons.a
 libqcons_a_SOURCES = consensus/cons.h consensus/cons_int.h consensus/cons.c \
 	consensus/cons_log.c consensus/cons_election.c consensus/cons_leader.c \
-	consensus/cons_follower.c consensus/cons_snapshot.c consensus/cons_read.c \
+	consensus/cons_follower.c consensus/cons_snapshot.c consensus/cons_read.c consensus/cons_config.c \
 	consensus/quorum.h consensus/quorum.c consensus/codec.h consensus/codec.c
 
 libqcons_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CONS)
