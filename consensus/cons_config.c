@@ -146,6 +146,31 @@ uint64_t cons_self_bit(const struct cons *c)
 	return c->self_slot < 0 ? 0 : 1ull << c->self_slot;
 }
 
+/*
+ * Raft §4.1 (thesis §4.2.2): a server answers vote requests whatever its
+ * own configuration says (the candidate's decides whom it counts): a
+ * voter promoted by a configuration it has not received yet must be able
+ * to elect the leader that will send it. And a server whose newest
+ * configuration leaves it out may still be needed while that
+ * configuration is uncommitted -- the leader of C(old,new) that C(new)
+ * removes, or the voters of the old half that hold C(new) while the one
+ * voter of C(new) lacks it -- so until then it may stand (counting only
+ * the voters of its own configuration). Once it knows the configuration
+ * committed it never stands, and no candidate that could win counts it: a
+ * quorum of C(new) holds C(new) and refuses any candidate whose log lacks
+ * it (a removed member never counts).
+ */
+int cons_may_vote(const struct cons *c)
+{
+	(void)c;
+	return 1;
+}
+
+int cons_may_stand(const struct cons *c)
+{
+	return !c->observer || (c->conf.version > c->commit && !c->conf.joint);
+}
+
 enum cons_state cons_idle_state(const struct cons *c)
 {
 	return c->removed ? CONS_REMOVED : c->observer ? CONS_OBSERVER : CONS_FOLLOWER;
@@ -242,7 +267,7 @@ static void conf_apply(struct cons *c)
 	}
 	c->votes = c->prevotes = 0;
 	c->prevoting = 0;
-	if (c->state == CONS_CANDIDATE && c->observer)
+	if (c->state == CONS_CANDIDATE && !cons_may_stand(c))
 		cons_become_follower(c, c->meta.epoch, 0);
 	else if (c->state != CONS_LEADER && c->state != CONS_CANDIDATE &&
 		 (was_voter != !c->observer || c->state != cons_idle_state(c)))

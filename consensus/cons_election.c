@@ -97,7 +97,7 @@ static void start_prevote(struct cons *c)
 
 void cons_election_tick(struct cons *c)
 {
-	if (c->observer || c->installing)
+	if (!cons_may_stand(c) || c->installing)
 		return;
 	if (c->now < c->deadline)
 		return;
@@ -116,7 +116,7 @@ void cons_on_prevote_req(struct cons *c, const struct cons_msg *m)
 	/* A voter answers any server (it may stand in a configuration this
 	 * one has not seen yet); the candidate counts only its voters. */
 	(void)p;
-	if (c->observer)
+	if (!cons_may_vote(c))
 		return;
 	r.vote_resp.granted =
 	    m->epoch >= c->meta.epoch && c->state != CONS_LEADER &&
@@ -176,7 +176,7 @@ void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
 	struct cons_msg r = {.type = CONS_MSG_VOTE_RESP};
 
 	(void)p;
-	if (c->observer)
+	if (!cons_may_vote(c))
 		return;
 	if (m->epoch > c->meta.epoch) {
 		if (c->state == CONS_LEADER ||
@@ -185,7 +185,7 @@ void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
 		cons_become_follower(c, m->epoch, 0);
 	}
 	if (m->epoch == c->meta.epoch && (c->meta.vote == 0 || c->meta.vote == m->from) &&
-	    c->state == CONS_FOLLOWER &&
+	    c->state != CONS_LEADER && c->state != CONS_CANDIDATE &&
 	    (m->vote_req.last_zxid >= cons_log_last(&c->log) || c->cfg.mutant == 3)) {
 		cons_set_meta(c, c->meta.epoch, m->from);
 		cons_reset_deadline(c);

@@ -250,6 +250,8 @@ void cons_conf_sync(struct cons *c);
 int cons_quorum(const struct cons *c, uint64_t set);
 uint64_t cons_self_bit(const struct cons *c);
 enum cons_state cons_idle_state(const struct cons *c);
+int cons_may_vote(const struct cons *c);
+int cons_may_stand(const struct cons *c);
 int cons_on_reconfig(struct cons *c, const struct cons_membership *to, zxid_t from);
 void cons_conf_leader(struct cons *c);
 void cons_conf_committed(struct cons *c);

@@ -184,8 +184,14 @@ static void decode_state(const uint8_t *b, struct sim_state *st)
 static void host_apply(void *arg, const struct cons_entry *e, size_t cnt)
 {
 	struct sim_node *n = arg;
+	size_t i;
 
 	sim_check_apply(n, e, cnt);
+	for (i = 0; i < cnt; i++)
+		if (e[i].type == CONS_ENTRY_CONFIG && e[i].len <= CONS_MEMBERSHIP_MAX) {
+			memcpy(n->conf_applied, e[i].data, e[i].len);
+			n->conf_applied_len = e[i].len;
+		}
 	n->since_snap += cnt;
 }
 
@@ -321,9 +327,44 @@ static int install(struct sim_node *n, zxid_t zxid, uint64_t total)
 		   (unsigned long long)zxid, (unsigned long long)st.count);
 	n->st = st;
 	n->snap = st;
+	memcpy(n->snap_conf, n->rx_conf, n->rx_conf_len);
+	n->snap_conf_len = n->rx_conf_len;
+	memcpy(n->conf_applied, n->rx_conf, n->rx_conf_len);
+	n->conf_applied_len = n->rx_conf_len;
 	n->since_snap = 0;
 	n->installing = zxid;
 	return 0;
+}
+
+static int host_snap_config(void *arg, zxid_t zxid, const uint8_t *conf, uint32_t len)
+{
+	struct sim_node *n = arg;
+
+	(void)zxid;
+	if (len > sizeof(n->rx_conf))
+		return -EINVAL;
+	memcpy(n->rx_conf, conf, len);
+	n->rx_conf_len = len;
+	return 0;
+}
+
+static int host_boot_config(void *arg, const uint8_t **conf, uint32_t *len)
+{
+	struct sim_node *n = arg;
+
+	*conf = n->snap_conf;
+	*len = n->snap_conf_len;
+	return 0;
+}
+
+static void host_config(void *arg, zxid_t version, int status)
+{
+	struct sim_node *n = arg;
+
+	if (status == 0)
+		return;
+	n->sim->reconfigs_failed++;
+	sim_tracef(n->sim, "n%u: reconfig failed (%d)", n->id, status);
 }
 
 static int host_snap_finish(void *arg, zxid_t zxid)
@@ -459,6 +500,9 @@ static void node_start(struct sim *s, struct sim_node *n)
 	    .snap_begin = host_snap_begin,
 	    .snap_write = host_snap_write,
 	    .snap_finish = host_snap_finish,
+	    .snap_config = host_snap_config,
+	    .boot_config = host_boot_config,
+	    .config = host_config,
 	};
 	struct cons_config cfg = {0};
 	int rc;
@@ -488,6 +532,8 @@ static void node_start(struct sim *s, struct sim_node *n)
 		cfg.trace_arg = n;
 	}
 	n->st = n->snap; /* the host recovers its state from the snapshot */
+	memcpy(n->conf_applied, n->snap_conf, n->snap_conf_len);
+	n->conf_applied_len = n->snap_conf_len;
 	n->n_held = 0;
 	n->since_snap = 0;
 	n->installing = 0;
@@ -517,6 +563,8 @@ static void maybe_snapshot(struct sim *s, struct sim_node *n)
 	if (n->since_snap < s->snap_every || n->st.zxid == n->snap.zxid)
 		return;
 	n->snap = n->st;
+	memcpy(n->snap_conf, n->conf_applied, n->conf_applied_len);
+	n->snap_conf_len = n->conf_applied_len;
 	n->since_snap = 0;
 	(void)cons_node_compact(n->node, n->snap.zxid);
 }
@@ -666,6 +714,158 @@ static void heal_all(struct sim *s)
 	sim_push(s, s->now + 1, SIM_EV_PROBE, 0, 0);
 }
 
+/* ---- membership changes ---- */
+
+static int running(struct sim *s, struct sim_node *n);
+
+static uint64_t rrand(struct sim *s)
+{
+	uint64_t z = (s->rrng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static struct sim_node *live_leader(struct sim *s)
+{
+	struct sim_node *l = NULL;
+	uint32_t best = 0;
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		struct cons_status st;
+
+		if (!running(s, &s->nodes[i]))
+			continue;
+		cons_status(cons_node_core(s->nodes[i].node), &st);
+		if (st.state == CONS_LEADER && st.epoch >= best) {
+			best = st.epoch;
+			l = &s->nodes[i];
+		}
+	}
+	return l;
+}
+
+static int voters(const struct cons_membership *m)
+{
+	unsigned i;
+	int v = 0;
+
+	for (i = 0; i < m->n; i++)
+		v += !m->m[i].observer;
+	return v;
+}
+
+static void drop_member(struct cons_membership *m, unsigned i)
+{
+	m->m[i] = m->m[--m->n];
+}
+
+static void add_member(struct sim *s, struct cons_membership *m, int idx, int observer)
+{
+	struct cons_member *x = &m->m[m->n++];
+
+	memset(x, 0, sizeof(*x));
+	x->id = (uint32_t)idx + 1;
+	x->observer = (uint8_t)observer;
+	x->weight = (uint32_t)(rrand(s) % 3) + 1;
+	x->group = (uint32_t)(idx % 3) + 1;
+}
+
+/* A node index not in m, or -1. */
+static int outsider(struct sim *s, const struct cons_membership *m)
+{
+	int k, i = (int)(rrand(s) % (uint64_t)s->n);
+
+	for (k = 0; k < s->n; k++, i = (i + 1) % s->n)
+		if (!sim_conf_member(m, (uint32_t)i + 1))
+			return i;
+	return -1;
+}
+
+/*
+ * Ask the leader for a random change: remove, add, replace a member,
+ * promote an observer, demote a participant, change weights and groups,
+ * or a whole new member list (ZooKeeper's non-incremental reconfig).
+ */
+static void reconfig(struct sim *s)
+{
+	struct sim_node *l = live_leader(s);
+	struct cons_membership cur, t;
+	const char *what = "";
+	unsigned i;
+	int k, rc;
+
+	if (s->now < s->fault_end)
+		sim_push(s, s->now + 200 + rrand(s) % 1200, SIM_EV_RECONFIG, 0, 0);
+	if (!l)
+		return;
+	cons_node_membership(l->node, 0, &cur);
+	if (cur.joint)
+		return;
+	t = cur;
+	t.version = 0;
+	i = (unsigned)(rrand(s) % t.n);
+	switch (rrand(s) % 8) {
+	case 0:
+		what = "remove";
+		if (t.n > 1 && (t.m[i].observer || voters(&t) > 1))
+			drop_member(&t, i);
+		break;
+	case 1:
+		what = "add";
+		k = outsider(s, &t);
+		if (k >= 0)
+			add_member(s, &t, k, (int)(rrand(s) % 3 == 0));
+		break;
+	case 2:
+		what = "replace";
+		k = outsider(s, &t);
+		if (k >= 0 && !t.m[i].observer) {
+			drop_member(&t, i);
+			add_member(s, &t, k, 0);
+		}
+		break;
+	case 3:
+		what = "promote";
+		t.m[i].observer = 0;
+		break;
+	case 4:
+		what = "demote";
+		if (voters(&t) > 1)
+			t.m[i].observer = 1;
+		break;
+	case 5:
+		what = "regroup";
+		for (i = 0; i < t.n; i++) {
+			t.m[i].weight = (uint32_t)(rrand(s) % 3) + 1;
+			t.m[i].group = (uint32_t)(rrand(s) % 3) + 1;
+		}
+		break;
+	default:
+		what = "new list";
+		t.n = 0;
+		for (k = 0; k < s->n; k++)
+			if (rrand(s) % 4)
+				add_member(s, &t, k, (int)(rrand(s) % 3 == 0));
+		if (!t.n)
+			add_member(s, &t, (int)(rrand(s) % (uint64_t)s->n), 0);
+		if (!voters(&t))
+			t.m[0].observer = 0;
+		break;
+	}
+	/* ZooKeeper's fromConfig: a stale version is refused. */
+	if (cons_node_reconfig(l->node, &t, cur.version + 1) != -ESTALE)
+		sim_violation(s, "n%u took a reconfig from a stale version", l->id);
+	rc = cons_node_reconfig(l->node, &t, cur.version);
+	s->reconfigs++;
+	sim_tracef(s, "reconfig (%s) at n%u from %llx: %u members, %d voters: %d", what,
+		   l->id, (unsigned long long)cur.version, t.n, voters(&t), rc);
+	if (rc == 0)
+		s->reconfigs_ok++;
+}
+
 /* ---- clients ---- */
 
 static void propose(struct sim *s, struct sim_node *n, uint64_t id)
@@ -771,6 +971,15 @@ static void setup(struct sim *s)
 	}
 	if (quorum_init(&s->q, s->quorum, s->members, (unsigned)s->n))
 		sim_violation(s, "bad membership");
+	s->gconf.quorum = s->quorum;
+	s->gconf.n = (unsigned)s->n;
+	memcpy(s->gconf.m, s->members, (size_t)s->n * sizeof(s->members[0]));
+	/* Membership changes draw from their own PRNG (the seed's fault
+	 * schedule stays the same); none in scenarios or without faults. */
+	s->rrng = s->o.seed * 0x9e3779b97f4a7c15ull + 77;
+	s->reconfig = s->o.reconfig > 0 || (s->o.reconfig == 0 && rrand(s) % 2);
+	if (s->o.scenario || s->o.no_faults || s->o.reconfig < 0)
+		s->reconfig = 0;
 	s->snap_every = (uint32_t)range(s, 5, 60);
 	s->fault_gap = (uint32_t)range(s, 60, 400);
 	s->fwd_host = sim_chance(s, 50);
@@ -1006,6 +1215,9 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 	case SIM_EV_SCENARIO:
 		scenario_step(s);
 		break;
+	case SIM_EV_RECONFIG:
+		reconfig(s);
+		break;
 	case SIM_EV_SYNC_AT:
 		read_at(s, n);
 		break;
@@ -1048,6 +1260,8 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		sim_push(s, range(s, 20, 300), SIM_EV_FAULT, 0, 0);
 		sim_push(s, 5, SIM_EV_FLAP, 0, 0);
 	}
+	if (s->reconfig)
+		sim_push(s, 300 + rrand(s) % 1200, SIM_EV_RECONFIG, 0, 0);
 	sim_push(s, s->fault_end, SIM_EV_HEAL, 0, 0);
 	while (heap_pop(s, &ev)) {
 		if (ev.t > s->deadline) {

@@ -111,6 +111,14 @@ struct sim_node {
 	uint64_t heard[SIM_MAX_NODES]; /* clock_max when a frame from i arrived */
 	uint64_t lead_since;	       /* clock_max when it became leader */
 	int read_ok;		       /* a read index asked after the heal succeeded */
+	/* Membership: the host keeps the configuration as of its state and
+	 * stores it with its snapshot (cons_node.h, snap_config). */
+	uint8_t conf_applied[CONS_MEMBERSHIP_MAX]; /* newest CONFIG applied */
+	uint32_t conf_applied_len;
+	uint8_t snap_conf[CONS_MEMBERSHIP_MAX]; /* with the durable snapshot */
+	uint32_t snap_conf_len;
+	uint8_t rx_conf[CONS_MEMBERSHIP_MAX]; /* with the one being installed */
+	uint32_t rx_conf_len;
 };
 
 /* A read index request: the committed prefix its answer must cover. */
@@ -153,6 +161,9 @@ struct sim_opts {
 	 * 3: the leader is paused past an election and asked for a sync as
 	 *    it resumes (ZooKeeper's stale sync). */
 	int scenario;
+	/* Membership changes (and leadership transfers) during the faults:
+	 * 0 = on half the seeds, 1 = always, -1 = never. Scenarios have none. */
+	int reconfig;
 };
 
 struct sim {
@@ -191,6 +202,13 @@ struct sim {
 	uint32_t sc_leader, sc_epoch;
 	int healed;
 	uint64_t next_id;
+
+	/* membership changes: their own PRNG, so that the fault schedule of
+	 * a seed is the same with or without them */
+	int reconfig;
+	uint64_t rrng;
+	uint64_t reconfigs, reconfigs_ok, reconfigs_failed, configs_committed;
+	struct cons_membership gconf; /* the newest committed configuration */
 
 	/* checker */
 	struct sim_gent *g;
@@ -242,6 +260,7 @@ enum {
 	SIM_EV_READ,	/* a client's sync reaches a server (gen = token) */
 	SIM_EV_SYNC_AT, /* a client issues a sync to a given server */
 	SIM_EV_SCENARIO,
+	SIM_EV_RECONFIG, /* change the membership (or transfer leadership) */
 };
 
 /* sim_store.c */
@@ -267,6 +286,11 @@ void sim_check_quorum_heard(struct sim_node *n);
 uint64_t sim_read_issue(struct sim *s, struct sim_node *n);
 void sim_check_read(struct sim_node *n, uint64_t token, zxid_t zxid, int status);
 void sim_check_step(struct sim *s);
+/* Is the set of node indices a quorum of configuration m (of both halves
+ * when joint; of the new half only with new_half)? */
+int sim_conf_quorum(const struct sim *s, const struct cons_membership *m, uint64_t set,
+		    int new_half);
+int sim_conf_member(const struct cons_membership *m, uint32_t id);
 int sim_check_live(struct sim *s);
 uint64_t sim_payload_hash(const struct cons_entry *e);
 

@@ -28,7 +28,8 @@ int main(int argc, char **argv)
 {
 	struct sim_opts o = {.observers = -1};
 	uint64_t seeds = 100, start = 1, i, bad = 0, steps = 0, commits = 0, live_max = 0;
-	uint64_t snaps = 0, snap_bytes = 0;
+	uint64_t snaps = 0, snap_bytes = 0, rc_n = 0, rc_ok = 0, rc_failed = 0,
+		 rc_conf = 0;
 	struct sim *s;
 	double t0;
 	int a;
@@ -59,6 +60,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[a], "--observers") && v) {
 			o.observers = atoi(v);
 			a++;
+		} else if (!strcmp(argv[a], "--reconfig") && v) {
+			o.reconfig = atoi(v);
+			a++;
 		} else if (!strcmp(argv[a], "--no-faults")) {
 			o.no_faults = 1;
 		} else if (!strcmp(argv[a], "--scenario") && v) {
@@ -69,7 +73,7 @@ int main(int argc, char **argv)
 				"usage: %s [--seeds N] [--start S] [--seed S] [--trace] "
 				"[--trace-msgs] [--mutant M] [--participants P] "
 				"[--observers O] "
-				"[--no-faults] [--scenario K]\n",
+				"[--no-faults] [--scenario K] [--reconfig 1|-1]\n",
 				argv[0]);
 			return 2;
 		}
@@ -92,6 +96,10 @@ int main(int argc, char **argv)
 		commits += s->commits;
 		snaps += s->snaps_installed;
 		snap_bytes += s->snap_bytes_installed;
+		rc_n += s->reconfigs;
+		rc_ok += s->reconfigs_ok;
+		rc_failed += s->reconfigs_failed;
+		rc_conf += s->configs_committed;
 		sim_free(s);
 	}
 	if (seeds > 1) {
@@ -105,6 +113,12 @@ int main(int argc, char **argv)
 	if (seeds > 1)
 		printf("sim: %llu snapshots installed, %llu bytes, in chunks\n",
 		       (unsigned long long)snaps, (unsigned long long)snap_bytes);
+	if (seeds > 1)
+		printf("sim: %llu membership changes asked, %llu started, %llu failed "
+		       "(learner too slow, leadership lost), %llu configurations "
+		       "committed (joint and new)\n",
+		       (unsigned long long)rc_n, (unsigned long long)rc_ok,
+		       (unsigned long long)rc_failed, (unsigned long long)rc_conf);
 	printf("sim: %llu seeds, %llu violations\n", (unsigned long long)seeds,
 	       (unsigned long long)bad);
 	free(s);

@@ -1521,19 +1521,35 @@ static void test_follower_configs(void)
 	TAP_EQ(st.state, CONS_REMOVED);
 	TAP_EQ(st.voter, 0);
 	TAP_ASSERT(find(&h, CONS_ACT_ROLE, 0));
+	/* Uncommitted, it may still be needed: it answers a vote request. */
 	v.vote_req.last_zxid = zxid_make(5, 5);
 	recv(&h, &v, 500);
-	TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP));
-	tick(&h, 5000); /* never stands */
-	cons_status(h.c, &st);
-	TAP_EQ(st.epoch, 1);
+	meta_done(&h, 501); /* epoch 1, from the first append */
+	meta_done(&h, 502);
+	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP));
 	/* A new leader truncates the uncommitted change: 2 votes again. */
-	m = append(3, 2, zxid_make(1, 0), 0, e2, 1);
+	e2[0].zxid = zxid_make(9, 0);
+	v.epoch = 9;
+	(void)v;
+	m = append(3, 9, zxid_make(1, 0), 0, e2, 1);
 	recv(&h, &m, 5001);
 	cons_status(h.c, &st);
 	TAP_EQ(st.conf_version, 0);
 	TAP_EQ(st.state, CONS_FOLLOWER);
 	TAP_EQ(st.voter, 1);
+	cons_free(h.c);
+
+	/* Once it knows its removal committed it never stands. */
+	make(&h, 2, 3, NULL, 0);
+	m = append(1, 1, 0, zxid_make(1, 2), e, 3);
+	recv(&h, &m, 10);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_REMOVED);
+	TAP_EQ(st.commit_zxid, zxid_make(1, 2));
+	tick(&h, 5000);
+	tick(&h, 9000);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 1);
 	cons_free(h.c);
 }
 
@@ -1680,7 +1696,7 @@ static const struct tap_case cases[] = {
     {"cons mutant 9 skips the joint configuration", test_reconfig_mutant},
     {"cons reconfig: a learner that never catches up fails it; not on a follower",
      test_reconfig_fails},
-    {"cons a follower uses configs uncommitted; removed says so and never votes; "
+    {"cons a follower uses configs uncommitted; removed says so and never stands; "
      "truncation undoes",
      test_follower_configs},
     {"cons the configuration survives restarts (log, snapshot bytes)", test_config_boot},
