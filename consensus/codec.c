@@ -36,6 +36,10 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 	case CONS_MSG_VOTE_REQ:
 	case CONS_MSG_PREVOTE_REQ:
 		buf_put_u64(b, m->vote_req.last_zxid);
+		if (m->vote_req.transfer)
+			buf_put_u8(b, 1);
+		break;
+	case CONS_MSG_TIMEOUT_NOW:
 		break;
 	case CONS_MSG_VOTE_RESP:
 	case CONS_MSG_PREVOTE_RESP:
@@ -156,6 +160,13 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 	case CONS_MSG_VOTE_REQ:
 	case CONS_MSG_PREVOTE_REQ:
 		m->vote_req.last_zxid = rd_u64(&r);
+		if (rd_ok(&r) && r.left) {
+			m->vote_req.transfer = rd_u8(&r);
+			if (m->vote_req.transfer != 1)
+				r.bad = 1; /* absent is encoded as nothing */
+		}
+		break;
+	case CONS_MSG_TIMEOUT_NOW:
 		break;
 	case CONS_MSG_VOTE_RESP:
 	case CONS_MSG_PREVOTE_RESP:

@@ -9,7 +9,9 @@
  *   u32 from        sender's server id
  *   u32 epoch       sender's epoch
  *   body, by type:
- *     VOTE_REQ      u64 last_zxid (PREVOTE_REQ too)
+ *     VOTE_REQ      u64 last_zxid (PREVOTE_REQ too), then u8 1 only when
+ *                   the election is a leadership transfer
+ *     TIMEOUT_NOW   (empty: the leader hands leadership to the receiver)
  *     VOTE_RESP     u8 granted (PREVOTE_RESP too)
  *     APPEND        u64 prev_zxid, u64 commit_zxid, u64 read_seq, u32 n,
  *                   n x { u64 zxid, u8 type, i32 len, len bytes }

@@ -154,8 +154,10 @@ void cons_set_role(struct cons *c, enum cons_state s, uint32_t leader)
 	if (s == c->role_state && c->meta.epoch == c->role_epoch &&
 	    leader == c->role_leader)
 		return;
-	if (c->role_state == CONS_LEADER && s != CONS_LEADER)
+	if (c->role_state == CONS_LEADER && s != CONS_LEADER) {
 		cons_conf_lost_lead(c);
+		c->xfer_to = 0;
+	}
 	c->role_state = s;
 	c->role_epoch = c->meta.epoch;
 	c->role_leader = leader;
@@ -291,6 +293,8 @@ void cons_free(struct cons *c)
 		return;
 	cons_log_free(&c->log);
 	cons_conf_free(c);
+	cons_transfer_step_start(c);
+	cons_transfer_free(c);
 	free(c->reads);
 	free(c->writes);
 	free(c->acts);
@@ -343,6 +347,7 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 
 	c->n_acts = 0;
 	c->oom = 0;
+	cons_transfer_step_start(c);
 	if (ev->now_ms > c->now)
 		c->now = ev->now_ms;
 	if (c->boot_apply) {
@@ -358,6 +363,7 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		if (c->resync && !c->installing)
 			cons_persist(c, 1, c->log.n);
 		if (c->state == CONS_LEADER) {
+			cons_transfer_tick(c);
 			cons_leader_tick(c);
 		} else {
 			cons_read_tick(c);
@@ -401,6 +407,9 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		case CONS_MSG_READ_RESP:
 			cons_on_read_resp(c, ev->msg);
 			break;
+		case CONS_MSG_TIMEOUT_NOW:
+			cons_on_timeout_now(c, ev->msg);
+			break;
 		default:
 			break;
 		}
@@ -438,11 +447,16 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	case CONS_EV_RECONFIG:
 		rc = cons_on_reconfig(c, ev->reconfig.to, ev->reconfig.from_version);
 		break;
+	case CONS_EV_TRANSFER:
+		rc = cons_on_transfer(c, ev->transfer.to);
+		break;
 	case CONS_EV_SNAP_OFFER:
 		cons_on_snap_offer(c, ev->snap_offer.to, ev->snap_offer.zxid,
 				   ev->snap_offer.total, ev->snap_offer.status);
 		break;
 	}
+	/* Held requests go out (or are appended) before the flush writes. */
+	cons_transfer_progress(c);
 	if (c->state == CONS_LEADER) {
 		cons_conf_leader(c);
 		cons_leader_flush(c);
@@ -492,10 +506,11 @@ void cons_status(const struct cons *c, struct cons_status *out)
 	out->applied_zxid = c->applied;
 	out->snap_zxid = c->log.base;
 	out->n_entries = c->log.n;
-	out->can_prepare = c->state == CONS_LEADER && c->prep_ready;
+	out->can_prepare = c->state == CONS_LEADER && c->prep_ready && !c->xfer_to;
 	out->conf_version = c->conf.version;
 	out->conf_joint = c->conf.joint;
 	out->voter = !c->observer;
+	out->transfer_to = c->state == CONS_LEADER ? c->xfer_to : 0;
 }
 
 const struct cons_entry *cons_find(const struct cons *c, zxid_t zxid)

@@ -131,6 +131,15 @@
  * for an election timeout steps down (check-quorum), so a minority side
  * stops taking writes.
  *
+ * LEADERSHIP TRANSFER (cons_transfer.c; Raft thesis §3.10). On
+ * CONS_EV_TRANSFER the leader stops appending new requests (it holds
+ * them), brings the target up to its last entry, then sends it
+ * TIMEOUT_NOW; the target stands at once (no pre-vote; voters answer
+ * even though they hear the leader), and its higher epoch makes the old
+ * leader step down and hand what it held to the new leader. If the
+ * target has not taken over within an election timeout the leader
+ * resumes and appends what it held.
+ *
  * MEMBERSHIP (cons_config.c; joint consensus, Raft §4.3). Configurations
  * are CONFIG log entries and each server uses the newest in its log,
  * committed or not; a change (CONS_EV_RECONFIG on the leader: the whole
@@ -262,7 +271,9 @@ struct cons_config {
 	 * 8: a new leader lets its host prepare before it has applied the
 	 *    entries of earlier epochs.
 	 * 9: a membership change skips the joint configuration (the new one
-	 *    is used, alone, straight after the old). */
+	 *    is used, alone, straight after the old).
+	 * 10: a leadership transfer sends TIMEOUT_NOW at once: the target
+	 *    campaigns before it is up to date. */
 	int mutant;
 	/*
 	 * 0: the leader appends payloads forwarded by followers as they are
@@ -316,7 +327,8 @@ enum cons_msg_type {
 	CONS_MSG_PREVOTE_REQ,  /* would you vote for me in epoch+1? (vote_req) */
 	CONS_MSG_PREVOTE_RESP, /* the answer, no state changed (vote_resp) */
 	CONS_MSG_SNAP_ACK,     /* snapshot bytes received in order so far */
-	CONS_MSG_TYPE_MAX = CONS_MSG_SNAP_ACK,
+	CONS_MSG_TIMEOUT_NOW,  /* leadership transfer: stand for election now */
+	CONS_MSG_TYPE_MAX = CONS_MSG_TIMEOUT_NOW,
 };
 
 struct cons_msg {
@@ -326,6 +338,9 @@ struct cons_msg {
 	union {
 		struct {
 			zxid_t last_zxid;
+			/* a transfer's election: voters that hear the leader
+			 * answer anyway (Raft thesis §3.10); not on pre-vote */
+			uint8_t transfer;
 		} vote_req;
 		struct {
 			uint8_t granted;
@@ -389,6 +404,7 @@ enum cons_event_type {
 	CONS_EV_READ_INDEX, /* the host asks for a read index (token) */
 	CONS_EV_SNAP_OFFER, /* the host's newest snapshot, for a SNAP_SEND */
 	CONS_EV_RECONFIG,   /* leader: change the membership (cons_config.c) */
+	CONS_EV_TRANSFER,   /* leader: hand leadership to transfer.to */
 };
 
 struct cons_event {
@@ -430,6 +446,9 @@ struct cons_event {
 			 * (ZooKeeper's fromConfig); (zxid_t)-1 = no check */
 			zxid_t from_version;
 		} reconfig;
+		struct {
+			uint32_t to; /* a voter; 0 = the most up-to-date one */
+		} transfer;
 	};
 };
 
@@ -529,6 +548,12 @@ struct cons_action {
 
 /* Error codes returned by cons_step/cons_new (besides -ENOMEM, -EINVAL). */
 #define CONS_ENOTLEADER (-1001) /* proposal: no leader known to forward to */
+/* Proposal (forward_to_host, prepared txns) while this leader hands over
+ * leadership (CONS_EV_TRANSFER): nothing was appended; retry on the new
+ * leader, which the role callback names. Raw requests (CONS_EV_FORWARD,
+ * and proposals without forward_to_host) are held instead and go to
+ * whoever leads once the transfer ends. */
+#define CONS_ETRANSFER (-1002)
 
 /*
  * Create a core. cfg and boot are copied. Returns 0 or a negative errno
@@ -594,10 +619,11 @@ struct cons_status {
 	zxid_t applied_zxid;
 	zxid_t snap_zxid; /* the log holds nothing at or below this */
 	size_t n_entries;
-	int can_prepare;     /* leading, and PREPARE_READY was issued */
-	zxid_t conf_version; /* the configuration in force */
-	int conf_joint;	     /* it is joint: a change is under way */
-	int voter;	     /* this server votes in it */
+	int can_prepare;      /* leading, and PREPARE_READY was issued */
+	zxid_t conf_version;  /* the configuration in force */
+	int conf_joint;	      /* it is joint: a change is under way */
+	int voter;	      /* this server votes in it */
+	uint32_t transfer_to; /* leader: handing leadership to it (0 = no) */
 };
 void cons_status(const struct cons *c, struct cons_status *out);
 /* The entry with this zxid in the log, or NULL. Borrowed. */

@@ -45,6 +45,7 @@ static void send_vote_requests(struct cons *c)
 	unsigned i;
 
 	m.vote_req.last_zxid = cons_log_last(&c->log);
+	m.vote_req.transfer = c->campaign_transfer;
 	for (i = 0; i < c->n_peers; i++) {
 		if (c->peers[i].observer || (c->votes >> c->peers[i].slot & 1))
 			continue;
@@ -58,8 +59,9 @@ static void check_won(struct cons *c)
 		cons_become_leader(c);
 }
 
-static void start_election(struct cons *c)
+void cons_start_election(struct cons *c, int transfer)
 {
+	c->campaign_transfer = (uint8_t)transfer;
 	c->prevoting = 0;
 	cons_set_meta(c, c->meta.epoch + 1, c->cfg.self);
 	c->votes = cons_self_bit(c);
@@ -75,7 +77,7 @@ static void start_election(struct cons *c)
 static void check_prevotes(struct cons *c)
 {
 	if (c->prevoting && cons_quorum(c, c->prevotes))
-		start_election(c);
+		cons_start_election(c, 0);
 }
 
 static void start_prevote(struct cons *c)
@@ -102,7 +104,7 @@ void cons_election_tick(struct cons *c)
 	if (c->now < c->deadline)
 		return;
 	if (c->cfg.mutant == 6)
-		start_election(c); /* the planted bug: no pre-vote */
+		cons_start_election(c, 0); /* the planted bug: no pre-vote */
 	else
 		start_prevote(c);
 }
@@ -179,8 +181,13 @@ void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
 	if (!cons_may_vote(c))
 		return;
 	if (m->epoch > c->meta.epoch) {
-		if (c->state == CONS_LEADER ||
-		    (c->leader && c->now < c->heard_leader + c->cfg.election_timeout_ms))
+		/* A leader, or one that hears it, ignores a higher epoch (a
+		 * server back from a partition), unless the leader itself asked
+		 * for this election (a transfer, cons_transfer.c). */
+		if (!m->vote_req.transfer &&
+		    (c->state == CONS_LEADER ||
+		     (c->leader &&
+		      c->now < c->heard_leader + c->cfg.election_timeout_ms)))
 			return;
 		cons_become_follower(c, m->epoch, 0);
 	}

@@ -164,6 +164,17 @@ struct cons {
 	uint8_t in_conf[CONS_MEMBERSHIP_MAX]; /* with the snapshot being installed */
 	uint32_t in_conf_len;
 
+	/* leadership transfer (cons_transfer.c) */
+	uint32_t xfer_to;	/* leader: the target, 0 = none */
+	uint64_t xfer_deadline; /* give up and resume at */
+	uint8_t xfer_sent;	/* TIMEOUT_NOW sent */
+	struct cons_held *held; /* requests held during a transfer */
+	size_t n_held, cap_held;
+	uint64_t held_until;		 /* drop what is held after this */
+	struct cons_payload *held_views; /* what this step handed on */
+	uint8_t held_done;		 /* free the held at the next step */
+	uint8_t campaign_transfer;	 /* candidate: standing on TIMEOUT_NOW */
+
 	struct cons_action *acts;
 	size_t *act_pos; /* log position an action's entries start at, or SIZE_MAX */
 	size_t n_acts, cap_acts;
@@ -260,6 +271,22 @@ void cons_conf_compact(struct cons *c, zxid_t zxid);
 void cons_conf_installed(struct cons *c);
 const uint8_t *cons_conf_at(const struct cons *c, zxid_t zxid, uint32_t *len);
 int cons_conf_entry_ok(const struct cons_entry *e);
+
+/* cons_transfer.c */
+struct cons_held {
+	uint32_t from; /* whose host sent it (self: ours) */
+	uint8_t *data;
+	uint32_t len;
+};
+int cons_on_transfer(struct cons *c, uint32_t to);
+int cons_transfer_hold(struct cons *c, uint32_t from, const struct cons_payload *p,
+		       size_t n);
+void cons_transfer_progress(struct cons *c);
+void cons_transfer_tick(struct cons *c);
+void cons_on_timeout_now(struct cons *c, const struct cons_msg *m);
+void cons_transfer_free(struct cons *c);
+void cons_transfer_step_start(struct cons *c);
+void cons_start_election(struct cons *c, int transfer);
 
 /* cons_read.c */
 int cons_read_index(struct cons *c, uint64_t token);

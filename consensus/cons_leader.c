@@ -74,6 +74,12 @@ int cons_propose(struct cons *c, const struct cons_payload *p, size_t n)
 		cons_send(c, c->leader, &m, SIZE_MAX);
 		return 0;
 	}
+	if (c->xfer_to) {
+		/* Handing over: hold raw requests, refuse prepared ones. */
+		if (c->cfg.forward_to_host)
+			return CONS_ETRANSFER;
+		return cons_transfer_hold(c, c->cfg.self, p, n);
+	}
 	for (i = 0; i < n; i++) {
 		if (c->counter >= UINT32_MAX - 1) {
 			/* The counter is spent: a new epoch restarts it (as
@@ -103,9 +109,16 @@ static void forwarded(struct cons *c, uint32_t from, const struct cons_payload *
 
 void cons_on_forward(struct cons *c, const struct cons_msg *m)
 {
-	if (c->state != CONS_LEADER)
+	if (c->state != CONS_LEADER) {
+		/* Sent to a leader that has since stepped down (a transfer, an
+		 * election): relay them to the leader it learns of, rather than
+		 * fail writes the sender's host counts as handed on. */
+		(void)cons_transfer_hold(c, m->from, m->forward.payloads, m->forward.n);
 		return;
-	if (c->cfg.forward_to_host)
+	}
+	if (c->cfg.forward_to_host && c->xfer_to)
+		(void)cons_transfer_hold(c, m->from, m->forward.payloads, m->forward.n);
+	else if (c->cfg.forward_to_host)
 		forwarded(c, m->from, m->forward.payloads, m->forward.n);
 	else
 		(void)cons_propose(c, m->forward.payloads, m->forward.n);
@@ -119,6 +132,8 @@ int cons_forward(struct cons *c, const struct cons_payload *p, size_t n)
 	for (i = 0; i < n; i++)
 		if (p[i].len > CONS_MAX_PAYLOAD)
 			return -EINVAL;
+	if (c->state == CONS_LEADER && c->xfer_to)
+		return cons_transfer_hold(c, c->cfg.self, p, n);
 	if (c->state == CONS_LEADER) {
 		forwarded(c, c->cfg.self, p, (uint32_t)n);
 		return 0;
@@ -149,7 +164,8 @@ static void check_prepare_ready(struct cons *c)
 
 zxid_t cons_next_zxid(const struct cons *c)
 {
-	if (c->state != CONS_LEADER || c->counter >= UINT32_MAX - 1 || !c->prep_ready)
+	if (c->state != CONS_LEADER || c->counter >= UINT32_MAX - 1 || !c->prep_ready ||
+	    c->xfer_to)
 		return 0;
 	return zxid_make(c->meta.epoch, c->counter + 1);
 }

@@ -746,3 +746,22 @@ void cons_node_membership(struct cons_node *n, int committed, struct cons_member
 {
 	cons_get_membership(n->core, committed, out);
 }
+
+int cons_node_transfer(struct cons_node *n, uint32_t to)
+{
+	struct cons_event ev = {.type = CONS_EV_TRANSFER};
+	const struct cons_action *a;
+	size_t na;
+	int rc;
+
+	if (n->busy)
+		return -EAGAIN;
+	ev.now_ms = n->host.now(n->host.arg);
+	ev.transfer.to = to;
+	n->busy = 1;
+	rc = cons_step(n->core, &ev, &a, &na);
+	do_actions(n, a, na);
+	drain(n);
+	n->busy = 0;
+	return rc;
+}

@@ -200,6 +200,19 @@ int cons_node_reconfig(struct cons_node *n, const struct cons_membership *to,
 void cons_node_membership(struct cons_node *n, int committed,
 			  struct cons_membership *out);
 
+/*
+ * Hand leadership to server `to` (a voter; 0 = the most up-to-date one),
+ * Raft thesis §3.10 (cons_transfer.c): returns 0 when started (the role
+ * callback reports the outcome: this server follows `to`, or it stays
+ * leader if `to` did not take over within an election timeout),
+ * CONS_ENOTLEADER, -EBUSY (a transfer or membership change is under way),
+ * -EINVAL (not a voter) or -EAGAIN (inside a callback). Meanwhile
+ * cons_node_propose holds raw requests (forwarding them to the new leader
+ * afterwards) and, with forward_to_host, refuses prepared ones with
+ * CONS_ETRANSFER (retry on the new leader); cons_node_next_zxid is 0.
+ */
+int cons_node_transfer(struct cons_node *n, uint32_t to);
+
 struct cons *cons_node_core(struct cons_node *n);
 
 #endif

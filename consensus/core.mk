@@ -3,7 +3,7 @@
 noinst_LIBRARIES += libqcons.a
 libqcons_a_SOURCES = consensus/cons.h consensus/cons_int.h consensus/cons.c \
 	consensus/cons_log.c consensus/cons_election.c consensus/cons_leader.c \
-	consensus/cons_follower.c consensus/cons_snapshot.c consensus/cons_read.c consensus/cons_config.c \
+	consensus/cons_follower.c consensus/cons_snapshot.c consensus/cons_read.c consensus/cons_config.c consensus/cons_transfer.c \
 	consensus/quorum.h consensus/quorum.c consensus/codec.h consensus/codec.c
 
 libqcons_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CONS)
@@ -14,8 +14,9 @@ QFS_CONS_LIBS = libqcons.a libqutil.a
 QFS_SIM_SOURCES = tests/sim/sim.h tests/sim/sim.c tests/sim/sim_store.c \
 	tests/sim/sim_net.c tests/sim/sim_check.c
 
-# The simulator: `make sim SEEDS=N [MUTANT=1..9] [SCENARIO=1|2|3] [RECONFIG=1]` (mutant 6,
-# no pre-vote, shows in SCENARIO=1: a follower rejoining from a partition).
+# The simulator: `make sim SEEDS=N [MUTANT=1..10] [SCENARIO=1..4] [RECONFIG=1]` (mutant 6,
+# no pre-vote, shows in SCENARIO=1: a follower rejoining from a partition; mutant
+# 10, a transfer target standing before it caught up, in SCENARIO=4).
 noinst_PROGRAMS += tests/sim/qfs_sim
 tests_sim_qfs_sim_SOURCES = $(QFS_SIM_SOURCES) tests/sim/sim_main.c
 tests_sim_qfs_sim_LDADD = $(QFS_CONS_LIBS)

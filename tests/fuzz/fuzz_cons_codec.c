@@ -6,7 +6,8 @@
  * pre-votes, appends and answers with read rounds, snapshot chunks and
  * their acks, forwards, read index requests and answers), plus an append
  * holding CONFIG entries (joint and not) and a snapshot chunk carrying a
- * configuration. Configuration payloads (cons_membership_decode) are
+ * configuration, TIMEOUT_NOW and a vote request with the transfer flag.
+ * Configuration payloads (cons_membership_decode) are
  * fuzzed too: what decodes must encode back to the same bytes.
  */
 #include <stdlib.h>

@@ -855,6 +855,16 @@ static void reconfig(struct sim *s)
 			t.m[0].observer = 0;
 		break;
 	}
+	if (rrand(s) % 4 == 0) {
+		/* Leadership transfer, to a given voter or the best one. */
+		uint32_t to = (uint32_t)(rrand(s) % 2 ? 0 : t.m[i].id);
+
+		rc = cons_node_transfer(l->node, to);
+		s->transfers++;
+		s->transfers_ok += rc == 0;
+		sim_tracef(s, "transfer leadership from n%u to n%u: %d", l->id, to, rc);
+		return;
+	}
 	/* ZooKeeper's fromConfig: a stale version is refused. */
 	if (cons_node_reconfig(l->node, &t, cur.version + 1) != -ESTALE)
 		sim_violation(s, "n%u took a reconfig from a stale version", l->id);
@@ -873,6 +883,7 @@ static void propose(struct sim *s, struct sim_node *n, uint64_t id)
 	uint8_t buf[40];
 	struct cons_payload p;
 	uint32_t len = 8 + (uint32_t)(id % 32), i;
+	int rc;
 
 	for (i = 0; i < 8; i++)
 		buf[i] = (uint8_t)(id >> (56 - 8 * i));
@@ -881,9 +892,21 @@ static void propose(struct sim *s, struct sim_node *n, uint64_t id)
 	p.data = buf;
 	p.len = len;
 	if (s->fwd_host)
-		(void)cons_node_forward(n->node, &p, 1);
+		rc = cons_node_forward(n->node, &p, 1);
 	else
-		(void)cons_node_propose(n->node, &p, 1);
+		rc = cons_node_propose(n->node, &p, 1);
+	/* In the transfer scenario a refused write is retried (elsewhere), as
+	 * a ZooKeeper client does after a connection loss, and counted. */
+	if (rc && s->o.scenario == 4 && id < (1ull << 32)) {
+		/* Counted while the transfer is under way (before the first
+		 * election they are the usual "no leader yet"). */
+		if (s->xfer_first && s->xfer_last == UINT64_MAX) {
+			s->xfer_refused++;
+			sim_tracef(s, "write %llu refused by n%u: %d",
+				   (unsigned long long)id, n->id, rc);
+		}
+		sim_push(s, s->now + 20, SIM_EV_RETRY, n->idx, (uint32_t)id);
+	}
 }
 
 static int running(struct sim *s, struct sim_node *n)
@@ -1008,6 +1031,8 @@ static void setup(struct sim *s)
 		s->snap_window = (uint32_t)range(s, 2, 8);
 	}
 	s->legacy_snap = sim_chance(s, 25);
+	if (s->o.scenario == 4)
+		s->snap_every = 1u << 30; /* the target catches up from the log */
 	sim_tracef(
 	    s, "seed %llu: %d participants, %d observers, quorum %s, snapshot every %u",
 	    (unsigned long long)s->o.seed, parts, obs,
@@ -1066,11 +1091,117 @@ static void scenario_far_behind(struct sim *s)
 	}
 }
 
+/*
+ * Scenario 4 (leadership transfer): under the steady write load, the
+ * leader's link to one follower is cut for a few heartbeats so that it
+ * falls behind, then restored and the leader asked to transfer to it at
+ * once. The target must lead the very next epoch within an election
+ * timeout and a round trip of catching up (the transfer waits for it to
+ * catch up: mutant 10 does not, and the target loses that election), and
+ * every write issued from the request until it leads must commit.
+ */
+static void scenario_transfer(struct sim *s)
+{
+	struct cons_status st;
+	int i, l = -1;
+
+	switch (s->sc_stage++) {
+	case 0:
+		for (i = 0; i < s->n; i++) {
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			if (st.state == CONS_LEADER) {
+				l = i;
+				s->sc_epoch = st.epoch;
+			}
+		}
+		if (l < 0)
+			sim_violation(s, "scenario: no leader after 1500 ms");
+		s->sc_leader = s->nodes[l].id;
+		/* A follower the others can do without (weights may forbid):
+		 * cutting it off must not cost the leader its quorum. */
+		s->sc_node = -1;
+		for (i = 0; i < s->n; i++)
+			if (i != l && !s->nodes[i].observer &&
+			    quorum_contains(&s->q, ((1ull << s->n) - 1) & ~(1ull << i)) &&
+			    (s->sc_node < 0 || sim_rand(s) % 2))
+				s->sc_node = i;
+		if (s->sc_node < 0) {
+			s->sc_stage = 99;
+			break;
+		}
+		s->block[l][s->sc_node] = 1;
+		sim_tracef(s, "scenario: n%u falls behind leader n%u",
+			   s->nodes[s->sc_node].id, s->sc_leader);
+		sim_push(s, s->now + 4ull * s->heartbeat_ms, SIM_EV_SCENARIO, 0, 0);
+		break;
+	case 1:
+		heal_network(s);
+		s->xfer_first = s->next_id + 1;
+		s->xfer_last = UINT64_MAX;
+		s->sc_at = s->now;
+		i = cons_node_transfer(s->nodes[s->sc_leader - 1].node,
+				       s->nodes[s->sc_node].id);
+		sim_tracef(s, "scenario: transfer leadership from n%u to n%u: %d",
+			   s->sc_leader, s->nodes[s->sc_node].id, i);
+		if (i)
+			sim_violation(s, "scenario: the transfer was refused (%d)", i);
+		sim_push(s, s->now + 1, SIM_EV_SCENARIO, 0, 0);
+		break;
+	case 2:
+		cons_status(cons_node_core(s->nodes[s->sc_node].node), &st);
+		if (st.state == CONS_LEADER) {
+			s->xfer_ms = s->now - s->sc_at;
+			s->xfer_last = s->next_id;
+			if (st.epoch != s->sc_epoch + 1 ||
+			    s->max_lead_epoch != s->sc_epoch + 1)
+				sim_violation(s,
+					      "scenario: n%u took over in epoch %u, not "
+					      "%u",
+					      s->nodes[s->sc_node].id, st.epoch,
+					      s->sc_epoch + 1);
+			sim_tracef(s, "scenario: n%u leads after %llu ms",
+				   s->nodes[s->sc_node].id,
+				   (unsigned long long)s->xfer_ms);
+			break;
+		}
+		cons_status(cons_node_core(s->nodes[s->sc_leader - 1].node), &st);
+		if (st.state == CONS_LEADER && st.epoch == s->sc_epoch &&
+		    !st.transfer_to && s->max_lead_epoch == s->sc_epoch) {
+			/* It gave up (the target did not catch up within an
+			 * election timeout) and resumed: allowed, counted. */
+			s->xfer_last = s->next_id;
+			s->xfer_gave_up = 1;
+			sim_tracef(s, "scenario: the transfer gave up; n%u resumed",
+				   s->sc_leader);
+			break;
+		}
+		if (s->now > s->sc_at + 3ull * s->election_ms + 100 ||
+		    s->max_lead_epoch != s->sc_epoch)
+			sim_violation(s,
+				      "scenario: transfer target n%u did not take over "
+				      "(leader now n%u of epoch %u)",
+				      s->nodes[s->sc_node].id,
+				      s->max_lead_epoch < s->l_cap
+					  ? s->leaders[s->max_lead_epoch]
+					  : 0,
+				      s->max_lead_epoch);
+		s->sc_stage = 2;
+		sim_push(s, s->now + 1, SIM_EV_SCENARIO, 0, 0);
+		break;
+	default:
+		break;
+	}
+}
+
 static void scenario_step(struct sim *s)
 {
 	struct cons_status st;
 	int i;
 
+	if (s->o.scenario == 4) {
+		scenario_transfer(s);
+		return;
+	}
 	if (s->o.scenario == 2) {
 		scenario_far_behind(s);
 		return;
@@ -1218,6 +1349,14 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 	case SIM_EV_RECONFIG:
 		reconfig(s);
 		break;
+	case SIM_EV_RETRY:
+		n = &s->nodes[(ev->node + 1 + (int)(sim_rand(s) % (uint64_t)(s->n - 1))) %
+			      s->n];
+		if (running(s, n))
+			propose(s, n, ev->gen);
+		else
+			sim_push(s, s->now + 20, SIM_EV_RETRY, n->idx, ev->gen);
+		break;
 	case SIM_EV_SYNC_AT:
 		read_at(s, n);
 		break;
@@ -1254,7 +1393,7 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		s->hold_until = 1500 + 18ull * s->election_ms + 1;
 	} else if (o->scenario == 2) {
 		sim_push(s, 400, SIM_EV_SCENARIO, 0, 0);
-	} else if (o->scenario == 3) {
+	} else if (o->scenario == 3 || o->scenario == 4) {
 		sim_push(s, 1500, SIM_EV_SCENARIO, 0, 0);
 	} else if (!o->no_faults) {
 		sim_push(s, range(s, 20, 300), SIM_EV_FAULT, 0, 0);
@@ -1304,6 +1443,13 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		for (i = 0; i < SIM_PROBES; i++)
 			sim_tracef(s, "probe %d at %ld", i, s->probe_pos[i]);
 	}
+	if (s->live_ok && s->o.scenario == 4 && s->sc_stage != 99 &&
+	    s->xfer_committed != s->xfer_last - s->xfer_first + 1)
+		sim_violation(s,
+			      "scenario: %llu of the %llu writes issued during the "
+			      "transfer committed",
+			      (unsigned long long)s->xfer_committed,
+			      (unsigned long long)(s->xfer_last - s->xfer_first + 1));
 	if (s->live_ok && s->o.scenario == 2 &&
 	    (!s->nodes[s->sc_node].snaps ||
 	     s->nodes[s->sc_node].snap_bytes <= 4ull * s->snap_chunk))

@@ -71,7 +71,7 @@ struct sim_state {
 	uint64_t cas;
 };
 
-#define SIM_HOLD 16
+#define SIM_HOLD 64
 
 struct sim_node {
 	struct sim *sim;
@@ -159,7 +159,10 @@ struct sim_opts {
 	 * timeouts, then rejoins; the leader must survive it (pre-vote).
 	 * 2: a server far behind catches up by snapshot over a lossy network.
 	 * 3: the leader is paused past an election and asked for a sync as
-	 *    it resumes (ZooKeeper's stale sync). */
+	 *    it resumes (ZooKeeper's stale sync).
+	 * 4: leadership transfer under a steady write load to a follower
+	 *    that has fallen behind: it must take over in the next epoch, and
+	 *    every write issued meanwhile must commit (none failed). */
 	int scenario;
 	/* Membership changes (and leadership transfers) during the faults:
 	 * 0 = on half the seeds, 1 = always, -1 = never. Scenarios have none. */
@@ -200,6 +203,7 @@ struct sim {
 	uint64_t hold_until; /* a scenario runs at least until then */
 	int sc_stage, sc_node;
 	uint32_t sc_leader, sc_epoch;
+	uint64_t sc_at;
 	int healed;
 	uint64_t next_id;
 
@@ -208,6 +212,12 @@ struct sim {
 	int reconfig;
 	uint64_t rrng;
 	uint64_t reconfigs, reconfigs_ok, reconfigs_failed, configs_committed;
+	uint64_t transfers, transfers_ok;
+	/* scenario 4: the writes issued during the transfer, and how many of
+	 * them committed; writes refused (retried) meanwhile */
+	uint64_t xfer_first, xfer_last, xfer_committed, xfer_refused;
+	uint64_t xfer_ms;	      /* from the request to the target leading */
+	int xfer_gave_up;	      /* the target was too slow: the leader resumed */
 	struct cons_membership gconf; /* the newest committed configuration */
 
 	/* checker */
@@ -261,6 +271,7 @@ enum {
 	SIM_EV_SYNC_AT, /* a client issues a sync to a given server */
 	SIM_EV_SCENARIO,
 	SIM_EV_RECONFIG, /* change the membership (or transfer leadership) */
+	SIM_EV_RETRY,	 /* a client retries a refused write (gen = its id) */
 };
 
 /* sim_store.c */

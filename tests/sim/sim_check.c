@@ -239,6 +239,10 @@ void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
 			if (push_global(s, e->zxid, ph, prefix))
 				sim_violation(s, "out of memory");
 			s->commits++;
+			if (e->type == CONS_ENTRY_TXN && s->xfer_first &&
+			    payload_id(e) >= s->xfer_first &&
+			    payload_id(e) <= s->xfer_last)
+				s->xfer_committed++;
 			for (k = 0; k < SIM_PROBES; k++)
 				if (e->type == CONS_ENTRY_TXN &&
 				    payload_id(e) == s->probe_id[k] &&

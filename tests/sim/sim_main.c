@@ -30,6 +30,8 @@ int main(int argc, char **argv)
 	uint64_t seeds = 100, start = 1, i, bad = 0, steps = 0, commits = 0, live_max = 0;
 	uint64_t snaps = 0, snap_bytes = 0, rc_n = 0, rc_ok = 0, rc_failed = 0,
 		 rc_conf = 0;
+	uint64_t xf_n = 0, xf_ok = 0, xf_done = 0, xf_gave_up = 0, xf_ms = 0, xf_max = 0;
+	uint64_t xf_writes = 0, xf_refused = 0;
 	struct sim *s;
 	double t0;
 	int a;
@@ -100,6 +102,19 @@ int main(int argc, char **argv)
 		rc_ok += s->reconfigs_ok;
 		rc_failed += s->reconfigs_failed;
 		rc_conf += s->configs_committed;
+		xf_n += s->transfers;
+		xf_ok += s->transfers_ok;
+		if (o.scenario == 4 && !s->violations && s->xfer_first) {
+			xf_gave_up += s->xfer_gave_up;
+			if (!s->xfer_gave_up) {
+				xf_done++;
+				xf_ms += s->xfer_ms;
+				if (s->xfer_ms > xf_max)
+					xf_max = s->xfer_ms;
+			}
+			xf_writes += s->xfer_last - s->xfer_first + 1;
+			xf_refused += s->xfer_refused;
+		}
 		sim_free(s);
 	}
 	if (seeds > 1) {
@@ -119,6 +134,18 @@ int main(int argc, char **argv)
 		       "committed (joint and new)\n",
 		       (unsigned long long)rc_n, (unsigned long long)rc_ok,
 		       (unsigned long long)rc_failed, (unsigned long long)rc_conf);
+	if (seeds > 1 && xf_n)
+		printf("sim: %llu leadership transfers asked, %llu started\n",
+		       (unsigned long long)xf_n, (unsigned long long)xf_ok);
+	if (seeds > 1 && o.scenario == 4)
+		printf(
+		    "sim: transfer scenario: %llu took over (mean %.1f ms, max %llu ms "
+		    "from the request to the target leading), %llu gave up (target "
+		    "too slow to catch up); %llu writes issued meanwhile all "
+		    "committed, %llu refusals retried by clients\n",
+		    (unsigned long long)xf_done, xf_done ? (double)xf_ms / xf_done : 0.0,
+		    (unsigned long long)xf_max, (unsigned long long)xf_gave_up,
+		    (unsigned long long)xf_writes, (unsigned long long)xf_refused);
 	printf("sim: %llu seeds, %llu violations\n", (unsigned long long)seeds,
 	       (unsigned long long)bad);
 	free(s);

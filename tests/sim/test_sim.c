@@ -261,6 +261,27 @@ static void test_mutant_joint_skipped(void)
 	TAP_ASSERT(bad > 0);
 }
 
+/* Leadership transfer to a follower that fell behind, under load. */
+static void test_transfer(void)
+{
+	scenario = 4;
+	TAP_EQ(sweep(1, 200, 0, -1, 0), 0);
+	scenario = 0;
+}
+
+static void test_mutant_transfer_early(void)
+{
+	uint64_t bad;
+
+	scenario = 4;
+	bad = sweep(1, 200, 0, -1, 10);
+	scenario = 0;
+	printf("# mutant 10 (transfer target campaigns before it is up to date): %llu "
+	       "of 200 seeds violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad >= 100);
+}
+
 static const struct tap_case cases[] = {
     {"sim sweep of mixed clusters under faults: no violations", test_sweep},
     {"sim 3 participants: no violations", test_three},
@@ -286,6 +307,11 @@ static const struct tap_case cases[] = {
     {"sim regression seeds", test_regressions},
     {"sim membership changes under faults: no violations", test_reconfig},
     {"sim mutant 9 (joint configuration skipped) is caught", test_mutant_joint_skipped},
+    {"sim leadership transfer to a follower behind, under load: target takes over, no "
+     "write lost",
+     test_transfer},
+    {"sim mutant 10 (transfer target campaigns before it is up to date) is caught",
+     test_mutant_transfer_early},
 };
 
 TAP_MAIN(cases)

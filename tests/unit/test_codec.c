@@ -295,7 +295,41 @@ static void test_membership(void)
 	buf_free(&b);
 }
 
+/* Leadership transfer: TIMEOUT_NOW, and the vote request's transfer flag
+ * (absent when 0, so plain requests are byte-for-byte as before). */
+static void test_transfer(void)
+{
+	struct cons_msg m = {.type = CONS_MSG_VOTE_REQ, .from = 3, .epoch = 7}, o;
+	struct buf b;
+	size_t plain;
+
+	m.vote_req.last_zxid = 0x700000002ull;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.vote_req.transfer, 0);
+	plain = b.len;
+	buf_free(&b);
+	m.vote_req.transfer = 1;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.vote_req.transfer, 1);
+	TAP_EQ(o.vote_req.last_zxid, 0x700000002ull);
+	TAP_EQ(b.len, plain + 1);
+	b.data[b.len - 1] = 2; /* only 1 is a flag */
+	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
+	buf_free(&b);
+	memset(&m, 0, sizeof(m));
+	m.type = CONS_MSG_TIMEOUT_NOW;
+	m.from = 1;
+	m.epoch = 7;
+	roundtrip(&m, &o, &b);
+	buf_put_u8(&b, 0); /* trailing bytes */
+	b.data[3]++;
+	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
+	buf_free(&b);
+}
+
 static const struct tap_case cases[] = {
+    {"codec leadership transfer: TIMEOUT_NOW and the vote's transfer flag",
+     test_transfer},
     {"codec memberships and the config in a snapshot chunk", test_membership},
     {"codec vote and pre-vote requests and replies round trip", test_vote},
     {"codec append with entries round trips", test_append},

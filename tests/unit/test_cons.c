@@ -1644,6 +1644,180 @@ static void test_config_invariant(void)
 	TAP_EQ(inv_hit, 1);
 }
 
+/* ---- leadership transfer (cons_transfer.c) ---- */
+
+static int transfer(struct h *h, uint32_t to, uint64_t now)
+{
+	struct cons_event e = {.type = CONS_EV_TRANSFER, .now_ms = now};
+
+	e.transfer.to = to;
+	ev(h, &e);
+	return h->rc;
+}
+
+static int propose1(struct h *h, const char *x, uint64_t now)
+{
+	struct cons_payload p = {(const uint8_t *)x, (uint32_t)strlen(x)};
+	struct cons_event e = {.type = CONS_EV_PROPOSE, .now_ms = now};
+
+	e.propose.p = &p;
+	e.propose.n = 1;
+	ev(h, &e);
+	return h->rc;
+}
+
+/* The leader holds new requests, waits for the target to catch up, sends
+ * TIMEOUT_NOW, steps down on the target's transfer vote (though it still
+ * leads) and forwards what it held to the new leader. */
+static void test_transfer(void)
+{
+	struct cons_entry ep = {zxid_make(2, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_msg r = ack(2, 1, zxid_make(1, 0), 0), m;
+	struct cons_msg v = {.type = CONS_MSG_VOTE_REQ, .from = 3, .epoch = 2};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	elect(&h);
+	recv(&h, &r, 1004);
+	TAP_EQ(transfer(&h, 1, 1005), -EINVAL); /* itself */
+	TAP_EQ(transfer(&h, 3, 1005), 0);
+	TAP_EQ(transfer(&h, 2, 1005), -EBUSY);
+	TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_TIMEOUT_NOW)); /* 3 is behind */
+	TAP_EQ(cons_next_zxid(h.c), 0);				    /* prepare nothing */
+	TAP_EQ(propose1(&h, "held", 1006), 0);
+	TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_LOG, 0)); /* not appended */
+	cons_status(h.c, &st);
+	TAP_EQ(st.transfer_to, 3);
+	TAP_EQ(st.last_zxid, zxid_make(1, 0));
+	r = ack(3, 1, zxid_make(1, 0), 0);
+	recv(&h, &r, 1010);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_TIMEOUT_NOW);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.to, 3);
+	/* The target's election: the leader answers though it leads. */
+	v.vote_req.last_zxid = zxid_make(1, 0);
+	v.vote_req.transfer = 1;
+	recv(&h, &v, 1011);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_FOLLOWER);
+	TAP_EQ(st.epoch, 2);
+	meta_done(&h, 1012);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP);
+	TAP_ASSERT(a && a->send.msg.vote_resp.granted);
+	/* The new leader is heard: the held request goes to it. */
+	m = append(3, 2, zxid_make(1, 0), zxid_make(1, 0), &ep, 1);
+	recv(&h, &m, 1013);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_FORWARD);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.to, 3);
+	TAP_EQ(a->send.msg.forward.n, 1);
+	TAP_ASSERT(memcmp(a->send.msg.forward.payloads[0].data, "held", 4) == 0);
+	tick(&h, 1014); /* frees them */
+	cons_free(h.c);
+}
+
+/* A target that does not take over within an election timeout: the
+ * leader resumes and appends what it held; a follower cannot transfer. */
+static void test_transfer_timeout(void)
+{
+	struct cons_msg r = ack(2, 1, zxid_make(1, 0), 0);
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	elect(&h);
+	recv(&h, &r, 1004);
+	TAP_EQ(transfer(&h, 3, 1005), 0);
+	TAP_EQ(propose1(&h, "held", 1006), 0);
+	tick(&h, 1050);
+	TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_LOG, 0));
+	recv(&h, &r, 1090); /* 2 keeps answering: check-quorum holds */
+	tick(&h, 1105);
+	a = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->log.n, 1);
+	TAP_ASSERT(memcmp(a->log.entries[0].data, "held", 4) == 0);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_LEADER);
+	TAP_EQ(st.transfer_to, 0);
+	TAP_ASSERT(cons_next_zxid(h.c) != 0);
+	cons_free(h.c);
+
+	make(&h, 2, 3, NULL, 0);
+	TAP_EQ(transfer(&h, 3, 10), CONS_ENOTLEADER);
+	cons_free(h.c);
+}
+
+/* Mutant 10 sends TIMEOUT_NOW before the target caught up. */
+static void test_transfer_mutant(void)
+{
+	struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 1};
+	const struct cons_action *w;
+	struct h h;
+
+	make(&h, 1, 3, NULL, 10);
+	tick(&h, 1000);
+	prevote_granted(&h, 1000);
+	meta_done(&h, 1001);
+	v.vote_resp.granted = 1;
+	recv(&h, &v, 1002);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	log_done(&h, w->log.seq, 1003);
+	TAP_EQ(transfer(&h, 3, 1005), 0);
+	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_TIMEOUT_NOW));
+	cons_free(h.c);
+}
+
+/* The target stands at once (no pre-vote) with the transfer flag; a
+ * voter that hears its leader answers only such a request. */
+static void test_timeout_now(void)
+{
+	struct cons_entry ep = {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, &ep, 1);
+	struct cons_msg tn = {.type = CONS_MSG_TIMEOUT_NOW, .from = 1, .epoch = 1};
+	struct cons_msg v = {.type = CONS_MSG_VOTE_REQ, .from = 3, .epoch = 2};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	tn.from = 3; /* not from the leader: ignored */
+	recv(&h, &tn, 11);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 1);
+	tn.from = 1;
+	recv(&h, &tn, 12);
+	TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ));
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_CANDIDATE);
+	TAP_EQ(st.epoch, 2);
+	meta_done(&h, 13);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_REQ);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_req.transfer, 1);
+	cons_free(h.c);
+
+	/* The voter side: hears leader 1, so a plain request from 3 is ignored,
+	 * a transfer one is answered. */
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	meta_done(&h, 11);
+	v.vote_req.last_zxid = zxid_make(1, 0);
+	recv(&h, &v, 20);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 1);
+	v.vote_req.transfer = 1;
+	recv(&h, &v, 21);
+	meta_done(&h, 22);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP);
+	TAP_ASSERT(a && a->send.msg.vote_resp.granted);
+	cons_free(h.c);
+}
+
 static const struct tap_case cases[] = {
     {"cons single server elects itself once its vote is durable, batches, commits",
      test_single},
@@ -1702,6 +1876,14 @@ static const struct tap_case cases[] = {
     {"cons the configuration survives restarts (log, snapshot bytes)", test_config_boot},
     {"cons a config skipping the joint phase is a fatal invariant",
      test_config_invariant},
+    {"cons transfer: hold requests, catch the target up, TIMEOUT_NOW, hand over",
+     test_transfer},
+    {"cons transfer: the leader resumes after an election timeout",
+     test_transfer_timeout},
+    {"cons mutant 10 sends TIMEOUT_NOW before the target caught up",
+     test_transfer_mutant},
+    {"cons TIMEOUT_NOW: stand without pre-vote; voters answer transfer votes",
+     test_timeout_now},
 };
 
 TAP_MAIN(cases)
