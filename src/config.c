@@ -57,6 +57,8 @@ static const struct cfg_key {
 	{"saslUsers", CFG_STR | CFG_SECRET, CFG_OFF(sasl_users), 0, 0},
 	{"clientMaxOutstanding", CFG_INT, CFG_OFF(client_max_outstanding), 1, 1000000},
 	{"clientMaxWatches", CFG_INT, CFG_OFF(client_max_watches), 1, 100000000},
+	{"clusterName", CFG_STR, CFG_OFF(cluster_name), 0, 0},
+	{"clusterSecretFile", CFG_STR, CFG_OFF(cluster_secret_file), 0, 0},
 	/* accepted for zoo.cfg compatibility; not acted on yet */
 	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
 	{"reconfigEnabled", CFG_ACCEPTED, 0, 0, 0},
@@ -120,6 +122,9 @@ void config_free(struct qfs_config *c)
 		free(c->servers[i].client_host);
 	}
 	free(c->servers);
+	if (c->cluster_secret)
+		memset(c->cluster_secret, 0, c->cluster_secret_len);
+	free(c->cluster_secret);
 	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
 		if (CFG_TYPE(&cfg_keys[i]) == CFG_STR)
 			free(*(char **)((char *)c + cfg_keys[i].off));
@@ -214,8 +219,8 @@ static int parse_server(struct qfs_config *c, const char *key, const char *value
 	int64_t id, port;
 	int nf = 0, rc = -EINVAL;
 
-	if (parse_i64(key + 7, 0, 254, &id) < 0)
-		return cfg_err(errbuf, errlen, "%s: bad server id in '%s' (0..254: session ids carry it in their top byte)", origin, key);
+	if (parse_i64(key + 7, 1, 254, &id) < 0)
+		return cfg_err(errbuf, errlen, "%s: bad server id in '%s' (1..254: session ids carry it in their top byte)", origin, key);
 	copy = strdup(value);
 	if (!copy)
 		return -ENOMEM;
@@ -230,6 +235,7 @@ static int parse_server(struct qfs_config *c, const char *key, const char *value
 		goto out;
 	}
 	s.id = id;
+	s.weight = 1;
 	if (parse_i64(f[1], 1, 65535, &port) < 0)
 		goto bad_port;
 	s.peer_port = (int)port;
@@ -587,8 +593,113 @@ static int read_myid(struct qfs_config *c, char *errbuf, size_t errlen)
 	return 0;
 }
 
+static struct qfs_server_cfg *server_by_id(struct qfs_config *c, int64_t id)
+{
+	for (size_t i = 0; i < c->n_servers; i++)
+		if (c->servers[i].id == id)
+			return &c->servers[i];
+	return NULL;
+}
+
+/* group.X=1:2:3 and weight.N=W, ZooKeeper's hierarchical quorums. */
+static int groups_and_weights(struct qfs_config *c, char *errbuf, size_t errlen)
+{
+	struct qfs_server_cfg *s;
+	int64_t x, v;
+	int groups = 0, weights = 0;
+
+	for (size_t i = 0; i < c->n_kv; i++) {
+		const struct qfs_kv *kv = &c->kv[i];
+
+		if (!strncmp(kv->key, "group.", 6)) {
+			char *copy = strdup(kv->value), *p = copy, *tok;
+
+			if (!copy)
+				return -ENOMEM;
+			if (parse_i64(kv->key + 6, 1, 1000000, &x) < 0) {
+				free(copy);
+				return cfg_err(errbuf, errlen, "%s: bad group id in '%s'",
+					       kv->origin, kv->key);
+			}
+			while ((tok = strsep(&p, ":")) != NULL) {
+				if (parse_i64(trim(tok), 1, 254, &v) < 0 ||
+				    !(s = server_by_id(c, v))) {
+					free(copy);
+					return cfg_err(
+					    errbuf, errlen,
+					    "%s: %s=%s: '%s' is not a server.N id",
+					    kv->origin, kv->key, kv->value, tok);
+				}
+				if (s->group && s->group != (uint32_t)x) {
+					free(copy);
+					return cfg_err(errbuf, errlen,
+						       "%s: server.%lld is in two groups",
+						       kv->origin, (long long)v);
+				}
+				s->group = (uint32_t)x;
+			}
+			free(copy);
+			groups++;
+		} else if (!strncmp(kv->key, "weight.", 7)) {
+			if (parse_i64(kv->key + 7, 1, 254, &x) < 0 ||
+			    !(s = server_by_id(c, x)))
+				return cfg_err(errbuf, errlen,
+					       "%s: '%s' names no server.N", kv->origin,
+					       kv->key);
+			if (parse_i64(kv->value, 0, 1000000, &v) < 0)
+				return cfg_err(errbuf, errlen,
+					       "%s: %s=%s: expected a weight", kv->origin,
+					       kv->key, kv->value);
+			s->weight = (uint32_t)v;
+			weights++;
+		}
+	}
+	c->quorum_kind = groups ? 2 : weights ? 1 : 0;
+	if (groups)
+		for (size_t i = 0; i < c->n_servers; i++)
+			if (!c->servers[i].group && !c->servers[i].observer)
+				return cfg_err(
+				    errbuf, errlen,
+				    "server.%lld is in no group.X (with groups, "
+				    "every participant must be in one)",
+				    (long long)c->servers[i].id);
+	return 0;
+}
+
+/* The cluster secret: the file's bytes, a trailing newline cut. */
+static int read_secret(struct qfs_config *c, char *errbuf, size_t errlen)
+{
+	uint8_t buf[4096];
+	size_t n;
+	FILE *f;
+
+	f = fopen(c->cluster_secret_file, "r");
+	if (!f)
+		return cfg_err(errbuf, errlen, "clusterSecretFile %s: %s",
+			       c->cluster_secret_file, strerror(errno));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n < 16)
+		return cfg_err(errbuf, errlen,
+			       "clusterSecretFile %s: at least 16 bytes of secret needed "
+			       "(e.g. head -c 32 /dev/urandom | base64 > FILE)",
+			       c->cluster_secret_file);
+	free(c->cluster_secret);
+	c->cluster_secret = malloc(n);
+	if (!c->cluster_secret)
+		return -ENOMEM;
+	memcpy(c->cluster_secret, buf, n);
+	c->cluster_secret_len = n;
+	memset(buf, 0, sizeof(buf));
+	return 0;
+}
+
 int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 {
+	int rc;
+
 	if (!c->data_dir)
 		return cfg_err(errbuf, errlen, "dataDir is not set (in the file or -o dataDir=)");
 	if (!c->min_session_timeout_ms)
@@ -598,8 +709,20 @@ int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 	if (c->min_session_timeout_ms > c->max_session_timeout_ms)
 		return cfg_err(errbuf, errlen, "minSessionTimeout %d > maxSessionTimeout %d",
 			       c->min_session_timeout_ms, c->max_session_timeout_ms);
-	if (c->n_servers > 0 && !config_get(c, "myid"))
-		return read_myid(c, errbuf, errlen);
+	if (c->n_servers > 0 && !config_get(c, "myid")) {
+		rc = read_myid(c, errbuf, errlen);
+		if (rc)
+			return rc;
+	}
+	if (c->n_servers > 0 && !server_by_id(c, c->myid))
+		return cfg_err(errbuf, errlen,
+			       "myid %lld is not one of the server.N lines (ids from 1)",
+			       (long long)c->myid);
+	rc = groups_and_weights(c, errbuf, errlen);
+	if (rc)
+		return rc;
+	if (c->cluster_secret_file)
+		return read_secret(c, errbuf, errlen);
 	return 0;
 }
 

@@ -22,6 +22,8 @@ struct qfs_server_cfg {
 	int observer;
 	char *client_host; /* after ';' in server.N, or NULL */
 	int client_port;
+	uint32_t group;	 /* group.X naming it (0: none) */
+	uint32_t weight; /* weight.N (1 when not given) */
 };
 
 /*
@@ -76,6 +78,12 @@ struct qfs_config {
 	char *sasl_users;		/* saslUsers=user:password;... (DIGEST-MD5) */
 	int client_max_outstanding;	/* clientMaxOutstanding: per connection */
 	int client_max_watches;		/* clientMaxWatches: per connection */
+	char *cluster_name;		/* clusterName: peers must name the same */
+	char *cluster_secret_file;	/* clusterSecretFile: the peers' shared secret */
+	/* Derived by config_finish. */
+	uint8_t *cluster_secret; /* the file's bytes (trailing newline cut) */
+	size_t cluster_secret_len;
+	int quorum_kind; /* 0 majority, 1 weight.N only, 2 group.X (hierarchical) */
 	/* FUSE mount options collected from -o */
 	char *fuse_opts;
 	/* every key as given, in order */
@@ -96,7 +104,8 @@ int config_load_file(struct qfs_config *c, const char *path, char *errbuf, size_
 int config_apply_opts(struct qfs_config *c, const char *opts, char *errbuf, size_t errlen);
 
 /* Check and derive (session timeout bounds from tickTime, myid from
- * dataDir/myid, ...). Returns 0 or -EINVAL with a message. */
+ * dataDir/myid and that it is a server.N, groups and weights, the cluster
+ * secret from its file, ...). Returns 0 or -EINVAL with a message. */
 int config_finish(struct qfs_config *c, char *errbuf, size_t errlen);
 
 /* Is this key's value a secret that must never be printed (conf, logs,

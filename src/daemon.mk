@@ -12,7 +12,7 @@ libqconf_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CONF)
 sbin_PROGRAMS += quorumfs
 quorumfs_SOURCES = src/main.c
 quorumfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
-quorumfs_LDADD = libqzks.a libqfs.a libqconf.a libqcore.a libqwire.a libqtree.a libqutil.a \
+quorumfs_LDADD = libqzks.a libqfs.a libqconf.a libqcore.a libqconsio.a libqcons.a libqwire.a libqtree.a libqutil.a \
 	$(FUSE_LIBS) $(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 
 dist_man_MANS += man/quorumfs.conf.5

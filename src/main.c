@@ -346,6 +346,7 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 {
 	char *sasl_users = NULL;
 	struct qcore_opts co = {0};
+	struct qcore_member *members = NULL;
 	struct qfs_mount_opts mo = {0};
 	char host[256], owner[PATH_MAX + 300], real[PATH_MAX];
 	int rc;
@@ -366,7 +367,35 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	co.force_sync = d->cfg.force_sync;
 	co.repair = d->cfg.repair;
 	co.container_check_ms = d->cfg.container_check_ms;
+	/* server.N lines: an ensemble (one line naming myid alone is a
+	 * one-member ensemble, as standalone is). */
+	if (d->cfg.n_servers > 0) {
+		members = calloc(d->cfg.n_servers, sizeof(*members));
+		if (!members)
+			return -ENOMEM;
+		for (size_t i = 0; i < d->cfg.n_servers; i++) {
+			const struct qfs_server_cfg *s = &d->cfg.servers[i];
+
+			members[i] = (struct qcore_member){.id = s->id,
+							   .observer = s->observer,
+							   .group = s->group,
+							   .weight = s->weight,
+							   .host = s->host,
+							   .peer_port = s->peer_port};
+		}
+		co.members = members;
+		co.n_members = d->cfg.n_servers;
+		co.quorum = d->cfg.quorum_kind == 2   ? QCORE_QUORUM_HIERARCHICAL
+			    : d->cfg.quorum_kind == 1 ? QCORE_QUORUM_WEIGHTED
+						      : QCORE_QUORUM_MAJORITY;
+		co.cluster_name = d->cfg.cluster_name;
+		co.cluster_secret = d->cfg.cluster_secret;
+		co.cluster_secret_len = d->cfg.cluster_secret_len;
+		co.init_limit = d->cfg.init_limit;
+		co.sync_limit = d->cfg.sync_limit;
+	}
 	rc = qcore_open(&co, &d->core, err, errlen);
+	free(members);
 	if (rc < 0)
 		return rc;
 
@@ -489,9 +518,6 @@ int main(int argc, char **argv)
 			goto fail;
 	if ((rc = config_finish(&d.cfg, err, sizeof(err))) < 0)
 		goto fail;
-	if (d.cfg.n_servers > 0)
-		log_warnx("server.N lines found: replication is not wired into the daemon "
-			  "yet; running standalone");
 
 	if (!foreground && daemonize(&notify_fd) < 0) {
 		snprintf(err, sizeof(err), "fork: %s", strerror(errno));

@@ -14,26 +14,26 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
+#include "cons_node.h"
 #include "core_int.h"
+#include "logstore.h"
 #include "log.h"
 #include "zerr.h"
 
-static void on_change(void *arg, const struct tree_event *ev)
+void core_emit(struct qcore *c, const struct tree_event *ev)
 {
-	struct qcore *c = arg;
 	int i;
 
 	for (i = 0; i < c->nsubs; i++)
 		c->subs[i].fn(c->subs[i].arg, ev);
 }
 
-static void efd_cb(evutil_socket_t fd, short what, void *arg)
+void core_tree_listener(void *arg, const struct tree_event *ev)
 {
-	struct qcore *c = arg;
-
-	core_collect(c);
-	core_drain(c);
+	core_emit(arg, ev);
 }
 
 static void drain_cb(evutil_socket_t fd, short what, void *arg)
@@ -59,6 +59,54 @@ static void fill_defaults(struct qcore_opts *o)
 		o->snap_retain = 3;
 	if (o->container_check_ms <= 0)
 		o->container_check_ms = 60000;
+	if (o->init_limit <= 0)
+		o->init_limit = 10;
+	if (o->sync_limit <= 0)
+		o->sync_limit = 5;
+}
+
+/* The ensemble from the options: standalone is a one-member ensemble. */
+static int members(struct qcore *c, char *errbuf, size_t errlen)
+{
+	size_t i;
+	int self = 0;
+
+	if (c->o.server_id <= 0)
+		c->o.server_id = 1;
+	c->self = (uint32_t)c->o.server_id;
+	if (c->o.n_members == 0) {
+		c->members[0] = (struct cons_member){.id = c->self, .weight = 1};
+		c->n_members = 1;
+		return 0;
+	}
+	if (c->o.n_members > CONS_MAX_MEMBERS) {
+		snprintf(errbuf, errlen, "%zu servers: at most %d", c->o.n_members,
+			 CONS_MAX_MEMBERS);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->o.n_members; i++) {
+		const struct qcore_member *m = &c->o.members[i];
+
+		if (m->id <= 0 || m->id > 255) {
+			snprintf(errbuf, errlen, "server.%lld: ids are 1..255",
+				 (long long)m->id);
+			return -EINVAL;
+		}
+		c->members[i] = (struct cons_member){
+		    .id = (uint32_t)m->id,
+		    .observer = (uint8_t)m->observer,
+		    .group = m->group,
+		    .weight = c->o.quorum == QCORE_QUORUM_MAJORITY ? 1 : m->weight};
+		if (m->id == c->o.server_id)
+			self = 1;
+	}
+	c->n_members = (unsigned)c->o.n_members;
+	if (!self) {
+		snprintf(errbuf, errlen, "myid %lld is not among the server.N lines",
+			 (long long)c->o.server_id);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* One daemon per dataDir: two writers would interleave zxids. */
@@ -86,8 +134,13 @@ static int lock_dir(struct qcore *c, char *errbuf, size_t errlen)
 
 static void free_core(struct qcore *c)
 {
-	if (c->efd_ev)
-		event_free(c->efd_ev);
+	core_repl_free(c);
+	if (c->recv_fd >= 0)
+		close(c->recv_fd);
+	if (c->touch_ev)
+		event_free(c->touch_ev);
+	free(c->touched);
+	buf_free(&c->lq);
 	if (c->drain_ev)
 		event_free(c->drain_ev);
 	if (c->tick_ev)
@@ -96,9 +149,6 @@ static void free_core(struct qcore *c)
 		event_free(c->reap_ev);
 	if (c->purge_ev)
 		event_free(c->purge_ev);
-	if (c->efd >= 0)
-		close(c->efd);
-	storage_close(c->st);
 	sesstrack_free(c->sess);
 	if (c->prep)
 		prep_free(c->prep);
@@ -126,9 +176,9 @@ int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 		return -ENOMEM;
 	c->o = *opts;
 	c->base = opts->base;
-	c->efd = -1;
 	c->lock_fd = -1;
 	c->snap_fd = -1;
+	c->recv_fd = -1;
 	c->tail = &c->head;
 	fill_defaults(&c->o);
 	c->dir = strdup(opts->data_dir);
@@ -145,33 +195,46 @@ int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 	ret = lock_dir(c, errbuf, errlen);
 	if (ret)
 		goto err_after_alloc;
-	ret = session_secret_load(c->dir, secret, errbuf, errlen);
-	if (ret)
-		goto err_after_alloc;
+	if (c->o.n_members > 1 && c->o.cluster_secret && c->o.cluster_secret_len) {
+		/* Passwords hold on every member: derived from the cluster's
+		 * secret, not this dataDir's. */
+		unsigned int mdlen = SESSION_SECRET_LEN;
+
+		if (!HMAC(EVP_sha256(), c->o.cluster_secret, (int)c->o.cluster_secret_len,
+			  (const unsigned char *)"quorumfs session passwords", 26, secret,
+			  &mdlen)) {
+			snprintf(errbuf, errlen, "deriving the session secret failed");
+			ret = -EIO;
+			goto err_after_alloc;
+		}
+	} else {
+		ret = session_secret_load(c->dir, secret, errbuf, errlen);
+		if (ret)
+			goto err_after_alloc;
+	}
 	c->sess = sesstrack_new(c->o.server_id, c->o.tick_ms, c->o.max_session_timeout_ms,
 				secret, core_wall_ms());
 	if (!c->sess) {
 		ret = -ENOMEM;
 		goto err_after_alloc;
 	}
+	ret = members(c, errbuf, errlen);
+	if (ret)
+		goto err_after_alloc;
 	ret = core_recover(c, errbuf, errlen);
 	if (ret)
 		goto err_after_alloc;
-	tree_set_listener(c->tree, on_change, c);
-
-	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (c->efd < 0) {
-		ret = -errno;
-		snprintf(errbuf, errlen, "eventfd: %s", strerror(errno));
-		goto err_after_alloc;
-	}
-	c->efd_ev = event_new(c->base, c->efd, EV_READ | EV_PERSIST, efd_cb, c);
 	c->drain_ev = event_new(c->base, -1, 0, drain_cb, c);
-	if (!c->efd_ev || !c->drain_ev || event_add(c->efd_ev, NULL) < 0) {
+	if (!c->drain_ev) {
 		ret = -ENOMEM;
 		snprintf(errbuf, errlen, "qcore_open: out of memory");
 		goto err_after_alloc;
 	}
+	/* Events of the replayed log are nobody's yet: listen from here. */
+	ret = core_repl_open(c, errbuf, errlen);
+	if (ret)
+		goto err_after_alloc;
+	tree_set_listener(c->tree, core_tree_listener, c);
 	ret = core_session_start(c);
 	if (!ret)
 		ret = reaper_start(c);
@@ -179,11 +242,6 @@ int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 		ret = core_purge_timer_start(c);
 	if (ret) {
 		snprintf(errbuf, errlen, "qcore_open: timers: %s", strerror(-ret));
-		goto err_after_alloc;
-	}
-	ret = storage_start(c->st, c->efd);
-	if (ret) {
-		snprintf(errbuf, errlen, "starting the log writer: %s", strerror(-ret));
 		goto err_after_alloc;
 	}
 	log_info("dataDir %s: %zu znodes, %zu sessions, zxid 0x%llx (snapshot 0x%llx)",
@@ -208,10 +266,11 @@ void qcore_quiesce(struct qcore *c)
 	if (c->purge_ev)
 		event_del(c->purge_ev);
 	core_snap_stop(c);
-	/* Flush: the writer commits what is queued, then everything comes
-	 * back and is applied or failed, and every done callback runs. */
-	storage_stop(c->st);
-	core_collect(c);
+	/* Flush: the log store commits what is queued and its completions
+	 * apply what that commits (a lone member is its own quorum); what a
+	 * quorum elsewhere has not confirmed fails with ZCLOSING. */
+	core_repl_stop(c);
+	core_fail_outstanding(c, ZCLOSING);
 	core_drain(c);
 }
 
@@ -269,19 +328,26 @@ void qcore_unsubscribe(struct qcore *c, tree_listener_fn fn, void *arg)
 
 void qcore_stats(const struct qcore *c, struct qcore_stats *out)
 {
-	struct storage_stats s;
+	uint64_t commits = 0, entries = 0;
+	char path[4200];
+	struct stat sb;
 
-	storage_stats(c->st, &s);
 	memset(out, 0, sizeof(*out));
+	if (c->ls)
+		logstore_stats(c->ls, &commits, &entries);
 	out->txns = c->txns;
-	out->fsyncs = s.commits;
+	out->fsyncs = commits;
 	out->outstanding = c->outstanding;
 	out->last_zxid = c->applied;
-	out->log_bytes = s.bytes;
+	snprintf(path, sizeof(path), "%s/txnlog.db", c->dir);
+	if (stat(path, &sb) == 0)
+		out->log_bytes = (uint64_t)sb.st_size;
+	snprintf(path, sizeof(path), "%s/txnlog.db-wal", c->dir);
+	if (stat(path, &sb) == 0)
+		out->log_bytes += (uint64_t)sb.st_size;
 	out->snapshots = c->snapshots;
-	out->max_commit_us = s.max_commit_us;
-	out->log_txns = s.records;
-	out->log_failed = s.failed;
+	out->log_txns = entries;
+	out->log_failed = c->log_failed;
 	out->snap_zxid = c->snap_zxid;
 	out->snap_running = c->snap_pid != 0;
 	out->sessions = sesstrack_count(c->sess);

@@ -1,11 +1,12 @@
 /*
- * core.h - the daemon's write pipeline: request -> prepare -> log (group
- * commit, durable) -> apply -> reply and notify. The one owner of the tree,
- * the storage and the session clock, on the libevent loop.
+ * core.h - the daemon's write pipeline: request -> prepare (at the leader)
+ * -> replicated log (consensus/, one durable append per batch) -> apply on
+ * every member -> reply at the member the request came from, and notify.
+ * The one owner of the tree, the replica (consensus node, log store,
+ * transport) and the session clock, on the libevent loop.
  *
- * Standalone it logs to the local SQLite storage; the replication issue puts
- * the consensus engine between prepare and apply behind the same functions,
- * so the FUSE side and the wire protocol never change.
+ * A standalone server is a one-member ensemble: the same path, the same
+ * log. The FUSE side and the wire protocol see only these functions.
  *
  * Reads do not go through the core: callers read qcore_tree() directly on the
  * loop thread (the local replica). A caller that needs its own earlier writes
@@ -23,6 +24,22 @@
 
 struct event_base;
 struct qcore;
+
+/* One member of the ensemble (server.N in zoo.cfg). */
+struct qcore_member {
+	int64_t id; /* 1..255: the top byte of its session ids */
+	int observer;
+	uint32_t group;	  /* group.X this member is in (0: none) */
+	uint32_t weight;  /* weight.N (hierarchical/weighted quorums) */
+	const char *host; /* peer address (name or numeric); borrowed for open */
+	int peer_port;
+};
+
+enum qcore_quorum {
+	QCORE_QUORUM_MAJORITY = 0,
+	QCORE_QUORUM_WEIGHTED,
+	QCORE_QUORUM_HIERARCHICAL,
+};
 
 /* Zero numeric fields take defaults: tick_ms 2000, session timeouts 2 and 20
  * ticks, snap_count 100000, snap_retain 3, container_check_ms 60000. */
@@ -45,6 +62,22 @@ struct qcore_opts {
 	int repair;
 	/* How often empty containers and expired TTL nodes are deleted. */
 	int64_t container_check_ms;
+
+	/* The ensemble. n_members 0: standalone, a one-member ensemble whose
+	 * member is server_id (1 when 0). Otherwise server_id must be one of
+	 * members (copied at open). */
+	const struct qcore_member *members;
+	size_t n_members;
+	enum qcore_quorum quorum;
+	/* Peers prove knowledge of this secret (>= 16 bytes) and name this
+	 * cluster; the secret also derives session passwords, so they hold on
+	 * every member. Both borrowed for open; required with n_members > 1. */
+	const char *cluster_name;
+	const uint8_t *cluster_secret;
+	size_t cluster_secret_len;
+	/* zoo.cfg's initLimit and syncLimit (ticks); 0 takes 10 and 5. The
+	 * election timeout is syncLimit * tickTime, heartbeats tickTime / 2. */
+	int32_t init_limit, sync_limit;
 };
 
 /*
@@ -160,5 +193,28 @@ void qcore_stats(const struct qcore *c, struct qcore_stats *out);
  * with errbuf set.
  */
 int qcore_snapshot_now(struct qcore *c, char *errbuf, size_t errlen);
+
+/* This member's place in the ensemble, for srvr/stat/mntr and quorumctl. */
+enum qcore_role {
+	QCORE_STANDALONE = 1, /* a one-member ensemble */
+	QCORE_LEADER,
+	QCORE_FOLLOWER,
+	QCORE_OBSERVER,
+	QCORE_LOOKING, /* no leader known: reads only */
+};
+struct qcore_replica {
+	enum qcore_role role;
+	uint32_t epoch;
+	int64_t leader;	  /* server id, 0 = none known */
+	zxid_t last_zxid; /* newest entry in the log */
+	zxid_t commit_zxid;
+	int n_members;
+	int n_followers; /* leader: connected participants and observers */
+	int n_synced;	 /* leader: followers with everything committed */
+	uint64_t pending_syncs;
+};
+void qcore_replica(const struct qcore *c, struct qcore_replica *out);
+/* "leader", "follower", "observer", "standalone" or "looking". */
+const char *qcore_role_name(enum qcore_role r);
 
 #endif

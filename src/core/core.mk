@@ -1,20 +1,23 @@
-# src/core.mk - libqcore.a: the write pipeline (prepare, group-committed
-# SQLite log, apply, notify), snapshots and purge, recovery, the session
-# clock and the container/TTL reaper.
+# src/core.mk - libqcore.a: the write pipeline (prepare at the leader, the
+# replicated log, apply, notify), the replica (consensus node, log store,
+# transport), snapshots and purge, recovery, the session clock and the
+# container/TTL reaper.
 noinst_LIBRARIES += libqcore.a
 libqcore_a_SOURCES = src/core/core.c src/core/core.h src/core/core_int.h src/core/core_submit.c \
+	src/core/core_apply.c src/core/core_repl.c src/core/core_store.c \
+	src/core/core_req.c src/core/core_req.h src/core/core_install.c \
 	src/core/core_recover.c src/core/core_snap.c src/core/core_session.c \
-	src/core/storage.c src/core/storage.h src/core/storage_sql.h src/core/storage_salvage.c \
+	src/core/storage_sql.c src/core/storage_sql.h \
 	src/core/snapshot.c src/core/snapshot.h src/core/snapshot_codec.c src/core/snapshot_codec.h \
 	src/core/session.c src/core/session.h src/core/session_secret.c \
 	src/core/reaper.c src/core/reaper.h
 libqcore_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CORE) $(EVENT_CFLAGS) $(SQLITE_CFLAGS) $(CRYPTO_CFLAGS)
 
 # What a program linking the core needs, in this order.
-QCORE_LIBS = libqcore.a libqtree.a libqutil.a $(EVENT_LIBS) $(SQLITE_LIBS) \
+QCORE_LIBS = libqcore.a libqconsio.a libqcons.a libqtree.a libqutil.a $(EVENT_LIBS) $(SQLITE_LIBS) \
 	$(CRYPTO_LIBS) -lpthread
 QCORE_TEST_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
-QCORE_TEST_LIBS = libqcore.a libqtree.a libqutil.a libtap.a $(EVENT_LIBS) \
+QCORE_TEST_LIBS = libqcore.a libqconsio.a libqcons.a libqtree.a libqutil.a libtap.a $(EVENT_LIBS) \
 	$(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/test_storage tests/unit/test_core tests/unit/test_snapshot
@@ -30,12 +33,7 @@ tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c tests/unit/test_co
 	tests/unit/test_core_util.h
 tests_unit_test_snapshot_CFLAGS = $(QCORE_TEST_CFLAGS)
 tests_unit_test_snapshot_LDADD = $(QCORE_TEST_LIBS)
-check_PROGRAMS += tests/unit/test_storage_fault
-tests_unit_test_storage_fault_SOURCES = tests/unit/test_storage_fault.c \
-	tests/unit/test_core_util.c tests/unit/test_core_util.h
-tests_unit_test_storage_fault_CFLAGS = $(QCORE_TEST_CFLAGS)
-tests_unit_test_storage_fault_LDADD = $(QCORE_TEST_LIBS)
-QFS_TESTS += tests/unit/test_storage tests/unit/test_storage_fault tests/unit/test_core \
+QFS_TESTS += tests/unit/test_storage tests/unit/test_core \
 	tests/unit/test_snapshot
 # Daemon-level: snapshots with many sessions across restarts; kill -9 while
 # a snapshot child runs.
@@ -58,9 +56,13 @@ noinst_PROGRAMS += tests/fuzz/fuzz_snapshot
 # The decoders are compiled in (not taken from libqcore.a) so that they get
 # the fuzzer's coverage instrumentation.
 tests_fuzz_fuzz_snapshot_SOURCES = tests/fuzz/fuzz_snapshot.c src/core/snapshot.c \
-	src/core/snapshot_codec.c src/lib/crc32c.c src/core/storage.c src/core/storage_salvage.c
+	src/core/snapshot_codec.c src/lib/crc32c.c src/core/storage_sql.c
 tests_fuzz_fuzz_snapshot_CFLAGS = $(QCORE_TEST_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDADD = libqcore.a libqtree.a libqutil.a $(SQLITE_LIBS) \
 	$(CRYPTO_LIBS) -lpthread
 endif
+
+# The replicated daemon on loopback: 3 participants and an observer.
+QFS_TESTS += tests/cluster/basic.sh
+EXTRA_DIST += tests/cluster/basic.sh

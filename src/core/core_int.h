@@ -1,16 +1,39 @@
 /*
  * core_int.h - the core's private state, shared by core.c (open, close,
- * apply, subscribers), core_submit.c (the pipeline), core_recover.c,
- * core_snap.c (snapshots and purge), core_session.c and reaper.c. Nothing
- * outside libqcore includes this.
+ * subscribers, figures), core_submit.c (the pipeline), core_apply.c (the
+ * committed log into the tree), core_repl.c (the replica: consensus node,
+ * log store, transport, ticks), core_recover.c, core_snap.c (snapshots and
+ * purge), core_session.c and reaper.c. Nothing outside libqcore includes
+ * this.
  *
- * The pipeline is one FIFO of items in submission order. A transaction item
- * goes to the log writer and comes back with its durability result; the
- * loop then drains the FIFO from its head: applies each durable transaction
- * (in zxid order, since zxids are assigned in FIFO order) and calls its done
- * callback, calls the done callback of failed prepares and sync markers as
- * they reach the head. A request thus completes after every request queued
- * before it: FIFO per session for free.
+ * THE PIPELINE. Every write becomes a log entry (consensus/cons.h) whose
+ * payload is an entry header (origin server id, request id, kind; see
+ * core_entry_* below) followed by a txn_encode() record. The leader
+ * prepares requests against the tree as it will be (struct prep), assigns
+ * them the zxids the consensus core will give them (cons_node_next_zxid),
+ * and proposes one batch per loop turn (one log append, one fsync, shared
+ * by all requests of the turn). Every member applies committed entries in
+ * zxid order (core_apply.c); the member a request came from (its origin)
+ * then completes it.
+ *
+ * The origin keeps one FIFO of items in submission order. An item is a
+ * transaction waiting for its entry to be applied (QI_TXN), a result known
+ * at submit time (QI_RESULT: a failed prepare on this leader, closing,
+ * no quorum) or a sync marker (QI_MARKER). The drain completes items from
+ * the head as they are ready, so a request completes after every request
+ * submitted before it: FIFO per session for free.
+ *
+ * INVARIANTS (fatal in every build, as a replica that broke one would
+ * differ from the others):
+ *   - entries are applied once each, in zxid order: an entry's zxid is above
+ *     c->applied and its txn's zxid is the entry's;
+ *   - a committed transaction fits the tree (tree_apply returns ZOK);
+ *   - this server's request ids in applied entries grow (entries it proposed
+ *     are applied in the order it submitted them).
+ *
+ * OWNERSHIP: struct qcore owns the tree, prep, the replica (node, store,
+ * transport, timers), the session clock and every queued item; items own
+ * their result until their done callback has run.
  */
 #ifndef QFS_CORE_INT_H
 #define QFS_CORE_INT_H
@@ -18,38 +41,66 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "cons.h"
 #include "core.h"
-#include "storage.h"
 #include "session.h"
 
 #define CORE_MAX_SUBS 8
 
+struct cons_node;
+struct logstore;
+
 enum qitem_kind {
-	QI_TXN,	   /* a prepared transaction, at the log writer until it returns */
-	QI_RESULT, /* a result known at submit time (failed prepare, closing) */
+	QI_TXN,	   /* waiting for its entry to be applied (or to fail) */
+	QI_RESULT, /* a result known at submit time */
 	QI_MARKER, /* qcore_sync */
 };
 
 struct qitem {
-	struct storage_item si; /* the log writer's view; see container_of below */
 	struct qitem *next;
 	enum qitem_kind kind;
-	int back; /* QI_TXN: returned by the writer (si.err says how it went) */
-	struct ztxn *txn;
-	struct buf rec;
+	uint64_t reqid; /* QI_TXN: the request id in its entry's header */
+	zxid_t zxid;	/* QI_TXN: the zxid it was prepared as (here), or 0 */
+	int back;	/* QI_TXN: applied or failed; res holds the outcome */
+	int sync;	/* QI_TXN: a sync, waiting for its void entry */
+	/* Held: no leader to take it yet. fwd holds the request (core_req.h)
+	 * until it is prepared here or forwarded. */
+	int held;
+	int64_t held_since;
+	int64_t hold_ms; /* how long it may wait for a leader */
+	int forwarded;	 /* sent to the leader at held_since */
+	int wait_apply;	 /* sync: read index known (zxid), waiting to apply it */
+	struct buf fwd;
 	struct zresult res;
 	qcore_done_fn done;
 	void *arg;
 };
 
-static inline struct qitem *qitem_of(struct storage_item *si)
-{
-	return (struct qitem *)((char *)si - offsetof(struct qitem, si));
-}
-
 struct qcore_sub {
 	tree_listener_fn fn;
 	void *arg;
+};
+
+/* ---- entry payloads ---- */
+
+enum core_entry_kind {
+	CE_TXN = 1, /* header, then a txn_encode() record */
+	CE_NOP = 2, /* header only: a sync's mark, or a void slot (a write the
+		       log lost, see core_store.c) */
+	CE_ERR = 3, /* header, i32 err, i32 n, n x (i32 op, i32 err): a request
+		       forwarded by another member failed its prepare */
+};
+#define CORE_ENTRY_HDR 13 /* u8 kind, u32 origin, u64 reqid (big-endian) */
+
+/* Write the header at p (CORE_ENTRY_HDR bytes). */
+void core_entry_hdr(uint8_t *p, uint8_t kind, uint32_t origin, uint64_t reqid);
+/* Parse a payload's header: 0, or -EBADMSG when too short or unknown. */
+int core_entry_parse(const uint8_t *p, size_t len, uint8_t *kind, uint32_t *origin,
+		     uint64_t *reqid);
+
+/* A range of zxids whose entries are void (CE_NOP) whatever they carry. */
+struct core_void {
+	zxid_t lo, hi;
 };
 
 struct qcore {
@@ -60,22 +111,63 @@ struct qcore {
 
 	struct tree *tree;
 	struct prep *prep;
-	struct storage *st;
 	struct sesstrack *sess;
 
+	/* The ensemble (copied from the options). */
+	struct cons_member members[CONS_MAX_MEMBERS];
+	unsigned n_members;
+	uint32_t self;
+
+	/* The replica (core_repl.c). */
+	struct logstore *ls;	   /* owned by store once wrapped */
+	struct cons_store *lsc;	   /* logstore_cons over ls */
+	struct cons_store store;   /* the shim the node uses (core_store.c) */
+	struct cons_transport *tr; /* the null transport for one member */
+	struct transport *tpt;	   /* owned by tr (several members) */
+	struct cons_node *node;
+	struct event *cons_tick_ev; /* ticks the node */
+	struct event *flush_ev;	    /* proposes the batch */
+	struct event *release_ev;   /* core_release, outside node callbacks */
+	enum cons_state role;
+	uint32_t role_epoch;
+	uint32_t leader;
+	uint32_t ready_epoch; /* the newest epoch whose EPOCH entry was applied */
+	int store_closed;
+
+	/* The batch prepared this loop turn, proposed by flush_ev: payloads
+	 * back to back in batch, their lengths in batch_len. */
+	struct buf batch;
+	uint32_t *batch_len;
+	size_t batch_n, batch_cap;
+
+	/* Requests forwarded to this leader before it was ready (it had not
+	 * applied every older epoch yet): prepared once it is. */
+	struct buf lq;
+	size_t lq_n;
+	uint64_t held;	 /* items held at this origin */
+	int64_t hold_ms; /* how long a request waits for a leader */
+	/* Sessions touched here since the last report to the leader. */
+	int64_t *touched;
+	size_t n_touched, cap_touched;
+	struct event *touch_ev;
+	uint64_t pending_syncs;
+	uint64_t n_wait_apply; /* syncs waiting for their read index to apply */
+
+	/* Writes the log lost (one member only, see core_store.c). */
+	struct core_void *voids;
+	size_t n_voids, cap_voids;
+
 	/* The pipeline. */
-	uint32_t epoch;	  /* replication will own it; standalone 1 */
-	uint32_t counter; /* of the last zxid handed out */
-	zxid_t applied;
-	uint64_t gen; /* failure generation, see storage_submit */
+	zxid_t applied;	     /* newest entry applied (txn or void) */
+	uint64_t next_reqid; /* from the wall clock at start: unique across runs */
 	struct qitem *head, **tail;
-	uint64_t outstanding; /* transactions submitted, not yet applied/failed */
+	uint64_t outstanding; /* QI_TXN items submitted, not yet back */
 	int draining;
 	int closing;
-	int io_errno;
+	int io_errno;	     /* of the last failed log write (ENOSPC, EIO) */
+	int io_dead;	     /* EIO: the log is not trusted until restart */
+	uint64_t log_failed; /* writes failed by the log (voided) */
 
-	int efd; /* eventfd the writer signals */
-	struct event *efd_ev;
 	struct event *drain_ev;
 	struct event *tick_ev;
 	struct event *reap_ev;
@@ -97,6 +189,10 @@ struct qcore {
 
 	uint64_t txns;
 	int reaping; /* reaper deletes in flight */
+
+	/* A snapshot being received from the leader (core_install.c). */
+	int recv_fd;
+	zxid_t recv_zxid;
 };
 
 /* The auth of the server's own transactions (expiry, reaping): super. */
@@ -112,13 +208,74 @@ int core_submit(struct qcore *c, int64_t session_id, int32_t cxid, const struct 
 void core_kick(struct qcore *c);
 /* Complete what is at the FIFO head and ready. */
 void core_drain(struct qcore *c);
-/* The writer said some items are back (eventfd readable). */
-void core_collect(struct qcore *c);
 void qitem_free(struct qitem *it);
+/* Fail every QI_TXN item not yet back with err (ZSYSTEMERROR, ZCLOSING,
+ * ZCONNECTIONLOSS) and drop the prepared state above the applied tree. */
+int core_fail_outstanding(struct qcore *c, int err); /* how many */
+/* Propose the batch now (flush_ev's work). */
+void core_flush(struct qcore *c);
+/* A leader may have become ready, or a leader become known, or time
+ * passed: prepare or forward what is held, fail what waited too long. */
+void core_release(struct qcore *c);
+/* core_release from the loop soon (from inside a node callback, where a
+ * forward would be queued and could not fail). */
+void core_release_soon(struct qcore *c);
+/* The leader prepares requests forwarded by server `from` (the node's
+ * forwarded callback); queued while it is not ready yet. */
+void core_forwarded(struct qcore *c, uint32_t from, const struct cons_payload *p,
+		    size_t n);
+/* A read index came back (the node's read_ready; core_submit.c). */
+void core_read_ready(struct qcore *c, uint64_t token, zxid_t read_zxid, int status);
+/* Complete the syncs whose read index is applied now. */
+void core_syncs_applied(struct qcore *c);
+/* This leader applied every older epoch: sessions get a full timeout,
+ * held and forwarded requests are prepared (core_session.c). */
+void core_leader_became_ready(struct qcore *c);
+/* The leader changed (or this server lost the leadership): fail what was
+ * handed to the old one, keep what is held. */
+void core_leader_changed(struct qcore *c);
 
-/* Recover the tree from dir: sets tree, prep, snap_zxid, applied, epoch,
- * counter and opens st. 0 or a negative errno with errbuf set. */
+/* Apply committed entries (the node's apply callback; core_apply.c). */
+void core_apply(struct qcore *c, const struct cons_entry *e, size_t n);
+/* Replay entries at start (one member: every durable entry is committed). */
+int core_apply_replay(struct qcore *c, const struct cons_entry *e, size_t n, char *errbuf,
+		      size_t errlen);
+/* Is zxid in a void range? */
+int core_is_void(const struct qcore *c, zxid_t z);
+
+/* The replica (core_repl.c): open the log store, recover, start the node.
+ * 0 or a negative errno with errbuf set. */
+int core_repl_open(struct qcore *c, char *errbuf, size_t errlen);
+/* Stop feeding the node; close the store (its completions run first). */
+void core_repl_stop(struct qcore *c);
+void core_repl_free(struct qcore *c);
+/* Is an authenticated connection to server id up? */
+int core_peer_up(const struct qcore *c, uint32_t id);
+/* Is this server the leader, with every older epoch applied? */
+int core_leader_ready(const struct qcore *c);
+
+/* Changes to the subscribers (core.c); the tree's listener. */
+void core_emit(struct qcore *c, const struct tree_event *ev);
+void core_tree_listener(void *arg, const struct tree_event *ev);
+
+/* Snapshots in chunks for the node (core_install.c; see cons_node.h). */
+int core_snap_open(struct qcore *c, zxid_t *zxid, uint64_t *total);
+int core_snap_read(struct qcore *c, zxid_t zxid, uint64_t offset, uint8_t *buf,
+		   uint32_t len);
+int core_snap_begin(struct qcore *c, zxid_t zxid, uint64_t total);
+int core_snap_write(struct qcore *c, zxid_t zxid, uint64_t offset, const uint8_t *data,
+		    uint32_t len);
+int core_snap_finish(struct qcore *c, zxid_t zxid);
+
+/* The store shim over logstore_cons (core_store.c). */
+void core_store_init(struct qcore *c);
+
+/* Recover the tree from dir: sets tree, prep, snap_zxid, applied and
+ * checks the dataDir's format. 0 or a negative errno with errbuf set. */
 int core_recover(struct qcore *c, char *errbuf, size_t errlen);
+/* The dataDir format this build writes, and its check (core_recover.c). */
+#define CORE_DATA_FORMAT 2
+int core_format_check(const char *dir, char *errbuf, size_t errlen);
 
 /* Start a background snapshot if snap_count transactions went by. */
 void core_snap_maybe(struct qcore *c);

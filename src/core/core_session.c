@@ -9,7 +9,9 @@
 
 #include <event2/event.h>
 
+#include "cons_node.h"
 #include "core_int.h"
+#include "core_req.h"
 #include "log.h"
 #include "zerr.h"
 
@@ -33,6 +35,8 @@ void core_session_applied(struct qcore *c, const struct ztxn *txn, struct zresul
 		break;
 	}
 }
+
+static int track_recovered(void *arg, const struct tree_session *s);
 
 static int32_t clamp_timeout(const struct qcore *c, int32_t t)
 {
@@ -58,7 +62,60 @@ int qcore_session_open(struct qcore *c, int32_t timeout_ms, const char *owner,
 
 int qcore_session_touch(struct qcore *c, int64_t id)
 {
-	return sesstrack_touch(c->sess, id, core_mono_ms()) ? ZSESSIONEXPIRED : ZOK;
+	if (sesstrack_touch(c->sess, id, core_mono_ms()))
+		return ZSESSIONEXPIRED;
+	/* Only the leader expires sessions: tell it, batched (touch_cb). */
+	if (c->n_members > 1 && c->role != CONS_LEADER) {
+		if (c->n_touched == c->cap_touched) {
+			size_t cap = c->cap_touched ? c->cap_touched * 2 : 64;
+			int64_t *v = realloc(c->touched, cap * sizeof(*v));
+
+			if (!v)
+				return ZOK; /* the next touch tries again */
+			c->touched = v;
+			c->cap_touched = cap;
+		}
+		for (size_t i = 0; i < c->n_touched; i++)
+			if (c->touched[i] == id)
+				return ZOK;
+		c->touched[c->n_touched++] = id;
+	}
+	return ZOK;
+}
+
+/* Report the sessions touched here to the leader. */
+static void touch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct qcore *c = arg;
+	struct cons_payload p;
+	struct buf b;
+
+	if (!c->n_touched || !c->node || c->store_closed)
+		return;
+	buf_init(&b);
+	core_req_encode_hdr(&b, CR_TOUCH, c->self, 0);
+	buf_put_u32(&b, (uint32_t)c->n_touched);
+	for (size_t i = 0; i < c->n_touched; i++)
+		buf_put_u64(&b, (uint64_t)c->touched[i]);
+	if (!buf_failed(&b)) {
+		p.data = b.data;
+		p.len = (uint32_t)b.len;
+		if (cons_node_forward(c->node, &p, 1) == 0)
+			c->n_touched = 0;
+	}
+	buf_free(&b);
+}
+
+void core_leader_became_ready(struct qcore *c)
+{
+	log_info("replica: leading epoch %u, zxid 0x%llx", c->role_epoch,
+		 (unsigned long long)c->applied);
+	/* Every session gets a full timeout from now (its touches went to
+	 * the old leader). */
+	if (tree_session_foreach(c->tree, track_recovered, c))
+		log_warnx("out of memory re-arming the session clock");
+	c->n_touched = 0;
+	core_release_soon(c);
 }
 
 void qcore_session_password(const struct qcore *c, int64_t id, uint8_t pw[16])
@@ -197,7 +254,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	int64_t ids[64];
 	size_t n, i;
 
-	if (c->closing)
+	if (c->closing || !core_leader_ready(c))
 		return;
 	memset(&req, 0, sizeof(req));
 	req.op = ZOP_CLOSESESSION;
@@ -232,5 +289,13 @@ int core_session_start(struct qcore *c)
 	c->tick_ev = event_new(c->base, -1, EV_PERSIST, tick_cb, c);
 	if (!c->tick_ev || event_add(c->tick_ev, &tv) < 0)
 		return -ENOMEM;
+	if (c->n_members > 1) {
+		struct timeval half = {c->o.tick_ms / 2000,
+				       (c->o.tick_ms / 2 % 1000) * 1000};
+
+		c->touch_ev = event_new(c->base, -1, EV_PERSIST, touch_cb, c);
+		if (!c->touch_ev || event_add(c->touch_ev, &half) < 0)
+			return -ENOMEM;
+	}
 	return 0;
 }

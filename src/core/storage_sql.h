@@ -1,7 +1,7 @@
 /*
- * storage_sql.h - helpers shared by the log (storage*.c) and the snapshots
- * (snapshot*.c): SQLite result codes as errnos, durable renames, the log
- * record checksum and the zxid sequence rule.
+ * storage_sql.h - SQLite helpers shared by the snapshots (snapshot*.c) and
+ * the core: SQLite result codes as errnos, durable renames and the zxid
+ * sequence rule. Implemented in storage_sql.c.
  */
 #ifndef QFS_STORAGE_SQL_H
 #define QFS_STORAGE_SQL_H
@@ -25,20 +25,8 @@ int storage_exec(sqlite3 *db, const char *sql, const char *path, char *errbuf,
 /* fsync a directory, so a rename or unlink in it is durable. 0 or -errno. */
 int storage_fsync_dir(const char *dir);
 
-/* The crc column of a log record (see storage.h). */
-uint32_t storage_record_crc(zxid_t zxid, const void *rec, size_t len);
-
 /* Does z directly follow prev in a log: counter + 1 within the epoch, or the
  * first transaction (counter 1) of a later epoch? */
 int storage_zxid_follows(zxid_t prev, zxid_t z);
-
-/*
- * Repair of a log file SQLite cannot read whole: copy its records, in zxid
- * order, up to the first unreadable, bad-checksum or out-of-sequence one,
- * into a new file; move the old file (and its -wal/-shm) aside to
- * <path>.corrupt-<unix time>; put the new file in its place. Logs what it
- * kept and dropped. Returns 0 or a negative errno with errbuf set.
- */
-int storage_salvage(const char *path, const char *dir, char *errbuf, size_t errlen);
 
 #endif

@@ -12,7 +12,7 @@ libqzks_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_ZKS) $(EVENT_CFLAGS) $(CRYPTO_CFLA
 check_PROGRAMS += tests/unit/test_zks
 tests_unit_test_zks_SOURCES = tests/unit/test_zks.c
 tests_unit_test_zks_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS) $(CRYPTO_CFLAGS)
-tests_unit_test_zks_LDADD = libqzks.a libqconf.a libqcore.a libqtree.a libqwire.a libqutil.a \
+tests_unit_test_zks_LDADD = libqzks.a libqconf.a libqcore.a libqconsio.a libqcons.a libqtree.a libqwire.a libqutil.a \
 	libtap.a $(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 QFS_TESTS += tests/unit/test_zks
 
@@ -20,7 +20,7 @@ QFS_TESTS += tests/unit/test_zks
 check_PROGRAMS += tests/compat/zks_serve
 tests_compat_zks_serve_SOURCES = tests/compat/zks_serve.c
 tests_compat_zks_serve_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS)
-tests_compat_zks_serve_LDADD = libqzks.a libqconf.a libqcore.a libqtree.a libqwire.a libqutil.a \
+tests_compat_zks_serve_LDADD = libqzks.a libqconf.a libqcore.a libqconsio.a libqcons.a libqtree.a libqwire.a libqutil.a \
 	$(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 
 # Real ZooKeeper clients against the client port.

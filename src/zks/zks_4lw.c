@@ -132,6 +132,15 @@ static void zks_conn_line(struct buf *b, const struct zks_conn *c, int full)
 	zks_printf(b, ")\n");
 }
 
+/* The ensemble role, as ZooKeeper names it ("looking" without a leader). */
+static const char *zks_mode(const struct zk_server *s)
+{
+	struct qcore_replica r;
+
+	qcore_replica(s->core, &r);
+	return qcore_role_name(r.role);
+}
+
 static void zks_srvr(struct buf *b, const struct zk_server *s, int with_clients)
 {
 	struct tree *t = qcore_tree(s->core);
@@ -148,9 +157,9 @@ static void zks_srvr(struct buf *b, const struct zk_server *s, int with_clients)
 	zks_printf(b, "Received: %" PRIu64 "\nSent: %" PRIu64 "\nConnections: %u\n",
 		   s->packets_received, s->packets_sent, s->n_conns);
 	zks_printf(b,
-		   "Outstanding: %u\nZxid: 0x%" PRIx64
-		   "\nMode: standalone\nNode count: %zu\n",
-		   zks_outstanding(s), (uint64_t)tree_last_zxid(t), tree_node_count(t));
+		   "Outstanding: %u\nZxid: 0x%" PRIx64 "\nMode: %s\nNode count: %zu\n",
+		   zks_outstanding(s), (uint64_t)tree_last_zxid(t), zks_mode(s),
+		   tree_node_count(t));
 }
 
 static void zks_conf(struct buf *b, const struct zk_server *s)
@@ -223,6 +232,7 @@ static void zks_mntr(struct buf *b, const struct zk_server *s)
 {
 	struct tree *t = qcore_tree(s->core);
 	struct qcore_stats st;
+	struct qcore_replica rep;
 	struct rlimit rl;
 	unsigned nfd = 0;
 	DIR *d;
@@ -237,7 +247,8 @@ static void zks_mntr(struct buf *b, const struct zk_server *s)
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);
 	zks_printf(b, "zk_version\t%s%s\n", ZKS_VERSION, ZKS_BUILT);
-	zks_printf(b, "zk_server_state\tstandalone\n");
+	qcore_replica(s->core, &rep);
+	zks_printf(b, "zk_server_state\t%s\n", qcore_role_name(rep.role));
 	zks_printf(b, "zk_avg_latency\t%.4f\n",
 		   s->lat_count ? (double)s->lat_sum_us / 1000.0 / (double)s->lat_count
 				: 0.0);
@@ -255,6 +266,15 @@ static void zks_mntr(struct buf *b, const struct zk_server *s)
 	zks_printf(b, "zk_fsyncs\t%" PRIu64 "\n", st.fsyncs);
 	zks_printf(b, "zk_core_outstanding\t%" PRIu64 "\n", st.outstanding);
 	zks_printf(b, "zk_max_commit_latency_us\t%" PRId64 "\n", st.max_commit_us);
+	if (rep.role == QCORE_LEADER) {
+		zks_printf(b, "zk_followers\t%d\n", rep.n_followers);
+		zks_printf(b, "zk_synced_followers\t%d\n", rep.n_synced);
+		zks_printf(b, "zk_pending_syncs\t%" PRIu64 "\n", rep.pending_syncs);
+	}
+	zks_printf(b, "zk_quorum_size\t%d\n", rep.n_members);
+	zks_printf(b, "zk_epoch\t%u\n", rep.epoch);
+	zks_printf(b, "zk_leader_id\t%lld\n", (long long)rep.leader);
+	zks_printf(b, "zk_commit_zxid\t0x%" PRIx64 "\n", (uint64_t)rep.commit_zxid);
 	zks_printf(b, "zk_open_file_descriptor_count\t%u\n", nfd);
 	zks_printf(b, "zk_max_file_descriptor_count\t%llu\n",
 		   (unsigned long long)rl.rlim_cur);

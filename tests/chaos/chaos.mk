@@ -18,3 +18,4 @@ chaos: all
 	test "$(CHAOS_ZK)" = 0 || /usr/bin/python3 $(top_srcdir)/tests/chaos/chaos.py \
 	  --system zookeeper --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED)
 .PHONY: chaos
+EXTRA_DIST += tests/chaos/chaos_check.sh

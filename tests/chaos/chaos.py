@@ -18,7 +18,7 @@ wait is bounded.
 
 Usage: chaos.py --system quorumfs|zookeeper [--members 3] [--observers 0]
                 [--seconds 60] [--seed N] [--nemesis kill,pause,partition]
-                [--out DIR] [--quorumfs PATH]
+                [--out DIR] [--quorumfs PATH] [--mutant N]
 Exit status: 0 no anomaly, 1 anomalies (listed), 2 the run itself failed.
 """
 import argparse
@@ -97,8 +97,12 @@ class Member:
     def start(self):
         log = open(os.path.join(self.dir, "server.log"), "a")
         cmd = self.run.net.prefix(self.i) + self.run.system.command(self)
+        env = dict(os.environ)
+        if self.run.args.mutant:
+            # Honoured only by tests/chaos/quorumfs_mutant, a test build.
+            env["QUORUMFS_MUTANT"] = str(self.run.args.mutant)
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
         log.close()
         self.paused = False
 
@@ -315,7 +319,24 @@ class Run:
                 self.fault("restart member %d (final heal)" % m.id)
                 m.start()
         if not wait_until(lambda: self.leader() is not None and self.serving(), 120, 0.25):
+            self.diagnose()
             raise RuntimeError("the ensemble did not recover within 120 s of healing")
+
+    def diagnose(self):
+        """What each member says, and the stacks of those not serving."""
+        for m in self.members:
+            mode = m.mode()
+            say("member %d: %s, pid %s, mode %r" % (
+                m.id, "alive" if m.alive() else "dead", m.proc.pid if m.proc else "-",
+                mode or "(no answer to srvr)"))
+            if m.alive() and mode not in ("leader", "follower", "observer") and \
+                    shutil.which("gdb"):
+                path = os.path.join(m.dir, "stacks.txt")
+                with open(path, "w") as f:
+                    subprocess.run(["gdb", "-batch", "-p", str(m.proc.pid), "-ex",
+                                    "thread apply all bt"], stdout=f,
+                                   stderr=subprocess.STDOUT, timeout=60)
+                say("member %d: stacks in %s" % (m.id, path))
 
     def tree(self, m):
         """/chaos on member m alone, after sync: {path: data}."""
@@ -382,6 +403,8 @@ def main():
     ap.add_argument("--nemesis", default="kill,pause,partition")
     ap.add_argument("--clients", type=int, default=6)
     ap.add_argument("--out")
+    ap.add_argument("--mutant", type=int, default=0,
+                    help="plant engine bug N (cons.h) in a quorumfs_mutant build")
     ap.add_argument("--quorumfs", default=os.path.join(
         os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")), "quorumfs"))
     args = ap.parse_args()

@@ -1,0 +1,60 @@
+/*
+ * core_req.h - requests as bytes, for what travels from a member to the
+ * leader's host (cons_node_forward) or waits at a member with no leader:
+ *
+ *   u8 kind, u32 origin server id, u64 request id (big-endian), then
+ *   CR_WRITE: i64 session, i32 cxid, auth (i32 n or -1, n x (str scheme,
+ *             str id), u8 super), the zreq (op, path, data, acl, mode, ttl,
+ *             version, dir, child_kind, child_ttl, timeout, owner, ops[]
+ *             one level deep) in jute-style strings and vectors;
+ *   CR_SYNC:  nothing (the leader proposes a void entry the origin waits
+ *             for: everything committed before the sync reached the leader
+ *             is applied at the origin when it returns);
+ *   CR_TOUCH: u32 n, n x i64 session ids heard from at the origin.
+ *
+ * The origin and request id name the request in the entry the leader
+ * proposes for it (core_int.h's entry header), so the origin can answer.
+ */
+#ifndef QFS_CORE_REQ_H
+#define QFS_CORE_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "txn.h"
+
+enum core_req_kind {
+	CR_WRITE = 'W',
+	CR_SYNC = 'S',
+	CR_TOUCH = 'T',
+};
+
+/* A decoded request. Owns what allocs lists; req.data and body point into
+ * the decoded bytes, which must outlive it. */
+struct core_req {
+	uint8_t kind;
+	uint32_t origin;
+	uint64_t reqid;
+	const uint8_t *body; /* after the header */
+	size_t body_len;
+	int64_t session;
+	int32_t cxid;
+	struct zreq req;
+	struct zauth auth;
+	int has_auth; /* 0: the request had no identity at all */
+	void **allocs;
+	size_t n_allocs, cap_allocs;
+	int oom;
+};
+
+/* Append a CR_WRITE request to b. 0 or -ENOMEM. */
+int core_req_encode(struct buf *b, uint32_t origin, uint64_t reqid, int64_t session,
+		    int32_t cxid, const struct zreq *r, const struct zauth *auth);
+/* Append the header of another kind (the caller adds the body). */
+void core_req_encode_hdr(struct buf *b, uint8_t kind, uint32_t origin, uint64_t reqid);
+/* 0, -EBADMSG or -ENOMEM (q is then empty). Free with core_req_free. */
+int core_req_decode(const void *p, size_t len, struct core_req *q);
+void core_req_free(struct core_req *q);
+
+#endif
