@@ -36,6 +36,10 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 	case CONS_MSG_VOTE_REQ:
 	case CONS_MSG_PREVOTE_REQ:
 		buf_put_u64(b, m->vote_req.last_zxid);
+		if (m->vote_req.transfer)
+			buf_put_u8(b, 1);
+		break;
+	case CONS_MSG_TIMEOUT_NOW:
 		break;
 	case CONS_MSG_VOTE_RESP:
 	case CONS_MSG_PREVOTE_RESP:
@@ -65,6 +69,8 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 		buf_put_u64(b, m->snap.offset);
 		buf_put_u64(b, m->snap.total);
 		put_blob(b, m->snap.blob, m->snap.len);
+		if (m->snap.conf_len)
+			put_blob(b, m->snap.conf, m->snap.conf_len);
 		break;
 	case CONS_MSG_SNAP_ACK:
 		buf_put_u64(b, m->snap_ack.zxid);
@@ -154,6 +160,13 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 	case CONS_MSG_VOTE_REQ:
 	case CONS_MSG_PREVOTE_REQ:
 		m->vote_req.last_zxid = rd_u64(&r);
+		if (rd_ok(&r) && r.left) {
+			m->vote_req.transfer = rd_u8(&r);
+			if (m->vote_req.transfer != 1)
+				r.bad = 1; /* absent is encoded as nothing */
+		}
+		break;
+	case CONS_MSG_TIMEOUT_NOW:
 		break;
 	case CONS_MSG_VOTE_RESP:
 	case CONS_MSG_PREVOTE_RESP:
@@ -190,6 +203,12 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 		m->snap.offset = rd_u64(&r);
 		m->snap.total = rd_u64(&r);
 		m->snap.blob = get_bytes(&r, &m->snap.len, CONS_FRAME_MAX);
+		if (rd_ok(&r) && r.left) {
+			m->snap.conf =
+			    get_bytes(&r, &m->snap.conf_len, CONS_MEMBERSHIP_MAX);
+			if (rd_ok(&r) && m->snap.conf_len == 0)
+				r.bad = 1; /* absent is encoded as nothing */
+		}
 		break;
 	case CONS_MSG_SNAP_ACK:
 		m->snap_ack.zxid = rd_u64(&r);
@@ -236,4 +255,93 @@ void cons_msg_release(struct cons_msg *m)
 	else if (m->type == CONS_MSG_FORWARD)
 		free((void *)m->forward.payloads);
 	memset(m, 0, sizeof(*m));
+}
+
+/* ---- memberships (CONFIG entries, snapshots, cons_boot) ----
+ *
+ *   u8 format (1), u64 version, u8 quorum, u8 n, n x member,
+ *   u8 joint, and when joint: u8 old_quorum, u8 n_old, n_old x member;
+ *   member = u32 id, u8 observer, u32 group, u32 weight.
+ */
+static size_t put_be(uint8_t *p, uint64_t v, int bytes)
+{
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+	return (size_t)bytes;
+}
+
+static size_t put_members(uint8_t *p, const struct cons_member *m, unsigned n)
+{
+	size_t o = 0;
+	unsigned i;
+
+	o += put_be(p + o, n, 1);
+	for (i = 0; i < n; i++) {
+		o += put_be(p + o, m[i].id, 4);
+		o += put_be(p + o, m[i].observer, 1);
+		o += put_be(p + o, m[i].group, 4);
+		o += put_be(p + o, m[i].weight, 4);
+	}
+	return o;
+}
+
+size_t cons_membership_encode(const struct cons_membership *m, uint8_t *buf)
+{
+	size_t o = 0;
+
+	o += put_be(buf + o, 1, 1);
+	o += put_be(buf + o, m->version, 8);
+	o += put_be(buf + o, (uint64_t)m->quorum, 1);
+	o += put_members(buf + o, m->m, m->n);
+	o += put_be(buf + o, m->joint ? 1 : 0, 1);
+	if (m->joint) {
+		o += put_be(buf + o, (uint64_t)m->old_quorum, 1);
+		o += put_members(buf + o, m->old, m->n_old);
+	}
+	return o;
+}
+
+static int get_members(struct rd *r, struct cons_member *m, unsigned *n)
+{
+	unsigned i, cnt = rd_u8(r);
+
+	if (!rd_ok(r) || cnt == 0 || cnt > CONS_MAX_MEMBERS || cnt > r->left / 13)
+		return -EINVAL;
+	for (i = 0; i < cnt; i++) {
+		m[i].id = rd_u32(r);
+		m[i].observer = rd_u8(r);
+		m[i].group = rd_u32(r);
+		m[i].weight = rd_u32(r);
+		if (m[i].observer > 1)
+			return -EINVAL;
+	}
+	*n = cnt;
+	return rd_ok(r) ? 0 : -EINVAL;
+}
+
+int cons_membership_decode(const uint8_t *p, size_t n, struct cons_membership *out)
+{
+	struct rd r;
+
+	memset(out, 0, sizeof(*out));
+	rd_init(&r, p, n);
+	if (rd_u8(&r) != 1)
+		return -EINVAL;
+	out->version = rd_u64(&r);
+	out->quorum = (enum quorum_kind)rd_u8(&r);
+	if (get_members(&r, out->m, &out->n))
+		return -EINVAL;
+	out->joint = rd_u8(&r);
+	if (out->joint > 1)
+		return -EINVAL;
+	if (out->joint) {
+		out->old_quorum = (enum quorum_kind)rd_u8(&r);
+		if (get_members(&r, out->old, &out->n_old))
+			return -EINVAL;
+	}
+	if (!rd_ok(&r) || r.left)
+		return -EINVAL;
+	return cons_membership_check(out);
 }

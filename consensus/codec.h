@@ -9,17 +9,25 @@
  *   u32 from        sender's server id
  *   u32 epoch       sender's epoch
  *   body, by type:
- *     VOTE_REQ      u64 last_zxid (PREVOTE_REQ too)
+ *     VOTE_REQ      u64 last_zxid (PREVOTE_REQ too), then u8 1 only when
+ *                   the election is a leadership transfer
+ *     TIMEOUT_NOW   (empty: the leader hands leadership to the receiver)
  *     VOTE_RESP     u8 granted (PREVOTE_RESP too)
  *     APPEND        u64 prev_zxid, u64 commit_zxid, u64 read_seq, u32 n,
  *                   n x { u64 zxid, u8 type, i32 len, len bytes }
  *     APPEND_RESP   u8 ok, u64 match_zxid, u64 last_zxid, u64 read_seq
  *     SNAP          u64 zxid, u64 offset, u64 total, i32 len, len bytes
- *                   (one chunk of a snapshot of `total` bytes)
+ *                   (one chunk of a snapshot of `total` bytes), then, only
+ *                   when present (chunk 0), i32 clen > 0, clen bytes: the
+ *                   configuration as of zxid (cons_membership_encode)
  *     SNAP_ACK      u64 zxid, u64 next (bytes received in order)
  *     FORWARD       u32 n, n x { i32 len, len bytes }
  *     READ_REQ      u64 id
  *     READ_RESP     u64 id, u8 ok, u64 read_zxid
+ *
+ * CONFIG entries (CONS_ENTRY_CONFIG) carry a cons_membership_encode
+ * payload (format in codec.c); an append holding one that does not decode,
+ * or whose version is not its zxid, is refused by the core.
  *
  * Version 2 added read_seq to APPEND and APPEND_RESP, the READ, PREVOTE
  * and SNAP_ACK types, and made SNAP a chunk (offset, total).

@@ -154,6 +154,10 @@ void cons_set_role(struct cons *c, enum cons_state s, uint32_t leader)
 	if (s == c->role_state && c->meta.epoch == c->role_epoch &&
 	    leader == c->role_leader)
 		return;
+	if (c->role_state == CONS_LEADER && s != CONS_LEADER) {
+		cons_conf_lost_lead(c);
+		c->xfer_to = 0;
+	}
 	c->role_state = s;
 	c->role_epoch = c->meta.epoch;
 	c->role_leader = leader;
@@ -162,6 +166,7 @@ void cons_set_role(struct cons *c, enum cons_state s, uint32_t leader)
 		   s == CONS_LEADER	 ? "leader"
 		   : s == CONS_CANDIDATE ? "candidate"
 		   : s == CONS_OBSERVER	 ? "observer"
+		   : s == CONS_REMOVED	 ? "removed"
 					 : "follower",
 		   c->meta.epoch, leader);
 	a = cons_act(c, CONS_ACT_ROLE, SIZE_MAX);
@@ -195,7 +200,7 @@ void cons_become_follower(struct cons *c, uint32_t epoch, uint32_t leader)
 	}
 	c->votes = 0;
 	c->prevoting = 0;
-	cons_set_role(c, c->observer ? CONS_OBSERVER : CONS_FOLLOWER, leader);
+	cons_set_role(c, cons_idle_state(c), leader);
 	cons_reset_deadline(c);
 }
 
@@ -203,9 +208,8 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 	     struct cons **out)
 {
 	struct cons *c;
-	unsigned i;
 	size_t k;
-	int self_slot, rc;
+	int rc;
 
 	if (!cfg || !cfg->members || cfg->n_members == 0 ||
 	    cfg->n_members > CONS_MAX_MEMBERS || cfg->election_timeout_ms == 0 ||
@@ -225,24 +229,6 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 		c->cfg.snap_chunk = 256u << 10;
 	if (!c->cfg.snap_window)
 		c->cfg.snap_window = 4;
-	rc = quorum_init(&c->q, cfg->quorum, c->members, cfg->n_members);
-	if (rc)
-		goto err_free;
-	self_slot = quorum_slot(&c->q, cfg->self);
-	rc = -EINVAL;
-	if (self_slot < 0)
-		goto err_free;
-	c->observer = c->members[self_slot].observer;
-	for (i = 0; i < cfg->n_members; i++) {
-		struct cons_peer *p;
-
-		if (c->members[i].id == cfg->self)
-			continue;
-		p = &c->peers[c->n_peers++];
-		p->id = c->members[i].id;
-		p->slot = (int)i;
-		p->observer = c->members[i].observer;
-	}
 	c->rng = cfg->seed ^ ((uint64_t)cfg->self << 32);
 	c->now = now_ms;
 	/* Read index ids must not repeat across restarts: an answer to a
@@ -256,7 +242,8 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 		if (e->zxid <= c->log.base)
 			continue;
 		rc = -EINVAL;
-		if (e->zxid <= cons_log_last(&c->log))
+		if (e->zxid <= cons_log_last(&c->log) ||
+		    (e->type == CONS_ENTRY_CONFIG && !cons_conf_entry_ok(e)))
 			goto err_log;
 		rc = cons_log_append(&c->log, e->zxid, e->type, e->data, e->len);
 		if (rc)
@@ -275,7 +262,11 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 		c->commit = cons_log_last(&c->log); /* the planted bug */
 	c->boot_apply = c->commit > c->applied;
 	c->meta = c->durable_meta = boot ? boot->meta : (struct cons_meta){0, 0};
-	c->state = c->role_state = c->observer ? CONS_OBSERVER : CONS_FOLLOWER;
+	c->state = c->role_state = CONS_FOLLOWER;
+	/* The configuration: the snapshot's, then the newest in the log. */
+	rc = cons_conf_init(c, boot);
+	if (rc)
+		goto err_log;
 	c->role_epoch = c->meta.epoch;
 	/* A crash may have left entries of an epoch whose meta write was lost;
 	 * never go back to an epoch below what the log shows. */
@@ -288,8 +279,10 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 	return 0;
 
 err_log:
+	cons_conf_free(c);
 	cons_log_free(&c->log);
-err_free:
+	free(c->acts);
+	free(c->act_pos);
 	free(c);
 	return rc;
 }
@@ -299,6 +292,9 @@ void cons_free(struct cons *c)
 	if (!c)
 		return;
 	cons_log_free(&c->log);
+	cons_conf_free(c);
+	cons_transfer_step_start(c);
+	cons_transfer_free(c);
 	free(c->reads);
 	free(c->writes);
 	free(c->acts);
@@ -338,8 +334,10 @@ static void resolve_actions(struct cons *c)
 
 static int valid_msg(const struct cons *c, const struct cons_msg *m)
 {
-	/* Only members speak; a stray sender is dropped. */
-	return m->from != c->cfg.self && quorum_slot(&c->q, m->from) >= 0;
+	/* Any server may speak: a leader or candidate of a configuration this
+	 * one has not seen yet (Raft §4.1); what a non-member says counts in
+	 * no quorum (cons_peer() finds no voter for it). */
+	return m->from != c->cfg.self && m->from != 0;
 }
 
 int cons_step(struct cons *c, const struct cons_event *ev,
@@ -349,6 +347,7 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 
 	c->n_acts = 0;
 	c->oom = 0;
+	cons_transfer_step_start(c);
 	if (ev->now_ms > c->now)
 		c->now = ev->now_ms;
 	if (c->boot_apply) {
@@ -364,6 +363,7 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		if (c->resync && !c->installing)
 			cons_persist(c, 1, c->log.n);
 		if (c->state == CONS_LEADER) {
+			cons_transfer_tick(c);
 			cons_leader_tick(c);
 		} else {
 			cons_read_tick(c);
@@ -407,6 +407,9 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		case CONS_MSG_READ_RESP:
 			cons_on_read_resp(c, ev->msg);
 			break;
+		case CONS_MSG_TIMEOUT_NOW:
+			cons_on_timeout_now(c, ev->msg);
+			break;
 		default:
 			break;
 		}
@@ -441,12 +444,21 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	case CONS_EV_READ_INDEX:
 		rc = cons_read_index(c, ev->read_index.token);
 		break;
+	case CONS_EV_RECONFIG:
+		rc = cons_on_reconfig(c, ev->reconfig.to, ev->reconfig.from_version);
+		break;
+	case CONS_EV_TRANSFER:
+		rc = cons_on_transfer(c, ev->transfer.to);
+		break;
 	case CONS_EV_SNAP_OFFER:
 		cons_on_snap_offer(c, ev->snap_offer.to, ev->snap_offer.zxid,
 				   ev->snap_offer.total, ev->snap_offer.status);
 		break;
 	}
+	/* Held requests go out (or are appended) before the flush writes. */
+	cons_transfer_progress(c);
 	if (c->state == CONS_LEADER) {
+		cons_conf_leader(c);
 		cons_leader_flush(c);
 		cons_read_progress(c);
 	}
@@ -473,6 +485,8 @@ void cons_snap_chunk_msg(const struct cons *c, zxid_t zxid, uint64_t offset,
 	out->snap.total = total;
 	out->snap.blob = data;
 	out->snap.len = len;
+	if (offset == 0)
+		out->snap.conf = cons_conf_at(c, zxid, &out->snap.conf_len);
 }
 
 void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,
@@ -492,7 +506,11 @@ void cons_status(const struct cons *c, struct cons_status *out)
 	out->applied_zxid = c->applied;
 	out->snap_zxid = c->log.base;
 	out->n_entries = c->log.n;
-	out->can_prepare = c->state == CONS_LEADER && c->prep_ready;
+	out->can_prepare = c->state == CONS_LEADER && c->prep_ready && !c->xfer_to;
+	out->conf_version = c->conf.version;
+	out->conf_joint = c->conf.joint;
+	out->voter = !c->observer;
+	out->transfer_to = c->state == CONS_LEADER ? c->xfer_to : 0;
 }
 
 const struct cons_entry *cons_find(const struct cons *c, zxid_t zxid)

@@ -75,8 +75,13 @@
  *                 transfer starts over.
  *   SNAP_INSTALL  follower: the `total` bytes written since SNAP_BEGIN are
  *                 the whole snapshot at `zxid`: replace the state with it,
- *                 store it durably, reset the log store to empty after
- *                 `zxid`, then step CONS_EV_SNAP_DONE.
+ *                 store it durably together with `conf` (the configuration
+ *                 as of `zxid`, which came with chunk 0: cons_boot.conf
+ *                 gives it back at start), reset the log store to empty
+ *                 after `zxid`, then step CONS_EV_SNAP_DONE. A host that
+ *                 takes its own snapshots stores with each the payload of
+ *                 the newest CONFIG entry it applied at or below it (or
+ *                 what its current snapshot came with).
  *                 Snapshots thus travel in chunks (cfg.snap_chunk bytes, at
  *                 most cfg.snap_window of them in flight per peer,
  *                 acknowledged by CONS_MSG_SNAP_ACK, a lost one resent),
@@ -99,6 +104,9 @@
  *                 are held by the host and prepared now. cons_next_zxid()
  *                 is 0 until then. Once per leadership, after the APPLY
  *                 that applied the epoch entry.
+ *   CONFIG        a configuration was committed (status 0, `version`), or
+ *                 the change this leader was asked for (CONS_EV_RECONFIG)
+ *                 failed (status < 0). See MEMBERSHIP below.
  *   READ_READY    the CONS_EV_READ_INDEX with `token` completed. Status 0:
  *                 serve the reads waiting on it only once the host has
  *                 applied read_zxid (they then see every write acknowledged
@@ -122,6 +130,24 @@
  * depose a healthy leader when it returns; a leader that hears no quorum
  * for an election timeout steps down (check-quorum), so a minority side
  * stops taking writes.
+ *
+ * LEADERSHIP TRANSFER (cons_transfer.c; Raft thesis §3.10). On
+ * CONS_EV_TRANSFER the leader stops appending new requests (it holds
+ * them), brings the target up to its last entry, then sends it
+ * TIMEOUT_NOW; the target stands at once (no pre-vote; voters answer
+ * even though they hear the leader), and its higher epoch makes the old
+ * leader step down and hand what it held to the new leader. If the
+ * target has not taken over within an election timeout the leader
+ * resumes and appends what it held.
+ *
+ * MEMBERSHIP (cons_config.c; joint consensus, Raft §4.3). Configurations
+ * are CONFIG log entries and each server uses the newest in its log,
+ * committed or not; a change (CONS_EV_RECONFIG on the leader: the whole
+ * new list and ZooKeeper's fromConfig version) first catches the new
+ * voters up as learners, then appends C(old,new), then C(new); the host
+ * hears of C(new)'s commit through CONFIG and of its own role (added:
+ * FOLLOWER or OBSERVER; removed: REMOVED) through ROLE. The safety
+ * argument is in cons_config.c.
  *
  * Everything an action points to is owned by the core and valid until the
  * next cons_step() or cons_free() on that core.
@@ -147,8 +173,10 @@ struct cons;
 
 /* Entry kinds. */
 enum {
-	CONS_ENTRY_TXN = 1,   /* an opaque tree transaction */
-	CONS_ENTRY_EPOCH = 2, /* a leader's first entry of its epoch; empty */
+	CONS_ENTRY_TXN = 1,    /* an opaque tree transaction */
+	CONS_ENTRY_EPOCH = 2,  /* a leader's first entry of its epoch; empty */
+	CONS_ENTRY_CONFIG = 3, /* a membership (cons_membership_encode); hosts
+				  keep the newest applied one (see below) */
 };
 
 /* A log entry. In core output the data is borrowed from the core. */
@@ -175,7 +203,9 @@ enum cons_state {
 	CONS_FOLLOWER = 1,
 	CONS_CANDIDATE,
 	CONS_LEADER,
-	CONS_OBSERVER, /* a non-voting member */
+	CONS_OBSERVER, /* a non-voting member (or a learner catching up) */
+	CONS_REMOVED,  /* not in the newest configuration in its log: never
+			  votes nor stands; a removed member says so here */
 };
 
 enum quorum_kind {
@@ -190,6 +220,25 @@ struct cons_member {
 	uint32_t group;	 /* hierarchical only */
 	uint32_t weight; /* weighted/hierarchical; 0 = never counts */
 };
+
+/*
+ * A configuration (cons_config.c): who votes, with which quorum system,
+ * and who observes. `version` is the zxid of the CONFIG entry that holds
+ * it (ZooKeeper's version= of the dynamic config), 0 for the static one
+ * from cons_config. During a change the configuration is joint: a set is
+ * a quorum only if it is one of both `m` (the new members) and `old`.
+ */
+struct cons_membership {
+	zxid_t version;
+	enum quorum_kind quorum;
+	unsigned n;
+	struct cons_member m[CONS_MAX_MEMBERS];
+	uint8_t joint;
+	enum quorum_kind old_quorum;
+	unsigned n_old;
+	struct cons_member old[CONS_MAX_MEMBERS];
+};
+#define CONS_MEMBERSHIP_MAX (2 * 3 + 8 + 2 * CONS_MAX_MEMBERS * 13 + 8)
 
 /*
  * Tracer: called only when set, with a formatted line (borrowed). The
@@ -220,7 +269,11 @@ struct cons_config {
 	 * 6: a timed-out server stands for election without a pre-vote.
 	 * 7: the leader never checks that it still hears a quorum.
 	 * 8: a new leader lets its host prepare before it has applied the
-	 *    entries of earlier epochs. */
+	 *    entries of earlier epochs.
+	 * 9: a membership change skips the joint configuration (the new one
+	 *    is used, alone, straight after the old).
+	 * 10: a leadership transfer sends TIMEOUT_NOW at once: the target
+	 *    campaigns before it is up to date. */
 	int mutant;
 	/*
 	 * 0: the leader appends payloads forwarded by followers as they are
@@ -251,6 +304,13 @@ struct cons_boot {
 	 * cons_step applies snap_zxid..commit_zxid (never beyond) before
 	 * anything else; otherwise it starts at the snapshot. */
 	zxid_t commit_zxid;
+	/* The configuration as of snap_zxid (cons_membership_encode bytes the
+	 * host stored with the snapshot: from the SNAP_INSTALL that brought
+	 * it, or the newest CONFIG entry it applied at or below it); len 0 =
+	 * the static one of cons_config. Later CONFIG entries in the log
+	 * supersede it. */
+	const uint8_t *conf;
+	uint32_t conf_len;
 };
 
 /* ---- messages (encoded by codec.h) ---- */
@@ -267,7 +327,8 @@ enum cons_msg_type {
 	CONS_MSG_PREVOTE_REQ,  /* would you vote for me in epoch+1? (vote_req) */
 	CONS_MSG_PREVOTE_RESP, /* the answer, no state changed (vote_resp) */
 	CONS_MSG_SNAP_ACK,     /* snapshot bytes received in order so far */
-	CONS_MSG_TYPE_MAX = CONS_MSG_SNAP_ACK,
+	CONS_MSG_TIMEOUT_NOW,  /* leadership transfer: stand for election now */
+	CONS_MSG_TYPE_MAX = CONS_MSG_TIMEOUT_NOW,
 };
 
 struct cons_msg {
@@ -277,6 +338,9 @@ struct cons_msg {
 	union {
 		struct {
 			zxid_t last_zxid;
+			/* a transfer's election: voters that hear the leader
+			 * answer anyway (Raft thesis §3.10); not on pre-vote */
+			uint8_t transfer;
 		} vote_req;
 		struct {
 			uint8_t granted;
@@ -303,6 +367,9 @@ struct cons_msg {
 			uint64_t total;	     /* the snapshot's size in bytes */
 			const uint8_t *blob; /* the chunk */
 			uint32_t len;
+			/* offset 0 only: the configuration as of zxid */
+			const uint8_t *conf;
+			uint32_t conf_len;
 		} snap;
 		struct {
 			zxid_t zxid;
@@ -336,6 +403,8 @@ enum cons_event_type {
 	CONS_EV_FORWARD,    /* payloads (borrowed) for the leader's host */
 	CONS_EV_READ_INDEX, /* the host asks for a read index (token) */
 	CONS_EV_SNAP_OFFER, /* the host's newest snapshot, for a SNAP_SEND */
+	CONS_EV_RECONFIG,   /* leader: change the membership (cons_config.c) */
+	CONS_EV_TRANSFER,   /* leader: hand leadership to transfer.to */
 };
 
 struct cons_event {
@@ -370,6 +439,16 @@ struct cons_event {
 			uint64_t total;
 			int status; /* 0, or negative: no snapshot to offer now */
 		} snap_offer;
+		struct {
+			/* the whole new membership (not joint; borrowed) */
+			const struct cons_membership *to;
+			/* fail with -ESTALE unless the current version is this
+			 * (ZooKeeper's fromConfig); (zxid_t)-1 = no check */
+			zxid_t from_version;
+		} reconfig;
+		struct {
+			uint32_t to; /* a voter; 0 = the most up-to-date one */
+		} transfer;
 	};
 };
 
@@ -389,6 +468,7 @@ enum cons_action_type {
 	CONS_ACT_SNAP_CHUNK,	/* leader: read and send a snapshot chunk */
 	CONS_ACT_SNAP_BEGIN,	/* follower: a snapshot starts arriving */
 	CONS_ACT_SNAP_WRITE,	/* follower: store a chunk of it */
+	CONS_ACT_CONFIG,	/* a configuration committed, or a change failed */
 };
 
 struct cons_action {
@@ -417,6 +497,10 @@ struct cons_action {
 		struct {
 			zxid_t zxid;
 			uint64_t total;
+			/* SNAP_INSTALL: the configuration as of zxid, to store
+			 * with the snapshot (cons_boot.conf); len 0 = static */
+			const uint8_t *conf;
+			uint32_t conf_len;
 		} snap_install; /* also SNAP_BEGIN */
 		struct {
 			uint32_t to;
@@ -449,11 +533,27 @@ struct cons_action {
 			zxid_t read_zxid; /* status 0: serve reads once applied here */
 			int status;	  /* 0, CONS_ENOTLEADER or -ETIMEDOUT */
 		} read_ready;
+		struct {
+			/* status 0: the (non-joint) configuration `version` is
+			 * committed, on every server that learns it; else, on the
+			 * leader that took a CONS_EV_RECONFIG: it failed
+			 * (-ETIMEDOUT: a new member did not catch up;
+			 * CONS_ENOTLEADER: leadership lost, the change may
+			 * still complete under the next leader) */
+			zxid_t version;
+			int status;
+		} config;
 	};
 };
 
 /* Error codes returned by cons_step/cons_new (besides -ENOMEM, -EINVAL). */
 #define CONS_ENOTLEADER (-1001) /* proposal: no leader known to forward to */
+/* Proposal (forward_to_host, prepared txns) while this leader hands over
+ * leadership (CONS_EV_TRANSFER): nothing was appended; retry on the new
+ * leader, which the role callback names. Raw requests (CONS_EV_FORWARD,
+ * and proposals without forward_to_host) are held instead and go to
+ * whoever leads once the transfer ends. */
+#define CONS_ETRANSFER (-1002)
 
 /*
  * Create a core. cfg and boot are copied. Returns 0 or a negative errno
@@ -491,6 +591,23 @@ void cons_snap_chunk_msg(const struct cons *c, zxid_t zxid, uint64_t offset,
 void cons_snap_msg(const struct cons *c, zxid_t zxid, const uint8_t *blob, uint32_t len,
 		   struct cons_msg *out);
 
+/*
+ * The configuration: committed = 0, the newest in the log (the one in
+ * force, Raft §4.1), 1: the newest committed one (/zookeeper/config).
+ */
+void cons_get_membership(const struct cons *c, int committed,
+			 struct cons_membership *out);
+/* 1 if the servers `ids` hold a quorum of the configuration in force
+ * (of both halves when joint). */
+int cons_is_quorum(const struct cons *c, const uint32_t *ids, size_t n);
+/* Encode a membership (at most CONS_MEMBERSHIP_MAX bytes; returns the
+ * length) and decode one (0, or -EINVAL for bytes that are not a valid
+ * membership: bad counts, duplicate ids, no voter, ...). codec.c. */
+size_t cons_membership_encode(const struct cons_membership *m, uint8_t *buf);
+int cons_membership_decode(const uint8_t *p, size_t n, struct cons_membership *out);
+/* Check a membership (as cons_membership_decode does): 0 or -EINVAL. */
+int cons_membership_check(const struct cons_membership *m);
+
 /* Introspection for the host, metrics and the simulator's checker. */
 struct cons_status {
 	enum cons_state state;
@@ -502,7 +619,11 @@ struct cons_status {
 	zxid_t applied_zxid;
 	zxid_t snap_zxid; /* the log holds nothing at or below this */
 	size_t n_entries;
-	int can_prepare; /* leading, and PREPARE_READY was issued */
+	int can_prepare;      /* leading, and PREPARE_READY was issued */
+	zxid_t conf_version;  /* the configuration in force */
+	int conf_joint;	      /* it is joint: a change is under way */
+	int voter;	      /* this server votes in it */
+	uint32_t transfer_to; /* leader: handing leadership to it (0 = no) */
 };
 void cons_status(const struct cons *c, struct cons_status *out);
 /* The entry with this zxid in the log, or NULL. Borrowed. */

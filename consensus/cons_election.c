@@ -45,6 +45,7 @@ static void send_vote_requests(struct cons *c)
 	unsigned i;
 
 	m.vote_req.last_zxid = cons_log_last(&c->log);
+	m.vote_req.transfer = c->campaign_transfer;
 	for (i = 0; i < c->n_peers; i++) {
 		if (c->peers[i].observer || (c->votes >> c->peers[i].slot & 1))
 			continue;
@@ -54,18 +55,16 @@ static void send_vote_requests(struct cons *c)
 
 static void check_won(struct cons *c)
 {
-	if (c->state == CONS_CANDIDATE && cons_meta_ready(c) &&
-	    quorum_contains(&c->q, c->votes))
+	if (c->state == CONS_CANDIDATE && cons_meta_ready(c) && cons_quorum(c, c->votes))
 		cons_become_leader(c);
 }
 
-static void start_election(struct cons *c)
+void cons_start_election(struct cons *c, int transfer)
 {
-	int slot = quorum_slot(&c->q, c->cfg.self);
-
+	c->campaign_transfer = (uint8_t)transfer;
 	c->prevoting = 0;
 	cons_set_meta(c, c->meta.epoch + 1, c->cfg.self);
-	c->votes = 1ull << slot;
+	c->votes = cons_self_bit(c);
 	c->verified = c->commit;
 	cons_set_role(c, CONS_CANDIDATE, 0);
 	cons_reset_deadline(c);
@@ -77,8 +76,8 @@ static void start_election(struct cons *c)
 
 static void check_prevotes(struct cons *c)
 {
-	if (c->prevoting && quorum_contains(&c->q, c->prevotes))
-		start_election(c);
+	if (c->prevoting && cons_quorum(c, c->prevotes))
+		cons_start_election(c, 0);
 }
 
 static void start_prevote(struct cons *c)
@@ -87,7 +86,7 @@ static void start_prevote(struct cons *c)
 	unsigned i;
 
 	c->prevoting = 1;
-	c->prevotes = 1ull << quorum_slot(&c->q, c->cfg.self);
+	c->prevotes = cons_self_bit(c);
 	cons_reset_deadline(c);
 	CONS_TRACE(c, "pre-vote for epoch %u last %llx", c->meta.epoch + 1,
 		   (unsigned long long)cons_log_last(&c->log));
@@ -100,12 +99,12 @@ static void start_prevote(struct cons *c)
 
 void cons_election_tick(struct cons *c)
 {
-	if (c->observer || c->installing)
+	if (!cons_may_stand(c) || c->installing)
 		return;
 	if (c->now < c->deadline)
 		return;
 	if (c->cfg.mutant == 6)
-		start_election(c); /* the planted bug: no pre-vote */
+		cons_start_election(c, 0); /* the planted bug: no pre-vote */
 	else
 		start_prevote(c);
 }
@@ -116,7 +115,10 @@ void cons_on_prevote_req(struct cons *c, const struct cons_msg *m)
 	struct cons_peer *p = cons_peer(c, m->from);
 	struct cons_msg r = {.type = CONS_MSG_PREVOTE_RESP};
 
-	if (c->observer || !p || p->observer)
+	/* A voter answers any server (it may stand in a configuration this
+	 * one has not seen yet); the candidate counts only its voters. */
+	(void)p;
+	if (!cons_may_vote(c))
 		return;
 	r.vote_resp.granted =
 	    m->epoch >= c->meta.epoch && c->state != CONS_LEADER &&
@@ -175,16 +177,22 @@ void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
 	struct cons_peer *p = cons_peer(c, m->from);
 	struct cons_msg r = {.type = CONS_MSG_VOTE_RESP};
 
-	if (c->observer || !p || p->observer)
+	(void)p;
+	if (!cons_may_vote(c))
 		return;
 	if (m->epoch > c->meta.epoch) {
-		if (c->state == CONS_LEADER ||
-		    (c->leader && c->now < c->heard_leader + c->cfg.election_timeout_ms))
+		/* A leader, or one that hears it, ignores a higher epoch (a
+		 * server back from a partition), unless the leader itself asked
+		 * for this election (a transfer, cons_transfer.c). */
+		if (!m->vote_req.transfer &&
+		    (c->state == CONS_LEADER ||
+		     (c->leader &&
+		      c->now < c->heard_leader + c->cfg.election_timeout_ms)))
 			return;
 		cons_become_follower(c, m->epoch, 0);
 	}
 	if (m->epoch == c->meta.epoch && (c->meta.vote == 0 || c->meta.vote == m->from) &&
-	    c->state == CONS_FOLLOWER &&
+	    c->state != CONS_LEADER && c->state != CONS_CANDIDATE &&
 	    (m->vote_req.last_zxid >= cons_log_last(&c->log) || c->cfg.mutant == 3)) {
 		cons_set_meta(c, c->meta.epoch, m->from);
 		cons_reset_deadline(c);

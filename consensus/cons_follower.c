@@ -135,7 +135,9 @@ static int valid_entries(const struct cons_msg *m)
 		const struct cons_entry *e = &m->append.entries[i];
 
 		if (e->zxid <= prev || zxid_epoch(e->zxid) > m->epoch ||
-		    (e->type != CONS_ENTRY_TXN && e->type != CONS_ENTRY_EPOCH) ||
+		    (e->type != CONS_ENTRY_TXN && e->type != CONS_ENTRY_EPOCH &&
+		     e->type != CONS_ENTRY_CONFIG) ||
+		    (e->type == CONS_ENTRY_CONFIG && !cons_conf_entry_ok(e)) ||
 		    e->len > CONS_MAX_PAYLOAD)
 			return 0;
 		prev = e->zxid;
@@ -195,6 +197,7 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 				c->stable = cons_log_last(&c->log);
 			if (c->verified > cons_log_last(&c->log))
 				c->verified = cons_log_last(&c->log);
+			cons_conf_sync(c);
 		}
 		first = pos;
 		for (; i < n; i++)
@@ -204,6 +207,7 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 				break;
 			}
 		cons_persist(c, trunc, first);
+		cons_conf_sync(c);
 		wrote = 1;
 	}
 	mlast = n ? e[n - 1].zxid : prev;

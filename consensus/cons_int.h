@@ -9,6 +9,7 @@
  *   cons_follower.c  append handling: consistency check, truncation, acks
  *   cons_snapshot.c  snapshot transfer, install and log compaction
  *   cons_read.c      the read index (linearizable read barrier)
+ *   cons_config.c    membership changes (joint consensus), leadership transfer
  */
 #ifndef QFS_CONS_INT_H
 #define QFS_CONS_INT_H
@@ -49,6 +50,7 @@ struct cons_peer {
 	uint64_t snap_resent; /* last go-back */
 	uint64_t snap_fast;   /* acked offset of the last fast resend, +1 */
 	uint8_t snap_empty;   /* an empty snapshot's one chunk was sent */
+	uint8_t departing;    /* leader: removed, told until it holds the config */
 };
 
 /* A read index request waiting in the core. */
@@ -84,7 +86,10 @@ struct cons_write {
 struct cons {
 	struct cons_config cfg;
 	struct cons_member members[CONS_MAX_MEMBERS];
-	struct quorum q;
+	struct quorum q;     /* the configuration in force (its new half) */
+	struct quorum q_old; /* joint: the old half, also required */
+	int self_slot;	     /* in members[], -1 when not a member */
+	uint8_t removed;     /* not in the configuration in force */
 	struct cons_peer peers[CONS_MAX_MEMBERS]; /* every member but self */
 	unsigned n_peers;
 	uint8_t observer; /* self is an observer */
@@ -142,6 +147,34 @@ struct cons {
 	uint64_t rs_total, rs_next;
 
 	/* actions of the current step */
+	/* membership (cons_config.c). members[] above is the union of the
+	 * halves of conf (and, on a leader, of the learners catching up). */
+	struct cons_membership static_conf; /* from cons_config */
+	struct cons_membership base_conf;   /* as of log.base */
+	uint8_t *base_enc;		    /* its encoding */
+	uint32_t base_enc_len;
+	struct cons_membership conf; /* in force: the newest in the log */
+	zxid_t conf_scan;	     /* the log was searched for configs up to here */
+	zxid_t conf_reported;	     /* newest committed config reported */
+	uint8_t chg;		     /* leader: CHG_* */
+	struct cons_membership chg_to;
+	uint64_t chg_deadline;
+	uint8_t rs_conf[CONS_MEMBERSHIP_MAX]; /* with the snapshot being received */
+	uint32_t rs_conf_len;
+	uint8_t in_conf[CONS_MEMBERSHIP_MAX]; /* with the snapshot being installed */
+	uint32_t in_conf_len;
+
+	/* leadership transfer (cons_transfer.c) */
+	uint32_t xfer_to;	/* leader: the target, 0 = none */
+	uint64_t xfer_deadline; /* give up and resume at */
+	uint8_t xfer_sent;	/* TIMEOUT_NOW sent */
+	struct cons_held *held; /* requests held during a transfer */
+	size_t n_held, cap_held;
+	uint64_t held_until;		 /* drop what is held after this */
+	struct cons_payload *held_views; /* what this step handed on */
+	uint8_t held_done;		 /* free the held at the next step */
+	uint8_t campaign_transfer;	 /* candidate: standing on TIMEOUT_NOW */
+
 	struct cons_action *acts;
 	size_t *act_pos; /* log position an action's entries start at, or SIZE_MAX */
 	size_t n_acts, cap_acts;
@@ -219,6 +252,41 @@ void cons_on_snap_ack(struct cons *c, const struct cons_msg *m);
 void cons_on_snap(struct cons *c, const struct cons_msg *m);
 void cons_on_snap_done(struct cons *c, zxid_t zxid, int status);
 void cons_on_compact(struct cons *c, zxid_t zxid);
+
+/* cons_config.c */
+enum { CHG_NONE = 0, CHG_CATCHUP, CHG_JOINT, CHG_NEW };
+int cons_conf_init(struct cons *c, const struct cons_boot *boot);
+void cons_conf_free(struct cons *c);
+void cons_conf_sync(struct cons *c);
+int cons_quorum(const struct cons *c, uint64_t set);
+uint64_t cons_self_bit(const struct cons *c);
+enum cons_state cons_idle_state(const struct cons *c);
+int cons_may_vote(const struct cons *c);
+int cons_may_stand(const struct cons *c);
+int cons_on_reconfig(struct cons *c, const struct cons_membership *to, zxid_t from);
+void cons_conf_leader(struct cons *c);
+void cons_conf_committed(struct cons *c);
+void cons_conf_lost_lead(struct cons *c);
+void cons_conf_compact(struct cons *c, zxid_t zxid);
+void cons_conf_installed(struct cons *c);
+const uint8_t *cons_conf_at(const struct cons *c, zxid_t zxid, uint32_t *len);
+int cons_conf_entry_ok(const struct cons_entry *e);
+
+/* cons_transfer.c */
+struct cons_held {
+	uint32_t from; /* whose host sent it (self: ours) */
+	uint8_t *data;
+	uint32_t len;
+};
+int cons_on_transfer(struct cons *c, uint32_t to);
+int cons_transfer_hold(struct cons *c, uint32_t from, const struct cons_payload *p,
+		       size_t n);
+void cons_transfer_progress(struct cons *c);
+void cons_transfer_tick(struct cons *c);
+void cons_on_timeout_now(struct cons *c, const struct cons_msg *m);
+void cons_transfer_free(struct cons *c);
+void cons_transfer_step_start(struct cons *c);
+void cons_start_election(struct cons *c, int transfer);
 
 /* cons_read.c */
 int cons_read_index(struct cons *c, uint64_t token);

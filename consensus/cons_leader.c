@@ -74,6 +74,12 @@ int cons_propose(struct cons *c, const struct cons_payload *p, size_t n)
 		cons_send(c, c->leader, &m, SIZE_MAX);
 		return 0;
 	}
+	if (c->xfer_to) {
+		/* Handing over: hold raw requests, refuse prepared ones. */
+		if (c->cfg.forward_to_host)
+			return CONS_ETRANSFER;
+		return cons_transfer_hold(c, c->cfg.self, p, n);
+	}
 	for (i = 0; i < n; i++) {
 		if (c->counter >= UINT32_MAX - 1) {
 			/* The counter is spent: a new epoch restarts it (as
@@ -103,9 +109,16 @@ static void forwarded(struct cons *c, uint32_t from, const struct cons_payload *
 
 void cons_on_forward(struct cons *c, const struct cons_msg *m)
 {
-	if (c->state != CONS_LEADER)
+	if (c->state != CONS_LEADER) {
+		/* Sent to a leader that has since stepped down (a transfer, an
+		 * election): relay them to the leader it learns of, rather than
+		 * fail writes the sender's host counts as handed on. */
+		(void)cons_transfer_hold(c, m->from, m->forward.payloads, m->forward.n);
 		return;
-	if (c->cfg.forward_to_host)
+	}
+	if (c->cfg.forward_to_host && c->xfer_to)
+		(void)cons_transfer_hold(c, m->from, m->forward.payloads, m->forward.n);
+	else if (c->cfg.forward_to_host)
 		forwarded(c, m->from, m->forward.payloads, m->forward.n);
 	else
 		(void)cons_propose(c, m->forward.payloads, m->forward.n);
@@ -119,6 +132,8 @@ int cons_forward(struct cons *c, const struct cons_payload *p, size_t n)
 	for (i = 0; i < n; i++)
 		if (p[i].len > CONS_MAX_PAYLOAD)
 			return -EINVAL;
+	if (c->state == CONS_LEADER && c->xfer_to)
+		return cons_transfer_hold(c, c->cfg.self, p, n);
 	if (c->state == CONS_LEADER) {
 		forwarded(c, c->cfg.self, p, (uint32_t)n);
 		return 0;
@@ -149,7 +164,8 @@ static void check_prepare_ready(struct cons *c)
 
 zxid_t cons_next_zxid(const struct cons *c)
 {
-	if (c->state != CONS_LEADER || c->counter >= UINT32_MAX - 1 || !c->prep_ready)
+	if (c->state != CONS_LEADER || c->counter >= UINT32_MAX - 1 || !c->prep_ready ||
+	    c->xfer_to)
 		return 0;
 	return zxid_make(c->meta.epoch, c->counter + 1);
 }
@@ -197,7 +213,7 @@ static void leader_send(struct cons *c, struct cons_peer *p, int kind)
 	struct cons_msg m = {.type = CONS_MSG_APPEND};
 	int sent = 0;
 
-	if (!cons_meta_ready(c))
+	if (!cons_meta_ready(c) || (p->departing && p->match >= c->conf.version))
 		return;
 	switch (p->mode) {
 	case PEER_SNAPSHOT:
@@ -267,6 +283,7 @@ void cons_apply(struct cons *c)
 	a->apply.n = to - from;
 	c->applied = c->commit;
 	check_prepare_ready(c);
+	cons_conf_committed(c);
 }
 
 static void set_commit(struct cons *c, zxid_t z)
@@ -284,7 +301,6 @@ static void set_commit(struct cons *c, zxid_t z)
 
 void cons_advance_commit(struct cons *c)
 {
-	int self = quorum_slot(&c->q, c->cfg.self);
 	zxid_t best = c->commit, v;
 	unsigned i, j;
 	uint64_t set;
@@ -300,11 +316,11 @@ void cons_advance_commit(struct cons *c)
 			continue;
 		if (v <= best || zxid_epoch(v) != c->meta.epoch)
 			continue;
-		set = c->stable >= v ? 1ull << self : 0;
+		set = c->stable >= v ? cons_self_bit(c) : 0;
 		for (j = 0; j < c->n_peers; j++)
 			if (!c->peers[j].observer && c->peers[j].match >= v)
 				set |= 1ull << c->peers[j].slot;
-		if (quorum_contains(&c->q, set))
+		if (cons_quorum(c, set))
 			best = v;
 	}
 	set_commit(c, best);
@@ -378,8 +394,7 @@ void cons_on_append_resp(struct cons *c, const struct cons_msg *m)
 
 void cons_leader_tick(struct cons *c)
 {
-	int self = quorum_slot(&c->q, c->cfg.self);
-	uint64_t set = 1ull << self;
+	uint64_t set = cons_self_bit(c);
 	unsigned i;
 
 	if (c->now >= c->quorum_check && c->cfg.mutant != 7) {
@@ -391,7 +406,7 @@ void cons_leader_tick(struct cons *c)
 			if (!c->peers[i].observer &&
 			    c->peers[i].last_heard + c->cfg.election_timeout_ms > c->now)
 				set |= 1ull << c->peers[i].slot;
-		if (!quorum_contains(&c->q, set)) {
+		if (!cons_quorum(c, set)) {
 			CONS_TRACE(c, "lost quorum, stepping down");
 			cons_become_follower(c, c->meta.epoch, 0);
 			return;

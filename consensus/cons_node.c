@@ -308,7 +308,14 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 			}
 			break;
 		case CONS_ACT_SNAP_INSTALL:
-			rc = snap_finish(n, a->snap_install.zxid, a->snap_install.total);
+			rc = 0;
+			if (n->host.snap_config)
+				rc = n->host.snap_config(
+				    n->host.arg, a->snap_install.zxid,
+				    a->snap_install.conf, a->snap_install.conf_len);
+			if (rc == 0)
+				rc = snap_finish(n, a->snap_install.zxid,
+						 a->snap_install.total);
 			r = rc ? NULL : new_req(n, CONS_EV_SNAP_DONE);
 			if (!r) {
 				fail_now(n, CONS_EV_SNAP_DONE, 0, a->snap_install.zxid,
@@ -339,6 +346,11 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 				n->host.read_ready(n->host.arg, a->read_ready.token,
 						   a->read_ready.read_zxid,
 						   a->read_ready.status);
+			break;
+		case CONS_ACT_CONFIG:
+			if (n->host.config)
+				n->host.config(n->host.arg, a->config.version,
+					       a->config.status);
 			break;
 		case CONS_ACT_ROLE:
 			if (n->host.role)
@@ -535,6 +547,11 @@ int cons_node_new(const struct cons_config *cfg, struct cons_store *store,
 	}
 	if (rc)
 		goto err_free;
+	if (host->boot_config) {
+		rc = host->boot_config(host->arg, &boot.conf, &boot.conf_len);
+		if (rc)
+			goto err_free;
+	}
 	/* The state the host recovered is the snapshot; the log must reach
 	 * back to it. */
 	rc = -EINVAL;
@@ -702,4 +719,49 @@ int cons_node_read_index(struct cons_node *n, uint64_t token)
 struct cons *cons_node_core(struct cons_node *n)
 {
 	return n->core;
+}
+
+int cons_node_reconfig(struct cons_node *n, const struct cons_membership *to,
+		       zxid_t from_version)
+{
+	struct cons_event ev = {.type = CONS_EV_RECONFIG};
+	const struct cons_action *a;
+	size_t na;
+	int rc;
+
+	if (n->busy)
+		return -EAGAIN;
+	ev.now_ms = n->host.now(n->host.arg);
+	ev.reconfig.to = to;
+	ev.reconfig.from_version = from_version;
+	n->busy = 1;
+	rc = cons_step(n->core, &ev, &a, &na);
+	do_actions(n, a, na);
+	drain(n);
+	n->busy = 0;
+	return rc;
+}
+
+void cons_node_membership(struct cons_node *n, int committed, struct cons_membership *out)
+{
+	cons_get_membership(n->core, committed, out);
+}
+
+int cons_node_transfer(struct cons_node *n, uint32_t to)
+{
+	struct cons_event ev = {.type = CONS_EV_TRANSFER};
+	const struct cons_action *a;
+	size_t na;
+	int rc;
+
+	if (n->busy)
+		return -EAGAIN;
+	ev.now_ms = n->host.now(n->host.arg);
+	ev.transfer.to = to;
+	n->busy = 1;
+	rc = cons_step(n->core, &ev, &a, &na);
+	do_actions(n, a, na);
+	drain(n);
+	n->busy = 0;
+	return rc;
 }

@@ -92,6 +92,32 @@ struct cons_node_host {
 	int (*snap_write)(void *arg, zxid_t zxid, uint64_t offset, const uint8_t *data,
 			  uint32_t len);
 	int (*snap_finish)(void *arg, zxid_t zxid);
+	/*
+	 * Membership (cons_config.c). All three may be NULL for a host that
+	 * never changes the static configuration of cons_config.
+	 *
+	 * snap_config: a snapshot at zxid is about to be installed (right
+	 * before snap_finish or snap_install); store `conf` (borrowed,
+	 * cons_membership_encode bytes, len 0 = the static configuration)
+	 * with it, durably and atomically with the snapshot. The host also
+	 * keeps, for each snapshot it takes itself, the payload of the newest
+	 * CONS_ENTRY_CONFIG entry it applied up to the snapshot's zxid (or
+	 * what it stored with the snapshot it started from). A failure fails
+	 * the install.
+	 *
+	 * boot_config: at start, the bytes stored with the snapshot the host
+	 * recovered (borrowed until cons_node_new returns; len 0 = static).
+	 *
+	 * config: the (non-joint) configuration `version` was committed
+	 * (status 0; read it with cons_node_membership), or, on the leader
+	 * that was asked by cons_node_reconfig, the change failed (status <
+	 * 0, see CONS_ACT_CONFIG in cons.h). Whether this server was added,
+	 * removed, promoted or demoted comes through the role callback
+	 * (CONS_FOLLOWER, CONS_OBSERVER, CONS_REMOVED).
+	 */
+	int (*snap_config)(void *arg, zxid_t zxid, const uint8_t *conf, uint32_t len);
+	int (*boot_config)(void *arg, const uint8_t **conf, uint32_t *len);
+	void (*config)(void *arg, zxid_t version, int status);
 };
 
 /*
@@ -157,6 +183,35 @@ int cons_node_read_index(struct cons_node *n, uint64_t token);
 int cons_node_compact(struct cons_node *n, zxid_t zxid);
 /* Feed one received frame (borrowed); bad frames are dropped. */
 void cons_node_recv(struct cons_node *n, uint32_t from, const uint8_t *frame, size_t len);
+
+/*
+ * Change the membership (leader only): `to` is the whole new list
+ * (copied); from_version, as ZooKeeper's fromConfig, must be the version of
+ * the configuration in force, or (zxid_t)-1. Returns 0 (started: the
+ * outcome comes through host->config), CONS_ENOTLEADER, -ESTALE (the
+ * version differs), -EBUSY (a change is under way, or this leader has not
+ * yet committed an entry of its epoch: retry), -EINVAL (a bad list) or
+ * -EAGAIN (called from inside a host callback).
+ */
+int cons_node_reconfig(struct cons_node *n, const struct cons_membership *to,
+		       zxid_t from_version);
+/* The configuration in force (committed 0) or the newest committed one
+ * (committed 1: what /zookeeper/config shows). */
+void cons_node_membership(struct cons_node *n, int committed,
+			  struct cons_membership *out);
+
+/*
+ * Hand leadership to server `to` (a voter; 0 = the most up-to-date one),
+ * Raft thesis §3.10 (cons_transfer.c): returns 0 when started (the role
+ * callback reports the outcome: this server follows `to`, or it stays
+ * leader if `to` did not take over within an election timeout),
+ * CONS_ENOTLEADER, -EBUSY (a transfer or membership change is under way),
+ * -EINVAL (not a voter) or -EAGAIN (inside a callback). Meanwhile
+ * cons_node_propose holds raw requests (forwarding them to the new leader
+ * afterwards) and, with forward_to_host, refuses prepared ones with
+ * CONS_ETRANSFER (retry on the new leader); cons_node_next_zxid is 0.
+ */
+int cons_node_transfer(struct cons_node *n, uint32_t to);
 
 struct cons *cons_node_core(struct cons_node *n);
 

@@ -157,13 +157,13 @@ void cons_on_read_resp(struct cons *c, const struct cons_msg *m)
 /* The newest round echoed by a quorum (the leader counts itself). */
 static int round_confirmed(struct cons *c, uint64_t seq)
 {
-	uint64_t set = 1ull << quorum_slot(&c->q, c->cfg.self);
+	uint64_t set = cons_self_bit(c);
 	unsigned i;
 
 	for (i = 0; i < c->n_peers; i++)
 		if (!c->peers[i].observer && c->peers[i].read_ack >= seq)
 			set |= 1ull << c->peers[i].slot;
-	return quorum_contains(&c->q, set);
+	return cons_quorum(c, set);
 }
 
 /*

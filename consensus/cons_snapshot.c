@@ -23,6 +23,8 @@
  * is there the follower installs it (SNAP_INSTALL) and, once installed, restarts its log
  * after its zxid and answers the leader like any append, which resumes replication.
  */
+#include <string.h>
+
 #include "cons_int.h"
 
 /* ---- the leader's side ---- */
@@ -247,6 +249,10 @@ void cons_on_snap(struct cons *c, const struct cons_msg *m)
 		c->rs_from = m->from;
 		c->rs_total = m->snap.total;
 		c->rs_next = 0;
+		c->rs_conf_len =
+		    m->snap.conf_len <= sizeof(c->rs_conf) ? m->snap.conf_len : 0;
+		if (c->rs_conf_len)
+			memcpy(c->rs_conf, m->snap.conf, c->rs_conf_len);
 		CONS_TRACE(c, "receive snapshot %llx (%llu bytes) from %u",
 			   (unsigned long long)zxid, (unsigned long long)m->snap.total,
 			   m->from);
@@ -270,6 +276,10 @@ void cons_on_snap(struct cons *c, const struct cons_msg *m)
 	CONS_TRACE(c, "install snapshot %llx from %u", (unsigned long long)zxid, m->from);
 	a->snap_install.zxid = zxid;
 	a->snap_install.total = c->rs_total;
+	memcpy(c->in_conf, c->rs_conf, c->rs_conf_len);
+	c->in_conf_len = c->rs_conf_len;
+	a->snap_install.conf = c->in_conf;
+	a->snap_install.conf_len = c->in_conf_len;
 	c->installing = 1;
 	c->install_zxid = zxid;
 	c->rs_zxid = 0;
@@ -296,6 +306,7 @@ void cons_on_snap_done(struct cons *c, zxid_t zxid, int status)
 	c->wvalid = c->wseq;
 	c->w_n = 0;
 	c->resync = 0;
+	cons_conf_installed(c);
 	cons_follower_ack(c);
 }
 
@@ -303,6 +314,7 @@ void cons_on_compact(struct cons *c, zxid_t zxid)
 {
 	if (zxid > c->applied || zxid <= c->log.base)
 		return;
+	cons_conf_compact(c, zxid);
 	cons_log_compact(&c->log, zxid);
 	if (c->stable < zxid)
 		c->stable = zxid;

@@ -3,7 +3,7 @@
 noinst_LIBRARIES += libqcons.a
 libqcons_a_SOURCES = consensus/cons.h consensus/cons_int.h consensus/cons.c \
 	consensus/cons_log.c consensus/cons_election.c consensus/cons_leader.c \
-	consensus/cons_follower.c consensus/cons_snapshot.c consensus/cons_read.c \
+	consensus/cons_follower.c consensus/cons_snapshot.c consensus/cons_read.c consensus/cons_config.c consensus/cons_transfer.c \
 	consensus/quorum.h consensus/quorum.c consensus/codec.h consensus/codec.c
 
 libqcons_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CONS)
@@ -14,18 +14,21 @@ QFS_CONS_LIBS = libqcons.a libqutil.a
 QFS_SIM_SOURCES = tests/sim/sim.h tests/sim/sim.c tests/sim/sim_store.c \
 	tests/sim/sim_net.c tests/sim/sim_check.c
 
-# The simulator: `make sim SEEDS=N [MUTANT=1..8] [SCENARIO=1|2|3]` (mutant 6,
-# no pre-vote, shows in SCENARIO=1: a follower rejoining from a partition).
+# The simulator: `make sim SEEDS=N [MUTANT=1..10] [SCENARIO=1..4] [RECONFIG=1]` (mutant 6,
+# no pre-vote, shows in SCENARIO=1: a follower rejoining from a partition; mutant
+# 10, a transfer target standing before it caught up, in SCENARIO=4).
 noinst_PROGRAMS += tests/sim/qfs_sim
 tests_sim_qfs_sim_SOURCES = $(QFS_SIM_SOURCES) tests/sim/sim_main.c
 tests_sim_qfs_sim_LDADD = $(QFS_CONS_LIBS)
 SEEDS = 1000
 MUTANT = 0
 SCENARIO = 0
-# Violations fail the target, except with a planted bug, where they are the
+RECONFIG = 0
+# RECONFIG=1 forces membership changes on every seed (-1: none; default:
+# half the seeds). Violations fail the target, except with a planted bug, where they are the
 # expected outcome (and the summary line stays the last one).
 sim: tests/sim/qfs_sim$(EXEEXT)
-	@./tests/sim/qfs_sim --seeds $(SEEDS) --mutant $(MUTANT) --scenario $(SCENARIO) || \
+	@./tests/sim/qfs_sim --seeds $(SEEDS) --mutant $(MUTANT) --scenario $(SCENARIO) --reconfig $(RECONFIG) || \
 		test "$(MUTANT)" != 0
 .PHONY: sim
 

@@ -184,8 +184,14 @@ static void decode_state(const uint8_t *b, struct sim_state *st)
 static void host_apply(void *arg, const struct cons_entry *e, size_t cnt)
 {
 	struct sim_node *n = arg;
+	size_t i;
 
 	sim_check_apply(n, e, cnt);
+	for (i = 0; i < cnt; i++)
+		if (e[i].type == CONS_ENTRY_CONFIG && e[i].len <= CONS_MEMBERSHIP_MAX) {
+			memcpy(n->conf_applied, e[i].data, e[i].len);
+			n->conf_applied_len = e[i].len;
+		}
 	n->since_snap += cnt;
 }
 
@@ -321,9 +327,44 @@ static int install(struct sim_node *n, zxid_t zxid, uint64_t total)
 		   (unsigned long long)zxid, (unsigned long long)st.count);
 	n->st = st;
 	n->snap = st;
+	memcpy(n->snap_conf, n->rx_conf, n->rx_conf_len);
+	n->snap_conf_len = n->rx_conf_len;
+	memcpy(n->conf_applied, n->rx_conf, n->rx_conf_len);
+	n->conf_applied_len = n->rx_conf_len;
 	n->since_snap = 0;
 	n->installing = zxid;
 	return 0;
+}
+
+static int host_snap_config(void *arg, zxid_t zxid, const uint8_t *conf, uint32_t len)
+{
+	struct sim_node *n = arg;
+
+	(void)zxid;
+	if (len > sizeof(n->rx_conf))
+		return -EINVAL;
+	memcpy(n->rx_conf, conf, len);
+	n->rx_conf_len = len;
+	return 0;
+}
+
+static int host_boot_config(void *arg, const uint8_t **conf, uint32_t *len)
+{
+	struct sim_node *n = arg;
+
+	*conf = n->snap_conf;
+	*len = n->snap_conf_len;
+	return 0;
+}
+
+static void host_config(void *arg, zxid_t version, int status)
+{
+	struct sim_node *n = arg;
+
+	if (status == 0)
+		return;
+	n->sim->reconfigs_failed++;
+	sim_tracef(n->sim, "n%u: reconfig failed (%d)", n->id, status);
 }
 
 static int host_snap_finish(void *arg, zxid_t zxid)
@@ -459,6 +500,9 @@ static void node_start(struct sim *s, struct sim_node *n)
 	    .snap_begin = host_snap_begin,
 	    .snap_write = host_snap_write,
 	    .snap_finish = host_snap_finish,
+	    .snap_config = host_snap_config,
+	    .boot_config = host_boot_config,
+	    .config = host_config,
 	};
 	struct cons_config cfg = {0};
 	int rc;
@@ -488,6 +532,8 @@ static void node_start(struct sim *s, struct sim_node *n)
 		cfg.trace_arg = n;
 	}
 	n->st = n->snap; /* the host recovers its state from the snapshot */
+	memcpy(n->conf_applied, n->snap_conf, n->snap_conf_len);
+	n->conf_applied_len = n->snap_conf_len;
 	n->n_held = 0;
 	n->since_snap = 0;
 	n->installing = 0;
@@ -517,6 +563,8 @@ static void maybe_snapshot(struct sim *s, struct sim_node *n)
 	if (n->since_snap < s->snap_every || n->st.zxid == n->snap.zxid)
 		return;
 	n->snap = n->st;
+	memcpy(n->snap_conf, n->conf_applied, n->conf_applied_len);
+	n->snap_conf_len = n->conf_applied_len;
 	n->since_snap = 0;
 	(void)cons_node_compact(n->node, n->snap.zxid);
 }
@@ -666,6 +714,168 @@ static void heal_all(struct sim *s)
 	sim_push(s, s->now + 1, SIM_EV_PROBE, 0, 0);
 }
 
+/* ---- membership changes ---- */
+
+static int running(struct sim *s, struct sim_node *n);
+
+static uint64_t rrand(struct sim *s)
+{
+	uint64_t z = (s->rrng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static struct sim_node *live_leader(struct sim *s)
+{
+	struct sim_node *l = NULL;
+	uint32_t best = 0;
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		struct cons_status st;
+
+		if (!running(s, &s->nodes[i]))
+			continue;
+		cons_status(cons_node_core(s->nodes[i].node), &st);
+		if (st.state == CONS_LEADER && st.epoch >= best) {
+			best = st.epoch;
+			l = &s->nodes[i];
+		}
+	}
+	return l;
+}
+
+static int voters(const struct cons_membership *m)
+{
+	unsigned i;
+	int v = 0;
+
+	for (i = 0; i < m->n; i++)
+		v += !m->m[i].observer;
+	return v;
+}
+
+static void drop_member(struct cons_membership *m, unsigned i)
+{
+	m->m[i] = m->m[--m->n];
+}
+
+static void add_member(struct sim *s, struct cons_membership *m, int idx, int observer)
+{
+	struct cons_member *x = &m->m[m->n++];
+
+	memset(x, 0, sizeof(*x));
+	x->id = (uint32_t)idx + 1;
+	x->observer = (uint8_t)observer;
+	x->weight = (uint32_t)(rrand(s) % 3) + 1;
+	x->group = (uint32_t)(idx % 3) + 1;
+}
+
+/* A node index not in m, or -1. */
+static int outsider(struct sim *s, const struct cons_membership *m)
+{
+	int k, i = (int)(rrand(s) % (uint64_t)s->n);
+
+	for (k = 0; k < s->n; k++, i = (i + 1) % s->n)
+		if (!sim_conf_member(m, (uint32_t)i + 1))
+			return i;
+	return -1;
+}
+
+/*
+ * Ask the leader for a random change: remove, add, replace a member,
+ * promote an observer, demote a participant, change weights and groups,
+ * or a whole new member list (ZooKeeper's non-incremental reconfig).
+ */
+static void reconfig(struct sim *s)
+{
+	struct sim_node *l = live_leader(s);
+	struct cons_membership cur, t;
+	const char *what = "";
+	unsigned i;
+	int k, rc;
+
+	if (s->now < s->fault_end)
+		sim_push(s, s->now + 200 + rrand(s) % 1200, SIM_EV_RECONFIG, 0, 0);
+	if (!l)
+		return;
+	cons_node_membership(l->node, 0, &cur);
+	if (cur.joint)
+		return;
+	t = cur;
+	t.version = 0;
+	i = (unsigned)(rrand(s) % t.n);
+	switch (rrand(s) % 8) {
+	case 0:
+		what = "remove";
+		if (t.n > 1 && (t.m[i].observer || voters(&t) > 1))
+			drop_member(&t, i);
+		break;
+	case 1:
+		what = "add";
+		k = outsider(s, &t);
+		if (k >= 0)
+			add_member(s, &t, k, (int)(rrand(s) % 3 == 0));
+		break;
+	case 2:
+		what = "replace";
+		k = outsider(s, &t);
+		if (k >= 0 && !t.m[i].observer) {
+			drop_member(&t, i);
+			add_member(s, &t, k, 0);
+		}
+		break;
+	case 3:
+		what = "promote";
+		t.m[i].observer = 0;
+		break;
+	case 4:
+		what = "demote";
+		if (voters(&t) > 1)
+			t.m[i].observer = 1;
+		break;
+	case 5:
+		what = "regroup";
+		for (i = 0; i < t.n; i++) {
+			t.m[i].weight = (uint32_t)(rrand(s) % 3) + 1;
+			t.m[i].group = (uint32_t)(rrand(s) % 3) + 1;
+		}
+		break;
+	default:
+		what = "new list";
+		t.n = 0;
+		for (k = 0; k < s->n; k++)
+			if (rrand(s) % 4)
+				add_member(s, &t, k, (int)(rrand(s) % 3 == 0));
+		if (!t.n)
+			add_member(s, &t, (int)(rrand(s) % (uint64_t)s->n), 0);
+		if (!voters(&t))
+			t.m[0].observer = 0;
+		break;
+	}
+	if (rrand(s) % 4 == 0) {
+		/* Leadership transfer, to a given voter or the best one. */
+		uint32_t to = (uint32_t)(rrand(s) % 2 ? 0 : t.m[i].id);
+
+		rc = cons_node_transfer(l->node, to);
+		s->transfers++;
+		s->transfers_ok += rc == 0;
+		sim_tracef(s, "transfer leadership from n%u to n%u: %d", l->id, to, rc);
+		return;
+	}
+	/* ZooKeeper's fromConfig: a stale version is refused. */
+	if (cons_node_reconfig(l->node, &t, cur.version + 1) != -ESTALE)
+		sim_violation(s, "n%u took a reconfig from a stale version", l->id);
+	rc = cons_node_reconfig(l->node, &t, cur.version);
+	s->reconfigs++;
+	sim_tracef(s, "reconfig (%s) at n%u from %llx: %u members, %d voters: %d", what,
+		   l->id, (unsigned long long)cur.version, t.n, voters(&t), rc);
+	if (rc == 0)
+		s->reconfigs_ok++;
+}
+
 /* ---- clients ---- */
 
 static void propose(struct sim *s, struct sim_node *n, uint64_t id)
@@ -673,6 +883,7 @@ static void propose(struct sim *s, struct sim_node *n, uint64_t id)
 	uint8_t buf[40];
 	struct cons_payload p;
 	uint32_t len = 8 + (uint32_t)(id % 32), i;
+	int rc;
 
 	for (i = 0; i < 8; i++)
 		buf[i] = (uint8_t)(id >> (56 - 8 * i));
@@ -681,9 +892,21 @@ static void propose(struct sim *s, struct sim_node *n, uint64_t id)
 	p.data = buf;
 	p.len = len;
 	if (s->fwd_host)
-		(void)cons_node_forward(n->node, &p, 1);
+		rc = cons_node_forward(n->node, &p, 1);
 	else
-		(void)cons_node_propose(n->node, &p, 1);
+		rc = cons_node_propose(n->node, &p, 1);
+	/* In the transfer scenario a refused write is retried (elsewhere), as
+	 * a ZooKeeper client does after a connection loss, and counted. */
+	if (rc && s->o.scenario == 4 && id < (1ull << 32)) {
+		/* Counted while the transfer is under way (before the first
+		 * election they are the usual "no leader yet"). */
+		if (s->xfer_first && s->xfer_last == UINT64_MAX) {
+			s->xfer_refused++;
+			sim_tracef(s, "write %llu refused by n%u: %d",
+				   (unsigned long long)id, n->id, rc);
+		}
+		sim_push(s, s->now + 20, SIM_EV_RETRY, n->idx, (uint32_t)id);
+	}
 }
 
 static int running(struct sim *s, struct sim_node *n)
@@ -771,6 +994,15 @@ static void setup(struct sim *s)
 	}
 	if (quorum_init(&s->q, s->quorum, s->members, (unsigned)s->n))
 		sim_violation(s, "bad membership");
+	s->gconf.quorum = s->quorum;
+	s->gconf.n = (unsigned)s->n;
+	memcpy(s->gconf.m, s->members, (size_t)s->n * sizeof(s->members[0]));
+	/* Membership changes draw from their own PRNG (the seed's fault
+	 * schedule stays the same); none in scenarios or without faults. */
+	s->rrng = s->o.seed * 0x9e3779b97f4a7c15ull + 77;
+	s->reconfig = s->o.reconfig > 0 || (s->o.reconfig == 0 && rrand(s) % 2);
+	if (s->o.scenario || s->o.no_faults || s->o.reconfig < 0)
+		s->reconfig = 0;
 	s->snap_every = (uint32_t)range(s, 5, 60);
 	s->fault_gap = (uint32_t)range(s, 60, 400);
 	s->fwd_host = sim_chance(s, 50);
@@ -799,6 +1031,8 @@ static void setup(struct sim *s)
 		s->snap_window = (uint32_t)range(s, 2, 8);
 	}
 	s->legacy_snap = sim_chance(s, 25);
+	if (s->o.scenario == 4)
+		s->snap_every = 1u << 30; /* the target catches up from the log */
 	sim_tracef(
 	    s, "seed %llu: %d participants, %d observers, quorum %s, snapshot every %u",
 	    (unsigned long long)s->o.seed, parts, obs,
@@ -857,11 +1091,117 @@ static void scenario_far_behind(struct sim *s)
 	}
 }
 
+/*
+ * Scenario 4 (leadership transfer): under the steady write load, the
+ * leader's link to one follower is cut for a few heartbeats so that it
+ * falls behind, then restored and the leader asked to transfer to it at
+ * once. The target must lead the very next epoch within an election
+ * timeout and a round trip of catching up (the transfer waits for it to
+ * catch up: mutant 10 does not, and the target loses that election), and
+ * every write issued from the request until it leads must commit.
+ */
+static void scenario_transfer(struct sim *s)
+{
+	struct cons_status st;
+	int i, l = -1;
+
+	switch (s->sc_stage++) {
+	case 0:
+		for (i = 0; i < s->n; i++) {
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			if (st.state == CONS_LEADER) {
+				l = i;
+				s->sc_epoch = st.epoch;
+			}
+		}
+		if (l < 0)
+			sim_violation(s, "scenario: no leader after 1500 ms");
+		s->sc_leader = s->nodes[l].id;
+		/* A follower the others can do without (weights may forbid):
+		 * cutting it off must not cost the leader its quorum. */
+		s->sc_node = -1;
+		for (i = 0; i < s->n; i++)
+			if (i != l && !s->nodes[i].observer &&
+			    quorum_contains(&s->q, ((1ull << s->n) - 1) & ~(1ull << i)) &&
+			    (s->sc_node < 0 || sim_rand(s) % 2))
+				s->sc_node = i;
+		if (s->sc_node < 0) {
+			s->sc_stage = 99;
+			break;
+		}
+		s->block[l][s->sc_node] = 1;
+		sim_tracef(s, "scenario: n%u falls behind leader n%u",
+			   s->nodes[s->sc_node].id, s->sc_leader);
+		sim_push(s, s->now + 4ull * s->heartbeat_ms, SIM_EV_SCENARIO, 0, 0);
+		break;
+	case 1:
+		heal_network(s);
+		s->xfer_first = s->next_id + 1;
+		s->xfer_last = UINT64_MAX;
+		s->sc_at = s->now;
+		i = cons_node_transfer(s->nodes[s->sc_leader - 1].node,
+				       s->nodes[s->sc_node].id);
+		sim_tracef(s, "scenario: transfer leadership from n%u to n%u: %d",
+			   s->sc_leader, s->nodes[s->sc_node].id, i);
+		if (i)
+			sim_violation(s, "scenario: the transfer was refused (%d)", i);
+		sim_push(s, s->now + 1, SIM_EV_SCENARIO, 0, 0);
+		break;
+	case 2:
+		cons_status(cons_node_core(s->nodes[s->sc_node].node), &st);
+		if (st.state == CONS_LEADER) {
+			s->xfer_ms = s->now - s->sc_at;
+			s->xfer_last = s->next_id;
+			if (st.epoch != s->sc_epoch + 1 ||
+			    s->max_lead_epoch != s->sc_epoch + 1)
+				sim_violation(s,
+					      "scenario: n%u took over in epoch %u, not "
+					      "%u",
+					      s->nodes[s->sc_node].id, st.epoch,
+					      s->sc_epoch + 1);
+			sim_tracef(s, "scenario: n%u leads after %llu ms",
+				   s->nodes[s->sc_node].id,
+				   (unsigned long long)s->xfer_ms);
+			break;
+		}
+		cons_status(cons_node_core(s->nodes[s->sc_leader - 1].node), &st);
+		if (st.state == CONS_LEADER && st.epoch == s->sc_epoch &&
+		    !st.transfer_to && s->max_lead_epoch == s->sc_epoch) {
+			/* It gave up (the target did not catch up within an
+			 * election timeout) and resumed: allowed, counted. */
+			s->xfer_last = s->next_id;
+			s->xfer_gave_up = 1;
+			sim_tracef(s, "scenario: the transfer gave up; n%u resumed",
+				   s->sc_leader);
+			break;
+		}
+		if (s->now > s->sc_at + 3ull * s->election_ms + 100 ||
+		    s->max_lead_epoch != s->sc_epoch)
+			sim_violation(s,
+				      "scenario: transfer target n%u did not take over "
+				      "(leader now n%u of epoch %u)",
+				      s->nodes[s->sc_node].id,
+				      s->max_lead_epoch < s->l_cap
+					  ? s->leaders[s->max_lead_epoch]
+					  : 0,
+				      s->max_lead_epoch);
+		s->sc_stage = 2;
+		sim_push(s, s->now + 1, SIM_EV_SCENARIO, 0, 0);
+		break;
+	default:
+		break;
+	}
+}
+
 static void scenario_step(struct sim *s)
 {
 	struct cons_status st;
 	int i;
 
+	if (s->o.scenario == 4) {
+		scenario_transfer(s);
+		return;
+	}
 	if (s->o.scenario == 2) {
 		scenario_far_behind(s);
 		return;
@@ -1006,6 +1346,17 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 	case SIM_EV_SCENARIO:
 		scenario_step(s);
 		break;
+	case SIM_EV_RECONFIG:
+		reconfig(s);
+		break;
+	case SIM_EV_RETRY:
+		n = &s->nodes[(ev->node + 1 + (int)(sim_rand(s) % (uint64_t)(s->n - 1))) %
+			      s->n];
+		if (running(s, n))
+			propose(s, n, ev->gen);
+		else
+			sim_push(s, s->now + 20, SIM_EV_RETRY, n->idx, ev->gen);
+		break;
 	case SIM_EV_SYNC_AT:
 		read_at(s, n);
 		break;
@@ -1042,12 +1393,14 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		s->hold_until = 1500 + 18ull * s->election_ms + 1;
 	} else if (o->scenario == 2) {
 		sim_push(s, 400, SIM_EV_SCENARIO, 0, 0);
-	} else if (o->scenario == 3) {
+	} else if (o->scenario == 3 || o->scenario == 4) {
 		sim_push(s, 1500, SIM_EV_SCENARIO, 0, 0);
 	} else if (!o->no_faults) {
 		sim_push(s, range(s, 20, 300), SIM_EV_FAULT, 0, 0);
 		sim_push(s, 5, SIM_EV_FLAP, 0, 0);
 	}
+	if (s->reconfig)
+		sim_push(s, 300 + rrand(s) % 1200, SIM_EV_RECONFIG, 0, 0);
 	sim_push(s, s->fault_end, SIM_EV_HEAL, 0, 0);
 	while (heap_pop(s, &ev)) {
 		if (ev.t > s->deadline) {
@@ -1090,6 +1443,13 @@ int sim_run(const struct sim_opts *o, struct sim *s)
 		for (i = 0; i < SIM_PROBES; i++)
 			sim_tracef(s, "probe %d at %ld", i, s->probe_pos[i]);
 	}
+	if (s->live_ok && s->o.scenario == 4 && s->sc_stage != 99 &&
+	    s->xfer_committed != s->xfer_last - s->xfer_first + 1)
+		sim_violation(s,
+			      "scenario: %llu of the %llu writes issued during the "
+			      "transfer committed",
+			      (unsigned long long)s->xfer_committed,
+			      (unsigned long long)(s->xfer_last - s->xfer_first + 1));
 	if (s->live_ok && s->o.scenario == 2 &&
 	    (!s->nodes[s->sc_node].snaps ||
 	     s->nodes[s->sc_node].snap_bytes <= 4ull * s->snap_chunk))

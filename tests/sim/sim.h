@@ -71,7 +71,7 @@ struct sim_state {
 	uint64_t cas;
 };
 
-#define SIM_HOLD 16
+#define SIM_HOLD 64
 
 struct sim_node {
 	struct sim *sim;
@@ -111,6 +111,14 @@ struct sim_node {
 	uint64_t heard[SIM_MAX_NODES]; /* clock_max when a frame from i arrived */
 	uint64_t lead_since;	       /* clock_max when it became leader */
 	int read_ok;		       /* a read index asked after the heal succeeded */
+	/* Membership: the host keeps the configuration as of its state and
+	 * stores it with its snapshot (cons_node.h, snap_config). */
+	uint8_t conf_applied[CONS_MEMBERSHIP_MAX]; /* newest CONFIG applied */
+	uint32_t conf_applied_len;
+	uint8_t snap_conf[CONS_MEMBERSHIP_MAX]; /* with the durable snapshot */
+	uint32_t snap_conf_len;
+	uint8_t rx_conf[CONS_MEMBERSHIP_MAX]; /* with the one being installed */
+	uint32_t rx_conf_len;
 };
 
 /* A read index request: the committed prefix its answer must cover. */
@@ -151,8 +159,14 @@ struct sim_opts {
 	 * timeouts, then rejoins; the leader must survive it (pre-vote).
 	 * 2: a server far behind catches up by snapshot over a lossy network.
 	 * 3: the leader is paused past an election and asked for a sync as
-	 *    it resumes (ZooKeeper's stale sync). */
+	 *    it resumes (ZooKeeper's stale sync).
+	 * 4: leadership transfer under a steady write load to a follower
+	 *    that has fallen behind: it must take over in the next epoch, and
+	 *    every write issued meanwhile must commit (none failed). */
 	int scenario;
+	/* Membership changes (and leadership transfers) during the faults:
+	 * 0 = on half the seeds, 1 = always, -1 = never. Scenarios have none. */
+	int reconfig;
 };
 
 struct sim {
@@ -189,8 +203,22 @@ struct sim {
 	uint64_t hold_until; /* a scenario runs at least until then */
 	int sc_stage, sc_node;
 	uint32_t sc_leader, sc_epoch;
+	uint64_t sc_at;
 	int healed;
 	uint64_t next_id;
+
+	/* membership changes: their own PRNG, so that the fault schedule of
+	 * a seed is the same with or without them */
+	int reconfig;
+	uint64_t rrng;
+	uint64_t reconfigs, reconfigs_ok, reconfigs_failed, configs_committed;
+	uint64_t transfers, transfers_ok;
+	/* scenario 4: the writes issued during the transfer, and how many of
+	 * them committed; writes refused (retried) meanwhile */
+	uint64_t xfer_first, xfer_last, xfer_committed, xfer_refused;
+	uint64_t xfer_ms;	      /* from the request to the target leading */
+	int xfer_gave_up;	      /* the target was too slow: the leader resumed */
+	struct cons_membership gconf; /* the newest committed configuration */
 
 	/* checker */
 	struct sim_gent *g;
@@ -242,6 +270,8 @@ enum {
 	SIM_EV_READ,	/* a client's sync reaches a server (gen = token) */
 	SIM_EV_SYNC_AT, /* a client issues a sync to a given server */
 	SIM_EV_SCENARIO,
+	SIM_EV_RECONFIG, /* change the membership (or transfer leadership) */
+	SIM_EV_RETRY,	 /* a client retries a refused write (gen = its id) */
 };
 
 /* sim_store.c */
@@ -267,6 +297,11 @@ void sim_check_quorum_heard(struct sim_node *n);
 uint64_t sim_read_issue(struct sim *s, struct sim_node *n);
 void sim_check_read(struct sim_node *n, uint64_t token, zxid_t zxid, int status);
 void sim_check_step(struct sim *s);
+/* Is the set of node indices a quorum of configuration m (of both halves
+ * when joint; of the new half only with new_half)? */
+int sim_conf_quorum(const struct sim *s, const struct cons_membership *m, uint64_t set,
+		    int new_half);
+int sim_conf_member(const struct cons_membership *m, uint32_t id);
 int sim_check_live(struct sim *s);
 uint64_t sim_payload_hash(const struct cons_entry *e);
 

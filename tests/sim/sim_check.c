@@ -18,6 +18,11 @@
  *     it is committed at (prepare gating on a new leader);
  *   - a restarted server is at least at its durable commit watermark (and,
  *     by the prefix check, never past what is committed);
+ *   - membership: every quorum of a newly committed configuration meets
+ *     every quorum of the one committed before it; the newest committed
+ *     entry is durable on a quorum of the configuration as of it; a
+ *     leader's check-quorum is judged by its own configuration; liveness
+ *     asks only the members of the committed configuration;
  *   - a read index is a committed zxid no older than any commit
  *     acknowledged (applied anywhere) before the request was issued, and
  *     each request is answered once (linearizable sync, including on a
@@ -30,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "sim.h"
 
 void sim_violation(struct sim *s, const char *fmt, ...)
@@ -74,6 +80,80 @@ static int push_global(struct sim *s, zxid_t zxid, uint64_t ph, uint64_t prefix)
 	}
 	s->g[s->g_n++] = (struct sim_gent){zxid, ph, prefix, s->max_lead_epoch};
 	return 0;
+}
+
+int sim_conf_member(const struct cons_membership *m, uint32_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->m[i].id == id)
+			return 1;
+	for (i = 0; m->joint && i < m->n_old; i++)
+		if (m->old[i].id == id)
+			return 1;
+	return 0;
+}
+
+/* One half over the node indices (a node not in it counts as an observer). */
+static int half_quorum(const struct sim *s, enum quorum_kind kind,
+		       const struct cons_member *m, unsigned n, uint64_t set)
+{
+	struct cons_member all[SIM_MAX_NODES];
+	struct quorum q;
+	int i;
+	unsigned j;
+
+	for (i = 0; i < s->n; i++) {
+		memset(&all[i], 0, sizeof(all[i]));
+		all[i].id = (uint32_t)i + 1;
+		all[i].observer = 1;
+		for (j = 0; j < n; j++)
+			if (m[j].id == all[i].id)
+				all[i] = m[j];
+	}
+	if (quorum_init(&q, kind, all, (unsigned)s->n))
+		return 0;
+	return quorum_contains(&q, set);
+}
+
+int sim_conf_quorum(const struct sim *s, const struct cons_membership *m, uint64_t set,
+		    int new_half)
+{
+	if (!half_quorum(s, m->quorum, m->m, m->n, set))
+		return 0;
+	return new_half || !m->joint ||
+	       half_quorum(s, m->old_quorum, m->old, m->n_old, set);
+}
+
+/*
+ * A configuration newly committed: every quorum of it must intersect every
+ * quorum of the one committed before it (else two leaders, or a leader
+ * and a lost commit, could each have a quorum). A set and its complement
+ * being quorums of the two is the counterexample.
+ */
+static void check_config(struct sim *s, const struct cons_entry *e)
+{
+	struct cons_membership m;
+	uint64_t full = (1ull << s->n) - 1, a;
+
+	if (cons_membership_decode(e->data, e->len, &m) || m.version != e->zxid)
+		sim_violation(s, "committed config %llx does not decode",
+			      (unsigned long long)e->zxid);
+	for (a = 0; a <= full; a++)
+		if (sim_conf_quorum(s, &s->gconf, a, 0) &&
+		    sim_conf_quorum(s, &m, full & ~a, 0))
+			sim_violation(
+			    s,
+			    "quorums of consecutive configs %llx and %llx do not "
+			    "intersect (%llx and %llx)",
+			    (unsigned long long)s->gconf.version,
+			    (unsigned long long)m.version, (unsigned long long)a,
+			    (unsigned long long)(full & ~a));
+	sim_tracef(s, "config %llx committed%s", (unsigned long long)m.version,
+		   m.joint ? " (joint)" : "");
+	s->gconf = m;
+	s->configs_committed++;
 }
 
 static uint64_t payload_id(const struct cons_entry *e)
@@ -154,9 +234,15 @@ void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
 					      (unsigned long long)pos);
 		} else if (pos == s->g_n) {
 			check_prepared(s, e);
+			if (e->type == CONS_ENTRY_CONFIG)
+				check_config(s, e);
 			if (push_global(s, e->zxid, ph, prefix))
 				sim_violation(s, "out of memory");
 			s->commits++;
+			if (e->type == CONS_ENTRY_TXN && s->xfer_first &&
+			    payload_id(e) >= s->xfer_first &&
+			    payload_id(e) <= s->xfer_last)
+				s->xfer_committed++;
 			for (k = 0; k < SIM_PROBES; k++)
 				if (e->type == CONS_ENTRY_TXN &&
 				    payload_id(e) == s->probe_id[k] &&
@@ -322,20 +408,20 @@ void sim_check_quorum_heard(struct sim_node *n)
 {
 	struct sim *s = n->sim;
 	uint64_t now = sim_node_clock(n), bound = s->election_ms + 20;
-	uint64_t set = 1ull << n->idx;
+	uint32_t ids[SIM_MAX_NODES];
 	struct cons_status st;
+	size_t k = 0;
 	int j;
 
 	cons_status(cons_node_core(n->node), &st);
 	if (st.state != CONS_LEADER || now < n->lead_since + bound)
 		return;
-	for (j = 0; j < s->n; j++) {
-		if (j == n->idx || s->nodes[j].observer)
-			continue;
-		if (n->heard[j] + bound > now)
-			set |= 1ull << j;
-	}
-	if (!quorum_contains(&s->q, set))
+	ids[k++] = n->id;
+	for (j = 0; j < s->n; j++)
+		if (j != n->idx && n->heard[j] + bound > now)
+			ids[k++] = s->nodes[j].id;
+	/* By the leader's own configuration (non-voters never count). */
+	if (!cons_is_quorum(cons_node_core(n->node), ids, k))
 		sim_violation(
 		    s,
 		    "n%u still leads epoch %u without hearing a quorum for %llu "
@@ -390,7 +476,7 @@ void sim_check_step(struct sim *s)
 		struct sim_node *n = &s->nodes[i];
 		struct cons_status st;
 
-		if (s->g_n && !n->observer && durable_has(n, s->g[s->g_n - 1].zxid))
+		if (s->g_n && durable_has(n, s->g[s->g_n - 1].zxid))
 			set |= 1ull << i;
 		if (!n->up)
 			continue;
@@ -412,7 +498,10 @@ void sim_check_step(struct sim *s)
 			lead_epoch[nl++] = st.epoch;
 		}
 	}
-	if (s->g_n && !quorum_contains(&s->q, set))
+	/* Of the configuration as of that entry: it was committed under it,
+	 * or (when it is joint) under its new half, or later ones that
+	 * contain a quorum of either (cons_config.c). */
+	if (s->g_n && !sim_conf_quorum(s, &s->gconf, set, 1))
 		sim_violation(s, "committed %llx is durable on no quorum",
 			      (unsigned long long)s->g[s->g_n - 1].zxid);
 }
@@ -429,9 +518,12 @@ int sim_check_live(struct sim *s)
 		if (s->probe_pos[k] > max)
 			max = s->probe_pos[k];
 	}
+	/* Every member of the committed configuration (a removed server is
+	 * no longer told anything). */
 	for (i = 0; i < s->n; i++)
-		if (!s->nodes[i].up || s->nodes[i].st.count <= (uint64_t)max ||
-		    !s->nodes[i].read_ok)
+		if (sim_conf_member(&s->gconf, s->nodes[i].id) &&
+		    (!s->nodes[i].up || s->nodes[i].st.count <= (uint64_t)max ||
+		     !s->nodes[i].read_ok))
 			return 0;
 	return 1;
 }

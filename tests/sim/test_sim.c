@@ -13,6 +13,7 @@
 static struct sim S;
 
 static int scenario;
+static int reconfig;
 
 static uint64_t sweep(uint64_t start, uint64_t n, int participants, int observers,
 		      int mutant)
@@ -20,6 +21,7 @@ static uint64_t sweep(uint64_t start, uint64_t n, int participants, int observer
 	struct sim_opts o = {.participants = participants, .observers = observers};
 
 	o.scenario = scenario;
+	o.reconfig = reconfig;
 	uint64_t i, bad = 0;
 
 	o.mutant = mutant;
@@ -225,6 +227,61 @@ static void test_regressions(void)
 	}
 }
 
+/* Membership changes of every kind under every fault. */
+static void test_reconfig(void)
+{
+	uint64_t bad, i, confs = 0;
+
+	reconfig = 1;
+	bad = sweep(400000, 300, 0, -1, 0);
+	for (i = 0; i < 20; i++) {
+		struct sim_opts o = {.observers = -1, .reconfig = 1, .seed = 400000 + i};
+
+		(void)sim_run(&o, &S);
+		confs += S.configs_committed;
+		sim_free(&S);
+	}
+	reconfig = 0;
+	printf("# reconfig: %llu configurations committed in 20 seeds\n",
+	       (unsigned long long)confs);
+	TAP_EQ(bad, 0);
+	TAP_ASSERT(confs >= 20);
+}
+
+static void test_mutant_joint_skipped(void)
+{
+	uint64_t bad;
+
+	reconfig = 1;
+	bad = sweep(1, 300, 0, -1, 9);
+	reconfig = 0;
+	printf("# mutant 9 (the joint configuration skipped): %llu of 300 seeds "
+	       "violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
+/* Leadership transfer to a follower that fell behind, under load. */
+static void test_transfer(void)
+{
+	scenario = 4;
+	TAP_EQ(sweep(1, 200, 0, -1, 0), 0);
+	scenario = 0;
+}
+
+static void test_mutant_transfer_early(void)
+{
+	uint64_t bad;
+
+	scenario = 4;
+	bad = sweep(1, 200, 0, -1, 10);
+	scenario = 0;
+	printf("# mutant 10 (transfer target campaigns before it is up to date): %llu "
+	       "of 200 seeds violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad >= 100);
+}
+
 static const struct tap_case cases[] = {
     {"sim sweep of mixed clusters under faults: no violations", test_sweep},
     {"sim 3 participants: no violations", test_three},
@@ -248,6 +305,13 @@ static const struct tap_case cases[] = {
      test_mutant_prepare_early},
     {"sim a seed replays bit for bit", test_replay},
     {"sim regression seeds", test_regressions},
+    {"sim membership changes under faults: no violations", test_reconfig},
+    {"sim mutant 9 (joint configuration skipped) is caught", test_mutant_joint_skipped},
+    {"sim leadership transfer to a follower behind, under load: target takes over, no "
+     "write lost",
+     test_transfer},
+    {"sim mutant 10 (transfer target campaigns before it is up to date) is caught",
+     test_mutant_transfer_early},
 };
 
 TAP_MAIN(cases)

@@ -214,7 +214,123 @@ static void test_hostile(void)
 	}
 }
 
+/* Memberships (CONFIG entries, snapshots, boot) and the config a snapshot
+ * chunk carries. */
+static void test_membership(void)
+{
+	struct cons_membership m = {0}, o;
+	struct cons_msg s = {.type = CONS_MSG_SNAP, .from = 1}, so;
+	uint8_t enc[CONS_MEMBERSHIP_MAX];
+	size_t len;
+	struct buf b;
+	unsigned i;
+
+	m.version = 0x500000003ull;
+	m.quorum = QUORUM_HIERARCHICAL;
+	m.n = CONS_MAX_MEMBERS;
+	for (i = 0; i < m.n; i++) {
+		m.m[i].id = i + 1;
+		m.m[i].observer = i % 5 == 4;
+		m.m[i].group = i % 3 + 1;
+		m.m[i].weight = i % 4;
+	}
+	len = cons_membership_encode(&m, enc);
+	TAP_ASSERT(len <= CONS_MEMBERSHIP_MAX);
+	TAP_EQ(cons_membership_decode(enc, len, &o), 0);
+	TAP_EQ(o.version, m.version);
+	TAP_EQ(o.n, m.n);
+	TAP_ASSERT(memcmp(o.m, m.m, sizeof(m.m)) == 0);
+	TAP_EQ(o.joint, 0);
+	/* Joint: the old half too; the union may not exceed the maximum. */
+	m.joint = 1;
+	m.old_quorum = QUORUM_MAJORITY;
+	m.n_old = 2;
+	m.old[0].id = 1;
+	m.old[1].id = 2;
+	len = cons_membership_encode(&m, enc);
+	TAP_ASSERT(len <= CONS_MEMBERSHIP_MAX);
+	TAP_EQ(cons_membership_decode(enc, len, &o), 0);
+	TAP_EQ(o.n_old, 2);
+	TAP_EQ(o.old[1].id, 2);
+	m.old[1].id = 1000; /* 65 members together */
+	len = cons_membership_encode(&m, enc);
+	TAP_EQ(cons_membership_decode(enc, len, &o), -EINVAL);
+	/* Hostile: truncated, trailing, duplicate ids, no voter, bad format. */
+	m.old[1].id = 2;
+	len = cons_membership_encode(&m, enc);
+	for (i = 0; i < len; i++)
+		TAP_EQ(cons_membership_decode(enc, i, &o), -EINVAL);
+	TAP_EQ(cons_membership_decode(enc, len + 1, &o), -EINVAL);
+	memset(&m, 0, sizeof(m));
+	m.quorum = QUORUM_MAJORITY;
+	m.n = 2;
+	m.m[0].id = m.m[1].id = 3;
+	len = cons_membership_encode(&m, enc);
+	TAP_EQ(cons_membership_decode(enc, len, &o), -EINVAL);
+	m.m[1].id = 4;
+	m.m[0].observer = m.m[1].observer = 1;
+	len = cons_membership_encode(&m, enc);
+	TAP_EQ(cons_membership_decode(enc, len, &o), -EINVAL);
+	m.m[0].observer = 0;
+	len = cons_membership_encode(&m, enc);
+	TAP_EQ(cons_membership_decode(enc, len, &o), 0);
+	enc[0] = 2;
+	TAP_EQ(cons_membership_decode(enc, len, &o), -EINVAL);
+	enc[0] = 1;
+	/* Chunk 0 of a snapshot carries the configuration as of its zxid. */
+	s.snap.zxid = 9;
+	s.snap.total = 3;
+	s.snap.len = 3;
+	s.snap.blob = (const uint8_t *)"abc";
+	s.snap.conf = enc;
+	s.snap.conf_len = (uint32_t)len;
+	roundtrip(&s, &so, &b);
+	TAP_EQ(so.snap.len, 3);
+	TAP_EQ(so.snap.conf_len, len);
+	TAP_ASSERT(memcmp(so.snap.conf, enc, len) == 0);
+	/* An explicit empty config is not a valid encoding (absent is). */
+	b.data[3] += 4;
+	buf_put_u32(&b, 0);
+	TAP_EQ(cons_decode(b.data, b.len, &so), -EBADMSG);
+	buf_free(&b);
+}
+
+/* Leadership transfer: TIMEOUT_NOW, and the vote request's transfer flag
+ * (absent when 0, so plain requests are byte-for-byte as before). */
+static void test_transfer(void)
+{
+	struct cons_msg m = {.type = CONS_MSG_VOTE_REQ, .from = 3, .epoch = 7}, o;
+	struct buf b;
+	size_t plain;
+
+	m.vote_req.last_zxid = 0x700000002ull;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.vote_req.transfer, 0);
+	plain = b.len;
+	buf_free(&b);
+	m.vote_req.transfer = 1;
+	roundtrip(&m, &o, &b);
+	TAP_EQ(o.vote_req.transfer, 1);
+	TAP_EQ(o.vote_req.last_zxid, 0x700000002ull);
+	TAP_EQ(b.len, plain + 1);
+	b.data[b.len - 1] = 2; /* only 1 is a flag */
+	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
+	buf_free(&b);
+	memset(&m, 0, sizeof(m));
+	m.type = CONS_MSG_TIMEOUT_NOW;
+	m.from = 1;
+	m.epoch = 7;
+	roundtrip(&m, &o, &b);
+	buf_put_u8(&b, 0); /* trailing bytes */
+	b.data[3]++;
+	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
+	buf_free(&b);
+}
+
 static const struct tap_case cases[] = {
+    {"codec leadership transfer: TIMEOUT_NOW and the vote's transfer flag",
+     test_transfer},
+    {"codec memberships and the config in a snapshot chunk", test_membership},
     {"codec vote and pre-vote requests and replies round trip", test_vote},
     {"codec append with entries round trips", test_append},
     {"codec append reply, snapshot chunk and ack, forward round trip",

@@ -4,6 +4,7 @@
  * the regressions the simulator found.
  */
 #include <errno.h>
+#include <setjmp.h>
 #include <string.h>
 
 #include "cons.h"
@@ -1311,6 +1312,512 @@ static void test_bad_config(void)
 	TAP_EQ(cons_new(&cfg, NULL, 0, &c), -EINVAL);
 }
 
+/* ---- membership changes (cons_config.c) ---- */
+
+/* A single server that leads epoch 1 and may prepare (so it may change). */
+static void lead_alone(struct h *h, int mutant)
+{
+	const struct cons_action *a;
+
+	make(h, 1, 1, NULL, mutant);
+	tick(h, 250);
+	meta_done(h, 260);
+	a = find(h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(a);
+	log_done(h, a->log.seq, 270);
+	TAP_ASSERT(find(h, CONS_ACT_PREPARE_READY, 0));
+}
+
+static int reconfig(struct h *h, const struct cons_membership *to, zxid_t from,
+		    uint64_t now)
+{
+	struct cons_event e = {.type = CONS_EV_RECONFIG, .now_ms = now};
+
+	e.reconfig.to = to;
+	e.reconfig.from_version = from;
+	ev(h, &e);
+	return h->rc;
+}
+
+/* The CONFIG entry a PERSIST_LOG of this step writes, decoded. */
+static const struct cons_action *conf_write(const struct h *h, struct cons_membership *m)
+{
+	const struct cons_action *a = find(h, CONS_ACT_PERSIST_LOG, 0);
+	size_t i;
+
+	if (!a)
+		return NULL;
+	for (i = 0; i < a->log.n; i++)
+		if (a->log.entries[i].type == CONS_ENTRY_CONFIG) {
+			TAP_EQ(cons_membership_decode(a->log.entries[i].data,
+						      a->log.entries[i].len, m),
+			       0);
+			TAP_EQ(m->version, a->log.entries[i].zxid);
+			return a;
+		}
+	return NULL;
+}
+
+static struct cons_membership three(void)
+{
+	struct cons_membership m = {0};
+
+	m.quorum = QUORUM_MAJORITY;
+	m.n = 3;
+	m.m[0].id = 1;
+	m.m[1].id = 2;
+	m.m[2].id = 3;
+	return m;
+}
+
+/* {1} -> {1,2,3}: learners catch up, C(old,new) needs both quorums, then
+ * C(new); the outcome is reported once C(new) commits. */
+static void test_reconfig_joint(void)
+{
+	struct cons_membership to = three(), m, cur;
+	const struct cons_action *a;
+	struct cons_status st;
+	struct cons_msg r;
+	zxid_t joint, cnew;
+	struct h h;
+
+	lead_alone(&h, 0);
+	TAP_EQ(reconfig(&h, &to, 5, 300), -ESTALE); /* fromConfig differs */
+	TAP_EQ(reconfig(&h, &to, 0, 300), 0);
+	TAP_EQ(reconfig(&h, &to, 0, 301), -EBUSY); /* one at a time */
+	/* Nothing is appended before the new voters caught up. */
+	TAP_ASSERT(!conf_write(&h, &m));
+	r = ack(2, 1, zxid_make(1, 0), 0);
+	recv(&h, &r, 310);
+	TAP_ASSERT(!conf_write(&h, &m));
+	r = ack(3, 1, zxid_make(1, 0), 0);
+	recv(&h, &r, 311);
+	a = conf_write(&h, &m);
+	TAP_ASSERT(a);
+	TAP_EQ(m.joint, 1);
+	TAP_EQ(m.n, 3);
+	TAP_EQ(m.n_old, 1);
+	joint = m.version;
+	cons_status(h.c, &st);
+	TAP_EQ(st.conf_version, joint); /* in force before it is committed */
+	TAP_EQ(st.conf_joint, 1);
+	log_done(&h, a->log.seq, 312);
+	cons_status(h.c, &st);
+	TAP_ASSERT(st.commit_zxid < joint); /* {1} is no quorum of {1,2,3} */
+	r = ack(2, 1, joint, 0);
+	recv(&h, &r, 313);
+	cons_status(h.c, &st);
+	TAP_EQ(st.commit_zxid, joint);
+	TAP_ASSERT(!find(&h, CONS_ACT_CONFIG, 0)); /* joint is not the end */
+	a = conf_write(&h, &m);
+	TAP_ASSERT(a);
+	TAP_EQ(m.joint, 0);
+	cnew = m.version;
+	cons_get_membership(h.c, 1, &cur);
+	TAP_EQ(cur.version, joint);
+	log_done(&h, a->log.seq, 314);
+	r = ack(3, 1, cnew, 0);
+	recv(&h, &r, 315);
+	a = find(&h, CONS_ACT_CONFIG, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->config.status, 0);
+	TAP_EQ(a->config.version, cnew);
+	cons_get_membership(h.c, 1, &cur);
+	TAP_EQ(cur.version, cnew);
+	TAP_EQ(cur.joint, 0);
+	TAP_EQ(cur.n, 3);
+	cons_free(h.c);
+}
+
+/* Mutant 9 skips the joint configuration. */
+static void test_reconfig_mutant(void)
+{
+	struct cons_membership to = three(), m;
+	struct cons_msg r;
+	struct h h;
+
+	lead_alone(&h, 9);
+	TAP_EQ(reconfig(&h, &to, (zxid_t)-1, 300), 0);
+	r = ack(2, 1, zxid_make(1, 0), 0);
+	recv(&h, &r, 310);
+	r = ack(3, 1, zxid_make(1, 0), 0);
+	recv(&h, &r, 311);
+	TAP_ASSERT(conf_write(&h, &m));
+	TAP_EQ(m.joint, 0);
+	cons_free(h.c);
+}
+
+/* A learner that does not catch up fails the change; a follower refuses. */
+static void test_reconfig_fails(void)
+{
+	struct cons_membership to = three();
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	lead_alone(&h, 0);
+	TAP_EQ(reconfig(&h, &to, 0, 300), 0);
+	tick(&h, 300 + 10 * 100);
+	a = find(&h, CONS_ACT_CONFIG, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->config.status, -ETIMEDOUT);
+	cons_status(h.c, &st);
+	TAP_EQ(st.conf_version, 0);
+	TAP_EQ(st.state, CONS_LEADER);
+	to.n = 0;
+	TAP_EQ(reconfig(&h, &to, 0, 1400), -EINVAL);
+	cons_free(h.c);
+
+	make(&h, 2, 3, NULL, 0);
+	to = three();
+	TAP_EQ(reconfig(&h, &to, 0, 10), CONS_ENOTLEADER);
+	cons_free(h.c);
+}
+
+static uint32_t enc_conf(struct cons_membership *m, zxid_t version, uint8_t *buf)
+{
+	m->version = version;
+	return (uint32_t)cons_membership_encode(m, buf);
+}
+
+/* A follower uses configurations as they arrive, committed or not; one
+ * removed says so, stops voting, and a truncated change is undone. */
+static void test_follower_configs(void)
+{
+	uint8_t b1[CONS_MEMBERSHIP_MAX], b2[CONS_MEMBERSHIP_MAX];
+	struct cons_membership j = three(), n = three();
+	struct cons_entry e[3] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL}};
+	struct cons_entry e2[1] = {{zxid_make(2, 0), CONS_ENTRY_EPOCH, 0, NULL}};
+	struct cons_msg m, v = {.type = CONS_MSG_VOTE_REQ, .from = 1, .epoch = 9};
+	struct cons_status st;
+	struct h h;
+
+	/* {1,2,3} -> {1,3}: 2 is removed. */
+	j.n = 2;
+	j.m[1].id = 3;
+	j.joint = 1;
+	j.old_quorum = QUORUM_MAJORITY;
+	j.n_old = 3;
+	j.old[0].id = 1;
+	j.old[1].id = 2;
+	j.old[2].id = 3;
+	n = j;
+	n.joint = 0;
+	n.n_old = 0;
+	e[1] = (struct cons_entry){zxid_make(1, 1), CONS_ENTRY_CONFIG,
+				   enc_conf(&j, zxid_make(1, 1), b1), b1};
+	e[2] = (struct cons_entry){zxid_make(1, 2), CONS_ENTRY_CONFIG,
+				   enc_conf(&n, zxid_make(1, 2), b2), b2};
+	make(&h, 2, 3, NULL, 0);
+	m = append(1, 1, 0, 0, e, 2);
+	recv(&h, &m, 10);
+	cons_status(h.c, &st);
+	TAP_EQ(st.conf_version, zxid_make(1, 1));
+	TAP_EQ(st.conf_joint, 1);
+	TAP_EQ(st.voter, 1); /* still in the old half */
+	m = append(1, 1, zxid_make(1, 1), 0, e + 2, 1);
+	recv(&h, &m, 11);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_REMOVED);
+	TAP_EQ(st.voter, 0);
+	TAP_ASSERT(find(&h, CONS_ACT_ROLE, 0));
+	/* Uncommitted, it may still be needed: it answers a vote request. */
+	v.vote_req.last_zxid = zxid_make(5, 5);
+	recv(&h, &v, 500);
+	meta_done(&h, 501); /* epoch 1, from the first append */
+	meta_done(&h, 502);
+	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP));
+	/* A new leader truncates the uncommitted change: 2 votes again. */
+	e2[0].zxid = zxid_make(9, 0);
+	v.epoch = 9;
+	(void)v;
+	m = append(3, 9, zxid_make(1, 0), 0, e2, 1);
+	recv(&h, &m, 5001);
+	cons_status(h.c, &st);
+	TAP_EQ(st.conf_version, 0);
+	TAP_EQ(st.state, CONS_FOLLOWER);
+	TAP_EQ(st.voter, 1);
+	cons_free(h.c);
+
+	/* Once it knows its removal committed it never stands. */
+	make(&h, 2, 3, NULL, 0);
+	m = append(1, 1, 0, zxid_make(1, 2), e, 3);
+	recv(&h, &m, 10);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_REMOVED);
+	TAP_EQ(st.commit_zxid, zxid_make(1, 2));
+	tick(&h, 5000);
+	tick(&h, 9000);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 1);
+	cons_free(h.c);
+}
+
+/* The configuration survives a restart: in the log, and with the snapshot
+ * (cons_boot.conf), and a server it removed starts removed. */
+static void test_config_boot(void)
+{
+	uint8_t b[CONS_MEMBERSHIP_MAX], bj[CONS_MEMBERSHIP_MAX];
+	struct cons_membership j = three(), n, got;
+	struct cons_entry e[3] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL}};
+	struct cons_boot boot = {{1, 0}, 0, e, 3};
+	struct cons_status st;
+	struct h h;
+
+	j.n = 2;
+	j.m[1].id = 3;
+	j.joint = 1;
+	j.old_quorum = QUORUM_MAJORITY;
+	j.n_old = 3;
+	j.old[0].id = 1;
+	j.old[1].id = 2;
+	j.old[2].id = 3;
+	n = j;
+	n.joint = 0;
+	n.n_old = 0;
+	e[1] = (struct cons_entry){zxid_make(1, 1), CONS_ENTRY_CONFIG,
+				   enc_conf(&j, zxid_make(1, 1), bj), bj};
+	e[2] = (struct cons_entry){zxid_make(1, 2), CONS_ENTRY_CONFIG,
+				   enc_conf(&n, zxid_make(1, 2), b), b};
+	make(&h, 1, 3, &boot, 0);
+	cons_status(h.c, &st);
+	TAP_EQ(st.conf_version, zxid_make(1, 2));
+	cons_get_membership(h.c, 0, &got);
+	TAP_EQ(got.n, 2);
+	cons_free(h.c);
+	/* From the snapshot's bytes, with nothing in the log. */
+	boot.snap_zxid = zxid_make(1, 2);
+	boot.n_entries = 0;
+	boot.conf = b;
+	boot.conf_len = e[2].len;
+	make(&h, 2, 3, &boot, 0);
+	cons_status(h.c, &st);
+	TAP_EQ(st.conf_version, zxid_make(1, 2));
+	TAP_EQ(st.state, CONS_REMOVED);
+	cons_free(h.c);
+	/* Bad bytes are refused. */
+	{
+		struct cons_config cfg = {0};
+		struct cons *c;
+
+		b[0] = 7;
+		cfg.self = 1;
+		cfg.members = members3;
+		cfg.n_members = 3;
+		cfg.quorum = QUORUM_MAJORITY;
+		cfg.election_timeout_ms = 100;
+		cfg.heartbeat_ms = 20;
+		TAP_EQ(cons_new(&cfg, &boot, 0, &c), -EINVAL);
+	}
+}
+
+/* Regression guard: a follower adopting C(new) right after C(old) (no
+ * joint) hits the fatal invariant. */
+static int inv_hit;
+static jmp_buf inv_jmp;
+static void inv_hook(const char *file, int line, const char *what)
+{
+	(void)file;
+	(void)line;
+	(void)what;
+	inv_hit = 1;
+	longjmp(inv_jmp, 1);
+}
+
+static void test_config_invariant(void)
+{
+	uint8_t b[CONS_MEMBERSHIP_MAX];
+	struct cons_membership n = three();
+	struct cons_entry e[2] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL}};
+	struct cons_msg m;
+	struct h h;
+
+	n.n = 2;
+	e[1] = (struct cons_entry){zxid_make(1, 1), CONS_ENTRY_CONFIG,
+				   enc_conf(&n, zxid_make(1, 1), b), b};
+	make(&h, 2, 3, NULL, 0);
+	m = append(1, 1, 0, 0, e, 2);
+	cons_set_invariant_hook(inv_hook);
+	if (setjmp(inv_jmp) == 0)
+		recv(&h, &m, 10);
+	cons_set_invariant_hook(NULL);
+	TAP_EQ(inv_hit, 1);
+}
+
+/* ---- leadership transfer (cons_transfer.c) ---- */
+
+static int transfer(struct h *h, uint32_t to, uint64_t now)
+{
+	struct cons_event e = {.type = CONS_EV_TRANSFER, .now_ms = now};
+
+	e.transfer.to = to;
+	ev(h, &e);
+	return h->rc;
+}
+
+static int propose1(struct h *h, const char *x, uint64_t now)
+{
+	struct cons_payload p = {(const uint8_t *)x, (uint32_t)strlen(x)};
+	struct cons_event e = {.type = CONS_EV_PROPOSE, .now_ms = now};
+
+	e.propose.p = &p;
+	e.propose.n = 1;
+	ev(h, &e);
+	return h->rc;
+}
+
+/* The leader holds new requests, waits for the target to catch up, sends
+ * TIMEOUT_NOW, steps down on the target's transfer vote (though it still
+ * leads) and forwards what it held to the new leader. */
+static void test_transfer(void)
+{
+	struct cons_entry ep = {zxid_make(2, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_msg r = ack(2, 1, zxid_make(1, 0), 0), m;
+	struct cons_msg v = {.type = CONS_MSG_VOTE_REQ, .from = 3, .epoch = 2};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	elect(&h);
+	recv(&h, &r, 1004);
+	TAP_EQ(transfer(&h, 1, 1005), -EINVAL); /* itself */
+	TAP_EQ(transfer(&h, 3, 1005), 0);
+	TAP_EQ(transfer(&h, 2, 1005), -EBUSY);
+	TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_TIMEOUT_NOW)); /* 3 is behind */
+	TAP_EQ(cons_next_zxid(h.c), 0);				    /* prepare nothing */
+	TAP_EQ(propose1(&h, "held", 1006), 0);
+	TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_LOG, 0)); /* not appended */
+	cons_status(h.c, &st);
+	TAP_EQ(st.transfer_to, 3);
+	TAP_EQ(st.last_zxid, zxid_make(1, 0));
+	r = ack(3, 1, zxid_make(1, 0), 0);
+	recv(&h, &r, 1010);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_TIMEOUT_NOW);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.to, 3);
+	/* The target's election: the leader answers though it leads. */
+	v.vote_req.last_zxid = zxid_make(1, 0);
+	v.vote_req.transfer = 1;
+	recv(&h, &v, 1011);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_FOLLOWER);
+	TAP_EQ(st.epoch, 2);
+	meta_done(&h, 1012);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP);
+	TAP_ASSERT(a && a->send.msg.vote_resp.granted);
+	/* The new leader is heard: the held request goes to it. */
+	m = append(3, 2, zxid_make(1, 0), zxid_make(1, 0), &ep, 1);
+	recv(&h, &m, 1013);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_FORWARD);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.to, 3);
+	TAP_EQ(a->send.msg.forward.n, 1);
+	TAP_ASSERT(memcmp(a->send.msg.forward.payloads[0].data, "held", 4) == 0);
+	tick(&h, 1014); /* frees them */
+	cons_free(h.c);
+}
+
+/* A target that does not take over within an election timeout: the
+ * leader resumes and appends what it held; a follower cannot transfer. */
+static void test_transfer_timeout(void)
+{
+	struct cons_msg r = ack(2, 1, zxid_make(1, 0), 0);
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	elect(&h);
+	recv(&h, &r, 1004);
+	TAP_EQ(transfer(&h, 3, 1005), 0);
+	TAP_EQ(propose1(&h, "held", 1006), 0);
+	tick(&h, 1050);
+	TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_LOG, 0));
+	recv(&h, &r, 1090); /* 2 keeps answering: check-quorum holds */
+	tick(&h, 1105);
+	a = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->log.n, 1);
+	TAP_ASSERT(memcmp(a->log.entries[0].data, "held", 4) == 0);
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_LEADER);
+	TAP_EQ(st.transfer_to, 0);
+	TAP_ASSERT(cons_next_zxid(h.c) != 0);
+	cons_free(h.c);
+
+	make(&h, 2, 3, NULL, 0);
+	TAP_EQ(transfer(&h, 3, 10), CONS_ENOTLEADER);
+	cons_free(h.c);
+}
+
+/* Mutant 10 sends TIMEOUT_NOW before the target caught up. */
+static void test_transfer_mutant(void)
+{
+	struct cons_msg v = {.type = CONS_MSG_VOTE_RESP, .from = 2, .epoch = 1};
+	const struct cons_action *w;
+	struct h h;
+
+	make(&h, 1, 3, NULL, 10);
+	tick(&h, 1000);
+	prevote_granted(&h, 1000);
+	meta_done(&h, 1001);
+	v.vote_resp.granted = 1;
+	recv(&h, &v, 1002);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	log_done(&h, w->log.seq, 1003);
+	TAP_EQ(transfer(&h, 3, 1005), 0);
+	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_TIMEOUT_NOW));
+	cons_free(h.c);
+}
+
+/* The target stands at once (no pre-vote) with the transfer flag; a
+ * voter that hears its leader answers only such a request. */
+static void test_timeout_now(void)
+{
+	struct cons_entry ep = {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, &ep, 1);
+	struct cons_msg tn = {.type = CONS_MSG_TIMEOUT_NOW, .from = 1, .epoch = 1};
+	struct cons_msg v = {.type = CONS_MSG_VOTE_REQ, .from = 3, .epoch = 2};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	tn.from = 3; /* not from the leader: ignored */
+	recv(&h, &tn, 11);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 1);
+	tn.from = 1;
+	recv(&h, &tn, 12);
+	TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ));
+	cons_status(h.c, &st);
+	TAP_EQ(st.state, CONS_CANDIDATE);
+	TAP_EQ(st.epoch, 2);
+	meta_done(&h, 13);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_REQ);
+	TAP_ASSERT(a);
+	TAP_EQ(a->send.msg.vote_req.transfer, 1);
+	cons_free(h.c);
+
+	/* The voter side: hears leader 1, so a plain request from 3 is ignored,
+	 * a transfer one is answered. */
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	meta_done(&h, 11);
+	v.vote_req.last_zxid = zxid_make(1, 0);
+	recv(&h, &v, 20);
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 1);
+	v.vote_req.transfer = 1;
+	recv(&h, &v, 21);
+	meta_done(&h, 22);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP);
+	TAP_ASSERT(a && a->send.msg.vote_resp.granted);
+	cons_free(h.c);
+}
+
 static const struct tap_case cases[] = {
     {"cons single server elects itself once its vote is durable, batches, commits",
      test_single},
@@ -1358,6 +1865,25 @@ static const struct tap_case cases[] = {
      test_snapshot_write_fails},
     {"cons the injected tracer sees role changes", test_tracer},
     {"cons refuses a config without self", test_bad_config},
+    {"cons reconfig: learners catch up, joint then new, both quorums, outcome",
+     test_reconfig_joint},
+    {"cons mutant 9 skips the joint configuration", test_reconfig_mutant},
+    {"cons reconfig: a learner that never catches up fails it; not on a follower",
+     test_reconfig_fails},
+    {"cons a follower uses configs uncommitted; removed says so and never stands; "
+     "truncation undoes",
+     test_follower_configs},
+    {"cons the configuration survives restarts (log, snapshot bytes)", test_config_boot},
+    {"cons a config skipping the joint phase is a fatal invariant",
+     test_config_invariant},
+    {"cons transfer: hold requests, catch the target up, TIMEOUT_NOW, hand over",
+     test_transfer},
+    {"cons transfer: the leader resumes after an election timeout",
+     test_transfer_timeout},
+    {"cons mutant 10 sends TIMEOUT_NOW before the target caught up",
+     test_transfer_mutant},
+    {"cons TIMEOUT_NOW: stand without pre-vote; voters answer transfer votes",
+     test_timeout_now},
 };
 
 TAP_MAIN(cases)
