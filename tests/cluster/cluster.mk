@@ -1,17 +1,18 @@
 # tests/cluster/cluster.mk - ensembles of real daemons on one machine
-# (tests/cluster/lib.sh). They need the replication engine in the daemon
-# (issue 8); until that is on main they are not in QFS_TESTS but in
-# QFS_CLUSTER_TESTS, run by `make cluster-check` (same runner, same summary).
+# (tests/cluster/lib.sh). Those that pass are in `make check`; the rest
+# are in QFS_CLUSTER_TESTS, run by `make cluster-check` (same runner, same
+# summary), until what they test works (issue 8's closing note says which
+# and why).
+QFS_TESTS += tests/cluster/replication.sh tests/cluster/locks.sh
 QFS_CLUSTER_TESTS = \
-	tests/cluster/replication.sh \
 	tests/cluster/failover.sh \
-	tests/cluster/locks.sh \
 	tests/cluster/inotify.sh \
 	tests/cluster/partition.sh \
 	tests/cluster/catchup.sh \
 	tests/cluster/snapshot.sh \
 	tests/compat/kazoo-ensemble.sh
-EXTRA_DIST += tests/cluster/lib.sh $(QFS_CLUSTER_TESTS)
+EXTRA_DIST += tests/cluster/lib.sh tests/cluster/replication.sh tests/cluster/locks.sh \
+	$(QFS_CLUSTER_TESTS)
 
 cluster-check: all $(check_PROGRAMS)
 	QFS_BUILDDIR=$(abs_top_builddir) QFS_SRCDIR=$(abs_top_srcdir) \
