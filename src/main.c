@@ -367,6 +367,11 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	co.force_sync = d->cfg.force_sync;
 	co.repair = d->cfg.repair;
 	co.container_check_ms = d->cfg.container_check_ms;
+#ifdef QFS_ALLOW_MUTANT
+	/* Only in tests/chaos/quorumfs_mutant, a test build. */
+	if (getenv("QUORUMFS_MUTANT"))
+		co.mutant = atoi(getenv("QUORUMFS_MUTANT"));
+#endif
 	/* server.N lines: an ensemble (one line naming myid alone is a
 	 * one-member ensemble, as standalone is). */
 	if (d->cfg.n_servers > 0) {

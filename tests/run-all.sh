@@ -8,7 +8,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-sh contrib/install-deps.sh || exit 1
+sh contrib/install-deps.sh --test || exit 1
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
 jobs=$(nproc)
 total_p=0 total_f=0 total_s=0 total_k=0

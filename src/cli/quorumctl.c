@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		   "  setacl [--version N] PATH ACL\n"
 		   "  watch [-r] [-n COUNT] PATH\n"
 		   "  multi FILE\n"
-		   "  status\n");
+		   "  status [-c CONFIG] [-v]\n");
 }
 
 int ctl_parse_int(const char *opt, const char *s, int64_t min, int64_t max, int64_t *out)

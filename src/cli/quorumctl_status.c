@@ -1,9 +1,13 @@
 /*
- * quorumctl_status.c - `status`: a readable summary of each server from the
- * srvr and mntr four-letter words (each is a plain TCP exchange: send the
- * word, read until the server closes).
+ * quorumctl_status.c - `status`: the whole ensemble as a table, one row a
+ * member (mode, epoch, last zxid, lag behind the leader, clients), from the
+ * srvr and mntr four-letter words (each a plain TCP exchange: send the word,
+ * read until the server closes). The members are the servers of -s, or the
+ * server.N lines of a zoo.cfg given with -c. Only ZooKeeper's own field names
+ * are read, so it works against Apache ZooKeeper too.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,22 @@
 
 #define FLW_MAX	    (256 * 1024)
 #define FLW_TIMEOUT 5
+
+/* One server asked; the answers are owned here (freed by the command). */
+struct member {
+	int64_t id; /* server.N's N, when from a config */
+	char addr[256];
+	int observer;
+	int err;    /* 0, or why srvr got no answer */
+	char *srvr; /* NULL: unreachable */
+	char *mntr; /* NULL: not answered */
+	char mode[32];
+	uint64_t zxid;
+	int has_zxid;
+	long long epoch; /* mntr's zk_epoch (quorumfs), or -1: the zxid's */
+	char clients[16];
+	char note[96]; /* why a server that answers does not serve */
+};
 
 /* Send word to host:port and read the answer into a malloc'd string.
  * Returns 0, or a negative errno with *out NULL. */
@@ -97,63 +117,345 @@ static void show(const char *label, const char *text, const char *key)
 		printf("  %-18s %s\n", label, v);
 }
 
-static int status_one(const char *hostport)
+/* -v: every field of one server, as srvr and mntr give them. */
+static void detail_one(const struct member *m)
 {
-	char *srvr = NULL, *mntr = NULL;
-	int rc;
-
-	rc = four_letter(hostport, "srvr", &srvr);
-	if (rc) {
-		printf("%s: unreachable (%s)\n", hostport, strerror(-rc));
-		return CTL_EXIT_CONNECT;
+	printf("%s:\n", m->addr);
+	if (!m->srvr) {
+		printf("  unreachable (%s)\n", strerror(-m->err));
+		return;
 	}
-	printf("%s:\n", hostport);
-	if (!strstr(srvr, "Mode:")) {
-		printf("  %s\n", srvr[0] ? srvr : "(no answer to srvr)");
-		free(srvr);
-		return CTL_EXIT_CONNECT;
+	if (m->note[0]) {
+		printf("  not serving: %s\n", m->note);
+		return;
 	}
-	show("version", srvr, "Zookeeper version");
-	show("mode", srvr, "Mode");
-	show("zxid", srvr, "Zxid");
-	show("nodes", srvr, "Node count");
-	show("connections", srvr, "Connections");
-	show("outstanding", srvr, "Outstanding");
-	show("latency min/avg/max", srvr, "Latency min/avg/max");
-	show("received", srvr, "Received");
-	show("sent", srvr, "Sent");
-	if (!four_letter(hostport, "mntr", &mntr) && strstr(mntr, "zk_")) {
-		show("watches", mntr, "zk_watch_count");
-		show("ephemerals", mntr, "zk_ephemerals_count");
-		show("data size", mntr, "zk_approximate_data_size");
-		show("open fds", mntr, "zk_open_file_descriptor_count");
-		show("followers", mntr, "zk_followers");
-		show("synced followers", mntr, "zk_synced_followers");
+	show("version", m->srvr, "Zookeeper version");
+	show("mode", m->srvr, "Mode");
+	show("zxid", m->srvr, "Zxid");
+	show("nodes", m->srvr, "Node count");
+	show("connections", m->srvr, "Connections");
+	show("outstanding", m->srvr, "Outstanding");
+	show("latency min/avg/max", m->srvr, "Latency min/avg/max");
+	show("received", m->srvr, "Received");
+	show("sent", m->srvr, "Sent");
+	if (m->mntr) {
+		show("watches", m->mntr, "zk_watch_count");
+		show("ephemerals", m->mntr, "zk_ephemerals_count");
+		show("data size", m->mntr, "zk_approximate_data_size");
+		show("open fds", m->mntr, "zk_open_file_descriptor_count");
+		show("followers", m->mntr, "zk_followers");
+		show("synced followers", m->mntr, "zk_synced_followers");
 	} else {
 		printf("  (mntr not answered: allow it in 4lw.commands.whitelist)\n");
 	}
-	free(srvr);
-	free(mntr);
-	return CTL_EXIT_OK;
+}
+
+/* Ask one member: srvr (mode, zxid, connections, as every ZooKeeper since 3.3
+ * answers it), then mntr (zk_server_state, zk_last_zxid when srvr lacks
+ * them, and the leader's zk_followers / zk_synced_followers). */
+static void ask(struct member *m)
+{
+	char v[256];
+
+	m->err = four_letter(m->addr, "srvr", &m->srvr);
+	if (m->err)
+		return;
+	if (!strstr(m->srvr, "Mode:")) {
+		/* ZooKeeper without a quorum says "This ZooKeeper instance is
+		 * not currently serving requests"; one that closes at once
+		 * does not allow srvr */
+		const char *why =
+		    m->srvr[0] ? m->srvr
+			       : "no answer to srvr (not in 4lw.commands.whitelist?)";
+
+		snprintf(m->mode, sizeof(m->mode), "not-serving");
+		snprintf(m->note, sizeof(m->note), "%.*s", (int)strcspn(why, "\n"), why);
+		return;
+	}
+	if (four_letter(m->addr, "mntr", &m->mntr) || !strstr(m->mntr, "zk_")) {
+		free(m->mntr);
+		m->mntr = NULL;
+	}
+	if (!field(m->srvr, "Mode", v, sizeof(v)) ||
+	    (m->mntr && !field(m->mntr, "zk_server_state", v, sizeof(v))))
+		snprintf(m->mode, sizeof(m->mode), "%.31s", v);
+	if (!field(m->srvr, "Zxid", v, sizeof(v)) ||
+	    (m->mntr && !field(m->mntr, "zk_last_zxid", v, sizeof(v)))) {
+		m->zxid = strtoull(v, NULL, 0);
+		m->has_zxid = 1;
+	}
+	m->epoch = -1;
+	if (m->mntr && !field(m->mntr, "zk_epoch", v, sizeof(v)))
+		m->epoch = strtoll(v, NULL, 10);
+	if (!field(m->srvr, "Connections", v, sizeof(v)) ||
+	    (m->mntr && !field(m->mntr, "zk_num_alive_connections", v, sizeof(v))))
+		snprintf(m->clients, sizeof(m->clients), "%.15s", v);
+}
+
+/* One server.N line of a zoo.cfg: "N=host:peer:elec[:role][;[chost:]cport]"
+ * after "server.". The client address, when the line has one, goes to out;
+ * otherwise host with the file's clientPort. 0, or -1 when not parsable. */
+static int server_line(const char *line, const char *client_port, int64_t *id, char *out,
+		       size_t outlen, int *observer)
+{
+	char buf[512], *eq, *semi, *host, *colon;
+	char *end;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	buf[strcspn(buf, "\r\n")] = 0;
+	*id = strtoll(buf, &end, 10);
+	eq = strchr(buf, '=');
+	if (end == buf || !eq || end != eq)
+		return -1;
+	host = eq + 1;
+	while (*host == ' ')
+		host++;
+	semi = strchr(host, ';');
+	if (semi)
+		*semi++ = 0;
+	*observer = strstr(host, ":observer") != NULL;
+	colon = strchr(host, ':');
+	if (colon)
+		*colon = 0;
+	if (semi && *semi) {
+		while (*semi == ' ')
+			semi++;
+		if (strchr(semi, ':'))
+			snprintf(out, outlen, "%s", semi);
+		else
+			snprintf(out, outlen, "%s:%s", host, semi);
+		/* ZooKeeper writes 0.0.0.0 for "every address": ask the host */
+		if (!strncmp(out, "0.0.0.0:", 8))
+			snprintf(out, outlen, "%s:%s", host, strchr(semi, ':') + 1);
+	} else if (client_port) {
+		snprintf(out, outlen, "%s:%s", host, client_port);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* The members of the ensemble a zoo.cfg describes: its server.N lines; a
+ * file without them is one standalone server at clientPortAddress:clientPort. */
+static int members_from_config(const char *path, struct member **out, size_t *n)
+{
+	char line[512], port[32] = "", addr[256] = "127.0.0.1", *v;
+	struct member *ms = NULL, *grown;
+	size_t count = 0;
+	FILE *f;
+	int pass;
+
+	f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "quorumctl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	/* pass 0 finds clientPort (it may follow the server lines), pass 1
+	 * the servers */
+	for (pass = 0; pass < 2; pass++) {
+		rewind(f);
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\r\n")] = 0;
+			v = strchr(line, '=');
+			if (!v)
+				continue;
+			v++;
+			if (pass == 0 && !strncmp(line, "clientPort=", 11))
+				snprintf(port, sizeof(port), "%s", v);
+			else if (pass == 0 && !strncmp(line, "clientPortAddress=", 18))
+				snprintf(addr, sizeof(addr), "%s", v);
+			if (pass == 1 && !strncmp(line, "server.", 7)) {
+				grown = realloc(ms, (count + 1) * sizeof(*ms));
+				if (!grown)
+					goto out_nomem;
+				ms = grown;
+				memset(&ms[count], 0, sizeof(*ms));
+				if (server_line(line + 7, port[0] ? port : NULL,
+						&ms[count].id, ms[count].addr,
+						sizeof(ms[count].addr),
+						&ms[count].observer)) {
+					fprintf(stderr,
+						"quorumctl: %s: cannot read '%s'\n", path,
+						line);
+					continue;
+				}
+				count++;
+			}
+		}
+	}
+	fclose(f);
+	if (!count) {
+		if (!port[0]) {
+			fprintf(stderr,
+				"quorumctl: %s: no server.N lines and no clientPort\n",
+				path);
+			free(ms);
+			return -1;
+		}
+		ms = calloc(1, sizeof(*ms));
+		if (!ms)
+			return -1;
+		snprintf(ms->addr, sizeof(ms->addr), "%s:%s", addr, port);
+		count = 1;
+	}
+	*out = ms;
+	*n = count;
+	return 0;
+out_nomem:
+	fclose(f);
+	free(ms);
+	return -1;
+}
+
+static int members_from_hosts(const char *hosts, struct member **out, size_t *n)
+{
+	char *copy, *h, *save;
+	struct member *ms = NULL, *grown;
+	size_t count = 0;
+
+	copy = strdup(hosts);
+	if (!copy)
+		return -1;
+	for (h = strtok_r(copy, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
+		grown = realloc(ms, (count + 1) * sizeof(*ms));
+		if (!grown) {
+			free(ms);
+			free(copy);
+			return -1;
+		}
+		ms = grown;
+		memset(&ms[count], 0, sizeof(*ms));
+		snprintf(ms[count].addr, sizeof(ms[count].addr), "%s", h);
+		count++;
+	}
+	free(copy);
+	*out = ms;
+	*n = count;
+	return 0;
+}
+
+/* The table: one row a member; lag is the leader's last zxid minus the
+ * member's, in transactions, when both are in the same epoch (across epochs
+ * a zxid difference counts nothing, so the row says which epoch it is in). */
+static void table(struct member *ms, size_t n, int with_ids)
+{
+	const struct member *leader = NULL;
+	size_t i, up = 0, leaders = 0;
+	char lag[32], epoch[24], zxid[24];
+
+	for (i = 0; i < n; i++) {
+		if (ms[i].srvr && !ms[i].note[0])
+			up++;
+		if (ms[i].srvr && !strcmp(ms[i].mode, "leader")) {
+			leaders++;
+			leader = &ms[i];
+		}
+	}
+	printf("%-3s %-22s %-10s %6s %-19s %8s %7s\n", "id", "server", "mode", "epoch",
+	       "last zxid", "lag", "clients");
+	for (i = 0; i < n; i++) {
+		const struct member *m = &ms[i];
+		char id[24] = "-";
+
+		if (with_ids && m->id > 0)
+			snprintf(id, sizeof(id), "%lld", (long long)m->id);
+		if (!m->srvr) {
+			printf("%-3s %-22s %-10s %6s %-19s %8s %7s  (%s)\n", id, m->addr,
+			       "down", "-", "-", "-", "-", strerror(-m->err));
+			continue;
+		}
+		snprintf(epoch, sizeof(epoch), "-");
+		snprintf(zxid, sizeof(zxid), "-");
+		snprintf(lag, sizeof(lag), "-");
+		if (m->has_zxid) {
+			snprintf(epoch, sizeof(epoch), "%llu",
+				 m->epoch >= 0 ? (unsigned long long)m->epoch
+					       : (unsigned long long)(m->zxid >> 32));
+			snprintf(zxid, sizeof(zxid), "0x%llx",
+				 (unsigned long long)m->zxid);
+			if (leaders == 1 && leader->has_zxid) {
+				if (leader->zxid >> 32 != m->zxid >> 32)
+					snprintf(lag, sizeof(lag), "old-epoch");
+				else if (leader->zxid >= m->zxid)
+					snprintf(
+					    lag, sizeof(lag), "%llu",
+					    (unsigned long long)(leader->zxid - m->zxid));
+				else
+					snprintf(lag, sizeof(lag), "ahead");
+			}
+		}
+		printf("%-3s %-22s %-10s %6s %-19s %8s %7s\n", id, m->addr,
+		       m->mode[0] ? m->mode : "?", epoch, zxid, lag,
+		       m->clients[0] ? m->clients : "?");
+	}
+	if (leaders == 1) {
+		char f[64] = "", sf[64] = "";
+
+		if (leader->mntr) {
+			/* ZooKeeper 3.4 says zk_followers, 3.5+ zk_learners */
+			if (field(leader->mntr, "zk_followers", f, sizeof(f)))
+				field(leader->mntr, "zk_learners", f, sizeof(f));
+			field(leader->mntr, "zk_synced_followers", sf, sizeof(sf));
+		}
+		printf("leader: %s", leader->addr);
+		if (with_ids && leader->id > 0)
+			printf(" (server.%lld)", (long long)leader->id);
+		if (f[0])
+			printf(", %s followers, %s synced", f, sf[0] ? sf : "?");
+		printf("; %zu of %zu servers answer\n", up, n);
+	} else if (leaders > 1) {
+		printf(
+		    "%zu servers say leader: an ensemble split, or a stale leader that "
+		    "has not yet stepped down; %zu of %zu servers answer\n",
+		    leaders, up, n);
+	} else if (n == 1 && up == 1 && !strcmp(ms[0].mode, "standalone")) {
+		printf("a standalone server\n");
+	} else {
+		printf("no leader among the servers that answer (%zu of %zu)\n", up, n);
+	}
 }
 
 int ctl_cmd_status(struct ctl *x, int argc, char **argv)
 {
-	char *hosts, *h, *save;
-	int rc = CTL_EXIT_OK, one;
+	const char *config = NULL;
+	struct member *ms = NULL;
+	size_t n = 0, i;
+	int rc = CTL_EXIT_OK, opt, verbose = 0;
 
+	while ((opt = getopt(argc, argv, "c:v")) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			fprintf(stderr, "usage: quorumctl status [-c CONFIG] [-v]\n");
+			return CTL_EXIT_USAGE;
+		}
+	}
 	if (argc - optind != 0) {
-		fprintf(stderr, "quorumctl status: takes no arguments\n");
+		fprintf(stderr, "usage: quorumctl status [-c CONFIG] [-v]\n");
 		return CTL_EXIT_USAGE;
 	}
-	hosts = strdup(x->hosts);
-	if (!hosts)
-		return CTL_EXIT_CONNECT;
-	for (h = strtok_r(hosts, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
-		one = status_one(h);
-		if (one)
-			rc = one;
+	if (config ? members_from_config(config, &ms, &n)
+		   : members_from_hosts(x->hosts, &ms, &n))
+		return config ? CTL_EXIT_USAGE : CTL_EXIT_CONNECT;
+	for (i = 0; i < n; i++) {
+		ask(&ms[i]);
+		if (!ms[i].srvr || ms[i].note[0])
+			rc = CTL_EXIT_CONNECT;
 	}
-	free(hosts);
+	if (verbose)
+		for (i = 0; i < n; i++)
+			detail_one(&ms[i]);
+	else
+		table(ms, n, config != NULL);
+	for (i = 0; i < n; i++) {
+		free(ms[i].srvr);
+		free(ms[i].mntr);
+	}
+	free(ms);
 	return rc;
 }

@@ -62,6 +62,10 @@ struct qcore_opts {
 	int repair;
 	/* How often empty containers and expired TTL nodes are deleted. */
 	int64_t container_check_ms;
+	/* Tests only (tests/chaos/quorumfs_mutant): plant engine bug N
+	 * (cons_config.mutant) so the chaos checkers can show they catch it.
+	 * 0 in every real build. */
+	int mutant;
 
 	/* The ensemble. n_members 0: standalone, a one-member ensemble whose
 	 * member is server_id (1 when 0). Otherwise server_id must be one of

@@ -187,6 +187,7 @@ struct qcore {
 	char snap_msg[512];
 	size_t snap_msg_len;
 
+	int64_t last_tick_ms; /* the session clock's previous tick (stall guard) */
 	uint64_t txns;
 	int reaping; /* reaper deletes in flight */
 

@@ -408,6 +408,7 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 		     : c->o.quorum == QCORE_QUORUM_HIERARCHICAL ? QUORUM_HIERARCHICAL
 								: QUORUM_MAJORITY;
 	cfg.forward_to_host = 1;
+	cfg.mutant = c->o.mutant;
 	cfg.seed = (uint64_t)core_wall_ms() ^ ((uint64_t)c->self << 40);
 	if (c->n_members == 1) {
 		cfg.election_timeout_ms = 30;

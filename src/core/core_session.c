@@ -251,15 +251,30 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct qcore *c = arg;
 	struct zreq req;
-	int64_t ids[64];
+	int64_t ids[64], now = core_mono_ms();
 	size_t n, i;
 
+	/*
+	 * A loop held up for several ticks (a slow request, a stopped
+	 * process, a swap storm) heard no client meanwhile: their pings wait
+	 * unread in the sockets. Expiring them now would take every
+	 * session's ephemerals -- the mount's locks first -- for the server's
+	 * own silence. Give every session its full timeout again instead, as
+	 * a new leader does.
+	 */
+	if (c->last_tick_ms && now - c->last_tick_ms > 3 * (int64_t)c->o.tick_ms) {
+		log_warnx("the server did not run for %lld ms: every session gets its "
+			  "full timeout again",
+			  (long long)(now - c->last_tick_ms));
+		sesstrack_touch_all(c->sess, now);
+	}
+	c->last_tick_ms = now;
 	if (c->closing || !core_leader_ready(c))
 		return;
 	memset(&req, 0, sizeof(req));
 	req.op = ZOP_CLOSESESSION;
 	do {
-		n = sesstrack_expire(c->sess, core_mono_ms(), ids, 64);
+		n = sesstrack_expire(c->sess, now, ids, 64);
 		for (i = 0; i < n; i++) {
 			log_info("session 0x%llx expired", (unsigned long long)ids[i]);
 			if (core_submit(c, ids[i], 0, &req, &core_server_auth,

@@ -200,6 +200,14 @@ int sesstrack_touch(struct sesstrack *st, int64_t id, int64_t now_ms)
 	return 0;
 }
 
+void sesstrack_touch_all(struct sesstrack *st, int64_t now_ms)
+{
+	for (size_t i = 0; i < st->nhash; i++)
+		for (struct sess *s = st->hash[i]; s; s = s->hnext)
+			if (s->expire_at)
+				schedule(st, s, now_ms);
+}
+
 int sesstrack_set_closing(struct sesstrack *st, int64_t id)
 {
 	struct sess *s = find(st, id);

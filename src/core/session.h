@@ -42,6 +42,10 @@ int64_t sesstrack_next_id(struct sesstrack *st);
 int sesstrack_add(struct sesstrack *st, int64_t id, int32_t timeout_ms, int64_t now_ms);
 /* Heard from the session: 0, or -ENOENT if unknown or closing. */
 int sesstrack_touch(struct sesstrack *st, int64_t id, int64_t now_ms);
+/* Every tracked session (not closing) touched at now: after the loop was
+ * held for longer than a tick, the silence was the server's, not the
+ * clients'. */
+void sesstrack_touch_all(struct sesstrack *st, int64_t now_ms);
 /* Mark closing (no more touches, no expiry): 0, or -ENOENT. */
 int sesstrack_set_closing(struct sesstrack *st, int64_t id);
 void sesstrack_remove(struct sesstrack *st, int64_t id);

@@ -19,3 +19,10 @@ chaos: all
 	  --system zookeeper --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED)
 .PHONY: chaos
 EXTRA_DIST += tests/chaos/chaos_check.sh
+
+# The daemon with a planted engine bug (QUORUMFS_MUTANT=N, honoured only
+# here), which chaos_check.sh shows the checkers catch.
+check_PROGRAMS += tests/chaos/quorumfs_mutant
+tests_chaos_quorumfs_mutant_SOURCES = src/main.c
+tests_chaos_quorumfs_mutant_CFLAGS = $(quorumfs_CFLAGS) -DQFS_ALLOW_MUTANT
+tests_chaos_quorumfs_mutant_LDADD = $(quorumfs_LDADD)

@@ -415,6 +415,17 @@ static void test_expiry_queue(void)
 	TAP_EQ(sesstrack_expire(st, 5000, ids, 8), 1);
 	TAP_EQ(ids[0], b);
 	TAP_EQ(sesstrack_count(st), 3);
+	/* After a stall every live session starts its timeout again. */
+	{
+		int64_t d = sesstrack_next_id(st);
+
+		TAP_EQ(sesstrack_add(st, d, 300, 5000), 0); /* roundUp(5300) = 5400 */
+		sesstrack_touch_all(st, 9000);		    /* roundUp(9300) = 9400 */
+		TAP_EQ(sesstrack_expire(st, 9399, ids, 8), 0);
+		TAP_EQ(sesstrack_expire(st, 9400, ids, 8), 1);
+		TAP_EQ(ids[0], d);
+		sesstrack_remove(st, d);
+	}
 	sesstrack_remove(st, a);
 	sesstrack_remove(st, b);
 	sesstrack_remove(st, c);

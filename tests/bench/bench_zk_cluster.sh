@@ -1,0 +1,260 @@
+#!/bin/sh
+# bench_zk_cluster.sh - 3 participants on loopback, fsync on, quorumfs against
+# Apache ZooKeeper 3.8 (Debian's zookeeper package) under the same load
+# generator (tests/bench/zkload) and the same zoo.cfg timings: set, get,
+# create/delete and a 90/10 get/set mix at 1x1, 8x8 and 32x8 sessions x
+# outstanding requests. Prints both side by side with the ratios
+# (quorumfs / ZooKeeper: ops/s higher is better, latency lower) and the
+# servers' CPU per operation (utime+stime of the three server processes from
+# /proc/PID/stat over the run, divided by the operations done). Then kill -9
+# of the leader during a stream of writes, for each system: the time to the
+# first successful write after the kill, and to a new leader.
+#
+# Where the load goes: every zkload session connects to one follower (zkload
+# tries its connect string in order), so reads are that follower's and every
+# write is forwarded to the leader: the path most clients of an ensemble take.
+#
+# BENCH_SECS (default 5 per run), BENCH_TICK (tickTime for both, default
+# 2000 as ZooKeeper's sample zoo.cfg), BENCH_SHAPES (default "1x1 8x8 32x8"),
+# BENCH_OPS (default "set get create mix"), BENCH_ONLY=zk|qfs.
+set -u
+. "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/cluster/lib.sh"
+secs=${BENCH_SECS:-5}
+SHAPES=${BENCH_SHAPES:-"1x1 8x8 32x8"}
+OPS=${BENCH_OPS:-"set get create mix"}
+TICK=${BENCH_TICK:-2000}
+ZKLOAD="$QFS_BUILDDIR/tests/bench/zkload"
+ZK_JAR=/usr/share/java/zookeeper.jar
+HZ=$(getconf CLK_TCK)
+
+if [ ! -x "$ZKLOAD" ]; then
+	echo "bench_zk_cluster: $ZKLOAD not built (make tests/bench/zkload)"
+	exit 1
+fi
+QC_TICK=$TICK
+qc_init 3
+
+# --- Apache ZooKeeper: 3 QuorumPeerMain on 127.0.0.1 ---
+# zke_start: sets ZK_PID_I, ZK_CPORT_I (I = 1..3); 1 when not installed.
+zke_start() {
+	if [ ! -f "$ZK_JAR" ] || ! command -v java >/dev/null; then
+		echo "bench_zk_cluster: Apache ZooKeeper (Debian package zookeeper) or java not installed"
+		return 1
+	fi
+	set -- $("$QC_PY" -c '
+import socket
+ss = [socket.socket() for _ in range(9)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+	servers=""
+	for i in 1 2 3; do
+		servers="${servers}server.$i=127.0.0.1:$1:$2;127.0.0.1:$3
+"
+		eval "ZK_CPORT_$i=$3"
+		shift 3
+	done
+	for i in 1 2 3; do
+		d=$T/zk$i
+		mkdir -p "$d/data" "$d/conf"
+		echo $i >"$d/data/myid"
+		cat >"$d/conf/zoo.cfg" <<CFG
+tickTime=$TICK
+initLimit=10
+syncLimit=5
+dataDir=$d/data
+clientPort=$(qc_get ZK_CPORT $i)
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+admin.enableServer=false
+4lw.commands.whitelist=*
+$servers
+CFG
+		cp /etc/zookeeper/conf/log4j.properties "$d/conf/" 2>/dev/null
+		java -Xmx512m -cp "$d/conf:$ZK_JAR:/usr/share/java/*" \
+			-Dzookeeper.log.dir="$d" -Dzookeeper.root.logger=WARN,CONSOLE \
+			org.apache.zookeeper.server.quorum.QuorumPeerMain "$d/conf/zoo.cfg" \
+			>"$d/zk.log" 2>&1 &
+		eval "ZK_PID_$i=$!"
+		QFS_PIDS="$QFS_PIDS $!"
+	done
+}
+
+# 4lw on a port; mode of a port
+p4lw() {
+	"$QC_PY" - "$1" "$2" <<'PY' 2>/dev/null
+import socket, sys
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+    s.settimeout(2)
+    s.sendall(sys.argv[2].encode())
+    out = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+    sys.stdout.write(out.decode("utf-8", "replace"))
+except OSError:
+    pass
+PY
+}
+pmode() { p4lw "$1" srvr | sed -n 's/^Mode: *//p'; }
+
+# leader_of SYS: sets LEAD (member index) and FOLL (a follower's index) when
+# one member leads and the two others follow.
+leader_of() {
+	LEAD="" FOLL="" lo_n=0
+	for i in 1 2 3; do
+		[ "$(eval echo "\${${1}_PID_$i:-}")" ] || continue
+		m=$(pmode "$(qc_get "$1_CPORT" $i)")
+		case "$m" in
+		leader) LEAD=$i ;;
+		follower) FOLL=$i lo_n=$((lo_n + 1)) ;;
+		*) return 1 ;;
+		esac
+	done
+	[ -n "$LEAD" ] && [ $lo_n -ge 1 ]
+}
+
+# cpu_ticks SYS: utime+stime of the running server processes
+cpu_ticks() {
+	ct=0
+	for i in 1 2 3; do
+		p=$(eval echo "\${${1}_PID_$i:-}")
+		[ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
+		# fields after the ")" of comm: utime is the 12th, stime the 13th
+		v=$(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')
+		ct=$((ct + v))
+	done
+	echo $ct
+}
+
+# run_load SYS PORT: every shape and op; RESULT lines in $T/SYS.SHAPE.OP
+run_load() {
+	for shape in $SHAPES; do
+		c=${shape%x*}
+		p=${shape#*x}
+		for op in $OPS; do
+			f=$T/$1.$shape.$op
+			c0=$(cpu_ticks "$1")
+			"$ZKLOAD" -s "127.0.0.1:$2" -c "$c" -p "$p" -d "$secs" -o "$op" >"$f" 2>"$f.err" || true
+			c1=$(cpu_ticks "$1")
+			ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' "$f")
+			# CPU microseconds per operation, all three servers
+			awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="${ops:-0}" \
+				'BEGIN { if (n > 0) printf "cpu_us_per_op=%.1f\n", d * 1e6 / hz / n }' >>"$f"
+			echo "# $1 $shape $(grep RESULT "$f") $(grep cpu_us "$f")"
+		done
+	done
+}
+
+# kill_leader SYS: kill -9 the leader during a stream of writes through a
+# client on a follower (kazoo, retrying at once); prints the times.
+kill_leader() {
+	leader_of "$1" || { echo "# $1: no leader to kill"; return 1; }
+	lport=$(qc_get "$1_CPORT" "$LEAD")
+	hosts=""
+	for i in 1 2 3; do
+		[ $i = "$LEAD" ] || hosts="${hosts:+$hosts,}127.0.0.1:$(qc_get "$1_CPORT" $i)"
+	done
+	rm -f "$T/kill.$1" "$T/kl.$1"
+	"$QC_PY" - "$hosts" "$T/kill.$1" <<'PY' >"$T/kl.$1" 2>&1 &
+import logging, os, sys, time
+logging.basicConfig(level=logging.CRITICAL)
+from kazoo.client import KazooClient
+from kazoo.exceptions import KazooException
+from kazoo.retry import KazooRetry
+c = KazooClient(hosts=sys.argv[1], randomize_hosts=False, timeout=10,
+                connection_retry=KazooRetry(max_tries=-1, delay=0.01, max_delay=0.05),
+                command_retry=None)
+c.start(timeout=30)
+c.ensure_path("/killbench")
+k = 0
+killed = None
+# The first write *sent* after the kill that succeeds: one in flight at the
+# kill may still be acknowledged, and measures nothing.
+while True:
+    if killed is None and os.path.exists(sys.argv[2]):
+        killed = float(open(sys.argv[2]).read())
+    sent = time.time()
+    try:
+        c.create("/killbench/n%d" % k, b"x")
+        if killed is not None and sent > killed:
+            print("first_write_ms=%.0f" % ((time.time() - killed) * 1000), flush=True)
+            break
+    except KazooException:
+        time.sleep(0.002)
+    k += 1              # a new name each time: no NodeExists after a lost reply
+c.stop()
+PY
+	kp=$!
+	QFS_PIDS="$QFS_PIDS $kp"
+	sleep 2
+	lpid=$(eval echo "\${${1}_PID_$LEAD}")
+	date +%s.%N >"$T/kill.$1.tmp"
+	kill -KILL "$lpid"
+	mv "$T/kill.$1.tmp" "$T/kill.$1"
+	t0=$(date +%s%N)
+	eval "${1}_PID_$LEAD="
+	if [ "$1" = QC ]; then
+		fusermount3 -u -z "$(qc_get QC_MNT "$LEAD")" 2>/dev/null
+	fi
+	wait_until 60 leader_of "$1"
+	echo "# $1: kill -9 of the leader to a new leader seen by srvr: $((($(date +%s%N) - t0) / 1000000)) ms"
+	wait_until 60 sh -c "! kill -0 $kp"
+	kill "$kp" 2>/dev/null
+	r=$(grep first_write_ms "$T/kl.$1")
+	echo "# $1: kill -9 of the leader to the first acknowledged write: ${r#first_write_ms=} ms"
+	echo "${r#first_write_ms=}" >"$T/$1.killms"
+}
+
+# --- run ZooKeeper, then quorumfs ---
+if [ "${BENCH_ONLY:-zk}" != qfs ] && zke_start && wait_until 90 leader_of ZK; then
+	echo "# Apache ZooKeeper 3.8 ensemble: leader member $LEAD, load on follower member $FOLL, tickTime $TICK"
+	run_load ZK "$(qc_get ZK_CPORT "$FOLL")"
+	kill_leader ZK
+	for i in 1 2 3; do
+		p=$(qc_get ZK_PID $i)
+		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+	done
+else
+	[ "${BENCH_ONLY:-zk}" = qfs ] || echo "# ZooKeeper ensemble did not come up"
+fi
+
+if [ "${BENCH_ONLY:-qfs}" != zk ] && qc_start_all && wait_until 60 leader_of QC; then
+	echo "# quorumfs ensemble: leader member $LEAD, load on follower member $FOLL, tickTime $TICK"
+	run_load QC "$(qc_get QC_CPORT "$FOLL")"
+	kill_leader QC
+else
+	[ "${BENCH_ONLY:-qfs}" = zk ] || echo "# quorumfs ensemble did not elect a leader (modes: $(for i in 1 2 3; do printf '%s ' "$(qc_mode $i)"; done))"
+fi
+
+# --- the table ---
+val() { # SYS SHAPE OP KEY
+	v=$(sed -n "s/.*$4=\([0-9.]*\).*/\1/p" "$T/$1.$2.$3" 2>/dev/null | head -1)
+	echo "${v:--}"
+}
+ratio() {
+	if [ "$1" = - ] || [ "$2" = - ]; then echo -; else
+		awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
+	fi
+}
+echo
+printf '%-6s %-6s | %10s %8s %8s %8s | %10s %8s %8s %8s | %6s %6s %6s\n' shape op \
+	zk_ops/s p50us p99us cpuus/op qfs_ops/s p50us p99us cpuus/op ops_x p99_x cpu_x
+for shape in $SHAPES; do
+	for op in $OPS; do
+		zo=$(val ZK $shape $op ops_per_s) z5=$(val ZK $shape $op p50_us)
+		z9=$(val ZK $shape $op p99_us) zc=$(val ZK $shape $op cpu_us_per_op)
+		qo=$(val QC $shape $op ops_per_s) q5=$(val QC $shape $op p50_us)
+		q9=$(val QC $shape $op p99_us) qc=$(val QC $shape $op cpu_us_per_op)
+		printf '%-6s %-6s | %10s %8s %8s %8s | %10s %8s %8s %8s | %6s %6s %6s\n' \
+			"$shape" "$op" "$zo" "$z5" "$z9" "$zc" "$qo" "$q5" "$q9" "$qc" \
+			"$(ratio "$qo" "$zo")" "$(ratio "$q9" "$z9")" "$(ratio "$qc" "$zc")"
+	done
+done
+zk=$(cat "$T/ZK.killms" 2>/dev/null)
+qk=$(cat "$T/QC.killms" 2>/dev/null)
+echo "leader kill -9 to first write (ms): zk ${zk:--}  qfs ${qk:--}  ratio $(ratio "${qk:--}" "${zk:--}")"
+exit 0

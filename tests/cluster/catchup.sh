@@ -1,0 +1,101 @@
+#!/bin/sh
+# catchup.sh - restart and catch-up (issue 8): a member started alone mounts
+# and serves reads without a quorum and stops in bounded time; a member down
+# while thousands of writes commit catches up when it restarts, under load;
+# a restart never goes back in time.
+. "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/cluster/lib.sh"
+qc_init 3
+NWRITES=${QC_CATCHUP_WRITES:-3000}
+
+# --- a member alone: no quorum ---
+if qc_start 1; then
+	t_ok "member 1 started alone mounts and answers on its client port"
+else
+	t_fail "member 1 started alone mounts and answers on its client port"
+fi
+t_check "it lists its (empty) tree without a quorum" ls "$QC_MNT_1"
+err=$(sh -c "echo x >'$QC_MNT_1/alone'" 2>&1)
+case "$err" in
+*"Read-only file system"*) t_ok "a write without a quorum fails with EROFS" ;;
+*) t_fail "a write without a quorum fails with EROFS" "got [$err]" ;;
+esac
+T0=$(date +%s%N)
+if qc_stop 1; then
+	t_ok "stopping it without a quorum is bounded ($((($(date +%s%N) - T0) / 1000000)) ms)"
+else
+	t_fail "stopping it without a quorum is bounded (10 s)"
+fi
+
+# --- the ensemble ---
+if ! qc_start_all || ! qc_wait_leader 30; then
+	t_fail "3 participants elect a leader"
+	exit 1
+fi
+t_ok "3 participants elect a leader (member $QC_LEADER)"
+F=""
+for i in 1 2 3; do [ $i != "$QC_LEADER" ] && { F=$i; break; }; done
+mkdir "$QC_MNT_1/c" && echo v0 >"$QC_MNT_1/c/keep"
+wait_until 10 test -f "$(qc_get QC_MNT "$F")/c/keep"
+ZX0=$(qc_mntr "$F" zk_last_zxid)
+qc_kill9 "$F"
+echo "# member $F killed with -9 at zxid $ZX0"
+
+# thousands of writes through the others, pipelined: creates, sets, deletes
+out=$(qc_zkpy "
+c = zk($QC_LEADER)
+n = $NWRITES
+rs = [c.create_async('/c/n%05d' % k, b'%d' % k) for k in range(n)]
+for r in rs: r.get(timeout=120)
+rs = [c.set_async('/c/n%05d' % k, b'set %d' % k) for k in range(0, n, 3)]
+for r in rs: r.get(timeout=120)
+rs = [c.delete_async('/c/n%05d' % k) for k in range(1, n, 7)]
+for r in rs: r.get(timeout=120)
+print('done', len(c.get_children('/c')))
+" 2>&1 | tail -1)
+EXPECT=$((NWRITES + 1 - (NWRITES - 1 + 6) / 7))
+t_eq "$NWRITES creates, sets and deletes commit with member $F down" "done $EXPECT" "$out"
+
+# restart it while writes go on
+qc_zkpy "
+c = zk($QC_LEADER)
+k = 0
+while not os.path.exists('$T/stop'):
+    c.create('/c/live%05d' % k, b'x'); k += 1
+print('live', k)
+" >"$T/live.out" 2>&1 &
+LP=$!
+QFS_PIDS="$QFS_PIDS $LP"
+T0=$(date +%s%N)
+if qc_start "$F"; then
+	t_ok "member $F restarts"
+else
+	t_fail "member $F restarts"
+fi
+caught() {
+	[ "$(qc_mode "$F")" = follower ] || return 1
+	[ "$(ls "$(qc_get QC_MNT "$F")/c" | grep -c '^n')" -eq $((EXPECT - 1)) ]
+}
+if wait_until 60 caught; then
+	t_ok "member $F catches up with the writes it missed ($((($(date +%s%N) - T0) / 1000000)) ms after restart)"
+else
+	t_fail "member $F catches up with the writes it missed" \
+		"mode $(qc_mode "$F"), $(ls "$(qc_get QC_MNT "$F")/c" 2>/dev/null | grep -c '^n') of $((EXPECT - 1)) nodes"
+fi
+touch "$T/stop"
+wait_until 20 sh -c "! kill -0 $LP"
+echo "# $(cat "$T/live.out" | tail -1) writes while it caught up"
+t_check "all three converge" qc_wait_converged 60
+t_eq "a sample value is the one set while it was down" "set 300" "$(cat "$(qc_get QC_MNT "$F")/c/n00300" 2>&1)"
+
+# --- never back in time ---
+ZX1=$(qc_mntr "$F" zk_last_zxid)
+qc_kill9 "$F"
+qc_start "$F"
+ZX2=$(qc_mntr "$F" zk_last_zxid)
+echo "# member $F: zxid $ZX1 before kill -9, $ZX2 right after restart"
+t_check "right after a restart member $F's last zxid is not behind what it had" \
+	"$QC_PY" -c "import sys; sys.exit(not (int('${ZX2:-0}', 16) >= int('${ZX1:-1}', 16)))"
+t_check "its tree still has every node right after the restart" \
+	test "$(ls "$(qc_get QC_MNT "$F")/c" | grep -c '^n')" -eq $((EXPECT - 1))
+qc_wait_leader 30
+t_check "and converges again" qc_wait_converged 30

@@ -1,0 +1,79 @@
+#!/bin/sh
+# locks.sh - mkdir in an ephemeral directory is a cluster-wide try-lock
+# (DESIGN.md section 2, issue 8): taken on member 2, EEXIST on the others;
+# member 2 killed with -9, the lock disappears on every other member within
+# the session timeout, with IN_DELETE|IN_ISDIR seen there by inotifywait.
+. "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/cluster/lib.sh"
+qc_init 3
+if ! qc_start_all || ! qc_wait_leader 30; then
+	t_fail "3 participants elect a leader"
+	exit 1
+fi
+t_ok "3 participants elect a leader (member $QC_LEADER)"
+
+mkdir "$QC_MNT_1/locks" && setfattr -n user.quorumfs.child_kind -v ephemeral "$QC_MNT_1/locks"
+timeout 10 sync "$QC_MNT_3/locks" 2>/dev/null
+t_check "the lock directory's child_kind is seen on member 3" wait_until 10 sh -c \
+	"[ \"\$(getfattr --absolute-names --only-values -n user.quorumfs.child_kind '$QC_MNT_3/locks' 2>/dev/null)\" = ephemeral ]"
+wait_until 10 test -d "$QC_MNT_2/locks"
+t_check "member 2 takes the lock (mkdir)" mkdir "$QC_MNT_2/locks/deploy"
+for i in 1 3; do
+	m=$(qc_get QC_MNT $i)
+	timeout 10 sync "$m/locks" 2>/dev/null
+	err=$(mkdir "$m/locks/deploy" 2>&1)
+	case "$err" in
+	*"File exists"*) t_ok "member $i: mkdir of the held lock fails with EEXIST" ;;
+	*) t_fail "member $i: mkdir of the held lock fails with EEXIST" "got [$err]" ;;
+	esac
+done
+t_eq "the lock is ephemeral on member 3" ephemeral \
+	"$(getfattr --absolute-names --only-values -n user.quorumfs.kind "$QC_MNT_3/locks/deploy" 2>&1)"
+owner=$(getfattr --absolute-names --only-values -n user.quorumfs.owner "$QC_MNT_3/locks/deploy" 2>&1)
+echo "# owner seen on member 3: $owner"
+t_check "user.quorumfs.owner on member 3 names the holder" test -n "$owner"
+
+for i in 1 3; do
+	: >"$T/w$i.err"
+	inotifywait -m -e create,delete,delete_self --format '%e %f' "$(qc_get QC_MNT $i)/locks" \
+		>"$T/w$i" 2>"$T/w$i.err" &
+	eval "WP_$i=$!"
+	QFS_PIDS="$QFS_PIDS $!"
+	wait_until 10 grep -q "Watches established" "$T/w$i.err"
+done
+
+WAS_LEADER=no
+[ "$QC_LEADER" = 2 ] && WAS_LEADER=yes
+t0=$(date +%s%N)
+qc_kill9 2
+gone13() { test ! -e "$QC_MNT_1/locks/deploy" && test ! -e "$QC_MNT_3/locks/deploy"; }
+# Bound: the session timeout plus a tick of slack; when member 2 led, a new
+# leader gives every session a full timeout, so the election adds its time.
+bound=$((QC_SESSION_MS + 1000))
+[ $WAS_LEADER = yes ] && bound=$((bound + 10 * QC_TICK * 5))
+if wait_until $((bound / 1000 + 10)) gone13; then
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "# lock gone on members 1 and 3 $ms ms after kill -9 of member 2 (was leader: $WAS_LEADER; session timeout $QC_SESSION_MS ms)"
+	if [ $ms -le $bound ]; then
+		t_ok "the lock is gone on members 1 and 3 within the session timeout ($ms ms <= $bound ms)"
+	else
+		t_fail "the lock is gone on members 1 and 3 within the session timeout" "$ms ms > $bound ms"
+	fi
+else
+	t_fail "the lock is gone on members 1 and 3 after kill -9 of its holder"
+fi
+for i in 1 3; do
+	wait_until 5 grep -q "deploy" "$T/w$i"
+	sleep 0.3
+	kill "$(qc_get WP $i)" 2>/dev/null
+	t_eq "member $i: inotifywait saw exactly IN_DELETE|IN_ISDIR deploy" "DELETE,ISDIR deploy" \
+		"$(grep deploy "$T/w$i" | uniq | tr '\n' ' ' | sed 's/ $//')"
+done
+t_check "member 3 takes the lock now" mkdir "$QC_MNT_3/locks/deploy"
+timeout 10 sync "$QC_MNT_1/locks" 2>/dev/null
+err=$(mkdir "$QC_MNT_1/locks/deploy" 2>&1)
+case "$err" in
+*"File exists"*) t_ok "member 1: EEXIST again" ;;
+*) t_fail "member 1: EEXIST again" "got [$err]" ;;
+esac
+rmdir "$QC_MNT_3/locks/deploy"
+t_check "released by rmdir on member 3, taken on member 1" wait_until 10 mkdir "$QC_MNT_1/locks/deploy"
