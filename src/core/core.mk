@@ -64,5 +64,5 @@ tests_fuzz_fuzz_snapshot_LDADD = libqcore.a libqtree.a libqutil.a $(SQLITE_LIBS)
 endif
 
 # The replicated daemon on loopback: 3 participants and an observer.
-QFS_TESTS += tests/cluster/basic.sh
-EXTRA_DIST += tests/cluster/basic.sh
+QFS_TESTS += tests/cluster/basic.sh tests/cluster/sync_failover.sh
+EXTRA_DIST += tests/cluster/basic.sh tests/cluster/sync_failover.sh

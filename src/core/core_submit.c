@@ -380,10 +380,18 @@ void core_read_ready(struct qcore *c, uint64_t token, zxid_t read_zxid, int stat
 		return;
 	it->forwarded = 0;
 	if (status) {
-		/* No leader, or it changed: ask again (until the hold ends). */
+		/* No leader, or it changed: ask again at the next tick (tick_cb
+		 * releases while anything is held), never at once. The engine
+		 * fails a read index synchronously when it has no leader or its
+		 * new epoch is not yet on disk; re-activating release_ev here
+		 * then made release_cb re-activate itself forever within one
+		 * libevent pass (event_active during the active pass runs in
+		 * the same pass), so the loop never reached epoll again: no
+		 * client, peer or log store completion (the one that would make
+		 * the epoch durable) was ever served. Seen as a member that
+		 * stops answering srvr after a role change (chaos seed 11). */
 		it->held = 1;
 		c->held++;
-		core_release_soon(c);
 		return;
 	}
 	if (c->applied >= read_zxid) {
