@@ -416,6 +416,33 @@ void core_syncs_applied(struct qcore *c)
 	}
 }
 
+/*
+ * Leader: a local request whose prepare failed. The failure may rest on a
+ * change prepared but not yet committed (a setData with a version that an
+ * outstanding write has already moved on, a create of a name an
+ * outstanding create takes): answering before that change is applied
+ * would let the client see an effect no read can see yet -- found by the
+ * chaos checker as a compare-and-set refused, then the old version read
+ * back after sync. So the answer waits until everything prepared before it
+ * is applied, as a failed prepare forwarded from another member waits for
+ * its error entry.
+ */
+static void fail_after_prepared(struct qcore *c, struct qitem *it, int err)
+{
+	zxid_t next = next_zxid(c);
+
+	if (!next || next - 1 <= c->applied) {
+		resolve(c, it, err);
+		return;
+	}
+	it->res.err = err;
+	if (!it->res.zxid)
+		it->res.zxid = c->applied;
+	it->zxid = next - 1;
+	it->wait_apply = 1;
+	c->n_wait_apply++;
+}
+
 /* Leader: take one request (held here or forwarded). For a local item
  * (it != NULL) a failed prepare completes it without a log entry. */
 static void take(struct qcore *c, const uint8_t *p, size_t len, struct qitem *it)
@@ -439,7 +466,7 @@ static void take(struct qcore *c, const uint8_t *p, size_t len, struct qitem *it
 				 it ? &it->zxid : NULL);
 		if (rc != ZOK) {
 			if (it)
-				resolve(c, it, rc);
+				fail_after_prepared(c, it, rc);
 			else if (batch_error(c, q.origin, q.reqid, &res, rc))
 				log_warnx("out of memory answering a forwarded request");
 		}

@@ -18,6 +18,7 @@ chaos: all
 	test "$(CHAOS_ZK)" = 0 || /usr/bin/python3 $(top_srcdir)/tests/chaos/chaos.py \
 	  --system zookeeper --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED)
 .PHONY: chaos
+QFS_TESTS += tests/chaos/chaos_check.sh
 EXTRA_DIST += tests/chaos/chaos_check.sh
 
 # The daemon with a planted engine bug (QUORUMFS_MUTANT=N, honoured only

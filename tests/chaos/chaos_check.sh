@@ -1,9 +1,9 @@
 #!/bin/sh
-# chaos_check.sh - the chaos harness in `make check`: a short seeded run
-# against this build (no anomaly allowed), then the same kind of run against
-# a build with a planted bug (tests/chaos/quorumfs_mutant: the leader
-# counts its own log as a quorum), which the checkers must catch. A checker
-# that cannot catch a real bug proves nothing.
+# chaos_check.sh - the chaos harness in `make check`: a seeded run against a
+# build with a planted bug (tests/chaos/quorumfs_mutant: the leader counts
+# its own log as a quorum), which the checkers must catch. A checker that
+# cannot catch a real bug proves nothing. The run against this build itself
+# is `make chaos` (longer, and against Apache ZooKeeper too).
 #
 # Needs root (network namespaces), iptables and kazoo; each run is bounded.
 # QFS_CHAOS_SECONDS (default 40) and QFS_SEED change the run.
@@ -39,8 +39,6 @@ run() { # NAME EXPECT(0|1) ARGS...
 	rm -rf "$out"
 }
 
-run "3 members under kill, pause and partition: no anomaly" 0 \
-	--system quorumfs --quorumfs "$QFS_BUILDDIR/quorumfs" --members 3 --observers 1
 # The planted bug shows under partitions: a cut-off leader acknowledges
 # writes no quorum has, and reads that do not see them follow.
 run "a planted bug (leader commits alone) is caught" 1 \
