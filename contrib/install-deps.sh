@@ -13,7 +13,7 @@ run_pkgs="build-essential autoconf automake pkg-config libfuse3-dev fuse3 libeve
  util-linux"
 test_pkgs="check python3-kazoo zookeeper zookeeper-bin libzookeeper-mt-dev clang
  libclang-rt-14-dev valgrind python3-pytest python3-zake python3-mock
- python3-objgraph python3-pytest-timeout python3-pure-sasl"
+ python3-objgraph python3-pytest-timeout python3-pure-sasl iptables gdb"
 pkgs=$run_pkgs
 case "${1:-}" in
 --test) pkgs="$run_pkgs $test_pkgs" ;;
