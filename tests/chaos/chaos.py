@@ -17,7 +17,8 @@ started is stopped, and the namespaces are removed, whatever happens. Every
 wait is bounded.
 
 Usage: chaos.py --system quorumfs|zookeeper [--members 3] [--observers 0]
-                [--seconds 60] [--seed N] [--nemesis kill,pause,partition]
+                [--seconds 60] [--seed N]
+                [--nemesis kill,pause,partition,isolate-leader,pause-leader]
                 [--out DIR] [--quorumfs PATH] [--mutant N]
 Exit status: 0 no anomaly, 1 anomalies (listed), 2 the run itself failed.
 """
@@ -268,9 +269,10 @@ class Run:
             time.sleep(self.rng.uniform(1, 4))
             self.fault("restart member %d" % m.id)
             m.start()
-        elif kind == "pause":
+        elif kind in ("pause", "pause-leader"):
             lead = self.leader()
-            m = lead if (lead and self.rng.random() < 0.6) else self.rng.choice(self.members)
+            m = lead if (lead and (kind == "pause-leader" or self.rng.random() < 0.6)) \
+                else self.rng.choice(self.members)
             secs = self.rng.uniform(2, 8)
             self.fault("SIGSTOP member %d%s for %.1f s" % (m.id, " (leader)" if m is lead else "",
                                                           secs))
@@ -278,9 +280,10 @@ class Run:
             time.sleep(secs)
             self.fault("SIGCONT member %d" % m.id)
             m.resume()
-        elif kind == "partition":
+        elif kind in ("partition", "isolate-leader"):
             lead = self.leader()
-            shape = self.rng.choice(["minority", "leader", "bridge", "oneway"])
+            shape = ("leader" if kind == "isolate-leader" else
+                     self.rng.choice(["minority", "leader", "bridge", "oneway"]))
             idx = list(range(len(self.members)))
             if shape == "leader" and lead:
                 groups = [[lead.i], [i for i in idx if i != lead.i]]
