@@ -23,7 +23,7 @@ chaos: all
 EXTRA_DIST += tests/chaos/chaos_check.sh
 
 # The daemon with a planted engine bug (QUORUMFS_MUTANT=N, honoured only
-# here), which chaos_check.sh shows the checkers catch.
+# here), for chaos_check.sh.
 check_PROGRAMS += tests/chaos/quorumfs_mutant
 tests_chaos_quorumfs_mutant_SOURCES = src/main.c
 tests_chaos_quorumfs_mutant_CFLAGS = $(quorumfs_CFLAGS) -DQFS_ALLOW_MUTANT
