@@ -24,7 +24,10 @@ r=1
 while [ $r -le 3 ]; do
 	kill -KILL "$QFS_PID"
 	wait "$QFS_PID" 2>/dev/null
-	t_check "round $r: kill -9 leaves a dead mount behind" dead_mount "$M"
+	# A daemon started in the background is not our child: wait for it
+	# to be gone (under ASan exiting takes a while) before looking.
+	wait_until 20 sh -c "! kill -0 $QFS_PID 2>/dev/null"
+	t_check "round $r: kill -9 leaves a dead mount behind" wait_until 10 dead_mount "$M"
 	if [ $r -eq 2 ]; then
 		# In the background, as systemd (Type=forking) restarts it: the
 		# command returns only once the mount is live, with status 0.
