@@ -258,6 +258,7 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 	if (boot && boot->commit_zxid > c->log.base &&
 	    cons_log_find(&c->log, boot->commit_zxid) >= 0)
 		c->verified = c->commit = boot->commit_zxid;
+	c->mark = c->commit;
 	if (cfg->mutant == 5)
 		c->commit = cons_log_last(&c->log); /* the planted bug */
 	c->boot_apply = c->commit > c->applied;
@@ -362,6 +363,9 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		}
 		if (c->resync && !c->installing)
 			cons_persist(c, 1, c->log.n);
+		/* On ticks only: a commit learned between ticks is written
+		 * with the next batch or at the next tick, not once per step. */
+		cons_persist_mark(c);
 		if (c->state == CONS_LEADER) {
 			cons_transfer_tick(c);
 			cons_leader_tick(c);

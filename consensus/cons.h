@@ -51,7 +51,11 @@
  *                 stored commit watermark to `commit_zxid` (never lower it;
  *                 a reset sets it to the snapshot's zxid); then step
  *                 CONS_EV_LOG_DONE with `seq`. The watermark is what a
- *                 restart recovers to (cons_boot.commit_zxid). A
+ *                 restart recovers to (cons_boot.commit_zxid). With
+ *                 no entries and no truncate it only raises the
+ *                 watermark (a commit learned after the last batch,
+ *                 written at a tick when nothing else is written; the
+ *                 store may skip the fsync for it). A
  *                 failed write leaves the log as before it, and the store
  *                 fails every write queued behind it until one with
  *                 `truncate` set arrives (the core re-syncs with one).
@@ -273,7 +277,9 @@ struct cons_config {
 	 * 9: a membership change skips the joint configuration (the new one
 	 *    is used, alone, straight after the old).
 	 * 10: a leadership transfer sends TIMEOUT_NOW at once: the target
-	 *    campaigns before it is up to date. */
+	 *    campaigns before it is up to date.
+	 * 11: the commit watermark is written only with entries, never
+	 *    alone (an idle member restarts a batch behind). */
 	int mutant;
 	/*
 	 * 0: the leader appends payloads forwarded by followers as they are

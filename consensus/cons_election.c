@@ -99,9 +99,20 @@ static void start_prevote(struct cons *c)
 
 void cons_election_tick(struct cons *c)
 {
-	if (!cons_may_stand(c) || c->installing)
+	if (c->installing || c->now < c->deadline)
 		return;
-	if (c->now < c->deadline)
+	if (c->leader && c->state != CONS_LEADER) {
+		/* The leader has been silent for an election timeout: stop
+		 * naming it, so the host reports this member as read-only
+		 * (not "follower") and forwards nothing to it; its next append
+		 * makes it the leader again (cons_on_append). What was verified
+		 * against it is kept only up to the commit, as for a new one. */
+		CONS_TRACE(c, "leader %u silent", c->leader);
+		c->verified = c->commit;
+		c->lead_ctx = 0;
+		cons_set_role(c, c->state, 0);
+	}
+	if (!cons_may_stand(c))
 		return;
 	if (c->cfg.mutant == 6)
 		cons_start_election(c, 0); /* the planted bug: no pre-vote */

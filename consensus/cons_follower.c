@@ -76,8 +76,45 @@ void cons_persist(struct cons *c, int truncate, size_t pos)
 	/* Every entry up to commit is in the store once this write is (it or
 	 * an earlier write in order holds it), so the watermark rides along. */
 	a->log.commit_zxid = c->commit;
+	if (c->commit > c->mark)
+		c->mark = c->commit;
 	c->unpersisted = c->log.n;
 	c->resync = 0;
+}
+
+/*
+ * The watermark rides with the entries, so the commit learned after the
+ * last batch (from a heartbeat or the leader's next append) would reach the
+ * store only with the next batch: a member killed while idle would restart
+ * one batch behind. When nothing is being written and the commit has moved
+ * past what the store was last told, write it alone: an append of no
+ * entries, which the store commits without an fsync of its own (it survives
+ * a crash of the process; a power loss may take it back to the last fsync,
+ * which only costs a replay from the leader). At most one is queued at a
+ * time, behind every entry it covers.
+ */
+void cons_persist_mark(struct cons *c)
+{
+	struct cons_action *a;
+
+	if (c->commit <= c->mark || c->w_n || c->resync || c->installing ||
+	    c->commit > c->stable || c->cfg.mutant == 11)
+		return;
+	a = cons_act(c, CONS_ACT_PERSIST_LOG, SIZE_MAX);
+	if (!a)
+		return;
+	if (push_write(c, c->wseq, c->stable)) {
+		c->n_acts--;
+		c->oom = 1;
+		return;
+	}
+	a->log.seq = c->wseq++;
+	a->log.truncate = 0;
+	a->log.truncate_after = 0;
+	a->log.entries = NULL;
+	a->log.n = 0;
+	a->log.commit_zxid = c->commit;
+	c->mark = c->commit;
 }
 
 void cons_follower_ack(struct cons *c)

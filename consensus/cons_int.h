@@ -125,6 +125,7 @@ struct cons {
 	size_t unpersisted; /* leader: log position of the first entry not yet written */
 	uint8_t resync;	    /* the next write must truncate after stable */
 	uint8_t boot_apply; /* apply base..commit (the watermark) first */
+	zxid_t mark;	    /* the highest commit watermark handed to the store */
 	uint64_t wseq;	    /* next write sequence */
 	uint64_t wvalid;    /* completions below this seq are stale */
 	struct cons_write *writes;
@@ -241,6 +242,7 @@ void cons_apply(struct cons *c);
 void cons_on_append(struct cons *c, const struct cons_msg *m);
 void cons_follower_ack(struct cons *c);
 void cons_persist(struct cons *c, int truncate, size_t pos);
+void cons_persist_mark(struct cons *c);
 void cons_on_log_done(struct cons *c, uint64_t seq, int status);
 
 /* cons_snapshot.c */

@@ -44,7 +44,7 @@ static void run_list(struct logstore *ls, struct logstore_req *list, uint64_t *c
 			}
 		*entries += logstore_sql_run(ls, group, n);
 		if (group[0]->op != LOGSTORE_READ && group[0]->op != LOGSTORE_BARRIER &&
-		    group[0]->status == 0)
+		    group[0]->status == 0 && !(n == 1 && logstore_is_mark(group[0])))
 			(*commits)++;
 	}
 }
@@ -257,7 +257,8 @@ int logstore_append_commit(struct logstore *ls, struct logstore_req *req, int tr
 {
 	zxid_t last = truncate ? after : ls->last_submitted;
 
-	if ((!truncate && n == 0) || check_entries(last, entries, n, &last) < 0)
+	if ((!truncate && n == 0 && commit_zxid == 0) ||
+	    check_entries(last, entries, n, &last) < 0)
 		return -EINVAL;
 	req->in = entries;
 	req->n_in = n;
@@ -269,6 +270,14 @@ int logstore_append_commit(struct logstore *ls, struct logstore_req *req, int tr
 		ls->meta_submitted.commit_zxid = commit_zxid;
 	submit(ls, req, LOGSTORE_APPEND, cb);
 	return 0;
+}
+
+int logstore_mark_commit(struct logstore *ls, struct logstore_req *req,
+			 zxid_t commit_zxid, logstore_cb cb)
+{
+	if (commit_zxid == 0 || commit_zxid > ls->last_submitted)
+		return -EINVAL;
+	return logstore_append_commit(ls, req, 0, 0, NULL, 0, commit_zxid, cb);
 }
 
 int logstore_append(struct logstore *ls, struct logstore_req *req,

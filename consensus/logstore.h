@@ -181,6 +181,18 @@ int logstore_append_commit(struct logstore *ls, struct logstore_req *req, int tr
 			   zxid_t after, const struct logstore_entry *entries, size_t n,
 			   zxid_t commit_zxid, logstore_cb cb);
 
+/*
+ * Raises the commit watermark to commit_zxid (at or below the last zxid
+ * submitted) without appending anything, for a commit learned after the
+ * last append. Ordered with the appends like one, but committed with
+ * synchronous=NORMAL when nothing else shares its transaction: no fsync of
+ * its own, so it survives a crash of the process, and a power loss may take
+ * the watermark back to the previous fsync (which is safe: the watermark
+ * only ever lags). -EINVAL for 0 or a zxid beyond the log.
+ */
+int logstore_mark_commit(struct logstore *ls, struct logstore_req *req,
+			 zxid_t commit_zxid, logstore_cb cb);
+
 /* Removes every entry with zxid > after (a follower that followed an old
  * leader discards its uncommitted suffix). */
 int logstore_truncate(struct logstore *ls, struct logstore_req *req, zxid_t after,

@@ -145,8 +145,10 @@ static int lsc_append(struct cons_store *vt, struct cons_store_req *creq, int tr
 			memcpy(p, entries[i].data, entries[i].len);
 		p += entries[i].len;
 	}
-	if (!truncate && n == 0)
+	if (!truncate && n == 0 && commit_zxid == 0)
 		rc = logstore_barrier(s->ls, &op->req, op_done);
+	else if (!truncate && n == 0)
+		rc = logstore_mark_commit(s->ls, &op->req, commit_zxid, op_done);
 	else
 		rc = logstore_append_commit(s->ls, &op->req, truncate, truncate_after,
 					    op->entries, n, commit_zxid, op_done);

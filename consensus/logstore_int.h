@@ -57,4 +57,11 @@ void logstore_sql_read(struct logstore *ls, struct logstore_req *req);
  */
 size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t n);
 
+/* An append of no entries that only raises the commit watermark
+ * (logstore_mark_commit): committed without an fsync of its own. */
+static inline int logstore_is_mark(const struct logstore_req *req)
+{
+	return req->op == LOGSTORE_APPEND && !req->truncate && req->n_in == 0;
+}
+
 #endif

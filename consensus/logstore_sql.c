@@ -534,8 +534,25 @@ static int is_write(const struct logstore_req *req)
  * would build on entries that are not there. */
 static int moves_end(const struct logstore_req *req)
 {
-	return req->op == LOGSTORE_APPEND || req->op == LOGSTORE_TRUNCATE ||
-	       req->op == LOGSTORE_RESET;
+	return (req->op == LOGSTORE_APPEND && !logstore_is_mark(req)) ||
+	       req->op == LOGSTORE_TRUNCATE || req->op == LOGSTORE_RESET;
+}
+
+static int any_moves_end(struct logstore_req **reqs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (moves_end(reqs[i]))
+			return 1;
+	return 0;
+}
+
+/* A group of watermark marks only: nothing in it needs an fsync. */
+static int marks_only(struct logstore_req **reqs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!logstore_is_mark(reqs[i]))
+			return 0;
+	return 1;
 }
 
 /* A write that sets a known end of log, which ends the failed state. */
@@ -550,15 +567,28 @@ void logstore_sql_read(struct logstore *ls, struct logstore_req *req)
 	req->status = run_read(ls, req);
 }
 
+/* Back to FULL after a lazy transaction: every append is fsync'd. If that
+ * fails the connection is unusable for the promise, so later writes fail. */
+static void restore_sync(struct logstore *ls, int lazy)
+{
+	if (!lazy || sqlite3_exec(ls->db, "PRAGMA synchronous = FULL", NULL, NULL,
+				  NULL) == SQLITE_OK)
+		return;
+	snprintf(ls->failmsg, sizeof(ls->failmsg),
+		 "log store %s: cannot restore synchronous=FULL: %s", ls->path,
+		 sqlite3_errmsg(ls->db));
+	ls->failed = 1;
+}
+
 size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t n)
 {
 	struct logstore_meta meta = ls->meta;
 	size_t entries = 0, i;
-	int err = 0;
+	int err = 0, lazy = 0;
 
 	if (ls->failed && resyncs(reqs[0]))
 		ls->failed = 0;
-	if (ls->failed && moves_end(reqs[0])) {
+	if (ls->failed && any_moves_end(reqs, n)) {
 		for (i = 0; i < n; i++) {
 			reqs[i]->status = -EIO;
 			snprintf(reqs[i]->errmsg, sizeof(reqs[i]->errmsg),
@@ -572,6 +602,8 @@ size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t 
 		    reqs[0]->op == LOGSTORE_READ ? run_read(ls, reqs[0]) : 0;
 		return 0;
 	}
+	lazy = marks_only(reqs, n) && sqlite3_exec(ls->db, "PRAGMA synchronous = NORMAL",
+						   NULL, NULL, NULL) == SQLITE_OK;
 	if (step_done(ls, ls->st_begin, reqs[0], "BEGIN") < 0) {
 		err = -EIO;
 		goto err_fail_all;
@@ -589,6 +621,7 @@ size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t 
 	for (i = 0; i < n; i++)
 		reqs[i]->status = 0;
 	ls->meta = meta;
+	restore_sync(ls, lazy);
 	return entries;
 
 err_rollback:
@@ -606,5 +639,6 @@ err_fail_all:
 		reqs[i]->status = err;
 		snprintf(reqs[i]->errmsg, sizeof(reqs[i]->errmsg), "%s", ls->failmsg);
 	}
+	restore_sync(ls, lazy);
 	return 0;
 }

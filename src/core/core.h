@@ -204,7 +204,7 @@ enum qcore_role {
 	QCORE_LEADER,
 	QCORE_FOLLOWER,
 	QCORE_OBSERVER,
-	QCORE_LOOKING, /* no leader known: reads only */
+	QCORE_LOOKING, /* no leader heard for an election timeout: reads only */
 };
 struct qcore_replica {
 	enum qcore_role role;
@@ -218,7 +218,8 @@ struct qcore_replica {
 	uint64_t pending_syncs;
 };
 void qcore_replica(const struct qcore *c, struct qcore_replica *out);
-/* "leader", "follower", "observer", "standalone" or "looking". */
+/* "leader", "follower", "observer", "standalone" or "read-only" (as
+ * ZooKeeper's read-only mode names a server without a quorum). */
 const char *qcore_role_name(enum qcore_role r);
 
 #endif

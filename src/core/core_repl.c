@@ -517,7 +517,10 @@ const char *qcore_role_name(enum qcore_role r)
 	case QCORE_OBSERVER:
 		return "observer";
 	default:
-		return "looking";
+		/* No leader heard for an election timeout (or none yet):
+		 * reads are served from the replica, writes refused, which is
+		 * what ZooKeeper's read-only mode reports. */
+		return "read-only";
 	}
 }
 

@@ -1299,6 +1299,7 @@ static int deferred(struct sim *s, struct sim_event *ev)
 static void dispatch(struct sim *s, struct sim_event *ev)
 {
 	struct sim_node *n = &s->nodes[ev->node];
+	size_t q0;
 
 	if (deferred(s, ev))
 		return;
@@ -1306,7 +1307,10 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 	case SIM_EV_TICK:
 		if (!n->up || ev->gen != n->gen)
 			break;
+		q0 = n->store.q_n;
 		cons_node_tick(n->node);
+		if (!q0 && !n->store.q_n)
+			sim_check_watermark(n);
 		sim_check_quorum_heard(n);
 		maybe_snapshot(s, n);
 		sim_push(s, s->now + TICK_MS, SIM_EV_TICK, n->idx, n->gen);

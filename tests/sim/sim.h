@@ -291,6 +291,7 @@ void sim_check_apply(struct sim_node *n, const struct cons_entry *e, size_t cnt)
 void sim_check_leader(struct sim_node *n, uint32_t epoch);
 void sim_check_snapshot(struct sim_node *n, const struct sim_state *st);
 void sim_check_restart(struct sim_node *n);
+void sim_check_watermark(struct sim_node *n);
 uint64_t sim_node_clock(struct sim_node *n);
 void sim_check_quorum_heard(struct sim_node *n);
 /* A client asks node n for a read index; returns the token. */

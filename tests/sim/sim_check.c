@@ -18,6 +18,10 @@
  *     it is committed at (prepare gating on a new leader);
  *   - a restarted server is at least at its durable commit watermark (and,
  *     by the prefix check, never past what is committed);
+ *   - the watermark does not lag what is applied once the server is idle:
+ *     after a tick that found nothing being written and wrote nothing, the
+ *     store's watermark is at least the applied zxid (else a kill -9 of an
+ *     idle member would restart it a batch behind);
  *   - membership: every quorum of a newly committed configuration meets
  *     every quorum of the one committed before it; the newest committed
  *     entry is durable on a quorum of the configuration as of it; a
@@ -441,6 +445,20 @@ void sim_check_restart(struct sim_node *n)
 		sim_violation(
 		    n->sim, "n%u restarted at %llx, behind its commit watermark %llx",
 		    n->id, (unsigned long long)n->st.zxid, (unsigned long long)mark);
+}
+
+/* Called after a tick during which the store had nothing queued, before
+ * and after: the engine saw no reason to write, so the watermark it wrote
+ * last must cover everything applied (cons_persist_mark). */
+void sim_check_watermark(struct sim_node *n)
+{
+	/* A durable snapshot counts as a watermark (restart starts there). */
+	if (n->installing || n->failing_disk || n->store.commit >= n->st.zxid ||
+	    n->snap.zxid >= n->st.zxid)
+		return;
+	sim_violation(n->sim, "n%u idle at %llx with its commit watermark at %llx", n->id,
+		      (unsigned long long)n->st.zxid,
+		      (unsigned long long)n->store.commit);
 }
 
 static int durable_has(const struct sim_node *n, zxid_t z)

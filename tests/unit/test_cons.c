@@ -232,6 +232,57 @@ static void follower_acks(int mutant)
 	cons_free(h.c);
 }
 
+/*
+ * A commit learned after the last batch (the leader's next heartbeat) is
+ * written alone at the next tick, when nothing else is being written:
+ * otherwise a restart would recover one batch behind. Mutant 11 does not.
+ */
+static void watermark_mark(int mutant)
+{
+	struct cons_entry e[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, e, 2);
+	struct cons_msg hb = append(1, 1, zxid_make(1, 1), zxid_make(1, 1), NULL, 0);
+	const struct cons_action *a, *w;
+	struct h h;
+
+	make(&h, 2, 3, &boot, mutant);
+	recv(&h, &m, 10);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	TAP_EQ(w->log.commit_zxid, 0);
+	log_done(&h, w->log.seq, 12);
+	recv(&h, &hb, 13); /* the commit arrives with no entries */
+	TAP_ASSERT(find(&h, CONS_ACT_APPLY, 0));
+	TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_LOG, 0)); /* not on every step */
+	tick(&h, 14);
+	a = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	if (mutant) {
+		TAP_ASSERT(!a);
+	} else {
+		TAP_ASSERT(a);
+		TAP_EQ(a->log.n, 0);
+		TAP_EQ(a->log.truncate, 0);
+		TAP_EQ(a->log.commit_zxid, zxid_make(1, 1));
+		log_done(&h, a->log.seq, 15);
+		tick(&h, 16);
+		TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_LOG, 0)); /* once */
+	}
+	cons_free(h.c);
+}
+
+static void test_watermark_mark(void)
+{
+	watermark_mark(0);
+}
+
+static void test_watermark_mark_mutant(void)
+{
+	watermark_mark(11);
+}
+
 static void test_follower_acks_durable(void)
 {
 	follower_acks(0);
@@ -1733,8 +1784,9 @@ static void test_transfer_timeout(void)
 	TAP_EQ(transfer(&h, 3, 1005), 0);
 	TAP_EQ(propose1(&h, "held", 1006), 0);
 	tick(&h, 1050);
-	TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_LOG, 0));
-	recv(&h, &r, 1090); /* 2 keeps answering: check-quorum holds */
+	a = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(!a || a->log.n == 0); /* at most the watermark (cons_persist_mark) */
+	recv(&h, &r, 1090);		 /* 2 keeps answering: check-quorum holds */
 	tick(&h, 1105);
 	a = find(&h, CONS_ACT_PERSIST_LOG, 0);
 	TAP_ASSERT(a);
@@ -1851,6 +1903,9 @@ static const struct tap_case cases[] = {
     {"cons restart applies up to the commit watermark, never beyond",
      test_boot_watermark},
     {"cons mutant 5 applies past the watermark at restart", test_boot_watermark_mutant},
+    {"cons a commit learned after the last batch is written alone at a tick",
+     test_watermark_mark},
+    {"cons mutant 11 leaves the watermark a batch behind", test_watermark_mark_mutant},
     {"cons regression: read index ids do not repeat across restarts",
      test_read_index_ids_fresh},
     {"cons pre-vote: a server alone never raises its epoch", test_prevote_keeps_epoch},

@@ -559,6 +559,43 @@ static void test_reset_and_snapshot_zxid(void)
 	cleanup_dir();
 }
 
+/* A watermark alone: durable across a reopen, no entry, no fsync counted;
+ * never beyond the log. */
+static void test_mark_commit(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	zxid_t b = zxid_make(1, 0);
+	uint64_t commits, entries;
+
+	fresh_dir();
+	ls = open_sync(&st);
+	append_range(ls, b + 1, b + 4, 2);
+	TAP_EQ(logstore_mark_commit(ls, &req, b + 5, done_cb), -EINVAL);
+	TAP_EQ(logstore_mark_commit(ls, &req, 0, done_cb), -EINVAL);
+	logstore_stats(ls, &commits, &entries);
+	last_status = 1;
+	TAP_EQ(logstore_mark_commit(ls, &req, b + 3, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	TAP_EQ(logstore_meta(ls)->commit_zxid, b + 3);
+	{
+		uint64_t c2, e2;
+
+		logstore_stats(ls, &c2, &e2);
+		TAP_EQ(c2, commits);
+		TAP_EQ(e2, entries);
+	}
+	append_range(ls, b + 5, b + 5, 1); /* an append after it is still FULL */
+	logstore_close(ls);
+	ls = open_sync(&st);
+	TAP_EQ(st.meta.commit_zxid, b + 3);
+	TAP_EQ(st.last_zxid, b + 5);
+	TAP_EQ(st.count, 5);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
 /* A failed write fails the log writes behind it until a truncating one. */
 static void test_failure_until_resync(void)
 {
@@ -682,6 +719,7 @@ static const struct tap_case cases[] = {
     {"cons_vtable", test_cons_vtable},
     {"append_after_atomic", test_append_after},
     {"reset_and_snapshot_zxid", test_reset_and_snapshot_zxid},
+    {"mark_commit", test_mark_commit},
     {"failure_until_resync", test_failure_until_resync},
     {"append_read_restart", test_append_read_restart},
     {"order_enforced", test_order_enforced},
