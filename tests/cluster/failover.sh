@@ -16,21 +16,28 @@ mkdir "$QC_MNT_1/fo" && wait_until 10 test -d "$QC_MNT_2/fo" -a -d "$QC_MNT_3/fo
 
 # Mount writers: one per member, each writing new files fo/mI-K and logging
 # K, when the write started and when it returned, once close() returned 0
-# (acknowledged). They stop when $T/stop exists.
+# (acknowledged: the mount commits at close, and a shell's `echo >f` would
+# ignore the close's error). They stop when $T/stop exists.
 for i in 1 2 3; do
-	m=$(qc_get QC_MNT $i)
-	(
-		k=0
-		while [ ! -e "$T/stop" ]; do
-			t=$(date +%s.%N)
-			if echo "$k" >"$m/fo/m$i-$k" 2>/dev/null; then
-				echo "$k $t $(date +%s.%N)" >>"$T/acked.m$i"
-			else
-				sleep 0.02
-			fi
-			k=$((k + 1))
-		done
-	) &
+	"$QC_PY" - "$(qc_get QC_MNT $i)/fo" "$i" "$T" <<'PY' &
+import os, sys, time
+d, i, t = sys.argv[1], sys.argv[2], sys.argv[3]
+log = open(os.path.join(t, "acked.m" + i), "a")
+k = 0
+while not os.path.exists(os.path.join(t, "stop")):
+    t0 = time.time()
+    try:
+        f = open(os.path.join(d, "m%s-%d" % (i, k)), "w")
+        try:
+            f.write("%d\n" % k)
+        finally:
+            f.close()
+        log.write("%d %f %f\n" % (k, t0, time.time()))
+        log.flush()
+    except OSError:
+        time.sleep(0.02)
+    k += 1
+PY
 	QFS_PIDS="$QFS_PIDS $!"
 	eval "WPID_$i=$!"
 done

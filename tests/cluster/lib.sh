@@ -27,6 +27,7 @@
 #   qc_cut I / qc_heal I    isolate member I from the other members (needs
 #                           QC_NET=netns, see below), and undo it
 #   qc_zkpy CODE...         run python3 with kazoo, QC_HOSTS in the env
+#   qc_put FILE VALUE       write through a mount, the close's error checked
 #
 # Variables: QC_N (members), QC_CFG, QC_MNT_I, QC_DATA_I, QC_CPORT_I
 # (client port), QC_PID_I, QC_ADDR_I, QC_HOSTS (every client address, comma
@@ -213,6 +214,18 @@ PY
 }
 
 qc_ruok() { [ "$(qc_4lw "$1" ruok)" = imok ]; }
+
+# qc_put FILE VALUE: write VALUE and a newline to FILE through a mount and
+# fail if the write or the close fails. The mount commits at close (flush),
+# and the shell ignores the close of a redirection: `echo v >f` succeeds
+# even when the commit was refused (EROFS, a session that just expired).
+qc_put() {
+	"$QC_PY" -c '
+import sys
+f = open(sys.argv[1], "w")
+f.write(sys.argv[2] + "\n")
+f.close()' "$1" "$2"
+}
 
 # qc_mode I: leader, follower, observer, standalone, read-only, ... or down.
 qc_mode() {

@@ -45,6 +45,9 @@ refuses() { # MOUNT: a write there fails with EROFS
 }
 t_check "the cut follower's mount refuses writes with EROFS (within 30 s)" wait_until 30 refuses "$MF"
 echo "# member $F refused writes with EROFS $((($(date +%s%N) - T0) / 1000000)) ms after the cut; mode now: $(qc_mode "$F")"
+is_ro() { [ "$(qc_mode "$1")" = read-only ] && [ "$(qc_mntr "$1" zk_server_state)" = read-only ]; }
+t_check "the cut follower reports itself read-only (srvr Mode:, mntr zk_server_state), not follower" \
+	wait_until 10 is_ro "$F"
 t_eq "the cut follower still serves reads from its replica" before "$(cat "$MF/p/conf" 2>&1)"
 out=$(qc_zkpy "
 c = KazooClient(hosts=os.environ['QC_ADDR_$F'], read_only=True, timeout=10)
@@ -59,7 +62,7 @@ c.stop()
 print(d, w)
 " 2>&1 | tail -1)
 t_eq "a read-only ZooKeeper session on the cut follower reads, and its write is refused" "before refused" "$out"
-echo during >"$ML/p/conf" || t_fail "the majority writes while the follower is cut off"
+qc_put "$ML/p/conf" during || t_fail "the majority writes while the follower is cut off"
 t_check "the majority's write is seen on the other majority member" wait_until 10 \
 	sh -c "[ \"\$(cat '$MG/p/conf')\" = during ]"
 t_eq "the cut follower does not see it (no quorum, no new data)" before "$(cat "$MF/p/conf" 2>&1)"
@@ -74,7 +77,8 @@ rmdir "$MG/eph/held-by-$F"
 qc_heal "$F"
 t_check "after healing, the follower reads the majority's value" wait_until 30 \
 	sh -c "timeout 5 sync '$MF/p/conf' 2>/dev/null; [ \"\$(cat '$MF/p/conf')\" = during ]"
-t_check "and takes writes again" wait_until 30 sh -c "echo healed >'$MF/p/conf'"
+t_check "and takes writes again" wait_until 30 qc_put "$MF/p/conf" healed
+t_eq "and says follower again" follower "$(qc_mode "$F")"
 t_check "no write made on the minority side exists anywhere" sh -c \
 	"! ls '$ML/p' | grep -q minority && ! ls '$MF/p' | grep -q minority && ! test -e '$ML/p/from-minority'"
 t_check "all three converge" qc_wait_converged 30
@@ -104,11 +108,10 @@ else
 	t_fail "cut the leader (member $L) off: the other two elect a new leader"
 fi
 t_check "the old leader's mount refuses writes with EROFS" wait_until 30 refuses "$ML"
-not_leader() { [ "$(qc_mode "$L")" != leader ]; }
-t_check "the old leader no longer says leader" wait_until 30 not_leader
+t_check "the old leader no longer says leader, but read-only" wait_until 30 is_ro "$L"
 echo "# modes: $(for i in 1 2 3; do printf '%s=%s ' $i "$(qc_mode $i)"; done)"
 MN=$(qc_get QC_MNT "${NL:-$G}")
-t_check "the new majority takes writes" sh -c "echo majority2 >'$MN/p/conf'"
+t_check "the new majority takes writes" qc_put "$MN/p/conf" majority2
 t_eq "the old leader still serves reads, the old value" healed "$(cat "$ML/p/conf" 2>&1)"
 qc_heal "$L"
 t_check "healed: the old leader reads the new majority's value" wait_until 30 \
