@@ -2,9 +2,11 @@
 # catchup.sh - restart and catch-up (issue 8): a member started alone mounts
 # and serves reads without a quorum and stops in bounded time; a member down
 # while thousands of writes commit catches up when it restarts, under load;
-# a restart never goes back in time.
+# a restart never goes back in time; a member (participant or observer)
+# whose quorum is gone stops in bounded time, with sessions and ephemerals
+# open on it.
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/cluster/lib.sh"
-qc_init 3
+qc_init 3 1
 NWRITES=${QC_CATCHUP_WRITES:-3000}
 
 # --- a member alone: no quorum ---
@@ -28,7 +30,7 @@ fi
 
 # --- the ensemble ---
 if ! qc_start_all || ! qc_wait_leader 30; then
-	t_fail "3 participants elect a leader"
+	t_fail "3 participants and an observer elect a leader"
 	exit 1
 fi
 t_ok "3 participants elect a leader (member $QC_LEADER)"
@@ -106,7 +108,7 @@ mark_reached() { [ "$(mark)" -ge "$(printf %d "$1")" ]; }
 t_check "member $F's durable commit watermark reaches its last applied zxid $ZX1 while idle" \
 	wait_until 10 mark_reached "$ZX1"
 qc_kill9 "$F"
-for i in 1 2 3; do [ $i != "$F" ] && qc_pause $i; done
+for i in 1 2 3 4; do [ $i != "$F" ] && qc_pause $i; done
 qc_start "$F"
 ZX2=$(qc_mntr "$F" zk_last_zxid)
 echo "# member $F: zxid $ZX1 before kill -9, $ZX2 right after a restart alone"
@@ -115,6 +117,57 @@ t_check "right after a restart (the others stopped) member $F's last zxid is not
 t_check "its tree still has every node and the last write right after the restart" \
 	test "$(ls "$(qc_get QC_MNT "$F")/c" | grep -c '^n')" -eq $((EXPECT - 1)) -a \
 	-f "$(qc_get QC_MNT "$F")/c/last"
-for i in 1 2 3; do [ $i != "$F" ] && qc_resume $i; done
+for i in 1 2 3 4; do [ $i != "$F" ] && qc_resume $i; done
 qc_wait_leader 30
 t_check "and converges again" qc_wait_converged 30
+
+# --- stopping without a quorum is bounded ---
+# Member F and the observer (4) each hold a mount-session ephemeral and a
+# ZooKeeper session with an ephemeral; then the two other participants are
+# killed, and F and 4 are stopped (SIGTERM). Stopping closes the mount's
+# session, which cannot commit without a quorum: that must not hold the
+# exit (it once took 13 s, and once hung).
+mkdir "$QC_MNT_1/locks" && setfattr -n user.quorumfs.child_kind -v ephemeral "$QC_MNT_1/locks"
+for i in "$F" 4; do
+	wait_until 10 test -d "$(qc_get QC_MNT $i)/locks"
+	# (wait_until: a mount whose member just restarted alone opens its
+	# session once the quorum is back)
+	wait_until 20 mkdir "$(qc_get QC_MNT $i)/locks/m$i" ||
+		t_fail "member $i takes a lock through its mount"
+done
+qc_zkpy "
+cs = []
+for i in ($F, 4):
+    c = KazooClient(hosts=os.environ['QC_ADDR_%d' % i], timeout=10)
+    c.start(timeout=20)
+    c.create('/locks/z%d' % i, b'x', ephemeral=True)
+    cs.append(c)
+open('$T/zk.ready', 'w').close()
+while not os.path.exists('$T/zk.stop'):
+    time.sleep(0.1)
+" >"$T/zkhold.out" 2>&1 &
+HP=$!
+QFS_PIDS="$QFS_PIDS $HP"
+t_check "sessions with ephemerals are open on member $F and the observer" wait_until 30 test -e "$T/zk.ready"
+for i in 1 2 3; do [ $i != "$F" ] && qc_kill9 $i; done
+no_quorum() { [ "$(qc_mode "$1")" = read-only ]; }
+both_ro() { no_quorum "$F" && no_quorum 4; }
+t_check "member $F and the observer say read-only once the quorum is gone" wait_until 30 both_ro
+echo "# modes without a quorum: $F=$(qc_mode "$F") 4=$(qc_mode 4)"
+for i in "$F" 4; do
+	pid=$(qc_get QC_PID $i)
+	T0=$(date +%s%N)
+	kill -TERM "$pid"
+	wait_until 5 sh -c "! kill -0 $pid"
+	ms=$((($(date +%s%N) - T0) / 1000000))
+	if kill -0 "$pid" 2>/dev/null; then
+		t_fail "member $i without a quorum exits within 5 s of SIGTERM" "still running after $ms ms"
+		qc_stop $i
+	else
+		t_ok "member $i without a quorum exits within 5 s of SIGTERM ($ms ms)"
+		wait "$pid" 2>/dev/null
+		eval "QC_PID_$i="
+		t_check "and its mount is gone" sh -c "! grep -q ' $(qc_get QC_MNT $i) ' /proc/mounts"
+	fi
+done
+touch "$T/zk.stop"
