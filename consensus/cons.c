@@ -454,6 +454,9 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 	case CONS_EV_TRANSFER:
 		rc = cons_on_transfer(c, ev->transfer.to);
 		break;
+	case CONS_EV_PEER_DOWN:
+		cons_on_peer_down(c, ev->peer_down.id);
+		break;
 	case CONS_EV_SNAP_OFFER:
 		cons_on_snap_offer(c, ev->snap_offer.to, ev->snap_offer.zxid,
 				   ev->snap_offer.total, ev->snap_offer.status);

@@ -411,6 +411,7 @@ enum cons_event_type {
 	CONS_EV_SNAP_OFFER, /* the host's newest snapshot, for a SNAP_SEND */
 	CONS_EV_RECONFIG,   /* leader: change the membership (cons_config.c) */
 	CONS_EV_TRANSFER,   /* leader: hand leadership to transfer.to */
+	CONS_EV_PEER_DOWN,  /* the host's connection to peer_down.id closed */
 };
 
 struct cons_event {
@@ -455,6 +456,9 @@ struct cons_event {
 		struct {
 			uint32_t to; /* a voter; 0 = the most up-to-date one */
 		} transfer;
+		struct {
+			uint32_t id;
+		} peer_down;
 	};
 };
 

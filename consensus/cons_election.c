@@ -97,21 +97,49 @@ static void start_prevote(struct cons *c)
 	check_prevotes(c);
 }
 
+/*
+ * Stop naming the leader, so the host reports this member as read-only (not
+ * "follower") and forwards nothing to it; its next append makes it the
+ * leader again (cons_on_append). What was verified against it is kept only
+ * up to the commit, as for a new one. Without a leader this member grants
+ * pre-votes (cons_on_prevote_req).
+ */
+static void leader_lost(struct cons *c, const char *why)
+{
+	CONS_TRACE(c, "leader %u %s", c->leader, why);
+	c->verified = c->commit;
+	c->lead_ctx = 0;
+	cons_set_role(c, c->state, 0);
+}
+
+/*
+ * The host saw its connection to peer id close (a crashed process: the
+ * kernel closes its sockets). If that is the leader, waiting out the
+ * election timeout (syncLimit * tickTime, 10 s with ZooKeeper's sample
+ * zoo.cfg) only delays the next leader: drop it and stand after a short
+ * random delay instead. The other followers see the same close, so they
+ * grant the pre-vote; one that still hears the leader refuses it, so a
+ * broken link alone does not depose a live leader. The delay is spread
+ * over half a heartbeat so that the survivors rarely stand at once.
+ */
+void cons_on_peer_down(struct cons *c, uint32_t id)
+{
+	uint64_t spread = c->cfg.heartbeat_ms / 2 ? c->cfg.heartbeat_ms / 2 : 1;
+
+	if (!id || id != c->leader || c->state == CONS_LEADER || c->installing)
+		return;
+	leader_lost(c, "connection closed");
+	if (cons_may_stand(c) && !c->prevoting)
+		c->deadline = c->now + 1 + cons_rand(c) % spread;
+}
+
 void cons_election_tick(struct cons *c)
 {
 	if (c->installing || c->now < c->deadline)
 		return;
-	if (c->leader && c->state != CONS_LEADER) {
-		/* The leader has been silent for an election timeout: stop
-		 * naming it, so the host reports this member as read-only
-		 * (not "follower") and forwards nothing to it; its next append
-		 * makes it the leader again (cons_on_append). What was verified
-		 * against it is kept only up to the commit, as for a new one. */
-		CONS_TRACE(c, "leader %u silent", c->leader);
-		c->verified = c->commit;
-		c->lead_ctx = 0;
-		cons_set_role(c, c->state, 0);
-	}
+	if (c->leader && c->state != CONS_LEADER)
+		/* The leader has been silent for an election timeout. */
+		leader_lost(c, "silent");
 	if (!cons_may_stand(c))
 		return;
 	if (c->cfg.mutant == 6)

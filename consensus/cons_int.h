@@ -243,6 +243,7 @@ void cons_on_append(struct cons *c, const struct cons_msg *m);
 void cons_follower_ack(struct cons *c);
 void cons_persist(struct cons *c, int truncate, size_t pos);
 void cons_persist_mark(struct cons *c);
+void cons_on_peer_down(struct cons *c, uint32_t id);
 void cons_on_log_done(struct cons *c, uint64_t seq, int status);
 
 /* cons_snapshot.c */

@@ -434,6 +434,10 @@ static void drain(struct cons_node *n)
 			ev.read_index.token = p->seq;
 			step(n, &ev);
 			break;
+		case CONS_EV_PEER_DOWN:
+			ev.peer_down.id = p->from;
+			step(n, &ev);
+			break;
 		case CONS_EV_SNAP_OFFER:
 			ev.snap_offer.to = p->from;
 			ev.snap_offer.zxid = p->zxid;
@@ -465,6 +469,8 @@ static void run(struct cons_node *n, const struct cons_event *ev)
 			    : ev->type == CONS_EV_SNAP_DONE ? ev->snap_done.status
 							    : 0;
 		p->zxid = ev->type == CONS_EV_SNAP_DONE ? ev->snap_done.zxid : 0;
+		if (ev->type == CONS_EV_PEER_DOWN)
+			p->from = ev->peer_down.id;
 		queue(n, p);
 		return;
 	}
@@ -605,6 +611,16 @@ int cons_node_tick(struct cons_node *n)
 	struct cons_event ev = {.type = CONS_EV_TICK};
 
 	ev.now_ms = n->host.now(n->host.arg);
+	run(n, &ev);
+	return 0;
+}
+
+int cons_node_peer_down(struct cons_node *n, uint32_t id)
+{
+	struct cons_event ev = {.type = CONS_EV_PEER_DOWN};
+
+	ev.now_ms = n->host.now(n->host.arg);
+	ev.peer_down.id = id;
 	run(n, &ev);
 	return 0;
 }

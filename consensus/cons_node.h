@@ -143,6 +143,9 @@ void cons_node_free(struct cons_node *n);
 
 /* Call every few ms (at most heartbeat_ms/2 apart). */
 int cons_node_tick(struct cons_node *n);
+/* The host's connection to peer id closed (CONS_EV_PEER_DOWN): a follower
+ * whose leader that is stands soon instead of after the election timeout. */
+int cons_node_peer_down(struct cons_node *n, uint32_t id);
 /*
  * Propose payloads (borrowed for the call): appended by the leader, or
  * (without forward_to_host) forwarded to it by a follower or observer.

@@ -73,6 +73,23 @@ static int numeric(const char *host, char *out, size_t len)
 }
 
 /* Several members: the authenticated peer transport. */
+/*
+ * A peer's connection came up or closed. A closed connection to the leader
+ * (its process died: the kernel closed its sockets) is told to the engine,
+ * which stands soon rather than after the election timeout
+ * (cons_on_peer_down); one replaced by another is not a loss.
+ */
+static void peer_changed(void *arg, uint32_t id, int up)
+{
+	struct qcore *c = arg;
+
+	if (up || !c->node || id != c->leader || c->role == CONS_LEADER ||
+	    transport_connected(c->tpt, id))
+		return;
+	log_info("replica: the connection to leader %u closed", id);
+	cons_node_peer_down(c->node, id);
+}
+
 static int open_transport(struct qcore *c, char *errbuf, size_t errlen)
 {
 	const struct qcore_member *self = NULL;
@@ -130,6 +147,7 @@ static int open_transport(struct qcore *c, char *errbuf, size_t errlen)
 		c->tpt = NULL;
 		return rc;
 	}
+	transport_set_peer_cb(c->tpt, peer_changed, c);
 	return 0;
 }
 

@@ -283,6 +283,47 @@ static void test_watermark_mark_mutant(void)
 	watermark_mark(11);
 }
 
+/*
+ * The host saw the leader's connection close: the follower names no leader
+ * at once (read-only) and stands within half a heartbeat, not after the
+ * election timeout; it now grants pre-votes. A close of another peer's
+ * connection changes nothing.
+ */
+static void test_peer_down(void)
+{
+	struct cons_entry e[1] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL}};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, e, 1);
+	struct cons_msg pv = {.type = CONS_MSG_PREVOTE_REQ, .from = 3, .epoch = 1};
+	struct cons_event d = {.type = CONS_EV_PEER_DOWN, .now_ms = 12};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	log_done(&h, find(&h, CONS_ACT_PERSIST_LOG, 0)->log.seq, 11);
+	d.peer_down.id = 3; /* not the leader */
+	ev(&h, &d);
+	cons_status(h.c, &st);
+	TAP_EQ(st.leader, 1);
+	d.peer_down.id = 1;
+	ev(&h, &d);
+	a = find(&h, CONS_ACT_ROLE, 0);
+	TAP_ASSERT(a);
+	TAP_EQ(a->role.leader, 0);
+	cons_status(h.c, &st);
+	TAP_EQ(st.leader, 0);
+	TAP_EQ(st.state, CONS_FOLLOWER);
+	pv.vote_req.last_zxid = zxid_make(1, 0);
+	recv(&h, &pv, 13); /* another survivor asks: granted */
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a && a->send.msg.vote_resp.granted);
+	tick(&h, 12 + 10 + 1); /* half a heartbeat (20 ms), far below 100 */
+	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ));
+	cons_free(h.c);
+}
+
 static void test_follower_acks_durable(void)
 {
 	follower_acks(0);
@@ -1906,6 +1947,7 @@ static const struct tap_case cases[] = {
     {"cons a commit learned after the last batch is written alone at a tick",
      test_watermark_mark},
     {"cons mutant 11 leaves the watermark a batch behind", test_watermark_mark_mutant},
+    {"cons a follower whose leader's connection closed stands at once", test_peer_down},
     {"cons regression: read index ids do not repeat across restarts",
      test_read_index_ids_fresh},
     {"cons pre-vote: a server alone never raises its epoch", test_prevote_keeps_epoch},
