@@ -140,6 +140,7 @@ static void free_core(struct qcore *c)
 	if (c->touch_ev)
 		event_free(c->touch_ev);
 	free(c->touched);
+	free(c->view_local);
 	buf_free(&c->lq);
 	if (c->drain_ev)
 		event_free(c->drain_ev);

@@ -236,7 +236,7 @@ static int untrack(void *arg, const struct tree_session *s)
 int core_snap_finish(struct qcore *c, zxid_t zxid)
 {
 	char tmp[4200], path[4096], why[1024];
-	struct tree *nw, *old;
+	struct tree *nw;
 	struct prep *np;
 	zxid_t got;
 	int rc;
@@ -277,22 +277,29 @@ int core_snap_finish(struct qcore *c, zxid_t zxid)
 	 * holds gets no answer from it: the forwarded timeout fails it (a
 	 * later entry still answers as usual). What this member prepared
 	 * itself (it led before) was failed when it stopped leading. */
-	old = c->tree;
 	prep_free(c->prep);
-	c->tree = nw;
 	c->prep = np;
 	c->applied = zxid;
 	c->snap_zxid = zxid;
 	c->since_snap = 0;
-	tree_set_listener(nw, core_tree_listener, c);
-	tree_session_foreach(old, untrack, c);
-	tree_session_foreach(nw, track, c);
 	log_info("replica: installed snapshot 0x%llx (%zu znodes); telling the "
 		 "changes since 0x%llx",
 		 (unsigned long long)zxid, tree_node_count(nw),
-		 (unsigned long long)tree_last_zxid(old));
+		 (unsigned long long)tree_last_zxid(c->tree));
+	core_tree_swap(c, nw);
+	return 0;
+}
+
+void core_tree_swap(struct qcore *c, struct tree *nw)
+{
+	struct tree *old = c->tree;
+
+	c->tree = nw;
+	c->view_diverged = 0;
+	tree_set_listener(nw, core_tree_listener, c);
+	tree_session_foreach(old, untrack, c);
+	tree_session_foreach(nw, track, c);
 	diff(c, old, tree_lookup(old, "/"), nw, tree_lookup(nw, "/"));
 	tree_free(old);
 	core_drain(c);
-	return 0;
 }

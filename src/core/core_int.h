@@ -194,6 +194,13 @@ struct qcore {
 	/* A snapshot being received from the leader (core_install.c). */
 	int recv_fd;
 	zxid_t recv_zxid;
+
+	/* Sessions expired in this member's view without a leader
+	 * (core_view.c). */
+	int64_t *view_local; /* sessions touched here */
+	size_t n_view_local, cap_view_local;
+	int64_t leaderless_since; /* monotonic ms; 0 = a leader is known */
+	int view_diverged;	  /* the tree is not the log's at applied */
 };
 
 /* The auth of the server's own transactions (expiry, reaping): super. */
@@ -267,6 +274,14 @@ int core_snap_begin(struct qcore *c, zxid_t zxid, uint64_t total);
 int core_snap_write(struct qcore *c, zxid_t zxid, uint64_t offset, const uint8_t *data,
 		    uint32_t len);
 int core_snap_finish(struct qcore *c, zxid_t zxid);
+/* Make nw (with c->applied's state) the tree, telling the subscribers the
+ * difference from the old one, which is freed (core_install.c). */
+void core_tree_swap(struct qcore *c, struct tree *nw);
+/* core_view.c: a session touched here; the session clock's tick; a leader
+ * heard again (before anything of it is applied). */
+void core_view_local(struct qcore *c, int64_t id);
+void core_view_tick(struct qcore *c, int64_t now);
+void core_view_rejoin(struct qcore *c);
 
 /* The store shim over logstore_cons (core_store.c). */
 void core_store_init(struct qcore *c);

@@ -199,6 +199,10 @@ static void h_role(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader
 	c->role = s;
 	c->role_epoch = epoch;
 	c->leader = leader;
+	if (leader)
+		/* Before anything of this leader is applied: a tree that
+		 * expired sessions on its own becomes the log's again. */
+		core_view_rejoin(c);
 	log_info("replica: %s, epoch %u, leader %u",
 		 s == CONS_LEADER      ? "leader"
 		 : s == CONS_OBSERVER  ? "observer"

@@ -64,6 +64,8 @@ int qcore_session_touch(struct qcore *c, int64_t id)
 {
 	if (sesstrack_touch(c->sess, id, core_mono_ms()))
 		return ZSESSIONEXPIRED;
+	if (c->n_members > 1)
+		core_view_local(c, id);
 	/* Only the leader expires sessions: tell it, batched (touch_cb). */
 	if (c->n_members > 1 && c->role != CONS_LEADER) {
 		if (c->n_touched == c->cap_touched) {
@@ -269,6 +271,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		sesstrack_touch_all(c->sess, now);
 	}
 	c->last_tick_ms = now;
+	core_view_tick(c, now);
 	if (c->closing || !core_leader_ready(c))
 		return;
 	memset(&req, 0, sizeof(req));

@@ -242,7 +242,8 @@ void core_snap_maybe(struct qcore *c)
 {
 	int rc;
 
-	if (c->since_snap < (uint64_t)c->o.snap_count || c->snap_pid || c->closing)
+	if (c->since_snap < (uint64_t)c->o.snap_count || c->snap_pid || c->closing ||
+	    c->view_diverged)
 		return;
 	c->since_snap = 0;
 	rc = snap_start(c);
@@ -266,6 +267,13 @@ int qcore_snapshot_now(struct qcore *c, char *errbuf, size_t errlen)
 {
 	int ret;
 
+	if (c->view_diverged) {
+		/* The tree holds expiries the log does not (core_view.c). */
+		snprintf(errbuf, errlen,
+			 "no leader: this member's tree is its own view until it "
+			 "rejoins; try again then");
+		return -EAGAIN;
+	}
 	ret = snapshot_write(c->tree, c->dir, c->applied, errbuf, errlen);
 	if (ret)
 		return ret;

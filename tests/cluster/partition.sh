@@ -35,6 +35,11 @@ mkdir "$MF/eph/held-by-$F" || t_fail "member $F takes an ephemeral lock"
 t_check "everyone has the value and member $F's lock before the cut" wait_until 10 \
 	sh -c "[ \"\$(cat '$MF/p/conf' 2>/dev/null)\" = before ] && [ -d '$ML/eph/held-by-$F' ] && [ -d '$MG/eph/held-by-$F' ]"
 
+inotifywait -m -e delete "$MF/eph" >"$T/eph.events" 2>"$T/eph.err" &
+IW=$!
+QFS_PIDS="$QFS_PIDS $IW"
+wait_until 10 grep -q "Watches established" "$T/eph.err"
+
 # --- cut a follower off ---
 qc_cut "$F"
 T0=$(date +%s%N)
@@ -70,6 +75,9 @@ t_check "the cut follower's mount-session lock expires on the majority within th
 	wait_until $((QC_SESSION_MS / 1000 + 5)) sh -c "[ ! -e '$ML/eph/held-by-$F' ] && [ ! -e '$MG/eph/held-by-$F' ]"
 t_check "and in the cut follower's own view" \
 	wait_until $((QC_SESSION_MS / 1000 + 5)) test ! -e "$MF/eph/held-by-$F"
+t_check "where inotify sees it deleted (IN_DELETE)" \
+	wait_until 5 grep -q "DELETE,ISDIR held-by-$F" "$T/eph.events"
+kill "$IW" 2>/dev/null
 t_check "the majority can take that lock now" mkdir "$MG/eph/held-by-$F"
 rmdir "$MG/eph/held-by-$F"
 
