@@ -364,14 +364,24 @@ static int step_done(struct logstore *ls, sqlite3_stmt *st, struct logstore_req 
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE)
-		return sql_fail(ls, req->errmsg, sizeof(req->errmsg), what);
-	return 0;
+	if (rc == SQLITE_DONE)
+		return 0;
+	if ((rc & 0xff) == SQLITE_FULL) {
+		/* Not an I/O error: the operator frees space and the member
+		 * goes on (the engine retries the write). */
+		snprintf(req->errmsg, sizeof(req->errmsg),
+			 "log store %s: %s: no space left on the device holding the "
+			 "log (%s)",
+			 ls->path, what, sqlite3_errstr(rc));
+		return -ENOSPC;
+	}
+	return sql_fail(ls, req->errmsg, sizeof(req->errmsg), what);
 }
 
 static int run_append(struct logstore *ls, struct logstore_req *req)
 {
 	char what[64];
+	int rc;
 
 	for (size_t i = 0; i < req->n_in; i++) {
 		const struct logstore_entry *e = &req->in[i];
@@ -386,8 +396,8 @@ static int run_append(struct logstore *ls, struct logstore_req *req)
 		    st, 5, record_crc(e->zxid, e->epoch, e->type, e->data, e->len));
 		snprintf(what, sizeof(what), "appending zxid 0x%llx",
 			 (unsigned long long)e->zxid);
-		if (step_done(ls, st, req, what) < 0)
-			return -EIO;
+		if ((rc = step_done(ls, st, req, what)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -604,20 +614,16 @@ size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t 
 	}
 	lazy = marks_only(reqs, n) && sqlite3_exec(ls->db, "PRAGMA synchronous = NORMAL",
 						   NULL, NULL, NULL) == SQLITE_OK;
-	if (step_done(ls, ls->st_begin, reqs[0], "BEGIN") < 0) {
-		err = -EIO;
+	if ((err = step_done(ls, ls->st_begin, reqs[0], "BEGIN")) < 0)
 		goto err_fail_all;
-	}
 	for (i = 0; i < n; i++) {
 		if ((err = run_one(ls, reqs[i], &meta)) < 0)
 			goto err_rollback;
 		if (reqs[i]->op == LOGSTORE_APPEND)
 			entries += reqs[i]->n_in;
 	}
-	if (step_done(ls, ls->st_commit, reqs[0], "COMMIT") < 0) {
-		err = -EIO;
+	if ((err = step_done(ls, ls->st_commit, reqs[0], "COMMIT")) < 0)
 		goto err_rollback;
-	}
 	for (i = 0; i < n; i++)
 		reqs[i]->status = 0;
 	ls->meta = meta;

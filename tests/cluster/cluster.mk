@@ -3,15 +3,14 @@
 # are in QFS_CLUSTER_TESTS, run by `make cluster-check` (same runner, same
 # summary), until what they test works (issue 8's closing note says which
 # and why).
-QFS_TESTS += tests/cluster/replication.sh tests/cluster/locks.sh
+QFS_TESTS += tests/cluster/replication.sh tests/cluster/locks.sh \
+	tests/cluster/failover.sh tests/cluster/partition.sh tests/cluster/catchup.sh
 QFS_CLUSTER_TESTS = \
-	tests/cluster/failover.sh \
 	tests/cluster/inotify.sh \
-	tests/cluster/partition.sh \
-	tests/cluster/catchup.sh \
 	tests/cluster/snapshot.sh \
 	tests/compat/kazoo-ensemble.sh
 EXTRA_DIST += tests/cluster/lib.sh tests/cluster/replication.sh tests/cluster/locks.sh \
+	tests/cluster/failover.sh tests/cluster/partition.sh tests/cluster/catchup.sh \
 	$(QFS_CLUSTER_TESTS)
 
 cluster-check: all $(check_PROGRAMS)

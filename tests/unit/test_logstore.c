@@ -18,6 +18,7 @@
 
 #include "logstore.h"
 #include "logstore_cons.h"
+#include "logstore_int.h" /* the test_full case limits the db */
 #include "tap.h"
 
 static char dir[256], dbpath[300];
@@ -596,6 +597,28 @@ static void test_mark_commit(void)
 	cleanup_dir();
 }
 
+/* A full disk is ENOSPC with a message that says so, not EIO. */
+static void test_full(void)
+{
+	static char big[256 << 10];
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	struct logstore_entry e = {zxid_make(1, 1), 1, 1, big, sizeof(big)};
+
+	fresh_dir();
+	ls = open_sync(&st);
+	/* The database cannot grow past its pages now: SQLITE_FULL. */
+	TAP_EQ(sqlite3_exec(ls->db, "PRAGMA max_page_count = 20", NULL, NULL, NULL),
+	       SQLITE_OK);
+	last_status = 1;
+	TAP_EQ(logstore_append(ls, &req, &e, 1, done_cb), 0);
+	TAP_EQ(last_status, -ENOSPC);
+	TAP_ASSERT(strstr(req.errmsg, "no space left") != NULL);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
 /* A failed write fails the log writes behind it until a truncating one. */
 static void test_failure_until_resync(void)
 {
@@ -720,6 +743,7 @@ static const struct tap_case cases[] = {
     {"append_after_atomic", test_append_after},
     {"reset_and_snapshot_zxid", test_reset_and_snapshot_zxid},
     {"mark_commit", test_mark_commit},
+    {"full_is_enospc", test_full},
     {"failure_until_resync", test_failure_until_resync},
     {"append_read_restart", test_append_read_restart},
     {"order_enforced", test_order_enforced},
