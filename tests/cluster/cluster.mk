@@ -25,6 +25,9 @@ cluster-check: all $(check_PROGRAMS)
 # 3 participants of quorumfs against 3 of Apache ZooKeeper, same load.
 QFS_BENCHES += tests/bench/bench_zk_cluster.sh
 EXTRA_DIST += tests/bench/bench_zk_cluster.sh
+# Three datacenters with 0, 10, 50 ms between them, ZooKeeper beside it.
+QFS_BENCHES += tests/bench/bench_multidc.sh
+EXTRA_DIST += tests/bench/bench_multidc.sh
 
 # The example ensemble configurations (contrib/quickstart.sh uses loopback.cfg).
 EXTRA_DIST += contrib/ensemble.cfg contrib/loopback.cfg \
