@@ -151,10 +151,22 @@ void cons_on_log_done(struct cons *c, uint64_t seq, int status)
 		/* A leader that cannot write should not hold the cluster up:
 		 * step down; with a broken disk it cannot persist a vote either,
 		 * so it cannot come back until the disk does. */
-		if (c->state == CONS_LEADER)
+		if (c->state == CONS_LEADER) {
 			cons_become_follower(c, c->meta.epoch, 0);
+			/* A full disk fails every leadership the same way:
+			 * without a back-off a lone member stood again every
+			 * election timeout (30 ms standalone), its epoch
+			 * climbing, its log filling with role changes. Wait
+			 * twice as long after each failure, up to 64 timeouts;
+			 * a durable write resets it. */
+			if (c->write_fails < 6)
+				c->write_fails++;
+			c->deadline += (uint64_t)c->cfg.election_timeout_ms *
+				       ((1u << c->write_fails) - 1);
+		}
 		return;
 	}
+	c->write_fails = 0;
 	if (w.last > c->stable && cons_log_has(&c->log, w.last))
 		c->stable = w.last;
 	if (c->state == CONS_LEADER)

@@ -120,14 +120,15 @@ struct cons {
 	zxid_t verified; /* follower: equal to the leader's log up to here */
 	zxid_t commit;
 	zxid_t applied;
-	uint32_t counter;   /* leader: last counter used in this epoch */
-	uint8_t prep_ready; /* leader: PREPARE_READY issued in this leadership */
-	size_t unpersisted; /* leader: log position of the first entry not yet written */
-	uint8_t resync;	    /* the next write must truncate after stable */
-	uint8_t boot_apply; /* apply base..commit (the watermark) first */
-	zxid_t mark;	    /* the highest commit watermark handed to the store */
-	uint64_t wseq;	    /* next write sequence */
-	uint64_t wvalid;    /* completions below this seq are stale */
+	uint32_t counter;    /* leader: last counter used in this epoch */
+	uint8_t prep_ready;  /* leader: PREPARE_READY issued in this leadership */
+	size_t unpersisted;  /* leader: log position of the first entry not yet written */
+	uint8_t resync;	     /* the next write must truncate after stable */
+	uint8_t boot_apply;  /* apply base..commit (the watermark) first */
+	zxid_t mark;	     /* the highest commit watermark handed to the store */
+	uint8_t write_fails; /* leaderships lost to a failed log write in a row */
+	uint64_t wseq;	     /* next write sequence */
+	uint64_t wvalid;     /* completions below this seq are stale */
 	struct cons_write *writes;
 	size_t w_head, w_n, w_cap;
 

@@ -550,12 +550,16 @@ void core_release(struct qcore *c)
 		}
 		if (!it->held)
 			continue;
-		if (it->sync && c->leader && !c->closing) {
-			/* The read index, on the leader or through it. */
+		if (it->sync && c->leader && !c->closing &&
+		    now - it->held_since < it->hold_ms) {
+			/* The read index, on the leader or through it. held_since
+			 * stays the time the sync was first held: a read index
+			 * that keeps failing (a leader known but not answering
+			 * with a quorum) is retried until hold_ms, then the sync
+			 * fails below, instead of being retried forever. */
 			c->held--;
 			it->held = 0;
 			it->forwarded = 1;
-			it->held_since = now;
 			cons_node_read_index(c->node, it->reqid);
 		} else if (core_leader_ready(c) && !it->sync) {
 			c->held--;

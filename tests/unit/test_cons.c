@@ -582,6 +582,56 @@ static void test_leader_disk_fails(void)
 	cons_free(h.c);
 }
 
+/* A lone member whose log writes fail (a full disk) stands again only
+ * after a growing back-off, not every election timeout. */
+static void test_disk_full_backoff(void)
+{
+	struct cons_event d = {.type = CONS_EV_LOG_DONE};
+	const struct cons_action *a;
+	struct cons_status st;
+	uint64_t now = 250, elected_at[3];
+	struct h h;
+	int k;
+
+	make(&h, 1, 1, NULL, 0);
+	for (k = 0; k < 3; k++) {
+		/* stand: the vote is written, then the epoch entry fails */
+		while (now < 100000) {
+			int stood;
+
+			tick(&h, now += 5);
+			stood = find(&h, CONS_ACT_PERSIST_META, 0) != NULL;
+			/* the follower's rewrites fail too: the disk is full */
+			a = find(&h, CONS_ACT_PERSIST_LOG, 0);
+			if (a) {
+				d.now_ms = now;
+				d.log_done.seq = a->log.seq;
+				d.log_done.status = -ENOSPC;
+				ev(&h, &d);
+			}
+			if (stood)
+				break;
+		}
+		elected_at[k] = now;
+		meta_done(&h, ++now);
+		a = find(&h, CONS_ACT_PERSIST_LOG, 0);
+		TAP_ASSERT(a);
+		d.now_ms = ++now;
+		d.log_done.seq = a->log.seq;
+		d.log_done.status = -ENOSPC;
+		ev(&h, &d);
+		cons_status(h.c, &st);
+		TAP_EQ(st.state, CONS_FOLLOWER);
+	}
+	printf("# stood at %llu, %llu, %llu ms (election timeout 100)\n",
+	       (unsigned long long)elected_at[0], (unsigned long long)elected_at[1],
+	       (unsigned long long)elected_at[2]);
+	/* after the first failure: at least 2 timeouts; after the second: 4 */
+	TAP_ASSERT(elected_at[1] - elected_at[0] >= 200);
+	TAP_ASSERT(elected_at[2] - elected_at[1] >= 400);
+	cons_free(h.c);
+}
+
 static void test_check_quorum(void)
 {
 	const struct cons_action *a;
@@ -1931,6 +1981,8 @@ static const struct tap_case cases[] = {
     {"cons a leader cut off from a quorum steps down", test_check_quorum},
     {"cons a leader whose log write fails steps down and rewrites",
      test_leader_disk_fails},
+    {"cons a lone member with a full disk backs off before standing again",
+     test_disk_full_backoff},
     {"cons a follower forwards proposals to the leader", test_forward},
     {"cons forward_to_host: the leader's host prepares forwarded requests",
      test_forward_to_host},
