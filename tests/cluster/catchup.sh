@@ -133,7 +133,9 @@ F2=""
 for i in 1 2 3; do [ $i != "$QC_LEADER" ] && [ $i != "$F" ] && F2=$i; done
 [ -n "$F2" ] || for i in 1 2 3; do [ $i != "$QC_LEADER" ] && F2=$i; done
 F=$F2
-mkdir "$QC_MNT_1/locks" && setfattr -n user.quorumfs.child_kind -v ephemeral "$QC_MNT_1/locks"
+ML=$(qc_get QC_MNT "$F")
+t_check "a directory for locks is made through member $F's mount" \
+	sh -c "mkdir '$ML/locks' && setfattr -n user.quorumfs.child_kind -v ephemeral '$ML/locks'"
 for i in "$F" 4; do
 	wait_until 10 test -d "$(qc_get QC_MNT $i)/locks"
 	# (wait_until: a mount whose member just restarted alone opens its
