@@ -273,7 +273,10 @@ struct cons_config {
 	 * 9: a membership change skips the joint configuration (the new one
 	 *    is used, alone, straight after the old).
 	 * 10: a leadership transfer sends TIMEOUT_NOW at once: the target
-	 *    campaigns before it is up to date. */
+	 *    campaigns before it is up to date.
+	 * 11: 4 and 7 together: a leader cut off from its quorum keeps
+	 *    leading and serves sync without asking anyone (the chaos
+	 *    harness's planted bug: one alone leaves no window to see). */
 	int mutant;
 	/*
 	 * 0: the leader appends payloads forwarded by followers as they are
