@@ -276,6 +276,8 @@ static void hold(struct qcore *c, struct qitem *it)
 	c->held++;
 }
 
+static void fail_after_prepared(struct qcore *c, struct qitem *it, int err);
+
 int core_submit(struct qcore *c, int64_t session_id, int32_t cxid, const struct zreq *req,
 		const struct zauth *auth, qcore_done_fn done, void *arg)
 {
@@ -300,12 +302,14 @@ int core_submit(struct qcore *c, int64_t session_id, int32_t cxid, const struct 
 		/* This server leads: prepare here, no copy of the request. */
 		rc = prepare_one(c, c->self, it->reqid, session_id, cxid, req, auth,
 				 &it->res, &it->zxid);
-		if (rc != ZOK) {
-			complete_later(c, it, rc);
-			return 0;
-		}
 		enqueue(c, it);
 		c->outstanding++;
+		/* A failure resting on a change prepared but not yet applied
+		 * waits for it, as in take() (chaos: a cas refused on the
+		 * leader, then another client's sync-then-read there saw the
+		 * version it expected). */
+		if (rc != ZOK)
+			fail_after_prepared(c, it, rc);
 		return 0;
 	}
 	/* A new session (the mount's at start, a client connecting while the

@@ -64,6 +64,15 @@ def setup(hosts, keys, timeout_s):
     zk.close()
 
 
+def server(zk):
+    """The member this client is connected to now (after the operation: a
+    hint for reading an anomaly, not part of any check)."""
+    try:
+        return zk._connection._socket.getpeername()[0]
+    except Exception:  # noqa: BLE001 - kazoo internals, best effort
+        return None
+
+
 class Client(threading.Thread):
     def __init__(self, n, args, out, lock, deadline, hosts=None, reader=False):
         super().__init__(daemon=True)
@@ -159,6 +168,7 @@ class Client(threading.Thread):
             d["result"] = None
             d["error"] = type(e).__name__
         d["ret"] = time.monotonic()
+        d["server"] = server(zk)
         self.record(d)
 
     def append(self, zk, session, i):
