@@ -158,8 +158,9 @@ struct qcore {
 	size_t n_voids, cap_voids;
 
 	/* The pipeline. */
-	zxid_t applied;	     /* newest entry applied (txn or void) */
-	uint64_t next_reqid; /* from the wall clock at start: unique across runs */
+	zxid_t applied;	      /* newest entry applied (txn or void) */
+	zxid_t last_prepared; /* leader: newest txn this core prepared */
+	uint64_t next_reqid;  /* from the wall clock at start: unique across runs */
 	struct qitem *head, **tail;
 	uint64_t outstanding; /* QI_TXN items submitted, not yet back */
 	int draining;
