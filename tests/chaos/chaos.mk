@@ -15,7 +15,19 @@ CHAOS_SECONDS = 60
 CHAOS_SEED = 1
 CHAOS_ZK = 1
 MINUTES = 0
-chaos: all
+# faultfs.so: the LD_PRELOAD shim behind the disk nemeses (slow-fsync,
+# fail-fsync, full-disk). Built here, not by automake's library rules: it
+# is a test fixture loaded into the daemon, never installed, and its own
+# flags keep glibc from renaming pwrite (_FILE_OFFSET_BITS).
+EXTRA_DIST += tests/chaos/faultfs.c
+tests/chaos/faultfs.so: $(top_srcdir)/tests/chaos/faultfs.c
+	@mkdir -p tests/chaos
+	$(CC) -O2 -g -Wall -Wextra -shared -fPIC -o $@ $(top_srcdir)/tests/chaos/faultfs.c -ldl
+CLEANFILES += tests/chaos/faultfs.so
+check_DATA = tests/chaos/faultfs.so
+QFS_TESTS += tests/chaos/test_faultfs.py
+EXTRA_DIST += tests/chaos/test_faultfs.py
+chaos: all tests/chaos/faultfs.so
 	QFS_BUILDDIR=$(abs_top_builddir) /usr/bin/python3 $(top_srcdir)/tests/chaos/chaos.py \
 	  --system quorumfs --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED) --minutes $(MINUTES)
 	test "$(CHAOS_ZK)" = 0 || /usr/bin/python3 $(top_srcdir)/tests/chaos/chaos.py \

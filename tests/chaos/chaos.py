@@ -4,7 +4,9 @@
 Starts an ensemble (quorumfs, or Apache ZooKeeper 3.8 for comparison), one
 member per network namespace (netns.py), runs the workload (workload.py:
 registers and appends through the ZooKeeper protocol) while a seeded nemesis
-kills, pauses and partitions members, then heals everything, waits for the
+kills, pauses and partitions members (the leader alone, a minority, one way,
+a bridge) and, through the LD_PRELOAD shim faultfs.so, slows or fails one
+member's fsync or fills its disk; then heals everything, waits for the
 members to agree and checks the history:
 
   linearizability of the registers (lincheck.py; reads after sync),
@@ -18,7 +20,8 @@ wait is bounded.
 
 Usage: chaos.py --system quorumfs|zookeeper [--members 3] [--observers 0]
                 [--seconds 60] [--minutes M] [--seed N] [--readers N]
-                [--nemesis kill,pause,partition,isolate-leader,pause-leader]
+                [--nemesis kill,pause,partition,isolate-leader,pause-leader,
+                           oneway,bridge,slow-fsync,fail-fsync,full-disk]
                 [--out DIR] [--quorumfs PATH] [--mutant N]
 Each run ends with its summary and the anomalies found, each with the seed
 that replays it; the last line is `chaos: N runs, N ops, N faults,
@@ -47,6 +50,8 @@ import lincheck  # noqa: E402
 import netns  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The disk nemeses (quorumfs only: they need faultfs.so preloaded).
+DISK = {"slow-fsync", "fail-fsync", "full-disk"}
 ZK_JAR = "/usr/share/java/zookeeper.jar"
 CLIENT_PORT = 2181
 T0 = time.monotonic()
@@ -91,6 +96,15 @@ class Member:
         self.proc = None
         self.paused = False
         os.makedirs(self.dir, exist_ok=True)
+        self.ctl = os.path.join(self.dir, "fault")
+        self.disk_fault("")
+
+    def disk_fault(self, what):
+        """Start (slow-fsync MS, fail-fsync, enospc) or end ("") a disk
+        fault on this member (faultfs.c reads the file on each write)."""
+        with open(self.ctl + ".tmp", "w") as f:
+            f.write(what)
+        os.rename(self.ctl + ".tmp", self.ctl)
 
     def mode(self):
         for line in four(self.ip, CLIENT_PORT, "srvr").splitlines():
@@ -105,6 +119,11 @@ class Member:
         log = open(os.path.join(self.dir, "server.log"), "a")
         cmd = self.run.net.prefix(self.i) + self.run.system.command(self)
         env = dict(os.environ)
+        if self.run.faultfs:
+            # The disk nemeses: faults switched through self.ctl (faultfs.c).
+            env["LD_PRELOAD"] = self.run.faultfs
+            env["QFS_FAULT_DIR"] = os.path.join(self.dir, "data")
+            env["QFS_FAULT_CTL"] = self.ctl
         if self.run.args.mutant:
             # Honoured only by tests/chaos/quorumfs_mutant, a test build.
             env["QUORUMFS_MUTANT"] = str(self.run.args.mutant)
@@ -236,6 +255,12 @@ class Run:
         self.faults = []
         self.anomalies = []
         self.unchecked = 0
+        self.faultfs = None
+        if args.system == "quorumfs" and DISK & set(args.nemesis.split(",")):
+            self.faultfs = os.path.abspath(args.faultfs)
+            if not os.path.exists(self.faultfs):
+                raise RuntimeError("%s is missing (make tests/chaos/faultfs.so)" %
+                                   self.faultfs)
 
     def hosts(self, only=None):
         ms = self.members if only is None else [only]
@@ -287,9 +312,20 @@ class Run:
             time.sleep(secs)
             self.fault("SIGCONT member %d" % m.id)
             m.resume()
-        elif kind in ("partition", "isolate-leader"):
+        elif kind in DISK:
+            m = self.rng.choice(self.members)
+            what = {"slow-fsync": "slow-fsync %d" % self.rng.choice([200, 1000, 3000]),
+                    "fail-fsync": "fail-fsync", "full-disk": "enospc"}[kind]
+            secs = self.rng.uniform(2, 6)
+            self.fault("%s on member %d for %.1f s" % (what, m.id, secs))
+            m.disk_fault(what)
+            time.sleep(secs)
+            self.fault("disk of member %d healed" % m.id)
+            m.disk_fault("")
+        elif kind in ("partition", "isolate-leader", "oneway", "bridge"):
             lead = self.leader()
             shape = ("leader" if kind == "isolate-leader" else
+                     kind if kind in ("oneway", "bridge") else
                      self.rng.choice(["minority", "leader", "bridge", "oneway"]))
             idx = list(range(len(self.members)))
             if shape == "leader" and lead:
@@ -324,6 +360,7 @@ class Run:
     def heal_all(self):
         self.net.heal()
         for m in self.members:
+            m.disk_fault("")
             m.resume()
             if not m.alive():
                 self.fault("restart member %d (final heal)" % m.id)
@@ -503,6 +540,9 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--mutant", type=int, default=0,
                     help="plant engine bug N (cons.h) in a quorumfs_mutant build")
+    ap.add_argument("--faultfs", default=os.path.join(
+        os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")),
+        "tests", "chaos", "faultfs.so"), help="the disk nemeses' shim")
     ap.add_argument("--quorumfs", default=os.path.join(
         os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")), "quorumfs"))
     args = ap.parse_args()
