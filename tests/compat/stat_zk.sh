@@ -35,3 +35,12 @@ for node in /p /c /t /ts- /e /m; do
 	t_eq "stats of $node and its children as ZooKeeper's (version, cversion, aversion, ephemeralOwner, dataLength, numChildren)" "" "$d"
 done
 t_eq "every stat as ZooKeeper's" "" "$(diff "$T/zk.out" "$T/q.out" | head -6)"
+# the mount's xattrs show the same fields as the wire
+xv() { getfattr --only-values -n "user.quorumfs.$1" "$2" 2>/dev/null; }
+for node in p c t; do
+	t_eq "/$node: user.quorumfs.cversion is the cversion a client reads" \
+		"$(sed -n "s|^get /$node version=[0-9]* cversion=\([0-9-]*\) .*|\1|p" "$T/q.out")" \
+		"$(xv cversion "$T/q/mnt/$node")"
+done
+t_eq "a container's user.quorumfs.ephemeral_owner is 0, as ZooKeeper shows it" 0x0 "$(xv ephemeral_owner "$T/q/mnt/c")"
+t_eq "a TTL node's user.quorumfs.ephemeral_owner is 0, as ZooKeeper shows it" 0x0 "$(xv ephemeral_owner "$T/q/mnt/t")"
