@@ -217,6 +217,15 @@ int zks_conn_accept(struct zk_server *s, int fd, const struct sockaddr *sa, int 
 void zks_conn_close(struct zks_conn *c, const char *reason);
 /* Send what is queued, then close. */
 void zks_conn_drain(struct zks_conn *c);
+/* A stat in a reply: as ZooKeeper shows it (tree.h's zstat_shown), never
+ * as stored. Every reply that carries a stat goes through here. */
+static inline void zks_put_stat(struct buf *b, const struct zstat *st)
+{
+	struct zstat shown = zstat_shown(st);
+
+	jute_put_stat(b, &shown);
+}
+
 /* Append a complete frame (length prefix included) to the socket, bypassing
  * the queue: the ConnectResponse and four-letter-word answers. */
 int zks_conn_write_frame(struct zks_conn *c, const void *p, size_t n);

@@ -92,10 +92,10 @@ static void zks_put_op_result(struct buf *b, int32_t type, int32_t err, const ch
 	case ZOP_CREATETTL:
 	case ZOP_CREATECONTAINER:
 		buf_put_str(b, path);
-		jute_put_stat(b, st);
+		zks_put_stat(b, st);
 		break;
 	case ZOP_SETDATA:
-		jute_put_stat(b, st);
+		zks_put_stat(b, st);
 		break;
 	default: /* delete, check: no body */
 		break;
@@ -155,12 +155,12 @@ static void zks_write_done(void *arg, const struct zresult *res)
 		case ZOP_CREATETTL:
 		case ZOP_CREATECONTAINER:
 			buf_put_str(&r->body, res->path);
-			jute_put_stat(&r->body, &res->stat);
+			zks_put_stat(&r->body, &res->stat);
 			break;
 		case ZOP_SETDATA:
 		case ZOP_SETACL:
 		case ZOP_CHECK:
-			jute_put_stat(&r->body, &res->stat);
+			zks_put_stat(&r->body, &res->stat);
 			break;
 		default:
 			break;

@@ -4,18 +4,17 @@
 # summary), until what they test works (issue 8's closing note says which
 # and why).
 QFS_TESTS += tests/cluster/replication.sh tests/cluster/locks.sh
+QFS_TESTS += tests/cluster/inotify.sh tests/cluster/snapshot.sh
 # Three datacenters and an observer site, with the transport's delay hook.
 QFS_TESTS += tests/cluster/multidc.sh
 EXTRA_DIST += tests/cluster/multidc.sh
 QFS_CLUSTER_TESTS = \
 	tests/cluster/failover.sh \
-	tests/cluster/inotify.sh \
 	tests/cluster/partition.sh \
 	tests/cluster/catchup.sh \
-	tests/cluster/snapshot.sh \
 	tests/compat/kazoo-ensemble.sh
 EXTRA_DIST += tests/cluster/lib.sh tests/cluster/replication.sh tests/cluster/locks.sh \
-	$(QFS_CLUSTER_TESTS)
+	tests/cluster/inotify.sh tests/cluster/snapshot.sh $(QFS_CLUSTER_TESTS)
 
 cluster-check: all $(check_PROGRAMS)
 	QFS_BUILDDIR=$(abs_top_builddir) QFS_SRCDIR=$(abs_top_srcdir) \
