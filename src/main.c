@@ -376,6 +376,8 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	/* server.N lines: an ensemble (one line naming myid alone is a
 	 * one-member ensemble, as standalone is). */
 	if (d->cfg.n_servers > 0) {
+		if (d->cfg.servers_from)
+			log_info("the ensemble's members from %s", d->cfg.servers_from);
 		members = calloc(d->cfg.n_servers, sizeof(*members));
 		clients = calloc(d->cfg.n_servers, 300);
 		if (!members || !clients) {

@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "config.h"
 #include "core.h"
@@ -32,9 +31,7 @@
 
 static int reconfig_enabled(const struct zk_server *s)
 {
-	const char *v = s->cfg ? config_get(s->cfg, "reconfigEnabled") : NULL;
-
-	return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1"));
+	return s->cfg && s->cfg->reconfig_enabled;
 }
 
 /* GetDataResponse of /zookeeper/config into r->body. */
