@@ -21,7 +21,7 @@ MB_PW=super:qfs-members-test
 MB_DIGEST=$("$QC_PY" -c 'import hashlib,base64,sys; u,p=sys.argv[1].split(":");print(u+":"+base64.b64encode(hashlib.sha1(sys.argv[1].encode()).digest()).decode())' "$MB_PW")
 
 mb_init() {
-	qc_init $(($1 + ${2:-0} + ${3:-0})) || return 1
+	qc_init $(($1 + ${3:-0})) ${2:-0} || return 1
 	{
 		echo "reconfigEnabled=true"
 		echo "superDigest=$MB_DIGEST"
