@@ -4,6 +4,10 @@
 # summary), until what they test works (issue 8's closing note says which
 # and why).
 QFS_TESTS += tests/cluster/replication.sh tests/cluster/locks.sh
+# Membership at runtime (issue 10): reconfig, quorumctl members, zkCli,
+# leader transfer and a rolling restart, all under writes.
+QFS_TESTS += tests/cluster/members.sh tests/cluster/members_cli.sh \
+	tests/cluster/members_transfer.sh tests/cluster/rolling.sh
 QFS_CLUSTER_TESTS = \
 	tests/cluster/failover.sh \
 	tests/cluster/inotify.sh \
@@ -12,6 +16,8 @@ QFS_CLUSTER_TESTS = \
 	tests/cluster/snapshot.sh \
 	tests/compat/kazoo-ensemble.sh
 EXTRA_DIST += tests/cluster/lib.sh tests/cluster/replication.sh tests/cluster/locks.sh \
+	tests/cluster/members_lib.sh tests/cluster/members.sh tests/cluster/members_cli.sh \
+	tests/cluster/members_transfer.sh tests/cluster/rolling.sh \
 	$(QFS_CLUSTER_TESTS)
 
 cluster-check: all $(check_PROGRAMS)
