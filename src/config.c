@@ -73,7 +73,6 @@ static const struct cfg_key {
 	{"peerType", CFG_ACCEPTED, 0, 0, 0},
 	{"quorumListenOnAllIPs", CFG_ACCEPTED, 0, 0, 0},
 	{"extendedTypesEnabled", CFG_ACCEPTED, 0, 0, 0},
-	{"dynamicConfigFile", CFG_ACCEPTED, 0, 0, 0},
 };
 
 /* FUSE and mount(8) options that -o and fstab may carry. */
