@@ -310,12 +310,16 @@ static void config_written(void *arg, const struct zresult *res)
 	struct qcore *c = arg;
 	struct core_members *mb = c->mb;
 
+	if (!mb)
+		return; /* closing: the members' state is gone */
 	mb->writing = 0;
 	if (res->err)
 		log_warnx("members: writing %s failed: %s", CFG_PATH, zerr_str(res->err));
 	if (mb->rc_active && mb->rc_writing)
 		finish_reconfig(c, res);
-	else if (res->err == ZOK && mb->rc_active && mb->rc_committed)
+	/* A configuration committed while this write was in flight is
+	 * written now (write_cb does nothing when the node shows it). */
+	if (res->err == ZOK)
 		event_active(mb->write_ev, EV_TIMEOUT, 0);
 }
 
@@ -375,7 +379,7 @@ static void cfg_listener(void *arg, const struct tree_event *ev)
 {
 	struct qcore *c = arg;
 
-	if (!ev->node || strcmp(ev->path, CFG_PATH) || ev->type != TREE_DATA)
+	if (!c->mb || !ev->node || strcmp(ev->path, CFG_PATH) || ev->type != TREE_DATA)
 		return;
 	learn_text(c, ev->node->data, (size_t)ev->node->stat.data_length);
 	write_dynamic(c, ev->node->data, (size_t)ev->node->stat.data_length);
