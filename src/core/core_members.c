@@ -887,7 +887,10 @@ int qcore_reconfig(struct qcore *c, const char *joining, const char *leaving,
 			adds += j == cur.n;
 		}
 		cons_status(cons_node_core(c->node), &st);
-		if (adds && st.snap_zxid == 0) {
+		if (adds && st.snap_zxid == 0 && c->snap_zxid) {
+			/* The newest snapshot will do: the log up to it goes. */
+			cons_node_compact(c->node, c->snap_zxid);
+		} else if (adds && st.snap_zxid == 0) {
 			char eb[512];
 
 			if (qcore_snapshot_now(c, eb, sizeof(eb)) == 0)
