@@ -68,6 +68,12 @@ struct core_members {
 	zxid_t rc_version;
 	qcore_done_fn rc_done;
 	void *rc_arg;
+	/* Adding a member waits for a background snapshot first (the new
+	 * member must start from one): the change, owned, started by the
+	 * tick once the snapshot is on disk. */
+	struct cons_membership *rc_to;
+	zxid_t rc_from;
+	int64_t rc_deadline;
 	/* A transfer this leader runs. */
 	int tr_active;
 	int64_t tr_deadline;
@@ -77,6 +83,8 @@ struct core_members {
 	int writing;		/* a setData of /zookeeper/config in flight */
 	int removed_said;
 };
+
+static int start_change(struct qcore *c, const struct cons_membership *to, zxid_t from);
 
 static struct core_addr *addr_find(struct core_members *mb, uint32_t id)
 {
@@ -293,6 +301,8 @@ static void finish_reconfig(struct qcore *c, const struct zresult *res)
 
 	mb->rc_active = mb->rc_committed = mb->rc_writing = 0;
 	mb->rc_done = NULL;
+	free(mb->rc_to);
+	mb->rc_to = NULL;
 	if (done)
 		done(arg, res);
 }
@@ -620,6 +630,23 @@ void core_members_tick(struct qcore *c)
 {
 	struct core_members *mb = c->mb;
 
+	if (mb && mb->rc_active && mb->rc_to && !c->snap_pid) {
+		int rc = ZOPERATIONTIMEOUT;
+
+		if (c->snap_zxid) {
+			cons_node_compact(c->node, c->snap_zxid);
+			rc = start_change(c, mb->rc_to, mb->rc_from);
+			free(mb->rc_to);
+			mb->rc_to = NULL;
+		} else if (core_mono_ms() < mb->rc_deadline) {
+			c->since_snap = (uint64_t)c->o.snap_count;
+			core_snap_maybe(c); /* the last one failed: again */
+			return;
+		}
+		if (rc)
+			fail_reconfig(c, rc);
+	}
+
 	if (mb && mb->tr_active && core_mono_ms() > mb->tr_deadline) {
 		struct zresult res = {.err = ZOPERATIONTIMEOUT};
 
@@ -819,6 +846,28 @@ static int same(const struct cons_membership *a, const struct cons_membership *b
 	return 1;
 }
 
+/* Hand the change to the engine: ZOK or the ZooKeeper error. */
+static int start_change(struct qcore *c, const struct cons_membership *to, zxid_t from)
+{
+	int rc;
+
+	/* Prepared writes go to the log before the change starts. */
+	core_flush(c);
+	rc = cons_node_reconfig(c->node, to, from);
+	if (rc) {
+		log_warnx("members: reconfig refused: %s",
+			  rc == -ESTALE	  ? "fromConfig is not the version in force"
+			  : rc == -EBUSY  ? "a change is under way"
+			  : rc == -EINVAL ? "not a valid membership"
+					  : "not the leader now");
+		return rc == -ESTALE   ? ZBADVERSION
+		       : rc == -EINVAL ? ZBADARGUMENTS
+				       : ZRECONFIGINPROGRESS;
+	}
+	log_info("members: reconfig started: %u members", to->n);
+	return ZOK;
+}
+
 int qcore_reconfig(struct qcore *c, const char *joining, const char *leaving,
 		   const char *members, int64_t from_version, qcore_done_fn done,
 		   void *arg)
@@ -891,31 +940,24 @@ int qcore_reconfig(struct qcore *c, const char *joining, const char *leaving,
 			/* The newest snapshot will do: the log up to it goes. */
 			cons_node_compact(c->node, c->snap_zxid);
 		} else if (adds && st.snap_zxid == 0) {
-			char eb[512];
-
-			if (qcore_snapshot_now(c, eb, sizeof(eb)) == 0)
-				cons_node_compact(c->node, c->snap_zxid);
-			else
-				log_warnx("members: snapshot before adding: %s", eb);
+			/* None yet: one in the background (a forked child, not
+			 * the loop), and the change once it is on disk. */
+			c->since_snap = (uint64_t)c->o.snap_count;
+			core_snap_maybe(c);
+			log_info("members: a snapshot first, for the new member to start "
+				 "from");
+			mb->rc_to = to;
+			to = NULL;
+			mb->rc_from =
+			    from_version < 0 ? (zxid_t)-1 : (zxid_t)from_version;
+			mb->rc_deadline = core_mono_ms() + 600000;
+			goto pending;
 		}
 	}
-	/* Prepared writes go to the log before the change starts. */
-	core_flush(c);
-	rc = cons_node_reconfig(c->node, to,
-				from_version < 0 ? (zxid_t)-1 : (zxid_t)from_version);
-	if (rc) {
-		log_warnx("members: reconfig refused: %s",
-			  rc == -ESTALE	  ? "fromConfig is not the version in force"
-			  : rc == -EBUSY  ? "a change is under way"
-			  : rc == -EINVAL ? "not a valid membership"
-					  : "not the leader now");
-		rc = rc == -ESTALE   ? ZBADVERSION
-		     : rc == -EINVAL ? ZBADARGUMENTS
-				     : ZRECONFIGINPROGRESS;
+	rc = start_change(c, to, from_version < 0 ? (zxid_t)-1 : (zxid_t)from_version);
+	if (rc)
 		goto out_free_to;
-	}
-	log_info("members: reconfig started: %u members, from 0x%llx", to->n,
-		 (unsigned long long)cur.version);
+pending:
 	mb->rc_active = 1;
 	mb->rc_committed = mb->rc_writing = 0;
 	mb->rc_version = cur.version + 1;
