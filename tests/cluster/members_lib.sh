@@ -6,7 +6,8 @@
 #                           $QC_CFG names all of them, $MB_CFG0 only the
 #                           first N+OBSERVERS (the ensemble as it starts)
 #   mb_spec I [ROLE]        member I's server spec (ROLE participant|observer)
-#   mb_reconfig ARGS...     kazoo reconfig as the superuser on the leader;
+#   mb_reconfig ARGS...     kazoo reconfig as the superuser on the leader
+#                           (session timeout $MB_TIMEOUT s, default 10);
 #                           prints the new /zookeeper/config
 #   mb_writer_start S       a writer: one create a time, 20 ms apart, of
 #                           /load/wNNNNNN, on connect string S; it records every
@@ -59,7 +60,7 @@ args = dict(joining=None, leaving=None, new_members=None, from_config=-1)
 for a in os.environ['MB_ARGS'].split():
     k, v = a.split('=', 1)
     args[k] = int(v, 16) if k == 'from_config' else v
-c = zk(int(os.environ['MB_AT']), auth_data=[('digest', '$MB_PW')])
+c = zk(int(os.environ['MB_AT']), timeout=int(os.environ.get('MB_TIMEOUT', '10')), auth_data=[('digest', '$MB_PW')])
 try:
     data, st = c.reconfig(**args)
     sys.stdout.write(data.decode())
