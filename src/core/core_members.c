@@ -79,6 +79,10 @@ struct core_members {
 	int64_t tr_deadline;
 	qcore_done_fn tr_done;
 	void *tr_arg;
+	/* Removed since (ms): said once it lasts, since a new member is
+	 * "removed" for a moment, between the snapshot it starts from (taken
+	 * before it was added) and the joint configuration after it. */
+	int64_t removed_since;
 	struct event *write_ev; /* the leader checks /zookeeper/config */
 	int writing;		/* a setData of /zookeeper/config in flight */
 	int removed_said;
@@ -605,12 +609,10 @@ void core_members_role(struct qcore *c, enum cons_state s)
 
 	if (!mb)
 		return;
-	if (s == CONS_REMOVED && !mb->removed_said) {
-		mb->removed_said = 1;
-		log_warnx("members: this server (%u) was removed from the ensemble: it "
-			  "no longer votes nor serves writes; stop it",
-			  c->self);
-	}
+	if (s == CONS_REMOVED && !mb->removed_since)
+		mb->removed_since = core_mono_ms();
+	else if (s != CONS_REMOVED)
+		mb->removed_since = 0;
 	if (s != CONS_LEADER) {
 		if (mb->tr_active) {
 			struct zresult res = {.err = ZOK};
@@ -630,6 +632,14 @@ void core_members_tick(struct qcore *c)
 {
 	struct core_members *mb = c->mb;
 
+	if (mb && mb->removed_since && !mb->removed_said &&
+	    core_mono_ms() - mb->removed_since >
+		2 * (int64_t)c->o.sync_limit * c->o.tick_ms) {
+		mb->removed_said = 1;
+		log_warnx("members: this server (%u) was removed from the ensemble: it "
+			  "no longer votes nor serves writes; stop it",
+			  c->self);
+	}
 	if (mb && mb->rc_active && mb->rc_to && !c->snap_pid) {
 		int rc = ZOPERATIONTIMEOUT;
 
