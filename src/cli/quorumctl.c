@@ -35,7 +35,9 @@ static void usage(FILE *f)
 		   "  setacl [--version N] PATH ACL\n"
 		   "  watch [-r] [-n COUNT] PATH\n"
 		   "  multi FILE\n"
-		   "  status [-c CONFIG] [-v]\n");
+		   "  status [-c CONFIG] [-v]\n"
+		   "  members list|add SPEC|remove N...|promote N|demote N\n"
+		   "  leader transfer N\n");
 }
 
 int ctl_parse_int(const char *opt, const char *s, int64_t min, int64_t max, int64_t *out)
@@ -180,6 +182,8 @@ static const struct {
     {"getacl", ctl_cmd_getacl, 1}, {"setacl", ctl_cmd_setacl, 1},
     {"watch", ctl_cmd_watch, 1},   {"multi", ctl_cmd_multi, 1},
     {"status", ctl_cmd_status, 0},
+    {"members", ctl_cmd_members, 0},
+    {"leader", ctl_cmd_leader, 0},
 };
 
 /*

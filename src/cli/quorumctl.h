@@ -55,5 +55,7 @@ int ctl_cmd_setacl(struct ctl *x, int argc, char **argv);
 int ctl_cmd_watch(struct ctl *x, int argc, char **argv);
 int ctl_cmd_multi(struct ctl *x, int argc, char **argv);
 int ctl_cmd_status(struct ctl *x, int argc, char **argv);
+int ctl_cmd_members(struct ctl *x, int argc, char **argv);
+int ctl_cmd_leader(struct ctl *x, int argc, char **argv);
 
 #endif

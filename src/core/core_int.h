@@ -195,6 +195,9 @@ struct qcore {
 	/* A snapshot being received from the leader (core_install.c). */
 	int recv_fd;
 	zxid_t recv_zxid;
+
+	/* Membership changes, addresses, /zookeeper/config (core_members.c). */
+	struct core_members *mb;
 };
 
 /* The auth of the server's own transactions (expiry, reaping): super. */
@@ -295,5 +298,25 @@ int core_session_start(struct qcore *c);
 
 /* Arm the reaper timer. */
 int reaper_start(struct qcore *c);
+
+/* Membership (core_members.c). open: the address book from the options,
+ * before the replica starts; start: once the node runs; free: fails what
+ * is pending (ZCLOSING). The rest are the node's callbacks and hooks. */
+int core_members_open(struct qcore *c);
+int core_members_start(struct qcore *c);
+void core_members_free(struct qcore *c);
+int core_members_snap_config(struct qcore *c, zxid_t zxid, const uint8_t *conf,
+			     uint32_t len);
+int core_members_boot_config(struct qcore *c, const uint8_t **conf, uint32_t *len);
+void core_members_config(struct qcore *c, zxid_t version, int status);
+/* A CONFIG entry is applied (core_apply.c). */
+void core_members_applied(struct qcore *c, const struct cons_entry *e);
+/* The role changed (h_role), the leader became ready, the tick. */
+void core_members_role(struct qcore *c, enum cons_state s);
+void core_members_leader_ready(struct qcore *c);
+void core_members_tick(struct qcore *c);
+/* A snapshot of the applied state at zxid is being written: keep the
+ * configuration as of it beside it. */
+void core_members_snap_taken(struct qcore *c, zxid_t zxid);
 
 #endif

@@ -12,8 +12,7 @@
  *                          every op is an ErrorResult (ZOK before the failing
  *                          op, its error, ZRUNTIMEINCONSISTENCY after)
  *   sync                   SyncResponse{path} once earlier writes applied
- *   reconfig               ZRECONFIGDISABLED (reconfigEnabled=false, the
- *                          default since 3.5.3, is checked first)
+ *   reconfig               zks_reconfig.c
  *
  * The reply header's zxid is the last applied zxid when the reply is made.
  */
@@ -377,12 +376,4 @@ int zks_op_sync(struct zks_req *r)
 		return ZKS_DONE;
 	}
 	return ZKS_PENDING;
-}
-
-int zks_op_reconfig(struct zks_req *r)
-{
-	/* Until the membership issue lands, this server behaves as a
-	 * ZooKeeper with reconfigEnabled=false. */
-	r->err = ZRECONFIGDISABLED;
-	return ZKS_DONE;
 }

@@ -5,6 +5,10 @@
 # and why).
 QFS_TESTS += tests/cluster/replication.sh tests/cluster/locks.sh
 QFS_TESTS += tests/cluster/inotify.sh tests/cluster/snapshot.sh
+# Membership at runtime (issue 10): reconfig, quorumctl members, zkCli,
+# leader transfer and a rolling restart, all under writes.
+QFS_TESTS += tests/cluster/members.sh tests/cluster/members_cli.sh \
+	tests/cluster/members_transfer.sh tests/cluster/rolling.sh
 # Three datacenters and an observer site, with the transport's delay hook.
 QFS_TESTS += tests/cluster/multidc.sh
 EXTRA_DIST += tests/cluster/multidc.sh
@@ -14,7 +18,10 @@ QFS_CLUSTER_TESTS = \
 	tests/cluster/catchup.sh \
 	tests/compat/kazoo-ensemble.sh
 EXTRA_DIST += tests/cluster/lib.sh tests/cluster/replication.sh tests/cluster/locks.sh \
-	tests/cluster/inotify.sh tests/cluster/snapshot.sh $(QFS_CLUSTER_TESTS)
+	tests/cluster/inotify.sh tests/cluster/snapshot.sh \
+	tests/cluster/members_lib.sh tests/cluster/members.sh tests/cluster/members_cli.sh \
+	tests/cluster/members_transfer.sh tests/cluster/rolling.sh \
+	$(QFS_CLUSTER_TESTS)
 
 cluster-check: all $(check_PROGRAMS)
 	QFS_BUILDDIR=$(abs_top_builddir) QFS_SRCDIR=$(abs_top_srcdir) \
