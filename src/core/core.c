@@ -266,6 +266,7 @@ void qcore_quiesce(struct qcore *c)
 	if (c->purge_ev)
 		event_del(c->purge_ev);
 	core_snap_stop(c);
+	core_backup_stop(c);
 	/* Flush: the log store commits what is queued and its completions
 	 * apply what that commits (a lone member is its own quorum); what a
 	 * quorum elsewhere has not confirmed fails with ZCLOSING. */

@@ -186,6 +186,7 @@ struct qcore {
 	struct event *snap_ev;
 	char snap_msg[512];
 	size_t snap_msg_len;
+	struct core_backup *backups; /* running online backups (core_backup.c) */
 
 	int64_t last_tick_ms; /* the session clock's previous tick (stall guard) */
 	uint64_t txns;
@@ -282,6 +283,8 @@ int core_format_check(const char *dir, char *errbuf, size_t errlen);
 void core_snap_maybe(struct qcore *c);
 /* Wait for / stop a running snapshot child (close). */
 void core_snap_stop(struct qcore *c);
+/* Kill running backups; their callbacks hear -ECANCELED (quiesce). */
+void core_backup_stop(struct qcore *c);
 /* Keep snap_retain snapshots and the log they need; delete the rest. */
 void core_purge(struct qcore *c);
 /* With purge_interval_h, purge on that timer instead of after snapshots. */
