@@ -57,7 +57,14 @@ static int zks_backup_allowed(struct zks_conn *c)
 
 	if (c->auth.super)
 		return 1;
-	return root && acl_check(&root->acl, &c->auth, ZPERM_ALL) == ZOK;
+	if (!root)
+		return 0;
+	/* acl_check grants a mask if any of its bits is granted: ask bit by
+	 * bit, since every one is needed. */
+	for (int32_t bit = 1; bit & ZPERM_ALL; bit <<= 1)
+		if (acl_check(&root->acl, &c->auth, bit) != ZOK)
+			return 0;
+	return 1;
 }
 
 static void zks_backup_reply(struct zks_req *r, const struct zks_backup *b,
