@@ -195,6 +195,9 @@ int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 	ret = lock_dir(c, errbuf, errlen);
 	if (ret)
 		goto err_after_alloc;
+	ret = core_cluster_check(c->dir, c->o.cluster_name, errbuf, errlen);
+	if (ret)
+		goto err_after_alloc;
 	if (c->o.n_members > 1 && c->o.cluster_secret && c->o.cluster_secret_len) {
 		/* Passwords hold on every member: derived from the cluster's
 		 * secret, not this dataDir's. */

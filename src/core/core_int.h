@@ -283,6 +283,10 @@ int core_format_check(const char *dir, char *errbuf, size_t errlen);
 void core_snap_maybe(struct qcore *c);
 /* Wait for / stop a running snapshot child (close). */
 void core_snap_stop(struct qcore *c);
+/* dir/CLUSTER (if any) names cluster_name (NULL: "quorumfs")? 0, or
+ * -EINVAL / -EBADMSG with errbuf saying which clusters (core_cluster.c). */
+int core_cluster_check(const char *dir, const char *cluster_name, char *errbuf,
+		       size_t errlen);
 /* Kill running backups; their callbacks hear -ECANCELED (quiesce). */
 void core_backup_stop(struct qcore *c);
 /* Keep snap_retain snapshots and the log they need; delete the rest. */

@@ -102,7 +102,7 @@ t_check "nothing is left in the dataDir" sh -c "! ls -d '$T'/data/backup.* 2>/de
 t_eq "quorumadm restore takes it" 0 "$?"
 qfs_stop "$QFS_PID" "$T/mnt"
 P2=$(free_port)
-if ! qfs_start "$T/mnt2" "$T/new" -o "clientPort=$P2,clientPortAddress=127.0.0.1"; then
+if ! qfs_start "$T/mnt2" "$T/new" -o "clientPort=$P2,clientPortAddress=127.0.0.1,clusterName=from-backup"; then
 	t_fail "a new cluster starts from the backup"
 	exit 0
 fi
