@@ -97,6 +97,29 @@ t_check "writes did not stall during the backup (max ${max_during} ms < 2000)" \
 	sh -c "[ \$(echo '${max_during:-99999} < 2000' | bc) = 1 ]"
 t_check "nothing is left in the dataDir" sh -c "! ls -d '$T'/data/backup.* 2>/dev/null"
 
+# Two at once (no load now): both complete, with the same tree.
+"$QUORUMCTL" -s "$S" --auth digest:ops:secret backup "$T/two1.db" >/dev/null 2>"$T/e1" &
+b1=$!
+"$QUORUMCTL" -s "$S" --auth digest:ops:secret backup "$T/two2.db" >/dev/null 2>"$T/e2"
+r2=$?
+wait "$b1"
+r1=$?
+t_eq "two backups at once both succeed" "0 0" "$r1 $r2"
+$ZK_TREE sqlite "$T/two1.db" >"$T/two1.dump" 2>/dev/null
+$ZK_TREE sqlite "$T/two2.db" >"$T/two2.dump" 2>/dev/null
+t_check "with the same tree" cmp -s "$T/two1.dump" "$T/two2.dump"
+# A client that dies while the file is written or streamed: the server
+# drops it, leaves nothing behind and goes on serving.
+nb=$(grep -c 'zk: .*: backup 0x[0-9a-f]* started' "$T/data.log")
+QUORUMCTL_AUTH=digest:ops:secret "$QUORUMCTL" -s "$S" backup "$T/killed.db" >/dev/null 2>&1 &
+kp=$!
+wait_until 10 sh -c "[ \$(grep -c 'zk: .*: backup 0x[0-9a-f]* started' '$T/data.log') -gt $nb ]"
+kill -KILL "$kp" 2>/dev/null
+wait "$kp" 2>/dev/null
+t_check "after a client killed mid-backup nothing is left in the dataDir" \
+	wait_until 20 sh -c "! ls -d '$T'/data/backup.* >/dev/null 2>&1"
+t_check "and the server still answers" sh -c "'$QUORUMCTL' -s '$S' get /load/last >/dev/null"
+
 # Restore into a new cluster; it serves exactly the backup's tree.
 "$QUORUMADM" restore "$T/backup.db" --data-dir "$T/new" --name from-backup >"$T/r" 2>&1
 t_eq "quorumadm restore takes it" 0 "$?"
