@@ -355,7 +355,11 @@ void zkdb_delete(struct zkdb *db, const char *path, int64_t zxid)
 {
 	struct zk_node *n = zkdb_get(db, path), *p;
 
-	if (!n || n->st.num_children > 0 || strcmp(path, "/") == 0)
+	if (!n) {
+		zkdb_deleted_before(db, path, zxid);
+		return;
+	}
+	if (n->st.num_children > 0 || strcmp(path, "/") == 0)
 		return;
 	p = zkdb_parent(db, path);
 	if (p) {
@@ -364,6 +368,17 @@ void zkdb_delete(struct zkdb *db, const char *path, int64_t zxid)
 			p->st.pzxid = zxid;
 	}
 	unlink_node(db, n);
+}
+
+void zkdb_deleted_before(struct zkdb *db, const char *path, int64_t zxid)
+{
+	struct zk_node *p;
+
+	if (zkdb_get(db, path) || strcmp(path, "/") == 0)
+		return;
+	p = zkdb_parent(db, path);
+	if (p && zxid > p->st.pzxid)
+		p->st.pzxid = zxid;
 }
 
 int zkdb_kill_session(struct zkdb *db, int64_t id, int64_t zxid)

@@ -110,6 +110,27 @@ out:
 static int apply_one(struct zkdb *db, const struct zk_txnhdr *h, int32_t type,
 		     struct rd *r, int depth, char *errbuf, size_t errlen);
 
+/* CloseSessionTxn's paths2Delete, read after the session is gone: every
+ * path left is one the tree lost before the close was replayed. */
+static int close_paths(struct zkdb *db, struct rd *r, int64_t zxid)
+{
+	int32_t n = (int32_t)rd_u32(r), i;
+	char *path;
+
+	if (!rd_ok(r) || n < -1 || (n > 0 && (size_t)n > r->left / 4))
+		return -EBADMSG;
+	for (i = 0; i < n; i++) {
+		path = rd_str(r, ZK_MAX_FIELD);
+		if (!rd_ok(r) || !path) {
+			free(path);
+			return -EBADMSG;
+		}
+		zkdb_deleted_before(db, path, zxid);
+		free(path);
+	}
+	return 0;
+}
+
 static int do_multi(struct zkdb *db, const struct zk_txnhdr *h, struct rd *r, int depth,
 		    char *errbuf, size_t errlen)
 {
@@ -221,9 +242,14 @@ static int apply_one(struct zkdb *db, const struct zk_txnhdr *h, int32_t type,
 		rc = zkdb_session_put(db, h->client_id, v);
 		break;
 	case ZOP_CLOSESESSION:
-		/* 3.6+ may list the paths (CloseSessionTxn); they are the
-		 * session's ephemerals, which is what is deleted either way. */
+		/* The session's ephemerals are what is deleted. 3.6+ also lists
+		 * their paths (CloseSessionTxn): one missing from the tree went
+		 * while a fuzzy snapshot was written, and its parent's pzxid
+		 * must still move (ZooKeeper's own reload misses this; the live
+		 * tree has it). */
 		rc = zkdb_kill_session(db, h->client_id, h->zxid);
+		if (!rc && r->left >= 4)
+			rc = close_paths(db, r, h->zxid);
 		break;
 	case ZOP_MULTI:
 		rc = do_multi(db, h, r, depth, errbuf, errlen);

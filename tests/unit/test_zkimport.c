@@ -366,6 +366,58 @@ static void test_close_session(void)
 	buf_free(&b);
 }
 
+/* Over a fuzzy snapshot a deletion may find its node already gone (it went
+ * after its parent was written): the parent's pzxid must still reach the
+ * deletion's zxid, as in the live tree, for a close listing the path
+ * (CloseSessionTxn) and for a plain delete; an existing node of another
+ * owner that a close lists is left alone. */
+static void test_fuzzy_deletes(void)
+{
+	struct zk_log_result r;
+	struct zkdb *db = fresh_db();
+	struct zstat st;
+	struct buf log, b;
+	char err[256];
+
+	buf_init(&log);
+	buf_init(&b);
+	memset(&st, 0, sizeof(st));
+	st.czxid = st.mzxid = st.pzxid = 3;
+	TAP_EQ(zkdb_insert(db, "/d", NULL, 0, 0, &st), 0);
+	zkdb_get(db, "/")->st.pzxid = 3;
+	TAP_EQ(zkdb_session_put(db, 9, 4000), 0);
+	db->zxid = 3;
+	buf_put_u32(&log, ZK_LOG_MAGIC);
+	buf_put_u32(&log, 2);
+	buf_put_u64(&log, 0);
+	buf_put_str(&b, "/d/gone");
+	put_rec(&log, 1, 4, ZOP_DELETE, &b);
+	buf_reset(&b);
+	buf_put_u32(&b, 2);
+	buf_put_str(&b, "/lost");
+	buf_put_str(&b, "/d");
+	put_rec(&log, 9, 5, ZOP_CLOSESESSION, &b);
+	TAP_EQ(zk_log_replay(db, log.data, log.len, &r, err, sizeof(err)), 0);
+	TAP_EQ(r.applied, 2);
+	TAP_EQ(zkdb_get(db, "/d")->st.pzxid, 4);
+	TAP_EQ(zkdb_get(db, "/")->st.pzxid, 5);
+	TAP_ASSERT(zkdb_get(db, "/d") != NULL);
+	TAP_ASSERT(!zkdb_session_has(db, 9));
+	/* A path count that cannot fit is refused, not read past the end. */
+	buf_reset(&log);
+	buf_put_u32(&log, ZK_LOG_MAGIC);
+	buf_put_u32(&log, 2);
+	buf_put_u64(&log, 0);
+	buf_reset(&b);
+	buf_put_u32(&b, 1000);
+	buf_put_str(&b, "/x");
+	put_rec(&log, 9, 6, ZOP_CLOSESESSION, &b);
+	TAP_ASSERT(zk_log_replay(db, log.data, log.len, &r, err, sizeof(err)) < 0);
+	zkdb_free(db);
+	buf_free(&log);
+	buf_free(&b);
+}
+
 static void test_log_damage(void)
 {
 	struct zk_log_result r;
@@ -499,6 +551,7 @@ static const struct tap_case cases[] = {
     {"snapshot_damage", test_snap_damage},
     {"log_apply", test_log_apply},
     {"close_session", test_close_session},
+    {"fuzzy_deletes", test_fuzzy_deletes},
     {"log_damage", test_log_damage},
     {"to_tree_and_back", test_to_tree_and_back},
     {"verify_orphan_ephemeral", test_verify_orphan},
