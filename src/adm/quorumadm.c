@@ -34,6 +34,7 @@ static const char usage_text[] =
     "                 [--name CLUSTER] [--force]\n"
     "       quorumadm export-zk DIR --to ZK_DATA_DIR [--committed-only]\n"
     "       quorumadm recover --force-new-ensemble --data-dir DIR [--name CLUSTER]\n"
+    "                 [--keep-uncommitted]\n"
     "See quorumadm(8).\n";
 
 static int usage(void)
@@ -59,6 +60,7 @@ struct opts {
 	int force;
 	int committed_only; /* --committed-only */
 	int force_new;	    /* --force-new-ensemble */
+	int keep_tail;	    /* --keep-uncommitted */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -85,6 +87,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			continue;
 		} else if (strcmp(argv[i], "--force-new-ensemble") == 0) {
 			o->force_new = 1;
+			continue;
+		} else if (strcmp(argv[i], "--keep-uncommitted") == 0) {
+			o->keep_tail = 1;
 			continue;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "quorumadm: unknown option %s\n", argv[i]);
@@ -421,13 +426,13 @@ static void cluster_name_of(const char *dir, char *name, size_t len)
 
 /*
  * recover --force-new-ensemble: the survivor's data directory rewritten as
- * the first member of a new ensemble. Everything in its log is kept, past
- * the commit watermark too: the majority that could say what was committed
- * is gone, and an acknowledged write this member holds may lie past the
- * watermark it had heard of (a follower learns commits late); the price,
- * said loudly, is that writes never acknowledged may come back. The old
- * directory is moved aside, never deleted. Refused while a daemon holds
- * the directory.
+ * the first member of a new ensemble, from its committed data (its log up
+ * to the commit watermark, as etcd's --force-new-cluster). With
+ * --keep-uncommitted the tail past the watermark is kept too: a follower
+ * learns of commits late, so an acknowledged write it holds may lie there,
+ * at the price of writes never acknowledged coming back. The count of
+ * those entries is reported either way. The old directory is moved aside,
+ * never deleted. Refused while a daemon holds the directory.
  */
 static int cmd_recover(int argc, char **argv)
 {
@@ -479,7 +484,8 @@ static int cmd_recover(int argc, char **argv)
 		return EX_OS;
 	progress_begin(&pr, "recovering", "nodes", 0);
 	phase(&pr, "loading", o.data_dir);
-	rc = adm_datadir_load(o.data_dir, t, &zxid, 0, &past, why, sizeof(why));
+	rc =
+	    adm_datadir_load(o.data_dir, t, &zxid, !o.keep_tail, &past, why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "quorumadm: %s\n", why);
 		tree_free(t);
@@ -489,8 +495,9 @@ static int cmd_recover(int argc, char **argv)
 	syslog(LOG_CRIT,
 	       "recover --force-new-ensemble: %s becomes the first member of a new "
 	       "ensemble at zxid 0x%llx (%llu log entries past its commit watermark "
-	       "kept)",
-	       o.data_dir, (unsigned long long)zxid, (unsigned long long)past);
+	       "%s)",
+	       o.data_dir, (unsigned long long)zxid, (unsigned long long)past,
+	       o.keep_tail ? "kept" : "dropped");
 	fprintf(stderr,
 		"quorumadm: *** FORCED RECOVERY: %s becomes the first member of a NEW "
 		"ensemble at zxid 0x%" PRIx64 " ***\n"
@@ -498,10 +505,18 @@ static int cmd_recover(int argc, char **argv)
 		"stopped and wiped before it joins: its data is no longer the "
 		"cluster's\n",
 		o.data_dir, (uint64_t)zxid);
-	if (past)
+	if (past && o.keep_tail)
+		fprintf(
+		    stderr,
+		    "quorumadm: %llu log entries past this member's commit watermark "
+		    "are kept (--keep-uncommitted): some may be writes that were never "
+		    "acknowledged\n",
+		    (unsigned long long)past);
+	else if (past)
 		fprintf(stderr,
 			"quorumadm: %llu log entries past this member's commit watermark "
-			"are kept: some may be writes that were never acknowledged\n",
+			"are dropped: any acknowledged write among them is lost "
+			"(--keep-uncommitted keeps them)\n",
 			(unsigned long long)past);
 	phase(&pr, "writing", o.data_dir);
 	snprintf(origin, sizeof(origin), "recover --force-new-ensemble %s", o.data_dir);
@@ -522,8 +537,10 @@ static int cmd_recover(int argc, char **argv)
 	       "new ensemble's configuration; the others join with empty data "
 	       "directories\n",
 	       o.data_dir, (uint64_t)zxid,
-	       past ? "uncommitted tail kept" : "nothing past the commit watermark", name,
-	       aside);
+	       !past	     ? "nothing past the commit watermark"
+	       : o.keep_tail ? "uncommitted tail kept"
+			     : "uncommitted tail dropped",
+	       name, aside);
 	return 0;
 }
 
