@@ -17,10 +17,11 @@ qfs_start "$T/mnt" "$T/data" -o "clientPort=$P,clientPortAddress=127.0.0.1,snapC
 mkdir -p "$T/mnt/app"
 echo v >"$T/mnt/app/k"
 for i in 1 2 3 4 5 6 7 8 9 10; do echo "$i" >"$T/mnt/app/f$i"; done
+"$QUORUMCTL" -s "127.0.0.1:$P" backup "$T/b.db" >/dev/null
+t_eq "a backup of it" 0 "$?"
 qfs_stop "$QFS_PID" "$T/mnt"
 t_check "a dataDir without CLUSTER (the daemon's own) has none" test ! -e "$T/data/CLUSTER"
-snap=$(ls "$T/data"/snapshot.*.db | sort | tail -1)
-"$QUORUMADM" restore "$snap" --data-dir "$T/other" --name other >/dev/null 2>&1
+"$QUORUMADM" restore "$T/b.db" --data-dir "$T/other" --name other >/dev/null 2>&1
 t_eq "restored for cluster other" 0 "$?"
 cp "$T/other/CLUSTER" "$T/cluster.orig"
 
@@ -41,7 +42,7 @@ t_check "a server with the default clusterName refuses it" \
 	refuses -o "dataDir=$T/other,clientPort=$P,clientPortAddress=127.0.0.1"
 sed 's/^/# /' "$T/refused.log" | grep -i cluster | head -3
 t_check "naming both clusters and what to do" \
-	grep -q 'belongs to cluster "other" (id [0-9a-f-]*, from restore .*), but this server is configured for cluster "quorumfs" (clusterName).*Set clusterName=other' "$T/refused.log"
+	grep -q 'belongs to cluster "other" (id [0-9a-f-]*, from restore .*b.db), but this server is configured for cluster "quorumfs" (clusterName).*Set clusterName=other' "$T/refused.log"
 t_check "and its identity is untouched" cmp -s "$T/cluster.orig" "$T/other/CLUSTER"
 P=$(free_port)
 t_check "a server configured for another name (prod) refuses it too" \
