@@ -239,6 +239,12 @@ int transport_new(struct event_base *base, const struct transport_config *cfg,
 		rc = -ENOMEM;
 		goto err_after_alloc;
 	}
+	if ((rc = transport_fault_new(t)) < 0) {
+		snprintf(errmsg, errmsg_len,
+			 "peer transport: bad QUORUMFS_PEER_DELAY or QUORUMFS_PEER_LOSS");
+		goto err_after_alloc;
+	}
+	rc = -EINVAL;
 	if (cfg->listen_host) {
 		struct sockaddr_storage ss;
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -285,6 +291,7 @@ int transport_new(struct event_base *base, const struct transport_config *cfg,
 	return 0;
 
 err_after_alloc:
+	transport_fault_free(t);
 	if (t->done_ev)
 		event_free(t->done_ev);
 	hmac_key_free(t->secret);
@@ -323,6 +330,7 @@ void transport_free(struct transport *t)
 		list->cb(list, -ECANCELED);
 		list = next;
 	}
+	transport_fault_free(t);
 	event_free(t->done_ev);
 	hmac_key_free(t->secret);
 	free(t);

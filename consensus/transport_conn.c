@@ -267,8 +267,7 @@ static void on_msg(struct conn *c, const struct peer_hdr *h, const uint8_t *body
 		return;
 	}
 	c->seq_recv++;
-	if (t->recv_fn)
-		t->recv_fn(t->recv_arg, c->peer->id, msg, len);
+	transport_fault_deliver(t, c->peer->id, msg, len);
 }
 
 static void on_frame(struct conn *c, const struct peer_hdr *h, const uint8_t *body)

@@ -79,6 +79,7 @@ struct transport {
 	/* Sends whose callbacks are due, run from done_ev. */
 	struct transport_send_req *done_head, *done_tail;
 	struct event *done_ev;
+	struct transport_fault *fault; /* the test hook; NULL normally */
 };
 
 /* transport.c */
@@ -87,6 +88,14 @@ struct peer *transport_find_peer(struct transport *t, uint32_t id);
 void transport_conn_open(struct transport *t, struct conn *c);
 /* c is closing: forget it in its peer and redial if needed. */
 void transport_conn_gone(struct transport *t, struct conn *c);
+
+/* transport_fault.c: the testing delay/loss hook (QUORUMFS_PEER_DELAY,
+ * QUORUMFS_PEER_LOSS). new sets t->fault, NULL when neither is set;
+ * deliver hands a received message (borrowed) to recv_fn, now or later. */
+int transport_fault_new(struct transport *t);
+void transport_fault_free(struct transport *t);
+void transport_fault_deliver(struct transport *t, uint32_t from, const uint8_t *msg,
+			     size_t len);
 
 /* transport_conn.c */
 struct conn *conn_new(struct transport *t, int fd, int outgoing, struct peer *p);

@@ -4,6 +4,9 @@
 # summary), until what they test works (issue 8's closing note says which
 # and why).
 QFS_TESTS += tests/cluster/replication.sh tests/cluster/locks.sh
+# Three datacenters and an observer site, with the transport's delay hook.
+QFS_TESTS += tests/cluster/multidc.sh
+EXTRA_DIST += tests/cluster/multidc.sh
 QFS_CLUSTER_TESTS = \
 	tests/cluster/failover.sh \
 	tests/cluster/inotify.sh \
@@ -22,6 +25,10 @@ cluster-check: all $(check_PROGRAMS)
 # 3 participants of quorumfs against 3 of Apache ZooKeeper, same load.
 QFS_BENCHES += tests/bench/bench_zk_cluster.sh
 EXTRA_DIST += tests/bench/bench_zk_cluster.sh
+# Three datacenters with 0, 10, 50 ms between them, ZooKeeper beside it.
+QFS_BENCHES += tests/bench/bench_multidc.sh
+EXTRA_DIST += tests/bench/bench_multidc.sh
 
 # The example ensemble configurations (contrib/quickstart.sh uses loopback.cfg).
-EXTRA_DIST += contrib/ensemble.cfg contrib/loopback.cfg
+EXTRA_DIST += contrib/ensemble.cfg contrib/loopback.cfg \
+	contrib/multidc-groups.cfg contrib/multidc-primary.cfg

@@ -532,3 +532,74 @@ qc_cleanup() {
 	qfs_cleanup
 	qc_cleanup_net
 }
+
+# --- datacenters (tests/cluster/multidc.sh, tests/bench/bench_multidc.sh) ---
+#
+#   qc_dc_init "1 2 3" "4" "5" "6"  put members into datacenters 1, 2, 3, 4
+#                           (one quoted list each, in order); call after
+#                           qc_init. Sets QC_DC_I for every member.
+#   qc_dc_groups            append group.D=... to zoo.cfg for every
+#                           datacenter holding participants: ZooKeeper's
+#                           hierarchical quorum, one group a datacenter
+#   qc_dc_delay_for I MS    the QUORUMFS_PEER_DELAY value that delays, at
+#                           member I, every message from a member of
+#                           another datacenter by MS ms (one way)
+#   qc_dc_spawn I [args], qc_dc_start I [args]
+#                           qc_spawn/qc_start with that delay, QC_DC_DELAY
+#                           ms (default 0), in the member's environment
+#
+# The delay is the transport's test hook (consensus/transport_fault.c):
+# the kernel here has no netem. It delays what a member receives, so a
+# round trip between datacenters takes 2 * QC_DC_DELAY.
+
+qc_dc_init() {
+	QC_DC_N=0
+	for dc_members in "$@"; do
+		QC_DC_N=$((QC_DC_N + 1))
+		for dc_i in $dc_members; do
+			eval "QC_DC_$dc_i=$QC_DC_N"
+		done
+		eval "QC_DC_MEMBERS_$QC_DC_N=\"$dc_members\""
+	done
+}
+
+qc_dc_groups() {
+	dg_d=1
+	while [ $dg_d -le "$QC_DC_N" ]; do
+		dg_list=""
+		for dg_i in $(qc_get QC_DC_MEMBERS $dg_d); do
+			[ "$(qc_get QC_ROLE "$dg_i")" = participant ] &&
+				dg_list="${dg_list:+$dg_list:}$dg_i"
+		done
+		[ -n "$dg_list" ] && echo "group.$dg_d=$dg_list" >>"$QC_CFG"
+		dg_d=$((dg_d + 1))
+	done
+}
+
+qc_dc_delay_for() {
+	dd_mine=$(qc_get QC_DC "$1")
+	dd_out=""
+	dd_j=1
+	while [ $dd_j -le "$QC_N" ]; do
+		if [ "$(qc_get QC_DC $dd_j)" != "$dd_mine" ]; then
+			dd_out="${dd_out:+$dd_out,}$dd_j:$2"
+		fi
+		dd_j=$((dd_j + 1))
+	done
+	echo "$dd_out"
+}
+
+qc_dc_spawn() {
+	ds_v=""
+	[ "${QC_DC_DELAY:-0}" -gt 0 ] && ds_v=$(qc_dc_delay_for "$1" "$QC_DC_DELAY")
+	export QUORUMFS_PEER_DELAY="$ds_v"
+	qc_spawn "$@"
+	ds_rc=$?
+	unset QUORUMFS_PEER_DELAY
+	return $ds_rc
+}
+
+qc_dc_start() {
+	qc_dc_spawn "$@" || return 1
+	qc_wait_up "$1"
+}

@@ -619,6 +619,90 @@ static void test_config_checked(void)
 	teardown();
 }
 
+static long ms_since(const struct timespec *a)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - a->tv_sec) * 1000 + (now.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+static int first_at_2(void)
+{
+	return inbox[2].count > 0;
+}
+
+/* The test hook (transport_fault.c): QUORUMFS_PEER_DELAY holds what one
+ * peer sends, in order; QUORUMFS_PEER_LOSS drops it; a bad value refuses
+ * the transport. */
+static void test_fault_hook(void)
+{
+	struct transport_config cfg = {
+	    .self_id = 1, .cluster = "c", .secret = secret, .secret_len = strlen(secret)};
+	struct transport *t;
+	struct timespec t0;
+	char err[256], msg[32];
+	long first_ms, back_ms;
+
+	/* At every transport: messages from server 1 wait 200 ms. */
+	setenv("QUORUMFS_PEER_DELAY", "1:200", 1);
+	base = event_base_new();
+	mesh(2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 10; i++) {
+		snprintf(msg, sizeof(msg), "d%d", i);
+		TAP_EQ(transport_send(tr[1], NULL, 2, msg, strlen(msg), NULL), 0);
+	}
+	TAP_EQ(transport_send(tr[2], NULL, 1, "back", 4, NULL), 0);
+	want_count[1] = 1;
+	want_count[2] = 0;
+	n_nodes = 2;
+	TAP_ASSERT(run_until(inboxes_full, 2000));
+	back_ms = ms_since(&t0);
+	TAP_ASSERT(run_until(first_at_2, 2000));
+	first_ms = ms_since(&t0);
+	printf("# 2 -> 1 undelayed: %ld ms; 1 -> 2 delayed: first after %ld ms\n",
+	       back_ms, first_ms);
+	TAP_ASSERT(back_ms < 150);
+	TAP_ASSERT(first_ms >= 200);
+	want_count[2] = 10;
+	TAP_ASSERT(run_until(inboxes_full, 2000));
+	TAP_EQ(inbox[2].count, 10);
+	TAP_STREQ(inbox[2].last, "d9"); /* still in order */
+	teardown();
+
+	/* Every message from server 2 lost, none from 1. */
+	unsetenv("QUORUMFS_PEER_DELAY");
+	setenv("QUORUMFS_PEER_LOSS", "2:100", 1);
+	base = event_base_new();
+	mesh(2);
+	for (int i = 0; i < 20; i++) {
+		TAP_EQ(transport_send(tr[1], NULL, 2, "x", 1, NULL), 0);
+		TAP_EQ(transport_send(tr[2], NULL, 1, "y", 1, NULL), 0);
+	}
+	want_count[1] = 0;
+	want_count[2] = 20;
+	TAP_ASSERT(run_until(inboxes_full, 2000));
+	run_until(NULL, 200);
+	TAP_EQ(inbox[2].count, 20);
+	TAP_EQ(inbox[1].count, 0);
+	teardown();
+
+	/* A value that does not parse refuses the transport. */
+	unsetenv("QUORUMFS_PEER_LOSS");
+	base = event_base_new();
+	setenv("QUORUMFS_PEER_DELAY", "1=20", 1);
+	TAP_EQ(transport_new(base, &cfg, &t, err, sizeof(err)), -EINVAL);
+	printf("# %s\n", err);
+	setenv("QUORUMFS_PEER_DELAY", "*:20,300:1", 1);
+	TAP_EQ(transport_new(base, &cfg, &t, err, sizeof(err)), -EINVAL);
+	setenv("QUORUMFS_PEER_LOSS", "*:101", 1);
+	unsetenv("QUORUMFS_PEER_DELAY");
+	TAP_EQ(transport_new(base, &cfg, &t, err, sizeof(err)), -EINVAL);
+	unsetenv("QUORUMFS_PEER_LOSS");
+	teardown();
+}
+
 static const struct tap_case cases[] = {
     {"two_endpoints", test_two_endpoints},
     {"three_endpoints", test_three_endpoints},
@@ -631,6 +715,7 @@ static const struct tap_case cases[] = {
     {"bad_mac_after_auth", test_bad_mac_after_auth},
     {"cons_vtable", test_cons_vtable},
     {"config_checked", test_config_checked},
+    {"fault_hook_delays_and_drops", test_fault_hook},
 };
 
 TAP_MAIN(cases)
