@@ -373,6 +373,8 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	if (getenv("QUORUMFS_MUTANT"))
 		co.mutant = atoi(getenv("QUORUMFS_MUTANT"));
 #endif
+	/* Standalone too: the dataDir's CLUSTER file is checked against it. */
+	co.cluster_name = d->cfg.cluster_name;
 	/* server.N lines: an ensemble (one line naming myid alone is a
 	 * one-member ensemble, as standalone is). */
 	if (d->cfg.n_servers > 0) {
@@ -406,7 +408,6 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 		co.quorum = d->cfg.quorum_kind == 2   ? QCORE_QUORUM_HIERARCHICAL
 			    : d->cfg.quorum_kind == 1 ? QCORE_QUORUM_WEIGHTED
 						      : QCORE_QUORUM_MAJORITY;
-		co.cluster_name = d->cfg.cluster_name;
 		co.cluster_secret = d->cfg.cluster_secret;
 		co.cluster_secret_len = d->cfg.cluster_secret_len;
 		co.init_limit = d->cfg.init_limit;

@@ -6,7 +6,7 @@
  * list reads /zookeeper/config from any server. The changes go to the
  * leader (found with the srvr four-letter word among the -s servers: a
  * reconfig is refused elsewhere) as the superuser, whose credentials come
- * from $QUORUMCTL_AUTH ("digest:super:PASSWORD", as zkCli's addauth).
+ * from --auth or $QUORUMCTL_AUTH ("digest:super:PASSWORD", as zkCli's addauth).
  * promote/demote re-send the member's line with the other role; leader
  * transfer is quorumfs's extension of reconfig.
  */
@@ -87,42 +87,6 @@ static int find_leader(struct ctl *x, char *buf, size_t len)
 	fprintf(stderr, "quorumctl: no leader among %s (give every server with -s)\n",
 		x->hosts);
 	return CTL_EXIT_CONNECT;
-}
-
-static void auth_done(void *arg, const struct zkc_reply *r)
-{
-	int *st = arg;
-
-	*st = r->err == ZOK ? 1 : -1;
-}
-
-/* Connect, as the superuser when $QUORUMCTL_AUTH says how. */
-static int connect_auth(struct ctl *x)
-{
-	const char *a = getenv("QUORUMCTL_AUTH");
-	char scheme[64];
-	const char *colon;
-	int rc, st = 0;
-
-	rc = ctl_connect(x);
-	if (rc || !a || !*a)
-		return rc;
-	colon = strchr(a, ':');
-	if (!colon || (size_t)(colon - a) >= sizeof(scheme)) {
-		fprintf(stderr,
-			"quorumctl: QUORUMCTL_AUTH: SCHEME:CREDENTIALS expected\n");
-		return CTL_EXIT_USAGE;
-	}
-	snprintf(scheme, sizeof(scheme), "%.*s", (int)(colon - a), a);
-	if (zkc_add_auth(x->zk, scheme, colon + 1, auth_done, &st) < 0)
-		return CTL_EXIT_CONNECT;
-	while (!st && !x->lost)
-		event_base_loop(x->base, EVLOOP_ONCE);
-	if (st != 1) {
-		fprintf(stderr, "quorumctl: authentication as %s refused\n", scheme);
-		return CTL_EXIT_ZK;
-	}
-	return 0;
 }
 
 struct text {
@@ -296,7 +260,7 @@ int ctl_cmd_members(struct ctl *x, int argc, char **argv)
 			strcat(ids, argv[i]);
 		}
 		if ((rc = find_leader(x, leader, sizeof(leader))) ||
-		    (rc = connect_auth(x)))
+		    (rc = ctl_connect(x)))
 			return rc;
 		return !strcmp(sub, "add") ? reconfig(x, ids, NULL, NULL)
 					   : reconfig(x, NULL, ids, NULL);
@@ -311,7 +275,7 @@ int ctl_cmd_members(struct ctl *x, int argc, char **argv)
 		if (*end || id < 1 || id > 255)
 			return usage_members();
 		if ((rc = find_leader(x, leader, sizeof(leader))) ||
-		    (rc = connect_auth(x)))
+		    (rc = ctl_connect(x)))
 			return rc;
 		t = malloc(sizeof(*t));
 		if (!t)
@@ -346,7 +310,7 @@ int ctl_cmd_leader(struct ctl *x, int argc, char **argv)
 		fprintf(stderr, "quorumctl: leader transfer: bad id '%s'\n", argv[2]);
 		return CTL_EXIT_USAGE;
 	}
-	if ((rc = find_leader(x, leader, sizeof(leader))) || (rc = connect_auth(x)))
+	if ((rc = find_leader(x, leader, sizeof(leader))) || (rc = ctl_connect(x)))
 		return rc;
 	snprintf(members, sizeof(members), "quorumfs:leader.transfer=%ld", to);
 	{

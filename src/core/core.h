@@ -200,6 +200,29 @@ void qcore_stats(const struct qcore *c, struct qcore_stats *out);
  */
 int qcore_snapshot_now(struct qcore *c, char *errbuf, size_t errlen);
 
+/*
+ * Online backup (core_backup.c): a snapshot of the applied tree, in
+ * snapshot.h's format, written by a forked child while writes go on.
+ * done runs once, on the loop, never from inside qcore_backup_start: rc 0
+ * with res->path naming the complete file (res->size bytes, CRC-32C
+ * res->crc) of the tree at res->zxid, or a negative errno with res->msg
+ * (-ECANCELED when the core is quiesced first). res and the file are
+ * borrowed for the call only: the file is removed right after it, so a
+ * caller that wants the bytes opens it inside done. Several backups may
+ * run at once. Returns 0 (*zxid: the backup's zxid) or a negative errno
+ * with errbuf set (done not called then).
+ */
+struct qcore_backup_result {
+	zxid_t zxid;
+	const char *path;
+	uint64_t size;
+	uint32_t crc;
+	const char *msg;
+};
+typedef void (*qcore_backup_fn)(void *arg, int rc, const struct qcore_backup_result *res);
+int qcore_backup_start(struct qcore *c, qcore_backup_fn done, void *arg, zxid_t *zxid,
+		       char *errbuf, size_t errlen);
+
 /* This member's place in the ensemble, for srvr/stat/mntr and quorumctl. */
 enum qcore_role {
 	QCORE_STANDALONE = 1, /* a one-member ensemble */

@@ -43,6 +43,7 @@
 #include "buf.h"
 #include "cons.h"
 #include "core.h"
+#include "core_format.h"
 #include "session.h"
 
 #define CORE_MAX_SUBS 8
@@ -83,14 +84,8 @@ struct qcore_sub {
 
 /* ---- entry payloads ---- */
 
-enum core_entry_kind {
-	CE_TXN = 1, /* header, then a txn_encode() record */
-	CE_NOP = 2, /* header only: a sync's mark, or a void slot (a write the
-		       log lost, see core_store.c) */
-	CE_ERR = 3, /* header, i32 err, i32 n, n x (i32 op, i32 err): a request
-		       forwarded by another member failed its prepare */
-};
-#define CORE_ENTRY_HDR 13 /* u8 kind, u32 origin, u64 reqid (big-endian) */
+/* enum core_entry_kind and CORE_ENTRY_HDR: core_format.h (quorumadm reads
+ * them too). */
 
 /* Write the header at p (CORE_ENTRY_HDR bytes). */
 void core_entry_hdr(uint8_t *p, uint8_t kind, uint32_t origin, uint64_t reqid);
@@ -187,6 +182,7 @@ struct qcore {
 	struct event *snap_ev;
 	char snap_msg[512];
 	size_t snap_msg_len;
+	struct core_backup *backups; /* running online backups (core_backup.c) */
 
 	int64_t last_tick_ms; /* the session clock's previous tick (stall guard) */
 	uint64_t txns;
@@ -278,14 +274,20 @@ void core_store_init(struct qcore *c);
 /* Recover the tree from dir: sets tree, prep, snap_zxid, applied and
  * checks the dataDir's format. 0 or a negative errno with errbuf set. */
 int core_recover(struct qcore *c, char *errbuf, size_t errlen);
-/* The dataDir format this build writes, and its check (core_recover.c). */
-#define CORE_DATA_FORMAT 2
+/* The check of the dataDir format this build writes (CORE_DATA_FORMAT,
+ * core_format.h). */
 int core_format_check(const char *dir, char *errbuf, size_t errlen);
 
 /* Start a background snapshot if snap_count transactions went by. */
 void core_snap_maybe(struct qcore *c);
 /* Wait for / stop a running snapshot child (close). */
 void core_snap_stop(struct qcore *c);
+/* dir/CLUSTER (if any) names cluster_name (NULL: "quorumfs")? 0, or
+ * -EINVAL / -EBADMSG with errbuf saying which clusters (core_cluster.c). */
+int core_cluster_check(const char *dir, const char *cluster_name, char *errbuf,
+		       size_t errlen);
+/* Kill running backups; their callbacks hear -ECANCELED (quiesce). */
+void core_backup_stop(struct qcore *c);
 /* Keep snap_retain snapshots and the log they need; delete the rest. */
 void core_purge(struct qcore *c);
 /* With purge_interval_h, purge on that timer instead of after snapshots. */

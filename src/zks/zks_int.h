@@ -15,6 +15,7 @@
  *   zks_op_auth.c  auth (digest), whoAmI, the peer's ip identity
  *   zks_watch.c    the watch manager fed by qcore_subscribe
  *   zks_4lw.c      the four-letter words
+ *   zks_backup.c   QOP_BACKUP, quorumfs's online backup
  *
  * Everything runs on the daemon's libevent loop; nothing locks.
  *
@@ -45,6 +46,7 @@ struct event;
 struct evconnlistener;
 struct zks_watches;
 struct zks_sasl;
+struct zks_backup;
 
 /* Work one request does before the loop serves others (setWatches). */
 #define ZKS_SLICE_ITEMS 2000
@@ -187,6 +189,7 @@ struct zks_conn {
 	int closing_session; /* closeSession submitted: no Expired event */
 	struct zauth auth;
 	struct zks_sasl *sasl; /* a SASL exchange under way or done, or NULL */
+	struct zks_backup *backup; /* a backup being read (zks_backup.c), or NULL */
 	struct zks_req_queue queue;
 	unsigned n_queued;
 	unsigned n_submitted;
@@ -313,6 +316,10 @@ int zks_auth_init(struct zks_conn *c);
 /* zks_sasl.c */
 int zks_op_sasl(struct zks_req *r);
 void zks_sasl_free(struct zks_sasl *x);
+
+/* zks_backup.c */
+int zks_op_backup(struct zks_req *r);
+void zks_backup_free(struct zks_backup *b);
 
 /* zks_watch.c */
 struct zks_watches *zks_watches_new(void);
