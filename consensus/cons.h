@@ -278,7 +278,10 @@ struct cons_config {
 	 *    is used, alone, straight after the old).
 	 * 10: a leadership transfer sends TIMEOUT_NOW at once: the target
 	 *    campaigns before it is up to date.
-	 * 11: the commit watermark is written only with entries, never
+	 * 11: 4 and 7 together: a leader cut off from its quorum keeps
+	 *    leading and serves sync without asking anyone (the chaos
+	 *    harness's planted bug: one alone leaves no window to see).
+	 * 12: the commit watermark is written only with entries, never
 	 *    alone (an idle member restarts a batch behind). */
 	int mutant;
 	/*

@@ -98,7 +98,7 @@ void cons_persist_mark(struct cons *c)
 	struct cons_action *a;
 
 	if (c->commit <= c->mark || c->w_n || c->resync || c->installing ||
-	    c->commit > c->stable || c->cfg.mutant == 11)
+	    c->commit > c->stable || c->cfg.mutant == 12)
 		return;
 	a = cons_act(c, CONS_ACT_PERSIST_LOG, SIZE_MAX);
 	if (!a)

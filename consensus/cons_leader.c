@@ -397,7 +397,7 @@ void cons_leader_tick(struct cons *c)
 	uint64_t set = cons_self_bit(c);
 	unsigned i;
 
-	if (c->now >= c->quorum_check && c->cfg.mutant != 7) {
+	if (c->now >= c->quorum_check && c->cfg.mutant != 7 && c->cfg.mutant != 11) {
 		/* Check quorum, on every tick: a leader that has heard from no
 		 * quorum within the last election timeout steps down, so a
 		 * minority side stops accepting writes (and answering reads)

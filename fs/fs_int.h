@@ -146,9 +146,9 @@ struct qfs_mount {
 	struct replay_item *rp_cur; /* being replayed; handlers read it */
 	int rp_busy;
 	int rp_stop;
-	pid_t rp_tid;  /* whose requests are replays: the helper's pid */
-	pid_t rp_pid;  /* the replay helper process (replay_proc.c) */
-	int rp_sock;   /* to it; -1 once it is gone */
+	pid_t rp_tid;	/* whose requests are replays: the helper's pid */
+	pid_t rp_pid;	/* the replay helper process (replay_proc.c) */
+	int rp_sock;	/* to it; -1 once it is gone */
 	int rp_pipe[2]; /* thread -> loop: "queue drained" */
 
 	struct qfs_stats st;
@@ -346,6 +346,7 @@ enum rproc_op {
 	RPROC_UNLINK,
 	RPROC_RMDIR,
 	RPROC_SETXATTR,
+	RPROC_MKNOD, /* mknod S_IFREG: IN_CREATE alone */
 };
 /* Fork the helper (from the loop thread, which lives as long as the
  * daemon). 0 or a negative errno. */

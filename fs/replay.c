@@ -6,8 +6,8 @@
  * itself (TTL expiry, container cleanup, expired sessions, and later the
  * ZooKeeper protocol and other hosts) is, when the kernel holds the inodes
  * it touches, re-done on the mount by a thread of the daemon: open O_TRUNC
- * + write + close for data, mkdir or creat for creation, unlink or rmdir for
- * deletion, setxattr for the ACL and child_kind. The thread has those
+ * + write + close for data, mkdir, creat (or mknod when empty) for creation, unlink or
+ * rmdir for deletion, setxattr for the ACL and child_kind. The thread has those
  * operations done by a helper process (replay_proc.c says why a process),
  * waiting for each in turn. The FUSE handlers know the helper by the
  * caller's pid (qfs_from_replay) and answer from the tree, which already has
@@ -429,6 +429,16 @@ static void run_item(struct qfs_mount *m, struct replay_item *it)
 						 strlen(it->name));
 		if (it->is_dir) {
 			err = qfs_replay_proc_do(m, RPROC_MKDIR, full, NULL, NULL, 0);
+		} else if (!it->len) {
+			/*
+			 * Made empty: as a mount makes every file ("echo x >
+			 * f" commits the create at creat and the value at
+			 * close, as two changes). Its value, if one follows,
+			 * replays as open+write+close; so the create alone
+			 * must raise only IN_CREATE for the two to add up to
+			 * the writer's own CREATE OPEN MODIFY CLOSE_WRITE.
+			 */
+			err = qfs_replay_proc_do(m, RPROC_MKNOD, full, NULL, NULL, 0);
 		} else {
 			err = qfs_replay_proc_do(m, RPROC_CREATE, full, NULL, it->data,
 						 it->len);

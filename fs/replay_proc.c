@@ -87,6 +87,8 @@ static int do_op(const struct rproc_hdr *h, const char *path, const char *name,
 		return do_write(path, O_WRONLY | O_TRUNC, data, h->data_len);
 	case RPROC_CREATE:
 		return do_write(path, O_WRONLY | O_CREAT | O_EXCL, data, h->data_len);
+	case RPROC_MKNOD:
+		return mknod(path, S_IFREG | 0644, 0) == 0 ? 0 : errno;
 	case RPROC_MKDIR:
 		return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : errno;
 	case RPROC_UNLINK:
@@ -158,13 +160,14 @@ int qfs_replay_proc_start(struct qfs_mount *m)
 int qfs_replay_proc_do(struct qfs_mount *m, enum rproc_op op, const char *path,
 		       const char *xname, const void *data, size_t len)
 {
-	struct rproc_hdr h = {op, (uint32_t)strlen(path), xname ? (uint32_t)strlen(xname) : 0,
-			      (uint32_t)len};
+	struct rproc_hdr h = {op, (uint32_t)strlen(path),
+			      xname ? (uint32_t)strlen(xname) : 0, (uint32_t)len};
 	int32_t err;
 
 	if (m->rp_sock < 0)
 		return ENOTCONN;
-	if (h.path_len > RPROC_MAX_PATH || h.name_len > RPROC_MAX_PATH || len > RPROC_MAX_DATA)
+	if (h.path_len > RPROC_MAX_PATH || h.name_len > RPROC_MAX_PATH ||
+	    len > RPROC_MAX_DATA)
 		return ENAMETOOLONG;
 	if (io_full(m->rp_sock, &h, sizeof(h), 1) < 0 ||
 	    io_full(m->rp_sock, (void *)path, h.path_len, 1) < 0 ||
@@ -173,9 +176,10 @@ int qfs_replay_proc_do(struct qfs_mount *m, enum rproc_op op, const char *path,
 	    io_full(m->rp_sock, &err, sizeof(err), 0) < 0) {
 		/* Only a killed helper gets here; the replay of this and later
 		 * changes is lost (the tree and the mount's answers are not). */
-		log_warnx("fs: the replay helper (pid %d) is gone: changes made elsewhere "
-			  "no longer raise inotify events on this mount",
-			  (int)m->rp_pid);
+		log_warnx(
+		    "fs: the replay helper (pid %d) is gone: changes made elsewhere "
+		    "no longer raise inotify events on this mount",
+		    (int)m->rp_pid);
 		close(m->rp_sock);
 		m->rp_sock = -1;
 		return ENOTCONN;

@@ -48,7 +48,8 @@ static const char *kind_name(enum znode_kind k)
 static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 		       const char *name, char **out)
 {
-	const struct zstat *s = &n->stat;
+	/* the stat fields as a ZooKeeper client is shown them (tree.h) */
+	const struct zstat shown = zstat_shown(&n->stat), *s = &shown;
 	const struct tree_session *ts;
 	struct qcore_stats cs;
 	char v[512];
@@ -90,10 +91,10 @@ static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 	} else if (strcmp(name, "owner") == 0) {
 		if (n->kind != ZNODE_EPHEMERAL)
 			return ENODATA;
-		ts = tree_session_get(qcore_tree(m->core), s->ephemeral_owner);
+		ts = tree_session_get(qcore_tree(m->core), n->stat.ephemeral_owner);
 		snprintf(v, sizeof(v), "%s session 0x%" PRIx64,
 			 ts && ts->owner ? ts->owner : "(closed)",
-			 (uint64_t)s->ephemeral_owner);
+			 (uint64_t)n->stat.ephemeral_owner);
 	} else if (strcmp(name, "stats") == 0 && is_root) {
 		qcore_stats(m->core, &cs);
 		snprintf(v, sizeof(v),

@@ -59,9 +59,10 @@ static const struct cfg_key {
 	{"clientMaxWatches", CFG_INT, CFG_OFF(client_max_watches), 1, 100000000},
 	{"clusterName", CFG_STR, CFG_OFF(cluster_name), 0, 0},
 	{"clusterSecretFile", CFG_STR, CFG_OFF(cluster_secret_file), 0, 0},
+	{"reconfigEnabled", CFG_BOOL, CFG_OFF(reconfig_enabled), 0, 0},
+	{"dynamicConfigFile", CFG_STR, CFG_OFF(dynamic_config_file), 0, 0},
 	/* accepted for zoo.cfg compatibility; not acted on yet */
 	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
-	{"reconfigEnabled", CFG_ACCEPTED, 0, 0, 0},
 	{"admin.enableServer", CFG_ACCEPTED, 0, 0, 0},
 	{"admin.serverPort", CFG_ACCEPTED, 0, 0, 0},
 	{"metricsProvider.className", CFG_ACCEPTED, 0, 0, 0},
@@ -72,7 +73,6 @@ static const struct cfg_key {
 	{"peerType", CFG_ACCEPTED, 0, 0, 0},
 	{"quorumListenOnAllIPs", CFG_ACCEPTED, 0, 0, 0},
 	{"extendedTypesEnabled", CFG_ACCEPTED, 0, 0, 0},
-	{"dynamicConfigFile", CFG_ACCEPTED, 0, 0, 0},
 };
 
 /* FUSE and mount(8) options that -o and fstab may carry. */
@@ -122,6 +122,7 @@ void config_free(struct qfs_config *c)
 		free(c->servers[i].client_host);
 	}
 	free(c->servers);
+	free(c->servers_from);
 	if (c->cluster_secret)
 		memset(c->cluster_secret, 0, c->cluster_secret_len);
 	free(c->cluster_secret);
@@ -696,12 +697,78 @@ static int read_secret(struct qfs_config *c, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/*
+ * The membership changes at runtime (reconfig): each member keeps the
+ * newest configuration's server lines in dataDir/zoo.cfg.dynamic, which
+ * replace zoo.cfg's on the next start; before the first change, ZooKeeper's
+ * dynamicConfigFile= (server.N lines in a file of their own) may hold them.
+ * version= lines are the configuration's version (the log's), ignored here.
+ */
+static int load_dynamic(struct qfs_config *c, char *errbuf, size_t errlen)
+{
+	char path[4096], line[1024], origin[4200];
+	struct qfs_server_cfg *old = c->servers;
+	size_t n_old = c->n_servers, lineno = 0;
+	FILE *f;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/zoo.cfg.dynamic", c->data_dir);
+	f = fopen(path, "re");
+	if (!f && c->dynamic_config_file) {
+		snprintf(path, sizeof(path), "%s", c->dynamic_config_file);
+		f = fopen(path, "re");
+		if (!f)
+			return cfg_err(errbuf, errlen, "dynamicConfigFile %s: %s", path,
+				       strerror(errno));
+	}
+	if (!f)
+		return 0;
+	c->servers = NULL;
+	c->n_servers = 0;
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		char *eq, *end = line + strlen(line);
+
+		lineno++;
+		while (end > line && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+			*--end = 0;
+		eq = strchr(line, '=');
+		if (!eq || strncmp(line, "server.", 7))
+			continue;
+		*eq = 0;
+		snprintf(origin, sizeof(origin), "%s:%zu", path, lineno);
+		rc = parse_server(c, line, eq + 1, origin, errbuf, errlen);
+	}
+	fclose(f);
+	if (rc || c->n_servers == 0) {
+		/* Keep zoo.cfg's lines: a file with none is no membership. */
+		for (size_t i = 0; i < c->n_servers; i++) {
+			free(c->servers[i].host);
+			free(c->servers[i].client_host);
+		}
+		free(c->servers);
+		c->servers = old;
+		c->n_servers = n_old;
+		return rc;
+	}
+	for (size_t i = 0; i < n_old; i++) {
+		free(old[i].host);
+		free(old[i].client_host);
+	}
+	free(old);
+	free(c->servers_from);
+	c->servers_from = strdup(path);
+	return 0;
+}
+
 int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 {
 	int rc;
 
 	if (!c->data_dir)
 		return cfg_err(errbuf, errlen, "dataDir is not set (in the file or -o dataDir=)");
+	rc = load_dynamic(c, errbuf, errlen);
+	if (rc)
+		return rc;
 	if (!c->min_session_timeout_ms)
 		c->min_session_timeout_ms = 2 * c->tick_ms;
 	if (!c->max_session_timeout_ms)

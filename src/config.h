@@ -80,6 +80,10 @@ struct qfs_config {
 	int client_max_watches;		/* clientMaxWatches: per connection */
 	char *cluster_name;		/* clusterName: peers must name the same */
 	char *cluster_secret_file;	/* clusterSecretFile: the peers' shared secret */
+	int reconfig_enabled;		/* reconfigEnabled: ZooKeeper's reconfig allowed */
+	char *dynamic_config_file;	/* dynamicConfigFile: server.N lines kept apart */
+	char *servers_from;		/* the file the server lines came from, when not
+					   the main one (dataDir/zoo.cfg.dynamic, ...) */
 	/* Derived by config_finish. */
 	uint8_t *cluster_secret; /* the file's bytes (trailing newline cut) */
 	size_t cluster_secret_len;

@@ -347,6 +347,7 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	char *sasl_users = NULL;
 	struct qcore_opts co = {0};
 	struct qcore_member *members = NULL;
+	char *clients = NULL; /* the members' client addresses, 300 bytes each */
 	struct qfs_mount_opts mo = {0};
 	char host[256], owner[PATH_MAX + 300], real[PATH_MAX];
 	int rc;
@@ -372,12 +373,20 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	if (getenv("QUORUMFS_MUTANT"))
 		co.mutant = atoi(getenv("QUORUMFS_MUTANT"));
 #endif
+	/* Standalone too: the dataDir's CLUSTER file is checked against it. */
+	co.cluster_name = d->cfg.cluster_name;
 	/* server.N lines: an ensemble (one line naming myid alone is a
 	 * one-member ensemble, as standalone is). */
 	if (d->cfg.n_servers > 0) {
+		if (d->cfg.servers_from)
+			log_info("the ensemble's members from %s", d->cfg.servers_from);
 		members = calloc(d->cfg.n_servers, sizeof(*members));
-		if (!members)
+		clients = calloc(d->cfg.n_servers, 300);
+		if (!members || !clients) {
+			free(members);
+			free(clients);
 			return -ENOMEM;
+		}
 		for (size_t i = 0; i < d->cfg.n_servers; i++) {
 			const struct qfs_server_cfg *s = &d->cfg.servers[i];
 
@@ -386,14 +395,19 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 							   .group = s->group,
 							   .weight = s->weight,
 							   .host = s->host,
-							   .peer_port = s->peer_port};
+							   .peer_port = s->peer_port,
+							   .election_port = s->election_port,
+							   .client = clients + 300 * i};
+			if (s->client_port)
+				snprintf(clients + 300 * i, 300, "%s:%d",
+					 s->client_host ? s->client_host : "0.0.0.0",
+					 s->client_port);
 		}
 		co.members = members;
 		co.n_members = d->cfg.n_servers;
 		co.quorum = d->cfg.quorum_kind == 2   ? QCORE_QUORUM_HIERARCHICAL
 			    : d->cfg.quorum_kind == 1 ? QCORE_QUORUM_WEIGHTED
 						      : QCORE_QUORUM_MAJORITY;
-		co.cluster_name = d->cfg.cluster_name;
 		co.cluster_secret = d->cfg.cluster_secret;
 		co.cluster_secret_len = d->cfg.cluster_secret_len;
 		co.init_limit = d->cfg.init_limit;
@@ -401,6 +415,7 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	}
 	rc = qcore_open(&co, &d->core, err, errlen);
 	free(members);
+	free(clients);
 	if (rc < 0)
 		return rc;
 

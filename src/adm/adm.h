@@ -15,14 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core_format.h"
 #include "tree.h"
 #include "zkdb.h"
 #include "zxid.h"
 
-/* The data format core_recover.c writes and reads (CORE_DATA_FORMAT, which
- * is private to src/core: kept equal by tests/adm/restore.sh, which starts
- * the daemon on what quorumadm writes). */
-#define ADM_DATA_FORMAT 2
+/* The data format core_recover.c writes and reads. */
+#define ADM_DATA_FORMAT CORE_DATA_FORMAT
 
 /*
  * Make dir a data directory from which quorumfs starts with exactly t (at

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "adm.h"
+#include "cons.h"
 #include "logstore.h"
 #include "snapshot.h"
 #include "txn.h"
@@ -259,14 +260,9 @@ err:
 }
 
 /*
- * The log's entries after the snapshot, up to the commit watermark. The
- * payload header (u8 kind, u32 origin, u64 reqid; kind 1 = a txn_encode
- * record) is src/core/core_int.h's CORE_ENTRY_HDR, which is private: it is
- * restated here, and tests/adm/export.sh fails if the two part ways.
+ * The log's entries after the snapshot, up to the commit watermark; each
+ * payload's header is core_format.h's.
  */
-#define LOG_ENTRY_EPOCH 2
-#define CORE_KIND_TXN	1
-#define CORE_HDR	13
 
 static int replay_log(const char *dir, struct tree *t, zxid_t *zxid, int committed_only,
 		      uint64_t *past, char *errbuf, size_t errlen)
@@ -303,14 +299,14 @@ static int replay_log(const char *dir, struct tree *t, zxid_t *zxid, int committ
 
 		if (e->zxid > st.meta.commit_zxid)
 			(*past)++;
-		if (e->type == LOG_ENTRY_EPOCH || e->len < CORE_HDR ||
-		    d[0] != CORE_KIND_TXN) {
+		if (e->type == CONS_ENTRY_EPOCH || e->len < CORE_ENTRY_HDR ||
+		    d[0] != CE_TXN) {
 			tree_set_last_zxid(t, e->zxid);
 			*zxid = e->zxid;
 			continue;
 		}
 		txn = NULL;
-		rc = txn_decode(d + CORE_HDR, e->len - CORE_HDR, &txn);
+		rc = txn_decode(d + CORE_ENTRY_HDR, e->len - CORE_ENTRY_HDR, &txn);
 		memset(&res, 0, sizeof(res));
 		if (rc == ZOK)
 			rc = tree_apply(t, NULL, txn, &res);

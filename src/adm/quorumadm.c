@@ -5,6 +5,8 @@
  * 2 usage, 3 an operating-system failure.
  */
 #include <dirent.h>
+#include <sys/file.h>
+#include <syslog.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,6 +33,8 @@ static const char usage_text[] =
     "       quorumadm import-zk ZK_DATA_DIR --data-dir DIR [--log-dir ZK_LOG_DIR]\n"
     "                 [--name CLUSTER] [--force]\n"
     "       quorumadm export-zk DIR --to ZK_DATA_DIR [--committed-only]\n"
+    "       quorumadm recover --force-new-ensemble --data-dir DIR [--name CLUSTER]\n"
+    "                 [--keep-uncommitted]\n"
     "See quorumadm(8).\n";
 
 static int usage(void)
@@ -55,6 +59,8 @@ struct opts {
 	const char *log_dir;  /* --log-dir */
 	int force;
 	int committed_only; /* --committed-only */
+	int force_new;	    /* --force-new-ensemble */
+	int keep_tail;	    /* --keep-uncommitted */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -78,6 +84,12 @@ static int parse(int argc, char **argv, struct opts *o)
 			continue;
 		} else if (strcmp(argv[i], "--committed-only") == 0) {
 			o->committed_only = 1;
+			continue;
+		} else if (strcmp(argv[i], "--force-new-ensemble") == 0) {
+			o->force_new = 1;
+			continue;
+		} else if (strcmp(argv[i], "--keep-uncommitted") == 0) {
+			o->keep_tail = 1;
 			continue;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "quorumadm: unknown option %s\n", argv[i]);
@@ -393,6 +405,145 @@ static int cmd_export(int argc, char **argv)
 	return 0;
 }
 
+/* The cluster name DIR/CLUSTER gives, into name (empty when none). */
+static void cluster_name_of(const char *dir, char *name, size_t len)
+{
+	char path[4200], line[512];
+	FILE *f;
+
+	name[0] = '\0';
+	snprintf(path, sizeof(path), "%s/CLUSTER", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "name ", 5) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(name, len, "%.255s", line + 5);
+		}
+	fclose(f);
+}
+
+/*
+ * recover --force-new-ensemble: the survivor's data directory rewritten as
+ * the first member of a new ensemble, from its committed data (its log up
+ * to the commit watermark, as etcd's --force-new-cluster). With
+ * --keep-uncommitted the tail past the watermark is kept too: a follower
+ * learns of commits late, so an acknowledged write it holds may lie there,
+ * at the price of writes never acknowledged coming back. The count of
+ * those entries is reported either way. The old directory is moved aside,
+ * never deleted. Refused while a daemon holds the directory.
+ */
+static int cmd_recover(int argc, char **argv)
+{
+	struct progress pr;
+	struct tree *t;
+	struct opts o;
+	char why[4096], aside[4200], origin[4300], lock[4200], name[256];
+	uint64_t past = 0;
+	zxid_t zxid;
+	int rc, fd;
+
+	if (parse(argc, argv, &o) || o.arg || !o.data_dir || o.to || o.log_dir ||
+	    o.committed_only)
+		return usage();
+	if (!o.force_new) {
+		fprintf(stderr,
+			"quorumadm: recover starts a new ensemble from this "
+			"member's data and discards the old ensemble: say so with "
+			"--force-new-ensemble (see quorumadm(8))\n");
+		return EX_USAGE;
+	}
+	snprintf(lock, sizeof(lock), "%s/lock", o.data_dir);
+	fd = open(lock, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			fprintf(stderr,
+				"quorumadm: %s is in use by a running quorumfs: stop "
+				"it first\n",
+				o.data_dir);
+			close(fd);
+			return EX_BAD;
+		}
+		close(fd); /* the lock goes with it; the dir is moved aside below */
+	}
+	cluster_name_of(o.data_dir, name, sizeof(name));
+	if (o.name)
+		snprintf(name, sizeof(name), "%.255s", o.name);
+	if (!name[0]) {
+		/* The new CLUSTER file must name what the daemon is configured
+		 * for (core_cluster.c), and quorumadm does not read zoo.cfg. */
+		fprintf(stderr,
+			"quorumadm: %s has no CLUSTER file: give --name with the "
+			"ensemble's clusterName (quorumfs if zoo.cfg sets none)\n",
+			o.data_dir);
+		return EX_USAGE;
+	}
+	t = tree_new();
+	if (!t)
+		return EX_OS;
+	progress_begin(&pr, "recovering", "nodes", 0);
+	phase(&pr, "loading", o.data_dir);
+	rc =
+	    adm_datadir_load(o.data_dir, t, &zxid, !o.keep_tail, &past, why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "quorumadm: %s\n", why);
+		tree_free(t);
+		return status_of(rc);
+	}
+	openlog("quorumadm", LOG_PID, LOG_DAEMON);
+	syslog(LOG_CRIT,
+	       "recover --force-new-ensemble: %s becomes the first member of a new "
+	       "ensemble at zxid 0x%llx (%llu log entries past its commit watermark "
+	       "%s)",
+	       o.data_dir, (unsigned long long)zxid, (unsigned long long)past,
+	       o.keep_tail ? "kept" : "dropped");
+	fprintf(stderr,
+		"quorumadm: *** FORCED RECOVERY: %s becomes the first member of a NEW "
+		"ensemble at zxid 0x%" PRIx64 " ***\n"
+		"quorumadm: every member of the old ensemble that still runs must be "
+		"stopped and wiped before it joins: its data is no longer the "
+		"cluster's\n",
+		o.data_dir, (uint64_t)zxid);
+	if (past && o.keep_tail)
+		fprintf(
+		    stderr,
+		    "quorumadm: %llu log entries past this member's commit watermark "
+		    "are kept (--keep-uncommitted): some may be writes that were never "
+		    "acknowledged\n",
+		    (unsigned long long)past);
+	else if (past)
+		fprintf(stderr,
+			"quorumadm: %llu log entries past this member's commit watermark "
+			"are dropped: any acknowledged write among them is lost "
+			"(--keep-uncommitted keeps them)\n",
+			(unsigned long long)past);
+	phase(&pr, "writing", o.data_dir);
+	snprintf(origin, sizeof(origin), "recover --force-new-ensemble %s", o.data_dir);
+	rc = adm_datadir_write(t, zxid, o.data_dir, name, 1, origin, aside, sizeof(aside),
+			       why, sizeof(why));
+	tree_free(t);
+	if (rc) {
+		fprintf(stderr, "quorumadm: %s\n", why);
+		syslog(LOG_CRIT, "recover --force-new-ensemble: %s failed: %s",
+		       o.data_dir, why);
+		return status_of(rc);
+	}
+	syslog(LOG_CRIT, "recover --force-new-ensemble: %s done; the old data is %s",
+	       o.data_dir, aside);
+	closelog();
+	printf("recovered %s as a new ensemble: zxid 0x%" PRIx64 ", %s, cluster "
+	       "\"%s\"; the old data directory is %s. Start this member with the "
+	       "new ensemble's configuration; the others join with empty data "
+	       "directories\n",
+	       o.data_dir, (uint64_t)zxid,
+	       !past	     ? "nothing past the commit watermark"
+	       : o.keep_tail ? "uncommitted tail kept"
+			     : "uncommitted tail dropped",
+	       name, aside);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -405,6 +556,8 @@ int main(int argc, char **argv)
 		return cmd_import(argc - 2, argv + 2);
 	if (strcmp(argv[1], "export-zk") == 0)
 		return cmd_export(argc - 2, argv + 2);
+	if (strcmp(argv[1], "recover") == 0)
+		return cmd_recover(argc - 2, argv + 2);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;

@@ -19,11 +19,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: quorumctl [-s HOST[:PORT][,...]] COMMAND [ARGS...]\n"
+	fprintf(f, "usage: quorumctl [-s HOST[:PORT][,...]] [--auth SCHEME:CREDENTIALS]\n"
+		   "                 COMMAND [ARGS...]\n"
 		   "       quorumctl -h | --help\n"
 		   "       quorumctl -V | --version\n"
 		   "  -s  servers (default $QUORUMCTL_SERVER, else 127.0.0.1:2181;\n"
 		   "      a HOST without :PORT means port 2181)\n"
+		   "  --auth  add an identity to the session, e.g. digest:USER:PASSWORD\n"
+		   "      (default $QUORUMCTL_AUTH)\n"
 		   "commands:\n"
 		   "  get PATH\n"
 		   "  set [--version N] PATH DATA\n"
@@ -35,7 +38,10 @@ static void usage(FILE *f)
 		   "  setacl [--version N] PATH ACL\n"
 		   "  watch [-r] [-n COUNT] PATH\n"
 		   "  multi FILE\n"
-		   "  status [-c CONFIG] [-v]\n");
+		   "  status [-c CONFIG] [-v]\n"
+		   "  members list|add SPEC|remove N...|promote N|demote N\n"
+		   "  leader transfer N\n"
+		   "  backup [--force] FILE\n");
 }
 
 int ctl_parse_int(const char *opt, const char *s, int64_t min, int64_t max, int64_t *out)
@@ -92,9 +98,62 @@ static void on_watch(void *arg, const struct jute_watcher_event *ev)
 		x->on_watch(x, ev);
 }
 
+struct auth_wait {
+	int done, err;
+};
+
+static void auth_done(void *arg, const struct zkc_reply *r)
+{
+	struct auth_wait *a = arg;
+
+	a->done = 1;
+	a->err = r->err;
+}
+
+static int ctl_auth(struct ctl *x);
+
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	*(int *)arg = 1;
+}
+
+/*
+ * --auth: one auth packet after the session is up, waited for, so that the
+ * command's requests carry the identity. A refusal is reported as such
+ * (the server closes the connection after it).
+ */
+static int ctl_auth(struct ctl *x)
+{
+	struct auth_wait a = {0, 0};
+	const char *colon;
+	char scheme[64];
+
+	if (!x->auth)
+		return 0;
+	colon = strchr(x->auth, ':');
+	if ((size_t)(colon - x->auth) >= sizeof(scheme)) {
+		fprintf(stderr, "quorumctl: --auth: scheme too long\n");
+		return CTL_EXIT_USAGE;
+	}
+	snprintf(scheme, sizeof(scheme), "%.*s", (int)(colon - x->auth), x->auth);
+	if (zkc_add_auth(x->zk, scheme, colon + 1, auth_done, &a) < 0) {
+		fprintf(stderr, "quorumctl: --auth: %s\n", zkc_error(x->zk));
+		return CTL_EXIT_CONNECT;
+	}
+	while (!a.done)
+		event_base_loop(x->base, EVLOOP_ONCE);
+	if (a.err == ZOK)
+		return 0;
+	if (a.err == ZAUTHFAILED) {
+		/* The identity is not printed: it holds a password. */
+		fprintf(stderr,
+			"quorumctl: --auth: the server refused the %s "
+			"credentials (ZAUTHFAILED; its log says why)\n",
+			scheme);
+		x->lost = 1;
+		return CTL_EXIT_ZK;
+	}
+	return ctl_zk_fail(x, "--auth", a.err);
 }
 
 int ctl_connect(struct ctl *x)
@@ -129,7 +188,7 @@ int ctl_connect(struct ctl *x)
 		event_base_loop(x->base, EVLOOP_ONCE);
 	event_free(timer);
 	if (x->connected)
-		return 0;
+		return ctl_auth(x);
 	if (timed_out)
 		fprintf(stderr, "quorumctl: %s: no session within %d s\n", x->hosts,
 			CTL_CONNECT_TIMEOUT_S);
@@ -180,6 +239,9 @@ static const struct {
     {"getacl", ctl_cmd_getacl, 1}, {"setacl", ctl_cmd_setacl, 1},
     {"watch", ctl_cmd_watch, 1},   {"multi", ctl_cmd_multi, 1},
     {"status", ctl_cmd_status, 0},
+    {"members", ctl_cmd_members, 0},
+    {"leader", ctl_cmd_leader, 0},
+    {"backup", ctl_cmd_backup, 1},
 };
 
 /*
@@ -226,6 +288,7 @@ static int ctl_check_hosts(const char *hosts)
 static const struct option longopts[] = {
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
+    {"auth", required_argument, NULL, 'a'},
     {NULL, 0, NULL, 0},
 };
 
@@ -239,11 +302,17 @@ int main(int argc, char **argv)
 	x.hosts = getenv("QUORUMCTL_SERVER");
 	if (!x.hosts)
 		x.hosts = "127.0.0.1:2181";
+	x.auth = getenv("QUORUMCTL_AUTH");
+	if (x.auth && !*x.auth)
+		x.auth = NULL;
 	/* "+": stop at the command, whose own options follow it. */
 	while ((opt = getopt_long(argc, argv, "+s:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			x.hosts = optarg;
+			break;
+		case 'a':
+			x.auth = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -262,6 +331,12 @@ int main(int argc, char **argv)
 	}
 	if (ctl_check_hosts(x.hosts) < 0)
 		return CTL_EXIT_USAGE;
+	if (x.auth &&
+	    (!strchr(x.auth, ':') || x.auth[0] == ':' || !strchr(x.auth, ':')[1])) {
+		fprintf(stderr, "quorumctl: --auth: expected SCHEME:CREDENTIALS, "
+				"e.g. digest:USER:PASSWORD\n");
+		return CTL_EXIT_USAGE;
+	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, argv[optind]) == 0)
 			break;

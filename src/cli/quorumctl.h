@@ -15,9 +15,11 @@
 #define CTL_EXIT_ZK	   1 /* the server answered with a ZooKeeper error */
 #define CTL_EXIT_USAGE	   2
 #define CTL_EXIT_CONNECT   3 /* no server reachable, session lost */
+#define CTL_EXIT_FILE	   4 /* a local file could not be written */
 
 struct ctl {
 	const char *hosts;
+	const char *auth; /* --auth SCHEME:CREDENTIALS, or NULL */
 	struct event_base *base;
 	struct zkc *zk;
 	int connected;
@@ -55,5 +57,8 @@ int ctl_cmd_setacl(struct ctl *x, int argc, char **argv);
 int ctl_cmd_watch(struct ctl *x, int argc, char **argv);
 int ctl_cmd_multi(struct ctl *x, int argc, char **argv);
 int ctl_cmd_status(struct ctl *x, int argc, char **argv);
+int ctl_cmd_members(struct ctl *x, int argc, char **argv);
+int ctl_cmd_leader(struct ctl *x, int argc, char **argv);
+int ctl_cmd_backup(struct ctl *x, int argc, char **argv);
 
 #endif

@@ -196,6 +196,9 @@ int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 	ret = lock_dir(c, errbuf, errlen);
 	if (ret)
 		goto err_after_alloc;
+	ret = core_cluster_check(c->dir, c->o.cluster_name, errbuf, errlen);
+	if (ret)
+		goto err_after_alloc;
 	if (c->o.n_members > 1 && c->o.cluster_secret && c->o.cluster_secret_len) {
 		/* Passwords hold on every member: derived from the cluster's
 		 * secret, not this dataDir's. */
@@ -267,6 +270,7 @@ void qcore_quiesce(struct qcore *c)
 	if (c->purge_ev)
 		event_del(c->purge_ev);
 	core_snap_stop(c);
+	core_backup_stop(c);
 	/* Flush: the log store commits what is queued and its completions
 	 * apply what that commits (a lone member is its own quorum); what a
 	 * quorum elsewhere has not confirmed fails with ZCLOSING. */

@@ -33,6 +33,8 @@ struct qcore_member {
 	uint32_t weight;  /* weight.N (hierarchical/weighted quorums) */
 	const char *host; /* peer address (name or numeric); borrowed for open */
 	int peer_port;
+	int election_port;  /* for /zookeeper/config's text (0: peer_port + 1) */
+	const char *client; /* "[host:]port" after ';' in server.N, or NULL */
 };
 
 enum qcore_quorum {
@@ -198,6 +200,29 @@ void qcore_stats(const struct qcore *c, struct qcore_stats *out);
  */
 int qcore_snapshot_now(struct qcore *c, char *errbuf, size_t errlen);
 
+/*
+ * Online backup (core_backup.c): a snapshot of the applied tree, in
+ * snapshot.h's format, written by a forked child while writes go on.
+ * done runs once, on the loop, never from inside qcore_backup_start: rc 0
+ * with res->path naming the complete file (res->size bytes, CRC-32C
+ * res->crc) of the tree at res->zxid, or a negative errno with res->msg
+ * (-ECANCELED when the core is quiesced first). res and the file are
+ * borrowed for the call only: the file is removed right after it, so a
+ * caller that wants the bytes opens it inside done. Several backups may
+ * run at once. Returns 0 (*zxid: the backup's zxid) or a negative errno
+ * with errbuf set (done not called then).
+ */
+struct qcore_backup_result {
+	zxid_t zxid;
+	const char *path;
+	uint64_t size;
+	uint32_t crc;
+	const char *msg;
+};
+typedef void (*qcore_backup_fn)(void *arg, int rc, const struct qcore_backup_result *res);
+int qcore_backup_start(struct qcore *c, qcore_backup_fn done, void *arg, zxid_t *zxid,
+		       char *errbuf, size_t errlen);
+
 /* This member's place in the ensemble, for srvr/stat/mntr and quorumctl. */
 enum qcore_role {
 	QCORE_STANDALONE = 1, /* a one-member ensemble */
@@ -205,6 +230,7 @@ enum qcore_role {
 	QCORE_FOLLOWER,
 	QCORE_OBSERVER,
 	QCORE_LOOKING, /* no leader heard for an election timeout: reads only */
+	QCORE_REMOVED, /* reconfigured out of the ensemble: never votes */
 };
 struct qcore_replica {
 	enum qcore_role role;
@@ -218,8 +244,37 @@ struct qcore_replica {
 	uint64_t pending_syncs;
 };
 void qcore_replica(const struct qcore *c, struct qcore_replica *out);
-/* "leader", "follower", "observer", "standalone" or "read-only" (as
- * ZooKeeper's read-only mode names a server without a quorum). */
+/* "leader", "follower", "observer", "standalone", "read-only" (as
+ * ZooKeeper's read-only mode names a server without a quorum) or
+ * "removed". */
 const char *qcore_role_name(enum qcore_role r);
+
+/*
+ * Membership at runtime (core_members.c). The configuration in force is
+ * the consensus engine's (CONFIG log entries, joint consensus); the
+ * leader writes its ZooKeeper text form ("server.N=host:peer:election:
+ * role;client" lines and "version=<hex>", version = the zxid of the
+ * configuration's entry) to /zookeeper/config once it is committed, and
+ * every member keeps a copy in dataDir/zoo.cfg.dynamic for its restarts.
+ *
+ * qcore_reconfig: ZooKeeper's reconfig on the leader. joining and leaving
+ * (comma-separated server specs and ids) change the current list; members
+ * (comma-separated specs), when not empty, replaces it. from_version -1:
+ * no check. Returns ZOK (done runs once /zookeeper/config holds the new
+ * configuration, or with the error), or an error at once (done not called):
+ * ZBADARGUMENTS, ZBADVERSION, ZRECONFIGINPROGRESS (a change under way, or
+ * this server does not lead: ask the leader), ZUNIMPLEMENTED (standalone).
+ * A change that cannot complete (a new member did not catch up) ends in
+ * ZNEWCONFIGNOQUORUM.
+ *
+ * qcore_leader_transfer: hand the leadership to voter `to` (0: the most up
+ * to date). ZOK (done runs once this server no longer leads, or with
+ * ZOPERATIONTIMEOUT when `to` did not take over) or an error at once.
+ * Writes submitted meanwhile wait for the new leader; none fails.
+ */
+int qcore_reconfig(struct qcore *c, const char *joining, const char *leaving,
+		   const char *members, int64_t from_version, qcore_done_fn done,
+		   void *arg);
+int qcore_leader_transfer(struct qcore *c, int64_t to, qcore_done_fn done, void *arg);
 
 #endif

@@ -3,10 +3,11 @@
 # transport), snapshots and purge, recovery, the session clock and the
 # container/TTL reaper.
 noinst_LIBRARIES += libqcore.a
-libqcore_a_SOURCES = src/core/core.c src/core/core.h src/core/core_int.h src/core/core_submit.c \
+libqcore_a_SOURCES = src/core/core.c src/core/core.h src/core/core_int.h src/core/core_format.h src/core/core_submit.c \
 	src/core/core_apply.c src/core/core_repl.c src/core/core_store.c \
-	src/core/core_req.c src/core/core_req.h src/core/core_install.c \
-	src/core/core_recover.c src/core/core_snap.c src/core/core_session.c src/core/core_view.c \
+	src/core/core_req.c src/core/core_req.h src/core/core_install.c src/core/core_members.c \
+	src/core/core_recover.c src/core/core_snap.c src/core/core_backup.c src/core/core_cluster.c \
+	src/core/core_session.c src/core/core_view.c \
 	src/core/storage_sql.c src/core/storage_sql.h \
 	src/core/snapshot.c src/core/snapshot.h src/core/snapshot_codec.c src/core/snapshot_codec.h \
 	src/core/session.c src/core/session.h src/core/session_secret.c \

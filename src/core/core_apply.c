@@ -79,6 +79,16 @@ static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 	}
 	if (e->zxid <= c->applied)
 		return ZOK; /* replayed at start already */
+	if (e->type == CONS_ENTRY_CONFIG) {
+		/* A membership: no txn, but it takes its zxid. */
+		if (!storage_zxid_follows(c->applied, e->zxid))
+			fatalx("apply: zxid 0x%llx does not follow 0x%llx",
+			       (unsigned long long)e->zxid, (unsigned long long)c->applied);
+		core_members_applied(c, e);
+		tree_set_last_zxid(c->tree, e->zxid);
+		c->applied = e->zxid;
+		return ZOK;
+	}
 	if (core_entry_parse(e->data, e->len, &kind, &origin, &reqid)) {
 		if (replay) {
 			snprintf(errbuf, errlen, "log entry 0x%llx: unknown payload",

@@ -43,6 +43,7 @@
 #include "buf.h"
 #include "cons.h"
 #include "core.h"
+#include "core_format.h"
 #include "session.h"
 
 #define CORE_MAX_SUBS 8
@@ -83,14 +84,8 @@ struct qcore_sub {
 
 /* ---- entry payloads ---- */
 
-enum core_entry_kind {
-	CE_TXN = 1, /* header, then a txn_encode() record */
-	CE_NOP = 2, /* header only: a sync's mark, or a void slot (a write the
-		       log lost, see core_store.c) */
-	CE_ERR = 3, /* header, i32 err, i32 n, n x (i32 op, i32 err): a request
-		       forwarded by another member failed its prepare */
-};
-#define CORE_ENTRY_HDR 13 /* u8 kind, u32 origin, u64 reqid (big-endian) */
+/* enum core_entry_kind and CORE_ENTRY_HDR: core_format.h (quorumadm reads
+ * them too). */
 
 /* Write the header at p (CORE_ENTRY_HDR bytes). */
 void core_entry_hdr(uint8_t *p, uint8_t kind, uint32_t origin, uint64_t reqid);
@@ -158,8 +153,9 @@ struct qcore {
 	size_t n_voids, cap_voids;
 
 	/* The pipeline. */
-	zxid_t applied;	     /* newest entry applied (txn or void) */
-	uint64_t next_reqid; /* from the wall clock at start: unique across runs */
+	zxid_t applied;	      /* newest entry applied (txn or void) */
+	zxid_t last_prepared; /* leader: newest txn this core prepared */
+	uint64_t next_reqid;  /* from the wall clock at start: unique across runs */
 	struct qitem *head, **tail;
 	uint64_t outstanding; /* QI_TXN items submitted, not yet back */
 	int draining;
@@ -186,6 +182,7 @@ struct qcore {
 	struct event *snap_ev;
 	char snap_msg[512];
 	size_t snap_msg_len;
+	struct core_backup *backups; /* running online backups (core_backup.c) */
 
 	int64_t last_tick_ms; /* the session clock's previous tick (stall guard) */
 	uint64_t txns;
@@ -194,6 +191,9 @@ struct qcore {
 	/* A snapshot being received from the leader (core_install.c). */
 	int recv_fd;
 	zxid_t recv_zxid;
+
+	/* Membership changes, addresses, /zookeeper/config (core_members.c). */
+	struct core_members *mb;
 
 	/* Sessions expired in this member's view without a leader
 	 * (core_view.c). */
@@ -289,14 +289,20 @@ void core_store_init(struct qcore *c);
 /* Recover the tree from dir: sets tree, prep, snap_zxid, applied and
  * checks the dataDir's format. 0 or a negative errno with errbuf set. */
 int core_recover(struct qcore *c, char *errbuf, size_t errlen);
-/* The dataDir format this build writes, and its check (core_recover.c). */
-#define CORE_DATA_FORMAT 2
+/* The check of the dataDir format this build writes (CORE_DATA_FORMAT,
+ * core_format.h). */
 int core_format_check(const char *dir, char *errbuf, size_t errlen);
 
 /* Start a background snapshot if snap_count transactions went by. */
 void core_snap_maybe(struct qcore *c);
 /* Wait for / stop a running snapshot child (close). */
 void core_snap_stop(struct qcore *c);
+/* dir/CLUSTER (if any) names cluster_name (NULL: "quorumfs")? 0, or
+ * -EINVAL / -EBADMSG with errbuf saying which clusters (core_cluster.c). */
+int core_cluster_check(const char *dir, const char *cluster_name, char *errbuf,
+		       size_t errlen);
+/* Kill running backups; their callbacks hear -ECANCELED (quiesce). */
+void core_backup_stop(struct qcore *c);
 /* Keep snap_retain snapshots and the log they need; delete the rest. */
 void core_purge(struct qcore *c);
 /* With purge_interval_h, purge on that timer instead of after snapshots. */
@@ -309,5 +315,25 @@ int core_session_start(struct qcore *c);
 
 /* Arm the reaper timer. */
 int reaper_start(struct qcore *c);
+
+/* Membership (core_members.c). open: the address book from the options,
+ * before the replica starts; start: once the node runs; free: fails what
+ * is pending (ZCLOSING). The rest are the node's callbacks and hooks. */
+int core_members_open(struct qcore *c);
+int core_members_start(struct qcore *c);
+void core_members_free(struct qcore *c);
+int core_members_snap_config(struct qcore *c, zxid_t zxid, const uint8_t *conf,
+			     uint32_t len);
+int core_members_boot_config(struct qcore *c, const uint8_t **conf, uint32_t *len);
+void core_members_config(struct qcore *c, zxid_t version, int status);
+/* A CONFIG entry is applied (core_apply.c). */
+void core_members_applied(struct qcore *c, const struct cons_entry *e);
+/* The role changed (h_role), the leader became ready, the tick. */
+void core_members_role(struct qcore *c, enum cons_state s);
+void core_members_leader_ready(struct qcore *c);
+void core_members_tick(struct qcore *c);
+/* A snapshot of the applied state at zxid is being written: keep the
+ * configuration as of it beside it. */
+void core_members_snap_taken(struct qcore *c, zxid_t zxid);
 
 #endif

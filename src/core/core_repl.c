@@ -190,6 +190,21 @@ static int h_snap_finish(void *arg, zxid_t zxid)
 	return core_snap_finish(arg, zxid);
 }
 
+static int h_snap_config(void *arg, zxid_t zxid, const uint8_t *conf, uint32_t len)
+{
+	return core_members_snap_config(arg, zxid, conf, len);
+}
+
+static int h_boot_config(void *arg, const uint8_t **conf, uint32_t *len)
+{
+	return core_members_boot_config(arg, conf, len);
+}
+
+static void h_config(void *arg, zxid_t version, int status)
+{
+	core_members_config(arg, version, status);
+}
+
 static void h_role(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader)
 {
 	struct qcore *c = arg;
@@ -207,8 +222,10 @@ static void h_role(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader
 		 s == CONS_LEADER      ? "leader"
 		 : s == CONS_OBSERVER  ? "observer"
 		 : s == CONS_CANDIDATE ? "candidate"
+		 : s == CONS_REMOVED   ? "removed"
 				       : "follower",
 		 epoch, leader);
+	core_members_role(c, s);
 	if ((was_leader && s != CONS_LEADER) || (old_leader && leader != old_leader))
 		/* What the old leader took may or may not commit under the
 		 * next one: its writers hear connection loss, as ZooKeeper's
@@ -256,6 +273,7 @@ static void h_prepare_ready(void *arg, uint32_t epoch)
 
 	c->ready_epoch = epoch;
 	core_leader_became_ready(c);
+	core_members_leader_ready(c);
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -265,6 +283,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (!c->node || c->store_closed)
 		return;
 	cons_node_tick(c->node);
+	core_members_tick(c);
 	if (c->held || c->lq_n || (c->outstanding && c->n_members > 1))
 		core_release(c);
 }
@@ -362,10 +381,18 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 	    .forwarded = h_forwarded,
 	    .prepare_ready = h_prepare_ready,
 	    .read_ready = h_read_ready,
+	    .snap_config = h_snap_config,
+	    .boot_config = h_boot_config,
+	    .config = h_config,
 	};
 	char path[4096], msg[4400];
 	int rc, tick_ms;
 
+	rc = core_members_open(c);
+	if (rc) {
+		snprintf(errbuf, errlen, "qcore_open: out of memory");
+		return rc;
+	}
 	snprintf(path, sizeof(path), "%s/txnlog.db", c->dir);
 	rc = logstore_open(path, c->base, &c->ls, &st, msg, sizeof(msg));
 	if (rc < 0) {
@@ -459,7 +486,9 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 				       : strerror(-rc));
 		return rc;
 	}
-	rc = timers(c, tick_ms);
+	rc = core_members_start(c);
+	if (rc == 0)
+		rc = timers(c, tick_ms);
 	if (rc) {
 		snprintf(errbuf, errlen, "qcore_open: timers: %s", strerror(-rc));
 		return rc;
@@ -496,6 +525,9 @@ void core_repl_stop(struct qcore *c)
 	if (c->lsc)
 		c->store.close(&c->store);
 	c->store_closed = 1;
+	/* A pending reconfig or transfer hears ZCLOSING now, while its
+	 * client can still take the reply. */
+	core_members_free(c);
 }
 
 void core_repl_free(struct qcore *c)
@@ -538,6 +570,8 @@ const char *qcore_role_name(enum qcore_role r)
 		return "follower";
 	case QCORE_OBSERVER:
 		return "observer";
+	case QCORE_REMOVED:
+		return "removed";
 	default:
 		/* No leader heard for an election timeout (or none yet):
 		 * reads are served from the replica, writes refused, which is
@@ -564,6 +598,8 @@ void qcore_replica(const struct qcore *c, struct qcore_replica *out)
 		out->role = QCORE_STANDALONE;
 	else if (c->role == CONS_LEADER)
 		out->role = QCORE_LEADER;
+	else if (c->role == CONS_REMOVED)
+		out->role = QCORE_REMOVED;
 	else if (c->role == CONS_OBSERVER && c->leader)
 		out->role = QCORE_OBSERVER;
 	else if (c->role == CONS_FOLLOWER && c->leader)

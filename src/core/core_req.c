@@ -32,7 +32,9 @@ static void put_zreq(struct buf *b, const struct zreq *r, int depth)
 {
 	buf_put_u32(b, (uint32_t)r->op);
 	put_str(b, r->path);
-	buf_put_bytes(b, r->data, r->data ? r->data_len : -1);
+	/* data_len -1 is a null buffer, 0 an empty one (data may be NULL
+	 * for either): ZooKeeper keeps the difference, so the leader must */
+	buf_put_bytes(b, r->data, r->data_len < 0 ? -1 : r->data_len);
 	put_acl(b, r->acl);
 	buf_put_u32(b, (uint32_t)r->mode);
 	buf_put_u64(b, (uint64_t)r->ttl_ms);
@@ -142,8 +144,8 @@ static void get_zreq(struct core_req *q, struct rd *r, struct zreq *z, int depth
 	z->op = (int32_t)rd_u32(r);
 	z->path = get_str(q, r);
 	z->data = rd_bytes(r, &n, 64 << 20);
-	z->data_len = n < 0 ? 0 : n;
-	if (n < 0)
+	z->data_len = n < 0 ? -1 : n; /* null stays null */
+	if (n <= 0)
 		z->data = NULL;
 	z->acl = get_acl(q, r);
 	z->mode = (int32_t)rd_u32(r);

@@ -232,6 +232,7 @@ static int snap_start(struct qcore *c)
 	c->snap_pid = pid;
 	c->snap_fd = fds[0];
 	c->snap_pending = c->applied;
+	core_members_snap_taken(c, c->applied);
 	c->snap_msg_len = 0;
 	log_debug("snapshot 0x%llx started in pid %d", (unsigned long long)c->applied,
 		  (int)pid);
@@ -274,6 +275,7 @@ int qcore_snapshot_now(struct qcore *c, char *errbuf, size_t errlen)
 			 "rejoins; try again then");
 		return -EAGAIN;
 	}
+	core_members_snap_taken(c, c->applied);
 	ret = snapshot_write(c->tree, c->dir, c->applied, errbuf, errlen);
 	if (ret)
 		return ret;

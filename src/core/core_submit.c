@@ -242,6 +242,7 @@ static int prepare_one(struct qcore *c, uint32_t origin, uint64_t reqid,
 		return ZSYSTEMERROR;
 	}
 	txn_free(txn);
+	c->last_prepared = zxid;
 	if (zxid_out)
 		*zxid_out = zxid;
 	return ZOK;
@@ -276,6 +277,8 @@ static void hold(struct qcore *c, struct qitem *it)
 	c->held++;
 }
 
+static void fail_after_prepared(struct qcore *c, struct qitem *it, int err);
+
 int core_submit(struct qcore *c, int64_t session_id, int32_t cxid, const struct zreq *req,
 		const struct zauth *auth, qcore_done_fn done, void *arg)
 {
@@ -300,12 +303,14 @@ int core_submit(struct qcore *c, int64_t session_id, int32_t cxid, const struct 
 		/* This server leads: prepare here, no copy of the request. */
 		rc = prepare_one(c, c->self, it->reqid, session_id, cxid, req, auth,
 				 &it->res, &it->zxid);
-		if (rc != ZOK) {
-			complete_later(c, it, rc);
-			return 0;
-		}
 		enqueue(c, it);
 		c->outstanding++;
+		/* A failure resting on a change prepared but not yet applied
+		 * waits for it, as in take() (chaos: a cas refused on the
+		 * leader, then another client's sync-then-read there saw the
+		 * version it expected). */
+		if (rc != ZOK)
+			fail_after_prepared(c, it, rc);
 		return 0;
 	}
 	/* A new session (the mount's at start, a client connecting while the
@@ -429,16 +434,18 @@ void core_syncs_applied(struct qcore *c)
  */
 static void fail_after_prepared(struct qcore *c, struct qitem *it, int err)
 {
-	zxid_t next = next_zxid(c);
-
-	if (!next || next - 1 <= c->applied) {
+	/* The newest txn prepared here, not the log's next slot less one: that
+	 * slot may hold an entry the engine wrote itself (a new epoch's first),
+	 * which the core never applies, and the answer would wait for the next
+	 * write (test_core prepare_failure_deferred hung so). */
+	if (!next_zxid(c) || c->last_prepared <= c->applied) {
 		resolve(c, it, err);
 		return;
 	}
 	it->res.err = err;
 	if (!it->res.zxid)
 		it->res.zxid = c->applied;
-	it->zxid = next - 1;
+	it->zxid = c->last_prepared;
 	it->wait_apply = 1;
 	c->n_wait_apply++;
 }

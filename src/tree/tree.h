@@ -54,6 +54,26 @@ struct zstat {
 	int64_t pzxid;
 };
 
+/*
+ * The Stat a client is shown, as ZooKeeper's DataNode.copyStat shows it,
+ * on the wire and in the mount's xattrs alike. Stored, cversion counts the
+ * children created (ZooKeeper's StatPersisted: the sequential counter);
+ * shown, it counts child changes, 2 x creates - children (each child gone
+ * was one create and one delete). The stored owner of a container
+ * (INT64_MIN) or TTL node (0xff in the top byte) is a marker, shown as 0.
+ */
+static inline struct zstat zstat_shown(const struct zstat *s)
+{
+	struct zstat c = *s;
+	const int64_t ttl_mask = (int64_t)0xff00000000000000ULL;
+
+	c.cversion = 2 * s->cversion - s->num_children;
+	if (s->ephemeral_owner == INT64_MIN ||
+	    (s->ephemeral_owner & ttl_mask) == ttl_mask)
+		c.ephemeral_owner = 0;
+	return c;
+}
+
 enum znode_kind {
 	ZNODE_PERSISTENT = 0,
 	ZNODE_EPHEMERAL = 1,

@@ -59,6 +59,9 @@ enum zop {
 	ZOP_ERROR = -1,
 	/* Set a node's child_kind and/or directory mark (user.quorumfs.*). */
 	QOP_SETMETA = 1001,
+	/* quorumfs's own client request: an online backup, streamed in
+	 * chunks (src/zks/zks_backup.c; quorumctl backup). */
+	QOP_BACKUP = 1002,
 };
 
 /* ZooKeeper's CreateMode, as sent in create requests. */

@@ -401,6 +401,8 @@ int jute_request_rec(int32_t op)
 		return JUTE_REC_get_all_children_number_request;
 	case ZOP_ADDWATCH:
 		return JUTE_REC_add_watch_request;
+	case QOP_BACKUP:
+		return JUTE_REC_qfs_backup_request;
 	case ZOP_PING:
 	case ZOP_CLOSESESSION:
 	case ZOP_WHOAMI:
@@ -448,6 +450,8 @@ int jute_response_rec(int32_t op)
 		return JUTE_REC_get_all_children_number_response;
 	case ZOP_WHOAMI:
 		return JUTE_REC_who_am_i_response;
+	case QOP_BACKUP:
+		return JUTE_REC_qfs_backup_response;
 	case ZOP_DELETE:
 	case ZOP_DELETECONTAINER:
 	case ZOP_CHECK:

@@ -196,6 +196,12 @@ struct jute_civec {
 #define JUTE_F_get_ephemerals_request(F)	    F(ustring, prefix_path)
 #define JUTE_F_get_ephemerals_response(F)	    F(strvec, ephemerals)
 #define JUTE_F_who_am_i_response(F)		    F(civec, client_info)
+/* quorumfs's own (QOP_BACKUP, src/zks/zks_backup.c): offset -1 starts a
+ * backup (the reply: its zxid, size and CRC-32C, no data), offset >= 0 reads
+ * up to max_len bytes of it. */
+#define JUTE_F_qfs_backup_request(F) F(long, offset) F(int, max_len)
+#define JUTE_F_qfs_backup_response(F)                                                    \
+	F(long, zxid) F(long, size) F(int, crc) F(buffer, data)
 
 /*
  * Records whose C type is declared elsewhere: X(name, C type).
@@ -252,7 +258,9 @@ struct jute_civec {
 	X(remove_watches_request)                                                        \
 	X(get_ephemerals_request)                                                        \
 	X(get_ephemerals_response)                                                       \
-	X(who_am_i_response)
+	X(who_am_i_response)                                                             \
+	X(qfs_backup_request)                                                            \
+	X(qfs_backup_response)
 
 /* The generated structs. */
 #define JUTE_FIELD_DECL_(type, name) JUTE_CTYPE_##type name;

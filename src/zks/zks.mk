@@ -3,8 +3,8 @@
 noinst_LIBRARIES += libqzks.a
 libqzks_a_SOURCES = src/zks/zks.h src/zks/zks_int.h \
 	src/zks/zks_listen.c src/zks/zks_conn.c src/zks/zks_session.c src/zks/zks_dispatch.c \
-	src/zks/zks_op_read.c src/zks/zks_op_write.c src/zks/zks_op_watch.c src/zks/zks_op_auth.c \
-	src/zks/zks_sasl.c src/zks/zks_watch.c src/zks/zks_4lw.c
+	src/zks/zks_op_read.c src/zks/zks_op_write.c src/zks/zks_op_watch.c src/zks/zks_op_auth.c src/zks/zks_reconfig.c \
+	src/zks/zks_sasl.c src/zks/zks_watch.c src/zks/zks_4lw.c src/zks/zks_backup.c
 libqzks_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_ZKS) $(EVENT_CFLAGS) $(CRYPTO_CFLAGS)
 
 # Protocol tests: a real core on a temporary dataDir and the server on
@@ -27,6 +27,13 @@ tests_compat_zks_serve_LDADD = libqzks.a libqconf.a libqcore.a libqconsio.a libq
 QFS_TESTS += tests/compat/zks_fuzz.sh tests/compat/zkcli.sh tests/compat/kazoo.sh \
 	tests/compat/stall.sh tests/compat/watchlimit.sh tests/compat/secrets.sh \
 	tests/compat/limits_zk.sh tests/fs/limits.sh tests/compat/readonly.sh
+# The Stat clients are shown, field by field against Apache ZooKeeper 3.8.
+QFS_TESTS += tests/compat/stat_zk.sh
+EXTRA_DIST += tests/compat/stat_zk.sh tests/compat/stat_zk.py
+# Null data and the refusal of a client that is ahead, in a 3-member ensemble
+# (tests/cluster/lib.sh, network namespaces).
+QFS_TESTS += tests/compat/ensemble_wire.sh
+EXTRA_DIST += tests/compat/ensemble_wire.sh
 EXTRA_DIST += tests/compat/zkcli.sh tests/compat/kazoo.sh tests/compat/zks_lib.sh \
 	tests/compat/zks_fuzz.sh tests/compat/zks_fuzz.py tests/compat/stall.sh \
 	tests/compat/zks_stall.py tests/compat/watchlimit.sh tests/compat/secrets.sh \

@@ -61,6 +61,7 @@ int zks_conn_unref(struct zks_conn *c)
 		return 0;
 	zauth_free(&c->auth);
 	zks_sasl_free(c->sasl);
+	zks_backup_free(c->backup);
 	free(c);
 	return 1;
 }

@@ -56,6 +56,7 @@ static const struct zks_op zks_ops[] = {
     {ZOP_AUTH, zks_op_auth, "AUTH", 0},
     {ZOP_SASL, zks_op_sasl, "SASL", 0},
     {ZOP_WHOAMI, zks_op_whoami, "WHOA", 0},
+    {QOP_BACKUP, zks_op_backup, "BKUP", 0},
 };
 
 static const struct zks_op *zks_op_find(int32_t type)

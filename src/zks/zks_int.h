@@ -15,6 +15,7 @@
  *   zks_op_auth.c  auth (digest), whoAmI, the peer's ip identity
  *   zks_watch.c    the watch manager fed by qcore_subscribe
  *   zks_4lw.c      the four-letter words
+ *   zks_backup.c   QOP_BACKUP, quorumfs's online backup
  *
  * Everything runs on the daemon's libevent loop; nothing locks.
  *
@@ -45,6 +46,7 @@ struct event;
 struct evconnlistener;
 struct zks_watches;
 struct zks_sasl;
+struct zks_backup;
 
 /* Work one request does before the loop serves others (setWatches). */
 #define ZKS_SLICE_ITEMS 2000
@@ -187,6 +189,7 @@ struct zks_conn {
 	int closing_session; /* closeSession submitted: no Expired event */
 	struct zauth auth;
 	struct zks_sasl *sasl; /* a SASL exchange under way or done, or NULL */
+	struct zks_backup *backup; /* a backup being read (zks_backup.c), or NULL */
 	struct zks_req_queue queue;
 	unsigned n_queued;
 	unsigned n_submitted;
@@ -217,6 +220,15 @@ int zks_conn_accept(struct zk_server *s, int fd, const struct sockaddr *sa, int 
 void zks_conn_close(struct zks_conn *c, const char *reason);
 /* Send what is queued, then close. */
 void zks_conn_drain(struct zks_conn *c);
+/* A stat in a reply: as ZooKeeper shows it (tree.h's zstat_shown), never
+ * as stored. Every reply that carries a stat goes through here. */
+static inline void zks_put_stat(struct buf *b, const struct zstat *st)
+{
+	struct zstat shown = zstat_shown(st);
+
+	jute_put_stat(b, &shown);
+}
+
 /* Append a complete frame (length prefix included) to the socket, bypassing
  * the queue: the ConnectResponse and four-letter-word answers. */
 int zks_conn_write_frame(struct zks_conn *c, const void *p, size_t n);
@@ -304,6 +316,10 @@ int zks_auth_init(struct zks_conn *c);
 /* zks_sasl.c */
 int zks_op_sasl(struct zks_req *r);
 void zks_sasl_free(struct zks_sasl *x);
+
+/* zks_backup.c */
+int zks_op_backup(struct zks_req *r);
+void zks_backup_free(struct zks_backup *b);
 
 /* zks_watch.c */
 struct zks_watches *zks_watches_new(void);

@@ -60,7 +60,7 @@ int zks_op_exists(struct zks_req *r)
 		r->err = ZNONODE;
 		return ZKS_DONE;
 	}
-	jute_put_stat(&r->body, &n->stat);
+	zks_put_stat(&r->body, &n->stat);
 	return ZKS_DONE;
 }
 
@@ -97,7 +97,7 @@ static int zks_get_data(struct zks_req *r, const struct jute_get_data_request *q
 		buf_put_u32(b, 0);
 	else
 		buf_put_bytes(b, n->data, n->stat.data_length);
-	jute_put_stat(b, &n->stat);
+	zks_put_stat(b, &n->stat);
 	return ZOK;
 }
 
@@ -132,7 +132,7 @@ static int zks_get_children(struct zks_req *r, const char *path, int watch, int 
 		buf_put_str(b, names[i]);
 	tree_names_free(names);
 	if (with_stat)
-		jute_put_stat(b, &n->stat);
+		zks_put_stat(b, &n->stat);
 	return ZOK;
 }
 
@@ -196,7 +196,7 @@ int zks_op_get_acl(struct zks_req *r)
 		jute_put_acl(&r->body, &a);
 		free(masked);
 	}
-	jute_put_stat(&r->body, &n->stat);
+	zks_put_stat(&r->body, &n->stat);
 	return ZKS_DONE;
 }
 

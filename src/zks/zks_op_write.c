@@ -12,8 +12,7 @@
  *                          every op is an ErrorResult (ZOK before the failing
  *                          op, its error, ZRUNTIMEINCONSISTENCY after)
  *   sync                   SyncResponse{path} once earlier writes applied
- *   reconfig               ZRECONFIGDISABLED (reconfigEnabled=false, the
- *                          default since 3.5.3, is checked first)
+ *   reconfig               zks_reconfig.c
  *
  * The reply header's zxid is the last applied zxid when the reply is made.
  */
@@ -92,10 +91,10 @@ static void zks_put_op_result(struct buf *b, int32_t type, int32_t err, const ch
 	case ZOP_CREATETTL:
 	case ZOP_CREATECONTAINER:
 		buf_put_str(b, path);
-		jute_put_stat(b, st);
+		zks_put_stat(b, st);
 		break;
 	case ZOP_SETDATA:
-		jute_put_stat(b, st);
+		zks_put_stat(b, st);
 		break;
 	default: /* delete, check: no body */
 		break;
@@ -155,12 +154,12 @@ static void zks_write_done(void *arg, const struct zresult *res)
 		case ZOP_CREATETTL:
 		case ZOP_CREATECONTAINER:
 			buf_put_str(&r->body, res->path);
-			jute_put_stat(&r->body, &res->stat);
+			zks_put_stat(&r->body, &res->stat);
 			break;
 		case ZOP_SETDATA:
 		case ZOP_SETACL:
 		case ZOP_CHECK:
-			jute_put_stat(&r->body, &res->stat);
+			zks_put_stat(&r->body, &res->stat);
 			break;
 		default:
 			break;
@@ -377,12 +376,4 @@ int zks_op_sync(struct zks_req *r)
 		return ZKS_DONE;
 	}
 	return ZKS_PENDING;
-}
-
-int zks_op_reconfig(struct zks_req *r)
-{
-	/* Until the membership issue lands, this server behaves as a
-	 * ZooKeeper with reconfigEnabled=false. */
-	r->err = ZRECONFIGDISABLED;
-	return ZKS_DONE;
 }

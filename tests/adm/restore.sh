@@ -38,7 +38,7 @@ t_check "each restore gets its own identity" test -n "$id1" -a "$id1" != "$id2"
 t_check "no temporary directory left" sh -c "! ls -d '$T'/new.quorumadm-tmp.* 2>/dev/null"
 
 P=$(free_port)
-if ! qfs_start "$T/mnt2" "$T/new" -o "clientPort=$P,clientPortAddress=127.0.0.1"; then
+if ! qfs_start "$T/mnt2" "$T/new" -o "clientPort=$P,clientPortAddress=127.0.0.1,clusterName=restored-1"; then
 	t_fail "a daemon starts on the restored directory"
 	exit 0
 fi

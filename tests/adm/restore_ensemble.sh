@@ -57,16 +57,20 @@ t_check "a write through member 1 (the ensemble has a leader)" \
 for i in 1 2 3; do
 	eval "cp=\$CP$i"
 	wait_until 20 sh -c "$ZK_TREE dump $cp >'$T/s$i.dump' 2>/dev/null && grep -q '^/after ' '$T/s$i.dump'"
-	# Every node as in the file; "/" changed only by the new child.
-	grep -v '^/after \|^/ ' "$T/s$i.dump" >"$T/s$i.old"
-	grep -v '^/ ' "$T/file.dump" >"$T/file.old"
+	# Every node as in the file; "/" changed only by the new child, and
+	# /zookeeper/config now holding the ensemble's member list (its
+	# leader writes it; the file came from a standalone server).
+	grep -v '^/after \|^/ \|^/zookeeper/config ' "$T/s$i.dump" >"$T/s$i.old"
+	grep -v '^/ \|^/zookeeper/config ' "$T/file.dump" >"$T/file.old"
+	t_check "member $i: /zookeeper/config lists the ensemble" \
+		grep -q "^/zookeeper/config $(printf 'server.1=' | od -An -tx1 | tr -d ' \n')" "$T/s$i.dump"
 	root_f=$(sed -n 's/^\/ .* numChildren=\([0-9]*\) .*/\1/p' "$T/file.dump")
 	root_s=$(sed -n 's/^\/ .* numChildren=\([0-9]*\) .*/\1/p' "$T/s$i.dump")
 	if cmp -s "$T/file.old" "$T/s$i.old" && [ "$root_s" = $((root_f + 1)) ]; then
 		t_ok "member $i serves exactly the file's tree (and the new write)"
 	else
 		t_fail "member $i serves exactly the file's tree (and the new write)"
-		diff "$T/file.dump" "$T/s$i.old" | head -6 | sed 's/^/# /'
+		diff "$T/file.old" "$T/s$i.old" | head -6 | sed 's/^/# /'
 	fi
 done
 cz=$(sed -n 's/^\/after .* czxid=\([0-9]*\) .*/\1/p' "$T/s3.dump")

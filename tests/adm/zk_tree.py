@@ -14,8 +14,8 @@
   zk_tree.py logrecs FILE         each record of a ZooKeeper log: its offset
                                   and entry length (to damage it precisely)
   zk_tree.py flip FILE OFFSET     invert the byte at OFFSET (a sure change)
-  zk_tree.py sqlite FILE          a quorumfs snapshot file in dump form, as
-                                  quorumfs serves it (stored cversion/owner)
+  zk_tree.py sqlite FILE          a quorumfs snapshot file in dump form, each
+                                  stat as clients are shown it (copyStat)
 Exit status non-zero on any failure.
 """
 import os
@@ -163,7 +163,15 @@ def sqlite_dump(path):
             acls.append("%s:%s:%d" % (ids[0], ids[1], perms))
         d = "null" if flags & 4 else bytes(data or b"").hex()
         line = [path, d, ",".join(acls)]
-        line += ["%s=%s" % (k, v) for k, v in zip(P, row[4:])]
+        st = dict(zip(P, row[4:]))
+        # What a client is shown (DataNode.copyStat, as the server does):
+        # the stored cversion counts creates, the shown one creates and
+        # deletes; containers and TTL nodes show no owner.
+        st["cversion"] = 2 * st["cversion"] - st["numChildren"]
+        eo = st["ephemeralOwner"]
+        if eo == -2**63 or (eo >> 56) == -1:
+            st["ephemeralOwner"] = 0
+        line += ["%s=%s" % (k, st[k]) for k in P]
         out.append(" ".join(line))
     for line in sorted(out):
         print(line)
@@ -191,15 +199,9 @@ def parse(path):
 
 
 def compare(zk_path, q_path):
-    """Exact, except for two ways quorumfs's server presents a stat that
-    ZooKeeper's DataNode.copyStat translates (not import/export matters,
-    reported to the zks owners): ZooKeeper shows cversion as
-    2 * creates - children and ephemeralOwner 0 for containers and TTL
-    nodes; quorumfs shows the stored values. Each such node is counted and
-    named on a '# quirk' line, never silently."""
+    """Exact: data, ACL and every stat field as clients are shown them."""
     zk, q = parse(zk_path), parse(q_path)
     bad = 0
-    quirks = {"cversion": 0, "ephemeralOwner": 0}
     for p in sorted(set(zk) | set(q)):
         if p not in q or p not in zk:
             print("only in %s: %s" % ("ZooKeeper" if p in zk else "quorumfs", p))
@@ -213,22 +215,9 @@ def compare(zk_path, q_path):
             print("%s: ACL %s vs %s" % (p, za, qa))
             bad += 1
         for k in P:
-            if zs[k] == qs[k]:
-                continue
-            nc = int(qs["numChildren"])
-            if k == "cversion" and int(zs[k]) == 2 * int(qs[k]) - nc:
-                quirks[k] += 1
-                continue
-            if k == "ephemeralOwner" and zs[k] == "0" and (
-                    int(qs[k]) == -2**63 or (int(qs[k]) >> 56) == -1):
-                quirks[k] += 1
-                continue
-            print("%s: %s %s vs %s" % (p, k, zs[k], qs[k]))
-            bad += 1
-    for k, n in quirks.items():
-        if n:
-            print("# quirk: %d nodes show the stored %s (see zk_tree.py compare)"
-                  % (n, k))
+            if zs[k] != qs[k]:
+                print("%s: %s %s vs %s" % (p, k, zs[k], qs[k]))
+                bad += 1
     print("# compared %d nodes, %d differences" % (len(zk), bad))
     return bad == 0
 

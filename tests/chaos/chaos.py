@@ -4,7 +4,9 @@
 Starts an ensemble (quorumfs, or Apache ZooKeeper 3.8 for comparison), one
 member per network namespace (netns.py), runs the workload (workload.py:
 registers and appends through the ZooKeeper protocol) while a seeded nemesis
-kills, pauses and partitions members, then heals everything, waits for the
+kills, pauses and partitions members (the leader alone, a minority, one way,
+a bridge) and, through the LD_PRELOAD shim faultfs.so, slows or fails one
+member's fsync or fills its disk; then heals everything, waits for the
 members to agree and checks the history:
 
   linearizability of the registers (lincheck.py; reads after sync),
@@ -17,10 +19,17 @@ started is stopped, and the namespaces are removed, whatever happens. Every
 wait is bounded.
 
 Usage: chaos.py --system quorumfs|zookeeper [--members 3] [--observers 0]
-                [--seconds 60] [--seed N]
-                [--nemesis kill,pause,partition,isolate-leader,pause-leader]
+                [--seconds 60] [--minutes M] [--seed N] [--readers N]
+                [--nemesis kill,pause,partition,isolate-leader,pause-leader,
+                           oneway,bridge,slow-fsync,fail-fsync,full-disk]
                 [--out DIR] [--quorumfs PATH] [--mutant N]
-Exit status: 0 no anomaly, 1 anomalies (listed), 2 the run itself failed.
+Each run ends with its summary and the anomalies found, each with the seed
+that replays it; the last line is `chaos: N runs, N ops, N faults,
+N anomalies`. --minutes M keeps starting runs (seed, seed+1, ...) for M
+minutes.
+Exit status: 0 no anomaly, 1 anomalies (listed), 2 a run itself failed
+(an ensemble that did not recover, a workload that failed): its history is
+still checked for what can be checked without the members.
 """
 import argparse
 import hashlib
@@ -41,6 +50,8 @@ import lincheck  # noqa: E402
 import netns  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The disk nemeses (quorumfs only: they need faultfs.so preloaded).
+DISK = {"slow-fsync", "fail-fsync", "full-disk"}
 ZK_JAR = "/usr/share/java/zookeeper.jar"
 CLIENT_PORT = 2181
 T0 = time.monotonic()
@@ -85,6 +96,15 @@ class Member:
         self.proc = None
         self.paused = False
         os.makedirs(self.dir, exist_ok=True)
+        self.ctl = os.path.join(self.dir, "fault")
+        self.disk_fault("")
+
+    def disk_fault(self, what):
+        """Start (slow-fsync MS, fail-fsync, enospc) or end ("") a disk
+        fault on this member (faultfs.c reads the file on each write)."""
+        with open(self.ctl + ".tmp", "w") as f:
+            f.write(what)
+        os.rename(self.ctl + ".tmp", self.ctl)
 
     def mode(self):
         for line in four(self.ip, CLIENT_PORT, "srvr").splitlines():
@@ -99,6 +119,11 @@ class Member:
         log = open(os.path.join(self.dir, "server.log"), "a")
         cmd = self.run.net.prefix(self.i) + self.run.system.command(self)
         env = dict(os.environ)
+        if self.run.faultfs:
+            # The disk nemeses: faults switched through self.ctl (faultfs.c).
+            env["LD_PRELOAD"] = self.run.faultfs
+            env["QFS_FAULT_DIR"] = os.path.join(self.dir, "data")
+            env["QFS_FAULT_CTL"] = self.ctl
         if self.run.args.mutant:
             # Honoured only by tests/chaos/quorumfs_mutant, a test build.
             env["QUORUMFS_MUTANT"] = str(self.run.args.mutant)
@@ -229,6 +254,13 @@ class Run:
                        else Quorumfs(args.quorumfs))
         self.faults = []
         self.anomalies = []
+        self.unchecked = 0
+        self.faultfs = None
+        if args.system == "quorumfs" and DISK & set(args.nemesis.split(",")):
+            self.faultfs = os.path.abspath(args.faultfs)
+            if not os.path.exists(self.faultfs):
+                raise RuntimeError("%s is missing (make tests/chaos/faultfs.so)" %
+                                   self.faultfs)
 
     def hosts(self, only=None):
         ms = self.members if only is None else [only]
@@ -280,9 +312,20 @@ class Run:
             time.sleep(secs)
             self.fault("SIGCONT member %d" % m.id)
             m.resume()
-        elif kind in ("partition", "isolate-leader"):
+        elif kind in DISK:
+            m = self.rng.choice(self.members)
+            what = {"slow-fsync": "slow-fsync %d" % self.rng.choice([200, 1000, 3000]),
+                    "fail-fsync": "fail-fsync", "full-disk": "enospc"}[kind]
+            secs = self.rng.uniform(2, 6)
+            self.fault("%s on member %d for %.1f s" % (what, m.id, secs))
+            m.disk_fault(what)
+            time.sleep(secs)
+            self.fault("disk of member %d healed" % m.id)
+            m.disk_fault("")
+        elif kind in ("partition", "isolate-leader", "oneway", "bridge"):
             lead = self.leader()
             shape = ("leader" if kind == "isolate-leader" else
+                     kind if kind in ("oneway", "bridge") else
                      self.rng.choice(["minority", "leader", "bridge", "oneway"]))
             idx = list(range(len(self.members)))
             if shape == "leader" and lead:
@@ -317,6 +360,7 @@ class Run:
     def heal_all(self):
         self.net.heal()
         for m in self.members:
+            m.disk_fault("")
             m.resume()
             if not m.alive():
                 self.fault("restart member %d (final heal)" % m.id)
@@ -361,16 +405,29 @@ class Run:
             zk.stop()
             zk.close()
 
-    def check(self, history_path):
+    def check_history(self, history_path, seconds=None):
+        """The checks that need only the history: linearizability of the
+        registers (each searched at most `seconds`) and the session
+        guarantees."""
         with open(history_path) as f:
             history = [json.loads(line) for line in f if line.strip()]
         with open(history_path) as f:
             ops = lincheck.load(f)
+        t = time.monotonic()
         # The workload creates every register empty (version 0).
-        for key, ok, info in lincheck.check(ops, ""):
-            if not ok:
+        for key, ok, info in lincheck.check(ops, "", seconds):
+            if ok is None:
+                self.unchecked += 1
+                say("linearizability of %s not checked: %s" % (key, info))
+            elif not ok:
                 self.anomalies.append("not linearizable: %s\n%s" % (key, info))
+        say("linearizability checked: %d operations in %.1f s" % (len(ops),
+                                                                 time.monotonic() - t))
         self.anomalies += checkers.sessions(history)
+        return history
+
+    def check(self, history_path, seconds=None):
+        history = self.check_history(history_path, seconds)
         trees = []
         for m in self.members:
             trees.append(self.tree(m))
@@ -396,33 +453,28 @@ class Run:
         self.net.close()
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--system", choices=["quorumfs", "zookeeper"], default="quorumfs")
-    ap.add_argument("--members", type=int, default=3)
-    ap.add_argument("--observers", type=int, default=0)
-    ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--seed", type=int, default=int(time.time()) % 100000)
-    ap.add_argument("--nemesis", default="kill,pause,partition")
-    ap.add_argument("--clients", type=int, default=6)
-    ap.add_argument("--out")
-    ap.add_argument("--mutant", type=int, default=0,
-                    help="plant engine bug N (cons.h) in a quorumfs_mutant build")
-    ap.add_argument("--quorumfs", default=os.path.join(
-        os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")), "quorumfs"))
-    args = ap.parse_args()
+def one_run(args, seed, out):
+    """One seeded run: (status, operations, faults, anomalies). status is 0,
+    1 (anomalies) or 2 (the run itself failed; anomalies already in the
+    history are still reported: a member that aborts on a broken invariant
+    must not hide what its clients saw)."""
     say("chaos: system %s, %d members + %d observers, %g s, seed %d (--seed %d replays "
         "the schedule), nemesis %s" % (args.system, args.members, args.observers,
-                                       args.seconds, args.seed, args.seed, args.nemesis))
+                                       args.seconds, seed, seed, args.nemesis))
+    args.seed = seed
+    args.out = out
     run = Run(args)
     say("output in %s" % run.out)
     hist = os.path.join(run.out, "history.jsonl")
+    readers = args.members + args.observers if args.readers < 0 else args.readers
     rc = 0
+    history = []
     try:
         run.setup()
         wl = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "workload.py"),
                                run.hosts(), hist, "--clients", str(args.clients),
-                               "--seconds", str(args.seconds), "--seed", str(args.seed),
+                               "--readers", str(readers),
+                               "--seconds", str(args.seconds), "--seed", str(seed),
                                "--timeout-ms", str(run.tick_ms * 20)])
         kinds = [k for k in args.nemesis.split(",") if k]
         end = time.monotonic() + args.seconds - 3
@@ -430,25 +482,92 @@ def main():
         while kinds and time.monotonic() < end and wl.poll() is None:
             run.nemesis_step(kinds)
             time.sleep(run.rng.uniform(1, 3))
-        run.heal_all()
-        wl.wait(timeout=args.seconds + 120)
+        try:
+            run.heal_all()
+        finally:
+            try:
+                wl.wait(timeout=args.seconds + 120)
+            except subprocess.TimeoutExpired:
+                wl.kill()
+                wl.wait()
         if wl.returncode != 0:
             raise RuntimeError("the workload failed (status %d)" % wl.returncode)
-        history = run.check(hist)
-        n_ok = sum(1 for d in history if d.get("status") == "ok")
-        n_unk = sum(1 for d in history if d.get("status") == "unknown")
-        say("summary: %d operations (%d ok, %d unknown outcome), %d faults, %d anomalies"
-            % (len(history), n_ok, n_unk, len(run.faults), len(run.anomalies)))
-        for a in run.anomalies:
-            print("ANOMALY: " + a)
-        rc = 1 if run.anomalies else 0
+        history = run.check(hist, args.check_seconds)
     except Exception as e:  # noqa: BLE001 - report, clean up, exit 2
         say("run failed: %r" % e)
         rc = 2
+        if os.path.exists(hist) and not history:
+            say("checking the history alone (no convergence or append checks)")
+            try:
+                history = run.check_history(hist, args.check_seconds)
+            except Exception as e2:  # noqa: BLE001
+                say("the history cannot be checked: %r" % e2)
     finally:
         run.close()
         say("schedule was: " + "; ".join("%.1f %s" % f for f in run.faults))
-    return rc
+    n_ok = sum(1 for d in history if d.get("status") == "ok")
+    n_unk = sum(1 for d in history if d.get("status") == "unknown")
+    say("summary (seed %d): %d operations (%d ok, %d unknown outcome), %d faults, "
+        "%d anomalies%s" % (seed, len(history), n_ok, n_unk, len(run.faults),
+                            len(run.anomalies),
+                            ", %d keys not checked" % run.unchecked if run.unchecked else ""))
+    for a in run.anomalies:
+        print("ANOMALY (seed %d; --seed %d replays): %s" % (seed, seed, a))
+    if run.anomalies:
+        rc = 1
+    return rc, len(history), len(run.faults), len(run.anomalies)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--system", choices=["quorumfs", "zookeeper"], default="quorumfs")
+    ap.add_argument("--members", type=int, default=3)
+    ap.add_argument("--observers", type=int, default=0)
+    ap.add_argument("--seconds", type=float, default=60,
+                    help="workload seconds of each run")
+    ap.add_argument("--minutes", type=float, default=0,
+                    help="keep starting runs (seeds SEED, SEED+1, ...) until this "
+                    "many minutes have passed; 0: one run")
+    ap.add_argument("--seed", type=int, default=int(time.time()) % 100000)
+    ap.add_argument("--nemesis", default="kill,pause,partition")
+    ap.add_argument("--clients", type=int, default=6)
+    ap.add_argument("--readers", type=int, default=-1,
+                    help="sync-then-read clients pinned to one member each "
+                    "(default: one per member)")
+    ap.add_argument("--check-seconds", type=float, default=300,
+                    help="give up the linearizability search of one register after "
+                    "this long (not an anomaly: reported as not checked)")
+    ap.add_argument("--out")
+    ap.add_argument("--mutant", type=int, default=0,
+                    help="plant engine bug N (cons.h) in a quorumfs_mutant build")
+    ap.add_argument("--faultfs", default=os.path.join(
+        os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")),
+        "tests", "chaos", "faultfs.so"), help="the disk nemeses' shim")
+    ap.add_argument("--quorumfs", default=os.path.join(
+        os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")), "quorumfs"))
+    args = ap.parse_args()
+    base = args.out
+    first = args.seed
+    start = time.monotonic()
+    runs = ops = faults = anomalies = 0
+    worst = 0
+    while True:
+        seed = first + runs
+        out = None
+        if base:
+            out = base if not args.minutes else os.path.join(base, "seed-%d" % seed)
+            os.makedirs(out, exist_ok=True)
+        rc, n_ops, n_faults, n_anom = one_run(args, seed, out)
+        runs += 1
+        ops += n_ops
+        faults += n_faults
+        anomalies += n_anom
+        worst = 1 if (rc == 1 or worst == 1) else max(worst, rc)
+        if time.monotonic() - start >= args.minutes * 60:
+            break
+    print("chaos: %d runs, %d ops, %d faults, %d anomalies" % (runs, ops, faults, anomalies),
+          flush=True)
+    return worst
 
 
 if __name__ == "__main__":

@@ -1,17 +1,26 @@
 #!/bin/sh
-# chaos_check.sh - the chaos harness in `make check`: a seeded run against a
-# build with a planted bug (tests/chaos/quorumfs_mutant: sync served by a
-# leader that has not checked it still leads), which the checkers must
-# catch. A checker that
-# cannot catch a real bug proves nothing. The run against this build itself
-# is `make chaos` (longer, and against Apache ZooKeeper too).
+# chaos_check.sh - the chaos harness in `make check`, bounded (about two
+# minutes): a checker that cannot catch a real bug proves nothing, so a
+# build with a planted bug (tests/chaos/quorumfs_mutant, QUORUMFS_MUTANT=11:
+# a leader cut off from its quorum keeps leading and serves sync without a
+# quorum round) runs against a schedule that isolates the leader, with
+# sync-then-read clients pinned to every member; its history must show
+# anomalies (a reader on the cut-off leader reads, after sync, values the
+# majority has written over). The longer run against this build itself is
+# `make chaos` (and `make chaos MINUTES=N`).
+#
+# The control: this build's own quorumfs on the same schedule must show
+# none (QFS_CHAOS_CONTROL=0 skips it). It found, on seed 5, a cas refused
+# on the leader and then another client's sync-then-read there returning
+# the version the cas expected: core_submit answered a failed prepare at
+# once, before the change it rested on was applied (fixed with it).
 #
 # Needs root (network namespaces), iptables and kazoo; each run is bounded.
-# QFS_CHAOS_SECONDS (default 40) and QFS_SEED change the run.
+# QFS_CHAOS_SECONDS (default 15) and QFS_SEED change the run.
 . "$(dirname "$0")/../lib.sh"
 
 chaos=$QFS_SRCDIR/tests/chaos/chaos.py
-secs=${QFS_CHAOS_SECONDS:-40}
+secs=${QFS_CHAOS_SECONDS:-15}
 seed=${QFS_SEED:-$(($(date +%s) % 100000))}
 echo "# seed $seed (QFS_SEED=$seed replays the schedules)"
 if [ "$(id -u)" != 0 ]; then
@@ -28,9 +37,10 @@ run() { # NAME EXPECT(0|1) ARGS...
 	shift 2
 	out=$(mktemp -d /tmp/qfs-chaos-check.XXXXXX)
 	timeout -k 10 $((secs + 240)) /usr/bin/python3 "$chaos" --seconds "$secs" \
-		--seed "$seed" --out "$out" "$@" >"$out/run.log" 2>&1
+		--seed "$seed" --out "$out" --check-seconds 60 "$@" >"$out/run.log" 2>&1
 	rc=$?
-	grep -E 'summary:|ANOMALY|run failed|nemesis:' "$out/run.log" | head -30 | sed 's/^/# /'
+	grep -E 'summary|ANOMALY|run failed|nemesis:|not checked|^chaos:' "$out/run.log" |
+		head -30 | sed 's/^/# /'
 	if [ "$rc" = "$expect" ]; then
 		t_ok "$name"
 	else
@@ -40,10 +50,35 @@ run() { # NAME EXPECT(0|1) ARGS...
 	rm -rf "$out"
 }
 
-# The planted bug (mutant 4 of cons.h: a leader answers a read index
-# without confirming with a quorum that it still leads) shows when the
-# leader is paused past an election or cut off: until it notices, its
-# clients' sync-then-read returns values the majority has written over.
-run "a planted bug (read index without a quorum round) is caught" 1 \
-	--system quorumfs --quorumfs "$QFS_BUILDDIR/tests/chaos/quorumfs_mutant" \
-	--mutant 4 --members 3 --nemesis pause-leader,isolate-leader
+# Two isolations of the leader, 5 to 8 s each, in a 15 s run. A reader
+# on the cut-off leader sometimes hangs from its first sync instead of
+# reading stale values (the sync then took the log path, which needs a
+# quorum even in the mutant), so the mutant gets a second seed before it
+# counts as not caught.
+mutant_run() {
+	run "a planted bug (a cut-off leader serves sync without a quorum) is caught" 1 \
+		--system quorumfs --quorumfs "$QFS_BUILDDIR/tests/chaos/quorumfs_mutant" \
+		--mutant 11 --members 3 --nemesis isolate-leader
+}
+seed0=$seed
+rc=1
+for seed in $seed0 $((seed0 + 1)); do
+	if [ "$seed" != "$seed0" ]; then
+		echo "# not caught with seed $seed0; trying seed $seed"
+	fi
+	# Run in a subshell so only the last attempt prints ok/not ok.
+	out=$(mutant_run)
+	if echo "$out" | grep -q '^ok - '; then
+		rc=0
+		break
+	fi
+done
+echo "$out"
+seed=$seed0
+if [ "${QFS_CHAOS_CONTROL:-1}" = 1 ]; then
+	run "this build on the same schedule shows no anomaly" 0 \
+		--system quorumfs --quorumfs "$QFS_BUILDDIR/quorumfs" --members 3 \
+		--nemesis isolate-leader
+else
+	t_skip "this build on the same schedule shows no anomaly" "QFS_CHAOS_CONTROL=0"
+fi

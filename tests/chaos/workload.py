@@ -13,14 +13,20 @@ and writes what they did, one JSON object per line, to OUT:
 - appends: sequential creates under /chaos/q with a unique payload; the
   line records the payload and the outcome, so lost.py can check after
   healing that every acknowledged append is there exactly once.
+- readers (--readers N): N more clients, reader i connected to member
+  i % members alone, doing nothing but sync-then-read. A client that also
+  writes leaves a member cut off from its quorum at its first write (the
+  write waits, its pings queue behind it, it reconnects elsewhere); a
+  reader stays, so whatever a cut-off member answers after sync is in the
+  history for as long as the cut lasts.
 
 An operation that raises ConnectionLoss, OperationTimeout or SessionExpired
 has an unknown outcome ("status": "unknown"): it may or may not have taken
 effect. BadVersion is a definite failure of a cas. Times come from
 time.monotonic() in this one process, so all clients share a clock.
 
-Usage: workload.py HOSTS OUT [--clients N] [--keys K] [--seconds S]
-                   [--seed N] [--timeout-ms T]
+Usage: workload.py HOSTS OUT [--clients N] [--readers N] [--keys K]
+                   [--seconds S] [--seed N] [--timeout-ms T]
 """
 import argparse
 import json
@@ -58,11 +64,22 @@ def setup(hosts, keys, timeout_s):
     zk.close()
 
 
+def server(zk):
+    """The member this client is connected to now (after the operation: a
+    hint for reading an anomaly, not part of any check)."""
+    try:
+        return zk._connection._socket.getpeername()[0]
+    except Exception:  # noqa: BLE001 - kazoo internals, best effort
+        return None
+
+
 class Client(threading.Thread):
-    def __init__(self, n, args, out, lock, deadline):
+    def __init__(self, n, args, out, lock, deadline, hosts=None, reader=False):
         super().__init__(daemon=True)
         self.n = n
         self.args = args
+        self.hosts = hosts or args.hosts
+        self.reader = reader
         self.out = out
         self.lock = lock
         self.deadline = deadline
@@ -77,7 +94,7 @@ class Client(threading.Thread):
         self.ops += 1
 
     def run(self):
-        zk = KazooClient(hosts=self.args.hosts, timeout=self.args.timeout_ms / 1000.0)
+        zk = KazooClient(hosts=self.hosts, timeout=self.args.timeout_ms / 1000.0)
         try:
             zk.start(timeout=30)
         except Exception as e:  # noqa: BLE001 - any start failure ends the client
@@ -93,8 +110,10 @@ class Client(threading.Thread):
                 time.sleep(0.05)
             if not zk.connected:
                 time.sleep(0.05)
-                if zk.client_id and zk.client_id[0] != session:
-                    session = zk.client_id[0]
+            # A session that expired is replaced by a new one; the session
+            # checks hold per session.
+            if zk.client_id and zk.client_id[0] != session:
+                session = zk.client_id[0]
         try:
             zk.stop()
             zk.close()
@@ -103,6 +122,8 @@ class Client(threading.Thread):
 
     def one(self, zk, session, i):
         r = self.rng.random()
+        if self.reader:
+            r = 0.15 + r * 0.30  # sync-then-read only
         if r < 0.15:
             return self.append(zk, session, i)
         key = "/chaos/r/%d" % self.rng.randrange(self.args.keys)
@@ -147,6 +168,7 @@ class Client(threading.Thread):
             d["result"] = None
             d["error"] = type(e).__name__
         d["ret"] = time.monotonic()
+        d["server"] = server(zk)
         self.record(d)
 
     def append(self, zk, session, i):
@@ -170,6 +192,7 @@ def main():
     ap.add_argument("hosts")
     ap.add_argument("out")
     ap.add_argument("--clients", type=int, default=5)
+    ap.add_argument("--readers", type=int, default=0)
     ap.add_argument("--keys", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--seed", type=int, default=1)
@@ -182,6 +205,10 @@ def main():
     deadline = time.monotonic() + args.seconds
     with open(args.out, "w") as out:
         clients = [Client(n, args, out, lock, deadline) for n in range(args.clients)]
+        members = args.hosts.split(",")
+        clients += [Client(args.clients + n, args, out, lock, deadline,
+                           hosts=members[n % len(members)], reader=True)
+                    for n in range(args.readers)]
         for c in clients:
             c.start()
         for c in clients:

@@ -62,6 +62,11 @@ qc_heal "$F"
 t_check "healed, member $F catches up" wait_until 60 sh -c "[ \$(ls '$MF/s' | wc -l) -eq $((NEW + 40)) ]"
 echo "# caught up $((($(date +%s%N) - T0) / 1000000)) ms after healing"
 t_check "all three converge" qc_wait_converged 60
+# The tree is there before the replay of its difference on the mount is
+# done (a loaded machine: seconds): wait for the last of it rather than a
+# fixed time, then a moment for anything extra to show.
+wait_until 60 sh -c "[ \$(grep -c '^CREATE[A-Z,]* n' '$T/w') -ge $NEW ] &&
+	[ \$(grep -c '^CLOSE_WRITE[A-Z,]* k1' '$T/w') -ge 10 ] && [ \$(grep -c '^DELETE[A-Z,]* k0' '$T/w') -ge 10 ]"
 sleep 0.5
 kill "$WP" 2>/dev/null
 grep -iE "snapshot|install" "$(qc_get QC_DATA "$F").log" | tail -3 | sed 's/^/# member log: /'

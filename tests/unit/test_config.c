@@ -176,6 +176,64 @@ static void test_myid_file(void)
 	rmdir(dir);
 }
 
+/* dataDir/zoo.cfg.dynamic (written by a reconfig) replaces zoo.cfg's
+ * server lines at start; dynamicConfigFile does before it exists. */
+static void test_dynamic(void)
+{
+	struct qfs_config c;
+	char err[256] = "", dir[] = "/tmp/qfs-dyn.XXXXXX", path[96], side[96], opt[256];
+	FILE *f;
+
+	TAP_ASSERT(mkdtemp(dir));
+	snprintf(side, sizeof(side), "%s/side.cfg", dir);
+	f = fopen(side, "w");
+	TAP_ASSERT(f);
+	fputs("server.1=a:1:2;3\nserver.2=b:1:2:observer;3\nversion=0\n", f);
+	fclose(f);
+	config_init(&c);
+	snprintf(opt, sizeof(opt),
+		 "dataDir=%s,myid=1,server.1=x:1:2,reconfigEnabled=true,dynamicConfigFile=%s",
+		 dir, side);
+	TAP_EQ(config_apply_opts(&c, opt, err, sizeof(err)), 0);
+	TAP_EQ(c.reconfig_enabled, 1);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
+	TAP_EQ(c.n_servers, 2); /* dynamicConfigFile's */
+	TAP_STREQ(c.servers[0].host, "a");
+	TAP_EQ(c.servers[1].observer, 1);
+	config_free(&c);
+
+	snprintf(path, sizeof(path), "%s/zoo.cfg.dynamic", dir);
+	f = fopen(path, "w");
+	TAP_ASSERT(f);
+	fputs("server.1=a:1:2:participant;127.0.0.1:3\nserver.2=b:1:2:participant;3\n"
+	      "server.4=d:5:6:participant;127.0.0.1:7\nversion=100000004\n",
+	      f);
+	fclose(f);
+	config_init(&c);
+	TAP_EQ(config_apply_opts(&c, opt, err, sizeof(err)), 0);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
+	TAP_EQ(c.n_servers, 3); /* zoo.cfg.dynamic wins */
+	TAP_EQ(c.servers[1].observer, 0);
+	TAP_EQ(c.servers[2].id, 4);
+	TAP_EQ(c.servers[2].peer_port, 5);
+	TAP_STREQ(c.servers_from, path);
+	config_free(&c);
+
+	/* A bad line there stops the start, naming the file and line. */
+	f = fopen(path, "w");
+	TAP_ASSERT(f);
+	fputs("server.1=a:1:2\nserver.2=b:x:2\n", f);
+	fclose(f);
+	config_init(&c);
+	TAP_EQ(config_apply_opts(&c, opt, err, sizeof(err)), 0);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), -EINVAL);
+	TAP_ASSERT(strstr(err, "zoo.cfg.dynamic:2"));
+	config_free(&c);
+	unlink(path);
+	unlink(side);
+	rmdir(dir);
+}
+
 static const struct tap_case cases[] = {
 	{"zoo_cfg", test_zoo_cfg},
 	{"overrides_and_fuse_opts", test_overrides_and_fuse_opts},
@@ -183,6 +241,7 @@ static const struct tap_case cases[] = {
 	{"unknown_key_is_kept", test_unknown_key_is_kept},
 	{"myid_file", test_myid_file},
 	{"secrets", test_secrets},
+	{"dynamic", test_dynamic},
 };
 
 TAP_MAIN(cases)

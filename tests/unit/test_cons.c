@@ -235,7 +235,7 @@ static void follower_acks(int mutant)
 /*
  * A commit learned after the last batch (the leader's next heartbeat) is
  * written alone at the next tick, when nothing else is being written:
- * otherwise a restart would recover one batch behind. Mutant 11 does not.
+ * otherwise a restart would recover one batch behind. Mutant 12 does not.
  */
 static void watermark_mark(int mutant)
 {
@@ -280,7 +280,7 @@ static void test_watermark_mark(void)
 
 static void test_watermark_mark_mutant(void)
 {
-	watermark_mark(11);
+	watermark_mark(12);
 }
 
 /*
@@ -1998,7 +1998,7 @@ static const struct tap_case cases[] = {
     {"cons mutant 5 applies past the watermark at restart", test_boot_watermark_mutant},
     {"cons a commit learned after the last batch is written alone at a tick",
      test_watermark_mark},
-    {"cons mutant 11 leaves the watermark a batch behind", test_watermark_mark_mutant},
+    {"cons mutant 12 leaves the watermark a batch behind", test_watermark_mark_mutant},
     {"cons a follower whose leader's connection closed stands at once", test_peer_down},
     {"cons regression: read index ids do not repeat across restarts",
      test_read_index_ids_fresh},

@@ -491,6 +491,7 @@ static void test_snapshot_install_raises_the_difference(void)
 	struct heard h = {0};
 	uint8_t buf[4096];
 	uint64_t total, off;
+	int same_keep;
 	zxid_t z;
 
 	tc_init(&a);
@@ -505,6 +506,8 @@ static void test_snapshot_install_raises_the_difference(void)
 	TAP_EQ(tc_create(&a, "/new", "n", ZCM_PERSISTENT), ZOK);
 	TAP_EQ(tc_create(&a, "/new/sub", "s", ZCM_PERSISTENT), ZOK);
 	TAP_EQ(qcore_snapshot_now(a.c, a.err, sizeof(a.err)), 0);
+	same_keep = tree_lookup(qcore_tree(a.c), "/keep")->stat.czxid ==
+		    tree_lookup(qcore_tree(b.c), "/keep")->stat.czxid;
 	TAP_EQ(qcore_subscribe(b.c, hear, &h), 0);
 	TAP_EQ(core_snap_open(a.c, &z, &total), 0);
 	TAP_ASSERT(total > 0);
@@ -519,8 +522,16 @@ static void test_snapshot_install_raises_the_difference(void)
 	TAP_EQ(core_snap_finish(b.c, z), 0);
 	TAP_EQ(tree_last_zxid(qcore_tree(b.c)), z);
 	TAP_EQ(tc_digest(&b), tc_digest(&a));
-	/* /keep is the same node in both (same czxid, same data): no event. */
-	TAP_ASSERT(!heard(&h, "D /keep") && !heard(&h, "W /keep"));
+	/* /keep is the same node in both when it has the same czxid: no
+	 * event then. Each core elects itself, and on a loaded machine one
+	 * may need a second election (epoch 2, another czxid): then /keep was
+	 * replaced, and the watchers hear exactly that. */
+	if (same_keep) {
+		TAP_ASSERT(!heard(&h, "D /keep") && !heard(&h, "W /keep"));
+	} else {
+		printf("# the cores' epochs differ: /keep was replaced\n");
+		TAP_ASSERT(heard(&h, "D /keep") && heard(&h, "C /keep"));
+	}
 	TAP_ASSERT(heard(&h, "D /gone/child"));
 	TAP_ASSERT(heard(&h, "D /gone"));
 	TAP_ASSERT(heard(&h, "C /new"));

@@ -1,0 +1,328 @@
+/*
+ * quorumctl_members.c - `members list|add|remove|promote|demote` and
+ * `leader transfer`: the ensemble's membership, for people, over
+ * ZooKeeper's reconfig request (zks_reconfig.c).
+ *
+ * list reads /zookeeper/config from any server. The changes go to the
+ * leader (found with the srvr four-letter word among the -s servers: a
+ * reconfig is refused elsewhere) as the superuser, whose credentials come
+ * from --auth or $QUORUMCTL_AUTH ("digest:super:PASSWORD", as zkCli's addauth).
+ * promote/demote re-send the member's line with the other role; leader
+ * transfer is quorumfs's extension of reconfig.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "quorumctl.h"
+#include "txn.h"
+#include "zerr.h"
+
+#define CFG_PATH "/zookeeper/config"
+
+/* The mode srvr reports for host:port ("leader", ...) into mode. */
+static int srvr_mode(const char *hostport, char *mode, size_t len)
+{
+	struct addrinfo hints = {0}, *res = NULL;
+	struct timeval tv = {3, 0};
+	char host[256], buf[8192], *colon, *p;
+	size_t got = 0;
+	ssize_t n;
+	int fd, rc = -EHOSTUNREACH;
+
+	snprintf(host, sizeof(host), "%s", hostport);
+	colon = strrchr(host, ':');
+	if (!colon)
+		return -EINVAL;
+	*colon = 0;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, colon + 1, &hints, &res))
+		return -EHOSTUNREACH;
+	fd = socket(res->ai_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		goto out_free_addr;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, res->ai_addr, res->ai_addrlen) || write(fd, "srvr", 4) != 4)
+		goto out_close;
+	while (got < sizeof(buf) - 1 &&
+	       (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = 0;
+	p = strstr(buf, "Mode: ");
+	if (p) {
+		snprintf(mode, len, "%.*s", (int)strcspn(p + 6, "\r\n"), p + 6);
+		rc = 0;
+	}
+out_close:
+	close(fd);
+out_free_addr:
+	freeaddrinfo(res);
+	return rc;
+}
+
+/* Point x at the leader among its servers (x->hosts is rewritten). */
+static int find_leader(struct ctl *x, char *buf, size_t len)
+{
+	char list[4096], *save = NULL, *h, mode[64];
+
+	snprintf(list, sizeof(list), "%s", x->hosts);
+	for (h = strtok_r(list, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
+		if (!strchr(h, ':')) {
+			snprintf(buf, len, "%s:2181", h);
+		} else
+			snprintf(buf, len, "%s", h);
+		if (srvr_mode(buf, mode, sizeof(mode)) == 0 && !strcmp(mode, "leader")) {
+			x->hosts = buf;
+			return 0;
+		}
+	}
+	fprintf(stderr, "quorumctl: no leader among %s (give every server with -s)\n",
+		x->hosts);
+	return CTL_EXIT_CONNECT;
+}
+
+struct text {
+	char s[65536];
+	int64_t version;
+};
+
+static void keep_data(struct ctl *x, const struct zkc_reply *r, void *arg)
+{
+	struct text *t = arg;
+	int32_t n;
+
+	if (r->err != ZOK)
+		return;
+	n = r->body.get_data_response.data.len;
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(t->s))
+		n = sizeof(t->s) - 1;
+	memcpy(t->s, r->body.get_data_response.data.data, (size_t)n);
+	t->s[n] = 0;
+}
+
+static int get_config(struct ctl *x, struct text *t)
+{
+	struct jute_get_data_request q = {.path = (char *)CFG_PATH};
+	int err;
+
+	t->s[0] = 0;
+	err = ctl_call(x, ZOP_GETDATA, &q, keep_data, t);
+	return err ? ctl_zk_fail(x, CFG_PATH, err) : 0;
+}
+
+/* The config as a table; ZooKeeper's text stays in the last column. */
+static void print_config(const char *s)
+{
+	const char *p = s;
+
+	printf("%-4s %-12s %-28s %s\n", "ID", "ROLE", "PEER:ELECTION", "CLIENT");
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		char line[1024], *eq, *semi, *role;
+		int id;
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+		if (!strncmp(line, "version=", 8)) {
+			printf("version %s\n", line + 8);
+			continue;
+		}
+		if (sscanf(line, "server.%d=", &id) != 1 || !(eq = strchr(line, '=')))
+			continue;
+		semi = strchr(eq, ';');
+		if (semi)
+			*semi++ = 0;
+		role = strrchr(eq + 1, ':');
+		if (role &&
+		    (!strcmp(role + 1, "observer") || !strcmp(role + 1, "participant")))
+			*role++ = 0;
+		else
+			role = (char *)"participant";
+		printf("%-4d %-12s %-28s %s\n", id, role, eq + 1, semi ? semi : "-");
+	}
+}
+
+static void print_reply(struct ctl *x, const struct zkc_reply *r, void *arg)
+{
+	struct text t;
+
+	if (r->err != ZOK)
+		return;
+	keep_data(x, r, &t);
+	print_config(t.s);
+}
+
+static int reconfig(struct ctl *x, const char *joining, const char *leaving,
+		    const char *members)
+{
+	struct jute_reconfig_request q = {0};
+	int err;
+
+	q.joining_servers = (char *)joining;
+	q.leaving_servers = (char *)leaving;
+	q.new_members = (char *)members;
+	q.cur_config_id = -1;
+	err = ctl_call(x, ZOP_RECONFIG, &q, print_reply, NULL);
+	if (err == ZNOAUTH)
+		fprintf(stderr, "quorumctl: reconfig needs the superuser: set "
+				"QUORUMCTL_AUTH=digest:super:PASSWORD\n");
+	return err ? ctl_zk_fail(x, "reconfig", err) : CTL_EXIT_OK;
+}
+
+/* Member id's line in the config text, with its role set to role. */
+static int line_with_role(const char *s, long id, const char *role, char *out, size_t len)
+{
+	char want[32], line[1024], *semi, *r;
+	const char *p;
+
+	snprintf(want, sizeof(want), "server.%ld=", id);
+	p = strstr(s, want);
+	if (!p || (p != s && p[-1] != '\n'))
+		return -ENOENT;
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+	semi = strchr(line, ';');
+	if (semi)
+		*semi++ = 0;
+	r = strrchr(line, ':');
+	if (r && (!strcmp(r + 1, "observer") || !strcmp(r + 1, "participant")))
+		*r = 0;
+	snprintf(out, len, "%s:%s%s%s", line, role, semi ? ";" : "", semi ? semi : "");
+	return 0;
+}
+
+static int usage_members(void)
+{
+	fprintf(stderr, "usage: quorumctl members list\n"
+			"       quorumctl members add "
+			"server.N=HOST:PEER:ELECTION[:ROLE][;[HOST:]PORT]\n"
+			"       quorumctl members remove N...\n"
+			"       quorumctl members promote|demote N\n");
+	return CTL_EXIT_USAGE;
+}
+
+int ctl_cmd_members(struct ctl *x, int argc, char **argv)
+{
+	char leader[300], spec[1200], ids[1024] = "";
+	struct text *t;
+	const char *sub;
+	int rc;
+
+	if (argc < 2)
+		return usage_members();
+	sub = argv[1];
+	if (!strcmp(sub, "list")) {
+		if (argc != 2)
+			return usage_members();
+		rc = ctl_connect(x);
+		if (rc)
+			return rc;
+		t = malloc(sizeof(*t));
+		if (!t)
+			return CTL_EXIT_CONNECT;
+		rc = get_config(x, t);
+		if (!rc && !t->s[0])
+			printf("(no configuration: a standalone server)\n");
+		else if (!rc)
+			print_config(t->s);
+		free(t);
+		return rc;
+	}
+	if (!strcmp(sub, "add") || !strcmp(sub, "remove")) {
+		if (argc < 3)
+			return usage_members();
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(sub, "remove")) {
+				char *end;
+				long id = strtol(argv[i], &end, 10);
+
+				if (*end || id < 1 || id > 255) {
+					fprintf(
+					    stderr,
+					    "quorumctl: members remove: bad id '%s'\n",
+					    argv[i]);
+					return CTL_EXIT_USAGE;
+				}
+			}
+			if (strlen(ids) + strlen(argv[i]) + 2 > sizeof(ids))
+				return usage_members();
+			if (*ids)
+				strcat(ids, ",");
+			strcat(ids, argv[i]);
+		}
+		if ((rc = find_leader(x, leader, sizeof(leader))) ||
+		    (rc = ctl_connect(x)))
+			return rc;
+		return !strcmp(sub, "add") ? reconfig(x, ids, NULL, NULL)
+					   : reconfig(x, NULL, ids, NULL);
+	}
+	if (!strcmp(sub, "promote") || !strcmp(sub, "demote")) {
+		char *end;
+		long id;
+
+		if (argc != 3)
+			return usage_members();
+		id = strtol(argv[2], &end, 10);
+		if (*end || id < 1 || id > 255)
+			return usage_members();
+		if ((rc = find_leader(x, leader, sizeof(leader))) ||
+		    (rc = ctl_connect(x)))
+			return rc;
+		t = malloc(sizeof(*t));
+		if (!t)
+			return CTL_EXIT_CONNECT;
+		rc = get_config(x, t);
+		if (!rc &&
+		    line_with_role(t->s, id,
+				   !strcmp(sub, "promote") ? "participant" : "observer",
+				   spec, sizeof(spec))) {
+			fprintf(stderr, "quorumctl: server.%ld is not a member\n", id);
+			rc = CTL_EXIT_ZK;
+		}
+		free(t);
+		return rc ? rc : reconfig(x, spec, NULL, NULL);
+	}
+	return usage_members();
+}
+
+int ctl_cmd_leader(struct ctl *x, int argc, char **argv)
+{
+	char leader[300], members[64], *end;
+	long to;
+	int rc;
+
+	if (argc != 3 || strcmp(argv[1], "transfer")) {
+		fprintf(stderr, "usage: quorumctl leader transfer N   (0: the most up to "
+				"date voter)\n");
+		return CTL_EXIT_USAGE;
+	}
+	to = strtol(argv[2], &end, 10);
+	if (*end || to < 0 || to > 255) {
+		fprintf(stderr, "quorumctl: leader transfer: bad id '%s'\n", argv[2]);
+		return CTL_EXIT_USAGE;
+	}
+	if ((rc = find_leader(x, leader, sizeof(leader))) || (rc = ctl_connect(x)))
+		return rc;
+	snprintf(members, sizeof(members), "quorumfs:leader.transfer=%ld", to);
+	{
+		struct jute_reconfig_request q = {0};
+		int err;
+
+		q.new_members = members;
+		q.cur_config_id = -1;
+		err = ctl_call(x, ZOP_RECONFIG, &q, NULL, NULL);
+		if (err)
+			return ctl_zk_fail(x, "leader transfer", err);
+	}
+	printf("leadership handed over by %s\n", leader);
+	return CTL_EXIT_OK;
+}

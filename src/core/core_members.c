@@ -1,0 +1,1005 @@
+/*
+ * core_members.c - the daemon's side of membership changes: ZooKeeper's
+ * reconfig and leadership transfer handed to the consensus engine
+ * (cons_node_reconfig, cons_node_transfer), the engine's configuration
+ * kept with snapshots (snap_config/boot_config), the address book of the
+ * members (the engine knows ids and roles only), /zookeeper/config and
+ * dataDir/zoo.cfg.dynamic.
+ *
+ * WHERE ADDRESSES LIVE. A configuration entry in the log names ids, roles,
+ * groups and weights; addresses travel in /zookeeper/config, which the
+ * leader writes (an ordinary setData as the server) once the engine reports
+ * the configuration committed. So a follower learns a new member's address
+ * one write after the change. Until then it accepts that member's
+ * connections (an accept-only transport peer, declared when the CONFIG
+ * entry is applied): a new member is started with a zoo.cfg naming every
+ * member and dials them itself. The leader has the address from the
+ * request and dials the new member at once (it must replicate to it while
+ * it catches up as a learner).
+ *
+ * RESTARTS. The engine's configuration as of each snapshot is stored next
+ * to it (SNAPSHOT.conf, written durably before the snapshot counts); later
+ * CONFIG entries come back from the log. dataDir/zoo.cfg.dynamic (the text
+ * of /zookeeper/config, rewritten whenever it changes) gives config.c the
+ * server lines, hence the addresses, on the next start; the engine's
+ * membership is the authority and a disagreement is logged at start.
+ *
+ * OWNERSHIP: struct core_members belongs to struct qcore (c->mb), freed by
+ * core_members_free; a pending reconfig or transfer owns nothing but its
+ * callback, which runs exactly once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cons_node.h"
+#include "core_int.h"
+#include "log.h"
+#include "snapshot.h"
+#include "transport.h"
+#include "zerr.h"
+
+#define CFG_PATH "/zookeeper/config"
+
+struct core_addr {
+	uint32_t id;
+	char host[256];
+	int peer_port, election_port;
+	char client[300]; /* "host:port", or "" */
+	int declared;	  /* given to the transport (with host, or accept-only) */
+	int dialled;	  /* given with its address */
+};
+
+struct core_members {
+	struct core_addr a[2 * CONS_MAX_MEMBERS];
+	unsigned n;
+	/* The newest CONFIG payload applied (len 0: the static one). */
+	uint8_t conf[CONS_MEMBERSHIP_MAX];
+	uint32_t conf_len;
+	uint8_t boot[CONS_MEMBERSHIP_MAX];
+	uint32_t boot_len;
+	/* A reconfig this leader runs: done once /zookeeper/config shows it. */
+	int rc_active, rc_committed, rc_writing;
+	zxid_t rc_version;
+	qcore_done_fn rc_done;
+	void *rc_arg;
+	/* Adding a member waits for a background snapshot first (the new
+	 * member must start from one): the change, owned, started by the
+	 * tick once the snapshot is on disk. */
+	struct cons_membership *rc_to;
+	zxid_t rc_from;
+	int64_t rc_deadline;
+	/* A transfer this leader runs. */
+	int tr_active;
+	int64_t tr_deadline;
+	qcore_done_fn tr_done;
+	void *tr_arg;
+	/* Removed since (ms): said once it lasts, since a new member is
+	 * "removed" for a moment, between the snapshot it starts from (taken
+	 * before it was added) and the joint configuration after it. */
+	int64_t removed_since;
+	struct event *write_ev; /* the leader checks /zookeeper/config */
+	int writing;		/* a setData of /zookeeper/config in flight */
+	int removed_said;
+};
+
+static int start_change(struct qcore *c, const struct cons_membership *to, zxid_t from);
+
+static struct core_addr *addr_find(struct core_members *mb, uint32_t id)
+{
+	for (unsigned i = 0; i < mb->n; i++)
+		if (mb->a[i].id == id)
+			return &mb->a[i];
+	return NULL;
+}
+
+static struct core_addr *addr_get(struct core_members *mb, uint32_t id)
+{
+	struct core_addr *a = addr_find(mb, id);
+
+	if (a || mb->n == sizeof(mb->a) / sizeof(mb->a[0]))
+		return a;
+	a = &mb->a[mb->n++];
+	memset(a, 0, sizeof(*a));
+	a->id = id;
+	return a;
+}
+
+/* Tell the transport about server id: dial it when its address is known,
+ * else accept its connections. */
+static void declare_peer(struct qcore *c, struct core_addr *a)
+{
+	int rc;
+
+	if (!c->tpt || a->id == c->self || a->dialled)
+		return;
+	if (a->host[0] && !a->declared) {
+		rc = transport_add_peer(c->tpt, a->id, a->host, (uint16_t)a->peer_port);
+		if (rc == 0 || rc == -EEXIST) {
+			a->declared = a->dialled = 1;
+			if (rc == 0)
+				log_info("members: server.%u at %s:%d", a->id, a->host,
+					 a->peer_port);
+		} else
+			log_warnx("members: server.%u=%s:%d: %s", a->id, a->host,
+				  a->peer_port, strerror(-rc));
+	} else if (!a->declared) {
+		rc = transport_add_peer(c->tpt, a->id, NULL, 0);
+		if (rc == 0 || rc == -EEXIST)
+			a->declared = 1;
+		if (rc == 0)
+			log_info("members: server.%u: address not known yet, accepting "
+				 "its connections",
+				 a->id);
+	}
+}
+
+/* ---- the text form ---- */
+
+/*
+ * Parse one server spec, "server.N=host:peer:election[:role][;[host:]port]"
+ * (ZooKeeper's; "N=..." is taken too), into *out and *observer.
+ * Returns 0 or -EINVAL.
+ */
+static int parse_spec(const char *s, struct core_addr *out, int *observer)
+{
+	char buf[1024], *eq, *semi, *p, *f[4];
+	int nf = 0;
+	long v;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return -EINVAL;
+	p = buf + strlen(buf);
+	while (p > buf && (p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\r'))
+		*--p = 0;
+	eq = strchr(buf, '=');
+	if (!eq)
+		return -EINVAL;
+	*eq = 0;
+	p = buf;
+	if (!strncmp(p, "server.", 7))
+		p += 7;
+	v = strtol(p, &semi, 10);
+	if (semi == p || *semi || v < 1 || v > 255)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->id = (uint32_t)v;
+	*observer = 0;
+	p = eq + 1;
+	semi = strchr(p, ';');
+	if (semi) {
+		*semi = 0;
+		snprintf(out->client, sizeof(out->client), "%s", semi + 1);
+	}
+	/* host may be [v6]: split on the colons after it. */
+	f[nf++] = p;
+	if (*p == '[') {
+		p = strchr(p, ']');
+		if (!p)
+			return -EINVAL;
+	}
+	while ((p = strchr(p, ':')) && nf < 4) {
+		*p++ = 0;
+		f[nf++] = p;
+	}
+	if (nf < 3)
+		return -EINVAL;
+	snprintf(out->host, sizeof(out->host), "%s", f[0]);
+	out->peer_port = atoi(f[1]);
+	out->election_port = atoi(f[2]);
+	if (!out->host[0] || out->peer_port <= 0 || out->peer_port > 65535 ||
+	    out->election_port <= 0 || out->election_port > 65535)
+		return -EINVAL;
+	if (nf == 4) {
+		if (!strcmp(f[3], "observer"))
+			*observer = 1;
+		else if (strcmp(f[3], "participant"))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* The text of membership m (non-joint) in ZooKeeper's form, into buf.
+ * Returns its length, or -ENOENT when a member's address is unknown. */
+static int render(struct core_members *mb, const struct cons_membership *m, char *buf,
+		  size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < m->n; i++) {
+		const struct core_addr *a = addr_find(mb, m->m[i].id);
+		int k;
+
+		if (!a || !a->host[0])
+			return -ENOENT;
+		k = snprintf(buf + off, len - off, "server.%u=%s:%d:%d:%s%s%s\n", a->id,
+			     a->host, a->peer_port, a->election_port,
+			     m->m[i].observer ? "observer" : "participant",
+			     a->client[0] ? ";" : "", a->client);
+		if (k < 0 || (size_t)k >= len - off)
+			return -ENOSPC;
+		off += (size_t)k;
+	}
+	off += (size_t)snprintf(buf + off, len - off, "version=%llx",
+				(unsigned long long)m->version);
+	return off >= len ? -ENOSPC : (int)off;
+}
+
+/* Learn the addresses in a /zookeeper/config text. */
+static void learn_text(struct qcore *c, const char *text, size_t len)
+{
+	struct core_members *mb = c->mb;
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+		char line[1024];
+		struct core_addr x, *a;
+		int obs;
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		p += n + 1;
+		if (strncmp(line, "server.", 7) || parse_spec(line, &x, &obs))
+			continue;
+		a = addr_get(mb, x.id);
+		if (!a)
+			continue;
+		if (strcmp(a->host, x.host) || a->peer_port != x.peer_port) {
+			if (a->dialled)
+				log_warnx(
+				    "members: server.%u moved to %s:%d: this server "
+				    "dials the new address after a restart",
+				    x.id, x.host, x.peer_port);
+			else {
+				snprintf(a->host, sizeof(a->host), "%s", x.host);
+				a->peer_port = x.peer_port;
+			}
+		}
+		a->election_port = x.election_port;
+		snprintf(a->client, sizeof(a->client), "%s", x.client);
+		declare_peer(c, a);
+	}
+}
+
+/* dataDir/zoo.cfg.dynamic := text (durably: tmp, fsync, rename). */
+static void write_dynamic(struct qcore *c, const char *text, size_t len)
+{
+	char path[4096], tmp[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/zoo.cfg.dynamic", c->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail;
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) < 0) {
+		close(fd);
+		goto fail;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0)
+		goto fail;
+	return;
+fail:
+	log_warnx("members: %s: %s (the next start uses the older server list)", path,
+		  strerror(errno));
+}
+
+/* ---- /zookeeper/config, kept by the leader ---- */
+
+static void finish_reconfig(struct qcore *c, const struct zresult *res)
+{
+	struct core_members *mb = c->mb;
+	qcore_done_fn done = mb->rc_done;
+	void *arg = mb->rc_arg;
+
+	mb->rc_active = mb->rc_committed = mb->rc_writing = 0;
+	mb->rc_done = NULL;
+	free(mb->rc_to);
+	mb->rc_to = NULL;
+	if (done)
+		done(arg, res);
+}
+
+static void fail_reconfig(struct qcore *c, int err)
+{
+	struct zresult res = {.err = err};
+
+	if (c->mb->rc_active)
+		finish_reconfig(c, &res);
+}
+
+static void config_written(void *arg, const struct zresult *res)
+{
+	struct qcore *c = arg;
+	struct core_members *mb = c->mb;
+
+	if (!mb)
+		return; /* closing: the members' state is gone */
+	mb->writing = 0;
+	if (res->err)
+		log_warnx("members: writing %s failed: %s", CFG_PATH, zerr_str(res->err));
+	if (mb->rc_active && mb->rc_writing)
+		finish_reconfig(c, res);
+	/* A configuration committed while this write was in flight is
+	 * written now (write_cb does nothing when the node shows it). */
+	if (res->err == ZOK)
+		event_active(mb->write_ev, EV_TIMEOUT, 0);
+}
+
+/* Leader: make /zookeeper/config show the newest committed configuration. */
+static void write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct qcore *c = arg;
+	struct core_members *mb = c->mb;
+	struct cons_membership m;
+	const struct znode *z;
+	struct zreq req;
+	char text[CONS_MAX_MEMBERS * 600 + 64];
+	int len;
+
+	if (!c->node || c->store_closed || mb->writing || !core_leader_ready(c))
+		return;
+	cons_node_membership(c->node, 1, &m);
+	len = render(mb, &m, text, sizeof(text));
+	if (len < 0) {
+		log_warnx("members: configuration 0x%llx names a server whose address "
+			  "this leader does not know: %s not updated",
+			  (unsigned long long)m.version, CFG_PATH);
+		if (mb->rc_active && mb->rc_committed)
+			fail_reconfig(c, ZSYSTEMERROR);
+		return;
+	}
+	z = tree_lookup(c->tree, CFG_PATH);
+	if (z && z->stat.data_length == len && !memcmp(z->data, text, (size_t)len)) {
+		if (mb->rc_active && mb->rc_committed && m.version == mb->rc_version) {
+			struct zresult res = {.err = ZOK, .zxid = c->applied};
+
+			finish_reconfig(c, &res);
+		}
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.op = ZOP_SETDATA;
+	req.path = CFG_PATH;
+	req.data = text;
+	req.data_len = len;
+	req.version = -1;
+	if (core_submit(c, 0, 0, &req, &core_server_auth, config_written, c) == 0) {
+		mb->writing = 1;
+		if (mb->rc_active && mb->rc_committed && m.version == mb->rc_version)
+			mb->rc_writing = 1;
+	}
+}
+
+static void write_soon(struct qcore *c)
+{
+	if (c->mb && c->mb->write_ev)
+		event_active(c->mb->write_ev, EV_TIMEOUT, 0);
+}
+
+/* Every change of /zookeeper/config: learn addresses, keep the file. */
+static void cfg_listener(void *arg, const struct tree_event *ev)
+{
+	struct qcore *c = arg;
+
+	if (!c->mb || !ev->node || strcmp(ev->path, CFG_PATH) || ev->type != TREE_DATA)
+		return;
+	learn_text(c, ev->node->data, (size_t)ev->node->stat.data_length);
+	write_dynamic(c, ev->node->data, (size_t)ev->node->stat.data_length);
+}
+
+/* ---- host callbacks and hooks (core_int.h) ---- */
+
+/* The file holding the configuration as of the snapshot at zxid. */
+static void conf_path(const struct qcore *c, zxid_t zxid, char *buf, size_t len)
+{
+	char snap[4096];
+
+	snapshot_path(snap, sizeof(snap), c->dir, zxid);
+	snprintf(buf, len, "%s.conf", snap);
+}
+
+static int store_conf(struct qcore *c, zxid_t zxid, const uint8_t *conf, uint32_t len)
+{
+	char path[4200], tmp[4300];
+	int fd, e;
+
+	conf_path(c, zxid, path, sizeof(path));
+	if (len == 0) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, conf, len) != (ssize_t)len || fsync(fd) < 0) {
+		e = errno ? errno : EIO;
+		close(fd);
+		unlink(tmp);
+		return -e;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0)
+		return -errno;
+	return 0;
+}
+
+int core_members_snap_config(struct qcore *c, zxid_t zxid, const uint8_t *conf,
+			     uint32_t len)
+{
+	int rc;
+
+	if (!c->mb || len > sizeof(c->mb->conf))
+		return -EINVAL;
+	rc = store_conf(c, zxid, conf, len);
+	if (rc) {
+		log_warnx("members: keeping the configuration of snapshot 0x%llx: %s",
+			  (unsigned long long)zxid, strerror(-rc));
+		return rc;
+	}
+	memcpy(c->mb->conf, conf, len);
+	c->mb->conf_len = len;
+	return 0;
+}
+
+void core_members_snap_taken(struct qcore *c, zxid_t zxid)
+{
+	int rc;
+
+	if (!c->mb || !c->mb->conf_len)
+		return;
+	rc = store_conf(c, zxid, c->mb->conf, c->mb->conf_len);
+	if (rc)
+		log_warnx("members: keeping the configuration of snapshot 0x%llx: %s",
+			  (unsigned long long)zxid, strerror(-rc));
+}
+
+/*
+ * dataDir/base.conf: the static configuration this dataDir started with
+ * (zoo.cfg's at its first start), kept because zoo.cfg's server lines
+ * change with the membership (zoo.cfg.dynamic) while the log's first
+ * configuration entry must follow the one the log started from.
+ */
+static int base_conf(struct qcore *c, char *path, size_t plen)
+{
+	struct core_members *mb = c->mb;
+	struct cons_membership *m;
+	size_t len;
+	int fd;
+
+	snprintf(path, plen, "%s/base.conf", c->dir);
+	if (access(path, F_OK) == 0)
+		return 0;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->quorum = c->o.quorum == QCORE_QUORUM_WEIGHTED       ? QUORUM_WEIGHTED
+		    : c->o.quorum == QCORE_QUORUM_HIERARCHICAL ? QUORUM_HIERARCHICAL
+							       : QUORUM_MAJORITY;
+	m->n = c->n_members;
+	memcpy(m->m, c->members, c->n_members * sizeof(m->m[0]));
+	len = cons_membership_encode(m, mb->boot);
+	free(m);
+	if (!len)
+		return -EINVAL;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, mb->boot, len) != (ssize_t)len || fsync(fd) < 0) {
+		close(fd);
+		unlink(path);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+int core_members_boot_config(struct qcore *c, const uint8_t **conf, uint32_t *len)
+{
+	struct core_members *mb = c->mb;
+	char path[4200];
+	ssize_t n;
+	int fd, rc;
+
+	*conf = NULL;
+	*len = 0;
+	if (c->n_members == 1 && !c->tpt)
+		return 0; /* standalone: the static one, always */
+	fd = -1;
+	if (c->snap_zxid) {
+		conf_path(c, c->snap_zxid, path, sizeof(path));
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno != ENOENT)
+			return -errno;
+	}
+	if (fd < 0) {
+		rc = base_conf(c, path, sizeof(path));
+		if (rc)
+			return rc;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+	}
+	n = read(fd, mb->boot, sizeof(mb->boot));
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	mb->boot_len = (uint32_t)n;
+	memcpy(mb->conf, mb->boot, (size_t)n);
+	mb->conf_len = (uint32_t)n;
+	*conf = mb->boot;
+	*len = mb->boot_len;
+	return 0;
+}
+
+void core_members_applied(struct qcore *c, const struct cons_entry *e)
+{
+	struct core_members *mb = c->mb;
+	struct cons_membership m;
+
+	if (!mb)
+		return; /* closing */
+	if (e->len > sizeof(mb->conf) || cons_membership_decode(e->data, e->len, &m))
+		fatalx("apply: configuration entry 0x%llx does not decode",
+		       (unsigned long long)e->zxid);
+	memcpy(mb->conf, e->data, e->len);
+	mb->conf_len = e->len;
+	for (unsigned i = 0; i < m.n; i++) {
+		struct core_addr *a = addr_get(mb, m.m[i].id);
+
+		if (a)
+			declare_peer(c, a);
+	}
+	log_info("members: configuration 0x%llx%s in the log: %u members",
+		 (unsigned long long)e->zxid, m.joint ? " (joint)" : "", m.n);
+}
+
+void core_members_config(struct qcore *c, zxid_t version, int status)
+{
+	struct core_members *mb = c->mb;
+	struct cons_membership m;
+	unsigned i, voters = 0;
+
+	if (!mb)
+		return;
+	if (status < 0) {
+		log_warnx("members: the change failed: %s",
+			  status == -ETIMEDOUT	      ? "a new member did not catch up"
+			  : status == CONS_ENOTLEADER ? "this server lost the leadership"
+						      : strerror(-status));
+		fail_reconfig(c, status == -ETIMEDOUT	     ? ZNEWCONFIGNOQUORUM
+				 : status == CONS_ENOTLEADER ? ZCONNECTIONLOSS
+							     : ZSYSTEMERROR);
+		return;
+	}
+	cons_node_membership(c->node, 1, &m);
+	/* qcore_replica counts followers over the members in force. */
+	if (c->n_members > 1 && !m.joint && m.n > 0) {
+		for (i = 0; i < m.n; i++) {
+			c->members[i] = m.m[i];
+			voters += !m.m[i].observer;
+		}
+		c->n_members = m.n;
+	}
+	log_info("members: configuration 0x%llx committed: %u members, %u voting",
+		 (unsigned long long)version, m.n, voters);
+	if (mb->rc_active && version >= mb->rc_version) {
+		mb->rc_committed = 1;
+		mb->rc_version = version;
+	}
+	write_soon(c);
+}
+
+void core_members_role(struct qcore *c, enum cons_state s)
+{
+	struct core_members *mb = c->mb;
+
+	if (!mb)
+		return;
+	if (s == CONS_REMOVED && !mb->removed_since)
+		mb->removed_since = core_mono_ms();
+	else if (s != CONS_REMOVED)
+		mb->removed_since = 0;
+	if (s != CONS_LEADER) {
+		if (mb->tr_active) {
+			struct zresult res = {.err = ZOK};
+			qcore_done_fn done = mb->tr_done;
+
+			mb->tr_active = 0;
+			log_info("members: leadership handed over to server %u",
+				 c->leader);
+			done(mb->tr_arg, &res);
+		}
+		fail_reconfig(c, ZCONNECTIONLOSS);
+	} else
+		write_soon(c);
+}
+
+void core_members_tick(struct qcore *c)
+{
+	struct core_members *mb = c->mb;
+
+	if (mb && mb->removed_since && !mb->removed_said &&
+	    core_mono_ms() - mb->removed_since >
+		2 * (int64_t)c->o.sync_limit * c->o.tick_ms) {
+		mb->removed_said = 1;
+		log_warnx("members: this server (%u) was removed from the ensemble: it "
+			  "no longer votes nor serves writes; stop it",
+			  c->self);
+	}
+	if (mb && mb->rc_active && mb->rc_to && !c->snap_pid) {
+		int rc = ZOPERATIONTIMEOUT;
+
+		if (c->snap_zxid) {
+			cons_node_compact(c->node, c->snap_zxid);
+			rc = start_change(c, mb->rc_to, mb->rc_from);
+			free(mb->rc_to);
+			mb->rc_to = NULL;
+		} else if (core_mono_ms() < mb->rc_deadline) {
+			c->since_snap = (uint64_t)c->o.snap_count;
+			core_snap_maybe(c); /* the last one failed: again */
+			return;
+		}
+		if (rc)
+			fail_reconfig(c, rc);
+	}
+
+	if (mb && mb->tr_active && core_mono_ms() > mb->tr_deadline) {
+		struct zresult res = {.err = ZOPERATIONTIMEOUT};
+
+		mb->tr_active = 0;
+		log_warnx("members: the transfer timed out: this server still leads");
+		mb->tr_done(mb->tr_arg, &res);
+	}
+}
+
+void core_members_leader_ready(struct qcore *c)
+{
+	write_soon(c);
+}
+
+int core_members_open(struct qcore *c)
+{
+	struct core_members *mb = calloc(1, sizeof(*mb));
+
+	if (!mb)
+		return -ENOMEM;
+	c->mb = mb;
+	for (size_t i = 0; i < c->o.n_members; i++) {
+		const struct qcore_member *m = &c->o.members[i];
+		struct core_addr *a = addr_get(mb, (uint32_t)m->id);
+
+		if (!a || !m->host)
+			continue;
+		snprintf(a->host, sizeof(a->host), "%s", m->host);
+		a->peer_port = m->peer_port;
+		a->election_port = m->election_port ? m->election_port : m->peer_port + 1;
+		if (m->client)
+			snprintf(a->client, sizeof(a->client), "%s", m->client);
+		/* open_transport declares them. */
+		a->declared = a->dialled = m->id != c->o.server_id;
+	}
+	return 0;
+}
+
+int core_members_start(struct qcore *c)
+{
+	struct core_members *mb = c->mb;
+	const struct znode *z;
+	struct cons_membership m;
+
+	if (!c->tpt)
+		return 0;
+	mb->write_ev = event_new(c->base, -1, 0, write_cb, c);
+	if (!mb->write_ev)
+		return -ENOMEM;
+	z = tree_lookup(c->tree, CFG_PATH);
+	if (z && z->stat.data_length)
+		learn_text(c, z->data, (size_t)z->stat.data_length);
+	cons_node_membership(c->node, 0, &m);
+	for (unsigned i = 0; i < m.n; i++) {
+		struct core_addr *a = addr_get(mb, m.m[i].id);
+
+		if (a)
+			declare_peer(c, a);
+	}
+	/* The file and zoo.cfg gave the transport its peers; the engine's
+	 * membership is the authority. Say when they differ. */
+	{
+		int differ = m.n != c->o.n_members;
+
+		for (unsigned i = 0; i < m.n && !differ; i++) {
+			size_t j;
+
+			for (j = 0; j < c->o.n_members; j++)
+				if ((uint32_t)c->o.members[j].id == m.m[i].id &&
+				    !!c->o.members[j].observer == !!m.m[i].observer)
+					break;
+			differ = j == c->o.n_members;
+		}
+		if (differ && m.version)
+			log_warnx(
+			    "members: the configured server list differs from "
+			    "configuration 0x%llx in this server's log (%u members): "
+			    "the log's is in force",
+			    (unsigned long long)m.version, m.n);
+		if (!m.joint && m.version) {
+			for (unsigned i = 0; i < m.n; i++)
+				c->members[i] = m.m[i];
+			c->n_members = m.n;
+		}
+	}
+	return qcore_subscribe(c, cfg_listener, c);
+}
+
+void core_members_free(struct qcore *c)
+{
+	struct core_members *mb = c->mb;
+
+	if (!mb)
+		return;
+	if (mb->rc_active) {
+		struct zresult res = {.err = ZCLOSING};
+
+		finish_reconfig(c, &res);
+	}
+	if (mb->tr_active) {
+		struct zresult res = {.err = ZCLOSING};
+
+		mb->tr_active = 0;
+		mb->tr_done(mb->tr_arg, &res);
+	}
+	if (mb->write_ev)
+		event_free(mb->write_ev);
+	free(mb);
+	c->mb = NULL;
+}
+
+/* ---- requests ---- */
+
+static int add_spec(struct qcore *c, struct cons_membership *to, const char *spec)
+{
+	struct core_addr x, *a;
+	int obs;
+	unsigned i;
+
+	if (parse_spec(spec, &x, &obs))
+		return ZBADARGUMENTS;
+	a = addr_get(c->mb, x.id);
+	if (!a)
+		return ZBADARGUMENTS;
+	if (!a->dialled || x.id == c->self) {
+		snprintf(a->host, sizeof(a->host), "%s", x.host);
+		a->peer_port = x.peer_port;
+	}
+	a->election_port = x.election_port;
+	snprintf(a->client, sizeof(a->client), "%s", x.client);
+	for (i = 0; i < to->n; i++)
+		if (to->m[i].id == x.id)
+			break;
+	if (i == to->n) {
+		if (to->n == CONS_MAX_MEMBERS)
+			return ZBADARGUMENTS;
+		to->m[to->n++] = (struct cons_member){.id = x.id, .weight = 1};
+	}
+	to->m[i].observer = (uint8_t)obs;
+	return ZOK;
+}
+
+/* Apply a comma-separated list with fn. */
+static int each(const char *list,
+		int (*fn)(struct qcore *, struct cons_membership *, const char *),
+		struct qcore *c, struct cons_membership *to)
+{
+	char buf[8192], *save = NULL, *tok;
+	int rc;
+
+	if (!list || !*list)
+		return ZOK;
+	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf))
+		return ZBADARGUMENTS;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		rc = fn(c, to, tok);
+		if (rc)
+			return rc;
+	}
+	return ZOK;
+}
+
+static int remove_id(struct qcore *c, struct cons_membership *to, const char *s)
+{
+	char *end;
+	long id = strtol(s, &end, 10);
+	unsigned i;
+
+	while (*end == ' ')
+		end++;
+	if (end == s || *end || id < 1 || id > 255)
+		return ZBADARGUMENTS;
+	for (i = 0; i < to->n; i++)
+		if (to->m[i].id == (uint32_t)id)
+			break;
+	if (i == to->n)
+		return ZBADARGUMENTS;
+	memmove(&to->m[i], &to->m[i + 1], (to->n - i - 1) * sizeof(to->m[0]));
+	to->n--;
+	return ZOK;
+}
+
+static int same(const struct cons_membership *a, const struct cons_membership *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (unsigned i = 0; i < a->n; i++) {
+		unsigned j;
+
+		for (j = 0; j < b->n; j++)
+			if (b->m[j].id == a->m[i].id &&
+			    b->m[j].observer == a->m[i].observer)
+				break;
+		if (j == b->n)
+			return 0;
+	}
+	return 1;
+}
+
+/* Hand the change to the engine: ZOK or the ZooKeeper error. */
+static int start_change(struct qcore *c, const struct cons_membership *to, zxid_t from)
+{
+	int rc;
+
+	/* Prepared writes go to the log before the change starts. */
+	core_flush(c);
+	rc = cons_node_reconfig(c->node, to, from);
+	if (rc) {
+		log_warnx("members: reconfig refused: %s",
+			  rc == -ESTALE	  ? "fromConfig is not the version in force"
+			  : rc == -EBUSY  ? "a change is under way"
+			  : rc == -EINVAL ? "not a valid membership"
+					  : "not the leader now");
+		return rc == -ESTALE   ? ZBADVERSION
+		       : rc == -EINVAL ? ZBADARGUMENTS
+				       : ZRECONFIGINPROGRESS;
+	}
+	log_info("members: reconfig started: %u members", to->n);
+	return ZOK;
+}
+
+int qcore_reconfig(struct qcore *c, const char *joining, const char *leaving,
+		   const char *members, int64_t from_version, qcore_done_fn done,
+		   void *arg)
+{
+	struct core_members *mb = c->mb;
+	struct cons_membership cur, *to;
+	int rc;
+
+	if (!c->tpt || !mb || !mb->write_ev)
+		return ZUNIMPLEMENTED;
+	if (c->role != CONS_LEADER || !core_leader_ready(c)) {
+		log_info("members: reconfig asked of server %u, which does not lead "
+			 "(leader: %u)",
+			 c->self, c->leader);
+		return ZRECONFIGINPROGRESS;
+	}
+	if (mb->rc_active || mb->tr_active)
+		return ZRECONFIGINPROGRESS;
+	to = calloc(1, sizeof(*to));
+	if (!to)
+		return ZSYSTEMERROR;
+	cons_node_membership(c->node, 0, &cur);
+	if (cur.joint) {
+		rc = ZRECONFIGINPROGRESS;
+		goto out_free_to;
+	}
+	*to = cur;
+	if (members && *members) {
+		to->n = 0;
+		rc = each(members, add_spec, c, to);
+	} else {
+		rc = each(leaving, remove_id, c, to);
+		if (rc == ZOK)
+			rc = each(joining, add_spec, c, to);
+	}
+	if (rc)
+		goto out_free_to;
+	if (same(to, &cur)) {
+		rc = ZBADARGUMENTS; /* ZooKeeper: "No new configuration" */
+		goto out_free_to;
+	}
+	for (unsigned i = 0; i < to->n; i++) {
+		struct core_addr *a = addr_find(mb, to->m[i].id);
+
+		if (!a || !a->host[0]) {
+			log_warnx("members: reconfig names server.%u without an address",
+				  to->m[i].id);
+			rc = ZBADARGUMENTS;
+			goto out_free_to;
+		}
+		declare_peer(c, a);
+	}
+	/* A new member must start from a snapshot, which carries the
+	 * configuration as of it: a log replayed from its very beginning
+	 * would start from the new member's own static list (its zoo.cfg,
+	 * which names it), not the one the ensemble started with. */
+	{
+		struct cons_status st;
+		int adds = 0;
+
+		for (unsigned i = 0; i < to->n; i++) {
+			unsigned j;
+
+			for (j = 0; j < cur.n && cur.m[j].id != to->m[i].id; j++)
+				;
+			adds += j == cur.n;
+		}
+		cons_status(cons_node_core(c->node), &st);
+		if (adds && st.snap_zxid == 0 && c->snap_zxid) {
+			/* The newest snapshot will do: the log up to it goes. */
+			cons_node_compact(c->node, c->snap_zxid);
+		} else if (adds && st.snap_zxid == 0) {
+			/* None yet: one in the background (a forked child, not
+			 * the loop), and the change once it is on disk. */
+			c->since_snap = (uint64_t)c->o.snap_count;
+			core_snap_maybe(c);
+			log_info("members: a snapshot first, for the new member to start "
+				 "from");
+			mb->rc_to = to;
+			to = NULL;
+			mb->rc_from =
+			    from_version < 0 ? (zxid_t)-1 : (zxid_t)from_version;
+			mb->rc_deadline = core_mono_ms() + 600000;
+			goto pending;
+		}
+	}
+	rc = start_change(c, to, from_version < 0 ? (zxid_t)-1 : (zxid_t)from_version);
+	if (rc)
+		goto out_free_to;
+pending:
+	mb->rc_active = 1;
+	mb->rc_committed = mb->rc_writing = 0;
+	mb->rc_version = cur.version + 1;
+	mb->rc_done = done;
+	mb->rc_arg = arg;
+	rc = ZOK;
+out_free_to:
+	free(to);
+	return rc;
+}
+
+int qcore_leader_transfer(struct qcore *c, int64_t to, qcore_done_fn done, void *arg)
+{
+	struct core_members *mb = c->mb;
+	int rc;
+
+	if (!c->tpt || !mb)
+		return ZUNIMPLEMENTED;
+	if (c->role != CONS_LEADER)
+		return ZRECONFIGINPROGRESS;
+	if (mb->rc_active || mb->tr_active)
+		return ZRECONFIGINPROGRESS;
+	if (to < 0 || to > 255 || to == c->self)
+		return ZBADARGUMENTS;
+	core_flush(c);
+	rc = cons_node_transfer(c->node, (uint32_t)to);
+	if (rc)
+		return rc == -EINVAL ? ZBADARGUMENTS : ZRECONFIGINPROGRESS;
+	log_info("members: handing the leadership to server %lld", (long long)to);
+	mb->tr_active = 1;
+	mb->tr_done = done;
+	mb->tr_arg = arg;
+	mb->tr_deadline = core_mono_ms() + 4 * (int64_t)c->o.sync_limit * c->o.tick_ms;
+	return ZOK;
+}
