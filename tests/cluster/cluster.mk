@@ -1,43 +1,39 @@
-#tests / cluster / cluster.mk - ensembles of real daemons on one machine
-#(tests / cluster / lib.sh).Those that pass are in `make check`; the rest
-#are in QFS_CLUSTER_TESTS, run by `make cluster - check` (same runner, same
-#summary), until what they test works(issue 8's closing note says which
-#and why).
-QFS_TESTS += tests / cluster / replication.sh tests / cluster / locks.sh QFS_TESTS +=
-    tests / cluster / inotify.sh tests / cluster / snapshot.sh QFS_TESTS +=
-    tests / cluster / failover.sh tests / cluster / partition.sh tests / cluster /
-    catchup.sh
-#Membership at runtime(issue 10) : reconfig, quorumctl members, zkCli,
-#leader transfer and a rolling restart, all under writes.
-	QFS_TESTS += tests / cluster / members.sh tests / cluster / members_cli.sh tests /
-		     cluster / members_transfer.sh tests / cluster /
-		     rolling.sh
-#Three datacenters and an observer site, with the transport's delay hook.
-			 QFS_TESTS += tests / cluster / multidc.sh EXTRA_DIST +=
-    tests / cluster / multidc.sh QFS_CLUSTER_TESTS =
-	tests / compat / kazoo - ensemble.sh EXTRA_DIST +=
-    tests / cluster / lib.sh tests / cluster / replication.sh tests / cluster /
-	locks.sh tests / cluster / inotify.sh tests / cluster / snapshot.sh tests /
-	cluster / failover.sh tests / cluster / partition.sh tests / cluster /
-	catchup.sh tests / cluster / members_lib.sh tests / cluster / members.sh tests /
-	cluster / members_cli.sh tests / cluster / members_transfer.sh tests / cluster /
-	rolling.sh $(QFS_CLUSTER_TESTS)
+# tests/cluster/cluster.mk - ensembles of real daemons on one machine
+# (tests/cluster/lib.sh). Those that pass are in `make check`; the rest
+# are in QFS_CLUSTER_TESTS, run by `make cluster-check` (same runner, same
+# summary), until what they test works (issue 8's closing note says which
+# and why).
+QFS_TESTS += tests/cluster/replication.sh tests/cluster/locks.sh
+QFS_TESTS += tests/cluster/inotify.sh tests/cluster/snapshot.sh
+QFS_TESTS += tests/cluster/failover.sh tests/cluster/partition.sh tests/cluster/catchup.sh
+# Membership at runtime (issue 10): reconfig, quorumctl members, zkCli,
+# leader transfer and a rolling restart, all under writes.
+QFS_TESTS += tests/cluster/members.sh tests/cluster/members_cli.sh \
+	tests/cluster/members_transfer.sh tests/cluster/rolling.sh
+# Three datacenters and an observer site, with the transport's delay hook.
+QFS_TESTS += tests/cluster/multidc.sh
+EXTRA_DIST += tests/cluster/multidc.sh
+QFS_CLUSTER_TESTS = \
+	tests/compat/kazoo-ensemble.sh
+EXTRA_DIST += tests/cluster/lib.sh tests/cluster/replication.sh tests/cluster/locks.sh \
+	tests/cluster/inotify.sh tests/cluster/snapshot.sh \
+	tests/cluster/failover.sh tests/cluster/partition.sh tests/cluster/catchup.sh \
+	tests/cluster/members_lib.sh tests/cluster/members.sh tests/cluster/members_cli.sh \
+	tests/cluster/members_transfer.sh tests/cluster/rolling.sh \
+	$(QFS_CLUSTER_TESTS)
 
-	    cluster -
-    check : all $(check_PROGRAMS) QFS_BUILDDIR = $(abs_top_builddir) QFS_SRCDIR =
-	$(abs_top_srcdir) $(SHELL) $(top_srcdir) / tests /
-	    run.sh $(QFS_CLUSTER_TESTS).PHONY : cluster -
-	check
+cluster-check: all $(check_PROGRAMS)
+	QFS_BUILDDIR=$(abs_top_builddir) QFS_SRCDIR=$(abs_top_srcdir) \
+	  $(SHELL) $(top_srcdir)/tests/run.sh $(QFS_CLUSTER_TESTS)
+.PHONY: cluster-check
 
 # 3 participants of quorumfs against 3 of Apache ZooKeeper, same load.
-	    QFS_BENCHES += tests / bench / bench_zk_cluster.sh EXTRA_DIST +=
-    tests / bench /
-    bench_zk_cluster.sh
-#Three datacenters with 0, 10, 50 ms between them, ZooKeeper beside it.
-	QFS_BENCHES += tests / bench / bench_multidc.sh EXTRA_DIST += tests / bench /
-								      bench_multidc.sh
+QFS_BENCHES += tests/bench/bench_zk_cluster.sh
+EXTRA_DIST += tests/bench/bench_zk_cluster.sh
+# Three datacenters with 0, 10, 50 ms between them, ZooKeeper beside it.
+QFS_BENCHES += tests/bench/bench_multidc.sh
+EXTRA_DIST += tests/bench/bench_multidc.sh
 
-#The example ensemble configurations(contrib / quickstart.sh uses loopback.cfg).
-									  EXTRA_DIST +=
-    contrib / ensemble.cfg contrib / loopback.cfg contrib / multidc -
-    groups.cfg contrib / multidc - primary.cfg
+# The example ensemble configurations (contrib/quickstart.sh uses loopback.cfg).
+EXTRA_DIST += contrib/ensemble.cfg contrib/loopback.cfg \
+	contrib/multidc-groups.cfg contrib/multidc-primary.cfg
