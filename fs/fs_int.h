@@ -118,6 +118,8 @@ struct qfs_mount {
 	gid_t gid;
 	int closing; /* the session is being closed: its deletions are foreign */
 	int mounted;
+	int opening;	   /* a session open is in flight (the touch timer retries) */
+	int open_failed;   /* the last open failed: said once, until one succeeds */
 	int dead;	   /* stopped; freed when the last write completes */
 	uint64_t inflight; /* writes submitted for FUSE requests, not done */
 	void (*on_unmounted)(void *arg);

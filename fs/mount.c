@@ -152,21 +152,43 @@ static void add_ms(struct timeval *tv, int64_t ms)
 
 static void session_opened(void *arg, const struct zresult *res);
 
+static int touch_period_ms(const struct qfs_mount *m)
+{
+	return m->session_timeout_ms / 3 > 0 ? (int)(m->session_timeout_ms / 3) : 1000;
+}
+
+static int open_session(struct qfs_mount *m)
+{
+	int rc = qcore_session_open(m->core, m->session_timeout_ms, m->owner,
+				    session_opened, m);
+
+	if (rc < 0)
+		log_warnx("fs: cannot open the mount's session: %s", strerror(-rc));
+	else
+		m->opening = 1;
+	return rc;
+}
+
 static void on_touch(evutil_socket_t fd, short what, void *arg)
 {
 	struct qfs_mount *m = arg;
 
-	if (!m->session_id || m->closing)
+	if (m->closing || m->opening)
 		return;
+	if (!m->session_id) {
+		/* The last open failed (no quorum, a leader change): try again
+		 * each touch period, so the mount becomes writable by itself
+		 * once the ensemble can create sessions. */
+		open_session(m);
+		return;
+	}
 	if (qcore_session_touch(m->core, m->session_id) == ZSESSIONEXPIRED) {
 		log_warnx(
 		    "fs: the mount's session 0x%llx expired; its ephemerals are gone; "
 		    "opening a new one",
 		    (unsigned long long)m->session_id);
 		m->session_id = 0;
-		if (qcore_session_open(m->core, m->session_timeout_ms, m->owner,
-				       session_opened, m) < 0)
-			log_warnx("fs: cannot open a new session: out of memory");
+		open_session(m);
 	}
 }
 
@@ -213,23 +235,31 @@ static void session_opened(void *arg, const struct zresult *res)
 	struct qfs_mount *m = arg;
 	struct timeval tv;
 
+	m->opening = 0;
 	if (m->dead)
 		return;
 	if (res->err != ZOK) {
-		log_warnx(
-		    "fs: cannot open the mount's session: %s; the mount is read-only",
-		    zerr_str(res->err));
+		if (!m->open_failed)
+			log_warnx("fs: cannot open the mount's session: %s; the mount "
+				  "is read-only until it can (retried every %d ms)",
+				  zerr_str(res->err), touch_period_ms(m));
+		m->open_failed = 1;
 	} else {
 		m->session_id = res->session_id;
-		log_debug("fs: mount session 0x%llx", (unsigned long long)m->session_id);
+		if (m->open_failed)
+			log_info("fs: the mount's session 0x%llx is open: writable again",
+				 (unsigned long long)m->session_id);
+		else
+			log_debug("fs: mount session 0x%llx",
+				  (unsigned long long)m->session_id);
+		m->open_failed = 0;
 	}
 	if (!m->mounted) {
 		m->mounted = 1;
 		event_add(m->fuse_ev, NULL);
 		add_ms(&tv, QFS_OLD_SESSION_DELAY_MS);
 		evtimer_add(m->old_sessions_ev, &tv);
-		add_ms(&tv,
-		       m->session_timeout_ms / 3 > 0 ? m->session_timeout_ms / 3 : 1000);
+		add_ms(&tv, touch_period_ms(m));
 		event_add(m->touch_ev, &tv);
 	}
 }
@@ -428,6 +458,7 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 			 strerror(-rc));
 		goto err_after_thread;
 	}
+	m->opening = 1;
 	log_info("fs: %s mounted", m->mountpoint);
 	*out = m;
 	return 0;

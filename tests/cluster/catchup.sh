@@ -120,11 +120,15 @@ t_check "its tree still has every node and the last write right after the restar
 for i in 1 2 3 4; do [ $i != "$F" ] && qc_resume $i; done
 qc_wait_leader 30
 t_check "and converges again" qc_wait_converged 30
+# Its mount's first session open failed (no quorum then): the mount must
+# retry by itself and take writes again, without a restart.
+t_check "member $F's mount, opened without a quorum, takes writes once the quorum is back" \
+	wait_until 30 qc_put "$(qc_get QC_MNT "$F")/c/back" "from $F"
+t_check "and the others read that write" \
+	wait_until 10 grep -qx "from $F" "$(qc_get QC_MNT "$QC_LEADER")/c/back"
 
 # --- stopping without a quorum is bounded ---
-# A follower (not F: a mount whose daemon started without a quorum gets no
-# session when the first attempt to open one fails, a separate fs/ issue)
-# and the observer (4) each hold a mount-session ephemeral and a ZooKeeper
+# A follower other than F and the observer (4) each hold a mount-session ephemeral and a ZooKeeper
 # session with an ephemeral; then the two other participants are killed,
 # and both are stopped (SIGTERM). Stopping closes the mount's session,
 # which cannot commit without a quorum: that must not hold the exit (it
