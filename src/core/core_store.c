@@ -103,6 +103,22 @@ static void write_failed(struct qcore *c, zxid_t lo, int status)
 	c->log_failed += (uint64_t)core_fail_outstanding(c, ZSYSTEMERROR);
 }
 
+/* A write of no entries failed (the commit point written alone at an idle
+ * tick, or the engine's meta): nothing to void, but a lone member must still
+ * know why its next writes fail, for the errors it gives (a full disk may
+ * first show on such a write, and the member then stops leading). */
+static void meta_write_failed(struct qcore *c, int status)
+{
+	int e;
+
+	if (c->store_closed || c->n_members != 1)
+		return;
+	e = classify(c, status);
+	if (c->io_errno != e)
+		log_warnx("log write of the commit point failed (%s)", strerror(e));
+	c->io_errno = e;
+}
+
 static void shim_done(struct cons_store_req *r, int status)
 {
 	struct shim_req *s = (struct shim_req *)r;
@@ -111,6 +127,8 @@ static void shim_done(struct cons_store_req *r, int status)
 
 	if (status < 0 && s->lo)
 		write_failed(s->c, s->lo, status);
+	else if (status < 0)
+		meta_write_failed(s->c, status);
 	free(s);
 	if (outer)
 		cb(outer, status);
