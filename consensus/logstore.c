@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -23,14 +24,41 @@ static void deliver(struct logstore *ls, struct logstore_req *req)
 	req->cb(req, req->status);
 }
 
-/* Runs queued requests: consecutive appends share one transaction. */
+/*
+ * On the writer thread, with mu held, between transactions: while the loop
+ * wants to fork (logstore_quiesce), stay here, outside SQLite, so that the
+ * child never finds one of SQLite's process-wide mutexes held by a thread
+ * it does not have (the hang a forked snapshot child once showed: stuck in
+ * sqlite3Malloc on the memory-statistics mutex).
+ */
+static void park(struct logstore *ls)
+{
+	if (!ls->fork_wanted)
+		return;
+	ls->parked = 1;
+	pthread_cond_broadcast(&ls->cv);
+	while (ls->fork_wanted)
+		pthread_cond_wait(&ls->cv, &ls->mu);
+	ls->parked = 0;
+}
+
+/*
+ * Runs queued requests: consecutive appends share one transaction. On the
+ * writer thread (threaded) it parks between transactions when asked to.
+ */
 static void run_list(struct logstore *ls, struct logstore_req *list, uint64_t *commits,
-		     uint64_t *entries)
+		     uint64_t *entries, int threaded)
 {
 	struct logstore_req *group[GROUP_MAX_REQS];
 
 	while (list) {
 		size_t n = 0;
+
+		if (threaded) {
+			pthread_mutex_lock(&ls->mu);
+			park(ls);
+			pthread_mutex_unlock(&ls->mu);
+		}
 
 		group[n++] = list;
 		list = list->next;
@@ -65,15 +93,18 @@ static void *writer_main(void *arg)
 		struct logstore_req *list, *last;
 		uint64_t commits = 0, entries = 0, one = 1;
 
-		while (!ls->q_head && !ls->stopping)
+		park(ls);
+		while (!ls->q_head && !ls->stopping && !ls->fork_wanted)
 			pthread_cond_wait(&ls->cv, &ls->mu);
+		if (ls->fork_wanted)
+			continue;
 		if (!ls->q_head)
 			break;
 		list = ls->q_head;
 		ls->q_head = ls->q_tail = NULL;
 		pthread_mutex_unlock(&ls->mu);
 
-		run_list(ls, list, &commits, &entries);
+		run_list(ls, list, &commits, &entries, 1);
 		for (last = list; last->next; last = last->next)
 			;
 
@@ -206,6 +237,45 @@ void logstore_close(struct logstore *ls)
 	free(ls);
 }
 
+int logstore_quiesce(struct logstore *ls, int timeout_ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	if (!ls->thread_started)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&ls->mu);
+	ls->fork_wanted = 1;
+	pthread_cond_broadcast(&ls->cv);
+	while (!ls->parked && rc == 0)
+		rc = pthread_cond_timedwait(&ls->cv, &ls->mu, &until);
+	if (!ls->parked) {
+		ls->fork_wanted = 0;
+		pthread_cond_broadcast(&ls->cv);
+		pthread_mutex_unlock(&ls->mu);
+		return -ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&ls->mu);
+	return 0;
+}
+
+void logstore_resume(struct logstore *ls)
+{
+	if (!ls->thread_started)
+		return;
+	pthread_mutex_lock(&ls->mu);
+	ls->fork_wanted = 0;
+	pthread_cond_broadcast(&ls->cv);
+	pthread_mutex_unlock(&ls->mu);
+}
+
 static void submit(struct logstore *ls, struct logstore_req *req, enum logstore_op op,
 		   logstore_cb cb)
 {
@@ -219,7 +289,7 @@ static void submit(struct logstore *ls, struct logstore_req *req, enum logstore_
 	ls->inflight++;
 	if (!ls->thread_started) {
 		uint64_t commits = 0, entries = 0;
-		run_list(ls, req, &commits, &entries);
+		run_list(ls, req, &commits, &entries, 0);
 		ls->commits += commits;
 		ls->entries += entries;
 		deliver(ls, req);

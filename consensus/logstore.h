@@ -244,6 +244,20 @@ void logstore_req_release(struct logstore_req *req);
 
 /* Statistics since open: transactions committed (one fsync each) and
  * entries appended. Read on the loop thread. */
+/*
+ * For a caller about to fork() a child that will use SQLite: waits, for at
+ * most timeout_ms, until the writer thread is between transactions, and
+ * keeps it there (it is outside SQLite, so none of SQLite's process-wide
+ * mutexes is held by a thread the child will not have) until
+ * logstore_resume. Returns 0, or -ETIMEDOUT when the writer stayed inside
+ * one transaction (a slow fsync) for the whole time; then nothing is held.
+ * The wait is the rest of the current group commit, so the loop thread
+ * stalls for at most that long. Queued requests wait meanwhile; a
+ * synchronous store returns 0 at once. Loop thread only.
+ */
+int logstore_quiesce(struct logstore *ls, int timeout_ms);
+void logstore_resume(struct logstore *ls);
+
 void logstore_stats(struct logstore *ls, uint64_t *commits, uint64_t *entries);
 
 /* The path the store was opened with (borrowed). */

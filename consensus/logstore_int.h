@@ -31,6 +31,8 @@ struct logstore {
 	pthread_t thread;
 	int thread_started;
 	int stopping;
+	int fork_wanted; /* the loop is in logstore_quiesce..logstore_resume */
+	int parked;	 /* the writer is waiting in park(), outside SQLite */
 	struct logstore_req *q_head, *q_tail; /* waiting for the writer */
 	struct logstore_req *d_head, *d_tail; /* done, waiting for the loop */
 	int wake_fd;			      /* eventfd: the writer wakes the loop */

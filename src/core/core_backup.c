@@ -302,17 +302,18 @@ int qcore_backup_start(struct qcore *c, qcore_backup_fn done, void *arg, zxid_t 
 		snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
 		goto err_rmdir;
 	}
-	/* The same fork hazard as core_snap.c's (the log store's writer
-	 * thread may hold a SQLite mutex): the watchdog covers it. */
-	b->pid = fork();
+	b->pid = core_fork(c);
 	if (b->pid == 0) {
 		close(fds[0]);
 		backup_child(b, fds[1], parent);
 	}
 	close(fds[1]);
 	if (b->pid < 0) {
-		rc = -errno;
-		snprintf(errbuf, errlen, "fork: %s", strerror(errno));
+		rc = (int)b->pid;
+		snprintf(errbuf, errlen, "fork: %s%s", strerror(-rc),
+			 rc == -ETIMEDOUT ? " (the log store was in one slow write "
+					    "throughout; try again)"
+					  : "");
 		close(fds[0]);
 		goto err_rmdir;
 	}

@@ -178,6 +178,7 @@ struct qcore {
 	zxid_t snap_zxid; /* of the newest snapshot on disk */
 	pid_t snap_pid;	  /* the child writing one, or 0 */
 	zxid_t snap_pending;
+	int64_t snap_retry_ms; /* core_mono_ms before which none is tried */
 	int snap_fd;
 	struct event *snap_ev;
 	char snap_msg[512];
@@ -292,6 +293,16 @@ int core_recover(struct qcore *c, char *errbuf, size_t errlen);
 /* The check of the dataDir format this build writes (CORE_DATA_FORMAT,
  * core_format.h). */
 int core_format_check(const char *dir, char *errbuf, size_t errlen);
+
+/*
+ * fork() for a child that writes SQLite files from the tree's image (a
+ * snapshot, a backup): first waits (briefly) for the log store's writer
+ * thread to be outside SQLite and keeps it there across the fork, so the
+ * child cannot find a SQLite mutex held. Returns the pid in the parent, 0
+ * in the child, or a negative errno (-ETIMEDOUT: the writer stayed in one
+ * transaction too long; try again later).
+ */
+pid_t core_fork(struct qcore *c);
 
 /* Start a background snapshot if snap_count transactions went by. */
 void core_snap_maybe(struct qcore *c);

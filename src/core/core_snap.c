@@ -9,7 +9,7 @@
  * gives an exact image at one zxid for the price of copying page tables
  * (milliseconds for a million znodes) and of the pages the loop dirties
  * while the child runs. The loop is stopped only for the fork itself and
- * (the log store has no fork lock yet: see snap_start).
+ * for the rest of the log store's current transaction (core_fork).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +28,7 @@
 #include "cons_node.h"
 #include "core_int.h"
 #include "log.h"
+#include "logstore.h"
 #include "proc.h"
 #include "snapshot.h"
 
@@ -39,6 +40,15 @@
  * QUORUMFS_SNAPSHOT_STALL_MS overrides it (tests; quorumfs(8)).
  */
 #define SNAP_STALL_MS_DEFAULT (120 * 1000)
+
+/*
+ * How long the loop waits for the log store's writer to leave SQLite
+ * before a fork (normally the rest of one group commit: milliseconds),
+ * and how long after such a wait timed out (a disk slow to fsync) the
+ * snapshot is tried again.
+ */
+#define FORK_QUIESCE_MS 200
+#define SNAP_RETRY_MS 1000
 
 /*
  * What a running snapshot needs besides struct qcore's fields: the
@@ -175,6 +185,22 @@ static void snap_watch_cb(evutil_socket_t fd, short what, void *arg)
 	kill(c->snap_pid, SIGKILL);
 }
 
+pid_t core_fork(struct qcore *c)
+{
+	pid_t pid;
+	int rc;
+
+	if (c->ls && (rc = logstore_quiesce(c->ls, FORK_QUIESCE_MS)) < 0)
+		return rc;
+	pid = fork();
+	if (pid == 0)
+		return 0;
+	rc = pid < 0 ? -errno : 0;
+	if (c->ls)
+		logstore_resume(c->ls);
+	return rc ? rc : pid;
+}
+
 static int snap_start(struct qcore *c)
 {
 	struct snap_job *job;
@@ -195,10 +221,7 @@ static int snap_start(struct qcore *c)
 		free(job);
 		return -errno;
 	}
-	/* XXX the log store's writer thread has no fork lock yet: a child
-	 * forked while it is inside SQLite may find a SQLite mutex held (the
-	 * watchdog then kills it). */
-	pid = fork();
+	pid = core_fork(c);
 	if (pid == 0) {
 		close(fds[0]);
 		snap_child(c, fds[1], c->applied, parent);
@@ -207,7 +230,7 @@ static int snap_start(struct qcore *c)
 	if (pid < 0) {
 		close(fds[0]);
 		free(job);
-		return -errno;
+		return (int)pid;
 	}
 	c->snap_ev = event_new(c->base, fds[0], EV_READ | EV_PERSIST, snap_cb, job);
 	job->watch_ev = event_new(c->base, -1, EV_PERSIST, snap_watch_cb, job);
@@ -244,10 +267,19 @@ void core_snap_maybe(struct qcore *c)
 	int rc;
 
 	if (c->since_snap < (uint64_t)c->o.snap_count || c->snap_pid || c->closing ||
-	    c->view_diverged)
+	    c->view_diverged || core_mono_ms() < c->snap_retry_ms)
 		return;
-	c->since_snap = 0;
 	rc = snap_start(c);
+	if (rc == -ETIMEDOUT) {
+		/* The log store sat in one slow transaction: try again at a
+		 * write a second from now rather than snapCount writes on. */
+		c->snap_retry_ms = core_mono_ms() + SNAP_RETRY_MS;
+		log_debug("snapshot deferred: the log store's writer stayed in one "
+			  "transaction for %d ms",
+			  FORK_QUIESCE_MS);
+		return;
+	}
+	c->since_snap = 0;
 	if (rc)
 		log_warnx(
 		    "cannot start a snapshot: %s (tried again after %lld more writes)",
@@ -275,6 +307,10 @@ int qcore_snapshot_now(struct qcore *c, char *errbuf, size_t errlen)
 			 "rejoins; try again then");
 		return -EAGAIN;
 	}
+	/* A background child may be writing the same zxid's .tmp file; this
+	 * snapshot replaces it (and none is started as that one ends). */
+	c->since_snap = 0;
+	core_snap_stop(c);
 	core_members_snap_taken(c, c->applied);
 	ret = snapshot_write(c->tree, c->dir, c->applied, errbuf, errlen);
 	if (ret)

@@ -13,6 +13,26 @@ static int log_fg = 1;
 static int log_dbg;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * The daemon forks children (snapshots, backups) that log: a child forked
+ * while another thread held log_lock would wait for it for ever. Held
+ * across every fork() instead, and released on both sides.
+ */
+static void log_fork_prepare(void)
+{
+	pthread_mutex_lock(&log_lock);
+}
+
+static void log_fork_done(void)
+{
+	pthread_mutex_unlock(&log_lock);
+}
+
+__attribute__((constructor)) static void log_register_fork(void)
+{
+	pthread_atfork(log_fork_prepare, log_fork_done, log_fork_done);
+}
+
 void log_init(const char *ident, int foreground, int debug)
 {
 	log_fg = foreground;
