@@ -140,6 +140,8 @@ while [ $r -le "$ROUNDS" ]; do
 done
 rm -f "$T/go"
 # Not waited for: an fsync on a stalled member only ends with its daemon.
+# One that saw $T/go vanish has exited already (kill's status is not the
+# test's: it made the script exit 1 with every check passed, in CI).
 for p in $SYNCERS; do
-	kill -KILL "$p" 2>/dev/null
+	kill -KILL "$p" 2>/dev/null || :
 done
