@@ -18,7 +18,36 @@ appends(history, found)
 locks(events)
     events: [(zxid, "acquire"|"release", lock, session)] in committed order
     (from the log). At no point do two sessions hold one lock.
+
+The mount workload's checkers (mountload.py; ops are its history lines):
+files(ops)
+    whole-file values (DESIGN.md 1): every value read is whole (its CRC
+    holds) and was written (or is the initial one) by a write called
+    before the read returned; a read after fsync returns no value already
+    overwritten by a write acknowledged before the read began; no reader
+    goes back in time on its mount (reset when its mount failed it).
+mount_locks(ops, faults, timeout)
+    mkdir locks (DESIGN.md 2), from the holders' times: no hold B begins
+    between another hold A's acquisition and its release, unless A's lock
+    may rightly have gone: A's member was killed before B's mkdir
+    returned, or it was paused, cut off or slowed (faults: [{"start": T,
+    "member": N, "kind": K}]) before, and B's mkdir returned at least the
+    session timeout after A's mount was last heard by the leader (the call
+    of its last acknowledged write). Returns (anomalies, excused holds).
+ledger(ops, lines, excused)
+    the ensemble's own order of the holds: the ledger file, appended to
+    inside the lock, read after healing: every acknowledged line there
+    exactly once, and each hold's "enter" followed by its own "exit";
+    holds in `excused` are left out.
+inotify(counts, committed, local_notok)
+    every watcher saw every committed change (DESIGN.md 3): its
+    CLOSE_WRITE events on a file number the committed changes, give or
+    take the writes through its own mount whose outcome is not known
+    (a failed close raises the event locally whether or not it
+    committed).
 """
+import bisect
+import zlib
 
 
 def sessions(history):
@@ -70,4 +99,162 @@ def locks(events):
             holder[lock] = session
         elif holder.get(lock) == session:
             del holder[lock]
+    return out
+
+
+def whole(v):
+    """A value mountload.value() made: "fs,WRITER,SEQ,CRC32"."""
+    body, _, crc = v.rpartition(",")
+    return body.startswith("fs,") and crc == "%08x" % zlib.crc32(body.encode())
+
+
+INF = float("inf")
+
+
+def _eff_ret(w):
+    """When a write certainly took effect, if it did: its return when it
+    was acknowledged, else never known."""
+    return w["ret"] if w["status"] == "ok" else INF
+
+
+def files(ops):
+    out = []
+    writes = {}  # key -> {value: op}
+    acked = {}  # key -> [(ret, call)] of acknowledged writes, by ret
+    for d in ops:
+        if d.get("kind") == "fwrite":
+            writes.setdefault(d["key"], {})[d["arg"]] = d
+            if d["status"] == "ok":
+                acked.setdefault(d["key"], []).append((d["ret"], d["call"]))
+    # For each key: acknowledged returns in order, and the latest call of
+    # any acknowledged write returned by then (prefix maximum).
+    index = {}
+    for k, lst in acked.items():
+        lst.sort()
+        rets, best, m = [], [], -INF
+        for r, c in lst:
+            m = max(m, c)
+            rets.append(r)
+            best.append(m)
+        index[k] = (rets, best)
+    last = {}  # (process, key) -> (op read, its write or None)
+    for d in sorted((d for d in ops if d.get("kind") == "fread"), key=lambda d: d["call"]):
+        p = d["process"]
+        if d["status"] != "ok":
+            for k in [k for k in last if k[0] == p]:
+                del last[k]
+            continue
+        k, v = d["key"], d["result"]
+        where = "member %d, %s read of file %s at %.3f" % (
+            d["member"], "synced" if d.get("sync") else "plain", k, d["call"])
+        if not whole(v):
+            out.append("%s returned a torn or empty value %r" % (where, v[:80]))
+            continue
+        init = v.startswith("fs,init,")
+        w = None if init else writes.get(k, {}).get(v)
+        if not init and w is None:
+            out.append("%s returned %r, which nobody wrote" % (where, v))
+            continue
+        if w is not None and w["call"] > d["ret"]:
+            out.append("%s returned %r, written only at %.3f" % (where, v, w["call"]))
+        w_ret = -INF if init else _eff_ret(w)
+        if d.get("sync") and k in index:
+            rets, best = index[k]
+            i = bisect.bisect_left(rets, d["call"])
+            if i and best[i - 1] > w_ret:
+                out.append("%s returned %r, overwritten by a write acknowledged before the "
+                           "read began (the write called at %.3f)" % (where, v, best[i - 1]))
+        prev = last.get((p, k))
+        if prev and prev[1] is not None and w_ret < prev[1]["call"]:
+            out.append("%s went back in time: %r after %r (read at %.3f)" % (
+                where, v, prev[0]["result"], prev[0]["call"]))
+        if not prev or prev[1] is None or not (w_ret < prev[1]["call"]):
+            last[(p, k)] = (d, w)
+    return out
+
+
+def _holds(ops):
+    holds = {}
+    for d in ops:
+        if d.get("kind") == "acquire" and d["status"] == "ok":
+            holds[d["hold"]] = {"hold": d["hold"], "member": d["member"], "acq": d,
+                                "rel": None}
+    for d in ops:
+        if d.get("kind") == "release" and d["hold"] in holds:
+            holds[d["hold"]]["rel"] = d
+    return sorted(holds.values(), key=lambda h: h["acq"]["call"])
+
+
+def mount_locks(ops, faults, timeout):
+    out = []
+    excused = set()
+    heard = {}  # member -> sorted calls of acknowledged writes through its mount
+    for d in ops:
+        if d.get("kind") in ("fwrite", "ledger", "acquire", "release") and \
+                d["status"] == "ok":
+            heard.setdefault(d["member"], []).append(d["call"])
+    for v in heard.values():
+        v.sort()
+    holds = _holds(ops)
+    for a in holds:
+        a_end = a["rel"]["call"] if a["rel"] else INF
+        for b in holds:
+            if b is a or b["member"] == a["member"] and b["hold"] == a["hold"]:
+                continue
+            t = b["acq"]["ret"]
+            if not (a["acq"]["ret"] < b["acq"]["call"] and t < a_end):
+                continue
+            calls = heard.get(a["member"], [])
+            i = bisect.bisect_left(calls, t)
+            last_heard = calls[i - 1] if i else a["acq"]["call"]
+            ok = False
+            for f in faults:
+                if f["member"] != a["member"] or f["start"] >= t:
+                    continue
+                if f["kind"] == "kill" or t >= last_heard + timeout:
+                    ok = True
+            if ok:
+                excused.update((a["hold"], b["hold"]))
+                continue
+            out.append("lock held twice: %s (member %d) took it at %.3f-%.3f while %s "
+                       "(member %d, acquired at %.3f, last heard at %.3f) had not released "
+                       "it and its lock could not have expired" % (
+                           b["hold"], b["member"], b["acq"]["call"], t, a["hold"],
+                           a["member"], a["acq"]["ret"], last_heard))
+    return out, excused
+
+
+def ledger(ops, lines, excused):
+    out = []
+    seen = {}
+    for ln in lines:
+        seen[ln] = seen.get(ln, 0) + 1
+    for ln, n in sorted(seen.items()):
+        if n > 1:
+            out.append("ledger line %r is there %d times" % (ln, n))
+    for d in ops:
+        if d.get("kind") == "ledger" and d["status"] == "ok" and \
+                d["hold"] not in excused and d["arg"] not in seen:
+            out.append("acknowledged ledger line %r (written at %.3f-%.3f) is lost" % (
+                d["arg"], d["call"], d["ret"]))
+    for i, ln in enumerate(lines):
+        hold, _, what = ln.partition(" ")
+        if what != "enter" or hold in excused or i + 1 >= len(lines):
+            continue
+        nxt_hold, _, nxt = lines[i + 1].partition(" ")
+        if nxt_hold in excused:
+            continue
+        if (nxt_hold, nxt) != (hold, "exit") and (hold + " exit") in seen:
+            out.append("ledger: %r is followed by %r before its own exit (two holders "
+                       "interleaved)" % (ln, lines[i + 1]))
+    return out
+
+
+def inotify(counts, committed, local_notok):
+    out = []
+    for k in sorted(committed):
+        n, c, slack = counts.get(k, 0), committed[k], local_notok.get(k, 0)
+        if not c - slack <= n <= c + slack:
+            out.append("file %s: %d CLOSE_WRITE events for %d committed changes (%d writes "
+                       "through this mount of unknown outcome)" % (k, n, c, slack))
     return out
