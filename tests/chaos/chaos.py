@@ -54,6 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DISK = {"slow-fsync", "fail-fsync", "full-disk"}
 ZK_JAR = "/usr/share/java/zookeeper.jar"
 CLIENT_PORT = 2181
+MOUNT_SESSION_MS = 4000
 T0 = time.monotonic()
 
 
@@ -215,6 +216,10 @@ class Quorumfs:
         lines = ["tickTime=%d" % run.tick_ms, "initLimit=10", "syncLimit=5",
                  "clientPort=%d" % CLIENT_PORT, "4lw.commands.whitelist=*",
                  "clusterName=chaos", "clusterSecretFile=%s" % secret]
+        if run.args.mounts:
+            # Short enough that a paused or cut-off lock holder loses its
+            # mkdir lock within the nemesis's 2-8 s (checkers.mount_locks).
+            lines.append("mountSessionTimeout=%d" % MOUNT_SESSION_MS)
         for o in run.members:
             lines.append("server.%d=%s:2888:3888:%s;%s:%d" % (
                 o.id, o.ip, "observer" if o.observer else "participant", o.ip, CLIENT_PORT))
@@ -253,6 +258,7 @@ class Run:
         self.system = (ZooKeeper() if args.system == "zookeeper"
                        else Quorumfs(args.quorumfs))
         self.faults = []
+        self.hits = []
         self.anomalies = []
         self.unchecked = 0
         self.faultfs = None
@@ -286,8 +292,13 @@ class Run:
             raise RuntimeError("no leader with every member serving within 90 s")
         say("ensemble up: leader is member %d" % self.leader().id)
 
-    def fault(self, desc):
+    def fault(self, desc, kind=None, members=()):
+        """Record a fault; kind and members (ids) mark what it did to whom,
+        for the lock checker (a holder whose member was hit may lose its
+        lock)."""
         self.faults.append((time.monotonic() - T0, desc))
+        for mid in members:
+            self.hits.append({"start": time.monotonic(), "member": mid, "kind": kind})
         say("nemesis: " + desc)
 
     def nemesis_step(self, kinds):
@@ -296,7 +307,8 @@ class Run:
         if kind == "kill":
             lead = self.leader()
             m = lead if (lead and self.rng.random() < 0.5) else self.rng.choice(self.members)
-            self.fault("kill -9 member %d%s" % (m.id, " (leader)" if m is lead else ""))
+            self.fault("kill -9 member %d%s" % (m.id, " (leader)" if m is lead else ""),
+                       "kill", [m.id])
             m.kill()
             time.sleep(self.rng.uniform(1, 4))
             self.fault("restart member %d" % m.id)
@@ -307,7 +319,7 @@ class Run:
                 else self.rng.choice(self.members)
             secs = self.rng.uniform(2, 8)
             self.fault("SIGSTOP member %d%s for %.1f s" % (m.id, " (leader)" if m is lead else "",
-                                                          secs))
+                                                          secs), "pause", [m.id])
             m.pause()
             time.sleep(secs)
             self.fault("SIGCONT member %d" % m.id)
@@ -317,7 +329,7 @@ class Run:
             what = {"slow-fsync": "slow-fsync %d" % self.rng.choice([200, 1000, 3000]),
                     "fail-fsync": "fail-fsync", "full-disk": "enospc"}[kind]
             secs = self.rng.uniform(2, 6)
-            self.fault("%s on member %d for %.1f s" % (what, m.id, secs))
+            self.fault("%s on member %d for %.1f s" % (what, m.id, secs), "disk", [m.id])
             m.disk_fault(what)
             time.sleep(secs)
             self.fault("disk of member %d healed" % m.id)
@@ -351,8 +363,13 @@ class Run:
                 k = (len(voters) - 1) // 2 or 1
                 groups = [idx[:k], idx[k:]]
                 self.net.partition(groups)
+            # Whom it cut off: the smaller side; with a bridge or one way
+            # cut, anyone (the lock checker may then excuse any holder).
+            hit = ([i + 1 for i in groups[0]] if shape in ("leader", "minority")
+                   else [m.id for m in self.members])
             self.fault("partition (%s): %s" % (shape, json.dumps(
-                [[i + 1 for i in g] if isinstance(g, list) else g for g in groups])))
+                [[i + 1 for i in g] if isinstance(g, list) else g for g in groups])),
+                "partition", hit)
             time.sleep(self.rng.uniform(3, 8))
             self.fault("heal")
             self.net.heal()
@@ -363,7 +380,7 @@ class Run:
             m.disk_fault("")
             m.resume()
             if not m.alive():
-                self.fault("restart member %d (final heal)" % m.id)
+                self.fault("restart member %d (final heal)" % m.id, "kill", [m.id])
                 m.start()
         if not wait_until(lambda: self.leader() is not None and self.serving(), 120, 0.25):
             self.diagnose()
@@ -444,6 +461,81 @@ class Run:
         self.anomalies += checkers.appends(history, found)
         return history
 
+    def mnt(self, m):
+        return os.path.join(m.dir, "mnt")
+
+    def check_mounts(self, mhist, ml):
+        """After healing: the mount workload's history (mountload.py) and,
+        through every member's mount caught up with fsync, the ledger and
+        the files' versions; then every inotify watcher's stream."""
+        if not wait_until(lambda: os.path.exists(mhist), 90 + self.args.seconds, 0.2):
+            raise RuntimeError("the mount workload wrote no history")
+        with open(mhist) as f:
+            lines = [json.loads(ln) for ln in f if ln.strip()]
+        meta, ops = lines[0], lines[1:]
+        self.mount_ops = len(ops)
+        self.anomalies += checkers.files(ops)
+        anomalies, excused = checkers.mount_locks(ops, self.hits, MOUNT_SESSION_MS / 1000.0)
+        self.anomalies += anomalies
+        root = os.path.join(self.mnt(self.members[0]), "chaosfs")
+        views = []
+        for m in self.members:
+            r = os.path.join(self.mnt(m), "chaosfs")
+            fd = os.open(os.path.join(r, "ledger"), os.O_RDONLY)
+            os.fsync(fd)
+            os.close(fd)
+            with open(os.path.join(r, "ledger")) as f:
+                led = f.read()
+            vers = {k: int(os.getxattr(os.path.join(r, "f", str(k)), "user.quorumfs.version"))
+                    for k in range(meta["files"])}
+            views.append((led, vers))
+        if len(set(json.dumps(v, sort_keys=True) for v in views)) != 1:
+            self.anomalies.append("the mounts disagree after healing: " + "; ".join(
+                "member %d: %d ledger lines, versions %s" % (m.id, len(v[0].splitlines()),
+                                                             v[1])
+                for m, v in zip(self.members, views)))
+        led, vers = views[0]
+        self.anomalies += checkers.ledger(ops, led.splitlines(), excused)
+        committed = {k: vers[k] - meta["versions"][str(k)] for k in vers}
+        killed = {h["member"] for h in self.hits if h["kind"] == "kill"}
+
+        def counts(path):
+            c = {}
+            with open(path) as f:
+                for ln in f:
+                    ev, _, name = ln.strip().partition(" ")
+                    if ev == "CLOSE_WRITE,CLOSE" and name.isdigit():
+                        c[int(name)] = c.get(int(name), 0) + 1
+            return c
+
+        watched = []
+        for m, path in zip(self.members, meta["watchers"]):
+            if m.id in killed:
+                continue  # its mount, and so its watcher, died with it
+            notok, local = {}, {}
+            for d in ops:
+                if d["kind"] == "fwrite" and d["member"] == m.id:
+                    local[d["key"]] = local.get(d["key"], 0) + 1
+                    if d["status"] != "ok":
+                        notok[d["key"]] = notok.get(d["key"], 0) + 1
+            watched.append((m, path, notok, local))
+        # Wait (bounded) until every watcher has what it must, then a little
+        # longer so that an extra or late event shows too.
+        wait_until(lambda: all(not checkers.inotify(counts(p), committed, n, lo)
+                               for _, p, n, lo in watched), 30, 0.2)
+        time.sleep(1)
+        with open(mhist + ".stop", "w"):
+            pass
+        ml.wait(timeout=60)
+        for m, path, notok, local in watched:
+            self.anomalies += ["inotify on member %d: %s" % (m.id, a) for a in
+                               checkers.inotify(counts(path), committed, notok, local)]
+        say("mount workload checked: %d operations, %d files (%s changes), ledger of %d "
+            "lines, %d watchers compared (%d died with their member)" % (
+                len(ops), meta["files"], sum(committed.values()), len(led.splitlines()),
+                len(watched), len(killed)))
+        return ops
+
     def close(self):
         for m in self.members:
             try:
@@ -467,6 +559,8 @@ def one_run(args, seed, out):
     say("output in %s" % run.out)
     hist = os.path.join(run.out, "history.jsonl")
     readers = args.members + args.observers if args.readers < 0 else args.readers
+    mhist = os.path.join(run.out, "mount-history.jsonl")
+    ml = None
     rc = 0
     history = []
     try:
@@ -476,6 +570,15 @@ def one_run(args, seed, out):
                                "--readers", str(readers),
                                "--seconds", str(args.seconds), "--seed", str(seed),
                                "--timeout-ms", str(run.tick_ms * 20)])
+        if args.mounts:
+            ml = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "mountload.py"),
+                                   ",".join(run.mnt(m) for m in run.members), mhist,
+                                   "--seconds", str(args.seconds), "--seed", str(seed)],
+                                  start_new_session=True)
+            # The nemesis starts once the watchers are in place.
+            if not wait_until(lambda: os.path.exists(mhist + ".ready") or
+                              ml.poll() is not None, 60, 0.1) or ml.poll() is not None:
+                raise RuntimeError("the mount workload did not start")
         kinds = [k for k in args.nemesis.split(",") if k]
         end = time.monotonic() + args.seconds - 3
         time.sleep(2)
@@ -493,6 +596,8 @@ def one_run(args, seed, out):
         if wl.returncode != 0:
             raise RuntimeError("the workload failed (status %d)" % wl.returncode)
         history = run.check(hist, args.check_seconds)
+        if ml:
+            history += run.check_mounts(mhist, ml)
     except Exception as e:  # noqa: BLE001 - report, clean up, exit 2
         say("run failed: %r" % e)
         rc = 2
@@ -503,6 +608,9 @@ def one_run(args, seed, out):
             except Exception as e2:  # noqa: BLE001
                 say("the history cannot be checked: %r" % e2)
     finally:
+        if ml and ml.poll() is None:
+            os.killpg(ml.pid, signal.SIGKILL)  # with its inotifywait watchers
+            ml.wait()
         run.close()
         say("schedule was: " + "; ".join("%.1f %s" % f for f in run.faults))
     n_ok = sum(1 for d in history if d.get("status") == "ok")
@@ -537,6 +645,9 @@ def main():
     ap.add_argument("--check-seconds", type=float, default=300,
                     help="give up the linearizability search of one register after "
                     "this long (not an anomaly: reported as not checked)")
+    ap.add_argument("--mounts", action="store_true",
+                    help="also run the mount workload (mountload.py) on every "
+                    "member's mount (quorumfs only)")
     ap.add_argument("--out")
     ap.add_argument("--mutant", type=int, default=0,
                     help="plant engine bug N (cons.h) in a quorumfs_mutant build")

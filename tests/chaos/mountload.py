@@ -20,7 +20,9 @@ checkers.files, checkers.locks, checkers.ledger, checkers.inotify):
   and the ledger read after healing show whether two holders overlapped.
 - inotify (/chaosfs/f): on every mount an inotifywait stream started
   before any writer; its CLOSE_WRITE events per file are compared with the
-  number of committed changes (the file's version after healing).
+  number of committed changes (the file's version after healing). Writers
+  on mount m never write file m % FILES, so that each watcher has a file
+  on which it must see every committed change exactly once.
 
 Every operation is recorded before it is issued and completed when it
 returns, so a call still blocked at the end (a paused member's mount) is
@@ -119,7 +121,13 @@ class Worker(threading.Thread):
             return f.read().decode(errors="replace")
 
     def writer(self):
-        k = self.rng.randrange(self.args.files)
+        # Never file m % files: on that file, mount m's watcher sees only
+        # changes made elsewhere, which it must see exactly (inotify merges
+        # a local close with an identical replayed one queued just before
+        # it, so files written through the mount itself are checked within
+        # bounds only).
+        k = self.rng.choice([k for k in range(self.args.files)
+                             if k != self.m % self.args.files])
         v = value(self.name_, self.seq)
         d = self.hist.begin(kind="fwrite", key=k, member=self.m + 1, process=self.name_,
                             arg=v)
@@ -197,7 +205,7 @@ def watch(m, mnt, outdir):
     """inotifywait on mount m's files directory; ready when it returns."""
     out = os.path.join(outdir, "inotify-m%d.txt" % (m + 1))
     err = open(out + ".err", "w")
-    p = subprocess.Popen(["inotifywait", "-m", "-e", "close_write",
+    p = subprocess.Popen(["inotifywait", "-m", "-e", "close_write,modify",
                           "--format", "%e %f", os.path.join(mnt, ROOT, "f")],
                          stdout=open(out, "w"), stderr=err)
     end = time.monotonic() + 10
@@ -215,7 +223,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--files", type=int, default=2)
+    ap.add_argument("--files", type=int, default=3)
     args = ap.parse_args()
     mounts = args.mounts.split(",")
     outdir = os.path.dirname(os.path.abspath(args.out))
@@ -226,7 +234,11 @@ def main():
             fd = os.open(os.path.join(mnt, ROOT, "f", str(k)), os.O_RDONLY)
             os.fsync(fd)
             os.close(fd)
+    versions = {k: int(os.getxattr(os.path.join(mounts[0], ROOT, "f", str(k)),
+                                   "user.quorumfs.version")) for k in range(args.files)}
     watchers = [watch(m, mnt, outdir) for m, mnt in enumerate(mounts)]
+    with open(args.out + ".ready", "w"):
+        pass
     hist = History()
     start = time.monotonic()
     deadline = start + args.seconds
@@ -239,7 +251,7 @@ def main():
     with hist.lock:
         ops = list(hist.ops)
     with open(args.out + ".tmp", "w") as f:
-        f.write(json.dumps({"kind": "meta", "start": start, "files": args.files,
+        f.write(json.dumps({"kind": "meta", "start": start, "files": args.files, "versions": versions,
                             "watchers": [o for _, o in watchers],
                             "mounts": mounts}) + "\n")
         for d in ops:

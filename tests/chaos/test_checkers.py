@@ -133,5 +133,9 @@ tap(len(r) == 1 and "file 0" in r[0], "inotify: a missed change is reported")
 tap(len(checkers.inotify({0: 6}, {0: 5}, {})) == 1, "inotify: a duplicated event is reported")
 tap(checkers.inotify({0: 6}, {0: 5}, {0: 1}) == [],
     "inotify: a local write of unknown outcome may raise an event")
+tap(checkers.inotify({0: 4}, {0: 5}, {}, {0: 1}) == [],
+    "inotify: a local write may merge with a replayed change")
+tap(len(checkers.inotify({0: 3}, {0: 5}, {}, {0: 1})) == 1,
+    "inotify: more missed changes than local writes are reported")
 print("# %d failed" % n_fail)
 sys.exit(1 if n_fail else 0)
