@@ -464,9 +464,12 @@ void qfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
+/* A failed sync fails the fsync (see fsync_synced in file.c). */
 static void sync_done(void *arg, const struct zresult *res)
 {
-	fuse_reply_err(arg, 0);
+	fuse_req_t req = arg;
+
+	fuse_reply_err(req, qfs_errno(qfs_req_mount(req), res->err));
 }
 
 /* fsync of a directory: wait until everything submitted before is applied

@@ -678,9 +678,15 @@ void qfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, rc);
 }
 
+/* A sync that failed (no leader within its time) must fail the fsync: the
+ * caller reads next and would take this host's stale replica for an
+ * up-to-date one (chaos: a cut-off member's fsync succeeded after 2 s and
+ * the cat after it returned values overwritten long before). */
 static void fsync_synced(void *arg, const struct zresult *res)
 {
-	fuse_reply_err(arg, 0);
+	fuse_req_t req = arg;
+
+	fuse_reply_err(req, qfs_errno(qfs_req_mount(req), res->err));
 }
 
 void qfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)

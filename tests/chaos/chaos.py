@@ -565,16 +565,25 @@ def one_run(args, seed, out):
     history = []
     try:
         run.setup()
-        wl = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "workload.py"),
-                               run.hosts(), hist, "--clients", str(args.clients),
-                               "--readers", str(readers),
-                               "--seconds", str(args.seconds), "--seed", str(seed),
-                               "--timeout-ms", str(run.tick_ms * 20)])
+        wl = None
+        if not args.no_zk:
+            wl = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "workload.py"),
+                                   run.hosts(), hist, "--clients", str(args.clients),
+                                   "--readers", str(readers),
+                                   "--seconds", str(args.seconds), "--seed", str(seed),
+                                   "--timeout-ms", str(run.tick_ms * 20)])
         if args.mounts:
-            ml = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "mountload.py"),
-                                   ",".join(run.mnt(m) for m in run.members), mhist,
-                                   "--seconds", str(args.seconds), "--seed", str(seed)],
-                                  start_new_session=True)
+            cmd = ["/usr/bin/python3", os.path.join(HERE, "mountload.py"),
+                   ",".join(run.mnt(m) for m in run.members), mhist,
+                   "--seconds", str(args.seconds), "--seed", str(seed)]
+            if args.mount_readonly_leader:
+                # A mount whose member has a write pending answers fsync only
+                # after it (one queue per member), so a cut-off member with
+                # writers on its mount never serves a synced read: the
+                # first leader's mount only reads, so that what it serves
+                # when cut off is in the history.
+                cmd += ["--readonly", str(run.leader().i)]
+            ml = subprocess.Popen(cmd, start_new_session=True)
             # The nemesis starts once the watchers are in place.
             if not wait_until(lambda: os.path.exists(mhist + ".ready") or
                               ml.poll() is not None, 60, 0.1) or ml.poll() is not None:
@@ -582,20 +591,22 @@ def one_run(args, seed, out):
         kinds = [k for k in args.nemesis.split(",") if k]
         end = time.monotonic() + args.seconds - 3
         time.sleep(2)
-        while kinds and time.monotonic() < end and wl.poll() is None:
+        while kinds and time.monotonic() < end and (wl or ml).poll() is None:
             run.nemesis_step(kinds)
             time.sleep(run.rng.uniform(1, 3))
         try:
             run.heal_all()
         finally:
             try:
-                wl.wait(timeout=args.seconds + 120)
+                if wl:
+                    wl.wait(timeout=args.seconds + 120)
             except subprocess.TimeoutExpired:
                 wl.kill()
                 wl.wait()
-        if wl.returncode != 0:
+        if wl and wl.returncode != 0:
             raise RuntimeError("the workload failed (status %d)" % wl.returncode)
-        history = run.check(hist, args.check_seconds)
+        if wl:
+            history = run.check(hist, args.check_seconds)
         if ml:
             history += run.check_mounts(mhist, ml)
     except Exception as e:  # noqa: BLE001 - report, clean up, exit 2
@@ -648,6 +659,10 @@ def main():
     ap.add_argument("--mounts", action="store_true",
                     help="also run the mount workload (mountload.py) on every "
                     "member's mount (quorumfs only)")
+    ap.add_argument("--mount-readonly-leader", action="store_true",
+                    help="the first leader's mount only reads (see one_run)")
+    ap.add_argument("--no-zk", action="store_true",
+                    help="no ZooKeeper-protocol workload (with --mounts: the mounts alone)")
     ap.add_argument("--out")
     ap.add_argument("--mutant", type=int, default=0,
                     help="plant engine bug N (cons.h) in a quorumfs_mutant build")

@@ -32,6 +32,8 @@ still have committed. Times are time.monotonic(), the same clock (Linux
 CLOCK_MONOTONIC) as chaos.py's fault times.
 
 Usage: mountload.py MOUNTS OUT [--seconds S] [--seed N] [--files K]
+                    [--readonly I,...]
+--readonly: those mounts (0-based) get a reader and a watcher only.
 """
 import argparse
 import errno
@@ -224,6 +226,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--files", type=int, default=3)
+    ap.add_argument("--readonly", default="",
+                    help="mounts (indexes, comma-separated) with a reader only")
     args = ap.parse_args()
     mounts = args.mounts.split(",")
     outdir = os.path.dirname(os.path.abspath(args.out))
@@ -242,8 +246,10 @@ def main():
     hist = History()
     start = time.monotonic()
     deadline = start + args.seconds
+    ro = {int(i) for i in args.readonly.split(",") if i}
     workers = [Worker(kind, m, mnt, args, hist, deadline)
-               for m, mnt in enumerate(mounts) for kind in ("writer", "reader", "locker")]
+               for m, mnt in enumerate(mounts) for kind in ("writer", "reader", "locker")
+               if kind == "reader" or m not in ro]
     for w in workers:
         w.start()
     for w in workers:
