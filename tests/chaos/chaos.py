@@ -495,6 +495,8 @@ class Run:
                                                              v[1])
                 for m, v in zip(self.members, views)))
         led, vers = views[0]
+        with open(os.path.join(self.out, "ledger.final"), "w") as f:
+            f.write(led)
         self.anomalies += checkers.ledger(ops, led.splitlines(), excused)
         committed = {k: vers[k] - meta["versions"][str(k)] for k in vers}
         killed = {h["member"] for h in self.hits if h["kind"] == "kill"}
