@@ -5,12 +5,15 @@ QFS_TESTS += tests/chaos/test_lincheck.py
 EXTRA_DIST += tests/chaos/lincheck.py tests/chaos/test_lincheck.py
 QFS_TESTS += tests/chaos/test_checkers.py
 EXTRA_DIST += tests/chaos/checkers.py tests/chaos/test_checkers.py tests/chaos/workload.py
-EXTRA_DIST += tests/chaos/chaos.py tests/chaos/netns.py
+EXTRA_DIST += tests/chaos/chaos.py tests/chaos/netns.py tests/chaos/mountload.py
 
 # `make chaos`: the harness against this build's quorumfs (runs of
 # CHAOS_SECONDS each, seeds CHAOS_SEED, CHAOS_SEED+1, ... for MINUTES minutes;
 # MINUTES=0: one run), then one run of the same schedule against Apache
-# ZooKeeper for comparison (CHAOS_ZK=0 skips it).
+# ZooKeeper for comparison (CHAOS_ZK=0 skips it). The quorumfs runs also
+# drive every member's mount (mountload.py: whole-file writes, mkdir locks,
+# inotify streams); CHAOS_MOUNTS= leaves them out.
+CHAOS_MOUNTS = --mounts
 CHAOS_SECONDS = 60
 CHAOS_SEED = 1
 CHAOS_ZK = 1
@@ -29,7 +32,8 @@ QFS_TESTS += tests/chaos/test_faultfs.py
 EXTRA_DIST += tests/chaos/test_faultfs.py
 chaos: all tests/chaos/faultfs.so
 	QFS_BUILDDIR=$(abs_top_builddir) /usr/bin/python3 $(top_srcdir)/tests/chaos/chaos.py \
-	  --system quorumfs --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED) --minutes $(MINUTES)
+	  --system quorumfs --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED) --minutes $(MINUTES) \
+	  $(CHAOS_MOUNTS)
 	test "$(CHAOS_ZK)" = 0 || /usr/bin/python3 $(top_srcdir)/tests/chaos/chaos.py \
 	  --system zookeeper --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED)
 .PHONY: chaos

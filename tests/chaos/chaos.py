@@ -14,6 +14,13 @@ members to agree and checks the history:
   no acknowledged append lost or duplicated (checkers.appends),
   convergence: every member's /chaos subtree identical.
 
+With --mounts, mountload.py also runs on every member's FUSE mount under
+the same nemeses (whole-file writes and synced or plain reads, mkdir locks
+with a ledger, inotify streams), checked after healing by checkers.files,
+mount_locks, ledger and inotify, and the mounts' views compared. --no-zk
+leaves the ZooKeeper-protocol workload out; --mount-readonly-leader gives
+the first leader's mount a reader only.
+
 The schedule is printed as it runs; the same --seed replays it. Everything
 started is stopped, and the namespaces are removed, whatever happens. Every
 wait is bounded.
@@ -23,6 +30,7 @@ Usage: chaos.py --system quorumfs|zookeeper [--members 3] [--observers 0]
                 [--nemesis kill,pause,partition,isolate-leader,pause-leader,
                            oneway,bridge,slow-fsync,fail-fsync,full-disk]
                 [--out DIR] [--quorumfs PATH] [--mutant N]
+                [--mounts [--no-zk] [--mount-readonly-leader]]
 Each run ends with its summary and the anomalies found, each with the seed
 that replays it; the last line is `chaos: N runs, N ops, N faults,
 N anomalies`. --minutes M keeps starting runs (seed, seed+1, ...) for M
