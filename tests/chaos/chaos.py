@@ -28,7 +28,8 @@ wait is bounded.
 Usage: chaos.py --system quorumfs|zookeeper [--members 3] [--observers 0]
                 [--seconds 60] [--minutes M] [--seed N] [--readers N]
                 [--nemesis kill,pause,partition,isolate-leader,pause-leader,
-                           oneway,bridge,slow-fsync,fail-fsync,full-disk]
+                           oneway,bridge,slow-fsync,fail-fsync,full-disk,
+                           members,transfer]
                 [--out DIR] [--quorumfs PATH] [--mutant N]
                 [--mounts [--no-zk] [--mount-readonly-leader]]
 Each run ends with its summary and the anomalies found, each with the seed
@@ -40,6 +41,7 @@ Exit status: 0 no anomaly, 1 anomalies (listed), 2 a run itself failed
 still checked for what can be checked without the members.
 """
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -63,6 +65,10 @@ DISK = {"slow-fsync", "fail-fsync", "full-disk"}
 ZK_JAR = "/usr/share/java/zookeeper.jar"
 CLIENT_PORT = 2181
 MOUNT_SESSION_MS = 4000
+# The membership nemeses (quorumfs only: quorumctl against the ensemble):
+# a voter demoted to observer and promoted back; the leadership handed on.
+MEMBERSHIP = {"members", "transfer"}
+SUPER = "super:qfs-chaos"
 T0 = time.monotonic()
 
 
@@ -224,6 +230,12 @@ class Quorumfs:
         lines = ["tickTime=%d" % run.tick_ms, "initLimit=10", "syncLimit=5",
                  "clientPort=%d" % CLIENT_PORT, "4lw.commands.whitelist=*",
                  "clusterName=chaos", "clusterSecretFile=%s" % secret]
+        if MEMBERSHIP & set(run.args.nemesis.split(",")):
+            # quorumctl's reconfig needs the super user (ZooKeeper's rule).
+            user, pw = SUPER.split(":")
+            lines.append("reconfigEnabled=true")
+            lines.append("superDigest=%s:%s" % (user, base64.b64encode(
+                hashlib.sha1(SUPER.encode()).digest()).decode()))
         if run.args.mounts:
             # Short enough that a paused or cut-off lock holder loses its
             # mkdir lock within the nemesis's 2-8 s (checkers.mount_locks).
@@ -267,6 +279,7 @@ class Run:
                        else Quorumfs(args.quorumfs))
         self.faults = []
         self.hits = []
+        self.demoted = set()
         self.anomalies = []
         self.unchecked = 0
         self.faultfs = None
@@ -332,6 +345,23 @@ class Run:
             time.sleep(secs)
             self.fault("SIGCONT member %d" % m.id)
             m.resume()
+        elif kind == "members":
+            lead = self.leader()
+            cands = [m for m in voters if m is not lead and m.alive()]
+            if not lead or not cands:
+                return
+            m = self.rng.choice(cands)
+            secs = self.rng.uniform(2, 6)
+            rc, out = self.quorumctl("members", "demote", str(m.id))
+            self.fault("members demote %d (%s) for %.1f s" % (m.id, out or rc, secs),
+                       "members", [m.id])
+            self.demoted.add(m)
+            time.sleep(secs)
+            self.promote(m)
+        elif kind == "transfer":
+            rc, out = self.quorumctl("leader", "transfer", "0")
+            self.fault("leader transfer 0 (%s)" % (out or rc), "transfer",
+                       [m.id for m in voters])
         elif kind in DISK:
             m = self.rng.choice(self.members)
             what = {"slow-fsync": "slow-fsync %d" % self.rng.choice([200, 1000, 3000]),
@@ -382,8 +412,28 @@ class Run:
             self.fault("heal")
             self.net.heal()
 
+    def quorumctl(self, *args):
+        """quorumctl against every member, bounded: (status, last line)."""
+        env = dict(os.environ, QUORUMCTL_AUTH="digest:" + SUPER)
+        try:
+            p = subprocess.run([self.args.quorumctl, "-s", self.hosts()] + list(args),
+                               capture_output=True, text=True, timeout=30, env=env)
+        except subprocess.TimeoutExpired:
+            return -1, "timed out"
+        lines = (p.stdout + p.stderr).strip().splitlines()
+        return p.returncode, (lines[-1][:80] if lines else "")
+
+    def promote(self, m):
+        rc, out = self.quorumctl("members", "promote", str(m.id))
+        self.fault("members promote %d (%s)" % (m.id, out or rc))
+        if rc == 0:
+            self.demoted.discard(m)
+
     def heal_all(self):
         self.net.heal()
+        for m in list(self.demoted):
+            wait_until(lambda: self.leader() is not None, 60, 0.25)
+            self.promote(m)
         for m in self.members:
             m.disk_fault("")
             m.resume()
@@ -679,6 +729,8 @@ def main():
     ap.add_argument("--faultfs", default=os.path.join(
         os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")),
         "tests", "chaos", "faultfs.so"), help="the disk nemeses' shim")
+    ap.add_argument("--quorumctl", default=os.path.join(
+        os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")), "quorumctl"))
     ap.add_argument("--quorumfs", default=os.path.join(
         os.environ.get("QFS_BUILDDIR", os.path.join(HERE, "..", "..", "build")), "quorumfs"))
     args = ap.parse_args()
