@@ -220,7 +220,7 @@ static void prune_peers(struct qcore *c)
  * (ZooKeeper's; "N=..." is taken too), into *out and *observer.
  * Returns 0 or -EINVAL.
  */
-static int parse_spec(const char *s, struct core_addr *out, int *observer)
+static int parse_spec_id(const char *s, struct core_addr *out, int *observer, long max_id)
 {
 	char buf[1024], *eq, *semi, *p, *f[4];
 	int nf = 0;
@@ -241,7 +241,7 @@ static int parse_spec(const char *s, struct core_addr *out, int *observer)
 	if (!strncmp(p, "server.", 7))
 		p += 7;
 	v = strtol(p, &semi, 10);
-	if (semi == p || *semi || v < 1 || v > 255)
+	if (semi == p || *semi || v < 1 || v > max_id)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->id = (uint32_t)v;
@@ -278,6 +278,11 @@ static int parse_spec(const char *s, struct core_addr *out, int *observer)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+static int parse_spec(const char *s, struct core_addr *out, int *observer)
+{
+	return parse_spec_id(s, out, observer, 255);
 }
 
 /* The text of membership m (non-joint) in ZooKeeper's form, into buf.
@@ -960,6 +965,43 @@ static int same(const struct cons_membership *a, const struct cons_membership *b
 	return 1;
 }
 
+/* The form of a spec or an id, for the checks made before the session's
+ * rights (ZooKeeper parses the request first): any server id here. */
+static int spec_syntax(struct qcore *c, struct cons_membership *to, const char *s)
+{
+	struct core_addr x;
+	int obs;
+
+	(void)c;
+	(void)to;
+	return parse_spec_id(s, &x, &obs, 0x7fffffffL) ? ZBADARGUMENTS : ZOK;
+}
+
+static int id_syntax(struct qcore *c, struct cons_membership *to, const char *s)
+{
+	char *end;
+	long id = strtol(s, &end, 10);
+
+	(void)c;
+	(void)to;
+	while (*end == ' ')
+		end++;
+	return end == s || *end || id < 1 ? ZBADARGUMENTS : ZOK;
+}
+
+/* May auth change the ensemble (WRITE on /zookeeper/config)? */
+static int may_write_config(struct qcore *c, const struct zauth *auth)
+{
+	const struct znode *n = tree_lookup(c->tree, CFG_PATH);
+
+	if (n && acl_check(&n->acl, auth ? auth : &no_auth, ZPERM_WRITE) == ZOK)
+		return ZOK;
+	log_warnx("members: reconfig refused: the session may not write %s "
+		  "(authenticate as the superuser)",
+		  CFG_PATH);
+	return ZNOAUTH;
+}
+
 /* Hand the change to the engine: ZOK or the ZooKeeper error. */
 static int start_change(struct qcore *c, const struct cons_membership *to, zxid_t from)
 {
@@ -982,10 +1024,14 @@ static int start_change(struct qcore *c, const struct cons_membership *to, zxid_
 	return ZOK;
 }
 
-/* The leader's reconfig, checked (see serve). */
+/*
+ * The leader's reconfig, checked in ZooKeeper's order (its
+ * PrepRequestProcessor): a change under way, fromConfig, the form of the
+ * request, then the session's rights, then the rest.
+ */
 static int run_reconfig(struct qcore *c, const char *joining, const char *leaving,
-			const char *members, int64_t from_version, qcore_done_fn done,
-			void *arg)
+			const char *members, int64_t from_version,
+			const struct zauth *auth, qcore_done_fn done, void *arg)
 {
 	struct core_members *mb = c->mb;
 	struct cons_membership cur, *to;
@@ -1009,6 +1055,22 @@ static int run_reconfig(struct qcore *c, const char *joining, const char *leavin
 		rc = ZRECONFIGINPROGRESS;
 		goto out_free_to;
 	}
+	if (from_version != -1 && (zxid_t)from_version != cur.version) {
+		log_warnx("members: reconfig refused: fromConfig 0x%llx is not the "
+			  "version in force (0x%llx)",
+			  (unsigned long long)from_version,
+			  (unsigned long long)cur.version);
+		rc = ZBADVERSION;
+		goto out_free_to;
+	}
+	rc = members && *members ? each(members, spec_syntax, c, to)
+				 : each(joining, spec_syntax, c, to);
+	if (rc == ZOK && !(members && *members))
+		rc = each(leaving, id_syntax, c, to);
+	if (rc == ZOK)
+		rc = may_write_config(c, auth);
+	if (rc)
+		goto out_free_to;
 	*to = cur;
 	if (members && *members) {
 		to->n = 0;
@@ -1117,31 +1179,29 @@ static int serve(struct qcore *c, const char *joining, const char *leaving,
 		 const char *members, int64_t from_version, const struct zauth *auth,
 		 qcore_done_fn done, void *arg)
 {
-	const struct znode *n;
 	const char *nm = members ? members : "";
+	int rc;
 
 	if (!c->o.reconfig_enabled)
 		return ZRECONFIGDISABLED;
-	n = tree_lookup(c->tree, CFG_PATH);
-	if (!n || acl_check(&n->acl, auth ? auth : &no_auth, ZPERM_WRITE) != ZOK) {
-		log_warnx("members: reconfig refused: the session may not write %s "
-			  "(authenticate as the superuser)",
-			  CFG_PATH);
-		return ZNOAUTH;
-	}
+	if (!c->tpt || !c->mb || !c->mb->write_ev)
+		return ZUNIMPLEMENTED; /* standalone, as ZooKeeper's */
 	if (!strncmp(nm, TRANSFER_PREFIX, strlen(TRANSFER_PREFIX))) {
 		char *end;
 		long to = strtol(nm + strlen(TRANSFER_PREFIX), &end, 10);
 
 		if (*end || end == nm + strlen(TRANSFER_PREFIX) || to < 0 || to > 255)
 			return ZBADARGUMENTS;
+		rc = may_write_config(c, auth);
+		if (rc)
+			return rc;
 		log_info("members: leader transfer to %ld asked", to);
 		return run_transfer(c, to, done, arg);
 	}
 	log_info("members: reconfig joining '%s' leaving '%s' members '%s' from 0x%llx",
 		 joining ? joining : "", leaving ? leaving : "", nm,
 		 (unsigned long long)from_version);
-	return run_reconfig(c, joining, leaving, members, from_version, done, arg);
+	return run_reconfig(c, joining, leaving, members, from_version, auth, done, arg);
 }
 
 /* ---- from any member: forwarded to the leader ---- */
@@ -1168,8 +1228,8 @@ void core_members_forwarded(struct qcore *c, const struct core_req *q)
 	}
 	buf_init(&f->msg);
 	if (core_req_encode_reconfig(&f->msg, q->origin, q->reqid,
-				     q->has_auth ? &q->auth : NULL, q->joining, q->leaving,
-				     q->members, q->from_version)) {
+				     q->has_auth ? &q->auth : NULL, q->joining,
+				     q->leaving, q->members, q->from_version)) {
 		fwd_free(f);
 		core_answer(c, q->origin, q->reqid, ZSYSTEMERROR);
 		return;
@@ -1272,9 +1332,9 @@ static void fwd_run(struct qcore *c)
 			fin = 1;
 			res.err = core_req_decode(f->msg.data, f->msg.len, &q);
 			if (res.err == 0) {
-				res.err = serve(c, q.joining, q.leaving, q.members,
-						q.from_version, q.has_auth ? &q.auth : NULL,
-						f->done, f->arg);
+				res.err = serve(
+				    c, q.joining, q.leaving, q.members, q.from_version,
+				    q.has_auth ? &q.auth : NULL, f->done, f->arg);
 				core_req_free(&q);
 				if (res.err == ZOK) {
 					/* done is serve's now. */
@@ -1343,8 +1403,7 @@ int qcore_reconfig(struct qcore *c, const char *joining, const char *leaving,
 	struct fwd_rc *f, **tail;
 
 	if (!c->tpt || !mb || !mb->write_ev || (core_leader_ready(c) && !mb->fwd))
-		return serve(c, joining, leaving, members, from_version, auth, done,
-			     arg);
+		return serve(c, joining, leaving, members, from_version, auth, done, arg);
 	if (c->closing)
 		return ZCLOSING;
 	f = calloc(1, sizeof(*f));

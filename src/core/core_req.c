@@ -78,7 +78,8 @@ int core_req_encode(struct buf *b, uint32_t origin, uint64_t reqid, int64_t sess
 
 int core_req_encode_reconfig(struct buf *b, uint32_t origin, uint64_t reqid,
 			     const struct zauth *auth, const char *joining,
-			     const char *leaving, const char *members, int64_t from_version)
+			     const char *leaving, const char *members,
+			     int64_t from_version)
 {
 	core_req_encode_hdr(b, CR_RECONFIG, origin, reqid);
 	put_auth(b, auth);

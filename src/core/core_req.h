@@ -64,7 +64,8 @@ int core_req_encode(struct buf *b, uint32_t origin, uint64_t reqid, int64_t sess
 /* Append a CR_RECONFIG request to b. 0 or -ENOMEM. */
 int core_req_encode_reconfig(struct buf *b, uint32_t origin, uint64_t reqid,
 			     const struct zauth *auth, const char *joining,
-			     const char *leaving, const char *members, int64_t from_version);
+			     const char *leaving, const char *members,
+			     int64_t from_version);
 /* Append the header of another kind (the caller adds the body). */
 void core_req_encode_hdr(struct buf *b, uint8_t kind, uint32_t origin, uint64_t reqid);
 /* 0, -EBADMSG or -ENOMEM (q is then empty). Free with core_req_free. */
