@@ -48,19 +48,17 @@ struct daemon {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: quorumfs [-f] [-d] [-o KEY=VALUE[,...]] [CONFIG] MOUNTPOINT\n"
-		"       quorumfs -V | --version\n"
-		"       quorumfs -h | --help\n"
-		"  -f  stay in the foreground      -d  debug log to stderr\n"
-		"  -o  zoo.cfg keys (dataDir=, clientPort=, ...) and FUSE mount options\n"
-		"  -V  print the version and exit  -h  print this help and exit\n"
-		"See quorumfs(8) and quorumfs.conf(5).\n");
+	fprintf(out, "usage: quorumfs [-f] [-d] [-o KEY=VALUE[,...]] [CONFIG] MOUNTPOINT\n"
+		     "       quorumfs -V | --version\n"
+		     "       quorumfs -h | --help\n"
+		     "  -f  stay in the foreground      -d  debug log to stderr\n"
+		     "  -o  zoo.cfg keys (dataDir=, clientPort=, ...) and FUSE mount options\n"
+		     "  -V  print the version and exit  -h  print this help and exit\n"
+		     "See quorumfs(8) and quorumfs.conf(5).\n");
 }
 
 /* mountAuth=digest:user:password,ip:10.0.0.1,super : the mount's identities. */
-static int parse_mount_auth(const char *spec, struct zauth *a, char *errbuf,
-			    size_t errlen)
+static int parse_mount_auth(const char *spec, struct zauth *a, char *errbuf, size_t errlen)
 {
 	char *copy, *p, *tok;
 	int rc = 0;
@@ -393,15 +391,14 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 		for (size_t i = 0; i < d->cfg.n_servers; i++) {
 			const struct qfs_server_cfg *s = &d->cfg.servers[i];
 
-			members[i] =
-			    (struct qcore_member){.id = s->id,
-						  .observer = s->observer,
-						  .group = s->group,
-						  .weight = s->weight,
-						  .host = s->host,
-						  .peer_port = s->peer_port,
-						  .election_port = s->election_port,
-						  .client = clients + 300 * i};
+			members[i] = (struct qcore_member){.id = s->id,
+							   .observer = s->observer,
+							   .group = s->group,
+							   .weight = s->weight,
+							   .host = s->host,
+							   .peer_port = s->peer_port,
+							   .election_port = s->election_port,
+							   .client = clients + 300 * i};
 			if (s->client_port)
 				snprintf(clients + 300 * i, 300, "%s:%d",
 					 s->client_host ? s->client_host : "0.0.0.0",
@@ -435,16 +432,16 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 					*p = ',';
 		}
 		struct zk_server_opts zo = {
-		    .address = d->cfg.client_port_address,
-		    .port = d->cfg.client_port,
-		    .max_client_cnxns = d->cfg.max_client_cnxns,
-		    .max_buffer = d->cfg.jute_maxbuffer,
-		    .four_letter_whitelist = d->cfg.four_lw_whitelist,
-		    .super_digest = d->cfg.super_digest,
-		    .sasl_users = sasl_users,
-		    .max_outstanding = d->cfg.client_max_outstanding,
-		    .max_watches = d->cfg.client_max_watches,
-		    .cfg = &d->cfg,
+			.address = d->cfg.client_port_address,
+			.port = d->cfg.client_port,
+			.max_client_cnxns = d->cfg.max_client_cnxns,
+			.max_buffer = d->cfg.jute_maxbuffer,
+			.four_letter_whitelist = d->cfg.four_lw_whitelist,
+			.super_digest = d->cfg.super_digest,
+			.sasl_users = sasl_users,
+			.max_outstanding = d->cfg.client_max_outstanding,
+			.max_watches = d->cfg.client_max_watches,
+			.cfg = &d->cfg,
 		};
 
 		rc = zk_server_start(d->core, d->base, &zo, &d->zks, err, errlen);
@@ -483,9 +480,9 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 
 /* GNU-style long forms of -h and -V, as every other tool has. */
 static const struct option longopts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
 };
 
 int main(int argc, char **argv)
@@ -535,8 +532,7 @@ int main(int argc, char **argv)
 	}
 	log_init("quorumfs", foreground || debug, debug);
 
-	if (config_path &&
-	    (rc = config_load_file(&d.cfg, config_path, err, sizeof(err))) < 0)
+	if (config_path && (rc = config_load_file(&d.cfg, config_path, err, sizeof(err))) < 0)
 		goto fail;
 	for (int i = 0; i < n_opts; i++)
 		if ((rc = config_apply_opts(&d.cfg, opts[i], err, sizeof(err))) < 0)

@@ -83,8 +83,7 @@ static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 		/* A membership: no txn, but it takes its zxid. */
 		if (!storage_zxid_follows(c->applied, e->zxid))
 			fatalx("apply: zxid 0x%llx does not follow 0x%llx",
-			       (unsigned long long)e->zxid,
-			       (unsigned long long)c->applied);
+			       (unsigned long long)e->zxid, (unsigned long long)c->applied);
 		core_members_applied(c, e);
 		tree_set_last_zxid(c->tree, e->zxid);
 		c->applied = e->zxid;
