@@ -411,7 +411,7 @@ int transport_remove_peer(struct transport *t, uint32_t id)
 	for (c = t->conns; c; c = next) {
 		next = c->next;
 		if (c->peer == p)
-			conn_close(c, "the server was removed from the ensemble");
+			conn_close(c, "no longer a member (removed)");
 	}
 	return 0;
 }

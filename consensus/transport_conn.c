@@ -171,7 +171,7 @@ static void on_hello(struct conn *c, const uint8_t *body, size_t n)
 	}
 	if (p->removed) {
 		/* Said once, when it was removed; it may go on trying. */
-		conn_close(c, "the server was removed from the ensemble");
+		conn_close(c, "no longer a member (removed)");
 		return;
 	}
 	c->peer = p;
