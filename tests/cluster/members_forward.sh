@@ -6,7 +6,8 @@
 #   - kazoo's reconfig through the observer (promote itself) and through a
 #     follower (demote 4 again), the reply naming the change;
 #   - a wrong fromConfig through a follower: BADVERSION, nothing changes;
-#   - quorumctl members remove/add given only a follower (-s);
+#   - quorumctl members remove/add and leader transfer given only a
+#     follower (-s);
 #   - zkCli's reconfig -remove through a follower;
 #   - a removed member is no longer dialled nor kept connected: no
 #     established peer connection to its peer port stays, and the leader
@@ -111,6 +112,24 @@ if has "^4 *observer" "$out" && qc_wait_mode 4 observer 30; then
 else
 	t_fail "quorumctl -s <follower> members add server.4" "$out / mode $(qc_mode 4)"
 fi
+
+# quorumctl leader transfer given only a follower: the leadership moves.
+qc_wait_leader 20
+old=$QC_LEADER
+FH2="$(qc_get QC_ADDR $F):$(qc_get QC_CPORT $F)"
+[ "$F" = "$old" ] && { F=1; [ "$old" = 1 ] && F=2; FH2="$(qc_get QC_ADDR $F):$(qc_get QC_CPORT $F)"; }
+out=$(QUORUMCTL_AUTH="digest:$MB_PW" "$QUORUMCTL" -s "$FH2" leader transfer 0 2>&1)
+rc=$?
+moved() { qc_leader_now && [ "$QC_LEADER" != "$old" ]; }
+if [ $rc = 0 ] && wait_until 20 moved; then
+	t_ok "quorumctl -s <follower $F> leader transfer 0: leader $old -> $QC_LEADER"
+else
+	t_fail "quorumctl -s <follower $F> leader transfer 0" "exit $rc: $out; leader $(qc_leader_now; echo "$QC_LEADER")"
+fi
+qc_wait_leader 20
+F=1
+[ "$QC_LEADER" = 1 ] && F=2
+FH="$(qc_get QC_ADDR $F):$(qc_get QC_CPORT $F)"
 
 if [ ! -x "$ZKCLI" ]; then
 	t_skip "zkCli reconfig through a follower" "no $ZKCLI (Debian package zookeeper)"
