@@ -8,6 +8,8 @@
 #   - a wrong fromConfig through a follower: BADVERSION, nothing changes;
 #   - quorumctl members remove/add and leader transfer given only a
 #     follower (-s);
+#   - the leader killed while a reconfig forwarded by a follower is under
+#     way: the client hears connection loss, not a hang;
 #   - zkCli's reconfig -remove through a follower;
 #   - a removed member is no longer dialled nor kept connected: no
 #     established peer connection to its peer port stays, and the leader
@@ -127,6 +129,47 @@ else
 	t_fail "quorumctl -s <follower $F> leader transfer 0" "exit $rc: $out; leader $(qc_leader_now; echo "$QC_LEADER")"
 fi
 qc_wait_leader 20
+F=1
+[ "$QC_LEADER" = 1 ] && F=2
+FH="$(qc_get QC_ADDR $F):$(qc_get QC_CPORT $F)"
+
+# The leader dies while a reconfig forwarded by a follower is under way
+# (adding a participant, server.5, that never runs: the leader waits for it
+# to catch up): the client hears connection loss once the follower sees
+# the leader gone, not a hang.
+P5=$("$QC_PY" -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+set -- $P5
+spec5="server.5=127.0.0.1:$1:$2:participant;127.0.0.1:$3"
+L=$QC_LEADER
+llog="$(qc_get QC_DATA "$L").log"
+base=$(grep -c "members: reconfig started\|a snapshot first" "$llog")
+(MB_AT=$F MB_TIMEOUT=30 mb_reconfig "joining=$spec5" >"$T/lost.out" 2>&1; printf "\ndone\n" >>"$T/lost.out") &
+lost=$!
+started() { [ "$(grep -c "members: reconfig started\|a snapshot first" "$llog")" -gt "$base" ]; }
+if wait_until 10 started; then
+	t0=$(date +%s%N)
+	qc_kill9 "$L"
+	answered() { grep -q "^done" "$T/lost.out"; }
+	wait_until 60 answered
+	t1=$(date +%s%N)
+	wait "$lost"
+	echo "# answered $(((t1 - t0) / 1000000)) ms after the leader was killed: $(head -1 "$T/lost.out")"
+	t_check "the leader killed mid-reconfig: the client through follower $F hears connection loss" \
+		grep -q "ERROR ConnectionLoss" "$T/lost.out"
+	# Told as soon as the follower sees the leader gone (an election
+	# timeout is 1 s here), not when the answer's own bound runs out.
+	t_check "and within 10 s of the kill" [ $(((t1 - t0) / 1000000)) -lt 10000 ]
+else
+	kill "$lost" 2>/dev/null
+	t_fail "the leader killed mid-reconfig" "the leader never started the change: $(cat "$T/lost.out")"
+fi
+qc_start "$L" || t_fail "member $L restarts"
+qc_wait_leader 30 || t_fail "a leader after the restart"
 F=1
 [ "$QC_LEADER" = 1 ] && F=2
 FH="$(qc_get QC_ADDR $F):$(qc_get QC_CPORT $F)"
