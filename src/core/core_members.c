@@ -24,9 +24,27 @@
  * server lines, hence the addresses, on the next start; the engine's
  * membership is the authority and a disagreement is logged at start.
  *
+ * FROM ANY MEMBER. ZooKeeper takes a reconfig on any server. Here a member
+ * that does not lead keeps it (struct fwd_rc, in the order asked) and
+ * forwards it as a CR_RECONFIG request (core_req.h) once a leader is
+ * known; the leader queues it (the engine refuses a change asked from
+ * inside its own callbacks), makes every check and runs it, then answers
+ * with an entry of no effect for the origin's request id (core_answer),
+ * proposed after /zookeeper/config was written: applied at the origin, it
+ * completes the request there with /zookeeper/config already showing the
+ * change. A leader change before the answer is connection loss, as for a
+ * forwarded write (a transfer asked so is done once another leads).
+ *
+ * REMOVED SERVERS. Once a configuration that no longer names a server is
+ * committed, the tick takes it from the transport (transport_remove_peer):
+ * not dialled, its connections refused, said once.
+ *
  * OWNERSHIP: struct core_members belongs to struct qcore (c->mb), freed by
  * core_members_free; a pending reconfig or transfer owns nothing but its
- * callback, which runs exactly once.
+ * callback, which runs exactly once. The fwd_rc entries (mb->fwd, the
+ * origin's; mb->inbox, the leader's) and their request bytes belong to
+ * their list; a struct fwd_answer belongs to the reconfig it answers and
+ * is freed by its callback.
  */
 #include <errno.h>
 #include <fcntl.h>
