@@ -233,6 +233,12 @@ void core_release_soon(struct qcore *c);
  * forwarded callback); queued while it is not ready yet. */
 void core_forwarded(struct qcore *c, uint32_t from, const struct cons_payload *p,
 		    size_t n);
+/* Leader: answer request reqid of server origin that left no entry of its
+ * own (a reconfig): an entry of no effect, CE_NOP for ZOK, CE_ERR with err
+ * otherwise, applied at the origin after everything before it. Dropped
+ * (logged) when this server no longer leads: the origin hears of the
+ * leader change. */
+void core_answer(struct qcore *c, uint32_t origin, uint64_t reqid, int err);
 /* A read index came back (the node's read_ready; core_submit.c). */
 void core_read_ready(struct qcore *c, uint64_t token, zxid_t read_zxid, int status);
 /* Complete the syncs whose read index is applied now. */
@@ -346,5 +352,12 @@ void core_members_tick(struct qcore *c);
 /* A snapshot of the applied state at zxid is being written: keep the
  * configuration as of it beside it. */
 void core_members_snap_taken(struct qcore *c, zxid_t zxid);
+/* Leader: a reconfig forwarded by another member (core_req.h's
+ * CR_RECONFIG; q borrowed), answered with core_answer. */
+struct core_req;
+void core_members_forwarded(struct qcore *c, const struct core_req *q);
+/* Origin: the answer to a reconfig this server forwarded was applied (an
+ * entry of no effect with this server as origin and no queued item). */
+void core_members_answered(struct qcore *c, uint64_t reqid, const struct zresult *res);
 
 #endif
