@@ -84,6 +84,11 @@ struct qcore_opts {
 	/* zoo.cfg's initLimit and syncLimit (ticks); 0 takes 10 and 5. The
 	 * election timeout is syncLimit * tickTime, heartbeats tickTime / 2. */
 	int32_t init_limit, sync_limit;
+	/* archiveDir=: copy every committed entry and snapshot there
+	 * (core_archive.c); NULL or "" for none. Borrowed for open. Every
+	 * archive_interval_ms (0 takes 5000) at most between copies. */
+	const char *archive_dir;
+	int64_t archive_interval_ms;
 };
 
 /*
