@@ -22,6 +22,11 @@ check_PROGRAMS += tests/unit/test_zkimport
 tests_unit_test_zkimport_SOURCES = tests/unit/test_zkimport.c
 tests_unit_test_zkimport_CFLAGS = $(QCORE_TEST_CFLAGS) $(QFS_I_ADM)
 tests_unit_test_zkimport_LDADD = libqadm.a $(QCORE_TEST_LIBS)
+# A simulated archive for measuring point-in-time restores (not a test).
+check_PROGRAMS += tests/adm/pitr_gen
+tests_adm_pitr_gen_SOURCES = tests/adm/pitr_gen.c
+tests_adm_pitr_gen_CFLAGS = $(QCORE_TEST_CFLAGS) $(QFS_I_ADM)
+tests_adm_pitr_gen_LDADD = $(QCORE_TEST_LIBS)
 QFS_TESTS += tests/unit/test_zkimport tests/adm/verify.sh tests/adm/restore.sh \
 	tests/adm/restore_ensemble.sh tests/adm/export.sh tests/adm/zk_roundtrip.sh \
 	tests/adm/zk_damage.sh tests/adm/backup.sh tests/adm/cluster_identity.sh \

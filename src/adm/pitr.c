@@ -132,7 +132,7 @@ static int64_t rec_time(const struct archive_rec *e)
 /*
  * By time: the zxid of the last entry before the first transaction stamped
  * after tg->time_ms. Reads only the segments' headers up to the one that
- * holds that transaction.
+ * holds that transaction (tmax in each header), then that one.
  */
 static int find_cut(const char *dir, const struct archive_file *f, size_t nf,
 		    struct pitr_target *tg, struct pitr_report *r, char *errbuf,
@@ -144,14 +144,19 @@ static int find_cut(const char *dir, const struct archive_file *f, size_t nf,
 	int rc;
 
 	for (i = 0; i < nf; i++) {
-		rc = archive_seg_load(dir, f[i].name, &s, errbuf, errlen);
+		rc = archive_seg_header(dir, f[i].name, &s, errbuf, errlen);
 		if (rc)
 			return rc;
 		if (s.tmax > tg->time_ms)
 			break;
 		if (s.tmax)
 			r->last_time = s.tmax;
-		archive_seg_free(&s);
+	}
+	if (i < nf) {
+		/* The one holding the cut is read (and verified) whole. */
+		rc = archive_seg_load(dir, f[i].name, &s, errbuf, errlen);
+		if (rc)
+			return rc;
 	}
 	if (i == nf) {
 		adm_fmt_time_ms(r->last_time, when, sizeof(when));

@@ -243,6 +243,44 @@ bad:
 	return -EBADMSG;
 }
 
+int archive_seg_header(const char *dir, const char *name, struct archive_seg *seg,
+		       char *errbuf, size_t errlen)
+{
+	uint8_t h[ARCHIVE_SEG_HDR];
+	char path[4400], want[64];
+	struct rd r;
+	ssize_t n;
+	int fd;
+
+	memset(seg, 0, sizeof(*seg));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	n = read(fd, h, sizeof(h));
+	close(fd);
+	rd_init(&r, h + 4, sizeof(h) - 4);
+	if (n != (ssize_t)sizeof(h) || memcmp(h, ARCHIVE_SEG_MAGIC, 4) != 0 ||
+	    rd_u32(&r) != ARCHIVE_SEG_VERSION) {
+		snprintf(errbuf, errlen, "%s: not an archive log segment (%s)", path,
+			 n != (ssize_t)sizeof(h) ? "too short" : "bad magic or version");
+		return -EBADMSG;
+	}
+	seg->first = rd_u64(&r);
+	seg->last = rd_u64(&r);
+	seg->count = rd_u64(&r);
+	seg->tmin = (int64_t)rd_u64(&r);
+	seg->tmax = (int64_t)rd_u64(&r);
+	archive_seg_name(want, sizeof(want), seg->first, seg->last);
+	if (strcmp(want, name) != 0) {
+		snprintf(errbuf, errlen, "%s: header does not match its name", path);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 void archive_seg_free(struct archive_seg *seg)
 {
 	free(seg->recs);

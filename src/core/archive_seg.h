@@ -96,6 +96,16 @@ int archive_seg_load(const char *dir, const char *name, struct archive_seg *seg,
 void archive_seg_free(struct archive_seg *seg);
 
 /*
+ * Only the header of dir/name (first, last, count, tmin, tmax into seg;
+ * recs and buf stay NULL): for finding which segment holds a time without
+ * reading them all. Not verified beyond magic, version and name: load the
+ * segment before using its entries. 0, -EBADMSG or a negative errno, with
+ * errbuf set.
+ */
+int archive_seg_header(const char *dir, const char *name, struct archive_seg *seg,
+		       char *errbuf, size_t errlen);
+
+/*
  * Encode n records as a segment into a malloc'd buffer (*out, *out_len;
  * caller frees). tmin/tmax as in the header. 0 or -ENOMEM / -EINVAL (n 0).
  */
