@@ -196,22 +196,26 @@ static int restore_archive(const struct opts *o)
 		errno = 0;
 		tg.zxid = strtoull(o->to_zxid, &end, 16);
 		if (strncmp(o->to_zxid, "0x", 2) != 0 || *end || errno || !tg.zxid) {
-			fprintf(stderr, "quorumadm: --to-zxid %s: a zxid in hex, as 0x100000005\n",
-				o->to_zxid);
+			fprintf(
+			    stderr,
+			    "quorumadm: --to-zxid %s: a zxid in hex, as 0x100000005\n",
+			    o->to_zxid);
 			return EX_USAGE;
 		}
 	} else {
 		tg.by_time = 1;
 		if (adm_parse_time(o->to_time, &tg.time_ms)) {
-			fprintf(stderr,
-				"quorumadm: --to-time %s: an ISO 8601 time with a zone, as "
-				"2026-11-30T14:02:00Z, 2026-11-30T14:02:00.250+01:00\n",
-				o->to_time);
+			fprintf(
+			    stderr,
+			    "quorumadm: --to-time %s: an ISO 8601 time with a zone, as "
+			    "2026-11-30T14:02:00Z, 2026-11-30T14:02:00.250+01:00\n",
+			    o->to_time);
 			return EX_USAGE;
 		}
 	}
 	if (o->subtree && o->subtree[0] != '/') {
-		fprintf(stderr, "quorumadm: --subtree %s: an absolute path\n", o->subtree);
+		fprintf(stderr, "quorumadm: --subtree %s: an absolute path\n",
+			o->subtree);
 		return EX_USAGE;
 	}
 	progress_begin(&pr, "restoring", "entries", 0);
@@ -249,7 +253,8 @@ static int restore_archive(const struct opts *o)
 	adm_fmt_time_ms(r.last_time, when, sizeof(when));
 	printf("restored %s%s%s to zxid 0x%" PRIx64 " (last transaction %s) from "
 	       "snapshot 0x%" PRIx64 " + %" PRIu64 " entries of %" PRIu64
-	       " segment%s into %s: %" PRIu64 " nodes%s, new cluster identity (%s/CLUSTER)\n",
+	       " segment%s into %s: %" PRIu64
+	       " nodes%s, new cluster identity (%s/CLUSTER)\n",
 	       o->archive, o->subtree ? " subtree " : "", o->subtree ? o->subtree : "",
 	       (uint64_t)r.zxid, when, (uint64_t)r.snap, r.entries, r.segments,
 	       r.segments == 1 ? "" : "s", o->data_dir, nodes,

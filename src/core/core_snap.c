@@ -354,8 +354,8 @@ void core_purge(struct qcore *c)
 	}
 	/* The oldest snapshot kept must be able to replay to now. */
 	if (n && c->node && !c->store_closed)
-		cons_node_compact(c->node,
-				  core_archive_keep(c, zxids[n > keep ? keep - 1 : n - 1]));
+		cons_node_compact(
+		    c->node, core_archive_keep(c, zxids[n > keep ? keep - 1 : n - 1]));
 	free(zxids);
 }
 

@@ -159,7 +159,8 @@ int main(int argc, char **argv)
 		} else {
 			char num[24];
 
-			snprintf(num, sizeof(num), "%011" PRIu64, (uint64_t)(k % 100000000000ULL));
+			snprintf(num, sizeof(num), "%011" PRIu64,
+				 (uint64_t)(k % 100000000000ULL));
 			memcpy(val, num, 11);
 			req.op = ZOP_SETDATA;
 			req.path = path;
