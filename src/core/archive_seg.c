@@ -298,6 +298,84 @@ static void fsync_dir(const char *dir)
 	}
 }
 
+/* Write all of p to fd. 0 or -errno. */
+static int write_all(int fd, const void *p, size_t len)
+{
+	const uint8_t *q = p;
+	ssize_t w;
+
+	while (len) {
+		w = write(fd, q, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		q += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int archive_copy_file(const char *src, const char *dir, const char *name, char *errbuf,
+		      size_t errlen)
+{
+	char tmp[4400], path[4400];
+	static const size_t chunk = 1 << 20;
+	uint8_t *b;
+	ssize_t r;
+	int in, out, rc = 0;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		rc = -errno;
+		snprintf(errbuf, errlen, "%s: %s", src, strerror(errno));
+		return rc;
+	}
+	b = malloc(chunk);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	out = b ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640) : -1;
+	if (out < 0) {
+		rc = b ? -errno : -ENOMEM;
+		snprintf(errbuf, errlen, "%s: %s", tmp, strerror(-rc));
+		goto err_after_open;
+	}
+	for (;;) {
+		r = read(in, b, chunk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			snprintf(errbuf, errlen, "reading %s: %s", src, strerror(errno));
+			break;
+		}
+		if (r == 0)
+			break;
+		rc = write_all(out, b, (size_t)r);
+		if (rc) {
+			snprintf(errbuf, errlen, "%s: %s", tmp, strerror(-rc));
+			break;
+		}
+	}
+	if (!rc && fsync(out) < 0) {
+		rc = -errno;
+		snprintf(errbuf, errlen, "%s: fsync: %s", tmp, strerror(errno));
+	}
+	close(out);
+	if (!rc && rename(tmp, path) < 0) {
+		rc = -errno;
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+	}
+	if (rc)
+		unlink(tmp);
+	else
+		fsync_dir(dir);
+err_after_open:
+	free(b);
+	close(in);
+	return rc;
+}
+
 int archive_write_file(const char *dir, const char *name, const void *p, size_t len,
 		       char *errbuf, size_t errlen)
 {

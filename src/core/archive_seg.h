@@ -122,4 +122,11 @@ void archive_seg_name(char *buf, size_t len, zxid_t first, zxid_t last);
 int archive_write_file(const char *dir, const char *name, const void *p, size_t len,
 		       char *errbuf, size_t errlen);
 
+/*
+ * Copy the file src to dir/name durably, as archive_write_file, in chunks
+ * (a snapshot may be large). 0 or a negative errno with errbuf set.
+ */
+int archive_copy_file(const char *src, const char *dir, const char *name, char *errbuf,
+		      size_t errlen);
+
 #endif

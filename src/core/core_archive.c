@@ -57,10 +57,12 @@
  * held, hence the most a fork waits for it). */
 #define ARCH_SEG_MAX	   20000
 #define ARCH_WARN_EVERY_MS (60 * 1000)
+/* How long a shutdown waits for the archiver's last pass. */
+#define ARCH_CLOSE_MS (30 * 1000)
 
 struct core_archive {
 	char *dir;	/* the archive */
-	char *data_dir; /* borrowed from the core */
+	char *data_dir; /* a copy: the thread may outlive the core (close) */
 	char log_path[4200];
 	int64_t interval_ms;
 
@@ -115,40 +117,11 @@ static void arch_ok(struct core_archive *a)
 static int copy_snapshot(struct core_archive *a, zxid_t z, char *err, size_t errlen)
 {
 	char src[4400], name[64];
-	struct buf b;
-	FILE *f;
-	size_t n;
 	int rc;
 
 	snapshot_path(src, sizeof(src), a->data_dir, z);
 	snprintf(name, sizeof(name), "snapshot.%016llx.db", (unsigned long long)z);
-	f = fopen(src, "rbe");
-	if (!f) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", src, strerror(errno));
-		return rc;
-	}
-	/* Snapshots are read whole: they are the size of the tree, which the
-	 * daemon holds in memory anyway. */
-	buf_init(&b);
-	for (;;) {
-		if (buf_reserve(&b, 1 << 20) < 0)
-			break;
-		n = fread(b.data + b.len, 1, 1 << 20, f);
-		b.len += n;
-		if (n < (1u << 20))
-			break;
-	}
-	if (ferror(f) || buf_failed(&b)) {
-		rc = buf_failed(&b) ? -ENOMEM : -EIO;
-		snprintf(err, errlen, "reading %s: %s", src, strerror(-rc));
-		fclose(f);
-		buf_free(&b);
-		return rc;
-	}
-	fclose(f);
-	rc = archive_write_file(a->dir, name, b.data, b.len, err, errlen);
-	buf_free(&b);
+	rc = archive_copy_file(src, a->dir, name, err, errlen);
 	if (!rc)
 		log_info("archive %s: snapshot 0x%llx archived", a->dir,
 			 (unsigned long long)z);
@@ -380,6 +353,7 @@ static void arch_free(struct core_archive *a)
 	pthread_mutex_destroy(&a->sql_mu);
 	pthread_cond_destroy(&a->cv);
 	free(a->recs);
+	free(a->data_dir);
 	free(a->dir);
 	free(a);
 }
@@ -423,7 +397,16 @@ int core_archive_open(struct qcore *c, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "archive: out of memory");
 		return -ENOMEM;
 	}
-	a->data_dir = c->dir;
+	a->data_dir = strdup(c->dir);
+	if (!a->data_dir) {
+		free(a->recs);
+		free(a->dir);
+		free(a);
+		free(files);
+		free(snaps);
+		snprintf(errbuf, errlen, "archive: out of memory");
+		return -ENOMEM;
+	}
 	snprintf(a->log_path, sizeof(a->log_path), "%s/txnlog.db", c->dir);
 	a->interval_ms = c->o.archive_interval_ms;
 	pthread_mutex_init(&a->mu, NULL);
@@ -509,6 +492,7 @@ void core_archive_release(struct qcore *c)
 void core_archive_close(struct qcore *c)
 {
 	struct core_archive *a = c->arch;
+	struct timespec until;
 
 	if (!a)
 		return;
@@ -518,8 +502,23 @@ void core_archive_close(struct qcore *c)
 	pthread_cond_signal(&a->cv);
 	pthread_mutex_unlock(&a->mu);
 	/* The thread makes one last pass: everything applied is archived
-	 * before a clean shutdown ends (unless the archive is failing). */
-	pthread_join(a->th, NULL);
+	 * before a clean shutdown ends (unless the archive is failing). An
+	 * archive stuck in I/O (a hung network mount) must not hang the
+	 * shutdown: after ARCH_CLOSE_MS the thread is left to the process
+	 * exit, with its memory (it owns copies of all it uses); the next
+	 * start resumes after what reached the archive. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ARCH_CLOSE_MS / 1000;
+	if (pthread_timedjoin_np(a->th, NULL, &until) != 0) {
+		log_warnx("archive %s: still busy after %d s (stuck in I/O?); not "
+			  "waiting for it: archived up to 0x%llx, the rest is archived "
+			  "at the next start",
+			  a->dir, ARCH_CLOSE_MS / 1000,
+			  (unsigned long long)atomic_load(&a->done));
+		pthread_detach(a->th);
+		c->arch = NULL;
+		return;
+	}
 	log_info("archive %s: closed after 0x%llx", a->dir,
 		 (unsigned long long)atomic_load(&a->done));
 	arch_free(a);
