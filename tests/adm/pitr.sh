@@ -131,7 +131,16 @@ if qfs_start "$T/mnt2" "$T/r-time" -o "clientPort=$P2,clientPortAddress=127.0.0.
 else
 	t_fail "a daemon starts on the --to-time restore"
 fi
-# An offset and a time after the deletion: the subtree stays deleted.
+# The same instant written with an offset (+02:00) restores the same point.
+tb2=$(python3 -c "
+import datetime, sys
+t = datetime.datetime.strptime(sys.argv[1], '%Y-%m-%dT%H:%M:%S.%fZ')
+t += datetime.timedelta(hours=2)
+print(t.strftime('%Y-%m-%dT%H:%M:%S.') + '%03d+02:00' % (t.microsecond // 1000))" "$tb")
+"$QUORUMADM" restore --archive "$A" --to-time "$tb2" --data-dir "$T/r-off" >"$T/out" 2>&1
+t_eq "restore --to-time $tb2 exits 0" 0 "$?"
+t_check "an offset names the same instant (zxid $zb)" grep -q "to zxid $zb " "$T/out"
+# A time after the deletion: the subtree stays deleted.
 ta=$(date -u +%Y-%m-%dT%H:%M:%S.%3N+00:00)
 "$QUORUMADM" restore --archive "$A" --to-zxid "$zf" --data-dir "$T/r-end" >/dev/null 2>&1
 t_eq "restore to the final zxid exits 0" 0 "$?"
