@@ -30,12 +30,12 @@ tests_adm_pitr_gen_LDADD = $(QCORE_TEST_LIBS)
 QFS_TESTS += tests/unit/test_zkimport tests/adm/verify.sh tests/adm/restore.sh \
 	tests/adm/restore_ensemble.sh tests/adm/export.sh tests/adm/zk_roundtrip.sh \
 	tests/adm/zk_damage.sh tests/adm/backup.sh tests/adm/cluster_identity.sh \
-	tests/adm/recover.sh tests/adm/pitr.sh
+	tests/adm/recover.sh tests/adm/pitr.sh tests/adm/pitr_ensemble.sh
 EXTRA_DIST += tests/adm/adm_lib.sh tests/adm/zk_tree.py tests/adm/zk_gen_snapshot.py \
 	tests/adm/verify.sh tests/adm/restore.sh tests/adm/restore_ensemble.sh tests/adm/export.sh \
 	tests/adm/zk_roundtrip.sh tests/adm/zk_damage.sh tests/fuzz/corpus/zkimport \
 	tests/adm/backup.sh tests/adm/backup_load.py tests/adm/cluster_identity.sh \
-	tests/adm/recover.sh tests/adm/pitr.sh
+	tests/adm/recover.sh tests/adm/pitr.sh tests/adm/pitr_ensemble.sh
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_zkimport
