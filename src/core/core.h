@@ -87,6 +87,11 @@ struct qcore_opts {
 	/* reconfigEnabled: the leader runs reconfig and leader transfer
 	 * (qcore_reconfig), else they fail with ZRECONFIGDISABLED. */
 	int reconfig_enabled;
+	/* archiveDir=: copy every committed entry and snapshot there
+	 * (core_archive.c); NULL or "" for none. Borrowed for open. Every
+	 * archive_interval_ms (0 takes 5000) at most between copies. */
+	const char *archive_dir;
+	int64_t archive_interval_ms;
 };
 
 /*

@@ -187,6 +187,7 @@ void core_apply(struct qcore *c, const struct cons_entry *e, size_t n)
 		memmove(c->voids, c->voids + 1, (c->n_voids - 1) * sizeof(*c->voids));
 		c->n_voids--;
 	}
+	core_archive_applied(c);
 	core_drain(c);
 }
 

@@ -193,6 +193,9 @@ struct qcore {
 	int recv_fd;
 	zxid_t recv_zxid;
 
+	/* The continuous archive (core_archive.c), or NULL. */
+	struct core_archive *arch;
+
 	/* Membership changes, addresses, /zookeeper/config (core_members.c). */
 	struct core_members *mb;
 
@@ -324,6 +327,22 @@ void core_backup_stop(struct qcore *c);
 void core_purge(struct qcore *c);
 /* With purge_interval_h, purge on that timer instead of after snapshots. */
 int core_purge_timer_start(struct qcore *c);
+
+/*
+ * The continuous archive (core_archive.c; nothing without archive_dir).
+ * open: start the archiver after the replica is open; applied: publish
+ * c->applied (after each applied batch); kick: a snapshot was written;
+ * keep: how far the log may be compacted (z held back to the last
+ * archived entry); hold/release: keep the archiver out of SQLite across
+ * a fork (0 or -ETIMEDOUT); close: archive what is applied, stop.
+ */
+int core_archive_open(struct qcore *c, char *errbuf, size_t errlen);
+void core_archive_applied(struct qcore *c);
+void core_archive_kick(struct qcore *c);
+zxid_t core_archive_keep(struct qcore *c, zxid_t z);
+int core_archive_hold(struct qcore *c, int timeout_ms);
+void core_archive_release(struct qcore *c);
+void core_archive_close(struct qcore *c);
 
 /* Session side effects of an applied transaction. */
 void core_session_applied(struct qcore *c, const struct ztxn *txn, struct zresult *res);
