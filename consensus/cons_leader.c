@@ -350,10 +350,25 @@ void cons_on_append_resp(struct cons *c, const struct cons_msg *m)
 			cons_read_progress(c);
 	}
 	if (!m->append_resp.ok) {
-		/* match is the peer's newest zxid at or below the prev we sent;
-		 * a hint below what it acknowledged is stale. */
-		if (p->mode == PEER_SNAPSHOT || match < p->match)
+		/* match is the peer's newest zxid at or below the prev we sent. */
+		if (p->mode == PEER_SNAPSHOT)
 			return;
+		if (match < p->match) {
+			/* Within an epoch a follower never drops an entry it
+			 * acknowledged (they are this leader's own, so never
+			 * truncated): a hint below p->match says it lost its
+			 * state -- a wiped or replaced dataDir -- or is an
+			 * answer from an older connection read late. Believing
+			 * it costs the second case a resend; ignoring it left
+			 * a wiped member unsynced for ever while counted as
+			 * synced. Lowering match is safe: the commit point
+			 * never goes back, and every other use of match
+			 * (transfer, departure, read index) only waits. */
+			CONS_TRACE(c, "peer %u lost entries: it has %llx, acknowledged %llx",
+				   p->id, (unsigned long long)match,
+				   (unsigned long long)p->match);
+			p->match = match;
+		}
 		p->mode = PEER_PROBE;
 		p->probe_out = 0;
 		p->inflight = 0;

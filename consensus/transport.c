@@ -350,27 +350,36 @@ int transport_add_peer(struct transport *t, uint32_t id, const char *host, uint1
 
 	if (id == 0 || id == t->self_id)
 		return -EINVAL;
-	if (transport_find_peer(t, id))
+	p = transport_find_peer(t, id);
+	if (p && !p->removed)
 		return -EEXIST;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	p->id = id;
-	p->t = t;
-	p->backoff_ms = t->backoff_min_ms;
-	p->retry_ev = evtimer_new(t->base, dial_cb, p);
-	if (!p->retry_ev) {
-		free(p);
-		return -ENOMEM;
-	}
 	if (host) {
 		snprintf(portstr, sizeof(portstr), "%u", port);
 		if (getaddrinfo(host, portstr, &hints, &res) != 0 || !res) {
 			log_warnx("peer %u: cannot resolve %s", id, host);
-			event_free(p->retry_ev);
-			free(p);
 			return -EHOSTUNREACH;
 		}
+	}
+	if (p) {
+		/* A removed server added back. */
+		p->removed = 0;
+		p->has_addr = 0;
+	} else {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			goto out_free_res;
+		p->id = id;
+		p->t = t;
+		p->retry_ev = evtimer_new(t->base, dial_cb, p);
+		if (!p->retry_ev) {
+			free(p);
+			goto out_free_res;
+		}
+		p->next = t->peers;
+		t->peers = p;
+	}
+	p->backoff_ms = t->backoff_min_ms;
+	if (res) {
 		memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
 		p->addr_len = res->ai_addrlen;
 		p->has_addr = 1;
@@ -378,9 +387,32 @@ int transport_add_peer(struct transport *t, uint32_t id, const char *host, uint1
 		snprintf(p->addr_str, sizeof(p->addr_str),
 			 strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
 	}
-	p->next = t->peers;
-	t->peers = p;
 	schedule_dial(t, p, 0);
+	return 0;
+out_free_res:
+	if (res)
+		freeaddrinfo(res);
+	return -ENOMEM;
+}
+
+int transport_remove_peer(struct transport *t, uint32_t id)
+{
+	struct peer *p = transport_find_peer(t, id);
+	struct conn *c, *next;
+
+	if (!p)
+		return -ENOENT;
+	if (p->removed)
+		return 0;
+	/* First, so that closing its connections schedules no redial. */
+	p->removed = 1;
+	p->has_addr = 0;
+	evtimer_del(p->retry_ev);
+	for (c = t->conns; c; c = next) {
+		next = c->next;
+		if (c->peer == p)
+			conn_close(c, "no longer a member (removed)");
+	}
 	return 0;
 }
 

@@ -94,6 +94,14 @@ uint16_t transport_port(const struct transport *t);
  */
 int transport_add_peer(struct transport *t, uint32_t id, const char *host, uint16_t port);
 
+/*
+ * Server id is no longer a member: its connections are closed, it is no
+ * longer dialled, and its connections are refused (quietly: a removed
+ * server that still runs keeps trying) until transport_add_peer declares
+ * it again. Returns 0 or -ENOENT.
+ */
+int transport_remove_peer(struct transport *t, uint32_t id);
+
 void transport_set_recv(struct transport *t, transport_recv_fn fn, void *arg);
 void transport_set_peer_cb(struct transport *t, transport_peer_fn fn, void *arg);
 

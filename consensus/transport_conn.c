@@ -169,6 +169,11 @@ static void on_hello(struct conn *c, const uint8_t *body, size_t n)
 		conn_drop(c, "server id %u is not a member", c->hello.from);
 		return;
 	}
+	if (p->removed) {
+		/* Said once, when it was removed; it may go on trying. */
+		conn_close(c, "no longer a member (removed)");
+		return;
+	}
 	c->peer = p;
 	if (hmac_random(c->nonce_a, PEER_NONCE) < 0) {
 		conn_drop(c, "no random bytes for a nonce");

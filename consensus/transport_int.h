@@ -38,6 +38,9 @@ struct peer {
 	struct conn *dialing; /* our outgoing one, still in its handshake */
 	struct event *retry_ev;
 	unsigned backoff_ms;
+	/* transport_remove_peer: neither dialled nor accepted, until added
+	 * again (kept, not freed: connections may still point at it). */
+	int removed;
 	struct peer *next;
 };
 

@@ -61,6 +61,8 @@ static const struct cfg_key {
 	{"clusterSecretFile", CFG_STR, CFG_OFF(cluster_secret_file), 0, 0},
 	{"reconfigEnabled", CFG_BOOL, CFG_OFF(reconfig_enabled), 0, 0},
 	{"dynamicConfigFile", CFG_STR, CFG_OFF(dynamic_config_file), 0, 0},
+	{"archiveDir", CFG_STR, CFG_OFF(archive_dir), 0, 0},
+	{"archiveInterval", CFG_I64, CFG_OFF(archive_interval_ms), 10, 3600000},
 	/* accepted for zoo.cfg compatibility; not acted on yet */
 	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
 	{"admin.enableServer", CFG_ACCEPTED, 0, 0, 0},
@@ -98,6 +100,7 @@ void config_init(struct qfs_config *c)
 	c->force_sync = 1;
 	c->mount_session_timeout_ms = 10000;
 	c->container_check_ms = 1000;
+	c->archive_interval_ms = 5000;
 }
 
 static void user_map_free(struct qfs_user_map *v, size_t n)

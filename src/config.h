@@ -82,6 +82,8 @@ struct qfs_config {
 	char *cluster_secret_file;	/* clusterSecretFile: the peers' shared secret */
 	int reconfig_enabled;		/* reconfigEnabled: ZooKeeper's reconfig allowed */
 	char *dynamic_config_file;	/* dynamicConfigFile: server.N lines kept apart */
+	char *archive_dir;		/* archiveDir: the continuous archive, or NULL */
+	int64_t archive_interval_ms;	/* archiveInterval: ms between archive passes */
 	char *servers_from;		/* the file the server lines came from, when not
 					   the main one (dataDir/zoo.cfg.dynamic, ...) */
 	/* Derived by config_finish. */

@@ -368,6 +368,9 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	co.force_sync = d->cfg.force_sync;
 	co.repair = d->cfg.repair;
 	co.container_check_ms = d->cfg.container_check_ms;
+	co.reconfig_enabled = d->cfg.reconfig_enabled;
+	co.archive_dir = d->cfg.archive_dir;
+	co.archive_interval_ms = d->cfg.archive_interval_ms;
 #ifdef QFS_ALLOW_MUTANT
 	/* Only in tests/chaos/quorumfs_mutant, a test build. */
 	if (getenv("QUORUMFS_MUTANT"))

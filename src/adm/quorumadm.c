@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "adm.h"
+#include "pitr.h"
 #include "progress.h"
 #include "snapshot.h"
 #include "verify.h"
@@ -30,6 +31,8 @@
 static const char usage_text[] =
     "usage: quorumadm verify FILE...\n"
     "       quorumadm restore FILE --data-dir DIR [--name CLUSTER] [--force]\n"
+    "       quorumadm restore --archive DIR --to-zxid ZXID | --to-time ISO8601\n"
+    "                 --data-dir DIR [--subtree PATH] [--name CLUSTER] [--force]\n"
     "       quorumadm import-zk ZK_DATA_DIR --data-dir DIR [--log-dir ZK_LOG_DIR]\n"
     "                 [--name CLUSTER] [--force]\n"
     "       quorumadm export-zk DIR --to ZK_DATA_DIR [--committed-only]\n"
@@ -57,6 +60,10 @@ struct opts {
 	const char *to;	      /* --to */
 	const char *name;     /* --name */
 	const char *log_dir;  /* --log-dir */
+	const char *archive;  /* --archive */
+	const char *to_zxid;  /* --to-zxid */
+	const char *to_time;  /* --to-time */
+	const char *subtree;  /* --subtree */
 	int force;
 	int committed_only; /* --committed-only */
 	int force_new;	    /* --force-new-ensemble */
@@ -79,6 +86,14 @@ static int parse(int argc, char **argv, struct opts *o)
 			slot = &o->name;
 		else if (strcmp(argv[i], "--log-dir") == 0)
 			slot = &o->log_dir;
+		else if (strcmp(argv[i], "--archive") == 0)
+			slot = &o->archive;
+		else if (strcmp(argv[i], "--to-zxid") == 0)
+			slot = &o->to_zxid;
+		else if (strcmp(argv[i], "--to-time") == 0)
+			slot = &o->to_time;
+		else if (strcmp(argv[i], "--subtree") == 0)
+			slot = &o->subtree;
 		else if (strcmp(argv[i], "--force") == 0) {
 			o->force = 1;
 			continue;
@@ -161,6 +176,97 @@ static int cmd_verify(int argc, char **argv)
 	return status;
 }
 
+/*
+ * restore --archive: the tree at a zxid or time from a continuous archive
+ * (pitr.c), whole or one subtree, into a new data directory.
+ */
+static int restore_archive(const struct opts *o)
+{
+	struct pitr_target tg;
+	struct pitr_report r;
+	struct progress pr;
+	struct tree *t = NULL, *sub = NULL;
+	char why[8400], aside[4200], origin[4400], when[64], next[64];
+	uint64_t nodes = 0;
+	char *end;
+	int rc;
+
+	memset(&tg, 0, sizeof(tg));
+	if (o->to_zxid) {
+		errno = 0;
+		tg.zxid = strtoull(o->to_zxid, &end, 16);
+		if (strncmp(o->to_zxid, "0x", 2) != 0 || *end || errno || !tg.zxid) {
+			fprintf(
+			    stderr,
+			    "quorumadm: --to-zxid %s: a zxid in hex, as 0x100000005\n",
+			    o->to_zxid);
+			return EX_USAGE;
+		}
+	} else {
+		tg.by_time = 1;
+		if (adm_parse_time(o->to_time, &tg.time_ms)) {
+			fprintf(
+			    stderr,
+			    "quorumadm: --to-time %s: an ISO 8601 time with a zone, as "
+			    "2026-11-30T14:02:00Z, 2026-11-30T14:02:00.250+01:00\n",
+			    o->to_time);
+			return EX_USAGE;
+		}
+	}
+	if (o->subtree && o->subtree[0] != '/') {
+		fprintf(stderr, "quorumadm: --subtree %s: an absolute path\n",
+			o->subtree);
+		return EX_USAGE;
+	}
+	progress_begin(&pr, "restoring", "entries", 0);
+	rc = adm_pitr_build(o->archive, &tg, &pr, &t, &r, why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "quorumadm: restore refused: %s\n", why);
+		return rc == -ENOMEM || rc == -EIO ? EX_OS : EX_BAD;
+	}
+	if (o->subtree) {
+		rc = adm_subtree(t, o->subtree, &sub, &nodes, why, sizeof(why));
+		if (rc) {
+			fprintf(stderr, "quorumadm: restore refused: %s\n", why);
+			tree_free(t);
+			return rc == -ENOMEM ? EX_OS : EX_BAD;
+		}
+	}
+	if (pr.on)
+		fprintf(stderr, "writing %s ...\n", o->data_dir);
+	snprintf(origin, sizeof(origin), "restore --archive %s to 0x%" PRIx64 "%s%s",
+		 o->archive, (uint64_t)r.zxid, o->subtree ? " subtree " : "",
+		 o->subtree ? o->subtree : "");
+	rc = adm_datadir_write(sub ? sub : t, r.zxid, o->data_dir, o->name, o->force,
+			       origin, aside, sizeof(aside), why, sizeof(why));
+	if (!sub)
+		nodes = tree_node_count(t);
+	if (sub)
+		tree_free(sub);
+	tree_free(t);
+	if (rc) {
+		fprintf(stderr, "quorumadm: %s\n", why);
+		return status_of(rc);
+	}
+	if (aside[0])
+		fprintf(stderr, "quorumadm: the old %s is now %s\n", o->data_dir, aside);
+	adm_fmt_time_ms(r.last_time, when, sizeof(when));
+	printf("restored %s%s%s to zxid 0x%" PRIx64 " (last transaction %s) from "
+	       "snapshot 0x%" PRIx64 " + %" PRIu64 " entries of %" PRIu64
+	       " segment%s into %s: %" PRIu64
+	       " nodes%s, new cluster identity (%s/CLUSTER)\n",
+	       o->archive, o->subtree ? " subtree " : "", o->subtree ? o->subtree : "",
+	       (uint64_t)r.zxid, when, (uint64_t)r.snap, r.entries, r.segments,
+	       r.segments == 1 ? "" : "s", o->data_dir, nodes,
+	       o->subtree ? " in the subtree" : "", o->data_dir);
+	if (tg.by_time) {
+		adm_fmt_time_ms(r.next_time, next, sizeof(next));
+		printf("the first transaction left out: zxid 0x%" PRIx64 " at %s\n",
+		       (uint64_t)r.next_zxid, next);
+	}
+	return 0;
+}
+
 static int cmd_restore(int argc, char **argv)
 {
 	struct progress pr;
@@ -171,7 +277,14 @@ static int cmd_restore(int argc, char **argv)
 	zxid_t zxid;
 	int rc;
 
-	if (parse(argc, argv, &o) || !o.arg || !o.data_dir || o.to || o.log_dir)
+	if (parse(argc, argv, &o) || !o.data_dir || o.to || o.log_dir)
+		return usage();
+	if (o.archive || o.to_zxid || o.to_time || o.subtree) {
+		if (!o.archive || o.arg || !o.to_zxid == !o.to_time)
+			return usage();
+		return restore_archive(&o);
+	}
+	if (!o.arg)
 		return usage();
 	/* Everything verify checks, first: never restore a damaged file. */
 	progress_begin(&pr, "restoring", "nodes", 0);

@@ -4,8 +4,9 @@
  * ZooKeeper's reconfig request (zks_reconfig.c).
  *
  * list reads /zookeeper/config from any server. The changes go to the
- * leader (found with the srvr four-letter word among the -s servers: a
- * reconfig is refused elsewhere) as the superuser, whose credentials come
+ * leader when it is among the -s servers (found with the srvr four-letter
+ * word), else to any of them, which forwards them there, as the superuser,
+ * whose credentials come
  * from --auth or $QUORUMCTL_AUTH ("digest:super:PASSWORD", as zkCli's addauth).
  * promote/demote re-send the member's line with the other role; leader
  * transfer is quorumfs's extension of reconfig.
@@ -68,7 +69,8 @@ out_free_addr:
 	return rc;
 }
 
-/* Point x at the leader among its servers (x->hosts is rewritten). */
+/* Point x at the leader among its servers (x->hosts is rewritten): one
+ * hop fewer. When none of them leads, x keeps them all. */
 static int find_leader(struct ctl *x, char *buf, size_t len)
 {
 	char list[4096], *save = NULL, *h, mode[64];
@@ -84,9 +86,9 @@ static int find_leader(struct ctl *x, char *buf, size_t len)
 			return 0;
 		}
 	}
-	fprintf(stderr, "quorumctl: no leader among %s (give every server with -s)\n",
-		x->hosts);
-	return CTL_EXIT_CONNECT;
+	/* Any member takes a reconfig and forwards it to the leader. */
+	snprintf(buf, len, "%s", x->hosts);
+	return 0;
 }
 
 struct text {

@@ -63,6 +63,8 @@ static void fill_defaults(struct qcore_opts *o)
 		o->init_limit = 10;
 	if (o->sync_limit <= 0)
 		o->sync_limit = 5;
+	if (o->archive_interval_ms <= 0)
+		o->archive_interval_ms = 5000;
 }
 
 /* The ensemble from the options: standalone is a one-member ensemble. */
@@ -134,6 +136,7 @@ static int lock_dir(struct qcore *c, char *errbuf, size_t errlen)
 
 static void free_core(struct qcore *c)
 {
+	core_archive_close(c);
 	core_repl_free(c);
 	if (c->recv_fd >= 0)
 		close(c->recv_fd);
@@ -238,6 +241,9 @@ int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 	ret = core_repl_open(c, errbuf, errlen);
 	if (ret)
 		goto err_after_alloc;
+	ret = core_archive_open(c, errbuf, errlen);
+	if (ret)
+		goto err_after_alloc;
 	tree_set_listener(c->tree, core_tree_listener, c);
 	ret = core_session_start(c);
 	if (!ret)
@@ -284,6 +290,7 @@ void qcore_close(struct qcore *c)
 	if (!c)
 		return;
 	qcore_quiesce(c);
+	core_archive_close(c);
 	/* Submitted after the quiesce: ZCLOSING results, nothing at the log. */
 	core_drain(c);
 	if (c->head)

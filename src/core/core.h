@@ -84,6 +84,14 @@ struct qcore_opts {
 	/* zoo.cfg's initLimit and syncLimit (ticks); 0 takes 10 and 5. The
 	 * election timeout is syncLimit * tickTime, heartbeats tickTime / 2. */
 	int32_t init_limit, sync_limit;
+	/* reconfigEnabled: the leader runs reconfig and leader transfer
+	 * (qcore_reconfig), else they fail with ZRECONFIGDISABLED. */
+	int reconfig_enabled;
+	/* archiveDir=: copy every committed entry and snapshot there
+	 * (core_archive.c); NULL or "" for none. Borrowed for open. Every
+	 * archive_interval_ms (0 takes 5000) at most between copies. */
+	const char *archive_dir;
+	int64_t archive_interval_ms;
 };
 
 /*
@@ -257,24 +265,34 @@ const char *qcore_role_name(enum qcore_role r);
  * configuration's entry) to /zookeeper/config once it is committed, and
  * every member keeps a copy in dataDir/zoo.cfg.dynamic for its restarts.
  *
- * qcore_reconfig: ZooKeeper's reconfig on the leader. joining and leaving
- * (comma-separated server specs and ids) change the current list; members
- * (comma-separated specs), when not empty, replaces it. from_version -1:
- * no check. Returns ZOK (done runs once /zookeeper/config holds the new
- * configuration, or with the error), or an error at once (done not called):
- * ZBADARGUMENTS, ZBADVERSION, ZRECONFIGINPROGRESS (a change under way, or
- * this server does not lead: ask the leader), ZUNIMPLEMENTED (standalone).
- * A change that cannot complete (a new member did not catch up) ends in
- * ZNEWCONFIGNOQUORUM.
+ * qcore_reconfig: ZooKeeper's reconfig, asked of any member. joining and
+ * leaving (comma-separated server specs and ids) change the current list;
+ * members (comma-separated specs), when not empty, replaces it.
+ * from_version -1: no check. The leader runs it: a follower or observer
+ * forwards it there (core_req.h's CR_RECONFIG) and hears the outcome as an
+ * entry of the log, so /zookeeper/config here shows the change when done
+ * runs with ZOK. The leader checks, in this order: reconfig_enabled
+ * (ZRECONFIGDISABLED), WRITE on /zookeeper/config for auth (ZNOAUTH; NULL:
+ * no identity), an ensemble (ZUNIMPLEMENTED), the arguments
+ * (ZBADARGUMENTS), from_version (ZBADVERSION), no change under way
+ * (ZRECONFIGINPROGRESS). A change that cannot complete (a new member did
+ * not catch up) ends in ZNEWCONFIGNOQUORUM; a leader change before the
+ * answer came back in ZCONNECTIONLOSS (the change may or may not have been
+ * made, as for any write), and so does no leader within the time a write
+ * waits for one. Returns ZOK (done runs later, once) or an error at once
+ * (done not called).
  *
  * qcore_leader_transfer: hand the leadership to voter `to` (0: the most up
- * to date). ZOK (done runs once this server no longer leads, or with
- * ZOPERATIONTIMEOUT when `to` did not take over) or an error at once.
- * Writes submitted meanwhile wait for the new leader; none fails.
+ * to date), under the same checks, from any member. ZOK (done runs once
+ * the leader that was asked no longer leads -- at a follower, once another
+ * leader is known -- or with ZOPERATIONTIMEOUT when `to` did not take
+ * over) or an error at once. Writes submitted meanwhile wait for the new
+ * leader; none fails.
  */
 int qcore_reconfig(struct qcore *c, const char *joining, const char *leaving,
-		   const char *members, int64_t from_version, qcore_done_fn done,
-		   void *arg);
-int qcore_leader_transfer(struct qcore *c, int64_t to, qcore_done_fn done, void *arg);
+		   const char *members, int64_t from_version, const struct zauth *auth,
+		   qcore_done_fn done, void *arg);
+int qcore_leader_transfer(struct qcore *c, int64_t to, const struct zauth *auth,
+			  qcore_done_fn done, void *arg);
 
 #endif

@@ -8,6 +8,7 @@ libqcore_a_SOURCES = src/core/core.c src/core/core.h src/core/core_int.h src/cor
 	src/core/core_req.c src/core/core_req.h src/core/core_install.c src/core/core_members.c \
 	src/core/core_recover.c src/core/core_snap.c src/core/core_backup.c src/core/core_cluster.c \
 	src/core/core_session.c src/core/core_view.c \
+	src/core/core_archive.c src/core/archive_seg.c src/core/archive_seg.h \
 	src/core/storage_sql.c src/core/storage_sql.h \
 	src/core/snapshot.c src/core/snapshot.h src/core/snapshot_codec.c src/core/snapshot_codec.h \
 	src/core/session.c src/core/session.h src/core/session_secret.c \

@@ -121,7 +121,7 @@ static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 		res.zxid = e->zxid;
 		if (core_is_void(c, e->zxid))
 			res.err = ZSYSTEMERROR;
-		else if (kind == CE_ERR && it)
+		else if (kind == CE_ERR && (it || (origin == c->self && !replay)))
 			decode_err(e, &res);
 		goto done;
 	}
@@ -165,6 +165,9 @@ done:
 		it->back = 1;
 		c->outstanding--;
 	} else {
+		/* No item: perhaps the answer to a forwarded reconfig. */
+		if (origin == c->self && !replay && kind != CE_TXN)
+			core_members_answered(c, reqid, &res);
 		zresult_free(&res);
 	}
 	return ZOK;
@@ -184,6 +187,7 @@ void core_apply(struct qcore *c, const struct cons_entry *e, size_t n)
 		memmove(c->voids, c->voids + 1, (c->n_voids - 1) * sizeof(*c->voids));
 		c->n_voids--;
 	}
+	core_archive_applied(c);
 	core_drain(c);
 }
 

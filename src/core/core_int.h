@@ -193,6 +193,9 @@ struct qcore {
 	int recv_fd;
 	zxid_t recv_zxid;
 
+	/* The continuous archive (core_archive.c), or NULL. */
+	struct core_archive *arch;
+
 	/* Membership changes, addresses, /zookeeper/config (core_members.c). */
 	struct core_members *mb;
 
@@ -233,6 +236,12 @@ void core_release_soon(struct qcore *c);
  * forwarded callback); queued while it is not ready yet. */
 void core_forwarded(struct qcore *c, uint32_t from, const struct cons_payload *p,
 		    size_t n);
+/* Leader: answer request reqid of server origin that left no entry of its
+ * own (a reconfig): an entry of no effect, CE_NOP for ZOK, CE_ERR with err
+ * otherwise, applied at the origin after everything before it. Dropped
+ * (logged) when this server no longer leads: the origin hears of the
+ * leader change. */
+void core_answer(struct qcore *c, uint32_t origin, uint64_t reqid, int err);
 /* A read index came back (the node's read_ready; core_submit.c). */
 void core_read_ready(struct qcore *c, uint64_t token, zxid_t read_zxid, int status);
 /* Complete the syncs whose read index is applied now. */
@@ -319,6 +328,22 @@ void core_purge(struct qcore *c);
 /* With purge_interval_h, purge on that timer instead of after snapshots. */
 int core_purge_timer_start(struct qcore *c);
 
+/*
+ * The continuous archive (core_archive.c; nothing without archive_dir).
+ * open: start the archiver after the replica is open; applied: publish
+ * c->applied (after each applied batch); kick: a snapshot was written;
+ * keep: how far the log may be compacted (z held back to the last
+ * archived entry); hold/release: keep the archiver out of SQLite across
+ * a fork (0 or -ETIMEDOUT); close: archive what is applied, stop.
+ */
+int core_archive_open(struct qcore *c, char *errbuf, size_t errlen);
+void core_archive_applied(struct qcore *c);
+void core_archive_kick(struct qcore *c);
+zxid_t core_archive_keep(struct qcore *c, zxid_t z);
+int core_archive_hold(struct qcore *c, int timeout_ms);
+void core_archive_release(struct qcore *c);
+void core_archive_close(struct qcore *c);
+
 /* Session side effects of an applied transaction. */
 void core_session_applied(struct qcore *c, const struct ztxn *txn, struct zresult *res);
 /* Arm the expiry timer and track the sessions found in the tree. */
@@ -346,5 +371,12 @@ void core_members_tick(struct qcore *c);
 /* A snapshot of the applied state at zxid is being written: keep the
  * configuration as of it beside it. */
 void core_members_snap_taken(struct qcore *c, zxid_t zxid);
+/* Leader: a reconfig forwarded by another member (core_req.h's
+ * CR_RECONFIG; q borrowed), answered with core_answer. */
+struct core_req;
+void core_members_forwarded(struct qcore *c, const struct core_req *q);
+/* Origin: the answer to a reconfig this server forwarded was applied (an
+ * entry of no effect with this server as origin and no queued item). */
+void core_members_answered(struct qcore *c, uint64_t reqid, const struct zresult *res);
 
 #endif

@@ -24,9 +24,27 @@
  * server lines, hence the addresses, on the next start; the engine's
  * membership is the authority and a disagreement is logged at start.
  *
+ * FROM ANY MEMBER. ZooKeeper takes a reconfig on any server. Here a member
+ * that does not lead keeps it (struct fwd_rc, in the order asked) and
+ * forwards it as a CR_RECONFIG request (core_req.h) once a leader is
+ * known; the leader queues it (the engine refuses a change asked from
+ * inside its own callbacks), makes every check and runs it, then answers
+ * with an entry of no effect for the origin's request id (core_answer),
+ * proposed after /zookeeper/config was written: applied at the origin, it
+ * completes the request there with /zookeeper/config already showing the
+ * change. A leader change before the answer is connection loss, as for a
+ * forwarded write (a transfer asked so is done once another leads).
+ *
+ * REMOVED SERVERS. Once a configuration that no longer names a server is
+ * committed, the tick takes it from the transport (transport_remove_peer):
+ * not dialled, its connections refused, said once.
+ *
  * OWNERSHIP: struct core_members belongs to struct qcore (c->mb), freed by
  * core_members_free; a pending reconfig or transfer owns nothing but its
- * callback, which runs exactly once.
+ * callback, which runs exactly once. The fwd_rc entries (mb->fwd, the
+ * origin's; mb->inbox, the leader's) and their request bytes belong to
+ * their list; a struct fwd_answer belongs to the reconfig it answers and
+ * is freed by its callback.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +57,7 @@
 
 #include "cons_node.h"
 #include "core_int.h"
+#include "core_req.h"
 #include "log.h"
 #include "snapshot.h"
 #include "transport.h"
@@ -86,9 +105,46 @@ struct core_members {
 	struct event *write_ev; /* the leader checks /zookeeper/config */
 	int writing;		/* a setData of /zookeeper/config in flight */
 	int removed_said;
+	/* Reconfigs and transfers asked here while this server did not lead,
+	 * in the order asked: forwarded to the leader, or waiting for one. */
+	struct fwd_rc *fwd;
+	/* Leader: reconfigs other members forwarded, run from fwd_ev (the
+	 * engine refuses a change asked from inside its callbacks). */
+	struct fwd_rc *inbox;
+	struct event *fwd_ev;
+	/* A configuration was committed: the tick stops dialling the servers
+	 * it no longer names (outside the engine's callbacks: closing a
+	 * connection may call into the engine). */
+	int prune;
 };
 
+struct fwd_rc {
+	struct fwd_rc *next;
+	uint64_t reqid;	  /* in the leader's answer entry */
+	uint32_t origin;  /* inbox: the member that asked */
+	struct buf msg;	  /* the CR_RECONFIG request */
+	int transfer;	  /* a leader transfer: done once another leads */
+	uint32_t sent_to; /* the leader it went to; 0: not sent yet */
+	int64_t since, sent_at;
+	qcore_done_fn done;
+	void *arg;
+};
+
+/* The leader's side of a request another member forwarded. */
+struct fwd_answer {
+	struct qcore *c;
+	uint32_t origin;
+	uint64_t reqid;
+};
+
+#define TRANSFER_PREFIX "quorumfs:leader.transfer="
+
+static const struct zauth no_auth = {0, NULL, 0};
+
 static int start_change(struct qcore *c, const struct cons_membership *to, zxid_t from);
+static void fwd_run(struct qcore *c);
+static void fwd_cb(evutil_socket_t fd, short what, void *arg);
+static void fwd_free(struct fwd_rc *f);
 
 static struct core_addr *addr_find(struct core_members *mb, uint32_t id)
 {
@@ -139,6 +195,42 @@ static void declare_peer(struct qcore *c, struct core_addr *a)
 	}
 }
 
+/*
+ * The servers the committed configuration no longer names are neither
+ * dialled nor accepted any more (said once each). A joint configuration
+ * still names both halves: nothing then.
+ */
+static void prune_peers(struct qcore *c)
+{
+	struct core_members *mb = c->mb;
+	struct cons_membership m;
+
+	if (mb->rc_active)
+		return; /* its learners are not in the configuration yet */
+	mb->prune = 0;
+	if (!c->tpt || !c->node)
+		return;
+	cons_node_membership(c->node, 1, &m);
+	if (m.joint || !m.n)
+		return;
+	for (unsigned i = 0; i < mb->n; i++) {
+		struct core_addr *a = &mb->a[i];
+		unsigned j;
+
+		if (!a->declared || a->id == c->self)
+			continue;
+		for (j = 0; j < m.n && m.m[j].id != a->id; j++)
+			;
+		if (j < m.n)
+			continue;
+		if (transport_remove_peer(c->tpt, a->id) == 0)
+			log_info("members: server.%u is no longer a member: no longer "
+				 "dialled, its connections refused",
+				 a->id);
+		a->declared = a->dialled = 0;
+	}
+}
+
 /* ---- the text form ---- */
 
 /*
@@ -146,7 +238,7 @@ static void declare_peer(struct qcore *c, struct core_addr *a)
  * (ZooKeeper's; "N=..." is taken too), into *out and *observer.
  * Returns 0 or -EINVAL.
  */
-static int parse_spec(const char *s, struct core_addr *out, int *observer)
+static int parse_spec_id(const char *s, struct core_addr *out, int *observer, long max_id)
 {
 	char buf[1024], *eq, *semi, *p, *f[4];
 	int nf = 0;
@@ -167,7 +259,7 @@ static int parse_spec(const char *s, struct core_addr *out, int *observer)
 	if (!strncmp(p, "server.", 7))
 		p += 7;
 	v = strtol(p, &semi, 10);
-	if (semi == p || *semi || v < 1 || v > 255)
+	if (semi == p || *semi || v < 1 || v > max_id)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->id = (uint32_t)v;
@@ -204,6 +296,11 @@ static int parse_spec(const char *s, struct core_addr *out, int *observer)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+static int parse_spec(const char *s, struct core_addr *out, int *observer)
+{
+	return parse_spec_id(s, out, observer, 255);
 }
 
 /* The text of membership m (non-joint) in ZooKeeper's form, into buf.
@@ -583,6 +680,7 @@ void core_members_config(struct qcore *c, zxid_t version, int status)
 		fail_reconfig(c, status == -ETIMEDOUT	     ? ZNEWCONFIGNOQUORUM
 				 : status == CONS_ENOTLEADER ? ZCONNECTIONLOSS
 							     : ZSYSTEMERROR);
+		mb->prune = 1; /* a learner that was to join */
 		return;
 	}
 	cons_node_membership(c->node, 1, &m);
@@ -596,6 +694,7 @@ void core_members_config(struct qcore *c, zxid_t version, int status)
 	}
 	log_info("members: configuration 0x%llx committed: %u members, %u voting",
 		 (unsigned long long)version, m.n, voters);
+	mb->prune = 1;
 	if (mb->rc_active && version >= mb->rc_version) {
 		mb->rc_committed = 1;
 		mb->rc_version = version;
@@ -626,11 +725,19 @@ void core_members_role(struct qcore *c, enum cons_state s)
 		fail_reconfig(c, ZCONNECTIONLOSS);
 	} else
 		write_soon(c);
+	if (mb->fwd && mb->fwd_ev)
+		/* The leader they went to may be gone. */
+		event_active(mb->fwd_ev, EV_TIMEOUT, 0);
 }
 
 void core_members_tick(struct qcore *c)
 {
 	struct core_members *mb = c->mb;
+
+	if (mb && mb->prune)
+		prune_peers(c);
+	if (mb && mb->fwd)
+		fwd_run(c);
 
 	if (mb && mb->removed_since && !mb->removed_said &&
 	    core_mono_ms() - mb->removed_since >
@@ -669,6 +776,9 @@ void core_members_tick(struct qcore *c)
 void core_members_leader_ready(struct qcore *c)
 {
 	write_soon(c);
+	if (c->mb && c->mb->fwd && c->mb->fwd_ev)
+		/* Asked here while this server got ready. */
+		event_active(c->mb->fwd_ev, EV_TIMEOUT, 0);
 }
 
 int core_members_open(struct qcore *c)
@@ -704,7 +814,8 @@ int core_members_start(struct qcore *c)
 	if (!c->tpt)
 		return 0;
 	mb->write_ev = event_new(c->base, -1, 0, write_cb, c);
-	if (!mb->write_ev)
+	mb->fwd_ev = event_new(c->base, -1, 0, fwd_cb, c);
+	if (!mb->write_ev || !mb->fwd_ev)
 		return -ENOMEM;
 	z = tree_lookup(c->tree, CFG_PATH);
 	if (z && z->stat.data_length)
@@ -762,6 +873,22 @@ void core_members_free(struct qcore *c)
 		mb->tr_active = 0;
 		mb->tr_done(mb->tr_arg, &res);
 	}
+	while (mb->fwd) {
+		struct fwd_rc *f = mb->fwd;
+		struct zresult res = {.err = ZCLOSING};
+
+		mb->fwd = f->next;
+		f->done(f->arg, &res);
+		fwd_free(f);
+	}
+	while (mb->inbox) {
+		struct fwd_rc *f = mb->inbox;
+
+		mb->inbox = f->next;
+		fwd_free(f);
+	}
+	if (mb->fwd_ev)
+		event_free(mb->fwd_ev);
 	if (mb->write_ev)
 		event_free(mb->write_ev);
 	free(mb);
@@ -856,6 +983,43 @@ static int same(const struct cons_membership *a, const struct cons_membership *b
 	return 1;
 }
 
+/* The form of a spec or an id, for the checks made before the session's
+ * rights (ZooKeeper parses the request first): any server id here. */
+static int spec_syntax(struct qcore *c, struct cons_membership *to, const char *s)
+{
+	struct core_addr x;
+	int obs;
+
+	(void)c;
+	(void)to;
+	return parse_spec_id(s, &x, &obs, 0x7fffffffL) ? ZBADARGUMENTS : ZOK;
+}
+
+static int id_syntax(struct qcore *c, struct cons_membership *to, const char *s)
+{
+	char *end;
+	long id = strtol(s, &end, 10);
+
+	(void)c;
+	(void)to;
+	while (*end == ' ')
+		end++;
+	return end == s || *end || id < 1 ? ZBADARGUMENTS : ZOK;
+}
+
+/* May auth change the ensemble (WRITE on /zookeeper/config)? */
+static int may_write_config(struct qcore *c, const struct zauth *auth)
+{
+	const struct znode *n = tree_lookup(c->tree, CFG_PATH);
+
+	if (n && acl_check(&n->acl, auth ? auth : &no_auth, ZPERM_WRITE) == ZOK)
+		return ZOK;
+	log_warnx("members: reconfig refused: the session may not write %s "
+		  "(authenticate as the superuser)",
+		  CFG_PATH);
+	return ZNOAUTH;
+}
+
 /* Hand the change to the engine: ZOK or the ZooKeeper error. */
 static int start_change(struct qcore *c, const struct cons_membership *to, zxid_t from)
 {
@@ -878,9 +1042,14 @@ static int start_change(struct qcore *c, const struct cons_membership *to, zxid_
 	return ZOK;
 }
 
-int qcore_reconfig(struct qcore *c, const char *joining, const char *leaving,
-		   const char *members, int64_t from_version, qcore_done_fn done,
-		   void *arg)
+/*
+ * The leader's reconfig, checked in ZooKeeper's order (its
+ * PrepRequestProcessor): a change under way, fromConfig, the form of the
+ * request, then the session's rights, then the rest.
+ */
+static int run_reconfig(struct qcore *c, const char *joining, const char *leaving,
+			const char *members, int64_t from_version,
+			const struct zauth *auth, qcore_done_fn done, void *arg)
 {
 	struct core_members *mb = c->mb;
 	struct cons_membership cur, *to;
@@ -904,6 +1073,22 @@ int qcore_reconfig(struct qcore *c, const char *joining, const char *leaving,
 		rc = ZRECONFIGINPROGRESS;
 		goto out_free_to;
 	}
+	if (from_version != -1 && (zxid_t)from_version != cur.version) {
+		log_warnx("members: reconfig refused: fromConfig 0x%llx is not the "
+			  "version in force (0x%llx)",
+			  (unsigned long long)from_version,
+			  (unsigned long long)cur.version);
+		rc = ZBADVERSION;
+		goto out_free_to;
+	}
+	rc = members && *members ? each(members, spec_syntax, c, to)
+				 : each(joining, spec_syntax, c, to);
+	if (rc == ZOK && !(members && *members))
+		rc = each(leaving, id_syntax, c, to);
+	if (rc == ZOK)
+		rc = may_write_config(c, auth);
+	if (rc)
+		goto out_free_to;
 	*to = cur;
 	if (members && *members) {
 		to->n = 0;
@@ -979,7 +1164,7 @@ out_free_to:
 	return rc;
 }
 
-int qcore_leader_transfer(struct qcore *c, int64_t to, qcore_done_fn done, void *arg)
+static int run_transfer(struct qcore *c, int64_t to, qcore_done_fn done, void *arg)
 {
 	struct core_members *mb = c->mb;
 	int rc;
@@ -1002,4 +1187,277 @@ int qcore_leader_transfer(struct qcore *c, int64_t to, qcore_done_fn done, void 
 	mb->tr_arg = arg;
 	mb->tr_deadline = core_mono_ms() + 4 * (int64_t)c->o.sync_limit * c->o.tick_ms;
 	return ZOK;
+}
+
+/*
+ * The leader's checks, as ZooKeeper's PrepRequestProcessor makes them,
+ * then the change or the transfer. ZOK (done runs later) or the error.
+ */
+static int serve(struct qcore *c, const char *joining, const char *leaving,
+		 const char *members, int64_t from_version, const struct zauth *auth,
+		 qcore_done_fn done, void *arg)
+{
+	const char *nm = members ? members : "";
+	int rc;
+
+	if (!c->o.reconfig_enabled)
+		return ZRECONFIGDISABLED;
+	if (!c->tpt || !c->mb || !c->mb->write_ev)
+		return ZUNIMPLEMENTED; /* standalone, as ZooKeeper's */
+	if (!strncmp(nm, TRANSFER_PREFIX, strlen(TRANSFER_PREFIX))) {
+		char *end;
+		long to = strtol(nm + strlen(TRANSFER_PREFIX), &end, 10);
+
+		if (*end || end == nm + strlen(TRANSFER_PREFIX) || to < 0 || to > 255)
+			return ZBADARGUMENTS;
+		rc = may_write_config(c, auth);
+		if (rc)
+			return rc;
+		log_info("members: leader transfer to %ld asked", to);
+		return run_transfer(c, to, done, arg);
+	}
+	log_info("members: reconfig joining '%s' leaving '%s' members '%s' from 0x%llx",
+		 joining ? joining : "", leaving ? leaving : "", nm,
+		 (unsigned long long)from_version);
+	return run_reconfig(c, joining, leaving, members, from_version, auth, done, arg);
+}
+
+/* ---- from any member: forwarded to the leader ---- */
+
+static void answer_done(void *arg, const struct zresult *res)
+{
+	struct fwd_answer *a = arg;
+
+	if (!a->c->closing)
+		core_answer(a->c, a->origin, a->reqid, res->err);
+	free(a);
+}
+
+void core_members_forwarded(struct qcore *c, const struct core_req *q)
+{
+	struct core_members *mb = c->mb;
+	struct fwd_rc *f, **tail;
+
+	log_info("members: a reconfig forwarded by server %u", q->origin);
+	f = mb && mb->fwd_ev ? calloc(1, sizeof(*f)) : NULL;
+	if (!f) {
+		core_answer(c, q->origin, q->reqid, ZSYSTEMERROR);
+		return;
+	}
+	buf_init(&f->msg);
+	if (core_req_encode_reconfig(&f->msg, q->origin, q->reqid,
+				     q->has_auth ? &q->auth : NULL, q->joining,
+				     q->leaving, q->members, q->from_version)) {
+		fwd_free(f);
+		core_answer(c, q->origin, q->reqid, ZSYSTEMERROR);
+		return;
+	}
+	f->origin = q->origin;
+	f->reqid = q->reqid;
+	for (tail = &mb->inbox; *tail; tail = &(*tail)->next)
+		;
+	*tail = f;
+	event_active(mb->fwd_ev, EV_TIMEOUT, 0);
+}
+
+/* Leader: run what other members forwarded (from the loop). */
+static void inbox_run(struct qcore *c)
+{
+	struct core_members *mb = c->mb;
+	struct fwd_rc *f;
+
+	while ((f = mb->inbox)) {
+		struct fwd_answer *a = calloc(1, sizeof(*a));
+		struct core_req q;
+		int rc = ZSYSTEMERROR;
+
+		mb->inbox = f->next;
+		if (a && core_req_decode(f->msg.data, f->msg.len, &q) == 0) {
+			a->c = c;
+			a->origin = f->origin;
+			a->reqid = f->reqid;
+			rc = serve(c, q.joining, q.leaving, q.members, q.from_version,
+				   q.has_auth ? &q.auth : NULL, answer_done, a);
+			core_req_free(&q);
+		}
+		if (rc != ZOK) {
+			core_answer(c, f->origin, f->reqid, rc);
+			free(a);
+		}
+		fwd_free(f);
+	}
+}
+
+/* How long a forwarded reconfig may wait for its answer: a new member's
+ * catch-up (the engine gives it 10 election timeouts) and a leader
+ * transfer fit in it. */
+static int64_t answer_ms(const struct qcore *c)
+{
+	return 3 * c->hold_ms + 12 * (int64_t)c->o.sync_limit * c->o.tick_ms;
+}
+
+static void fwd_free(struct fwd_rc *f)
+{
+	buf_free(&f->msg);
+	free(f);
+}
+
+/* Forward f to the leader if one is known and reachable. 0 once sent. */
+static int fwd_send(struct qcore *c, struct fwd_rc *f)
+{
+	struct cons_payload p;
+
+	if (!c->leader || c->leader == c->self || c->closing ||
+	    !core_peer_up(c, c->leader))
+		return -ENOTCONN;
+	p.data = f->msg.data;
+	p.len = (uint32_t)f->msg.len;
+	if (cons_node_forward(c->node, &p, 1))
+		return -ENOTCONN;
+	f->sent_to = c->leader;
+	f->sent_at = core_mono_ms();
+	return 0;
+}
+
+/*
+ * Move the reconfigs asked here along: run them here once this server is
+ * a ready leader, forward them when a leader is known, end them when the
+ * leader they went to is gone (connection loss; a transfer has done what
+ * it was asked then) or none answered in time. Never from inside
+ * qcore_reconfig (done would run there).
+ */
+static void fwd_run(struct qcore *c)
+{
+	struct core_members *mb = c->mb;
+	struct fwd_rc **pp = &mb->fwd, *f;
+	int64_t now = core_mono_ms();
+
+	while ((f = *pp)) {
+		struct zresult res = {0};
+		int fin = 0;
+
+		if (f->sent_to) {
+			if (c->leader != f->sent_to) {
+				fin = !f->transfer || c->leader;
+				res.err = f->transfer ? ZOK : ZCONNECTIONLOSS;
+			} else if (now - f->sent_at > answer_ms(c)) {
+				fin = 1;
+				res.err = ZCONNECTIONLOSS;
+			}
+		} else if (core_leader_ready(c) && !c->closing) {
+			struct core_req q;
+
+			fin = 1;
+			res.err = core_req_decode(f->msg.data, f->msg.len, &q);
+			if (res.err == 0) {
+				res.err = serve(
+				    c, q.joining, q.leaving, q.members, q.from_version,
+				    q.has_auth ? &q.auth : NULL, f->done, f->arg);
+				core_req_free(&q);
+				if (res.err == ZOK) {
+					/* done is serve's now. */
+					*pp = f->next;
+					fwd_free(f);
+					continue;
+				}
+			} else {
+				res.err = ZMARSHALLINGERROR;
+			}
+		} else if (fwd_send(c, f) == 0) {
+			log_info("members: reconfig forwarded to the leader, server %u",
+				 f->sent_to);
+		} else if (now - f->since >= c->hold_ms || c->closing) {
+			fin = 1;
+			res.err = c->closing ? ZCLOSING : ZCONNECTIONLOSS;
+		}
+		if (!fin) {
+			pp = &f->next;
+			continue;
+		}
+		if (res.err != ZOK)
+			log_warnx("members: the reconfig asked here: %s",
+				  zerr_str(res.err));
+		res.zxid = c->applied;
+		*pp = f->next;
+		f->done(f->arg, &res);
+		fwd_free(f);
+	}
+}
+
+static void fwd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct qcore *c = arg;
+
+	if (!c->mb || !c->node || c->store_closed)
+		return;
+	inbox_run(c);
+	fwd_run(c);
+}
+
+void core_members_answered(struct qcore *c, uint64_t reqid, const struct zresult *res)
+{
+	struct core_members *mb = c->mb;
+	struct fwd_rc **pp, *f;
+
+	if (!mb)
+		return;
+	for (pp = &mb->fwd; (f = *pp); pp = &f->next)
+		if (f->reqid == reqid && f->sent_to)
+			break;
+	if (!f)
+		return;
+	*pp = f->next;
+	log_info("members: the leader answered the reconfig asked here: %s",
+		 zerr_str(res->err));
+	f->done(f->arg, res);
+	fwd_free(f);
+}
+
+int qcore_reconfig(struct qcore *c, const char *joining, const char *leaving,
+		   const char *members, int64_t from_version, const struct zauth *auth,
+		   qcore_done_fn done, void *arg)
+{
+	struct core_members *mb = c->mb;
+	struct fwd_rc *f, **tail;
+
+	if (!c->tpt || !mb || !mb->write_ev || (core_leader_ready(c) && !mb->fwd))
+		return serve(c, joining, leaving, members, from_version, auth, done, arg);
+	if (c->closing)
+		return ZCLOSING;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return ZSYSTEMERROR;
+	buf_init(&f->msg);
+	f->reqid = ++c->next_reqid;
+	if (core_req_encode_reconfig(&f->msg, c->self, f->reqid, auth, joining, leaving,
+				     members, from_version)) {
+		fwd_free(f);
+		return ZSYSTEMERROR;
+	}
+	f->transfer =
+	    members && !strncmp(members, TRANSFER_PREFIX, strlen(TRANSFER_PREFIX));
+	f->since = core_mono_ms();
+	f->done = done;
+	f->arg = arg;
+	for (tail = &mb->fwd; *tail; tail = &(*tail)->next)
+		;
+	*tail = f;
+	log_info("members: reconfig asked of server %u, which does not lead: for the "
+		 "leader (%u)",
+		 c->self, c->leader);
+	if (f == mb->fwd && !core_leader_ready(c) && fwd_send(c, f) == 0)
+		log_info("members: reconfig forwarded to the leader, server %u",
+			 f->sent_to);
+	return ZOK;
+}
+
+int qcore_leader_transfer(struct qcore *c, int64_t to, const struct zauth *auth,
+			  qcore_done_fn done, void *arg)
+{
+	char members[64];
+
+	if (to < 0 || to > 255)
+		return ZBADARGUMENTS;
+	snprintf(members, sizeof(members), TRANSFER_PREFIX "%lld", (long long)to);
+	return qcore_reconfig(c, NULL, NULL, members, -1, auth, done, arg);
 }

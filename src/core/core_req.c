@@ -49,6 +49,20 @@ static void put_zreq(struct buf *b, const struct zreq *r, int depth)
 		put_zreq(b, &r->ops[i], 1);
 }
 
+static void put_auth(struct buf *b, const struct zauth *auth)
+{
+	if (!auth) {
+		buf_put_u32(b, (uint32_t)-1);
+		return;
+	}
+	buf_put_u32(b, (uint32_t)auth->n);
+	for (int32_t i = 0; i < auth->n; i++) {
+		put_str(b, auth->v[i].scheme);
+		put_str(b, auth->v[i].id);
+	}
+	buf_put_u8(b, (uint8_t)(auth->super != 0));
+}
+
 int core_req_encode(struct buf *b, uint32_t origin, uint64_t reqid, int64_t session,
 		    int32_t cxid, const struct zreq *r, const struct zauth *auth)
 {
@@ -57,17 +71,22 @@ int core_req_encode(struct buf *b, uint32_t origin, uint64_t reqid, int64_t sess
 	buf_put_u64(b, reqid);
 	buf_put_u64(b, (uint64_t)session);
 	buf_put_u32(b, (uint32_t)cxid);
-	if (!auth) {
-		buf_put_u32(b, (uint32_t)-1);
-	} else {
-		buf_put_u32(b, (uint32_t)auth->n);
-		for (int32_t i = 0; i < auth->n; i++) {
-			put_str(b, auth->v[i].scheme);
-			put_str(b, auth->v[i].id);
-		}
-		buf_put_u8(b, (uint8_t)(auth->super != 0));
-	}
+	put_auth(b, auth);
 	put_zreq(b, r, 0);
+	return buf_failed(b) ? -ENOMEM : 0;
+}
+
+int core_req_encode_reconfig(struct buf *b, uint32_t origin, uint64_t reqid,
+			     const struct zauth *auth, const char *joining,
+			     const char *leaving, const char *members,
+			     int64_t from_version)
+{
+	core_req_encode_hdr(b, CR_RECONFIG, origin, reqid);
+	put_auth(b, auth);
+	put_str(b, joining);
+	put_str(b, leaving);
+	put_str(b, members);
+	buf_put_u64(b, (uint64_t)from_version);
 	return buf_failed(b) ? -ENOMEM : 0;
 }
 
@@ -184,10 +203,12 @@ int core_req_decode(const void *p, size_t len, struct core_req *q)
 		return -EBADMSG;
 	q->body = (const uint8_t *)p + 13;
 	q->body_len = len - 13;
-	if (q->kind != CR_WRITE)
+	if (q->kind != CR_WRITE && q->kind != CR_RECONFIG)
 		return q->kind == CR_SYNC || q->kind == CR_TOUCH ? 0 : -EBADMSG;
-	q->session = (int64_t)rd_u64(&r);
-	q->cxid = (int32_t)rd_u32(&r);
+	if (q->kind == CR_WRITE) {
+		q->session = (int64_t)rd_u64(&r);
+		q->cxid = (int32_t)rd_u32(&r);
+	}
 	n = (int32_t)rd_u32(&r);
 	if (n >= 0 && n <= MAX_VEC) {
 		q->auth.n = n;
@@ -201,7 +222,14 @@ int core_req_decode(const void *p, size_t len, struct core_req *q)
 	} else if (n != -1) {
 		r.bad = 1;
 	}
-	get_zreq(q, &r, &q->req, 0);
+	if (q->kind == CR_WRITE) {
+		get_zreq(q, &r, &q->req, 0);
+	} else {
+		q->joining = get_str(q, &r);
+		q->leaving = get_str(q, &r);
+		q->members = get_str(q, &r);
+		q->from_version = (int64_t)rd_u64(&r);
+	}
 	if (q->oom) {
 		core_req_free(q);
 		return -ENOMEM;

@@ -10,7 +10,13 @@
  *   CR_SYNC:  nothing (the leader proposes a void entry the origin waits
  *             for: everything committed before the sync reached the leader
  *             is applied at the origin when it returns);
- *   CR_TOUCH: u32 n, n x i64 session ids heard from at the origin.
+ *   CR_TOUCH: u32 n, n x i64 session ids heard from at the origin;
+ *   CR_RECONFIG: auth (as CR_WRITE's), str joining, str leaving, str
+ *             members, i64 fromConfig (-1: none): ZooKeeper's reconfig (or
+ *             quorumfs's leader transfer, in members), run by the leader
+ *             (core_members.c), which answers with an entry of no effect
+ *             for the origin and request id: CE_NOP once the leader has
+ *             /zookeeper/config showing the change, CE_ERR otherwise.
  *
  * The origin and request id name the request in the entry the leader
  * proposes for it (core_int.h's entry header), so the origin can answer.
@@ -28,6 +34,7 @@ enum core_req_kind {
 	CR_WRITE = 'W',
 	CR_SYNC = 'S',
 	CR_TOUCH = 'T',
+	CR_RECONFIG = 'R',
 };
 
 /* A decoded request. Owns what allocs lists; req.data and body point into
@@ -43,6 +50,9 @@ struct core_req {
 	struct zreq req;
 	struct zauth auth;
 	int has_auth; /* 0: the request had no identity at all */
+	/* CR_RECONFIG */
+	const char *joining, *leaving, *members;
+	int64_t from_version;
 	void **allocs;
 	size_t n_allocs, cap_allocs;
 	int oom;
@@ -51,6 +61,11 @@ struct core_req {
 /* Append a CR_WRITE request to b. 0 or -ENOMEM. */
 int core_req_encode(struct buf *b, uint32_t origin, uint64_t reqid, int64_t session,
 		    int32_t cxid, const struct zreq *r, const struct zauth *auth);
+/* Append a CR_RECONFIG request to b. 0 or -ENOMEM. */
+int core_req_encode_reconfig(struct buf *b, uint32_t origin, uint64_t reqid,
+			     const struct zauth *auth, const char *joining,
+			     const char *leaving, const char *members,
+			     int64_t from_version);
 /* Append the header of another kind (the caller adds the body). */
 void core_req_encode_hdr(struct buf *b, uint8_t kind, uint32_t origin, uint64_t reqid);
 /* 0, -EBADMSG or -ENOMEM (q is then empty). Free with core_req_free. */

@@ -116,6 +116,7 @@ static void snap_finished(struct qcore *c)
 		c->snapshots++;
 		c->snap_zxid = c->snap_pending;
 		log_info("snapshot 0x%llx written", (unsigned long long)c->snap_pending);
+		core_archive_kick(c);
 		if (c->o.purge_interval_h <= 0)
 			core_purge(c);
 		/* snap_count more went by while this one was written (a
@@ -192,10 +193,16 @@ pid_t core_fork(struct qcore *c)
 
 	if (c->ls && (rc = logstore_quiesce(c->ls, FORK_QUIESCE_MS)) < 0)
 		return rc;
+	if ((rc = core_archive_hold(c, FORK_QUIESCE_MS)) < 0) {
+		if (c->ls)
+			logstore_resume(c->ls);
+		return rc;
+	}
 	pid = fork();
 	if (pid == 0)
 		return 0;
 	rc = pid < 0 ? -errno : 0;
+	core_archive_release(c);
 	if (c->ls)
 		logstore_resume(c->ls);
 	return rc ? rc : pid;
@@ -318,6 +325,7 @@ int qcore_snapshot_now(struct qcore *c, char *errbuf, size_t errlen)
 	c->snapshots++;
 	c->snap_zxid = c->applied;
 	c->since_snap = 0;
+	core_archive_kick(c);
 	if (c->o.purge_interval_h <= 0)
 		core_purge(c);
 	return 0;
@@ -346,7 +354,8 @@ void core_purge(struct qcore *c)
 	}
 	/* The oldest snapshot kept must be able to replay to now. */
 	if (n && c->node && !c->store_closed)
-		cons_node_compact(c->node, zxids[n > keep ? keep - 1 : n - 1]);
+		cons_node_compact(
+		    c->node, core_archive_keep(c, zxids[n > keep ? keep - 1 : n - 1]));
 	free(zxids);
 }
 

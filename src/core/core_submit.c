@@ -267,6 +267,26 @@ static int batch_error(struct qcore *c, uint32_t origin, uint64_t reqid,
 	return rc;
 }
 
+void core_answer(struct qcore *c, uint32_t origin, uint64_t reqid, int err)
+{
+	struct zresult res = {0};
+	struct buf none;
+	int rc;
+
+	if (!core_leader_ready(c)) {
+		/* The origin hears of the leader change instead. */
+		log_info("request %u/%llu: %s not sent back: this server no longer leads",
+			 origin, (unsigned long long)reqid, zerr_str(err));
+		return;
+	}
+	buf_init(&none);
+	rc = err == ZOK ? batch_add(c, CE_NOP, origin, reqid, NULL, &none)
+			: batch_error(c, origin, reqid, &res, err);
+	if (rc)
+		log_warnx("out of memory answering request %u/%llu", origin,
+			  (unsigned long long)reqid);
+}
+
 /* Hold an item until a leader can take it. */
 static void hold(struct qcore *c, struct qitem *it)
 {
@@ -482,6 +502,9 @@ static void take(struct qcore *c, const uint8_t *p, size_t len, struct qitem *it
 		buf_init(&none);
 		if (batch_add(c, CE_NOP, q.origin, q.reqid, NULL, &none) && it)
 			resolve(c, it, ZSYSTEMERROR);
+		break;
+	case CR_RECONFIG:
+		core_members_forwarded(c, &q);
 		break;
 	case CR_TOUCH: {
 		struct rd r;

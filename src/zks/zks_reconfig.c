@@ -10,8 +10,10 @@
  *     newMembers replaces it (non-incremental); curConfigId (-1: none) must
  *     be the version in force, else ZBADVERSION;
  *   - the reply is a GetDataResponse: /zookeeper/config's new data and stat.
- * The request goes to the leader: another member answers
- * ZRECONFIGINPROGRESS (ZooKeeper forwards it; quorumctl finds the leader).
+ * Any member takes it: the core runs it on the leader, forwarding it there
+ * from a follower or observer, and makes the checks above there
+ * (qcore_reconfig); the reply is built here from this member's tree, which
+ * shows the change when the core says it is done.
  *
  * Extension: newMembers "quorumfs:leader.transfer=N" (N = 0: the most up
  * to date voter) hands the leadership over (quorumctl leader transfer),
@@ -26,13 +28,6 @@
 #include "log.h"
 #include "zerr.h"
 #include "zks_int.h"
-
-#define TRANSFER_PREFIX "quorumfs:leader.transfer="
-
-static int reconfig_enabled(const struct zk_server *s)
-{
-	return s->cfg && s->cfg->reconfig_enabled;
-}
 
 /* GetDataResponse of /zookeeper/config into r->body. */
 static void put_config(struct zks_req *r)
@@ -71,42 +66,20 @@ int zks_op_reconfig(struct zks_req *r)
 {
 	const struct jute_reconfig_request *q = &r->jr.body.reconfig_request;
 	struct zks_conn *c = r->conn;
-	const struct znode *n;
-	const char *nm = q->new_members ? q->new_members : "";
 	int rc;
 
-	if (!reconfig_enabled(c->srv)) {
-		r->err = ZRECONFIGDISABLED;
-		return ZKS_DONE;
-	}
-	n = tree_lookup(qcore_tree(c->srv->core), "/zookeeper/config");
-	if (!n || acl_check(&n->acl, &c->auth, ZPERM_WRITE) != ZOK) {
-		log_warnx("zk: %s: reconfig refused: the session may not write "
-			  "/zookeeper/config (authenticate as the superuser)",
-			  c->peer);
-		r->err = ZNOAUTH;
-		return ZKS_DONE;
-	}
-	if (!strncmp(nm, TRANSFER_PREFIX, strlen(TRANSFER_PREFIX))) {
-		char *end;
-		long to = strtol(nm + strlen(TRANSFER_PREFIX), &end, 10);
-
-		if (*end || to < 0 || to > 255) {
-			r->err = ZBADARGUMENTS;
-			return ZKS_DONE;
-		}
-		log_info("zk: %s: leader transfer to %ld asked", c->peer, to);
-		rc = qcore_leader_transfer(c->srv->core, to, reconfig_done, r);
-	} else {
-		log_info("zk: %s: reconfig joining '%s' leaving '%s' members '%s' from "
-			 "0x%llx",
-			 c->peer, q->joining_servers ? q->joining_servers : "",
-			 q->leaving_servers ? q->leaving_servers : "", nm,
-			 (unsigned long long)q->cur_config_id);
-		rc = qcore_reconfig(c->srv->core, q->joining_servers, q->leaving_servers,
-				    nm, q->cur_config_id, reconfig_done, r);
-	}
+	log_info("zk: %s: reconfig joining '%s' leaving '%s' members '%s' from 0x%llx",
+		 c->peer, q->joining_servers ? q->joining_servers : "",
+		 q->leaving_servers ? q->leaving_servers : "",
+		 q->new_members ? q->new_members : "",
+		 (unsigned long long)q->cur_config_id);
+	rc = qcore_reconfig(c->srv->core, q->joining_servers, q->leaving_servers,
+			    q->new_members, q->cur_config_id, &c->auth, reconfig_done, r);
 	if (rc != ZOK) {
+		if (rc == ZNOAUTH)
+			log_warnx("zk: %s: reconfig refused: the session may not write "
+				  "/zookeeper/config (authenticate as the superuser)",
+				  c->peer);
 		r->err = rc;
 		return ZKS_DONE;
 	}

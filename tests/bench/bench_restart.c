@@ -8,6 +8,7 @@
  * are the restarted daemon's own: newest snapshot + replay of the log
  * after it. Sizes from $QFS_BENCH_SIZES (default "100000 1000000"); the
  * dataDir goes in $QFS_BENCH_DIR (default /var/tmp); $QFS_BENCH_KEEP keeps it.
+ * "bench_restart snapshot DIR" opens DIR and writes a snapshot of it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,9 @@ static void submit_next(struct build *b)
 	}
 }
 
-static int do_open(const char *dir)
+/* With snap: also write a snapshot of everything before closing (for
+ * bench_big_cluster.sh, which restores it into an ensemble). */
+static int do_open(const char *dir, int snap)
 {
 	struct qcore_opts o;
 	struct event_base *base = event_base_new();
@@ -124,6 +127,12 @@ static int do_open(const char *dir)
 	    (unsigned long long)(zxid_counter(st.last_zxid) - zxid_counter(st.snap_zxid)),
 	    status_kb("VmRSS:") / 1024, status_kb("VmHWM:") / 1024);
 	fflush(stdout);
+	if (snap && qcore_snapshot_now(c, err, sizeof(err))) {
+		fprintf(stderr, "snapshot: %s\n", err);
+		qcore_close(c);
+		event_base_free(base);
+		return 1;
+	}
 	qcore_close(c);
 	event_base_free(base);
 	return 0;
@@ -210,7 +219,9 @@ int main(int argc, char **argv)
 
 	log_init("bench_restart", 1, 0);
 	if (argc == 3 && strcmp(argv[1], "open") == 0)
-		return do_open(argv[2]);
+		return do_open(argv[2], 0);
+	if (argc == 3 && strcmp(argv[1], "snapshot") == 0)
+		return do_open(argv[2], 1);
 	list = strdup(sizes ? sizes : "100000 1000000");
 	for (tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
 		rc |= one_size(atol(tok), root ? root : "/var/tmp");

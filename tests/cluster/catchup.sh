@@ -2,7 +2,8 @@
 # catchup.sh - restart and catch-up (issue 8): a member started alone mounts
 # and serves reads without a quorum and stops in bounded time; a member down
 # while thousands of writes commit catches up when it restarts, under load;
-# a restart never goes back in time; a member (participant or observer)
+# a restart never goes back in time; a member whose dataDir was wiped is
+# brought back; a member (participant or observer)
 # whose quorum is gone stops in bounded time, with sessions and ephemerals
 # open on it.
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/cluster/lib.sh"
@@ -126,6 +127,36 @@ t_check "member $F's mount, opened without a quorum, takes writes once the quoru
 	wait_until 30 qc_put "$(qc_get QC_MNT "$F")/c/back" "from $F"
 t_check "and the others read that write" \
 	wait_until 10 grep -qx "from $F" "$(qc_get QC_MNT "$QC_LEADER")/c/back"
+
+# --- a wiped member ---
+# Its dataDir is replaced by an empty one (a disk swapped, a member
+# rebuilt): it must be brought back by the leader, not counted as synced
+# for what it acknowledged before (the leader ignored its rejections as
+# stale, and it stayed at zxid 0 with every session create timing out).
+# A follower, so that the leader (and its view of what W acknowledged)
+# stays.
+qc_wait_leader 30
+W=""
+for i in 1 2 3; do [ $i != "$QC_LEADER" ] && { W=$i; break; }; done
+qc_stop "$W"
+rm -rf "$(qc_get QC_DATA "$W")"
+t_check "a write while member $W is down and wiped" \
+	qc_put "$(qc_get QC_MNT "$QC_LEADER")/c/wiped" "after the wipe"
+T0=$(date +%s%N)
+qc_start "$W"
+wiped_caught() {
+	[ "$(cat "$(qc_get QC_MNT "$W")/c/wiped" 2>/dev/null)" = "after the wipe" ] &&
+		[ "$(ls "$(qc_get QC_MNT "$W")/c" | grep -c '^n')" -eq $((EXPECT - 1)) ]
+}
+if wait_until 60 wiped_caught; then
+	t_ok "wiped member $W is brought back with every node ($((($(date +%s%N) - T0) / 1000000)) ms after its start)"
+else
+	t_fail "wiped member $W is brought back with every node" \
+		"mode $(qc_mode "$W"), zxid $(qc_mntr "$W" zk_last_zxid), $(ls "$(qc_get QC_MNT "$W")/c" 2>/dev/null | grep -c '^n') of $((EXPECT - 1)) nodes"
+fi
+t_check "its mount takes writes again" \
+	wait_until 30 qc_put "$(qc_get QC_MNT "$W")/c/back2" "from wiped $W"
+t_check "and all converge" qc_wait_converged 30
 
 # --- stopping without a quorum is bounded ---
 # A follower other than F and the observer (4) each hold a mount-session ephemeral and a ZooKeeper

@@ -18,6 +18,13 @@ if [ ! -x "$KZ/run-kazoo.sh" ]; then
 	exit 0
 fi
 qc_init 3
+# kazoo's TestReconfig changes the ensemble as super:test (its harness's
+# superuser), on whichever member its client reached: reconfig allowed and
+# that superuser known, as kazoo's own 3-node harness configures ZooKeeper.
+{
+	echo "reconfigEnabled=true"
+	echo "superDigest=$("$QC_PY" -c 'import hashlib,base64; print("super:"+base64.b64encode(hashlib.sha1(b"super:test").digest()).decode())')"
+} >>"$QC_CFG"
 
 deps_ok() { /usr/bin/python3 -c 'import kazoo.tests, pytest, mock, objgraph' 2>/dev/null; }
 if ! deps_ok; then

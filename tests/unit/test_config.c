@@ -76,6 +76,15 @@ static void test_overrides_and_fuse_opts(void)
 	TAP_EQ(c.client_max_watches, 5);
 	TAP_EQ(c.client_max_outstanding, 7);
 	TAP_EQ(config_apply_opts(&c, "clientMaxOutstanding=0", err, sizeof(err)), -EINVAL);
+	/* The continuous archive (quorumfs.conf(5)): 5000 ms unless set. */
+	TAP_EQ(c.archive_interval_ms, 5000);
+	TAP_ASSERT(c.archive_dir == NULL);
+	TAP_EQ(config_apply_opts(&c, "archiveDir=/arch,archiveInterval=250", err,
+				 sizeof(err)),
+	       0);
+	TAP_STREQ(c.archive_dir, "/arch");
+	TAP_EQ(c.archive_interval_ms, 250);
+	TAP_EQ(config_apply_opts(&c, "archiveInterval=5", err, sizeof(err)), -EINVAL);
 	config_free(&c);
 	unlink(cfg_path);
 }

@@ -291,6 +291,40 @@ static void test_reconnect(void)
 	teardown();
 }
 
+static int one_to_two(void)
+{
+	return transport_connected(tr[1], 2);
+}
+
+/*
+ * A removed server: its connection closes, it is not dialled, and its own
+ * attempts (2 keeps dialling 1 every backoff_max_ms) are refused, until it
+ * is added again.
+ */
+static void test_removed_peer(void)
+{
+	int ups;
+
+	base = event_base_new();
+	mesh(2);
+	TAP_EQ(transport_remove_peer(tr[1], 3), -ENOENT);
+	TAP_EQ(transport_remove_peer(tr[1], 2), 0);
+	TAP_EQ(transport_remove_peer(tr[1], 2), 0); /* once is enough */
+	TAP_ASSERT(!transport_connected(tr[1], 2));
+	TAP_EQ(inbox[1].downs, 1);
+	ups = inbox[1].ups;
+	/* Several of 2's redial periods: never up again on 1's side. */
+	TAP_ASSERT(!run_until(one_to_two, 500));
+	TAP_EQ(inbox[1].ups, ups);
+	TAP_ASSERT(!transport_connected(tr[2], 1));
+	TAP_EQ(transport_send(tr[1], NULL, 2, "x", 1, NULL), -ENOTCONN);
+	/* Added back (accept only): 2's next attempt is taken. */
+	TAP_EQ(transport_add_peer(tr[1], 2, NULL, 0), 0);
+	TAP_EQ(transport_add_peer(tr[1], 2, NULL, 0), -EEXIST);
+	TAP_ASSERT(run_until(all_connected, 3000));
+	teardown();
+}
+
 static int stderr_saved = -1;
 static char logpath[128];
 
@@ -707,6 +741,7 @@ static const struct tap_case cases[] = {
     {"two_endpoints", test_two_endpoints},
     {"three_endpoints", test_three_endpoints},
     {"reconnect", test_reconnect},
+    {"removed_peer_not_dialled_nor_accepted", test_removed_peer},
     {"duplicates_resolved", test_duplicates_resolved},
     {"wrong_secret_refused", test_wrong_secret},
     {"wrong_cluster_or_id_refused", test_wrong_cluster_or_id},
