@@ -63,6 +63,13 @@ tests_fuzz_fuzz_snapshot_CFLAGS = $(QCORE_TEST_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_snapshot_LDADD = libqcore.a libqtree.a libqutil.a $(SQLITE_LIBS) \
 	$(CRYPTO_LIBS) -lpthread
+# The archive's log segments (quorumadm restore --archive).
+noinst_PROGRAMS += tests/fuzz/fuzz_archive
+tests_fuzz_fuzz_archive_SOURCES = tests/fuzz/fuzz_archive.c src/core/archive_seg.c \
+	src/lib/crc32c.c
+tests_fuzz_fuzz_archive_CFLAGS = $(QCORE_TEST_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_archive_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_archive_LDADD = libqutil.a -lpthread
 endif
 
 # The replicated daemon on loopback: 3 participants and an observer.
