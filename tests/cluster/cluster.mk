@@ -37,6 +37,11 @@ EXTRA_DIST += tests/bench/bench_zk_cluster.sh
 # Three datacenters with 0, 10, 50 ms between them, ZooKeeper beside it.
 QFS_BENCHES += tests/bench/bench_multidc.sh
 EXTRA_DIST += tests/bench/bench_multidc.sh
+# A 1M-znode ensemble: start and restart to first read, RSS, a wiped
+# member's snapshot catch-up (quorumfs only: ZooKeeper's side would need
+# a 1M tree built through it, minutes of load for one figure).
+QFS_BENCHES += tests/bench/bench_big_cluster.sh
+EXTRA_DIST += tests/bench/bench_big_cluster.sh
 
 # The example ensemble configurations (contrib/quickstart.sh uses loopback.cfg).
 EXTRA_DIST += contrib/ensemble.cfg contrib/loopback.cfg \
