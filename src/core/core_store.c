@@ -111,7 +111,13 @@ static void meta_write_failed(struct qcore *c, int status)
 {
 	int e;
 
-	if (c->store_closed || c->n_members != 1)
+	if (c->store_closed)
+		return;
+	/* A record the log could not keep, like a failed append's (and the
+	 * only one counted when a full disk first shows here: the member
+	 * then refuses writes before they reach the log). */
+	c->log_failed++;
+	if (c->n_members != 1)
 		return;
 	e = classify(c, status);
 	if (c->io_errno != e)
