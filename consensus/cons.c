@@ -419,7 +419,7 @@ int cons_step(struct cons *c, const struct cons_event *ev,
 		}
 		break;
 	case CONS_EV_PROPOSE:
-		rc = cons_propose(c, ev->propose.p, ev->propose.n);
+		rc = cons_propose(c, ev->propose.p, ev->propose.n, ev->propose.first);
 		break;
 	case CONS_EV_LOG_DONE:
 		cons_on_log_done(c, ev->log_done.seq, ev->log_done.status);

@@ -425,6 +425,12 @@ struct cons_event {
 		struct {
 			const struct cons_payload *p;
 			size_t n;
+			/* PROPOSE of txns the host prepared with zxids
+			 * (forward_to_host): the zxid it gave the first, from
+			 * cons_next_zxid. Anything else appended since (a
+			 * configuration entry, cons_config.c) makes it stale:
+			 * CONS_ESTALE, nothing appended. 0: not prepared. */
+			zxid_t first;
 		} propose; /* also CONS_EV_FORWARD */
 		struct {
 			uint64_t seq;
@@ -567,6 +573,13 @@ struct cons_action {
  * and proposals without forward_to_host) are held instead and go to
  * whoever leads once the transfer ends. */
 #define CONS_ETRANSFER (-1002)
+/* Proposal of prepared txns (propose.first) whose zxids are no longer the
+ * next ones: the leader appended an entry of its own (a configuration)
+ * after the host prepared them. Nothing was appended; the host discards
+ * what it prepared from the first on and prepares the requests again (or
+ * fails them). A host that proposes what it prepared before feeding the
+ * node anything else (cons_node's flush callback) never sees it. */
+#define CONS_ESTALE (-1003)
 
 /*
  * Create a core. cfg and boot are copied. Returns 0 or a negative errno

@@ -229,7 +229,7 @@ void cons_on_meta_durable(struct cons *c);
 
 /* cons_leader.c */
 void cons_become_leader(struct cons *c);
-int cons_propose(struct cons *c, const struct cons_payload *p, size_t n);
+int cons_propose(struct cons *c, const struct cons_payload *p, size_t n, zxid_t first);
 void cons_on_forward(struct cons *c, const struct cons_msg *m);
 int cons_forward(struct cons *c, const struct cons_payload *p, size_t n);
 void cons_on_append_resp(struct cons *c, const struct cons_msg *m);

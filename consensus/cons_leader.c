@@ -58,7 +58,7 @@ void cons_become_leader(struct cons *c)
 	}
 }
 
-int cons_propose(struct cons *c, const struct cons_payload *p, size_t n)
+int cons_propose(struct cons *c, const struct cons_payload *p, size_t n, zxid_t first)
 {
 	struct cons_msg m = {.type = CONS_MSG_FORWARD};
 	size_t i;
@@ -80,6 +80,15 @@ int cons_propose(struct cons *c, const struct cons_payload *p, size_t n)
 			return CONS_ETRANSFER;
 		return cons_transfer_hold(c, c->cfg.self, p, n);
 	}
+	/* The host numbered these txns itself when it prepared them: they go
+	 * in at those zxids or not at all. Between its prepare and this call
+	 * the core may have appended an entry of its own (the final
+	 * configuration, on committing a joint one), and a txn committed one
+	 * slot later than it says corrupts every replica's tree the same way
+	 * (found by the chaos harness: DATAINCONSISTENCY after a membership
+	 * change; mutant 13 skips the check). */
+	if (first && first != zxid_make(c->meta.epoch, c->counter + 1) && c->cfg.mutant != 13)
+		return CONS_ESTALE;
 	for (i = 0; i < n; i++) {
 		if (c->counter >= UINT32_MAX - 1) {
 			/* The counter is spent: a new epoch restarts it (as
@@ -121,7 +130,7 @@ void cons_on_forward(struct cons *c, const struct cons_msg *m)
 	else if (c->cfg.forward_to_host)
 		forwarded(c, m->from, m->forward.payloads, m->forward.n);
 	else
-		(void)cons_propose(c, m->forward.payloads, m->forward.n);
+		(void)cons_propose(c, m->forward.payloads, m->forward.n, 0);
 }
 
 int cons_forward(struct cons *c, const struct cons_payload *p, size_t n)

@@ -38,6 +38,7 @@ struct cons_node {
 	struct cons_node_host host;
 	struct buf out;
 	int busy;
+	int flushing; /* inside host.flush: a proposal steps at once */
 	struct pending *head, **tail;
 	struct node_req reqs; /* outstanding store requests (list head) */
 	uint64_t queued;      /* payloads proposed while busy, not yet stepped */
@@ -49,6 +50,25 @@ struct cons_node {
 };
 
 static void run(struct cons_node *n, const struct cons_event *ev);
+
+/*
+ * Before the core steps anything but a proposal, the host proposes what it
+ * has prepared (host.flush). A host prepares txns with the zxids
+ * cons_next_zxid gives and proposes them a little later, in batches; a
+ * step in between may append an entry of the core's own (the final
+ * configuration, when a joint one commits), after which the prepared
+ * zxids are taken and the proposal fails with CONS_ESTALE. Flushing first
+ * closes that window: nothing steps between the host's prepare and its
+ * proposal but other proposals.
+ */
+static void host_flush(struct cons_node *n)
+{
+	if (!n->host.flush || n->flushing)
+		return;
+	n->flushing = 1;
+	n->host.flush(n->host.arg);
+	n->flushing = 0;
+}
 
 static void queue(struct cons_node *n, struct pending *p)
 {
@@ -388,6 +408,7 @@ static void step_payloads(struct cons_node *n, struct cons_event *ev, struct pen
 	}
 	ev->propose.p = pl;
 	ev->propose.n = p->n_payloads;
+	ev->propose.first = p->zxid;
 	step(n, ev);
 	free(pl);
 }
@@ -403,6 +424,8 @@ static void drain(struct cons_node *n)
 		n->head = p->next;
 		if (!n->head)
 			n->tail = &n->head;
+		if (p->type != CONS_EV_PROPOSE)
+			host_flush(n);
 		ev.now_ms = n->host.now(n->host.arg);
 		switch (p->type) {
 		case CONS_EV_RECV:
@@ -474,6 +497,7 @@ static void run(struct cons_node *n, const struct cons_event *ev)
 		queue(n, p);
 		return;
 	}
+	host_flush(n);
 	n->busy = 1;
 	step(n, ev);
 	drain(n);
@@ -508,6 +532,7 @@ void cons_node_recv(struct cons_node *n, uint32_t from, const uint8_t *frame, si
 	}
 	ev.now_ms = n->host.now(n->host.arg);
 	ev.msg = &m;
+	host_flush(n);
 	n->busy = 1;
 	step(n, &ev);
 	cons_msg_release(&m);
@@ -627,7 +652,7 @@ int cons_node_peer_down(struct cons_node *n, uint32_t id)
 
 /* Copy payloads into the queue, to be stepped once the node is idle. */
 static int queue_payloads(struct cons_node *n, enum cons_event_type t,
-			  const struct cons_payload *p, size_t cnt)
+			  const struct cons_payload *p, size_t cnt, zxid_t first)
 {
 	size_t total = 0, i;
 	struct pending *q;
@@ -644,6 +669,7 @@ static int queue_payloads(struct cons_node *n, enum cons_event_type t,
 	if (!q)
 		return -ENOMEM;
 	q->type = t;
+	q->zxid = first;
 	q->n_payloads = (uint32_t)cnt;
 	d = q->frame + 4 * cnt;
 	for (i = 0; i < cnt; i++) {
@@ -659,18 +685,30 @@ static int queue_payloads(struct cons_node *n, enum cons_event_type t,
 }
 
 static int payload_event(struct cons_node *n, enum cons_event_type t,
-			 const struct cons_payload *p, size_t cnt)
+			 const struct cons_payload *p, size_t cnt, zxid_t first)
 {
 	struct cons_event ev = {.type = t};
 	const struct cons_action *a;
 	size_t na;
 	int rc;
 
-	if (n->busy)
-		return queue_payloads(n, t, p, cnt);
+	if (n->busy && !n->flushing)
+		return queue_payloads(n, t, p, cnt, first);
 	ev.now_ms = n->host.now(n->host.arg);
 	ev.propose.p = p;
 	ev.propose.n = cnt;
+	ev.propose.first = first;
+	if (n->busy) {
+		/* host.flush from drain(), between two queued events: step it
+		 * now, ahead of them (its callbacks' proposals queue). */
+		n->flushing = 0;
+		rc = cons_step(n->core, &ev, &a, &na);
+		do_actions(n, a, na);
+		n->flushing = 1;
+		return rc;
+	}
+	if (t != CONS_EV_PROPOSE)
+		host_flush(n);
 	n->busy = 1;
 	rc = cons_step(n->core, &ev, &a, &na);
 	do_actions(n, a, na);
@@ -681,12 +719,18 @@ static int payload_event(struct cons_node *n, enum cons_event_type t,
 
 int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt)
 {
-	return payload_event(n, CONS_EV_PROPOSE, p, cnt);
+	return payload_event(n, CONS_EV_PROPOSE, p, cnt, 0);
+}
+
+int cons_node_propose_at(struct cons_node *n, zxid_t first, const struct cons_payload *p,
+			 size_t cnt)
+{
+	return payload_event(n, CONS_EV_PROPOSE, p, cnt, first);
 }
 
 int cons_node_forward(struct cons_node *n, const struct cons_payload *p, size_t cnt)
 {
-	return payload_event(n, CONS_EV_FORWARD, p, cnt);
+	return payload_event(n, CONS_EV_FORWARD, p, cnt, 0);
 }
 
 int cons_node_can_prepare(struct cons_node *n)
@@ -750,6 +794,7 @@ int cons_node_reconfig(struct cons_node *n, const struct cons_membership *to,
 	ev.now_ms = n->host.now(n->host.arg);
 	ev.reconfig.to = to;
 	ev.reconfig.from_version = from_version;
+	host_flush(n);
 	n->busy = 1;
 	rc = cons_step(n->core, &ev, &a, &na);
 	do_actions(n, a, na);
@@ -774,6 +819,7 @@ int cons_node_transfer(struct cons_node *n, uint32_t to)
 		return -EAGAIN;
 	ev.now_ms = n->host.now(n->host.arg);
 	ev.transfer.to = to;
+	host_flush(n);
 	n->busy = 1;
 	rc = cons_step(n->core, &ev, &a, &na);
 	do_actions(n, a, na);

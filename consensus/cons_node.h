@@ -38,6 +38,12 @@ struct cons_node_host {
 	 * call cons_node_propose). May be NULL otherwise. */
 	void (*forwarded)(void *arg, uint32_t from, const struct cons_payload *p,
 			  size_t n);
+	/* A host that prepares txns (cons_node_propose_at) and proposes them
+	 * later, in batches: propose now what is prepared. Called before the
+	 * node steps anything but a proposal, so no entry of the core's own
+	 * takes a prepared zxid; the proposal made from here steps at once,
+	 * even from inside another callback. May be NULL. */
+	void (*flush)(void *arg);
 	/*
 	 * A cons_node_read_index(token) completed. status 0: reads the host
 	 * answers for it (ZooKeeper's sync, and the reads queued behind it)
@@ -158,6 +164,14 @@ int cons_node_peer_down(struct cons_node *n, uint32_t id);
  * barrier (ZooKeeper's sync) use cons_node_read_index, not a no-op.
  */
 int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt);
+/*
+ * The same for txns the host prepared (forward_to_host), the first with
+ * zxid `first` (cons_node_next_zxid when it was prepared), the k-th with
+ * first + k. CONS_ESTALE when those are no longer the next zxids (see the
+ * flush callback): nothing was appended.
+ */
+int cons_node_propose_at(struct cons_node *n, zxid_t first, const struct cons_payload *p,
+			 size_t cnt);
 /*
  * forward_to_host: send requests (borrowed) to the leader's host, whose
  * forwarded callback prepares and proposes them (on the leader itself the

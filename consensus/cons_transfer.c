@@ -155,7 +155,7 @@ static void release(struct cons *c)
 			a->forwarded.from = c->held[i].from;
 			a->forwarded.p = &pl[i];
 			a->forwarded.n = 1;
-		} else if (cons_propose(c, &pl[i], 1)) {
+		} else if (cons_propose(c, &pl[i], 1, 0)) {
 			return;
 		}
 	}

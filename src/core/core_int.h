@@ -132,8 +132,10 @@ struct qcore {
 	/* The batch prepared this loop turn, proposed by flush_ev: payloads
 	 * back to back in batch, their lengths in batch_len. */
 	struct buf batch;
+	struct buf batch_spare; /* the other of core_flush's two buffers */
 	uint32_t *batch_len;
 	size_t batch_n, batch_cap;
+	zxid_t batch_first; /* the zxid the batch's first entry was given */
 
 	/* Requests forwarded to this leader before it was ready (it had not
 	 * applied every older epoch yet): prepared once it is. */

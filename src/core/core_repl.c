@@ -260,6 +260,16 @@ static void h_forwarded(void *arg, uint32_t from, const struct cons_payload *p, 
 	core_forwarded(arg, from, p, n);
 }
 
+/* The node is about to step something else: what is prepared goes first
+ * (cons_node.h, flush). */
+static void h_flush(void *arg)
+{
+	struct qcore *c = arg;
+
+	if (c->node && !c->store_closed)
+		core_flush(c);
+}
+
 int core_leader_ready(const struct qcore *c)
 {
 	/* The engine's prepare gating: leading, with every older epoch
@@ -379,6 +389,7 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 	    .snap_finish = h_snap_finish,
 	    .role = h_role,
 	    .forwarded = h_forwarded,
+	    .flush = h_flush,
 	    .prepare_ready = h_prepare_ready,
 	    .read_ready = h_read_ready,
 	    .snap_config = h_snap_config,
@@ -553,6 +564,7 @@ void core_repl_free(struct qcore *c)
 		event_free(c->release_ev);
 	c->cons_tick_ev = c->flush_ev = c->release_ev = NULL;
 	buf_free(&c->batch);
+	buf_free(&c->batch_spare);
 	free(c->batch_len);
 	free(c->voids);
 }

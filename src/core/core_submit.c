@@ -142,9 +142,38 @@ static int batch_slot(struct qcore *c)
 
 static void batch_close(struct qcore *c, size_t before)
 {
+	if (!c->batch_n)
+		c->batch_first = c->node ? cons_node_next_zxid(c->node) : 0;
 	c->batch_len[c->batch_n++] = (uint32_t)(c->batch.len - before);
 	if (c->batch_n == 1)
 		event_active(c->flush_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * The engine appended an entry of its own after this batch was prepared
+ * (CONS_ESTALE): its zxids are taken and nothing of it was appended. The
+ * node's flush callback makes this unreachable; should it happen, the
+ * prepared view forgets the batch and its local writers hear connection
+ * loss (outcome unknown to them, though in fact nothing was written);
+ * forwarded ones time out at their origin, as after a lost leader.
+ */
+static void batch_stale(struct qcore *c, zxid_t first, size_t n)
+{
+	struct qitem *it;
+
+	log_warnx("%zu prepared entries from zxid 0x%llx lost their zxids to an entry of the "
+		  "engine's own: their writers hear connection loss",
+		  n, (unsigned long long)first);
+	for (it = c->head; it; it = it->next) {
+		if (it->kind != QI_TXN || it->back || it->held || it->zxid < first)
+			continue;
+		zresult_free(&it->res);
+		memset(&it->res, 0, sizeof(it->res));
+		resolve(c, it, ZCONNECTIONLOSS);
+	}
+	prep_abort(c->prep, first - 1);
+	if (c->last_prepared >= first)
+		c->last_prepared = first - 1;
 }
 
 /* One entry: header, then a txn record (txn) or raw bytes. */
@@ -174,8 +203,10 @@ static int batch_add(struct qcore *c, uint8_t kind, uint32_t origin, uint64_t re
 void core_flush(struct qcore *c)
 {
 	struct cons_payload stackp[64], *p = stackp;
-	const uint8_t *d = c->batch.data;
+	struct buf b;
+	const uint8_t *d;
 	size_t n = c->batch_n, i;
+	zxid_t first = c->batch_first;
 	int rc;
 
 	if (!n)
@@ -188,17 +219,30 @@ void core_flush(struct qcore *c)
 			return;
 		}
 	}
+	/* Taken out of the core first: the proposal's step may run callbacks
+	 * that prepare into a new batch (or flush again). The two buffers
+	 * swap, so neither is reallocated batch after batch. */
+	b = c->batch;
+	c->batch = c->batch_spare;
+	buf_init(&c->batch_spare);
+	buf_reset(&c->batch);
+	d = b.data;
 	for (i = 0; i < n; i++) {
 		p[i].data = d;
 		p[i].len = c->batch_len[i];
 		d += c->batch_len[i];
 	}
 	c->batch_n = 0;
-	rc = cons_node_propose(c->node, p, n);
-	buf_reset(&c->batch);
+	rc = cons_node_propose_at(c->node, first, p, n);
+	if (!c->batch_spare.data)
+		c->batch_spare = b;
+	else
+		buf_free(&b);
 	if (p != stackp)
 		free(p);
-	if (rc) {
+	if (rc == CONS_ESTALE && first) {
+		batch_stale(c, first, n);
+	} else if (rc) {
 		/* Lost the leadership since preparing (or out of memory): fail
 		 * what was handed to this leader; the held wait on. */
 		log_warnx("proposing %zu entries failed (%d)", n, rc);

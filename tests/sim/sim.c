@@ -403,7 +403,47 @@ static void host_role(void *arg, enum cons_state st, uint32_t epoch, uint32_t le
 		n->lead_since = sim_node_clock(n);
 	} else {
 		n->n_held = 0; /* the requests fail: their clients retry */
+		n->n_pend = 0;
 	}
+}
+
+/*
+ * A leader's host proposes what it prepared, as one batch (the daemon's
+ * core_flush). Refused (leadership lost, or CONS_ESTALE: the engine
+ * appended an entry of its own since), the batch is forgotten: its
+ * requests fail and their clients retry.
+ */
+static void flush(struct sim_node *n)
+{
+	uint8_t data[SIM_HOLD][56];
+	struct cons_payload out[SIM_HOLD];
+	int k, cnt = n->n_pend, rc;
+
+	if (!cnt)
+		return;
+	/* Taken out first: the proposal's step may run callbacks that
+	 * prepare (a new batch) or flush again. */
+	for (k = 0; k < cnt; k++) {
+		memcpy(data[k], n->pend[k], n->pend_len[k]);
+		out[k].data = data[k];
+		out[k].len = n->pend_len[k];
+	}
+	n->n_pend = 0;
+	rc = cons_node_propose_at(n->node, n->pend_first, out, (size_t)cnt);
+	if (rc) {
+		/* Refused before anything was stepped: nothing was prepared
+		 * since, the state as it will be is the one before the batch. */
+		n->prep_count = n->pend_count0;
+		if (rc == CONS_ESTALE)
+			n->sim->stale_batches++;
+		sim_tracef(n->sim, "n%u: a batch of %d prepared at %llx refused (%d)", n->id, cnt,
+			   (unsigned long long)n->pend_first, rc);
+	}
+}
+
+static void host_flush(void *arg)
+{
+	flush(arg);
 }
 
 /*
@@ -412,35 +452,39 @@ static void host_role(void *arg, enum cons_state st, uint32_t epoch, uint32_t le
  * (top bit of the id), appends the counter value it will set (one more
  * than the counter after everything prepared before it) and the zxid it
  * will get; the checker compares both with the state and zxid it is
- * applied at.
+ * applied at. Like the daemon, it proposes them a little later, in a
+ * batch (SIM_EV_FLUSH), so other events may step in between.
  */
 static void prepare(struct sim_node *n, const struct cons_payload *p, size_t cnt)
 {
-	struct cons_payload out[SIM_HOLD];
-	uint8_t buf[SIM_HOLD][56];
 	zxid_t z = cons_node_next_zxid(n->node);
 	size_t k;
 	int i;
 
 	if (!z || cnt > SIM_HOLD)
 		return;
-	for (k = 0; k < cnt; k++) {
-		uint64_t v = n->prep_count + 1 + k;
+	z += (zxid_t)n->n_pend;
+	for (k = 0; k < cnt && n->n_pend < SIM_HOLD; k++) {
+		uint8_t *b = n->pend[n->n_pend];
+		uint64_t v = n->prep_count + 1;
 
 		if (p[k].len < 8 || p[k].len > 40)
 			return;
-		memcpy(buf[k], p[k].data, p[k].len);
-		buf[k][0] |= 0x80;
-		for (i = 0; i < 8; i++) {
-			buf[k][p[k].len + (size_t)i] = (uint8_t)(v >> (56 - 8 * i));
-			buf[k][p[k].len + 8 + (size_t)i] =
-			    (uint8_t)((z + k) >> (56 - 8 * i));
+		if (!n->n_pend) {
+			n->pend_first = z;
+			n->pend_count0 = n->prep_count;
+			sim_push(n->sim, n->sim->now + range(n->sim, 0, 1), SIM_EV_FLUSH,
+				 n->idx, n->gen);
 		}
-		out[k].data = buf[k];
-		out[k].len = p[k].len + 16;
+		memcpy(b, p[k].data, p[k].len);
+		b[0] |= 0x80;
+		for (i = 0; i < 8; i++) {
+			b[p[k].len + (size_t)i] = (uint8_t)(v >> (56 - 8 * i));
+			b[p[k].len + 8 + (size_t)i] = (uint8_t)((z + k) >> (56 - 8 * i));
+		}
+		n->pend_len[n->n_pend++] = p[k].len + 16;
+		n->prep_count++;
 	}
-	if (cons_node_propose(n->node, out, cnt) == 0)
-		n->prep_count += cnt;
 }
 
 static void host_forwarded(void *arg, uint32_t from, const struct cons_payload *p,
@@ -495,6 +539,9 @@ static void node_start(struct sim *s, struct sim_node *n)
 	    .forwarded = host_forwarded,
 	    .read_ready = host_read_ready,
 	    .prepare_ready = host_prepare_ready,
+	    /* Mutants 13 and 14: a host that does not flush before the
+	     * node steps (13 also skips the engine's check). */
+	    .flush = s->o.mutant == 13 || s->o.mutant == 14 ? NULL : host_flush,
 	    .snap_open = host_snap_open,
 	    .snap_read = host_snap_read,
 	    .snap_begin = host_snap_begin,
@@ -535,6 +582,7 @@ static void node_start(struct sim *s, struct sim_node *n)
 	memcpy(n->conf_applied, n->snap_conf, n->snap_conf_len);
 	n->conf_applied_len = n->snap_conf_len;
 	n->n_held = 0;
+	n->n_pend = 0;
 	n->since_snap = 0;
 	n->installing = 0;
 	rc = cons_node_new(&cfg, &n->store.vt, &n->tr, &host, &n->node);
@@ -1363,6 +1411,10 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 		break;
 	case SIM_EV_SYNC_AT:
 		read_at(s, n);
+		break;
+	case SIM_EV_FLUSH:
+		if (n->up && ev->gen == n->gen)
+			flush(n);
 		break;
 	case SIM_EV_READ:
 		/* A server that is down drops the request with the connection. */

@@ -101,6 +101,13 @@ struct sim_node {
 	uint8_t held[SIM_HOLD][40]; /* forwarded before it may prepare */
 	uint32_t held_len[SIM_HOLD];
 	int n_held;
+	/* Prepared, not yet proposed (the daemon's batch): proposed at a
+	 * SIM_EV_FLUSH or when the node asks (cons_node_host.flush). */
+	uint8_t pend[SIM_HOLD][56];
+	uint32_t pend_len[SIM_HOLD];
+	int n_pend;
+	zxid_t pend_first;    /* the zxid the first was prepared for */
+	uint64_t pend_count0; /* prep_count before the first */
 	uint64_t since_snap;
 	zxid_t installing; /* a snapshot the host holds, the core not yet */
 	int slow_disk;
@@ -212,6 +219,7 @@ struct sim {
 	int reconfig;
 	uint64_t rrng;
 	uint64_t reconfigs, reconfigs_ok, reconfigs_failed, configs_committed;
+	uint64_t stale_batches; /* prepared batches refused: CONS_ESTALE */
 	uint64_t transfers, transfers_ok;
 	/* scenario 4: the writes issued during the transfer, and how many of
 	 * them committed; writes refused (retried) meanwhile */
@@ -272,6 +280,7 @@ enum {
 	SIM_EV_SCENARIO,
 	SIM_EV_RECONFIG, /* change the membership (or transfer leadership) */
 	SIM_EV_RETRY,	 /* a client retries a refused write (gen = its id) */
+	SIM_EV_FLUSH,	 /* a leader's host proposes what it prepared */
 };
 
 /* sim_store.c */

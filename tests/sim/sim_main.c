@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 	struct sim_opts o = {.observers = -1};
 	uint64_t seeds = 100, start = 1, i, bad = 0, steps = 0, commits = 0, live_max = 0;
 	uint64_t snaps = 0, snap_bytes = 0, rc_n = 0, rc_ok = 0, rc_failed = 0,
-		 rc_conf = 0;
+		 rc_conf = 0, stale = 0;
 	uint64_t xf_n = 0, xf_ok = 0, xf_done = 0, xf_gave_up = 0, xf_ms = 0, xf_max = 0;
 	uint64_t xf_writes = 0, xf_refused = 0;
 	struct sim *s;
@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 		rc_ok += s->reconfigs_ok;
 		rc_failed += s->reconfigs_failed;
 		rc_conf += s->configs_committed;
+		stale += s->stale_batches;
 		xf_n += s->transfers;
 		xf_ok += s->transfers_ok;
 		if (o.scenario == 4 && !s->violations && s->xfer_first) {
@@ -134,6 +135,9 @@ int main(int argc, char **argv)
 		       "committed (joint and new)\n",
 		       (unsigned long long)rc_n, (unsigned long long)rc_ok,
 		       (unsigned long long)rc_failed, (unsigned long long)rc_conf);
+	if (seeds > 1 && stale)
+		printf("sim: %llu prepared batches refused as stale (CONS_ESTALE)\n",
+		       (unsigned long long)stale);
 	if (seeds > 1 && xf_n)
 		printf("sim: %llu leadership transfers asked, %llu started\n",
 		       (unsigned long long)xf_n, (unsigned long long)xf_ok);
