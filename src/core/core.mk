@@ -40,7 +40,8 @@ QFS_TESTS += tests/unit/test_storage tests/unit/test_core \
 # Daemon-level: snapshots with many sessions across restarts; kill -9 while
 # a snapshot child runs.
 QFS_TESTS += tests/fs/snapshot.sh tests/fs/snapkill.sh
-EXTRA_DIST += tests/fs/snapshot.sh tests/fs/snapkill.sh tests/fuzz/corpus/snapshot
+EXTRA_DIST += tests/fs/snapshot.sh tests/fs/snapkill.sh tests/fuzz/corpus/snapshot \
+	tests/fuzz/corpus/core_req
 
 # Benchmarks (make bench): log appends/s and txns per fsync; restart time and
 # memory with 100k and 1M znodes.
@@ -70,6 +71,12 @@ tests_fuzz_fuzz_archive_SOURCES = tests/fuzz/fuzz_archive.c src/core/archive_seg
 tests_fuzz_fuzz_archive_CFLAGS = $(QCORE_TEST_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_archive_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_archive_LDADD = libqutil.a -lpthread
+# Requests members forward to the leader.
+noinst_PROGRAMS += tests/fuzz/fuzz_core_req
+tests_fuzz_fuzz_core_req_SOURCES = tests/fuzz/fuzz_core_req.c src/core/core_req.c
+tests_fuzz_fuzz_core_req_CFLAGS = $(QCORE_TEST_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_core_req_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_core_req_LDADD = libqutil.a -lpthread
 endif
 
 # The replicated daemon on loopback: 3 participants and an observer.

@@ -71,6 +71,7 @@ int core_req_encode(struct buf *b, uint32_t origin, uint64_t reqid, int64_t sess
 	buf_put_u64(b, reqid);
 	buf_put_u64(b, (uint64_t)session);
 	buf_put_u32(b, (uint32_t)cxid);
+	buf_put_u32(b, 0); /* the epoch it is sent in: core_req_set_epoch */
 	put_auth(b, auth);
 	put_zreq(b, r, 0);
 	return buf_failed(b) ? -ENOMEM : 0;
@@ -88,6 +89,14 @@ int core_req_encode_reconfig(struct buf *b, uint32_t origin, uint64_t reqid,
 	put_str(b, members);
 	buf_put_u64(b, (uint64_t)from_version);
 	return buf_failed(b) ? -ENOMEM : 0;
+}
+
+void core_req_set_epoch(struct buf *b, uint32_t epoch)
+{
+	if (b->len < CORE_REQ_EPOCH_AT + 4 || b->data[0] != CR_WRITE)
+		return;
+	for (int i = 0; i < 4; i++)
+		b->data[CORE_REQ_EPOCH_AT + i] = (uint8_t)(epoch >> (24 - 8 * i));
 }
 
 void core_req_encode_hdr(struct buf *b, uint8_t kind, uint32_t origin, uint64_t reqid)
@@ -208,6 +217,7 @@ int core_req_decode(const void *p, size_t len, struct core_req *q)
 	if (q->kind == CR_WRITE) {
 		q->session = (int64_t)rd_u64(&r);
 		q->cxid = (int32_t)rd_u32(&r);
+		q->epoch = rd_u32(&r);
 	}
 	n = (int32_t)rd_u32(&r);
 	if (n >= 0 && n <= MAX_VEC) {

@@ -3,7 +3,8 @@
  * leader's host (cons_node_forward) or waits at a member with no leader:
  *
  *   u8 kind, u32 origin server id, u64 request id (big-endian), then
- *   CR_WRITE: i64 session, i32 cxid, auth (i32 n or -1, n x (str scheme,
+ *   CR_WRITE: i64 session, i32 cxid, u32 epoch (of the leader it was sent
+ *             to; 0 while held), auth (i32 n or -1, n x (str scheme,
  *             str id), u8 super), the zreq (op, path, data, acl, mode, ttl,
  *             version, dir, child_kind, child_ttl, timeout, owner, ops[]
  *             one level deep) in jute-style strings and vectors;
@@ -47,6 +48,7 @@ struct core_req {
 	size_t body_len;
 	int64_t session;
 	int32_t cxid;
+	uint32_t epoch; /* CR_WRITE: the epoch of the leader it was sent to */
 	struct zreq req;
 	struct zauth auth;
 	int has_auth; /* 0: the request had no identity at all */
@@ -66,6 +68,16 @@ int core_req_encode_reconfig(struct buf *b, uint32_t origin, uint64_t reqid,
 			     const struct zauth *auth, const char *joining,
 			     const char *leaving, const char *members,
 			     int64_t from_version);
+/*
+ * Stamp an encoded CR_WRITE with the epoch of the leader it is being sent
+ * to (others are left alone). The origin fails what it forwarded when its
+ * leader changes; a leader of a later epoch that still receives it (a
+ * stepped-down leader relays what reached it late, cons_transfer.c) must
+ * not commit a write its origin already answered, after the session's
+ * later writes.
+ */
+#define CORE_REQ_EPOCH_AT (13 + 8 + 4)
+void core_req_set_epoch(struct buf *b, uint32_t epoch);
 /* Append the header of another kind (the caller adds the body). */
 void core_req_encode_hdr(struct buf *b, uint8_t kind, uint32_t origin, uint64_t reqid);
 /* 0, -EBADMSG or -ENOMEM (q is then empty). Free with core_req_free. */

@@ -532,6 +532,20 @@ static void take(struct qcore *c, const uint8_t *p, size_t len, struct qitem *it
 	memset(&res, 0, sizeof(res));
 	switch (q.kind) {
 	case CR_WRITE:
+		if (!it && q.epoch && q.epoch < c->role_epoch) {
+			/* Sent to an earlier leader, relayed here: its origin
+			 * failed it when that leader went (core_leader_changed)
+			 * and its session may have written since. Committing it
+			 * now would reorder the session's writes (chaos: a
+			 * mount's ledger write answered EROFS, committed after
+			 * the session's next writes, overwrote them). */
+			log_debug("a write sent in epoch %u reached the leader of epoch %u: "
+				  "refused",
+				  q.epoch, c->role_epoch);
+			if (batch_error(c, q.origin, q.reqid, &res, ZCONNECTIONLOSS))
+				log_warnx("out of memory answering a forwarded request");
+			break;
+		}
 		rc = prepare_one(c, q.origin, q.reqid, q.session, q.cxid, &q.req,
 				 q.has_auth ? &q.auth : NULL, it ? &it->res : &res,
 				 it ? &it->zxid : NULL);
@@ -641,6 +655,7 @@ void core_release(struct qcore *c)
 			take(c, it->fwd.data, it->fwd.len, it);
 		} else if (!it->sync && c->leader && c->leader != c->self && nf < 64 &&
 			   !c->closing && core_peer_up(c, c->leader)) {
+			core_req_set_epoch(&it->fwd, c->role_epoch);
 			fwd[nf] = it;
 			stackp[nf].data = it->fwd.data;
 			stackp[nf].len = (uint32_t)it->fwd.len;

@@ -758,5 +758,14 @@ def main():
     return worst
 
 
+def _stopped(signum, _frame):
+    # A SIGTERM (timeout(1), a test runner) unwinds like an exception, so
+    # the finally blocks stop the daemons, unmount and delete the
+    # namespaces this run made, instead of leaving them behind.
+    raise SystemExit(128 + signum)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stopped)
+    signal.signal(signal.SIGHUP, _stopped)
     sys.exit(main())

@@ -12,6 +12,7 @@
 #include "test_core_util.h"
 /* The chunked snapshot install is internal to libqcore. */
 #include "core_int.h"
+#include "core_req.h"
 #include "zerr.h"
 
 struct order_log {
@@ -550,7 +551,53 @@ static void test_snapshot_install_raises_the_difference(void)
 	tc_done(&b);
 }
 
+/*
+ * A write another member sent to an earlier leader, relayed to this one by
+ * the leader that stepped down: its origin failed it when that leader went,
+ * so it must not commit now (the chaos harness saw one commit after the
+ * same session's later writes). One sent to this leader's epoch is taken.
+ */
+static void forward_epoch(struct tc *t, const char *path, uint32_t epoch, uint64_t reqid)
+{
+	struct cons_payload p;
+	struct zreq r;
+	struct buf b;
+
+	create_req(&r, path);
+	buf_init(&b);
+	TAP_EQ(core_req_encode(&b, 2, reqid, 0, (int32_t)reqid, &r, NULL), 0);
+	core_req_set_epoch(&b, epoch);
+	p.data = b.data;
+	p.len = (uint32_t)b.len;
+	core_forwarded(t->c, 2, &p, 1);
+	buf_free(&b);
+}
+
+static void test_relayed_write_of_an_earlier_epoch(void)
+{
+	struct tc t;
+	uint32_t e;
+
+	tc_init(&t);
+	TAP_EQ(tc_open(&t), 0);
+	TAP_EQ(tc_create(&t, "/first", "", 0), ZOK);
+	tc_close(&t);
+	TAP_EQ(tc_open(&t), 0); /* a new election: a later epoch */
+	TAP_EQ(tc_create(&t, "/second", "", 0), ZOK);
+	e = t.c->role_epoch;
+	TAP_ASSERT(e >= 2);
+	forward_epoch(&t, "/stale", e - 1, 1);
+	forward_epoch(&t, "/current", e, 2);
+	forward_epoch(&t, "/held", 0, 3); /* never sent to a leader: not stale */
+	TAP_EQ(tc_create(&t, "/after", "", 0), ZOK);
+	TAP_ASSERT(tc_data(&t, "/stale") == NULL);
+	TAP_ASSERT(tc_data(&t, "/current") != NULL);
+	TAP_ASSERT(tc_data(&t, "/held") != NULL);
+	tc_done(&t);
+}
+
 static const struct tap_case cases[] = {
+    {"relayed_write_of_an_earlier_epoch", test_relayed_write_of_an_earlier_epoch},
     {"snapshot_install_raises_the_difference",
      test_snapshot_install_raises_the_difference},
     {"submit_deferred_and_ordered", test_submit_deferred_and_ordered},
