@@ -700,12 +700,36 @@ static int read_secret(struct qfs_config *c, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* Forget zoo.cfg's group./weight. entries: those of the dynamic file at
+ * path (its origin) are the quorum system now. */
+static void drop_static_quorum(struct qfs_config *c, const char *path)
+{
+	size_t k = 0, plen = strlen(path);
+
+	for (size_t i = 0; i < c->n_kv; i++) {
+		struct qfs_kv *kv = &c->kv[i];
+
+		if ((strncmp(kv->key, "group.", 6) && strncmp(kv->key, "weight.", 7)) ||
+		    (!strncmp(kv->origin, path, plen) && kv->origin[plen] == ':')) {
+			c->kv[k++] = *kv;
+			continue;
+		}
+		free(kv->key);
+		free(kv->value);
+		free(kv->origin);
+	}
+	c->n_kv = k;
+}
+
 /*
  * The membership changes at runtime (reconfig): each member keeps the
  * newest configuration's server lines in dataDir/zoo.cfg.dynamic, which
  * replace zoo.cfg's on the next start; before the first change, ZooKeeper's
  * dynamicConfigFile= (server.N lines in a file of their own) may hold them.
- * version= lines are the configuration's version (the log's), ignored here.
+ * Its group.X and weight.N lines (a reconfig may change them) replace
+ * zoo.cfg's, as ZooKeeper's dynamic file does: zoo.cfg's groups may name
+ * servers that left, and a file without them is a majority. version= lines
+ * are the configuration's version (the log's), ignored here.
  */
 static int load_dynamic(struct qfs_config *c, char *errbuf, size_t errlen)
 {
@@ -735,6 +759,12 @@ static int load_dynamic(struct qfs_config *c, char *errbuf, size_t errlen)
 		while (end > line && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
 			*--end = 0;
 		eq = strchr(line, '=');
+		if (eq && (!strncmp(line, "group.", 6) || !strncmp(line, "weight.", 7))) {
+			*eq = 0;
+			snprintf(origin, sizeof(origin), "%s:%zu", path, lineno);
+			rc = cfg_remember(c, line, eq + 1, origin);
+			continue;
+		}
 		if (!eq || strncmp(line, "server.", 7))
 			continue;
 		*eq = 0;
@@ -758,6 +788,7 @@ static int load_dynamic(struct qfs_config *c, char *errbuf, size_t errlen)
 		free(old[i].client_host);
 	}
 	free(old);
+	drop_static_quorum(c, path);
 	free(c->servers_from);
 	c->servers_from = strdup(path);
 	return 0;

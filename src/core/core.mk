@@ -6,6 +6,7 @@ noinst_LIBRARIES += libqcore.a
 libqcore_a_SOURCES = src/core/core.c src/core/core.h src/core/core_int.h src/core/core_format.h src/core/core_submit.c \
 	src/core/core_apply.c src/core/core_repl.c src/core/core_store.c \
 	src/core/core_req.c src/core/core_req.h src/core/core_install.c src/core/core_members.c \
+	src/core/members_text.c src/core/members_text.h \
 	src/core/core_recover.c src/core/core_snap.c src/core/core_backup.c src/core/core_cluster.c \
 	src/core/core_session.c src/core/core_view.c \
 	src/core/core_archive.c src/core/archive_seg.c src/core/archive_seg.h \

@@ -59,6 +59,7 @@
 #include "core_int.h"
 #include "core_req.h"
 #include "log.h"
+#include "members_text.h"
 #include "snapshot.h"
 #include "transport.h"
 #include "zerr.h"
@@ -303,7 +304,9 @@ static int parse_spec(const char *s, struct core_addr *out, int *observer)
 	return parse_spec_id(s, out, observer, 255);
 }
 
-/* The text of membership m (non-joint) in ZooKeeper's form, into buf.
+/* The text of membership m (non-joint) in ZooKeeper's form, into buf:
+ * server lines, then group.X/weight.N lines unless the quorum is a
+ * majority (members_text.h), then version=.
  * Returns its length, or -ENOENT when a member's address is unknown. */
 static int render(struct core_members *mb, const struct cons_membership *m, char *buf,
 		  size_t len)
@@ -325,12 +328,85 @@ static int render(struct core_members *mb, const struct cons_membership *m, char
 			return -ENOSPC;
 		off += (size_t)k;
 	}
+	if (members_text_render(m, buf, len, &off))
+		return -ENOSPC;
 	off += (size_t)snprintf(buf + off, len - off, "version=%llx",
 				(unsigned long long)m->version);
 	return off >= len ? -ENOSPC : (int)off;
 }
 
-/* Learn the addresses in a /zookeeper/config text. */
+static int same(const struct cons_membership *a, const struct cons_membership *b);
+
+/*
+ * The membership a /zookeeper/config text names: its servers and roles,
+ * its quorum system from the group.X/weight.N lines (members_text.h) and
+ * its version. 0, or -EINVAL when the text does not parse.
+ */
+static int text_membership(const char *text, size_t len, struct cons_membership *m)
+{
+	char *copy = malloc(len + 1), *save = NULL, *line, why[256];
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, text, len);
+	copy[len] = 0;
+	memset(m, 0, sizeof(*m));
+	for (line = strtok_r(copy, "\n", &save); line && !rc;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct core_addr x;
+		int obs;
+
+		if (!strncmp(line, "version=", 8)) {
+			m->version = strtoull(line + 8, NULL, 16);
+			continue;
+		}
+		if (strncmp(line, "server.", 7))
+			continue;
+		if (parse_spec(line, &x, &obs) || m->n == CONS_MAX_MEMBERS)
+			rc = -EINVAL;
+		else
+			m->m[m->n++] = (struct cons_member){
+			    .id = x.id, .observer = (uint8_t)obs, .weight = 1};
+	}
+	if (rc == 0) {
+		memcpy(copy, text, len);
+		copy[len] = 0;
+		rc = members_text_quorum(m, copy, why, sizeof(why));
+		if (rc)
+			log_warnx("members: %s: %s", CFG_PATH, why);
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * Does the text agree with the engine's configuration of the same
+ * version (servers, roles, groups, weights)? Said when not: every member
+ * reads its quorum from the log, and the text (and zoo.cfg.dynamic, from
+ * which a restart takes zoo.cfg's server, group and weight lines) should
+ * show the same.
+ */
+static void check_text(struct qcore *c, const char *text, size_t len)
+{
+	struct cons_membership *t, *e;
+
+	if (!c->node)
+		return;
+	t = malloc(sizeof(*t));
+	e = malloc(sizeof(*e));
+	if (t && e && text_membership(text, len, t) == 0) {
+		cons_node_membership(c->node, 1, e);
+		if (!e->joint && e->version == t->version && !same(t, e))
+			log_warnx("members: %s (version 0x%llx) differs from the "
+				  "configuration in this server's log",
+				  CFG_PATH, (unsigned long long)t->version);
+	}
+	free(t);
+	free(e);
+}
+
+/* Learn the addresses in a /zookeeper/config text (and check its quorum). */
 static void learn_text(struct qcore *c, const char *text, size_t len)
 {
 	struct core_members *mb = c->mb;
@@ -365,6 +441,7 @@ static void learn_text(struct qcore *c, const char *text, size_t len)
 		snprintf(a->client, sizeof(a->client), "%s", x.client);
 		declare_peer(c, a);
 	}
+	check_text(c, text, len);
 }
 
 /* dataDir/zoo.cfg.dynamic := text (durably: tmp, fsync, rename). */
@@ -926,7 +1003,20 @@ static int add_spec(struct qcore *c, struct cons_membership *to, const char *spe
 	return ZOK;
 }
 
-/* Apply a comma-separated list with fn. */
+/* An entry of a whole new member list: a server spec; its group.X,
+ * weight.N and version= entries are members_text_quorum's. */
+static int add_member_entry(struct qcore *c, struct cons_membership *to,
+			    const char *entry)
+{
+	enum mt_kind k = members_text_kind(entry);
+
+	if (k == MT_GROUP || k == MT_WEIGHT || k == MT_VERSION)
+		return ZOK;
+	return add_spec(c, to, entry);
+}
+
+/* Apply a list with fn: entries separated by commas or newlines, as
+ * ZooKeeper takes a new member list (zkCli's -file sends newlines). */
 static int each(const char *list,
 		int (*fn)(struct qcore *, struct cons_membership *, const char *),
 		struct qcore *c, struct cons_membership *to)
@@ -938,7 +1028,7 @@ static int each(const char *list,
 		return ZOK;
 	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf))
 		return ZBADARGUMENTS;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
 		rc = fn(c, to, tok);
 		if (rc)
 			return rc;
@@ -968,14 +1058,17 @@ static int remove_id(struct qcore *c, struct cons_membership *to, const char *s)
 
 static int same(const struct cons_membership *a, const struct cons_membership *b)
 {
-	if (a->n != b->n)
+	if (a->n != b->n || a->quorum != b->quorum)
 		return 0;
 	for (unsigned i = 0; i < a->n; i++) {
 		unsigned j;
 
 		for (j = 0; j < b->n; j++)
 			if (b->m[j].id == a->m[i].id &&
-			    b->m[j].observer == a->m[i].observer)
+			    b->m[j].observer == a->m[i].observer &&
+			    (a->quorum == QUORUM_MAJORITY ||
+			     (b->m[j].weight == a->m[i].weight &&
+			      b->m[j].group == a->m[i].group)))
 				break;
 		if (j == b->n)
 			return 0;
@@ -993,6 +1086,27 @@ static int spec_syntax(struct qcore *c, struct cons_membership *to, const char *
 	(void)c;
 	(void)to;
 	return parse_spec_id(s, &x, &obs, 0x7fffffffL) ? ZBADARGUMENTS : ZOK;
+}
+
+/* The form of an entry of a whole new member list: a spec, or a
+ * group.X/weight.N/version= entry (checked in full once the list is
+ * known); any other key is refused, as ZooKeeper's parseDynamicConfig
+ * refuses an "Unrecognised parameter". */
+static int member_syntax(struct qcore *c, struct cons_membership *to, const char *s)
+{
+	switch (members_text_kind(s)) {
+	case MT_GROUP:
+	case MT_WEIGHT:
+	case MT_VERSION:
+		return ZOK;
+	case MT_SERVER:
+		return spec_syntax(c, to, s);
+	default:
+		log_warnx("members: reconfig refused: unrecognised entry '%s' in the "
+			  "new member list",
+			  s);
+		return ZBADARGUMENTS;
+	}
 }
 
 static int id_syntax(struct qcore *c, struct cons_membership *to, const char *s)
@@ -1081,18 +1195,42 @@ static int run_reconfig(struct qcore *c, const char *joining, const char *leavin
 		rc = ZBADVERSION;
 		goto out_free_to;
 	}
-	rc = members && *members ? each(members, spec_syntax, c, to)
+	rc = members && *members ? each(members, member_syntax, c, to)
 				 : each(joining, spec_syntax, c, to);
 	if (rc == ZOK && !(members && *members))
 		rc = each(leaving, id_syntax, c, to);
+	if (rc == ZOK && !(members && *members) && cur.quorum != QUORUM_MAJORITY) {
+		/*
+		 * As ZooKeeper (PrepRequestProcessor, 3.5+): "Incremental
+		 * reconfiguration requested but last configuration seen has
+		 * a non-majority quorum system" is BadArguments. An added
+		 * server would need a group and a weight, and a removed one
+		 * may empty a group: a hierarchical or weighted ensemble is
+		 * changed with a whole new list (reconfig -members/-file)
+		 * that carries its group.X and weight.N lines.
+		 */
+		log_warnx("members: reconfig refused: incremental reconfiguration "
+			  "(-add/-remove) of an ensemble with a %s quorum: give the "
+			  "whole new list with its group.X/weight.N lines "
+			  "(reconfig -members)",
+			  cur.quorum == QUORUM_HIERARCHICAL ? "hierarchical"
+							    : "weighted");
+		rc = ZBADARGUMENTS;
+	}
 	if (rc == ZOK)
 		rc = may_write_config(c, auth);
 	if (rc)
 		goto out_free_to;
 	*to = cur;
 	if (members && *members) {
+		char why[256];
+
 		to->n = 0;
-		rc = each(members, add_spec, c, to);
+		rc = each(members, add_member_entry, c, to);
+		if (rc == ZOK && members_text_quorum(to, members, why, sizeof(why))) {
+			log_warnx("members: reconfig refused: %s", why);
+			rc = ZBADARGUMENTS;
+		}
 	} else {
 		rc = each(leaving, remove_id, c, to);
 		if (rc == ZOK)
