@@ -39,7 +39,7 @@ static void usage(FILE *f)
 		   "  watch [-r] [-n COUNT] PATH\n"
 		   "  multi FILE\n"
 		   "  status [-c CONFIG] [-v]\n"
-		   "  members list|add SPEC|remove N...|promote N|demote N\n"
+		   "  members list|add SPEC|remove N...|promote N|demote N|set ENTRY...\n"
 		   "  leader transfer N\n"
 		   "  backup [--force] FILE\n");
 }

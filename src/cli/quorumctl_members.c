@@ -8,8 +8,12 @@
  * word), else to any of them, which forwards them there, as the superuser,
  * whose credentials come
  * from --auth or $QUORUMCTL_AUTH ("digest:super:PASSWORD", as zkCli's addauth).
- * promote/demote re-send the member's line with the other role; leader
- * transfer is quorumfs's extension of reconfig.
+ * promote/demote re-send the member's line with the other role; set sends
+ * a whole new list (zkCli's reconfig -members), the way to change groups
+ * and weights (group.X=, weight.N= entries), and the only way to change a
+ * hierarchical or weighted ensemble, which refuses add/remove/promote/
+ * demote as ZooKeeper does; leader transfer is quorumfs's extension of
+ * reconfig.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -139,6 +143,10 @@ static void print_config(const char *s)
 			printf("version %s\n", line + 8);
 			continue;
 		}
+		if (!strncmp(line, "group.", 6) || !strncmp(line, "weight.", 7)) {
+			printf("%s\n", line); /* the quorum system, as given */
+			continue;
+		}
 		if (sscanf(line, "server.%d=", &id) != 1 || !(eq = strchr(line, '=')))
 			continue;
 		semi = strchr(eq, ';');
@@ -208,7 +216,9 @@ static int usage_members(void)
 			"       quorumctl members add "
 			"server.N=HOST:PEER:ELECTION[:ROLE][;[HOST:]PORT]\n"
 			"       quorumctl members remove N...\n"
-			"       quorumctl members promote|demote N\n");
+			"       quorumctl members promote|demote N\n"
+			"       quorumctl members set server.N=... [group.X=N:N...] "
+			"[weight.N=W]...\n");
 	return CTL_EXIT_USAGE;
 }
 
@@ -266,6 +276,23 @@ int ctl_cmd_members(struct ctl *x, int argc, char **argv)
 			return rc;
 		return !strcmp(sub, "add") ? reconfig(x, ids, NULL, NULL)
 					   : reconfig(x, NULL, ids, NULL);
+	}
+	if (!strcmp(sub, "set")) {
+		char list[16384] = "";
+
+		if (argc < 3)
+			return usage_members();
+		for (int i = 2; i < argc; i++) {
+			if (strlen(list) + strlen(argv[i]) + 2 > sizeof(list))
+				return usage_members();
+			if (*list)
+				strcat(list, ",");
+			strcat(list, argv[i]);
+		}
+		if ((rc = find_leader(x, leader, sizeof(leader))) ||
+		    (rc = ctl_connect(x)))
+			return rc;
+		return reconfig(x, NULL, NULL, list);
 	}
 	if (!strcmp(sub, "promote") || !strcmp(sub, "demote")) {
 		char *end;

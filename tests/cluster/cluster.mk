@@ -14,6 +14,9 @@ QFS_TESTS += tests/cluster/members.sh tests/cluster/members_cli.sh \
 # Three datacenters and an observer site, with the transport's delay hook.
 QFS_TESTS += tests/cluster/multidc.sh
 EXTRA_DIST += tests/cluster/multidc.sh
+# A reconfig that moves a hierarchical ensemble to new groups and weights.
+QFS_TESTS += tests/cluster/members_groups.sh
+EXTRA_DIST += tests/cluster/members_groups.sh
 # kazoo's own suite against 3 members (tests/compat/kazoo-ensemble.sh) passes
 # since a reconfig sent to a follower is forwarded to the leader.
 QFS_TESTS += tests/compat/kazoo-ensemble.sh
