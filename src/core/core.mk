@@ -38,6 +38,12 @@ tests_unit_test_snapshot_CFLAGS = $(QCORE_TEST_CFLAGS)
 tests_unit_test_snapshot_LDADD = $(QCORE_TEST_LIBS)
 QFS_TESTS += tests/unit/test_storage tests/unit/test_core \
 	tests/unit/test_snapshot
+# group.X/weight.N in a reconfig's list and /zookeeper/config.
+check_PROGRAMS += tests/unit/test_members_text
+tests_unit_test_members_text_SOURCES = tests/unit/test_members_text.c
+tests_unit_test_members_text_CFLAGS = $(QCORE_TEST_CFLAGS) $(QFS_I_CORE)
+tests_unit_test_members_text_LDADD = $(QCORE_TEST_LIBS)
+QFS_TESTS += tests/unit/test_members_text
 # Daemon-level: snapshots with many sessions across restarts; kill -9 while
 # a snapshot child runs.
 QFS_TESTS += tests/fs/snapshot.sh tests/fs/snapkill.sh

@@ -243,6 +243,60 @@ static void test_dynamic(void)
 	rmdir(dir);
 }
 
+/* zoo.cfg.dynamic's group/weight lines replace zoo.cfg's (a reconfig may
+ * have moved the groups, or named servers zoo.cfg's groups do not). */
+static void test_dynamic_groups(void)
+{
+	struct qfs_config c;
+	char err[256] = "", dir[] = "/tmp/qfs-dyn.XXXXXX", path[96], opt[256];
+	FILE *f;
+
+	TAP_ASSERT(mkdtemp(dir));
+	snprintf(opt, sizeof(opt),
+		 "dataDir=%s,myid=1,server.1=a:1:2,server.2=b:1:2,server.3=c:1:2,"
+		 "group.1=1:2,group.2=3",
+		 dir);
+	config_init(&c);
+	TAP_EQ(config_apply_opts(&c, opt, err, sizeof(err)), 0);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
+	TAP_EQ(c.quorum_kind, 2);
+	TAP_EQ(c.servers[2].group, 2);
+	config_free(&c);
+
+	snprintf(path, sizeof(path), "%s/zoo.cfg.dynamic", dir);
+	f = fopen(path, "w");
+	TAP_ASSERT(f);
+	fputs("server.1=a:1:2:participant;3\nserver.2=b:1:2:participant;3\n"
+	      "server.4=d:1:2:participant;3\ngroup.1=1\ngroup.2=2:4\n"
+	      "weight.1=1\nweight.2=1\nweight.4=3\nversion=100000004\n",
+	      f);
+	fclose(f);
+	config_init(&c);
+	TAP_EQ(config_apply_opts(&c, opt, err, sizeof(err)), 0);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
+	TAP_EQ(c.quorum_kind, 2);
+	TAP_EQ(c.n_servers, 3);
+	TAP_EQ(c.servers[0].group, 1);
+	TAP_EQ(c.servers[1].group, 2);
+	TAP_EQ(c.servers[2].id, 4);
+	TAP_EQ(c.servers[2].group, 2);
+	TAP_EQ(c.servers[2].weight, 3);
+	config_free(&c);
+
+	/* None there: a majority, whatever zoo.cfg's groups said. */
+	f = fopen(path, "w");
+	TAP_ASSERT(f);
+	fputs("server.1=a:1:2\nserver.2=b:1:2\nserver.4=d:1:2\nversion=100000005\n", f);
+	fclose(f);
+	config_init(&c);
+	TAP_EQ(config_apply_opts(&c, opt, err, sizeof(err)), 0);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
+	TAP_EQ(c.quorum_kind, 0);
+	config_free(&c);
+	unlink(path);
+	rmdir(dir);
+}
+
 static const struct tap_case cases[] = {
 	{"zoo_cfg", test_zoo_cfg},
 	{"overrides_and_fuse_opts", test_overrides_and_fuse_opts},
@@ -251,6 +305,7 @@ static const struct tap_case cases[] = {
 	{"myid_file", test_myid_file},
 	{"secrets", test_secrets},
 	{"dynamic", test_dynamic},
+	{"dynamic_groups", test_dynamic_groups},
 };
 
 TAP_MAIN(cases)
