@@ -14,6 +14,9 @@ QFS_TESTS += tests/cluster/members.sh tests/cluster/members_cli.sh \
 # Three datacenters and an observer site, with the transport's delay hook.
 QFS_TESTS += tests/cluster/multidc.sh
 EXTRA_DIST += tests/cluster/multidc.sh
+# Peer host names looked up again before every dial.
+QFS_TESTS += tests/cluster/resolve.sh
+EXTRA_DIST += tests/cluster/resolve.sh
 # kazoo's own suite against 3 members (tests/compat/kazoo-ensemble.sh) passes
 # since a reconfig sent to a follower is forwarded to the leader.
 QFS_TESTS += tests/compat/kazoo-ensemble.sh
