@@ -7,7 +7,7 @@ libqconsio_a_SOURCES = consensus/logstore.c consensus/logstore.h \
 	consensus/hmac.c consensus/hmac.h \
 	consensus/peer_wire.c consensus/peer_wire.h \
 	consensus/transport.c consensus/transport.h consensus/transport_int.h \
-	consensus/transport_conn.c consensus/transport_fault.c \
+	consensus/transport_conn.c consensus/transport_fault.c consensus/transport_resolve.c \
 	consensus/transport_cons.c consensus/transport_cons.h
 libqconsio_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CONS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS) $(CRYPTO_CFLAGS)
 

@@ -42,7 +42,7 @@ static void schedule_dial(struct transport *t, struct peer *p, unsigned delay_ms
 	tv.tv_sec = delay_ms / 1000;
 	tv.tv_usec = (delay_ms % 1000) * 1000;
 
-	if (p->has_addr)
+	if ((p->has_addr || p->by_name) && !p->removed)
 		evtimer_add(p->retry_ev, &tv);
 }
 
@@ -63,8 +63,21 @@ static void dial_cb(evutil_socket_t fd, short what, void *arg)
 	struct transport *t = p->t;
 	struct conn *c;
 
-	if (p->active || p->dialing || !p->has_addr)
+	if (p->active || p->dialing || p->removed || p->resolving)
 		return;
+	if (p->by_name && !p->fresh) {
+		/* Where the name points now: transport_resolved dials. */
+		if (resolver_ask(t, p->id, p->host, p->port) == 0) {
+			p->resolving = 1;
+			return;
+		}
+		log_warnx("peer %u: cannot look %s up (out of memory)", p->id, p->host);
+	}
+	p->fresh = 0;
+	if (!p->has_addr) {
+		schedule_retry(t, p);
+		return;
+	}
 	c = conn_new(t, -1, 1, p);
 	if (!c) {
 		log_warnx("peer %u: out of memory dialling %s", p->id, p->addr_str);
@@ -75,6 +88,46 @@ static void dial_cb(evutil_socket_t fd, short what, void *arg)
 	log_debug("peer %u: dialling %s", p->id, p->addr_str);
 	if (conn_dial(c) < 0)
 		conn_close(c, "connect failed at once");
+}
+
+static void addr_text(const struct sockaddr *sa, socklen_t len, char *out, size_t n)
+{
+	if (getnameinfo(sa, len, out, (socklen_t)n, NULL, 0, NI_NUMERICHOST))
+		snprintf(out, n, "?");
+}
+
+void transport_resolved(struct transport *t, uint32_t id, int status, const char *why,
+			const struct sockaddr *sa, socklen_t len)
+{
+	struct peer *p = transport_find_peer(t, id);
+	char now[64];
+
+	if (!p || !p->resolving)
+		return;
+	p->resolving = 0;
+	if (p->removed)
+		return;
+	if (status) {
+		if (!p->unresolved)
+			log_warnx("peer %u: cannot resolve %s (%s)%s", p->id, p->host, why,
+				  p->has_addr ? ": dialling its last address" : "");
+		p->unresolved = 1;
+	} else {
+		addr_text(sa, len, now, sizeof(now));
+		if (!p->has_addr || p->unresolved || p->addr_len != len ||
+		    memcmp(&p->addr, sa, len)) {
+			if (p->has_addr && (p->addr_len != len || memcmp(&p->addr, sa, len)))
+				log_info("peer %u: %s now resolves to %s", p->id, p->host, now);
+			else
+				log_info("peer %u: %s resolves to %s", p->id, p->host, now);
+		}
+		memcpy(&p->addr, sa, len);
+		p->addr_len = len;
+		p->has_addr = 1;
+		p->unresolved = 0;
+	}
+	p->fresh = 1;
+	dial_cb(-1, 0, p);
 }
 
 void transport_conn_open(struct transport *t, struct conn *c)
@@ -307,6 +360,7 @@ void transport_free(struct transport *t)
 		return;
 	t->peer_fn = NULL;
 	t->recv_fn = NULL;
+	resolver_free(t);
 	/* Forget peers first so closing connections schedules no redial. */
 	for (struct peer *p = t->peers; p; p = p->next) {
 		p->active = p->dialing = NULL;
@@ -343,7 +397,8 @@ uint16_t transport_port(const struct transport *t)
 
 int transport_add_peer(struct transport *t, uint32_t id, const char *host, uint16_t port)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST};
 	struct addrinfo *res = NULL;
 	struct peer *p;
 	char portstr[8];
@@ -353,17 +408,21 @@ int transport_add_peer(struct transport *t, uint32_t id, const char *host, uint1
 	p = transport_find_peer(t, id);
 	if (p && !p->removed)
 		return -EEXIST;
+	if (host && strlen(host) >= TRANSPORT_HOST_MAX)
+		return -ENAMETOOLONG;
 	if (host) {
+		/* An address is taken as it is; a name is looked up before
+		 * each dial (transport_resolve.c), so that one that does not
+		 * resolve yet, or moves, is followed. */
 		snprintf(portstr, sizeof(portstr), "%u", port);
-		if (getaddrinfo(host, portstr, &hints, &res) != 0 || !res) {
-			log_warnx("peer %u: cannot resolve %s", id, host);
-			return -EHOSTUNREACH;
-		}
+		if (getaddrinfo(host, portstr, &hints, &res) != 0 || !res)
+			res = NULL;
 	}
 	if (p) {
 		/* A removed server added back. */
 		p->removed = 0;
 		p->has_addr = 0;
+		p->by_name = p->fresh = p->unresolved = 0;
 	} else {
 		p = calloc(1, sizeof(*p));
 		if (!p)
@@ -384,9 +443,14 @@ int transport_add_peer(struct transport *t, uint32_t id, const char *host, uint1
 		p->addr_len = res->ai_addrlen;
 		p->has_addr = 1;
 		freeaddrinfo(res);
+	} else if (host) {
+		p->by_name = 1;
+		snprintf(p->host, sizeof(p->host), "%s", host);
+		p->port = port;
+	}
+	if (host)
 		snprintf(p->addr_str, sizeof(p->addr_str),
 			 strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
-	}
 	schedule_dial(t, p, 0);
 	return 0;
 out_free_res:

@@ -17,6 +17,7 @@ struct evconnlistener;
 struct event;
 
 /* Incoming connections still in their handshake, at most. */
+#define TRANSPORT_HOST_MAX 256
 #define TRANSPORT_MAX_PENDING 32
 
 enum conn_state {
@@ -33,7 +34,14 @@ struct peer {
 	int has_addr;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	char addr_str[64];
+	char addr_str[TRANSPORT_HOST_MAX + 8];
+	/* A host name (not an address): resolved again before every dial
+	 * (transport_resolve.c). fresh: addr was resolved for the next dial;
+	 * resolving: a lookup is out; unresolved: the last one failed (logged
+	 * once until one succeeds). */
+	char host[TRANSPORT_HOST_MAX];
+	uint16_t port;
+	uint8_t by_name, fresh, resolving, unresolved;
 	struct conn *active;  /* the authenticated connection in use */
 	struct conn *dialing; /* our outgoing one, still in its handshake */
 	struct event *retry_ev;
@@ -58,7 +66,7 @@ struct conn {
 	uint64_t seq_send, seq_recv;
 	int busy; /* inside a read callback: closing waits until it returns */
 	int dead;
-	char name[96]; /* for log lines */
+	char name[TRANSPORT_HOST_MAX + 48]; /* for log lines */
 	struct conn *next;
 };
 
@@ -83,6 +91,7 @@ struct transport {
 	struct transport_send_req *done_head, *done_tail;
 	struct event *done_ev;
 	struct transport_fault *fault; /* the test hook; NULL normally */
+	struct resolver *resolver;     /* started on the first host name */
 };
 
 /* transport.c */
@@ -91,6 +100,17 @@ struct peer *transport_find_peer(struct transport *t, uint32_t id);
 void transport_conn_open(struct transport *t, struct conn *c);
 /* c is closing: forget it in its peer and redial if needed. */
 void transport_conn_gone(struct transport *t, struct conn *c);
+
+/* A lookup for peer id finished (transport_resolve.c calls it on the
+ * loop): status 0 with its address, or -EHOSTUNREACH and why. */
+void transport_resolved(struct transport *t, uint32_t id, int status, const char *why,
+			const struct sockaddr *sa, socklen_t len);
+
+/* transport_resolve.c: host names looked up on a thread of their own.
+ * ask queues one (0 or a negative errno); free stops the thread (without
+ * waiting for a lookup in progress). */
+int resolver_ask(struct transport *t, uint32_t id, const char *host, uint16_t port);
+void resolver_free(struct transport *t);
 
 /* transport_fault.c: the testing delay/loss hook (QUORUMFS_PEER_DELAY,
  * QUORUMFS_PEER_LOSS). new sets t->fault, NULL when neither is set;

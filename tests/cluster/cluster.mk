@@ -14,6 +14,9 @@ QFS_TESTS += tests/cluster/members.sh tests/cluster/members_cli.sh \
 # Three datacenters and an observer site, with the transport's delay hook.
 QFS_TESTS += tests/cluster/multidc.sh
 EXTRA_DIST += tests/cluster/multidc.sh
+# Peer host names looked up again before every dial.
+QFS_TESTS += tests/cluster/resolve.sh
+EXTRA_DIST += tests/cluster/resolve.sh
 # A reconfig that moves a hierarchical ensemble to new groups and weights.
 QFS_TESTS += tests/cluster/members_groups.sh
 EXTRA_DIST += tests/cluster/members_groups.sh

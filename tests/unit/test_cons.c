@@ -763,6 +763,17 @@ static void test_forward_to_host(void)
 	ev(&l, &prop);
 	TAP_EQ(l.rc, 0);
 	TAP_EQ(cons_next_zxid(l.c), zxid_make(1, 2));
+	/* Prepared for a zxid that is no longer next (an entry of the core's
+	 * own took it): refused, nothing appended. For the next one: taken. */
+	prop.propose.first = zxid_make(1, 1);
+	ev(&l, &prop);
+	TAP_EQ(l.rc, CONS_ESTALE);
+	TAP_ASSERT(!find(&l, CONS_ACT_PERSIST_LOG, 0));
+	TAP_EQ(cons_next_zxid(l.c), zxid_make(1, 2));
+	prop.propose.first = zxid_make(1, 2);
+	ev(&l, &prop);
+	TAP_EQ(l.rc, 0);
+	TAP_EQ(cons_next_zxid(l.c), zxid_make(1, 3));
 	cons_free(l.c);
 }
 
