@@ -35,6 +35,15 @@
  * change. A leader change before the answer is connection loss, as for a
  * forwarded write (a transfer asked so is done once another leads).
  *
+ * GROUPS AND WEIGHTS. A whole new member list (reconfig -members/-file)
+ * may carry group.X and weight.N entries (members_text.c parses, checks
+ * and renders them): the new configuration's quorum system is the list's
+ * alone. /zookeeper/config shows them after the server lines, so
+ * zoo.cfg.dynamic has them for the next start (config.c takes them over
+ * zoo.cfg's), and each member checks the text against its log's
+ * configuration (check_text). An incremental change (-add/-remove) of a
+ * hierarchical or weighted ensemble is refused, as ZooKeeper refuses it.
+ *
  * REMOVED SERVERS. Once a configuration that no longer names a server is
  * committed, the tick takes it from the transport (transport_remove_peer):
  * not dialled, its connections refused, said once.
