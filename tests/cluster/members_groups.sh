@@ -14,6 +14,9 @@
 #   members 3..6 stopped (1, 2 up): a flat majority (2 of 6) and the old
 #     groups (1 group of 3) would refuse; the new groups (2 of 3) write.
 #
+# Then a list without groups makes it a majority again: 1 and 2 stopped,
+# 3..6 write (4 of 6), where the groups refused.
+#
 # Also: bad lists are refused with ZBADARGUMENTS and a log line saying why;
 # an incremental reconfig of a hierarchical ensemble is refused, as
 # ZooKeeper refuses it; /zookeeper/config and dataDir/zoo.cfg.dynamic show
@@ -174,4 +177,28 @@ else
 fi
 t_check "a leader among 1 and 2" qc_wait_leader 20
 t_check "member 2 reads it" wait_until 10 sh -c "[ \"\$(cat '$QC_MNT_2/two-of-six')\" = ok ]"
+
+# --- back to a majority: a list without groups; 1, 2 stopped write now ---
+for i in 3 4 5 6; do
+	qc_start $i || t_fail "member $i restarts"
+done
+qc_wait_leader 30 || t_fail "all 6 back: a leader"
+out=$(mb_reconfig "new_members=$servers")
+t_eq "a list without group/weight lines: no group/weight lines in the answer" "" \
+	"$(echo "$out" | grep -E '^(group|weight)\.|^ERROR')"
+all_majority() {
+	for am_i in 1 2 3 4 5 6; do
+		[ -z "$(groups_of $am_i)" ] || return 1
+		grep -qE '^(group|weight)\.' "$(qc_get QC_DATA $am_i)/zoo.cfg.dynamic" && return 1
+	done
+	mb_config 1 | grep -q '^server\.6='
+}
+t_check "every member's /zookeeper/config and zoo.cfg.dynamic drop them" wait_until 15 all_majority
+qc_stop 1
+qc_stop 2
+if wait_until 30 qc_put "$QC_MNT_3/four-of-six" ok; then
+	t_ok "a majority again: 4 of 6 write without 1 and 2 (refused under the groups above)"
+else
+	t_fail "a majority again: 4 of 6 write without 1 and 2"
+fi
 exit 0
