@@ -96,9 +96,21 @@ mount_mutant() {
 		--mutant 11 --members 3 --nemesis isolate-leader --mounts --no-zk \
 		--mount-readonly-leader
 }
-out=$(mount_mutant)
-echo "$out" | grep -v '^ok - \|^not ok - '
-if echo "$out" | grep -q '^ok - ' && echo "$out" | grep -q 'ANOMALY.*synced read of file'; then
+# As above, a second seed before it counts as not caught: on a loaded
+# machine the cut-off leader's mount reader may get too few reads in
+# (once: 1,308 operations, none stale; the same seed alone: 68 anomalies).
+caught=0
+for seed in $seed0 $((seed0 + 1)); do
+	[ "$seed" != "$seed0" ] && echo "# not caught through the mounts with seed $seed0; trying seed $seed"
+	out=$(mount_mutant)
+	echo "$out" | grep -v '^ok - \|^not ok - '
+	if echo "$out" | grep -q '^ok - ' && echo "$out" | grep -q 'ANOMALY.*synced read of file'; then
+		caught=1
+		break
+	fi
+done
+seed=$seed0
+if [ "$caught" = 1 ]; then
 	t_ok "a planted bug (a cut-off leader serves sync without a quorum) is caught through the mounts"
 else
 	t_fail "a planted bug (a cut-off leader serves sync without a quorum) is caught through the mounts" \
