@@ -19,7 +19,8 @@ the same nemeses (whole-file writes and synced or plain reads, mkdir locks
 with a ledger, inotify streams), checked after healing by checkers.files,
 mount_locks, ledger and inotify, and the mounts' views compared. --no-zk
 leaves the ZooKeeper-protocol workload out; --mount-readonly-leader gives
-the first leader's mount a reader only.
+the first leader's mount a reader only, --zk-readonly-leader its ZooKeeper
+port the pinned reader only (the other clients connect elsewhere).
 
 The schedule is printed as it runs; the same --seed replays it. Everything
 started is stopped, and the namespaces are removed, whatever happens. Every
@@ -31,6 +32,7 @@ Usage: chaos.py --system quorumfs|zookeeper [--members 3] [--observers 0]
                            oneway,bridge,slow-fsync,fail-fsync,full-disk,
                            members,transfer]
                 [--out DIR] [--quorumfs PATH] [--mutant N]
+                [--zk-readonly-leader]
                 [--mounts [--no-zk] [--mount-readonly-leader]]
 Each run ends with its summary and the anomalies found, each with the seed
 that replays it; the last line is `chaos: N runs, N ops, N faults,
@@ -627,11 +629,17 @@ def one_run(args, seed, out):
         run.setup()
         wl = None
         if not args.no_zk:
-            wl = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "workload.py"),
-                                   run.hosts(), hist, "--clients", str(args.clients),
-                                   "--readers", str(readers),
-                                   "--seconds", str(args.seconds), "--seed", str(seed),
-                                   "--timeout-ms", str(run.tick_ms * 20)])
+            cmd = ["/usr/bin/python3", os.path.join(HERE, "workload.py"),
+                   run.hosts(), hist, "--clients", str(args.clients),
+                   "--readers", str(readers),
+                   "--seconds", str(args.seconds), "--seed", str(seed),
+                   "--timeout-ms", str(run.tick_ms * 20)]
+            if args.zk_readonly_leader:
+                # As for the mounts below: a write pending on a cut-off
+                # leader holds every later sync there back, so the first
+                # leader serves its pinned reader alone.
+                cmd += ["--avoid", str(run.members.index(run.leader()))]
+            wl = subprocess.Popen(cmd)
         if args.mounts:
             cmd = ["/usr/bin/python3", os.path.join(HERE, "mountload.py"),
                    ",".join(run.mnt(m) for m in run.members), mhist,
@@ -721,6 +729,9 @@ def main():
                     "member's mount (quorumfs only)")
     ap.add_argument("--mount-readonly-leader", action="store_true",
                     help="the first leader's mount only reads (see one_run)")
+    ap.add_argument("--zk-readonly-leader", action="store_true",
+                    help="only the pinned reader uses the first leader's "
+                    "ZooKeeper port (see one_run)")
     ap.add_argument("--no-zk", action="store_true",
                     help="no ZooKeeper-protocol workload (with --mounts: the mounts alone)")
     ap.add_argument("--out")

@@ -63,15 +63,18 @@ run() { # NAME EXPECT(0|1) ARGS...
 	rm -rf "$out"
 }
 
-# Two isolations of the leader, 5 to 8 s each, in a 15 s run. A reader
-# on the cut-off leader sometimes hangs from its first sync instead of
-# reading stale values (the sync then took the log path, which needs a
-# quorum even in the mutant), so the mutant gets a second seed before it
-# counts as not caught.
+# Two isolations of the leader, 5 to 8 s each, in a 15 s run. Only the
+# pinned reader uses the first leader's ZooKeeper port: a write pending on
+# a cut-off leader holds back every later sync there (one queue per
+# member), so with the other clients free to connect to it the reader
+# there got a sync answered only until their first write arrived (CI, once:
+# 17,896 operations and no stale read on two seeds; before, 1 or 2
+# anomalies a run). A second seed still comes before it counts as not
+# caught.
 mutant_run() {
 	run "a planted bug (a cut-off leader serves sync without a quorum) is caught" 1 \
 		--system quorumfs --quorumfs "$QFS_BUILDDIR/tests/chaos/quorumfs_mutant" \
-		--mutant 11 --members 3 --nemesis isolate-leader
+		--mutant 11 --members 3 --nemesis isolate-leader --zk-readonly-leader
 }
 seed0=$seed
 rc=1

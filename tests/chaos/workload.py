@@ -19,6 +19,11 @@ and writes what they did, one JSON object per line, to OUT:
   write waits, its pings queue behind it, it reconnects elsewhere); a
   reader stays, so whatever a cut-off member answers after sync is in the
   history for as long as the cut lasts.
+- --avoid I: the CLIENTS leave member I (0-based, in HOSTS) out of their
+  connect string, so its readers are the only sessions there: a write
+  pending on a cut-off member holds back every later sync on it (one queue
+  per member), and a writer that reaches it would end what its reader can
+  show within one write.
 
 An operation that raises ConnectionLoss, OperationTimeout or SessionExpired
 has an unknown outcome ("status": "unknown"): it may or may not have taken
@@ -26,7 +31,7 @@ effect. BadVersion is a definite failure of a cas. Times come from
 time.monotonic() in this one process, so all clients share a clock.
 
 Usage: workload.py HOSTS OUT [--clients N] [--readers N] [--keys K]
-                   [--seconds S] [--seed N] [--timeout-ms T]
+                   [--seconds S] [--seed N] [--timeout-ms T] [--avoid I]
 """
 import argparse
 import json
@@ -197,6 +202,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout-ms", type=int, default=4000)
+    ap.add_argument("--avoid", type=int, default=-1)
     args = ap.parse_args()
     # kazoo logs every dropped connection; the history says what matters.
     logging.basicConfig(filename=args.out + ".kazoo.log", level=logging.WARNING)
@@ -204,8 +210,12 @@ def main():
     lock = threading.Lock()
     deadline = time.monotonic() + args.seconds
     with open(args.out, "w") as out:
-        clients = [Client(n, args, out, lock, deadline) for n in range(args.clients)]
         members = args.hosts.split(",")
+        general = ",".join(h for i, h in enumerate(members) if i != args.avoid)
+        if not general:
+            raise SystemExit("workload: --avoid leaves no member for the clients")
+        clients = [Client(n, args, out, lock, deadline, hosts=general)
+                   for n in range(args.clients)]
         clients += [Client(args.clients + n, args, out, lock, deadline,
                            hosts=members[n % len(members)], reader=True)
                     for n in range(args.readers)]

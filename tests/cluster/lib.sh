@@ -294,7 +294,17 @@ qc_kill9() {
 		# killed daemon keeps threads until its FUSE connection is
 		# aborted; the cause is not found yet (the inotify replay's own
 		# requests were moved to a helper process for this once).
-		t_skip "member $1 exits within 5 s of kill -9" "known defect, cause not found: still there 5 s later ($(ls /proc/$k_pid/task 2>/dev/null | wc -l) threads); its FUSE connection $k_dev is aborted"
+		# What each thread left is doing, in the log (the kernel stack
+		# names the wait), and the waits in the summary: the next
+		# occurrence names the cause.
+		k_wait=""
+		for k_t in /proc/"$k_pid"/task/*; do
+			[ -d "$k_t" ] || continue
+			echo "# thread ${k_t##*/} ($(cat "$k_t/comm" 2>/dev/null)): $(grep '^State:' "$k_t/status" 2>/dev/null)"
+			sed 's/^/#     /' "$k_t/stack" 2>/dev/null | head -12
+			k_wait="$k_wait $(cat "$k_t/wchan" 2>/dev/null)"
+		done
+		t_skip "member $1 exits within 5 s of kill -9" "known defect, cause not found: still there 5 s later ($(ls /proc/$k_pid/task 2>/dev/null | wc -l) threads, waiting in:$k_wait); its FUSE connection $k_dev is aborted"
 		[ -d /sys/fs/fuse/connections ] && ! grep -q " /sys/fs/fuse/connections " /proc/mounts &&
 			mount -t fusectl none /sys/fs/fuse/connections 2>/dev/null
 		[ -n "$k_dev" ] && echo 1 >"/sys/fs/fuse/connections/${k_dev#*:}/abort" 2>/dev/null
