@@ -32,6 +32,10 @@ struct qfs_mount_opts {
 	 * (fusermount3 -u): the daemon then shuts down. */
 	void (*on_unmounted)(void *arg);
 	void *arg;
+	/* Tests only (tests/chaos/quorumfs_mutant, QUORUMFS_TEST_STUCK): a
+	 * lookup of this name is never answered. NULL in the daemon. */
+	const char *test_unanswered;
+	int test_no_watchdog; /* tests only, as above: no watchdog process */
 };
 
 /*

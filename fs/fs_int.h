@@ -153,6 +153,9 @@ struct qfs_mount {
 	int rp_sock;	/* to it; -1 once it is gone */
 	int rp_pipe[2]; /* thread -> loop: "queue drained" */
 
+	pid_t wd_pid; /* the watchdog process (watchdog.c); 0 if none */
+	const char *test_unanswered; /* opts->test_unanswered (static) */
+
 	struct qfs_stats st;
 };
 
@@ -360,6 +363,13 @@ int qfs_replay_proc_do(struct qfs_mount *m, enum rproc_op op, const char *path,
 		       const char *xname, const void *data, size_t len);
 /* Close the helper's socket and reap it (bounded). */
 void qfs_replay_proc_stop(struct qfs_mount *m);
+
+/* watchdog.c: the process that aborts the mount's FUSE connection when
+ * the daemon was killed and cannot finish dying. Fork it from the loop
+ * thread (it wakes when the forking thread exits); 0 or a negative errno.
+ * Stop it (kill and reap) before a clean unmount. */
+int qfs_watchdog_start(struct qfs_mount *m);
+void qfs_watchdog_stop(struct qfs_mount *m);
 
 /* replay.c */
 int qfs_replay_start(struct qfs_mount *m);

@@ -398,6 +398,7 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	m->gid = getgid();
 	m->on_unmounted = opts->on_unmounted;
 	m->arg = opts->arg;
+	m->test_unanswered = opts->test_unanswered;
 	m->rp_pipe[0] = m->rp_pipe[1] = -1;
 	m->rp_sock = -1;
 	if (qfs_ident_init(m, opts) < 0)
@@ -440,6 +441,12 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 		snprintf(errbuf, errlen, "out of memory");
 		goto err_after_events;
 	}
+	rc = opts->test_no_watchdog ? 0 : qfs_watchdog_start(m);
+	if (rc < 0) {
+		snprintf(errbuf, errlen, "cannot start the watchdog process: %s",
+			 strerror(-rc));
+		goto err_after_events;
+	}
 	rc = qfs_replay_start(m);
 	if (rc < 0) {
 		snprintf(errbuf, errlen, "cannot start the replay thread: %s",
@@ -467,6 +474,7 @@ err_after_thread:
 	qcore_unsubscribe(m->core, on_tree_change, m);
 	qfs_replay_stop(m);
 err_after_events:
+	qfs_watchdog_stop(m);
 	if (m->fuse_ev)
 		event_free(m->fuse_ev);
 	if (m->touch_ev)
@@ -531,6 +539,8 @@ void qfs_mount_stop(struct qfs_mount *m)
 
 	if (!m)
 		return;
+	/* Before the unmount: the connection's number may be reused. */
+	qfs_watchdog_stop(m);
 	drain_replay(m);
 	qcore_unsubscribe(m->core, on_tree_change, m);
 	if (qfs_replay_idle(m)) {

@@ -341,6 +341,28 @@ static int take_over_stale_mount(const char *mountpoint, char *err, size_t errle
 	return 0;
 }
 
+#ifdef QFS_ALLOW_MUTANT
+#include <pthread.h>
+
+static void *stuck_main(void *arg)
+{
+	struct stat st;
+	sigset_t all;
+
+	/* Signals stay with the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* In a directory of its own: the stuck lookup holds its parent's
+	 * lock, and the rest of the mount stays usable. */
+	if (mkdir(arg, 0755) < 0 && errno != EEXIST)
+		log_warn("%s", (char *)arg);
+	strcat(arg, "/.qfs-test-unanswered");
+	stat(arg, &st); /* never returns while the daemon lives */
+	free(arg);
+	return NULL;
+}
+#endif
+
 static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 		 size_t errlen)
 {
@@ -477,7 +499,28 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	mo.debug = debug > 1;
 	mo.on_unmounted = on_unmounted;
 	mo.arg = d;
+#ifndef QFS_ALLOW_MUTANT
 	return qfs_mount_start(d->core, d->base, &mo, &d->mount, err, errlen);
+#else
+	/* Only in tests/chaos/quorumfs_mutant: a thread of this daemon stuck
+	 * in a request on its own mount, which only an abort of the FUSE
+	 * connection ends once the daemon is killed (tests/fs/killed.sh). */
+	if (getenv("QUORUMFS_TEST_STUCK"))
+		mo.test_unanswered = ".qfs-test-unanswered";
+	mo.test_no_watchdog = getenv("QUORUMFS_TEST_NO_WATCHDOG") != NULL;
+	rc = qfs_mount_start(d->core, d->base, &mo, &d->mount, err, errlen);
+	if (rc == 0 && mo.test_unanswered) {
+		char *path = malloc(strlen(real) + 64);
+		pthread_t t;
+
+		if (!path)
+			return -ENOMEM;
+		sprintf(path, "%s/stuck", real);
+		if (pthread_create(&t, NULL, stuck_main, path) == 0)
+			pthread_detach(t);
+	}
+	return rc;
+#endif
 }
 
 /* GNU-style long forms of -h and -V, as every other tool has. */
