@@ -116,21 +116,38 @@ static void leader_lost(struct cons *c, const char *why)
  * The host saw its connection to peer id close (a crashed process: the
  * kernel closes its sockets). If that is the leader, waiting out the
  * election timeout (syncLimit * tickTime, 10 s with ZooKeeper's sample
- * zoo.cfg) only delays the next leader: drop it and stand after a short
- * random delay instead. The other followers see the same close, so they
- * grant the pre-vote; one that still hears the leader refuses it, so a
- * broken link alone does not depose a live leader. The delay is spread
- * over half a heartbeat so that the survivors rarely stand at once.
+ * zoo.cfg) only delays the next leader: drop it and stand soon instead.
+ * The other followers see the same close, so they grant the pre-vote; one
+ * that still hears the leader refuses it, so a broken link alone does not
+ * depose a live leader.
+ *
+ * Who stands first: the survivors stand in id order, half a heartbeat
+ * apart (with a little jitter), the lowest at once. Two that stood within
+ * one vote's round trip of each other would split the votes and leave
+ * the ensemble leaderless for a whole election timeout; a random delay
+ * over half a heartbeat made that rare, but cost a quarter of a heartbeat
+ * on average (250 ms at tickTime 2000). In id order the first usually
+ * wins at once; one whose log is behind fails its pre-vote without
+ * changing anything, and the next stands half a heartbeat later. A
+ * survivor that granted a vote meanwhile has its deadline reset by the
+ * grant and does not stand.
  */
 void cons_on_peer_down(struct cons *c, uint32_t id)
 {
-	uint64_t spread = c->cfg.heartbeat_ms / 2 ? c->cfg.heartbeat_ms / 2 : 1;
+	uint64_t gap = c->cfg.heartbeat_ms / 2 ? c->cfg.heartbeat_ms / 2 : 1;
+	uint64_t rank = 0;
+	unsigned i;
 
 	if (!id || id != c->leader || c->state == CONS_LEADER || c->installing)
 		return;
 	leader_lost(c, "connection closed");
-	if (cons_may_stand(c) && !c->prevoting)
-		c->deadline = c->now + 1 + cons_rand(c) % spread;
+	if (!cons_may_stand(c) || c->prevoting)
+		return;
+	for (i = 0; i < c->n_peers; i++)
+		if (!c->peers[i].observer && c->peers[i].id != id &&
+		    c->peers[i].id < c->cfg.self)
+			rank++;
+	c->deadline = c->now + 1 + rank * gap + cons_rand(c) % (gap / 16 + 1);
 }
 
 void cons_election_tick(struct cons *c)

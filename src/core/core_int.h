@@ -121,6 +121,8 @@ struct qcore {
 	struct transport *tpt;	   /* owned by tr (several members) */
 	struct cons_node *node;
 	struct event *cons_tick_ev; /* ticks the node */
+	int tick_ms;		    /* its period */
+	int64_t fast_until;	    /* ticking every few ms until then (peer_changed) */
 	struct event *flush_ev;	    /* proposes the batch */
 	struct event *release_ev;   /* core_release, outside node callbacks */
 	enum cons_state role;

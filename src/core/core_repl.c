@@ -79,6 +79,21 @@ static int numeric(const char *host, char *out, size_t len)
  * which stands soon rather than after the election timeout
  * (cons_on_peer_down); one replaced by another is not a loss.
  */
+static void tick_every(struct qcore *c, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	event_add(c->cons_tick_ev, &tv);
+}
+
+/*
+ * The engine then stands within milliseconds (the first survivor in id
+ * order), but it acts only when ticked, and the tick is a quarter of
+ * tickTime: tick every few ms until a leader is known again, for at most
+ * an election timeout.
+ */
+#define FAST_TICK_MS 5
+
 static void peer_changed(void *arg, uint32_t id, int up)
 {
 	struct qcore *c = arg;
@@ -88,6 +103,10 @@ static void peer_changed(void *arg, uint32_t id, int up)
 		return;
 	log_info("replica: the connection to leader %u closed", id);
 	cons_node_peer_down(c->node, id);
+	if (c->tick_ms > FAST_TICK_MS) {
+		c->fast_until = core_mono_ms() + (int64_t)c->o.sync_limit * c->o.tick_ms;
+		tick_every(c, FAST_TICK_MS);
+	}
 }
 
 static int open_transport(struct qcore *c, char *errbuf, size_t errlen)
@@ -293,6 +312,11 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (!c->node || c->store_closed)
 		return;
 	cons_node_tick(c->node);
+	if (c->fast_until && ((c->leader && c->role != CONS_CANDIDATE) ||
+			      core_mono_ms() >= c->fast_until)) {
+		c->fast_until = 0;
+		tick_every(c, c->tick_ms);
+	}
 	core_members_tick(c);
 	if (c->held || c->lq_n || (c->outstanding && c->n_members > 1))
 		core_release(c);
@@ -348,6 +372,7 @@ static int timers(struct qcore *c, int tick_ms)
 {
 	struct timeval tv = {tick_ms / 1000, (tick_ms % 1000) * 1000};
 
+	c->tick_ms = tick_ms;
 	c->cons_tick_ev = event_new(c->base, -1, EV_PERSIST, tick_cb, c);
 	c->flush_ev = event_new(c->base, -1, 0, flush_cb, c);
 	c->release_ev = event_new(c->base, -1, 0, release_cb, c);

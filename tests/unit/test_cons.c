@@ -19,6 +19,7 @@ struct h {
 
 static struct cons_member members3[3] = {{1}, {2}, {3}};
 static uint32_t snap_chunk_cfg, snap_window_cfg;
+static uint64_t seed_cfg; /* 0: 42 */
 
 static void make(struct h *h, uint32_t self, unsigned n, const struct cons_boot *boot,
 		 int mutant)
@@ -31,7 +32,7 @@ static void make(struct h *h, uint32_t self, unsigned n, const struct cons_boot 
 	cfg.quorum = QUORUM_MAJORITY;
 	cfg.election_timeout_ms = 100;
 	cfg.heartbeat_ms = 20;
-	cfg.seed = 42;
+	cfg.seed = seed_cfg ? seed_cfg : 42;
 	cfg.mutant = mutant;
 	cfg.snap_chunk = snap_chunk_cfg;
 	cfg.snap_window = snap_window_cfg;
@@ -322,6 +323,50 @@ static void test_peer_down(void)
 	tick(&h, 12 + 10 + 1); /* half a heartbeat (20 ms), far below 100 */
 	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ));
 	cons_free(h.c);
+}
+
+/*
+ * The survivors stand in id order, half a heartbeat apart: member 3, with
+ * member 2 still up, waits its turn (10 ms here) and stands only if
+ * nobody asked for its vote meanwhile; a vote it grants puts it back to
+ * the election timeout.
+ */
+static void test_peer_down_order(void)
+{
+	struct cons_entry e[1] = {{zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL}};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, e, 1);
+	struct cons_msg vr = {.type = CONS_MSG_VOTE_REQ, .from = 2, .epoch = 2};
+	struct cons_event d = {.type = CONS_EV_PEER_DOWN, .now_ms = 12};
+	struct h h;
+	int turn;
+
+	/* Every seed: a random delay over half a heartbeat (the rule before)
+	 * stands before member 2's turn is over for most of them. */
+	for (turn = 0; turn < 2 * 16; turn++) {
+		seed_cfg = (uint64_t)turn / 2 + 1;
+		make(&h, 3, 3, &boot, 0);
+		seed_cfg = 0;
+		recv(&h, &m, 10);
+		log_done(&h, find(&h, CONS_ACT_PERSIST_LOG, 0)->log.seq, 11);
+		d.peer_down.id = 1;
+		ev(&h, &d);
+		tick(&h, 12 + 1 + 5); /* member 2's turn, not 3's */
+		TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ));
+		if (turn % 2) {
+			/* Member 2 stood first and asks for the vote. */
+			vr.vote_req.last_zxid = zxid_make(1, 0);
+			recv(&h, &vr, 19);
+			TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP) ||
+				   find(&h, CONS_ACT_PERSIST_META, 0));
+		}
+		tick(&h, 12 + 1 + 10 + 1); /* 3's turn */
+		if (turn % 2 == 0)
+			TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ));
+		else
+			TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ));
+		cons_free(h.c);
+	}
 }
 
 static void test_follower_acks_durable(void)
@@ -2011,6 +2056,7 @@ static const struct tap_case cases[] = {
      test_watermark_mark},
     {"cons mutant 12 leaves the watermark a batch behind", test_watermark_mark_mutant},
     {"cons a follower whose leader's connection closed stands at once", test_peer_down},
+    {"cons the survivors of a closed leader stand in id order", test_peer_down_order},
     {"cons regression: read index ids do not repeat across restarts",
      test_read_index_ids_fresh},
     {"cons pre-vote: a server alone never raises its epoch", test_prevote_keeps_epoch},
