@@ -72,28 +72,26 @@ static int numeric(const char *host, char *out, size_t len)
 	return rc ? -EHOSTUNREACH : 0;
 }
 
-/* Several members: the authenticated peer transport. */
-/*
- * A peer's connection came up or closed. A closed connection to the leader
- * (its process died: the kernel closed its sockets) is told to the engine,
- * which stands soon rather than after the election timeout
- * (cons_on_peer_down); one replaced by another is not a loss.
- */
-static void tick_every(struct qcore *c, int ms)
+/* Tick the node every ms from now on (0 or -1, as event_add). */
+static int tick_every(struct qcore *c, int ms)
 {
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
-	event_add(c->cons_tick_ev, &tv);
+	return event_add(c->cons_tick_ev, &tv);
 }
 
-/*
- * The engine then stands within milliseconds (the first survivor in id
- * order), but it acts only when ticked, and the tick is a quarter of
- * tickTime: tick every few ms until a leader is known again, for at most
- * an election timeout.
- */
+/* Several members: the authenticated peer transport. */
 #define FAST_TICK_MS 5
 
+/*
+ * A peer's connection came up or closed. A closed connection to the leader
+ * (its process died: the kernel closes its sockets) is told to the engine,
+ * which stands soon rather than after the election timeout
+ * (cons_on_peer_down); one replaced by another is not a loss. The engine
+ * then stands within milliseconds (the first survivor in id order), but it
+ * acts only when ticked, and the tick is a quarter of tickTime: tick every
+ * few ms until a leader is known again, for at most an election timeout.
+ */
 static void peer_changed(void *arg, uint32_t id, int up)
 {
 	struct qcore *c = arg;
@@ -370,14 +368,12 @@ out:
 
 static int timers(struct qcore *c, int tick_ms)
 {
-	struct timeval tv = {tick_ms / 1000, (tick_ms % 1000) * 1000};
-
 	c->tick_ms = tick_ms;
 	c->cons_tick_ev = event_new(c->base, -1, EV_PERSIST, tick_cb, c);
 	c->flush_ev = event_new(c->base, -1, 0, flush_cb, c);
 	c->release_ev = event_new(c->base, -1, 0, release_cb, c);
 	if (!c->cons_tick_ev || !c->flush_ev || !c->release_ev ||
-	    event_add(c->cons_tick_ev, &tv) < 0)
+	    tick_every(c, tick_ms) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -535,9 +531,7 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 			return rc;
 		/* Idle, a lone leader needs its tick only to retry failed
 		 * writes. */
-		event_del(c->cons_tick_ev);
-		struct timeval tv = {0, 50000};
-		event_add(c->cons_tick_ev, &tv);
+		tick_every(c, 50);
 	}
 	return 0;
 }

@@ -67,7 +67,8 @@ if wait_until 5 gone "$pid"; then
 else
 	t_fail "the killed daemon exits within 5 s although a thread of it was stuck on its mount" \
 		"still there ($(ls /proc/$pid/task 2>/dev/null | wc -l) threads)"
-	[ -n "$dev" ] && echo 1 >"/sys/fs/fuse/connections/$(conn_of "$M")/abort" 2>/dev/null
+	dev=$(conn_of "$M")
+	[ -n "$dev" ] && echo 1 >"/sys/fs/fuse/connections/$dev/abort" 2>/dev/null
 fi
 wait "$pid" 2>/dev/null
 t_check "the watchdog said what it did" grep -q "FUSE connection [0-9]* (.*) aborted" "$D.log"
