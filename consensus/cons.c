@@ -518,6 +518,7 @@ void cons_status(const struct cons *c, struct cons_status *out)
 	out->conf_joint = c->conf.joint;
 	out->voter = !c->observer;
 	out->transfer_to = c->state == CONS_LEADER ? c->xfer_to : 0;
+	out->birth_wait = cons_birth_wait(c);
 }
 
 const struct cons_entry *cons_find(const struct cons *c, zxid_t zxid)

@@ -294,6 +294,16 @@ struct cons_config {
 	 * txn prepared elsewhere, and followers use CONS_EV_FORWARD.
 	 */
 	int forward_to_host;
+	/*
+	 * 1: an ensemble is born with every voter (cons_election.c). A
+	 * member whose log is empty votes for a candidate whose log is empty
+	 * only once it has heard every voter of its configuration say its
+	 * log is empty too, so a majority of empty members cannot elect an
+	 * empty leader beside a member that holds data (the survivor that
+	 * quorumadm recover turned into a new ensemble, whose empty partners
+	 * were started first). 0: any majority of empty members may.
+	 */
+	int first_with_all;
 	uint32_t snap_chunk;  /* snapshot bytes per chunk, 0 = 256 KiB */
 	uint32_t snap_window; /* snapshot chunks in flight per peer, 0 = 4 */
 };
@@ -650,6 +660,9 @@ struct cons_status {
 	int conf_joint;	      /* it is joint: a change is under way */
 	int voter;	      /* this server votes in it */
 	uint32_t transfer_to; /* leader: handing leadership to it (0 = no) */
+	/* first_with_all: a voter not yet heard with an empty log, while
+	 * this member's log is empty and no leader is known (0 = none) */
+	uint32_t birth_wait;
 };
 void cons_status(const struct cons *c, struct cons_status *out);
 /* The entry with this zxid in the log, or NULL. Borrowed. */

@@ -229,6 +229,7 @@ static void conf_apply(struct cons *c)
 
 	memcpy(old, c->peers, n_old_peers * sizeof(old[0]));
 	c->n_peers = 0;
+	c->heard_empty = 0; /* slots are dealt again */
 	for (i = 0; i < n; i++) {
 		struct cons_peer *p;
 		unsigned j;

@@ -29,8 +29,68 @@
  * Check-quorum (cons_leader.c) is the other half: a leader that cannot
  * hear a quorum steps down, so the majority side can elect and pre-vote
  * cannot keep a dead leader in place.
+ *
+ * The first election (first_with_all). The log rule above protects what a
+ * quorum holds; it cannot protect data that no quorum has ever seen. That
+ * is the case after `quorumadm recover --force-new-ensemble`: one survivor
+ * holds the whole tree and its partners start with empty directories. If
+ * the empty ones meet first they are a majority, grant each other's votes
+ * (an empty log is as up to date as an empty log) and serve an empty tree
+ * beside the survivor, which can never join them. So an empty member grants
+ * an empty candidate only once it has heard a pre-vote request with an
+ * empty log from every voter of its configuration since that voter's
+ * connection opened (CONS_EV_PEER_DOWN forgets it: a restart may bring
+ * data): an ensemble is born with all its voters, and afterwards any
+ * majority runs it, as the log rule then covers everything. To be heard
+ * without delay, an empty member that hears an empty voter for the first
+ * time asks for pre-votes itself at once, and once it has heard them all
+ * the members stand in id order, as after a leader's crash.
  */
 #include "cons_int.h"
+
+static int log_empty(const struct cons *c)
+{
+	return c->log.base == 0 && c->log.n == 0;
+}
+
+static uint64_t voter_slots(const struct cons *c)
+{
+	uint64_t m = 0;
+	unsigned i;
+
+	for (i = 0; i < c->n_peers; i++)
+		if (!c->peers[i].observer)
+			m |= 1ull << c->peers[i].slot;
+	return m;
+}
+
+/* Is an empty member still waiting to hear every voter empty? */
+static int birth_waiting(const struct cons *c)
+{
+	uint64_t v = voter_slots(c);
+
+	return c->cfg.first_with_all && log_empty(c) && (c->heard_empty & v) != v;
+}
+
+/* May this member vote for m's sender (a pre-vote or vote request)? */
+static int birth_allows(const struct cons *c, const struct cons_msg *m)
+{
+	return m->vote_req.last_zxid != 0 || !birth_waiting(c);
+}
+
+uint32_t cons_birth_wait(const struct cons *c)
+{
+	uint32_t id = 0;
+	unsigned i;
+
+	if (c->leader || !birth_waiting(c))
+		return 0;
+	for (i = 0; i < c->n_peers; i++)
+		if (!c->peers[i].observer && !(c->heard_empty >> c->peers[i].slot & 1) &&
+		    (!id || c->peers[i].id < id))
+			id = c->peers[i].id;
+	return id;
+}
 
 void cons_reset_deadline(struct cons *c)
 {
@@ -38,6 +98,8 @@ void cons_reset_deadline(struct cons *c)
 
 	c->deadline = c->now + t + cons_rand(c) % t;
 }
+
+static void start_prevote(struct cons *c);
 
 static void send_vote_requests(struct cons *c)
 {
@@ -132,22 +194,69 @@ static void leader_lost(struct cons *c, const char *why)
  * survivor that granted a vote meanwhile has its deadline reset by the
  * grant and does not stand.
  */
-void cons_on_peer_down(struct cons *c, uint32_t id)
+/* Stand soon, after the voters (but `skip`) with lower ids had their turn. */
+static void stand_in_turn(struct cons *c, uint32_t skip)
 {
 	uint64_t gap = c->cfg.heartbeat_ms / 2 ? c->cfg.heartbeat_ms / 2 : 1;
-	uint64_t rank = 0;
+	uint64_t rank = 0, at;
 	unsigned i;
 
+	for (i = 0; i < c->n_peers; i++)
+		if (!c->peers[i].observer && c->peers[i].id != skip &&
+		    c->peers[i].id < c->cfg.self)
+			rank++;
+	at = c->now + 1 + rank * gap + cons_rand(c) % (gap / 16 + 1);
+	if (at < c->deadline)
+		c->deadline = at;
+}
+
+void cons_on_peer_down(struct cons *c, uint32_t id)
+{
+	struct cons_peer *p = cons_peer(c, id);
+
+	if (p)
+		c->heard_empty &= ~(1ull << p->slot);
 	if (!id || id != c->leader || c->state == CONS_LEADER || c->installing)
 		return;
 	leader_lost(c, "connection closed");
 	if (!cons_may_stand(c) || c->prevoting)
 		return;
-	for (i = 0; i < c->n_peers; i++)
-		if (!c->peers[i].observer && c->peers[i].id != id &&
-		    c->peers[i].id < c->cfg.self)
-			rank++;
-	c->deadline = c->now + 1 + rank * gap + cons_rand(c) % (gap / 16 + 1);
+	c->deadline = UINT64_MAX;
+	stand_in_turn(c, id);
+}
+
+/*
+ * A pre-vote or vote request says how far its sender's log goes. Note who
+ * is empty (first_with_all). Hearing one for the first time, an empty
+ * member that is not standing asks for pre-votes itself, so that the
+ * others hear it now rather than at its election timeout; having heard
+ * every voter, it stands in id order.
+ */
+static void note_log(struct cons *c, const struct cons_msg *m)
+{
+	struct cons_peer *p = cons_peer(c, m->from);
+	uint64_t bit;
+	int waiting;
+
+	if (!p || !c->cfg.first_with_all)
+		return;
+	bit = 1ull << p->slot;
+	if (m->vote_req.last_zxid) {
+		c->heard_empty &= ~bit;
+		return;
+	}
+	if (c->heard_empty & bit)
+		return;
+	waiting = birth_waiting(c);
+	c->heard_empty |= bit;
+	if (!log_empty(c) || c->leader || c->state != CONS_FOLLOWER ||
+	    !cons_may_stand(c) || c->installing)
+		return;
+	CONS_TRACE(c, "heard %u empty", m->from);
+	if (!birth_waiting(c) && waiting)
+		stand_in_turn(c, 0);
+	else if (!c->prevoting)
+		start_prevote(c);
 }
 
 void cons_election_tick(struct cons *c)
@@ -176,10 +285,12 @@ void cons_on_prevote_req(struct cons *c, const struct cons_msg *m)
 	(void)p;
 	if (!cons_may_vote(c))
 		return;
+	note_log(c, m);
 	r.vote_resp.granted =
 	    m->epoch >= c->meta.epoch && c->state != CONS_LEADER &&
 	    !(c->leader && c->now < c->heard_leader + c->cfg.election_timeout_ms) &&
-	    (m->vote_req.last_zxid >= cons_log_last(&c->log) || c->cfg.mutant == 3);
+	    (m->vote_req.last_zxid >= cons_log_last(&c->log) || c->cfg.mutant == 3) &&
+	    birth_allows(c, m);
 	cons_send(c, m->from, &r, SIZE_MAX);
 }
 
@@ -233,9 +344,17 @@ void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
 	struct cons_peer *p = cons_peer(c, m->from);
 	struct cons_msg r = {.type = CONS_MSG_VOTE_RESP};
 
-	(void)p;
 	if (!cons_may_vote(c))
 		return;
+	if (m->vote_req.last_zxid && p)
+		c->heard_empty &= ~(1ull << p->slot);
+	if (!birth_allows(c, m)) {
+		/* Before the first election the epoch stays as it is: an
+		 * empty member refused here must not count as born. */
+		CONS_TRACE(c, "refuse %u: not every voter heard empty", m->from);
+		cons_send(c, m->from, &r, SIZE_MAX);
+		return;
+	}
 	if (m->epoch > c->meta.epoch) {
 		/* A leader, or one that hears it, ignores a higher epoch (a
 		 * server back from a partition), unless the leader itself asked

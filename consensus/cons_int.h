@@ -110,6 +110,8 @@ struct cons {
 	uint64_t prevotes;	    /* slots that would vote for us in epoch+1 */
 	uint64_t deadline;	    /* follower/candidate: start an election at */
 	uint64_t heard_leader;	    /* last append from the leader */
+	uint64_t heard_empty;	    /* first_with_all: slots heard with an
+				       empty log since their connection opened */
 	uint64_t quorum_check;	    /* leader: check-quorum from then on */
 	enum cons_state role_state; /* last reported by ROLE */
 	uint32_t role_epoch, role_leader;
@@ -245,6 +247,8 @@ void cons_follower_ack(struct cons *c);
 void cons_persist(struct cons *c, int truncate, size_t pos);
 void cons_persist_mark(struct cons *c);
 void cons_on_peer_down(struct cons *c, uint32_t id);
+/* first_with_all: a voter not yet heard empty (cons_status.birth_wait) */
+uint32_t cons_birth_wait(const struct cons *c);
 void cons_on_log_done(struct cons *c, uint64_t seq, int status);
 
 /* cons_snapshot.c */

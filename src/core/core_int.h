@@ -123,6 +123,8 @@ struct qcore {
 	struct event *cons_tick_ev; /* ticks the node */
 	int tick_ms;		    /* its period */
 	int64_t fast_until;	    /* ticking every few ms until then (peer_changed) */
+	int64_t birth_since;	    /* waiting for every voter since (birth_note) */
+	uint32_t birth_logged;	    /* the member the last warning named */
 	struct event *flush_ev;	    /* proposes the batch */
 	struct event *release_ev;   /* core_release, outside node callbacks */
 	enum cons_state role;

@@ -96,9 +96,14 @@ static void peer_changed(void *arg, uint32_t id, int up)
 {
 	struct qcore *c = arg;
 
-	if (up || !c->node || id != c->leader || c->role == CONS_LEADER ||
-	    transport_connected(c->tpt, id))
+	if (up || !c->node || transport_connected(c->tpt, id))
 		return;
+	if (id != c->leader || c->role == CONS_LEADER) {
+		/* Still told: what the engine heard from it may not hold
+		 * for the process that connects next (first_with_all). */
+		cons_node_peer_down(c->node, id);
+		return;
+	}
 	log_info("replica: the connection to leader %u closed", id);
 	cons_node_peer_down(c->node, id);
 	if (c->tick_ms > FAST_TICK_MS) {
@@ -303,6 +308,39 @@ static void h_prepare_ready(void *arg, uint32_t epoch)
 	core_members_leader_ready(c);
 }
 
+/*
+ * A member with an empty data directory elects the ensemble's first leader
+ * only with every voter (cons_config.first_with_all): one not started
+ * keeps a new ensemble waiting. Say so when that lasts two election
+ * timeouts, naming the member, and say when it ends.
+ */
+static void birth_note(struct qcore *c)
+{
+	int64_t now = core_mono_ms();
+	struct cons_status st;
+
+	cons_status(cons_node_core(c->node), &st);
+	if (!st.birth_wait) {
+		if (c->birth_logged)
+			log_info("replica: every voter heard: the new ensemble's first "
+				 "election goes ahead");
+		c->birth_since = 0;
+		c->birth_logged = 0;
+		return;
+	}
+	if (!c->birth_since)
+		c->birth_since = now;
+	if (c->birth_logged != st.birth_wait &&
+	    now - c->birth_since >= 2 * (int64_t)c->o.sync_limit * c->o.tick_ms) {
+		log_warnx("replica: no leader yet: this member's data directory is "
+			 "empty, and empty members elect a new ensemble's first "
+			 "leader only with every voter; member %u has not been heard "
+			 "(not started, or unreachable)",
+			 st.birth_wait);
+		c->birth_logged = st.birth_wait;
+	}
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct qcore *c = arg;
@@ -310,6 +348,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (!c->node || c->store_closed)
 		return;
 	cons_node_tick(c->node);
+	if (!c->leader && c->n_members > 1)
+		birth_note(c);
+	else if (c->birth_since)
+		c->birth_since = c->birth_logged = 0;
 	if (c->fast_until && ((c->leader && c->role != CONS_CANDIDATE) ||
 			      core_mono_ms() >= c->fast_until)) {
 		c->fast_until = 0;
@@ -489,6 +531,7 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 		     : c->o.quorum == QCORE_QUORUM_HIERARCHICAL ? QUORUM_HIERARCHICAL
 								: QUORUM_MAJORITY;
 	cfg.forward_to_host = 1;
+	cfg.first_with_all = 1;
 	cfg.mutant = c->o.mutant;
 	cfg.seed = (uint64_t)core_wall_ms() ^ ((uint64_t)c->self << 40);
 	if (c->n_members == 1) {

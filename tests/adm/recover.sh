@@ -76,10 +76,25 @@ t_check "it says loudly what it did" grep -q "FORCED RECOVERY" "$T/err"
 t_check "the old data is kept aside" sh -c "ls -d '$T'/d1.replaced-* >/dev/null"
 t_check "the cluster keeps its name" grep -q "^name prod" "$T/d1/CLUSTER"
 
-for i in 1 2 3; do start_member $i; done
-for i in 1 2 3; do
+# The empty members first, the survivor last (the order a busy machine
+# may give anyway): the empty two are a majority, but they must not elect
+# an empty leader between them; they wait for every voter, and say so.
+for i in 1 2 3; do mv "$T/d$i.log" "$T/d$i.log.before"; done
+for i in 2 3; do start_member $i; done
+for i in 2 3; do
 	wait_until 30 is_mounted "$T/m$i" || t_fail "member $i starts again" "$(tail -5 "$T/d$i.log")"
 done
+LED='replica: (leader|follower), epoch [0-9]+, leader [1-9]'
+for i in 2 3; do
+	wait_until 30 sh -c "grep -q 'member 1 has not been heard' '$T/d$i.log' ||
+		grep -Eq '$LED' '$T/d$i.log'"
+	t_check "empty member $i waits for member 1 and says so" \
+		grep -q "member 1 has not been heard" "$T/d$i.log"
+	t_check "empty member $i elected no leader without it" \
+		sh -c "! grep -Eq '$LED' '$T/d$i.log'"
+done
+start_member 1
+wait_until 30 is_mounted "$T/m1" || t_fail "member 1 starts again" "$(tail -5 "$T/d1.log")"
 t_check "the new ensemble takes writes" wait_until 30 sh -c "echo after >'$T/m2/after' 2>/dev/null"
 for i in 1 2 3; do
 	eval "cp=\$CP$i"

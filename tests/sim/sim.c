@@ -565,6 +565,7 @@ static void node_start(struct sim *s, struct sim_node *n)
 	cfg.seed = sim_rand(s);
 	cfg.mutant = s->o.mutant;
 	cfg.forward_to_host = s->fwd_host;
+	cfg.first_with_all = 1; /* as the daemon runs it */
 	cfg.snap_chunk = s->snap_chunk;
 	cfg.snap_window = s->snap_window;
 	if (s->legacy_snap) {
@@ -1116,6 +1117,20 @@ static void scenario_far_behind(struct sim *s)
 
 	switch (s->sc_stage++) {
 	case 0:
+		/* After the ensemble is born: empty members elect the first
+		 * leader only with every voter (first_with_all). */
+		for (i = 0; i < s->n; i++) {
+			struct cons_status st;
+
+			cons_status(cons_node_core(s->nodes[i].node), &st);
+			if (st.commit_zxid)
+				break;
+		}
+		if (i == s->n) {
+			s->sc_stage = 0;
+			sim_push(s, s->now + 50, SIM_EV_SCENARIO, 0, 0);
+			break;
+		}
 		/* One the others can commit without (weights may forbid). */
 		s->sc_node = (int)(sim_rand(s) % (uint64_t)s->n);
 		for (i = 0;
@@ -1125,7 +1140,7 @@ static void scenario_far_behind(struct sim *s)
 			s->sc_node = (s->sc_node + 1) % s->n;
 		n = &s->nodes[s->sc_node];
 		node_crash(s, n);
-		sim_push(s, 2400, SIM_EV_SCENARIO, 0, 0);
+		sim_push(s, s->now + 2000, SIM_EV_SCENARIO, 0, 0);
 		break;
 	default:
 		n = &s->nodes[s->sc_node];

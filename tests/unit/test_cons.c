@@ -20,6 +20,7 @@ struct h {
 static struct cons_member members3[3] = {{1}, {2}, {3}};
 static uint32_t snap_chunk_cfg, snap_window_cfg;
 static uint64_t seed_cfg; /* 0: 42 */
+static int first_all_cfg;
 
 static void make(struct h *h, uint32_t self, unsigned n, const struct cons_boot *boot,
 		 int mutant)
@@ -34,6 +35,7 @@ static void make(struct h *h, uint32_t self, unsigned n, const struct cons_boot 
 	cfg.heartbeat_ms = 20;
 	cfg.seed = seed_cfg ? seed_cfg : 42;
 	cfg.mutant = mutant;
+	cfg.first_with_all = first_all_cfg;
 	cfg.snap_chunk = snap_chunk_cfg;
 	cfg.snap_window = snap_window_cfg;
 	TAP_EQ(cons_new(&cfg, boot, 0, &h->c), 0);
@@ -367,6 +369,91 @@ static void test_peer_down_order(void)
 			TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ));
 		cons_free(h.c);
 	}
+}
+
+/*
+ * first_with_all: an empty member votes for an empty candidate only once
+ * it has heard every voter empty since its connection opened; it asks for
+ * pre-votes itself when it first hears one, stands in id order once it
+ * heard them all, and a candidate that holds data is answered as ever.
+ * This is what keeps two empty members from electing an empty leader
+ * beside a recovered survivor that was not up yet.
+ */
+static void test_first_with_all(void)
+{
+	struct cons_msg pv = {.type = CONS_MSG_PREVOTE_REQ, .epoch = 0};
+	struct cons_msg vr = {.type = CONS_MSG_VOTE_REQ, .from = 3, .epoch = 1};
+	struct cons_event d = {.type = CONS_EV_PEER_DOWN};
+	const struct cons_action *a;
+	struct cons_status st;
+	struct h h;
+
+	first_all_cfg = 1;
+	make(&h, 2, 3, NULL, 0);
+	first_all_cfg = 0;
+	cons_status(h.c, &st);
+	TAP_EQ(st.birth_wait, 1);
+	pv.from = 3;
+	recv(&h, &pv, 10);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a && !a->send.msg.vote_resp.granted);
+	/* Heard 3 for the first time: asks at once, so 1 and 3 hear it. */
+	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ));
+	cons_status(h.c, &st);
+	TAP_EQ(st.birth_wait, 1);
+	recv(&h, &vr, 11); /* no pre-vote (a transfer, mutant 6): refused too */
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_VOTE_RESP);
+	TAP_ASSERT(a && !a->send.msg.vote_resp.granted);
+	TAP_ASSERT(!find(&h, CONS_ACT_PERSIST_META, 0));
+	cons_status(h.c, &st);
+	TAP_EQ(st.epoch, 0);
+	/* 1 is empty too: every voter heard, 1 is granted. */
+	pv.from = 1;
+	recv(&h, &pv, 12);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a && a->send.msg.vote_resp.granted && a->send.to == 1);
+	cons_status(h.c, &st);
+	TAP_EQ(st.birth_wait, 0);
+	/* Member 2 stands after 1's turn (half a heartbeat, 10 ms), long
+	 * before its election timeout (100 ms). */
+	tick(&h, 12 + 1 + 10 + 1);
+	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_REQ));
+	pv.from = 3;
+	recv(&h, &pv, 25);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a && a->send.msg.vote_resp.granted);
+	/* 1's connection closed: the next process there may hold data. */
+	d.now_ms = 26;
+	d.peer_down.id = 1;
+	ev(&h, &d);
+	cons_status(h.c, &st);
+	TAP_EQ(st.birth_wait, 1);
+	recv(&h, &pv, 27);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a && !a->send.msg.vote_resp.granted);
+	/* It does (a recovered survivor): the log rule alone decides. */
+	pv.from = 1;
+	pv.vote_req.last_zxid = zxid_make(1, 0x6b);
+	recv(&h, &pv, 28);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a && a->send.msg.vote_resp.granted);
+	cons_status(h.c, &st);
+	TAP_EQ(st.birth_wait, 1);
+	vr.from = 1;
+	vr.vote_req.last_zxid = zxid_make(1, 0x6b);
+	recv(&h, &vr, 29);
+	a = find(&h, CONS_ACT_PERSIST_META, 0);
+	TAP_ASSERT(a && a->meta.epoch == 1 && a->meta.vote == 1);
+	cons_free(h.c);
+
+	/* Without first_with_all, two empty members elect each other. */
+	make(&h, 2, 3, NULL, 0);
+	pv.from = 3;
+	pv.vote_req.last_zxid = 0;
+	recv(&h, &pv, 10);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_PREVOTE_RESP);
+	TAP_ASSERT(a && a->send.msg.vote_resp.granted);
+	cons_free(h.c);
 }
 
 static void test_follower_acks_durable(void)
@@ -2057,6 +2144,8 @@ static const struct tap_case cases[] = {
     {"cons mutant 12 leaves the watermark a batch behind", test_watermark_mark_mutant},
     {"cons a follower whose leader's connection closed stands at once", test_peer_down},
     {"cons the survivors of a closed leader stand in id order", test_peer_down_order},
+    {"cons first_with_all: empty members elect the first leader only with every voter",
+     test_first_with_all},
     {"cons regression: read index ids do not repeat across restarts",
      test_read_index_ids_fresh},
     {"cons pre-vote: a server alone never raises its epoch", test_prevote_keeps_epoch},
