@@ -53,14 +53,19 @@ static int log_empty(const struct cons *c)
 	return c->log.base == 0 && c->log.n == 0;
 }
 
+/* A voter's bit in heard_empty; 0 for an observer or learner (no slot). */
+static uint64_t voter_bit(const struct cons_peer *p)
+{
+	return p && !p->observer && p->slot >= 0 ? 1ull << p->slot : 0;
+}
+
 static uint64_t voter_slots(const struct cons *c)
 {
 	uint64_t m = 0;
 	unsigned i;
 
 	for (i = 0; i < c->n_peers; i++)
-		if (!c->peers[i].observer)
-			m |= 1ull << c->peers[i].slot;
+		m |= voter_bit(&c->peers[i]);
 	return m;
 }
 
@@ -86,7 +91,7 @@ uint32_t cons_birth_wait(const struct cons *c)
 	if (c->leader || !birth_waiting(c))
 		return 0;
 	for (i = 0; i < c->n_peers; i++)
-		if (!c->peers[i].observer && !(c->heard_empty >> c->peers[i].slot & 1) &&
+		if (voter_bit(&c->peers[i]) && !(c->heard_empty & voter_bit(&c->peers[i])) &&
 		    (!id || c->peers[i].id < id))
 			id = c->peers[i].id;
 	return id;
@@ -212,10 +217,7 @@ static void stand_in_turn(struct cons *c, uint32_t skip)
 
 void cons_on_peer_down(struct cons *c, uint32_t id)
 {
-	struct cons_peer *p = cons_peer(c, id);
-
-	if (p)
-		c->heard_empty &= ~(1ull << p->slot);
+	c->heard_empty &= ~voter_bit(cons_peer(c, id));
 	if (!id || id != c->leader || c->state == CONS_LEADER || c->installing)
 		return;
 	leader_lost(c, "connection closed");
@@ -234,13 +236,11 @@ void cons_on_peer_down(struct cons *c, uint32_t id)
  */
 static void note_log(struct cons *c, const struct cons_msg *m)
 {
-	struct cons_peer *p = cons_peer(c, m->from);
-	uint64_t bit;
+	uint64_t bit = voter_bit(cons_peer(c, m->from));
 	int waiting;
 
-	if (!p || !c->cfg.first_with_all)
+	if (!bit || !c->cfg.first_with_all)
 		return;
-	bit = 1ull << p->slot;
 	if (m->vote_req.last_zxid) {
 		c->heard_empty &= ~bit;
 		return;
@@ -346,8 +346,8 @@ void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
 
 	if (!cons_may_vote(c))
 		return;
-	if (m->vote_req.last_zxid && p)
-		c->heard_empty &= ~(1ull << p->slot);
+	if (m->vote_req.last_zxid)
+		c->heard_empty &= ~voter_bit(p);
 	if (!birth_allows(c, m)) {
 		/* Before the first election the epoch stays as it is: an
 		 * empty member refused here must not count as born. */
