@@ -52,7 +52,8 @@ def run(port, out, stop):
     zk = client(port)
     k = 0
     with open(out, "a") as f:
-        while not os.path.exists(stop):
+        end = time.time() + 900  # bounded, should the test be killed
+        while not os.path.exists(stop) and time.time() < end:
             k += 1
             t0 = time.time()
             t = zk.transaction()

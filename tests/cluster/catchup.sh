@@ -62,7 +62,8 @@ t_eq "$NWRITES creates, sets and deletes commit with member $F down" "done $EXPE
 qc_zkpy "
 c = zk($QC_LEADER)
 k = 0
-while not os.path.exists('$T/stop'):
+end = time.time() + 900  # bounded, should the test be killed
+while not os.path.exists('$T/stop') and time.time() < end:
     c.create('/c/live%05d' % k, b'x'); k += 1
 print('live', k)
 " >"$T/live.out" 2>&1 &
@@ -186,7 +187,8 @@ for i in ($F, 4):
     c.create('/locks/z%d' % i, b'x', ephemeral=True)
     cs.append(c)
 open('$T/zk.ready', 'w').close()
-while not os.path.exists('$T/zk.stop'):
+end = time.time() + 600  # bounded, should the test itself be killed
+while not os.path.exists('$T/zk.stop') and time.time() < end:
     time.sleep(0.1)
 " >"$T/zkhold.out" 2>&1 &
 HP=$!

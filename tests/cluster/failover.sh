@@ -24,7 +24,8 @@ import os, sys, time
 d, i, t = sys.argv[1], sys.argv[2], sys.argv[3]
 log = open(os.path.join(t, "acked.m" + i), "a")
 k = 0
-while not os.path.exists(os.path.join(t, "stop")):
+end = time.time() + 900  # bounded, should the test be killed
+while not os.path.exists(os.path.join(t, "stop")) and time.time() < end:
     t0 = time.time()
     try:
         f = open(os.path.join(d, "m%s-%d" % (i, k)), "w")
@@ -53,7 +54,8 @@ def writer(i):
     c.start(timeout=20)
     log = open('$T/acked.z%d' % i, 'a')
     k = 0
-    while not os.path.exists('$T/stop'):
+    end = time.time() + 900  # bounded, should the test be killed
+    while not os.path.exists('$T/stop') and time.time() < end:
         try:
             c.create('/fo/z%d-%d' % (i, k), b'%d' % k)
             log.write('%d %f\n' % (k, time.time())); log.flush()

@@ -94,7 +94,8 @@ c.start(timeout=30)
 c.ensure_path('/load')
 acked = open(T + '/acked', 'a')
 n, worst, failed, retried = 0, 0.0, 0, 0
-while not os.path.exists(T + '/writer.stop'):
+end = time.time() + 900  # bounded, should the test be killed
+while not os.path.exists(T + '/writer.stop') and time.time() < end:
     path = '/load/w%06d' % n
     t0 = time.monotonic()
     ok = False

@@ -181,7 +181,8 @@ c.create('/failover-eph', b'mine', ephemeral=True)
 sid = c.client_id[0]
 print('connected %x' % sid, flush=True)
 # wait for the harness to kill the server this client is on
-while not os.path.exists('$T/killed'):
+end = time.time() + 300  # bounded, should the test be killed
+while not os.path.exists('$T/killed') and time.time() < end:
     time.sleep(0.05)
 t0 = time.time()
 c.retry(c.set, '/failover-eph', b'after')  # retried across the reconnect
