@@ -179,6 +179,22 @@ static void leader_lost(struct cons *c, const char *why)
 	cons_set_role(c, c->state, 0);
 }
 
+/* Stand soon, after the voters (but `skip`) with lower ids had their turn. */
+static void stand_in_turn(struct cons *c, uint32_t skip)
+{
+	uint64_t gap = c->cfg.heartbeat_ms / 2 ? c->cfg.heartbeat_ms / 2 : 1;
+	uint64_t rank = 0, at;
+	unsigned i;
+
+	for (i = 0; i < c->n_peers; i++)
+		if (!c->peers[i].observer && c->peers[i].id != skip &&
+		    c->peers[i].id < c->cfg.self)
+			rank++;
+	at = c->now + 1 + rank * gap + cons_rand(c) % (gap / 16 + 1);
+	if (at < c->deadline)
+		c->deadline = at;
+}
+
 /*
  * The host saw its connection to peer id close (a crashed process: the
  * kernel closes its sockets). If that is the leader, waiting out the
@@ -198,23 +214,10 @@ static void leader_lost(struct cons *c, const char *why)
  * changing anything, and the next stands half a heartbeat later. A
  * survivor that granted a vote meanwhile has its deadline reset by the
  * grant and does not stand.
+ *
+ * Any peer's close also forgets that it was heard empty (first_with_all):
+ * the process that connects next may hold data.
  */
-/* Stand soon, after the voters (but `skip`) with lower ids had their turn. */
-static void stand_in_turn(struct cons *c, uint32_t skip)
-{
-	uint64_t gap = c->cfg.heartbeat_ms / 2 ? c->cfg.heartbeat_ms / 2 : 1;
-	uint64_t rank = 0, at;
-	unsigned i;
-
-	for (i = 0; i < c->n_peers; i++)
-		if (!c->peers[i].observer && c->peers[i].id != skip &&
-		    c->peers[i].id < c->cfg.self)
-			rank++;
-	at = c->now + 1 + rank * gap + cons_rand(c) % (gap / 16 + 1);
-	if (at < c->deadline)
-		c->deadline = at;
-}
-
 void cons_on_peer_down(struct cons *c, uint32_t id)
 {
 	c->heard_empty &= ~voter_bit(cons_peer(c, id));
@@ -228,7 +231,7 @@ void cons_on_peer_down(struct cons *c, uint32_t id)
 }
 
 /*
- * A pre-vote or vote request says how far its sender's log goes. Note who
+ * A pre-vote request says how far its sender's log goes. Note who
  * is empty (first_with_all). Hearing one for the first time, an empty
  * member that is not standing asks for pre-votes itself, so that the
  * others hear it now rather than at its election timeout; having heard
@@ -349,8 +352,7 @@ void cons_on_vote_req(struct cons *c, const struct cons_msg *m)
 	if (m->vote_req.last_zxid)
 		c->heard_empty &= ~voter_bit(p);
 	if (!birth_allows(c, m)) {
-		/* Before the first election the epoch stays as it is: an
-		 * empty member refused here must not count as born. */
+		/* Refused before anything changes, the epoch included. */
 		CONS_TRACE(c, "refuse %u: not every voter heard empty", m->from);
 		cons_send(c, m->from, &r, SIZE_MAX);
 		return;
