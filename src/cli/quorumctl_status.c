@@ -145,6 +145,8 @@ static void detail_one(const struct member *m)
 		show("open fds", m->mntr, "zk_open_file_descriptor_count");
 		show("followers", m->mntr, "zk_followers");
 		show("synced followers", m->mntr, "zk_synced_followers");
+		show("apply failures", m->mntr, "zk_apply_failures");
+		show("last apply failure", m->mntr, "zk_last_apply_failure_zxid");
 	} else {
 		printf("  (mntr not answered: allow it in 4lw.commands.whitelist)\n");
 	}
@@ -412,6 +414,20 @@ static void table(struct member *ms, size_t n, int with_ids)
 		printf("a standalone server\n");
 	} else {
 		printf("no leader among the servers that answer (%zu of %zu)\n", up, n);
+	}
+	/* Committed entries a member skipped: its tree may differ. */
+	for (size_t k = 0; k < n; k++) {
+		char af[32] = "", az[32] = "";
+
+		if (!ms[k].mntr ||
+		    field(ms[k].mntr, "zk_apply_failures", af, sizeof(af)) ||
+		    !strcmp(af, "0"))
+			continue;
+		field(ms[k].mntr, "zk_last_apply_failure_zxid", az, sizeof(az));
+		printf("warning: %s skipped %s committed entr%s it could not apply (the "
+		       "last %s): its tree may differ; see APPLY FAILURES in "
+		       "quorumfs(8)\n",
+		       ms[k].addr, af, strcmp(af, "1") ? "ies" : "y", az[0] ? az : "?");
 	}
 }
 

@@ -184,6 +184,7 @@ int qcore_open(const struct qcore_opts *opts, struct qcore **out, char *errbuf,
 	c->snap_fd = -1;
 	c->recv_fd = -1;
 	c->tail = &c->head;
+	c->fault_skip_create = getenv("QUORUMFS_FAULT_SKIP_CREATE");
 	fill_defaults(&c->o);
 	c->dir = strdup(opts->data_dir);
 	if (!c->dir) {
@@ -348,6 +349,8 @@ void qcore_stats(const struct qcore *c, struct qcore_stats *out)
 	if (c->ls)
 		logstore_stats(c->ls, &commits, &entries);
 	out->txns = c->txns;
+	out->apply_failed = c->apply_failed;
+	out->apply_failed_zxid = c->apply_failed_zxid;
 	out->fsyncs = commits;
 	out->outstanding = c->outstanding;
 	out->last_zxid = c->applied;

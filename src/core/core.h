@@ -196,6 +196,10 @@ struct qcore_stats {
 	int snap_running;    /* a background snapshot is being written */
 	uint64_t sessions;   /* tracked by the session clock */
 	uint64_t nodes;
+	/* Committed entries this member could not apply and skipped (each
+	 * logged): its tree may differ from the others'. See core_apply.c. */
+	uint64_t apply_failed;
+	zxid_t apply_failed_zxid; /* the newest of them */
 };
 void qcore_stats(const struct qcore *c, struct qcore_stats *out);
 

@@ -58,8 +58,61 @@ static void decode_err(const struct cons_entry *e, struct zresult *res)
 }
 
 /*
+ * A committed entry this member cannot apply: a payload it does not know (a
+ * newer quorumfs wrote it), a record that does not decode, or a transaction
+ * that does not fit its tree. Every member applies the same entries to what
+ * should be the same tree, so either all fail here alike (a prepare bug, a
+ * newer member's entry) or this member's tree already differed. Neither is
+ * a reason to stop: a fatal error here takes down every member that
+ * applies the entry, and again at each restart, since replay meets it too:
+ * the whole ensemble gone for one entry. So the entry is consumed as a
+ * failed transaction: nothing changes (tree_apply is all or nothing), the
+ * zxid moves on, its client gets ZDATAINCONSISTENCY, and the failure is
+ * logged and counted (mntr zk_apply_failures, quorumctl status) for an
+ * operator to resync a member that alone differs. Replay makes the same
+ * choice, so a restart rebuilds the same tree.
+ */
+static void skip_entry(struct qcore *c, const struct cons_entry *e, int replay,
+		       const char *why, struct zresult *res)
+{
+	log_warnx("apply: committed zxid 0x%llx %s: skipped as a failed transaction "
+		  "(%s); this member's tree may differ from the leader's: compare "
+		  "zk_last_apply_failure_zxid on every member (echo mntr | nc), and "
+		  "resync a member that alone reports it (quorumfs(8), APPLY FAILURES)",
+		  (unsigned long long)e->zxid, why,
+		  replay ? "replayed at start" : "from the log");
+	c->apply_failed++;
+	c->apply_failed_zxid = e->zxid;
+	tree_set_last_zxid(c->tree, e->zxid);
+	c->applied = e->zxid;
+	zresult_free(res);
+	memset(res, 0, sizeof(*res));
+	res->zxid = e->zxid;
+	res->err = ZDATAINCONSISTENCY;
+}
+
+/*
+ * A test hook that makes this member's tree differ from the others', as a
+ * bug or a bad memory cell would: with QUORUMFS_FAULT_SKIP_CREATE=PATH in
+ * its environment the member consumes the creation of PATH without
+ * applying it, and says nothing. Read at qcore_open; tests only
+ * (tests/cluster/apply_fail.sh, tests/unit/test_core.c).
+ */
+static int fault_skips(const struct qcore *c, const struct ztxn *txn)
+{
+	int32_t t = txn_type(txn);
+	const char *path;
+
+	if (!c->fault_skip_create || (t != ZOP_CREATE && t != ZOP_CREATE2 &&
+				      t != ZOP_CREATECONTAINER && t != ZOP_CREATETTL))
+		return 0;
+	path = txn_path(txn);
+	return path && strcmp(path, c->fault_skip_create) == 0;
+}
+
+/*
  * Apply one entry. Returns ZOK, or for replay an error with errbuf set;
- * outside replay every failure is fatal.
+ * outside replay a gap in the zxids (the engine's invariant) is fatal.
  */
 static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 		     char *errbuf, size_t errlen)
@@ -69,8 +122,9 @@ static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 	struct qitem *it = NULL;
 	uint64_t reqid;
 	uint32_t origin;
+	const char *why;
 	uint8_t kind;
-	int rc;
+	int unknown, rc;
 
 	if (e->type == CONS_ENTRY_EPOCH) {
 		/* (The node says when this leader may prepare:
@@ -83,22 +137,14 @@ static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 		/* A membership: no txn, but it takes its zxid. */
 		if (!storage_zxid_follows(c->applied, e->zxid))
 			fatalx("apply: zxid 0x%llx does not follow 0x%llx",
-			       (unsigned long long)e->zxid, (unsigned long long)c->applied);
+			       (unsigned long long)e->zxid,
+			       (unsigned long long)c->applied);
 		core_members_applied(c, e);
 		tree_set_last_zxid(c->tree, e->zxid);
 		c->applied = e->zxid;
 		return ZOK;
 	}
-	if (core_entry_parse(e->data, e->len, &kind, &origin, &reqid)) {
-		if (replay) {
-			snprintf(errbuf, errlen, "log entry 0x%llx: unknown payload",
-				 (unsigned long long)e->zxid);
-			return ZDATAINCONSISTENCY;
-		}
-		fatalx("apply: entry 0x%llx has an unknown payload (a newer quorumfs "
-		       "wrote it?)",
-		       (unsigned long long)e->zxid);
-	}
+	unknown = core_entry_parse(e->data, e->len, &kind, &origin, &reqid) != 0;
 	if (!storage_zxid_follows(c->applied, e->zxid)) {
 		if (replay) {
 			snprintf(
@@ -110,6 +156,15 @@ static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 		       (unsigned long long)e->zxid, (unsigned long long)c->applied);
 	}
 	memset(&res, 0, sizeof(res));
+	if (unknown) {
+		/* Not even the origin can be read: nobody waits on an answer. */
+		skip_entry(c, e, replay,
+			   "has a payload this quorumfs does not know "
+			   "(a newer quorumfs wrote it?)",
+			   &res);
+		zresult_free(&res);
+		return ZOK;
+	}
 	if (origin == c->self && !replay)
 		it = find_item(c, reqid);
 	if (kind != CE_TXN || core_is_void(c, e->zxid)) {
@@ -126,24 +181,33 @@ static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 		goto done;
 	}
 	rc = txn_decode(e->data + CORE_ENTRY_HDR, e->len - CORE_ENTRY_HDR, &txn);
-	if (rc == ZOK && txn_zxid(txn) != e->zxid)
-		rc = ZDATAINCONSISTENCY;
-	if (rc == ZOK)
-		rc = tree_apply(c->tree, c->prep, txn, &res);
 	if (rc != ZOK) {
-		zresult_free(&res);
+		why = "does not decode as a transaction";
+	} else if (txn_zxid(txn) != e->zxid) {
+		why = "holds a transaction of another zxid";
+		rc = ZDATAINCONSISTENCY;
+	} else if (fault_skips(c, txn)) {
+		log_warnx("apply: QUORUMFS_FAULT_SKIP_CREATE: zxid 0x%llx not applied",
+			  (unsigned long long)e->zxid);
+		txn_free(txn);
+		tree_set_last_zxid(c->tree, e->zxid);
+		c->applied = e->zxid;
+		res.zxid = e->zxid;
+		goto done;
+	} else {
+		why = "does not fit this member's tree";
+		rc = tree_apply(c->tree, c->prep, txn, &res);
+		if (rc == ZSYSTEMERROR)
+			/* Out of memory part-way: the tree may hold half a
+			 * multi, and nothing can say which half. */
+			fatalx("apply: zxid 0x%llx: out of memory",
+			       (unsigned long long)e->zxid);
+	}
+	if (rc != ZOK) {
 		if (txn)
 			txn_free(txn);
-		if (replay) {
-			snprintf(errbuf, errlen,
-				 "log entry 0x%llx does not decode or does not fit the "
-				 "snapshot's tree (%s)",
-				 (unsigned long long)e->zxid, zerr_str(rc));
-			return rc;
-		}
-		fatalx("apply: zxid 0x%llx does not fit the tree (%s): the tree and the "
-		       "log disagree",
-		       (unsigned long long)e->zxid, zerr_str(rc));
+		skip_entry(c, e, replay, why, &res);
+		goto done;
 	}
 	c->applied = e->zxid;
 	c->txns++;

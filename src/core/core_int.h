@@ -193,6 +193,12 @@ struct qcore {
 
 	int64_t last_tick_ms; /* the session clock's previous tick (stall guard) */
 	uint64_t txns;
+	/* Committed entries that did not fit this member's tree and were
+	 * skipped (core_apply.c), and the newest of them. */
+	uint64_t apply_failed;
+	zxid_t apply_failed_zxid;
+	/* Test hook: QUORUMFS_FAULT_SKIP_CREATE (core_apply.c); NULL = off. */
+	const char *fault_skip_create;
 	int reaping; /* reaper deletes in flight */
 
 	/* A snapshot being received from the leader (core_install.c). */

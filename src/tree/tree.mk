@@ -1,7 +1,7 @@
 # src/tree.mk - libqtree.a: the replicated state (znode tree, sessions,
 # ACLs, prepare/apply of transactions, the transaction log record).
 noinst_LIBRARIES += libqtree.a
-libqtree_a_SOURCES = src/tree/tree.c src/tree/tree.h src/tree/tree_int.h src/tree/tree_apply.c \
+libqtree_a_SOURCES = src/tree/tree.c src/tree/tree.h src/tree/tree_int.h src/tree/tree_apply.c src/tree/tree_fit.c \
 	src/tree/txn.c src/tree/txn.h src/tree/txn_int.h src/tree/txn_codec.c src/tree/prep.c \
 	src/tree/acl.c src/tree/acl.h src/tree/path.c
 libqtree_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_TREE) $(CRYPTO_CFLAGS)

@@ -201,8 +201,11 @@ int tree_apply(struct tree *t, struct prep *p, const struct ztxn *txn,
 
 	memset(res, 0, sizeof(*res));
 	res->zxid = txn->zxid;
-	if (txn->zxid <= t->last_zxid) {
-		rc = ZDATAINCONSISTENCY; /* replayed or out of order */
+	/* All or nothing: a multi must not stop half-way, its first ops
+	 * applied and their events raised. */
+	rc = tree_txn_fits(t, txn);
+	if (rc <= 0) {
+		rc = rc < 0 ? ZSYSTEMERROR : ZDATAINCONSISTENCY;
 		goto out;
 	}
 	switch (txn->type) {
@@ -238,11 +241,12 @@ int tree_apply(struct tree *t, struct prep *p, const struct ztxn *txn,
 out:
 	res->err = rc;
 	/* A transaction that does not fit leaves last_zxid alone: the caller
-	 * stops, and nothing after it may be applied. */
-	if (rc == ZOK) {
+	 * decides what the zxid becomes (core_apply.c consumes it). */
+	if (rc == ZOK)
 		t->last_zxid = txn->zxid;
-		if (p)
-			prep_applied(p, txn->zxid);
-	}
+	/* Applied or not, what was prepared for it is done with: it will
+	 * never apply now. */
+	if (p && (rc == ZOK || rc == ZDATAINCONSISTENCY))
+		prep_applied(p, txn->zxid);
 	return rc;
 }

@@ -29,6 +29,11 @@ int32_t txn_type(const struct ztxn *t)
 	return t->type;
 }
 
+const char *txn_path(const struct ztxn *t)
+{
+	return t->type == ZOP_MULTI ? NULL : t->op.path;
+}
+
 int64_t txn_session(const struct ztxn *t)
 {
 	return t->session;

@@ -133,6 +133,8 @@ struct ztxn;
 
 zxid_t txn_zxid(const struct ztxn *t);
 int32_t txn_type(const struct ztxn *t);
+/* The node of a one-op transaction (NULL for a multi or a session's). */
+const char *txn_path(const struct ztxn *t);
 int64_t txn_session(const struct ztxn *t);
 int64_t txn_time(const struct ztxn *t); /* ms since the epoch, fixed at prepare */
 void txn_free(struct ztxn *t);
@@ -186,12 +188,20 @@ void prep_abort(struct prep *p, zxid_t above);
  * Apply a transaction to the tree (and tell the prep layer it is applied; p
  * may be NULL when nothing is prepared, e.g. replaying a log). Fills *res
  * (caller frees with zresult_free). Returns ZOK, or ZDATAINCONSISTENCY if
- * the transaction does not fit the tree (a corrupt or out-of-order log, or a
- * zxid not above tree_last_zxid(): the caller must stop), or ZSYSTEMERROR
- * when out of memory. On error tree_last_zxid() does not move; a multi may
- * have been applied in part.
+ * the transaction does not fit the tree (tree_txn_fits: a tree that differs
+ * from the one it was prepared against, or a zxid not above
+ * tree_last_zxid()), and then nothing changed and no event was raised, or
+ * ZSYSTEMERROR when out of memory (a multi may then have been applied in
+ * part). On error tree_last_zxid() does not move; p forgets what was
+ * prepared for the transaction either way.
  */
 int tree_apply(struct tree *t, struct prep *p, const struct ztxn *txn, struct zresult *res);
+
+/* Would tree_apply apply the whole transaction? 1 yes, 0 no (the first op
+ * that fails, after the ops before it in a multi, finds a node missing or
+ * present, a parent that cannot have it, children left, an unknown
+ * session), -1 out of memory. Reads only the tree and the transaction. */
+int tree_txn_fits(const struct tree *t, const struct ztxn *txn);
 
 /* The log record of a transaction: appended to out. */
 int txn_encode(const struct ztxn *t, struct buf *out);

@@ -263,6 +263,9 @@ static void zks_mntr(struct buf *b, const struct zk_server *s)
 	zks_printf(b, "zk_watch_count\t%zu\n", zks_watch_total(s->watches));
 	zks_printf(b, "zk_last_zxid\t0x%" PRIx64 "\n", (uint64_t)tree_last_zxid(t));
 	zks_printf(b, "zk_txns_applied\t%" PRIu64 "\n", st.txns);
+	zks_printf(b, "zk_apply_failures\t%" PRIu64 "\n", st.apply_failed);
+	zks_printf(b, "zk_last_apply_failure_zxid\t0x%" PRIx64 "\n",
+		   (uint64_t)st.apply_failed_zxid);
 	zks_printf(b, "zk_fsyncs\t%" PRIu64 "\n", st.fsyncs);
 	zks_printf(b, "zk_core_outstanding\t%" PRIu64 "\n", st.outstanding);
 	zks_printf(b, "zk_max_commit_latency_us\t%" PRId64 "\n", st.max_commit_us);

@@ -5,7 +5,9 @@
  * Properties: decoding never crashes or leaks; a decoded record re-encodes
  * and decodes again to the same bytes; applying it to a small tree (with an
  * open session and a few nodes of each kind) either fits or is refused with a
- * ZooKeeper error, never a crash. Seeds: tests/fuzz/corpus/txn/.
+ * ZooKeeper error, never a crash; and a refused one changed nothing (no
+ * event, the same node count and last zxid): tree_txn_fits and tree_apply
+ * agree, so a multi never applies in part. Seeds: tests/fuzz/corpus/txn/.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +19,15 @@
 #include "zerr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int events;
+
+static void count_event(void *arg, const struct tree_event *e)
+{
+	(void)arg;
+	(void)e;
+	events++;
+}
 
 static struct tree *small_tree(void)
 {
@@ -83,7 +94,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    memcmp(b.data, b2.data, b.len))
 		abort();
 	tree = small_tree();
-	tree_apply(tree, NULL, t, &r);
+	{
+		size_t count = tree_node_count(tree);
+		int fits = tree_txn_fits(tree, t);
+
+		events = 0;
+		tree_set_listener(tree, count_event, NULL);
+		if (tree_apply(tree, NULL, t, &r) != ZOK &&
+		    (events || tree_node_count(tree) != count ||
+		     tree_last_zxid(tree) != 0))
+			abort(); /* refused, yet applied in part */
+		if (fits == 1 && r.err != ZOK && r.err != ZSYSTEMERROR)
+			abort(); /* the check said it fits */
+	}
 	zresult_free(&r);
 	tree_free(tree);
 	txn_free(t2);

@@ -596,7 +596,46 @@ static void test_relayed_write_of_an_earlier_epoch(void)
 	tc_done(&t);
 }
 
+/* A committed write that does not fit this member's tree (made to differ
+ * by the test hook) is skipped as a failed transaction and counted, and the
+ * member goes on: it used to exit, and to exit again at every restart. A
+ * restart without the difference applies the log whole. */
+static void test_apply_failure_skipped(void)
+{
+	struct qcore_stats st;
+	struct tc t;
+	zxid_t set_zxid;
+
+	tc_init(&t);
+	TAP_EQ(setenv("QUORUMFS_FAULT_SKIP_CREATE", "/victim", 1), 0);
+	TAP_EQ(tc_open(&t), 0);
+	TAP_EQ(unsetenv("QUORUMFS_FAULT_SKIP_CREATE"), 0);
+	TAP_EQ(tc_create(&t, "/victim", "a", 0), ZOK);
+	TAP_ASSERT(tc_data(&t, "/victim") == NULL); /* the member "lost" it */
+	qcore_stats(t.c, &st);
+	TAP_EQ(st.apply_failed, 0);
+	TAP_EQ(tc_set(&t, "/victim", "b"), ZDATAINCONSISTENCY);
+	qcore_stats(t.c, &st);
+	TAP_EQ(st.apply_failed, 1);
+	set_zxid = st.last_zxid;
+	TAP_EQ(st.apply_failed_zxid, set_zxid);
+	TAP_EQ(tree_last_zxid(qcore_tree(t.c)), set_zxid);
+	/* and it goes on */
+	TAP_EQ(tc_create(&t, "/after", "x", 0), ZOK);
+	TAP_STREQ(tc_data(&t, "/after"), "x");
+	TAP_EQ(tc_set(&t, "/after", "y"), ZOK);
+	tc_close(&t);
+	/* restarted without the hook: the log replays whole */
+	TAP_EQ(tc_open(&t), 0);
+	TAP_STREQ(tc_data(&t, "/victim"), "b");
+	TAP_STREQ(tc_data(&t, "/after"), "y");
+	qcore_stats(t.c, &st);
+	TAP_EQ(st.apply_failed, 0);
+	tc_done(&t);
+}
+
 static const struct tap_case cases[] = {
+    {"apply_failure_skipped", test_apply_failure_skipped},
     {"relayed_write_of_an_earlier_epoch", test_relayed_write_of_an_earlier_epoch},
     {"snapshot_install_raises_the_difference",
      test_snapshot_install_raises_the_difference},

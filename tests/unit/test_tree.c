@@ -1010,6 +1010,98 @@ static void test_other_errors(void)
 	}
 }
 
+/* A multi prepared on another tree, applied here: a later op that does not
+ * fit leaves the earlier ones unapplied (no change, no event), so members
+ * whose trees differ do not end up differing by half a multi. */
+static void test_apply_all_or_nothing(void)
+{
+	struct tree *other = tree_new();
+	struct prep *p2 = prep_new(other);
+	struct zreq ops[4], q = {.op = ZOP_MULTI, .ops = ops, .n_ops = 4};
+	struct zreq c = {.op = ZOP_CREATE, .acl = acl_open_unsafe()};
+	struct ztxn *txn;
+	struct zresult r;
+	zxid_t before;
+	size_t count;
+
+	setup();
+	TAP_ASSERT(other && p2);
+	TAP_EQ(mk("/x", NULL, 0), ZOK);
+	/* the other tree has /x and /y; this one only /x */
+	c.path = "/x";
+	TAP_EQ(txn_prepare(p2, &c, NULL, 0, 1, 1, NOW, &txn, &r), ZOK);
+	zresult_free(&r);
+	TAP_EQ(tree_apply(other, p2, txn, &r), ZOK);
+	zresult_free(&r);
+	txn_free(txn);
+	c.path = "/y";
+	TAP_EQ(txn_prepare(p2, &c, NULL, 0, 1, 2, NOW, &txn, &r), ZOK);
+	zresult_free(&r);
+	TAP_EQ(tree_apply(other, p2, txn, &r), ZOK);
+	zresult_free(&r);
+	txn_free(txn);
+	/* create a parent and its child, then set /y, then delete the child:
+	 * each op sees the ops before it */
+	memset(ops, 0, sizeof(ops));
+	ops[0] =
+	    (struct zreq){.op = ZOP_CREATE, .path = "/x/a", .acl = acl_open_unsafe()};
+	ops[1] =
+	    (struct zreq){.op = ZOP_CREATE, .path = "/x/a/b", .acl = acl_open_unsafe()};
+	ops[2] = (struct zreq){
+	    .op = ZOP_SETDATA, .path = "/y", .data = "v", .data_len = 1, .version = -1};
+	ops[3] = (struct zreq){.op = ZOP_DELETE, .path = "/x/a/b", .version = -1};
+	TAP_EQ(txn_prepare(p2, &q, NULL, 0, 1, Z + 100, NOW, &txn, &r), ZOK);
+	zresult_free(&r);
+	TAP_EQ(tree_txn_fits(other, txn), 1);
+	TAP_EQ(tree_txn_fits(T, txn), 0); /* no /y here */
+	before = tree_last_zxid(T);
+	count = tree_node_count(T);
+	nev = 0;
+	TAP_EQ(tree_apply(T, P, txn, &r), ZDATAINCONSISTENCY);
+	zresult_free(&r);
+	TAP_ASSERT(L("/x/a") == NULL);
+	TAP_EQ(tree_node_count(T), count);
+	TAP_EQ(tree_last_zxid(T), before);
+	TAP_EQ(nev, 0);
+	/* once /y is there the same transaction applies whole */
+	TAP_EQ(mk("/y", NULL, 0), ZOK);
+	nev = 0;
+	TAP_EQ(tree_apply(T, P, txn, &r), ZOK);
+	zresult_free(&r);
+	TAP_EQ(tree_apply(other, p2, txn, &r), ZOK);
+	zresult_free(&r);
+	txn_free(txn);
+	TAP_ASSERT(L("/x/a") != NULL);
+	TAP_ASSERT(L("/x/a/b") == NULL);
+	TAP_EQ(L("/y")->stat.data_length, 1);
+	TAP_EQ(nev, 4);
+	/* a delete fits only without children, counting the multi's own */
+	Z = tree_last_zxid(T);
+	TAP_EQ(mk("/x/a/b", NULL, 0), ZOK); /* on this tree only */
+	{
+		struct zreq d1[2] = {{.op = ZOP_DELETE, .path = "/x/a", .version = -1},
+				     {.op = ZOP_DELETE, .path = "/x", .version = -1}};
+		struct zreq qd = {.op = ZOP_MULTI, .ops = d1, .n_ops = 2};
+
+		/* the other tree: /x/a, no /x/a/b */
+		TAP_EQ(txn_prepare(p2, &qd, NULL, 0, 1, Z + 200, NOW, &txn, &r), ZOK);
+		zresult_free(&r);
+		TAP_EQ(tree_txn_fits(other, txn), 1);
+		TAP_EQ(tree_txn_fits(T, txn), 0); /* /x/a has a child here */
+		TAP_EQ(tree_apply(T, P, txn, &r), ZDATAINCONSISTENCY);
+		zresult_free(&r);
+		TAP_ASSERT(L("/x/a/b") != NULL);
+		TAP_ASSERT(L("/x") != NULL);
+		TAP_EQ(rm("/x/a/b", -1), ZOK);
+		TAP_EQ(tree_apply(T, P, txn, &r), ZOK);
+		zresult_free(&r);
+		txn_free(txn);
+		TAP_ASSERT(L("/x") == NULL);
+	}
+	prep_free(p2);
+	tree_free(other);
+}
+
 /* ---- pipelined prepare == one-at-a-time ---- */
 
 static uint64_t rng_state;
@@ -1221,6 +1313,7 @@ static void test_pipeline_equivalence(void)
 
 static const struct tap_case cases[] = {
     {"initial_tree", test_initial_tree},
+    {"apply_all_or_nothing", test_apply_all_or_nothing},
     {"create_stat", test_create_stat},
     {"create_errors", test_create_errors},
     {"ttl_and_container_args", test_ttl_and_container_args},
