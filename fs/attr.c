@@ -110,6 +110,7 @@ void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n
 {
 	struct qfs_mount *m = qfs_req_mount(req);
 	struct fuse_entry_param e;
+	int replay = qfs_from_replay(req), fresh = in->nlookup == 0;
 
 	memset(&e, 0, sizeof(e));
 	e.ino = in->ino;
@@ -121,9 +122,16 @@ void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n
 		e.attr = in->last;
 	}
 	e.attr_timeout = n ? m->attr_timeout : 0;
-	e.entry_timeout = n ? QFS_ENTRY_TIMEOUT : 0;
-	if (fuse_reply_entry(req, &e) == 0)
-		in->nlookup++;
+	/* A replay's entry expires at once, so that anyone else who reaches
+	 * the name looks it up and claims it (replay.c, RP_RELEASE). */
+	e.entry_timeout = n && !replay ? QFS_ENTRY_TIMEOUT : 0;
+	if (fuse_reply_entry(req, &e) != 0)
+		return;
+	in->nlookup++;
+	if (n && replay && fresh)
+		qfs_replay_release(m, in);
+	else if (!replay)
+		qfs_replay_claim(m, in);
 }
 
 void qfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

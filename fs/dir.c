@@ -72,6 +72,7 @@ void qfs_replay_entry(fuse_req_t req, struct qfs_mount *m, const char *path, int
 	struct qfs_inode *in;
 	struct qfs_handle *h = NULL;
 	struct fuse_entry_param e;
+	int fresh;
 
 	/* Made already (that is what is being replayed); if it went again
 	 * since, a ghost keeps the kernel's view in step until the deletion
@@ -96,14 +97,18 @@ void qfs_replay_entry(fuse_req_t req, struct qfs_mount *m, const char *path, int
 		qfs_fill_stat(m, qfs_req_who(req), n, 0, in->ino, &e.attr);
 		in->last = e.attr;
 		e.attr_timeout = m->attr_timeout;
-		e.entry_timeout = QFS_ENTRY_TIMEOUT;
+		/* entry_timeout 0, and released after: qfs_reply_entry */
 	} else {
 		e.attr = in->last;
 	}
-	if (fuse_reply_create(req, &e, fi) == 0)
+	fresh = in->nlookup == 0;
+	if (fuse_reply_create(req, &e, fi) == 0) {
 		in->nlookup++;
-	else
+		if (n && fresh)
+			qfs_replay_release(m, in);
+	} else {
 		qfs_handle_free(h);
+	}
 	return;
 err_nomem:
 	fuse_reply_err(req, ENOMEM);

@@ -59,6 +59,9 @@ struct qfs_inode {
 	int hashed;	  /* reachable by path; 0 once its znode went */
 	int pinned;
 	int writers; /* write handles open on it */
+	/* A replay looked it up first and asked for the kernel to let go of
+	 * it again (replay.c, RP_RELEASE); a lookup from anyone else cancels */
+	int release_queued;
 	int64_t hot_until;
 	/* CLOCK_MONOTONIC ms: changed recently, do not cache */ /* kept when
 								    forgotten: the
@@ -85,6 +88,7 @@ struct qfs_stats {
 	uint64_t replays;     /* VFS operations replayed */
 	uint64_t replay_reqs; /* FUSE requests that came from the replay thread */
 	uint64_t invals;      /* kernel cache invalidations sent */
+	uint64_t forgets;     /* inodes the kernel let go of (nlookup to 0) */
 };
 
 struct qfs_mount {
@@ -392,6 +396,12 @@ int qfs_replay_idle(struct qfs_mount *m);
 void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err);
 /* Drop the kernel's cached data and attributes of ino (from the thread). */
 void qfs_replay_inval(struct qfs_mount *m, uint64_t ino);
+/* An entry reply to the replay helper made the kernel hold `in` for the
+ * first time: have the thread drop its name once the replay is done
+ * (replay.c says why). Loop thread. */
+void qfs_replay_release(struct qfs_mount *m, struct qfs_inode *in);
+/* Someone else looked `in` up: keep it (cancels a pending release). */
+void qfs_replay_claim(struct qfs_mount *m, struct qfs_inode *in);
 /* The next deletion of path is one no syscall made (a create undone):
  * replay it like a foreign one, so the kernel drops the name and watchers
  * see IN_DELETE. 0 or -ENOMEM. qfs_replay_unexpect_delete takes it back
@@ -408,6 +418,7 @@ enum replay_kind {
 	RP_INVAL,	/* invalidate only (own changes) */
 	RP_INVAL_ENTRY, /* drop a name (a file that became a directory) */
 	RP_REPLY,	/* answer a request once the invalidations before it are done */
+	RP_RELEASE,	/* drop a name that only a replay looked up */
 };
 
 #endif

@@ -378,6 +378,10 @@ void qfs_inode_forget(struct qfs_mount *m, uint64_t ino, uint64_t n)
 
 	if (!in)
 		return;
+	if (in->nlookup && n >= in->nlookup) {
+		m->st.forgets++;
+		in->release_queued = 0; /* done, or moot */
+	}
 	in->nlookup = n > in->nlookup ? 0 : in->nlookup - n;
 	maybe_free(m, in);
 }

@@ -13,6 +13,19 @@
  * caller's pid (qfs_from_replay) and answer from the tree, which already has
  * the change, committing nothing.
  *
+ * A replay looks names up, and the kernel would then keep them: every later
+ * change to such a node would replay too, and so would every change below
+ * a directory kept so, with nobody watching. That was a third of a
+ * leader's CPU under a stream of writes, and it grew over a long run as
+ * more names were kept. So a name that a replay made the kernel hold for
+ * the first time is dropped again once the replay is done (RP_RELEASE,
+ * queued by the entry reply; its entry expires at once meanwhile), and the
+ * kernel then forgets the inode (FUSE keeps no unused inodes) unless
+ * something took it meanwhile: an inotify watch holds the inode, so the
+ * changes a watcher must see are still replayed. A lookup by anyone else
+ * before the release runs cancels it, so a name a process has just reached
+ * (its working directory, say) is not dropped under it.
+ *
  * Own changes (made by this mount's FUSE requests: the kernel already saw
  * them and raised the events) only have the kernel's caches invalidated.
  * A change is own when it was applied under the mount's session while one of
@@ -60,6 +73,18 @@ struct replay_item {
 	int err;	     /* RP_REPLY */
 };
 
+/* First in the queue: what must follow the running item at once. */
+static void enqueue_front(struct qfs_mount *m, struct replay_item *it)
+{
+	pthread_mutex_lock(&m->rp_lock);
+	it->next = m->rp_head;
+	m->rp_head = it;
+	if (!m->rp_tail)
+		m->rp_tail = it;
+	pthread_cond_signal(&m->rp_cond);
+	pthread_mutex_unlock(&m->rp_lock);
+}
+
 static void item_free(struct replay_item *it)
 {
 	free(it->path);
@@ -97,9 +122,12 @@ static struct replay_item *item_new(enum replay_kind kind, const char *path)
 	return it;
 }
 
+/* Does the kernel hold it for someone? A name only a replay looked up
+ * (its release pending, nobody else has looked it up since) does not
+ * count: otherwise each replay would make the next one look needed. */
 static int held(const struct qfs_inode *in)
 {
-	return in && in->nlookup > 0;
+	return in && in->nlookup > 0 && !in->release_queued;
 }
 
 static void *copy_bytes(const void *p, size_t n)
@@ -367,6 +395,50 @@ void qfs_replay_inval(struct qfs_mount *m, uint64_t ino)
 	enqueue(m, it);
 }
 
+void qfs_replay_release(struct qfs_mount *m, struct qfs_inode *in)
+{
+	struct qfs_inode *pin;
+	struct replay_item *it;
+	char *ppath;
+
+	if (in->ino == FUSE_ROOT_ID || in->release_queued)
+		return;
+	ppath = qfs_path_parent(in->path);
+	pin = ppath ? qfs_inode_by_path(m, ppath) : NULL;
+	free(ppath);
+	if (!pin || !pin->nlookup)
+		return;
+	it = item_new(RP_RELEASE, NULL);
+	if (!it)
+		return; /* kept: later changes replay, nothing is lost */
+	it->parent_ino = pin->ino;
+	it->ino = in->ino;
+	it->name = strdup(qfs_path_base(in->path));
+	if (!it->name) {
+		item_free(it);
+		return;
+	}
+	in->release_queued = 1;
+	/* Right after the replay that looked it up, not behind the changes
+	 * queued meanwhile: until the kernel forgets it, every change below
+	 * it is queued for replay too. */
+	enqueue_front(m, it);
+}
+
+void qfs_replay_claim(struct qfs_mount *m, struct qfs_inode *in)
+{
+	struct replay_item *it;
+
+	if (!in->release_queued)
+		return;
+	in->release_queued = 0;
+	pthread_mutex_lock(&m->rp_lock);
+	for (it = m->rp_head; it; it = it->next)
+		if (it->kind == RP_RELEASE && it->ino == in->ino)
+			it->parent_ino = 0; /* run as a no-op */
+	pthread_mutex_unlock(&m->rp_lock);
+}
+
 void qfs_replay_current(struct qfs_mount *m, struct replay_view *v)
 {
 	pthread_mutex_lock(&m->rp_lock);
@@ -471,6 +543,13 @@ static void run_item(struct qfs_mount *m, struct replay_item *it)
 		inval_inode(m, it->parent_ino, 0);
 		break;
 	case RP_INVAL_ENTRY:
+		fuse_lowlevel_notify_inval_entry(m->se, it->parent_ino, it->name,
+						 strlen(it->name));
+		__atomic_add_fetch(&m->st.invals, 1, __ATOMIC_RELAXED);
+		break;
+	case RP_RELEASE:
+		if (!it->parent_ino)
+			break; /* claimed */
 		fuse_lowlevel_notify_inval_entry(m->se, it->parent_ino, it->name,
 						 strlen(it->name));
 		__atomic_add_fetch(&m->st.invals, 1, __ATOMIC_RELAXED);

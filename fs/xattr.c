@@ -52,7 +52,7 @@ static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 	const struct zstat shown = zstat_shown(&n->stat), *s = &shown;
 	const struct tree_session *ts;
 	struct qcore_stats cs;
-	char v[512];
+	char v[768];
 
 	*out = NULL;
 	if (strcmp(name, "version") == 0)
@@ -101,14 +101,14 @@ static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 			 "requests=%" PRIu64 " lookups=%" PRIu64 " getattrs=%" PRIu64
 			 " opens=%" PRIu64 " reads=%" PRIu64 " writes=%" PRIu64
 			 " flushes=%" PRIu64 " commits=%" PRIu64 " replays=%" PRIu64
-			 " replay_reqs=%" PRIu64 " invals=%" PRIu64 " txns=%" PRIu64
-			 " log_txns=%" PRIu64 " fsyncs=%" PRIu64,
+			 " replay_reqs=%" PRIu64 " invals=%" PRIu64 " forgets=%" PRIu64
+			 " txns=%" PRIu64 " log_txns=%" PRIu64 " fsyncs=%" PRIu64,
 			 m->st.requests, m->st.lookups, m->st.getattrs, m->st.opens,
 			 m->st.reads, m->st.writes, m->st.flushes, m->st.commits,
 			 __atomic_load_n(&m->st.replays, __ATOMIC_RELAXED),
 			 m->st.replay_reqs,
-			 __atomic_load_n(&m->st.invals, __ATOMIC_RELAXED), cs.txns,
-			 cs.log_txns, cs.fsyncs);
+			 __atomic_load_n(&m->st.invals, __ATOMIC_RELAXED), m->st.forgets,
+			 cs.txns, cs.log_txns, cs.fsyncs);
 	} else
 		return ENODATA;
 	*out = strdup(v);

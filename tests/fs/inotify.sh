@@ -47,6 +47,10 @@ events() { ev_lines "$@" | tr '\n' ' ' | sed 's/ $//'; }
 ev_count_ge() { [ "$(ev_lines "$1" "$2" | wc -l)" -ge "$3" ]; }
 watch_wait() { wait_until 10 ev_count_ge "$@"; }
 
+# stat_of NAME: a counter of the mount's user.quorumfs.stats
+stat_of() { getfattr --absolute-names --only-values -n user.quorumfs.stats "$M" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+stat_ge() { [ "$(stat_of "$1")" -ge "$2" ]; }
+
 mkdir "$M/w"
 
 # --- local changes through the mount: the reference lists ---
@@ -129,6 +133,50 @@ if [ -x "$QUORUMCTL" ]; then
 	sleep 0.5
 	t_eq "the replay on this mount committed nothing more (version 1 + 1)" 2 \
 		"$(getfattr --absolute-names --only-values -n user.quorumfs.version "$M/w/seen")"
+
+	# A replay looks its node up, and the kernel lets go of it afterwards:
+	# with nobody watching or looking, later changes below it replay
+	# nothing. (They used to replay, each, for as long as the kernel kept
+	# the names a replay had looked up.)
+	r0=$(stat_of replays)
+	f0=$(stat_of forgets)
+	zk create /rel one
+	t_check "a directory made elsewhere replays (its parent is the root)" \
+		wait_until 10 stat_ge replays $((r0 + 1))
+	t_check "and the kernel lets go of it afterwards" wait_until 10 stat_ge forgets $((f0 + 1))
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		zk create /rel/n$i one
+		zk set /rel/n$i two
+		zk set /rel/n$i three
+	done
+	# The replays run in order: once the watcher on the root has seen a
+	# creation that came after all the above, they have all run.
+	watch_start "$T/sent" "$M"
+	zk create /relsent one
+	watch_wait "$T/sent" relsent 1
+	watch_stop
+	t_eq "nobody watching: 10 creations and 20 sets below it replay nothing" $((r0 + 2)) \
+		"$(stat_of replays)"
+	t_eq "the values are read all the same" three "$(cat "$M/rel/n7")"
+	# Watching the directory, or a file: the same changes replay, with
+	# their events.
+	watch_start "$T/rel" "$M/rel"
+	zk set /rel/n3 four
+	zk create /rel/n11 one
+	watch_wait "$T/rel" n3 3
+	watch_wait "$T/rel" n11 4
+	watch_stop
+	t_eq "watching the directory: a set elsewhere raises its events" \
+		"OPEN X MODIFY X CLOSE_WRITE,CLOSE X" "$(events "$T/rel" n3)"
+	t_eq "watching the directory: a creation elsewhere raises its events" \
+		"CREATE X OPEN X MODIFY X CLOSE_WRITE,CLOSE X" "$(events "$T/rel" n11)"
+	watch_start "$T/relf" "$M/rel/n5"
+	zk set /rel/n5 four
+	zk set /rel/n5 five
+	watch_wait "$T/relf" "" 6
+	watch_stop
+	t_eq "watching a file: each set elsewhere raises its events" \
+		"OPEN MODIFY CLOSE_WRITE,CLOSE OPEN MODIFY CLOSE_WRITE,CLOSE" "$(events "$T/relf" "")"
 else
 	t_skip "ZooKeeper client changes" "no quorumctl built"
 fi
