@@ -139,7 +139,15 @@ static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 			fatalx("apply: zxid 0x%llx does not follow 0x%llx",
 			       (unsigned long long)e->zxid,
 			       (unsigned long long)c->applied);
-		core_members_applied(c, e);
+		if (core_members_applied(c, e) < 0) {
+			/* (The engine decoded it to use it; the host keeps
+			 * its addresses as they were.) */
+			memset(&res, 0, sizeof(res));
+			skip_entry(c, e, replay,
+				   "is a configuration this member cannot decode", &res);
+			zresult_free(&res);
+			return ZOK;
+		}
 		tree_set_last_zxid(c->tree, e->zxid);
 		c->applied = e->zxid;
 		return ZOK;

@@ -374,8 +374,9 @@ int core_members_snap_config(struct qcore *c, zxid_t zxid, const uint8_t *conf,
 			     uint32_t len);
 int core_members_boot_config(struct qcore *c, const uint8_t **conf, uint32_t *len);
 void core_members_config(struct qcore *c, zxid_t version, int status);
-/* A CONFIG entry is applied (core_apply.c). */
-void core_members_applied(struct qcore *c, const struct cons_entry *e);
+/* A CONFIG entry is applied (core_apply.c): 0, or -EBADMSG when it does
+ * not decode (nothing changed then). */
+int core_members_applied(struct qcore *c, const struct cons_entry *e);
 /* The role changed (h_role), the leader became ready, the tick. */
 void core_members_role(struct qcore *c, enum cons_state s);
 void core_members_leader_ready(struct qcore *c);

@@ -728,16 +728,15 @@ int core_members_boot_config(struct qcore *c, const uint8_t **conf, uint32_t *le
 	return 0;
 }
 
-void core_members_applied(struct qcore *c, const struct cons_entry *e)
+int core_members_applied(struct qcore *c, const struct cons_entry *e)
 {
 	struct core_members *mb = c->mb;
 	struct cons_membership m;
 
 	if (!mb)
-		return; /* closing */
+		return 0; /* closing */
 	if (e->len > sizeof(mb->conf) || cons_membership_decode(e->data, e->len, &m))
-		fatalx("apply: configuration entry 0x%llx does not decode",
-		       (unsigned long long)e->zxid);
+		return -EBADMSG;
 	memcpy(mb->conf, e->data, e->len);
 	mb->conf_len = e->len;
 	for (unsigned i = 0; i < m.n; i++) {
@@ -748,6 +747,7 @@ void core_members_applied(struct qcore *c, const struct cons_entry *e)
 	}
 	log_info("members: configuration 0x%llx%s in the log: %u members",
 		 (unsigned long long)e->zxid, m.joint ? " (joint)" : "", m.n);
+	return 0;
 }
 
 void core_members_config(struct qcore *c, zxid_t version, int status)
