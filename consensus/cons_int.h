@@ -71,10 +71,13 @@ struct cons_read {
 };
 
 /* The log: entries strictly increasing by zxid, all above base. */
+struct cons_seg; /* cons_log.c */
+
 struct cons_log {
-	struct cons_entry *e; /* data owned by the log */
+	struct cons_entry *e; /* data owned by the log, in its segments */
 	size_t n, cap;
 	zxid_t base; /* the snapshot's zxid; nothing at or below it is kept */
+	struct cons_seg *seg_head, *seg_tail;
 };
 
 /* A PERSIST_LOG in flight: completions arrive in order. */
