@@ -75,7 +75,11 @@ struct cons_seg; /* cons_log.c */
 
 struct cons_log {
 	struct cons_entry *e; /* data owned by the log, in its segments */
-	size_t n, cap;
+	size_t n;
+	/* e is `skip` entries into an allocation of `cap` (compaction moves
+	 * e forward; the entries move down only when the end is reached) */
+	struct cons_entry *alloc;
+	size_t skip, cap;
 	zxid_t base; /* the snapshot's zxid; nothing at or below it is kept */
 	struct cons_seg *seg_head, *seg_tail;
 };

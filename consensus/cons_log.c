@@ -100,9 +100,9 @@ static void seg_compact(struct cons_log *l, zxid_t upto)
 void cons_log_free(struct cons_log *l)
 {
 	cons_log_truncate(l, 0);
-	free(l->e);
-	l->e = NULL;
-	l->cap = 0;
+	free(l->alloc);
+	l->e = l->alloc = NULL;
+	l->skip = l->cap = 0;
 }
 
 int cons_log_append(struct cons_log *l, zxid_t zxid, uint8_t type, const uint8_t *data,
@@ -112,13 +112,21 @@ int cons_log_append(struct cons_log *l, zxid_t zxid, uint8_t type, const uint8_t
 	uint8_t *copy = NULL;
 
 	CONS_INVARIANT(zxid > cons_log_last(l));
-	if (l->n == l->cap) {
+	if (l->skip && l->skip + l->n == l->cap && l->skip >= l->n) {
+		/* Half or more of the array lies before e: move down (each
+		 * entry moves at most once per doubling, so O(1) amortized). */
+		memmove(l->alloc, l->e, l->n * sizeof(*l->e));
+		l->e = l->alloc;
+		l->skip = 0;
+	}
+	if (l->skip + l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct cons_entry *ne = realloc(l->e, cap * sizeof(*ne));
+		struct cons_entry *ne = realloc(l->alloc, cap * sizeof(*ne));
 
 		if (!ne)
 			return -ENOMEM;
-		l->e = ne;
+		l->alloc = ne;
+		l->e = ne + l->skip;
 		l->cap = cap;
 	}
 	if (len) {
@@ -192,7 +200,9 @@ void cons_log_compact(struct cons_log *l, zxid_t zxid)
 		return;
 	seg_compact(l, zxid);
 	if (k) {
-		memmove(l->e, l->e + k, (l->n - k) * sizeof(*l->e));
+		/* No move: e steps over them (append moves down later). */
+		l->e += k;
+		l->skip += k;
 		l->n -= k;
 	}
 	l->base = zxid;
