@@ -99,7 +99,8 @@ static void seg_compact(struct cons_log *l, zxid_t upto)
 
 void cons_log_free(struct cons_log *l)
 {
-	cons_log_truncate(l, 0);
+	l->n = 0;
+	seg_truncate(l, 0); /* every segment */
 	free(l->alloc);
 	l->e = l->alloc = NULL;
 	l->skip = l->cap = 0;
@@ -189,7 +190,9 @@ void cons_log_truncate(struct cons_log *l, size_t pos)
 	if (pos >= l->n)
 		return;
 	l->n = pos;
-	seg_truncate(l, pos ? l->e[pos - 1].zxid : l->base);
+	/* Nothing left: every segment goes, also one that began at or below
+	 * base (its older entries were compacted away). */
+	seg_truncate(l, pos ? l->e[pos - 1].zxid : 0);
 }
 
 void cons_log_compact(struct cons_log *l, zxid_t zxid)
