@@ -2,7 +2,7 @@
 # the TCP peer transport (owned by the I/O developer).
 noinst_LIBRARIES += libqconsio.a
 libqconsio_a_SOURCES = consensus/logstore.c consensus/logstore.h \
-	consensus/logstore_int.h consensus/logstore_sql.c \
+	consensus/logstore_int.h consensus/logstore_sql.c consensus/logstore_vfs.c \
 	consensus/logstore_cons.c consensus/logstore_cons.h \
 	consensus/hmac.c consensus/hmac.h \
 	consensus/peer_wire.c consensus/peer_wire.h \
@@ -16,13 +16,16 @@ QFS_IO_LDADD = libqconsio.a libqutil.a libtap.a $(EVENT_LIBS) $(SQLITE_LIBS) \
 QFS_IO_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS) $(CRYPTO_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_logstore tests/unit/test_logstore_crash \
-	tests/unit/test_transport tests/bench/bench_logstore
+	tests/unit/test_logstore_vfs tests/unit/test_transport tests/bench/bench_logstore
 tests_unit_test_logstore_SOURCES = tests/unit/test_logstore.c
 tests_unit_test_logstore_CFLAGS = $(QFS_IO_CFLAGS)
 tests_unit_test_logstore_LDADD = $(QFS_IO_LDADD)
 tests_unit_test_logstore_crash_SOURCES = tests/unit/test_logstore_crash.c
 tests_unit_test_logstore_crash_CFLAGS = $(QFS_IO_CFLAGS)
 tests_unit_test_logstore_crash_LDADD = $(QFS_IO_LDADD)
+tests_unit_test_logstore_vfs_SOURCES = tests/unit/test_logstore_vfs.c
+tests_unit_test_logstore_vfs_CFLAGS = $(QFS_IO_CFLAGS)
+tests_unit_test_logstore_vfs_LDADD = $(QFS_IO_LDADD)
 tests_unit_test_transport_SOURCES = tests/unit/test_transport.c
 tests_unit_test_transport_CFLAGS = $(QFS_IO_CFLAGS)
 tests_unit_test_transport_LDADD = $(QFS_IO_LDADD)
@@ -31,7 +34,7 @@ check_PROGRAMS += tests/unit/test_transport_cluster
 tests_unit_test_transport_cluster_SOURCES = tests/unit/test_transport_cluster.c
 tests_unit_test_transport_cluster_CFLAGS = $(QFS_IO_CFLAGS)
 tests_unit_test_transport_cluster_LDADD = libqconsio.a libqcons.a $(QFS_IO_LDADD)
-QFS_TESTS += tests/unit/test_logstore tests/unit/test_logstore_crash \
+QFS_TESTS += tests/unit/test_logstore tests/unit/test_logstore_crash tests/unit/test_logstore_vfs \
 	tests/unit/test_transport tests/unit/test_transport_cluster
 
 tests_bench_bench_logstore_SOURCES = tests/bench/bench_logstore.c

@@ -59,6 +59,11 @@ void logstore_sql_read(struct logstore *ls, struct logstore_req *req);
  */
 size_t logstore_sql_run(struct logstore *ls, struct logstore_req **reqs, size_t n);
 
+/* The name of the VFS the log store opens its database with (logstore_vfs.c:
+ * the WAL's frames of a commit written in one call), registered on first
+ * use; NULL if it could not be, and SQLite's default is used. */
+const char *logstore_vfs(void);
+
 /* An append of no entries that only raises the commit watermark
  * (logstore_mark_commit): committed without an fsync of its own. */
 static inline int logstore_is_mark(const struct logstore_req *req)

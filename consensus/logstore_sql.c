@@ -277,7 +277,8 @@ int logstore_sql_open(struct logstore *ls, struct logstore_state *state, char *e
 	memset(state, 0, sizeof(*state));
 	rc = sqlite3_open_v2(
 	    ls->path, &ls->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    logstore_vfs());
 	if (rc != SQLITE_OK) {
 		snprintf(errmsg, len, "log store %s: cannot open: %s", ls->path,
 			 ls->db ? sqlite3_errmsg(ls->db) : sqlite3_errstr(rc));
