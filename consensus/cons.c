@@ -235,6 +235,8 @@ int cons_new(const struct cons_config *cfg, const struct cons_boot *boot, uint64
 	 * request of an earlier incarnation may still arrive. */
 	c->read_id = cons_rand(c) ^ (now_ms * 0x9e3779b97f4a7c15ull);
 
+	c->log.seg_map = cfg->seg_map;
+	c->log.seg_unmap = cfg->seg_unmap;
 	c->log.base = boot ? boot->snap_zxid : 0;
 	for (k = 0; boot && k < boot->n_entries; k++) {
 		const struct cons_entry *e = &boot->entries[k];

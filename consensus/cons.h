@@ -306,6 +306,16 @@ struct cons_config {
 	int first_with_all;
 	uint32_t snap_chunk;  /* snapshot bytes per chunk, 0 = 256 KiB */
 	uint32_t snap_window; /* snapshot chunks in flight per peer, 0 = 4 */
+	/*
+	 * Memory for the log's entry bytes, in blocks of 256 KiB or more;
+	 * NULL for malloc and free. A block given back (seg_unmap, with its
+	 * length) may be asked for again at once: the log keeps emptied
+	 * blocks for reuse. The daemon maps blocks a fork does not copy,
+	 * so its snapshot children cost no copy-on-write faults for the log
+	 * (core_repl.c); those children must not read the log.
+	 */
+	void *(*seg_map)(size_t len);
+	void (*seg_unmap)(void *p, size_t len);
 };
 
 /*

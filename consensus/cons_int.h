@@ -82,6 +82,10 @@ struct cons_log {
 	size_t skip, cap;
 	zxid_t base; /* the snapshot's zxid; nothing at or below it is kept */
 	struct cons_seg *seg_head, *seg_tail;
+	struct cons_seg *seg_free; /* emptied full-size segments, for reuse */
+	size_t n_free;
+	void *(*seg_map)(size_t len); /* cons_config's, or NULL */
+	void (*seg_unmap)(void *p, size_t len);
 };
 
 /* A PERSIST_LOG in flight: completions arrive in order. */

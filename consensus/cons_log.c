@@ -10,6 +10,16 @@
  * compaction freed some 100k small blocks at once and left the allocator
  * sorting fragments for every other allocation of the process (malloc was
  * the largest user-space cost of a member under a stream of writes).
+ *
+ * Emptied segments of the usual size are kept for reuse, up to SEG_KEEP,
+ * and the host may say where segments come from (cons_config.seg_map).
+ * Writing entry bytes into memory the process has not written since its
+ * last fork costs a page fault per page: a fresh mapping faults on first
+ * write, and after a snapshot's fork every page is copy-on-write. Under a
+ * stream of writes these were most of a member's page faults (70% of the
+ * leader's, perf record -e page-faults), and a fault costs microseconds
+ * on a virtual machine. Kept segments are memory the log reached at its
+ * peak anyway; they go back at cons_log_free.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +28,7 @@
 #include "cons_int.h"
 
 #define SEG_BYTES (256 * 1024)
+#define SEG_KEEP  128 /* 32 MiB: more than a snapCount of entries fills */
 
 struct cons_seg {
 	struct cons_seg *next;
@@ -25,6 +36,33 @@ struct cons_seg {
 	size_t used, cap;
 	uint8_t data[];
 };
+
+static struct cons_seg *seg_new(struct cons_log *l, size_t cap)
+{
+	size_t size = sizeof(struct cons_seg) + cap;
+
+	return l->seg_map ? l->seg_map(size) : malloc(size);
+}
+
+static void seg_free(struct cons_log *l, struct cons_seg *s)
+{
+	if (l->seg_unmap)
+		l->seg_unmap(s, sizeof(*s) + s->cap);
+	else
+		free(s);
+}
+
+/* A segment whose entries are all gone: kept for reuse or freed. */
+static void seg_release(struct cons_log *l, struct cons_seg *s)
+{
+	if (s->cap == SEG_BYTES && l->n_free < SEG_KEEP) {
+		s->next = l->seg_free;
+		l->seg_free = s;
+		l->n_free++;
+		return;
+	}
+	seg_free(l, s);
+}
 
 /* Room for len bytes of entry zxid, at the end of the newest segment or in
  * a new one. NULL when out of memory. */
@@ -37,9 +75,13 @@ static uint8_t *seg_alloc(struct cons_log *l, zxid_t zxid, uint32_t len)
 	if (!s || s->cap - s->used < need) {
 		size_t cap = need > SEG_BYTES ? need : SEG_BYTES;
 
-		s = malloc(sizeof(*s) + cap);
-		if (!s)
+		if (cap == SEG_BYTES && l->seg_free) {
+			s = l->seg_free;
+			l->seg_free = s->next;
+			l->n_free--;
+		} else if (!(s = seg_new(l, cap))) {
 			return NULL;
+		}
 		s->next = NULL;
 		s->first = zxid;
 		s->used = 0;
@@ -56,7 +98,7 @@ static uint8_t *seg_alloc(struct cons_log *l, zxid_t zxid, uint32_t len)
 	return p;
 }
 
-/* Entries above `last` are gone: free the segments that hold only them.
+/* Entries above `last` are gone: release the segments that hold only them.
  * (Space a truncation frees inside the newest segment is not reused.) */
 static void seg_truncate(struct cons_log *l, zxid_t last)
 {
@@ -74,33 +116,40 @@ static void seg_truncate(struct cons_log *l, zxid_t last)
 	while (s) {
 		struct cons_seg *next = s->next;
 
-		free(s);
+		seg_release(l, s);
 		s = next;
 	}
 	if (prev && prev->last > last)
 		prev->last = last;
 }
 
-/* Entries at or below `upto` are gone: free the segments that hold only
- * them. */
+/* Entries at or below `upto` are gone: release the segments that hold
+ * only them. */
 static void seg_compact(struct cons_log *l, zxid_t upto)
 {
 	struct cons_seg *s;
 
 	while ((s = l->seg_head) && s->last <= upto && s != l->seg_tail) {
 		l->seg_head = s->next;
-		free(s);
+		seg_release(l, s);
 	}
 	if ((s = l->seg_head) && s == l->seg_tail && s->last <= upto) {
-		free(s);
+		seg_release(l, s);
 		l->seg_head = l->seg_tail = NULL;
 	}
 }
 
 void cons_log_free(struct cons_log *l)
 {
+	struct cons_seg *s;
+
 	l->n = 0;
 	seg_truncate(l, 0); /* every segment */
+	while ((s = l->seg_free)) {
+		l->seg_free = s->next;
+		seg_free(l, s);
+	}
+	l->n_free = 0;
 	free(l->alloc);
 	l->e = l->alloc = NULL;
 	l->skip = l->cap = 0;

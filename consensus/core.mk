@@ -34,19 +34,21 @@ sim: tests/sim/qfs_sim$(EXEEXT)
 
 # Unit tests and the simulator in `make check`.
 check_PROGRAMS += tests/unit/test_codec tests/unit/test_quorum tests/unit/test_cons \
-	tests/unit/test_cons_node tests/sim/test_sim
+	tests/unit/test_cons_log tests/unit/test_cons_node tests/sim/test_sim
 tests_unit_test_codec_SOURCES = tests/unit/test_codec.c
 tests_unit_test_codec_LDADD = $(QFS_CONS_LIBS) libtap.a
 tests_unit_test_quorum_SOURCES = tests/unit/test_quorum.c
 tests_unit_test_quorum_LDADD = $(QFS_CONS_LIBS) libtap.a
 tests_unit_test_cons_SOURCES = tests/unit/test_cons.c
 tests_unit_test_cons_LDADD = $(QFS_CONS_LIBS) libtap.a
+tests_unit_test_cons_log_SOURCES = tests/unit/test_cons_log.c
+tests_unit_test_cons_log_LDADD = $(QFS_CONS_LIBS) libtap.a
 tests_unit_test_cons_node_SOURCES = tests/unit/test_cons_node.c
 tests_unit_test_cons_node_LDADD = $(QFS_CONS_LIBS) libtap.a
 tests_sim_test_sim_SOURCES = $(QFS_SIM_SOURCES) tests/sim/test_sim.c
 tests_sim_test_sim_LDADD = $(QFS_CONS_LIBS) libtap.a
 QFS_TESTS += tests/unit/test_codec tests/unit/test_quorum tests/unit/test_cons \
-	tests/unit/test_cons_node tests/sim/test_sim
+	tests/unit/test_cons_log tests/unit/test_cons_node tests/sim/test_sim
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_cons_codec
