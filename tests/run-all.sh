@@ -68,12 +68,13 @@ if [ -z "${QFS_NO_FUZZ:-}" ] && command -v clang >/dev/null; then
 	if (cd build-fuzz && CC=clang "$top/configure" -q --enable-fuzzing >configure.out 2>&1 &&
 	    make -s -j"$jobs" all >make.out 2>&1); then
 		out=$(QFS_BUILDDIR="$top/build-fuzz" QFS_SRCDIR="$top" sh tests/fuzz/run.sh 2>&1)
-		echo "$out" | grep -E '^(ok|not ok|#)'
-		p=$(echo "$out" | grep -E '^ok - ' | grep -vc '# SKIP')
-		s=$(echo "$out" | grep -Ec '^ok - .*# SKIP')
+		# -a: a failing target's log tail may carry its input's bytes.
+		echo "$out" | grep -aE '^(ok|not ok|#)'
+		p=$(echo "$out" | grep -aE '^ok - ' | grep -avc '# SKIP')
+		s=$(echo "$out" | grep -aEc '^ok - .*# SKIP')
 		total_s=$((total_s + s))
-		named="$named$(echo "$out" | grep -E '^ok - .*# SKIP' | sed -E 's|^ok - (.*) # SKIP ?(.*)|\n  skipped in build-fuzz: \1 -- \2|')"
-		f=$(echo "$out" | grep -Ec '^not ok - ')
+		named="$named$(echo "$out" | grep -aE '^ok - .*# SKIP' | sed -E 's|^ok - (.*) # SKIP ?(.*)|\n  skipped in build-fuzz: \1 -- \2|')"
+		f=$(echo "$out" | grep -aEc '^not ok - ')
 		total_p=$((total_p + p))
 		total_f=$((total_f + f))
 		summary="$summary

@@ -186,8 +186,10 @@ static int apply_one(struct zkdb *db, const struct zk_txnhdr *h, int32_t type,
 	case ZOP_DELETE:
 	case ZOP_DELETECONTAINER:
 		path = rd_str(r, ZK_MAX_FIELD);
-		if (!rd_ok(r) || !path)
-			return -EBADMSG;
+		if (!rd_ok(r) || !path) {
+			rc = -EBADMSG;
+			break;
+		}
 		zkdb_delete(db, path, h->zxid);
 		break;
 	case ZOP_SETDATA:
@@ -195,8 +197,10 @@ static int apply_one(struct zkdb *db, const struct zk_txnhdr *h, int32_t type,
 		path = rd_str(r, ZK_MAX_FIELD);
 		data = rd_bytes(r, &len, ZK_MAX_FIELD);
 		v = (int32_t)rd_u32(r);
-		if (!rd_ok(r) || !path)
-			return -EBADMSG;
+		if (!rd_ok(r) || !path) {
+			rc = -EBADMSG; /* path, read before the error, is freed below */
+			break;
+		}
 		n = zkdb_get(db, path);
 		if (!n)
 			break;

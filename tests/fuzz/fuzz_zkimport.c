@@ -8,7 +8,8 @@
  * second byte .. says where the log starts). Nothing may crash, leak or
  * read out of bounds, whatever the bytes.
  * Seeds in tests/fuzz/corpus/zkimport are real ZooKeeper 3.8 files with
- * the selector byte prepended.
+ * the selector byte prepended, and inputs that once found a bug (bug-*:
+ * bug-setdata-cut-leak, a setData cut after its path, leaked the path).
  */
 #include <errno.h>
 #include <stddef.h>

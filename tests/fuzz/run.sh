@@ -32,7 +32,9 @@ for t in "$dir"/fuzz_*; do
 		echo "# $name: ${runs:-?} runs in ${secs}s, corpus $(ls "$work" | wc -l) inputs"
 	else
 		t_fail "$name" "libFuzzer found a failure; log follows"
-		grep -v '^#' "$T/$name.log" | tail -30 | sed 's/^/#   /'
+		# The log may quote the input's bytes: printable only.
+		grep -av '^#' "$T/$name.log" | tail -30 | tr -c '[:print:]\t\n' '?' |
+			sed 's/^/#   /'
 	fi
 done
 [ "$found" = 1 ] || t_skip fuzz "no fuzz targets built (configure CC=clang --enable-fuzzing)"
