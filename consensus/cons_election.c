@@ -337,7 +337,7 @@ void cons_on_meta_durable(struct cons *c)
 			c->grant_to = 0;
 		}
 		if (c->leader)
-			cons_follower_ack(c);
+			cons_follower_ack(c, 0);
 		break;
 	}
 }

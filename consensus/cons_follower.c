@@ -117,7 +117,17 @@ void cons_persist_mark(struct cons *c)
 	c->mark = c->commit;
 }
 
-void cons_follower_ack(struct cons *c)
+/*
+ * Answer the leader with what this member holds. A quiet answer is one the
+ * leader did not ask for: after a commit notice, or after a write that made
+ * nothing newer durable (a watermark). It is left out when it would repeat,
+ * word for word, an answer sent to this leader less than half a heartbeat
+ * ago: every commit drew one such echo from every follower, a message and
+ * a wake-up of the leader per follower per commit that told it nothing.
+ * Safety never rests on an answer arriving (they may be lost); liveness
+ * does not either: a heartbeat half an interval later is answered.
+ */
+void cons_follower_ack(struct cons *c, int quiet)
 {
 	struct cons_msg r = {.type = CONS_MSG_APPEND_RESP};
 
@@ -128,7 +138,21 @@ void cons_follower_ack(struct cons *c)
 	r.append_resp.match_zxid = c->stable < c->verified ? c->stable : c->verified;
 	if (c->cfg.mutant == 2)
 		r.append_resp.match_zxid = c->verified;
+	if (quiet && c->acked.to == c->leader && c->acked.epoch == c->meta.epoch &&
+	    c->acked.last == r.append_resp.last_zxid &&
+	    c->acked.match == r.append_resp.match_zxid &&
+	    c->acked.read_seq == c->lead_ctx &&
+	    c->now < c->acked.at + c->cfg.heartbeat_ms / 2)
+		return;
 	cons_send(c, c->leader, &r, SIZE_MAX);
+	if (!cons_meta_ready(c))
+		return; /* not sent */
+	c->acked.to = c->leader;
+	c->acked.epoch = c->meta.epoch;
+	c->acked.last = r.append_resp.last_zxid;
+	c->acked.match = r.append_resp.match_zxid;
+	c->acked.read_seq = c->lead_ctx;
+	c->acked.at = c->now;
 }
 
 void cons_on_log_done(struct cons *c, uint64_t seq, int status)
@@ -172,7 +196,7 @@ void cons_on_log_done(struct cons *c, uint64_t seq, int status)
 	if (c->state == CONS_LEADER)
 		cons_advance_commit(c);
 	else
-		cons_follower_ack(c);
+		cons_follower_ack(c, 1);
 }
 
 static int valid_entries(const struct cons_msg *m)
@@ -201,7 +225,7 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 	zxid_t prev = m->append.prev_zxid, mlast, nc;
 	uint32_t i = 0, n = m->append.n;
 	size_t pos, first;
-	int trunc = 0, wrote = 0;
+	int trunc = 0, wrote = 0, quiet;
 
 	if (m->epoch < c->meta.epoch) {
 		cons_send(c, m->from, &r, SIZE_MAX); /* tells it our epoch */
@@ -263,11 +287,14 @@ void cons_on_append(struct cons *c, const struct cons_msg *m)
 	if (mlast > c->verified && cons_log_has(&c->log, mlast))
 		c->verified = mlast;
 	nc = m->append.commit_zxid < c->verified ? m->append.commit_zxid : c->verified;
+	/* New entries are acknowledged when durable (cons_on_log_done). An
+	 * append that only moved the commit is a commit notice: answering it
+	 * may be quiet. A heartbeat or probe always gets its answer. */
+	quiet = nc > c->commit && !n;
 	if (nc > c->commit) {
 		c->commit = nc;
 		cons_apply(c);
 	}
-	/* New entries are acknowledged when durable (cons_on_log_done). */
 	if (!wrote)
-		cons_follower_ack(c);
+		cons_follower_ack(c, quiet);
 }

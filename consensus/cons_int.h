@@ -152,6 +152,11 @@ struct cons {
 				carries it) */
 	uint64_t read_acked; /* leader: the newest round a quorum echoed */
 	uint64_t lead_ctx;   /* follower: the newest round heard from the leader */
+	struct {	     /* follower: the last answer sent (cons_follower_ack) */
+		uint32_t to, epoch;
+		zxid_t last, match;
+		uint64_t read_seq, at;
+	} acked;
 	uint64_t read_id;    /* follower: the last request id used */
 
 	/* snapshot */
@@ -254,7 +259,7 @@ void cons_apply(struct cons *c);
 
 /* cons_follower.c */
 void cons_on_append(struct cons *c, const struct cons_msg *m);
-void cons_follower_ack(struct cons *c);
+void cons_follower_ack(struct cons *c, int quiet);
 void cons_persist(struct cons *c, int truncate, size_t pos);
 void cons_persist_mark(struct cons *c);
 void cons_on_peer_down(struct cons *c, uint32_t id);

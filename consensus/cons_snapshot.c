@@ -220,7 +220,7 @@ void cons_on_snap(struct cons *c, const struct cons_msg *m)
 		return;
 	if (zxid <= c->commit) {
 		snap_ack(c, m->from, zxid, m->snap.total); /* no more of it */
-		cons_follower_ack(c);
+		cons_follower_ack(c, 0);
 		return;
 	}
 	if (cons_log_find(&c->log, zxid) >= 0) {
@@ -232,7 +232,7 @@ void cons_on_snap(struct cons *c, const struct cons_msg *m)
 		c->commit = zxid;
 		cons_apply(c);
 		snap_ack(c, m->from, zxid, m->snap.total);
-		cons_follower_ack(c);
+		cons_follower_ack(c, 0);
 		return;
 	}
 	if (zxid != c->rs_zxid || m->from != c->rs_from || m->snap.total != c->rs_total) {
@@ -307,7 +307,7 @@ void cons_on_snap_done(struct cons *c, zxid_t zxid, int status)
 	c->w_n = 0;
 	c->resync = 0;
 	cons_conf_installed(c);
-	cons_follower_ack(c);
+	cons_follower_ack(c, 0);
 }
 
 void cons_on_compact(struct cons *c, zxid_t zxid)

@@ -236,6 +236,45 @@ static void follower_acks(int mutant)
 }
 
 /*
+ * A commit notice (an append of no entries that moves the commit) right
+ * after the durable answer draws no second, identical answer; one asking
+ * something new does (a read round), and so does a heartbeat once half a
+ * heartbeat interval has passed since the last answer.
+ */
+static void test_commit_notice_quiet(void)
+{
+	struct cons_entry e[2] = {
+	    {zxid_make(1, 0), CONS_ENTRY_EPOCH, 0, NULL},
+	    {zxid_make(1, 1), CONS_ENTRY_TXN, 1, (const uint8_t *)"x"}};
+	struct cons_boot boot = {{1, 0}, 0, NULL, 0};
+	struct cons_msg m = append(1, 1, 0, 0, e, 2);
+	struct cons_msg cn = append(1, 1, zxid_make(1, 1), zxid_make(1, 1), NULL, 0);
+	struct cons_msg hb = append(1, 1, zxid_make(1, 1), zxid_make(1, 1), NULL, 0);
+	struct cons_msg rd = append(1, 1, zxid_make(1, 1), zxid_make(1, 1), NULL, 0);
+	const struct cons_action *a, *w;
+	struct h h;
+
+	make(&h, 2, 3, &boot, 0);
+	recv(&h, &m, 10);
+	w = find(&h, CONS_ACT_PERSIST_LOG, 0);
+	TAP_ASSERT(w);
+	log_done(&h, w->log.seq, 12);
+	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP));
+	recv(&h, &cn, 13); /* heartbeat_ms is 20: within half of it */
+	TAP_ASSERT(find(&h, CONS_ACT_APPLY, 0));
+	TAP_ASSERT(!find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP));
+	/* The same empty append that moves nothing is a heartbeat: answered. */
+	recv(&h, &hb, 14);
+	TAP_ASSERT(find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP));
+	/* A read round must be echoed however recent the last answer. */
+	rd.append.read_seq = 7;
+	recv(&h, &rd, 15);
+	a = find(&h, CONS_ACT_SEND, CONS_MSG_APPEND_RESP);
+	TAP_ASSERT(a && a->send.msg.append_resp.read_seq == 7);
+	cons_free(h.c);
+}
+
+/*
  * A commit learned after the last batch (the leader's next heartbeat) is
  * written alone at the next tick, when nothing else is being written:
  * otherwise a restart would recover one batch behind. Mutant 12 does not.
@@ -2112,6 +2151,7 @@ static const struct tap_case cases[] = {
     {"cons a vote is sent only after it is durable, once per epoch", test_vote_waits},
     {"cons no vote for a candidate with an older log", test_vote_log_check},
     {"cons a follower acknowledges only durable entries", test_follower_acks_durable},
+    {"cons a commit notice draws no repeated answer", test_commit_notice_quiet},
     {"cons mutant 2 acknowledges before the disk (the planted bug is real)",
      test_mutant_acks_early},
     {"cons a follower truncates an old leader's uncommitted entries", test_truncate},
