@@ -286,7 +286,8 @@ int transport_new(struct event_base *base, const struct transport_config *cfg,
 	t->handshake_ms = cfg->handshake_ms ? cfg->handshake_ms : 5000;
 	t->secret = hmac_key_new(cfg->secret, cfg->secret_len);
 	t->done_ev = event_new(base, -1, 0, done_cb, t);
-	if (!t->secret || !t->done_ev) {
+	t->flush_ev = event_new(base, -1, 0, transport_flush_cb, t);
+	if (!t->secret || !t->done_ev || !t->flush_ev) {
 		snprintf(errmsg, errmsg_len,
 			 "peer transport: cannot set up HMAC or events");
 		rc = -ENOMEM;
@@ -347,6 +348,8 @@ err_after_alloc:
 	transport_fault_free(t);
 	if (t->done_ev)
 		event_free(t->done_ev);
+	if (t->flush_ev)
+		event_free(t->flush_ev);
 	hmac_key_free(t->secret);
 	free(t);
 	return rc;
@@ -386,6 +389,7 @@ void transport_free(struct transport *t)
 	}
 	transport_fault_free(t);
 	event_free(t->done_ev);
+	event_free(t->flush_ev);
 	hmac_key_free(t->secret);
 	free(t);
 }

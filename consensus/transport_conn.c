@@ -40,6 +40,10 @@ static void conn_release_io(struct conn *c)
 static void conn_close_log(struct conn *c, int warn, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+static void unqueue(struct conn *c);
+static void read_cb(struct bufferevent *bev, void *arg);
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+
 static void conn_close_log(struct conn *c, int warn, const char *fmt, ...)
 {
 	struct transport *t = c->t;
@@ -64,6 +68,7 @@ static void conn_close_log(struct conn *c, int warn, const char *fmt, ...)
 			*pp = c->next;
 			break;
 		}
+	unqueue(c);
 	transport_conn_gone(t, c);
 	conn_release_io(c);
 	if (!c->busy)
@@ -127,9 +132,85 @@ static int make_keys(struct conn *c, const uint8_t *tr, size_t tr_len)
 	return 0;
 }
 
+/*
+ * Sending, once a connection is open. A bufferevent sends by arming its
+ * write event when output appears and disarming it once the output is gone,
+ * an epoll_ctl each way, and writes only after the next epoll_wait: two
+ * system calls and a loop round on every message, on a path where each
+ * commit sends four to six of them. Instead the output of a whole loop
+ * round goes out at its end, in one writev per socket (flush_ev is made
+ * active, and libevent runs it after the callbacks already due, which are
+ * the ones producing messages). The write event is armed only when the
+ * socket is full, to finish what is left; write_cb disarms it once the
+ * output is gone. A socket error met by the direct write is left to the
+ * bufferevent's own write, which reports it through event_cb.
+ */
+static void unqueue(struct conn *c)
+{
+	struct conn **pp;
+
+	if (!c->queued)
+		return;
+	for (pp = &c->t->flush_head; *pp; pp = &(*pp)->flush_next)
+		if (*pp == c) {
+			*pp = c->flush_next;
+			break;
+		}
+	c->queued = 0;
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->direct && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
+}
+
+static void send_now(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	/* A write event already armed is finishing earlier bytes: it sends
+	 * these after them. */
+	if (bufferevent_get_enabled(c->bev) & EV_WRITE)
+		return;
+	/* A socket bufferevent keeps the front of its output frozen, so that
+	 * only its own write drains it; it thaws it around that write, and so
+	 * does this one. */
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0)
+		if (evbuffer_write(out, fd) <= 0)
+			break;
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
+void transport_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct transport *t = arg;
+	struct conn *c;
+
+	(void)fd;
+	(void)what;
+	while ((c = t->flush_head)) {
+		t->flush_head = c->flush_next;
+		c->queued = 0;
+		send_now(c);
+	}
+}
+
 static void became_open(struct conn *c)
 {
 	c->state = CONN_OPEN;
+	/* The handshake is done by the bufferevent's own writes (its write
+	 * event also tells the connect finished); from here on, direct. */
+	c->direct = 1;
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		bufferevent_disable(c->bev, EV_WRITE);
 	if (c->timeout_ev)
 		event_del(c->timeout_ev);
 	if (!c->outgoing)
@@ -465,5 +546,11 @@ int conn_send_msg(struct conn *c, const void *msg, size_t len)
 		return -ENOMEM;
 	}
 	c->seq_send++;
+	if (c->direct && !c->queued) {
+		c->queued = 1;
+		c->flush_next = c->t->flush_head;
+		c->t->flush_head = c;
+		event_active(c->t->flush_ev, 0, 0);
+	}
 	return 0;
 }

@@ -8,6 +8,8 @@
 
 #include <sys/socket.h>
 
+#include <event2/util.h>
+
 #include "hmac.h"
 #include "peer_wire.h"
 #include "transport.h"
@@ -66,6 +68,10 @@ struct conn {
 	uint64_t seq_send, seq_recv;
 	int busy; /* inside a read callback: closing waits until it returns */
 	int dead;
+	/* Open: messages go out by a direct write at the end of the loop
+	 * round (transport_conn.c, flush); queued: on t->flush_head. */
+	int direct, queued;
+	struct conn *flush_next;
 	char name[TRANSPORT_HOST_MAX + 48]; /* for log lines */
 	struct conn *next;
 };
@@ -90,9 +96,15 @@ struct transport {
 	/* Sends whose callbacks are due, run from done_ev. */
 	struct transport_send_req *done_head, *done_tail;
 	struct event *done_ev;
+	/* Open connections with output to write at the end of this round. */
+	struct conn *flush_head;
+	struct event *flush_ev;
 	struct transport_fault *fault; /* the test hook; NULL normally */
 	struct resolver *resolver;     /* started on the first host name */
 };
+
+/* transport_conn.c: write what the queued connections hold (flush_ev). */
+void transport_flush_cb(evutil_socket_t fd, short what, void *arg);
 
 /* transport.c */
 struct peer *transport_find_peer(struct transport *t, uint32_t id);

@@ -98,6 +98,10 @@ void zks_conn_close(struct zks_conn *c, const char *reason)
 		log_debug("zk: closing connection %s: %s", c->peer, reason);
 	TAILQ_REMOVE(&c->srv->conns, c, link);
 	c->srv->n_conns--;
+	if (c->out_queued) {
+		TAILQ_REMOVE(&c->srv->out_q, c, out_link);
+		c->out_queued = 0;
+	}
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	if (c->n_watches && c->srv->watches)
@@ -115,10 +119,8 @@ void zks_conn_close(struct zks_conn *c, const char *reason)
 }
 
 /* Every queued reply is out: finish a drain, or read on after a throttle. */
-static void zks_conn_on_write(struct bufferevent *bev, void *arg)
+static void zks_conn_drained(struct zks_conn *c)
 {
-	struct zks_conn *c = arg;
-
 	if (c->state == ZKS_CONN_DRAINING) {
 		if (TAILQ_EMPTY(&c->queue))
 			zks_conn_close(c, "drained");
@@ -128,6 +130,77 @@ static void zks_conn_on_write(struct bufferevent *bev, void *arg)
 		zks_conn_set_reading(c, 1);
 		zks_conn_read_frames(c);
 	}
+}
+
+/*
+ * Sending. A bufferevent sends by arming its write event when output
+ * appears and disarming it once the output is gone, an epoll_ctl each way,
+ * and writes only after the next epoll_wait. Here the replies of a whole
+ * loop round (every reply a batch of commits produced, say) go out at its
+ * end in one writev per socket: out_ev is made active when the first
+ * connection is queued, and libevent runs it after the callbacks already
+ * due, which are the ones producing replies. The write event is armed only
+ * when the socket is full (a client that does not read), to finish what is
+ * left; zks_conn_on_write disarms it again. A socket error met here is left
+ * to the bufferevent's own write, which reports it to zks_conn_on_event.
+ */
+static void out_mark(struct zks_conn *c)
+{
+	if (c->out_queued || c->dead)
+		return;
+	if (TAILQ_EMPTY(&c->srv->out_q))
+		event_active(c->srv->out_ev, 0, 0);
+	TAILQ_INSERT_TAIL(&c->srv->out_q, c, out_link);
+	c->out_queued = 1;
+}
+
+/* 1 when all of the output went out. */
+static int out_write(struct zks_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	/* An armed write event is finishing earlier bytes: these follow. */
+	if (bufferevent_get_enabled(c->bev) & EV_WRITE)
+		return 0;
+	/* A socket bufferevent keeps the front of its output frozen so only
+	 * its own write drains it; it thaws it around that write, as here. */
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0)
+		if (evbuffer_write(out, fd) <= 0)
+			break;
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) == 0)
+		return 1;
+	bufferevent_enable(c->bev, EV_WRITE);
+	return 0;
+}
+
+void zks_conn_out_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct zk_server *s = arg;
+	struct zks_conn *c;
+
+	(void)fd;
+	(void)what;
+	while ((c = TAILQ_FIRST(&s->out_q)) != NULL) {
+		TAILQ_REMOVE(&s->out_q, c, out_link);
+		c->out_queued = 0;
+		zks_conn_ref(c);
+		if (out_write(c))
+			zks_conn_drained(c); /* may close it */
+		zks_conn_unref(c);
+	}
+}
+
+/* The bufferevent wrote what out_write left: back to direct writes. */
+static void zks_conn_on_write(struct bufferevent *bev, void *arg)
+{
+	struct zks_conn *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
+	zks_conn_drained(c);
 }
 
 void zks_conn_drain(struct zks_conn *c)
@@ -160,6 +233,7 @@ int zks_conn_write_frame(struct zks_conn *c, const void *p, size_t n)
 		return -EPIPE;
 	if (bufferevent_write(c->bev, p, n) < 0)
 		return -ENOMEM;
+	out_mark(c);
 	c->sent++;
 	c->srv->packets_sent++;
 	return 0;
@@ -290,6 +364,7 @@ static int zks_conn_send(struct zks_conn *c, struct zks_req *r)
 	buf_free(&hdr);
 	if (rc < 0)
 		return rc;
+	out_mark(c);
 	c->sent++;
 	c->srv->packets_sent++;
 	zks_conn_account(c, r);
@@ -505,7 +580,7 @@ int zks_conn_accept(struct zk_server *s, int fd, const struct sockaddr *sa, int 
 	TAILQ_INSERT_TAIL(&s->conns, c, link);
 	s->n_conns++;
 	c->reading = 1;
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ); /* writes: out_mark */
 	log_debug("zk: connection from %s", c->peer);
 	return 0;
 

@@ -33,6 +33,8 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include <event2/util.h>
+
 #include "acl.h"
 #include "buf.h"
 #include "jute.h"
@@ -114,6 +116,10 @@ struct zk_server {
 	int port;
 	TAILQ_HEAD(, zks_conn) conns;
 	unsigned n_conns;
+	/* Connections with replies to write at the end of this loop round
+	 * (zks_conn.c, out_flush). */
+	TAILQ_HEAD(, zks_conn) out_q;
+	struct event *out_ev;
 	struct zks_watches *watches;
 	/* Figures for srvr/stat/mntr, reset by crst (latency) */
 	uint64_t packets_received;
@@ -179,6 +185,8 @@ struct zks_conn {
 	int dead;      /* closed; freed when refs reaches 0 */
 	unsigned refs; /* 1 for the socket + 1 per core callback pending */
 	int reading;   /* EV_READ enabled */
+	int out_queued; /* on srv->out_q */
+	TAILQ_ENTRY(zks_conn) out_link;
 	char ip[64];   /* peer address, no port */
 	char peer[80]; /* "ip:port" */
 	int64_t session_id;
@@ -214,6 +222,8 @@ int64_t zks_now_ms(void);
 int64_t zks_now_us(void);
 
 /* zks_conn.c */
+/* srv->out_ev's callback: write what the queued connections hold. */
+void zks_conn_out_flush(evutil_socket_t fd, short what, void *arg);
 /* Takes ownership of fd. Returns 0 or -errno (fd closed then). */
 int zks_conn_accept(struct zk_server *s, int fd, const struct sockaddr *sa, int salen);
 /* Close now: drop queued replies, watches, the socket. reason is logged. */

@@ -190,10 +190,12 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 		goto err_after_alloc;
 	}
 	s->subscribed = 1;
+	TAILQ_INIT(&s->out_q);
+	s->out_ev = event_new(base, -1, 0, zks_conn_out_flush, s);
 	s->scan_ev = event_new(base, -1, EV_PERSIST, zks_on_scan, s);
-	if (!s->scan_ev) {
+	if (!s->scan_ev || !s->out_ev) {
 		rc = -ENOMEM;
-		goto err_after_alloc;
+		goto err_after_scan;
 	}
 	event_add(s->scan_ev, &tv);
 	rc = zks_listen(s, opts, errbuf, errlen);
@@ -205,7 +207,10 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 	return 0;
 
 err_after_scan:
-	event_free(s->scan_ev);
+	if (s->scan_ev)
+		event_free(s->scan_ev);
+	if (s->out_ev)
+		event_free(s->out_ev);
 err_after_alloc:
 	if (s->subscribed)
 		qcore_unsubscribe(s->core, zks_watch_on_change, s);
@@ -247,6 +252,7 @@ void zk_server_stop(struct zk_server *s)
 	/* Bounded: each close removes one connection from the list. */
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
 		zks_conn_close(c, "server stopping");
+	event_free(s->out_ev);
 	qcore_unsubscribe(s->core, zks_watch_on_change, s);
 	zks_watches_free(s->watches);
 	free(s->whitelist);
