@@ -279,6 +279,8 @@ void logstore_resume(struct logstore *ls)
 static void submit(struct logstore *ls, struct logstore_req *req, enum logstore_op op,
 		   logstore_cb cb)
 {
+	int wake;
+
 	req->op = op;
 	req->cb = cb;
 	req->status = 0;
@@ -296,13 +298,20 @@ static void submit(struct logstore *ls, struct logstore_req *req, enum logstore_
 		return;
 	}
 	pthread_mutex_lock(&ls->mu);
-	if (ls->q_tail)
+	if (ls->q_tail) {
 		ls->q_tail->next = req;
-	else
+		wake = 0; /* the writer has yet to take the queue: it will */
+	} else {
 		ls->q_head = req;
+		wake = 1;
+	}
 	ls->q_tail = req;
-	pthread_cond_signal(&ls->cv);
 	pthread_mutex_unlock(&ls->mu);
+	/* Outside the mutex: a writer woken while we held it would block on
+	 * it at once (a futex wait and a second wake-up per commit). It
+	 * rereads the queue under the mutex, so nothing is missed. */
+	if (wake)
+		pthread_cond_signal(&ls->cv);
 }
 
 static int check_entries(zxid_t prev, const struct logstore_entry *entries, size_t n,
