@@ -9,7 +9,7 @@
 
 QFS_BUILDDIR=${QFS_BUILDDIR:-$(pwd)}
 QFS_SRCDIR=${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-QUORUMFS="$QFS_BUILDDIR/quorumfs"
+QUORUMFS="${QUORUMFS:-$QFS_BUILDDIR/quorumfs}"
 QUORUMCTL="$QFS_BUILDDIR/quorumctl"
 
 t_ok() { echo "ok - $1"; }
@@ -43,7 +43,7 @@ wait_until() {
 
 # qfs_init: a private scratch directory ($T) and the cleanup trap.
 qfs_init() {
-	T=$(mktemp -d /tmp/qfs-test.XXXXXX)
+	T=$(mktemp -d "${QFS_TMP:-/tmp}/qfs-test.XXXXXX")
 	QFS_PIDS=""
 	QFS_MOUNTS=""
 	trap qfs_cleanup EXIT

@@ -3,7 +3,8 @@
 # Apache ZooKeeper 3.8 (Debian's zookeeper package) under the same load
 # generator (tests/bench/zkload) and the same zoo.cfg timings: set, get,
 # create/delete and a 90/10 get/set mix at 1x1, 8x8 and 32x8 sessions x
-# outstanding requests. Prints both side by side with the ratios
+# outstanding requests, both ensembles up at once and each row run on one
+# then the other. Prints both side by side with the ratios
 # (quorumfs / ZooKeeper: ops/s higher is better, latency lower) and the
 # servers' CPU per operation (utime+stime of the three server processes from
 # /proc/PID/stat over the run, divided by the operations done). Then kill -9
@@ -17,6 +18,13 @@
 # BENCH_SECS (default 5 per run), BENCH_TICK (tickTime for both, default
 # 2000 as ZooKeeper's sample zoo.cfg), BENCH_SHAPES (default "1x1 8x8 32x8"),
 # BENCH_OPS (default "set get create mix"), BENCH_ONLY=zk|qfs.
+#
+# The three members of each system share this machine's one disk, so the
+# disk's flushes set a floor under a 1x1 write (it needs two members' flushes,
+# and the third member's queues beside them). The benchmark measures that
+# floor first: 8 KiB synchronous overwrites, one writer alone and three at
+# once. QFS_TMP=/dev/shm puts both systems' data on tmpfs, where a flush costs
+# nothing, to see the software's share of a write.
 set -u
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/cluster/lib.sh"
 secs=${BENCH_SECS:-5}
@@ -33,6 +41,30 @@ if [ ! -x "$ZKLOAD" ]; then
 fi
 QC_TICK=$TICK
 qc_init 3
+
+# --- the disk's flush floor ---
+# disk_sync N: N writers at once, each 400 synchronous 8 KiB overwrites of its
+# own preallocated file under $T; prints the mean microseconds per write.
+disk_sync() {
+	ds_i=1
+	while [ $ds_i -le "$1" ]; do
+		dd if=/dev/zero of="$T/flush.$ds_i" bs=8k count=400 2>/dev/null
+		ds_i=$((ds_i + 1))
+	done
+	sync
+	ds_t0=$(date +%s%N)
+	ds_i=1 ds_pids=""
+	while [ $ds_i -le "$1" ]; do
+		dd if=/dev/zero of="$T/flush.$ds_i" bs=8k count=400 oflag=dsync conv=notrunc 2>/dev/null &
+		ds_pids="$ds_pids $!"
+		ds_i=$((ds_i + 1))
+	done
+	wait $ds_pids
+	echo $((($(date +%s%N) - ds_t0) / 400000))
+	rm -f "$T"/flush.*
+}
+
+DISK0="$(disk_sync 1) us alone, $(disk_sync 3) us each with three writers at once"
 
 # --- Apache ZooKeeper: 3 QuorumPeerMain on 127.0.0.1 ---
 # zke_start: sets ZK_PID_I, ZK_CPORT_I (I = 1..3); 1 when not installed.
@@ -130,23 +162,19 @@ cpu_ticks() {
 	echo $ct
 }
 
-# run_load SYS PORT: every shape and op; RESULT lines in $T/SYS.SHAPE.OP
-run_load() {
-	for shape in $SHAPES; do
-		c=${shape%x*}
-		p=${shape#*x}
-		for op in $OPS; do
-			f=$T/$1.$shape.$op
-			c0=$(cpu_ticks "$1")
-			"$ZKLOAD" -s "127.0.0.1:$2" -c "$c" -p "$p" -d "$secs" -o "$op" >"$f" 2>"$f.err" || true
-			c1=$(cpu_ticks "$1")
-			ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' "$f")
-			# CPU microseconds per operation, all three servers
-			awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="${ops:-0}" \
-				'BEGIN { if (n > 0) printf "cpu_us_per_op=%.1f\n", d * 1e6 / hz / n }' >>"$f"
-			echo "# $1 $shape $(grep RESULT "$f") $(grep cpu_us "$f")"
-		done
-	done
+# run_one SYS PORT SHAPE OP: one load run; its RESULT line in $T/SYS.SHAPE.OP
+run_one() {
+	c=${3%x*}
+	p=${3#*x}
+	f=$T/$1.$3.$4
+	c0=$(cpu_ticks "$1")
+	"$ZKLOAD" -s "127.0.0.1:$2" -c "$c" -p "$p" -d "$secs" -o "$4" >"$f" 2>"$f.err" || true
+	c1=$(cpu_ticks "$1")
+	ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' "$f")
+	# CPU microseconds per operation, all three servers
+	awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="${ops:-0}" \
+		'BEGIN { if (n > 0) printf "cpu_us_per_op=%.1f\n", d * 1e6 / hz / n }' >>"$f"
+	echo "# $1 $3 $(grep RESULT "$f") $(grep cpu_us "$f")"
 }
 
 # kill_leader SYS: kill -9 the leader during a stream of writes through a
@@ -209,26 +237,41 @@ PY
 	echo "${r#first_write_ms=}" >"$T/$1.killms"
 }
 
-# --- run ZooKeeper, then quorumfs ---
-if [ "${BENCH_ONLY:-zk}" != qfs ] && zke_start && wait_until 90 leader_of ZK; then
-	echo "# Apache ZooKeeper 3.8 ensemble: leader member $LEAD, load on follower member $FOLL, tickTime $TICK"
-	run_load ZK "$(qc_get ZK_CPORT "$FOLL")"
+# --- both ensembles up at once, each row run on one then the other ---
+# The disk and this machine's neighbours drift over minutes; alternating
+# makes each ratio come from two runs seconds apart. The idle ensemble's
+# heartbeats are its only cost to the other.
+ZK_UP="" QC_UP=""
+if [ "${BENCH_ONLY:-zk}" != qfs ]; then
+	if zke_start && wait_until 90 leader_of ZK; then
+		ZK_UP=$FOLL
+		echo "# Apache ZooKeeper 3.8 ensemble: leader member $LEAD, load on follower member $FOLL, tickTime $TICK"
+	else
+		echo "# ZooKeeper ensemble did not come up"
+	fi
+fi
+if [ "${BENCH_ONLY:-qfs}" != zk ]; then
+	if qc_start_all && wait_until 60 leader_of QC; then
+		QC_UP=$FOLL
+		echo "# quorumfs ensemble: leader member $LEAD, load on follower member $FOLL, tickTime $TICK"
+	else
+		echo "# quorumfs ensemble did not elect a leader (modes: $(for i in 1 2 3; do printf '%s ' "$(qc_mode $i)"; done))"
+	fi
+fi
+for shape in $SHAPES; do
+	for op in $OPS; do
+		[ -n "$ZK_UP" ] && run_one ZK "$(qc_get ZK_CPORT "$ZK_UP")" "$shape" "$op"
+		[ -n "$QC_UP" ] && run_one QC "$(qc_get QC_CPORT "$QC_UP")" "$shape" "$op"
+	done
+done
+if [ -n "$ZK_UP" ]; then
 	kill_leader ZK
 	for i in 1 2 3; do
 		p=$(qc_get ZK_PID $i)
 		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null
 	done
-else
-	[ "${BENCH_ONLY:-zk}" = qfs ] || echo "# ZooKeeper ensemble did not come up"
 fi
-
-if [ "${BENCH_ONLY:-qfs}" != zk ] && qc_start_all && wait_until 60 leader_of QC; then
-	echo "# quorumfs ensemble: leader member $LEAD, load on follower member $FOLL, tickTime $TICK"
-	run_load QC "$(qc_get QC_CPORT "$FOLL")"
-	kill_leader QC
-else
-	[ "${BENCH_ONLY:-qfs}" = zk ] || echo "# quorumfs ensemble did not elect a leader (modes: $(for i in 1 2 3; do printf '%s ' "$(qc_mode $i)"; done))"
-fi
+[ -n "$QC_UP" ] && kill_leader QC
 
 # --- the table ---
 val() { # SYS SHAPE OP KEY
@@ -257,4 +300,7 @@ done
 zk=$(cat "$T/ZK.killms" 2>/dev/null)
 qk=$(cat "$T/QC.killms" 2>/dev/null)
 echo "leader kill -9 to first write (ms): zk ${zk:--}  qfs ${qk:--}  ratio $(ratio "${qk:--}" "${zk:--}")"
+echo "disk flush floor under $T, a synchronous 8 KiB overwrite:"
+echo "  before the runs: $DISK0"
+echo "  after the runs:  $(disk_sync 1) us alone, $(disk_sync 3) us each with three writers at once"
 exit 0
