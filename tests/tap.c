@@ -1,4 +1,8 @@
 /* tap.c - runs the cases of one test program; see tap.h. */
+#include <dirent.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include "tap.h"
 
 jmp_buf tap_jmp;
@@ -27,4 +31,30 @@ int tap_run(const struct tap_case *cases, size_t n, int argc, char **argv)
 		}
 	}
 	return failed ? 1 : 0;
+}
+
+void tap_tmpdir(char *dir, size_t len, const char *tag)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, len, "%s/qfs-%s-XXXXXX", tmp ? tmp : "/tmp", tag);
+	TAP_ASSERT(mkdtemp(dir) != NULL);
+}
+
+void tap_rmdir(const char *dir)
+{
+	char p[1024];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
 }

@@ -68,6 +68,13 @@ extern const char *tap_skip_reason;
 
 int tap_run(const struct tap_case *cases, size_t n, int argc, char **argv);
 
+/* A new directory $TMPDIR/qfs-TAG-XXXXXX (/tmp without TMPDIR) into dir;
+ * the running case fails if it cannot be made. */
+void tap_tmpdir(char *dir, size_t len, const char *tag);
+/* Remove dir and the files directly in it (a test's SQLite database with
+ * its -wal and -shm, say); not recursive. */
+void tap_rmdir(const char *dir);
+
 #define TAP_MAIN(cases)                                                                  \
 	int main(int argc, char **argv)                                                  \
 	{                                                                                \

@@ -38,22 +38,14 @@ static char dir[256], dbpath[300], walpath[310];
 
 static void fresh_dir(void)
 {
-	snprintf(dir, sizeof(dir), "%s/qfs-lscrash-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	TAP_ASSERT(mkdtemp(dir) != NULL);
+	tap_tmpdir(dir, sizeof(dir), "lscrash");
 	snprintf(dbpath, sizeof(dbpath), "%s/log.db", dir);
 	snprintf(walpath, sizeof(walpath), "%s-wal", dbpath);
 }
 
 static void cleanup_dir(void)
 {
-	char p[400];
-
-	unlink(walpath);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-	unlink(dbpath);
-	rmdir(dir);
+	tap_rmdir(dir);
 }
 
 static size_t payload(zxid_t z, char *out, size_t cap)

@@ -20,22 +20,13 @@ static char dir[256], dbpath[300];
 
 static void fresh_dir(void)
 {
-	snprintf(dir, sizeof(dir), "%s/qfs-lsvfs-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	TAP_ASSERT(mkdtemp(dir) != NULL);
+	tap_tmpdir(dir, sizeof(dir), "lsvfs");
 	snprintf(dbpath, sizeof(dbpath), "%s/log.db", dir);
 }
 
 static void cleanup_dir(void)
 {
-	char p[400];
-
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-	unlink(dbpath);
-	rmdir(dir);
+	tap_rmdir(dir);
 }
 
 /* --- a default VFS that counts the writes reaching each WAL file --- */
