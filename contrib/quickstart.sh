@@ -26,11 +26,35 @@ esac
 run=$top/run
 mounted() { grep -q " $1 fuse" /proc/mounts; }
 
+# running PID: a quorumfs process that has not exited (a zombie has)
+running() {
+	[ -r "/proc/$1/comm" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = quorumfs ] &&
+		! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
 if [ $mode = stop ]; then
 	for m in "$run/coord" "$run/n1" "$run/n2" "$run/n3" "$run/n4"; do
 		if mounted "$m"; then
 			# the daemon stops cleanly when its mount goes (quorumfs(8))
-			fusermount3 -u "$m" && echo "stopped $m"
+			fusermount3 -u "$m" && echo "unmounted $m"
+		fi
+	done
+	# Return once the members have exited (they flush and close their
+	# logs first), so that a start right after finds their data free.
+	for i in 1 2 3 4; do
+		f=$run/d$i.pid
+		[ -s "$f" ] || continue
+		pid=$(cat "$f")
+		n=0
+		while running "$pid" && [ $n -lt 300 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		if running "$pid"; then
+			echo "member $i (pid $pid) is still running after 30 s; see run/d$i.log"
+		else
+			echo "member $i stopped"
+			rm -f "$f"
 		fi
 	done
 	exit 0
@@ -79,6 +103,7 @@ for i in 1 2 3 4; do
 	# in run/dN.log
 	setsid "$Q" -f -o "myid=$i,dataDir=$run/d$i,clientPort=$port" "$run/zoo.cfg" "$run/n$i" \
 		>>"$run/d$i.log" 2>&1 &
+	echo $! >"$run/d$i.pid" # for --stop, which waits for the exit
 done
 
 # wait (bounded) for the mounts and a leader
