@@ -16,6 +16,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "evwrite.h"
 #include "log.h"
 #include "transport_int.h"
 
@@ -162,30 +163,10 @@ static void unqueue(struct conn *c)
 static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
+	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (c->direct && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (c->state == CONN_OPEN && left == 0)
 		bufferevent_disable(bev, EV_WRITE);
-}
-
-static void send_now(struct conn *c)
-{
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	evutil_socket_t fd = bufferevent_getfd(c->bev);
-
-	/* A write event already armed is finishing earlier bytes: it sends
-	 * these after them. */
-	if (bufferevent_get_enabled(c->bev) & EV_WRITE)
-		return;
-	/* A socket bufferevent keeps the front of its output frozen, so that
-	 * only its own write drains it; it thaws it around that write, and so
-	 * does this one. */
-	evbuffer_unfreeze(out, 1);
-	while (evbuffer_get_length(out) > 0)
-		if (evbuffer_write(out, fd) <= 0)
-			break;
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) > 0)
-		bufferevent_enable(c->bev, EV_WRITE);
 }
 
 void transport_flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -198,7 +179,7 @@ void transport_flush_cb(evutil_socket_t fd, short what, void *arg)
 	while ((c = t->flush_head)) {
 		t->flush_head = c->flush_next;
 		c->queued = 0;
-		send_now(c);
+		ev_write_now(c->bev);
 	}
 }
 
@@ -206,8 +187,8 @@ static void became_open(struct conn *c)
 {
 	c->state = CONN_OPEN;
 	/* The handshake is done by the bufferevent's own writes (its write
-	 * event also tells the connect finished); from here on, direct. */
-	c->direct = 1;
+	 * event also tells the connect finished); from here on, the direct
+	 * writes of flush_ev. */
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		bufferevent_disable(c->bev, EV_WRITE);
@@ -546,7 +527,7 @@ int conn_send_msg(struct conn *c, const void *msg, size_t len)
 		return -ENOMEM;
 	}
 	c->seq_send++;
-	if (c->direct && !c->queued) {
+	if (c->state == CONN_OPEN && !c->queued) {
 		c->queued = 1;
 		c->flush_next = c->t->flush_head;
 		c->t->flush_head = c;

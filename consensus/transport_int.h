@@ -68,9 +68,9 @@ struct conn {
 	uint64_t seq_send, seq_recv;
 	int busy; /* inside a read callback: closing waits until it returns */
 	int dead;
-	/* Open: messages go out by a direct write at the end of the loop
-	 * round (transport_conn.c, flush); queued: on t->flush_head. */
-	int direct, queued;
+	/* Once open, messages go out by a direct write at the end of the
+	 * loop round (transport_conn.c, flush); queued: on t->flush_head. */
+	int queued;
 	struct conn *flush_next;
 	char name[TRANSPORT_HOST_MAX + 48]; /* for log lines */
 	struct conn *next;

@@ -1,8 +1,9 @@
 # src/daemon.mk - shared utilities and the quorumfs daemon itself.
 noinst_LIBRARIES += libqutil.a
 libqutil_a_SOURCES = src/lib/buf.c src/lib/buf.h src/lib/zerr.c src/lib/zerr.h src/lib/log.c src/lib/log.h \
-	src/lib/zxid.h src/lib/crc32c.c src/lib/crc32c.h src/lib/proc.c src/lib/proc.h
-libqutil_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_LIB)
+	src/lib/zxid.h src/lib/crc32c.c src/lib/crc32c.h src/lib/proc.c src/lib/proc.h \
+	src/lib/evwrite.c src/lib/evwrite.h
+libqutil_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_LIB) $(EVENT_CFLAGS)
 
 # The configuration (zoo.cfg and -o), at the top: the daemon's programs read it.
 noinst_LIBRARIES += libqconf.a

@@ -34,6 +34,7 @@
 #include <event2/event.h>
 
 #include "core.h"
+#include "evwrite.h"
 #include "log.h"
 #include "zerr.h"
 #include "zks_int.h"
@@ -155,27 +156,6 @@ static void out_mark(struct zks_conn *c)
 }
 
 /* 1 when all of the output went out. */
-static int out_write(struct zks_conn *c)
-{
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	evutil_socket_t fd = bufferevent_getfd(c->bev);
-
-	/* An armed write event is finishing earlier bytes: these follow. */
-	if (bufferevent_get_enabled(c->bev) & EV_WRITE)
-		return 0;
-	/* A socket bufferevent keeps the front of its output frozen so only
-	 * its own write drains it; it thaws it around that write, as here. */
-	evbuffer_unfreeze(out, 1);
-	while (evbuffer_get_length(out) > 0)
-		if (evbuffer_write(out, fd) <= 0)
-			break;
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) == 0)
-		return 1;
-	bufferevent_enable(c->bev, EV_WRITE);
-	return 0;
-}
-
 void zks_conn_out_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct zk_server *s = arg;
@@ -187,13 +167,13 @@ void zks_conn_out_flush(evutil_socket_t fd, short what, void *arg)
 		TAILQ_REMOVE(&s->out_q, c, out_link);
 		c->out_queued = 0;
 		zks_conn_ref(c);
-		if (out_write(c))
+		if (ev_write_now(c->bev))
 			zks_conn_drained(c); /* may close it */
 		zks_conn_unref(c);
 	}
 }
 
-/* The bufferevent wrote what out_write left: back to direct writes. */
+/* The bufferevent wrote what ev_write_now left: back to direct writes. */
 static void zks_conn_on_write(struct bufferevent *bev, void *arg)
 {
 	struct zks_conn *c = arg;
