@@ -194,6 +194,7 @@ int logstore_open(const char *path, struct event_base *base, struct logstore **o
 		rc = -rc;
 		goto err_after_alloc;
 	}
+	pthread_setname_np(ls->thread, "qfs-log");
 	ls->thread_started = 1;
 out:
 	*out = ls;

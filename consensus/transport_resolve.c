@@ -172,6 +172,7 @@ static int resolver_start(struct transport *t)
 		rc = -rc;
 		goto fail;
 	}
+	pthread_setname_np(r->th, "qfs-resolve");
 	r->running = 1;
 	t->resolver = r;
 	return 0;

@@ -624,6 +624,7 @@ int qfs_replay_start(struct qfs_mount *m)
 		qfs_replay_proc_stop(m);
 		return -rc;
 	}
+	pthread_setname_np(m->rp_thread, "qfs-replay");
 	m->rp_started = 1;
 	return 0;
 }

@@ -427,6 +427,7 @@ int core_archive_open(struct qcore *c, char *errbuf, size_t errlen)
 		arch_free(a);
 		return -rc;
 	}
+	pthread_setname_np(a->th, "qfs-archive");
 	a->started = 1;
 	c->arch = a;
 	log_info(
