@@ -63,12 +63,14 @@ static const struct cfg_key {
 	{"dynamicConfigFile", CFG_STR, CFG_OFF(dynamic_config_file), 0, 0},
 	{"archiveDir", CFG_STR, CFG_OFF(archive_dir), 0, 0},
 	{"archiveInterval", CFG_I64, CFG_OFF(archive_interval_ms), 10, 3600000},
+	{"metricsProvider.className", CFG_STR, CFG_OFF(metrics_class), 0, 0},
+	{"metricsProvider.httpHost", CFG_STR, CFG_OFF(metrics_host), 0, 0},
+	{"metricsProvider.httpPort", CFG_INT, CFG_OFF(metrics_port), 1, 65535},
 	/* accepted for zoo.cfg compatibility; not acted on yet */
 	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
 	{"admin.enableServer", CFG_ACCEPTED, 0, 0, 0},
 	{"admin.serverPort", CFG_ACCEPTED, 0, 0, 0},
-	{"metricsProvider.className", CFG_ACCEPTED, 0, 0, 0},
-	{"metricsProvider.httpPort", CFG_ACCEPTED, 0, 0, 0},
+	{"metricsProvider.exportJvmInfo", CFG_ACCEPTED, 0, 0, 0},
 	{"globalOutstandingLimit", CFG_ACCEPTED, 0, 0, 0},
 	{"preAllocSize", CFG_ACCEPTED, 0, 0, 0},
 	{"electionAlg", CFG_ACCEPTED, 0, 0, 0},
@@ -101,6 +103,7 @@ void config_init(struct qfs_config *c)
 	c->mount_session_timeout_ms = 10000;
 	c->container_check_ms = 1000;
 	c->archive_interval_ms = 5000;
+	c->metrics_port = 7000;
 }
 
 static void user_map_free(struct qfs_user_map *v, size_t n)
@@ -794,6 +797,31 @@ static int load_dynamic(struct qfs_config *c, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* ZooKeeper's metricsProvider.className: its Prometheus provider is served
+ * (zks_metrics.c); its default and null providers serve nothing, as in
+ * ZooKeeper; another class would be a plugin quorumfs cannot load. */
+static int metrics_provider(struct qfs_config *c, char *errbuf, size_t errlen)
+{
+	static const char prom[] = "PrometheusMetricsProvider";
+	const char *k = c->metrics_class, *dot;
+
+	if (!k)
+		return 0;
+	dot = strrchr(k, '.');
+	dot = dot ? dot + 1 : k;
+	if (!strcmp(dot, prom)) {
+		c->metrics_enabled = 1;
+		return 0;
+	}
+	if (!strcmp(dot, "DefaultMetricsProvider") || !strcmp(dot, "NullMetricsProvider"))
+		return 0;
+	return cfg_err(errbuf, errlen,
+		       "metricsProvider.className=%s: quorumfs serves ZooKeeper's "
+		       "org.apache.zookeeper.metrics.prometheus.%s (or its Default or "
+		       "Null provider: no endpoint), not other classes",
+		       k, prom);
+}
+
 int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 {
 	int rc;
@@ -820,6 +848,9 @@ int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 			       "myid %lld is not one of the server.N lines (ids from 1)",
 			       (long long)c->myid);
 	rc = groups_and_weights(c, errbuf, errlen);
+	if (rc)
+		return rc;
+	rc = metrics_provider(c, errbuf, errlen);
 	if (rc)
 		return rc;
 	if (c->cluster_secret_file)

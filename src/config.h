@@ -84,12 +84,16 @@ struct qfs_config {
 	char *dynamic_config_file;	/* dynamicConfigFile: server.N lines kept apart */
 	char *archive_dir;		/* archiveDir: the continuous archive, or NULL */
 	int64_t archive_interval_ms;	/* archiveInterval: ms between archive passes */
+	char *metrics_class;		/* metricsProvider.className */
+	char *metrics_host;		/* metricsProvider.httpHost (NULL: all) */
+	int metrics_port;		/* metricsProvider.httpPort (7000) */
 	char *servers_from;		/* the file the server lines came from, when not
 					   the main one (dataDir/zoo.cfg.dynamic, ...) */
 	/* Derived by config_finish. */
 	uint8_t *cluster_secret; /* the file's bytes (trailing newline cut) */
 	size_t cluster_secret_len;
 	int quorum_kind; /* 0 majority, 1 weight.N only, 2 group.X (hierarchical) */
+	int metrics_enabled; /* className names the Prometheus provider */
 	/* FUSE mount options collected from -o */
 	char *fuse_opts;
 	/* every key as given, in order */

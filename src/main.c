@@ -465,6 +465,8 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 			.sasl_users = sasl_users,
 			.max_outstanding = d->cfg.client_max_outstanding,
 			.max_watches = d->cfg.client_max_watches,
+			.metrics_host = d->cfg.metrics_host,
+			.metrics_port = d->cfg.metrics_enabled ? d->cfg.metrics_port : 0,
 			.cfg = &d->cfg,
 		};
 
@@ -472,6 +474,9 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 		free(sasl_users);
 		if (rc < 0)
 			return rc;
+	} else if (d->cfg.metrics_enabled) {
+		log_warnx("metricsProvider: no metrics endpoint: it is served with the "
+			  "client port, and clientPort=0");
 	}
 
 	rc = parse_mount_auth(d->cfg.mount_auth, &d->mount_auth, err, errlen);

@@ -32,6 +32,10 @@ struct zk_server_opts {
 	 * (0: 1000), and watches held (0: 100000). */
 	int max_outstanding;
 	int max_watches;
+	/* Prometheus metrics (zks_metrics.c) on metrics_host (NULL: all
+	 * addresses) : metrics_port; 0: none. */
+	const char *metrics_host;
+	int metrics_port;
 	/* The whole configuration, for the conf and envi words. */
 	const struct qfs_config *cfg;
 };

@@ -228,59 +228,99 @@ static void zks_envi(struct buf *b, const struct zk_server *s)
 		   pw ? pw->pw_dir : "?", cwd);
 }
 
-static void zks_mntr(struct buf *b, const struct zk_server *s)
+const char zks_version[] = ZKS_VERSION;
+
+static unsigned zks_open_fds(void)
+{
+	unsigned nfd = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (!d)
+		return 0;
+	while (readdir(d))
+		nfd++;
+	closedir(d);
+	return nfd > 2 ? nfd - 3 : 0; /* ".", "..", the DIR itself */
+}
+
+size_t zks_figures(const struct zk_server *s, struct zks_fig *out)
 {
 	struct tree *t = qcore_tree(s->core);
 	struct qcore_stats st;
 	struct qcore_replica rep;
 	struct rlimit rl;
-	unsigned nfd = 0;
-	DIR *d;
+	size_t n = 0;
 
+#define FIG(nm, k, val)                                                                  \
+	do {                                                                             \
+		out[n].name = (nm);                                                      \
+		out[n].kind = (k);                                                       \
+		out[n].v = (int64_t)(val);                                               \
+		out[n].ms = 0;                                                           \
+		n++;                                                                     \
+	} while (0)
 	qcore_stats(s->core, &st);
-	d = opendir("/proc/self/fd");
-	if (d) {
-		while (readdir(d))
-			nfd++;
-		closedir(d);
-		nfd = nfd > 2 ? nfd - 3 : 0; /* ".", "..", the DIR itself */
-	}
-	getrlimit(RLIMIT_NOFILE, &rl);
-	zks_printf(b, "zk_version\t%s%s\n", ZKS_VERSION, ZKS_BUILT);
 	qcore_replica(s->core, &rep);
-	zks_printf(b, "zk_server_state\t%s\n", qcore_role_name(rep.role));
-	zks_printf(b, "zk_avg_latency\t%.4f\n",
-		   s->lat_count ? (double)s->lat_sum_us / 1000.0 / (double)s->lat_count
-				: 0.0);
-	zks_printf(b, "zk_max_latency\t%" PRId64 "\n", s->lat_max_us / 1000);
-	zks_printf(b, "zk_min_latency\t%" PRId64 "\n",
-		   s->lat_count ? s->lat_min_us / 1000 : 0);
-	zks_printf(b, "zk_packets_received\t%" PRIu64 "\n", s->packets_received);
-	zks_printf(b, "zk_packets_sent\t%" PRIu64 "\n", s->packets_sent);
-	zks_printf(b, "zk_num_alive_connections\t%u\n", s->n_conns);
-	zks_printf(b, "zk_outstanding_requests\t%u\n", zks_outstanding(s));
-	zks_printf(b, "zk_znode_count\t%zu\n", tree_node_count(t));
-	zks_printf(b, "zk_watch_count\t%zu\n", zks_watch_total(s->watches));
-	zks_printf(b, "zk_last_zxid\t0x%" PRIx64 "\n", (uint64_t)tree_last_zxid(t));
-	zks_printf(b, "zk_txns_applied\t%" PRIu64 "\n", st.txns);
-	zks_printf(b, "zk_apply_failures\t%" PRIu64 "\n", st.apply_failed);
-	zks_printf(b, "zk_last_apply_failure_zxid\t0x%" PRIx64 "\n",
-		   (uint64_t)st.apply_failed_zxid);
-	zks_printf(b, "zk_fsyncs\t%" PRIu64 "\n", st.fsyncs);
-	zks_printf(b, "zk_core_outstanding\t%" PRIu64 "\n", st.outstanding);
-	zks_printf(b, "zk_max_commit_latency_us\t%" PRId64 "\n", st.max_commit_us);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		rl.rlim_cur = 0;
+	FIG("avg_latency", ZKS_FIG_AVG_MS, 0);
+	out[n - 1].ms = s->lat_count ? (double)s->lat_sum_us / 1000.0 / (double)s->lat_count
+				     : 0.0;
+	FIG("max_latency", ZKS_FIG_MS, s->lat_max_us);
+	FIG("min_latency", ZKS_FIG_MS, s->lat_count ? s->lat_min_us : 0);
+	FIG("packets_received", ZKS_FIG_COUNTER, s->packets_received);
+	FIG("packets_sent", ZKS_FIG_COUNTER, s->packets_sent);
+	FIG("num_alive_connections", ZKS_FIG_GAUGE, s->n_conns);
+	FIG("outstanding_requests", ZKS_FIG_GAUGE, zks_outstanding(s));
+	FIG("znode_count", ZKS_FIG_GAUGE, tree_node_count(t));
+	FIG("watch_count", ZKS_FIG_GAUGE, zks_watch_total(s->watches));
+	FIG("last_zxid", ZKS_FIG_ZXID, tree_last_zxid(t));
+	FIG("txns_applied", ZKS_FIG_COUNTER, st.txns);
+	FIG("apply_failures", ZKS_FIG_COUNTER, st.apply_failed);
+	FIG("last_apply_failure_zxid", ZKS_FIG_ZXID, st.apply_failed_zxid);
+	FIG("fsyncs", ZKS_FIG_COUNTER, st.fsyncs);
+	FIG("core_outstanding", ZKS_FIG_GAUGE, st.outstanding);
+	FIG("max_commit_latency_us", ZKS_FIG_GAUGE, st.max_commit_us);
 	if (rep.role == QCORE_LEADER) {
-		zks_printf(b, "zk_followers\t%d\n", rep.n_followers);
-		zks_printf(b, "zk_synced_followers\t%d\n", rep.n_synced);
-		zks_printf(b, "zk_pending_syncs\t%" PRIu64 "\n", rep.pending_syncs);
+		FIG("followers", ZKS_FIG_GAUGE, rep.n_followers);
+		FIG("synced_followers", ZKS_FIG_GAUGE, rep.n_synced);
+		FIG("pending_syncs", ZKS_FIG_GAUGE, rep.pending_syncs);
 	}
-	zks_printf(b, "zk_quorum_size\t%d\n", rep.n_members);
-	zks_printf(b, "zk_epoch\t%u\n", rep.epoch);
-	zks_printf(b, "zk_leader_id\t%lld\n", (long long)rep.leader);
-	zks_printf(b, "zk_commit_zxid\t0x%" PRIx64 "\n", (uint64_t)rep.commit_zxid);
-	zks_printf(b, "zk_open_file_descriptor_count\t%u\n", nfd);
-	zks_printf(b, "zk_max_file_descriptor_count\t%llu\n",
-		   (unsigned long long)rl.rlim_cur);
+	FIG("quorum_size", ZKS_FIG_GAUGE, rep.n_members);
+	FIG("epoch", ZKS_FIG_GAUGE, rep.epoch);
+	FIG("leader_id", ZKS_FIG_GAUGE, rep.leader);
+	FIG("commit_zxid", ZKS_FIG_ZXID, rep.commit_zxid);
+	FIG("open_file_descriptor_count", ZKS_FIG_GAUGE, zks_open_fds());
+	FIG("max_file_descriptor_count", ZKS_FIG_GAUGE, rl.rlim_cur);
+#undef FIG
+	if (n > ZKS_FIGS_MAX)
+		fatalx("zks_figures: %zu figures, room for %d", n, ZKS_FIGS_MAX);
+	return n;
+}
+
+static void zks_mntr(struct buf *b, const struct zk_server *s)
+{
+	struct zks_fig f[ZKS_FIGS_MAX];
+	size_t n = zks_figures(s, f);
+
+	zks_printf(b, "zk_version\t%s%s\n", ZKS_VERSION, ZKS_BUILT);
+	zks_printf(b, "zk_server_state\t%s\n", zks_mode(s));
+	for (size_t i = 0; i < n; i++)
+		switch (f[i].kind) {
+		case ZKS_FIG_GAUGE:
+		case ZKS_FIG_COUNTER:
+			zks_printf(b, "zk_%s\t%" PRId64 "\n", f[i].name, f[i].v);
+			break;
+		case ZKS_FIG_ZXID:
+			zks_printf(b, "zk_%s\t0x%" PRIx64 "\n", f[i].name, (uint64_t)f[i].v);
+			break;
+		case ZKS_FIG_MS:
+			zks_printf(b, "zk_%s\t%" PRId64 "\n", f[i].name, f[i].v / 1000);
+			break;
+		case ZKS_FIG_AVG_MS:
+			zks_printf(b, "zk_%s\t%.4f\n", f[i].name, f[i].ms);
+			break;
+		}
 }
 
 static void zks_wchc_one(void *arg, const char *path, struct zks_conn *c, unsigned kinds)

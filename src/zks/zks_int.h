@@ -14,7 +14,8 @@
  *   zks_op_watch.c setWatches(2), addWatch, removeWatches, checkWatches
  *   zks_op_auth.c  auth (digest), whoAmI, the peer's ip identity
  *   zks_watch.c    the watch manager fed by qcore_subscribe
- *   zks_4lw.c      the four-letter words
+ *   zks_4lw.c      the four-letter words, and the figures of mntr
+ *   zks_metrics.c  the same figures for Prometheus (GET /metrics)
  *   zks_backup.c   QOP_BACKUP, quorumfs's online backup
  *
  * Everything runs on the daemon's libevent loop; nothing locks.
@@ -45,6 +46,7 @@
 struct bufferevent;
 struct sockaddr;
 struct event;
+struct evhttp;
 struct evconnlistener;
 struct zks_watches;
 struct zks_sasl;
@@ -132,6 +134,7 @@ struct zk_server {
 	 * "ro" until one succeeds. */
 	int degraded;
 	uint64_t ro_sessions; /* read-only session ids handed out */
+	struct evhttp *metrics; /* GET /metrics (zks_metrics.c), or NULL */
 };
 
 enum zks_conn_state {
@@ -359,5 +362,35 @@ void zks_watch_foreach(const struct zks_watches *w,
 int zks_4lw_is(uint32_t word);
 /* Answer it and drain the connection. */
 void zks_4lw_run(struct zks_conn *c, uint32_t word);
+
+/*
+ * The figures mntr prints and /metrics exports (zks_metrics.c), read in one
+ * place so that the two never disagree. A name is mntr's without its "zk_"
+ * prefix, which is also the name ZooKeeper's Prometheus provider gives it.
+ */
+enum zks_fig_kind {
+	ZKS_FIG_GAUGE,	 /* a value now */
+	ZKS_FIG_COUNTER, /* only grows (since start; crst resets latency only) */
+	ZKS_FIG_ZXID,	 /* a gauge mntr prints in hex */
+	ZKS_FIG_MS,	 /* us holds microseconds; mntr prints whole milliseconds */
+	ZKS_FIG_AVG_MS,	 /* ms holds milliseconds; mntr prints 4 decimals */
+};
+struct zks_fig {
+	const char *name;
+	enum zks_fig_kind kind;
+	int64_t v;
+	double ms;
+};
+#define ZKS_FIGS_MAX 32
+/* Fills out (ZKS_FIGS_MAX entries) and returns how many. */
+size_t zks_figures(const struct zk_server *s, struct zks_fig *out);
+/* The version string mntr and envi give, and /metrics labels. */
+extern const char zks_version[];
+
+/* zks_metrics.c */
+/* Serve GET /metrics on host:port. 0, or a negative errno with errbuf set. */
+int zks_metrics_start(struct zk_server *s, const char *host, int port, char *errbuf,
+		      size_t errlen);
+void zks_metrics_stop(struct zk_server *s);
 
 #endif

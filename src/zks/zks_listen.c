@@ -201,6 +201,14 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 	rc = zks_listen(s, opts, errbuf, errlen);
 	if (rc < 0)
 		goto err_after_scan;
+	if (opts->metrics_port > 0) {
+		rc = zks_metrics_start(s, opts->metrics_host ? opts->metrics_host : "0.0.0.0",
+				       opts->metrics_port, errbuf, errlen);
+		if (rc < 0) {
+			evconnlistener_free(s->listener);
+			goto err_after_scan;
+		}
+	}
 	log_info("zk: serving clients on %s:%d", opts->address ? opts->address : "*",
 		 zk_server_port(s));
 	*out = s;
@@ -247,6 +255,7 @@ void zk_server_stop(struct zk_server *s)
 
 	if (!s)
 		return;
+	zks_metrics_stop(s);
 	evconnlistener_free(s->listener);
 	event_free(s->scan_ev);
 	/* Bounded: each close removes one connection from the list. */

@@ -56,3 +56,6 @@ EXTRA_DIST += tests/bench/bench_big_cluster.sh
 # The example ensemble configurations (contrib/quickstart.sh uses loopback.cfg).
 EXTRA_DIST += contrib/ensemble.cfg contrib/loopback.cfg \
 	contrib/multidc-groups.cfg contrib/multidc-primary.cfg
+# Prometheus metrics (metricsProvider.*), standalone and in an ensemble.
+QFS_TESTS += tests/cluster/metrics.sh
+EXTRA_DIST += tests/cluster/metrics.sh
