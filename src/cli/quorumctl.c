@@ -41,7 +41,9 @@ static void usage(FILE *f)
 		   "  status [-c CONFIG] [-v]\n"
 		   "  members list|add SPEC|remove N...|promote N|demote N|set ENTRY...\n"
 		   "  leader transfer N\n"
-		   "  backup [--force] FILE\n");
+		   "  backup [--force] FILE\n"
+		   "  mirror [--once] [--keep] [--rescan S] [--from-auth SCHEME:CRED]\n"
+		   "         SOURCE [PATH [TO]]\n");
 }
 
 int ctl_parse_int(const char *opt, const char *s, int64_t min, int64_t max, int64_t *out)
@@ -242,6 +244,7 @@ static const struct {
     {"members", ctl_cmd_members, 0},
     {"leader", ctl_cmd_leader, 0},
     {"backup", ctl_cmd_backup, 1},
+    {"mirror", ctl_cmd_mirror, 1},
 };
 
 /*

@@ -60,5 +60,6 @@ int ctl_cmd_status(struct ctl *x, int argc, char **argv);
 int ctl_cmd_members(struct ctl *x, int argc, char **argv);
 int ctl_cmd_leader(struct ctl *x, int argc, char **argv);
 int ctl_cmd_backup(struct ctl *x, int argc, char **argv);
+int ctl_cmd_mirror(struct ctl *x, int argc, char **argv);
 
 #endif

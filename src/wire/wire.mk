@@ -33,7 +33,8 @@ QFS_TESTS += tests/fuzz/run.sh
 bin_PROGRAMS += quorumctl
 quorumctl_SOURCES = src/cli/quorumctl.c src/cli/quorumctl.h src/cli/quorumctl_node.c \
 	src/cli/quorumctl_watch.c src/cli/quorumctl_multi.c \
-	src/cli/quorumctl_status.c src/cli/quorumctl_members.c src/cli/quorumctl_backup.c
+	src/cli/quorumctl_status.c src/cli/quorumctl_members.c src/cli/quorumctl_backup.c \
+	src/cli/quorumctl_mirror.c
 quorumctl_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CLI) $(EVENT_CFLAGS)
 quorumctl_LDADD = libqwire.a libqtree.a libqutil.a $(EVENT_LIBS) $(CRYPTO_LIBS)
 dist_man_MANS += man/quorumctl.8
@@ -46,3 +47,6 @@ tests_bench_zkload_LDADD = libqwire.a libqutil.a $(EVENT_LIBS)
 EXTRA_DIST += tests/bench/bench_zk.sh tests/compat/quorumctl.sh tests/compat/quorumctl_zk.sh
 QFS_BENCHES += tests/bench/bench_zk.sh
 QFS_TESTS += tests/compat/quorumctl.sh
+# quorumctl mirror: quorumfs and Apache ZooKeeper into quorumfs, followed live.
+QFS_TESTS += tests/compat/mirror.sh
+EXTRA_DIST += tests/compat/mirror.sh
