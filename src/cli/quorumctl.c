@@ -230,6 +230,37 @@ int ctl_call(struct ctl *x, int32_t op, const void *body, ctl_print_fn print, vo
 	return c.err;
 }
 
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	((struct ctl *)arg)->interrupted = 1;
+}
+
+int ctl_signals_on(struct ctl *x)
+{
+	static const int sigs[2] = {SIGINT, SIGTERM};
+
+	for (int i = 0; i < 2; i++) {
+		x->sig_ev[i] = evsignal_new(x->base, sigs[i], on_signal, x);
+		if (!x->sig_ev[i] || evsignal_add(x->sig_ev[i], NULL) < 0) {
+			fprintf(stderr, "quorumctl: cannot catch signals: out of memory\n");
+			ctl_signals_off(x);
+			return CTL_EXIT_CONNECT;
+		}
+	}
+	return 0;
+}
+
+void ctl_signals_off(struct ctl *x)
+{
+	for (int i = 0; i < 2; i++) {
+		if (x->sig_ev[i])
+			event_free(x->sig_ev[i]);
+		x->sig_ev[i] = NULL;
+	}
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct ctl *x, int argc, char **argv);

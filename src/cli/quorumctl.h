@@ -25,6 +25,7 @@ struct ctl {
 	int connected;
 	int lost;
 	int interrupted;
+	struct event *sig_ev[2]; /* ctl_signals_on: SIGINT, SIGTERM */
 	/* watch: events seen; the watch command's callback when set */
 	void (*on_watch)(struct ctl *x, const struct jute_watcher_event *ev);
 	long events;
@@ -42,6 +43,10 @@ int ctl_call(struct ctl *x, int32_t op, const void *body, ctl_print_fn print, vo
 /* Print "quorumctl: WHAT: NAME" for a ZooKeeper error and return the exit
  * code for it. */
 int ctl_zk_fail(struct ctl *x, const char *what, int err);
+/* From now on SIGINT and SIGTERM set x->interrupted (a loop round waiting
+ * ends). Returns 0, or an exit code (message printed). */
+int ctl_signals_on(struct ctl *x);
+void ctl_signals_off(struct ctl *x);
 /* Parse a decimal int option value into *out; prints and returns -1 when bad. */
 int ctl_parse_int(const char *opt, const char *s, int64_t min, int64_t max, int64_t *out);
 

@@ -25,7 +25,6 @@
  * move.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +236,20 @@ static void dst_remove(struct mirror *m, const char *dpath)
 	}
 }
 
+/* One change to an existing node of the copy (setData, setACL). */
+static void dst_change(struct mirror *m, int32_t op, const void *body, const char *what,
+		       const char *dpath)
+{
+	int err = ctl_call(m->dst, op, body, NULL, NULL);
+
+	if (err == ZOK) {
+		m->updated++;
+		changed(m, what, dpath);
+	} else {
+		node_failed(m, "copy", dpath, err);
+	}
+}
+
 static void sync_node(struct mirror *m, const char *path, struct mnode *s);
 
 /* Create the missing ancestors of dpath in the copy, empty, open. */
@@ -318,25 +331,13 @@ static void make_equal(struct mirror *m, const char *path, const char *dpath,
 		struct jute_set_data_request q = {
 		    .path = (char *)dpath, .data = s->data, .version = -1};
 
-		err = ctl_call(m->dst, ZOP_SETDATA, &q, NULL, NULL);
-		if (err == ZOK) {
-			m->updated++;
-			changed(m, "updated", dpath);
-		} else {
-			node_failed(m, "copy", dpath, err);
-		}
+		dst_change(m, ZOP_SETDATA, &q, "updated", dpath);
 	}
 	if (!acl_equal(&s->acl, &d.acl)) {
 		struct jute_set_acl_request q = {
 		    .path = (char *)dpath, .acl = s->acl, .version = -1};
 
-		err = ctl_call(m->dst, ZOP_SETACL, &q, NULL, NULL);
-		if (err == ZOK) {
-			m->updated++;
-			changed(m, "acl", dpath);
-		} else {
-			node_failed(m, "copy", dpath, err);
-		}
+		dst_change(m, ZOP_SETACL, &q, "acl", dpath);
 	}
 	if (!m->keep)
 		for (int32_t i = 0; i < d.kids.n && !m->reconnect; i++) {
@@ -391,7 +392,7 @@ static void pass_tree(struct mirror *m, const char *path)
 
 	sync_node(m, path, &s);
 	if (!s.err && !s.st.ephemeral_owner)
-		for (int32_t i = 0; i < s.kids.n && !m->reconnect && !m->src.interrupted;
+		for (int32_t i = 0; i < s.kids.n && !m->reconnect && !m->dst->interrupted;
 		     i++)
 			if (join(path, s.kids.v[i], kid, sizeof(kid)) == 0)
 				pass_tree(m, kid);
@@ -479,16 +480,6 @@ static void drain_events(struct mirror *m)
 	m->qn = 0;
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct mirror *m = arg;
-
-	(void)sig;
-	(void)what;
-	m->src.interrupted = 1;
-	m->dst->interrupted = 1;
-}
-
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -531,7 +522,7 @@ static void pause_retry(struct mirror *m)
 		return;
 	}
 	evtimer_add(t, &tv);
-	while (!done && !m->src.interrupted)
+	while (!done && !m->dst->interrupted)
 		event_base_loop(m->dst->base, EVLOOP_ONCE);
 	event_free(t);
 }
@@ -556,13 +547,13 @@ static int start_over(struct mirror *m, int first)
 			if (!m->reconnect)
 				return 0;
 		}
-		if (m->once || m->src.interrupted)
+		if (m->once || m->dst->interrupted)
 			return rc ? rc : CTL_EXIT_CONNECT;
 		fprintf(stderr, "quorumctl: mirror: connecting again in %d s\n",
 			MIRROR_RETRY_S);
 		pause_retry(m);
 		first = 0;
-		if (m->src.interrupted)
+		if (m->dst->interrupted)
 			return CTL_EXIT_OK;
 	}
 }
@@ -578,7 +569,7 @@ int ctl_cmd_mirror(struct ctl *x, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct mirror m;
-	struct event *sigint = NULL, *sigterm = NULL, *tick = NULL;
+	struct event *tick = NULL;
 	int opt, rc, rescan_due = 0;
 
 	memset(&m, 0, sizeof(m));
@@ -625,17 +616,11 @@ int ctl_cmd_mirror(struct ctl *x, int argc, char **argv)
 	m.src.base = x->base;
 	m.src.on_watch = on_event;
 	the_mirror = &m;
-	sigint = evsignal_new(x->base, SIGINT, on_signal, &m);
-	sigterm = evsignal_new(x->base, SIGTERM, on_signal, &m);
-	if (!sigint || !sigterm) {
-		fprintf(stderr, "quorumctl: out of memory\n");
-		rc = CTL_EXIT_CONNECT;
-		goto out;
-	}
-	evsignal_add(sigint, NULL);
-	evsignal_add(sigterm, NULL);
+	rc = ctl_signals_on(x);
+	if (rc)
+		return rc;
 	rc = start_over(&m, 1);
-	if (rc || m.once || m.src.interrupted) {
+	if (rc || m.once || x->interrupted) {
 		if (!rc && m.failed)
 			rc = CTL_EXIT_ZK;
 		goto out;
@@ -653,13 +638,13 @@ int ctl_cmd_mirror(struct ctl *x, int argc, char **argv)
 
 		evtimer_add(tick, &tv);
 		rescan_due = 0;
-		while (!rescan_due && !m.src.interrupted && !m.reconnect) {
+		while (!rescan_due && !x->interrupted && !m.reconnect) {
 			if (!m.qn)
 				event_base_loop(x->base, EVLOOP_ONCE);
 			m.reconnect |= m.src.lost || x->lost || m.q_oom;
 			drain_events(&m);
 		}
-		if (m.src.interrupted)
+		if (x->interrupted)
 			break;
 		if (m.reconnect) {
 			fprintf(stderr, "quorumctl: mirror: lost %s\n",
@@ -670,7 +655,7 @@ int ctl_cmd_mirror(struct ctl *x, int argc, char **argv)
 			m.follow = 0;
 			rc = start_over(&m, 0);
 			m.follow = 1;
-			if (rc || m.src.interrupted)
+			if (rc || x->interrupted)
 				break;
 		} else {
 			full_pass(&m);
@@ -682,10 +667,7 @@ out:
 	free(m.q);
 	if (tick)
 		event_free(tick);
-	if (sigint)
-		event_free(sigint);
-	if (sigterm)
-		event_free(sigterm);
+	ctl_signals_off(x);
 	if (m.src.zk && m.src.connected && !m.src.lost)
 		ctl_call(&m.src, ZOP_CLOSESESSION, NULL, NULL, NULL);
 	if (m.src.zk)

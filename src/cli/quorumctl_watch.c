@@ -5,7 +5,6 @@
  * events were seen. Output is flushed per event so pipes see it at once.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,15 +44,9 @@ static void print_event(struct ctl *x, const struct jute_watcher_event *ev)
 	x->events++;
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	((struct ctl *)arg)->interrupted = 1;
-}
-
 int ctl_cmd_watch(struct ctl *x, int argc, char **argv)
 {
 	struct jute_add_watch_request q = {0};
-	struct event *sigint, *sigterm;
 	int64_t count = 0;
 	int opt, err, rc = CTL_EXIT_OK;
 
@@ -80,27 +73,17 @@ int ctl_cmd_watch(struct ctl *x, int argc, char **argv)
 	err = ctl_call(x, ZOP_ADDWATCH, &q, NULL, NULL);
 	if (err)
 		return ctl_zk_fail(x, q.path, err);
+	rc = ctl_signals_on(x);
+	if (rc)
+		return rc;
 	/* Tell a script the watch is in place before it makes changes. */
 	fprintf(stderr, "quorumctl: watching %s\n", q.path);
-	sigint = evsignal_new(x->base, SIGINT, on_signal, x);
-	sigterm = evsignal_new(x->base, SIGTERM, on_signal, x);
-	if (!sigint || !sigterm) {
-		fprintf(stderr, "quorumctl: out of memory\n");
-		rc = CTL_EXIT_CONNECT;
-		goto out;
-	}
-	evsignal_add(sigint, NULL);
-	evsignal_add(sigterm, NULL);
 	while (!x->interrupted && !x->lost && (!count || x->events < count))
 		event_base_loop(x->base, EVLOOP_ONCE);
 	if (x->lost) {
 		fprintf(stderr, "quorumctl: watch %s: %s\n", q.path, zkc_error(x->zk));
 		rc = CTL_EXIT_CONNECT;
 	}
-out:
-	if (sigint)
-		event_free(sigint);
-	if (sigterm)
-		event_free(sigterm);
+	ctl_signals_off(x);
 	return rc;
 }
