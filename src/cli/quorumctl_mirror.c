@@ -104,13 +104,29 @@ static int join(const char *dir, const char *kid, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-static void got_data(struct ctl *x, const struct zkc_reply *r, void *arg)
+/* The three reads of one node, in flight together (a session answers in
+ * order, so one round trip instead of three). */
+struct nread {
+	struct mnode *n;
+	int left;
+};
+
+/* The first error wins: a node deleted between the reads is gone. */
+static int read_failed(struct nread *w, const struct zkc_reply *r)
 {
-	struct mnode *n = arg;
+	w->left--;
+	if (r->err && !w->n->err)
+		w->n->err = r->err;
+	return r->err != ZOK;
+}
+
+static void got_data(void *arg, const struct zkc_reply *r)
+{
+	struct nread *w = arg;
+	struct mnode *n = w->n;
 	const struct jute_buffer *d = &r->body.get_data_response.data;
 
-	(void)x;
-	if (r->err != ZOK)
+	if (read_failed(w, r))
 		return;
 	n->st = r->body.get_data_response.stat;
 	n->data.len = d->len;
@@ -123,22 +139,21 @@ static void got_data(struct ctl *x, const struct zkc_reply *r, void *arg)
 	}
 }
 
-static void got_acl(struct ctl *x, const struct zkc_reply *r, void *arg)
+static void got_acl(void *arg, const struct zkc_reply *r)
 {
-	struct mnode *n = arg;
+	struct nread *w = arg;
 
-	(void)x;
-	if (r->err == ZOK && acl_copy(&n->acl, &r->body.get_acl_response.acl) < 0)
-		n->err = ZSYSTEMERROR;
+	if (!read_failed(w, r) && acl_copy(&w->n->acl, &r->body.get_acl_response.acl) < 0)
+		w->n->err = ZSYSTEMERROR;
 }
 
-static void got_kids(struct ctl *x, const struct zkc_reply *r, void *arg)
+static void got_kids(void *arg, const struct zkc_reply *r)
 {
-	struct mnode *n = arg;
+	struct nread *w = arg;
+	struct mnode *n = w->n;
 	const struct jute_strvec *v = &r->body.get_children_response.children;
 
-	(void)x;
-	if (r->err != ZOK || v->n <= 0)
+	if (read_failed(w, r) || v->n <= 0)
 		return;
 	n->kids.v = calloc((size_t)v->n, sizeof(char *));
 	if (!n->kids.v) {
@@ -161,16 +176,21 @@ static void node_read(struct ctl *c, const char *path, struct mnode *n)
 	struct jute_get_data_request gd = {.path = (char *)path};
 	struct jute_get_acl_request ga = {.path = (char *)path};
 	struct jute_get_children_request gc = {.path = (char *)path};
-	int err;
+	struct nread w = {.n = n};
 
 	memset(n, 0, sizeof(*n));
-	err = ctl_call(c, ZOP_GETDATA, &gd, got_data, n);
-	if (!err)
-		err = ctl_call(c, ZOP_GETACL, &ga, got_acl, n);
-	if (!err)
-		err = ctl_call(c, ZOP_GETCHILDREN, &gc, got_kids, n);
-	if (err)
-		n->err = err;
+	if (zkc_submit(c->zk, ZOP_GETDATA, &gd, got_data, &w) >= 0)
+		w.left++;
+	if (zkc_submit(c->zk, ZOP_GETACL, &ga, got_acl, &w) >= 0)
+		w.left++;
+	if (zkc_submit(c->zk, ZOP_GETCHILDREN, &gc, got_kids, &w) >= 0)
+		w.left++;
+	if (w.left < 3 && !n->err)
+		n->err = ZCONNECTIONLOSS;
+	/* Every callback runs, also when the connection drops (ZCONNECTIONLOSS):
+	 * w must outlive them. */
+	while (w.left > 0)
+		event_base_loop(c->base, EVLOOP_ONCE);
 }
 
 static int data_equal(const struct jute_buffer *a, const struct jute_buffer *b)
