@@ -388,7 +388,7 @@ static void sync_node(struct mirror *m, const char *path, struct mnode *s)
 		return;
 	node_read(&m->src, path, s);
 	if (s->err == ZNONODE) {
-		if (!m->keep && strcmp(path, m->from))
+		if (!m->keep)
 			dst_remove(m, dpath);
 		return;
 	}

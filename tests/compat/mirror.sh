@@ -149,6 +149,11 @@ t_check "SIGTERM stops it with exit 0 (exit $rc)" [ "$rc" = 0 ]
 "$CTL" -s "127.0.0.1:$PB" --auth digest:super:S3CRET mirror --once \
 	--from-auth digest:super:S3CRET "127.0.0.1:$PA" /app /moved/app 2>/dev/null
 t_check "mirror PATH TO copies a subtree under another name" same "$PA" /app "$PB" /moved/app
+kz "$PA" "zk.delete('/app', recursive=True)"
+"$CTL" -s "127.0.0.1:$PB" --auth digest:super:S3CRET mirror --once \
+	--from-auth digest:super:S3CRET "127.0.0.1:$PA" /app /moved/app 2>/dev/null
+t_check "a subtree gone from the source goes from the copy" \
+	[ "$(kz "$PB" "print(zk.exists('/moved/app') is None, zk.exists('/moved') is not None)")" = "True True" ]
 t_check "bad paths are a usage error" sh -c "'$CTL' -s 127.0.0.1:$PB mirror 127.0.0.1:$PA app 2>/dev/null; [ \$? = 2 ]"
 kill "$EPH" 2>/dev/null
 
