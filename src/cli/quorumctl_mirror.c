@@ -41,6 +41,7 @@
 #define MIRROR_RESCAN_S	 60
 #define MIRROR_PATH_MAX	 4096
 #define MIRROR_LOOKAHEAD 256
+#define MIRROR_WINDOW	 256 /* copy writes in flight */
 
 /* A node as one side has it. */
 struct mnode {
@@ -63,6 +64,7 @@ struct mirror {
 	int q_oom; /* an event was dropped for memory: a full pass is due */
 	/* counts of the current pass, or of the follow phase */
 	uint64_t nodes, created, updated, deleted, skipped, failed;
+	int inflight;  /* copy writes submitted, not yet answered */
 	int follow;    /* print each change (after the first pass) */
 	int reconnect; /* a side lost its session: reconnect, full pass */
 };
@@ -256,21 +258,67 @@ static void dst_remove(struct mirror *m, const char *dpath)
 	}
 }
 
-/* One change to an existing node of the copy (setData, setACL). */
-static void dst_change(struct mirror *m, int32_t op, const void *body, const char *what,
-		       const char *dpath)
-{
-	int err = ctl_call(m->dst, op, body, NULL, NULL);
+/*
+ * Writes to the copy are pipelined, up to MIRROR_WINDOW in flight: a
+ * session's requests run in the order sent, so a child's create sent after
+ * its parent's needs no wait, and a read sent later sees them all. Their
+ * replies are counted (and printed) as they come, in that order.
+ */
+struct wop {
+	struct mirror *m;
+	const char *what; /* "created", "updated", "acl" */
+	char path[];
+};
 
-	if (err == ZOK) {
-		m->updated++;
-		changed(m, what, dpath);
+static void wop_done(void *arg, const struct zkc_reply *r)
+{
+	struct wop *w = arg;
+	struct mirror *m = w->m;
+
+	m->inflight--;
+	if (r->err == ZOK) {
+		if (!strcmp(w->what, "created"))
+			m->created++;
+		else
+			m->updated++;
+		changed(m, w->what, w->path);
 	} else {
-		node_failed(m, "copy", dpath, err);
+		node_failed(m, "copy", w->path, r->err);
 	}
+	free(w);
 }
 
-static void sync_node(struct mirror *m, const char *path, struct mnode *s);
+static void dst_async(struct mirror *m, int32_t op, const void *body, const char *what,
+		      const char *dpath)
+{
+	size_t len = strlen(dpath) + 1;
+	struct wop *w = malloc(sizeof(*w) + len);
+
+	if (!w) {
+		node_failed(m, "copy", dpath, ZSYSTEMERROR);
+		return;
+	}
+	w->m = m;
+	w->what = what;
+	memcpy(w->path, dpath, len);
+	if (zkc_submit(m->dst->zk, op, body, wop_done, w) < 0) {
+		free(w);
+		node_failed(m, "copy", dpath, ZCONNECTIONLOSS);
+		return;
+	}
+	m->inflight++;
+	while (m->inflight >= MIRROR_WINDOW)
+		event_base_loop(m->dst->base, EVLOOP_ONCE);
+}
+
+/* Wait for every write in flight (each callback runs, also on a drop). */
+static void dst_drain(struct mirror *m)
+{
+	while (m->inflight > 0)
+		event_base_loop(m->dst->base, EVLOOP_ONCE);
+}
+
+static int sync_node(struct mirror *m, const char *path, struct mnode *s, int missing);
 
 /* Create the missing ancestors of dpath in the copy, empty, open. */
 static void dst_make_parents(struct mirror *m, const char *dpath)
@@ -297,20 +345,27 @@ static void dst_make_parents(struct mirror *m, const char *dpath)
 	}
 }
 
-/* Make the copy of source node path equal to s (read already). */
-static void make_equal(struct mirror *m, const char *path, const char *dpath,
-		       const struct mnode *s)
+/*
+ * Make the copy of source node path equal to s (read already). missing:
+ * the copy cannot have it (its parent was created in this pass), so it is
+ * created without reading it first. Returns 1 when the copy's node is new.
+ */
+static int make_equal(struct mirror *m, const char *path, const char *dpath,
+		      const struct mnode *s, int missing)
 {
+	struct jute_create_request c = {.path = (char *)dpath,
+					.data = s->data,
+					.acl = s->acl,
+					.flags = ZCM_PERSISTENT};
 	struct mnode d;
 	int err;
 
+	if (missing) {
+		dst_async(m, ZOP_CREATE, &c, "created", dpath);
+		return 1;
+	}
 	node_read(m->dst, dpath, &d);
 	if (d.err == ZNONODE) {
-		struct jute_create_request c = {.path = (char *)dpath,
-						.data = s->data,
-						.acl = s->acl,
-						.flags = ZCM_PERSISTENT};
-
 		err = ctl_call(m->dst, ZOP_CREATE, &c, NULL, NULL);
 		if (err == ZNONODE && !strcmp(path, m->from)) {
 			/* TO's parents are the copy's own: made empty. */
@@ -323,41 +378,42 @@ static void make_equal(struct mirror *m, const char *path, const char *dpath,
 
 			snprintf(parent, sizeof(parent), "%s", path);
 			*strrchr(parent, '/') = 0; /* path is below FROM: not "/x" */
-			sync_node(m, parent, &ps);
+			sync_node(m, parent, &ps, 0);
 			mnode_free(&ps);
 			err = ctl_call(m->dst, ZOP_CREATE, &c, NULL, NULL);
 		}
+		mnode_free(&d);
 		if (err == ZOK) {
 			m->created++;
 			changed(m, "created", dpath);
-		} else if (err != ZNODEEXISTS) {
-			node_failed(m, "copy", dpath, err);
+			return 1;
 		}
-		mnode_free(&d);
-		return;
+		if (err != ZNODEEXISTS)
+			node_failed(m, "copy", dpath, err);
+		return 0;
 	}
 	if (d.err) {
 		node_failed(m, "copy", dpath, d.err);
 		mnode_free(&d);
-		return;
+		return 0;
 	}
 	if (d.st.ephemeral_owner) {
 		/* The copy's own client made it: not the mirror's to change. */
 		m->skipped++;
 		mnode_free(&d);
-		return;
+		return 0;
 	}
 	if (!data_equal(&s->data, &d.data)) {
 		struct jute_set_data_request q = {
 		    .path = (char *)dpath, .data = s->data, .version = -1};
 
-		dst_change(m, ZOP_SETDATA, &q, "updated", dpath);
+		dst_async(m, ZOP_SETDATA, &q, "updated", dpath);
 	}
 	if (!acl_equal(&s->acl, &d.acl)) {
 		struct jute_set_acl_request q = {
 		    .path = (char *)dpath, .acl = s->acl, .version = -1};
 
-		dst_change(m, ZOP_SETACL, &q, "acl", dpath);
+		dst_async(m, ZOP_SETACL, &q, "acl", dpath);
 	}
 	if (!m->keep)
 		for (int32_t i = 0; i < d.kids.n && !m->reconnect; i++) {
@@ -372,6 +428,7 @@ static void make_equal(struct mirror *m, const char *path, const char *dpath,
 				dst_remove(m, kid);
 		}
 	mnode_free(&d);
+	return 0;
 }
 
 /*
@@ -379,43 +436,43 @@ static void make_equal(struct mirror *m, const char *path, const char *dpath,
  * holding the source's node (children included) for a caller that walks
  * on. A node the source no longer has is removed from the copy.
  */
-static void sync_node(struct mirror *m, const char *path, struct mnode *s)
+static int sync_node(struct mirror *m, const char *path, struct mnode *s, int missing)
 {
 	char dpath[MIRROR_PATH_MAX];
 
 	memset(s, 0, sizeof(*s));
 	if (is_system(path) || map_path(m, path, dpath, sizeof(dpath)) < 0)
-		return;
+		return 0;
 	node_read(&m->src, path, s);
 	if (s->err == ZNONODE) {
-		if (!m->keep)
+		if (!m->keep && !missing)
 			dst_remove(m, dpath);
-		return;
+		return 0;
 	}
 	if (s->err) {
 		node_failed(m, "source", path, s->err);
-		return;
+		return 0;
 	}
 	m->nodes++;
 	if (s->st.ephemeral_owner) {
 		m->skipped++;
-		return;
+		return 0;
 	}
-	make_equal(m, path, dpath, s);
+	return make_equal(m, path, dpath, s, missing);
 }
 
-/* The whole subtree from path, depth first. */
-static void pass_tree(struct mirror *m, const char *path)
+/* The whole subtree from path, depth first; missing: as make_equal's. */
+static void pass_tree(struct mirror *m, const char *path, int missing)
 {
 	struct mnode s;
 	char kid[MIRROR_PATH_MAX];
+	int created = sync_node(m, path, &s, missing);
 
-	sync_node(m, path, &s);
 	if (!s.err && !s.st.ephemeral_owner)
 		for (int32_t i = 0; i < s.kids.n && !m->reconnect && !m->dst->interrupted;
 		     i++)
 			if (join(path, s.kids.v[i], kid, sizeof(kid)) == 0)
-				pass_tree(m, kid);
+				pass_tree(m, kid, created);
 	mnode_free(&s);
 }
 
@@ -434,7 +491,8 @@ static void full_pass(struct mirror *m)
 
 	m->nodes = m->created = m->updated = m->deleted = m->skipped = m->failed = 0;
 	m->follow = 0;
-	pass_tree(m, m->from);
+	pass_tree(m, m->from, 0);
+	dst_drain(m);
 	m->follow = follow;
 	if (m->reconnect)
 		return;
@@ -491,10 +549,11 @@ static void drain_events(struct mirror *m)
 		     j++)
 			later = !strcmp(m->q[i], m->q[j]);
 		if (!later) {
-			sync_node(m, m->q[i], &s);
+			sync_node(m, m->q[i], &s, 0);
 			mnode_free(&s);
 		}
 	}
+	dst_drain(m);
 	for (size_t j = 0; j < m->qn; j++)
 		free(m->q[j]);
 	m->qn = 0;
@@ -554,7 +613,11 @@ static int start_over(struct mirror *m, int first)
 	for (;;) {
 		int rc = 0;
 
+		dst_drain(m); /* a lost session failed them all already */
 		m->reconnect = 0;
+		/* The full pass below covers what the queued events named. */
+		for (size_t j = 0; j < m->qn; j++)
+			free(m->q[j]);
 		m->qn = 0;
 		if (!first || !m->src.connected)
 			rc = side_connect(&m->src);
