@@ -132,6 +132,27 @@ qfs_kill9() {
 	return 0
 }
 
+# fourlw_at ADDR PORT WORD: a server's answer to a four-letter word (empty
+# if none).
+fourlw_at() {
+	/usr/bin/python3 - "$1" "$2" "$3" <<'PY' 2>/dev/null
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+    s.settimeout(2)
+    s.sendall(sys.argv[3].encode())
+    out = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+    sys.stdout.write(out.decode("utf-8", "replace"))
+except OSError:
+    pass
+PY
+}
+
 # free_port: a TCP port on 127.0.0.1 nobody listens on right now.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -113,24 +113,7 @@ CFG
 }
 
 # 4lw on a port; mode of a port
-p4lw() {
-	"$QC_PY" - "$1" "$2" <<'PY' 2>/dev/null
-import socket, sys
-try:
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
-    s.settimeout(2)
-    s.sendall(sys.argv[2].encode())
-    out = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
-    sys.stdout.write(out.decode("utf-8", "replace"))
-except OSError:
-    pass
-PY
-}
+p4lw() { fourlw_at 127.0.0.1 "$1" "$2"; }
 pmode() { p4lw "$1" srvr | sed -n 's/^Mode: *//p'; }
 
 # leader_of SYS: sets LEAD (member index) and FOLL (a follower's index) when

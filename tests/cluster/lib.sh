@@ -194,24 +194,7 @@ qc_running() { # I: the member's process is alive (stopped counts)
 }
 
 # qc_4lw I WORD: the member's answer to a four-letter word (empty if none).
-qc_4lw() {
-	"$QC_PY" - "$(qc_get QC_ADDR "$1")" "$(qc_get QC_CPORT "$1")" "$2" <<'PY' 2>/dev/null
-import socket, sys
-try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
-    s.settimeout(2)
-    s.sendall(sys.argv[3].encode())
-    out = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
-    sys.stdout.write(out.decode("utf-8", "replace"))
-except OSError:
-    pass
-PY
-}
+qc_4lw() { fourlw_at "$(qc_get QC_ADDR "$1")" "$(qc_get QC_CPORT "$1")" "$2"; }
 
 qc_ruok() { [ "$(qc_4lw "$1" ruok)" = imok ]; }
 

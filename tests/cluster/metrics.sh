@@ -20,18 +20,7 @@ PY
 # metric FILE NAME: the value of an unlabelled sample.
 metric() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 mntr_of() { # PORT KEY
-	"$QC_PY" - "$1" <<'PY' | awk -F '\t' -v k="$2" '$1 == k { print $2 }'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(b"mntr")
-out = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    out += d
-sys.stdout.write(out.decode())
-PY
+	fourlw_at 127.0.0.1 "$1" mntr | awk -F '\t' -v k="$2" '$1 == k { print $2 }'
 }
 
 qc_init 3

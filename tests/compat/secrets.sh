@@ -7,20 +7,7 @@
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 qfs_init
 
-fourlw() {
-	python3 - "$1" "$2" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(sys.argv[2].encode())
-out = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    out += d
-sys.stdout.write(out.decode(errors="replace"))
-PY
-}
+fourlw() { fourlw_at 127.0.0.1 "$1" "$2"; }
 
 PORT=$(free_port)
 # superDigest is a real one (super's password MARK-C3): a super login must
