@@ -92,6 +92,8 @@ static int map_path(const struct mirror *m, const char *path, char *out, size_t 
 	const char *rest = path + (strcmp(m->from, "/") ? strlen(m->from) : 0);
 	int n;
 
+	if (!strcmp(rest, "/")) /* FROM is "/" and path is it */
+		rest = "";
 	if (!strcmp(m->to, "/"))
 		n = snprintf(out, len, "%s", *rest ? rest : "/");
 	else
@@ -377,7 +379,9 @@ static int make_equal(struct mirror *m, const char *path, const char *dpath,
 			struct mnode ps;
 
 			snprintf(parent, sizeof(parent), "%s", path);
-			*strrchr(parent, '/') = 0; /* path is below FROM: not "/x" */
+			*strrchr(parent, '/') = 0;
+			if (!parent[0]) /* path is "/x": its parent is FROM, "/" */
+				strcpy(parent, "/");
 			sync_node(m, parent, &ps, 0);
 			mnode_free(&ps);
 			err = ctl_call(m->dst, ZOP_CREATE, &c, NULL, NULL);

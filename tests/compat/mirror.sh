@@ -149,6 +149,9 @@ t_check "SIGTERM stops it with exit 0 (exit $rc)" [ "$rc" = 0 ]
 "$CTL" -s "127.0.0.1:$PB" --auth digest:super:S3CRET mirror --once \
 	--from-auth digest:super:S3CRET "127.0.0.1:$PA" /app /moved/app 2>/dev/null
 t_check "mirror PATH TO copies a subtree under another name" same "$PA" /app "$PB" /moved/app
+"$CTL" -s "127.0.0.1:$PB" --auth digest:super:S3CRET mirror --once \
+	--from-auth digest:super:S3CRET "127.0.0.1:$PA" / /whole 2>"$T/whole.err"
+t_check "mirror / TO copies the whole tree under a node" same "$PA" / "$PB" /whole
 kz "$PA" "zk.delete('/app', recursive=True)"
 "$CTL" -s "127.0.0.1:$PB" --auth digest:super:S3CRET mirror --once \
 	--from-auth digest:super:S3CRET "127.0.0.1:$PA" /app /moved/app 2>/dev/null
