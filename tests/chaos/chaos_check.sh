@@ -99,12 +99,18 @@ mount_mutant() {
 		--mutant 11 --members 3 --nemesis isolate-leader --mounts --no-zk \
 		--mount-readonly-leader
 }
-# As above, a second seed before it counts as not caught: on a loaded
-# machine the cut-off leader's mount reader may get too few reads in
-# (once: 1,308 operations, none stale; the same seed alone: 68 anomalies).
+# Up to three seeds before it counts as not caught. On a loaded machine the
+# cut-off leader's mount reader may get too few reads in (once: 1,308
+# operations, none stale; the same seed alone: 68 anomalies). And the window
+# can be empty: the cut-off leader expires the other members' sessions after
+# the session timeout, and its syncs then wait behind that closeSession,
+# while the majority's mounts may only resume writing about as late (a
+# quiet run of 43871f2: seed 74885 none in 1,043 operations, seed 74886 60
+# anomalies; a CI run under load: two seeds, 1,646 and 1,175 operations,
+# none).
 caught=0
-for seed in $seed0 $((seed0 + 1)); do
-	[ "$seed" != "$seed0" ] && echo "# not caught through the mounts with seed $seed0; trying seed $seed"
+for seed in $seed0 $((seed0 + 1)) $((seed0 + 2)); do
+	[ "$seed" != "$seed0" ] && echo "# not caught through the mounts with seed $((seed - 1)); trying seed $seed"
 	out=$(mount_mutant)
 	echo "$out" | grep -v '^ok - \|^not ok - '
 	if echo "$out" | grep -q '^ok - ' && echo "$out" | grep -q 'ANOMALY.*synced read of file'; then
