@@ -115,6 +115,11 @@ struct qcore {
 
 	/* The replica (core_repl.c). */
 	struct logstore *ls;	   /* owned by store once wrapped */
+	/* What the log held when core_recover opened it, before choosing
+	 * the snapshot: every entry above log_compacted (its
+	 * meta.snapshot_zxid) is there, up to log_last (0: empty). */
+	zxid_t log_compacted;
+	zxid_t log_last;
 	struct cons_store *lsc;	   /* logstore_cons over ls */
 	struct cons_store store;   /* the shim the node uses (core_store.c) */
 	struct cons_transport *tr; /* the null transport for one member */
@@ -308,8 +313,10 @@ void core_view_rejoin(struct qcore *c);
 /* The store shim over logstore_cons (core_store.c). */
 void core_store_init(struct qcore *c);
 
-/* Recover the tree from dir: sets tree, prep, snap_zxid, applied and
- * checks the dataDir's format. 0 or a negative errno with errbuf set. */
+/* Recover the tree from dir: checks the dataDir's format, opens the log
+ * (ls), and sets tree, prep, snap_zxid and applied from the newest
+ * snapshot the log continues (a repair plan when one is damaged). 0 or a
+ * negative errno with errbuf set. */
 int core_recover(struct qcore *c, char *errbuf, size_t errlen);
 /* The check of the dataDir format this build writes (CORE_DATA_FORMAT,
  * core_format.h). */

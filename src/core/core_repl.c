@@ -465,7 +465,6 @@ static int wait_leader(struct qcore *c, char *errbuf, size_t errlen)
 int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 {
 	struct cons_config cfg;
-	struct logstore_state st;
 	struct cons_node_host host = {
 	    .arg = c,
 	    .now = h_now,
@@ -492,29 +491,15 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "qcore_open: out of memory");
 		return rc;
 	}
+	/* core_recover opened the log and chose a snapshot it continues. */
 	snprintf(path, sizeof(path), "%s/txnlog.db", c->dir);
-	rc = logstore_open(path, c->base, &c->ls, &st, msg, sizeof(msg));
-	if (rc < 0) {
-		snprintf(errbuf, errlen, "%s", msg);
-		return rc;
-	}
-	if (st.meta.snapshot_zxid > c->snap_zxid) {
-		snprintf(errbuf, errlen,
-			 "%s was compacted up to 0x%llx but the newest usable snapshot "
-			 "is 0x%llx: the snapshots in between are missing",
-			 path, (unsigned long long)st.meta.snapshot_zxid,
-			 (unsigned long long)c->snap_zxid);
-		logstore_close(c->ls);
-		c->ls = NULL;
-		return -EBADMSG;
-	}
-	if (st.last_zxid < c->snap_zxid && st.meta.snapshot_zxid < c->snap_zxid) {
+	if (c->log_last < c->snap_zxid && c->log_compacted < c->snap_zxid) {
 		/* Every snapshot is taken of applied, hence logged, entries:
 		 * the log lost what it held. */
 		snprintf(msg, sizeof(msg),
 			 "%s ends at 0x%llx, before the snapshot at 0x%llx: the log lost "
 			 "records",
-			 path, (unsigned long long)st.last_zxid,
+			 path, (unsigned long long)c->log_last,
 			 (unsigned long long)c->snap_zxid);
 		if (!c->o.repair) {
 			snprintf(

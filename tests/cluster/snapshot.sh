@@ -84,3 +84,34 @@ t_eq "every removed name: IN_DELETE" 10 "$(grep -c '^k0[0-9] .*DELETE' "$T/ev")"
 t_eq "every changed value: IN_CLOSE_WRITE" 10 "$(grep -c '^k1[0-9] .*CLOSE_WRITE' "$T/ev")"
 t_eq "nothing for the 30 names that did not change" "" "$(grep -E '^k[2-4][0-9] ' "$T/ev" | head -3)"
 t_eq "no removal of a name that stays" "" "$(grep -E '^(n|k[1-4])[0-9]* .*DELETE' "$T/ev" | head -3)"
+
+# A member whose newest snapshot is damaged and whose log was cut short
+# before it (a torn disk): a plain start refuses and names the transactions
+# only that file held; repair=yes starts from the older whole snapshot and
+# the member copies what it lost from the leader.
+out=$(qc_zkpy "
+c = zk($QC_LEADER)
+rs = [c.create_async('/s/r%04d' % k, b'r') for k in range(300)]
+for r in rs: r.get(timeout=60)
+print('ok')
+" 2>&1 | tail -1)
+t_eq "300 more creates (member $F snapshots on its own)" ok "$out"
+t_check "member $F has them" wait_until 30 sh -c "[ \$(ls '$MF/s' | wc -l) -eq $((NEW + 340)) ]"
+DF=$(qc_get QC_DATA "$F")
+qc_stop "$F"
+newest=$(ls "$DF" | grep '^snapshot\.[0-9a-f]*\.db$' | sort | tail -1)
+z=$(printf '%d' "0x$(echo "$newest" | sed 's/^snapshot\.//; s/\.db$//')")
+cut=$((z - 3))
+sqlite3 "$DF/$newest" "UPDATE nodes SET mtime = mtime + 1 WHERE rowid = 2"
+sqlite3 "$DF/txnlog.db" "DELETE FROM log WHERE zxid > $cut"
+echo "# member $F: damaged $newest, log cut after $(printf '0x%x' $cut)"
+qc_spawn "$F"
+wait "$(qc_get QC_PID "$F")"
+t_check "a plain start refuses" [ $? -ne 0 ]
+t_check "and names the transactions only the damaged snapshot held" \
+	grep -q "transactions $(printf '0x%x to 0x%x' $((cut + 1)) "$z") are lost" "$DF.log"
+t_check "repair=yes starts" qc_start "$F" -o repair=yes
+t_check "member $F copies the rest from the leader" \
+	wait_until 60 sh -c "[ \$(ls '$MF/s' | wc -l) -eq $((NEW + 340)) ]"
+t_check "all three converge after the repair" qc_wait_converged 60
+t_check "the damaged snapshot was set aside" sh -c "ls '$DF' | grep -q '^$newest\.corrupt-'"

@@ -621,10 +621,6 @@ static void test_repair_names_what_it_loses(void)
 	struct tc t;
 	zxid_t older, cut;
 	char path[512], sql[128];
-	/* The repair plan reads the old log (log.db); the transaction log is
-	 * now the consensus log store (txnlog.db) and the plan is not ported
-	 * to it yet. */
-	TAP_SKIP("repair planning over txnlog.db not ported yet");
 
 	tc_init(&t);
 	TAP_EQ(tc_open(&t), 0);
@@ -637,7 +633,7 @@ static void test_repair_names_what_it_loses(void)
 	TAP_EQ(qcore_snapshot_now(t.c, t.err, sizeof(t.err)), 0);
 	tc_close(&t);
 	damage_newest(&t, 0);
-	snprintf(path, sizeof(path), "%s/log.db", t.dir);
+	snprintf(path, sizeof(path), "%s/txnlog.db", t.dir);
 	snprintf(sql, sizeof(sql), "DELETE FROM log WHERE zxid > %lld", (long long)cut);
 	TAP_EQ(sql_exec(path, sql), SQLITE_OK);
 	TAP_EQ(tc_open(&t), -EBADMSG);
@@ -670,10 +666,6 @@ static void test_repair_rebuilds_from_whole_log(void)
 {
 	struct tc t;
 	uint32_t before;
-	/* The repair plan reads the old log (log.db); the transaction log is
-	 * now the consensus log store (txnlog.db) and the plan is not ported
-	 * to it yet. */
-	TAP_SKIP("repair planning over txnlog.db not ported yet");
 
 	tc_init(&t);
 	TAP_EQ(tc_open(&t), 0);
