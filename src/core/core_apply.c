@@ -129,6 +129,8 @@ static int apply_one(struct qcore *c, const struct cons_entry *e, int replay,
 	if (e->type == CONS_ENTRY_EPOCH) {
 		/* (The node says when this leader may prepare:
 		 * prepare_ready, core_repl.c.) */
+		if (e->zxid > c->epoch_applied)
+			c->epoch_applied = e->zxid;
 		return ZOK;
 	}
 	if (e->zxid <= c->applied)

@@ -165,6 +165,11 @@ struct qcore {
 
 	/* The pipeline. */
 	zxid_t applied;	      /* newest entry applied (txn or void) */
+	/* The newest epoch entry applied. It takes no place in the tree
+	 * (applied skips it), but it is a log entry like any other: a read
+	 * index naming it (a new leader's first commit, on a cluster with no
+	 * write since) is reached once it is applied. */
+	zxid_t epoch_applied;
 	zxid_t last_prepared; /* leader: newest txn this core prepared */
 	uint64_t next_reqid;  /* from the wall clock at start: unique across runs */
 	struct qitem *head, **tail;

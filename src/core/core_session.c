@@ -274,6 +274,13 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	core_view_tick(c, now);
 	if (c->closing || !core_leader_ready(c))
 		return;
+	/* Mutant 11 (tests/chaos/chaos_check.sh, a test build only) is a
+	 * cut-off leader that keeps leading. Its closeSessions for the
+	 * majority's sessions could never commit, and every later local item
+	 * (the mount's syncs) would wait behind them in the FIFO, hiding the
+	 * stale reads the checker must show it catches. It expires nothing. */
+	if (c->o.mutant == 11)
+		return;
 	memset(&req, 0, sizeof(req));
 	req.op = ZOP_CLOSESESSION;
 	do {

@@ -433,6 +433,20 @@ int qcore_sync(struct qcore *c, qcore_done_fn done, void *arg)
 	return 0;
 }
 
+/*
+ * Whether this member has applied the entry a read index names. It may
+ * name a new leader's epoch entry, which does not move applied: waiting
+ * for applied to pass it held every sync (and so fsync in the mount) after
+ * a change of leader until the next write anywhere -- after a kill -9 of
+ * the leader, until its sessions expired; after a transfer on an idle
+ * cluster, for good (found by the chaos harness, a mutant leader that
+ * expires nothing).
+ */
+static int reached(const struct qcore *c, zxid_t read_zxid)
+{
+	return c->applied >= read_zxid || c->epoch_applied >= read_zxid;
+}
+
 static struct qitem *find_sync(struct qcore *c, uint64_t token)
 {
 	for (struct qitem *it = c->head; it; it = it->next)
@@ -463,7 +477,7 @@ void core_read_ready(struct qcore *c, uint64_t token, zxid_t read_zxid, int stat
 		c->held++;
 		return;
 	}
-	if (c->applied >= read_zxid) {
+	if (reached(c, read_zxid)) {
 		it->res.zxid = c->applied;
 		resolve(c, it, ZOK);
 		return;
@@ -478,7 +492,7 @@ void core_syncs_applied(struct qcore *c)
 	if (!c->n_wait_apply)
 		return;
 	for (struct qitem *it = c->head; it; it = it->next) {
-		if (!it->wait_apply || it->back || c->applied < it->zxid)
+		if (!it->wait_apply || it->back || !reached(c, it->zxid))
 			continue;
 		it->res.zxid = c->applied;
 		resolve(c, it, ZOK);

@@ -689,8 +689,21 @@ def one_run(args, seed, out):
     finally:
         if ml and ml.poll() is None:
             os.killpg(ml.pid, signal.SIGKILL)  # with its inotifywait watchers
-            ml.wait()
+            try:
+                ml.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                # A thread in a request its mount never answers cannot
+                # die before that mount's daemon does (once: three fsyncs
+                # held for good, and this run with them until its timeout,
+                # leaving the members running).
+                say("the mount workload is stuck in a request to a mount; "
+                    "stopping the members first")
         run.close()
+        if ml and ml.poll() is None:
+            try:
+                ml.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                say("the mount workload (pid %d) outlived the members" % ml.pid)
         say("schedule was: " + "; ".join("%.1f %s" % f for f in run.faults))
     n_ok = sum(1 for d in history if d.get("status") == "ok")
     n_unk = sum(1 for d in history if d.get("status") == "unknown")

@@ -77,3 +77,24 @@ case "$err" in
 esac
 rmdir "$QC_MNT_3/locks/deploy"
 t_check "released by rmdir on member 3, taken on member 1" wait_until 10 mkdir "$QC_MNT_1/locks/deploy"
+
+# sync after a change of leader, with nothing written since: the new
+# leader's only commit is its epoch entry, and a sync's read index names
+# it. sync in a mount must answer then, not wait for the next write (it
+# waited until the dead leader's sessions expired; after a transfer on an
+# idle ensemble, for good). The dead leader's lock tells which: it must
+# still be held when the sync returns.
+rmdir "$QC_MNT_1/locks/deploy"
+t_check "member 2 restarts" qc_start 2
+qc_wait_leader 30
+L=$QC_LEADER
+ML=$(qc_get QC_MNT "$L")
+O=""
+for i in 1 2 3; do [ $i != "$L" ] && { O=$i; break; }; done
+MO=$(qc_get QC_MNT "$O")
+t_check "the leader (member $L) takes a lock" mkdir "$ML/locks/lead"
+t_check "member $O sees it" wait_until 10 test -d "$MO/locks/lead"
+qc_kill9 "$L"
+t_check "a new leader without member $L" qc_wait_leader 30
+t_check "then sync in member $O's mount answers" timeout 20 sync "$MO/locks"
+t_check "before the dead leader's session expired (its lock still held)" test -d "$MO/locks/lead"
