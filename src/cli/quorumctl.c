@@ -16,6 +16,8 @@
 #include "zerr.h"
 
 #define CTL_CONNECT_TIMEOUT_S 10
+/* The largest reply frame accepted: the largest log entry's size. */
+#define CTL_MAX_REPLY (64 << 20)
 
 static void usage(FILE *f)
 {
@@ -169,6 +171,11 @@ int ctl_connect(struct ctl *x)
 	memset(&o, 0, sizeof(o));
 	o.hosts = x->hosts;
 	o.timeout_ms = 30000;
+	/* A reply may be larger than a client's usual 1 MiB: a child list
+	 * of many long names, a value written with a large jute.maxbuffer.
+	 * An operator's tool reads it rather than reconnect over it forever
+	 * (mirror did). */
+	o.max_buffer = CTL_MAX_REPLY;
 	/* Reads keep working on a server that cannot write (full disk, no
 	 * quorum): it gives a read-only session (ctl_zk_fail explains). */
 	o.read_only = 1;

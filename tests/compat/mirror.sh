@@ -158,6 +158,19 @@ kz "$PA" "zk.delete('/app', recursive=True)"
 t_check "a subtree gone from the source goes from the copy" \
 	[ "$(kz "$PB" "print(zk.exists('/moved/app') is None, zk.exists('/moved') is not None)")" = "True True" ]
 t_check "bad paths are a usage error" sh -c "'$CTL' -s 127.0.0.1:$PB mirror 127.0.0.1:$PA app 2>/dev/null; [ \$? = 2 ]"
+
+# A child list larger than a client's usual 1 MiB (6,000 names of 200
+# bytes): the mirror reads it (it used to drop the connection over it and
+# reconnect forever).
+kz "$PA" "
+zk.ensure_path('/wide')
+rs = [zk.create_async('/wide/%05d' % k + 'x' * 195) for k in range(6000)]
+[r.get(timeout=60) for r in rs]"
+timeout 120 "$CTL" -s "127.0.0.1:$PB" mirror --once "127.0.0.1:$PA" /wide >"$T/wide.out" 2>"$T/wide.err"
+rc=$?
+t_check "a child list over 1 MiB: mirror --once exits 0 (exit $rc)" [ "$rc" = 0 ]
+t_eq "... and copies every child" 6000 \
+	"$(kz "$PB" "print(len(zk.get_children('/wide')))")"
 kill "$EPH" 2>/dev/null
 
 # Apache ZooKeeper into quorumfs.
