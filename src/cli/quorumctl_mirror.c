@@ -42,6 +42,10 @@
 #define MIRROR_PATH_MAX	 4096
 #define MIRROR_LOOKAHEAD 256
 #define MIRROR_WINDOW	 256 /* copy writes in flight */
+/* The scratch child that raises a copy's sequential counter, and how many
+ * of its create-delete pairs one multi carries. */
+#define MIRROR_SEQ_NAME	 ".quorumctl-mirror-seq"
+#define MIRROR_SEQ_BATCH 500
 
 /* A node as one side has it. */
 struct mnode {
@@ -63,7 +67,13 @@ struct mirror {
 	size_t qn, qcap;
 	int q_oom; /* an event was dropped for memory: a full pass is due */
 	/* counts of the current pass, or of the follow phase */
-	uint64_t nodes, created, updated, deleted, skipped, failed;
+	uint64_t nodes, created, updated, deleted, skipped, failed, counters;
+	/* copy nodes whose sequential counter the pass checks at its end */
+	struct seqwant {
+		char *dpath;
+		int64_t want;
+	} *sw;
+	size_t swn, swcap;
 	int inflight;  /* copy writes submitted, not yet answered */
 	int follow;    /* print each change (after the first pass) */
 	int reconnect; /* a side lost its session: reconnect, full pass */
@@ -465,18 +475,139 @@ static int sync_node(struct mirror *m, const char *path, struct mnode *s, int mi
 	return make_equal(m, path, dpath, s, missing);
 }
 
+/*
+ * THE SEQUENTIAL COUNTER. A sequential create takes its number from the
+ * parent's count of children ever created, which the stat shows folded
+ * into cversion: ZooKeeper shows 2 x creates - children (DataNode.copyStat),
+ * and so does quorumfs. A copy whose parent counted fewer creates than the
+ * source's (children deleted before the copy was made, ephemerals never
+ * copied) would hand out old numbers again: a sequential node that sorts
+ * before an old one, or a create that fails with NodeExists. Each create
+ * counts one, so the mirror raises the copy's count by creating and
+ * deleting a scratch child, many pairs in one multi; never lowers it.
+ */
+static int64_t seq_count(const struct zstat *st)
+{
+	return ((int64_t)st->cversion + st->num_children) / 2;
+}
+
+static void got_stat(struct ctl *x, const struct zkc_reply *r, void *arg)
+{
+	(void)x;
+	*(struct zstat *)arg = r->body.exists_response.stat;
+}
+
+static void seq_catch_up(struct mirror *m, const char *dpath, int64_t want)
+{
+	struct zacl open = {.perms = ZPERM_ALL, .scheme = "world", .id = "anyone"};
+	struct jute_exists_request q = {.path = (char *)dpath};
+	struct jute_multi_op *ops;
+	char scratch[MIRROR_PATH_MAX];
+	struct zstat st;
+	int64_t have;
+	int err;
+
+	memset(&st, 0, sizeof(st));
+	err = ctl_call(m->dst, ZOP_EXISTS, &q, got_stat, &st);
+	if (err == ZNONODE)
+		return; /* gone meanwhile: a later event or pass says more */
+	if (err) {
+		node_failed(m, "copy", dpath, err);
+		return;
+	}
+	have = seq_count(&st);
+	if (have >= want || st.ephemeral_owner ||
+	    join(dpath, MIRROR_SEQ_NAME, scratch, sizeof(scratch)) < 0)
+		return;
+	ops = calloc(2 * MIRROR_SEQ_BATCH, sizeof(*ops));
+	if (!ops) {
+		node_failed(m, "copy", dpath, ZSYSTEMERROR);
+		return;
+	}
+	while (have < want && !m->reconnect) {
+		int n = want - have < MIRROR_SEQ_BATCH ? (int)(want - have) : MIRROR_SEQ_BATCH;
+		struct jute_multi req = {.n = 2 * n, .ops = ops};
+
+		memset(ops, 0, 2 * MIRROR_SEQ_BATCH * sizeof(*ops));
+		for (int i = 0; i < n; i++) {
+			struct jute_multi_op *c = &ops[2 * i], *d = &ops[2 * i + 1];
+
+			c->type = ZOP_CREATE;
+			c->err = -1;
+			c->body.create_request.path = scratch;
+			c->body.create_request.data.len = -1;
+			c->body.create_request.acl.n = 1;
+			c->body.create_request.acl.v = &open;
+			d->type = ZOP_DELETE;
+			d->err = -1;
+			d->body.delete_request.path = scratch;
+			d->body.delete_request.version = -1;
+		}
+		err = ctl_call(m->dst, ZOP_MULTI, &req, NULL, NULL);
+		if (err) {
+			node_failed(m, "copy", dpath, err);
+			break;
+		}
+		have += n;
+	}
+	free(ops);
+	if (have >= want) {
+		m->counters++;
+		changed(m, "counter", dpath);
+	}
+}
+
+/* A copy node whose counter the pass checks once its writes are done. */
+static void seq_note(struct mirror *m, const char *dpath, int64_t want)
+{
+	char *p;
+
+	if (m->swn == m->swcap) {
+		size_t cap = m->swcap ? 2 * m->swcap : 64;
+		struct seqwant *v = realloc(m->sw, cap * sizeof(*v));
+
+		if (!v) {
+			node_failed(m, "copy", dpath, ZSYSTEMERROR);
+			return;
+		}
+		m->sw = v;
+		m->swcap = cap;
+	}
+	p = strdup(dpath);
+	if (!p) {
+		node_failed(m, "copy", dpath, ZSYSTEMERROR);
+		return;
+	}
+	m->sw[m->swn].dpath = p;
+	m->sw[m->swn++].want = want;
+}
+
+static void seq_pass(struct mirror *m)
+{
+	for (size_t i = 0; i < m->swn; i++) {
+		if (!m->reconnect && !m->dst->interrupted)
+			seq_catch_up(m, m->sw[i].dpath, m->sw[i].want);
+		free(m->sw[i].dpath);
+	}
+	m->swn = 0;
+}
+
 /* The whole subtree from path, depth first; missing: as make_equal's. */
 static void pass_tree(struct mirror *m, const char *path, int missing)
 {
 	struct mnode s;
-	char kid[MIRROR_PATH_MAX];
+	char kid[MIRROR_PATH_MAX], dpath[MIRROR_PATH_MAX];
 	int created = sync_node(m, path, &s, missing);
 
-	if (!s.err && !s.st.ephemeral_owner)
+	if (!s.err && !s.st.ephemeral_owner) {
 		for (int32_t i = 0; i < s.kids.n && !m->reconnect && !m->dst->interrupted;
 		     i++)
 			if (join(path, s.kids.v[i], kid, sizeof(kid)) == 0)
 				pass_tree(m, kid, created);
+		if (seq_count(&s.st) > 0 && !is_system(path) &&
+		    map_path(m, path, dpath, sizeof(dpath)) == 0)
+			seq_note(m, dpath, seq_count(&s.st));
+	}
 	mnode_free(&s);
 }
 
@@ -494,19 +625,24 @@ static void full_pass(struct mirror *m)
 	int follow = m->follow;
 
 	m->nodes = m->created = m->updated = m->deleted = m->skipped = m->failed = 0;
+	m->counters = 0;
 	m->follow = 0;
 	pass_tree(m, m->from, 0);
 	dst_drain(m);
+	/* The counters once every create of the pass has landed. */
+	seq_pass(m);
 	m->follow = follow;
 	if (m->reconnect)
 		return;
 	fprintf(
 	    stderr,
 	    "quorumctl: mirror: pass over %s: %llu nodes; %llu created, %llu updated, "
-	    "%llu deleted, %llu ephemeral skipped, %llu failed (%.1f s)\n",
+	    "%llu deleted, %llu ephemeral skipped, %llu failed, %llu counters raised "
+	    "(%.1f s)\n",
 	    m->from, (unsigned long long)m->nodes, (unsigned long long)m->created,
 	    (unsigned long long)m->updated, (unsigned long long)m->deleted,
-	    (unsigned long long)m->skipped, (unsigned long long)m->failed, now_s() - t0);
+	    (unsigned long long)m->skipped, (unsigned long long)m->failed,
+	    (unsigned long long)m->counters, now_s() - t0);
 }
 
 static void on_event(struct ctl *x, const struct jute_watcher_event *ev)
@@ -752,6 +888,9 @@ out:
 	for (size_t j = 0; j < m.qn; j++)
 		free(m.q[j]);
 	free(m.q);
+	for (size_t j = 0; j < m.swn; j++)
+		free(m.sw[j].dpath);
+	free(m.sw);
 	if (tick)
 		event_free(tick);
 	ctl_signals_off(x);

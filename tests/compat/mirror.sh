@@ -171,6 +171,24 @@ rc=$?
 t_check "a child list over 1 MiB: mirror --once exits 0 (exit $rc)" [ "$rc" = 0 ]
 t_eq "... and copies every child" 6000 \
 	"$(kz "$PB" "print(len(zk.get_children('/wide')))")"
+
+# A queue's sequential counter: the source created ten entries and consumed
+# seven; the copy's next sequential entry must take number 10, not an old
+# number (entry-0000000008 would collide with a copied one).
+kz "$PA" "
+zk.ensure_path('/queue')
+for k in range(10): zk.create('/queue/entry-', b'%d' % k, sequence=True)
+for k in range(7): zk.delete('/queue/entry-%010d' % k)"
+timeout 120 "$CTL" -s "127.0.0.1:$PB" mirror --once "127.0.0.1:$PA" /queue >"$T/q.out" 2>"$T/q.err"
+rc=$?
+t_check "a queue: mirror --once exits 0 (exit $rc)" [ "$rc" = 0 ]
+t_check "... and says it raised one counter" grep -q "1 counters raised" "$T/q.err"
+t_eq "the copy's next sequential entry takes number 10" "/queue/entry-0000000010" \
+	"$(kz "$PB" "print(zk.create('/queue/entry-', b'n', sequence=True))")"
+t_eq "... and no scratch child is left" "entry-0000000007 entry-0000000008 entry-0000000009 entry-0000000010" \
+	"$(kz "$PB" "print(' '.join(sorted(zk.get_children('/queue'))))")"
+timeout 120 "$CTL" -s "127.0.0.1:$PB" mirror --once --keep "127.0.0.1:$PA" /queue >"$T/q2.out" 2>"$T/q2.err"
+t_check "a second pass raises nothing (the counter is never lowered)" grep -q "0 counters raised" "$T/q2.err"
 kill "$EPH" 2>/dev/null
 
 # Apache ZooKeeper into quorumfs.
