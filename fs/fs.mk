@@ -1,7 +1,7 @@
 # fs/fs.mk - the FUSE side: libqfs.a, its tests, benchmarks and man page.
 noinst_LIBRARIES += libqfs.a
 libqfs_a_SOURCES = fs/fs.h fs/fs_int.h fs/mount.c fs/inode.c fs/paths.c fs/attr.c \
-	fs/dir.c fs/file.c fs/xattr.c fs/rename.c fs/submit.c fs/replay.c fs/replay_proc.c \
+	fs/dir.c fs/file.c fs/xattr.c fs/rename.c fs/submit.c fs/defer.c fs/replay.c fs/replay_proc.c \
 	fs/ident.c fs/watchdog.c
 libqfs_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_FS) $(FUSE_CFLAGS) $(EVENT_CFLAGS)
 

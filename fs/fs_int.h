@@ -98,6 +98,7 @@ struct qfs_mount {
 	struct event *fuse_ev;
 	struct event *touch_ev;
 	struct event *old_sessions_ev;
+	struct event *grace_ev; /* serve without a session after a while */
 	struct event *drained_ev;
 	struct event *close_timeout_ev;
 	struct fuse_buf fbuf;
@@ -121,7 +122,10 @@ struct qfs_mount {
 	uid_t uid;
 	gid_t gid;
 	int closing; /* the session is being closed: its deletions are foreign */
-	int mounted;
+	int mounted;	      /* FUSE requests are served */
+	int first_open_done; /* the first session open has answered */
+	int unmounted;	      /* the kernel's side went away: served no more */
+	struct qfs_deferred *deferred; /* writes waiting for the first open (defer.c) */
 	int opening;	   /* a session open is in flight (the touch timer retries) */
 	int open_failed;   /* the last open failed: said once, until one succeeds */
 	int dead;	   /* stopped; freed when the last write completes */
@@ -339,6 +343,14 @@ typedef void (*qfs_done_fn)(void *arg, int err, const struct zresult *res);
  * Returns 0 or a positive errno (done not called). */
 int qfs_submit(struct qfs_mount *m, const struct zauth *who, const struct zreq *zr,
 	       qfs_done_fn done, void *arg);
+/* defer.c: a write that waits for the mount's first session open (copied;
+ * 0 or ENOMEM); the open answered: submit them in order; the mount stops:
+ * complete them with -1. */
+struct qfs_deferred;
+int qfs_defer(struct qfs_mount *m, const struct zauth *who, const struct zreq *zr,
+	      qfs_done_fn done, void *arg);
+void qfs_defer_release(struct qfs_mount *m);
+void qfs_defer_drop(struct qfs_mount *m);
 int qfs_errno(struct qfs_mount *m, int zerr);
 /* Is this request a syscall of the replay thread? */
 int qfs_from_replay(fuse_req_t req);

@@ -34,6 +34,9 @@
 
 /* How long after the mount serves the previous run's session is closed. */
 #define QFS_OLD_SESSION_DELAY_MS 1000
+/* How long a mount waits for its session before it serves anyway: reads
+ * need none, and writes fail with EROFS until it opens. */
+#define QFS_OPEN_GRACE_MS 2000
 /* A clean close waits at most this long for its deletions to be replayed. */
 #define QFS_CLOSE_WAIT_MS 5000
 
@@ -113,6 +116,7 @@ static void gone(struct qfs_mount *m)
 	if (!m->mounted)
 		return;
 	m->mounted = 0;
+	m->unmounted = 1;
 	event_del(m->fuse_ev);
 	log_info("fs: %s was unmounted", m->mountpoint);
 	if (m->on_unmounted)
@@ -151,6 +155,7 @@ static void add_ms(struct timeval *tv, int64_t ms)
 }
 
 static void session_opened(void *arg, const struct zresult *res);
+static void start_serving(struct qfs_mount *m);
 
 static int touch_period_ms(const struct qfs_mount *m)
 {
@@ -254,14 +259,47 @@ static void session_opened(void *arg, const struct zresult *res)
 				  (unsigned long long)m->session_id);
 		m->open_failed = 0;
 	}
-	if (!m->mounted) {
-		m->mounted = 1;
-		event_add(m->fuse_ev, NULL);
+	if (!m->first_open_done) {
+		m->first_open_done = 1;
 		add_ms(&tv, QFS_OLD_SESSION_DELAY_MS);
 		evtimer_add(m->old_sessions_ev, &tv);
-		add_ms(&tv, touch_period_ms(m));
-		event_add(m->touch_ev, &tv);
+		/* Writes made while it was in flight go now, in order (or
+		 * fail with EROFS if it failed). */
+		qfs_defer_release(m);
 	}
+	start_serving(m);
+}
+
+/*
+ * The mount answers FUSE requests from its first session open's answer,
+ * so that a write right after start finds the session there, or from
+ * QFS_OPEN_GRACE_MS on, whichever comes first. A member without a quorum
+ * holds a session open for up to a minute (while an ensemble forms); its
+ * mount served nothing, not even a read, for all that time.
+ */
+static void start_serving(struct qfs_mount *m)
+{
+	struct timeval tv;
+
+	evtimer_del(m->grace_ev);
+	if (m->mounted || m->unmounted || m->dead)
+		return;
+	m->mounted = 1;
+	event_add(m->fuse_ev, NULL);
+	add_ms(&tv, touch_period_ms(m));
+	event_add(m->touch_ev, &tv);
+}
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct qfs_mount *m = arg;
+
+	if (m->mounted || m->dead)
+		return;
+	log_warnx("fs: no session yet (no quorum?): %s serves reads; writes fail "
+		  "with EROFS until the session opens",
+		  m->mountpoint);
+	start_serving(m);
 }
 
 static void check_close_done(struct qfs_mount *m, int force)
@@ -432,10 +470,12 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	m->fuse_ev = event_new(base, fd, EV_READ | EV_PERSIST, on_fuse_readable, m);
 	m->touch_ev = event_new(base, -1, EV_PERSIST, on_touch, m);
 	m->old_sessions_ev = evtimer_new(base, on_close_old_sessions, m);
+	m->grace_ev = evtimer_new(base, on_grace, m);
 	m->close_timeout_ev = evtimer_new(base, on_close_timeout, m);
 	m->drained_ev =
 	    event_new(base, m->rp_pipe[0], EV_READ | EV_PERSIST, on_drained, m);
-	if (!m->fuse_ev || !m->touch_ev || !m->old_sessions_ev || !m->close_timeout_ev ||
+	if (!m->fuse_ev || !m->touch_ev || !m->old_sessions_ev || !m->grace_ev ||
+	    !m->close_timeout_ev ||
 	    !m->drained_ev || event_add(m->drained_ev, NULL) < 0) {
 		rc = -ENOMEM;
 		snprintf(errbuf, errlen, "out of memory");
@@ -466,6 +506,12 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 		goto err_after_thread;
 	}
 	m->opening = 1;
+	{
+		struct timeval tv;
+
+		add_ms(&tv, QFS_OPEN_GRACE_MS);
+		evtimer_add(m->grace_ev, &tv);
+	}
 	log_info("fs: %s mounted", m->mountpoint);
 	*out = m;
 	return 0;
@@ -481,6 +527,8 @@ err_after_events:
 		event_free(m->touch_ev);
 	if (m->old_sessions_ev)
 		event_free(m->old_sessions_ev);
+	if (m->grace_ev)
+		event_free(m->grace_ev);
 	if (m->close_timeout_ev)
 		event_free(m->close_timeout_ev);
 	if (m->drained_ev)
@@ -554,6 +602,7 @@ void qfs_mount_stop(struct qfs_mount *m)
 	event_free(m->fuse_ev);
 	event_free(m->touch_ev);
 	event_free(m->old_sessions_ev);
+	event_free(m->grace_ev);
 	event_free(m->close_timeout_ev);
 	event_free(m->drained_ev);
 	close(m->rp_pipe[0]);
@@ -566,6 +615,7 @@ void qfs_mount_stop(struct qfs_mount *m)
 		next = h->next;
 		qfs_handle_free(h); /* one in a commit goes when the commit ends */
 	}
+	qfs_defer_drop(m); /* (a commit among them ends here) */
 	qfs_inodes_free(m);
 	log_info("fs: %s unmounted", m->mountpoint);
 	/* writes still in the core complete into a dead mount, freed by the last */

@@ -63,6 +63,8 @@ int qfs_submit(struct qfs_mount *m, const struct zauth *who, const struct zreq *
 	struct submit_ctx *c;
 	int rc;
 
+	if (m->session_id == 0 && m->opening && !m->first_open_done && !m->closing)
+		return qfs_defer(m, who, zr, done, arg); /* served before it opened */
 	if (m->session_id == 0 || m->closing)
 		return EROFS; /* shutting down: no session to write under */
 	c = malloc(sizeof(*c));

@@ -5,10 +5,22 @@
 # the session timeout, with IN_DELETE|IN_ISDIR seen there by inotifywait.
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/cluster/lib.sh"
 qc_init 3
-if ! qc_start_all || ! qc_wait_leader 30; then
+# Member 1 first, alone: its mount serves reads at once (its session open
+# waits for a quorum; the mount served nothing for that minute before),
+# and a write made then waits for the open and lands once the quorum forms.
+qc_start 1
+t_check "member 1 alone: its mount lists the tree within 10 s" timeout 10 ls "$QC_MNT_1"
+(
+	echo early >"$QC_MNT_1/early"
+	echo "rc=$?" >"$T/early.rc"
+) &
+QFS_PIDS="$QFS_PIDS $!"
+if ! qc_start 2 || ! qc_start 3 || ! qc_wait_leader 30; then
 	t_fail "3 participants elect a leader"
 	exit 1
 fi
+t_check "the write made before the quorum lands (no EROFS)" wait_until 30 grep -qx "rc=0" "$T/early.rc"
+t_check "and is read on member 3" wait_until 10 grep -qx early "$QC_MNT_3/early"
 t_ok "3 participants elect a leader (member $QC_LEADER)"
 
 mkdir "$QC_MNT_1/locks" && setfattr -n user.quorumfs.child_kind -v ephemeral "$QC_MNT_1/locks"
