@@ -15,12 +15,18 @@ t_check "member 1 alone: its mount lists the tree within 10 s" timeout 10 ls "$Q
 	echo "rc=$?" >"$T/early.rc"
 ) &
 QFS_PIDS="$QFS_PIDS $!"
+(
+	mkdir "$QC_MNT_1/earlydir"
+	echo "rc=$?" >"$T/earlydir.rc"
+) &
+QFS_PIDS="$QFS_PIDS $!"
 if ! qc_start 2 || ! qc_start 3 || ! qc_wait_leader 30; then
 	t_fail "3 participants elect a leader"
 	exit 1
 fi
 t_check "the write made before the quorum lands (no EROFS)" wait_until 30 grep -qx "rc=0" "$T/early.rc"
 t_check "and is read on member 3" wait_until 10 grep -qx early "$QC_MNT_3/early"
+t_check "a mkdir made then lands too" wait_until 30 grep -qx "rc=0" "$T/earlydir.rc"
 t_ok "3 participants elect a leader (member $QC_LEADER)"
 
 mkdir "$QC_MNT_1/locks" && setfattr -n user.quorumfs.child_kind -v ephemeral "$QC_MNT_1/locks"
