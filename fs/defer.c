@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "fs_int.h"
 #include "zerr.h"
 
@@ -53,11 +54,7 @@ static void free_req(struct zreq *r)
 	free((void *)r->data);
 	free((char *)r->owner);
 	if (r->acl) {
-		for (int32_t i = 0; i < r->acl->n; i++) {
-			free(r->acl->v[i].scheme);
-			free(r->acl->v[i].id);
-		}
-		free(r->acl->v);
+		acl_free((struct acl_list *)r->acl);
 		free((struct acl_list *)r->acl);
 	}
 	for (int32_t i = 0; r->ops && i < r->n_ops; i++)
@@ -90,17 +87,8 @@ static int copy_req(struct zreq *dst, const struct zreq *src)
 		struct acl_list *a = calloc(1, sizeof(*a));
 
 		dst->acl = a;
-		if (!a || (src->acl->n > 0 &&
-			   !(a->v = calloc((size_t)src->acl->n, sizeof(*a->v))))) {
+		if (!a || acl_copy(a, src->acl) < 0)
 			bad = 1;
-		} else {
-			for (int32_t i = 0; i < src->acl->n; i++) {
-				a->v[i].perms = src->acl->v[i].perms;
-				a->v[i].scheme = dup_str(src->acl->v[i].scheme, &bad);
-				a->v[i].id = dup_str(src->acl->v[i].id, &bad);
-				a->n++;
-			}
-		}
 	}
 	if (src->ops && src->n_ops > 0) {
 		struct zreq *ops = calloc((size_t)src->n_ops, sizeof(*ops));
@@ -120,38 +108,20 @@ static int copy_req(struct zreq *dst, const struct zreq *src)
 	return bad ? -ENOMEM : 0;
 }
 
-static void free_auth(struct zauth *a)
-{
-	for (int32_t i = 0; i < a->n; i++) {
-		free(a->v[i].scheme);
-		free(a->v[i].id);
-	}
-	free(a->v);
-}
-
 static int copy_auth(struct zauth *dst, const struct zauth *src)
 {
-	int bad = 0;
-
 	memset(dst, 0, sizeof(*dst));
+	for (int32_t i = 0; i < src->n; i++)
+		if (zauth_add(dst, src->v[i].scheme, src->v[i].id) < 0)
+			return -ENOMEM;
 	dst->super = src->super;
-	if (src->n <= 0)
-		return 0;
-	dst->v = calloc((size_t)src->n, sizeof(*dst->v));
-	if (!dst->v)
-		return -ENOMEM;
-	for (int32_t i = 0; i < src->n; i++) {
-		dst->v[i].scheme = dup_str(src->v[i].scheme, &bad);
-		dst->v[i].id = dup_str(src->v[i].id, &bad);
-		dst->n++;
-	}
-	return bad ? -ENOMEM : 0;
+	return 0;
 }
 
 static void deferred_free(struct qfs_deferred *d)
 {
 	free_req(&d->zr);
-	free_auth(&d->who);
+	zauth_free(&d->who);
 	free(d);
 }
 
