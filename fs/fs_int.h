@@ -124,6 +124,7 @@ struct qfs_mount {
 	int closing; /* the session is being closed: its deletions are foreign */
 	int mounted;	      /* FUSE requests are served */
 	int first_open_done; /* the first session open has answered */
+	int old_scheduled;   /* the previous run's sessions are being closed */
 	int unmounted;	      /* the kernel's side went away: served no more */
 	struct qfs_deferred *deferred; /* writes waiting for the first open (defer.c) */
 	int opening;	   /* a session open is in flight (the touch timer retries) */

@@ -259,10 +259,16 @@ static void session_opened(void *arg, const struct zresult *res)
 				  (unsigned long long)m->session_id);
 		m->open_failed = 0;
 	}
-	if (!m->first_open_done) {
-		m->first_open_done = 1;
+	if (m->session_id && !m->old_scheduled) {
+		/* The previous run's sessions are closed under a quorum, once:
+		 * after an open that failed the close would fail too, and they
+		 * would be left to expire by timeout. */
+		m->old_scheduled = 1;
 		add_ms(&tv, QFS_OLD_SESSION_DELAY_MS);
 		evtimer_add(m->old_sessions_ev, &tv);
+	}
+	if (!m->first_open_done) {
+		m->first_open_done = 1;
 		/* Writes made while it was in flight go now, in order (or
 		 * fail with EROFS if it failed). */
 		qfs_defer_release(m);
