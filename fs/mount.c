@@ -302,9 +302,9 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 
 	if (m->mounted || m->dead)
 		return;
-	log_warnx("fs: no session yet (no quorum?): %s serves reads; writes fail "
-		  "with EROFS until the session opens",
-		  m->mountpoint);
+	log_info("fs: no session yet (waiting for a quorum): %s serves reads; "
+		 "writes wait for the session",
+		 m->mountpoint);
 	start_serving(m);
 }
 
