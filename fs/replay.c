@@ -81,8 +81,8 @@ static void enqueue_front(struct qfs_mount *m, struct replay_item *it)
 	m->rp_head = it;
 	if (!m->rp_tail)
 		m->rp_tail = it;
-	pthread_cond_signal(&m->rp_cond);
 	pthread_mutex_unlock(&m->rp_lock);
+	pthread_cond_signal(&m->rp_cond); /* unlocked: see enqueue() */
 }
 
 static void item_free(struct replay_item *it)
@@ -101,8 +101,11 @@ static void enqueue(struct qfs_mount *m, struct replay_item *it)
 	else
 		m->rp_head = it;
 	m->rp_tail = it;
-	pthread_cond_signal(&m->rp_cond);
 	pthread_mutex_unlock(&m->rp_lock);
+	/* Signalled with the lock released, so that the replay thread, woken
+	 * at once on this CPU, does not block on the lock we still hold. It
+	 * rereads the queue under the lock, so nothing is missed. */
+	pthread_cond_signal(&m->rp_cond);
 }
 
 static struct replay_item *item_new(enum replay_kind kind, const char *path)

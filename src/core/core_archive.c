@@ -452,8 +452,9 @@ void core_archive_kick(struct qcore *c)
 		return;
 	pthread_mutex_lock(&a->mu);
 	a->kicked = 1;
-	pthread_cond_signal(&a->cv);
 	pthread_mutex_unlock(&a->mu);
+	/* Unlocked, so that the woken thread does not block on a->mu. */
+	pthread_cond_signal(&a->cv);
 }
 
 zxid_t core_archive_keep(struct qcore *c, zxid_t z)
