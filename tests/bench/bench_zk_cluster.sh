@@ -25,6 +25,13 @@
 # floor first: 8 KiB synchronous overwrites, one writer alone and three at
 # once. QFS_TMP=/dev/shm puts both systems' data on tmpfs, where a flush costs
 # nothing, to see the software's share of a write.
+#
+# Beside each 1x1 write row (set, create) it runs tests/bench/floor: three
+# bare processes taking the shortest path a write sent to a follower can
+# take (TCP on loopback, an append and fdatasync on each member, commit on
+# two of three), seconds after both systems' rows. Its ops/s is the most any
+# implementation of these guarantees could do on this machine at that
+# moment; the last table sets both systems against it.
 set -u
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/cluster/lib.sh"
 secs=${BENCH_SECS:-5}
@@ -32,13 +39,16 @@ SHAPES=${BENCH_SHAPES:-"1x1 8x8 32x8"}
 OPS=${BENCH_OPS:-"set get create mix"}
 TICK=${BENCH_TICK:-2000}
 ZKLOAD="$QFS_BUILDDIR/tests/bench/zkload"
+FLOOR="$QFS_BUILDDIR/tests/bench/floor"
 ZK_JAR=/usr/share/java/zookeeper.jar
 HZ=$(getconf CLK_TCK)
 
-if [ ! -x "$ZKLOAD" ]; then
-	echo "bench_zk_cluster: $ZKLOAD not built (make tests/bench/zkload)"
-	exit 1
-fi
+for b in "$ZKLOAD" "$FLOOR"; do
+	if [ ! -x "$b" ]; then
+		echo "bench_zk_cluster: $b not built (make check builds it)"
+		exit 1
+	fi
+done
 QC_TICK=$TICK
 qc_init 3
 
@@ -160,6 +170,13 @@ run_one() {
 	echo "# $1 $3 $(grep RESULT "$f") $(grep cpu_us "$f")"
 }
 
+# run_floor OP: the floor beside the 1x1 row of OP, in $T/FL.1x1.OP.
+run_floor() {
+	f=$T/FL.1x1.$1
+	"$FLOOR" -D "$T" -d "$secs" >"$f" 2>"$f.err" || cat "$f.err"
+	echo "# FL 1x1 $(grep RESULT "$f")"
+}
+
 # kill_leader SYS: kill -9 the leader during a stream of writes through a
 # client on a follower (kazoo, retrying at once); prints the times.
 kill_leader() {
@@ -245,6 +262,7 @@ for shape in $SHAPES; do
 	for op in $OPS; do
 		[ -n "$ZK_UP" ] && run_one ZK "$(qc_get ZK_CPORT "$ZK_UP")" "$shape" "$op"
 		[ -n "$QC_UP" ] && run_one QC "$(qc_get QC_CPORT "$QC_UP")" "$shape" "$op"
+		case $shape.$op in 1x1.set | 1x1.create) run_floor "$op" ;; esac
 	done
 done
 if [ -n "$ZK_UP" ]; then
@@ -280,6 +298,18 @@ for shape in $SHAPES; do
 			"$(ratio "$qo" "$zo")" "$(ratio "$q9" "$z9")" "$(ratio "$qc" "$zc")"
 	done
 done
+echo
+echo "1x1 writes against this machine's floor (tests/bench/floor, run right after both rows):"
+printf '%-6s | %10s %8s %8s | %8s %8s | %8s\n' op floor_ops/s p50us cpuus/op zk/floor qfs/floor floor/zk
+for op in set create; do
+	case " $OPS " in *" $op "*) ;; *) continue ;; esac
+	case " $SHAPES " in *" 1x1 "*) ;; *) continue ;; esac
+	fo=$(val FL 1x1 $op ops_per_s) f5=$(val FL 1x1 $op p50_us) fc=$(val FL 1x1 $op cpu_us_per_op)
+	zo=$(val ZK 1x1 $op ops_per_s) qo=$(val QC 1x1 $op ops_per_s)
+	printf '%-6s | %10s %8s %8s | %8s %8s | %8s\n' "$op" "$fo" "$f5" "$fc" \
+		"$(ratio "$zo" "$fo")" "$(ratio "$qo" "$fo")" "$(ratio "$fo" "$zo")"
+done
+echo "(floor/zk is the most any software could beat ZooKeeper by at 1x1 on this machine then)"
 zk=$(cat "$T/ZK.killms" 2>/dev/null)
 qk=$(cat "$T/QC.killms" 2>/dev/null)
 echo "leader kill -9 to first write (ms): zk ${zk:--}  qfs ${qk:--}  ratio $(ratio "${qk:--}" "${zk:--}")"

@@ -41,8 +41,11 @@ cluster-check: all $(check_PROGRAMS)
 	  $(SHELL) $(top_srcdir)/tests/run.sh $(QFS_CLUSTER_TESTS)
 .PHONY: cluster-check
 
-# 3 participants of quorumfs against 3 of Apache ZooKeeper, same load.
+# 3 participants of quorumfs against 3 of Apache ZooKeeper, same load; the
+# 1x1 write rows beside the machine's floor (tests/bench/floor.c).
 QFS_BENCHES += tests/bench/bench_zk_cluster.sh
+check_PROGRAMS += tests/bench/floor
+tests_bench_floor_SOURCES = tests/bench/floor.c
 EXTRA_DIST += tests/bench/bench_zk_cluster.sh
 # Three datacenters with 0, 10, 50 ms between them, ZooKeeper beside it.
 QFS_BENCHES += tests/bench/bench_multidc.sh
