@@ -5,7 +5,7 @@ libqzks_a_SOURCES = src/zks/zks.h src/zks/zks_int.h \
 	src/zks/zks_listen.c src/zks/zks_conn.c src/zks/zks_session.c src/zks/zks_dispatch.c \
 	src/zks/zks_op_read.c src/zks/zks_op_write.c src/zks/zks_op_watch.c src/zks/zks_op_auth.c src/zks/zks_reconfig.c \
 	src/zks/zks_sasl.c src/zks/zks_watch.c src/zks/zks_4lw.c src/zks/zks_backup.c \
-	src/zks/zks_metrics.c
+	src/zks/zks_metrics.c src/zks/zks_latency.c
 libqzks_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_ZKS) $(EVENT_CFLAGS) $(CRYPTO_CFLAGS)
 
 # Protocol tests: a real core on a temporary dataDir and the server on
@@ -16,6 +16,13 @@ tests_unit_test_zks_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS) $(CRY
 tests_unit_test_zks_LDADD = libqzks.a libqconf.a libqcore.a libqconsio.a libqcons.a libqtree.a libqwire.a libqutil.a \
 	libtap.a $(EVENT_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 QFS_TESTS += tests/unit/test_zks
+
+# The latency summaries (zks_latency.c) on their own.
+check_PROGRAMS += tests/unit/test_zks_latency
+tests_unit_test_zks_latency_SOURCES = tests/unit/test_zks_latency.c
+tests_unit_test_zks_latency_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
+tests_unit_test_zks_latency_LDADD = libqzks.a libtap.a
+QFS_TESTS += tests/unit/test_zks_latency
 
 # The server without the mount, for the compatibility scripts.
 check_PROGRAMS += tests/compat/zks_serve

@@ -257,6 +257,7 @@ size_t zks_figures(const struct zk_server *s, struct zks_fig *out)
 		out[n].kind = (k);                                                       \
 		out[n].v = (int64_t)(val);                                               \
 		out[n].ms = 0;                                                           \
+		out[n].lat = NULL;                                                       \
 		n++;                                                                     \
 	} while (0)
 	qcore_stats(s->core, &st);
@@ -268,6 +269,10 @@ size_t zks_figures(const struct zk_server *s, struct zks_fig *out)
 				     : 0.0;
 	FIG("max_latency", ZKS_FIG_MS, s->lat_max_us);
 	FIG("min_latency", ZKS_FIG_MS, s->lat_count ? s->lat_min_us : 0);
+	FIG("readlatency", ZKS_FIG_SUMMARY, 0);
+	out[n - 1].lat = &s->read_lat;
+	FIG("updatelatency", ZKS_FIG_SUMMARY, 0);
+	out[n - 1].lat = &s->update_lat;
 	FIG("packets_received", ZKS_FIG_COUNTER, s->packets_received);
 	FIG("packets_sent", ZKS_FIG_COUNTER, s->packets_sent);
 	FIG("num_alive_connections", ZKS_FIG_GAUGE, s->n_conns);
@@ -298,6 +303,28 @@ size_t zks_figures(const struct zk_server *s, struct zks_fig *out)
 	return n;
 }
 
+/*
+ * A summary as ZooKeeper's default metrics provider shows one in mntr
+ * (zk_avg_NAME ... zk_p999_NAME), in milliseconds; the percentiles are
+ * over the last ten minutes (zks_latency.c).
+ */
+static void zks_mntr_summary(struct buf *b, const char *name, const struct zks_lat *l)
+{
+	static const double q[] = {0.5, 0.95, 0.99, 0.999};
+	static const char *const qn[] = {"p50", "p95", "p99", "p999"};
+	int64_t v[4];
+
+	zks_lat_quantiles(l, zks_now_ms(), q, 4, v);
+	zks_printf(b, "zk_avg_%s\t%.4f\n", name,
+		   l->count ? (double)l->sum_us / 1000.0 / (double)l->count : 0.0);
+	zks_printf(b, "zk_min_%s\t%" PRId64 "\n", name, l->min_us < 0 ? 0 : l->min_us / 1000);
+	zks_printf(b, "zk_max_%s\t%" PRId64 "\n", name, l->max_us / 1000);
+	zks_printf(b, "zk_cnt_%s\t%" PRIu64 "\n", name, l->count);
+	zks_printf(b, "zk_sum_%s\t%" PRIu64 "\n", name, l->sum_us / 1000);
+	for (int i = 0; i < 4; i++)
+		zks_printf(b, "zk_%s_%s\t%" PRId64 "\n", qn[i], name, v[i] / 1000);
+}
+
 static void zks_mntr(struct buf *b, const struct zk_server *s)
 {
 	struct zks_fig f[ZKS_FIGS_MAX];
@@ -319,6 +346,9 @@ static void zks_mntr(struct buf *b, const struct zk_server *s)
 			break;
 		case ZKS_FIG_AVG_MS:
 			zks_printf(b, "zk_%s\t%.4f\n", f[i].name, f[i].ms);
+			break;
+		case ZKS_FIG_SUMMARY:
+			zks_mntr_summary(b, f[i].name, f[i].lat);
 			break;
 		}
 }
@@ -440,6 +470,8 @@ static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const cha
 		s->lat_min_us = -1;
 		s->lat_max_us = s->lat_sum_us = 0;
 		s->lat_count = 0;
+		zks_lat_reset(&s->read_lat, zks_now_ms());
+		zks_lat_reset(&s->update_lat, zks_now_ms());
 		zks_printf(b, "Server stats reset.\n");
 	} else if (!strcmp(w, "envi")) {
 		zks_envi(b, s);

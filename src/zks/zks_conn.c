@@ -300,6 +300,10 @@ static void zks_conn_account(struct zks_conn *c, struct zks_req *r)
 		s->lat_max_us = lat;
 	s->lat_sum_us += lat;
 	s->lat_count++;
+	/* As ZooKeeper counts them: a write is an update, anything else a
+	 * read (a ping too). */
+	zks_lat_add(zks_op_is_write(r->type) ? &s->update_lat : &s->read_lat, lat,
+		    c->last_resp_ms);
 	c->last_zxid = r->zxid;
 }
 

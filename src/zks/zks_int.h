@@ -101,6 +101,27 @@ enum zks_event_type {
 #define ZKS_WT_PERSISTENT	    4
 #define ZKS_WT_PERSISTENT_RECURSIVE 5
 
+/*
+ * A latency summary (zks_latency.c): count, sum, min and max since the
+ * start or srst, and quantiles over the last ZKS_LAT_WINDOW_MS in
+ * ZKS_LAT_AGES steps. Loop thread only.
+ */
+#define ZKS_LAT_WINDOW_MS 600000
+#define ZKS_LAT_AGES	  5
+#define ZKS_LAT_BUCKETS	  1152
+struct zks_lat {
+	uint64_t count, sum_us;
+	int64_t min_us, max_us; /* min_us < 0: none yet */
+	int64_t step_start_ms;	/* when hist[cur] began */
+	unsigned cur;
+	uint32_t hist[ZKS_LAT_AGES][ZKS_LAT_BUCKETS];
+};
+void zks_lat_reset(struct zks_lat *l, int64_t now_ms);
+void zks_lat_add(struct zks_lat *l, int64_t us, int64_t now_ms);
+/* out_us[j] = the q[j] quantile over the window (q ascending), 0 if empty. */
+void zks_lat_quantiles(const struct zks_lat *l, int64_t now_ms, const double *q, size_t n,
+		       int64_t *out_us);
+
 struct zk_server {
 	struct qcore *core;
 	struct event_base *base;
@@ -128,6 +149,9 @@ struct zk_server {
 	uint64_t packets_sent;
 	int64_t lat_min_us, lat_max_us, lat_sum_us;
 	uint64_t lat_count;
+	/* ZooKeeper's readlatency and updatelatency: replies to reads, and
+	 * to writes (zks_op_is_write), answered on this server. */
+	struct zks_lat read_lat, update_lat;
 	int64_t started_ms;
 	int subscribed;
 	/* The last createSession failed (full disk, no quorum): isro says
@@ -374,14 +398,16 @@ enum zks_fig_kind {
 	ZKS_FIG_ZXID,	 /* a gauge mntr prints in hex */
 	ZKS_FIG_MS,	 /* us holds microseconds; mntr prints whole milliseconds */
 	ZKS_FIG_AVG_MS,	 /* ms holds milliseconds; mntr prints 4 decimals */
+	ZKS_FIG_SUMMARY, /* lat: mntr prints avg/min/max/cnt/sum/p50..p999 */
 };
 struct zks_fig {
 	const char *name;
 	enum zks_fig_kind kind;
 	int64_t v;
 	double ms;
+	const struct zks_lat *lat; /* ZKS_FIG_SUMMARY; borrowed */
 };
-#define ZKS_FIGS_MAX 32
+#define ZKS_FIGS_MAX 40
 /* Fills out (ZKS_FIGS_MAX entries) and returns how many. */
 size_t zks_figures(const struct zk_server *s, struct zks_fig *out);
 /* The version string mntr and envi give, and /metrics labels. */

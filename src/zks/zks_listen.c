@@ -183,6 +183,8 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 		goto err_after_alloc;
 	s->lat_min_us = -1;
 	s->started_ms = zks_now_ms();
+	zks_lat_reset(&s->read_lat, s->started_ms);
+	zks_lat_reset(&s->update_lat, s->started_ms);
 	rc = qcore_subscribe(core, zks_watch_on_change, s);
 	if (rc < 0) {
 		snprintf(errbuf, errlen, "cannot subscribe to the core: %s",

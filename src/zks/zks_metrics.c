@@ -6,7 +6,8 @@
  *
  * The figures are mntr's (zks_figures), named as ZooKeeper's provider names
  * them: mntr's name without "zk_". Latencies are in milliseconds, as mntr
- * gives them; zxids are plain numbers. server_info carries the two texts
+ * gives them; readlatency and updatelatency are summaries (quantiles over
+ * the last ten minutes, count, sum); zxids are plain numbers. server_info carries the two texts
  * mntr has, as labels: version and state (leader, follower, observer,
  * standalone, looking).
  *
@@ -31,10 +32,34 @@
 #define ZKS_METRICS_TIMEOUT_S	10
 #define ZKS_METRICS_MAX_HEADERS 8192
 
+/*
+ * A summary as ZooKeeper's Prometheus provider gives its ADVANCED ones:
+ * the 0.5, 0.9 and 0.99 quantiles over the last ten minutes, then _count
+ * and _sum since the start, in milliseconds.
+ */
+static void put_summary(struct evbuffer *o, const char *name, const struct zks_lat *l)
+{
+	static const double q[] = {0.5, 0.9, 0.99};
+	static const char *const qn[] = {"0.5", "0.9", "0.99"};
+	int64_t v[3];
+
+	zks_lat_quantiles(l, zks_now_ms(), q, 3, v);
+	evbuffer_add_printf(o, "# TYPE %s summary\n", name);
+	for (int i = 0; i < 3; i++)
+		evbuffer_add_printf(o, "%s{quantile=\"%s\"} %.3f\n", name, qn[i],
+				    (double)v[i] / 1000.0);
+	evbuffer_add_printf(o, "%s_count %" PRIu64 "\n", name, l->count);
+	evbuffer_add_printf(o, "%s_sum %.3f\n", name, (double)l->sum_us / 1000.0);
+}
+
 static void put_fig(struct evbuffer *o, const struct zks_fig *f)
 {
 	int counter = f->kind == ZKS_FIG_COUNTER;
 
+	if (f->kind == ZKS_FIG_SUMMARY) {
+		put_summary(o, f->name, f->lat);
+		return;
+	}
 	evbuffer_add_printf(o, "# TYPE %s %s\n", f->name, counter ? "counter" : "gauge");
 	switch (f->kind) {
 	case ZKS_FIG_GAUGE:
@@ -50,6 +75,8 @@ static void put_fig(struct evbuffer *o, const struct zks_fig *f)
 	case ZKS_FIG_AVG_MS:
 		evbuffer_add_printf(o, "%s %.4f\n", f->name, f->ms);
 		break;
+	case ZKS_FIG_SUMMARY:
+		break; /* above */
 	}
 }
 

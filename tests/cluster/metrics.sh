@@ -59,11 +59,32 @@ zk = KazooClient(hosts="127.0.0.1:" + sys.argv[1])
 zk.start(timeout=10)
 for i in range(5):
     zk.get("/app/conf")
+for i in range(3):
+    zk.set("/app/conf", b"v%d" % i)
 zk.stop()
 PY
 http "$MP" /metrics >"$T/out2"
 t_check "packets_received counts a client's requests" \
 	[ "$(metric "$T/out2" packets_received)" -ge 5 ]
+# Latency summaries, as ZooKeeper's readlatency and updatelatency.
+t_check "readlatency is a summary" grep -qx "# TYPE readlatency summary" "$T/out2"
+t_check "readlatency_count counts the five reads" [ "$(metric "$T/out2" readlatency_count)" -ge 5 ]
+# Three sets and the closeSession: a transaction, as in ZooKeeper.
+t_check "updatelatency_count counts the three writes and the close (4)" \
+	[ "$(metric "$T/out2" updatelatency_count)" = 4 ]
+q() { sed -n "s/^$2{quantile=\"$3\"} \([0-9.]*\)\$/\1/p" "$1"; }
+u5=$(q "$T/out2" updatelatency 0.5) u9=$(q "$T/out2" updatelatency 0.9)
+u99=$(q "$T/out2" updatelatency 0.99)
+echo "# updatelatency quantiles (ms): 0.5 $u5, 0.9 $u9, 0.99 $u99"
+t_check "updatelatency has its 0.5, 0.9 and 0.99 quantiles, in order, and above 0" \
+	awk -v a="$u5" -v b="$u9" -v c="$u99" \
+	'BEGIN { exit !(a != "" && b != "" && c != "" && a > 0 && a <= b && b <= c) }'
+t_check "mntr counts the same writes (zk_cnt_updatelatency)" \
+	[ "$(mntr_of "$PORT" zk_cnt_updatelatency)" = 4 ]
+t_check "mntr gives the percentiles (zk_p99_updatelatency)" \
+	[ -n "$(mntr_of "$PORT" zk_p99_updatelatency)" ]
+fourlw_at 127.0.0.1 "$PORT" srst >/dev/null
+t_check "srst resets them" [ "$(mntr_of "$PORT" zk_cnt_updatelatency)" = 0 ]
 t_check "HEAD /metrics answers" grep -q "^200 " "$(http "$MP" /metrics HEAD >"$T/h"; echo "$T/h")"
 t_check "another path is 404" grep -q "^404 " "$(http "$MP" /nope >"$T/n"; echo "$T/n")"
 t_check "POST is refused" sh -c "! grep -q '^200 ' '$(http "$MP" /metrics POST >"$T/p"; echo "$T/p")'"
