@@ -102,6 +102,25 @@ def wait_until(pred, seconds, step=0.1):
     return pred()
 
 
+
+_ASAN_RT = {}
+
+
+def asan_runtime(binary):
+    """[path of the ASan runtime BINARY links], or [] (not a sanitizer build)."""
+    if binary not in _ASAN_RT:
+        _ASAN_RT[binary] = []
+        try:
+            out = subprocess.run(["ldd", binary], capture_output=True, text=True,
+                                 timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        for line in out.splitlines():
+            if "libasan" in line and "=>" in line:
+                _ASAN_RT[binary] = [line.split("=>")[1].split()[0]]
+    return _ASAN_RT[binary]
+
+
 class Member:
     def __init__(self, run, i, observer):
         self.run = run
@@ -138,7 +157,10 @@ class Member:
         env = dict(os.environ)
         if self.run.faultfs:
             # The disk nemeses: faults switched through self.ctl (faultfs.c).
-            env["LD_PRELOAD"] = self.run.faultfs
+            # A sanitizer build refuses to start unless its runtime comes
+            # first in the preload list.
+            env["LD_PRELOAD"] = " ".join(
+                asan_runtime(self.run.system.command(self)[0]) + [self.run.faultfs])
             env["QFS_FAULT_DIR"] = os.path.join(self.dir, "data")
             env["QFS_FAULT_CTL"] = self.ctl
         if self.run.args.mutant:
