@@ -582,6 +582,61 @@ static void seq_note(struct mirror *m, const char *dpath, int64_t want)
 	m->sw[m->swn++].want = want;
 }
 
+/*
+ * While following: an event names a node with a sequential create's name
+ * (ten digits at the end). Its parent's count moved on the source, maybe
+ * with nothing to copy (an ephemeral, or a node deleted before the mirror
+ * read it), so the parent's counter is checked as a pass would check it.
+ * Events come in bursts under one parent (a queue): the last note for the
+ * same parent is raised rather than repeated.
+ */
+static int seq_named(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n < 12)
+		return 0;
+	for (size_t i = n - 10; i < n; i++)
+		if (path[i] < '0' || path[i] > '9')
+			return 0;
+	return 1;
+}
+
+static void seq_event(struct mirror *m, const char *path)
+{
+	struct jute_exists_request q;
+	char parent[MIRROR_PATH_MAX], dpath[MIRROR_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t len = slash ? (size_t)(slash - path) : 0;
+	struct zstat st;
+	int err;
+
+	if (!seq_named(path) || !slash || len >= sizeof(parent))
+		return;
+	memcpy(parent, path, len);
+	parent[len ? len : 1] = '\0';
+	if (!len)
+		parent[0] = '/';
+	if (is_system(parent) || map_path(m, parent, dpath, sizeof(dpath)) < 0)
+		return;
+	memset(&st, 0, sizeof(st));
+	q.path = parent;
+	q.watch = 0;
+	err = ctl_call(&m->src, ZOP_EXISTS, &q, got_stat, &st);
+	if (err == ZNONODE || (!err && seq_count(&st) <= 0))
+		return;
+	if (err) {
+		node_failed(m, "source", parent, err);
+		return;
+	}
+	if (m->swn && !strcmp(m->sw[m->swn - 1].dpath, dpath)) {
+		if (m->sw[m->swn - 1].want < seq_count(&st))
+			m->sw[m->swn - 1].want = seq_count(&st);
+		return;
+	}
+	seq_note(m, dpath, seq_count(&st));
+}
+
 static void seq_pass(struct mirror *m)
 {
 	for (size_t i = 0; i < m->swn; i++) {
@@ -691,9 +746,12 @@ static void drain_events(struct mirror *m)
 		if (!later) {
 			sync_node(m, m->q[i], &s, 0);
 			mnode_free(&s);
+			seq_event(m, m->q[i]);
 		}
 	}
 	dst_drain(m);
+	/* Counters once the copy's creates of this burst have landed. */
+	seq_pass(m);
 	for (size_t j = 0; j < m->qn; j++)
 		free(m->q[j]);
 	m->qn = 0;

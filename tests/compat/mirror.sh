@@ -191,6 +191,29 @@ timeout 120 "$CTL" -s "127.0.0.1:$PB" mirror --once --keep "127.0.0.1:$PA" /queu
 t_check "a second pass raises nothing (the counter is never lowered)" grep -q "0 counters raised" "$T/q2.err"
 kill "$EPH" 2>/dev/null
 
+# While following (no rescan for ten minutes): ephemeral sequential nodes
+# made and gone on the source leave nothing to copy, but move its counter;
+# the copy's follows at once.
+"$CTL" -s "127.0.0.1:$PB" mirror --rescan 600 "127.0.0.1:$PA" /queue \
+	>"$T/qf.out" 2>"$T/qf.err" &
+MIR=$!
+QFS_PIDS="$QFS_PIDS $MIR"
+seqs() { kz "$1" "s = zk.exists('/queue'); print((s.cversion + s.numChildren) // 2)"; }
+if wait_until 20 grep -q "mirror: following" "$T/qf.err"; then
+	kz "$PA" "
+for k in range(5): zk.create('/queue/worker-', b'', ephemeral=True, sequence=True)"
+	want=$(seqs "$PA")
+	echo "# the source's counter: $want; the copy's before: $(seqs "$PB")"
+	caught_up() { [ "$(seqs "$PB")" -ge "$want" ]; }
+	t_check "following, the copy's counter reaches the source's ($want)" \
+		wait_until 20 caught_up
+	t_check "... and says so" grep -qx "counter /queue" "$T/qf.out"
+else
+	t_fail "the mirror of /queue follows"
+fi
+kill -TERM "$MIR" 2>/dev/null
+wait "$MIR" 2>/dev/null
+
 # Apache ZooKeeper into quorumfs.
 if ! zk_start "$T/zk"; then
 	t_skip "mirror from Apache ZooKeeper" "$ZK_WHY"
