@@ -41,30 +41,6 @@ void qfs_create_req(const struct znode *parent, struct zreq *zr)
 
 /* A new child's path under the directory inode `parent`, checked: the
  * reserved name and ZooKeeper's path rules. Returns 0 or an errno. */
-static int child_path(struct qfs_mount *m, fuse_ino_t parent, const char *name,
-		      struct qfs_inode **pin_out, const struct znode **pn_out,
-		      char **path_out)
-{
-	struct qfs_inode *pin = qfs_inode_get(m, parent);
-	const struct znode *pn;
-	char *path;
-
-	if (!pin)
-		return ESTALE;
-	if (pin->is_data || !pin->is_dir)
-		return ENOTDIR;
-	pn = qfs_inode_node(m, pin);
-	if (!pn)
-		return ENOENT;
-	path = qfs_path_join(pin->path, name);
-	if (!path)
-		return ENOMEM;
-	*pin_out = pin;
-	*pn_out = pn;
-	*path_out = path;
-	return 0;
-}
-
 void qfs_replay_entry(fuse_req_t req, struct qfs_mount *m, const char *path, int is_dir,
 		      struct fuse_file_info *fi)
 {
@@ -160,7 +136,7 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, int d
 	char *path;
 	int err;
 
-	err = child_path(m, parent, name, &pin, &pn, &path);
+	err = qfs_child_path(m, parent, name, &pin, &pn, &path);
 	if (err)
 		goto err_reply;
 	if (qfs_from_replay(req)) {
@@ -168,17 +144,9 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, int d
 		free(path);
 		return;
 	}
-	err = qfs_name_check(name);
+	err = qfs_new_name_check(name, path);
 	if (err)
 		goto err_after_path;
-	if (qfs_path_system(path)) {
-		err = EPERM;
-		goto err_after_path;
-	}
-	if (strcmp(name, QFS_DATA_NAME) == 0 || path_validate(path) != ZOK) {
-		err = EINVAL;
-		goto err_after_path;
-	}
 	c = malloc(sizeof(*c));
 	if (!c) {
 		err = ENOMEM;
@@ -255,7 +223,7 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, int
 	char *path;
 	int err;
 
-	err = child_path(m, parent, name, &pin, &pn, &path);
+	err = qfs_child_path(m, parent, name, &pin, &pn, &path);
 	if (err)
 		goto err_reply;
 	if (qfs_from_replay(req)) {

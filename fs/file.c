@@ -316,29 +316,16 @@ void qfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 		struct fuse_file_info *fi)
 {
 	struct qfs_mount *m = qfs_req_mount(req);
-	struct qfs_inode *pin = qfs_inode_get(m, parent);
+	struct qfs_inode *pin;
 	const struct znode *pn;
 	struct create_ctx *c;
 	struct zreq zr;
 	char *path;
 	int err;
 
-	if (!pin) {
-		fuse_reply_err(req, ESTALE);
-		return;
-	}
-	if (pin->is_data || !pin->is_dir) {
-		fuse_reply_err(req, ENOTDIR);
-		return;
-	}
-	pn = qfs_inode_node(m, pin);
-	if (!pn) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	path = qfs_path_join(pin->path, name);
-	if (!path) {
-		fuse_reply_err(req, ENOMEM);
+	err = qfs_child_path(m, parent, name, &pin, &pn, &path);
+	if (err) {
+		fuse_reply_err(req, err);
 		return;
 	}
 	if (qfs_from_replay(req)) {
@@ -346,17 +333,9 @@ void qfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 		free(path);
 		return;
 	}
-	err = qfs_name_check(name);
+	err = qfs_new_name_check(name, path);
 	if (err)
 		goto err_after_path;
-	if (qfs_path_system(path)) {
-		err = EPERM;
-		goto err_after_path;
-	}
-	if (strcmp(name, QFS_DATA_NAME) == 0 || path_validate(path) != ZOK) {
-		err = EINVAL;
-		goto err_after_path;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		err = ENOMEM;

@@ -256,6 +256,17 @@ int qfs_name_check(const char *name);
  * no names there (EPERM): ZooKeeper's system subtree. */
 int qfs_path_system(const char *zpath);
 char *qfs_path_join(const char *dir, const char *name);
+/*
+ * For mkdir, mknod and create of name in directory inode parent: the
+ * parent's inode and znode (borrowed) and the new path (malloc'd, the
+ * caller's). 0, or ESTALE, ENOTDIR, ENOENT, ENOMEM.
+ */
+int qfs_child_path(struct qfs_mount *m, fuse_ino_t parent, const char *name,
+		   struct qfs_inode **pin_out, const struct znode **pn_out, char **path_out);
+/* May the mount make a node called name at path? 0, ENAMETOOLONG, EPERM
+ * (under /zookeeper), EINVAL (the data file's name, or not a path
+ * ZooKeeper takes). */
+int qfs_new_name_check(const char *name, const char *path);
 /* The parent znode path (malloc'd); "/" for top-level nodes. */
 char *qfs_path_parent(const char *path);
 const char *qfs_path_base(const char *path);

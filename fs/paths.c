@@ -1,5 +1,5 @@
 /*
- * paths.c - znode path arithmetic shared by the handlers.
+ * paths.c - znode path arithmetic and name checks shared by the handlers.
  *
  * Paths are ZooKeeper's: absolute, "/"-separated, "/" alone is the root.
  */
@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "fs_int.h"
+#include "zerr.h"
 
-/* dir + "/" + name, malloc'd (caller frees); NULL on ENOMEM. */
 int qfs_name_check(const char *name)
 {
 	return strlen(name) > QFS_NAME_MAX ? ENAMETOOLONG : 0;
@@ -25,6 +25,7 @@ int qfs_path_system(const char *zpath)
 	       (zpath[sizeof(sys) - 1] == '\0' || zpath[sizeof(sys) - 1] == '/');
 }
 
+/* dir + "/" + name, malloc'd (caller frees); NULL on ENOMEM. */
 char *qfs_path_join(const char *dir, const char *name)
 {
 	size_t dl = strlen(dir), nl = strlen(name);
@@ -39,6 +40,42 @@ char *qfs_path_join(const char *dir, const char *name)
 	p[dl] = '/';
 	memcpy(p + dl + 1, name, nl + 1);
 	return p;
+}
+
+int qfs_child_path(struct qfs_mount *m, fuse_ino_t parent, const char *name,
+		   struct qfs_inode **pin_out, const struct znode **pn_out, char **path_out)
+{
+	struct qfs_inode *pin = qfs_inode_get(m, parent);
+	const struct znode *pn;
+	char *path;
+
+	if (!pin)
+		return ESTALE;
+	if (pin->is_data || !pin->is_dir)
+		return ENOTDIR;
+	pn = qfs_inode_node(m, pin);
+	if (!pn)
+		return ENOENT;
+	path = qfs_path_join(pin->path, name);
+	if (!path)
+		return ENOMEM;
+	*pin_out = pin;
+	*pn_out = pn;
+	*path_out = path;
+	return 0;
+}
+
+int qfs_new_name_check(const char *name, const char *path)
+{
+	int err = qfs_name_check(name);
+
+	if (err)
+		return err;
+	if (qfs_path_system(path))
+		return EPERM;
+	if (strcmp(name, QFS_DATA_NAME) == 0 || path_validate(path) != ZOK)
+		return EINVAL;
+	return 0;
 }
 
 /* The parent's path, malloc'd (caller frees); NULL on ENOMEM. */
