@@ -27,7 +27,7 @@ EXTRA_DIST += tests/cluster/members_groups.sh
 # kazoo's own suite against 3 members (tests/compat/kazoo-ensemble.sh) passes
 # since a reconfig sent to a follower is forwarded to the leader.
 QFS_TESTS += tests/compat/kazoo-ensemble.sh
-EXTRA_DIST += tests/compat/kazoo-ensemble.sh
+EXTRA_DIST += tests/compat/kazoo-ensemble.sh tests/compat/kazoo_ctl.sh tests/compat/qfs_kazoo_control.py
 QFS_CLUSTER_TESTS =
 EXTRA_DIST += tests/cluster/lib.sh tests/cluster/replication.sh tests/cluster/locks.sh \
 	tests/cluster/inotify.sh tests/cluster/snapshot.sh \
