@@ -133,6 +133,16 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+static void kick_soon(struct logstore *ls);
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* On the loop thread: run the callbacks of finished requests, in order. */
 static void collect(struct logstore *ls)
 {
@@ -148,14 +158,73 @@ static void collect(struct logstore *ls)
 	while (list) {
 		struct logstore_req *next = list->next;
 		list->next = NULL;
+		ls->at_writer--;
 		deliver(ls, list);
 		list = next;
 	}
+	ls->idle_since_us = now_us();
+	if (ls->l_head)
+		kick_soon(ls);
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	collect(arg);
+}
+
+/*
+ * On the loop thread: run what was queued inline, once the writer has
+ * nothing (its last use of the connection happened before collect() took
+ * the mutex). A callback may queue more, inline or for the writer; the
+ * latter stops the loop here, and collect() resumes it.
+ */
+static void run_inline(struct logstore *ls)
+{
+	while (ls->l_head && ls->at_writer == 0) {
+		struct logstore_req *list = ls->l_head;
+		uint64_t commits = 0, entries = 0, t0 = now_us();
+
+		ls->l_head = ls->l_tail = NULL;
+		run_list(ls, list, &commits, &entries, 0);
+		ls->idle_since_us = now_us();
+		ls->flush_us = ls->idle_since_us - t0;
+		pthread_mutex_lock(&ls->mu);
+		ls->commits += commits;
+		ls->entries += entries;
+		pthread_mutex_unlock(&ls->mu);
+		while (list) {
+			struct logstore_req *next = list->next;
+			list->next = NULL;
+			deliver(ls, list);
+			list = next;
+		}
+	}
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	struct logstore *ls = arg;
+
+	(void)fd;
+	(void)what;
+	ls->kick_pending = 0;
+	run_inline(ls);
+}
+
+/* An event, not a call: the sends of the callback that queued the request
+ * (the transport flushes from an event activated before this one) go out
+ * before the loop blocks in the flush. */
+static void kick_soon(struct logstore *ls)
+{
+	if (ls->kick_pending || ls->at_writer)
+		return;
+	ls->kick_pending = 1;
+	event_active(ls->kick_ev, EV_TIMEOUT, 1);
+}
+
+void logstore_set_inline(struct logstore *ls, int on)
+{
+	ls->run_inline = on && ls->kick_ev;
 }
 
 int logstore_open(const char *path, struct event_base *base, struct logstore **out,
@@ -183,6 +252,12 @@ int logstore_open(const char *path, struct event_base *base, struct logstore **o
 	ls->meta_submitted = state->meta;
 	if (!base)
 		goto out;
+	ls->kick_ev = event_new(base, -1, 0, on_kick, ls);
+	if (!ls->kick_ev) {
+		rc = -ENOMEM;
+		snprintf(errmsg, errmsg_len, "log store %s: cannot add the kick event", path);
+		goto err_after_alloc;
+	}
 	ls->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ls->wake_fd < 0) {
 		rc = -errno;
@@ -210,6 +285,8 @@ out:
 	return 0;
 
 err_after_alloc:
+	if (ls->kick_ev)
+		event_free(ls->kick_ev);
 	if (ls->wake_ev)
 		event_free(ls->wake_ev);
 	if (ls->wake_fd >= 0)
@@ -236,6 +313,9 @@ void logstore_close(struct logstore *ls)
 		pthread_join(ls->thread, NULL);
 		collect(ls);
 	}
+	run_inline(ls);
+	if (ls->kick_ev)
+		event_free(ls->kick_ev);
 	if (ls->wake_ev)
 		event_free(ls->wake_ev);
 	if (ls->wake_fd >= 0)
@@ -307,6 +387,21 @@ static void submit(struct logstore *ls, struct logstore_req *req, enum logstore_
 		deliver(ls, req);
 		return;
 	}
+	/* Inline only while the store has been idle for longer than a
+	 * flush takes: under a stream of writes the loop must not spend its
+	 * time blocked in flushes (measured: a third less throughput at 32
+	 * sessions x 8 outstanding on a disk). */
+	if (ls->l_head || (ls->run_inline && ls->at_writer == 0 &&
+			   2 * (now_us() - ls->idle_since_us) > ls->flush_us)) {
+		if (ls->l_tail)
+			ls->l_tail->next = req;
+		else
+			ls->l_head = req;
+		ls->l_tail = req;
+		kick_soon(ls);
+		return;
+	}
+	ls->at_writer++;
 	pthread_mutex_lock(&ls->mu);
 	if (ls->q_tail) {
 		ls->q_tail->next = req;

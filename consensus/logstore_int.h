@@ -37,6 +37,15 @@ struct logstore {
 	struct logstore_req *d_head, *d_tail; /* done, waiting for the loop */
 	int wake_fd;			      /* eventfd: the writer wakes the loop */
 	struct event *wake_ev;
+
+	/* Loop-thread state of the inline mode (logstore_set_inline). */
+	int run_inline;
+	size_t at_writer; /* handed to the writer, not yet collected */
+	struct logstore_req *l_head, *l_tail; /* waiting to run inline */
+	struct event *kick_ev;		      /* runs them, after the callback */
+	int kick_pending;
+	uint64_t idle_since_us; /* the last request completed then */
+	uint64_t flush_us;	/* how long the last inline run took */
 	uint64_t commits, entries;
 
 	/* Writer-thread state: after a failed write the store's contents are

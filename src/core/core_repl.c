@@ -273,6 +273,11 @@ static void h_role(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader
 				       : "follower",
 		 epoch, leader);
 	core_members_role(c, s);
+	/* A leader's loop keeps serving while its writer flushes: a quorum
+	 * can form from the followers' acks alone. Anyone else writes on
+	 * the loop, which has only the ack to send once the flush is done. */
+	if (c->ls)
+		logstore_set_inline(c->ls, s != CONS_LEADER);
 	if ((was_leader && s != CONS_LEADER) || (old_leader && leader != old_leader))
 		/* What the old leader took may or may not commit under the
 		 * next one: its writers hear connection loss, as ZooKeeper's

@@ -303,7 +303,24 @@ static void async_meta_cb(struct logstore_req *req, int status)
 	event_base_loopbreak(as.base);
 }
 
+static void test_async_modes(int mixed);
+
 static void test_async(void)
+{
+	test_async_modes(0);
+}
+
+/*
+ * The same, switching between the writer thread and inline runs every
+ * three requests, sometimes letting the loop run in between: completions
+ * stay in submission order across the switches, and every entry is there.
+ */
+static void test_async_inline(void)
+{
+	test_async_modes(1);
+}
+
+static void test_async_modes(int mixed)
 {
 	struct logstore_state st;
 	struct logstore *ls;
@@ -324,6 +341,17 @@ static void test_async(void)
 			as.e[i][k].epoch = 1;
 			as.e[i][k].data = as.data[i][k];
 			as.e[i][k].len = payload(z, as.data[i][k], sizeof(as.data[i][k]));
+		}
+		if (mixed) {
+			int before = as.next_expected;
+
+			logstore_set_inline(ls, (i / 3) % 2);
+			TAP_EQ(logstore_append(ls, &as.req[i], as.e[i], 4, async_cb), 0);
+			/* Inline or not, nothing completes inside the call. */
+			TAP_EQ(as.next_expected, before);
+			if (i % 5 == 4)
+				event_base_loop(as.base, EVLOOP_NONBLOCK);
+			continue;
 		}
 		TAP_EQ(logstore_append(ls, &as.req[i], as.e[i], 4, async_cb), 0);
 		/* Nothing completes inside the submit call. */
@@ -743,6 +771,7 @@ static const struct tap_case cases[] = {
     {"compact_shrinks_file", test_compact_shrinks},
     {"meta_durable", test_meta_durable},
     {"async_group_commit", test_async},
+    {"async_inline_switching", test_async_inline},
     {"corrupt_record_on_open", test_corrupt_on_open},
     {"corrupt_record_on_read", test_corrupt_on_read},
     {"corrupt_metadata", test_corrupt_meta},
