@@ -65,6 +65,15 @@ fi
 # (tests/run.sh counts and names "# FLAKY" lines in its summary, apart from
 # the passes); one that fails twice fails.
 : >"$T/rerun.tsv"
+# Before any rerun, the server's side of a first-run failure (a reset
+# connection says nothing on the client's side): its client-protocol lines.
+if awk -F '\t' '$2 != "passed" && $2 != "skipped" { f = 1 } END { exit !f }' "$out/outcomes.tsv"; then
+	for l in "$T/data.log" "$T/serve.log"; do
+		[ -f "$l" ] || continue
+		echo "# a first run failed; the server's last client-protocol lines ($l):"
+		grep -E 'zk:|zks|session' "$l" | tail -30 | sed 's/^/#   /'
+	done
+fi
 awk -F '\t' '$2 != "passed" && $2 != "skipped" { print $1 }' "$out/outcomes.tsv" | head -10 |
 while IFS= read -r tid; do
 	file=${tid%%::*}
