@@ -41,7 +41,9 @@
  * after the callback that queued them (and after the sends that callback
  * queued), so the loop waits for the flush but no thread hand-off lies on
  * the write's path: two wake-ups, each tens of microseconds on a busy
- * machine.
+ * machine. It does so only while writes come one at a time (the last
+ * flush wrote one entry); once batches grow, the writer thread takes them
+ * again, and the loop stays free for the traffic that grows them.
  *
  * Synchronous mode (base == NULL in logstore_open) runs each operation on
  * the caller's thread and calls the callback before the submit function
@@ -267,6 +269,10 @@ void logstore_resume(struct logstore *ls);
 /* Statistics since open: transactions committed (one fsync each) and
  * entries appended. Read on the loop thread. */
 void logstore_stats(struct logstore *ls, uint64_t *commits, uint64_t *entries);
+
+/* How many of those flushes ran on the loop thread (logstore_set_inline).
+ * Loop thread only. */
+uint64_t logstore_inline_runs(const struct logstore *ls);
 
 /*
  * on: run later requests on the loop thread (see "Where the writes run"

@@ -44,8 +44,9 @@ struct logstore {
 	struct logstore_req *l_head, *l_tail; /* waiting to run inline */
 	struct event *kick_ev;		      /* runs them, after the callback */
 	int kick_pending;
-	uint64_t idle_since_us; /* the last request completed then */
-	uint64_t flush_us;	/* how long the last inline run took */
+	uint64_t batch;	  /* entries of the last run that wrote any */
+	uint64_t w_batch; /* the writer's, under mu, for collect() */
+	uint64_t inline_runs;
 	uint64_t commits, entries;
 
 	/* Writer-thread state: after a failed write the store's contents are

@@ -320,6 +320,65 @@ static void test_async_inline(void)
 	test_async_modes(1);
 }
 
+/* One append of n entries at zxid z, the loop run until it completes. */
+static void append_wait(struct logstore *ls, zxid_t z, int n)
+{
+	int before = as.next_expected;
+
+	for (int k = 0; k < n; k++) {
+		as.e[before][k].zxid = z + (zxid_t)k;
+		as.e[before][k].epoch = 1;
+		as.e[before][k].data = as.data[before][k];
+		as.e[before][k].len =
+		    payload(z + (zxid_t)k, as.data[before][k], sizeof(as.data[before][k]));
+	}
+	TAP_EQ(logstore_append(ls, &as.req[before], as.e[before], (size_t)n, async_cb), 0);
+	while (as.next_expected == before)
+		event_base_loop(as.base, EVLOOP_ONCE);
+}
+
+/*
+ * The rule of the inline mode: a store set inline runs a write on the
+ * loop only while the last flush wrote a single entry (nothing arrived
+ * while it ran); after a batch the writer takes the next write, and a
+ * single-entry write done by it brings the loop back.
+ */
+static void test_inline_rule(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	char err[LOGSTORE_ERRMSG];
+	zxid_t z = zxid_make(1, 1);
+
+	fresh_dir();
+	memset(&as, 0, sizeof(as));
+	as.base = event_base_new();
+	TAP_ASSERT(as.base != NULL);
+	TAP_EQ(logstore_open(dbpath, as.base, &ls, &st, err, sizeof(err)), 0);
+	logstore_set_inline(ls, 1);
+	for (int i = 0; i < 3; i++, z++)
+		append_wait(ls, z, 1);
+	TAP_EQ(logstore_inline_runs(ls), 3);
+	append_wait(ls, z, 4); /* still inline: the last flush wrote one */
+	z += 4;
+	TAP_EQ(logstore_inline_runs(ls), 4);
+	append_wait(ls, z++, 1); /* after a batch of 4: the writer */
+	TAP_EQ(logstore_inline_runs(ls), 4);
+	append_wait(ls, z++, 1); /* the writer's flush wrote one: inline */
+	TAP_EQ(logstore_inline_runs(ls), 5);
+	logstore_set_inline(ls, 0);
+	append_wait(ls, z++, 1);
+	TAP_EQ(logstore_inline_runs(ls), 5);
+	TAP_EQ(as.bad_order, 0);
+	logstore_close(ls);
+	event_base_free(as.base);
+	ls = open_sync(&st);
+	TAP_EQ(st.count, 10);
+	check_range(ls, zxid_make(1, 1), zxid_make(1, 10));
+	logstore_close(ls);
+	cleanup_dir();
+}
+
 static void test_async_modes(int mixed)
 {
 	struct logstore_state st;
@@ -772,6 +831,7 @@ static const struct tap_case cases[] = {
     {"meta_durable", test_meta_durable},
     {"async_group_commit", test_async},
     {"async_inline_switching", test_async_inline},
+    {"inline_only_while_writes_come_singly", test_inline_rule},
     {"corrupt_record_on_open", test_corrupt_on_open},
     {"corrupt_record_on_read", test_corrupt_on_read},
     {"corrupt_metadata", test_corrupt_meta},
