@@ -207,13 +207,25 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* Once more to the back of the active events (events activated in
+	 * this pass still run in it): messages queued after the write, by
+	 * the same callback (an engine step lists PERSIST_LOG before the
+	 * SENDs it makes) or by a later one of this pass (a client's request
+	 * forwarded to the leader), have their transport flush event behind
+	 * ours. Measured with leaders inline, which need it: 1x1 writes
+	 * fell by a fifth without it (the appends waited for the flush). */
+	if (ls->kick_pending == 1) {
+		ls->kick_pending = 2;
+		event_active(ls->kick_ev, EV_TIMEOUT, 1);
+		return;
+	}
 	ls->kick_pending = 0;
 	run_inline(ls);
 }
 
-/* An event, not a call: the sends of the callback that queued the request
- * (the transport flushes from an event activated before this one) go out
- * before the loop blocks in the flush. */
+/* An event, not a call, and one that runs last in its pass (on_kick):
+ * the sends queued in that pass go out before the loop blocks in the
+ * flush. */
 static void kick_soon(struct logstore *ls)
 {
 	if (ls->kick_pending || ls->at_writer)

@@ -274,8 +274,11 @@ static void h_role(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader
 		 epoch, leader);
 	core_members_role(c, s);
 	/* A leader's loop keeps serving while its writer flushes: a quorum
-	 * can form from the followers' acks alone. Anyone else writes on
-	 * the loop, which has only the ack to send once the flush is done. */
+	 * can form from the followers' acks alone, and a leader whose disk
+	 * stalls still heartbeats. (Leaders inline measured +1.5% at 1x1 on
+	 * a disk, +7% on tmpfs: not worth a loop that stalls with its disk.)
+	 * Anyone else writes on the loop, which has only the ack to send
+	 * once the flush is done. */
 	if (c->ls)
 		logstore_set_inline(c->ls, s != CONS_LEADER);
 	if ((was_leader && s != CONS_LEADER) || (old_leader && leader != old_leader))
