@@ -4,7 +4,10 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
+#include "codec.h"
+#include "log.h"
 #include "transport_cons.h"
 
 struct tc {
@@ -12,6 +15,10 @@ struct tc {
 	struct transport *t;
 	cons_recv_fn recv;
 	void *recv_arg;
+	/* The last frame of another engine version warned about. */
+	uint32_t warned_from;
+	uint8_t warned_version;
+	time_t warned_at;
 };
 
 /* A send whose completion the core asked for. */
@@ -20,10 +27,35 @@ struct tc_send {
 	struct cons_send_req *creq;
 };
 
+/*
+ * The engine drops a frame it cannot decode, silently: a member of another
+ * build (another CONS_CODEC_VERSION) would then look merely unreachable.
+ * Say why, once a minute per peer and version, so an operator mixing
+ * versions sees it in the log of every member.
+ */
+static void check_version(struct tc *s, uint32_t from, const uint8_t *msg, size_t len)
+{
+	time_t now;
+
+	if (len <= CONS_FRAME_HDR || msg[CONS_FRAME_HDR] == CONS_CODEC_VERSION)
+		return;
+	now = time(NULL);
+	if (s->warned_from == from && s->warned_version == msg[CONS_FRAME_HDR] &&
+	    now - s->warned_at < 60)
+		return;
+	s->warned_from = from;
+	s->warned_version = msg[CONS_FRAME_HDR];
+	s->warned_at = now;
+	log_warnx("peer %u speaks engine protocol version %u, this member %u: its "
+		  "messages are dropped; run one quorumfs version on every member",
+		  from, msg[CONS_FRAME_HDR], CONS_CODEC_VERSION);
+}
+
 static void tc_recv(void *arg, uint32_t from, const uint8_t *msg, size_t len)
 {
 	struct tc *s = arg;
 
+	check_version(s, from, msg, len);
 	if (s->recv)
 		s->recv(s->recv_arg, from, msg, len);
 }

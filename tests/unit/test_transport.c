@@ -341,8 +341,8 @@ static void capture_stderr(void)
 	close(fd);
 }
 
-/* Restores stderr, echoes what was logged as comments, and says whether
- * it contains needle. */
+/* Restores stderr, echoes what was logged as comments, and says how many
+ * of its lines contain needle. */
 static int logged(const char *needle)
 {
 	char line[512];
@@ -361,7 +361,7 @@ static int logged(const char *needle)
 	while (fgets(line, sizeof(line), f)) {
 		printf("# log: %s", line);
 		if (strstr(line, needle))
-			found = 1;
+			found++;
 	}
 	fclose(f);
 	unlink(logpath);
@@ -610,12 +610,19 @@ static int cons_done(void)
 	return cons_got == 2 && cons_sent == 1;
 }
 
+/*
+ * Frames pass through the vtable both ways; these two carry engine
+ * version 1 (byte 4), not this build's, which the receiving side says
+ * once in its log (the engine drops them silently: a member of another
+ * build would otherwise look merely unreachable).
+ */
 static void test_cons_vtable(void)
 {
 	struct cons_transport *c1, *c2;
 	struct cons_send_req req;
 	const uint8_t frame[] = {0, 0, 0, 2, 1, 1};
 
+	capture_stderr();
 	base = event_base_new();
 	mesh(2);
 	TAP_EQ(transport_cons_new(tr[1], &c1), 0);
@@ -625,6 +632,7 @@ static void test_cons_vtable(void)
 	TAP_EQ(c1->send(c1, NULL, 2, frame, sizeof(frame), NULL), 0);
 	TAP_EQ(c1->send(c1, NULL, 5, frame, sizeof(frame), NULL), -ENOTCONN);
 	TAP_ASSERT(run_until(cons_done, 1000));
+	TAP_EQ(logged("peer 1 speaks engine protocol version 1"), 1);
 	TAP_EQ(cons_from, 1);
 	c1->close(c1);
 	c2->close(c2);
