@@ -23,6 +23,7 @@ for i in 1 2 3; do
 import os, sys, time
 d, i, t = sys.argv[1], sys.argv[2], sys.argv[3]
 log = open(os.path.join(t, "acked.m" + i), "a")
+errs = open(os.path.join(t, "errors.m" + i), "a")
 k = 0
 end = time.time() + 900  # bounded, should the test be killed
 while not os.path.exists(os.path.join(t, "stop")) and time.time() < end:
@@ -35,7 +36,9 @@ while not os.path.exists(os.path.join(t, "stop")) and time.time() < end:
             f.close()
         log.write("%d %f %f\n" % (k, t0, time.time()))
         log.flush()
-    except OSError:
+    except OSError as e:
+        errs.write("%d %f %f %s\n" % (k, t0, time.time(), e.strerror))
+        errs.flush()
         time.sleep(0.02)
     k += 1
 PY
@@ -98,7 +101,21 @@ SURV=""
 for i in 1 2 3; do [ $i != "$OLD" ] && SURV="$SURV $i"; done
 MF=""
 for i in $SURV; do MF="$MF $T/acked.m$i"; done
-t_check "writes resume through the survivors' mounts" wait_until 30 resumed $MF
+if wait_until 30 resumed $MF; then
+	t_ok "writes resume through the survivors' mounts"
+else
+	# Seen once in 21 runs and not reproduced: keep what would explain it.
+	t_fail "writes resume through the survivors' mounts"
+	for i in $SURV; do
+		echo "# member $i ($(qc_mode "$i")): $(awk -v t="$T_KILL" '$2 > t' "$T/acked.m$i" | wc -l) writes acknowledged after the kill, the last: $(tail -1 "$T/acked.m$i")"
+		echo "# its writer's errors after the kill: $(awk -v t="$T_KILL" '$2 > t' "$T/errors.m$i" 2>/dev/null | wc -l), the last:"
+		tail -3 "$T/errors.m$i" 2>/dev/null | sed 's/^/#   /'
+		wp=$(qc_get WPID "$i")
+		echo "# its writer (pid $wp) waits in: $(cat "/proc/$wp/wchan" 2>/dev/null)"
+		echo "# its log's last warnings and role changes:"
+		grep -E " (warn|error) |role " "$(qc_get QC_DATA "$i").log" | tail -15 | sed 's/^/#   /'
+	done
+fi
 t_check "writes resume through ZooKeeper clients (all three, the dead server's client moved on)" \
 	wait_until 30 resumed "$T/acked.z1" "$T/acked.z2" "$T/acked.z3"
 # the first write begun after the kill to be acknowledged, in ms after it
