@@ -255,13 +255,11 @@ static void leader_send(struct cons *c, struct cons_peer *p, int kind)
 		if (sent || kind == SEND_NEW)
 			return;
 		/* No commit notice to a follower that commits this by itself:
-		 * it has the entries on disk, our notice that they are on ours
-		 * (cons_fast_commit) and our configuration (it judges the
-		 * quorum by the newest one in its log). Were that notice lost,
-		 * the next heartbeat carries the commit. */
+		 * it has the entries on disk and our notice that they are on
+		 * ours (cons_fast_commit). Were that notice lost, the next
+		 * heartbeat carries the commit. */
 		if (kind == SEND_COMMIT && cons_commits_alone(c, p) &&
-		    p->stable_sent >= c->commit && p->match >= c->commit &&
-		    p->match >= c->conf.version)
+		    p->stable_sent >= c->commit && p->match >= c->commit)
 			return;
 		/* A heartbeat names the newest entry sent, so a lost append is
 		 * noticed (rejected); a notice names one surely held. */
