@@ -113,7 +113,7 @@ else
 		wp=$(qc_get WPID "$i")
 		echo "# its writer (pid $wp) waits in: $(cat "/proc/$wp/wchan" 2>/dev/null)"
 		echo "# its log's last warnings and role changes:"
-		grep -E " (warn|error) |role " "$(qc_get QC_DATA "$i").log" | tail -15 | sed 's/^/#   /'
+		grep -E " (warn|error) | replica: " "$(qc_get QC_DATA "$i").log" | tail -15 | sed 's/^/#   /'
 	done
 fi
 t_check "writes resume through ZooKeeper clients (all three, the dead server's client moved on)" \
