@@ -7,7 +7,9 @@
 # then the other. Prints both side by side with the ratios
 # (quorumfs / ZooKeeper: ops/s higher is better, latency lower) and the
 # servers' CPU per operation (utime+stime of the three server processes from
-# /proc/PID/stat over the run, divided by the operations done). Then kill -9
+# /proc/PID/stat over the run, divided by the operations done), and, as
+# other_cpu_ms, the CPU the other, idle, system used meanwhile (what it took
+# from this one on a small machine: 20 to 70 ms in 5 s at stop 22). Then kill -9
 # of the leader during a stream of writes, for each system: the time to the
 # first successful write after the kill, and to a new leader.
 #
@@ -160,14 +162,17 @@ run_one() {
 	c=${3%x*}
 	p=${3#*x}
 	f=$T/$1.$3.$4
-	c0=$(cpu_ticks "$1")
+	case $1 in ZK) other=QC ;; *) other=ZK ;; esac
+	c0=$(cpu_ticks "$1") o0=$(cpu_ticks $other)
 	"$ZKLOAD" -s "127.0.0.1:$2" -c "$c" -p "$p" -d "$secs" -o "$4" >"$f" 2>"$f.err" || true
-	c1=$(cpu_ticks "$1")
+	c1=$(cpu_ticks "$1") o1=$(cpu_ticks $other)
+	# The idle system's CPU over the run: what it took from this one
+	awk -v d=$((o1 - o0)) -v hz="$HZ" 'BEGIN { printf "other_cpu_ms=%.0f\n", d * 1e3 / hz }' >>"$f"
 	ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' "$f")
 	# CPU microseconds per operation, all three servers
 	awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="${ops:-0}" \
 		'BEGIN { if (n > 0) printf "cpu_us_per_op=%.1f\n", d * 1e6 / hz / n }' >>"$f"
-	echo "# $1 $3 $(grep RESULT "$f") $(grep cpu_us "$f")"
+	echo "# $1 $3 $(grep RESULT "$f") $(grep cpu_us "$f") $(grep other_cpu "$f")"
 }
 
 # run_floor OP: the floor beside the 1x1 row of OP, in $T/FL.1x1.OP.

@@ -55,6 +55,10 @@ EXTRA_DIST += tests/bench/bench_multidc.sh
 # a 1M tree built through it, minutes of load for one figure).
 QFS_BENCHES += tests/bench/bench_big_cluster.sh
 EXTRA_DIST += tests/bench/bench_big_cluster.sh
+# One host's inotify replay under other hosts' writes, and its own mount
+# writes' close latency meanwhile.
+QFS_BENCHES += tests/bench/bench_replay.sh
+EXTRA_DIST += tests/bench/bench_replay.sh
 
 # The example ensemble configurations (contrib/quickstart.sh uses loopback.cfg).
 EXTRA_DIST += contrib/ensemble.cfg contrib/loopback.cfg \
