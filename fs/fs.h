@@ -36,6 +36,9 @@ struct qfs_mount_opts {
 	 * lookup of this name is never answered. NULL in the daemon. */
 	const char *test_unanswered;
 	int test_no_watchdog; /* tests only, as above: no watchdog process */
+	/* Tests only, as above (QUORUMFS_TEST_REPLAY_DELAY_MS): each foreign
+	 * replay waits this long first, so a backlog builds (replay.c). */
+	int test_replay_delay_ms;
 };
 
 /*

@@ -154,6 +154,9 @@ struct qfs_mount {
 	pthread_mutex_t rp_lock;
 	pthread_cond_t rp_cond;
 	struct replay_item *rp_head, *rp_tail;
+	size_t rp_len;		  /* items queued */
+	int rp_backlog;		  /* own items go ahead (replay.c, enqueue_own) */
+	struct replay_item *rp_own_tail; /* the last of those, while queued */
 	struct replay_item *rp_cur; /* being replayed; handlers read it */
 	int rp_busy;
 	int rp_stop;
@@ -161,6 +164,7 @@ struct qfs_mount {
 	pid_t rp_pid;	/* the replay helper process (replay_proc.c) */
 	int rp_sock;	/* to it; -1 once it is gone */
 	int rp_pipe[2]; /* thread -> loop: "queue drained" */
+	int rp_test_delay_ms; /* tests: before each foreign replay (fs.h) */
 
 	pid_t wd_pid; /* the watchdog process (watchdog.c); 0 if none */
 	const char *test_unanswered; /* opts->test_unanswered (static) */

@@ -432,6 +432,7 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	m->core = core;
 	m->base = base;
 	m->mountpoint = strdup(real);
+	m->rp_test_delay_ms = opts->test_replay_delay_ms;
 	m->owner = strdup(opts->owner ? opts->owner : "quorumfs");
 	if (!m->mountpoint || !m->owner)
 		goto err_after_alloc;

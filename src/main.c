@@ -513,6 +513,8 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	if (getenv("QUORUMFS_TEST_STUCK"))
 		mo.test_unanswered = ".qfs-test-unanswered";
 	mo.test_no_watchdog = getenv("QUORUMFS_TEST_NO_WATCHDOG") != NULL;
+	if (getenv("QUORUMFS_TEST_REPLAY_DELAY_MS"))
+		mo.test_replay_delay_ms = atoi(getenv("QUORUMFS_TEST_REPLAY_DELAY_MS"));
 	rc = qfs_mount_start(d->core, d->base, &mo, &d->mount, err, errlen);
 	if (rc == 0 && mo.test_unanswered) {
 		char *path = malloc(strlen(real) + 64);
