@@ -49,6 +49,8 @@ int cons_encode(struct buf *b, const struct cons_msg *m)
 		buf_put_u64(b, m->append.prev_zxid);
 		buf_put_u64(b, m->append.commit_zxid);
 		buf_put_u64(b, m->append.read_seq);
+		buf_put_u64(b, m->append.stable_zxid);
+		buf_put_u8(b, m->append.notice);
 		buf_put_u32(b, m->append.n);
 		for (i = 0; i < m->append.n; i++) {
 			const struct cons_entry *e = &m->append.entries[i];
@@ -176,6 +178,10 @@ int cons_decode(const uint8_t *p, size_t n, struct cons_msg *m)
 		m->append.prev_zxid = rd_u64(&r);
 		m->append.commit_zxid = rd_u64(&r);
 		m->append.read_seq = rd_u64(&r);
+		m->append.stable_zxid = rd_u64(&r);
+		m->append.notice = rd_u8(&r);
+		if (m->append.notice > 1)
+			r.bad = 1;
 		cnt = rd_u32(&r);
 		if (!rd_ok(&r) || cnt > r.left / ENTRY_MIN)
 			return -EBADMSG;

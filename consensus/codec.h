@@ -13,7 +13,8 @@
  *                   the election is a leadership transfer
  *     TIMEOUT_NOW   (empty: the leader hands leadership to the receiver)
  *     VOTE_RESP     u8 granted (PREVOTE_RESP too)
- *     APPEND        u64 prev_zxid, u64 commit_zxid, u64 read_seq, u32 n,
+ *     APPEND        u64 prev_zxid, u64 commit_zxid, u64 read_seq,
+ *                   u64 stable_zxid, u8 notice (0 or 1), u32 n,
  *                   n x { u64 zxid, u8 type, i32 len, len bytes }
  *     APPEND_RESP   u8 ok, u64 match_zxid, u64 last_zxid, u64 read_seq
  *     SNAP          u64 zxid, u64 offset, u64 total, i32 len, len bytes
@@ -30,7 +31,9 @@
  * or whose version is not its zxid, is refused by the core.
  *
  * Version 2 added read_seq to APPEND and APPEND_RESP, the READ, PREVOTE
- * and SNAP_ACK types, and made SNAP a chunk (offset, total).
+ * and SNAP_ACK types, and made SNAP a chunk (offset, total). Version 3
+ * added stable_zxid and notice to APPEND (a follower's commit without the
+ * leader's count: cons_follower.c).
  *
  * A frame must be consumed exactly: trailing bytes are an error. Every count
  * and length is checked against what is left before anything is allocated.
@@ -44,7 +47,7 @@
 #include "buf.h"
 #include "cons.h"
 
-#define CONS_CODEC_VERSION 2
+#define CONS_CODEC_VERSION 3
 #define CONS_FRAME_HDR	   4 /* the length field */
 #define CONS_FRAME_MAX                                                                   \
 	(256u << 20) /* an append batch; snapshots travel in                             \

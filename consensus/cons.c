@@ -188,6 +188,7 @@ void cons_become_follower(struct cons *c, uint32_t epoch, uint32_t leader)
 		cons_set_meta(c, epoch, 0);
 		c->verified = c->commit;
 		c->lead_ctx = 0;
+		c->lead_stable = 0;
 	}
 	if (c->state == CONS_LEADER && c->unpersisted < c->log.n) {
 		/* Entries a leader appended but never wrote: write them, they
@@ -197,6 +198,7 @@ void cons_become_follower(struct cons *c, uint32_t epoch, uint32_t leader)
 	if (c->leader != leader) {
 		c->verified = c->commit;
 		c->lead_ctx = 0;
+		c->lead_stable = 0;
 	}
 	c->votes = 0;
 	c->prevoting = 0;

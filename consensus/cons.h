@@ -282,7 +282,10 @@ struct cons_config {
 	 *    leading and serves sync without asking anyone (the chaos
 	 *    harness's planted bug: one alone leaves no window to see).
 	 * 12: the commit watermark is written only with entries, never
-	 *    alone (an idle member restarts a batch behind). */
+	 *    alone (an idle member restarts a batch behind).
+	 * 15: the leader's read index is its commit, not also what it has
+	 *    told followers is durable (a sync misses a write a follower
+	 *    committed by itself and answered). */
 	int mutant;
 	/*
 	 * 0: the leader appends payloads forwarded by followers as they are
@@ -378,6 +381,9 @@ struct cons_msg {
 			zxid_t prev_zxid;   /* the entry just before entries[0] */
 			zxid_t commit_zxid; /* the leader's commit point */
 			uint64_t read_seq;  /* the leader's newest read round */
+			zxid_t stable_zxid; /* durable on the leader up to here */
+			uint8_t notice;	    /* a commit or stable notice: no
+					       answer is owed */
 			const struct cons_entry *entries;
 			uint32_t n;
 		} append;

@@ -133,6 +133,7 @@ void cons_start_election(struct cons *c, int transfer)
 	cons_set_meta(c, c->meta.epoch + 1, c->cfg.self);
 	c->votes = cons_self_bit(c);
 	c->verified = c->commit;
+	c->lead_stable = 0;
 	cons_set_role(c, CONS_CANDIDATE, 0);
 	cons_reset_deadline(c);
 	CONS_TRACE(c, "election epoch %u last %llx", c->meta.epoch,
@@ -176,6 +177,7 @@ static void leader_lost(struct cons *c, const char *why)
 	CONS_TRACE(c, "leader %u %s", c->leader, why);
 	c->verified = c->commit;
 	c->lead_ctx = 0;
+	c->lead_stable = 0;
 	cons_set_role(c, c->state, 0);
 }
 

@@ -42,6 +42,7 @@ struct cons_peer {
 	uint64_t last_sent;
 	uint64_t snap_at;  /* SNAPSHOT: offered, or last progress, at */
 	uint64_t read_ack; /* the newest read round it echoed in this epoch */
+	zxid_t stable_sent; /* our stable, as last sent to it (cons_fast_commit) */
 	/* SNAPSHOT: the transfer (snap_zxid 0 = waiting for the host's offer) */
 	zxid_t snap_zxid;
 	uint64_t snap_total;
@@ -152,6 +153,7 @@ struct cons {
 				carries it) */
 	uint64_t read_acked; /* leader: the newest round a quorum echoed */
 	uint64_t lead_ctx;   /* follower: the newest round heard from the leader */
+	zxid_t lead_stable;  /* follower: durable on the leader up to here */
 	struct {	     /* follower: the last answer sent (cons_follower_ack) */
 		uint32_t to, epoch;
 		zxid_t last, match;
@@ -260,6 +262,9 @@ void cons_apply(struct cons *c);
 /* cons_follower.c */
 void cons_on_append(struct cons *c, const struct cons_msg *m);
 void cons_follower_ack(struct cons *c, int quiet);
+void cons_fast_commit(struct cons *c);
+int cons_commits_alone(const struct cons *c, const struct cons_peer *p);
+void cons_leader_stable(struct cons *c);
 void cons_persist(struct cons *c, int truncate, size_t pos);
 void cons_persist_mark(struct cons *c);
 void cons_on_peer_down(struct cons *c, uint32_t id);

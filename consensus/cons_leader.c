@@ -22,7 +22,7 @@
 
 #include "cons_int.h"
 
-enum { SEND_NEW = 0, SEND_HEARTBEAT, SEND_COMMIT };
+enum { SEND_NEW = 0, SEND_HEARTBEAT, SEND_COMMIT, SEND_STABLE };
 
 static void check_prepare_ready(struct cons *c);
 
@@ -50,6 +50,7 @@ void cons_become_leader(struct cons *c)
 		p->last_heard = c->now;
 		p->last_sent = 0;
 		p->read_ack = 0;
+		p->stable_sent = 0;
 	}
 	if (cons_log_append(&c->log, zxid_make(c->meta.epoch, 0), CONS_ENTRY_EPOCH, NULL,
 			    0)) {
@@ -208,9 +209,11 @@ static long send_after(struct cons *c, struct cons_peer *p, zxid_t prev)
 		n = c->cfg.max_batch;
 	m.append.prev_zxid = prev;
 	m.append.commit_zxid = c->commit;
+	m.append.stable_zxid = c->stable;
 	m.append.n = (uint32_t)n;
 	cons_send(c, p->id, &m, pos);
 	p->last_sent = c->now;
+	p->stable_sent = c->stable;
 	if (n)
 		p->next = c->log.e[pos + n - 1].zxid;
 	return (long)n;
@@ -231,12 +234,13 @@ static void leader_send(struct cons *c, struct cons_peer *p, int kind)
 			/* Keep the follower from timing out while it installs. */
 			m.append.prev_zxid = p->match;
 			m.append.commit_zxid = c->commit;
+			m.append.stable_zxid = c->stable;
 			cons_send(c, p->id, &m, SIZE_MAX);
 			p->last_sent = c->now;
 		}
 		return;
 	case PEER_PROBE:
-		if (p->probe_out && kind != SEND_HEARTBEAT)
+		if ((p->probe_out && kind != SEND_HEARTBEAT) || kind == SEND_STABLE)
 			return;
 		if (send_after(c, p, p->next) >= 0)
 			p->probe_out = 1;
@@ -250,13 +254,53 @@ static void leader_send(struct cons *c, struct cons_peer *p, int kind)
 		}
 		if (sent || kind == SEND_NEW)
 			return;
+		/* No commit notice to a follower that commits this by itself:
+		 * it has the entries on disk, our notice that they are on ours
+		 * (cons_fast_commit) and our configuration (it judges the
+		 * quorum by the newest one in its log). Were that notice lost,
+		 * the next heartbeat carries the commit. */
+		if (kind == SEND_COMMIT && cons_commits_alone(c, p) &&
+		    p->stable_sent >= c->commit && p->match >= c->commit &&
+		    p->match >= c->conf.version)
+			return;
 		/* A heartbeat names the newest entry sent, so a lost append is
-		 * noticed (rejected); a commit notice names one surely held. */
+		 * noticed (rejected); a notice names one surely held. */
 		m.append.prev_zxid = kind == SEND_HEARTBEAT ? p->next : p->match;
 		m.append.commit_zxid = c->commit;
+		m.append.stable_zxid = c->stable;
+		m.append.notice = kind != SEND_HEARTBEAT;
 		cons_send(c, p->id, &m, SIZE_MAX);
 		p->last_sent = c->now;
+		p->stable_sent = c->stable;
 		return;
+	}
+}
+
+/* The peer and this leader are a quorum: it commits what both of us hold
+ * durably without being told (cons_fast_commit). */
+int cons_commits_alone(const struct cons *c, const struct cons_peer *p)
+{
+	return !p->observer && cons_quorum(c, cons_self_bit(c) | 1ull << p->slot);
+}
+
+/*
+ * Our log write finished: tell each follower that commits alone how far
+ * our log is now durable, unless the commit already covers it (its notice
+ * carried it). A follower whose own flush ended first then commits on
+ * this notice, without its ack going here and a commit notice coming back.
+ */
+void cons_leader_stable(struct cons *c)
+{
+	unsigned i;
+
+	if (c->state != CONS_LEADER || c->commit >= c->stable)
+		return;
+	for (i = 0; i < c->n_peers; i++) {
+		struct cons_peer *p = &c->peers[i];
+
+		if (p->mode == PEER_REPLICATE && p->stable_sent < c->stable &&
+		    cons_commits_alone(c, p))
+			leader_send(c, p, SEND_STABLE);
 	}
 }
 

@@ -114,6 +114,19 @@ static void test_mutant_apply_tail(void)
 	TAP_ASSERT(bad > 0);
 }
 
+/* Followers of 3 commit alone (cons_fast_commit), and answer writes the
+ * leader has not counted yet: a read index of only the leader's commit
+ * then misses them. */
+static void test_mutant_read_fast(void)
+{
+	uint64_t bad = sweep(100000, 300, 3, 0, 15);
+
+	printf("# mutant 15 (read index misses what followers commit alone): %llu of "
+	       "300 seeds violate\n",
+	       (unsigned long long)bad);
+	TAP_ASSERT(bad > 0);
+}
+
 static void test_mutant_lagging_watermark(void)
 {
 	uint64_t bad = sweep(1, 100, 0, -1, 12);
@@ -352,6 +365,8 @@ static const struct tap_case cases[] = {
      test_mutant_apply_tail},
     {"sim catches mutant 12 (the commit watermark lags a batch when idle)",
      test_mutant_lagging_watermark},
+    {"sim catches mutant 15 (a read index that misses a follower's own commit)",
+     test_mutant_read_fast},
     {"sim a follower rejoining from a partition does not depose the leader", test_rejoin},
     {"sim a server far behind catches up by a chunked snapshot over a lossy network",
      test_far_behind},

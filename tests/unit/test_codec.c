@@ -64,6 +64,8 @@ static void test_append(void)
 	m.append.prev_zxid = zxid_make(1, 40);
 	m.append.commit_zxid = zxid_make(1, 39);
 	m.append.read_seq = 0x123456789aull;
+	m.append.stable_zxid = zxid_make(1, 41);
+	m.append.notice = 1;
 	m.append.entries = e;
 	m.append.n = 3;
 	roundtrip(&m, &o, &b);
@@ -71,6 +73,8 @@ static void test_append(void)
 	TAP_EQ(o.append.prev_zxid, zxid_make(1, 40));
 	TAP_EQ(o.append.commit_zxid, zxid_make(1, 39));
 	TAP_EQ(o.append.read_seq, 0x123456789aull);
+	TAP_EQ(o.append.stable_zxid, zxid_make(1, 41));
+	TAP_EQ(o.append.notice, 1);
 	TAP_EQ(o.append.entries[0].len, 0);
 	TAP_EQ(o.append.entries[0].type, CONS_ENTRY_EPOCH);
 	TAP_EQ(o.append.entries[1].len, 5);
@@ -185,8 +189,12 @@ static void test_hostile(void)
 	b.data[4] = CONS_CODEC_VERSION - 1;
 	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
 	b.data[4] = CONS_CODEC_VERSION;
+	/* A notice flag that is neither 0 nor 1. */
+	b.data[4 + 1 + 1 + 4 + 4 + 32] = 2;
+	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
+	b.data[4 + 1 + 1 + 4 + 4 + 32] = 0;
 	/* A count far beyond the bytes. */
-	b.data[4 + 1 + 1 + 4 + 4 + 24] = 0x7f;
+	b.data[4 + 1 + 1 + 4 + 4 + 33] = 0x7f;
 	TAP_EQ(cons_decode(b.data, b.len, &o), -EBADMSG);
 	buf_free(&b);
 	/* Lengths out of bounds. */
