@@ -489,7 +489,7 @@ static void commit_done(void *arg, int err, const struct zresult *res)
 	 * across FSYNC, which a replay queued before may be waiting for.
 	 */
 	if (c->req && !err && !c->fsync)
-		qfs_replay_reply(h->m, c->req, 0);
+		qfs_replay_reply(h->m, c->req, 0, 0);
 	else if (c->req)
 		fuse_reply_err(c->req, err);
 	if (h->released)
@@ -526,7 +526,7 @@ static void undo_done(void *arg, int err, const struct zresult *res)
 	if (err) /* someone else wrote or removed it: theirs now */
 		qfs_replay_unexpect_delete(h->m, h->zpath);
 	if (c->req && !c->fsync)
-		qfs_replay_reply(h->m, c->req, c->err); /* after the name is gone */
+		qfs_replay_reply(h->m, c->req, c->err, 1); /* after the name is gone */
 	else if (c->req)
 		fuse_reply_err(c->req, c->err);
 	if (h->released)

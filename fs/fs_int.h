@@ -420,8 +420,11 @@ void qfs_replay_current(struct qfs_mount *m, struct replay_view *v);
 int qfs_replay_idle(struct qfs_mount *m);
 /* Answer req with err from the replay thread, after every invalidation
  * queued before: a writer's close returns only once no reader on this host
- * can still see the old value from the kernel's caches. */
-void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err);
+ * can still see the old value from the kernel's caches. In a backlog the
+ * answer goes ahead of the foreign replays with the mount's own items
+ * (replay.c), unless after_all: then it waits for everything queued (a
+ * failed create's answer must follow the replayed deletion of its name). */
+void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err, int after_all);
 /* Drop the kernel's cached data and attributes of ino (from the thread). */
 void qfs_replay_inval(struct qfs_mount *m, uint64_t ino);
 /* An entry reply to the replay helper made the kernel hold `in` for the

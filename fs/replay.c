@@ -49,7 +49,8 @@
  * (tests/bench/bench_replay.sh). So once the queue is long (RP_BACKLOG),
  * the mount's own items, its invalidations and the answers behind them,
  * go ahead of the foreign replays, in their own order, until the queue
- * drains. The caches stay right for the writer: its own invalidation still
+ * drains (not the answer to a failed create, which must follow the
+ * replayed deletion of its name: qfs_replay_reply's after_all). The caches stay right for the writer: its own invalidation still
  * runs before its answer, and a foreign change already applied is what the
  * daemon answers from (a cluster mount caches no attributes, and a read
  * handle keeps pages only of a file unchanged since). What a backlog costs
@@ -457,7 +458,7 @@ out:
 	free(gpath);
 }
 
-void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err)
+void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err, int after_all)
 {
 	struct replay_item *it = item_new(RP_REPLY, NULL);
 
@@ -467,7 +468,10 @@ void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err)
 	}
 	it->req = req;
 	it->err = err;
-	enqueue_own(m, it);
+	if (after_all)
+		enqueue(m, it);
+	else
+		enqueue_own(m, it);
 }
 
 void qfs_replay_inval(struct qfs_mount *m, uint64_t ino)
