@@ -389,8 +389,9 @@ enum rproc_op {
  * daemon). 0 or a negative errno. */
 int qfs_replay_proc_start(struct qfs_mount *m);
 /* From the replay thread: do op on path (absolute; borrowed, as are xname
- * and data) in the helper and wait for it. Returns the operation's errno,
- * 0 when done. */
+ * and data) in the helper and wait for it. RPROC_DATA and RPROC_CREATE
+ * take no data, only len: the helper writes that many zeros. Returns the
+ * operation's errno, 0 when done. */
 int qfs_replay_proc_do(struct qfs_mount *m, enum rproc_op op, const char *path,
 		       const char *xname, const void *data, size_t len);
 /* Close the helper's socket and reap it (bounded). */

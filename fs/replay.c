@@ -79,8 +79,8 @@ struct replay_item {
 	enum replay_kind kind;
 	char *path; /* file path the operation is done on */
 	int is_dir;
-	void *data; /* RP_DATA, RP_CREATE: the value; RP_XATTR: its text */
-	size_t len;
+	void *data; /* RP_XATTR: its text */
+	size_t len; /* RP_DATA, RP_CREATE: the value's length; RP_XATTR: data's */
 	const char *xname; /* RP_XATTR */
 	uint64_t ino;  /* RP_DELETE: inode held for the node; RP_INVAL: to invalidate */
 	int ino_data;  /* RP_INVAL: drop ino's cached data too */
@@ -215,15 +215,6 @@ static struct replay_item *item_new(enum replay_kind kind, const char *path)
 static int held(const struct qfs_inode *in)
 {
 	return in && in->nlookup > 0 && !in->release_queued;
-}
-
-static void *copy_bytes(const void *p, size_t n)
-{
-	void *c = malloc(n ? n : 1);
-
-	if (c && n)
-		memcpy(c, p, n);
-	return c;
 }
 
 static void queue_inval(struct qfs_mount *m, struct qfs_inode *a, int data,
@@ -376,13 +367,8 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 			it->name = strdup(qfs_path_base(ev->path));
 			if (!it->name)
 				goto err_nomem;
-			if (n && !it->is_dir && n->stat.data_length) {
-				it->data =
-				    copy_bytes(n->data, (size_t)n->stat.data_length);
-				if (!it->data)
-					goto err_nomem;
-				it->len = (size_t)n->stat.data_length;
-			}
+			if (n && !it->is_dir && n->stat.data_length)
+				it->len = (size_t)n->stat.data_length; /* see RP_DATA */
 		}
 		break;
 	case TREE_DATA:
@@ -400,9 +386,12 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 			it = item_new(RP_DATA, qfs_node_is_dir(n) ? dpath : ev->path);
 			if (!it)
 				goto err_nomem;
-			it->data = copy_bytes(n->data, (size_t)n->stat.data_length);
-			if (!it->data)
-				goto err_nomem;
+			/* The length alone: the helper writes that many zeros
+			 * (RPROC_DATA), which raise the same events, and our
+			 * handlers ignore a replay's bytes (they answer from the
+			 * tree, and its write handles bypass the page cache). A
+			 * backlog of changes to large values held a copy of
+			 * each, up to 1 MiB a change, until replayed. */
 			it->len = (size_t)n->stat.data_length;
 			it->ino = qfs_node_is_dir(n) ? (din ? din->ino : 0)
 						     : (in ? in->ino : 0);

@@ -20,7 +20,9 @@
  * waits for each answer, which keeps the replay's order):
  *   request: u32 op, u32 path_len, u32 name_len, u32 data_len (host order;
  *            both ends are this binary), then the path, the xattr name and
- *            the data, none NUL-terminated
+ *            the data, none NUL-terminated. RPROC_DATA and RPROC_CREATE
+ *            carry no data: the helper writes data_len zeros, since the
+ *            daemon ignores a replay's bytes (replay.c, RP_DATA).
  *   answer:  i32 errno of the operation (0 = done)
  */
 #include <errno.h>
@@ -79,14 +81,20 @@ static int do_write(const char *path, int flags, const char *data, size_t len)
 	return err;
 }
 
+/* Only the length of a value goes over the wire (see the top). */
+static int carries_data(uint32_t op)
+{
+	return op != RPROC_DATA && op != RPROC_CREATE;
+}
+
 static int do_op(const struct rproc_hdr *h, const char *path, const char *name,
-		 const char *data)
+		 const char *data, const char *zeros)
 {
 	switch (h->op) {
 	case RPROC_DATA:
-		return do_write(path, O_WRONLY | O_TRUNC, data, h->data_len);
+		return do_write(path, O_WRONLY | O_TRUNC, zeros, h->data_len);
 	case RPROC_CREATE:
-		return do_write(path, O_WRONLY | O_CREAT | O_EXCL, data, h->data_len);
+		return do_write(path, O_WRONLY | O_CREAT | O_EXCL, zeros, h->data_len);
 	case RPROC_MKNOD:
 		return mknod(path, S_IFREG | 0644, 0) == 0 ? 0 : errno;
 	case RPROC_MKDIR:
@@ -105,10 +113,11 @@ static void helper_main(int sock)
 {
 	struct rproc_hdr h;
 	char *buf = malloc(RPROC_MAX_PATH * 2 + RPROC_MAX_DATA + 2);
+	char *zeros = calloc(1, RPROC_MAX_DATA); /* untouched: the zero page */
 	char *path, *name, *data;
 	int32_t err;
 
-	if (!buf)
+	if (!buf || !zeros)
 		_exit(1);
 	path = buf;
 	name = path + RPROC_MAX_PATH + 1;
@@ -121,11 +130,11 @@ static void helper_main(int sock)
 			_exit(1);
 		if (io_full(sock, path, h.path_len, 0) < 0 ||
 		    io_full(sock, name, h.name_len, 0) < 0 ||
-		    io_full(sock, data, h.data_len, 0) < 0)
+		    (carries_data(h.op) && io_full(sock, data, h.data_len, 0) < 0))
 			_exit(0);
 		path[h.path_len] = 0;
 		name[h.name_len] = 0;
-		err = do_op(&h, path, name, data);
+		err = do_op(&h, path, name, data, zeros);
 		if (io_full(sock, &err, sizeof(err), 1) < 0)
 			_exit(0);
 	}
@@ -172,7 +181,7 @@ int qfs_replay_proc_do(struct qfs_mount *m, enum rproc_op op, const char *path,
 	if (io_full(m->rp_sock, &h, sizeof(h), 1) < 0 ||
 	    io_full(m->rp_sock, (void *)path, h.path_len, 1) < 0 ||
 	    (h.name_len && io_full(m->rp_sock, (void *)xname, h.name_len, 1) < 0) ||
-	    (len && io_full(m->rp_sock, (void *)data, len, 1) < 0) ||
+	    (len && carries_data(op) && io_full(m->rp_sock, (void *)data, len, 1) < 0) ||
 	    io_full(m->rp_sock, &err, sizeof(err), 0) < 0) {
 		/* Only a killed helper gets here; the replay of this and later
 		 * changes is lost (the tree and the mount's answers are not). */

@@ -10,7 +10,7 @@
 # through the mount meanwhile must be closed while most of those events are
 # still owed (before, its answer waited behind all of them); then the
 # watcher must see every foreign create once, and the local file's own
-# events.
+# events; and replayed values read back as they are.
 . "$QFS_SRCDIR/tests/lib.sh"
 qfs_init
 M=$T/m
@@ -68,4 +68,10 @@ else
 fi
 t_check "the local file raised IN_CREATE and IN_CLOSE_WRITE" \
 	sh -c "grep -qx 'CREATE mine' '$T/ev' && grep -q '^CLOSE_WRITE,CLOSE mine' '$T/ev'"
+# A replay writes zeros of the value's length (replay_proc.c): what is read
+# back is the value all the same, after a create and after a change.
+t_eq "a replayed create reads back its value" x7 "$(cat "$M/w/z7")"
+t_check "a value set through the ZooKeeper protocol" "$CTL" -s 127.0.0.1:$PORT set /w/z8 changed
+t_check "its replay raises IN_CLOSE_WRITE" wait_until 30 grep -q '^CLOSE_WRITE,CLOSE z8' "$T/ev"
+t_eq "and it reads back as set" changed "$(cat "$M/w/z8")"
 t_check "the daemon stops cleanly" qfs_stop "$QFS_PID" "$M"
