@@ -121,11 +121,11 @@ struct qfs_mount {
 	int32_t cxid;
 	uid_t uid;
 	gid_t gid;
-	int closing; /* the session is being closed: its deletions are foreign */
-	int mounted;	      /* FUSE requests are served */
+	int closing;	     /* the session is being closed: its deletions are foreign */
+	int mounted;	     /* FUSE requests are served */
 	int first_open_done; /* the first session open has answered */
 	int old_scheduled;   /* the previous run's sessions are being closed */
-	int unmounted;	      /* the kernel's side went away: served no more */
+	int unmounted;	     /* the kernel's side went away: served no more */
 	struct qfs_deferred *deferred; /* writes waiting for the first open (defer.c) */
 	int opening;	   /* a session open is in flight (the touch timer retries) */
 	int open_failed;   /* the last open failed: said once, until one succeeds */
@@ -154,19 +154,19 @@ struct qfs_mount {
 	pthread_mutex_t rp_lock;
 	pthread_cond_t rp_cond;
 	struct replay_item *rp_head, *rp_tail;
-	size_t rp_len;		  /* items queued */
-	int rp_backlog;		  /* own items go ahead (replay.c, enqueue_own) */
+	size_t rp_len;			 /* items queued */
+	int rp_backlog;			 /* own items go ahead (replay.c, enqueue_own) */
 	struct replay_item *rp_own_tail; /* the last of those, while queued */
-	struct replay_item *rp_cur; /* being replayed; handlers read it */
+	struct replay_item *rp_cur;	 /* being replayed; handlers read it */
 	int rp_busy;
 	int rp_stop;
-	pid_t rp_tid;	/* whose requests are replays: the helper's pid */
-	pid_t rp_pid;	/* the replay helper process (replay_proc.c) */
-	int rp_sock;	/* to it; -1 once it is gone */
-	int rp_pipe[2]; /* thread -> loop: "queue drained" */
+	pid_t rp_tid;	      /* whose requests are replays: the helper's pid */
+	pid_t rp_pid;	      /* the replay helper process (replay_proc.c) */
+	int rp_sock;	      /* to it; -1 once it is gone */
+	int rp_pipe[2];	      /* thread -> loop: "queue drained" */
 	int rp_test_delay_ms; /* tests: before each foreign replay (fs.h) */
 
-	pid_t wd_pid; /* the watchdog process (watchdog.c); 0 if none */
+	pid_t wd_pid;		     /* the watchdog process (watchdog.c); 0 if none */
 	const char *test_unanswered; /* opts->test_unanswered (static) */
 
 	struct qfs_stats st;
@@ -266,7 +266,8 @@ char *qfs_path_join(const char *dir, const char *name);
  * caller's). 0, or ESTALE, ENOTDIR, ENOENT, ENOMEM.
  */
 int qfs_child_path(struct qfs_mount *m, fuse_ino_t parent, const char *name,
-		   struct qfs_inode **pin_out, const struct znode **pn_out, char **path_out);
+		   struct qfs_inode **pin_out, const struct znode **pn_out,
+		   char **path_out);
 /* May the mount make a node called name at path? 0, ENAMETOOLONG, EPERM
  * (under /zookeeper), EINVAL (the data file's name, or not a path
  * ZooKeeper takes). */

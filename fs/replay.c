@@ -50,13 +50,14 @@
  * the mount's own items, its invalidations and the answers behind them,
  * go ahead of the foreign replays, in their own order, until the queue
  * drains (not the answer to a failed create, which must follow the
- * replayed deletion of its name: qfs_replay_reply's after_all). The caches stay right for the writer: its own invalidation still
- * runs before its answer, and a foreign change already applied is what the
- * daemon answers from (a cluster mount caches no attributes, and a read
- * handle keeps pages only of a file unchanged since). What a backlog costs
- * is the order of inotify events across the two: a watcher may see this
- * host's write before a change from elsewhere committed just before it,
- * rather than the write waiting seconds for that event.
+ * replayed deletion of its name: qfs_replay_reply's after_all). The caches
+ * stay right for the writer: its own invalidation still runs before its
+ * answer, and a foreign change already applied is what the daemon answers
+ * from (a cluster mount caches no attributes, and a read handle keeps pages
+ * only of a file unchanged since). What a backlog costs is the order of
+ * inotify events across the two: a watcher may see this host's write
+ * before a change from elsewhere committed just before it, rather than the
+ * write waiting seconds for that event.
  */
 #include "config.h"
 
@@ -79,8 +80,8 @@ struct replay_item {
 	enum replay_kind kind;
 	char *path; /* file path the operation is done on */
 	int is_dir;
-	void *data; /* RP_XATTR: its text */
-	size_t len; /* RP_DATA, RP_CREATE: the value's length; RP_XATTR: data's */
+	void *data;	   /* RP_XATTR: its text */
+	size_t len;	   /* RP_DATA, RP_CREATE: the value's length; RP_XATTR: data's */
 	const char *xname; /* RP_XATTR */
 	uint64_t ino;  /* RP_DELETE: inode held for the node; RP_INVAL: to invalidate */
 	int ino_data;  /* RP_INVAL: drop ino's cached data too */
