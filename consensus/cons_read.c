@@ -196,9 +196,13 @@ void cons_read_progress(struct cons *c)
 			waiting = 1;
 	}
 	if (c->cfg.mutant == 4 || c->cfg.mutant == 11) {
-		/* The planted bug: trust the leadership without asking. */
+		/* The planted bug: trust the leadership without asking, and
+		 * answer from what is committed here. (At the stable index a
+		 * cut-off leader whose log had an uncommitted tail answered
+		 * nothing at all, and chaos_check.sh's ZooKeeper clients saw
+		 * no stale read on two seeds in CI.) */
 		while (c->n_reads)
-			finish(c, 0, c->reads[0].zxid, 0);
+			finish(c, 0, c->commit, 0);
 		return;
 	}
 	for (i = 0; i < 2; i++) {
