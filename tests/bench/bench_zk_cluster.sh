@@ -3,8 +3,8 @@
 # Apache ZooKeeper 3.8 (Debian's zookeeper package) under the same load
 # generator (tests/bench/zkload) and the same zoo.cfg timings: set, get,
 # create/delete and a 90/10 get/set mix at 1x1, 8x8 and 32x8 sessions x
-# outstanding requests, both ensembles up at once and each row run on one
-# then the other. Prints both side by side with the ratios
+# outstanding requests, both ensembles up at once and each row run in
+# rounds, on one then the other (see Rounds below). Prints both side by side with the ratios
 # (quorumfs / ZooKeeper: ops/s higher is better, latency lower) and the
 # servers' CPU per operation (utime+stime of the three server processes from
 # /proc/PID/stat over the run, divided by the operations done), and, as
@@ -17,9 +17,19 @@
 # tries its connect string in order), so reads are that follower's and every
 # write is forwarded to the leader: the path most clients of an ensemble take.
 #
-# BENCH_SECS (default 5 per run), BENCH_TICK (tickTime for both, default
-# 2000 as ZooKeeper's sample zoo.cfg), BENCH_SHAPES (default "1x1 8x8 32x8"),
-# BENCH_OPS (default "set get create mix"), BENCH_ONLY=zk|qfs.
+# BENCH_SECS (default 5 per run), BENCH_ROUNDS (default 3), BENCH_TICK
+# (tickTime for both, default 2000 as ZooKeeper's sample zoo.cfg),
+# BENCH_SHAPES (default "1x1 8x8 32x8"), BENCH_OPS (default "set get create
+# mix"), BENCH_ONLY=zk|qfs.
+#
+# Rounds: each row runs BENCH_ROUNDS times, the two systems alternating
+# (ZooKeeper first in odd rounds, quorumfs first in even ones), and the table
+# shows each system's median round by ops/s. On this small shared machine one
+# 5 s run of the same system varies by up to 2x between minutes (stops 18 to
+# 22 saw ZooKeeper's 1x1 set at 305 to 550 ops/s); a single pair made the
+# ratio a draw of the machine's mood. Every round's figures are printed as it
+# runs, and the table's x_min and x_max are the lowest and highest ops/s
+# ratio of the rounds' pairs, so the spread is in plain sight.
 #
 # The three members of each system share this machine's one disk, so the
 # disk's flushes set a floor under a 1x1 write (it needs two members' flushes,
@@ -37,6 +47,7 @@
 set -u
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/cluster/lib.sh"
 secs=${BENCH_SECS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 SHAPES=${BENCH_SHAPES:-"1x1 8x8 32x8"}
 OPS=${BENCH_OPS:-"set get create mix"}
 TICK=${BENCH_TICK:-2000}
@@ -157,11 +168,12 @@ cpu_ticks() {
 	echo $ct
 }
 
-# run_one SYS PORT SHAPE OP: one load run; its RESULT line in $T/SYS.SHAPE.OP
+# run_one SYS PORT SHAPE OP ROUND: one load run; its RESULT line in
+# $T/SYS.SHAPE.OP.rROUND
 run_one() {
 	c=${3%x*}
 	p=${3#*x}
-	f=$T/$1.$3.$4
+	f=$T/$1.$3.$4.r$5
 	case $1 in ZK) other=QC ;; *) other=ZK ;; esac
 	c0=$(cpu_ticks "$1") o0=$(cpu_ticks $other)
 	"$ZKLOAD" -s "127.0.0.1:$2" -c "$c" -p "$p" -d "$secs" -o "$4" >"$f" 2>"$f.err" || true
@@ -172,14 +184,46 @@ run_one() {
 	# CPU microseconds per operation, all three servers
 	awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="${ops:-0}" \
 		'BEGIN { if (n > 0) printf "cpu_us_per_op=%.1f\n", d * 1e6 / hz / n }' >>"$f"
-	echo "# $1 $3 $(grep RESULT "$f") $(grep cpu_us "$f") $(grep other_cpu "$f")"
+	echo "# $1 $3 round $5 $(grep RESULT "$f") $(grep cpu_us "$f") $(grep other_cpu "$f")"
 }
 
-# run_floor OP: the floor beside the 1x1 row of OP, in $T/FL.1x1.OP.
+# run_floor OP ROUND: the floor beside the 1x1 row of OP, in
+# $T/FL.1x1.OP.rROUND.
 run_floor() {
-	f=$T/FL.1x1.$1
+	f=$T/FL.1x1.$1.r$2
 	"$FLOOR" -D "$T" -d "$secs" >"$f" 2>"$f.err" || cat "$f.err"
-	echo "# FL 1x1 $(grep RESULT "$f")"
+	echo "# FL 1x1 round $2 $(grep RESULT "$f")"
+}
+
+# ops_of FILE: the ops/s of a run's RESULT line (0 when it has none)
+ops_of() {
+	v=$(sed -n 's/.* ops_per_s=\([0-9.]*\).*/\1/p' "$1" 2>/dev/null | head -1)
+	echo "${v:-0}"
+}
+
+# median_round SYS SHAPE OP: copies the median round by ops/s (the lower
+# middle one for an even count) to $T/SYS.SHAPE.OP, which the table reads.
+median_round() {
+	set -- "$T/$1.$2.$3"
+	[ -f "$1.r1" ] || return 0
+	m=$(r=1
+	while [ $r -le "$ROUNDS" ]; do
+		[ -f "$1.r$r" ] && echo "$(ops_of "$1.r$r") $1.r$r"
+		r=$((r + 1))
+	done | sort -n | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
+	cp "$m" "$1"
+}
+
+# xrange SHAPE OP: the lowest and highest quorumfs/ZooKeeper ops/s ratio
+# over the rounds' pairs, as "min max" ("- -" without pairs).
+xrange() {
+	r=1 xs=""
+	while [ $r -le "$ROUNDS" ]; do
+		z=$(ops_of "$T/ZK.$1.$2.r$r") q=$(ops_of "$T/QC.$1.$2.r$r")
+		xs="$xs $(awk -v a="$q" -v b="$z" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b }')"
+		r=$((r + 1))
+	done
+	echo $xs | tr ' ' '\n' | sort -n | awk 'NF { a[++n] = $1 } END { if (n) print a[1], a[n]; else print "- -" }'
 }
 
 # kill_leader SYS: kill -9 the leader during a stream of writes through a
@@ -265,9 +309,20 @@ if [ "${BENCH_ONLY:-qfs}" != zk ]; then
 fi
 for shape in $SHAPES; do
 	for op in $OPS; do
-		[ -n "$ZK_UP" ] && run_one ZK "$(qc_get ZK_CPORT "$ZK_UP")" "$shape" "$op"
-		[ -n "$QC_UP" ] && run_one QC "$(qc_get QC_CPORT "$QC_UP")" "$shape" "$op"
-		case $shape.$op in 1x1.set | 1x1.create) run_floor "$op" ;; esac
+		r=1
+		while [ $r -le "$ROUNDS" ]; do
+			if [ $((r % 2)) = 1 ]; then first=ZK; else first=QC; fi
+			for sys in $first $([ $first = ZK ] && echo QC || echo ZK); do
+				if [ $sys = ZK ]; then
+					[ -n "$ZK_UP" ] && run_one ZK "$(qc_get ZK_CPORT "$ZK_UP")" "$shape" "$op" $r
+				else
+					[ -n "$QC_UP" ] && run_one QC "$(qc_get QC_CPORT "$QC_UP")" "$shape" "$op" $r
+				fi
+			done
+			case $shape.$op in 1x1.set | 1x1.create) run_floor "$op" $r ;; esac
+			r=$((r + 1))
+		done
+		for sys in ZK QC FL; do median_round $sys "$shape" "$op"; done
 	done
 done
 if [ -n "$ZK_UP" ]; then
@@ -290,21 +345,23 @@ ratio() {
 	fi
 }
 echo
-printf '%-6s %-6s | %10s %8s %8s %8s | %10s %8s %8s %8s | %6s %6s %6s\n' shape op \
-	zk_ops/s p50us p99us cpuus/op qfs_ops/s p50us p99us cpuus/op ops_x p99_x cpu_x
+echo "each system's median round of $ROUNDS by ops/s; x_min, x_max: the rounds' pairs' lowest and highest ops_x"
+printf '%-6s %-6s | %10s %8s %8s %8s | %10s %8s %8s %8s | %6s %6s %6s | %6s %6s\n' shape op \
+	zk_ops/s p50us p99us cpuus/op qfs_ops/s p50us p99us cpuus/op ops_x p99_x cpu_x x_min x_max
 for shape in $SHAPES; do
 	for op in $OPS; do
 		zo=$(val ZK $shape $op ops_per_s) z5=$(val ZK $shape $op p50_us)
 		z9=$(val ZK $shape $op p99_us) zc=$(val ZK $shape $op cpu_us_per_op)
 		qo=$(val QC $shape $op ops_per_s) q5=$(val QC $shape $op p50_us)
 		q9=$(val QC $shape $op p99_us) qc=$(val QC $shape $op cpu_us_per_op)
-		printf '%-6s %-6s | %10s %8s %8s %8s | %10s %8s %8s %8s | %6s %6s %6s\n' \
+		set -- $(xrange "$shape" "$op")
+		printf '%-6s %-6s | %10s %8s %8s %8s | %10s %8s %8s %8s | %6s %6s %6s | %6s %6s\n' \
 			"$shape" "$op" "$zo" "$z5" "$z9" "$zc" "$qo" "$q5" "$q9" "$qc" \
-			"$(ratio "$qo" "$zo")" "$(ratio "$q9" "$z9")" "$(ratio "$qc" "$zc")"
+			"$(ratio "$qo" "$zo")" "$(ratio "$q9" "$z9")" "$(ratio "$qc" "$zc")" "$1" "$2"
 	done
 done
 echo
-echo "1x1 writes against this machine's floor (tests/bench/floor, run right after both rows):"
+echo "1x1 writes against this machine's floor (tests/bench/floor, run right after both rows in each round; median round):"
 printf '%-6s | %10s %8s %8s | %8s %8s | %8s\n' op floor_ops/s p50us cpuus/op zk/floor qfs/floor floor/zk
 for op in set create; do
 	case " $OPS " in *" $op "*) ;; *) continue ;; esac

@@ -89,6 +89,11 @@ static void write_full(int fd, const void *p, size_t n)
 		ssize_t r = write(fd, c, n);
 		if (r < 0 && errno == EINTR)
 			continue;
+		/* A peer gone is the run ending: the client closes first and
+		 * the members go down one after the other, so a member's last
+		 * ack or commit can meet a closed socket. */
+		if (r < 0 && (errno == EPIPE || errno == ECONNRESET))
+			_exit(0);
 		if (r <= 0)
 			die("write");
 		c += r;
@@ -372,6 +377,7 @@ int main(int argc, char **argv)
 			die("fork");
 		if (pids[i] == 0) {
 			alarm((unsigned)secs + 120); /* never outlive a lost parent */
+			signal(SIGPIPE, SIG_IGN);    /* see write_full */
 			if (i == 0)
 				run_leader(lfd, dir);
 			else
