@@ -3,15 +3,15 @@
 # Apache ZooKeeper 3.8 (Debian's zookeeper package) under the same load
 # generator (tests/bench/zkload) and the same zoo.cfg timings: set, get,
 # create/delete and a 90/10 get/set mix at 1x1, 8x8 and 32x8 sessions x
-# outstanding requests, both ensembles up at once and each row run in
-# rounds, on one then the other (see Rounds below). Prints both side by side with the ratios
-# (quorumfs / ZooKeeper: ops/s higher is better, latency lower) and the
+# outstanding requests, both ensembles up at once and each row run in rounds,
+# on one then the other (see Rounds below). Prints both side by side with the
+# ratios (quorumfs / ZooKeeper: ops/s higher is better, latency lower) and the
 # servers' CPU per operation (utime+stime of the three server processes from
 # /proc/PID/stat over the run, divided by the operations done), and, as
 # other_cpu_ms, the CPU the other, idle, system used meanwhile (what it took
-# from this one on a small machine: 20 to 70 ms in 5 s at stop 22). Then kill -9
-# of the leader during a stream of writes, for each system: the time to the
-# first successful write after the kill, and to a new leader.
+# from this one on a small machine: 20 to 70 ms in 5 s at stop 22). Then
+# kill -9 of the leader during a stream of writes, for each system: the time
+# to the first successful write after the kill, and to a new leader.
 #
 # Where the load goes: every zkload session connects to one follower (zkload
 # tries its connect string in order), so reads are that follower's and every
@@ -195,11 +195,13 @@ run_floor() {
 	echo "# FL 1x1 round $2 $(grep RESULT "$f")"
 }
 
-# ops_of FILE: the ops/s of a run's RESULT line (0 when it has none)
-ops_of() {
-	v=$(sed -n 's/.* ops_per_s=\([0-9.]*\).*/\1/p' "$1" 2>/dev/null | head -1)
-	echo "${v:-0}"
+# field FILE KEY DEFAULT: the number after KEY= in a run's file (DEFAULT
+# when the file or the key is missing)
+field() {
+	v=$(sed -n "s/.*$2=\([0-9.]*\).*/\1/p" "$1" 2>/dev/null | head -1)
+	echo "${v:-$3}"
 }
+ops_of() { field "$1" ops_per_s 0; }
 
 # median_round SYS SHAPE OP: copies the median round by ops/s (the lower
 # middle one for an even count) to $T/SYS.SHAPE.OP, which the table reads.
@@ -307,18 +309,22 @@ if [ "${BENCH_ONLY:-qfs}" != zk ]; then
 		echo "# quorumfs ensemble did not elect a leader (modes: $(for i in 1 2 3; do printf '%s ' "$(qc_mode $i)"; done))"
 	fi
 fi
+# run_sys SYS SHAPE OP ROUND: run_one on SYS's loaded follower, if SYS is up
+run_sys() {
+	rs_m=$(eval echo "\${${1}_UP}")
+	[ -z "$rs_m" ] || run_one "$1" "$(qc_get "$1_CPORT" "$rs_m")" "$2" "$3" "$4"
+}
 for shape in $SHAPES; do
 	for op in $OPS; do
 		r=1
 		while [ $r -le "$ROUNDS" ]; do
-			if [ $((r % 2)) = 1 ]; then first=ZK; else first=QC; fi
-			for sys in $first $([ $first = ZK ] && echo QC || echo ZK); do
-				if [ $sys = ZK ]; then
-					[ -n "$ZK_UP" ] && run_one ZK "$(qc_get ZK_CPORT "$ZK_UP")" "$shape" "$op" $r
-				else
-					[ -n "$QC_UP" ] && run_one QC "$(qc_get QC_CPORT "$QC_UP")" "$shape" "$op" $r
-				fi
-			done
+			if [ $((r % 2)) = 1 ]; then
+				run_sys ZK "$shape" "$op" $r
+				run_sys QC "$shape" "$op" $r
+			else
+				run_sys QC "$shape" "$op" $r
+				run_sys ZK "$shape" "$op" $r
+			fi
 			case $shape.$op in 1x1.set | 1x1.create) run_floor "$op" $r ;; esac
 			r=$((r + 1))
 		done
@@ -335,10 +341,7 @@ fi
 [ -n "$QC_UP" ] && kill_leader QC
 
 # --- the table ---
-val() { # SYS SHAPE OP KEY
-	v=$(sed -n "s/.*$4=\([0-9.]*\).*/\1/p" "$T/$1.$2.$3" 2>/dev/null | head -1)
-	echo "${v:--}"
-}
+val() { field "$T/$1.$2.$3" "$4" -; } # SYS SHAPE OP KEY
 ratio() {
 	if [ "$1" = - ] || [ "$2" = - ]; then echo -; else
 		awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
