@@ -66,6 +66,7 @@ static const struct cfg_key {
 	{"metricsProvider.className", CFG_STR, CFG_OFF(metrics_class), 0, 0},
 	{"metricsProvider.httpHost", CFG_STR, CFG_OFF(metrics_host), 0, 0},
 	{"metricsProvider.httpPort", CFG_INT, CFG_OFF(metrics_port), 1, 65535},
+	{"logFormat", CFG_STR, CFG_OFF(log_format), 0, 0},
 	/* accepted for zoo.cfg compatibility; not acted on yet */
 	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
 	{"admin.enableServer", CFG_ACCEPTED, 0, 0, 0},
@@ -853,6 +854,10 @@ int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 	rc = metrics_provider(c, errbuf, errlen);
 	if (rc)
 		return rc;
+	if (c->log_format && strcmp(c->log_format, "text") && strcmp(c->log_format, "json"))
+		return cfg_err(errbuf, errlen, "logFormat=%s: expected text or json",
+			       c->log_format);
+	c->log_json = c->log_format && !strcmp(c->log_format, "json");
 	if (c->cluster_secret_file)
 		return read_secret(c, errbuf, errlen);
 	return 0;

@@ -87,6 +87,7 @@ struct qfs_config {
 	char *metrics_class;		/* metricsProvider.className */
 	char *metrics_host;		/* metricsProvider.httpHost (NULL: all) */
 	int metrics_port;		/* metricsProvider.httpPort (7000) */
+	char *log_format;		/* logFormat: text (default) or json */
 	char *servers_from;		/* the file the server lines came from, when not
 					   the main one (dataDir/zoo.cfg.dynamic, ...) */
 	/* Derived by config_finish. */
@@ -94,6 +95,7 @@ struct qfs_config {
 	size_t cluster_secret_len;
 	int quorum_kind; /* 0 majority, 1 weight.N only, 2 group.X (hierarchical) */
 	int metrics_enabled; /* className names the Prometheus provider */
+	int log_json;	     /* logFormat=json */
 	/* FUSE mount options collected from -o */
 	char *fuse_opts;
 	/* every key as given, in order */

@@ -2,7 +2,7 @@
 noinst_LIBRARIES += libqutil.a
 libqutil_a_SOURCES = src/lib/buf.c src/lib/buf.h src/lib/zerr.c src/lib/zerr.h src/lib/log.c src/lib/log.h \
 	src/lib/zxid.h src/lib/crc32c.c src/lib/crc32c.h src/lib/proc.c src/lib/proc.h \
-	src/lib/evwrite.c src/lib/evwrite.h
+	src/lib/evwrite.c src/lib/evwrite.h src/lib/jsonstr.c src/lib/jsonstr.h
 libqutil_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_LIB) $(EVENT_CFLAGS)
 
 # The configuration (zoo.cfg and -o), at the top: the daemon's programs read it.
@@ -25,5 +25,10 @@ tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_LDADD = libqconf.a libqutil.a libtap.a
 QFS_TESTS += tests/unit/test_config
 
-QFS_TESTS += tests/fs/daemon.sh tests/fs/takeover.sh
-EXTRA_DIST += tests/fs/daemon.sh tests/fs/takeover.sh
+check_PROGRAMS += tests/unit/test_jsonstr
+tests_unit_test_jsonstr_SOURCES = tests/unit/test_jsonstr.c
+tests_unit_test_jsonstr_LDADD = libqutil.a libtap.a
+QFS_TESTS += tests/unit/test_jsonstr
+
+QFS_TESTS += tests/fs/daemon.sh tests/fs/takeover.sh tests/fs/logformat.sh
+EXTRA_DIST += tests/fs/daemon.sh tests/fs/takeover.sh tests/fs/logformat.sh

@@ -591,6 +591,7 @@ int main(int argc, char **argv)
 			goto fail;
 	if ((rc = config_finish(&d.cfg, err, sizeof(err))) < 0)
 		goto fail;
+	log_set_json(d.cfg.log_json, (long)d.cfg.myid);
 
 	if (!foreground && daemonize(&notify_fd) < 0) {
 		snprintf(err, sizeof(err), "fork: %s", strerror(errno));

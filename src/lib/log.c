@@ -6,11 +6,15 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "jsonstr.h"
 #include "log.h"
 
 static int log_fg = 1;
 static int log_dbg;
+static int log_json;	/* log_set_json: one JSON object per line */
+static long log_member; /* its "member" field, when above 0 */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
@@ -41,35 +45,86 @@ void log_init(const char *ident, int foreground, int debug)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+void log_set_json(int on, long member)
+{
+	log_json = on;
+	log_member = member;
+}
+
 int log_debug_enabled(void)
 {
 	return log_dbg;
 }
 
+static const char *const level_names[] = {[LOG_ERR] = "error",
+					  [LOG_WARNING] = "warn",
+					  [LOG_INFO] = "info",
+					  [LOG_DEBUG] = "debug"};
+
+/*
+ * A JSON line: {"ts":..,"level":..,"pid":..,"member":..,"msg":..,"error":..}
+ * with ts in UTC (RFC 3339, milliseconds), member only in an ensemble, and
+ * error (log_warn's strerror) apart from the message, so that a pipeline
+ * can group lines by what went wrong. Fields are in that fixed order.
+ */
+static void json_line(char *out, size_t cap, int prio, const char *msg,
+		      const char *errstr)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[32], member[32] = "";
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (log_member > 0)
+		snprintf(member, sizeof(member), ",\"member\":%ld", log_member);
+	n = (size_t)snprintf(
+	    out, cap, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld%s,\"msg\":\"",
+	    when, ts.tv_nsec / 1000000, level_names[prio], (long)getpid(), member);
+	/* The escapes leave room for the closing fields (64 bytes at most). */
+	n += json_escape(out + n, cap - n - 64, msg);
+	if (errstr) {
+		n += (size_t)snprintf(out + n, cap - n, "\",\"error\":\"");
+		n += json_escape(out + n, cap - n - 8, errstr);
+	}
+	snprintf(out + n, cap - n, "\"}");
+}
+
 static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char msg[2048], line[8192];
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 
 	if (n < 0)
 		return;
+	if (log_json) {
+		json_line(line, sizeof(line), prio, msg, errstr);
+		if (log_fg) {
+			pthread_mutex_lock(&log_lock);
+			fprintf(stderr, "%s\n", line);
+			pthread_mutex_unlock(&log_lock);
+		} else {
+			syslog(prio, "%s", line);
+		}
+		return;
+	}
 	if (errstr)
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), ": %s", errstr);
 	if (log_fg) {
 		struct timespec ts;
 		struct tm tm;
 		char when[32];
-		static const char *const names[] = {[LOG_ERR] = "error", [LOG_WARNING] = "warn",
-						    [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
 		pthread_mutex_lock(&log_lock);
 		fprintf(stderr, "%s.%03ld %s %s\n", when, ts.tv_nsec / 1000000,
-			names[prio] ? names[prio] : "log", msg);
+			level_names[prio] ? level_names[prio] : "log", msg);
 		pthread_mutex_unlock(&log_lock);
 	} else {
 		syslog(prio, "%s", msg);
