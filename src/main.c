@@ -444,7 +444,9 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	if (rc < 0)
 		return rc;
 
-	if (d->cfg.client_port) {
+	/* Without a client port (a host that only mounts) the server still
+	 * runs, with no listener, when it has metrics to serve. */
+	if (d->cfg.client_port || d->cfg.metrics_enabled) {
 		/* saslUsers separates users with ';' (',' separates -o items);
 		 * the server takes ','. */
 		if (d->cfg.sasl_users) {
@@ -458,6 +460,7 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 		struct zk_server_opts zo = {
 			.address = d->cfg.client_port_address,
 			.port = d->cfg.client_port,
+			.no_clients = !d->cfg.client_port,
 			.max_client_cnxns = d->cfg.max_client_cnxns,
 			.max_buffer = d->cfg.jute_maxbuffer,
 			.four_letter_whitelist = d->cfg.four_lw_whitelist,
@@ -474,9 +477,6 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 		free(sasl_users);
 		if (rc < 0)
 			return rc;
-	} else if (d->cfg.metrics_enabled) {
-		log_warnx("metricsProvider: no metrics endpoint: it is served with the "
-			  "client port, and clientPort=0");
 	}
 
 	rc = parse_mount_auth(d->cfg.mount_auth, &d->mount_auth, err, errlen);

@@ -21,6 +21,9 @@ struct zk_server;
 struct zk_server_opts {
 	const char *address;		   /* clientPortAddress; NULL = all */
 	int port;			   /* clientPort */
+	/* clientPort=0 in the configuration: no listener and no clients; the
+	 * server runs for its metrics endpoint alone. */
+	int no_clients;
 	int max_client_cnxns;		   /* per IP; 0 = unlimited (maxClientCnxns) */
 	int32_t max_buffer;		   /* jute.maxbuffer: largest frame accepted */
 	const char *four_letter_whitelist; /* 4lw.commands.whitelist, "*" = all */
@@ -41,7 +44,8 @@ struct zk_server_opts {
 };
 
 /*
- * Listen on opts->address:opts->port and serve clients. The strings of opts
+ * Listen on opts->address:opts->port (not with no_clients) and serve
+ * clients. The strings of opts
  * are copied; opts->cfg is borrowed and must outlive the server; core and
  * base are borrowed. Subscribes to the core's changes until
  * zk_server_stop. Returns 0 and *out, or a negative

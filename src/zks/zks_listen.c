@@ -200,19 +200,22 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 		goto err_after_scan;
 	}
 	event_add(s->scan_ev, &tv);
-	rc = zks_listen(s, opts, errbuf, errlen);
-	if (rc < 0)
+	if (!opts->no_clients && (rc = zks_listen(s, opts, errbuf, errlen)) < 0)
 		goto err_after_scan;
 	if (opts->metrics_port > 0) {
 		rc = zks_metrics_start(s, opts->metrics_host ? opts->metrics_host : "0.0.0.0",
 				       opts->metrics_port, errbuf, errlen);
 		if (rc < 0) {
-			evconnlistener_free(s->listener);
+			if (s->listener)
+				evconnlistener_free(s->listener);
 			goto err_after_scan;
 		}
 	}
-	log_info("zk: serving clients on %s:%d", opts->address ? opts->address : "*",
-		 zk_server_port(s));
+	if (opts->no_clients)
+		log_info("zk: no client port (clientPort=0), metrics only");
+	else
+		log_info("zk: serving clients on %s:%d",
+			 opts->address ? opts->address : "*", zk_server_port(s));
 	*out = s;
 	return 0;
 
@@ -258,7 +261,8 @@ void zk_server_stop(struct zk_server *s)
 	if (!s)
 		return;
 	zks_metrics_stop(s);
-	evconnlistener_free(s->listener);
+	if (s->listener)
+		evconnlistener_free(s->listener);
 	event_free(s->scan_ev);
 	/* Bounded: each close removes one connection from the list. */
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL)

@@ -147,6 +147,25 @@ else
 	t_fail "a server starts with the default metrics provider"
 fi
 
+# --- No client port (a host that only mounts): the endpoint is still there.
+MP5=$(free_port)
+if qfs_start "$T/s5/mnt" "$T/s5/data" -o "clientPort=0" \
+	-o "metricsProvider.className=$PROM,metricsProvider.httpPort=$MP5" \
+	-o "metricsProvider.httpHost=127.0.0.1"; then
+	http "$MP5" /metrics >"$T/out5a"
+	mkdir "$T/s5/mnt/a" && echo x >"$T/s5/mnt/a/f"
+	http "$MP5" /metrics >"$T/out5"
+	t_check "clientPort=0: GET /metrics answers 200" grep -q "^200 " "$T/out5"
+	n0=$(metric "$T/out5a" znode_count) n1=$(metric "$T/out5" znode_count)
+	t_check "clientPort=0: znode_count counts the mount's /a and /a/f ($n0 -> $n1)" \
+		[ "${n0:-none}" != none -a "$n1" = "$((${n0:-0} + 2))" ]
+	t_check "clientPort=0: still no client port" grep -q "no client port (clientPort=0), metrics only" "$T/s5/data.log"
+	qfs_stop "$QFS_PID" "$T/s5/mnt"
+	t_check "clientPort=0: the daemon stops cleanly" sh -c "! kill -0 $QFS_PID 2>/dev/null"
+else
+	t_fail "a server without a client port starts with metrics on"
+fi
+
 # --- An ensemble: each member serves its own figures and role.
 i=1
 while [ $i -le 3 ]; do
