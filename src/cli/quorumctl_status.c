@@ -16,6 +16,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "jsonstr.h"
 #include "quorumctl.h"
 
 #define FLW_MAX	    (256 * 1024)
@@ -336,23 +337,75 @@ static int members_from_hosts(const char *hosts, struct member **out, size_t *n)
 	return 0;
 }
 
+/* Who answers and who leads, for the table and the JSON alike. */
+struct summary {
+	const struct member *leader; /* when exactly one says leader */
+	size_t up, leaders;
+};
+
+static void summarize(const struct member *ms, size_t n, struct summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (size_t i = 0; i < n; i++) {
+		if (ms[i].srvr && !ms[i].note[0])
+			sum->up++;
+		if (ms[i].srvr && !strcmp(ms[i].mode, "leader")) {
+			sum->leaders++;
+			sum->leader = &ms[i];
+		}
+	}
+	if (sum->leaders != 1)
+		sum->leader = NULL;
+}
+
+/*
+ * A member's lag behind the leader, in transactions, when both are in the
+ * same epoch (across epochs a zxid difference counts nothing). Returns 1
+ * with *lag set, or 0 with why in text ("old-epoch", "ahead", or "-" when
+ * there is no single leader or no zxid); text is set in both cases.
+ */
+static int lag_of(const struct member *m, const struct summary *sum, unsigned long long *lag,
+		  char *text, size_t len)
+{
+	const struct member *l = sum->leader;
+
+	snprintf(text, len, "-");
+	if (!m->has_zxid || !l || !l->has_zxid)
+		return 0;
+	if (l->zxid >> 32 != m->zxid >> 32) {
+		snprintf(text, len, "old-epoch");
+		return 0;
+	}
+	if (l->zxid < m->zxid) {
+		snprintf(text, len, "ahead");
+		return 0;
+	}
+	*lag = (unsigned long long)(l->zxid - m->zxid);
+	snprintf(text, len, "%llu", *lag);
+	return 1;
+}
+
+static unsigned long long epoch_of(const struct member *m)
+{
+	return m->epoch >= 0 ? (unsigned long long)m->epoch
+			     : (unsigned long long)(m->zxid >> 32);
+}
+
 /* The table: one row a member; lag is the leader's last zxid minus the
  * member's, in transactions, when both are in the same epoch (across epochs
  * a zxid difference counts nothing, so the row says which epoch it is in). */
 static void table(struct member *ms, size_t n, int with_ids)
 {
-	const struct member *leader = NULL;
-	size_t i, up = 0, leaders = 0;
+	struct summary sum;
+	const struct member *leader;
+	size_t i, up, leaders;
+	unsigned long long lagn;
 	char lag[32], epoch[24], zxid[24];
 
-	for (i = 0; i < n; i++) {
-		if (ms[i].srvr && !ms[i].note[0])
-			up++;
-		if (ms[i].srvr && !strcmp(ms[i].mode, "leader")) {
-			leaders++;
-			leader = &ms[i];
-		}
-	}
+	summarize(ms, n, &sum);
+	leader = sum.leader;
+	up = sum.up;
+	leaders = sum.leaders;
 	printf("%-3s %-22s %-10s %6s %-19s %8s %7s\n", "id", "server", "mode", "epoch",
 	       "last zxid", "lag", "clients");
 	for (i = 0; i < n; i++) {
@@ -368,23 +421,11 @@ static void table(struct member *ms, size_t n, int with_ids)
 		}
 		snprintf(epoch, sizeof(epoch), "-");
 		snprintf(zxid, sizeof(zxid), "-");
-		snprintf(lag, sizeof(lag), "-");
+		lag_of(m, &sum, &lagn, lag, sizeof(lag));
 		if (m->has_zxid) {
-			snprintf(epoch, sizeof(epoch), "%llu",
-				 m->epoch >= 0 ? (unsigned long long)m->epoch
-					       : (unsigned long long)(m->zxid >> 32));
+			snprintf(epoch, sizeof(epoch), "%llu", epoch_of(m));
 			snprintf(zxid, sizeof(zxid), "0x%llx",
 				 (unsigned long long)m->zxid);
-			if (leaders == 1 && leader->has_zxid) {
-				if (leader->zxid >> 32 != m->zxid >> 32)
-					snprintf(lag, sizeof(lag), "old-epoch");
-				else if (leader->zxid >= m->zxid)
-					snprintf(
-					    lag, sizeof(lag), "%llu",
-					    (unsigned long long)(leader->zxid - m->zxid));
-				else
-					snprintf(lag, sizeof(lag), "ahead");
-			}
 		}
 		printf("%-3s %-22s %-10s %6s %-19s %8s %7s\n", id, m->addr,
 		       m->mode[0] ? m->mode : "?", epoch, zxid, lag,
@@ -431,14 +472,124 @@ static void table(struct member *ms, size_t n, int with_ids)
 	}
 }
 
+/* A JSON string, quoted and escaped: member addresses come from the
+ * command line or a file, notes from whatever answered. */
+static void jstr(const char *s)
+{
+	char out[1024];
+
+	json_escape(out, sizeof(out), s);
+	printf("\"%s\"", out);
+}
+
+/* v as a JSON number, or null when it is not a decimal integer. */
+static void jnum(const char *v)
+{
+	char *end;
+	long long n = v ? strtoll(v, &end, 10) : 0;
+
+	if (!v || end == v || *end)
+		printf("null");
+	else
+		printf("%lld", n);
+}
+
+/* A number from a 4lw field, or null when the server did not give it. */
+static void jnum_field(const char *text, const char *key)
+{
+	char v[64];
+
+	jnum(text && !field(text, key, v, sizeof(v)) ? v : NULL);
+}
+
+/*
+ * -j: the table's facts as one JSON object, for scripts and health checks.
+ * Every server has the same keys (null where the table prints "-"); a zxid
+ * is a "0x..." string, since JSON numbers lose precision past 2^53.
+ */
+static void json_out(struct member *ms, size_t n, int with_ids)
+{
+	struct summary sum;
+	char lag[32];
+
+	summarize(ms, n, &sum);
+	printf("{\"servers\":[");
+	for (size_t i = 0; i < n; i++) {
+		const struct member *m = &ms[i];
+		unsigned long long lagn;
+		int has_lag = lag_of(m, &sum, &lagn, lag, sizeof(lag));
+
+		printf("%s{\"id\":", i ? "," : "");
+		if (with_ids && m->id > 0)
+			printf("%lld", (long long)m->id);
+		else
+			printf("null");
+		printf(",\"server\":");
+		jstr(m->addr);
+		printf(",\"mode\":");
+		jstr(!m->srvr ? "down" : m->mode[0] ? m->mode : "?");
+		printf(",\"epoch\":");
+		if (m->srvr && m->has_zxid)
+			printf("%llu,\"last_zxid\":\"0x%llx\"", epoch_of(m),
+			       (unsigned long long)m->zxid);
+		else
+			printf("null,\"last_zxid\":null");
+		printf(",\"lag\":");
+		if (has_lag)
+			printf("%llu", lagn);
+		else
+			printf("null");
+		printf(",\"lag_note\":");
+		if (!has_lag && strcmp(lag, "-"))
+			jstr(lag);
+		else
+			printf("null");
+		printf(",\"clients\":");
+		jnum(m->srvr && m->clients[0] ? m->clients : NULL);
+		printf(",\"apply_failures\":");
+		jnum_field(m->mntr, "zk_apply_failures");
+		printf(",\"error\":");
+		if (!m->srvr)
+			jstr(strerror(-m->err));
+		else if (m->note[0])
+			jstr(m->note);
+		else
+			printf("null");
+		printf("}");
+	}
+	printf("],\"leader\":");
+	if (sum.leader) {
+		printf("{\"server\":");
+		jstr(sum.leader->addr);
+		printf(",\"id\":");
+		if (with_ids && sum.leader->id > 0)
+			printf("%lld", (long long)sum.leader->id);
+		else
+			printf("null");
+		printf(",\"followers\":");
+		/* ZooKeeper 3.4 says zk_followers, 3.5+ zk_learners */
+		jnum_field(sum.leader->mntr,
+			   sum.leader->mntr && strstr(sum.leader->mntr, "zk_followers")
+			       ? "zk_followers"
+			       : "zk_learners");
+		printf(",\"synced_followers\":");
+		jnum_field(sum.leader->mntr, "zk_synced_followers");
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf(",\"leaders\":%zu,\"answering\":%zu,\"servers_total\":%zu}\n",
+	       sum.leaders, sum.up, n);
+}
+
 int ctl_cmd_status(struct ctl *x, int argc, char **argv)
 {
 	const char *config = NULL;
 	struct member *ms = NULL;
 	size_t n = 0, i;
-	int rc = CTL_EXIT_OK, opt, verbose = 0;
+	int rc = CTL_EXIT_OK, opt, verbose = 0, json = 0;
 
-	while ((opt = getopt(argc, argv, "c:v")) != -1) {
+	while ((opt = getopt(argc, argv, "c:vj")) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
@@ -446,13 +597,16 @@ int ctl_cmd_status(struct ctl *x, int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'j':
+			json = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: quorumctl status [-c CONFIG] [-v]\n");
+			fprintf(stderr, "usage: quorumctl status [-c CONFIG] [-v | -j]\n");
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 0) {
-		fprintf(stderr, "usage: quorumctl status [-c CONFIG] [-v]\n");
+	if (argc - optind != 0 || (verbose && json)) {
+		fprintf(stderr, "usage: quorumctl status [-c CONFIG] [-v | -j]\n");
 		return CTL_EXIT_USAGE;
 	}
 	if (config ? members_from_config(config, &ms, &n)
@@ -466,6 +620,8 @@ int ctl_cmd_status(struct ctl *x, int argc, char **argv)
 	if (verbose)
 		for (i = 0; i < n; i++)
 			detail_one(&ms[i]);
+	else if (json)
+		json_out(ms, n, config != NULL);
 	else
 		table(ms, n, config != NULL);
 	for (i = 0; i < n; i++) {

@@ -23,6 +23,26 @@ t_eq "status: rows with modes by id" "1 2 3 4 observer leader" \
 	"$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { printf "%s ", $1 } $1 == 4 { o = $3 } $3 == "leader" { l = $3 } END { printf "%s %s", o, l }' "$T/status")"
 t_check "status: the last line names the leader (server.$QC_LEADER)" \
 	grep -q "^leader: .*(server.$QC_LEADER)" "$T/status"
+# status -j: the same facts as one JSON object, for scripts
+"$QUORUMCTL" status -c "$QC_CFG" -j >"$T/status.json" 2>&1
+t_eq "quorumctl status -j: exit 0 with every member up" 0 $?
+"$QC_PY" - "$T/status.json" "$QC_LEADER" >"$T/sj.out" 2>&1 <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+lead = int(sys.argv[2])
+s = {m["id"]: m for m in o["servers"]}
+ok = (sorted(s) == [1, 2, 3, 4] and o["leaders"] == 1 and o["answering"] == 4
+      and o["servers_total"] == 4 and o["leader"]["id"] == lead
+      and s[lead]["mode"] == "leader" and s[4]["mode"] == "observer"
+      and all(m["error"] is None and m["last_zxid"].startswith("0x")
+              and isinstance(m["lag"], int) and m["lag"] >= 0 for m in s.values())
+      and isinstance(o["leader"]["synced_followers"], int))
+print(json.dumps(o))
+sys.exit(0 if ok else 1)
+PY
+st=$?
+[ $st -eq 0 ] || sed 's/^/# /' "$T/sj.out"
+t_check "status -j: four servers by id, one leader (server.$QC_LEADER), member 4 an observer, lags as numbers" [ $st -eq 0 ]
 
 # --- writes through each mount, read through every other ---
 mkdir "$QC_MNT_1/r"
