@@ -398,14 +398,12 @@ static void table(struct member *ms, size_t n, int with_ids)
 {
 	struct summary sum;
 	const struct member *leader;
-	size_t i, up, leaders;
+	size_t i;
 	unsigned long long lagn;
 	char lag[32], epoch[24], zxid[24];
 
 	summarize(ms, n, &sum);
 	leader = sum.leader;
-	up = sum.up;
-	leaders = sum.leaders;
 	printf("%-3s %-22s %-10s %6s %-19s %8s %7s\n", "id", "server", "mode", "epoch",
 	       "last zxid", "lag", "clients");
 	for (i = 0; i < n; i++) {
@@ -431,7 +429,7 @@ static void table(struct member *ms, size_t n, int with_ids)
 		       m->mode[0] ? m->mode : "?", epoch, zxid, lag,
 		       m->clients[0] ? m->clients : "?");
 	}
-	if (leaders == 1) {
+	if (leader) {
 		char f[64] = "", sf[64] = "";
 
 		if (leader->mntr) {
@@ -445,16 +443,16 @@ static void table(struct member *ms, size_t n, int with_ids)
 			printf(" (server.%lld)", (long long)leader->id);
 		if (f[0])
 			printf(", %s followers, %s synced", f, sf[0] ? sf : "?");
-		printf("; %zu of %zu servers answer\n", up, n);
-	} else if (leaders > 1) {
+		printf("; %zu of %zu servers answer\n", sum.up, n);
+	} else if (sum.leaders > 1) {
 		printf(
 		    "%zu servers say leader: an ensemble split, or a stale leader that "
 		    "has not yet stepped down; %zu of %zu servers answer\n",
-		    leaders, up, n);
-	} else if (n == 1 && up == 1 && !strcmp(ms[0].mode, "standalone")) {
+		    sum.leaders, sum.up, n);
+	} else if (n == 1 && sum.up == 1 && !strcmp(ms[0].mode, "standalone")) {
 		printf("a standalone server\n");
 	} else {
-		printf("no leader among the servers that answer (%zu of %zu)\n", up, n);
+		printf("no leader among the servers that answer (%zu of %zu)\n", sum.up, n);
 	}
 	/* Committed entries a member skipped: its tree may differ. */
 	for (size_t k = 0; k < n; k++) {
