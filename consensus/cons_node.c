@@ -381,13 +381,15 @@ static void do_actions(struct cons_node *n, const struct cons_action *a, size_t 
 	}
 }
 
-static void step(struct cons_node *n, const struct cons_event *ev)
+static int step(struct cons_node *n, const struct cons_event *ev)
 {
 	const struct cons_action *a;
 	size_t cnt;
+	int rc;
 
-	(void)cons_step(n->core, ev, &a, &cnt);
+	rc = cons_step(n->core, ev, &a, &cnt);
 	do_actions(n, a, cnt);
+	return rc;
 }
 
 /* Rebuild and step a proposal queued while the node was busy. */
@@ -475,6 +477,24 @@ static void drain(struct cons_node *n)
 	}
 }
 
+/*
+ * Steps an event on an idle node, then whatever its callbacks queued
+ * meanwhile. flush_first: the host's buffered output goes first (a
+ * proposal skips it, so that a burst of them shares one flush).
+ */
+static int step_idle(struct cons_node *n, const struct cons_event *ev, int flush_first)
+{
+	int rc;
+
+	if (flush_first)
+		host_flush(n);
+	n->busy = 1;
+	rc = step(n, ev);
+	drain(n);
+	n->busy = 0;
+	return rc;
+}
+
 static void run(struct cons_node *n, const struct cons_event *ev)
 {
 	struct pending *p;
@@ -497,11 +517,7 @@ static void run(struct cons_node *n, const struct cons_event *ev)
 		queue(n, p);
 		return;
 	}
-	host_flush(n);
-	n->busy = 1;
-	step(n, ev);
-	drain(n);
-	n->busy = 0;
+	(void)step_idle(n, ev, 1);
 }
 
 void cons_node_recv(struct cons_node *n, uint32_t from, const uint8_t *frame, size_t len)
@@ -532,12 +548,8 @@ void cons_node_recv(struct cons_node *n, uint32_t from, const uint8_t *frame, si
 	}
 	ev.now_ms = n->host.now(n->host.arg);
 	ev.msg = &m;
-	host_flush(n);
-	n->busy = 1;
-	step(n, &ev);
+	(void)step_idle(n, &ev, 1);
 	cons_msg_release(&m);
-	drain(n);
-	n->busy = 0;
 }
 
 static void recv_cb(void *arg, uint32_t from, const uint8_t *frame, size_t len)
@@ -688,8 +700,6 @@ static int payload_event(struct cons_node *n, enum cons_event_type t,
 			 const struct cons_payload *p, size_t cnt, zxid_t first)
 {
 	struct cons_event ev = {.type = t};
-	const struct cons_action *a;
-	size_t na;
 	int rc;
 
 	if (n->busy && !n->flushing)
@@ -702,19 +712,11 @@ static int payload_event(struct cons_node *n, enum cons_event_type t,
 		/* host.flush from drain(), between two queued events: step it
 		 * now, ahead of them (its callbacks' proposals queue). */
 		n->flushing = 0;
-		rc = cons_step(n->core, &ev, &a, &na);
-		do_actions(n, a, na);
+		rc = step(n, &ev);
 		n->flushing = 1;
 		return rc;
 	}
-	if (t != CONS_EV_PROPOSE)
-		host_flush(n);
-	n->busy = 1;
-	rc = cons_step(n->core, &ev, &a, &na);
-	do_actions(n, a, na);
-	drain(n);
-	n->busy = 0;
-	return rc;
+	return step_idle(n, &ev, t != CONS_EV_PROPOSE);
 }
 
 int cons_node_propose(struct cons_node *n, const struct cons_payload *p, size_t cnt)
@@ -785,22 +787,13 @@ int cons_node_reconfig(struct cons_node *n, const struct cons_membership *to,
 		       zxid_t from_version)
 {
 	struct cons_event ev = {.type = CONS_EV_RECONFIG};
-	const struct cons_action *a;
-	size_t na;
-	int rc;
 
 	if (n->busy)
 		return -EAGAIN;
 	ev.now_ms = n->host.now(n->host.arg);
 	ev.reconfig.to = to;
 	ev.reconfig.from_version = from_version;
-	host_flush(n);
-	n->busy = 1;
-	rc = cons_step(n->core, &ev, &a, &na);
-	do_actions(n, a, na);
-	drain(n);
-	n->busy = 0;
-	return rc;
+	return step_idle(n, &ev, 1);
 }
 
 void cons_node_membership(struct cons_node *n, int committed, struct cons_membership *out)
@@ -811,19 +804,10 @@ void cons_node_membership(struct cons_node *n, int committed, struct cons_member
 int cons_node_transfer(struct cons_node *n, uint32_t to)
 {
 	struct cons_event ev = {.type = CONS_EV_TRANSFER};
-	const struct cons_action *a;
-	size_t na;
-	int rc;
 
 	if (n->busy)
 		return -EAGAIN;
 	ev.now_ms = n->host.now(n->host.arg);
 	ev.transfer.to = to;
-	host_flush(n);
-	n->busy = 1;
-	rc = cons_step(n->core, &ev, &a, &na);
-	do_actions(n, a, na);
-	drain(n);
-	n->busy = 0;
-	return rc;
+	return step_idle(n, &ev, 1);
 }
