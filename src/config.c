@@ -67,10 +67,13 @@ static const struct cfg_key {
 	{"metricsProvider.httpHost", CFG_STR, CFG_OFF(metrics_host), 0, 0},
 	{"metricsProvider.httpPort", CFG_INT, CFG_OFF(metrics_port), 1, 65535},
 	{"logFormat", CFG_STR, CFG_OFF(log_format), 0, 0},
+	{"admin.enableServer", CFG_BOOL, CFG_OFF(admin_enable), 0, 0},
+	{"admin.serverAddress", CFG_STR, CFG_OFF(admin_host), 0, 0},
+	{"admin.serverPort", CFG_INT, CFG_OFF(admin_port), 1, 65535},
+	{"admin.commandURL", CFG_STR, CFG_OFF(admin_url), 0, 0},
 	/* accepted for zoo.cfg compatibility; not acted on yet */
 	{"standaloneEnabled", CFG_ACCEPTED, 0, 0, 0},
-	{"admin.enableServer", CFG_ACCEPTED, 0, 0, 0},
-	{"admin.serverPort", CFG_ACCEPTED, 0, 0, 0},
+	{"admin.idleTimeout", CFG_ACCEPTED, 0, 0, 0},
 	{"metricsProvider.exportJvmInfo", CFG_ACCEPTED, 0, 0, 0},
 	{"globalOutstandingLimit", CFG_ACCEPTED, 0, 0, 0},
 	{"preAllocSize", CFG_ACCEPTED, 0, 0, 0},
@@ -105,6 +108,7 @@ void config_init(struct qfs_config *c)
 	c->container_check_ms = 1000;
 	c->archive_interval_ms = 5000;
 	c->metrics_port = 7000;
+	c->admin_enable = -1; /* unset: see admin_server() */
 }
 
 static void user_map_free(struct qfs_user_map *v, size_t n)
@@ -823,6 +827,27 @@ static int metrics_provider(struct qfs_config *c, char *errbuf, size_t errlen)
 		       k, prom);
 }
 
+/*
+ * ZooKeeper's AdminServer (zks_admin.c). ZooKeeper opens it by default on
+ * 0.0.0.0:8080; quorumfs opens it only when asked: admin.enableServer=true,
+ * or admin.serverPort given without admin.enableServer (a zoo.cfg that moves
+ * the port means to use it). Every host runs a daemon, mount-only hosts
+ * included, and an HTTP port on every interface that nobody asked for is a
+ * surprise there.
+ */
+static int admin_server(struct qfs_config *c, char *errbuf, size_t errlen)
+{
+	c->admin_enabled = c->admin_enable == 1 || (c->admin_enable < 0 && c->admin_port);
+	if (!c->admin_port)
+		c->admin_port = 8080;
+	if (c->admin_url && (c->admin_url[0] != '/' || strpbrk(c->admin_url, " ?#")))
+		return cfg_err(errbuf, errlen,
+			       "admin.commandURL=%s: expected a path starting with /, "
+			       "without spaces, ? or #",
+			       c->admin_url);
+	return 0;
+}
+
 int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 {
 	int rc;
@@ -852,6 +877,9 @@ int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 	if (rc)
 		return rc;
 	rc = metrics_provider(c, errbuf, errlen);
+	if (rc)
+		return rc;
+	rc = admin_server(c, errbuf, errlen);
 	if (rc)
 		return rc;
 	if (c->log_format && strcmp(c->log_format, "text") && strcmp(c->log_format, "json"))

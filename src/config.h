@@ -88,6 +88,10 @@ struct qfs_config {
 	char *metrics_host;		/* metricsProvider.httpHost (NULL: all) */
 	int metrics_port;		/* metricsProvider.httpPort (7000) */
 	char *log_format;		/* logFormat: text (default) or json */
+	int admin_enable;		/* admin.enableServer: 1, 0, or -1 unset */
+	char *admin_host;		/* admin.serverAddress (NULL: all) */
+	int admin_port;			/* admin.serverPort (8080) */
+	char *admin_url;		/* admin.commandURL (NULL: /commands) */
 	char *servers_from;		/* the file the server lines came from, when not
 					   the main one (dataDir/zoo.cfg.dynamic, ...) */
 	/* Derived by config_finish. */
@@ -95,6 +99,7 @@ struct qfs_config {
 	size_t cluster_secret_len;
 	int quorum_kind; /* 0 majority, 1 weight.N only, 2 group.X (hierarchical) */
 	int metrics_enabled; /* className names the Prometheus provider */
+	int admin_enabled;   /* the AdminServer is served (admin_server()) */
 	int log_json;	     /* logFormat=json */
 	/* FUSE mount options collected from -o */
 	char *fuse_opts;

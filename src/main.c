@@ -445,8 +445,9 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 		return rc;
 
 	/* Without a client port (a host that only mounts) the server still
-	 * runs, with no listener, when it has metrics to serve. */
-	if (d->cfg.client_port || d->cfg.metrics_enabled) {
+	 * runs, with no listener, when it has metrics or admin commands to
+	 * serve. */
+	if (d->cfg.client_port || d->cfg.metrics_enabled || d->cfg.admin_enabled) {
 		/* saslUsers separates users with ';' (',' separates -o items);
 		 * the server takes ','. */
 		if (d->cfg.sasl_users) {
@@ -470,6 +471,9 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 			.max_watches = d->cfg.client_max_watches,
 			.metrics_host = d->cfg.metrics_host,
 			.metrics_port = d->cfg.metrics_enabled ? d->cfg.metrics_port : 0,
+			.admin_host = d->cfg.admin_host,
+			.admin_port = d->cfg.admin_enabled ? d->cfg.admin_port : 0,
+			.admin_url = d->cfg.admin_url,
 			.cfg = &d->cfg,
 		};
 

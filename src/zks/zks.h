@@ -22,7 +22,7 @@ struct zk_server_opts {
 	const char *address;		   /* clientPortAddress; NULL = all */
 	int port;			   /* clientPort */
 	/* clientPort=0 in the configuration: no listener and no clients; the
-	 * server runs for its metrics endpoint alone. */
+	 * server runs for its metrics and admin endpoints alone. */
 	int no_clients;
 	int max_client_cnxns;		   /* per IP; 0 = unlimited (maxClientCnxns) */
 	int32_t max_buffer;		   /* jute.maxbuffer: largest frame accepted */
@@ -39,6 +39,12 @@ struct zk_server_opts {
 	 * addresses) : metrics_port; 0: none. */
 	const char *metrics_host;
 	int metrics_port;
+	/* ZooKeeper's admin commands (zks_admin.c) on admin_host (NULL: all
+	 * addresses) : admin_port under admin_url (NULL: /commands); port 0:
+	 * none. */
+	const char *admin_host;
+	int admin_port;
+	const char *admin_url;
 	/* The whole configuration, for the conf and envi words. */
 	const struct qfs_config *cfg;
 };

@@ -5,7 +5,7 @@ libqzks_a_SOURCES = src/zks/zks.h src/zks/zks_int.h \
 	src/zks/zks_listen.c src/zks/zks_conn.c src/zks/zks_session.c src/zks/zks_dispatch.c \
 	src/zks/zks_op_read.c src/zks/zks_op_write.c src/zks/zks_op_watch.c src/zks/zks_op_auth.c src/zks/zks_reconfig.c \
 	src/zks/zks_sasl.c src/zks/zks_watch.c src/zks/zks_4lw.c src/zks/zks_backup.c \
-	src/zks/zks_metrics.c src/zks/zks_latency.c
+	src/zks/zks_metrics.c src/zks/zks_latency.c src/zks/zks_admin.c
 libqzks_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_ZKS) $(EVENT_CFLAGS) $(CRYPTO_CFLAGS)
 
 # Protocol tests: a real core on a temporary dataDir and the server on

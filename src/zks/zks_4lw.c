@@ -103,7 +103,7 @@ static void zks_latency(struct buf *b, const struct zk_server *s)
 		   s->lat_max_us / 1000);
 }
 
-static unsigned zks_outstanding(const struct zk_server *s)
+unsigned zks_outstanding(const struct zk_server *s)
 {
 	const struct zks_conn *c;
 	unsigned n = 0;
@@ -372,7 +372,7 @@ static void zks_wchp_one(void *arg, const char *path, struct zks_conn *c, unsign
 	zks_printf(a[0], "\t0x%" PRIx64 "\n", (uint64_t)c->session_id);
 }
 
-static uint64_t zks_dir_size(const char *dir, int depth)
+uint64_t zks_dir_size(const char *dir, int depth)
 {
 	uint64_t total = 0;
 	struct dirent *e;
@@ -432,7 +432,7 @@ static int zks_dump_ephemerals(void *arg, const struct tree_session *ts)
 	return 0;
 }
 
-static void zks_reset_conn_stats(struct zk_server *s)
+void zks_reset_conn_stats(struct zk_server *s)
 {
 	struct zks_conn *c;
 
@@ -443,6 +443,16 @@ static void zks_reset_conn_stats(struct zk_server *s)
 		c->n_lat = 0;
 		c->last_lat_us = 0;
 	}
+}
+
+void zks_reset_server_stats(struct zk_server *s)
+{
+	s->packets_received = s->packets_sent = 0;
+	s->lat_min_us = -1;
+	s->lat_max_us = s->lat_sum_us = 0;
+	s->lat_count = 0;
+	zks_lat_reset(&s->read_lat, zks_now_ms());
+	zks_lat_reset(&s->update_lat, zks_now_ms());
 }
 
 static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const char *w,
@@ -466,12 +476,7 @@ static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const cha
 		zks_reset_conn_stats(s);
 		zks_printf(b, "Connection stats reset.\n");
 	} else if (!strcmp(w, "srst")) {
-		s->packets_received = s->packets_sent = 0;
-		s->lat_min_us = -1;
-		s->lat_max_us = s->lat_sum_us = 0;
-		s->lat_count = 0;
-		zks_lat_reset(&s->read_lat, zks_now_ms());
-		zks_lat_reset(&s->update_lat, zks_now_ms());
+		zks_reset_server_stats(s);
 		zks_printf(b, "Server stats reset.\n");
 	} else if (!strcmp(w, "envi")) {
 		zks_envi(b, s);

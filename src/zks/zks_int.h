@@ -159,6 +159,8 @@ struct zk_server {
 	int degraded;
 	uint64_t ro_sessions; /* read-only session ids handed out */
 	struct evhttp *metrics; /* GET /metrics (zks_metrics.c), or NULL */
+	struct evhttp *admin;	/* the admin commands (zks_admin.c), or NULL */
+	char *admin_url;	/* their URL prefix, no trailing slash */
 };
 
 enum zks_conn_state {
@@ -412,6 +414,20 @@ struct zks_fig {
 size_t zks_figures(const struct zk_server *s, struct zks_fig *out);
 /* The version string mntr and envi give, and /metrics labels. */
 extern const char zks_version[];
+
+/* Shared by the four-letter words and the admin commands (zks_4lw.c). */
+unsigned zks_outstanding(const struct zk_server *s);
+/* Bytes in the regular files under dir, two levels down; 0 for NULL. */
+uint64_t zks_dir_size(const char *dir, int depth);
+void zks_reset_conn_stats(struct zk_server *s);   /* crst */
+void zks_reset_server_stats(struct zk_server *s); /* srst */
+
+/* zks_admin.c */
+/* Serve ZooKeeper's admin commands under url on host:port. 0, or a
+ * negative errno with errbuf set. */
+int zks_admin_start(struct zk_server *s, const char *host, int port, const char *url,
+		    char *errbuf, size_t errlen);
+void zks_admin_stop(struct zk_server *s);
 
 /* zks_metrics.c */
 /* Serve GET /metrics on host:port. 0, or a negative errno with errbuf set. */

@@ -211,8 +211,20 @@ int zk_server_start(struct qcore *core, struct event_base *base,
 			goto err_after_scan;
 		}
 	}
+	if (opts->admin_port > 0) {
+		rc = zks_admin_start(s, opts->admin_host ? opts->admin_host : "0.0.0.0",
+				     opts->admin_port,
+				     opts->admin_url ? opts->admin_url : "/commands", errbuf,
+				     errlen);
+		if (rc < 0) {
+			zks_metrics_stop(s);
+			if (s->listener)
+				evconnlistener_free(s->listener);
+			goto err_after_scan;
+		}
+	}
 	if (opts->no_clients)
-		log_info("zk: no client port (clientPort=0), metrics only");
+		log_info("zk: no client port (clientPort=0), metrics and admin only");
 	else
 		log_info("zk: serving clients on %s:%d",
 			 opts->address ? opts->address : "*", zk_server_port(s));
@@ -261,6 +273,7 @@ void zk_server_stop(struct zk_server *s)
 	if (!s)
 		return;
 	zks_metrics_stop(s);
+	zks_admin_stop(s);
 	if (s->listener)
 		evconnlistener_free(s->listener);
 	event_free(s->scan_ev);

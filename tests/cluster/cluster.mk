@@ -66,3 +66,6 @@ EXTRA_DIST += contrib/ensemble.cfg contrib/loopback.cfg \
 # Prometheus metrics (metricsProvider.*), standalone and in an ensemble.
 QFS_TESTS += tests/cluster/metrics.sh
 EXTRA_DIST += tests/cluster/metrics.sh
+# ZooKeeper's AdminServer (admin.*), standalone and in an ensemble.
+QFS_TESTS += tests/cluster/admin.sh
+EXTRA_DIST += tests/cluster/admin.sh

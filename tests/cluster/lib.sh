@@ -430,6 +430,19 @@ qc_wait_converged() {
 	return 1
 }
 
+# qc_http PORT PATH [METHOD]: an HTTP request to 127.0.0.1:PORT; prints
+# "STATUS CONTENT-TYPE" on the first line, then the body.
+qc_http() {
+	"$QC_PY" - "$@" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+c.request(sys.argv[3] if len(sys.argv) > 3 else "GET", sys.argv[2])
+r = c.getresponse()
+print(r.status, r.getheader("Content-Type"))
+sys.stdout.write(r.read().decode())
+PY
+}
+
 # qc_zkpy CODE: run python with kazoo; QC_HOSTS and QC_* member variables are
 # in the environment; helper zk(i) connects to member i only, zk_all() to
 # the whole connect string.

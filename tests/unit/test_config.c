@@ -297,7 +297,45 @@ static void test_dynamic_groups(void)
 	rmdir(dir);
 }
 
+/* The AdminServer opens only when asked: enableServer=true, or a port
+ * given without enableServer; enableServer=false wins over a port. */
+static void test_admin_server(void)
+{
+	static const struct {
+		const char *opts;
+		int enabled, port;
+	} t[] = {
+	    {"dataDir=/tmp/x", 0, 8080},
+	    {"dataDir=/tmp/x,admin.enableServer=true", 1, 8080},
+	    {"dataDir=/tmp/x,admin.serverPort=9090", 1, 9090},
+	    {"dataDir=/tmp/x,admin.serverPort=9090,admin.enableServer=false", 0, 9090},
+	    {"dataDir=/tmp/x,admin.enableServer=no,admin.serverPort=9090", 0, 9090},
+	};
+	struct qfs_config c;
+	char err[256] = "";
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		config_init(&c);
+		TAP_EQ(config_apply_opts(&c, t[i].opts, err, sizeof(err)), 0);
+		TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
+		TAP_EQ(c.admin_enabled, t[i].enabled);
+		TAP_EQ(c.admin_port, t[i].port);
+		config_free(&c);
+	}
+	config_init(&c);
+	TAP_EQ(config_apply_opts(&c, "dataDir=/tmp/x,admin.commandURL=commands", err,
+				 sizeof(err)),
+	       0);
+	TAP_EQ(config_finish(&c, err, sizeof(err)), -EINVAL);
+	TAP_ASSERT(strstr(err, "admin.commandURL=commands") != NULL);
+	config_free(&c);
+	config_init(&c);
+	TAP_EQ(config_apply_opts(&c, "admin.serverPort=0", err, sizeof(err)), -EINVAL);
+	config_free(&c);
+}
+
 static const struct tap_case cases[] = {
+	{"admin_server", test_admin_server},
 	{"zoo_cfg", test_zoo_cfg},
 	{"overrides_and_fuse_opts", test_overrides_and_fuse_opts},
 	{"errors_name_the_line", test_errors_name_the_line},
