@@ -10,8 +10,8 @@
  * null, or the reason the command could not run (an unknown name, a
  * standalone server asked for its leader); like ZooKeeper, such answers
  * are still HTTP 200. Only the commands below are served; ZooKeeper's
- * others (dump, hash, watches, ...) answer as unknown and have their
- * four-letter words on the client port.
+ * others (dump, hash, initial_configuration, ...) answer as unknown; dump
+ * has its four-letter word on the client port.
  *
  * libevent's evhttp serves it on the daemon's loop, with the limits of the
  * metrics endpoint: GET and HEAD only, headers bounded, bodies refused, a
@@ -350,6 +350,71 @@ static const char *cmd_watch_summary(struct zk_server *s, struct jw *w)
 	return NULL;
 }
 
+/* watches: each session's watched paths, keyed by the session id in decimal
+ * (ZooKeeper's JSON turns its Long keys into decimal strings). */
+struct watch_walk {
+	struct jw *w;
+	const struct zks_conn *conn; /* watches: the session being listed */
+	const char *path;	     /* watches_by_path: the path being listed */
+};
+
+static void watched_path(void *arg, const char *path, struct zks_conn *c, unsigned kinds)
+{
+	struct watch_walk *ww = arg;
+
+	(void)kinds;
+	if (c == ww->conn)
+		jw_str(ww->w, NULL, path);
+}
+
+static const char *cmd_watches(struct zk_server *s, struct jw *w)
+{
+	struct watch_walk ww = {.w = w};
+	const struct zks_conn *c;
+	char sid[24];
+
+	jw_open(w, "session_id_to_watched_paths", '{');
+	TAILQ_FOREACH(c, &s->conns, link)
+	{
+		if (c->dead || !c->n_watches)
+			continue;
+		snprintf(sid, sizeof(sid), "%" PRId64, c->session_id);
+		jw_open(w, sid, '[');
+		ww.conn = c;
+		zks_watch_foreach(s->watches, watched_path, &ww);
+		jw_close(w, ']');
+	}
+	jw_close(w, '}');
+	return NULL;
+}
+
+/* zks_watch_foreach gives a path's watchers back to back. */
+static void path_watcher(void *arg, const char *path, struct zks_conn *c, unsigned kinds)
+{
+	struct watch_walk *ww = arg;
+
+	(void)kinds;
+	if (ww->path != path) {
+		if (ww->path)
+			jw_close(ww->w, ']');
+		jw_open(ww->w, path, '[');
+		ww->path = path;
+	}
+	jw_i64(ww->w, NULL, c->session_id);
+}
+
+static const char *cmd_watches_by_path(struct zk_server *s, struct jw *w)
+{
+	struct watch_walk ww = {.w = w};
+
+	jw_open(w, "path_to_session_ids", '{');
+	zks_watch_foreach(s->watches, path_watcher, &ww);
+	if (ww.path)
+		jw_close(w, ']');
+	jw_close(w, '}');
+	return NULL;
+}
+
 static const char *cmd_dirs(struct zk_server *s, struct jw *w)
 {
 	const char *dd = s->cfg ? s->cfg->data_dir : NULL;
@@ -480,6 +545,8 @@ static const struct admin_cmd {
     {"stats", "stat", cmd_stats},
     {"voting_view", NULL, cmd_voting_view},
     {"watch_summary", "wchs", cmd_watch_summary},
+    {"watches", "wchc", cmd_watches},
+    {"watches_by_path", "wchp", cmd_watches_by_path},
     {"zabstate", NULL, cmd_zabstate},
 };
 

@@ -65,9 +65,10 @@ def get(name):
     with urllib.request.urlopen("http://127.0.0.1:%s/commands/%s" % (sys.argv[2], name), timeout=5) as r:
         return json.loads(r.read())
 with open(sys.argv[3], "w") as f:
-    json.dump({"sid": "0x%x" % zk.client_id[0], "stats": get("stats"),
-               "cons": get("cons"), "wchs": get("watch_summary"),
-               "srvr": get("server_stats")}, f)
+    json.dump({"sid": "0x%x" % zk.client_id[0], "sidn": zk.client_id[0],
+               "stats": get("stats"), "cons": get("cons"),
+               "wchs": get("watch_summary"), "wchc": get("watches"),
+               "wchp": get("wchp"), "srvr": get("server_stats")}, f)
 zk.stop()
 print("ok")
 PY
@@ -81,6 +82,10 @@ t_check "connections gives its last operation and packets" \
 	[ "$(kz '[(c["last_operation"] in ("EXIS", "PING"), c["packets_received"] >= 6) for c in j["cons"]["connections"] if c.get("session_id") == j["sid"]]')" = "[(True, True)]" ]
 t_check "watch_summary counts its one watch" \
 	[ "$(kz '(j["wchs"]["num_connections"], j["wchs"]["num_total_watches"])')" = "(1, 1)" ]
+t_check "watches lists the path under the session id in decimal" \
+	[ "$(kz 'j["wchc"]["session_id_to_watched_paths"] == {str(j["sidn"]): ["/app/conf"]}')" = True ]
+t_check "watches_by_path (wchp) lists the session under the path" \
+	[ "$(kz '(j["wchp"]["command"], j["wchp"]["path_to_session_ids"] == {"/app/conf": [j["sidn"]]})')" = "('watches_by_path', True)" ]
 t_check "server_stats counts a live client connection and the nodes" \
 	[ "$(kz '(j["srvr"]["server_stats"]["num_alive_client_connections"] >= 1, j["srvr"]["node_count"] >= 6)')" = "(True, True)" ]
 
