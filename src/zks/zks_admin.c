@@ -123,14 +123,6 @@ static void jw_bool(struct jw *w, const char *k, int v)
 	evbuffer_add_printf(w->o, "%s", v ? "true" : "false");
 }
 
-static void jw_hex(struct jw *w, const char *k, uint64_t v)
-{
-	char b[24];
-
-	snprintf(b, sizeof(b), "0x%" PRIx64, v);
-	jw_str(w, k, b);
-}
-
 /* ---- the commands ---- */
 
 /* A command writes its fields; a non-NULL return is its "error". */
@@ -235,10 +227,11 @@ static void server_stats(struct zk_server *s, struct jw *w)
 	jw_i64(w, "node_count", (int64_t)tree_node_count(t));
 }
 
+/* Numbers as ZooKeeper gives them: ids and zxids in decimal, established
+ * in epoch milliseconds. */
 static void connections(struct zk_server *s, struct jw *w)
 {
 	const struct zks_conn *c;
-	char addr[96];
 
 	jw_open(w, "connections", '[');
 	TAILQ_FOREACH(c, &s->conns, link)
@@ -246,18 +239,18 @@ static void connections(struct zk_server *s, struct jw *w)
 		if (c->dead)
 			continue;
 		jw_open(w, NULL, '{');
-		snprintf(addr, sizeof(addr), "/%s", c->peer);
-		jw_str(w, "remote_socket_address", addr);
+		jw_str(w, "remote_socket_address", c->peer);
+		jw_i64(w, "interest_ops", c->reading ? 1 : 0); /* OP_READ */
 		jw_i64(w, "outstanding_requests", c->n_queued);
 		jw_i64(w, "packets_received", (int64_t)c->received);
 		jw_i64(w, "packets_sent", (int64_t)c->sent);
 		if (c->session_id) {
-			jw_hex(w, "session_id", (uint64_t)c->session_id);
+			jw_i64(w, "session_id", c->session_id);
 			jw_str(w, "last_operation", zks_op_name(c->last_op));
 			jw_i64(w, "established", c->established_ms);
 			jw_i64(w, "session_timeout", c->timeout_ms);
-			jw_hex(w, "last_cxid", (uint32_t)c->last_cxid);
-			jw_hex(w, "last_zxid", (uint64_t)c->last_zxid);
+			jw_i64(w, "last_cxid", c->last_cxid);
+			jw_i64(w, "last_zxid", c->last_zxid);
 			jw_i64(w, "last_response_time", c->last_resp_ms);
 			jw_i64(w, "last_latency", c->last_lat_us / 1000);
 			jw_i64(w, "min_latency", c->min_lat_us / 1000);

@@ -65,7 +65,7 @@ def get(name):
     with urllib.request.urlopen("http://127.0.0.1:%s/commands/%s" % (sys.argv[2], name), timeout=5) as r:
         return json.loads(r.read())
 with open(sys.argv[3], "w") as f:
-    json.dump({"sid": "0x%x" % zk.client_id[0], "sidn": zk.client_id[0],
+    json.dump({"sidn": zk.client_id[0],
                "stats": get("stats"), "cons": get("cons"),
                "wchs": get("watch_summary"), "wchc": get("watches"),
                "wchp": get("wchp"), "srvr": get("server_stats")}, f)
@@ -75,11 +75,13 @@ PY
 t_check "a kazoo client ran while the commands were read" grep -qx ok "$T/kz.out" ||
 	sed 's/^/# /' "$T/kz.out" | tail -5
 kz() { "$QC_PY" -c "import json; j = json.load(open('$T/kz')); print($1)"; }
-t_check "stats lists the client's session by its id" \
-	[ "$(kz '[c.get("session_id") for c in j["stats"]["connections"]].count(j["sid"])')" = 1 ]
+t_check "stats lists the client's session by its id, a number as ZooKeeper's" \
+	[ "$(kz '[c.get("session_id") for c in j["stats"]["connections"]].count(j["sidn"])')" = 1 ]
 # The last request was the exists (a ping may follow it if the run is slow).
-t_check "connections gives its last operation and packets" \
-	[ "$(kz '[(c["last_operation"] in ("EXIS", "PING"), c["packets_received"] >= 6) for c in j["cons"]["connections"] if c.get("session_id") == j["sid"]]')" = "[(True, True)]" ]
+t_check "connections gives its last operation, packets and address" \
+	[ "$(kz '[(c["last_operation"] in ("EXIS", "PING"), c["packets_received"] >= 6, c["remote_socket_address"].startswith("127.0.0.1:")) for c in j["cons"]["connections"] if c.get("session_id") == j["sidn"]]')" = "[(True, True, True)]" ]
+t_check "... and when it was established, in epoch milliseconds" \
+	[ "$(kz '[abs(c["established"] / 1000 - __import__("time").time()) < 600 for c in j["cons"]["connections"] if c.get("session_id") == j["sidn"]]')" = "[True]" ]
 t_check "watch_summary counts its one watch" \
 	[ "$(kz '(j["wchs"]["num_connections"], j["wchs"]["num_total_watches"])')" = "(1, 1)" ]
 t_check "watches lists the path under the session id in decimal" \
