@@ -21,6 +21,7 @@
 #include "core_int.h"
 #include "logstore.h"
 #include "log.h"
+#include "snapshot.h"
 #include "zerr.h"
 
 void core_emit(struct qcore *c, const struct tree_event *ev)
@@ -364,6 +365,9 @@ void qcore_stats(const struct qcore *c, struct qcore_stats *out)
 	out->log_txns = entries;
 	out->log_failed = c->log_failed;
 	out->snap_zxid = c->snap_zxid;
+	snapshot_path(path, sizeof(path), c->dir, c->snap_zxid);
+	if (stat(path, &sb) == 0)
+		out->snap_time = (int64_t)sb.st_mtime;
 	out->snap_running = c->snap_pid != 0;
 	out->sessions = sesstrack_count(c->sess);
 	out->nodes = tree_node_count(c->tree);

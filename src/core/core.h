@@ -169,6 +169,15 @@ int qcore_session_close(struct qcore *c, int64_t id, qcore_done_fn done, void *a
  * a previous run that crashed). done is called once, after all. */
 int qcore_session_close_owner(struct qcore *c, const char *owner, qcore_done_fn done,
 			      void *arg);
+/*
+ * When each open session expires unless heard from, as the leader's clock
+ * has it: fn(arg, id, expire_ms) per session, expire_ms on the monotonic
+ * clock in milliseconds (as ZooKeeper's dump gives its elapsed time), in no
+ * order. Only the leader expires sessions, so another member's clock says
+ * nothing: it returns -EAGAIN there (and on a leader not yet ready), 0 here.
+ */
+int qcore_session_expiries(struct qcore *c,
+			   void (*fn)(void *arg, int64_t id, int64_t expire_ms), void *arg);
 
 /*
  * Subscribe to applied changes: fn is called on the loop thread for every
@@ -193,6 +202,7 @@ struct qcore_stats {
 	uint64_t log_txns; /* records made durable; log_txns / fsyncs = txns per fsync */
 	uint64_t log_failed; /* records the log could not keep (ENOSPC, EIO) */
 	zxid_t snap_zxid;    /* of the newest snapshot on disk */
+	int64_t snap_time;   /* its file's mtime, s since the epoch (0: unknown) */
 	int snap_running;    /* a background snapshot is being written */
 	uint64_t sessions;   /* tracked by the session clock */
 	uint64_t nodes;

@@ -120,6 +120,15 @@ void core_leader_became_ready(struct qcore *c)
 	core_release_soon(c);
 }
 
+int qcore_session_expiries(struct qcore *c,
+			   void (*fn)(void *arg, int64_t id, int64_t expire_ms), void *arg)
+{
+	if (!core_leader_ready(c))
+		return -EAGAIN;
+	sesstrack_foreach(c->sess, fn, arg);
+	return 0;
+}
+
 void qcore_session_password(const struct qcore *c, int64_t id, uint8_t pw[16])
 {
 	sesstrack_password(c->sess, id, pw);

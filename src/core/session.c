@@ -238,6 +238,15 @@ size_t sesstrack_count(const struct sesstrack *st)
 	return st->count;
 }
 
+void sesstrack_foreach(const struct sesstrack *st,
+		       void (*fn)(void *arg, int64_t id, int64_t expire_ms), void *arg)
+{
+	for (size_t i = 0; i < st->nhash; i++)
+		for (const struct sess *s = st->hash[i]; s; s = s->hnext)
+			if (s->expire_at)
+				fn(arg, s->id, s->expire_at);
+}
+
 size_t sesstrack_expire(struct sesstrack *st, int64_t now_ms, int64_t *ids, size_t max)
 {
 	struct sess *s, *n;

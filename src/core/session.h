@@ -50,6 +50,10 @@ void sesstrack_touch_all(struct sesstrack *st, int64_t now_ms);
 int sesstrack_set_closing(struct sesstrack *st, int64_t id);
 void sesstrack_remove(struct sesstrack *st, int64_t id);
 size_t sesstrack_count(const struct sesstrack *st);
+/* fn(arg, id, expiry) for every tracked session not closing, in no order;
+ * expiry is the bucket time it expires at, on the caller's clock. */
+void sesstrack_foreach(const struct sesstrack *st,
+		       void (*fn)(void *arg, int64_t id, int64_t expire_ms), void *arg);
 
 /*
  * Pop the sessions whose bucket time has come, up to max of them, into ids;

@@ -10,8 +10,8 @@
  * null, or the reason the command could not run (an unknown name, a
  * standalone server asked for its leader); like ZooKeeper, such answers
  * are still HTTP 200. Only the commands below are served; ZooKeeper's
- * others (dump, hash, initial_configuration, ...) answer as unknown; dump
- * has its four-letter word on the client port.
+ * others (hash, observers, system_properties and the trace masks) answer
+ * as unknown.
  *
  * libevent's evhttp serves it on the daemon's loop, with the limits of the
  * metrics endpoint: GET and HEAD only, headers bounded, bodies refused, a
@@ -520,6 +520,146 @@ static const char *cmd_connection_stat_reset(struct zk_server *s, struct jw *w)
 	return NULL;
 }
 
+/* dump: when each session expires, by the leader's clock (keyed by the
+ * time, as ZooKeeper's; empty on other members, as on ZooKeeper's
+ * learners), and each session's ephemeral nodes. */
+struct expiry {
+	int64_t at, id;
+};
+
+struct expiries {
+	struct expiry *e;
+	size_t n, cap;
+	int failed;
+};
+
+static void add_expiry(void *arg, int64_t id, int64_t at)
+{
+	struct expiries *x = arg;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+		struct expiry *e = realloc(x->e, cap * sizeof(*e));
+
+		if (!e) {
+			x->failed = 1;
+			return;
+		}
+		x->e = e;
+		x->cap = cap;
+	}
+	x->e[x->n++] = (struct expiry){at, id};
+}
+
+static int by_expiry(const void *a, const void *b)
+{
+	const struct expiry *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+struct ephemerals_walk {
+	struct jw *w;
+	struct tree *t;
+	int failed;
+};
+
+static int session_ephemerals(void *arg, const struct tree_session *ts)
+{
+	struct ephemerals_walk *ew = arg;
+	char **paths = NULL, sid[24];
+	size_t n = 0;
+
+	if (tree_session_ephemerals(ew->t, ts->id, &paths, &n) < 0) {
+		ew->failed = 1;
+		return 0;
+	}
+	if (n) {
+		snprintf(sid, sizeof(sid), "%" PRId64, ts->id);
+		jw_open(ew->w, sid, '[');
+		for (size_t i = 0; i < n; i++)
+			jw_str(ew->w, NULL, paths[i]);
+		jw_close(ew->w, ']');
+	}
+	tree_names_free(paths);
+	return 0;
+}
+
+static const char *cmd_dump(struct zk_server *s, struct jw *w)
+{
+	struct expiries x = {0};
+	struct ephemerals_walk ew = {.w = w, .t = qcore_tree(s->core)};
+	char at[24];
+
+	jw_open(w, "expiry_time_to_session_ids", '{');
+	if (qcore_session_expiries(s->core, add_expiry, &x) == 0 && !x.failed) {
+		qsort(x.e, x.n, sizeof(*x.e), by_expiry);
+		for (size_t i = 0; i < x.n; i++) {
+			if (i == 0 || x.e[i].at != x.e[i - 1].at) {
+				if (i)
+					jw_close(w, ']');
+				snprintf(at, sizeof(at), "%" PRId64, x.e[i].at);
+				jw_open(w, at, '[');
+			}
+			jw_i64(w, NULL, x.e[i].id);
+		}
+		if (x.n)
+			jw_close(w, ']');
+	}
+	free(x.e);
+	jw_close(w, '}');
+	jw_open(w, "session_id_to_ephemeral_paths", '{');
+	tree_session_foreach(ew.t, session_ephemerals, &ew);
+	jw_close(w, '}');
+	return x.failed || ew.failed ? "out of memory: the answer is incomplete" : NULL;
+}
+
+/* last_snapshot: the newest snapshot on disk; ZooKeeper gives its zxid in
+ * hex without "0x" and its file's time in seconds. */
+static const char *cmd_last_snapshot(struct zk_server *s, struct jw *w)
+{
+	struct qcore_stats st;
+	char z[24];
+
+	qcore_stats(s->core, &st);
+	snprintf(z, sizeof(z), "%" PRIx64, (uint64_t)st.snap_zxid);
+	jw_str(w, "zxid", z);
+	jw_i64(w, "timestamp", st.snap_time);
+	return NULL;
+}
+
+/* initial_configuration: the keys this server started with, as given (the
+ * file's, then -o's), one "key=value" line each, secrets hidden as the conf
+ * four-letter word hides them. ZooKeeper answers with its file's text; this
+ * drops comments and blank lines. */
+static const char *cmd_initial_configuration(struct zk_server *s, struct jw *w)
+{
+	struct evbuffer *t = evbuffer_new();
+	char *text = NULL;
+	size_t len;
+
+	if (!t)
+		return "out of memory";
+	for (size_t i = 0; s->cfg && i < s->cfg->n_kv; i++)
+		evbuffer_add_printf(t, "%s=%s\n", s->cfg->kv[i].key,
+				    config_key_is_secret(s->cfg->kv[i].key)
+					? "(hidden)"
+					: s->cfg->kv[i].value);
+	len = evbuffer_get_length(t);
+	if ((text = malloc(len + 1))) {
+		evbuffer_remove(t, text, len);
+		text[len] = 0;
+	}
+	evbuffer_free(t);
+	if (!text)
+		return "out of memory";
+	jw_str(w, "initial_configuration", text);
+	free(text);
+	return NULL;
+}
+
 static const struct admin_cmd {
 	const char *name, *alias;
 	admin_fn run;
@@ -528,8 +668,11 @@ static const struct admin_cmd {
     {"connection_stat_reset", "crst", cmd_connection_stat_reset},
     {"connections", "cons", cmd_connections},
     {"dirs", NULL, cmd_dirs},
+    {"dump", NULL, cmd_dump},
     {"environment", "envi", cmd_environment},
+    {"initial_configuration", NULL, cmd_initial_configuration},
     {"is_read_only", "isro", cmd_is_read_only},
+    {"last_snapshot", NULL, cmd_last_snapshot},
     {"leader", "lead", cmd_leader},
     {"monitor", "mntr", cmd_monitor},
     {"ruok", NULL, cmd_ruok},

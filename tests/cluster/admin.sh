@@ -61,6 +61,7 @@ for i in range(4):
     zk.get("/app/conf")
 zk.set("/app/conf", b"v2")
 zk.exists("/app/conf", watch=lambda e: None)
+zk.create("/app/lock", b"", ephemeral=True)
 def get(name):
     with urllib.request.urlopen("http://127.0.0.1:%s/commands/%s" % (sys.argv[2], name), timeout=5) as r:
         return json.loads(r.read())
@@ -68,7 +69,8 @@ with open(sys.argv[3], "w") as f:
     json.dump({"sidn": zk.client_id[0],
                "stats": get("stats"), "cons": get("cons"),
                "wchs": get("watch_summary"), "wchc": get("watches"),
-               "wchp": get("wchp"), "srvr": get("server_stats")}, f)
+               "wchp": get("wchp"), "srvr": get("server_stats"),
+               "dump": get("dump")}, f)
 zk.stop()
 print("ok")
 PY
@@ -77,9 +79,9 @@ t_check "a kazoo client ran while the commands were read" grep -qx ok "$T/kz.out
 kz() { "$QC_PY" -c "import json; j = json.load(open('$T/kz')); print($1)"; }
 t_check "stats lists the client's session by its id, a number as ZooKeeper's" \
 	[ "$(kz '[c.get("session_id") for c in j["stats"]["connections"]].count(j["sidn"])')" = 1 ]
-# The last request was the exists (a ping may follow it if the run is slow).
+# The last request was the create (a ping may follow it if the run is slow).
 t_check "connections gives its last operation, packets and address" \
-	[ "$(kz '[(c["last_operation"] in ("EXIS", "PING"), c["packets_received"] >= 6, c["remote_socket_address"].startswith("127.0.0.1:")) for c in j["cons"]["connections"] if c.get("session_id") == j["sidn"]]')" = "[(True, True, True)]" ]
+	[ "$(kz '[(c["last_operation"] in ("CREA", "PING"), c["packets_received"] >= 7, c["remote_socket_address"].startswith("127.0.0.1:")) for c in j["cons"]["connections"] if c.get("session_id") == j["sidn"]]')" = "[(True, True, True)]" ]
 t_check "... and when it was established, in epoch milliseconds" \
 	[ "$(kz '[abs(c["established"] / 1000 - __import__("time").time()) < 600 for c in j["cons"]["connections"] if c.get("session_id") == j["sidn"]]')" = "[True]" ]
 t_check "watch_summary counts its one watch" \
@@ -88,6 +90,10 @@ t_check "watches lists the path under the session id in decimal" \
 	[ "$(kz 'j["wchc"]["session_id_to_watched_paths"] == {str(j["sidn"]): ["/app/conf"]}')" = True ]
 t_check "watches_by_path (wchp) lists the session under the path" \
 	[ "$(kz '(j["wchp"]["command"], j["wchp"]["path_to_session_ids"] == {"/app/conf": [j["sidn"]]})')" = "('watches_by_path', True)" ]
+t_check "dump lists the session's ephemeral node under its id in decimal" \
+	[ "$(kz 'j["dump"]["session_id_to_ephemeral_paths"] == {str(j["sidn"]): ["/app/lock"]}')" = True ]
+t_check "... and, as the leader, when the session expires (its id once, under a time)" \
+	[ "$(kz '(sum(v.count(j["sidn"]) for v in j["dump"]["expiry_time_to_session_ids"].values()), all(k.isdigit() for k in j["dump"]["expiry_time_to_session_ids"]))')" = "(1, True)" ]
 t_check "server_stats counts a live client connection and the nodes" \
 	[ "$(kz '(j["srvr"]["server_stats"]["num_alive_client_connections"] >= 1, j["srvr"]["node_count"] >= 6)')" = "(True, True)" ]
 
@@ -99,9 +105,9 @@ t_check "is_read_only is false with a quorum" [ "$(jget "$T/isro" 'j["read_only"
 http "$AP" /commands/leader >"$T/lead"
 t_check "leader on a standalone server is ZooKeeper's error" \
 	[ "$(jget "$T/lead" 'j["error"]')" = "server is not initialized" ]
-http "$AP" /commands/dump >"$T/dump"
+http "$AP" /commands/hash >"$T/hash"
 t_check "a command quorumfs does not serve answers as unknown" \
-	[ "$(jget "$T/dump" '(j["command"], j["error"])')" = "('dump', 'Unknown command: dump')" ]
+	[ "$(jget "$T/hash" '(j["command"], j["error"])')" = "('hash', 'Unknown command: hash')" ]
 http "$AP" /commands/stat_reset >/dev/null
 t_check "stat_reset resets the server's counters (the kazoo set counted before)" \
 	[ "$(mntr_of "$PORT" zk_cnt_updatelatency)" = 0 ]
@@ -177,12 +183,31 @@ fi
 t_check "... and its log announces no admin server" \
 	sh -c "! grep -q 'admin commands on' '$T/s3/data.log'"
 AP4=$(free_port)
-if qfs_start "$T/s4/mnt" "$T/s4/data" -o "clientPort=0" \
-	-o "admin.enableServer=true,admin.serverPort=$AP4,admin.commandURL=/zk/admin/"; then
+if qfs_start "$T/s4/mnt" "$T/s4/data" -o "clientPort=0,snapCount=10" \
+	-o "admin.enableServer=true,admin.serverPort=$AP4,admin.commandURL=/zk/admin/" \
+	-o "superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU="; then
 	http "$AP4" /zk/admin/srvr >"$T/s4out"
 	t_check "clientPort=0 with admin.commandURL=/zk/admin/: srvr answers there" \
 		[ "$(jget "$T/s4out" 'j["command"]')" = server_stats ]
 	t_check "... and not under /commands" grep -q "^404 " "$(http "$AP4" /commands/srvr >"$T/s4n"; echo "$T/s4n")"
+	http "$AP4" /zk/admin/initial_configuration >"$T/s4ic"
+	t_check "initial_configuration gives the keys as started, one line each" \
+		[ "$(jget "$T/s4ic" '[l for l in j["initial_configuration"].splitlines() if l.startswith(("clientPort=", "snapCount=", "admin.commandURL="))]')" = "['clientPort=0', 'snapCount=10', 'admin.commandURL=/zk/admin/']" ]
+	t_check "... with a secret hidden" \
+		[ "$(jget "$T/s4ic" '("superDigest=(hidden)" in j["initial_configuration"].splitlines(), "D/InIH" in j["initial_configuration"])')" = "(True, False)" ]
+	# Enough writes for a snapshot or two (every 10 transactions, in a
+	# child): last_snapshot names the newest file and its time.
+	i=0
+	while [ $i -lt 30 ]; do echo $i >"$T/s4/mnt/f$i"; i=$((i + 1)); done
+	s4snap() {
+		http "$AP4" /zk/admin/last_snapshot >"$T/s4ls"
+		z=$(jget "$T/s4ls" 'j["zxid"]')
+		[ "$z" != 0 ] && [ -f "$T/s4/data/$(printf 'snapshot.%016x.db' "0x$z")" ]
+	}
+	t_check "last_snapshot moves past the first snapshot, naming a file on disk" wait_until 20 s4snap
+	f="$T/s4/data/$(printf 'snapshot.%016x.db' "0x$(jget "$T/s4ls" 'j["zxid"]')")"
+	t_check "... and its time is the file's, in seconds" \
+		[ "$(jget "$T/s4ls" 'j["timestamp"]')" = "$(stat -c %Y "$f")" ]
 	qfs_stop "$QFS_PID" "$T/s4/mnt"
 else
 	t_fail "a server without a client port starts with the admin commands"
@@ -220,4 +245,33 @@ t_check "zabstate: a voting member in broadcast" \
 http "$(qc_get AP "$F")" /commands/monitor >"$T/mf"
 t_check "a follower's monitor says follower, quorum_size 3" \
 	[ "$(jget "$T/mf" '(j["server_state"], j["quorum_size"])')" = "('follower', 3)" ]
+
+# A session on the follower: every member lists its ephemeral node, and
+# only the leader, which expires sessions, says when.
+"$QC_PY" - "$(qc_get QC_CPORT "$F")" "$(qc_get AP "$L")" "$(qc_get AP "$F")" "$T/ed" <<'PY' >"$T/ed.out" 2>&1
+import json, sys, time, urllib.request
+from kazoo.client import KazooClient
+zk = KazooClient(hosts="127.0.0.1:" + sys.argv[1])
+zk.start(timeout=10)
+zk.create("/held", b"", ephemeral=True)
+def get(port):
+    with urllib.request.urlopen("http://127.0.0.1:%s/commands/dump" % port, timeout=5) as r:
+        return json.loads(r.read())
+sid = str(zk.client_id[0])
+for _ in range(100):  # the leader applies the create as the follower does, or just after
+    l = get(sys.argv[2])
+    if sid in l["session_id_to_ephemeral_paths"]:
+        break
+    time.sleep(0.1)
+json.dump({"sid": zk.client_id[0], "l": l, "f": get(sys.argv[3])}, open(sys.argv[4], "w"))
+zk.stop()
+print("ok")
+PY
+t_check "a kazoo client held an ephemeral node on a follower" grep -qx ok "$T/ed.out" ||
+	sed 's/^/# /' "$T/ed.out" | tail -5
+ed() { "$QC_PY" -c "import json; j = json.load(open('$T/ed')); print($1)"; }
+t_check "dump on the leader and on the follower list the ephemeral node" \
+	[ "$(ed '[d["session_id_to_ephemeral_paths"].get(str(j["sid"])) for d in (j["l"], j["f"])]')" = "[['/held'], ['/held']]" ]
+t_check "... the leader says when the session expires, the follower nothing" \
+	[ "$(ed '(sum(v.count(j["sid"]) for v in j["l"]["expiry_time_to_session_ids"].values()), j["f"]["expiry_time_to_session_ids"])')" = "(1, {})" ]
 exit 0

@@ -390,6 +390,23 @@ static void test_quiesce(void)
 	tc_done(&t);
 }
 
+/* What sesstrack_foreach saw (for dump's expiry times). */
+struct seen_expiry {
+	int64_t c; /* the session whose expiry is kept in at_of_c */
+	int n;
+	int64_t sum_at, at_of_c;
+};
+
+static void note_expiry(void *arg, int64_t id, int64_t at)
+{
+	struct seen_expiry *x = arg;
+
+	x->n++;
+	x->sum_at += at;
+	if (id == x->c)
+		x->at_of_c = at;
+}
+
 /* The expiry queue alone, on a made-up clock. */
 static void test_expiry_queue(void)
 {
@@ -408,11 +425,26 @@ static void test_expiry_queue(void)
 	TAP_EQ(sesstrack_add(st, b, 300, 1050), 0); /* 1400 too: same bucket */
 	TAP_EQ(sesstrack_add(st, c, 500, 1000), 0); /* 1600 */
 	TAP_EQ(sesstrack_expire(st, 1399, ids, 8), 0);
+	{
+		struct seen_expiry x = {.c = c};
+
+		sesstrack_foreach(st, note_expiry, &x);
+		TAP_EQ(x.n, 3);
+		TAP_EQ(x.sum_at, 1400 + 1400 + 1600);
+		TAP_EQ(x.at_of_c, 1600);
+	}
 	TAP_EQ(sesstrack_touch(st, b, 1250), 0); /* moves b to 1600 */
 	TAP_EQ(sesstrack_expire(st, 1400, ids, 8), 1);
 	TAP_EQ(ids[0], a);
 	TAP_EQ(sesstrack_touch(st, a, 1400), -ENOENT); /* expiring: no way back */
 	TAP_EQ(sesstrack_set_closing(st, c), 0);       /* closing: not expired again */
+	{
+		struct seen_expiry x = {.c = c};
+
+		sesstrack_foreach(st, note_expiry, &x);
+		TAP_EQ(x.n, 1); /* b alone: a is expiring, c closing */
+		TAP_EQ(x.at_of_c, 0);
+	}
 	TAP_EQ(sesstrack_expire(st, 5000, ids, 8), 1);
 	TAP_EQ(ids[0], b);
 	TAP_EQ(sesstrack_count(st), 3);
