@@ -26,6 +26,10 @@ struct qfs_mount_opts {
 	const struct qfs_user_map *user_map;
 	size_t n_user_map;
 	int32_t session_timeout_ms; /* the mount session's timeout */
+	/* Changes from elsewhere queued for replay past which they only
+	 * invalidate the caches, raising no inotify event, until the queue
+	 * drains (fs/replay.c); 0: no limit. */
+	size_t replay_limit;
 	const char *owner;	    /* the session owner, "hostname/mount" */
 	int debug;		    /* FUSE debug output (-d) */
 	/* Called on the loop when the mount goes away by itself

@@ -156,6 +156,11 @@ struct qfs_mount {
 	struct replay_item *rp_head, *rp_tail;
 	size_t rp_len;			 /* items queued */
 	int rp_backlog;			 /* own items go ahead (replay.c, enqueue_own) */
+	size_t rp_limit;		 /* queued items past which changes from
+					    elsewhere are not replayed; 0: none */
+	int rp_over;			 /* past it: not replaying, until drained */
+	uint64_t rp_skipped;		 /* changes not replayed while rp_over */
+	uint64_t rp_skipped_done;	 /* of an ended rp_over, not yet logged */
 	struct replay_item *rp_own_tail; /* the last of those, while queued */
 	struct replay_item *rp_cur;	 /* being replayed; handlers read it */
 	int rp_busy;
@@ -420,6 +425,9 @@ struct replay_view {
 };
 void qfs_replay_current(struct qfs_mount *m, struct replay_view *v);
 int qfs_replay_idle(struct qfs_mount *m);
+/* Loop thread, when the replay queue has drained: logs how many changes
+ * went unreplayed past mountReplayLimit, if any (replay.c). */
+void qfs_replay_drained(struct qfs_mount *m);
 /* Answer req with err from the replay thread, after every invalidation
  * queued before: a writer's close returns only once no reader on this host
  * can still see the old value from the kernel's caches. In a backlog the

@@ -329,6 +329,7 @@ static void on_drained(evutil_socket_t fd, short what, void *arg)
 
 	while (read(fd, b, sizeof(b)) > 0)
 		;
+	qfs_replay_drained(m);
 	check_close_done(m, 0);
 }
 
@@ -433,6 +434,7 @@ int qfs_mount_start(struct qcore *core, struct event_base *base,
 	m->base = base;
 	m->mountpoint = strdup(real);
 	m->rp_test_delay_ms = opts->test_replay_delay_ms;
+	m->rp_limit = opts->replay_limit;
 	m->owner = strdup(opts->owner ? opts->owner : "quorumfs");
 	if (!m->mountpoint || !m->owner)
 		goto err_after_alloc;

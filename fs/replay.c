@@ -58,6 +58,19 @@
  * inotify events across the two: a watcher may see this host's write
  * before a change from elsewhere committed just before it, rather than the
  * write waiting seconds for that event.
+ *
+ * The queue is bounded (mountReplayLimit, rp_limit). Other hosts can commit
+ * changes to a watched directory faster than replays run, for as long as
+ * they like, and each queued replay holds memory and delays every later
+ * event. Once that many items are queued, changes from elsewhere are not
+ * replayed, and nothing of them is queued, until the queue has drained:
+ * watchers here miss those events, as inotify's own queue drops events
+ * past max_queued_events. Reads stay right without them: what the kernel
+ * caches of a node outlives a change made elsewhere by at most the entry
+ * and attribute timeouts (QFS_ENTRY_TIMEOUT; no attributes at all on a
+ * cluster mount), the bound that already holds while a replay waits in the
+ * queue. A warning says when this starts and, when it ends, how many
+ * changes went unreplayed (qfs_replay_drained).
  */
 #include "config.h"
 
@@ -239,6 +252,36 @@ err_nomem:
 		  a ? a->path : "?");
 }
 
+/*
+ * Past the limit (see the top): 1 while changes from elsewhere are not
+ * replayed, counting the change asked about as one. The loop decides; the
+ * replay thread ends it when the queue drains. Asked only of a change a
+ * replay is owed for.
+ */
+static int replay_over(struct qfs_mount *m)
+{
+	int over, start = 0;
+	size_t len;
+
+	pthread_mutex_lock(&m->rp_lock);
+	if (!m->rp_over && m->rp_limit && m->rp_len >= m->rp_limit) {
+		m->rp_over = start = 1;
+		m->rp_skipped = 0;
+	}
+	over = m->rp_over;
+	if (over)
+		m->rp_skipped++;
+	len = m->rp_len;
+	pthread_mutex_unlock(&m->rp_lock);
+	if (start)
+		log_warnx("fs: %zu changes queued for inotify replay "
+			  "(mountReplayLimit=%zu): changes from elsewhere are not "
+			  "replayed, and watchers here miss their events, until the "
+			  "queue drains",
+			  len, m->rp_limit);
+	return over;
+}
+
 struct qfs_expect {
 	struct qfs_expect *next;
 	char path[];
@@ -321,7 +364,7 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 	case TREE_DELETED:
 		if (m->expected && take_expected(m, ev->path))
 			own = 0;
-		if (!own && held(pin)) {
+		if (!own && held(pin) && !replay_over(m)) {
 			it = item_new(RP_DELETE, ev->path);
 			if (!it)
 				goto err_nomem;
@@ -359,7 +402,7 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 		}
 		if (own) {
 			queue_inval(m, NULL, 0, NULL, pin);
-		} else if (held(pin)) {
+		} else if (held(pin) && !replay_over(m)) {
 			it = item_new(RP_CREATE, ev->path);
 			if (!it)
 				goto err_nomem;
@@ -380,8 +423,9 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 			    qfs_now_ms() + QFS_HOT_MS;
 		if (own) {
 			queue_inval(m, qfs_node_is_dir(n) ? din : in, 1, NULL, NULL);
-		} else if (qfs_node_is_dir(n) ? (held(din) || held(in))
-					      : (held(in) || held(pin))) {
+		} else if ((qfs_node_is_dir(n) ? (held(din) || held(in))
+					       : (held(in) || held(pin))) &&
+			   !replay_over(m)) {
 			/* a watch on the directory reports its files' changes,
 			 * so a held parent is reason enough */
 			it = item_new(RP_DATA, qfs_node_is_dir(n) ? dpath : ev->path);
@@ -415,7 +459,7 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 		}
 		if (own) {
 			queue_inval(m, in, 0, din, NULL);
-		} else if (held(in) || held(pin)) {
+		} else if ((held(in) || held(pin)) && !replay_over(m)) {
 			it = item_new(RP_XATTR, ev->path);
 			if (!it)
 				goto err_nomem;
@@ -446,6 +490,20 @@ out:
 	free(ppath);
 	free(dpath);
 	free(gpath);
+}
+
+void qfs_replay_drained(struct qfs_mount *m)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&m->rp_lock);
+	n = m->rp_skipped_done;
+	m->rp_skipped_done = 0;
+	pthread_mutex_unlock(&m->rp_lock);
+	if (n)
+		log_warnx("fs: inotify replay caught up: %llu changes from elsewhere "
+			  "were not replayed, and watchers here missed their events",
+			  (unsigned long long)n);
 }
 
 void qfs_replay_reply(struct qfs_mount *m, fuse_req_t req, int err, int after_all)
@@ -662,6 +720,12 @@ static void *replay_main(void *arg)
 		if (!m->rp_head) {
 			m->rp_tail = NULL;
 			m->rp_backlog = 0;
+			if (m->rp_over) {
+				/* qfs_replay_drained says so, on the loop */
+				m->rp_over = 0;
+				m->rp_skipped_done += m->rp_skipped;
+				m->rp_skipped = 0;
+			}
 		}
 		m->rp_cur = it;
 		m->rp_busy = 1;

@@ -51,6 +51,7 @@ static const struct cfg_key {
 	{"myid", CFG_I64, CFG_OFF(myid), 0, 254},
 	{"mountAuth", CFG_STR | CFG_SECRET, CFG_OFF(mount_auth), 0, 0},
 	{"mountSessionTimeout", CFG_INT, CFG_OFF(mount_session_timeout_ms), 1, INT_MAX},
+	{"mountReplayLimit", CFG_INT, CFG_OFF(mount_replay_limit), 0, INT_MAX},
 	{"repair", CFG_BOOL, CFG_OFF(repair), 0, 0},
 	{"containerCheckInterval", CFG_I64, CFG_OFF(container_check_ms), 10, 86400000},
 	{"superDigest", CFG_STR | CFG_SECRET, CFG_OFF(super_digest), 0, 0},
@@ -105,6 +106,7 @@ void config_init(struct qfs_config *c)
 	c->jute_maxbuffer = 0xfffff;
 	c->force_sync = 1;
 	c->mount_session_timeout_ms = 10000;
+	c->mount_replay_limit = 100000;
 	c->container_check_ms = 1000;
 	c->archive_interval_ms = 5000;
 	c->metrics_port = 7000;

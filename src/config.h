@@ -72,6 +72,7 @@ struct qfs_config {
 	struct qfs_user_map *user_map;	/* mountUserMap, parsed */
 	size_t n_user_map;
 	int mount_session_timeout_ms;	/* mountSessionTimeout */
+	int mount_replay_limit;		/* mountReplayLimit: 0 = none */
 	int repair;			/* repair=yes: cut a torn log tail */
 	int64_t container_check_ms;	/* containerCheckInterval */
 	char *super_digest;		/* superDigest=super:base64 */

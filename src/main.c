@@ -504,6 +504,7 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 	mo.user_map = d->cfg.user_map;
 	mo.n_user_map = d->cfg.n_user_map;
 	mo.session_timeout_ms = d->cfg.mount_session_timeout_ms;
+	mo.replay_limit = (size_t)d->cfg.mount_replay_limit;
 	mo.owner = owner;
 	mo.debug = debug > 1;
 	mo.on_unmounted = on_unmounted;
