@@ -157,3 +157,35 @@ PY
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# watch_up DIR EVENTS OUT: inotifywait -m on DIR for EVENTS (a comma list),
+# one "%e %f" line an event into OUT, stopped with the test; checks that
+# the watch is up before going on.
+watch_up() {
+	: >"$3.err"
+	inotifywait -m -e "$2" --format '%e %f' "$1" >"$3" 2>"$3.err" &
+	QFS_PIDS="$QFS_PIDS $!"
+	t_check "the watch is up" wait_until 10 grep -q "Watches established" "$3.err"
+}
+
+# multi_creates PORT DIR N: one ZooKeeper multi, through quorumctl, that
+# creates DIR/z0 .. DIR/z(N-1) with the values x0 .. x(N-1).
+multi_creates() {
+	mc_i=0
+	while [ $mc_i -lt "$3" ]; do
+		echo "create $2/z$mc_i x$mc_i"
+		mc_i=$((mc_i + 1))
+	done >"$T/multi"
+	t_check "$3 nodes created through the ZooKeeper protocol in one multi" \
+		sh -c "'$QUORUMCTL' -s 127.0.0.1:$1 multi '$T/multi' >'$T/multi.out' 2>&1"
+}
+
+# need_mutant: MUTANT, the daemon's test build (tests/chaos/quorumfs_mutant,
+# with the QUORUMFS_TEST_* hooks), and quorumctl, or the test ends failed.
+need_mutant() {
+	MUTANT=$QFS_BUILDDIR/tests/chaos/quorumfs_mutant
+	if [ ! -x "$MUTANT" ] || [ ! -x "$QUORUMCTL" ]; then
+		t_fail "test build" "$MUTANT or $QUORUMCTL not built (make check builds them)"
+		exit 1
+	fi
+}

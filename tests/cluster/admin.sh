@@ -17,6 +17,10 @@ j = json.loads(body)
 print(eval(sys.argv[2], {"j": j}))
 PY
 }
+# ran_ok OUT WHAT: a Python snippet ran to its final "ok" (else its output's
+# tail is shown); json_in FILE EXPR: EXPR over the JSON in FILE, as `j`.
+ran_ok() { t_check "$2" grep -qx ok "$1" || sed 's/^/# /' "$1" | tail -5; }
+json_in() { "$QC_PY" -c "import json; j = json.load(open('$1')); print($2)"; }
 mntr_of() { # PORT KEY
 	fourlw_at 127.0.0.1 "$1" mntr | awk -F '\t' -v k="$2" '$1 == k { print $2 }'
 }
@@ -74,9 +78,8 @@ with open(sys.argv[3], "w") as f:
 zk.stop()
 print("ok")
 PY
-t_check "a kazoo client ran while the commands were read" grep -qx ok "$T/kz.out" ||
-	sed 's/^/# /' "$T/kz.out" | tail -5
-kz() { "$QC_PY" -c "import json; j = json.load(open('$T/kz')); print($1)"; }
+ran_ok "$T/kz.out" "a kazoo client ran while the commands were read"
+kz() { json_in "$T/kz" "$1"; }
 t_check "stats lists the client's session by its id, a number as ZooKeeper's" \
 	[ "$(kz '[c.get("session_id") for c in j["stats"]["connections"]].count(j["sidn"])')" = 1 ]
 # The last request was the create (a ping may follow it if the run is slow).
@@ -267,9 +270,8 @@ json.dump({"sid": zk.client_id[0], "l": l, "f": get(sys.argv[3])}, open(sys.argv
 zk.stop()
 print("ok")
 PY
-t_check "a kazoo client held an ephemeral node on a follower" grep -qx ok "$T/ed.out" ||
-	sed 's/^/# /' "$T/ed.out" | tail -5
-ed() { "$QC_PY" -c "import json; j = json.load(open('$T/ed')); print($1)"; }
+ran_ok "$T/ed.out" "a kazoo client held an ephemeral node on a follower"
+ed() { json_in "$T/ed" "$1"; }
 t_check "dump on the leader and on the follower list the ephemeral node" \
 	[ "$(ed '[d["session_id_to_ephemeral_paths"].get(str(j["sid"])) for d in (j["l"], j["f"])]')" = "[['/held'], ['/held']]" ]
 t_check "... the leader says when the session expires, the follower nothing" \

@@ -14,30 +14,16 @@
 . "$QFS_SRCDIR/tests/lib.sh"
 qfs_init
 M=$T/m
-MUTANT=$QFS_BUILDDIR/tests/chaos/quorumfs_mutant
-CTL=$QFS_BUILDDIR/quorumctl
+CTL=$QUORUMCTL
 N=120
-if [ ! -x "$MUTANT" ] || [ ! -x "$CTL" ]; then
-	t_fail "test build" "$MUTANT or $CTL not built (make check builds them)"
-	exit 1
-fi
+need_mutant
 PORT=$(free_port)
 QUORUMFS=$MUTANT QUORUMFS_TEST_REPLAY_DELAY_MS=100 qfs_start "$M" "$T/d" -o "clientPort=$PORT" ||
 	{ t_fail "mount"; exit 1; }
 mkdir "$M/w" || t_fail "mkdir through the mount"
 
-: >"$T/ev.err"
-inotifywait -m -e create,close_write --format '%e %f' "$M/w" >"$T/ev" 2>"$T/ev.err" &
-QFS_PIDS="$QFS_PIDS $!"
-t_check "the watch is up" wait_until 10 grep -q "Watches established" "$T/ev.err"
-
-i=0
-while [ $i -lt $N ]; do
-	echo "create /w/z$i x$i"
-	i=$((i + 1))
-done >"$T/multi"
-t_check "$N nodes created through the ZooKeeper protocol in one multi" \
-	sh -c "'$CTL' -s 127.0.0.1:$PORT multi '$T/multi' >'$T/multi.out' 2>&1"
+watch_up "$M/w" create,close_write "$T/ev"
+multi_creates "$PORT" /w $N
 foreign() { grep -c '^CREATE z' "$T/ev"; }
 
 # The local write, in the background: it must return while the replay is

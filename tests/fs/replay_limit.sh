@@ -13,14 +13,10 @@
 . "$QFS_SRCDIR/tests/lib.sh"
 qfs_init
 M=$T/m
-MUTANT=$QFS_BUILDDIR/tests/chaos/quorumfs_mutant
-CTL=$QFS_BUILDDIR/quorumctl
+CTL=$QUORUMCTL
 N=120
 LIMIT=20
-if [ ! -x "$MUTANT" ] || [ ! -x "$CTL" ]; then
-	t_fail "test build" "$MUTANT or $CTL not built (make check builds them)"
-	exit 1
-fi
+need_mutant
 PORT=$(free_port)
 QUORUMFS=$MUTANT QUORUMFS_TEST_REPLAY_DELAY_MS=100 qfs_start "$M" "$T/d" \
 	-o "clientPort=$PORT,mountReplayLimit=$LIMIT" || { t_fail "mount"; exit 1; }
@@ -28,18 +24,8 @@ mkdir "$M/w" || t_fail "mkdir through the mount"
 # The kernel caches the absence of a name the multi will create.
 t_check "a name not there yet is absent" sh -c "! test -e '$M/w/z100'"
 
-: >"$T/ev.err"
-inotifywait -m -e create,delete --format '%e %f' "$M/w" >"$T/ev" 2>"$T/ev.err" &
-QFS_PIDS="$QFS_PIDS $!"
-t_check "the watch is up" wait_until 10 grep -q "Watches established" "$T/ev.err"
-
-i=0
-while [ $i -lt $N ]; do
-	echo "create /w/z$i x$i"
-	i=$((i + 1))
-done >"$T/multi"
-t_check "$N nodes created through the ZooKeeper protocol in one multi" \
-	sh -c "'$CTL' -s 127.0.0.1:$PORT multi '$T/multi' >'$T/multi.out' 2>&1"
+watch_up "$M/w" create,delete "$T/ev"
+multi_creates "$PORT" /w $N
 t_check "the log says replays stop at the limit" wait_until 10 \
 	grep -q "changes queued for inotify replay (mountReplayLimit=$LIMIT): changes from elsewhere are not replayed" "$T/d.log"
 # A local write meanwhile is answered as usual.
