@@ -89,6 +89,7 @@ struct qfs_stats {
 	uint64_t replay_reqs; /* FUSE requests that came from the replay thread */
 	uint64_t invals;      /* kernel cache invalidations sent */
 	uint64_t forgets;     /* inodes the kernel let go of (nlookup to 0) */
+	uint64_t replays_skipped; /* changes past mountReplayLimit (loop thread) */
 };
 
 struct qfs_mount {
@@ -425,6 +426,8 @@ struct replay_view {
 };
 void qfs_replay_current(struct qfs_mount *m, struct replay_view *v);
 int qfs_replay_idle(struct qfs_mount *m);
+/* Items queued for the replay thread, the one running included. */
+size_t qfs_replay_queued(struct qfs_mount *m);
 /* Loop thread, when the replay queue has drained: logs how many changes
  * went unreplayed past mountReplayLimit, if any (replay.c). */
 void qfs_replay_drained(struct qfs_mount *m);

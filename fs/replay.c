@@ -269,8 +269,10 @@ static int replay_over(struct qfs_mount *m)
 		m->rp_skipped = 0;
 	}
 	over = m->rp_over;
-	if (over)
+	if (over) {
 		m->rp_skipped++;
+		m->st.replays_skipped++;
+	}
 	len = m->rp_len;
 	pthread_mutex_unlock(&m->rp_lock);
 	if (start)
@@ -589,6 +591,16 @@ void qfs_replay_current(struct qfs_mount *m, struct replay_view *v)
 		v->ino = m->rp_cur->ino;
 	}
 	pthread_mutex_unlock(&m->rp_lock);
+}
+
+size_t qfs_replay_queued(struct qfs_mount *m)
+{
+	size_t n;
+
+	pthread_mutex_lock(&m->rp_lock);
+	n = m->rp_len + (m->rp_busy != 0);
+	pthread_mutex_unlock(&m->rp_lock);
+	return n;
 }
 
 int qfs_replay_idle(struct qfs_mount *m)

@@ -102,13 +102,15 @@ static int xattr_value(struct qfs_mount *m, const struct znode *n, int is_root,
 			 " opens=%" PRIu64 " reads=%" PRIu64 " writes=%" PRIu64
 			 " flushes=%" PRIu64 " commits=%" PRIu64 " replays=%" PRIu64
 			 " replay_reqs=%" PRIu64 " invals=%" PRIu64 " forgets=%" PRIu64
-			 " txns=%" PRIu64 " log_txns=%" PRIu64 " fsyncs=%" PRIu64,
+			 " txns=%" PRIu64 " log_txns=%" PRIu64 " fsyncs=%" PRIu64
+			 " replay_queued=%zu replays_skipped=%" PRIu64,
 			 m->st.requests, m->st.lookups, m->st.getattrs, m->st.opens,
 			 m->st.reads, m->st.writes, m->st.flushes, m->st.commits,
 			 __atomic_load_n(&m->st.replays, __ATOMIC_RELAXED),
 			 m->st.replay_reqs,
 			 __atomic_load_n(&m->st.invals, __ATOMIC_RELAXED), m->st.forgets,
-			 cs.txns, cs.log_txns, cs.fsyncs);
+			 cs.txns, cs.log_txns, cs.fsyncs, qfs_replay_queued(m),
+			 m->st.replays_skipped);
 	} else
 		return ENODATA;
 	*out = strdup(v);

@@ -34,6 +34,9 @@ t_check "the log says when the replay caught up" wait_until 60 \
 	grep -q "inotify replay caught up: [0-9]* changes from elsewhere were not replayed" "$T/d.log"
 skipped=$(sed -n 's/.*inotify replay caught up: \([0-9]*\) changes.*/\1/p' "$T/d.log" | head -1)
 sleep 0.5 # a late event would land now
+stat_of() { getfattr --absolute-names --only-values -n user.quorumfs.stats "$M" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+t_eq "the mount's stats count the skipped changes too" "$skipped" "$(stat_of replays_skipped)"
+t_check "... and an empty queue" wait_until 5 sh -c "[ \"\$(getfattr --absolute-names --only-values -n user.quorumfs.stats '$M' | tr ' ' '\n' | sed -n 's/^replay_queued=//p')\" = 0 ]"
 seen=$(grep -c '^CREATE z' "$T/ev")
 sed 's/^/# /' "$T/d.log" | grep -i "replay" | head -3
 t_check "the watcher saw no more than the limit's worth ($seen of $N)" \
