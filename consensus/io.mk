@@ -16,7 +16,8 @@ QFS_IO_LDADD = libqconsio.a libqutil.a libtap.a $(EVENT_LIBS) $(SQLITE_LIBS) \
 QFS_IO_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(SQLITE_CFLAGS) $(CRYPTO_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_logstore tests/unit/test_logstore_crash \
-	tests/unit/test_logstore_vfs tests/unit/test_transport tests/bench/bench_logstore
+	tests/unit/test_logstore_vfs tests/unit/test_transport tests/unit/test_hmac \
+	tests/bench/bench_logstore
 tests_unit_test_logstore_SOURCES = tests/unit/test_logstore.c
 tests_unit_test_logstore_CFLAGS = $(QFS_IO_CFLAGS)
 tests_unit_test_logstore_LDADD = $(QFS_IO_LDADD)
@@ -26,6 +27,9 @@ tests_unit_test_logstore_crash_LDADD = $(QFS_IO_LDADD)
 tests_unit_test_logstore_vfs_SOURCES = tests/unit/test_logstore_vfs.c
 tests_unit_test_logstore_vfs_CFLAGS = $(QFS_IO_CFLAGS)
 tests_unit_test_logstore_vfs_LDADD = $(QFS_IO_LDADD)
+tests_unit_test_hmac_SOURCES = tests/unit/test_hmac.c
+tests_unit_test_hmac_CFLAGS = $(QFS_IO_CFLAGS)
+tests_unit_test_hmac_LDADD = $(QFS_IO_LDADD)
 tests_unit_test_transport_SOURCES = tests/unit/test_transport.c
 tests_unit_test_transport_CFLAGS = $(QFS_IO_CFLAGS)
 tests_unit_test_transport_LDADD = $(QFS_IO_LDADD)
@@ -35,7 +39,7 @@ tests_unit_test_transport_cluster_SOURCES = tests/unit/test_transport_cluster.c
 tests_unit_test_transport_cluster_CFLAGS = $(QFS_IO_CFLAGS)
 tests_unit_test_transport_cluster_LDADD = libqconsio.a libqcons.a $(QFS_IO_LDADD)
 QFS_TESTS += tests/unit/test_logstore tests/unit/test_logstore_crash tests/unit/test_logstore_vfs \
-	tests/unit/test_transport tests/unit/test_transport_cluster
+	tests/unit/test_transport tests/unit/test_transport_cluster tests/unit/test_hmac
 
 tests_bench_bench_logstore_SOURCES = tests/bench/bench_logstore.c
 tests_bench_bench_logstore_CFLAGS = $(QFS_IO_CFLAGS)
