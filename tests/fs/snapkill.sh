@@ -87,8 +87,15 @@ while [ $r -le $ROUNDS ] && [ "$(date +%s)" -lt "$DEADLINE" ]; do
 	if [ -n "$child" ] && [ -z "$fdchecked" ]; then
 		fdchecked=1
 		# Only what it needs: no /dev/fuse, no socket, not the lock.
-		sleep 0.05
-		fds=$(ls -l "/proc/$child/fd" 2>/dev/null | awk 'NR > 1 {print $NF}')
+		# Looked at once it has its snapshot file open: it closes what
+		# it inherited before that, and a 16 MB snapshot can be done
+		# in under 50 ms, so there is no time to wait for.
+		fds="" k=0
+		while [ $k -lt 300 ] && [ -d "/proc/$child/fd" ]; do
+			fds=$(ls -l "/proc/$child/fd" 2>/dev/null | awk 'NR > 1 {print $NF}')
+			echo "$fds" | grep -q '\.tmp$' && break
+			fds="" k=$((k + 1))
+		done
 		echo "# round $r: child $child holds: $(echo $fds | tr '\n' ' ')"
 		if [ -z "$fds" ]; then
 			fdchecked="" # it finished meanwhile: look again next round
