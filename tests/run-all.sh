@@ -23,6 +23,8 @@ run_build() { # NAME CONFIGURE-ARGS...
 		echo "not ok - configure $name"; cat "$top/$name/configure.out"; total_f=$((total_f + 1)); return; }
 	if ! make -C "$top/$name" -s -j"$jobs" all >"$top/$name/make.out" 2>&1; then
 		echo "not ok - build $name"
+		named="$named
+  FAILED in $name: the build"
 		tail -40 "$top/$name/make.out"
 		total_f=$((total_f + 1))
 		return
@@ -33,6 +35,8 @@ run_build() { # NAME CONFIGURE-ARGS...
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$top/$name/check.out" | tail -1)
 	if [ -z "$line" ]; then
 		echo "not ok - $name: the runner printed no summary"
+		named="$named
+  FAILED in $name: the runner printed no summary"
 		tail -40 "$top/$name/check.out"
 		total_f=$((total_f + 1))
 		return
@@ -47,6 +51,10 @@ run_build() { # NAME CONFIGURE-ARGS...
 	total_k=$((total_k + k))
 	summary="$summary
   $name: $line"
+	while IFS= read -r l; do
+		named="$named
+  FAILED in $name: $l"
+	done <"$top/$name/test-logs/failed.txt"
 	while IFS= read -r l; do
 		named="$named
   skipped in $name: $l"
@@ -75,6 +83,7 @@ if [ -z "${QFS_NO_FUZZ:-}" ] && command -v clang >/dev/null; then
 		total_s=$((total_s + s))
 		named="$named$(echo "$out" | grep -aE '^ok - .*# SKIP' | sed -E 's|^ok - (.*) # SKIP ?(.*)|\n  skipped in build-fuzz: \1 -- \2|')"
 		f=$(echo "$out" | grep -aEc '^not ok - ')
+		named="$named$(echo "$out" | grep -aE '^not ok - ' | cut -c1-200 | sed -E 's|^not ok - (.*)|\n  FAILED in build-fuzz: \1|')"
 		total_p=$((total_p + p))
 		total_f=$((total_f + f))
 		summary="$summary
@@ -86,7 +95,7 @@ if [ -z "${QFS_NO_FUZZ:-}" ] && command -v clang >/dev/null; then
 	fi
 fi
 echo "== summary$summary"
-[ -n "$named" ] && printf '%b\n' "== skipped, and passed only on a rerun (each with its reason)$named"
+[ -n "$named" ] && printf '%b\n' "== failed, skipped, and passed only on a rerun (each with its reason)$named"
 if [ "$total_k" -gt 0 ]; then
 	echo "$total_p passed, $total_f failed, $total_s skipped ($total_k passed only on a rerun)"
 else

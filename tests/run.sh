@@ -10,7 +10,8 @@
 # "ok - NAME # FLAKY why" (kazoo.sh does this): it counts as passed and is
 # named, with every skip and its reason, in the block printed just before
 # the summary line, and in $QFS_BUILDDIR/test-logs/{skipped,flaky}.txt for
-# run-all.sh. Nothing hides behind a green line.
+# run-all.sh (and up to five failures per file in failed.txt). Nothing
+# hides behind a green line.
 # QFS_TEST_TIMEOUT (seconds, default 900) bounds each test file.
 # QFS_TEST_FILTER, a grep -E pattern, selects test files by path.
 set -u
@@ -24,6 +25,7 @@ pass=0 fail=0 skip=0 flaky=0
 failed_list=""
 : >"$logdir/skipped.txt"
 : >"$logdir/flaky.txt"
+: >"$logdir/failed.txt"
 
 for t in "$@"; do
 	if [ -n "${QFS_TEST_FILTER:-}" ] && ! echo "$t" | grep -Eq "$QFS_TEST_FILTER"; then
@@ -35,6 +37,7 @@ for t in "$@"; do
 		exe="$srcdir/$t"
 	else
 		echo "not ok - $t (missing)"
+		echo "$t: missing" >>"$logdir/failed.txt"
 		fail=$((fail + 1))
 		failed_list="$failed_list $t"
 		continue
@@ -66,6 +69,7 @@ for t in "$@"; do
 	if [ "$f" -gt 0 ]; then
 		failed_list="$failed_list $t"
 		grep -E '^(not ok|#)' "$log" | head -40 | sed 's/^/    /'
+		grep -E '^not ok - ' "$log" | head -5 | sed -E "s|^not ok - |$t: |" >>"$logdir/failed.txt"
 	fi
 done
 if [ "$skip" -gt 0 ]; then
