@@ -134,6 +134,46 @@ void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n
 		qfs_replay_claim(m, in);
 }
 
+/*
+ * A lookup by the replay thread, which re-does a change the tree already
+ * has: it is shown the name as it was at that change. A create's name is
+ * not there yet. A node deleted since (the change being that deletion, or
+ * a write or ACL change the deletion came after before its replay ran) is
+ * still there: the inode the kernel holds for it, or else a ghost, so that
+ * the unlink, the write or the setxattr goes through and raises its event;
+ * the handlers then answer a replay on it without a node (file.c, attr.c,
+ * xattr.c). A directory's data replays through the directory's name, which
+ * is shown as a ghost directory the same way. Returns 1 when it answered.
+ */
+static int replay_lookup(fuse_req_t req, struct qfs_mount *m, const struct replay_view *rv,
+			 const char *path)
+{
+	size_t len = strlen(path);
+	int exact = strcmp(rv->path, path) == 0;
+	int above = !exact && strncmp(rv->path, path, len) == 0 && rv->path[len] == '/';
+	struct qfs_inode *in = NULL;
+
+	if (rv->kind == RP_CREATE && exact) {
+		fuse_reply_err(req, ENOENT);
+		return 1;
+	}
+	if (!(rv->kind == RP_DELETE && exact) &&
+	    !((rv->kind == RP_DATA || rv->kind == RP_XATTR) && (exact || above)))
+		return 0;
+	if (tree_lookup(qcore_tree(m->core), path))
+		return 0; /* there (made again, even): answered as usual */
+	if (exact && rv->ino)
+		in = qfs_inode_get(m, rv->ino);
+	if (!in)
+		in = qfs_inode_ghost(m, path, above || rv->is_dir);
+	if (!in) {
+		fuse_reply_err(req, ENOMEM);
+		return 1;
+	}
+	qfs_reply_entry(req, in, NULL);
+	return 1;
+}
+
 void qfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct qfs_mount *m = qfs_req_mount(req);
@@ -164,26 +204,8 @@ void qfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if (qfs_from_replay(req)) {
 		qfs_replay_current(m, &rv);
-		if (rv.active && strcmp(rv.path, path) == 0) {
-			/* The replay thread re-does a change the tree already has:
-			 * show it the name as it was before the change. */
-			if (rv.kind == RP_CREATE) {
-				fuse_reply_err(req, ENOENT);
-				goto out;
-			}
-			if (rv.kind == RP_DELETE &&
-			    !tree_lookup(qcore_tree(m->core), path)) {
-				in = rv.ino ? qfs_inode_get(m, rv.ino) : NULL;
-				if (!in)
-					in = qfs_inode_ghost(m, path, rv.is_dir);
-				if (!in) {
-					fuse_reply_err(req, ENOMEM);
-					goto out;
-				}
-				qfs_reply_entry(req, in, NULL);
-				goto out;
-			}
-		}
+		if (rv.active && replay_lookup(req, m, &rv, path))
+			goto out;
 	}
 	pn = qfs_inode_node(m, pin);
 	if (!pn) {
@@ -384,6 +406,12 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		return;
 	}
 	n = qfs_inode_node(m, in);
+	if (!n && qfs_from_replay(req)) {
+		/* a replayed write's O_TRUNC, the node deleted since
+		 * (replay_lookup): what we last said */
+		fuse_reply_attr(req, &in->last, 0);
+		return;
+	}
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;

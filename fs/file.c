@@ -203,7 +203,10 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	n = qfs_inode_node(m, in);
-	if (!n) {
+	replay = qfs_from_replay(req);
+	/* a replay opens a node deleted since too (attr.c, replay_lookup):
+	 * its handle writes nothing, and only the events are wanted */
+	if (!n && !replay) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -214,7 +217,6 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* READ for reading (the kernel's page cache serves only descriptors
 	 * opened here); a writer the ACL will refuse at close is refused now,
 	 * where shells look: "echo x > f" then fails visibly */
-	replay = qfs_from_replay(req);
 	if (!replay && (((fi->flags & O_ACCMODE) != O_WRONLY &&
 			 acl_check(&n->acl, qfs_req_who(req), ZPERM_READ) != ZOK) ||
 			((fi->flags & O_ACCMODE) != O_RDONLY &&

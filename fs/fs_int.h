@@ -422,7 +422,7 @@ struct replay_view {
 	int kind; /* enum replay_kind */
 	char path[4096];
 	int is_dir;
-	uint64_t ino; /* the inode the kernel held for a deleted node, or 0 */
+	uint64_t ino; /* the inode the kernel held for the node, or 0 */
 };
 void qfs_replay_current(struct qfs_mount *m, struct replay_view *v);
 int qfs_replay_idle(struct qfs_mount *m);

@@ -477,6 +477,7 @@ void qfs_on_change(struct qfs_mount *m, const struct tree_event *ev)
 			it->len = strlen(it->data);
 			it->ino = in ? in->ino : 0;
 			it->ino2 = din ? din->ino : 0;
+			it->is_dir = qfs_node_is_dir(n) != 0; /* if it is gone by then */
 		}
 		break;
 	}

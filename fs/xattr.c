@@ -270,12 +270,14 @@ void qfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *
 	}
 	x = name + strlen(XPFX);
 	n = xattr_node(req, ino, &in, &err);
-	if (!n)
-		goto err_reply;
-	if (qfs_from_replay(req)) {
-		fuse_reply_err(req, 0); /* applied already: only the event is wanted */
+	if (qfs_from_replay(req) && (n || err == ENOENT)) {
+		/* applied already, the node perhaps deleted since (attr.c,
+		 * replay_lookup): only the event is wanted */
+		fuse_reply_err(req, 0);
 		return;
 	}
+	if (!n)
+		goto err_reply;
 	if (flags & XATTR_CREATE) {
 		err = EEXIST; /* every attribute always exists */
 		goto err_reply;

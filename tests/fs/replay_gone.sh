@@ -1,0 +1,63 @@
+#!/bin/sh
+# replay_gone.sh - changes made elsewhere to a node that is deleted before
+# their replays run still raise their events (fs/attr.c, replay_lookup):
+# the replayed write and setxattr meet the name as it was, not ENOENT. Seen
+# in CI on a cluster observer: a setfattr then rm on another member raised
+# DELETE but no ATTRIB, the ACL's replay having found the name gone.
+#
+# The test build tests/chaos/quorumfs_mutant with
+# QUORUMFS_TEST_REPLAY_DELAY_MS=1000 holds each replay of a foreign change
+# for a second, so a create, set, setacl and delete through the ZooKeeper
+# protocol are all in the tree before the first of them is replayed (the
+# test checks that no event came before the four returned).
+. "$QFS_SRCDIR/tests/lib.sh"
+qfs_init
+M=$T/m
+need_mutant
+PORT=$(free_port)
+ZK=127.0.0.1:$PORT
+QUORUMFS=$MUTANT QUORUMFS_TEST_REPLAY_DELAY_MS=1000 qfs_start "$M" "$T/d" \
+	-o "clientPort=$PORT" || { t_fail "mount"; exit 1; }
+mkdir "$M/w" || t_fail "mkdir through the mount"
+EV=modify,close_write,create,delete,delete_self,attrib,open
+# events FILE NAME: NAME's events, adjacent duplicates folded (inotify
+# merges an event equal to the unread last one).
+events() {
+	awk -v n="$2" '$2 == n { print $1 }' "$1" | uniq | tr '\n' ' ' | sed 's/ $//'
+}
+
+# 1. A watch on the directory: the events of the same four changes made
+# on this mount (tests/fs/inotify.sh's reference).
+watch_up "$M/w" "$EV" "$T/ev"
+t_check "create, set, setacl, delete of /w/f through the ZooKeeper protocol" sh -c "
+	'$QUORUMCTL' -s $ZK create /w/f one >/dev/null &&
+	'$QUORUMCTL' -s $ZK set /w/f two >/dev/null &&
+	'$QUORUMCTL' -s $ZK setacl /w/f world:anyone:cdrwa >/dev/null &&
+	'$QUORUMCTL' -s $ZK delete /w/f >/dev/null"
+t_eq "... all in the tree before the first replay (no event yet)" "" "$(events "$T/ev" f)"
+t_check "the deletion is replayed" wait_until 20 grep -qx "DELETE f" "$T/ev"
+t_eq "each change raised the events it raises when made on the mount" \
+	"CREATE OPEN MODIFY CLOSE_WRITE,CLOSE OPEN MODIFY CLOSE_WRITE,CLOSE ATTRIB DELETE" \
+	"$(events "$T/ev" f)"
+
+# 2. A watch on the file itself holds its inode: the replays reach that
+# inode, the one the kernel has, though the node is gone.
+echo x >"$M/w/g" && echo x >"$M/w/l" || t_fail "two files through the mount"
+watch_up "$M/w/l" "$EV" "$T/evl"
+setfattr -n user.quorumfs.acl -v 'world:anyone:cdrwa' "$M/w/l" && rm "$M/w/l" ||
+	t_fail "setfattr and rm through the mount"
+t_check "the local rm's events" wait_until 10 grep -q "DELETE_SELF" "$T/evl"
+watch_up "$M/w/g" "$EV" "$T/evg"
+: >"$T/ev"
+t_check "set, setacl, delete of /w/g through the ZooKeeper protocol" sh -c "
+	'$QUORUMCTL' -s $ZK set /w/g two >/dev/null &&
+	'$QUORUMCTL' -s $ZK setacl /w/g world:anyone:cdrwa >/dev/null &&
+	'$QUORUMCTL' -s $ZK delete /w/g >/dev/null"
+t_eq "... all in the tree before the first replay (no event yet)" "" "$(cat "$T/evg")"
+t_check "the deletion is replayed" wait_until 20 grep -q "DELETE_SELF" "$T/evg"
+t_eq "the watch on the file: the write's, the ACL's and the deletion's events" \
+	"OPEN MODIFY CLOSE_WRITE,CLOSE $(awk '{ print $1 }' "$T/evl" | uniq | tr '\n' ' ' | sed 's/ $//')" \
+	"$(awk '{ print $1 }' "$T/evg" | uniq | tr '\n' ' ' | sed 's/ $//')"
+t_eq "the watch on the directory too" \
+	"OPEN MODIFY CLOSE_WRITE,CLOSE ATTRIB DELETE" "$(events "$T/ev" g)"
+t_check "the daemon stops cleanly" qfs_stop "$QFS_PID" "$M"
