@@ -138,12 +138,13 @@ void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n
  * A lookup by the replay thread, which re-does a change the tree already
  * has: it is shown the name as it was at that change. A create's name is
  * not there yet. A node deleted since (the change being that deletion, or
- * a write or ACL change the deletion came after before its replay ran) is
- * still there: the inode the kernel holds for it, or else a ghost, so that
- * the unlink, the write or the setxattr goes through and raises its event;
- * the handlers then answer a replay on it without a node (file.c, attr.c,
- * xattr.c). A directory's data replays through the directory's name, which
- * is shown as a ghost directory the same way. Returns 1 when it answered.
+ * a write, ACL change or create below it that the deletion came after
+ * before its replay ran) is still there, and so are the directories above
+ * the change's path: the inode the kernel holds for it (the one a watch
+ * holds, if any), or else a ghost, so that the unlink, the write, the
+ * setxattr or the create goes through and raises its event where a watcher
+ * looks. The handlers then answer a replay without a node (file.c, attr.c,
+ * xattr.c, and qfs_child_path for a parent). Returns 1 when it answered.
  */
 static int replay_lookup(fuse_req_t req, struct qfs_mount *m, const struct replay_view *rv,
 			 const char *path)
@@ -152,18 +153,21 @@ static int replay_lookup(fuse_req_t req, struct qfs_mount *m, const struct repla
 	int exact = strcmp(rv->path, path) == 0;
 	int above = !exact && strncmp(rv->path, path, len) == 0 && rv->path[len] == '/';
 	struct qfs_inode *in = NULL;
+	uint64_t ino;
 
 	if (rv->kind == RP_CREATE && exact) {
 		fuse_reply_err(req, ENOENT);
 		return 1;
 	}
-	if (!(rv->kind == RP_DELETE && exact) &&
-	    !((rv->kind == RP_DATA || rv->kind == RP_XATTR) && (exact || above)))
+	if (!above && !(exact && (rv->kind == RP_DELETE || rv->kind == RP_DATA ||
+				  rv->kind == RP_XATTR)))
 		return 0;
 	if (tree_lookup(qcore_tree(m->core), path))
 		return 0; /* there (made again, even): answered as usual */
 	if (exact && rv->ino)
 		in = qfs_inode_get(m, rv->ino);
+	if (!in && (ino = qfs_replay_deleted_ino(m, path)) != 0)
+		in = qfs_inode_get(m, ino); /* the one a watch may hold */
 	if (!in)
 		in = qfs_inode_ghost(m, path, above || rv->is_dir);
 	if (!in) {

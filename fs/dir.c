@@ -136,7 +136,7 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, int d
 	char *path;
 	int err;
 
-	err = qfs_child_path(m, parent, name, &pin, &pn, &path);
+	err = qfs_child_path(m, parent, name, qfs_from_replay(req), &pin, &pn, &path);
 	if (err)
 		goto err_reply;
 	if (qfs_from_replay(req)) {
@@ -223,7 +223,7 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, int
 	char *path;
 	int err;
 
-	err = qfs_child_path(m, parent, name, &pin, &pn, &path);
+	err = qfs_child_path(m, parent, name, qfs_from_replay(req), &pin, &pn, &path);
 	if (err)
 		goto err_reply;
 	if (qfs_from_replay(req)) {

@@ -325,7 +325,7 @@ void qfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 	char *path;
 	int err;
 
-	err = qfs_child_path(m, parent, name, &pin, &pn, &path);
+	err = qfs_child_path(m, parent, name, qfs_from_replay(req), &pin, &pn, &path);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;

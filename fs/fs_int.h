@@ -267,11 +267,13 @@ int qfs_name_check(const char *name);
 int qfs_path_system(const char *zpath);
 char *qfs_path_join(const char *dir, const char *name);
 /*
- * For mkdir, mknod and create of name in directory inode parent: the
- * parent's inode and znode (borrowed) and the new path (malloc'd, the
- * caller's). 0, or ESTALE, ENOTDIR, ENOENT, ENOMEM.
+ * For mkdir, mknod, create, unlink and rmdir of name in directory inode
+ * parent: the parent's inode and znode (borrowed) and the child's path
+ * (malloc'd, the caller's). 0, or ESTALE, ENOTDIR, ENOENT, ENOMEM. For a
+ * replay (qfs_from_replay) the parent may be a directory deleted since
+ * (attr.c, replay_lookup): *pn_out is then NULL.
  */
-int qfs_child_path(struct qfs_mount *m, fuse_ino_t parent, const char *name,
+int qfs_child_path(struct qfs_mount *m, fuse_ino_t parent, const char *name, int replay,
 		   struct qfs_inode **pin_out, const struct znode **pn_out,
 		   char **path_out);
 /* May the mount make a node called name at path? 0, ENAMETOOLONG, EPERM
@@ -425,6 +427,9 @@ struct replay_view {
 	uint64_t ino; /* the inode the kernel held for the node, or 0 */
 };
 void qfs_replay_current(struct qfs_mount *m, struct replay_view *v);
+/* The inode the kernel held for path when its deletion was queued for
+ * replay, if that replay is still queued, else 0. */
+uint64_t qfs_replay_deleted_ino(struct qfs_mount *m, const char *path);
 int qfs_replay_idle(struct qfs_mount *m);
 /* Items queued for the replay thread, the one running included. */
 size_t qfs_replay_queued(struct qfs_mount *m);

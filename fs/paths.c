@@ -42,7 +42,7 @@ char *qfs_path_join(const char *dir, const char *name)
 	return p;
 }
 
-int qfs_child_path(struct qfs_mount *m, fuse_ino_t parent, const char *name,
+int qfs_child_path(struct qfs_mount *m, fuse_ino_t parent, const char *name, int replay,
 		   struct qfs_inode **pin_out, const struct znode **pn_out, char **path_out)
 {
 	struct qfs_inode *pin = qfs_inode_get(m, parent);
@@ -54,7 +54,7 @@ int qfs_child_path(struct qfs_mount *m, fuse_ino_t parent, const char *name,
 	if (pin->is_data || !pin->is_dir)
 		return ENOTDIR;
 	pn = qfs_inode_node(m, pin);
-	if (!pn)
+	if (!pn && !replay)
 		return ENOENT;
 	path = qfs_path_join(pin->path, name);
 	if (!path)

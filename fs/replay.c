@@ -580,6 +580,19 @@ void qfs_replay_claim(struct qfs_mount *m, struct qfs_inode *in)
 	pthread_mutex_unlock(&m->rp_lock);
 }
 
+uint64_t qfs_replay_deleted_ino(struct qfs_mount *m, const char *path)
+{
+	struct replay_item *it;
+	uint64_t ino = 0;
+
+	pthread_mutex_lock(&m->rp_lock);
+	for (it = m->rp_head; it && !ino; it = it->next)
+		if (it->kind == RP_DELETE && strcmp(it->path, path) == 0)
+			ino = it->ino;
+	pthread_mutex_unlock(&m->rp_lock);
+	return ino;
+}
+
 void qfs_replay_current(struct qfs_mount *m, struct replay_view *v)
 {
 	pthread_mutex_lock(&m->rp_lock);

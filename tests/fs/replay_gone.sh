@@ -60,4 +60,22 @@ t_eq "the watch on the file: the write's, the ACL's and the deletion's events" \
 	"$(awk '{ print $1 }' "$T/evg" | uniq | tr '\n' ' ' | sed 's/ $//')"
 t_eq "the watch on the directory too" \
 	"OPEN MODIFY CLOSE_WRITE,CLOSE ATTRIB DELETE" "$(events "$T/ev" g)"
+
+# 3. A watch on a directory that is deleted with its children: the
+# replays below it reach the inode the watch holds, through the name the
+# deletion's own replay (queued behind) will drop.
+mkdir "$M/w/d" && echo x >"$M/w/d/c" || t_fail "a directory and a file in it"
+watch_up "$M/w/d" "$EV" "$T/evd"
+t_check "set, create below, setacl, delete all of /w/d through the ZooKeeper protocol" sh -c "
+	'$QUORUMCTL' -s $ZK set /w/d dd >/dev/null &&
+	'$QUORUMCTL' -s $ZK create /w/d/n >/dev/null &&
+	'$QUORUMCTL' -s $ZK setacl /w/d world:anyone:cdrwa >/dev/null &&
+	'$QUORUMCTL' -s $ZK delete /w/d/c >/dev/null &&
+	'$QUORUMCTL' -s $ZK delete /w/d/n >/dev/null &&
+	'$QUORUMCTL' -s $ZK delete /w/d >/dev/null"
+t_eq "... all in the tree before the first replay (no event yet)" "" "$(cat "$T/evd")"
+t_check "the deletion is replayed" wait_until 30 grep -q "DELETE_SELF" "$T/evd"
+t_eq "the watch on the directory: its data's, the create's, the ACL's and the deletions' events" \
+	"OPEN .data|MODIFY .data|CLOSE_WRITE,CLOSE .data|CREATE n|ATTRIB,ISDIR |DELETE c|DELETE n|DELETE_SELF " \
+	"$(uniq "$T/evd" | tr '\n' '|' | sed 's/|$//')"
 t_check "the daemon stops cleanly" qfs_stop "$QFS_PID" "$M"
