@@ -353,18 +353,26 @@ static void zks_mntr(struct buf *b, const struct zk_server *s)
 		}
 }
 
+/* a[0] the buffer, a[1] the connection listed, a[2] non-NULL once its
+ * session id is printed (only sessions with a data watch are listed) */
 static void zks_wchc_one(void *arg, const char *path, struct zks_conn *c, unsigned kinds)
 {
 	void **a = arg;
 
-	if (c == a[1])
-		zks_printf(a[0], "\t%s\n", path);
+	if (c != a[1] || !zks_watch_is_data(kinds))
+		return;
+	if (!a[2])
+		zks_printf(a[0], "0x%" PRIx64 "\n", (uint64_t)c->session_id);
+	a[2] = c;
+	zks_printf(a[0], "\t%s\n", path);
 }
 
 static void zks_wchp_one(void *arg, const char *path, struct zks_conn *c, unsigned kinds)
 {
 	void **a = arg;
 
+	if (!zks_watch_is_data(kinds))
+		return;
 	/* foreach yields a path's watchers back to back */
 	if (a[1] != (void *)path)
 		zks_printf(a[0], "%s\n", path);
@@ -483,21 +491,20 @@ static void zks_4lw_answer(struct zk_server *s, struct zks_conn *self, const cha
 	} else if (!strcmp(w, "mntr")) {
 		zks_mntr(b, s);
 	} else if (!strcmp(w, "wchs")) {
-		unsigned n = 0;
+		size_t conns, paths, total;
 
-		TAILQ_FOREACH(c, &s->conns, link)
-		n += c->n_watches > 0;
-		zks_printf(b, "%u connections watching %zu paths\nTotal watches:%zu\n", n,
-			   zks_watch_paths(s->watches), zks_watch_total(s->watches));
+		if (zks_watch_data_summary(s->watches, &conns, &paths, &total) < 0)
+			zks_printf(b, "Out of memory\n");
+		else
+			zks_printf(b, "%zu connections watching %zu paths\nTotal watches:%zu\n",
+				   conns, paths, total);
 	} else if (!strcmp(w, "wchc")) {
 		TAILQ_FOREACH(c, &s->conns, link)
 		{
-			void *a[2] = {b, c};
+			void *a[3] = {b, c, NULL};
 
-			if (!c->n_watches)
-				continue;
-			zks_printf(b, "0x%" PRIx64 "\n", (uint64_t)c->session_id);
-			zks_watch_foreach(s->watches, zks_wchc_one, a);
+			if (c->n_watches)
+				zks_watch_foreach(s->watches, zks_wchc_one, a);
 		}
 	} else if (!strcmp(w, "wchp")) {
 		void *a[2] = {b, NULL};

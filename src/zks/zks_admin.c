@@ -330,16 +330,17 @@ static const char *cmd_environment(struct zk_server *s, struct jw *w)
 	return NULL;
 }
 
+/* watch_summary, watches, watches_by_path: data watches only, as
+ * ZooKeeper's (zks_watch_is_data). */
 static const char *cmd_watch_summary(struct zk_server *s, struct jw *w)
 {
-	const struct zks_conn *c;
-	int64_t n = 0;
+	size_t conns, paths, total;
 
-	TAILQ_FOREACH(c, &s->conns, link)
-	n += c->n_watches > 0;
-	jw_i64(w, "num_connections", n);
-	jw_i64(w, "num_paths", (int64_t)zks_watch_paths(s->watches));
-	jw_i64(w, "num_total_watches", (int64_t)zks_watch_total(s->watches));
+	if (zks_watch_data_summary(s->watches, &conns, &paths, &total) < 0)
+		return "out of memory";
+	jw_i64(w, "num_connections", (int64_t)conns);
+	jw_i64(w, "num_paths", (int64_t)paths);
+	jw_i64(w, "num_total_watches", (int64_t)total);
 	return NULL;
 }
 
@@ -348,34 +349,41 @@ static const char *cmd_watch_summary(struct zk_server *s, struct jw *w)
 struct watch_walk {
 	struct jw *w;
 	const struct zks_conn *conn; /* watches: the session being listed */
-	const char *path;	     /* watches_by_path: the path being listed */
+	const char *path;	     /* watches: the session's first path listed;
+				      * watches_by_path: the path being listed */
+	char sid[24];
 };
 
 static void watched_path(void *arg, const char *path, struct zks_conn *c, unsigned kinds)
 {
 	struct watch_walk *ww = arg;
 
-	(void)kinds;
-	if (c == ww->conn)
-		jw_str(ww->w, NULL, path);
+	if (c != ww->conn || !zks_watch_is_data(kinds))
+		return;
+	if (!ww->path) {
+		/* the session's first: its key */
+		snprintf(ww->sid, sizeof(ww->sid), "%" PRId64, c->session_id);
+		jw_open(ww->w, ww->sid, '[');
+		ww->path = path;
+	}
+	jw_str(ww->w, NULL, path);
 }
 
 static const char *cmd_watches(struct zk_server *s, struct jw *w)
 {
 	struct watch_walk ww = {.w = w};
 	const struct zks_conn *c;
-	char sid[24];
 
 	jw_open(w, "session_id_to_watched_paths", '{');
 	TAILQ_FOREACH(c, &s->conns, link)
 	{
 		if (c->dead || !c->n_watches)
 			continue;
-		snprintf(sid, sizeof(sid), "%" PRId64, c->session_id);
-		jw_open(w, sid, '[');
 		ww.conn = c;
+		ww.path = NULL;
 		zks_watch_foreach(s->watches, watched_path, &ww);
-		jw_close(w, ']');
+		if (ww.path)
+			jw_close(w, ']');
 	}
 	jw_close(w, '}');
 	return NULL;
@@ -386,7 +394,8 @@ static void path_watcher(void *arg, const char *path, struct zks_conn *c, unsign
 {
 	struct watch_walk *ww = arg;
 
-	(void)kinds;
+	if (!zks_watch_is_data(kinds))
+		return;
 	if (ww->path != path) {
 		if (ww->path)
 			jw_close(ww->w, ']');

@@ -374,9 +374,18 @@ int zks_watch_remove(struct zks_watches *w, const char *path, struct zks_conn *c
 void zks_watch_drop_conn(struct zks_watches *w, struct zks_conn *c);
 /* The core's subscription callback (arg: the server). */
 void zks_watch_on_change(void *arg, const struct tree_event *ev);
-/* For wchs/wchc/wchp. */
-size_t zks_watch_paths(const struct zks_watches *w);
+/* (path, connection, kind) triples, for mntr's zk_watch_count. */
 size_t zks_watch_total(const struct zks_watches *w);
+/*
+ * ZooKeeper's wchs, wchc and wchp (and the admin commands watch_summary,
+ * watches, watches_by_path) show its data watches only: getData's,
+ * exists' and addWatch's, not getChildren's. Is a watch with these kinds
+ * one? The summary: connections with one, paths with one, and (path,
+ * connection) pairs. 0, or -ENOMEM.
+ */
+int zks_watch_is_data(unsigned kinds);
+int zks_watch_data_summary(const struct zks_watches *w, size_t *conns, size_t *paths,
+			   size_t *total);
 /* Calls fn(arg, path, conn, kinds) for every watch. */
 void zks_watch_foreach(const struct zks_watches *w,
 		       void (*fn)(void *arg, const char *path, struct zks_conn *c,

@@ -451,14 +451,51 @@ void zks_watch_on_change(void *arg, const struct tree_event *ev)
 	free(parent);
 }
 
-size_t zks_watch_paths(const struct zks_watches *w)
-{
-	return w ? w->n_paths : 0;
-}
-
 size_t zks_watch_total(const struct zks_watches *w)
 {
 	return w ? w->n_total : 0;
+}
+
+int zks_watch_is_data(unsigned kinds)
+{
+	return (kinds & (ZKS_W_DATA | ZKS_W_PERSIST | ZKS_W_RECURSIVE)) != 0;
+}
+
+static int conn_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct zks_conn *const *)a;
+	uintptr_t y = (uintptr_t)*(struct zks_conn *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int zks_watch_data_summary(const struct zks_watches *w, size_t *conns, size_t *paths,
+			   size_t *total)
+{
+	struct zks_conn **v;
+	size_t n = 0;
+
+	*conns = *paths = *total = 0;
+	if (!w || !w->n_total)
+		return 0;
+	v = malloc(w->n_total * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t b = 0; b < w->n_buckets; b++)
+		for (const struct zks_wpath *p = w->buckets[b]; p; p = p->next) {
+			size_t before = n;
+
+			for (size_t i = 0; i < p->n; i++)
+				if (zks_watch_is_data(p->v[i].kinds))
+					v[n++] = p->v[i].conn;
+			*paths += n > before;
+		}
+	*total = n;
+	qsort(v, n, sizeof(*v), conn_cmp);
+	for (size_t i = 0; i < n; i++)
+		*conns += i == 0 || v[i] != v[i - 1];
+	free(v);
+	return 0;
 }
 
 void zks_watch_foreach(const struct zks_watches *w,

@@ -1222,9 +1222,19 @@ static void t_four_letter_words(void)
 	TAP_ASSERT(strstr(fourlw("conf"), "clientPort=") != NULL);
 	TAP_ASSERT(strstr(fourlw("cons"), "sid=0x") != NULL);
 	TAP_ASSERT(strstr(fourlw("mntr"), "zk_version\t3.8.0") != NULL);
-	TAP_ASSERT(strstr(fourlw("wchs"), "Total watches:1") != NULL);
+	{
+		/* a child watch: ZooKeeper's wchs, wchc and wchp show data
+		 * watches only */
+		struct jute_get_children_request q = {"/zookeeper", 1};
+
+		TAP_EQ(cli_call(&c, ZOP_GETCHILDREN, &q), ZOK);
+	}
+	TAP_ASSERT(strstr(fourlw("wchs"), "1 connections watching 1 paths\nTotal watches:1") !=
+		   NULL);
 	TAP_ASSERT(strstr(fourlw("wchc"), "\t/\n") != NULL);
+	TAP_ASSERT(strstr(fourlw("wchc"), "/zookeeper") == NULL);
 	TAP_ASSERT(strstr(fourlw("wchp"), "/\n\t0x") != NULL);
+	TAP_ASSERT(strstr(fourlw("wchp"), "/zookeeper") == NULL);
 	TAP_ASSERT(strstr(fourlw("dirs"), "datadir_size: ") != NULL);
 	TAP_STREQ(fourlw("isro"), "rw");
 	TAP_ASSERT(strstr(fourlw("dump"), "0x") != NULL);
