@@ -25,15 +25,24 @@ EV=modify,close_write,create,delete,delete_self,attrib,open
 events() {
 	awk -v n="$2" '$2 == n { print $1 }' "$1" | uniq | tr '\n' ' ' | sed 's/ $//'
 }
+# all_events FILE: every event in FILE, folded the same way.
+all_events() {
+	awk '{ print $1 }' "$1" | uniq | tr '\n' ' ' | sed 's/ $//'
+}
+# zk_ops "OP ARGS" ...: quorumctl commands through the client port, each
+# once the one before has returned.
+zk_ops() {
+	for op in "$@"; do
+		# shellcheck disable=SC2086 # OP ARGS are words
+		"$QUORUMCTL" -s "$ZK" $op >/dev/null || return 1
+	done
+}
 
 # 1. A watch on the directory: the events of the same four changes made
 # on this mount (tests/fs/inotify.sh's reference).
 watch_up "$M/w" "$EV" "$T/ev"
-t_check "create, set, setacl, delete of /w/f through the ZooKeeper protocol" sh -c "
-	'$QUORUMCTL' -s $ZK create /w/f one >/dev/null &&
-	'$QUORUMCTL' -s $ZK set /w/f two >/dev/null &&
-	'$QUORUMCTL' -s $ZK setacl /w/f world:anyone:cdrwa >/dev/null &&
-	'$QUORUMCTL' -s $ZK delete /w/f >/dev/null"
+t_check "create, set, setacl, delete of /w/f through the ZooKeeper protocol" \
+	zk_ops "create /w/f one" "set /w/f two" "setacl /w/f world:anyone:cdrwa" "delete /w/f"
 t_eq "... all in the tree before the first replay (no event yet)" "" "$(events "$T/ev" f)"
 t_check "the deletion is replayed" wait_until 20 grep -qx "DELETE f" "$T/ev"
 t_eq "each change raised the events it raises when made on the mount" \
@@ -48,31 +57,25 @@ setfattr -n user.quorumfs.acl -v 'world:anyone:cdrwa' "$M/w/l" && rm "$M/w/l" ||
 	t_fail "setfattr and rm through the mount"
 t_check "the local rm's events" wait_until 10 grep -q "DELETE_SELF" "$T/evl"
 watch_up "$M/w/g" "$EV" "$T/evg"
-: >"$T/ev"
-t_check "set, setacl, delete of /w/g through the ZooKeeper protocol" sh -c "
-	'$QUORUMCTL' -s $ZK set /w/g two >/dev/null &&
-	'$QUORUMCTL' -s $ZK setacl /w/g world:anyone:cdrwa >/dev/null &&
-	'$QUORUMCTL' -s $ZK delete /w/g >/dev/null"
-t_eq "... all in the tree before the first replay (no event yet)" "" "$(cat "$T/evg")"
-t_check "the deletion is replayed" wait_until 20 grep -q "DELETE_SELF" "$T/evg"
+watch_up "$M/w" "$EV" "$T/evw" # a fresh one: only g's changes from now
+t_check "set, setacl, delete of /w/g through the ZooKeeper protocol" \
+	zk_ops "set /w/g two" "setacl /w/g world:anyone:cdrwa" "delete /w/g"
+t_eq "... all in the tree before the first replay (no event yet)" "" "$(cat "$T/evg" "$T/evw")"
+t_check "the deletion is replayed (the file's watch)" wait_until 20 grep -q "DELETE_SELF" "$T/evg"
+t_check "... (the directory's watch)" wait_until 20 grep -qx "DELETE g" "$T/evw"
 t_eq "the watch on the file: the write's, the ACL's and the deletion's events" \
-	"OPEN MODIFY CLOSE_WRITE,CLOSE $(awk '{ print $1 }' "$T/evl" | uniq | tr '\n' ' ' | sed 's/ $//')" \
-	"$(awk '{ print $1 }' "$T/evg" | uniq | tr '\n' ' ' | sed 's/ $//')"
+	"OPEN MODIFY CLOSE_WRITE,CLOSE $(all_events "$T/evl")" "$(all_events "$T/evg")"
 t_eq "the watch on the directory too" \
-	"OPEN MODIFY CLOSE_WRITE,CLOSE ATTRIB DELETE" "$(events "$T/ev" g)"
+	"OPEN MODIFY CLOSE_WRITE,CLOSE ATTRIB DELETE" "$(events "$T/evw" g)"
 
 # 3. A watch on a directory that is deleted with its children: the
 # replays below it reach the inode the watch holds, through the name the
 # deletion's own replay (queued behind) will drop.
 mkdir "$M/w/d" && echo x >"$M/w/d/c" || t_fail "a directory and a file in it"
 watch_up "$M/w/d" "$EV" "$T/evd"
-t_check "set, create below, setacl, delete all of /w/d through the ZooKeeper protocol" sh -c "
-	'$QUORUMCTL' -s $ZK set /w/d dd >/dev/null &&
-	'$QUORUMCTL' -s $ZK create /w/d/n >/dev/null &&
-	'$QUORUMCTL' -s $ZK setacl /w/d world:anyone:cdrwa >/dev/null &&
-	'$QUORUMCTL' -s $ZK delete /w/d/c >/dev/null &&
-	'$QUORUMCTL' -s $ZK delete /w/d/n >/dev/null &&
-	'$QUORUMCTL' -s $ZK delete /w/d >/dev/null"
+t_check "set, create below, setacl, delete all of /w/d through the ZooKeeper protocol" \
+	zk_ops "set /w/d dd" "create /w/d/n" "setacl /w/d world:anyone:cdrwa" \
+	"delete /w/d/c" "delete /w/d/n" "delete /w/d"
 t_eq "... all in the tree before the first replay (no event yet)" "" "$(cat "$T/evd")"
 t_check "the deletion is replayed" wait_until 30 grep -q "DELETE_SELF" "$T/evd"
 t_eq "the watch on the directory: its data's, the create's, the ACL's and the deletions' events" \
