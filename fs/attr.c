@@ -166,7 +166,9 @@ static int replay_lookup(fuse_req_t req, struct qfs_mount *m, const struct repla
 		return 0; /* there (made again, even): answered as usual */
 	if (exact && rv->ino)
 		in = qfs_inode_get(m, rv->ino);
-	if (!in && (ino = qfs_replay_deleted_ino(m, path)) != 0)
+	/* a deletion's own replay is the one queued (rv->ino) */
+	if (!in && !(exact && rv->kind == RP_DELETE) &&
+	    (ino = qfs_replay_deleted_ino(m, path)) != 0)
 		in = qfs_inode_get(m, ino); /* the one a watch may hold */
 	if (!in)
 		in = qfs_inode_ghost(m, path, above || rv->is_dir);

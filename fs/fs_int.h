@@ -164,6 +164,8 @@ struct qfs_mount {
 	uint64_t rp_skipped_done;	 /* of an ended rp_over, not yet logged */
 	struct replay_item *rp_own_tail; /* the last of those, while queued */
 	struct replay_item *rp_cur;	 /* being replayed; handlers read it */
+	char *rp_gone_path;		 /* qfs_replay_deleted_ino's last answer */
+	uint64_t rp_gone_ino;
 	int rp_busy;
 	int rp_stop;
 	pid_t rp_tid;	      /* whose requests are replays: the helper's pid */
@@ -428,7 +430,7 @@ struct replay_view {
 };
 void qfs_replay_current(struct qfs_mount *m, struct replay_view *v);
 /* The inode the kernel held for path when its deletion was queued for
- * replay, if that replay is still queued, else 0. */
+ * replay, if that replay is still queued, else 0. Loop thread. */
 uint64_t qfs_replay_deleted_ino(struct qfs_mount *m, const char *path);
 int qfs_replay_idle(struct qfs_mount *m);
 /* Items queued for the replay thread, the one running included. */

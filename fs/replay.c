@@ -580,16 +580,33 @@ void qfs_replay_claim(struct qfs_mount *m, struct qfs_inode *in)
 	pthread_mutex_unlock(&m->rp_lock);
 }
 
+/*
+ * A scan of the queue, so the last answer is kept: every replay below a
+ * directory deleted with its children asks about that directory, and a
+ * queue of n such replays would otherwise cost n scans of up to n items.
+ * An answer stays right while the path is gone: its deletion was queued,
+ * or not, when the tree lost it. (If it is made and deleted again
+ * meanwhile, a stale answer names the older inode or none: that replay's
+ * events may then go to a ghost.)
+ */
 uint64_t qfs_replay_deleted_ino(struct qfs_mount *m, const char *path)
 {
 	struct replay_item *it;
 	uint64_t ino = 0;
+	char *p;
 
+	if (m->rp_gone_path && strcmp(m->rp_gone_path, path) == 0)
+		return m->rp_gone_ino;
 	pthread_mutex_lock(&m->rp_lock);
 	for (it = m->rp_head; it && !ino; it = it->next)
 		if (it->kind == RP_DELETE && strcmp(it->path, path) == 0)
 			ino = it->ino;
 	pthread_mutex_unlock(&m->rp_lock);
+	if ((p = strdup(path)) != NULL) {
+		free(m->rp_gone_path);
+		m->rp_gone_path = p;
+		m->rp_gone_ino = ino;
+	}
 	return ino;
 }
 
@@ -829,6 +846,8 @@ void qfs_replay_stop(struct qfs_mount *m)
 	m->rp_own_tail = NULL;
 	m->rp_len = 0;
 	m->rp_backlog = 0;
+	free(m->rp_gone_path);
+	m->rp_gone_path = NULL;
 	pthread_cond_destroy(&m->rp_cond);
 	pthread_mutex_destroy(&m->rp_lock);
 }
