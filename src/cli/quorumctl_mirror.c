@@ -732,7 +732,9 @@ static void drain_events(struct mirror *m)
 	size_t i;
 
 	/* Handling one event may wait on the loop, where more arrive: the
-	 * queue grows while it is walked. */
+	 * queue grows while it is walked, and while the copy's writes and
+	 * counters are waited for below. Those later events stay queued for
+	 * the caller's next round, never dropped with the ones handled. */
 	for (i = 0; i < m->qn && !m->reconnect; i++) {
 		struct mnode s;
 
@@ -752,9 +754,11 @@ static void drain_events(struct mirror *m)
 	dst_drain(m);
 	/* Counters once the copy's creates of this burst have landed. */
 	seq_pass(m);
-	for (size_t j = 0; j < m->qn; j++)
+	for (size_t j = 0; j < i; j++)
 		free(m->q[j]);
-	m->qn = 0;
+	if (i && m->qn > i)
+		memmove(m->q, m->q + i, (m->qn - i) * sizeof(*m->q));
+	m->qn -= i;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
