@@ -13,17 +13,25 @@ autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
 jobs=$(nproc)
 total_p=0 total_f=0 total_s=0 total_k=0
 summary=""
-named=""
+# Named lines for the block before the total: skips, then reruns, then
+# failures last, so that CI's record (the output's tail) keeps them.
+named="" reruns="" fails=""
 
 run_build() { # NAME CONFIGURE-ARGS...
 	name=$1
 	shift
 	mkdir -p "$top/$name"
 	(cd "$top/$name" && "$top/configure" -q "$@" >configure.out 2>&1) || {
-		echo "not ok - configure $name"; cat "$top/$name/configure.out"; total_f=$((total_f + 1)); return; }
+		echo "not ok - configure $name"
+		fails="$fails
+  FAILED in $name: configure"
+		cat "$top/$name/configure.out"
+		total_f=$((total_f + 1))
+		return
+	}
 	if ! make -C "$top/$name" -s -j"$jobs" all >"$top/$name/make.out" 2>&1; then
 		echo "not ok - build $name"
-		named="$named
+		fails="$fails
   FAILED in $name: the build"
 		tail -40 "$top/$name/make.out"
 		total_f=$((total_f + 1))
@@ -35,7 +43,7 @@ run_build() { # NAME CONFIGURE-ARGS...
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$top/$name/check.out" | tail -1)
 	if [ -z "$line" ]; then
 		echo "not ok - $name: the runner printed no summary"
-		named="$named
+		fails="$fails
   FAILED in $name: the runner printed no summary"
 		tail -40 "$top/$name/check.out"
 		total_f=$((total_f + 1))
@@ -52,7 +60,7 @@ run_build() { # NAME CONFIGURE-ARGS...
 	summary="$summary
   $name: $line"
 	while IFS= read -r l; do
-		named="$named
+		fails="$fails
   FAILED in $name: $l"
 	done <"$top/$name/test-logs/failed.txt"
 	while IFS= read -r l; do
@@ -60,7 +68,7 @@ run_build() { # NAME CONFIGURE-ARGS...
   skipped in $name: $l"
 	done <"$top/$name/test-logs/skipped.txt"
 	while IFS= read -r l; do
-		named="$named
+		reruns="$reruns
   passed only on a rerun in $name: $l"
 	done <"$top/$name/test-logs/flaky.txt"
 }
@@ -83,18 +91,21 @@ if [ -z "${QFS_NO_FUZZ:-}" ] && command -v clang >/dev/null; then
 		total_s=$((total_s + s))
 		named="$named$(echo "$out" | grep -aE '^ok - .*# SKIP' | sed -E 's|^ok - (.*) # SKIP ?(.*)|\n  skipped in build-fuzz: \1 -- \2|')"
 		f=$(echo "$out" | grep -aEc '^not ok - ')
-		named="$named$(echo "$out" | grep -aE '^not ok - ' | cut -c1-200 | sed -E 's|^not ok - (.*)|\n  FAILED in build-fuzz: \1|')"
+		fails="$fails$(echo "$out" | grep -aE '^not ok - ' | cut -c1-200 | sed -E 's|^not ok - (.*)|\n  FAILED in build-fuzz: \1|')"
 		total_p=$((total_p + p))
 		total_f=$((total_f + f))
 		summary="$summary
   build-fuzz: $p passed, $f failed"
 	else
 		echo "not ok - fuzz build"
+		fails="$fails
+  FAILED in build-fuzz: configure or the build"
 		tail -30 build-fuzz/make.out 2>/dev/null
 		total_f=$((total_f + 1))
 	fi
 fi
 echo "== summary$summary"
+named="$named$reruns$fails"
 [ -n "$named" ] && printf '%b\n' "== failed, skipped, and passed only on a rerun (each with its reason)$named"
 if [ "$total_k" -gt 0 ]; then
 	echo "$total_p passed, $total_f failed, $total_s skipped ($total_k passed only on a rerun)"
