@@ -29,7 +29,13 @@ harness creates every register before the history starts.
                      fail: version != ev, state unchanged
 
 The search is Wing & Gong's, with Lowe's memoisation of (linearized set,
-state) pairs, run per key (P-compositionality: a history of independent
+state) pairs, run per key. The memo names a linearized set by a Zobrist
+hash (the XOR of a random 128-bit word per operation, kept as operations
+are linearized and undone), not by the set itself: constant size and
+constant time where a bitset costs a bit per operation of the history. Two
+sets share a name with odds of 2^-128 per pair, and a shared name could
+only prune a branch, so report an anomaly that is not there, never hide
+one. (P-compositionality: a history of independent
 registers is linearizable iff each register's sub-history is). An unknown
 operation gets an infinite return time: it can be linearized anywhere after
 its call, and placing it after everything is the same as its never having
@@ -40,10 +46,17 @@ Prints one line per key and exits 0 when every key is linearizable, 1 when
 one is not (with the operations involved), 2 on a malformed history.
 """
 import json
+import random
 import sys
 import time
 
 INF = float("inf")
+
+# The memo holds at most this many (linearized set, state) pairs, about
+# 150 bytes each; past it the key is reported as not checked, as when time
+# runs out, rather than the checker taking the machine's memory (a long
+# chaos run once grew it to 7 GB).
+CACHE_MAX = 4000000
 
 
 class Op:
@@ -96,10 +109,11 @@ def step(state, op):
     return (True, (v, ev + 1) if version == ev else state)
 
 
-def check_key(ops, initial, seconds=None):
+def check_key(ops, initial, seconds=None, cache_max=CACHE_MAX):
     """Returns (True, None) or (False, info) for one register's operations,
-    or (None, info) when the search ran longer than `seconds`: not known
-    either way (a bounded run must not hang on a hard history)."""
+    or (None, info) when the search ran longer than `seconds` or its memo
+    grew past `cache_max` entries: not known either way (a bounded run must
+    not hang on a hard history, nor take the machine's memory)."""
     # Unknown reads observe nothing: drop them.
     ops = [o for o in ops if not (o.kind == "read" and o.status == "unknown")]
     n = len(ops)
@@ -149,7 +163,9 @@ def check_key(ops, initial, seconds=None):
             prv[q] = k
 
     state = (initial, 0)
-    linearized = 0  # bitset over op indices
+    rng = random.Random(n)  # the same names on every run of one history
+    zob = [rng.getrandbits(128) for _ in range(n)]
+    linearized = 0  # Zobrist hash of the linearized set
     cache = set()
     stack = []  # (op index, state before)
     best = (0, [])
@@ -169,9 +185,13 @@ def check_key(ops, initial, seconds=None):
                 continue
             ok, new_state = step(state, o)
             if ok:
-                bits = linearized | (1 << i)
+                bits = linearized ^ zob[i]
                 key = (bits, new_state)
                 if key not in cache:
+                    if len(cache) >= cache_max:
+                        return None, "the search gave up with %d states remembered " \
+                            "(%d steps, %d of %d operations linearized at best)" % (
+                                len(cache), steps, best[0], n)
                     cache.add(key)
                     stack.append((i, state))
                     state = new_state
@@ -191,7 +211,7 @@ def check_key(ops, initial, seconds=None):
             if not stack:
                 return False, describe(ops, best, state)
             i, state = stack.pop()
-            linearized &= ~(1 << i)
+            linearized ^= zob[i]
             if ops[i].status != "unknown":
                 known_left += 1
             relink(ret_ev[i])

@@ -83,6 +83,17 @@ tap(res[0][1] is False and time.monotonic() - t0 < 20,
     "a stale read among 60 unknown cas is refused, in %.2f s" % (time.monotonic() - t0))
 res = lincheck.check(H(*(many + seq + [(2, "read", None, 40, 41, "ok", ["v29", 30])])), "a", 20)
 tap(res[0][1] is True, "the same history with a fresh read is linearizable")
+# The memo's bound: twelve concurrent writes of unknown outcome and a read
+# of a value none wrote leave about 12 x 2^11 states to search; with room
+# for only 50 the key is reported as not checked, with the reason, not as
+# an anomaly.
+hard = H(*([(10 + j, "write", "w%d" % j, 0, None, "unknown", None) for j in range(12)] +
+           [(2, "read", None, 5, 6, "ok", ["none", 3])]))
+res = lincheck.check_key(hard, "a", 20, cache_max=50)
+tap(res[0] is None and "states remembered" in res[1],
+    "a search past its memo's bound is reported as not checked (%s)" % (res[1],))
+res = lincheck.check_key(hard, "a", 60)
+tap(res[0] is False, "... and the same search with room enough finds the anomaly")
 tap(not lin(H((1, "write", "b", 0, 1, "ok", 5))),
     "a write acknowledging a version that skips others is refused")
 # Independent keys are checked separately.
