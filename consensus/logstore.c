@@ -239,6 +239,23 @@ void logstore_set_inline(struct logstore *ls, int on)
 	ls->run_inline = on && ls->kick_ev;
 }
 
+/* Frees what logstore_open made, once no writer thread runs: the events,
+ * the eventfd, the SQLite connection and the store. */
+static void release(struct logstore *ls)
+{
+	if (ls->kick_ev)
+		event_free(ls->kick_ev);
+	if (ls->wake_ev)
+		event_free(ls->wake_ev);
+	if (ls->wake_fd >= 0)
+		close(ls->wake_fd);
+	logstore_sql_close(ls);
+	pthread_mutex_destroy(&ls->mu);
+	pthread_cond_destroy(&ls->cv);
+	free(ls->path);
+	free(ls);
+}
+
 int logstore_open(const char *path, struct event_base *base, struct logstore **out,
 		  struct logstore_state *state, char *errmsg, size_t errmsg_len)
 {
@@ -297,17 +314,7 @@ out:
 	return 0;
 
 err_after_alloc:
-	if (ls->kick_ev)
-		event_free(ls->kick_ev);
-	if (ls->wake_ev)
-		event_free(ls->wake_ev);
-	if (ls->wake_fd >= 0)
-		close(ls->wake_fd);
-	logstore_sql_close(ls);
-	pthread_mutex_destroy(&ls->mu);
-	pthread_cond_destroy(&ls->cv);
-	free(ls->path);
-	free(ls);
+	release(ls);
 	return rc;
 }
 
@@ -326,17 +333,7 @@ void logstore_close(struct logstore *ls)
 		collect(ls);
 	}
 	run_inline(ls);
-	if (ls->kick_ev)
-		event_free(ls->kick_ev);
-	if (ls->wake_ev)
-		event_free(ls->wake_ev);
-	if (ls->wake_fd >= 0)
-		close(ls->wake_fd);
-	logstore_sql_close(ls);
-	pthread_mutex_destroy(&ls->mu);
-	pthread_cond_destroy(&ls->cv);
-	free(ls->path);
-	free(ls);
+	release(ls);
 }
 
 int logstore_quiesce(struct logstore *ls, int timeout_ms)
