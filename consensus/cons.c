@@ -525,6 +525,19 @@ void cons_status(const struct cons *c, struct cons_status *out)
 	out->birth_wait = cons_birth_wait(c);
 }
 
+int cons_peer_status(const struct cons *c, uint32_t id, struct cons_peer_status *out)
+{
+	if (c->state != CONS_LEADER)
+		return -ENOENT;
+	for (unsigned i = 0; i < c->n_peers; i++)
+		if (c->peers[i].id == id) {
+			out->observer = c->peers[i].observer;
+			out->match = c->peers[i].match;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 const struct cons_entry *cons_find(const struct cons *c, zxid_t zxid)
 {
 	long i = cons_log_find(&c->log, zxid);

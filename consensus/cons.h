@@ -681,6 +681,15 @@ struct cons_status {
 	uint32_t birth_wait;
 };
 void cons_status(const struct cons *c, struct cons_status *out);
+/* The leader's view of one peer (the admin server's "observers"):
+ * observer as the configuration in force says; match: durable on the peer
+ * and equal to the leader's log up to there (0 while unknown). Returns 0,
+ * or -ENOENT when this server does not lead or id is not its peer. */
+struct cons_peer_status {
+	uint8_t observer;
+	zxid_t match;
+};
+int cons_peer_status(const struct cons *c, uint32_t id, struct cons_peer_status *out);
 /* The entry with this zxid in the log, or NULL. Borrowed. */
 const struct cons_entry *cons_find(const struct cons *c, zxid_t zxid);
 

@@ -358,15 +358,21 @@ void logstore_sql_close(struct logstore *ls)
 }
 
 /* Steps a statement that returns no rows and resets it. */
-static int step_done(struct logstore *ls, sqlite3_stmt *st, struct logstore_req *req,
-		     const char *what)
+/* One step of a statement that returns no rows, left reset and unbound:
+ * SQLite's result code. */
+static int step_rc(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc == SQLITE_DONE)
-		return 0;
+	return rc;
+}
+
+/* A failed step's error, in req->errmsg: -ENOSPC or sql_fail's. */
+static int step_failed(struct logstore *ls, int rc, struct logstore_req *req,
+		       const char *what)
+{
 	if ((rc & 0xff) == SQLITE_FULL) {
 		/* Not an I/O error: the operator frees space and the member
 		 * goes on (the engine retries the write). */
@@ -379,14 +385,20 @@ static int step_done(struct logstore *ls, sqlite3_stmt *st, struct logstore_req 
 	return sql_fail(ls, req->errmsg, sizeof(req->errmsg), what);
 }
 
+static int step_done(struct logstore *ls, sqlite3_stmt *st, struct logstore_req *req,
+		     const char *what)
+{
+	int rc = step_rc(st);
+
+	return rc == SQLITE_DONE ? 0 : step_failed(ls, rc, req, what);
+}
+
 static int run_append(struct logstore *ls, struct logstore_req *req)
 {
-	char what[64];
-	int rc;
-
 	for (size_t i = 0; i < req->n_in; i++) {
 		const struct logstore_entry *e = &req->in[i];
 		sqlite3_stmt *st = ls->st_insert;
+		int rc;
 
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)e->zxid);
 		sqlite3_bind_int64(st, 2, e->epoch);
@@ -395,10 +407,16 @@ static int run_append(struct logstore *ls, struct logstore_req *req)
 		sqlite3_bind_blob64(st, 4, e->len ? e->data : "", e->len, SQLITE_STATIC);
 		sqlite3_bind_int64(
 		    st, 5, record_crc(e->zxid, e->epoch, e->type, e->data, e->len));
-		snprintf(what, sizeof(what), "appending zxid 0x%llx",
-			 (unsigned long long)e->zxid);
-		if ((rc = step_done(ls, st, req, what)) < 0)
-			return rc;
+		rc = step_rc(st);
+		if (rc != SQLITE_DONE) {
+			/* Named only on failure: formatting it for every entry
+			 * cost the writer thread a visible share of its time. */
+			char what[64];
+
+			snprintf(what, sizeof(what), "appending zxid 0x%llx",
+				 (unsigned long long)e->zxid);
+			return step_failed(ls, rc, req, what);
+		}
 	}
 	return 0;
 }

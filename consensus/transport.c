@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -135,6 +137,10 @@ void transport_conn_open(struct transport *t, struct conn *c)
 	struct peer *p = c->peer;
 	struct conn *old = p->active, *keep;
 
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->opened_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (p->dialing == c) {
 		p->dialing = NULL;
 		p->backoff_ms = t->backoff_min_ms;
@@ -529,5 +535,47 @@ int transport_connected(const struct transport *t, uint32_t id)
 	for (const struct peer *p = t->peers; p; p = p->next)
 		if (p->id == id)
 			return p->active != NULL;
+	return 0;
+}
+
+static struct conn *active_conn(const struct transport *t, uint32_t id)
+{
+	for (const struct peer *p = t->peers; p; p = p->next)
+		if (p->id == id)
+			return p->active;
+	return NULL;
+}
+
+int transport_peer_stats(const struct transport *t, uint32_t id,
+			 struct transport_peer_stats *out)
+{
+	const struct conn *c = active_conn(t, id);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?", port[8] = "0";
+
+	if (!c)
+		return -ENOTCONN;
+	/* As Java prints a socket address: a slash, then address:port. */
+	if (getpeername(bufferevent_getfd(c->bev), (struct sockaddr *)&ss, &sl) == 0)
+		getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+			    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+	snprintf(out->addr, sizeof(out->addr), "/%s:%s", host, port);
+	out->opened_ms = c->opened_ms;
+	out->sent = c->seq_send - c->base_send;
+	out->received = c->seq_recv - c->base_recv;
+	out->queued_bytes = evbuffer_get_length(bufferevent_get_output(c->bev));
+	out->queued = out->queued_bytes ? c->unsent : 0;
+	return 0;
+}
+
+int transport_peer_stats_reset(struct transport *t, uint32_t id)
+{
+	struct conn *c = active_conn(t, id);
+
+	if (!c)
+		return -ENOTCONN;
+	c->base_send = c->seq_send;
+	c->base_recv = c->seq_recv;
 	return 0;
 }

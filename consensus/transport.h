@@ -32,6 +32,7 @@
 #ifndef QFS_TRANSPORT_H
 #define QFS_TRANSPORT_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -117,5 +118,20 @@ int transport_send(struct transport *t, struct transport_send_req *req, uint32_t
 
 /* 1 when an authenticated connection to id is up. */
 int transport_connected(const struct transport *t, uint32_t id);
+
+/* The connection in use to one peer, for the admin server. */
+struct transport_peer_stats {
+	char addr[INET6_ADDRSTRLEN + 16]; /* "/address:port" of the peer's end */
+	int64_t opened_ms;		  /* wall clock, when it authenticated */
+	uint64_t sent, received;	  /* messages, since then or the reset */
+	uint64_t queued_bytes;		  /* on its output, not yet written */
+	uint64_t queued;		  /* messages among them: at most this many */
+};
+/* 0, or -ENOTCONN when no authenticated connection to id is up. */
+int transport_peer_stats(const struct transport *t, uint32_t id,
+			 struct transport_peer_stats *out);
+/* Counts sent and received from zero again on id's connection (a new
+ * connection starts from zero anyway). 0 or -ENOTCONN. */
+int transport_peer_stats_reset(struct transport *t, uint32_t id);
 
 #endif

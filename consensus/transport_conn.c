@@ -165,8 +165,10 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (c->state == CONN_OPEN && left == 0)
+	if (c->state == CONN_OPEN && left == 0) {
 		bufferevent_disable(bev, EV_WRITE);
+		c->unsent = 0;
+	}
 }
 
 void transport_flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -179,7 +181,8 @@ void transport_flush_cb(evutil_socket_t fd, short what, void *arg)
 	while ((c = t->flush_head)) {
 		t->flush_head = c->flush_next;
 		c->queued = 0;
-		ev_write_now(c->bev);
+		if (ev_write_now(c->bev))
+			c->unsent = 0;
 	}
 }
 
@@ -527,6 +530,7 @@ int conn_send_msg(struct conn *c, const void *msg, size_t len)
 		return -ENOMEM;
 	}
 	c->seq_send++;
+	c->unsent++;
 	if (c->state == CONN_OPEN && !c->queued) {
 		c->queued = 1;
 		c->flush_next = c->t->flush_head;

@@ -66,6 +66,11 @@ struct conn {
 	uint8_t nonce_a[PEER_NONCE];
 	struct hmac_key *k_send, *k_recv;
 	uint64_t seq_send, seq_recv;
+	uint64_t base_send, base_recv; /* transport_peer_stats_reset */
+	/* Messages added to the output since it was last seen empty: the
+	 * ones still queued, or more (a partial write leaves some). */
+	uint64_t unsent;
+	int64_t opened_ms;	       /* wall clock, at transport_conn_open */
 	int busy; /* inside a read callback: closing waits until it returns */
 	int dead;
 	/* Once open, messages go out by a direct write at the end of the

@@ -260,12 +260,37 @@ struct qcore_replica {
 	int64_t leader;	  /* server id, 0 = none known */
 	zxid_t last_zxid; /* newest entry in the log */
 	zxid_t commit_zxid;
-	int n_members;
-	int n_followers; /* leader: connected participants and observers */
-	int n_synced;	 /* leader: followers with everything committed */
+	int n_members;	      /* participants and observers */
+	int n_voters;	      /* participants: ZooKeeper's quorum size */
+	int n_followers;	/* leader: connected participants and observers */
+	int n_synced;		/* leader: connected participants */
+	int n_synced_observers; /* leader: connected observers */
 	uint64_t pending_syncs;
 };
 void qcore_replica(const struct qcore *c, struct qcore_replica *out);
+/*
+ * A leader's learners (the admin server's "observers", as ZooKeeper's
+ * learner handlers show them): every other member with a connection up,
+ * in configuration order, at most max of them; returns how many (0 on a
+ * server that does not lead). requests counts what it forwarded here
+ * (session touches aside) since this server took the lead; sent and
+ * received count peer messages on its connection, since it opened. Both
+ * count from zero again at qcore_learners_reset. last_zxid: durable on it
+ * and matching the leader's log.
+ */
+#define QCORE_MAX_MEMBERS 64 /* consensus's CONS_MAX_MEMBERS */
+struct qcore_learner {
+	uint32_t id;
+	int observer;
+	char addr[64];	   /* "/address:port", as Java prints a socket address */
+	int64_t opened_ms; /* wall clock, when its connection authenticated */
+	uint64_t queued, queued_bytes; /* on its connection's output */
+	uint64_t sent, received, requests;
+	zxid_t last_zxid;
+};
+size_t qcore_learners(struct qcore *c, struct qcore_learner *out, size_t max);
+/* Counts from zero again for the learners (observers only, or every one). */
+void qcore_learners_reset(struct qcore *c, int observers_only);
 /* "leader", "follower", "observer", "standalone", "read-only" (as
  * ZooKeeper's read-only mode names a server without a quorum) or
  * "removed". */

@@ -112,6 +112,12 @@ struct qcore {
 	struct cons_member members[CONS_MAX_MEMBERS];
 	unsigned n_members;
 	uint32_t self;
+	/* Requests each member forwarded to this leader (qcore_learners),
+	 * by id; a slot is taken on a member's first request. */
+	struct {
+		uint32_t id;
+		uint64_t n;
+	} fwd_from[CONS_MAX_MEMBERS];
 
 	/* The replica (core_repl.c). */
 	struct logstore *ls;	   /* owned by store once wrapped */
@@ -256,6 +262,8 @@ void core_release(struct qcore *c);
 void core_release_soon(struct qcore *c);
 /* The leader prepares requests forwarded by server `from` (the node's
  * forwarded callback); queued while it is not ready yet. */
+/* Counts n requests forwarded by member from (qcore_learners). */
+void core_count_forwarded(struct qcore *c, uint32_t from, size_t n);
 void core_forwarded(struct qcore *c, uint32_t from, const struct cons_payload *p,
 		    size_t n);
 /* Leader: answer request reqid of server origin that left no entry of its

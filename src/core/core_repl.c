@@ -258,6 +258,8 @@ static void h_role(void *arg, enum cons_state s, uint32_t epoch, uint32_t leader
 	int was_leader = c->role == CONS_LEADER;
 	uint32_t old_leader = c->leader;
 
+	if (s == CONS_LEADER && !was_leader)
+		memset(c->fwd_from, 0, sizeof(c->fwd_from));
 	c->role = s;
 	c->role_epoch = epoch;
 	c->leader = leader;
@@ -680,6 +682,8 @@ void qcore_replica(const struct qcore *c, struct qcore_replica *out)
 
 	memset(out, 0, sizeof(*out));
 	out->n_members = (int)c->n_members;
+	for (unsigned i = 0; i < c->n_members; i++)
+		out->n_voters += !c->members[i].observer;
 	out->epoch = c->role_epoch;
 	out->leader = c->leader;
 	out->pending_syncs = c->pending_syncs;
@@ -705,6 +709,83 @@ void qcore_replica(const struct qcore *c, struct qcore_replica *out)
 			if (c->members[i].id != c->self &&
 			    core_peer_up(c, c->members[i].id)) {
 				out->n_followers++;
-				out->n_synced++;
+				if (c->members[i].observer)
+					out->n_synced_observers++;
+				else
+					out->n_synced++;
 			}
+}
+
+_Static_assert(QCORE_MAX_MEMBERS == CONS_MAX_MEMBERS, "qcore_learners' bound");
+
+static uint64_t *fwd_slot(struct qcore *c, uint32_t id, int take)
+{
+	for (size_t i = 0; i < CONS_MAX_MEMBERS; i++) {
+		if (c->fwd_from[i].id == id)
+			return &c->fwd_from[i].n;
+		if (!c->fwd_from[i].id) {
+			if (!take)
+				return NULL;
+			c->fwd_from[i].id = id;
+			return &c->fwd_from[i].n;
+		}
+	}
+	return NULL; /* more ids than members were ever seen: not counted */
+}
+
+void core_count_forwarded(struct qcore *c, uint32_t from, size_t n)
+{
+	uint64_t *v = fwd_slot(c, from, 1);
+
+	if (v)
+		*v += n;
+}
+
+size_t qcore_learners(struct qcore *c, struct qcore_learner *out, size_t max)
+{
+	size_t n = 0;
+
+	if (!c->node || !c->tpt || c->role != CONS_LEADER)
+		return 0;
+	for (unsigned i = 0; i < c->n_members && n < max; i++) {
+		struct cons_peer_status ps;
+		struct transport_peer_stats ts;
+		struct qcore_learner *l = &out[n];
+		uint64_t *req;
+
+		if (c->members[i].id == c->self ||
+		    cons_peer_status(cons_node_core(c->node), c->members[i].id, &ps) < 0 ||
+		    transport_peer_stats(c->tpt, c->members[i].id, &ts) < 0)
+			continue;
+		memset(l, 0, sizeof(*l));
+		l->id = c->members[i].id;
+		l->observer = ps.observer;
+		snprintf(l->addr, sizeof(l->addr), "%s", ts.addr);
+		l->opened_ms = ts.opened_ms;
+		l->queued = ts.queued;
+		l->queued_bytes = ts.queued_bytes;
+		l->sent = ts.sent;
+		l->received = ts.received;
+		req = fwd_slot(c, l->id, 0);
+		l->requests = req ? *req : 0;
+		l->last_zxid = ps.match;
+		n++;
+	}
+	return n;
+}
+
+void qcore_learners_reset(struct qcore *c, int observers_only)
+{
+	if (!c->tpt)
+		return;
+	for (unsigned i = 0; i < c->n_members; i++) {
+		uint64_t *req;
+
+		if (c->members[i].id == c->self ||
+		    (observers_only && !c->members[i].observer))
+			continue;
+		transport_peer_stats_reset(c->tpt, c->members[i].id);
+		if ((req = fwd_slot(c, c->members[i].id, 0)))
+			*req = 0;
+	}
 }

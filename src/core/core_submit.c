@@ -605,6 +605,7 @@ void core_forwarded(struct qcore *c, uint32_t from, const struct cons_payload *p
 			take(c, p[i].data, p[i].len, NULL);
 			continue;
 		}
+		core_count_forwarded(c, from, 1);
 		if (!core_leader_ready(c) || c->lq_n) {
 			buf_put_u32(&c->lq, p[i].len);
 			buf_put(&c->lq, p[i].data, p[i].len);

@@ -287,11 +287,16 @@ size_t zks_figures(const struct zk_server *s, struct zks_fig *out)
 	FIG("core_outstanding", ZKS_FIG_GAUGE, st.outstanding);
 	FIG("max_commit_latency_us", ZKS_FIG_GAUGE, st.max_commit_us);
 	if (rep.role == QCORE_LEADER) {
+		/* ZooKeeper 3.4's name, then 3.5's and its split by kind */
 		FIG("followers", ZKS_FIG_GAUGE, rep.n_followers);
+		FIG("learners", ZKS_FIG_GAUGE, rep.n_followers);
 		FIG("synced_followers", ZKS_FIG_GAUGE, rep.n_synced);
+		FIG("synced_non_voting_followers", ZKS_FIG_GAUGE, 0);
+		FIG("synced_observers", ZKS_FIG_GAUGE, rep.n_synced_observers);
 		FIG("pending_syncs", ZKS_FIG_GAUGE, rep.pending_syncs);
 	}
-	FIG("quorum_size", ZKS_FIG_GAUGE, rep.n_members);
+	/* ZooKeeper's: the voting members (observers do not count) */
+	FIG("quorum_size", ZKS_FIG_GAUGE, rep.n_voters);
 	FIG("epoch", ZKS_FIG_GAUGE, rep.epoch);
 	FIG("leader_id", ZKS_FIG_GAUGE, rep.leader);
 	FIG("commit_zxid", ZKS_FIG_ZXID, rep.commit_zxid);

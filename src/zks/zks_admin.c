@@ -10,8 +10,7 @@
  * null, or the reason the command could not run (an unknown name, a
  * standalone server asked for its leader); like ZooKeeper, such answers
  * are still HTTP 200. Only the commands below are served; ZooKeeper's
- * others (hash, observers, system_properties and the trace masks) answer
- * as unknown.
+ * others (hash, system_properties and the trace masks) answer as unknown.
  *
  * libevent's evhttp serves it on the daemon's loop, with the limits of the
  * metrics endpoint: GET and HEAD only, headers bounded, bodies refused, a
@@ -529,6 +528,49 @@ static const char *cmd_connection_stat_reset(struct zk_server *s, struct jw *w)
 	return NULL;
 }
 
+/*
+ * observers: on the leader, each observer connected to it, with the
+ * fields of ZooKeeper's learner handlers (last_zxid: what the observer
+ * has durable and matching); elsewhere none, as on a ZooKeeper follower
+ * that is no observer master. queued_packets counts the messages added to
+ * the connection's output since it was last empty: those still queued, or
+ * more when a write took part of one.
+ */
+static const char *cmd_observers(struct zk_server *s, struct jw *w)
+{
+	struct qcore_learner l[QCORE_MAX_MEMBERS];
+	size_t n = qcore_learners(s->core, l, QCORE_MAX_MEMBERS), k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += l[i].observer != 0;
+	jw_i64(w, "synced_observers", (int64_t)k);
+	jw_open(w, "observers", '[');
+	for (size_t i = 0; i < n; i++) {
+		if (!l[i].observer)
+			continue;
+		jw_open(w, NULL, '{');
+		jw_str(w, "remote_socket_address", l[i].addr);
+		jw_i64(w, "sid", l[i].id);
+		jw_i64(w, "established", l[i].opened_ms);
+		jw_i64(w, "queued_packets", (int64_t)l[i].queued);
+		jw_i64(w, "queued_packets_size", (int64_t)l[i].queued_bytes);
+		jw_i64(w, "packets_received", (int64_t)l[i].received);
+		jw_i64(w, "packets_sent", (int64_t)l[i].sent);
+		jw_i64(w, "requests", (int64_t)l[i].requests);
+		jw_i64(w, "last_zxid", (int64_t)l[i].last_zxid);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	return NULL;
+}
+
+static const char *cmd_observer_connection_stat_reset(struct zk_server *s, struct jw *w)
+{
+	(void)w;
+	qcore_learners_reset(s->core, 1);
+	return NULL;
+}
+
 /* dump: when each session expires, by the leader's clock (keyed by the
  * time, as ZooKeeper's; empty on other members, as on ZooKeeper's
  * learners), and each session's ephemeral nodes. */
@@ -684,6 +726,8 @@ static const struct admin_cmd {
     {"last_snapshot", NULL, cmd_last_snapshot},
     {"leader", "lead", cmd_leader},
     {"monitor", "mntr", cmd_monitor},
+    {"observer_connection_stat_reset", "ocrst", cmd_observer_connection_stat_reset},
+    {"observers", "obsr", cmd_observers},
     {"ruok", NULL, cmd_ruok},
     {"server_stats", "srvr", cmd_server_stats},
     {"stat_reset", "srst", cmd_stat_reset},

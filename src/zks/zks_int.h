@@ -418,7 +418,7 @@ struct zks_fig {
 	double ms;
 	const struct zks_lat *lat; /* ZKS_FIG_SUMMARY; borrowed */
 };
-#define ZKS_FIGS_MAX 40
+#define ZKS_FIGS_MAX 48
 /* Fills out (ZKS_FIGS_MAX entries) and returns how many. */
 size_t zks_figures(const struct zk_server *s, struct zks_fig *out);
 /* The version string mntr and envi give, and /metrics labels. */

@@ -25,7 +25,7 @@ mntr_of() { # PORT KEY
 	fourlw_at 127.0.0.1 "$1" mntr | awk -F '\t' -v k="$2" '$1 == k { print $2 }'
 }
 
-qc_init 3
+qc_init 3 1
 
 # --- A standalone server with the admin commands on.
 PORT=$(free_port)
@@ -223,12 +223,12 @@ t_check "admin.commandURL without a leading / is refused (exit $rc)" \
 
 # --- An ensemble: each member's view of the leader and the voters.
 i=1
-while [ $i -le 3 ]; do
+while [ $i -le 4 ]; do
 	eval "AP_$i=$(free_port)"
 	qc_spawn $i -o "admin.serverPort=$(qc_get AP $i),admin.serverAddress=127.0.0.1"
 	i=$((i + 1))
 done
-if ! { qc_wait_up 1 && qc_wait_up 2 && qc_wait_up 3 && qc_wait_leader 30; }; then
+if ! { qc_wait_up 1 && qc_wait_up 2 && qc_wait_up 3 && qc_wait_up 4 && qc_wait_leader 30; }; then
 	t_fail "the ensemble comes up with the admin commands on"
 	exit 0
 fi
@@ -247,7 +247,7 @@ http "$(qc_get AP "$F")" /commands/zabstate >"$T/zs"
 t_check "zabstate: a voting member in broadcast" \
 	[ "$(jget "$T/zs" '(j["voting"], j["zabstate"])')" = "(True, 'broadcast')" ]
 http "$(qc_get AP "$F")" /commands/monitor >"$T/mf"
-t_check "a follower's monitor says follower, quorum_size 3" \
+t_check "a follower's monitor says follower, quorum_size 3 (the voters: the observer does not count)" \
 	[ "$(jget "$T/mf" '(j["server_state"], j["quorum_size"])')" = "('follower', 3)" ]
 
 # A session on the follower: every member lists its ephemeral node, and
@@ -277,4 +277,49 @@ t_check "dump on the leader and on the follower list the ephemeral node" \
 	[ "$(ed '[d["session_id_to_ephemeral_paths"].get(str(j["sid"])) for d in (j["l"], j["f"])]')" = "[['/held'], ['/held']]" ]
 t_check "... the leader says when the session expires, the follower nothing" \
 	[ "$(ed '(sum(v.count(j["sid"]) for v in j["l"]["expiry_time_to_session_ids"].values()), j["f"]["expiry_time_to_session_ids"])')" = "(1, {})" ]
+
+# --- Member 4 observes. The leader lists it under observers, with what
+# its connection carried and what it forwarded; the reset counts from
+# zero again; mntr splits the learners by kind.
+LA=$(qc_get AP "$L")
+OBS_SRC=$(qc_get QC_ADDR 4)
+obs() { http "$LA" /commands/obsr >"$T/ob"; jget "$T/ob" "$1"; }
+obs_up() { [ "$(obs '(j["synced_observers"], [o["sid"] for o in j["observers"]])')" = "(1, [4])" ]; }
+t_check "the leader's observers lists member 4 alone" wait_until 20 obs_up
+sed 's/^/# observers: /' "$T/ob"
+t_check "... with its connection's address, as Java prints one" \
+	[ "$(obs 'j["observers"][0]["remote_socket_address"].startswith("/'"$OBS_SRC"':")')" = True ]
+t_check "... established in the last hour, in epoch milliseconds" \
+	[ "$(obs 'abs(j["observers"][0]["established"] / 1000 - __import__("time").time()) < 3600')" = True ]
+t_check "... and messages both ways" \
+	[ "$(obs '(j["observers"][0]["packets_sent"] > 0, j["observers"][0]["packets_received"] > 0)')" = "(True, True)" ]
+# Three creates through the observer's client port: forwarded to the
+# leader, counted as its requests, and held by it once applied.
+"$QC_PY" - "$(qc_get QC_CPORT 4)" <<'PY' >"$T/ow.out" 2>&1
+import sys
+from kazoo.client import KazooClient
+zk = KazooClient(hosts="127.0.0.1:" + sys.argv[1])
+zk.start(timeout=10)
+for k in range(3):
+    zk.create("/via-observer-%d" % k, b"x")
+zk.stop()
+print("ok")
+PY
+ran_ok "$T/ow.out" "three creates through the observer"
+LZ=$(printf '%d' "$(mntr_of "$(qc_get QC_CPORT "$L")" zk_last_zxid)")
+obs_caught() { [ "$(obs '(j["observers"][0]["requests"] >= 3, j["observers"][0]["last_zxid"] >= '"$LZ"')')" = "(True, True)" ]; }
+t_check "... the leader counts them as its requests, and its last_zxid reaches the leader's ($LZ)" \
+	wait_until 20 obs_caught
+SENT0=$(obs 'j["observers"][0]["packets_sent"]')
+http "$LA" /commands/ocrst >"$T/ocrst"
+t_check "observer_connection_stat_reset answers under its alias" \
+	[ "$(jget "$T/ocrst" '(j["command"], j["error"])')" = "('observer_connection_stat_reset', None)" ]
+t_check "... and the counts start again (requests 0, fewer messages sent than the $SENT0 before)" \
+	[ "$(obs '(j["observers"][0]["requests"], j["observers"][0]["packets_sent"] < '"$SENT0"')')" = "(0, True)" ]
+http "$(qc_get AP "$F")" /commands/observers >"$T/obf"
+t_check "a follower lists no observers, as a ZooKeeper follower that is no observer master" \
+	[ "$(jget "$T/obf" '(j["synced_observers"], j["observers"])')" = "(0, [])" ]
+LC=$(qc_get QC_CPORT "$L")
+t_check "the leader's mntr: zk_learners 3, zk_synced_followers 2, zk_synced_observers 1, zk_synced_non_voting_followers 0" \
+	[ "$(mntr_of "$LC" zk_learners) $(mntr_of "$LC" zk_synced_followers) $(mntr_of "$LC" zk_synced_observers) $(mntr_of "$LC" zk_synced_non_voting_followers)" = "3 2 1 0" ]
 exit 0
