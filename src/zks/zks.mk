@@ -4,9 +4,19 @@ noinst_LIBRARIES += libqzks.a
 libqzks_a_SOURCES = src/zks/zks.h src/zks/zks_int.h \
 	src/zks/zks_listen.c src/zks/zks_conn.c src/zks/zks_session.c src/zks/zks_dispatch.c \
 	src/zks/zks_op_read.c src/zks/zks_op_write.c src/zks/zks_op_watch.c src/zks/zks_op_auth.c src/zks/zks_reconfig.c \
-	src/zks/zks_sasl.c src/zks/zks_watch.c src/zks/zks_4lw.c src/zks/zks_backup.c \
+	src/zks/zks_sasl.c src/zks/zks_sasl_msg.h src/zks/zks_sasl_msg.c src/zks/zks_watch.c src/zks/zks_4lw.c src/zks/zks_backup.c \
 	src/zks/zks_metrics.c src/zks/zks_latency.c src/zks/zks_admin.c
 libqzks_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_ZKS) $(EVENT_CFLAGS) $(CRYPTO_CFLAGS)
+
+# The SASL digest-response decoder's fuzz target (a fuzzing build only;
+# the decoder compiled into it, for libFuzzer's coverage).
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_sasl
+tests_fuzz_fuzz_sasl_SOURCES = tests/fuzz/fuzz_sasl.c src/zks/zks_sasl_msg.c
+tests_fuzz_fuzz_sasl_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_sasl_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+endif
+EXTRA_DIST += tests/fuzz/corpus/sasl
 
 # Protocol tests: a real core on a temporary dataDir and the server on
 # 127.0.0.1, spoken to in raw frames.

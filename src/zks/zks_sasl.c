@@ -30,8 +30,7 @@
 #include "log.h"
 #include "zerr.h"
 #include "zks_int.h"
-
-#define ZKS_SASL_REALM "zk-sasl-md5"
+#include "zks_sasl_msg.h"
 
 struct zks_sasl {
 	int step; /* 0: no challenge sent, 1: challenge sent, 2: done */
@@ -59,56 +58,6 @@ static void zks_hex(const uint8_t in[16], char out[33])
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[32] = 0;
-}
-
-/* The value of key in a digest-response (quoted or bare), copied into out;
- * 0, or -1 when missing or too long. */
-static int zks_sasl_get(const char *msg, const char *key, char *out, size_t n)
-{
-	size_t klen = strlen(key);
-	const char *p = msg;
-
-	while (*p) {
-		size_t i = 0;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			p += klen + 1;
-			if (*p == '"') {
-				for (p++; *p && *p != '"'; p++) {
-					if (*p == '\\' && p[1])
-						p++;
-					if (i + 1 >= n)
-						return -1;
-					out[i++] = *p;
-				}
-			} else {
-				for (; *p && *p != ','; p++) {
-					if (i + 1 >= n)
-						return -1;
-					out[i++] = *p;
-				}
-			}
-			out[i] = 0;
-			return 0;
-		}
-		/* skip this pair, minding quotes */
-		while (*p && *p != '=')
-			p++;
-		if (*p == '=')
-			p++;
-		if (*p == '"') {
-			for (p++; *p && *p != '"'; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			if (*p)
-				p++;
-		}
-		while (*p && *p != ',')
-			p++;
-	}
-	return -1;
 }
 
 /* The configured password of user, copied into out; 0 or -1. */
@@ -184,33 +133,23 @@ static void zks_sasl_digest(const char *ha1_hex, const char *nonce, const char *
 static int zks_sasl_response(struct zks_req *r, struct zks_sasl *x, const char *msg)
 {
 	struct zks_conn *c = r->conn;
-	char user[128], realm[128], nonce[64], cnonce[128], nc[16], qop[16], uri[256];
-	char resp[64], authzid[128], pw[256], a2[300];
+	struct zks_sasl_resp m;
+	const char *why;
+	char pw[256], a2[300];
 	char ha1_hex[33], want[33];
 	uint8_t key[16], ha1[16];
 	char buf[512];
 	size_t len;
 	int n;
 
-	if (zks_sasl_get(msg, "username", user, sizeof(user)) ||
-	    zks_sasl_get(msg, "nonce", nonce, sizeof(nonce)) ||
-	    zks_sasl_get(msg, "cnonce", cnonce, sizeof(cnonce)) ||
-	    zks_sasl_get(msg, "nc", nc, sizeof(nc)) ||
-	    zks_sasl_get(msg, "digest-uri", uri, sizeof(uri)) ||
-	    zks_sasl_get(msg, "response", resp, sizeof(resp)))
-		return zks_sasl_fail(r, "malformed digest-response");
-	if (zks_sasl_get(msg, "realm", realm, sizeof(realm)))
-		snprintf(realm, sizeof(realm), "%s", ZKS_SASL_REALM);
-	if (zks_sasl_get(msg, "qop", qop, sizeof(qop)))
-		snprintf(qop, sizeof(qop), "auth");
-	if (zks_sasl_get(msg, "authzid", authzid, sizeof(authzid)))
-		authzid[0] = 0;
-	if (strcmp(nonce, x->nonce) != 0 || strcmp(qop, "auth") != 0)
+	if (zks_sasl_parse(msg, &m, &why))
+		return zks_sasl_fail(r, why);
+	if (strcmp(m.nonce, x->nonce) != 0 || strcmp(m.qop, "auth") != 0)
 		return zks_sasl_fail(r, "nonce or qop does not match the challenge");
 	if (!c->srv->sasl_users ||
-	    zks_sasl_password(c->srv->sasl_users, user, pw, sizeof(pw)))
+	    zks_sasl_password(c->srv->sasl_users, m.user, pw, sizeof(pw)))
 		return zks_sasl_fail(r, "unknown user");
-	n = snprintf(buf, sizeof(buf), "%s:%s:%s", user, realm, pw);
+	n = snprintf(buf, sizeof(buf), "%s:%s:%s", m.user, m.realm, pw);
 	explicit_bzero(pw, sizeof(pw));
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return zks_sasl_fail(r, "credentials too long");
@@ -218,23 +157,23 @@ static int zks_sasl_response(struct zks_req *r, struct zks_sasl *x, const char *
 	explicit_bzero(buf, sizeof(buf));
 	memcpy(buf, key, 16);
 	len = 16;
-	n = snprintf(buf + len, sizeof(buf) - len, ":%s:%s%s%s", nonce, cnonce,
-		     authzid[0] ? ":" : "", authzid);
+	n = snprintf(buf + len, sizeof(buf) - len, ":%s:%s%s%s", m.nonce, m.cnonce,
+		     m.authzid[0] ? ":" : "", m.authzid);
 	if (n < 0 || (size_t)n >= sizeof(buf) - len)
 		return zks_sasl_fail(r, "digest-response too long");
 	zks_md5(buf, len + (size_t)n, ha1);
 	zks_hex(ha1, ha1_hex);
-	snprintf(a2, sizeof(a2), "AUTHENTICATE:%s", uri);
-	zks_sasl_digest(ha1_hex, nonce, nc, cnonce, qop, a2, want);
-	if (strcmp(want, resp) != 0)
+	snprintf(a2, sizeof(a2), "AUTHENTICATE:%s", m.uri);
+	zks_sasl_digest(ha1_hex, m.nonce, m.nc, m.cnonce, m.qop, a2, want);
+	if (strcmp(want, m.resp) != 0)
 		return zks_sasl_fail(r, "wrong password");
-	snprintf(a2, sizeof(a2), ":%s", uri);
-	zks_sasl_digest(ha1_hex, nonce, nc, cnonce, qop, a2, want);
+	snprintf(a2, sizeof(a2), ":%s", m.uri);
+	zks_sasl_digest(ha1_hex, m.nonce, m.nc, m.cnonce, m.qop, a2, want);
 	n = snprintf(buf, sizeof(buf), "rspauth=%s", want);
-	if (zauth_add(&c->auth, "sasl", authzid[0] ? authzid : user) < 0)
+	if (zauth_add(&c->auth, "sasl", m.authzid[0] ? m.authzid : m.user) < 0)
 		return zks_sasl_fail(r, "out of memory");
 	log_debug("zk: %s authenticated by SASL as %s", c->peer,
-		  authzid[0] ? authzid : user);
+		  m.authzid[0] ? m.authzid : m.user);
 	buf_put_bytes(&r->body, buf, n);
 	x->step = 2;
 	r->err = ZOK;
