@@ -44,6 +44,17 @@ tests_unit_test_members_text_SOURCES = tests/unit/test_members_text.c
 tests_unit_test_members_text_CFLAGS = $(QCORE_TEST_CFLAGS) $(QFS_I_CORE)
 tests_unit_test_members_text_LDADD = $(QCORE_TEST_LIBS)
 QFS_TESTS += tests/unit/test_members_text
+
+# The reconfig member list's quorum lines, fuzzed (a fuzzing build only;
+# the parser compiled into the target, for libFuzzer's coverage).
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_members_text
+tests_fuzz_fuzz_members_text_SOURCES = tests/fuzz/fuzz_members_text.c src/core/members_text.c
+tests_fuzz_fuzz_members_text_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_members_text_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_members_text_LDADD = libqcons.a libqutil.a
+endif
+EXTRA_DIST += tests/fuzz/corpus/members_text
 # Daemon-level: snapshots with many sessions across restarts; kill -9 while
 # a snapshot child runs.
 QFS_TESTS += tests/fs/snapshot.sh tests/fs/snapkill.sh
