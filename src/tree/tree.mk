@@ -35,5 +35,11 @@ tests_fuzz_fuzz_txn_SOURCES = tests/fuzz/fuzz_txn.c $(libqtree_a_SOURCES)
 tests_fuzz_fuzz_txn_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_txn_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_txn_LDADD = libqutil.a $(CRYPTO_LIBS)
+# The ACL text form a user writes through the mount.
+noinst_PROGRAMS += tests/fuzz/fuzz_acl
+tests_fuzz_fuzz_acl_SOURCES = tests/fuzz/fuzz_acl.c $(libqtree_a_SOURCES)
+tests_fuzz_fuzz_acl_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_acl_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_acl_LDADD = libqutil.a $(CRYPTO_LIBS)
 endif
-EXTRA_DIST += tests/fuzz/corpus/txn
+EXTRA_DIST += tests/fuzz/corpus/txn tests/fuzz/corpus/acl
