@@ -243,68 +243,20 @@ static void prune_peers(struct qcore *c)
 
 /* ---- the text form ---- */
 
-/*
- * Parse one server spec, "server.N=host:peer:election[:role][;[host:]port]"
- * (ZooKeeper's; "N=..." is taken too), into *out and *observer.
- * Returns 0 or -EINVAL.
- */
+/* One server spec (members_text_server) as an address and a role. */
 static int parse_spec_id(const char *s, struct core_addr *out, int *observer, long max_id)
 {
-	char buf[1024], *eq, *semi, *p, *f[4];
-	int nf = 0;
-	long v;
+	struct mt_server v;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
-		return -EINVAL;
-	p = buf + strlen(buf);
-	while (p > buf && (p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\r'))
-		*--p = 0;
-	eq = strchr(buf, '=');
-	if (!eq)
-		return -EINVAL;
-	*eq = 0;
-	p = buf;
-	if (!strncmp(p, "server.", 7))
-		p += 7;
-	v = strtol(p, &semi, 10);
-	if (semi == p || *semi || v < 1 || v > max_id)
+	if (members_text_server(s, &v, max_id))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	out->id = (uint32_t)v;
-	*observer = 0;
-	p = eq + 1;
-	semi = strchr(p, ';');
-	if (semi) {
-		*semi = 0;
-		snprintf(out->client, sizeof(out->client), "%s", semi + 1);
-	}
-	/* host may be [v6]: split on the colons after it. */
-	f[nf++] = p;
-	if (*p == '[') {
-		p = strchr(p, ']');
-		if (!p)
-			return -EINVAL;
-	}
-	while ((p = strchr(p, ':')) && nf < 4) {
-		*p++ = 0;
-		f[nf++] = p;
-	}
-	if (nf < 3)
-		return -EINVAL;
-	snprintf(out->host, sizeof(out->host), "%s", f[0]);
-	out->peer_port = atoi(f[1]);
-	out->election_port = atoi(f[2]);
-	if (!out->host[0] || out->peer_port <= 0 || out->peer_port > 65535 ||
-	    out->election_port <= 0 || out->election_port > 65535)
-		return -EINVAL;
-	if (nf == 4) {
-		if (!strcmp(f[3], "observer"))
-			*observer = 1;
-		else if (strcmp(f[3], "participant"))
-			return -EINVAL;
-	}
+	out->id = v.id;
+	snprintf(out->host, sizeof(out->host), "%s", v.host);
+	out->peer_port = v.peer_port;
+	out->election_port = v.election_port;
+	snprintf(out->client, sizeof(out->client), "%s", v.client);
+	*observer = v.observer;
 	return 0;
 }
 

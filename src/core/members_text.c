@@ -278,3 +278,66 @@ int members_text_render(const struct cons_membership *m, char *buf, size_t len,
 			return -ENOSPC;
 	return 0;
 }
+
+int members_text_server(const char *s, struct mt_server *out, long max_id)
+{
+	char buf[1024], *eq, *semi, *p, *f[4];
+	int nf = 0;
+	long v;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return -EINVAL;
+	p = buf + strlen(buf);
+	while (p > buf && (p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\r'))
+		*--p = 0;
+	eq = strchr(buf, '=');
+	if (!eq)
+		return -EINVAL;
+	*eq = 0;
+	p = buf;
+	if (!strncmp(p, "server.", 7))
+		p += 7;
+	v = strtol(p, &semi, 10);
+	if (semi == p || *semi || v < 1 || v > max_id)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->id = (uint32_t)v;
+	p = eq + 1;
+	semi = strchr(p, ';');
+	if (semi) {
+		*semi = 0;
+		if (strlen(semi + 1) >= sizeof(out->client))
+			return -EINVAL;
+		snprintf(out->client, sizeof(out->client), "%s", semi + 1);
+	}
+	/* host may be [v6]: split on the colons after it. */
+	f[nf++] = p;
+	if (*p == '[') {
+		p = strchr(p, ']');
+		if (!p)
+			return -EINVAL;
+	}
+	while ((p = strchr(p, ':')) && nf < 4) {
+		*p++ = 0;
+		f[nf++] = p;
+	}
+	if (nf < 3)
+		return -EINVAL;
+	if (strlen(f[0]) >= sizeof(out->host))
+		return -EINVAL; /* cut short, it would name another host */
+	snprintf(out->host, sizeof(out->host), "%s", f[0]);
+	out->peer_port = atoi(f[1]);
+	out->election_port = atoi(f[2]);
+	if (!out->host[0] || out->peer_port <= 0 || out->peer_port > 65535 ||
+	    out->election_port <= 0 || out->election_port > 65535)
+		return -EINVAL;
+	if (nf == 4) {
+		if (!strcmp(f[3], "observer"))
+			out->observer = 1;
+		else if (strcmp(f[3], "participant"))
+			return -EINVAL;
+	}
+	return 0;
+}

@@ -20,6 +20,22 @@
 
 #include "cons.h"
 
+/*
+ * One server entry, "server.N=host:peer:election[:role][;[host:]port]"
+ * (ZooKeeper's; "N=..." is taken too; host may be [an IPv6 address]),
+ * with N from 1 to max_id, ports from 1 to 65535, role participant (the
+ * default) or observer. Returns 0, or -EINVAL for anything else, a host
+ * or client address too long for its field included.
+ */
+struct mt_server {
+	uint32_t id;
+	char host[256];
+	int peer_port, election_port;
+	char client[300]; /* "[host:]port", or "" */
+	int observer;
+};
+int members_text_server(const char *s, struct mt_server *out, long max_id);
+
 /* What an entry of the list is. */
 enum mt_kind { MT_SERVER, MT_GROUP, MT_WEIGHT, MT_VERSION, MT_UNKNOWN };
 

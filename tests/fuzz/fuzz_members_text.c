@@ -1,8 +1,12 @@
 /*
- * fuzz_members_text.c - libFuzzer target for the quorum lines of a
- * reconfig's member list (members_text_quorum: group.X=, weight.N=,
- * version=, and the server entries it skips), which a client with the
- * right to reconfigure sends over the wire.
+ * fuzz_members_text.c - libFuzzer target for a reconfig's member list,
+ * which a client with the right to reconfigure sends over the wire: its
+ * server entries (members_text_server) and its quorum lines
+ * (members_text_quorum: group.X=, weight.N=, version=).
+ *
+ * Server entries: the whole text, as one entry, is taken or refused; a
+ * taken one, written out again in ZooKeeper's form, parses to the same
+ * fields.
  *
  * Properties: any text (cut at the first NUL) is taken or refused with a
  * reason, never a crash; what is taken is a valid membership
@@ -13,6 +17,7 @@
  * tests/fuzz/corpus/members_text/.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +37,30 @@ static void members(struct cons_membership *m)
 		    .id = i + 1, .observer = i >= N_MEMBERS - N_OBSERVERS, .weight = 1};
 }
 
+static void server_round_trip(const char *entry)
+{
+	struct mt_server a, b;
+	char again[1200];
+	int n;
+
+	if (members_text_server(entry, &a, 0x7fffffffL) != 0)
+		return;
+	if (strlen(a.host) >= sizeof(a.host) || strlen(a.client) >= sizeof(a.client) ||
+	    !a.id || a.peer_port < 1 || a.peer_port > 65535 || a.election_port < 1 ||
+	    a.election_port > 65535)
+		abort();
+	n = snprintf(again, sizeof(again), "server.%u=%s:%d:%d:%s%s%s", a.id, a.host,
+		     a.peer_port, a.election_port, a.observer ? "observer" : "participant",
+		     a.client[0] ? ";" : "", a.client);
+	if (n < 0 || (size_t)n >= sizeof(again))
+		abort();
+	if (members_text_server(again, &b, 0x7fffffffL) != 0 || a.id != b.id ||
+	    strcmp(a.host, b.host) || a.peer_port != b.peer_port ||
+	    a.election_port != b.election_port || strcmp(a.client, b.client) ||
+	    a.observer != b.observer)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct cons_membership m, back;
@@ -42,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(list, data, size);
 	list[size] = 0;
+	server_round_trip(list);
 	members(&m);
 	why[0] = 0;
 	if (members_text_quorum(&m, list, why, sizeof(why)) != 0) {
