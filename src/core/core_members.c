@@ -260,9 +260,13 @@ static int parse_spec_id(const char *s, struct core_addr *out, int *observer, lo
 	return 0;
 }
 
+/* A member's id is 1..254, as zoo.cfg's (config.c): a session id carries
+ * it in its top byte, and an ephemeral owner whose top byte is 0xff marks
+ * a TTL node (ZooKeeper's EphemeralType), so a server 255 would make its
+ * sessions' ephemeral nodes look like TTL nodes. */
 static int parse_spec(const char *s, struct core_addr *out, int *observer)
 {
-	return parse_spec_id(s, out, observer, 255);
+	return parse_spec_id(s, out, observer, 254);
 }
 
 /* The text of membership m (non-joint) in ZooKeeper's form, into buf:

@@ -49,6 +49,12 @@ if has "^4 *observer" "$out" && qc_wait_mode 4 observer 20; then
 else
 	t_fail "members add server.4" "$out / mode $(qc_mode 4)"
 fi
+# Server 255 would give its sessions' ephemeral nodes an owner whose top
+# byte marks a TTL node: refused, as zoo.cfg refuses it.
+out=$(ctl members add "server.255=127.0.0.1:1:2:observer")
+echo "$out" | sed 's/^/#   server.255: /' | head -3
+t_check "members add server.255: refused (BADARGUMENTS), nothing added" \
+	sh -c 'echo "$1" | grep -q BADARGUMENTS && ! echo "$2" | grep -q "^255 "' - "$out" "$(ctl members list)"
 
 if [ ! -x "$ZKCLI" ]; then
 	t_skip "zkCli config and reconfig" "no $ZKCLI (Debian package zookeeper)"
