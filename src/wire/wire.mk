@@ -20,8 +20,10 @@ QFS_TESTS += tests/unit/test_jute
 check_PROGRAMS += tests/fuzz/fuzz_jute_corpus
 tests_fuzz_fuzz_jute_corpus_SOURCES = tests/fuzz/fuzz_jute_corpus.c
 tests_fuzz_fuzz_jute_corpus_LDADD = libqwire.a libqutil.a
+# Built with `all`, as every other fuzz target: tests/run-all.sh builds
+# only that in build-fuzz, and as a check program it was never run there.
 if FUZZING
-check_PROGRAMS += tests/fuzz/fuzz_jute
+noinst_PROGRAMS += tests/fuzz/fuzz_jute
 tests_fuzz_fuzz_jute_SOURCES = tests/fuzz/fuzz_jute.c
 tests_fuzz_fuzz_jute_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_jute_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
