@@ -136,7 +136,6 @@ void transport_conn_open(struct transport *t, struct conn *c)
 {
 	struct peer *p = c->peer;
 	struct conn *old = p->active, *keep;
-
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -530,20 +529,17 @@ int transport_send(struct transport *t, struct transport_send_req *req, uint32_t
 	return 0;
 }
 
-int transport_connected(const struct transport *t, uint32_t id)
-{
-	for (const struct peer *p = t->peers; p; p = p->next)
-		if (p->id == id)
-			return p->active != NULL;
-	return 0;
-}
-
 static struct conn *active_conn(const struct transport *t, uint32_t id)
 {
 	for (const struct peer *p = t->peers; p; p = p->next)
 		if (p->id == id)
 			return p->active;
 	return NULL;
+}
+
+int transport_connected(const struct transport *t, uint32_t id)
+{
+	return active_conn(t, id) != NULL;
 }
 
 int transport_peer_stats(const struct transport *t, uint32_t id,
