@@ -22,8 +22,10 @@
  *       as 4+4+8+8+8 bytes big-endian.
  *   PRAGMA application_id = 'QFSL', user_version = format version (2; a
  *   log of another version, such as 1 without commit_zxid, is refused),
- *   auto_vacuum = INCREMENTAL (compaction and reset return the freed pages
- *   to the file system in the same transaction).
+ *   auto_vacuum = INCREMENTAL (a reset returns the freed pages to the file
+ *   system in its transaction, and so does a compaction that leaves more
+ *   of the file free than in use; a smaller one leaves them to the next
+ *   appends, which costs no page moves).
  *
  * Every operation is a caller-owned struct logstore_req handed to the store
  * with a completion callback (STYLE.md rule 2). The callback runs exactly

@@ -490,6 +490,32 @@ static int vacuum(struct logstore *ls, struct logstore_req *req)
 	return 0;
 }
 
+/*
+ * After a compaction, gives pages back to the file system only once more
+ * of the file is free than in use. incremental_vacuum fills the holes by
+ * moving the pages at the end of the file into them, and a compaction
+ * drops the oldest rows, at the start of the file: vacuuming after every
+ * one moved nearly the whole retained log each time (5,000 pages read and
+ * rewritten, then checkpointed, per 100,000 entries). Pages left free are
+ * taken by the next appends, so a log under a steady load keeps its size;
+ * one that shrank by more than half (the load dropped) is cut down, at a
+ * cost of at most the pages in use.
+ */
+static int vacuum_if_shrunk(struct logstore *ls, struct logstore_req *req)
+{
+	sqlite3_int64 pages = 0, free_pages = 0;
+	int rc;
+
+	if ((rc = pragma(ls, "PRAGMA page_count", &pages, NULL, 0, req->errmsg,
+			 sizeof(req->errmsg))) < 0 ||
+	    (rc = pragma(ls, "PRAGMA freelist_count", &free_pages, NULL, 0, req->errmsg,
+			 sizeof(req->errmsg))) < 0)
+		return rc;
+	if (free_pages <= pages - free_pages)
+		return 0;
+	return vacuum(ls, req);
+}
+
 static int write_meta(struct logstore *ls, struct logstore_req *req,
 		      const struct logstore_meta *m)
 {
@@ -533,7 +559,7 @@ static int run_one(struct logstore *ls, struct logstore_req *req,
 		st = ls->st_compact;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)req->arg);
 		if ((rc = step_done(ls, st, req, "compacting")) < 0 ||
-		    (rc = vacuum(ls, req)) < 0)
+		    (rc = vacuum_if_shrunk(ls, req)) < 0)
 			return rc;
 		if (req->arg == 0 || req->arg - 1 <= meta->snapshot_zxid)
 			return 0;

@@ -216,6 +216,57 @@ static void test_compact(void)
 	cleanup_dir();
 }
 
+/* A compaction that frees less than half the file keeps its pages for the
+ * appends that follow: the file does not grow back, and nothing is moved. */
+static void test_compact_reuses_pages(void)
+{
+	struct logstore_state st;
+	struct logstore *ls;
+	struct logstore_req req;
+	struct stat full, compacted, refilled;
+	static char big[4000];
+	zxid_t b = zxid_make(3, 0);
+	struct logstore_entry e = {0, 3, 1, big, sizeof(big)};
+
+	fresh_dir();
+	ls = open_sync(&st);
+	for (zxid_t z = b + 1; z <= b + 600; z++) {
+		e.zxid = z;
+		TAP_EQ(logstore_append(ls, &req, &e, 1, done_cb), 0);
+	}
+	TAP_EQ(sqlite3_wal_checkpoint_v2(ls->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+					 NULL),
+	       SQLITE_OK);
+	TAP_EQ(stat(dbpath, &full), 0);
+	TAP_EQ(logstore_compact(ls, &req, b + 201, done_cb), 0);
+	TAP_EQ(last_status, 0);
+	TAP_EQ(sqlite3_wal_checkpoint_v2(ls->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+					 NULL),
+	       SQLITE_OK);
+	TAP_EQ(stat(dbpath, &compacted), 0);
+	for (zxid_t z = b + 601; z <= b + 800; z++) {
+		e.zxid = z;
+		TAP_EQ(logstore_append(ls, &req, &e, 1, done_cb), 0);
+	}
+	TAP_EQ(sqlite3_wal_checkpoint_v2(ls->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+					 NULL),
+	       SQLITE_OK);
+	TAP_EQ(stat(dbpath, &refilled), 0);
+	printf("# db file %lld bytes full, %lld compacted by a third, %lld refilled\n",
+	       (long long)full.st_size, (long long)compacted.st_size,
+	       (long long)refilled.st_size);
+	TAP_EQ(compacted.st_size, full.st_size);
+	/* A few pages of slack: a new interior page, a pointer-map page. */
+	TAP_ASSERT(refilled.st_size <= full.st_size + 8 * 4096);
+	logstore_close(ls);
+	ls = open_sync(&st);
+	TAP_EQ(st.first_zxid, b + 201);
+	TAP_EQ(st.count, 600);
+	TAP_EQ(st.last_zxid, b + 800);
+	logstore_close(ls);
+	cleanup_dir();
+}
+
 /* Compaction gives the space back: a big log, compacted, shrinks. */
 static void test_compact_shrinks(void)
 {
@@ -827,6 +878,7 @@ static const struct tap_case cases[] = {
     {"order_enforced", test_order_enforced},
     {"truncate", test_truncate},
     {"compact", test_compact},
+    {"compact_reuses_pages", test_compact_reuses_pages},
     {"compact_shrinks_file", test_compact_shrinks},
     {"meta_durable", test_meta_durable},
     {"async_group_commit", test_async},
