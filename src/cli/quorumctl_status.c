@@ -144,8 +144,11 @@ static void detail_one(const struct member *m)
 		show("ephemerals", m->mntr, "zk_ephemerals_count");
 		show("data size", m->mntr, "zk_approximate_data_size");
 		show("open fds", m->mntr, "zk_open_file_descriptor_count");
-		show("followers", m->mntr, "zk_followers");
+		/* ZooKeeper 3.4 names them zk_followers */
+		show("learners", m->mntr,
+		     strstr(m->mntr, "zk_learners") ? "zk_learners" : "zk_followers");
 		show("synced followers", m->mntr, "zk_synced_followers");
+		show("synced observers", m->mntr, "zk_synced_observers");
 		show("apply failures", m->mntr, "zk_apply_failures");
 		show("last apply failure", m->mntr, "zk_last_apply_failure_zxid");
 	} else {
@@ -155,7 +158,7 @@ static void detail_one(const struct member *m)
 
 /* Ask one member: srvr (mode, zxid, connections, as every ZooKeeper since 3.3
  * answers it), then mntr (zk_server_state, zk_last_zxid when srvr lacks
- * them, and the leader's zk_followers / zk_synced_followers). */
+ * them, and the leader's learners and synced followers and observers). */
 static void ask(struct member *m)
 {
 	char v[256];
@@ -430,19 +433,27 @@ static void table(struct member *ms, size_t n, int with_ids)
 		       m->clients[0] ? m->clients : "?");
 	}
 	if (leader) {
-		char f[64] = "", sf[64] = "";
+		char f[64] = "", sf[64] = "", so[64] = "";
 
 		if (leader->mntr) {
-			/* ZooKeeper 3.4 says zk_followers, 3.5+ zk_learners */
-			if (field(leader->mntr, "zk_followers", f, sizeof(f)))
-				field(leader->mntr, "zk_learners", f, sizeof(f));
+			/* ZooKeeper 3.5+ says zk_learners, 3.4 zk_followers
+			 * (both count observers too); zk_synced_followers
+			 * counts only the voting ones. */
+			if (field(leader->mntr, "zk_learners", f, sizeof(f)))
+				field(leader->mntr, "zk_followers", f, sizeof(f));
 			field(leader->mntr, "zk_synced_followers", sf, sizeof(sf));
+			field(leader->mntr, "zk_synced_observers", so, sizeof(so));
 		}
 		printf("leader: %s", leader->addr);
 		if (with_ids && leader->id > 0)
 			printf(" (server.%lld)", (long long)leader->id);
-		if (f[0])
-			printf(", %s followers, %s synced", f, sf[0] ? sf : "?");
+		if (f[0]) {
+			printf(", %s learner%s (%s follower%s", f, strcmp(f, "1") ? "s" : "",
+			       sf[0] ? sf : "?", strcmp(sf, "1") ? "s" : "");
+			if (so[0] && strcmp(so, "0") != 0)
+				printf(" and %s observer%s", so, strcmp(so, "1") ? "s" : "");
+			printf(" synced)");
+		}
 		printf("; %zu of %zu servers answer\n", sum.up, n);
 	} else if (sum.leaders > 1) {
 		printf(
@@ -564,14 +575,17 @@ static void json_out(struct member *ms, size_t n, int with_ids)
 			printf("%lld", (long long)sum.leader->id);
 		else
 			printf("null");
+		/* "followers" is the learners' count, kept under its first
+		 * name: ZooKeeper 3.4's zk_followers, 3.5+'s zk_learners. */
 		printf(",\"followers\":");
-		/* ZooKeeper 3.4 says zk_followers, 3.5+ zk_learners */
 		jnum_field(sum.leader->mntr,
-			   sum.leader->mntr && strstr(sum.leader->mntr, "zk_followers")
-			       ? "zk_followers"
-			       : "zk_learners");
+			   sum.leader->mntr && strstr(sum.leader->mntr, "zk_learners")
+			       ? "zk_learners"
+			       : "zk_followers");
 		printf(",\"synced_followers\":");
 		jnum_field(sum.leader->mntr, "zk_synced_followers");
+		printf(",\"synced_observers\":");
+		jnum_field(sum.leader->mntr, "zk_synced_observers");
 		printf("}");
 	} else {
 		printf("null");

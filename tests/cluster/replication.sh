@@ -23,6 +23,9 @@ t_eq "status: rows with modes by id" "1 2 3 4 observer leader" \
 	"$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { printf "%s ", $1 } $1 == 4 { o = $3 } $3 == "leader" { l = $3 } END { printf "%s %s", o, l }' "$T/status")"
 t_check "status: the last line names the leader (server.$QC_LEADER)" \
 	grep -q "^leader: .*(server.$QC_LEADER)" "$T/status"
+t_check "status: the leader's line counts 3 learners, 2 followers and 1 observer synced" \
+	wait_until 20 sh -c "\"\$0\" status -c \"\$1\" | grep -q '^leader: .*, 3 learners (2 followers and 1 observer synced);'" \
+	"$QUORUMCTL" "$QC_CFG"
 # status -j: the same facts as one JSON object, for scripts
 "$QUORUMCTL" status -c "$QC_CFG" -j >"$T/status.json" 2>&1
 t_eq "quorumctl status -j: exit 0 with every member up" 0 $?
@@ -36,7 +39,8 @@ ok = (sorted(s) == [1, 2, 3, 4] and o["leaders"] == 1 and o["answering"] == 4
       and s[lead]["mode"] == "leader" and s[4]["mode"] == "observer"
       and all(m["error"] is None and m["last_zxid"].startswith("0x")
               and isinstance(m["lag"], int) and m["lag"] >= 0 for m in s.values())
-      and isinstance(o["leader"]["synced_followers"], int))
+      and isinstance(o["leader"]["synced_followers"], int)
+      and isinstance(o["leader"]["synced_observers"], int))
 print(json.dumps(o))
 sys.exit(0 if ok else 1)
 PY
