@@ -216,6 +216,19 @@ static void test_compact(void)
 	cleanup_dir();
 }
 
+/* Appends from..to, one 4000-byte entry per transaction: about a page each. */
+static void append_big(struct logstore *ls, zxid_t from, zxid_t to)
+{
+	static char big[4000];
+	struct logstore_entry e = {0, zxid_epoch(from), 1, big, sizeof(big)};
+	struct logstore_req req;
+
+	for (zxid_t z = from; z <= to; z++) {
+		e.zxid = z;
+		TAP_EQ(logstore_append(ls, &req, &e, 1, done_cb), 0);
+	}
+}
+
 /* A compaction that frees less than half the file keeps its pages for the
  * appends that follow: the file does not grow back, and nothing is moved. */
 static void test_compact_reuses_pages(void)
@@ -224,16 +237,11 @@ static void test_compact_reuses_pages(void)
 	struct logstore *ls;
 	struct logstore_req req;
 	struct stat full, compacted, refilled;
-	static char big[4000];
 	zxid_t b = zxid_make(3, 0);
-	struct logstore_entry e = {0, 3, 1, big, sizeof(big)};
 
 	fresh_dir();
 	ls = open_sync(&st);
-	for (zxid_t z = b + 1; z <= b + 600; z++) {
-		e.zxid = z;
-		TAP_EQ(logstore_append(ls, &req, &e, 1, done_cb), 0);
-	}
+	append_big(ls, b + 1, b + 600);
 	TAP_EQ(sqlite3_wal_checkpoint_v2(ls->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
 					 NULL),
 	       SQLITE_OK);
@@ -244,10 +252,7 @@ static void test_compact_reuses_pages(void)
 					 NULL),
 	       SQLITE_OK);
 	TAP_EQ(stat(dbpath, &compacted), 0);
-	for (zxid_t z = b + 601; z <= b + 800; z++) {
-		e.zxid = z;
-		TAP_EQ(logstore_append(ls, &req, &e, 1, done_cb), 0);
-	}
+	append_big(ls, b + 601, b + 800);
 	TAP_EQ(sqlite3_wal_checkpoint_v2(ls->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
 					 NULL),
 	       SQLITE_OK);
@@ -274,16 +279,11 @@ static void test_compact_shrinks(void)
 	struct logstore *ls;
 	struct logstore_req req;
 	struct stat before, after;
-	static char big[4000];
 	zxid_t b = zxid_make(3, 0);
-	struct logstore_entry e = {0, 3, 1, big, sizeof(big)};
 
 	fresh_dir();
 	ls = open_sync(&st);
-	for (zxid_t z = b + 1; z <= b + 500; z++) {
-		e.zxid = z;
-		TAP_EQ(logstore_append(ls, &req, &e, 1, done_cb), 0);
-	}
+	append_big(ls, b + 1, b + 500);
 	logstore_close(ls);
 	TAP_EQ(stat(dbpath, &before), 0);
 	ls = open_sync(&st);
