@@ -118,6 +118,13 @@ static void show(const char *label, const char *text, const char *key)
 		printf("  %-18s %s\n", label, v);
 }
 
+/* The mntr key counting a leader's learners (followers and observers):
+ * zk_learners since ZooKeeper 3.5, zk_followers in 3.4. */
+static const char *learners_key(const char *mntr)
+{
+	return mntr && strstr(mntr, "zk_learners") ? "zk_learners" : "zk_followers";
+}
+
 /* -v: every field of one server, as srvr and mntr give them. */
 static void detail_one(const struct member *m)
 {
@@ -144,9 +151,7 @@ static void detail_one(const struct member *m)
 		show("ephemerals", m->mntr, "zk_ephemerals_count");
 		show("data size", m->mntr, "zk_approximate_data_size");
 		show("open fds", m->mntr, "zk_open_file_descriptor_count");
-		/* ZooKeeper 3.4 names them zk_followers */
-		show("learners", m->mntr,
-		     strstr(m->mntr, "zk_learners") ? "zk_learners" : "zk_followers");
+		show("learners", m->mntr, learners_key(m->mntr));
 		show("synced followers", m->mntr, "zk_synced_followers");
 		show("synced observers", m->mntr, "zk_synced_observers");
 		show("apply failures", m->mntr, "zk_apply_failures");
@@ -436,11 +441,8 @@ static void table(struct member *ms, size_t n, int with_ids)
 		char f[64] = "", sf[64] = "", so[64] = "";
 
 		if (leader->mntr) {
-			/* ZooKeeper 3.5+ says zk_learners, 3.4 zk_followers
-			 * (both count observers too); zk_synced_followers
-			 * counts only the voting ones. */
-			if (field(leader->mntr, "zk_learners", f, sizeof(f)))
-				field(leader->mntr, "zk_followers", f, sizeof(f));
+			/* zk_synced_followers counts only the voting ones */
+			field(leader->mntr, learners_key(leader->mntr), f, sizeof(f));
 			field(leader->mntr, "zk_synced_followers", sf, sizeof(sf));
 			field(leader->mntr, "zk_synced_observers", so, sizeof(so));
 		}
@@ -578,10 +580,7 @@ static void json_out(struct member *ms, size_t n, int with_ids)
 		/* "followers" is the learners' count, kept under its first
 		 * name: ZooKeeper 3.4's zk_followers, 3.5+'s zk_learners. */
 		printf(",\"followers\":");
-		jnum_field(sum.leader->mntr,
-			   sum.leader->mntr && strstr(sum.leader->mntr, "zk_learners")
-			       ? "zk_learners"
-			       : "zk_followers");
+		jnum_field(sum.leader->mntr, learners_key(sum.leader->mntr));
 		printf(",\"synced_followers\":");
 		jnum_field(sum.leader->mntr, "zk_synced_followers");
 		printf(",\"synced_observers\":");
