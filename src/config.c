@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "serverspec.h"
 
 enum cfg_type { CFG_INT, CFG_I64, CFG_STR, CFG_BOOL, CFG_ACCEPTED };
 /* Or'ed into a key's type: its value is a secret, never printed (conf, logs,
@@ -224,83 +225,43 @@ static int parse_bool(const char *s, int *out)
 	return -EINVAL;
 }
 
-/* server.N=host:peerPort:electionPort[:participant|:observer][;[clientHost:]clientPort] */
+/* server.N=host:peerPort:electionPort[:participant|:observer][;[clientHost:]clientPort]
+ * (serverspec.h: the same parser as a reconfig's member list). */
 static int parse_server(struct qfs_config *c, const char *key, const char *value,
 			const char *origin, char *errbuf, size_t errlen)
 {
 	struct qfs_server_cfg s = {0}, *v;
-	char *copy, *client, *f[4] = {0};
-	int64_t id, port;
-	int nf = 0, rc = -EINVAL;
+	struct serverspec spec;
+	char why[320];
+	int64_t id;
 
 	if (parse_i64(key + 7, 1, 254, &id) < 0)
 		return cfg_err(errbuf, errlen, "%s: bad server id in '%s' (1..254: session ids carry it in their top byte)", origin, key);
-	copy = strdup(value);
-	if (!copy)
-		return -ENOMEM;
-	client = strchr(copy, ';');
-	if (client)
-		*client++ = 0;
-	for (char *p = copy, *tok; nf < 4 && (tok = strsep(&p, ":")) != NULL;)
-		f[nf++] = tok;
-	if (nf < 3 || !*f[0]) {
-		cfg_err(errbuf, errlen, "%s: %s=%s: expected host:peerPort:electionPort", origin,
-			key, value);
-		goto out;
-	}
+	if (serverspec_parse(value, &spec, why, sizeof(why)) < 0)
+		return cfg_err(errbuf, errlen, "%s: %s=%s: %s", origin, key, value, why);
+	for (size_t i = 0; i < c->n_servers; i++)
+		if (c->servers[i].id == id)
+			return cfg_err(errbuf, errlen, "%s: server.%lld given twice", origin,
+				       (long long)id);
 	s.id = id;
 	s.weight = 1;
-	if (parse_i64(f[1], 1, 65535, &port) < 0)
-		goto bad_port;
-	s.peer_port = (int)port;
-	if (parse_i64(f[2], 1, 65535, &port) < 0)
-		goto bad_port;
-	s.election_port = (int)port;
-	if (nf == 4) {
-		if (!strcmp(f[3], "observer"))
-			s.observer = 1;
-		else if (strcmp(f[3], "participant")) {
-			cfg_err(errbuf, errlen, "%s: %s: role must be participant or observer",
-				origin, key);
-			goto out;
-		}
-	}
-	if (client) {
-		char *colon = strrchr(client, ':');
-
-		if (parse_i64(colon ? colon + 1 : client, 0, 65535, &port) < 0)
-			goto bad_port;
-		s.client_port = (int)port;
-		if (colon) {
-			*colon = 0;
-			s.client_host = strdup(client);
-		}
-	}
-	s.host = strdup(f[0]);
-	for (size_t i = 0; i < c->n_servers; i++)
-		if (c->servers[i].id == id) {
-			cfg_err(errbuf, errlen, "%s: server.%lld given twice", origin,
-				(long long)id);
-			goto out_free;
-		}
+	s.peer_port = spec.peer_port;
+	s.election_port = spec.election_port;
+	s.observer = spec.observer;
+	s.client_port = spec.client_port;
+	s.host = strdup(spec.host);
+	if (spec.client_host[0])
+		s.client_host = strdup(spec.client_host);
 	v = realloc(c->servers, (c->n_servers + 1) * sizeof(*v));
-	if (!v || !s.host) {
-		rc = -ENOMEM;
-		goto out_free;
+	if (v)
+		c->servers = v; /* grown or not, it is the array now */
+	if (!v || !s.host || (spec.client_host[0] && !s.client_host)) {
+		free(s.host);
+		free(s.client_host);
+		return -ENOMEM;
 	}
-	c->servers = v;
 	c->servers[c->n_servers++] = s;
-	free(copy);
 	return 0;
-bad_port:
-	cfg_err(errbuf, errlen, "%s: %s=%s: bad port number", origin, key, value);
-	goto out;
-out_free:
-	free(s.host);
-	free(s.client_host);
-out:
-	free(copy);
-	return rc;
 }
 
 static char *trim(char *s);

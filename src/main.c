@@ -32,6 +32,7 @@
 #include "core.h"
 #include "fs.h"
 #include "log.h"
+#include "serverspec.h"
 #include "zks.h"
 
 struct daemon {
@@ -423,10 +424,15 @@ static int start(struct daemon *d, const char *mountpoint, int debug, char *err,
 							   .peer_port = s->peer_port,
 							   .election_port = s->election_port,
 							   .client = clients + 300 * i};
-			if (s->client_port)
+			if (s->client_port) {
+				char ch[SERVERSPEC_HOST_MAX + 2];
+
 				snprintf(clients + 300 * i, 300, "%s:%d",
-					 s->client_host ? s->client_host : "0.0.0.0",
+					 serverspec_host(s->client_host ? s->client_host
+									: "0.0.0.0",
+							 ch, sizeof(ch)),
 					 s->client_port);
+			}
 		}
 		co.members = members;
 		co.n_members = d->cfg.n_servers;

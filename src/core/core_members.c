@@ -69,6 +69,7 @@
 #include "core_req.h"
 #include "log.h"
 #include "members_text.h"
+#include "serverspec.h"
 #include "snapshot.h"
 #include "transport.h"
 #include "zerr.h"
@@ -247,9 +248,12 @@ static void prune_peers(struct qcore *c)
 static int parse_spec_id(const char *s, struct core_addr *out, int *observer, long max_id)
 {
 	struct mt_server v;
+	char why[320];
 
-	if (members_text_server(s, &v, max_id))
+	if (members_text_server(s, &v, max_id, why, sizeof(why))) {
+		log_warnx("members: refused '%.120s': %s", s, why);
 		return -EINVAL;
+	}
 	memset(out, 0, sizeof(*out));
 	out->id = v.id;
 	snprintf(out->host, sizeof(out->host), "%s", v.host);
@@ -281,12 +285,14 @@ static int render(struct core_members *mb, const struct cons_membership *m, char
 	buf[0] = 0;
 	for (unsigned i = 0; i < m->n; i++) {
 		const struct core_addr *a = addr_find(mb, m->m[i].id);
+		char host[sizeof(a->host) + 2];
 		int k;
 
 		if (!a || !a->host[0])
 			return -ENOENT;
 		k = snprintf(buf + off, len - off, "server.%u=%s:%d:%d:%s%s%s\n", a->id,
-			     a->host, a->peer_port, a->election_port,
+			     serverspec_host(a->host, host, sizeof(host)), a->peer_port,
+			     a->election_port,
 			     m->m[i].observer ? "observer" : "participant",
 			     a->client[0] ? ";" : "", a->client);
 		if (k < 0 || (size_t)k >= len - off)

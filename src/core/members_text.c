@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "members_text.h"
+#include "serverspec.h"
 
 #define MT_MAX_GROUP  1000000L /* as zoo.cfg's group.X (config.c) */
 #define MT_MAX_WEIGHT 1000000L /* as zoo.cfg's weight.N */
@@ -279,65 +280,52 @@ int members_text_render(const struct cons_membership *m, char *buf, size_t len,
 	return 0;
 }
 
-int members_text_server(const char *s, struct mt_server *out, long max_id)
+int members_text_server(const char *s, struct mt_server *out, long max_id, char *why,
+			size_t whylen)
 {
-	char buf[1024], *eq, *semi, *p, *f[4];
-	int nf = 0;
+	struct serverspec spec;
+	char key[32], host[SERVERSPEC_HOST_MAX + 2];
+	const char *eq, *p;
+	size_t n;
 	long v;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
-	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+	eq = strchr(s, '=');
+	if (!eq) {
+		snprintf(why, whylen, "'%.60s': expected server.N=host:peerPort:electionPort", s);
 		return -EINVAL;
-	p = buf + strlen(buf);
-	while (p > buf && (p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\r'))
-		*--p = 0;
-	eq = strchr(buf, '=');
-	if (!eq)
+	}
+	n = (size_t)(eq - s);
+	p = n > 7 && !strncmp(s, "server.", 7) ? s + 7 : s;
+	n = (size_t)(eq - p);
+	if (n == 0 || n >= sizeof(key)) {
+		snprintf(why, whylen, "'%.*s': not a server id", (int)(eq - s), s);
 		return -EINVAL;
-	*eq = 0;
-	p = buf;
-	if (!strncmp(p, "server.", 7))
-		p += 7;
-	v = strtol(p, &semi, 10);
-	if (semi == p || *semi || v < 1 || v > max_id)
+	}
+	memcpy(key, p, n);
+	key[n] = 0;
+	v = strtol(key, (char **)&p, 10);
+	if (*p || key[0] < '0' || key[0] > '9' || v < 1 || v > max_id) {
+		snprintf(why, whylen, "server id '%s' is not a number from 1 to %ld", key,
+			 max_id);
+		return -EINVAL;
+	}
+	if (serverspec_parse(eq + 1, &spec, why, whylen))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->id = (uint32_t)v;
-	p = eq + 1;
-	semi = strchr(p, ';');
-	if (semi) {
-		*semi = 0;
-		if (strlen(semi + 1) >= sizeof(out->client))
-			return -EINVAL;
-		snprintf(out->client, sizeof(out->client), "%s", semi + 1);
-	}
-	/* host may be [v6]: split on the colons after it. */
-	f[nf++] = p;
-	if (*p == '[') {
-		p = strchr(p, ']');
-		if (!p)
-			return -EINVAL;
-	}
-	while ((p = strchr(p, ':')) && nf < 4) {
-		*p++ = 0;
-		f[nf++] = p;
-	}
-	if (nf < 3)
-		return -EINVAL;
-	if (strlen(f[0]) >= sizeof(out->host))
-		return -EINVAL; /* cut short, it would name another host */
-	snprintf(out->host, sizeof(out->host), "%s", f[0]);
-	out->peer_port = atoi(f[1]);
-	out->election_port = atoi(f[2]);
-	if (!out->host[0] || out->peer_port <= 0 || out->peer_port > 65535 ||
-	    out->election_port <= 0 || out->election_port > 65535)
-		return -EINVAL;
-	if (nf == 4) {
-		if (!strcmp(f[3], "observer"))
-			out->observer = 1;
-		else if (strcmp(f[3], "participant"))
-			return -EINVAL;
+	snprintf(out->host, sizeof(out->host), "%s", spec.host);
+	out->peer_port = spec.peer_port;
+	out->election_port = spec.election_port;
+	out->observer = spec.observer;
+	if (spec.has_client) {
+		if (spec.client_host[0])
+			snprintf(out->client, sizeof(out->client), "%s:%d",
+				 serverspec_host(spec.client_host, host, sizeof(host)),
+				 spec.client_port);
+		else
+			snprintf(out->client, sizeof(out->client), "%d", spec.client_port);
 	}
 	return 0;
 }

@@ -22,19 +22,21 @@
 
 /*
  * One server entry, "server.N=host:peer:election[:role][;[host:]port]"
- * (ZooKeeper's; "N=..." is taken too; host may be [an IPv6 address]),
- * with N from 1 to max_id, ports from 1 to 65535, role participant (the
- * default) or observer. Returns 0, or -EINVAL for anything else, a host
- * or client address too long for its field included.
+ * (ZooKeeper's; "N=..." is taken too), with N from 1 to max_id and the
+ * rest as serverspec.h parses it (zoo.cfg's parser): an IPv6 host in
+ * brackets, ports from 1 to 65535 (a client port from 0), role
+ * participant (the default) or observer. Returns 0, or -EINVAL with the
+ * reason in why.
  */
 struct mt_server {
 	uint32_t id;
-	char host[256];
+	char host[256];	  /* without brackets: what getaddrinfo takes */
 	int peer_port, election_port;
-	char client[300]; /* "[host:]port", or "" */
+	char client[300]; /* "[host:]port" as a spec writes it, or "" */
 	int observer;
 };
-int members_text_server(const char *s, struct mt_server *out, long max_id);
+int members_text_server(const char *s, struct mt_server *out, long max_id, char *why,
+			size_t whylen);
 
 /* What an entry of the list is. */
 enum mt_kind { MT_SERVER, MT_GROUP, MT_WEIGHT, MT_VERSION, MT_UNKNOWN };

@@ -20,6 +20,9 @@ QFS_TESTS += tests/cluster/apply_fail.sh
 EXTRA_DIST += tests/cluster/apply_fail.sh
 # Peer host names looked up again before every dial.
 QFS_TESTS += tests/cluster/resolve.sh
+# Peers on IPv6: [addr] in zoo.cfg and in a reconfig, one parser for both.
+QFS_TESTS += tests/cluster/ipv6.sh
+EXTRA_DIST += tests/cluster/ipv6.sh
 EXTRA_DIST += tests/cluster/resolve.sh
 # A reconfig that moves a hierarchical ensemble to new groups and weights.
 QFS_TESTS += tests/cluster/members_groups.sh

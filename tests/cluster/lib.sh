@@ -49,6 +49,8 @@
 # field to tell one member's outgoing peer connections from another's. A
 # blackhole route drops silently, as a cut cable does: TCP connections hang
 # until the daemon's own timeouts notice, which is what a partition is.
+# QC_NET=lo6 is lo with the peers on IPv6 loopback: server.I=[::1]:...,
+# clients still on 127.0.0.1 (QC_ADDR_I).
 
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
@@ -118,7 +120,9 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))' $((QC_N * 3)))
 		shift 3
 		role=participant
 		[ $i -gt "$QC_PARTICIPANTS" ] && role=observer
-		echo "server.$i=$addr:$peer:$elec:$role;$addr:$cport" >>"$QC_CFG"
+		peerhost=$addr
+		[ "$QC_NET" = lo6 ] && peerhost='[::1]'
+		echo "server.$i=$peerhost:$peer:$elec:$role;$addr:$cport" >>"$QC_CFG"
 		eval "QC_ADDR_$i=$addr QC_CPORT_$i=$cport QC_ROLE_$i=$role"
 		eval "QC_MNT_$i=$T/m$i QC_DATA_$i=$T/d$i QC_PID_$i="
 		QC_HOSTS="${QC_HOSTS:+$QC_HOSTS,}$addr:$cport"

@@ -9,7 +9,7 @@
 QUORUMCTL="$QFS_BUILDDIR/quorumctl"
 ZKCLI=${ZKCLI:-/usr/share/zookeeper/bin/zkCli.sh}
 has() { echo "$2" | grep -q -- "$1"; }
-ctl() { QUORUMCTL_AUTH="digest:$MB_PW" "$QUORUMCTL" -s "$QC_HOSTS" "$@" 2>&1; }
+ctl() { mb_ctl "$@"; }
 
 mb_init 3 1 || exit 1
 qc_start_all || { t_fail "4 members start"; exit 1; }
@@ -37,18 +37,7 @@ else
 fi
 out=$("$QUORUMCTL" -s "$QC_HOSTS" members remove 4 2>&1)
 t_check "members remove without the superuser: refused" has NOAUTH "$out"
-out=$(ctl members remove 4)
-if ! has "^4 " "$out" && qc_wait_mode 4 removed 20; then
-	t_ok "members remove 4: it says removed"
-else
-	t_fail "members remove 4" "$out / mode $(qc_mode 4)"
-fi
-out=$(ctl members add "server.4=$(mb_spec 4 observer)")
-if has "^4 *observer" "$out" && qc_wait_mode 4 observer 20; then
-	t_ok "members add server.4 (observer): it observes again"
-else
-	t_fail "members add server.4" "$out / mode $(qc_mode 4)"
-fi
+mb_observer_rejoin 4
 # Server 255 would give its sessions' ephemeral nodes an owner whose top
 # byte marks a TTL node: refused, as zoo.cfg refuses it.
 out=$(ctl members add "server.255=127.0.0.1:1:2:observer")

@@ -112,7 +112,7 @@ t_check "every member's dataDir/zoo.cfg.dynamic has them" wait_until 10 dyn_new
 # quorumctl: list shows the groups; remove (incremental) is refused; set
 # (a whole list) with a bad one is refused; the same list is no change.
 QUORUMCTL="$QFS_BUILDDIR/quorumctl"
-ctl() { QUORUMCTL_AUTH="digest:$MB_PW" "$QUORUMCTL" -s "$QC_HOSTS" "$@" 2>&1; }
+ctl() { mb_ctl "$@"; }
 out=$(ctl members list)
 t_check "quorumctl members list shows group.3=3:4:5:6 and weight.6=0" \
 	sh -c "echo '$out' | grep -qx 'group.3=3:4:5:6' && echo '$out' | grep -qx 'weight.6=0'"

@@ -17,6 +17,9 @@
 #                           ZooKeeper client does) after reconnecting
 #   mb_writer_stop          stop it; MB_FAILED = writes that failed for good
 #   mb_check_acked I        every acknowledged name exists on member I
+#   mb_ctl ARGS...          quorumctl as the superuser on $QC_HOSTS
+#   mb_observer_rejoin I    `quorumctl members remove I`, then `members add`
+#                           of its spec as an observer: two checks
 
 MB_PW=super:qfs-members-test
 MB_DIGEST=$("$QC_PY" -c 'import hashlib,base64,sys; u,p=sys.argv[1].split(":");print(u+":"+base64.b64encode(hashlib.sha1(sys.argv[1].encode()).digest()).decode())' "$MB_PW")
@@ -37,6 +40,24 @@ mb_init() {
 		return 1
 	fi
 	MB_FULL=$QC_CFG
+}
+
+mb_ctl() { QUORUMCTL_AUTH="digest:$MB_PW" "$QFS_BUILDDIR/quorumctl" -s "$QC_HOSTS" "$@" 2>&1; }
+
+mb_observer_rejoin() {
+	mo_out=$(mb_ctl members remove "$1")
+	if ! echo "$mo_out" | grep -q "^$1 " && qc_wait_mode "$1" removed 20; then
+		t_ok "members remove $1: it says removed"
+	else
+		t_fail "members remove $1" "$mo_out / mode $(qc_mode "$1")"
+	fi
+	mo_spec="server.$1=$(mb_spec "$1" observer)"
+	mo_out=$(mb_ctl members add "$mo_spec")
+	if echo "$mo_out" | grep -q "^$1 *observer" && qc_wait_mode "$1" observer 20; then
+		t_ok "members add $mo_spec: it observes again"
+	else
+		t_fail "members add $mo_spec" "$mo_out / mode $(qc_mode "$1")"
+	fi
 }
 
 mb_spec() {

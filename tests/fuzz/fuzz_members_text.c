@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "members_text.h"
+#include "serverspec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,21 +41,22 @@ static void members(struct cons_membership *m)
 static void server_round_trip(const char *entry)
 {
 	struct mt_server a, b;
-	char again[1200];
+	char again[1200], why[320], host[sizeof(a.host) + 2];
 	int n;
 
-	if (members_text_server(entry, &a, 0x7fffffffL) != 0)
+	if (members_text_server(entry, &a, 0x7fffffffL, why, sizeof(why)) != 0)
 		return;
 	if (strlen(a.host) >= sizeof(a.host) || strlen(a.client) >= sizeof(a.client) ||
 	    !a.id || a.peer_port < 1 || a.peer_port > 65535 || a.election_port < 1 ||
 	    a.election_port > 65535)
 		abort();
-	n = snprintf(again, sizeof(again), "server.%u=%s:%d:%d:%s%s%s", a.id, a.host,
+	n = snprintf(again, sizeof(again), "server.%u=%s:%d:%d:%s%s%s", a.id,
+		     serverspec_host(a.host, host, sizeof(host)),
 		     a.peer_port, a.election_port, a.observer ? "observer" : "participant",
 		     a.client[0] ? ";" : "", a.client);
 	if (n < 0 || (size_t)n >= sizeof(again))
 		abort();
-	if (members_text_server(again, &b, 0x7fffffffL) != 0 || a.id != b.id ||
+	if (members_text_server(again, &b, 0x7fffffffL, why, sizeof(why)) != 0 || a.id != b.id ||
 	    strcmp(a.host, b.host) || a.peer_port != b.peer_port ||
 	    a.election_port != b.election_port || strcmp(a.client, b.client) ||
 	    a.observer != b.observer)

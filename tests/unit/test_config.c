@@ -45,6 +45,18 @@ static void test_zoo_cfg(void)
 	TAP_STREQ(c.servers[1].client_host, "127.0.0.1");
 	TAP_EQ(c.snap_retain_count, 5);
 	TAP_STREQ(config_get(&c, "4lw.commands.whitelist"), "ruok, srvr");
+	/* IPv6 in brackets, as ZooKeeper writes it; the brackets are not part
+	 * of the address getaddrinfo and bind are given. */
+	TAP_EQ(config_apply_opts(&c, "server.3=[fd00::3]:2890:3890:participant;[::1]:2183",
+				 err, sizeof(err)),
+	       0);
+	TAP_EQ(c.n_servers, 3);
+	TAP_STREQ(c.servers[2].host, "fd00::3");
+	TAP_EQ(c.servers[2].peer_port, 2890);
+	TAP_EQ(c.servers[2].election_port, 3890);
+	TAP_EQ(c.servers[2].observer, 0);
+	TAP_STREQ(c.servers[2].client_host, "::1");
+	TAP_EQ(c.servers[2].client_port, 2183);
 	TAP_EQ(config_apply_opts(&c, "myid=2", err, sizeof(err)), 0);
 	TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
 	/* session bounds derive from tickTime */
@@ -111,9 +123,36 @@ static void test_errors_name_the_line(void)
 	write_cfg("server.1=host:notaport:3888\n");
 	config_init(&c);
 	TAP_EQ(config_load_file(&c, cfg_path, err, sizeof(err)), -EINVAL);
-	TAP_ASSERT(strstr(err, "bad port"));
+	printf("# %s\n", err);
+	TAP_ASSERT(strstr(err, ":1:") &&
+		   strstr(err, "peer port 'notaport' is not a number from 1 to 65535"));
 	config_free(&c);
 	unlink(cfg_path);
+
+	/* Each mistake named, not "bad port" for all of them. */
+	{
+		static const struct {
+			const char *line, *says;
+		} bad[] = {
+		    {"server.1=::1:2888:3888\n", "IPv6 address goes in brackets"},
+		    {"server.1=[::1:2888:3888\n", "'[' without its ']'"},
+		    {"server.1=h:2888:3888:leader\n", "role 'leader'"},
+		    {"server.1=h:2888\n", "expected host:peerPort:electionPort"},
+		    {"server.1=h:2888:0\n", "election port '0'"},
+		    {"server.1=h:1:2;::1:2181\n", "IPv6 address goes in brackets"},
+		    {"server.1=h:1:2;h:70000\n", "client port '70000'"},
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			write_cfg(bad[i].line);
+			config_init(&c);
+			TAP_EQ(config_load_file(&c, cfg_path, err, sizeof(err)), -EINVAL);
+			printf("# %s\n", err);
+			TAP_ASSERT(strstr(err, bad[i].says) != NULL);
+			config_free(&c);
+			unlink(cfg_path);
+		}
+	}
 
 	config_init(&c);
 	TAP_EQ(config_apply_opts(&c, "bogus", err, sizeof(err)), -EINVAL);
