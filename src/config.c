@@ -576,6 +576,47 @@ static struct qfs_server_cfg *server_by_id(struct qfs_config *c, int64_t id)
 	return NULL;
 }
 
+/*
+ * This server's client address from its own server.N line (";[host:]port"),
+ * as ZooKeeper 3.5 and later take it: a configuration that gives the client
+ * port only there, with no clientPort line (the dynamic-configuration
+ * style), serves on that port, not on 2181, and on that host when no
+ * clientPortAddress says otherwise. Where both give one they must agree,
+ * as ZooKeeper requires; clientPort=0 (no ZooKeeper clients) stands.
+ */
+static int own_client_address(struct qfs_config *c, char *errbuf, size_t errlen)
+{
+	const struct qfs_server_cfg *s = server_by_id(c, c->myid);
+	const char *addr = config_get(c, "clientPortAddress");
+
+	if (!s || !s->client_port)
+		return 0;
+	if (config_get(c, "clientPort")) {
+		if (c->client_port && c->client_port != s->client_port)
+			return cfg_err(errbuf, errlen,
+				       "clientPort=%d, but this server's line server.%lld "
+				       "gives client port %d: give it once, or the same in "
+				       "both",
+				       c->client_port, (long long)s->id, s->client_port);
+	} else {
+		c->client_port = s->client_port;
+	}
+	if (!s->client_host)
+		return 0;
+	if (addr) {
+		if (strcmp(addr, s->client_host))
+			return cfg_err(errbuf, errlen,
+				       "clientPortAddress=%s, but this server's line "
+				       "server.%lld gives client address %s: give it once, "
+				       "or the same in both",
+				       addr, (long long)s->id, s->client_host);
+		return 0;
+	}
+	free(c->client_port_address);
+	c->client_port_address = strdup(s->client_host);
+	return c->client_port_address ? 0 : -ENOMEM;
+}
+
 /* group.X=1:2:3 and weight.N=W, ZooKeeper's hierarchical quorums. */
 static int groups_and_weights(struct qfs_config *c, char *errbuf, size_t errlen)
 {
@@ -836,6 +877,9 @@ int config_finish(struct qfs_config *c, char *errbuf, size_t errlen)
 		return cfg_err(errbuf, errlen,
 			       "myid %lld is not one of the server.N lines (ids from 1)",
 			       (long long)c->myid);
+	rc = own_client_address(c, errbuf, errlen);
+	if (rc)
+		return rc;
 	rc = groups_and_weights(c, errbuf, errlen);
 	if (rc)
 		return rc;

@@ -62,3 +62,18 @@ t_eq "a write on n$W after the failover" "after" "$(cat "$(qc_get QC_MNT "$W")/a
 survivors=""
 for i in 1 2 3 4; do [ "$i" != "$L" ] && survivors="$survivors $i"; done
 t_check "the survivors converge to one tree" qc_wait_converged 30 $survivors
+
+# ZooKeeper 3.5's style: the client address only in the server's own line
+# (no clientPort), here [::1]. The server serves there, not on 2181 and
+# not on 127.0.0.1 (before, it took 2181 on every address).
+cp=$(free_port)
+printf 'tickTime=500\n4lw.commands.whitelist=*\nserver.1=[::1]:%s:%s:participant;[::1]:%s\n' \
+	"$(free_port)" "$(free_port)" "$cp" >"$T/solo.cfg"
+if qfs_start "$T/solo_m" "$T/solo_d" -o myid=1 "$T/solo.cfg"; then
+	ruok_at() { [ "$(fourlw_at "$1" "$cp" ruok)" = imok ]; }
+	t_check "no clientPort line: it serves on its line's [::1]:$cp" wait_until 10 ruok_at ::1
+	not_v4() { ! ruok_at 127.0.0.1; }
+	t_check "and not on 127.0.0.1:$cp" not_v4
+else
+	t_fail "a one-member server from a ZooKeeper 3.5-style line starts"
+fi

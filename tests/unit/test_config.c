@@ -57,13 +57,64 @@ static void test_zoo_cfg(void)
 	TAP_EQ(c.servers[2].observer, 0);
 	TAP_STREQ(c.servers[2].client_host, "::1");
 	TAP_EQ(c.servers[2].client_port, 2183);
-	TAP_EQ(config_apply_opts(&c, "myid=2", err, sizeof(err)), 0);
+	TAP_EQ(config_apply_opts(&c, "myid=1", err, sizeof(err)), 0);
 	TAP_EQ(config_finish(&c, err, sizeof(err)), 0);
 	/* session bounds derive from tickTime */
 	TAP_EQ(c.min_session_timeout_ms, 1000);
 	TAP_EQ(c.max_session_timeout_ms, 10000);
 	config_free(&c);
 	unlink(cfg_path);
+}
+
+/* The client address in this server's own server.N line, as ZooKeeper 3.5
+ * takes it: the port when clientPort is not given, the host when
+ * clientPortAddress is not; where both are given they must agree. */
+static void test_own_client_address(void)
+{
+	static const char servers[] = "dataDir=/tmp/x\n"
+				      "server.1=h1:1:2;127.0.0.1:3181\n"
+				      "server.2=h2:1:2:participant;[::1]:3182\n"
+				      "server.3=h3:1:2\n";
+	static const struct {
+		const char *opts;
+		int rc, port;
+		const char *addr, *says;
+	} cases[] = {
+	    {"myid=1", 0, 3181, "127.0.0.1", NULL},
+	    {"myid=2", 0, 3182, "::1", NULL},
+	    {"myid=3", 0, 2181, NULL, NULL}, /* no client part: the default */
+	    {"myid=1,clientPort=3181,clientPortAddress=127.0.0.1", 0, 3181, "127.0.0.1",
+	     NULL},
+	    {"myid=1,clientPort=0", 0, 0, "127.0.0.1", NULL}, /* no clients stands */
+	    {"myid=1,clientPort=2999", -EINVAL, 0, NULL,
+	     "clientPort=2999, but this server's line server.1 gives client port 3181"},
+	    {"myid=2,clientPortAddress=0.0.0.0", -EINVAL, 0, NULL,
+	     "clientPortAddress=0.0.0.0, but this server's line server.2 gives client "
+	     "address ::1"},
+	};
+	struct qfs_config c;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_cfg(servers);
+		config_init(&c);
+		err[0] = 0;
+		TAP_EQ(config_load_file(&c, cfg_path, err, sizeof(err)), 0);
+		TAP_EQ(config_apply_opts(&c, cases[i].opts, err, sizeof(err)), 0);
+		TAP_EQ(config_finish(&c, err, sizeof(err)), cases[i].rc);
+		if (cases[i].says) {
+			printf("# %s: %s\n", cases[i].opts, err);
+			TAP_ASSERT(strstr(err, cases[i].says) != NULL);
+		} else {
+			TAP_EQ(c.client_port, cases[i].port);
+			if (cases[i].addr)
+				TAP_STREQ(c.client_port_address, cases[i].addr);
+			else
+				TAP_ASSERT(c.client_port_address == NULL);
+		}
+		config_free(&c);
+		unlink(cfg_path);
+	}
 }
 
 static void test_overrides_and_fuse_opts(void)
@@ -376,6 +427,7 @@ static void test_admin_server(void)
 static const struct tap_case cases[] = {
 	{"admin_server", test_admin_server},
 	{"zoo_cfg", test_zoo_cfg},
+	{"own_client_address", test_own_client_address},
 	{"overrides_and_fuse_opts", test_overrides_and_fuse_opts},
 	{"errors_name_the_line", test_errors_name_the_line},
 	{"unknown_key_is_kept", test_unknown_key_is_kept},
