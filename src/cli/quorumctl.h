@@ -47,6 +47,11 @@ int ctl_zk_fail(struct ctl *x, const char *what, int err);
  * ends). Returns 0, or an exit code (message printed). */
 int ctl_signals_on(struct ctl *x);
 void ctl_signals_off(struct ctl *x);
+/* Send a four-letter word to host:port ([v6]:port too) and read the answer,
+ * at most max bytes, into a malloc'd string *out (the caller frees it).
+ * Returns 0, or a negative errno with *out NULL. */
+int ctl_four_letter(const char *hostport, const char *word, int timeout_s, size_t max,
+		    char **out);
 /* Parse a decimal int option value into *out; prints and returns -1 when bad. */
 int ctl_parse_int(const char *opt, const char *s, int64_t min, int64_t max, int64_t *out);
 

@@ -16,12 +16,9 @@
  * reconfig.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -35,42 +32,16 @@
 /* The mode srvr reports for host:port ("leader", ...) into mode. */
 static int srvr_mode(const char *hostport, char *mode, size_t len)
 {
-	struct addrinfo hints = {0}, *res = NULL;
-	struct timeval tv = {3, 0};
-	char host[256], buf[8192], *colon, *p;
-	size_t got = 0;
-	ssize_t n;
-	int fd, rc = -EHOSTUNREACH;
+	char *buf, *p;
+	int rc = ctl_four_letter(hostport, "srvr", 3, 8191, &buf);
 
-	snprintf(host, sizeof(host), "%s", hostport);
-	colon = strrchr(host, ':');
-	if (!colon)
-		return -EINVAL;
-	*colon = 0;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, colon + 1, &hints, &res))
-		return -EHOSTUNREACH;
-	fd = socket(res->ai_family, SOCK_STREAM, 0);
-	if (fd < 0)
-		goto out_free_addr;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, res->ai_addr, res->ai_addrlen) || write(fd, "srvr", 4) != 4)
-		goto out_close;
-	while (got < sizeof(buf) - 1 &&
-	       (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
-		got += (size_t)n;
-	buf[got] = 0;
+	if (rc)
+		return rc;
 	p = strstr(buf, "Mode: ");
-	if (p) {
+	if (p)
 		snprintf(mode, len, "%.*s", (int)strcspn(p + 6, "\r\n"), p + 6);
-		rc = 0;
-	}
-out_close:
-	close(fd);
-out_free_addr:
-	freeaddrinfo(res);
-	return rc;
+	free(buf);
+	return p ? 0 : -EHOSTUNREACH;
 }
 
 /* Point x at the leader among its servers (x->hosts is rewritten): one
@@ -81,7 +52,7 @@ static int find_leader(struct ctl *x, char *buf, size_t len)
 
 	snprintf(list, sizeof(list), "%s", x->hosts);
 	for (h = strtok_r(list, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
-		if (!strchr(h, ':')) {
+		if (!strchr(h, ':') || h[strlen(h) - 1] == ']') {
 			snprintf(buf, len, "%s:2181", h);
 		} else
 			snprintf(buf, len, "%s", h);

@@ -8,16 +8,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "jsonstr.h"
 #include "quorumctl.h"
+#include "serverspec.h"
 
 #define FLW_MAX	    (256 * 1024)
 #define FLW_TIMEOUT 5
@@ -38,53 +36,9 @@ struct member {
 	char note[96]; /* why a server that answers does not serve */
 };
 
-/* Send word to host:port and read the answer into a malloc'd string.
- * Returns 0, or a negative errno with *out NULL. */
 static int four_letter(const char *hostport, const char *word, char **out)
 {
-	struct addrinfo hints, *res = NULL;
-	struct timeval tv = {FLW_TIMEOUT, 0};
-	char host[256], *colon, *s = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd = -1, rc;
-
-	*out = NULL;
-	snprintf(host, sizeof(host), "%s", hostport);
-	colon = strrchr(host, ':');
-	if (!colon)
-		return -EINVAL;
-	*colon = 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, colon + 1, &hints, &res))
-		return -EHOSTUNREACH;
-	fd = socket(res->ai_family, SOCK_STREAM, 0);
-	if (fd < 0) {
-		rc = -errno;
-		goto out_free_addr;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, res->ai_addr, res->ai_addrlen) || write(fd, word, 4) != 4) {
-		rc = -errno;
-		goto out_close;
-	}
-	s = malloc(FLW_MAX + 1);
-	if (!s) {
-		rc = -ENOMEM;
-		goto out_close;
-	}
-	while (len < FLW_MAX && (n = read(fd, s + len, FLW_MAX - len)) > 0)
-		len += (size_t)n;
-	s[len] = 0;
-	*out = s;
-	rc = 0;
-out_close:
-	close(fd);
-out_free_addr:
-	freeaddrinfo(res);
-	return rc;
+	return ctl_four_letter(hostport, word, FLW_TIMEOUT, FLW_MAX, out);
 }
 
 /* The value after "key" and a ':' or tab in a 4lw answer, up to the line's
@@ -204,43 +158,39 @@ static void ask(struct member *m)
 }
 
 /* One server.N line of a zoo.cfg: "N=host:peer:elec[:role][;[chost:]cport]"
- * after "server.". The client address, when the line has one, goes to out;
- * otherwise host with the file's clientPort. 0, or -1 when not parsable. */
+ * after "server." (serverspec.h parses the part after '='). The client
+ * address, when the line has one, goes to out; otherwise host with the
+ * file's clientPort. 0, or -1 with the reason in why when not parsable. */
 static int server_line(const char *line, const char *client_port, int64_t *id, char *out,
-		       size_t outlen, int *observer)
+		       size_t outlen, int *observer, char *why, size_t wl)
 {
-	char buf[512], *eq, *semi, *host, *colon;
+	struct serverspec spec;
+	char h[SERVERSPEC_HOST_MAX + 2];
+	const char *eq = strchr(line, '='), *host;
 	char *end;
+	int n;
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	buf[strcspn(buf, "\r\n")] = 0;
-	*id = strtoll(buf, &end, 10);
-	eq = strchr(buf, '=');
-	if (end == buf || !eq || end != eq)
+	snprintf(why, wl, "no client port (the line has none, the file no clientPort)");
+	*id = strtoll(line, &end, 10);
+	if (end == line || !eq || end != eq) {
+		snprintf(why, wl, "expected server.N=");
 		return -1;
-	host = eq + 1;
-	while (*host == ' ')
-		host++;
-	semi = strchr(host, ';');
-	if (semi)
-		*semi++ = 0;
-	*observer = strstr(host, ":observer") != NULL;
-	colon = strchr(host, ':');
-	if (colon)
-		*colon = 0;
-	if (semi && *semi) {
-		while (*semi == ' ')
-			semi++;
-		if (strchr(semi, ':'))
-			snprintf(out, outlen, "%s", semi);
-		else
-			snprintf(out, outlen, "%s:%s", host, semi);
-		/* ZooKeeper writes 0.0.0.0 for "every address": ask the host */
-		if (!strncmp(out, "0.0.0.0:", 8))
-			snprintf(out, outlen, "%s:%s", host, strchr(semi, ':') + 1);
-	} else if (client_port) {
-		snprintf(out, outlen, "%s:%s", host, client_port);
-	} else {
+	}
+	if (serverspec_parse(eq + 1, &spec, why, wl))
+		return -1;
+	*observer = spec.observer;
+	/* ZooKeeper writes 0.0.0.0 for "every address": ask the host */
+	host = spec.client_host[0] && strcmp(spec.client_host, "0.0.0.0") ? spec.client_host
+									 : spec.host;
+	serverspec_host(host, h, sizeof(h));
+	if (spec.has_client)
+		n = snprintf(out, outlen, "%s:%d", h, spec.client_port);
+	else if (client_port)
+		n = snprintf(out, outlen, "%s:%s", h, client_port);
+	else
+		return -1;
+	if (n < 0 || (size_t)n >= outlen) {
+		snprintf(why, wl, "the client address is too long");
 		return -1;
 	}
 	return 0;
@@ -250,7 +200,7 @@ static int server_line(const char *line, const char *client_port, int64_t *id, c
  * file without them is one standalone server at clientPortAddress:clientPort. */
 static int members_from_config(const char *path, struct member **out, size_t *n)
 {
-	char line[512], port[32] = "", addr[256] = "127.0.0.1", *v;
+	char line[512], port[32] = "", addr[256] = "127.0.0.1", *v, why[320];
 	struct member *ms = NULL, *grown;
 	size_t count = 0;
 	FILE *f;
@@ -284,10 +234,10 @@ static int members_from_config(const char *path, struct member **out, size_t *n)
 				if (server_line(line + 7, port[0] ? port : NULL,
 						&ms[count].id, ms[count].addr,
 						sizeof(ms[count].addr),
-						&ms[count].observer)) {
+						&ms[count].observer, why, sizeof(why))) {
 					fprintf(stderr,
-						"quorumctl: %s: cannot read '%s'\n", path,
-						line);
+						"quorumctl: %s: cannot read '%s': %s\n",
+						path, line, why);
 					continue;
 				}
 				count++;

@@ -35,7 +35,7 @@ QFS_TESTS += tests/fuzz/run.sh
 bin_PROGRAMS += quorumctl
 quorumctl_SOURCES = src/cli/quorumctl.c src/cli/quorumctl.h src/cli/quorumctl_node.c \
 	src/cli/quorumctl_watch.c src/cli/quorumctl_multi.c \
-	src/cli/quorumctl_status.c src/cli/quorumctl_members.c src/cli/quorumctl_backup.c \
+	src/cli/quorumctl_status.c src/cli/quorumctl_flw.c src/cli/quorumctl_members.c src/cli/quorumctl_backup.c \
 	src/cli/quorumctl_mirror.c
 quorumctl_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_CLI) $(EVENT_CFLAGS)
 quorumctl_LDADD = libqwire.a libqtree.a libqutil.a $(EVENT_LIBS) $(CRYPTO_LIBS)

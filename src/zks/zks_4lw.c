@@ -26,6 +26,7 @@
 #include "config.h"
 #include "core.h"
 #include "log.h"
+#include "serverspec.h"
 #include "zks_int.h"
 
 #ifndef PACKAGE_VERSION
@@ -187,11 +188,15 @@ static void zks_conf(struct buf *b, const struct zk_server *s)
 			   cfg->sync_limit);
 		for (size_t i = 0; i < cfg->n_servers; i++) {
 			const struct qfs_server_cfg *sv = &cfg->servers[i];
+			char h[SERVERSPEC_HOST_MAX + 2], ch[SERVERSPEC_HOST_MAX + 2];
 
 			zks_printf(b, "server.%" PRId64 "=%s:%d:%d:%s;%s:%d\n", sv->id,
-				   sv->host, sv->peer_port, sv->election_port,
+				   serverspec_host(sv->host, h, sizeof(h)), sv->peer_port,
+				   sv->election_port,
 				   sv->observer ? "observer" : "participant",
-				   sv->client_host ? sv->client_host : "0.0.0.0",
+				   serverspec_host(sv->client_host ? sv->client_host
+								   : "0.0.0.0",
+						   ch, sizeof(ch)),
 				   sv->client_port);
 		}
 	}

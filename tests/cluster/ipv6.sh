@@ -46,6 +46,10 @@ t_check "members add with an IPv6 address not in brackets: refused" \
 t_check "the refusal is logged with its reason" \
 	sh -c 'cat "$1"/d*.log | grep -q "refused .server.5=::1:1:2:observer.: too many .:. fields (an IPv6 address goes in brackets"' - "$T"
 
+out=$("$QFS_BUILDDIR/quorumctl" status -c "$QC_CFG" 2>&1)
+echo "$out" | sed 's/^/#   /'
+t_check "quorumctl status -c zoo.cfg: 4 of 4 servers answer" \
+	sh -c 'echo "$1" | grep -q "4 of 4 servers answer"' - "$out"
 qc_put "$QC_MNT_2/before" "1"
 kill -9 "$(qc_get QC_PID "$L")"
 wait_until 30 sh -c 'l=$(qc_leader_now 2>/dev/null); [ -n "$l" ] && [ "$l" != "$1" ]' - "$L" 2>/dev/null
@@ -74,6 +78,16 @@ if qfs_start "$T/solo_m" "$T/solo_d" -o myid=1 "$T/solo.cfg"; then
 	t_check "no clientPort line: it serves on its line's [::1]:$cp" wait_until 10 ruok_at ::1
 	not_v4() { ! ruok_at 127.0.0.1; }
 	t_check "and not on 127.0.0.1:$cp" not_v4
+	out=$(fourlw_at ::1 "$cp" conf)
+	t_check "conf writes its line back in brackets" \
+		sh -c 'echo "$1" | grep -q "^server\.1=\[::1\]:[0-9]*:[0-9]*:participant;\[::1\]:$2$"' - "$out" "$cp"
+	out=$("$QFS_BUILDDIR/quorumctl" status -c "$T/solo.cfg" 2>&1)
+	echo "$out" | sed 's/^/#   /'
+	t_check "quorumctl status -c reads the IPv6 line and reaches [::1]:$cp" \
+		sh -c 'echo "$1" | grep -q "^1 *\[::1\]:$2 *standalone"' - "$out" "$cp"
+	out=$("$QFS_BUILDDIR/quorumctl" -s "[::1]:$cp" status 2>&1)
+	t_check "quorumctl -s [::1]:$cp status reaches it" \
+		sh -c 'echo "$1" | grep -q "^- *\[::1\]:$2 *standalone"' - "$out" "$cp"
 else
 	t_fail "a one-member server from a ZooKeeper 3.5-style line starts"
 fi
