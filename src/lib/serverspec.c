@@ -42,6 +42,19 @@ static long number(const char *s, const char *end, long lo, long hi)
 	return v < lo || v > hi ? -1 : v;
 }
 
+/* The port in [s, end), from lo to 65535, into *out; what names it. */
+static int take_port(const char *s, const char *end, long lo, const char *what, int *out,
+		     char *why, size_t wl)
+{
+	long v = number(s, end, lo, 65535);
+
+	if (v < 0)
+		return fail(why, wl, "%s '%.*s' is not a number from %ld to 65535", what,
+			    (int)(end - s), s, lo);
+	*out = (int)v;
+	return 0;
+}
+
 /*
  * A host at *p, bracketed or not, copied into out without brackets; *p
  * is left at the character after it (':' or the end). what names the
@@ -87,7 +100,6 @@ static int take_client(const char *s, const char *end, struct serverspec *out, c
 		       size_t wl)
 {
 	const char *colon = NULL, *port;
-	long v;
 
 	out->has_client = 1;
 	if (s < end && *s == '[') {
@@ -114,19 +126,13 @@ static int take_client(const char *s, const char *end, struct serverspec *out, c
 			port = s;
 		}
 	}
-	v = number(port, end, 0, 65535);
-	if (v < 0)
-		return fail(why, wl, "client port '%.*s' is not a number from 0 to 65535",
-			    (int)(end - port), port);
-	out->client_port = (int)v;
-	return 0;
+	return take_port(port, end, 0, "client port", &out->client_port, why, wl);
 }
 
 int serverspec_parse(const char *value, struct serverspec *out, char *why, size_t whylen)
 {
 	const char *p = value, *end, *semi, *f[3], *fe[3];
 	int nf = 0;
-	long v;
 
 	memset(out, 0, sizeof(*out));
 	while (is_blank(*p))
@@ -161,18 +167,9 @@ int serverspec_parse(const char *value, struct serverspec *out, char *why, size_
 	}
 	if (nf < 2)
 		return fail(why, whylen, "expected host:peerPort:electionPort");
-	v = number(f[0], fe[0], 1, 65535);
-	if (v < 0)
-		return fail(why, whylen,
-			    "peer port '%.*s' is not a number from 1 to 65535",
-			    (int)(fe[0] - f[0]), f[0]);
-	out->peer_port = (int)v;
-	v = number(f[1], fe[1], 1, 65535);
-	if (v < 0)
-		return fail(why, whylen,
-			    "election port '%.*s' is not a number from 1 to 65535",
-			    (int)(fe[1] - f[1]), f[1]);
-	out->election_port = (int)v;
+	if (take_port(f[0], fe[0], 1, "peer port", &out->peer_port, why, whylen) ||
+	    take_port(f[1], fe[1], 1, "election port", &out->election_port, why, whylen))
+		return -EINVAL;
 	if (nf == 3) {
 		size_t n = (size_t)(fe[2] - f[2]);
 
