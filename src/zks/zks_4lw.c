@@ -190,14 +190,20 @@ static void zks_conf(struct buf *b, const struct zk_server *s)
 			const struct qfs_server_cfg *sv = &cfg->servers[i];
 			char h[SERVERSPEC_HOST_MAX + 2], ch[SERVERSPEC_HOST_MAX + 2];
 
-			zks_printf(b, "server.%" PRId64 "=%s:%d:%d:%s;%s:%d\n", sv->id,
+			zks_printf(b, "server.%" PRId64 "=%s:%d:%d:%s", sv->id,
 				   serverspec_host(sv->host, h, sizeof(h)), sv->peer_port,
 				   sv->election_port,
-				   sv->observer ? "observer" : "participant",
-				   serverspec_host(sv->client_host ? sv->client_host
-								   : "0.0.0.0",
-						   ch, sizeof(ch)),
-				   sv->client_port);
+				   sv->observer ? "observer" : "participant");
+			/* As ZooKeeper's QuorumServer writes it: the client
+			 * part only where the line has one, its host the
+			 * wildcard when only the port was given. */
+			if (sv->client_port > 0)
+				zks_printf(b, ";%s:%d",
+					   serverspec_host(sv->client_host ? sv->client_host
+									   : "0.0.0.0",
+							   ch, sizeof(ch)),
+					   sv->client_port);
+			zks_printf(b, "\n");
 		}
 	}
 	/* The rest as given, for quorumfs's own keys; a secret (mountAuth,

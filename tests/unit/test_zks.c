@@ -26,6 +26,7 @@
 #include <event2/thread.h>
 #include <openssl/evp.h>
 
+#include "config.h"
 #include "core.h"
 #include "jute.h"
 #include "log.h"
@@ -1251,6 +1252,42 @@ static void t_four_letter_words(void)
 	srv_stop();
 }
 
+/* conf writes the server lines as ZooKeeper does: brackets around an IPv6
+ * host, and a client part only where the line has one. */
+static void t_conf_servers(void)
+{
+	struct qfs_server_cfg sv[3] = {
+		{.id = 1, .host = "10.0.0.1", .peer_port = 2888, .election_port = 3888,
+		 .client_host = "10.0.0.1", .client_port = 2181},
+		{.id = 2, .host = "::1", .peer_port = 2889, .election_port = 3889,
+		 .observer = 1, .client_port = 2182},
+		{.id = 3, .host = "zk3.example", .peer_port = 2890, .election_port = 3890},
+	};
+	struct qfs_config cfg;
+	struct zk_server_opts zo;
+	const char *out;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.tick_ms = 100;
+	cfg.init_limit = 10;
+	cfg.sync_limit = 5;
+	cfg.myid = 1;
+	cfg.servers = sv;
+	cfg.n_servers = 3;
+	memset(&zo, 0, sizeof(zo));
+	zo.four_letter_whitelist = "*";
+	zo.cfg = &cfg;
+	srv_start_opts(&zo, 100);
+	out = fourlw("conf");
+	printf("# conf:\n%s", out);
+	TAP_ASSERT(strstr(out, "\nserver.1=10.0.0.1:2888:3888:participant;10.0.0.1:2181\n") !=
+		   NULL);
+	TAP_ASSERT(strstr(out, "\nserver.2=[::1]:2889:3889:observer;0.0.0.0:2182\n") != NULL);
+	TAP_ASSERT(strstr(out, "\nserver.3=zk3.example:2890:3890:participant\n") != NULL);
+	TAP_ASSERT(strstr(out, "\nserverId=1\n") != NULL);
+	srv_stop();
+}
+
 static void t_max_cnxns(void)
 {
 	struct zk_server_opts zo;
@@ -1629,6 +1666,7 @@ static const struct tap_case cases[] = {
     {"expiry", t_expiry},
     {"hostile", t_hostile},
     {"four_letter_words", t_four_letter_words},
+    {"conf_servers", t_conf_servers},
     {"max_cnxns", t_max_cnxns},
     {"big_data", t_big_data},
     {"sessionless", t_sessionless},
