@@ -1279,7 +1279,13 @@ static void t_conf_servers(void)
 	zo.cfg = &cfg;
 	srv_start_opts(&zo, 100);
 	out = fourlw("conf");
-	printf("# conf:\n%s", out);
+	/* Shown as TAP comments, a line each. */
+	for (const char *l = out; *l;) {
+		size_t n = strcspn(l, "\n");
+
+		printf("# conf: %.*s\n", (int)n, l);
+		l += n + (l[n] == '\n');
+	}
 	TAP_ASSERT(strstr(out, "\nserver.1=10.0.0.1:2888:3888:participant;10.0.0.1:2181\n") !=
 		   NULL);
 	TAP_ASSERT(strstr(out, "\nserver.2=[::1]:2889:3889:observer;0.0.0.0:2182\n") != NULL);
