@@ -234,13 +234,18 @@ z0=$(zxid_of "$P")
 wait_until 10 sh -c "[ \"\$(ls '$A2' | grep -c '^log')\" -gt 0 ] && [ \$(printf '%d' \$(ls '$A2' | sed -n 's/^log\.[0-9a-f]*-\([0-9a-f]*\)\.qfa$/0x\1/p' | sort | tail -1)) -ge \$(printf '%d' $z0) ]"
 mv "$A2" "$A2.away"
 : >"$A2"
-while [ $i -lt 60 ]; do
+# At least 50 writes, and on until three snapshots are on disk: a snapshot
+# is a fork()ed child, slow under ASan, and writes made while one runs only
+# start the next one when it ends, so a fixed number of writes may leave
+# fewer. Bounded: 2000 writes at snapCount=10 are 200 snapshots' worth.
+while [ $i -lt 60 ] || { [ "$(ls "$T/data2" | grep -c '^snapshot\.[0-9a-f]*\.db$')" -lt 3 ] && [ $i -lt 2000 ]; }; do
 	echo "w $i" >"$M/f$i"
 	i=$((i + 1))
 done
+echo "# $i writes in all before the kill"
 wait_until 10 grep -q "archive $A2: .*retrying" "$T/data2.log"
 t_check "a failing archive is logged" grep -q "archive $A2: .*retrying" "$T/data2.log"
-t_check "snapshots went on meanwhile" test "$(ls "$T/data2" | grep -c '^snapshot')" -ge 3
+t_check "snapshots went on meanwhile" test "$(ls "$T/data2" | grep -c '^snapshot\.[0-9a-f]*\.db$')" -ge 3
 zk=$(zxid_of "$P")
 qfs_kill9 "$QFS_PID" "$T/mnt"
 rm "$A2"
@@ -253,7 +258,8 @@ qfs_start "$T/mnt" "$T/data2" -o "$OPTS2" || {
 	exit 0
 }
 wait_until 10 zk_ruok "$P"
-while [ $i -lt 80 ]; do
+n=$((i + 20))
+while [ $i -lt $n ]; do
 	echo "w $i" >"$M/f$i"
 	i=$((i + 1))
 done
