@@ -94,6 +94,7 @@ t_check "the subtree is gone from the live tree" test ! -e "$M/app/victim"
 wait_until 10 sh -c "[ \"\$(printf '%d' \$(ls '$A' | sed -n 's/^log\.[0-9a-f]*-\([0-9a-f]*\)\.qfa$/0x\1/p' | sort | tail -1))\" -ge \$(printf '%d' $zf) ]"
 t_check "the archive holds the final zxid within moments" \
 	test "$(printf '%d' "$(arch_end "$A")")" -ge "$(printf '%d' "$zf")"
+wait_until 10 sh -c "ls '$A'/snapshot.*.db >/dev/null 2>&1"
 t_check "archived snapshots are there" sh -c "ls '$A'/snapshot.*.db >/dev/null"
 
 # By zxid, to just before the deletion.
