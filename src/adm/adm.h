@@ -28,7 +28,9 @@
  * zxid): everything is written into a temporary sibling directory, fsync'd,
  * and renamed into place, so dir is either untouched or complete. dir must
  * be absent or empty unless force (then the old one is moved aside to
- * dir.replaced-<time>, named in *aside if aside is not NULL). The log is
+ * dir.replaced-<time>, named in *aside if aside is not NULL), and no daemon
+ * may be running on it (adm_datadir_lock; -EBUSY). A symbolic link is
+ * followed: the directory it points to is the one replaced. The log is
  * empty, compacted to zxid, with the epochs of zxid so that new writes get
  * higher zxids. cluster_name (NULL: "quorumfs") and a new random identity go
  * to dir/CLUSTER. Returns 0 or a negative errno with errbuf set.
@@ -36,6 +38,14 @@
 int adm_datadir_write(const struct tree *t, zxid_t zxid, const char *dir,
 		      const char *cluster_name, int force, const char *origin,
 		      char *aside, size_t aside_len, char *errbuf, size_t errlen);
+
+/*
+ * A running daemon holds an exclusive flock on dir/lock. Takes it (without
+ * waiting) into *fd, for the caller to hold while it works on dir and then
+ * close; *fd is -1 where no daemon ever ran (no lock file). Returns 0, or
+ * -EBUSY with errbuf set while a daemon runs there.
+ */
+int adm_datadir_lock(const char *dir, int *fd, char *errbuf, size_t errlen);
 
 /* The newest snapshot of a data directory, loaded (t fresh from tree_new),
  * and the log after it replayed: to its end, as a standalone server replays

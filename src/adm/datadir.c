@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -169,21 +170,54 @@ static void parent_dir(const char *dir, char *buf, size_t len)
 		snprintf(buf, len, "%.*s", (int)(s - dir), dir);
 }
 
-int adm_datadir_write(const struct tree *t, zxid_t zxid, const char *dir,
-		      const char *cluster_name, int force, const char *origin,
-		      char *aside, size_t aside_len, char *errbuf, size_t errlen)
+int adm_datadir_lock(const char *dir, int *fd, char *errbuf, size_t errlen)
+{
+	char path[4200];
+
+	*fd = -1;
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	*fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (*fd < 0)
+		return 0; /* no lock file: no daemon ever ran here */
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		close(*fd);
+		*fd = -1;
+		snprintf(errbuf, errlen,
+			 "%s is in use by a running quorumfs: stop it first", dir);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/*
+ * A data directory given as a symbolic link (to a disk mounted elsewhere,
+ * say) is written where the link points: renaming the new directory onto
+ * the link would fail, and replacing the link would leave the disk unused.
+ */
+static const char *resolve_dir(const char *dir, char *buf, size_t len)
+{
+	struct stat sb;
+	char *r;
+
+	if (lstat(dir, &sb) < 0 || !S_ISLNK(sb.st_mode))
+		return dir;
+	r = realpath(dir, NULL);
+	if (!r)
+		return dir;
+	snprintf(buf, len, "%s", r);
+	free(r);
+	return buf;
+}
+
+static int datadir_write_locked(const struct tree *t, zxid_t zxid, const char *dir,
+				const char *cluster_name, int force, int empty,
+				const char *origin, char *aside, size_t aside_len,
+				char *errbuf, size_t errlen)
 {
 	char tmp[4200], old[4200], parent[4200], text[1024];
 	uint8_t id[16];
-	int rc, empty;
+	int rc;
 
-	if (aside && aside_len)
-		aside[0] = '\0';
-	empty = dir_empty(dir);
-	if (empty < 0) {
-		snprintf(errbuf, errlen, "%s: %s", dir, strerror(-empty));
-		return empty;
-	}
 	if (!empty && !force) {
 		snprintf(errbuf, errlen,
 			 "%s is not empty: give an empty or new directory, or --force "
@@ -256,6 +290,40 @@ int adm_datadir_write(const struct tree *t, zxid_t zxid, const char *dir,
 	return 0;
 err:
 	rm_tree_flat(tmp);
+	return rc;
+}
+
+int adm_datadir_write(const struct tree *t, zxid_t zxid, const char *dir,
+		      const char *cluster_name, int force, const char *origin,
+		      char *aside, size_t aside_len, char *errbuf, size_t errlen)
+{
+	char parent[4200], real[4096];
+	struct stat sb;
+	int rc, empty, lock_fd;
+
+	if (aside && aside_len)
+		aside[0] = '\0';
+	dir = resolve_dir(dir, real, sizeof(real));
+	parent_dir(dir, parent, sizeof(parent));
+	if (stat(parent, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(errbuf, errlen, "%s: its parent directory %s is not there",
+			 dir, parent);
+		return -ENOENT;
+	}
+	empty = dir_empty(dir);
+	if (empty < 0) {
+		snprintf(errbuf, errlen, "%s: %s", dir, strerror(-empty));
+		return empty;
+	}
+	/* Held until the directory is moved aside (and closed with it): a
+	 * running daemon refuses this, and none can start meanwhile. */
+	rc = adm_datadir_lock(dir, &lock_fd, errbuf, errlen);
+	if (rc)
+		return rc;
+	rc = datadir_write_locked(t, zxid, dir, cluster_name, force, empty, origin,
+				  aside, aside_len, errbuf, errlen);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return rc;
 }
 

@@ -5,7 +5,6 @@
  * 2 usage, 3 an operating-system failure.
  */
 #include <dirent.h>
-#include <sys/file.h>
 #include <syslog.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +48,7 @@ static int usage(void)
 static int status_of(int rc)
 {
 	return rc == -EBADMSG || rc == -ENOTEMPTY || rc == -ENODATA || rc == -ENOENT ||
-		       rc == -EINVAL || rc == -EEXIST
+		       rc == -EINVAL || rc == -EEXIST || rc == -EBUSY
 		   ? EX_BAD
 		   : EX_OS;
 }
@@ -552,7 +551,7 @@ static int cmd_recover(int argc, char **argv)
 	struct progress pr;
 	struct tree *t;
 	struct opts o;
-	char why[4096], aside[4200], origin[4300], lock[4200], name[256];
+	char why[4096], aside[4200], origin[4300], name[256];
 	uint64_t past = 0;
 	zxid_t zxid;
 	int rc, fd;
@@ -567,19 +566,14 @@ static int cmd_recover(int argc, char **argv)
 			"--force-new-ensemble (see quorumadm(8))\n");
 		return EX_USAGE;
 	}
-	snprintf(lock, sizeof(lock), "%s/lock", o.data_dir);
-	fd = open(lock, O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			fprintf(stderr,
-				"quorumadm: %s is in use by a running quorumfs: stop "
-				"it first\n",
-				o.data_dir);
-			close(fd);
-			return EX_BAD;
-		}
-		close(fd); /* the lock goes with it; the dir is moved aside below */
+	/* Refused before the load; adm_datadir_write takes the lock again
+	 * for the write itself. */
+	if (adm_datadir_lock(o.data_dir, &fd, why, sizeof(why))) {
+		fprintf(stderr, "quorumadm: %s\n", why);
+		return EX_BAD;
 	}
+	if (fd >= 0)
+		close(fd);
 	cluster_name_of(o.data_dir, name, sizeof(name));
 	if (o.name)
 		snprintf(name, sizeof(name), "%.255s", o.name);

@@ -4,7 +4,8 @@
 # the file's tree (every node, data, ACL and stat field over the protocol),
 # carries a new cluster identity, and takes new writes above the file's
 # zxid. A non-empty directory is refused without --force and moved aside
-# with it; a damaged file is refused and nothing is written.
+# with it, and refused even then while a daemon runs on it; a symbolic link
+# is followed; a damaged file is refused and nothing is written.
 set -u
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$QFS_SRCDIR/tests/adm/adm_lib.sh"
@@ -57,6 +58,17 @@ echo new >"$T/mnt2/after-restore"
 $ZK_TREE dump "$P" | grep '^/after-restore ' >"$T/after"
 cz=$(sed 's/.* czxid=\([0-9]*\) .*/\1/' "$T/after")
 t_check "a new write gets a zxid above the file's ($fz)" test "${cz:-0}" -gt "$fz"
+# Restoring over the directory of a running daemon, even with --force, is
+# refused: the daemon would go on writing into the moved-aside directory
+# and then put its snapshots into the restored one by path.
+ls "$T/new" >"$T/ls.before"
+"$QUORUMADM" restore "$T/backup.db" --data-dir "$T/new" --force >/dev/null 2>"$T/err"
+t_eq "restore --force over a running daemon's directory is refused (exit 1)" 1 "$?"
+sed 's/^/# /' "$T/err"
+t_check "the refusal says a quorumfs runs there" grep -q "in use by a running quorumfs" "$T/err"
+t_check "the directory is not moved aside" sh -c "! ls -d '$T'/new.replaced-* 2>/dev/null"
+t_check "nor changed" sh -c "ls '$T/new' | cmp -s - '$T/ls.before'"
+t_check "the daemon still serves" zk_ruok "$P"
 qfs_stop "$QFS_PID" "$T/mnt2"
 
 # Refusals.
@@ -74,4 +86,19 @@ printf 'J' | dd of="$T/bad.db" bs=1 seek="$off" conv=notrunc 2>/dev/null
 t_eq "a damaged file is refused (exit 1)" 1 "$?"
 sed 's/^/# /' "$T/err"
 t_check "and nothing is written" test ! -e "$T/from-bad"
+
+# A data directory given as a symbolic link to an empty directory (a disk
+# mounted elsewhere) is restored where the link points; the link stays.
+mkdir "$T/disk"
+ln -s "$T/disk" "$T/linked"
+"$QUORUMADM" restore "$T/backup.db" --data-dir "$T/linked" >"$T/out" 2>&1
+t_eq "restore into a symbolic link to an empty directory exits 0" 0 "$?"
+sed 's/^/# /' "$T/out"
+t_check "the link is still a link" test -L "$T/linked"
+t_check "and the data is where it points" test -f "$T/disk/CLUSTER"
+"$QUORUMADM" restore "$T/backup.db" --data-dir "$T/no/such/dir" >/dev/null 2>"$T/err"
+t_eq "a data directory whose parent is missing is refused (exit 1)" 1 "$?"
+sed 's/^/# /' "$T/err"
+t_check "the refusal names the missing parent, not a temporary path" \
+	sh -c "grep -q 'parent directory $T/no/such is not there' '$T/err' && ! grep -q quorumadm-tmp '$T/err'"
 exit 0
