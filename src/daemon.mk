@@ -3,7 +3,7 @@ noinst_LIBRARIES += libqutil.a
 libqutil_a_SOURCES = src/lib/buf.c src/lib/buf.h src/lib/zerr.c src/lib/zerr.h src/lib/log.c src/lib/log.h \
 	src/lib/zxid.h src/lib/crc32c.c src/lib/crc32c.h src/lib/proc.c src/lib/proc.h \
 	src/lib/evwrite.c src/lib/evwrite.h src/lib/jsonstr.c src/lib/jsonstr.h \
-	src/lib/serverspec.c src/lib/serverspec.h
+	src/lib/serverspec.c src/lib/serverspec.h src/lib/tmpfile.c src/lib/tmpfile.h
 libqutil_a_CFLAGS = $(QFS_BASE_CFLAGS) $(QFS_I_LIB) $(EVENT_CFLAGS)
 
 # The configuration (zoo.cfg and -o), at the top: the daemon's programs read it.

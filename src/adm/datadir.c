@@ -18,6 +18,7 @@
 #include "snapshot.h"
 #include "txn.h"
 #include "zerr.h"
+#include "tmpfile.h"
 
 int adm_map(const char *path, const void **p, size_t *n)
 {
@@ -73,9 +74,9 @@ static int write_small(const char *dir, const char *name, const char *text)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = tmpfile_create(tmp, 0600);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
 		rc = errno ? -errno : -EIO;
 	close(fd);

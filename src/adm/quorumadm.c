@@ -22,6 +22,7 @@
 #include "snapshot.h"
 #include "verify.h"
 #include "zkfile.h"
+#include "tmpfile.h"
 
 #define EX_BAD	 1
 #define EX_USAGE 2
@@ -478,11 +479,13 @@ static int cmd_export(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/snapshot.%" PRIx64, vdir, (uint64_t)zxid);
 	/* Not named snapshot.*: ZooKeeper must never see it half written. */
 	snprintf(tmp, sizeof(tmp), "%s/.quorumadm-export.tmp", vdir);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0)
+	fd = tmpfile_create(tmp, 0644);
+	rc = fd;
+	if (fd >= 0) {
 		f = fdopen(fd, "w");
-	if (!f) {
 		rc = -errno;
+	}
+	if (!f) {
 		if (fd >= 0)
 			close(fd);
 		fprintf(stderr, "quorumadm: %s: %s\n", tmp, strerror(-rc));

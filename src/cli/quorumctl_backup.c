@@ -28,6 +28,7 @@
 #include "quorumctl.h"
 #include "txn.h"
 #include "zerr.h"
+#include "tmpfile.h"
 
 #define CTL_BACKUP_CHUNK  (512 * 1024)
 #define CTL_BACKUP_WINDOW 4
@@ -210,9 +211,9 @@ int ctl_cmd_backup(struct ctl *x, int argc, char **argv)
 		return ctl_zk_fail(x, "backup (the server's log says why)", rc);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
 	b.tmp = tmp;
-	b.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	b.fd = tmpfile_create(tmp, 0600);
 	if (b.fd < 0) {
-		fprintf(stderr, "quorumctl: backup: %s: %s\n", tmp, strerror(errno));
+		fprintf(stderr, "quorumctl: backup: %s: %s\n", tmp, strerror(-b.fd));
 		return CTL_EXIT_FILE;
 	}
 	send_next(&b);

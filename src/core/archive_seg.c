@@ -14,6 +14,7 @@
 #include "archive_seg.h"
 #include "buf.h"
 #include "crc32c.h"
+#include "tmpfile.h"
 
 int archive_follows(zxid_t prev, zxid_t z)
 {
@@ -334,9 +335,9 @@ int archive_copy_file(const char *src, const char *dir, const char *name, char *
 	b = malloc(chunk);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	out = b ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640) : -1;
+	out = b ? tmpfile_create(tmp, 0640) : -ENOMEM;
 	if (out < 0) {
-		rc = b ? -errno : -ENOMEM;
+		rc = out;
 		snprintf(errbuf, errlen, "%s: %s", tmp, strerror(-rc));
 		goto err_after_open;
 	}
@@ -386,10 +387,10 @@ int archive_write_file(const char *dir, const char *name, const void *p, size_t 
 
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	fd = tmpfile_create(tmp, 0640);
 	if (fd < 0) {
-		rc = -errno;
-		snprintf(errbuf, errlen, "%s: %s", tmp, strerror(errno));
+		rc = fd;
+		snprintf(errbuf, errlen, "%s: %s", tmp, strerror(-fd));
 		return rc;
 	}
 	while (len) {

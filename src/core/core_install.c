@@ -26,6 +26,7 @@
 #include "snapshot.h"
 #include "storage_sql.h"
 #include "zerr.h"
+#include "tmpfile.h"
 
 static void recv_path(const struct qcore *c, zxid_t zxid, char *buf, size_t len)
 {
@@ -76,9 +77,9 @@ int core_snap_begin(struct qcore *c, zxid_t zxid, uint64_t total)
 	if (c->recv_fd >= 0)
 		close(c->recv_fd);
 	recv_path(c, zxid, path, sizeof(path));
-	c->recv_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	c->recv_fd = tmpfile_create(path, 0600);
 	if (c->recv_fd < 0)
-		return -errno;
+		return c->recv_fd;
 	c->recv_zxid = zxid;
 	log_info("replica: receiving snapshot 0x%llx (%llu bytes) from the leader",
 		 (unsigned long long)zxid, (unsigned long long)total);

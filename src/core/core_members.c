@@ -73,6 +73,7 @@
 #include "snapshot.h"
 #include "transport.h"
 #include "zerr.h"
+#include "tmpfile.h"
 
 #define CFG_PATH "/zookeeper/config"
 
@@ -423,7 +424,7 @@ static void write_dynamic(struct qcore *c, const char *text, size_t len)
 
 	snprintf(path, sizeof(path), "%s/zoo.cfg.dynamic", c->dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = tmpfile_create(tmp, 0644);
 	if (fd < 0)
 		goto fail;
 	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
@@ -567,7 +568,7 @@ static int store_conf(struct qcore *c, zxid_t zxid, const uint8_t *conf, uint32_
 		return 0;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = tmpfile_create(tmp, 0644);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, conf, len) != (ssize_t)len || fsync(fd) < 0) {

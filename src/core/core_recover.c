@@ -26,6 +26,7 @@
 #include "snapshot.h"
 #include "storage_sql.h"
 #include "zerr.h"
+#include "tmpfile.h"
 
 static void move_aside(const char *path)
 {
@@ -271,7 +272,7 @@ int core_format_check(const char *dir, char *errbuf, size_t errlen)
 		return -EPROTO;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, format_name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = tmpfile_create(tmp, 0600);
 	if (fd < 0)
 		goto err;
 	len = snprintf(text, sizeof(text), "quorumfs-data %d\n", CORE_DATA_FORMAT);

@@ -9,6 +9,7 @@
 
 #include "session.h"
 #include "storage_sql.h"
+#include "tmpfile.h"
 
 static int read_all(int fd, uint8_t *p, size_t n)
 {
@@ -39,7 +40,7 @@ static int create_secret(const char *dir, const char *path, uint8_t *secret, cha
 		return -EIO;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = tmpfile_create(tmp, 0600);
 	if (fd < 0) {
 		ret = -errno;
 		goto err;

@@ -55,6 +55,16 @@ QUORUMCTL_AUTH=digest:super:s3cret "$QUORUMCTL" -s "$S" backup "$T/super.db" >"$
 t_eq "super may (QUORUMCTL_AUTH)" 0 "$?"
 "$QUORUMCTL" -s "$S" --auth digest:ops:secret backup "$T/super.db" >/dev/null 2>"$T/err"
 t_eq "an existing file is not replaced without --force (exit 2)" 2 "$?"
+# A symbolic link planted at the temporary name (FILE.tmp, predictable, in
+# what may be a shared backup directory) must not send the backup into the
+# file it points to.
+echo VICTIM >"$T/victim"
+ln -s "$T/victim" "$T/linked.db.tmp"
+QUORUMCTL_AUTH=digest:super:s3cret "$QUORUMCTL" -s "$S" backup "$T/linked.db" >/dev/null 2>"$T/err"
+t_eq "a backup past a link planted at FILE.tmp exits 0" 0 "$?"
+t_check "the file the link pointed to is untouched" grep -qx VICTIM "$T/victim"
+t_check "the backup is a file of its own, not the link" sh -c "test -f '$T/linked.db' && ! test -L '$T/linked.db'"
+t_eq "and is private (0600)" 600 "$(stat -c %a "$T/linked.db")"
 
 # The load, and a backup in the middle of it.
 rm -f "$T/stop"

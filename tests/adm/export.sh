@@ -27,8 +27,14 @@ qfs_stop "$QFS_PID" "$T/mnt"
 t_eq "the writes are only in the log (one snapshot, of the empty tree)" \
 	"snapshot.0000000000000000.db" "$(ls "$T/data" | grep '^snapshot\.')"
 
+# A link planted at the temporary file's name must not be written through.
+mkdir -p "$T/zk/data/version-2"
+echo VICTIM >"$T/victim"
+ln -s "$T/victim" "$T/zk/data/version-2/.quorumadm-export.tmp"
 "$QUORUMADM" export-zk "$T/data" --to "$T/zk/data" >"$T/out" 2>"$T/err"
 t_eq "export-zk exits 0" 0 "$?"
+t_check "a link planted at its temporary file's name is not written through" grep -qx VICTIM "$T/victim"
+t_check "nor left behind" sh -c "! ls -A '$T/zk/data/version-2' | grep -q quorumadm-export"
 sed 's/^/# /' "$T/out" "$T/err"
 "$QUORUMADM" export-zk "$T/data" --to "$T/zk-c/data" --committed-only >/dev/null 2>"$T/err2"
 t_eq "export-zk --committed-only exits 0" 0 "$?"
