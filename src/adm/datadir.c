@@ -368,8 +368,9 @@ static int replay_log(const char *dir, struct tree *t, zxid_t *zxid, int committ
 
 		if (e->zxid > st.meta.commit_zxid)
 			(*past)++;
-		if (e->type == CONS_ENTRY_EPOCH || e->len < CORE_ENTRY_HDR ||
-		    d[0] != CE_TXN) {
+		/* EPOCH and CONFIG (membership) entries, and no-ops, change
+		 * no node; they take their zxid. */
+		if (!core_entry_is_txn(e->type, d, e->len)) {
 			tree_set_last_zxid(t, e->zxid);
 			*zxid = e->zxid;
 			continue;

@@ -120,7 +120,7 @@ static int64_t rec_time(const struct archive_rec *e)
 	struct ztxn *txn;
 	int64_t t;
 
-	if (e->type != CONS_ENTRY_TXN || e->len <= CORE_ENTRY_HDR || e->data[0] != CE_TXN)
+	if (!core_entry_is_txn(e->type, e->data, e->len))
 		return 0;
 	if (txn_decode(e->data + CORE_ENTRY_HDR, e->len - CORE_ENTRY_HDR, &txn) != ZOK)
 		return 0;
@@ -205,8 +205,7 @@ static int apply_rec(struct tree *t, const struct archive_rec *e, int64_t *tm,
 	int rc;
 
 	*tm = 0;
-	if (e->type != CONS_ENTRY_TXN || e->len < CORE_ENTRY_HDR ||
-	    e->data[0] != CE_TXN) {
+	if (!core_entry_is_txn(e->type, e->data, e->len)) {
 		tree_set_last_zxid(t, e->zxid);
 		return 0;
 	}

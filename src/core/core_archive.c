@@ -239,8 +239,7 @@ static void txn_times(const struct archive_rec *recs, size_t n, int64_t *tmin,
 		const struct archive_rec *e = &recs[i];
 		int64_t t;
 
-		if (e->type != CONS_ENTRY_TXN || e->len <= CORE_ENTRY_HDR ||
-		    e->data[0] != CE_TXN)
+		if (!core_entry_is_txn(e->type, e->data, e->len))
 			continue;
 		if (txn_decode(e->data + CORE_ENTRY_HDR, e->len - CORE_ENTRY_HDR, &txn) !=
 		    ZOK)

@@ -20,6 +20,10 @@
 #ifndef QFS_CORE_FORMAT_H
 #define QFS_CORE_FORMAT_H
 
+#include <stdint.h>
+
+#include "cons.h"
+
 #define CORE_DATA_FORMAT 2
 
 enum core_entry_kind {
@@ -30,5 +34,16 @@ enum core_entry_kind {
 		       forwarded by another member failed its prepare */
 };
 #define CORE_ENTRY_HDR 13 /* u8 kind, u32 origin, u64 reqid (big-endian) */
+
+/*
+ * Whether a log entry (its engine type, payload and length) carries a tree
+ * transaction, at data + CORE_ENTRY_HDR. Only a TXN entry's payload has the
+ * header above: a CONFIG entry's is the engine's membership encoding, whose
+ * first byte may well read as CE_TXN, so the type is checked first.
+ */
+static inline int core_entry_is_txn(uint8_t type, const uint8_t *data, uint32_t len)
+{
+	return type == CONS_ENTRY_TXN && len >= CORE_ENTRY_HDR && data[0] == CE_TXN;
+}
 
 #endif

@@ -1,6 +1,7 @@
 #!/bin/sh
 # recover.sh - quorumadm recover --force-new-ensemble: a 3-member ensemble
-# loses two members for good (killed, data directories destroyed); the
+# with a membership change in its log loses two members for good (killed,
+# data directories destroyed); the
 # survivor's directory is turned into the first member of a new ensemble
 # from its committed data (refused while its daemon runs, and without the
 # flag), two fresh members
@@ -18,6 +19,8 @@ CFG=$T/zoo.cfg
 	echo "syncLimit=5"
 	echo "clusterName=prod"
 	echo "clusterSecretFile=$T/secret"
+	echo "reconfigEnabled=true"
+	echo "superDigest=$(/usr/bin/python3 -c 'import hashlib,base64; print("super:" + base64.b64encode(hashlib.sha1(b"super:rec").digest()).decode())')"
 	for i in 1 2 3; do echo "server.$i=127.0.0.1:$(free_port):$(free_port)"; done
 } >"$CFG"
 # start_member I: the member's daemon on $T/dI, mounted on $T/mI.
@@ -48,6 +51,15 @@ ok=1
 while [ $i -lt 50 ]; do
 	wait_until 30 sh -c "echo 'value $i' >'$T/m1/w/k$i'" 2>/dev/null || ok=0
 	i=$((i + 1))
+	# A membership change among the writes: its log entry (not a tree
+	# transaction) is replayed by recover like any other (it once stopped
+	# recover and export-zk with "does not apply (MARSHALLINGERROR)").
+	if [ $i -eq 25 ]; then
+		QUORUMCTL_AUTH=digest:super:rec "$QUORUMCTL" -s "127.0.0.1:$CP1" members add \
+			"server.4=127.0.0.1:$(free_port):$(free_port):observer" >"$T/add.out" 2>&1
+		t_eq "a membership change (an observer added) among the writes" 0 "$?"
+		sed 's/^/# /' "$T/add.out"
+	fi
 done
 t_eq "50 writes acknowledged through member 1" 1 "$ok"
 $ZK_TREE dump "$CP1" | grep '^/w' >"$T/before.dump"
