@@ -298,7 +298,9 @@ static int ctl_check_hosts(const char *hosts)
 		fprintf(stderr, "quorumctl: -s: empty server list\n");
 		return -1;
 	}
-	for (; *p; p = *e ? e + 1 : e) {
+	/* Up to the end, not to the last comma: "a:1," ends in an empty
+	 * entry. */
+	for (;; p = e + 1) {
 		const char *colon, *close;
 		char port[8];
 		int64_t v;
@@ -307,23 +309,31 @@ static int ctl_check_hosts(const char *hosts)
 		e = p + strcspn(p, ",");
 		n = (size_t)(e - p);
 		close = p[0] == '[' ? memchr(p, ']', n) : NULL;
-		if (!n || (p[0] == '[' && !close)) {
+		if (!n) {
+			fprintf(stderr, "quorumctl: -s: an empty entry in '%s'\n",
+				hosts);
+			return -1;
+		}
+		if (p[0] == '[' && !close) {
 			fprintf(stderr, "quorumctl: -s: bad server '%.*s'\n", (int)n, p);
 			return -1;
 		}
 		colon =
 		    memrchr(close ? close : p, ':', (size_t)(e - (close ? close : p)));
-		if (!colon)
-			continue; /* the default port */
-		if (colon == p || (size_t)(e - colon - 1) >= sizeof(port)) {
-			fprintf(stderr, "quorumctl: -s: bad server '%.*s'\n", (int)n, p);
-			return -1;
+		if (colon) { /* else the default port */
+			if (colon == p || (size_t)(e - colon - 1) >= sizeof(port)) {
+				fprintf(stderr, "quorumctl: -s: bad server '%.*s'\n",
+					(int)n, p);
+				return -1;
+			}
+			snprintf(port, sizeof(port), "%.*s", (int)(e - colon - 1),
+				 colon + 1);
+			if (ctl_parse_int("-s port", port, 1, 65535, &v) < 0)
+				return -1;
 		}
-		snprintf(port, sizeof(port), "%.*s", (int)(e - colon - 1), colon + 1);
-		if (ctl_parse_int("-s port", port, 1, 65535, &v) < 0)
-			return -1;
+		if (!*e)
+			return 0;
 	}
-	return 0;
 }
 
 static const struct option longopts[] = {

@@ -103,6 +103,11 @@ done
 t_eq "-s with a bad port: usage error, exit 2" 2 $?
 "$QUORUMCTL" -s , ls / 2>"$T/err"
 t_eq "-s with an empty entry: usage error, exit 2" 2 $?
+for l in "127.0.0.1:2181," ",127.0.0.1:2181" "127.0.0.1:2181,,127.0.0.1:2181"; do
+	"$QUORUMCTL" -s "$l" ls / >/dev/null 2>"$T/err"
+	t_eq "-s '$l' (an empty entry at the end, start or middle): usage error, exit 2" 2 $?
+	t_check "  naming the list" grep -qF "an empty entry in '$l'" "$T/err"
+done
 "$QUORUMCTL" -s 127.0.0.1 ls / >/dev/null 2>"$T/err"
 rc=$?
 # A host alone means port 2181 (ZooKeeper's default): whatever listens there,
