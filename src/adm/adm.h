@@ -69,6 +69,7 @@ struct zk_import_stats {
 	char torn_file[4400];
 	size_t torn_offset;
 	unsigned skipped_snapshots;
+	char log_dir[4096]; /* where the logs were looked for */
 };
 
 /*

@@ -348,6 +348,13 @@ static int cmd_import(int argc, char **argv)
 		fprintf(stderr, "quorumadm: import-zk refused: %s\n", why);
 		goto out;
 	}
+	if (!st.logs)
+		fprintf(stderr,
+			"quorumadm: warning: no ZooKeeper transaction log "
+			"(log.<zxid>) in %s: only the snapshot is imported, and a "
+			"snapshot ZooKeeper took while serving is fuzzy (the log after "
+			"it completes it); give --log-dir if dataLogDir is elsewhere\n",
+			st.log_dir);
 	if (st.torn)
 		fprintf(
 		    stderr,

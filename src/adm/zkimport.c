@@ -111,13 +111,17 @@ int zk_import_dir(const char *zk_dir, const char *log_dir, struct zkdb *db,
 	version_dir(zk_dir, sdir, sizeof(sdir));
 	version_dir(log_dir ? log_dir : zk_dir, ldir, sizeof(ldir));
 	rc = list_files(sdir, "snapshot.", &snaps, &ns);
-	if (!rc)
-		rc = list_files(ldir, "log.", &logs, &nl);
 	if (rc) {
-		snprintf(errbuf, errlen, "%s: %s", rc == -ENOMEM ? sdir : zk_dir,
-			 strerror(-rc));
+		snprintf(errbuf, errlen, "%s: %s", zk_dir, strerror(-rc));
 		goto out;
 	}
+	rc = list_files(ldir, "log.", &logs, &nl);
+	if (rc) {
+		snprintf(errbuf, errlen, "%s%s: %s", log_dir ? "--log-dir " : "",
+			 log_dir ? log_dir : zk_dir, strerror(-rc));
+		goto out;
+	}
+	snprintf(st->log_dir, sizeof(st->log_dir), "%s", ldir);
 	if (ns == 0) {
 		/* ZooKeeper too refuses logs without a snapshot. */
 		snprintf(
@@ -183,6 +187,17 @@ int zk_import_dir(const char *zk_dir, const char *log_dir, struct zkdb *db,
 		st->logs++;
 		st->records += lr.records;
 		st->applied += lr.applied;
+		if (lr.torn && i + 1 < nl) {
+			/* Not the tail of the newest log: what it lost is a gap
+			 * before the next log's records, whose refusal would name
+			 * the wrong file. */
+			snprintf(errbuf, errlen,
+				 "%s: a record cut short at byte %zu, and %s follows it: "
+				 "the transactions between are missing",
+				 path, lr.torn_offset, logs[i + 1].name);
+			rc = -EBADMSG;
+			goto out;
+		}
 		if (lr.torn) {
 			st->torn = 1;
 			snprintf(st->torn_file, sizeof(st->torn_file), "%s", path);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # zk_damage.sh - damaged ZooKeeper data directories given to import-zk, each
-# with a clear outcome: a torn log tail (zeroed or truncated mid-record) is
+# with a clear outcome: a torn tail of the newest log (zeroed or truncated mid-record) is
 # imported up to the record before it with a notice; a damaged record with
-# records after it, a damaged snapshot with no whole older one, a gap in the
+# records after it, a log cut short with newer logs after it, a damaged
+# snapshot with no whole older one, a gap in the
 # logs and a directory that is not ZooKeeper's are refused (exit 1, a message
 # naming the file and the problem, nothing written); a damaged newest
 # snapshot falls back to the older one and, the logs covering it, gives the
@@ -143,6 +144,34 @@ mv "$T/split/$V"/log.* "$T/split-logs/$V/"
 t_eq "--log-dir: imported (exit 0)" 0 "$?"
 $ZK_TREE sqlite "$T"/split-q/snapshot.*.db >"$T/split.dump"
 t_check "--log-dir: the same tree" cmp -s "$T/clean.dump" "$T/split.dump"
+
+# The same without --log-dir: only the snapshot, with a warning naming the
+# directory the logs were looked for in; a --log-dir that is not there is
+# named as such.
+"$QUORUMADM" import-zk "$T/split" --data-dir "$T/split-nolog" >/dev/null 2>"$T/split.err"
+t_eq "logs elsewhere, no --log-dir: imported (exit 0)" 0 "$?"
+sed 's/^/# /' "$T/split.err"
+t_check "with a warning that no log was found there, naming --log-dir" \
+	sh -c "grep -q 'warning: no ZooKeeper transaction log (log.<zxid>) in $T/split/$V' '$T/split.err' && grep -q -- --log-dir '$T/split.err'"
+"$QUORUMADM" import-zk "$T/split" --log-dir "$T/no-such-logs" --data-dir "$T/split-bad" >/dev/null 2>"$T/split.err"
+t_eq "a --log-dir that is not there: refused (exit 1)" 1 "$?"
+t_check "naming it, not the data directory" grep -q -- "--log-dir $T/no-such-logs: No such file" "$T/split.err"
+
+# 7b. A log cut short that is not the newest: every log is read (the
+# snapshots but the first damaged) and log.1, followed by others, loses its
+# last record's second half. The refusal names log.1, not the next log.
+fresh mid
+for f in $(ls "$T/mid/$V" | grep '^snapshot\.' | grep -v '^snapshot\.0$'); do
+	truncate -s 30 "$T/mid/$V/$f"
+done
+last=$($ZK_TREE logrecs "$T/mid/$V/log.1" | tail -1)
+t_check "log.1 is not the newest log" test "$(newest_log mid)" != log.1
+truncate -s $((${last% *} + 12 + ${last#* } / 2)) "$T/mid/$V/log.1"
+imp mid
+t_eq "a log cut short with logs after it: refused (exit 1)" 1 "$rc"
+t_check "the message names the log cut short and the offset" \
+	grep -q "log.1: a record cut short at byte ${last% *}, and log\.[0-9a-f]* follows it" "$T/mid.err"
+t_check "nothing written" test ! -e "$T/mid-q"
 
 # 8. Not ZooKeeper's.
 mkdir -p "$T/empty"
