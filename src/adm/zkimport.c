@@ -101,7 +101,8 @@ int zk_import_dir(const char *zk_dir, const char *log_dir, struct zkdb *db,
 {
 	struct zfile *snaps = NULL, *logs = NULL;
 	size_t ns = 0, nl = 0, i, first;
-	char sdir[4096], ldir[4096], path[4400], why[5000];
+	char sdir[4096], ldir[4096], path[4400], torn_path[4400] = "", why[5000];
+	size_t torn_off = 0;
 	struct zk_log_result lr;
 	const void *p;
 	size_t n;
@@ -182,23 +183,25 @@ int zk_import_dir(const char *zk_dir, const char *log_dir, struct zkdb *db,
 		if (rc) {
 			snprintf(errbuf, errlen, "%s: %s", path,
 				 rc == -ENOMEM ? strerror(ENOMEM) : why);
+			if (torn_path[0] && rc != -ENOMEM)
+				snprintf(errbuf + strlen(errbuf), errlen - strlen(errbuf),
+					 " (the log before it, %s, ends in a record cut "
+					 "short at byte %zu)",
+					 torn_path, torn_off);
 			goto out;
 		}
 		st->logs++;
 		st->records += lr.records;
 		st->applied += lr.applied;
+		/* A log cut short and a newer one after it is what a crash
+		 * and a restart leave (ZooKeeper's reader goes on to the next
+		 * log): fine if the next log carries on from the last whole
+		 * record, and named in the gap's refusal if it does not. */
+		torn_path[0] = '\0';
 		if (lr.torn && i + 1 < nl) {
-			/* Not the tail of the newest log: what it lost is a gap
-			 * before the next log's records, whose refusal would name
-			 * the wrong file. */
-			snprintf(errbuf, errlen,
-				 "%s: a record cut short at byte %zu, and %s follows it: "
-				 "the transactions between are missing",
-				 path, lr.torn_offset, logs[i + 1].name);
-			rc = -EBADMSG;
-			goto out;
-		}
-		if (lr.torn) {
+			snprintf(torn_path, sizeof(torn_path), "%s", path);
+			torn_off = lr.torn_offset;
+		} else if (lr.torn) {
 			st->torn = 1;
 			snprintf(st->torn_file, sizeof(st->torn_file), "%s", path);
 			st->torn_offset = lr.torn_offset;
