@@ -33,6 +33,11 @@ int adm_map(const char *path, const void **p, size_t *n)
 		close(fd);
 		return -errno;
 	}
+	if (!S_ISREG(sb.st_mode)) {
+		/* (mmap would say ENODEV, which names nothing a user did) */
+		close(fd);
+		return S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
+	}
 	*n = (size_t)sb.st_size;
 	if (*n == 0) {
 		close(fd);

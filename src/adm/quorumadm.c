@@ -78,6 +78,10 @@ static int parse(int argc, char **argv, struct opts *o)
 	for (i = 0; i < argc; i++) {
 		const char **slot = NULL;
 
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
 		if (strcmp(argv[i], "--data-dir") == 0)
 			slot = &o->data_dir;
 		else if (strcmp(argv[i], "--to") == 0)
@@ -147,6 +151,16 @@ static int cmd_verify(int argc, char **argv)
 
 	if (argc < 1)
 		return usage();
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "quorumadm: unknown option %s\n", argv[i]);
+			return usage();
+		}
+	}
 	for (i = 0; i < argc; i++) {
 		progress_begin(&pr, "verifying", "nodes", 0);
 		phase(&pr, "verifying", argv[i]);
@@ -675,8 +689,13 @@ int main(int argc, char **argv)
 		return cmd_export(argc - 2, argv + 2);
 	if (strcmp(argv[1], "recover") == 0)
 		return cmd_recover(argc - 2, argv + 2);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
 		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("quorumadm %s\n", PACKAGE_VERSION);
 		return 0;
 	}
 	fprintf(stderr, "quorumadm: unknown command %s\n", argv[1]);

@@ -78,4 +78,22 @@ t_check "a foreign file: says what it is not" grep -q "neither a quorumfs snapsh
 # A missing file is an operating-system failure, not a verdict.
 "$QUORUMADM" verify "$T/nonexistent.db" >/dev/null 2>&1
 t_eq "a missing file: exit 3" 3 "$?"
+# A directory is named as one (mmap's ENODEV said nothing useful).
+mkdir "$T/adir.db"
+"$QUORUMADM" verify "$T/adir.db" >/dev/null 2>"$T/err"
+t_eq "a directory: exit 3" 3 "$?"
+t_check "  saying it is a directory" grep -q "adir.db: Is a directory" "$T/err"
+# Help, version and options, as quorumctl and quorumfs take them.
+for h in -h --help; do
+	"$QUORUMADM" $h >"$T/out" 2>&1
+	t_eq "quorumadm $h: exit 0" 0 "$?"
+	t_check "  prints the usage" grep -q "usage: quorumadm verify" "$T/out"
+	"$QUORUMADM" verify $h >"$T/out" 2>&1
+	t_eq "quorumadm verify $h: exit 0 (not a file name)" 0 "$?"
+done
+"$QUORUMADM" -V >"$T/out" 2>&1
+t_eq "quorumadm -V: exit 0" 0 "$?"
+t_check "  prints the version" grep -q "^quorumadm [0-9]" "$T/out"
+"$QUORUMADM" verify --bogus >/dev/null 2>"$T/err"
+t_eq "verify with an unknown option: usage error (exit 2)" 2 "$?"
 exit 0
