@@ -189,13 +189,33 @@ static void set_open_flags(struct qfs_handle *h, struct qfs_inode *in,
 	}
 }
 
+/*
+ * A reader whose path walk found the name just before the file was
+ * replaced (renamed over, or deleted and created again in one multi) holds
+ * the old inode, whose znode is gone. On a local disk it would still open
+ * the old file; here that value is gone, so it opens the value now at the
+ * same name: one whole value either way, where ENOENT would break "mv tmp
+ * conf" being atomic for readers. Writers still get ENOENT: their commit
+ * would land on a file they never opened.
+ */
+static const struct znode *replacement(struct qfs_mount *m, const struct qfs_inode *in,
+				       int flags)
+{
+	const struct znode *n;
+
+	if ((flags & O_ACCMODE) != O_RDONLY || in->is_dir || in->is_data || !in->zpath)
+		return NULL;
+	n = tree_lookup(qcore_tree(m->core), in->zpath);
+	return n && !qfs_node_is_dir(n) ? n : NULL;
+}
+
 void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct qfs_mount *m = qfs_req_mount(req);
 	struct qfs_inode *in = qfs_inode_get(m, ino);
 	const struct znode *n;
 	struct qfs_handle *h;
-	int replay, err;
+	int replay, replaced = 0, err;
 
 	m->st.opens++;
 	if (!in) {
@@ -204,6 +224,10 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	n = qfs_inode_node(m, in);
 	replay = qfs_from_replay(req);
+	if (!n && !replay) {
+		n = replacement(m, in, fi->flags);
+		replaced = n != NULL;
+	}
 	/* a replay opens a node deleted since too (attr.c, replay_lookup):
 	 * its handle writes nothing, and only the events are wanted */
 	if (!n && !replay) {
@@ -232,6 +256,12 @@ void qfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->replay = replay;
 	h->open_pid = fuse_req_ctx(req)->pid;
 	set_open_flags(h, in, fi);
+	if (replaced) {
+		/* The kernel's size and pages are the old inode's: read
+		 * around them, from this handle's snapshot. */
+		fi->keep_cache = 0;
+		fi->direct_io = 1;
+	}
 	/* the commit at close is the opener's, whoever closes */
 	if (h->writable && !h->replay && qfs_auth_copy(&h->who, qfs_req_who(req)) < 0) {
 		qfs_handle_free(h);
