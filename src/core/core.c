@@ -80,6 +80,7 @@ static int members(struct qcore *c, char *errbuf, size_t errlen)
 	if (c->o.n_members == 0) {
 		c->members[0] = (struct cons_member){.id = c->self, .weight = 1};
 		c->n_members = 1;
+		c->standalone = 1;
 		return 0;
 	}
 	if (c->o.n_members > CONS_MAX_MEMBERS) {
@@ -104,6 +105,7 @@ static int members(struct qcore *c, char *errbuf, size_t errlen)
 			self = 1;
 	}
 	c->n_members = (unsigned)c->o.n_members;
+	c->standalone = c->n_members == 1;
 	if (!self) {
 		snprintf(errbuf, errlen, "myid %lld is not among the server.N lines",
 			 (long long)c->o.server_id);

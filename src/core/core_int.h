@@ -108,9 +108,16 @@ struct qcore {
 	struct prep *prep;
 	struct sesstrack *sess;
 
-	/* The ensemble (copied from the options). */
+	/* The ensemble (copied from the options), then the configuration in
+	 * force (core_members.c): a reconfig may leave one member, or none
+	 * but others when this server is removed. */
 	struct cons_member members[CONS_MAX_MEMBERS];
 	unsigned n_members;
+	/* Opened as a one-member ensemble (no server.N lines, or one): no
+	 * transport, no peers, no reconfig, and "standalone" in srvr. Fixed
+	 * at open; n_members == 1 does not imply it, as a member of an
+	 * ensemble that a reconfig left alone is still one, and leads it. */
+	int standalone;
 	uint32_t self;
 	/* Requests each member forwarded to this leader (qcore_learners),
 	 * by id; a slot is taken on a member's first request. */

@@ -662,7 +662,7 @@ int core_members_boot_config(struct qcore *c, const uint8_t **conf, uint32_t *le
 
 	*conf = NULL;
 	*len = 0;
-	if (c->n_members == 1 && !c->tpt)
+	if (c->standalone)
 		return 0; /* standalone: the static one, always */
 	fd = -1;
 	if (c->snap_zxid) {
@@ -734,7 +734,7 @@ void core_members_config(struct qcore *c, zxid_t version, int status)
 	}
 	cons_node_membership(c->node, 1, &m);
 	/* qcore_replica counts followers over the members in force. */
-	if (c->n_members > 1 && !m.joint && m.n > 0) {
+	if (!c->standalone && !m.joint && m.n > 0) {
 		for (i = 0; i < m.n; i++) {
 			c->members[i] = m.m[i];
 			voters += !m.m[i].observer;

@@ -383,7 +383,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (!c->node || c->store_closed)
 		return;
 	cons_node_tick(c->node);
-	if (!c->leader && c->n_members > 1)
+	if (!c->leader && !c->standalone)
 		birth_note(c);
 	else if (c->birth_since)
 		c->birth_since = c->birth_logged = 0;
@@ -393,7 +393,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		tick_every(c, c->tick_ms);
 	}
 	core_members_tick(c);
-	if (c->held || c->lq_n || (c->outstanding && c->n_members > 1))
+	if (c->held || c->lq_n || (c->outstanding && !c->standalone))
 		core_release(c);
 }
 
@@ -527,7 +527,7 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 	 * above any of those (the wall clock, in ms << 16). */
 	c->next_reqid = (uint64_t)core_wall_ms() << 16;
 	c->applied = c->snap_zxid;
-	if (c->n_members == 1) {
+	if (c->standalone) {
 		rc = replay_log(c, errbuf, errlen);
 		if (rc) {
 			logstore_close(c->ls);
@@ -556,7 +556,7 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 	cfg.first_with_all = 1;
 	cfg.mutant = c->o.mutant;
 	cfg.seed = (uint64_t)core_wall_ms() ^ ((uint64_t)c->self << 40);
-	if (c->n_members == 1) {
+	if (c->standalone) {
 		cfg.election_timeout_ms = 30;
 		cfg.heartbeat_ms = 10;
 		tick_ms = 5;
@@ -566,11 +566,11 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 		    (uint32_t)(c->o.tick_ms / 2 > 0 ? c->o.tick_ms / 2 : 1);
 		tick_ms = (int)cfg.heartbeat_ms / 2 > 0 ? (int)cfg.heartbeat_ms / 2 : 1;
 	}
-	c->hold_ms = c->n_members == 1 ? 5000 : 2 * (int64_t)cfg.election_timeout_ms;
+	c->hold_ms = c->standalone ? 5000 : 2 * (int64_t)cfg.election_timeout_ms;
 	if (c->hold_ms < 1000)
 		c->hold_ms = 1000;
 	c->tr = &null_transport;
-	if (c->n_members > 1) {
+	if (!c->standalone) {
 		rc = open_transport(c, errbuf, errlen);
 		if (rc)
 			return rc;
@@ -590,7 +590,7 @@ int core_repl_open(struct qcore *c, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "qcore_open: timers: %s", strerror(-rc));
 		return rc;
 	}
-	if (c->n_members == 1) {
+	if (c->standalone) {
 		rc = wait_leader(c, errbuf, errlen);
 		if (rc)
 			return rc;
@@ -692,7 +692,7 @@ void qcore_replica(const struct qcore *c, struct qcore_replica *out)
 		out->last_zxid = st.last_zxid;
 		out->commit_zxid = st.commit_zxid;
 	}
-	if (c->n_members == 1)
+	if (c->standalone)
 		out->role = QCORE_STANDALONE;
 	else if (c->role == CONS_LEADER)
 		out->role = QCORE_LEADER;

@@ -64,10 +64,10 @@ int qcore_session_touch(struct qcore *c, int64_t id)
 {
 	if (sesstrack_touch(c->sess, id, core_mono_ms()))
 		return ZSESSIONEXPIRED;
-	if (c->n_members > 1)
+	if (!c->standalone)
 		core_view_local(c, id);
 	/* Only the leader expires sessions: tell it, batched (touch_cb). */
-	if (c->n_members > 1 && c->role != CONS_LEADER) {
+	if (!c->standalone && c->role != CONS_LEADER) {
 		if (c->n_touched == c->cap_touched) {
 			size_t cap = c->cap_touched ? c->cap_touched * 2 : 64;
 			int64_t *v = realloc(c->touched, cap * sizeof(*v));
@@ -323,7 +323,7 @@ int core_session_start(struct qcore *c)
 	c->tick_ev = event_new(c->base, -1, EV_PERSIST, tick_cb, c);
 	if (!c->tick_ev || event_add(c->tick_ev, &tv) < 0)
 		return -ENOMEM;
-	if (c->n_members > 1) {
+	if (!c->standalone) {
 		struct timeval half = {c->o.tick_ms / 2000,
 				       (c->o.tick_ms / 2 % 1000) * 1000};
 

@@ -84,7 +84,7 @@ static void write_failed(struct qcore *c, zxid_t lo, int status)
 	struct cons_status st;
 	int e;
 
-	if (c->store_closed || c->n_members != 1 || !lo)
+	if (c->store_closed || !c->standalone || !lo)
 		return;
 	cons_status(cons_node_core(c->node), &st);
 	if (lo <= c->applied || st.last_zxid < lo)
@@ -117,7 +117,7 @@ static void meta_write_failed(struct qcore *c, int status)
 	 * only one counted when a full disk first shows here: the member
 	 * then refuses writes before they reach the log). */
 	c->log_failed++;
-	if (c->n_members != 1)
+	if (!c->standalone)
 		return;
 	e = classify(c, status);
 	if (c->io_errno != e)

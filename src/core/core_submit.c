@@ -414,7 +414,7 @@ int qcore_sync(struct qcore *c, qcore_done_fn done, void *arg)
 	it = item_new(done, arg);
 	if (!it)
 		return -ENOMEM;
-	if (c->n_members == 1 || c->closing) {
+	if (c->standalone || c->closing) {
 		it->kind = QI_MARKER;
 		it->res.zxid = c->applied;
 		enqueue(c, it);
@@ -681,9 +681,9 @@ void core_release(struct qcore *c)
 			 * whose disk failed says so. */
 			c->held--;
 			resolve(c, it,
-				c->closing			   ? ZCLOSING
-				: c->n_members == 1 && c->io_errno ? ZSYSTEMERROR
-								   : ZCONNECTIONLOSS);
+				c->closing		       ? ZCLOSING
+				: c->standalone && c->io_errno ? ZSYSTEMERROR
+							       : ZCONNECTIONLOSS);
 		}
 	}
 	if (!nf)

@@ -102,7 +102,7 @@ void core_view_tick(struct qcore *c, int64_t now)
 {
 	size_t i = 0;
 
-	if (c->n_members == 1 || c->role == CONS_LEADER || c->leader || c->closing) {
+	if (c->standalone || c->role == CONS_LEADER || c->leader || c->closing) {
 		c->leaderless_since = 0;
 		return;
 	}

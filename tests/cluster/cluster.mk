@@ -11,6 +11,9 @@ QFS_TESTS += tests/cluster/failover.sh tests/cluster/partition.sh tests/cluster/
 QFS_TESTS += tests/cluster/members.sh tests/cluster/members_cli.sh \
 	tests/cluster/members_transfer.sh tests/cluster/rolling.sh \
 	tests/cluster/members_forward.sh
+# Down to one member and back: the sole member leads, the removed say so.
+QFS_TESTS += tests/cluster/members_one.sh
+EXTRA_DIST += tests/cluster/members_one.sh
 # Three datacenters and an observer site, with the transport's delay hook.
 QFS_TESTS += tests/cluster/multidc.sh
 EXTRA_DIST += tests/cluster/multidc.sh
