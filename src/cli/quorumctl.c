@@ -63,12 +63,37 @@ int ctl_parse_int(const char *opt, const char *s, int64_t min, int64_t max, int6
 	return 0;
 }
 
+/* Does the server of x's session say "Mode: removed" (srvr)? The session
+ * cannot tell why it is read-only; a reconfig that removed the server is
+ * the one cause its own answer names. 0 when it cannot be asked (srvr not
+ * in 4lw.commands.whitelist, gone). */
+static int removed(struct ctl *x)
+{
+	const char *hp = x->zk ? zkc_server(x->zk) : NULL;
+	char *out = NULL;
+	int yes;
+
+	if (!hp || ctl_four_letter(hp, "srvr", 2, 64 * 1024, &out) < 0)
+		return 0;
+	yes = strstr(out, "\nMode: removed\n") != NULL;
+	free(out);
+	return yes;
+}
+
 int ctl_zk_fail(struct ctl *x, const char *what, int err)
 {
 	if (err == ZCONNECTIONLOSS || err == ZSESSIONEXPIRED || err == ZCLOSING) {
 		fprintf(stderr, "quorumctl: %s: %s (%s)\n", what, zerr_str(err),
 			x->zk ? zkc_error(x->zk) : "");
 		return CTL_EXIT_CONNECT;
+	}
+	if (err == ZNOTREADONLY && removed(x)) {
+		fprintf(stderr,
+			"quorumctl: %s: server is read-only: it was removed from the "
+			"ensemble (quorumctl members list names the members); reads "
+			"still work\n",
+			what);
+		return CTL_EXIT_ZK;
 	}
 	if (err == ZNOTREADONLY) {
 		/* A read-only session: the server could not log a new session

@@ -83,6 +83,12 @@ int zkc_read_only(const struct zkc *c)
 	return c->read_only_session;
 }
 
+const char *zkc_server(const struct zkc *c)
+{
+	return c->cs == CS_CONNECTED && c->host_i < c->n_hosts ? c->hosts[c->host_i]
+							       : NULL;
+}
+
 int zkc_outstanding(const struct zkc *c)
 {
 	return c->sent.n + c->auth.n;

@@ -103,6 +103,9 @@ int64_t zkc_session(const struct zkc *c, uint8_t passwd[16], int32_t *timeout_ms
 /* Is the session read-only (the server could not make a full one and the
  * client asked for read_only)? Its writes fail with ZNOTREADONLY. */
 int zkc_read_only(const struct zkc *c);
+/* The server of the session ("host:port", as in the connect string;
+ * borrowed, valid while the handle is), or NULL when not connected. */
+const char *zkc_server(const struct zkc *c);
 /* Requests sent and not yet answered. */
 int zkc_outstanding(const struct zkc *c);
 /* The last error's text (connection failure, protocol error). */

@@ -195,9 +195,13 @@ int zks_session_connect(struct zks_conn *c, const uint8_t *p, size_t n)
 		 * as a ZooKeeper server that is looking does, so that it tries
 		 * the next server of its connect string. */
 		qcore_replica(s->core, &r);
-		if (!r.leader || r.role == QCORE_LOOKING) {
+		if (!r.leader || r.role == QCORE_LOOKING || r.role == QCORE_REMOVED) {
 			int e = qcore_last_io_errno(s->core);
-			const char *why = e ? strerror(e) : "no quorum";
+			const char *why =
+			    r.role == QCORE_REMOVED
+				? "this server was removed from the ensemble"
+			    : e ? strerror(e)
+				: "no quorum";
 
 			s->degraded = 1;
 			if (c->can_be_ro) {

@@ -64,6 +64,10 @@ if qc_put "$(qc_get QC_MNT "$A")/nope" x 2>/dev/null; then
 else
 	t_ok "a write on the removed member $A fails"
 fi
+out=$("$QUORUMCTL" -s "$(qc_get QC_ADDR "$A"):$(qc_get QC_CPORT "$A")" create /nope x 2>&1)
+echo "$out" | sed 's/^/#   create on removed: /'
+t_check "quorumctl create on the removed member says it was removed" \
+	sh -c 'echo "$1" | grep -q "removed from the ensemble"' - "$out"
 
 # Back to three, without restarts. Each add is a change of its own, as an
 # operator adding them one by one would make it.
