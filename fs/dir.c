@@ -374,6 +374,11 @@ void qfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	free(cpath);
 	err = err ? err : add_ent(h, &cap, QFS_DATA_NAME, S_IFREG, dino);
 	for (i = 0; !err && i < count; i++) {
+		/* A child a ZooKeeper client named .data: the name is the
+		 * directory's own data here (a lookup finds that), so listing
+		 * it too would show the name twice. */
+		if (!strcmp(names[i], QFS_DATA_NAME))
+			continue;
 		cpath = qfs_path_join(in->path, names[i]);
 		if (!cpath) {
 			err = ENOMEM;
