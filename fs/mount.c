@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,6 +78,31 @@ static void qfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	fuse_reply_err(req, qfs_name_check(newname) ? ENAMETOOLONG : EPERM);
 }
 
+/*
+ * flock(2) and fcntl(2) locks are refused. Left to the kernel they would
+ * work, but on this host only: two hosts running `flock /coord/x cmd`
+ * would each believe they held the lock. Cluster locks are mkdir and
+ * ephemerals (quorumfs(8)). Having these handlers makes libfuse ask the
+ * kernel to send the locks here (FUSE_CAP_POSIX_LOCKS, _FLOCK_LOCKS).
+ */
+static void qfs_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		      struct flock *lock)
+{
+	fuse_reply_err(req, ENOLCK);
+}
+
+static void qfs_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		      struct flock *lock, int sleep)
+{
+	/* (an unlock has nothing to undo: no lock was ever granted) */
+	fuse_reply_err(req, lock->l_type == F_UNLCK ? 0 : ENOLCK);
+}
+
+static void qfs_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
+{
+	fuse_reply_err(req, (op & LOCK_UN) ? 0 : ENOLCK);
+}
+
 static const struct fuse_lowlevel_ops qfs_ops = {
     .init = qfs_init,
     .lookup = qfs_lookup,
@@ -109,6 +135,9 @@ static const struct fuse_lowlevel_ops qfs_ops = {
     .listxattr = qfs_listxattr,
     .removexattr = qfs_removexattr,
     .create = qfs_create,
+    .getlk = qfs_getlk,
+    .setlk = qfs_setlk,
+    .flock = qfs_flock,
 };
 
 static void gone(struct qfs_mount *m)

@@ -42,6 +42,15 @@ try:
     elif op == "utime_now": os.utime(args[0])
     elif op == "setxattr": os.setxattr(args[0], args[1], args[2].encode())
     elif op == "getxattr": os.getxattr(args[0], args[1])
+    elif op in ("flock", "lockf", "getlk"):
+        import fcntl, struct
+        fd = os.open(args[0], os.O_RDWR)
+        try:
+            if op == "flock": fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            elif op == "lockf": fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            else: fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+        finally:
+            os.close(fd)
     elif op == "conflict":
         # read-modify-write through one handle while someone else writes
         fd = os.open(args[0], os.O_RDWR)
@@ -192,6 +201,10 @@ t_eq "chown: EPERM" EPERM "$(errno_of chown "$M/c")"
 t_eq "chmod to another mode: EPERM" EPERM "$(errno_of chmod "$M/c" 600)"
 t_eq "chmod to the mode shown: OK" OK "$(errno_of chmod "$M/c" 666)"
 t_eq "mkfifo: EPERM" EPERM "$(errno_of mkfifo "$M/fifo")"
+# A lock the kernel kept would hold on this host only: refused.
+t_eq "flock: ENOLCK (a lock on this host only is no cluster lock)" ENOLCK "$(errno_of flock "$M/c")"
+t_eq "fcntl F_SETLK: ENOLCK" ENOLCK "$(errno_of lockf "$M/c")"
+t_eq "fcntl F_GETLK: ENOLCK" ENOLCK "$(errno_of getlk "$M/c")"
 t_eq "utimes with explicit times: EPERM" EPERM "$(errno_of utime "$M/c")"
 t_eq "utimes to now (touch): OK, a no-op" OK "$(errno_of utime_now "$M/c")"
 t_eq "setting a stat attribute: ENOTSUP" ENOTSUP \
