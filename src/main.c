@@ -594,6 +594,7 @@ int main(int argc, char **argv)
 		goto out_usage;
 	}
 	log_init("quorumfs", foreground || debug, debug);
+	log_echo_stderr(!foreground && !debug);
 
 	if (config_path && (rc = config_load_file(&d.cfg, config_path, err, sizeof(err))) < 0)
 		goto fail;
@@ -629,6 +630,7 @@ int main(int argc, char **argv)
 		 mountpoint, d.cfg.data_dir, d.cfg.client_port);
 	notify_parent(notify_fd, NULL);
 	notify_fd = -1;
+	log_echo_stderr(0); /* detached: syslog alone */
 
 	event_base_dispatch(d.base);
 
@@ -646,6 +648,7 @@ int main(int argc, char **argv)
 	log_info("stopped");
 	return d.exit_code;
 fail:
+	log_echo_stderr(0); /* said once, below or by the parent */
 	log_warnx("%s", err);
 	if (notify_fd >= 0)
 		notify_parent(notify_fd, err);

@@ -15,6 +15,7 @@ static int log_fg = 1;
 static int log_dbg;
 static int log_json;	/* log_set_json: one JSON object per line */
 static long log_member; /* its "member" field, when above 0 */
+static int log_echo;	/* log_echo_stderr */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
@@ -49,6 +50,11 @@ void log_set_json(int on, long member)
 {
 	log_json = on;
 	log_member = member;
+}
+
+void log_echo_stderr(int on)
+{
+	log_echo = on;
 }
 
 int log_debug_enabled(void)
@@ -128,6 +134,11 @@ static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
 		pthread_mutex_unlock(&log_lock);
 	} else {
 		syslog(prio, "%s", msg);
+		if (log_echo && prio <= LOG_WARNING) {
+			pthread_mutex_lock(&log_lock);
+			fprintf(stderr, "quorumfs: %s\n", msg);
+			pthread_mutex_unlock(&log_lock);
+		}
 	}
 }
 

@@ -19,6 +19,13 @@ void log_init(const char *ident, int foreground, int debug);
  * configuration error, stay text.
  */
 void log_set_json(int on, long member);
+/*
+ * While on, warnings and errors that go to syslog are also written to
+ * stderr: a daemon starting in the background still has the terminal it
+ * was started from, where a misconfiguration (an unknown key, say) must
+ * show; main turns it off once the daemon is up and detached.
+ */
+void log_echo_stderr(int on);
 int log_debug_enabled(void);
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -20,9 +20,12 @@ t_check "bad config: nothing mounted" sh -c "! grep -q ' $T/m0 ' /proc/mounts"
 
 # Backgrounded: the parent returns only once the mount is live.
 mkdir -p "$T/m1"
-"$QUORUMFS" -o "dataDir=$T/d1,clientPort=0" "$T/m1" 2>"$T/bg.err"
+"$QUORUMFS" -o "dataDir=$T/d1,clientPort=0,noSuchKey=1" "$T/m1" 2>"$T/bg.err"
 t_eq "background start: exit status 0" 0 $?
 t_check "background start: mounted when the command returns" is_mounted "$T/m1"
+sed 's/^/# /' "$T/bg.err"
+t_check "background start: an unknown key is reported on the terminal it started from" \
+	grep -q "quorumfs: config: -o: unknown key 'noSuchKey'" "$T/bg.err"
 pid=$(pgrep -f "quorumfs -o dataDir=$T/d1" | head -1)
 QFS_PIDS="$QFS_PIDS $pid"
 QFS_MOUNTS="$QFS_MOUNTS $T/m1"
