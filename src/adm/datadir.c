@@ -16,9 +16,9 @@
 #include "cons.h"
 #include "logstore.h"
 #include "snapshot.h"
+#include "tmpfile.h"
 #include "txn.h"
 #include "zerr.h"
-#include "tmpfile.h"
 
 int adm_map(const char *path, const void **p, size_t *n)
 {

@@ -20,9 +20,10 @@
 #include "pitr.h"
 #include "progress.h"
 #include "snapshot.h"
+#include "tmpfile.h"
+#include "txn.h"
 #include "verify.h"
 #include "zkfile.h"
-#include "tmpfile.h"
 
 #define EX_BAD	 1
 #define EX_USAGE 2
@@ -210,10 +211,12 @@ static int restore_archive(const struct opts *o)
 		errno = 0;
 		tg.zxid = strtoull(o->to_zxid, &end, 16);
 		if (strncmp(o->to_zxid, "0x", 2) != 0 || *end || errno || !tg.zxid) {
-			fprintf(
-			    stderr,
-			    "quorumadm: --to-zxid %s: a zxid in hex, as 0x100000005\n",
-			    o->to_zxid);
+			fprintf(stderr,
+				"quorumadm: --to-zxid %s: %s\n", o->to_zxid,
+				strncmp(o->to_zxid, "0x", 2) || *end || errno
+				    ? "a zxid in hex, as 0x100000005"
+				    : "0x0 is before every transaction: give the "
+				      "zxid of the last one to keep");
 			return EX_USAGE;
 		}
 	} else {
@@ -227,8 +230,10 @@ static int restore_archive(const struct opts *o)
 			return EX_USAGE;
 		}
 	}
-	if (o->subtree && o->subtree[0] != '/') {
-		fprintf(stderr, "quorumadm: --subtree %s: an absolute path\n",
+	if (o->subtree && (o->subtree[0] != '/' || path_validate(o->subtree) != 0)) {
+		fprintf(stderr,
+			"quorumadm: --subtree %s: a znode path, absolute, as ZooKeeper "
+			"writes it (/app/conf: no trailing or doubled '/')\n",
 			o->subtree);
 		return EX_USAGE;
 	}

@@ -26,9 +26,9 @@
 
 #include "crc32c.h"
 #include "quorumctl.h"
+#include "tmpfile.h"
 #include "txn.h"
 #include "zerr.h"
-#include "tmpfile.h"
 
 #define CTL_BACKUP_CHUNK  (512 * 1024)
 #define CTL_BACKUP_WINDOW 4

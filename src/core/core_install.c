@@ -25,8 +25,8 @@
 #include "log.h"
 #include "snapshot.h"
 #include "storage_sql.h"
-#include "zerr.h"
 #include "tmpfile.h"
+#include "zerr.h"
 
 static void recv_path(const struct qcore *c, zxid_t zxid, char *buf, size_t len)
 {

@@ -71,9 +71,9 @@
 #include "members_text.h"
 #include "serverspec.h"
 #include "snapshot.h"
+#include "tmpfile.h"
 #include "transport.h"
 #include "zerr.h"
-#include "tmpfile.h"
 
 #define CFG_PATH "/zookeeper/config"
 

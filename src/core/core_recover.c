@@ -25,8 +25,8 @@
 #include "logstore.h"
 #include "snapshot.h"
 #include "storage_sql.h"
-#include "zerr.h"
 #include "tmpfile.h"
+#include "zerr.h"
 
 static void move_aside(const char *path)
 {

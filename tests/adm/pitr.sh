@@ -167,6 +167,14 @@ t_check "--subtree: its ancestor /app is there" grep -q '^/app ' "$T/r-sub.dump"
 t_check "--subtree: nothing else of /app" sh -c "! grep -q '^/app/keep' '$T/r-sub.dump'"
 "$QUORUMADM" restore --archive "$A" --to-zxid "$za" --subtree /app/victim --data-dir "$T/r-sub2" >/dev/null 2>"$T/err"
 t_eq "--subtree of a path that did not exist then is refused (exit 1)" 1 "$?"
+for bad in /app/victim/ /app//victim; do
+	"$QUORUMADM" restore --archive "$A" --to-zxid "$zb" --subtree "$bad" --data-dir "$T/r-bad" >/dev/null 2>"$T/err"
+	t_eq "--subtree $bad is a malformed path: usage error (exit 2)" 2 "$?"
+	t_check "  said as such" grep -q "a znode path" "$T/err"
+done
+"$QUORUMADM" restore --archive "$A" --to-zxid 0x0 --data-dir "$T/r-bad" >/dev/null 2>"$T/err"
+t_eq "--to-zxid 0x0: usage error (exit 2)" 2 "$?"
+t_check "  saying it is before every transaction" grep -q "before every transaction" "$T/err"
 qfs_stop "$PID1" "$T/mnt"
 
 # Damaged archives, on copies.
