@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,6 +166,7 @@ int ctl_cmd_backup(struct ctl *x, int argc, char **argv)
 	struct backup_run b;
 	char tmp[4200];
 	const char *file;
+	struct stat sb;
 	double secs;
 	int opt, force = 0, rc;
 
@@ -180,6 +182,12 @@ int ctl_cmd_backup(struct ctl *x, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 	file = argv[optind];
+	if (stat(file, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "quorumctl: backup: %s is a directory: give the backup "
+				"file's name\n",
+			file);
+		return CTL_EXIT_USAGE;
+	}
 	if (!force && access(file, F_OK) == 0) {
 		fprintf(stderr, "quorumctl: backup: %s exists (--force replaces it)\n",
 			file);

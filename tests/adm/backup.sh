@@ -55,6 +55,10 @@ QUORUMCTL_AUTH=digest:super:s3cret "$QUORUMCTL" -s "$S" backup "$T/super.db" >"$
 t_eq "super may (QUORUMCTL_AUTH)" 0 "$?"
 "$QUORUMCTL" -s "$S" --auth digest:ops:secret backup "$T/super.db" >/dev/null 2>"$T/err"
 t_eq "an existing file is not replaced without --force (exit 2)" 2 "$?"
+mkdir "$T/bdir"
+QUORUMCTL_AUTH=digest:super:s3cret "$QUORUMCTL" -s "$S" backup --force "$T/bdir" >/dev/null 2>"$T/err"
+t_eq "a directory as the backup file: usage error (exit 2), even with --force" 2 "$?"
+t_check "  saying it is a directory" grep -q "bdir is a directory" "$T/err"
 # A symbolic link planted at the temporary name (FILE.tmp, predictable, in
 # what may be a shared backup directory) must not send the backup into the
 # file it points to.
