@@ -97,12 +97,12 @@ static int get_config(struct ctl *x, struct text *t)
 	return err ? ctl_zk_fail(x, CFG_PATH, err) : 0;
 }
 
-/* The config as a table; ZooKeeper's text stays in the last column. */
-static void print_config(const char *s)
+/* The server.WANT lines of s as table rows (ZooKeeper's client part in the
+ * last column), or with WANT 256 every other line. */
+static void print_config_lines(const char *s, int want)
 {
 	const char *p = s;
 
-	printf("%-4s %-12s %-28s %s\n", "ID", "ROLE", "PEER:ELECTION", "CLIENT");
 	while (*p) {
 		size_t n = strcspn(p, "\n");
 		char line[1024], *eq, *semi, *role;
@@ -110,15 +110,16 @@ static void print_config(const char *s)
 
 		snprintf(line, sizeof(line), "%.*s", (int)n, p);
 		p += n + (p[n] == '\n');
-		if (!strncmp(line, "version=", 8)) {
-			printf("version %s\n", line + 8);
+		if (sscanf(line, "server.%d=", &id) != 1 || !(eq = strchr(line, '='))) {
+			if (want < 256)
+				continue;
+			if (!strncmp(line, "version=", 8))
+				printf("version %s\n", line + 8);
+			else if (!strncmp(line, "group.", 6) || !strncmp(line, "weight.", 7))
+				printf("%s\n", line); /* the quorum system, as given */
 			continue;
 		}
-		if (!strncmp(line, "group.", 6) || !strncmp(line, "weight.", 7)) {
-			printf("%s\n", line); /* the quorum system, as given */
-			continue;
-		}
-		if (sscanf(line, "server.%d=", &id) != 1 || !(eq = strchr(line, '=')))
+		if (id != want)
 			continue;
 		semi = strchr(eq, ';');
 		if (semi)
@@ -131,6 +132,18 @@ static void print_config(const char *s)
 			role = (char *)"participant";
 		printf("%-4d %-12s %-28s %s\n", id, role, eq + 1, semi ? semi : "-");
 	}
+}
+
+/*
+ * The config as a table: the servers by id (the configuration lists them
+ * in the order the changes left them), then the quorum system and the
+ * version as given.
+ */
+static void print_config(const char *s)
+{
+	printf("%-4s %-12s %-28s %s\n", "ID", "ROLE", "PEER:ELECTION", "CLIENT");
+	for (int want = 0; want <= 256; want++)
+		print_config_lines(s, want);
 }
 
 static void print_reply(struct ctl *x, const struct zkc_reply *r, void *arg)
