@@ -15,4 +15,6 @@ EXTRA_DIST += tests/fs/files.sh tests/fs/errors.sh tests/fs/xattr.sh \
 	tests/fs/killed.sh tests/fs/backlog.sh tests/fs/replay_limit.sh tests/fs/replay_gone.sh tests/bench/bench_fs.sh
 QFS_TESTS += tests/fs/atomic.sh tests/fs/zknames.sh
 EXTRA_DIST += tests/fs/atomic.sh tests/fs/zknames.sh
+QFS_TESTS += tests/fs/rename.sh
+EXTRA_DIST += tests/fs/rename.sh
 QFS_BENCHES += tests/bench/bench_fs.sh

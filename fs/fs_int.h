@@ -220,6 +220,11 @@ struct qfs_handle {
 	size_t nents;
 };
 
+/* A base_version no znode has: the value the handle started from belongs
+ * to a name renamed away (rename.c), so its commit fails ESTALE, as it
+ * would have at the old name. */
+#define QFS_VERSION_GONE INT32_MIN
+
 struct qfs_dirent {
 	char *name;
 	mode_t mode;

@@ -11,6 +11,13 @@
  * ".data" away empties it instead of deleting. A directory would
  * have to move with its whole subtree: EXDEV, so mv(1) falls back to copy
  * and remove.
+ *
+ * A file renamed while open for writing ("write tmp, rename over conf,
+ * close", the atomic-replace idiom): its bytes are still in a handle's
+ * buffer, not in the znode, so the rename carries that buffer as the new
+ * name's data (as if committed just before, conditionally on the version
+ * it started from), and the file's open handles follow it to the new name,
+ * as a local file's descriptors do: later writes commit there.
  */
 #include "config.h"
 
@@ -31,7 +38,89 @@ struct rename_ctx {
 	uint64_t src_ino;
 	char *dst;
 	int dst_is_data;
+	int follow;	     /* its handles move too (handles_follow) */
+	char *src_zpath;     /* the znode moved: its handles' zpath */
+	int32_t src_version; /* its version, deleted (or emptied) at */
+	int carry;	     /* the op that makes the new name's value */
+	/* The handle whose buffer the rename carries, or NULL: compared by
+	 * address only (it may be closed meanwhile), with a copy of what was
+	 * carried (malloc'd), to tell whether it wrote more since. */
+	const struct qfs_handle *fold;
+	char *fold_buf;
+	size_t fold_len;
 };
+
+/* The handles open on the file being renamed (inode ino, znode zpath);
+ * the replay's write nothing and stay. */
+static int handle_of(const struct qfs_handle *h, uint64_t ino, const char *zpath)
+{
+	return !h->replay && h->ino == ino && strcmp(h->zpath, zpath) == 0;
+}
+
+/* The handle whose uncommitted bytes the rename must carry: the one opened
+ * last (the list's head first) of those holding a buffer not yet committed.
+ * Others with uncommitted bytes commit them at close, at the new name
+ * (handles_follow says how their versions carry over). Borrowed. */
+static struct qfs_handle *pending_handle(struct qfs_mount *m, uint64_t ino,
+					 const char *zpath)
+{
+	struct qfs_handle *h;
+
+	for (h = m->handles; h; h = h->next)
+		if (handle_of(h, ino, zpath) && h->writable && h->dirty && !h->failed)
+			return h;
+	return NULL;
+}
+
+/*
+ * The rename is done: the source's handles now show the new name (znode
+ * zpath, whose value the rename made at `version`). A commit's version must
+ * mean the same there: the carried handle is based on that version, and so
+ * is one based on the value moved if nothing was carried; any other base
+ * (a value the carried bytes replaced, or one changed since) belongs to no
+ * version of the new name, and its commit fails ESTALE as it would have
+ * at the old one. The carried handle has nothing left to commit, unless
+ * it was written again meanwhile.
+ */
+static void handles_follow(struct qfs_mount *m, const struct rename_ctx *c,
+			   const char *zpath, int32_t version)
+{
+	struct qfs_handle *h;
+	char *p;
+
+	for (h = m->handles; h; h = h->next) {
+		if (!handle_of(h, c->src_ino, c->src_zpath))
+			continue;
+		p = strdup(zpath);
+		if (!p) {
+			/* it stays at the vanished name: its close fails */
+			h->base_version = QFS_VERSION_GONE;
+			continue;
+		}
+		free(h->zpath);
+		h->zpath = p;
+		h->created = 0; /* the node it made is gone: nothing to undo */
+		if (h == c->fold && h->dirty && h->len == c->fold_len &&
+		    (!h->len || memcmp(h->buf, c->fold_buf, h->len) == 0)) {
+			h->dirty = 0;
+			h->written = 0;
+		}
+		if (h->base_version == -1)
+			continue;
+		if (h == c->fold || (!c->fold && h->base_version == c->src_version))
+			h->base_version = version;
+		else
+			h->base_version = QFS_VERSION_GONE;
+	}
+}
+
+static void ctx_free(struct rename_ctx *c)
+{
+	free(c->dst);
+	free(c->src_zpath);
+	free(c->fold_buf);
+	free(c);
+}
 
 static void rename_done(void *arg, int err, const struct zresult *res)
 {
@@ -39,6 +128,7 @@ static void rename_done(void *arg, int err, const struct zresult *res)
 	struct qfs_mount *m;
 	struct qfs_inode *in;
 	const struct znode *n;
+	int32_t version;
 	char *zp;
 
 	if (err < 0)
@@ -52,12 +142,17 @@ static void rename_done(void *arg, int err, const struct zresult *res)
 		n = zp ? tree_lookup(qcore_tree(m->core), zp) : NULL;
 		if (in && n)
 			qfs_inode_move(m, in, c->dst, n, c->dst_is_data);
+		if (c->carry < res->n_ops)
+			version = res->ops[c->carry].stat.version;
+		else
+			version = n ? n->stat.version : QFS_VERSION_GONE;
+		if (in && zp && c->follow)
+			handles_follow(m, c, zp, version);
 		free(zp);
 	}
 	fuse_reply_err(c->req, err);
 out:
-	free(c->dst);
-	free(c);
+	ctx_free(c);
 }
 
 static void create_op(struct zreq *op, const char *path, const struct znode *src)
@@ -91,11 +186,12 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 	struct qfs_inode *pin = qfs_inode_get(m, parent),
 			 *npin = qfs_inode_get(m, newparent);
 	struct qfs_inode *sin;
+	struct qfs_handle *fold = NULL;
 	const struct znode *src, *dst, *ndir;
 	struct rename_ctx *c = NULL;
 	struct zreq ops[3], zr;
 	char *spath = NULL, *dpath = NULL;
-	int n_ops = 0, err, to_data, from_data;
+	int n_ops = 0, carry = 0, own, err, to_data, from_data;
 
 	if (!pin || !npin) {
 		err = ESTALE;
@@ -138,6 +234,17 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 		err = 0;
 		goto err_after_paths;
 	}
+	/* Bytes written and not yet committed are the file's value to the
+	 * writer: they move with it. A buffer started from a version changed
+	 * since could not have been committed (ESTALE): nor can it move. */
+	sin = qfs_inode_by_path(m, spath);
+	own = sin && qfs_inode_node(m, sin) == src; /* not an older file's */
+	if (own)
+		fold = pending_handle(m, sin->ino, src->path);
+	if (fold && fold->base_version != -1 && fold->base_version != src->stat.version) {
+		err = ESTALE;
+		goto err_after_paths;
+	}
 	memset(ops, 0, sizeof(ops));
 	to_data = strcmp(newname, QFS_DATA_NAME) == 0;
 	if (to_data) {
@@ -145,6 +252,7 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 			err = EEXIST;
 			goto err_after_paths;
 		}
+		carry = n_ops;
 		ops[n_ops].op = ZOP_SETDATA;
 		ops[n_ops].path = ndir->path;
 		ops[n_ops].data = src->data ? src->data : "";
@@ -174,6 +282,7 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 			ops[n_ops].version = dst->stat.version;
 			n_ops++;
 		}
+		carry = n_ops;
 		create_op(&ops[n_ops], dpath, src);
 		if (from_data) {
 			/* a directory's kind is not its data's: a new file */
@@ -181,6 +290,10 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 			ops[n_ops].op = ZOP_CREATE;
 		}
 		n_ops++;
+	}
+	if (fold) {
+		ops[carry].data = fold->buf ? fold->buf : "";
+		ops[carry].data_len = (int32_t)fold->len;
 	}
 	if (from_data) {
 		ops[n_ops].op = ZOP_SETDATA;
@@ -199,10 +312,24 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 		goto err_after_paths;
 	}
 	c->req = req;
-	sin = qfs_inode_by_path(m, spath);
 	c->src_ino = sin ? sin->ino : 0;
+	c->follow = own;
 	c->dst = dpath;
 	c->dst_is_data = to_data;
+	c->src_zpath = strdup(src->path);
+	c->src_version = src->stat.version;
+	c->carry = carry;
+	c->fold = fold;
+	if (fold) {
+		c->fold_len = fold->len;
+		c->fold_buf = malloc(fold->len ? fold->len : 1);
+		if (c->fold_buf && fold->len)
+			memcpy(c->fold_buf, fold->buf, fold->len);
+	}
+	if (!c->src_zpath || (fold && !c->fold_buf)) {
+		err = ENOMEM;
+		goto err_after_ctx;
+	}
 	memset(&zr, 0, sizeof(zr));
 	zr.op = ZOP_MULTI;
 	zr.ops = ops;
@@ -214,6 +341,8 @@ void qfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 	return;
 
 err_after_ctx:
+	free(c->src_zpath);
+	free(c->fold_buf);
 	free(c);
 err_after_paths:
 	free(spath);
