@@ -12,6 +12,8 @@
  * before their commit. A handle that started from the old value commits
  * with that value's version (ESTALE if someone changed it meanwhile); one
  * truncated commits unconditionally, as a local file's last writer wins.
+ * A close commits only for the process that wrote last: a child closing
+ * the copy of the descriptor it inherited commits nothing (qfs_flush).
  *
  * Read handles keep the page cache (keep_cache) while the file is quiet:
  * every change invalidates it (replay.c), so an unchanged file is served by
@@ -486,6 +488,7 @@ void qfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off
 		h->len = (size_t)off + size;
 	h->dirty = 1;
 	h->written = 1;
+	h->write_owner = fi->lock_owner;
 	fuse_reply_write(req, size);
 	return;
 err_reply:
@@ -678,12 +681,33 @@ static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only,
 	return 1;
 }
 
+/*
+ * Is this flush the close of a process other than the last writer? FUSE
+ * sends one for every descriptor closed, those a child inherited too: a
+ * program that writes and then runs another (fork, then exec or close_fds
+ * closing the child's copies) had its buffer committed by the child, half
+ * written or before a change made elsewhere that its own close then
+ * neither overwrote nor reported (ESTALE) as it must. The kernel names
+ * the closer's file table (lock_owner), shared by its threads and dup'd
+ * descriptors but not by a child's copy. A write that named none (0)
+ * leaves every flush committing.
+ */
+static int flush_is_foreign(const struct qfs_handle *h, const struct fuse_file_info *fi)
+{
+	return h->write_owner && fi->lock_owner != h->write_owner;
+}
+
 void qfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct qfs_handle *h = (struct qfs_handle *)(uintptr_t)fi->fh;
 	int rc;
 
 	h->m->st.flushes++;
+	if (flush_is_foreign(h, fi)) {
+		/* the writer's own close commits, and reports */
+		fuse_reply_err(req, 0);
+		return;
+	}
 	rc = handle_commit(h, req, 1, 0);
 	if (rc != 1)
 		fuse_reply_err(req, rc);

@@ -9,12 +9,11 @@ dist_man_MANS += man/quorumfs.8
 
 QFS_TESTS += tests/fs/files.sh tests/fs/errors.sh tests/fs/xattr.sh \
 	tests/fs/inotify.sh tests/fs/ephemeral.sh tests/fs/crash.sh tests/fs/acl.sh \
-	tests/fs/killed.sh tests/fs/backlog.sh tests/fs/replay_limit.sh tests/fs/replay_gone.sh
+	tests/fs/killed.sh tests/fs/backlog.sh tests/fs/replay_limit.sh tests/fs/replay_gone.sh \
+	tests/fs/writers.sh tests/fs/atomic.sh tests/fs/zknames.sh tests/fs/rename.sh
 EXTRA_DIST += tests/fs/files.sh tests/fs/errors.sh tests/fs/xattr.sh \
 	tests/fs/inotify.sh tests/fs/ephemeral.sh tests/fs/crash.sh tests/fs/acl.sh \
-	tests/fs/killed.sh tests/fs/backlog.sh tests/fs/replay_limit.sh tests/fs/replay_gone.sh tests/bench/bench_fs.sh
-QFS_TESTS += tests/fs/atomic.sh tests/fs/zknames.sh
-EXTRA_DIST += tests/fs/atomic.sh tests/fs/zknames.sh
-QFS_TESTS += tests/fs/rename.sh
-EXTRA_DIST += tests/fs/rename.sh
+	tests/fs/killed.sh tests/fs/backlog.sh tests/fs/replay_limit.sh tests/fs/replay_gone.sh \
+	tests/fs/writers.sh tests/fs/atomic.sh tests/fs/zknames.sh tests/fs/rename.sh \
+	tests/bench/bench_fs.sh
 QFS_BENCHES += tests/bench/bench_fs.sh

@@ -195,7 +195,12 @@ struct qfs_handle {
 	/* write buffer: the whole content to commit */
 	int loaded;
 	int dirty;
-	int written;	      /* written since the last commit: flush commits */
+	int written; /* written since the last commit: flush commits */
+	/* The FUSE lock owner (the caller's file table) of the last write; 0
+	 * if none is known. A flush from another table is a process that
+	 * inherited the descriptor (fork) closing its copy, at exec or exit:
+	 * it commits nothing of the writer's buffer (qfs_flush). */
+	uint64_t write_owner;
 	int32_t base_version; /* setData version; -1 = unconditional */
 	char *buf;
 	size_t len, cap;
