@@ -106,6 +106,37 @@ void qfs_fill_stat(struct qfs_mount *m, const struct zauth *who, const struct zn
 	st->st_atim = st->st_mtim;
 }
 
+/*
+ * The write handle whose size the caller is shown instead of the committed
+ * one, or NULL. A write or ftruncate changes the size only in its handle's
+ * buffer until the commit; the writer itself must see it, as on a local
+ * disk, or its lseek(SEEK_END) and fstat(2) use the old size, and a write
+ * after a cut lands past a gap of zeros. The kernel names the handle for
+ * lseek (FUSE_GETATTR_FH); fstat(2) and stat(2) come without one and are
+ * matched by the thread that made the size. Everyone else sees the
+ * committed size, as they see the committed bytes.
+ */
+static struct qfs_handle *writer_view(fuse_req_t req, struct qfs_inode *in,
+				      const struct fuse_file_info *fi)
+{
+	struct qfs_mount *m = qfs_req_mount(req);
+	struct qfs_handle *h;
+
+	if (!in->writers)
+		return NULL;
+	if (fi && fi->fh) {
+		h = (struct qfs_handle *)(uintptr_t)fi->fh;
+		return h->writable && !h->replay && h->dirty ? h : NULL;
+	}
+	return qfs_handle_sized_by(m, in->ino, fuse_req_ctx(req)->pid);
+}
+
+static void show_size(struct stat *st, const struct qfs_handle *h)
+{
+	st->st_size = (off_t)h->len;
+	st->st_blocks = (st->st_size + 511) / 512;
+}
+
 void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n)
 {
 	struct qfs_mount *m = qfs_req_mount(req);
@@ -121,7 +152,7 @@ void qfs_reply_entry(fuse_req_t req, struct qfs_inode *in, const struct znode *n
 	} else {
 		e.attr = in->last;
 	}
-	e.attr_timeout = n ? m->attr_timeout : 0;
+	e.attr_timeout = n ? qfs_attr_timeout(m, in) : 0;
 	/* A replay's entry expires at once, so that anyone else who reaches
 	 * the name looks it up and claims it (replay.c, RP_RELEASE). */
 	e.entry_timeout = n && !replay ? QFS_ENTRY_TIMEOUT : 0;
@@ -278,6 +309,7 @@ void qfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct qfs_mount *m = qfs_req_mount(req);
 	struct qfs_inode *in = qfs_inode_get(m, ino);
+	struct qfs_handle *h;
 	const struct znode *n;
 	struct stat st;
 
@@ -294,7 +326,10 @@ void qfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	qfs_fill_stat(m, qfs_req_who(req), n, in->is_data, in->ino, &st);
 	in->last = st;
-	fuse_reply_attr(req, &st, m->attr_timeout);
+	h = writer_view(req, in, fi);
+	if (h)
+		show_size(&st, h);
+	fuse_reply_attr(req, &st, qfs_attr_timeout(m, in));
 }
 
 struct trunc_ctx {
@@ -325,7 +360,7 @@ static void trunc_done(void *arg, int err, const struct zresult *res)
 	}
 	qfs_fill_stat(m, qfs_req_who(c->req), n, in->is_data, in->ino, &st);
 	in->last = st;
-	fuse_reply_attr(c->req, &st, m->attr_timeout);
+	fuse_reply_attr(c->req, &st, qfs_attr_timeout(m, in));
 out:
 	free(c);
 }
@@ -451,14 +486,18 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 				fuse_reply_err(req, err);
 				return;
 			}
-			/* ftruncate(2) is a write of its own, committed by the
-			 * next close; O_TRUNC's cut waits for data (file.c) */
-			if (fi && fi->fh)
-				h->written = 1;
-			/* The size stays the committed one: the kernel would
-			 * otherwise show the cut value to every reader here
-			 * before the writer's close commits anything. */
 			in->last = st;
+			/* ftruncate(2) is a write of its own, committed by the
+			 * next close, and the writer sees the size it set
+			 * (writer_view). O_TRUNC's cut waits for data (file.c)
+			 * and shows the committed size: the kernel would
+			 * otherwise show every reader here an empty value
+			 * before the writer's close commits anything. */
+			if (fi && fi->fh) {
+				h->written = 1;
+				h->size_pid = fuse_req_ctx(req)->pid;
+				show_size(&st, h);
+			}
 			fuse_reply_attr(req, &st, 0);
 			return;
 		}
@@ -471,7 +510,7 @@ void qfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	}
 reply:
 	in->last = st;
-	fuse_reply_attr(req, &st, m->attr_timeout);
+	fuse_reply_attr(req, &st, qfs_attr_timeout(m, in));
 	return;
 err_perm:
 	fuse_reply_err(req, EPERM);

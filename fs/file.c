@@ -14,6 +14,8 @@
  * truncated commits unconditionally, as a local file's last writer wins.
  * A close commits only for the process that wrote last: a child closing
  * the copy of the descriptor it inherited commits nothing (qfs_flush).
+ * The writer sees the size its buffer has, others the committed one
+ * until the commit (attr.c, writer_view).
  *
  * Read handles keep the page cache (keep_cache) while the file is quiet:
  * every change invalidates it (replay.c), so an unchanged file is served by
@@ -151,6 +153,17 @@ int qfs_handle_truncate(struct qfs_handle *h, off_t size)
 	h->len = (size_t)size;
 	h->dirty = 1;
 	return 0;
+}
+
+struct qfs_handle *qfs_handle_sized_by(struct qfs_mount *m, uint64_t ino, pid_t pid)
+{
+	struct qfs_handle *h;
+
+	for (h = m->handles; h; h = h->next)
+		if (h->ino == ino && h->writable && !h->replay && h->dirty &&
+		    h->size_pid == pid)
+			return h;
+	return NULL;
 }
 
 int64_t qfs_now_ms(void)
@@ -334,7 +347,7 @@ static void create_done(void *arg, int err, const struct zresult *res)
 	e.generation = 1; /* numbers are never reused */
 	qfs_fill_stat(m, qfs_req_who(c->req), n, 0, in->ino, &e.attr);
 	in->last = e.attr;
-	e.attr_timeout = m->attr_timeout;
+	e.attr_timeout = qfs_attr_timeout(m, in);
 	e.entry_timeout = QFS_ENTRY_TIMEOUT;
 	c->fi.fh = (uintptr_t)h;
 	if (fuse_reply_create(c->req, &e, &c->fi) == 0)
@@ -489,6 +502,7 @@ void qfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off
 	h->dirty = 1;
 	h->written = 1;
 	h->write_owner = fi->lock_owner;
+	h->size_pid = fuse_req_ctx(req)->pid;
 	fuse_reply_write(req, size);
 	return;
 err_reply:

@@ -201,6 +201,9 @@ struct qfs_handle {
 	 * inherited the descriptor (fork) closing its copy, at exec or exit:
 	 * it commits nothing of the writer's buffer (qfs_flush). */
 	uint64_t write_owner;
+	/* The thread that last changed the buffer's size (write, ftruncate):
+	 * its stat shows that size until the commit (attr.c, writer_view) */
+	pid_t size_pid;
 	int32_t base_version; /* setData version; -1 = unconditional */
 	char *buf;
 	size_t len, cap;
@@ -241,6 +244,18 @@ struct qfs_dirent {
 static inline int qfs_node_is_dir(const struct znode *n)
 {
 	return (n->flags & ZNODE_F_DIR) || !n->parent || n->stat.num_children > 0;
+}
+
+/*
+ * How long the kernel may keep in's attributes. Not at all while it is
+ * open for writing: the kernel holds one size per inode, and a writer's
+ * lseek(SEEK_END) must ask for its own (attr.c, writer_view) rather than
+ * reuse a size someone else's stat cached.
+ */
+static inline double qfs_attr_timeout(const struct qfs_mount *m,
+				      const struct qfs_inode *in)
+{
+	return in->writers ? 0 : m->attr_timeout;
 }
 
 static inline struct qfs_mount *qfs_req_mount(fuse_req_t req)
@@ -361,6 +376,9 @@ int64_t qfs_now_ms(void);
 void qfs_handle_free(struct qfs_handle *h);
 /* Truncate an open handle's buffer (ftruncate). Returns 0 or an errno. */
 int qfs_handle_truncate(struct qfs_handle *h, off_t size);
+/* The write handle on ino whose uncommitted size the thread pid made
+ * (qfs_handle.size_pid), or NULL; borrowed. */
+struct qfs_handle *qfs_handle_sized_by(struct qfs_mount *m, uint64_t ino, pid_t pid);
 
 /* xattr.c */
 void qfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,

@@ -1,7 +1,9 @@
 #!/bin/sh
 # writers.sh - a file open for writing, as its writer sees it (quorumfs(8),
 # Writes): its close commits what it wrote and returns the commit's error,
-# whatever other processes and the ZooKeeper protocol do meanwhile.
+# whatever other processes and the ZooKeeper protocol do meanwhile, and it
+# sees the size its own writes and ftruncate(2) made (others see the
+# committed one).
 #
 # The ZooKeeper writer is quorumctl, run with subprocess.run from the
 # process holding the descriptor, as a tester's script did: the child
@@ -68,6 +70,43 @@ elif op == "child":
     out.append(value())
     os.write(fd, b"part2")
     out.append(close(fd))
+elif op == "ftrunc":
+    # the tester's case: a cut, then a write at the end
+    with open(p, "r+") as f:
+        f.truncate(4)
+        out.append(str(os.fstat(f.fileno()).st_size))
+        out.append(str(os.stat(p).st_size))
+        f.seek(0, 2)
+        f.write("END")
+elif op == "grow":
+    fd = os.open(p, os.O_RDWR)
+    os.ftruncate(fd, 10)
+    out.append(str(os.fstat(fd).st_size))
+    out.append(close(fd))
+    out.append(str(os.stat(p).st_size))
+elif op == "seekend":
+    # a shorter value written after O_TRUNC: the end is the writer's
+    fd = os.open(p, os.O_WRONLY | os.O_TRUNC)
+    os.write(fd, b"abcdefgh")
+    out.append(str(os.lseek(fd, 0, os.SEEK_END)))
+    os.write(fd, b"Z")
+    out.append(close(fd))
+elif op == "others":
+    # another process sees the committed size until the close, and its
+    # stat does not leave the writer a stale end; the other process was
+    # started before the descriptor was opened (it holds no copy)
+    sh = subprocess.Popen(["sh"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True)
+    fd = os.open(p, os.O_RDWR)
+    os.ftruncate(fd, 4)
+    sh.stdin.write("stat -c %s '" + p + "'\n")
+    sh.stdin.flush()
+    out.append(sh.stdout.readline().strip())
+    out.append(str(os.lseek(fd, 0, os.SEEK_END)))
+    os.write(fd, b"END")
+    out.append(close(fd))
+    sh.stdin.close()
+    sh.wait()
 out.append(value())
 print(" ".join(out))
 PY
@@ -96,5 +135,18 @@ v=$(xv version "$M/part")
 t_eq "a child closing its copy commits nothing; the writer's close commits it all" \
 	"orig 0 part1-part2" "$(py child part)"
 t_eq "... as one setData" "$((v + 1))" "$(xv version "$M/part")"
+
+# 5. ftruncate(2): the writer sees the size it set.
+printf 0123456789abcdef >"$M/rp2"
+t_eq "ftruncate to 4: fstat and stat say 4, a write at the end lands at 4" \
+	"4 4 0123END" "$(py ftrunc rp2)"
+t_eq "... and the size after the close is 7" 7 "$(stat -c %s "$M/rp2")"
+t_eq "ftruncate growing to 10: fstat says 10, and stat after the close" \
+	"10 0 10 0123END@@@" "$(py grow rp2)"
+printf 0123456789abcdef >"$M/se"
+t_eq "O_TRUNC then 8 bytes: SEEK_END is 8" "8 0 abcdefghZ" "$(py seekend se)"
+printf 0123456789abcdef >"$M/ot"
+t_eq "another process sees the committed size until the close; the writer's end stays 4" \
+	"16 4 0 0123END" "$(py others ot)"
 
 qfs_stop "$QFS_PID" "$M"
