@@ -405,6 +405,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
+	x.hosts_given = x.hosts;
 	if (ctl_check_hosts(x.hosts) < 0)
 		return CTL_EXIT_USAGE;
 	if (x.auth &&

@@ -19,6 +19,7 @@
 
 struct ctl {
 	const char *hosts;
+	const char *hosts_given; /* -s as given (members' find_leader narrows hosts) */
 	const char *auth; /* --auth SCHEME:CREDENTIALS, or NULL */
 	struct event_base *base;
 	struct zkc *zk;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -156,17 +157,86 @@ static void print_reply(struct ctl *x, const struct zkc_reply *r, void *arg)
 	print_config(t.s);
 }
 
+/* The version=HEX line of a configuration text, or 0. */
+static uint64_t config_version(const char *s)
+{
+	const char *v = strstr(s, "version=");
+
+	while (v && v != s && v[-1] != '\n')
+		v = strstr(v + 1, "version=");
+	return v ? strtoull(v + 8, NULL, 16) : 0;
+}
+
+/*
+ * A reconfig whose connection was lost before the answer: a leader that
+ * the change removes stops leading as soon as it commits, before it can
+ * answer. Ask each server of -s in turn, for up to 15 seconds (the others
+ * elect a leader, which rewrites /zookeeper/config), for a version past
+ * the one before the change: a removed server keeps answering with the
+ * configuration it had. 0 if one shows it (t holds it), -1 if none does.
+ */
+static int committed_after_loss(struct ctl *x, uint64_t before, struct text *t)
+{
+	struct jute_get_data_request q = {.path = (char *)CFG_PATH};
+	struct timespec pause = {0, 250 * 1000 * 1000};
+	const char *all = x->hosts_given ? x->hosts_given : x->hosts;
+	const char *saved = x->hosts;
+	char hosts[4096], *h, *save;
+	int rc = -1;
+
+	for (int round = 0; round < 60 && rc; round++) {
+		snprintf(hosts, sizeof(hosts), "%s", all);
+		for (h = strtok_r(hosts, ",", &save); h && rc;
+		     h = strtok_r(NULL, ",", &save)) {
+			if (x->zk)
+				zkc_free(x->zk);
+			x->zk = NULL;
+			x->connected = 0;
+			x->lost = 0;
+			x->hosts = h;
+			t->s[0] = 0;
+			if (ctl_connect(x) == 0 &&
+			    ctl_call(x, ZOP_GETDATA, &q, keep_data, t) == ZOK &&
+			    config_version(t->s) > before)
+				rc = 0;
+		}
+		if (rc)
+			nanosleep(&pause, NULL);
+	}
+	x->hosts = saved;
+	return rc;
+}
+
 static int reconfig(struct ctl *x, const char *joining, const char *leaving,
 		    const char *members)
 {
 	struct jute_reconfig_request q = {0};
+	struct text *t;
+	uint64_t before;
 	int err;
 
+	t = malloc(sizeof(*t));
+	if (!t)
+		return CTL_EXIT_CONNECT;
+	if (get_config(x, t)) {
+		free(t);
+		return CTL_EXIT_ZK;
+	}
+	before = config_version(t->s);
 	q.joining_servers = (char *)joining;
 	q.leaving_servers = (char *)leaving;
 	q.new_members = (char *)members;
 	q.cur_config_id = -1;
 	err = ctl_call(x, ZOP_RECONFIG, &q, print_reply, NULL);
+	if (err == ZCONNECTIONLOSS && committed_after_loss(x, before, t) == 0) {
+		fprintf(stderr, "quorumctl: reconfig: the connection was lost before "
+				"the answer (a leader the change removes stops leading "
+				"as it commits), but the change committed:\n");
+		print_config(t->s);
+		free(t);
+		return CTL_EXIT_OK;
+	}
+	free(t);
 	if (err == ZNOAUTH)
 		fprintf(stderr, "quorumctl: reconfig needs the superuser: set "
 				"QUORUMCTL_AUTH=digest:super:PASSWORD\n");

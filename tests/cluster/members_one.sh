@@ -45,7 +45,13 @@ status_leaders() {
 }
 
 out=$(mb_ctl members remove "$A" "$B")
+rc=$?
 echo "$out" | sed 's/^/#   remove: /'
+# The leader is among them: it stops leading as the change commits, before
+# it answers; quorumctl sees the change committed and says so.
+t_eq "members remove $A $B (the leader $QC_LEADER among them): exit 0" 0 "$rc"
+t_check "  and the new configuration is shown, without $A and $B" \
+	sh -c 'echo "$1" | grep -q "^$2 " && ! echo "$1" | grep -Eq "^($3|$4) "' - "$out" "$K" "$A" "$B"
 if wait_until 30 modes_are "$K" leader "$A" removed "$B" removed; then
 	t_ok "members remove $A $B: $K says leader, $A and $B removed"
 else
