@@ -119,6 +119,7 @@ static int handle_load(struct qfs_handle *h)
 	if (n->stat.data_length)
 		memcpy(h->buf, n->data, (size_t)n->stat.data_length);
 	h->len = (size_t)n->stat.data_length;
+	h->append_from = h->len;
 	h->base_version = n->stat.version;
 	h->loaded = 1;
 	return 0;
@@ -513,7 +514,16 @@ struct commit_ctx {
 	fuse_req_t req;
 	struct qfs_handle *h;
 	int fsync;
+	size_t len; /* the length committed */
 };
+
+/*
+ * Appends are made again on top of a newer value, at most this many times
+ * for one commit: each retry means another writer committed in between.
+ */
+#define APPEND_REBASES 16
+
+static int append_rebase(struct commit_ctx *c);
 
 static void commit_done(void *arg, int err, const struct zresult *res)
 {
@@ -526,11 +536,17 @@ static void commit_done(void *arg, int err, const struct zresult *res)
 		free(c);
 		return;
 	}
+	if (err == ESTALE && h->append && h->base_version >= 0 &&
+	    h->rebases < APPEND_REBASES && append_rebase(c) == 0)
+		return;
+	h->rebases = 0;
 	h->last_err = err;
 	if (!err && h->base_version >= 0)
 		h->base_version = res->stat.version;
-	if (!err)
+	if (!err) {
 		h->created = 0; /* a value committed: no longer ours to undo */
+		h->append_from = c->len;
+	}
 	/*
 	 * A close returns only once this host's kernel caches no longer hold
 	 * the old value: the reply goes behind the invalidations queued on the
@@ -544,6 +560,75 @@ static void commit_done(void *arg, int err, const struct zresult *res)
 	if (h->released)
 		qfs_handle_free(h);
 	free(c);
+}
+
+/*
+ * An O_APPEND writer's commit met a newer value (another appender, here or
+ * on another host, committed first). On a local disk both appends land;
+ * here the second close would fail with ESTALE, which a shell ignores for
+ * "echo line >> log", losing the line. So the appended bytes are put on
+ * top of the newer value and committed again, against its version. The
+ * sync first: this host's replica may not hold that value yet. Returns 0
+ * once the retry is under way (c is reused), or -1 to report the ESTALE.
+ */
+static void append_synced(void *arg, const struct zresult *res)
+{
+	struct commit_ctx *c = arg;
+	struct qfs_handle *h = c->h;
+	const struct znode *n = tree_lookup(qcore_tree(h->m->core), h->zpath);
+	size_t add = h->len - h->append_from, cur;
+	struct zresult none = {0};
+	struct zreq zr;
+	char *nb;
+	int err = ENOENT;
+
+	(void)res;
+	h->committing = 0;
+	if (!n || h->failed || h->m->dead)
+		goto fail;
+	cur = (size_t)n->stat.data_length;
+	err = EFBIG;
+	if (cur + add > ZNODE_MAX_DATA)
+		goto fail;
+	err = ENOMEM;
+	nb = malloc(cur + add ? cur + add : 1);
+	if (!nb)
+		goto fail;
+	if (cur)
+		memcpy(nb, n->data, cur);
+	if (add)
+		memcpy(nb + cur, h->buf + h->append_from, add);
+	free(h->buf);
+	h->buf = nb;
+	h->len = h->cap = cur + add;
+	h->append_from = cur;
+	h->base_version = n->stat.version;
+	h->rebases++;
+	memset(&zr, 0, sizeof(zr));
+	zr.op = ZOP_SETDATA;
+	zr.path = h->zpath;
+	zr.data = h->buf;
+	zr.data_len = (int32_t)h->len;
+	zr.version = h->base_version;
+	c->len = h->len;
+	err = qfs_submit(h->m, &h->who, &zr, commit_done, c);
+	if (err)
+		goto fail;
+	h->committing = 1;
+	return;
+fail:
+	h->rebases = APPEND_REBASES; /* report this error, do not retry */
+	commit_done(c, err, &none);
+}
+
+static int append_rebase(struct commit_ctx *c)
+{
+	struct qfs_handle *h = c->h;
+
+	if (h->append_from > h->len || qcore_sync(h->m->core, append_synced, c) < 0)
+		return -1;
+	h->committing = 1;
+	return 0;
 }
 
 static void waited_done(void *arg, const struct zresult *res)
@@ -678,6 +763,7 @@ static int handle_commit(struct qfs_handle *h, fuse_req_t req, int written_only,
 	c->req = req;
 	c->h = h;
 	c->fsync = fsync;
+	c->len = h->len;
 	memset(&zr, 0, sizeof(zr));
 	zr.op = ZOP_SETDATA;
 	zr.path = h->zpath;

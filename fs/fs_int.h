@@ -190,6 +190,11 @@ struct qfs_handle {
 	int writable;
 	int counted; /* in its inode's writers */
 	int append;
+	/* O_APPEND: the length of the value the buffered appends follow (set
+	 * at load and at each commit); a commit that meets a newer value is
+	 * made again on top of it (file.c, append_rebase), rebases times. */
+	size_t append_from;
+	int rebases;
 	pid_t open_pid; /* the thread that opened it (O_TRUNC's setattr follows) */
 	int trunc_seen;
 	/* write buffer: the whole content to commit */

@@ -149,4 +149,44 @@ printf 0123456789abcdef >"$M/ot"
 t_eq "another process sees the committed size until the close; the writer's end stays 4" \
 	"16 4 0 0123END" "$(py others ot)"
 
+# 6. Appenders (O_APPEND) at once: every line lands, as on a local disk.
+# The second commit meets the first's value and is made again on top of
+# it; a shell ignores a failed close of "echo line >> log", so an ESTALE
+# here lost lines silently.
+: >"$M/log"
+(i=0; while [ $i -lt 100 ]; do echo "A$i" >>"$M/log"; i=$((i + 1)); done) &
+a=$!
+(i=0; while [ $i -lt 100 ]; do echo "B$i" >>"$M/log"; i=$((i + 1)); done) &
+b=$!
+wait $a $b
+t_eq "two shells appending 100 lines each: 200 lines kept" 200 "$(wc -l <"$M/log")"
+t_eq "  each once" 200 "$(sort -u "$M/log" | wc -l)"
+seq 0 99 | sed 's/^/A/' >"$T/A.want"
+seq 0 99 | sed 's/^/B/' >"$T/B.want"
+t_check "  each shell's lines in its order" \
+	sh -c "grep '^A' '$M/log' | cmp -s - '$T/A.want' && grep '^B' '$M/log' | cmp -s - '$T/B.want'"
+printf 'base\n' >"$M/app2"
+t_eq "three descriptors appending, then closed in turn: every line" \
+	"base line0 line1 line2" "$(python3 -c "
+import os, sys
+p = sys.argv[1]
+fds = [os.open(p, os.O_WRONLY | os.O_APPEND) for _ in range(3)]
+for i, fd in enumerate(fds):
+    os.write(fd, b'line%d\n' % i)
+for fd in fds:
+    os.close(fd)
+print(' '.join(open(p).read().split()))
+" "$M/app2")"
+printf 'start\n' >"$M/app3"
+t_eq "an append with a ZooKeeper client's set in between lands on the new value" \
+	"remote appended" "$(python3 -c "
+import os, subprocess, sys
+p, ctl, srv = sys.argv[1:4]
+fd = os.open(p, os.O_WRONLY | os.O_APPEND)
+os.write(fd, b'appended\n')
+subprocess.run([ctl, '-s', srv, 'set', '/app3', 'remote\n'], check=True, pass_fds=())
+os.close(fd)
+print(' '.join(open(p).read().split()))
+" "$M/app3" "$QUORUMCTL" "127.0.0.1:$PORT")"
+
 qfs_stop "$QFS_PID" "$M"
