@@ -2,7 +2,8 @@
 # replication.sh - 3 participants and 1 observer on 127.0.0.1 (issue 8,
 # "Replication"): a write made on any member, through its mount or its client
 # port, is seen on every member; sync then read gives the new value at once;
-# FIFO order per session on a follower; a multi is atomic on every member; a
+# appenders on two hosts keep every line; FIFO order per session on a
+# follower; a multi is atomic on every member; a
 # client failing over between the servers of its connect string keeps its
 # session and its ephemerals.
 . "${QFS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/cluster/lib.sh"
@@ -98,6 +99,21 @@ for i, c in enumerate(cs, 1):
 print("bad", len(bad), bad[:3])
 ' 2>&1)
 t_eq "a znode created on each member's client port is read on every member after sync" "bad 0 []" "$out"
+
+# --- appenders on two hosts at once: every line kept ---
+# ">>" on members 1 and 3 (and so through two leaders' views of the value):
+# a commit that meets the other's newer value is made again on top of it.
+: >"$QC_MNT_1/r/applog"
+wait_until 10 test -e "$QC_MNT_3/r/applog"
+(i=0; while [ $i -lt 50 ]; do echo "one$i" >>"$QC_MNT_1/r/applog"; i=$((i + 1)); done) &
+a=$!
+(i=0; while [ $i -lt 50 ]; do echo "three$i" >>"$QC_MNT_3/r/applog"; i=$((i + 1)); done) &
+b=$!
+wait $a $b
+lines_on() { [ "$(sort -u "$(qc_get QC_MNT "$1")/r/applog" 2>/dev/null | wc -l)" -eq 100 ]; }
+t_check "appending 50 lines each on members 1 and 3 at once: all 100 kept, read on member 4" \
+	wait_until 10 lines_on 4
+sed 's/^/# /' "$QC_MNT_4/r/applog" | head -3
 
 # --- FIFO per session, on a follower and on the observer ---
 for i in 1 2 3 4; do
